@@ -1,0 +1,54 @@
+"""GVO, the Governors' Virtual Office: the Flask application factory."""
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gvo.storage import keys
+from gvo.storage.instance import Instance
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+@dataclass
+class GvoState:
+    """What the app keeps in app.extensions['gvo']."""
+
+    instance: Instance
+
+
+def create_app(config: dict | None = None, instance: Instance | None = None) -> Flask:
+    """Build the web application for one instance directory."""
+    from gvo import config as gvo_config
+    from gvo import web
+
+    app = Flask(__name__)
+    app.config.update(gvo_config.from_environment())
+    app.config.update(
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
+        WTF_CSRF_SSL_STRICT=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    if config:
+        app.config.update(config)
+    if instance is None:
+        instance = Instance.open(app.config["GVO_INSTANCE"])
+    app.extensions["gvo"] = GvoState(instance)
+    # Flask's signing secret is derived from the master key: one secret fewer to manage.
+    app.config["SECRET_KEY"] = keys.derive(instance.master_key, "flask-secret:v1").hex()
+
+    if app.config["GVO_TRUSTED_PROXIES"]:
+        n = app.config["GVO_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side and rotated at sign-in
+    web.init_app(app)
+    return app

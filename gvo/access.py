@@ -1,0 +1,194 @@
+"""Who may use each route, declared on the view, enforced before every request.
+
+Every view carries one declaration (`@public`, `@signed_in`, `@requires_role`,
+`@requires`); a request to a view without one is refused, and a test walks
+`app.url_map` so a route without a declaration never ships. School pages live
+under `/<school>/`: the school comes from the URL and the connection from the
+school, so a query can only ever reach that one school's file.
+"""
+
+import functools
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask_login import UserMixin, current_user
+
+from gvo import people
+from gvo.people import Actor
+
+EXEMPT_ENDPOINTS = {"static"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A route's access declaration."""
+
+    kind: str                 # public | signed_in | role | capability
+    value: str = ""
+
+    def describe(self) -> str:
+        """The rule in words, for the route inventory."""
+        return {
+            "public": "anyone",
+            "signed_in": "any signed-in member",
+            "role": f"{self.value} or above",
+            "capability": f"Managers and holders of {self.value}",
+        }[self.kind]
+
+
+def _declare(rule: Rule):
+    def decorate(view):
+        view.gvo_access = rule
+        return view
+
+    return decorate
+
+
+def public(view):
+    """Anyone, signed in or not (sign-in pages, health check)."""
+    return _declare(Rule("public"))(view)
+
+
+def signed_in(view):
+    """Any active member of this school who has completed sign-in."""
+    return _declare(Rule("signed_in"))(view)
+
+
+def requires_role(role: str):
+    """Members whose role is at least `role` (reader < author < editor < manager)."""
+    if role not in people.RANK:
+        raise ValueError(role)
+    return _declare(Rule("role", role))
+
+
+def requires(capability: str):
+    """Managers, and members granted this capability."""
+    if capability not in people.CAPABILITIES:
+        raise ValueError(capability)
+    return _declare(Rule("capability", capability))
+
+
+class Member(UserMixin):
+    """The signed-in user of the current school."""
+
+    def __init__(self, row, caps: set[str], slug: str):
+        self.id = row["id"]
+        self.email = row["email"]
+        self.name = row["name"]
+        self.role = row["role"]
+        self.mfa_enrolled = row["mfa_enrolled_at"] is not None
+        self.caps = caps
+        self.slug = slug
+
+    @property
+    def is_active(self) -> bool:
+        """Inactive members cannot use the office."""
+        return self.role != "inactive"
+
+    @property
+    def role_label(self) -> str:
+        """The role as shown to people."""
+        return people.ROLE_LABELS[self.role]
+
+    def at_least(self, role: str) -> bool:
+        """Whether the member's role is `role` or higher."""
+        return people.RANK[self.role] >= people.RANK[role]
+
+    def can(self, capability: str) -> bool:
+        """Whether the member holds a capability (Managers hold them all)."""
+        return self.role == "manager" or capability in self.caps
+
+    def actor(self) -> Actor:
+        """This member as the actor of a change."""
+        return Actor(self.id, self.email, g.get("client_ip", ""))
+
+
+def load_member(user_id: str):
+    """flask-login's user loader: the user from the current school's database only."""
+    slug = g.get("school")
+    if not slug:
+        return None
+    conn = db()
+    row = conn.execute("SELECT * FROM users WHERE id = ?", (int(user_id),)).fetchone()
+    if row is None or row["role"] == "inactive":
+        return None
+    return Member(row, people.capabilities(conn, row["id"]), slug)
+
+
+def db():
+    """The current school's database connection (this thread's pooled connection)."""
+    return current_app.extensions["gvo"].instance.db(g.school)
+
+
+def current_actor() -> Actor:
+    """The actor for audit entries: the signed-in member, or an anonymous visitor."""
+    if current_user.is_authenticated:
+        return current_user.actor()
+    return Actor(None, "", g.get("client_ip", ""))
+
+
+def school_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
+    """A blueprint whose routes live under /<school>/ and resolve that school first."""
+    bp = Blueprint(name, import_name, url_prefix="/<school>", **kwargs)
+
+    @bp.url_value_preprocessor
+    def pull_school(endpoint, values):
+        slug = (values or {}).pop("school", None)
+        inst = current_app.extensions["gvo"].instance
+        if not slug or not inst.has_school(slug):
+            abort(404)
+        g.school = slug
+        g.school_name = inst.school(slug).name
+
+    @bp.url_defaults
+    def add_school(endpoint, values):
+        if "school" not in values and g.get("school"):
+            values["school"] = g.school
+
+    return bp
+
+
+def enforce() -> None:
+    """before_request: apply the view's declaration; refuse views that declare nothing."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in EXEMPT_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(endpoint)
+    rule: Rule | None = getattr(view, "gvo_access", None)
+    if rule is None:
+        abort(403)
+    if rule.kind == "public":
+        return None
+    if not g.get("school"):
+        abort(404)
+    if not current_user.is_authenticated:
+        nxt = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=safe_next(nxt)))
+    if rule.kind == "role" and not current_user.at_least(rule.value):
+        abort(403)
+    if rule.kind == "capability" and not current_user.can(rule.value):
+        abort(403)
+    return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """A `next` target only if it is a path inside the current school (no open redirect)."""
+    if not target or not g.get("school"):
+        return None
+    target = target.rstrip("?")
+    prefix = f"/{g.school}/"
+    if not target.startswith(prefix) or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def mark_signed_in(member_id: int) -> None:
+    """Complete sign-in: a new session id, then flask-login's user in the session."""
+    from flask_login import login_user
+
+    session.rotate()
+    session.pop("pending_user_id", None)
+    session.pop("pending_enrol", None)
+    conn = db()
+    row = conn.execute("SELECT * FROM users WHERE id = ?", (member_id,)).fetchone()
+    login_user(Member(row, people.capabilities(conn, member_id), g.school))

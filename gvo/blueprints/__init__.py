@@ -1,0 +1,1 @@
+"""One blueprint per feature: routes and forms, thin; rules live in the services."""

@@ -1,0 +1,84 @@
+"""A person's own profile: details, password, two-step sign-in, sessions."""
+
+from flask import flash, redirect, render_template, session, url_for
+from flask_login import current_user
+
+from gvo import auth as auth_service
+from gvo import people
+from gvo.access import current_actor, db, school_blueprint, signed_in
+from gvo.errors import InvalidInput
+from gvo.forms import ChangePasswordForm, ConfirmForm, ProfileForm
+from gvo.security.sessions import active_sessions, end_user_sessions, is_current
+
+bp = school_blueprint("profile", __name__)
+
+
+@bp.get("/profile")
+@signed_in
+def show():
+    """The profile page."""
+    return _render()
+
+
+def _render(profile_form=None, password_form=None, status=200):
+    conn = db()
+    user = people.get_user(conn, current_user.id)
+    profile_form = profile_form or ProfileForm(data={"name": user["name"], "phone": user["phone"]})
+    sessions = [dict(s) | {"current": is_current(session, s["id_hash"])}
+                for s in active_sessions(conn, current_user.id)]
+    return render_template(
+        "profile/show.html", user=user, profile_form=profile_form,
+        password_form=password_form or ChangePasswordForm(), confirm=ConfirmForm(),
+        codes_left=auth_service.recovery_codes_left(conn, current_user.id), sessions=sessions,
+    ), status
+
+
+@bp.post("/profile")
+@signed_in
+def update():
+    """Save name and phone."""
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            people.update_profile(db(), current_actor(), current_user.id, name=form.name.data,
+                                  phone=form.phone.data or "")
+        except InvalidInput as exc:
+            form.name.errors.append(str(exc))
+        else:
+            flash("Your details are saved.", "success")
+            return redirect(url_for("profile.show"))
+    return _render(profile_form=form, status=422)
+
+
+@bp.post("/profile/password")
+@signed_in
+def change_password():
+    """Change password (asks for the current one); other devices are signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            people.change_password(db(), current_actor(), current_user.id, form.current.data,
+                                   form.password.data)
+        except InvalidInput as exc:
+            form.password.errors.append(str(exc))
+        else:
+            ended = end_user_sessions(db(), current_user.id, except_token=session.token)
+            session.rotate()
+            msg = "Your password is changed."
+            if ended:
+                msg += f" {ended} other device(s) were signed out."
+            flash(msg, "success")
+            return redirect(url_for("profile.show"))
+    return _render(password_form=form, status=422)
+
+
+@bp.post("/profile/recovery-codes")
+@signed_in
+def new_recovery_codes():
+    """Replace the recovery codes with ten new ones, shown once."""
+    form = ConfirmForm()
+    if form.validate_on_submit() and current_user.mfa_enrolled:
+        session["show_codes"] = auth_service.regenerate_recovery_codes(
+            db(), current_actor(), current_user.id)
+        return redirect(url_for("auth.recovery_codes"))
+    return redirect(url_for("profile.show"))

@@ -1,0 +1,34 @@
+"""Settings from the environment, with safe defaults; unsafe production settings are refused."""
+
+import os
+from pathlib import Path
+
+from gvo.errors import GvoError
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    value = env.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise GvoError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def from_environment(env: dict | None = None) -> dict:
+    """The app's configuration read from GVO_* environment variables."""
+    env = os.environ if env is None else env
+    config = {
+        "GVO_INSTANCE": Path(env.get("GVO_INSTANCE") or "instances"),
+        "GVO_BASE_URL": (env.get("GVO_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        # Reverse proxies in front of GVO whose X-Forwarded-* headers are trusted (0 = none).
+        "GVO_TRUSTED_PROXIES": _int(env, "GVO_TRUSTED_PROXIES", 0),
+        "GVO_IDLE_TIMEOUT": _int(env, "GVO_IDLE_TIMEOUT", 30 * 60),
+        "GVO_ABSOLUTE_TIMEOUT": _int(env, "GVO_ABSOLUTE_TIMEOUT", 12 * 3600),
+        "MAX_CONTENT_LENGTH": _int(env, "GVO_MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "DEBUG": env.get("GVO_DEBUG") == "1",
+    }
+    if config["DEBUG"] and env.get("GVO_ENV", "production") == "production":
+        raise GvoError("GVO_DEBUG=1 is refused in production (set GVO_ENV=development to allow it)")
+    return config

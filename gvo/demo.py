@@ -1,0 +1,75 @@
+"""The demo office: Riverside Primary, with a board, committees and a person of each role."""
+
+from gvo import board, groups, people, school_settings
+from gvo.people import Actor
+from gvo.storage.instance import Instance
+from gvo.storage.sqlcipher import transaction
+
+SLUG = "riverside"
+NAME = "Riverside Primary"
+# One known password for every demo account: the demo school says it is a demo.
+PASSWORD = "bluebell-meadow-42"
+
+PEOPLE = [
+    # email, name, role, bodies [(body, position, category)]
+    ("clerk@riverside.example", "Clara Clerk", "manager", []),
+    ("chair@riverside.example", "Charles Chair", "editor",
+     [("board", "chair", "co-opted"), ("Resources", "member", "")]),
+    ("head@riverside.example", "Hannah Head", "editor",
+     [("board", "member", "headteacher"), ("Resources", "member", ""),
+      ("Teaching and Learning", "member", "")]),
+    ("governor@riverside.example", "Grace Governor", "author",
+     [("board", "vice-chair", "parent"), ("Teaching and Learning", "chair", "")]),
+    ("parent@riverside.example", "Peter Parent", "author",
+     [("board", "member", "parent"), ("Resources", "chair", "")]),
+    ("staff@riverside.example", "Sam Staff", "author",
+     [("board", "member", "staff"), ("Teaching and Learning", "member", "")]),
+    ("inspector@riverside.example", "Ivy Inspector", "reader", []),
+    ("former@riverside.example", "Fred Former", "inactive", []),
+]
+COMMITTEES = [
+    ("Resources", "Finance, premises, staffing and health and safety.", 3),
+    ("Teaching and Learning", "Curriculum, standards, pupil progress and SEND.", 3),
+]
+
+
+def create(instance: Instance) -> None:
+    """Make the demo school with its people and board, in an instance that lacks it."""
+    instance.create_school(SLUG, NAME)
+    conn = instance.db(SLUG)
+    op = Actor.operator()
+    with transaction(conn):
+        school_settings.put(conn, "demo", "1")
+        school_settings.put(conn, "mfa_policy", "optional")
+    ids = {}
+    for email, name, role, _ in PEOPLE:
+        ids[email] = people.add_user(conn, op, email=email, name=name, role=role,
+                                     password=PASSWORD)
+    body_ids = {"board": board.save_body(
+        conn, op, body_id=None, kind="board", name="Full Governing Board",
+        description="The accountable body: strategy, holding leaders to account, finance.")}
+    for name, description, quorum in COMMITTEES:
+        body_ids[name] = board.save_body(conn, op, body_id=None, kind="committee", name=name,
+                                         description=description, quorum_text=str(quorum))
+    for email, _name, _role, memberships in PEOPLE:
+        for body, position, category in memberships:
+            board.add_member(conn, op, body_ids[body], ids[email], position, category)
+    groups.save_group(conn, op, group_id=None, name="Pay panel",
+                      description="Governors who sit on the pay committee panel.",
+                      members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
+
+
+def credentials_text(base_url: str) -> str:
+    """What `make run` prints: where to sign in and with what."""
+    lines = [
+        "",
+        "GVO demo office: Riverside Primary",
+        f"  Sign in at {base_url}/{SLUG}/login",
+        f"  Password for every demo account: {PASSWORD}",
+        "",
+    ]
+    for email, name, role, _ in PEOPLE:
+        if role != "inactive":
+            lines.append(f"  {people.ROLE_LABELS[role]:<8} {email:<30} ({name})")
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""Flask-WTF forms shared by the blueprints (each carries a CSRF token)."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from gvo import people
+from gvo.security import passwords
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (capabilities, members)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password: the first step of sign-in."""
+
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField("Code", validators=[DataRequired(), Length(max=40)])
+
+
+class SetPasswordForm(FlaskForm):
+    """Choosing a password (set-up link)."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)],
+        description=f"At least {passwords.MIN_LENGTH} characters. A few unrelated words work well.",
+    )
+    confirm = PasswordField(
+        "Type it again", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")]
+    )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """Changing a password: asks for the current one first."""
+
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+
+
+class ProfileForm(FlaskForm):
+    """A person's own details."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+ROLE_CHOICES = [(r, f"{people.ROLE_LABELS[r]}: {people.ROLE_HELP[r]}") for r in people.ROLES]
+
+
+class InviteForm(FlaskForm):
+    """A Manager invites a person; they get a set-up link."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("E-mail address", validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="author")
+
+
+class RoleForm(FlaskForm):
+    """A Manager changes a person's role and capabilities."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    capabilities = MultiCheckboxField(
+        "Extra permissions", choices=list(people.CAPABILITIES.items())
+    )
+
+
+class GroupForm(FlaskForm):
+    """A group: a name and its members."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=500)])
+    members = MultiCheckboxField("Members", coerce=int, choices=[])
+
+
+class BodyForm(FlaskForm):
+    """The board or a committee."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Purpose", validators=[Optional(), Length(max=1000)])
+    quorum = StringField(
+        "Quorum",
+        validators=[Optional(), Length(max=3)],
+        description="Members needed for a quorate meeting. Leave empty for half the members, "
+        "rounded up.",
+    )
+
+
+class BodyMemberForm(FlaskForm):
+    """Adding a member to the board or a committee."""
+
+    user_id = SelectField("Person", coerce=int, choices=[])
+    position = SelectField(
+        "Position",
+        choices=[("member", "Member"), ("chair", "Chair"), ("vice-chair", "Vice-chair")],
+    )
+    governor_type = SelectField(
+        "Category",
+        choices=[
+            ("", "—"),
+            ("parent", "Parent governor"),
+            ("staff", "Staff governor"),
+            ("headteacher", "Headteacher"),
+            ("local-authority", "Local authority governor"),
+            ("co-opted", "Co-opted governor"),
+            ("foundation", "Foundation governor"),
+            ("associate", "Associate member"),
+            ("trustee", "Trustee"),
+        ],
+    )
+
+
+class MfaPolicyForm(FlaskForm):
+    """Who must use two-step sign-in."""
+
+    policy = SelectField("Two-step sign-in", choices=[])
+

@@ -1,0 +1,297 @@
+"""People of a school: user accounts, roles, capabilities, set-up links.
+
+Every change is audited in the same transaction. Functions take the school's
+connection and an `Actor` (who is doing it, from where) so the CLI and the web
+share one set of rules.
+"""
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from gvo import audit, clock
+from gvo.errors import InvalidInput, NotFound
+from gvo.security import passwords
+from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
+
+ROLES = ("manager", "editor", "author", "reader", "inactive")
+ROLE_LABELS = {
+    "manager": "Manager",
+    "editor": "Editor",
+    "author": "Author",
+    "reader": "Reader",
+    "inactive": "Inactive",
+}
+ROLE_HELP = {
+    "manager": "runs the office (usually the clerk): users, settings, everything",
+    "editor": "clerk, chair or head: may edit others' content",
+    "author": "most governors: adds and edits their own content",
+    "reader": "view only: auditors, inspectors, temporary access",
+    "inactive": "cannot sign in; their records stay",
+}
+RANK = {"inactive": 0, "reader": 1, "author": 2, "editor": 3, "manager": 4}
+CAPABILITIES = {
+    "manage_users": "Manage users and groups",
+    "manage_board": "Edit board members and committees",
+    "manage_meetings": "Manage meetings",
+    "manage_training": "Manage training",
+    "manage_policies": "Manage policies",
+}
+SETUP_LINK_HOURS = 72
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a change and from where (for the audit log)."""
+
+    user_id: int | None
+    email: str
+    ip: str = ""
+
+    @classmethod
+    def operator(cls) -> "Actor":
+        """The server operator using the CLI."""
+        return cls(None, "operator (cli)", "")
+
+
+def _audit(conn: Connection, actor: Actor, action: str, target: str = "", **detail) -> None:
+    audit.record(
+        conn,
+        action,
+        target=target,
+        actor_id=actor.user_id,
+        actor_email=actor.email,
+        ip=actor.ip,
+        **detail,
+    )
+
+
+def normalise_email(email: str) -> str:
+    """Trim and check an e-mail address; raise InvalidInput if it is not one."""
+    email = email.strip()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise InvalidInput(f"{email!r} is not an e-mail address")
+    return email
+
+
+def check_role(role: str) -> str:
+    """Return the role in lower case if it is one of the five, else raise."""
+    role = role.strip().lower()
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    return role
+
+
+def count_users(conn: Connection) -> int:
+    """How many accounts the school has (active or not)."""
+    return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+def list_users(conn: Connection) -> list:
+    """All users, Managers first, then by name."""
+    return conn.execute(
+        "SELECT id, email, name, phone, role, mfa_enrolled_at, created_at FROM users"
+        " ORDER BY CASE role WHEN 'manager' THEN 0 WHEN 'editor' THEN 1 WHEN 'author' THEN 2"
+        " WHEN 'reader' THEN 3 ELSE 4 END, name COLLATE NOCASE"
+    ).fetchall()
+
+
+def get_user(conn: Connection, user_id: int):
+    """One user by id; NotFound if none."""
+    row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such user")
+    return row
+
+
+def find_by_email(conn: Connection, email: str):
+    """One user by e-mail (case-insensitive), or None."""
+    return conn.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
+
+
+def capabilities(conn: Connection, user_id: int) -> set[str]:
+    """The extra capabilities granted to a user."""
+    rows = conn.execute(
+        "SELECT capability FROM user_capabilities WHERE user_id = ?", (user_id,)
+    ).fetchall()
+    return {r["capability"] for r in rows}
+
+
+def add_user(
+    conn: Connection,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None = None,
+) -> int:
+    """Create an account; with a password it is ready to sign in, else it needs a set-up link."""
+    email = normalise_email(email)
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("a name of 1-120 characters is required")
+    role = check_role(role)
+    hashed = None
+    if password is not None:
+        passwords.check(password, email=email, name=name)
+        hashed = passwords.hash_password(password)
+    now = clock.iso()
+    with transaction(conn):
+        try:
+            cur = conn.execute(
+                "INSERT INTO users(email, name, role, password_hash, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (email, name, role, hashed, now, now),
+            )
+        except IntegrityError:
+            raise InvalidInput(f"{email} already has an account in this school") from None
+        _audit(conn, actor, "user.add", f"user:{cur.lastrowid}", email=email, role=role)
+    return cur.lastrowid
+
+
+def new_setup_token(conn: Connection, actor: Actor, user_id: int) -> str:
+    """A one-time set-up token (returned once; stored hashed) valid for 72 hours."""
+    get_user(conn, user_id)
+    token = secrets.token_urlsafe(32)
+    with transaction(conn):
+        conn.execute("DELETE FROM setup_tokens WHERE user_id = ?", (user_id,))
+        conn.execute(
+            "INSERT INTO setup_tokens(token_hash, user_id, expires_at) VALUES (?, ?, ?)",
+            (_token_hash(token), user_id, clock.now() + SETUP_LINK_HOURS * 3600),
+        )
+        _audit(conn, actor, "user.setup_link", f"user:{user_id}")
+    return token
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_for_setup_token(conn: Connection, token: str):
+    """The user a live set-up token belongs to, or None if unknown, used or expired."""
+    row = conn.execute(
+        "SELECT u.* FROM setup_tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ?"
+        " AND u.role != 'inactive'",
+        (_token_hash(token), clock.now()),
+    ).fetchone()
+    return row
+
+
+def complete_setup(conn: Connection, token: str, password: str, ip: str = "") -> int:
+    """Set the password through a set-up link, which is then used up."""
+    user = user_for_setup_token(conn, token)
+    if user is None:
+        raise InvalidInput("This set-up link has expired or was already used. Ask your clerk for a new one.")
+    passwords.check(password, email=user["email"], name=user["name"])
+    with transaction(conn):
+        conn.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+            (passwords.hash_password(password), clock.iso(), user["id"]),
+        )
+        conn.execute(
+            "UPDATE setup_tokens SET used_at = ? WHERE token_hash = ?",
+            (clock.now(), _token_hash(token)),
+        )
+        _audit(conn, Actor(user["id"], user["email"], ip), "user.password_set", f"user:{user['id']}")
+    return user["id"]
+
+
+def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
+    """Change a user's role; the last active Manager cannot be demoted."""
+    role = check_role(role)
+    user = get_user(conn, user_id)
+    if user["role"] == role:
+        return
+    with transaction(conn):
+        if user["role"] == "manager" and role != "manager":
+            managers = conn.execute(
+                "SELECT count(*) FROM users WHERE role = 'manager'"
+            ).fetchone()[0]
+            if managers <= 1:
+                raise InvalidInput("A school needs at least one Manager; appoint another first.")
+        conn.execute(
+            "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
+            (role, clock.iso(), user_id),
+        )
+        if role == "inactive":
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        _audit(conn, actor, "user.role", f"user:{user_id}", old=user["role"], new=role)
+
+
+def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str]) -> None:
+    """Replace the extra capabilities granted to a user."""
+    unknown = caps - CAPABILITIES.keys()
+    if unknown:
+        raise InvalidInput(f"unknown capability: {', '.join(sorted(unknown))}")
+    get_user(conn, user_id)
+    with transaction(conn):
+        old = capabilities(conn, user_id)
+        conn.execute("DELETE FROM user_capabilities WHERE user_id = ?", (user_id,))
+        conn.executemany(
+            "INSERT INTO user_capabilities(user_id, capability) VALUES (?, ?)",
+            [(user_id, c) for c in sorted(caps)],
+        )
+        if old != caps:
+            _audit(
+                conn, actor, "user.capabilities", f"user:{user_id}",
+                old=sorted(old), new=sorted(caps),
+            )
+
+
+def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, phone: str) -> None:
+    """Change a user's own name and phone number."""
+    name, phone = name.strip(), phone.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("a name of 1-120 characters is required")
+    if len(phone) > 40:
+        raise InvalidInput("a phone number of at most 40 characters")
+    with transaction(conn):
+        conn.execute(
+            "UPDATE users SET name = ?, phone = ?, updated_at = ? WHERE id = ?",
+            (name, phone, clock.iso(), user_id),
+        )
+        _audit(conn, actor, "user.profile", f"user:{user_id}")
+
+
+def change_password(conn: Connection, actor: Actor, user_id: int, current: str, new: str) -> None:
+    """Change a password after checking the current one; other sessions are ended."""
+    user = get_user(conn, user_id)
+    if not passwords.verify(user["password_hash"], current):
+        raise InvalidInput("Your current password is not right.")
+    passwords.check(new, email=user["email"], name=user["name"])
+    with transaction(conn):
+        conn.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+            (passwords.hash_password(new), clock.iso(), user_id),
+        )
+        _audit(conn, actor, "user.password_change", f"user:{user_id}")
+
+
+def set_password(conn: Connection, actor: Actor, user_id: int, new: str) -> None:
+    """Set a password without the old one (operator CLI)."""
+    user = get_user(conn, user_id)
+    passwords.check(new, email=user["email"], name=user["name"])
+    with transaction(conn):
+        conn.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+            (passwords.hash_password(new), clock.iso(), user_id),
+        )
+        _audit(conn, actor, "user.password_set", f"user:{user_id}")
+
+
+def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> None:
+    """Remove a user's authenticator and recovery codes, and end their sessions."""
+    get_user(conn, user_id)
+    with transaction(conn):
+        conn.execute(
+            "UPDATE users SET totp_secret = NULL, mfa_enrolled_at = NULL, updated_at = ?"
+            " WHERE id = ?",
+            (clock.iso(), user_id),
+        )
+        conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        _audit(conn, actor, "mfa.reset", f"user:{user_id}")

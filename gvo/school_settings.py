@@ -1,0 +1,54 @@
+"""A school's settings: name, MFA policy, demo flag, upload limit."""
+
+from gvo import audit
+from gvo.errors import InvalidInput
+from gvo.storage.sqlcipher import Connection, transaction
+
+MFA_POLICIES = {
+    "required": "Required for everyone",
+    "suggested": "Suggested: people are reminded until they set it up",
+    "optional": "Optional",
+}
+DEFAULTS = {"mfa_policy": "required", "demo": "0"}
+
+
+def get(conn: Connection, key: str) -> str:
+    """One setting's value (or its default)."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return row["value"] if row else DEFAULTS.get(key, "")
+
+
+def put(conn: Connection, key: str, value: str) -> None:
+    """Store a setting (inside the caller's transaction if there is one)."""
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def is_demo(conn: Connection) -> bool:
+    """Whether this is the demo school (its sign-in page says so)."""
+    return get(conn, "demo") == "1"
+
+
+def set_mfa_policy(conn: Connection, policy: str, *, actor_id=None, actor_email="", ip="") -> None:
+    """Change who must use two-step sign-in (Managers and Editors always must)."""
+    if policy not in MFA_POLICIES:
+        raise InvalidInput(f"unknown MFA policy {policy!r}: choose {', '.join(MFA_POLICIES)}")
+    with transaction(conn):
+        old = get(conn, "mfa_policy")
+        put(conn, "mfa_policy", policy)
+        audit.record(
+            conn, "school.mfa_policy", target="school", actor_id=actor_id,
+            actor_email=actor_email, ip=ip, old=old, new=policy,
+        )
+
+
+def mfa_required(conn: Connection, role: str) -> bool:
+    """Whether a user of this role must pass TOTP to sign in."""
+    if is_demo(conn):
+        return False
+    if role in ("manager", "editor"):
+        return True
+    return get(conn, "mfa_policy") == "required"

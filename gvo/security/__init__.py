@@ -1,0 +1,1 @@
+"""Security building blocks: passwords, TOTP, throttling, sessions, access rules, headers."""

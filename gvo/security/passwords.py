@@ -1,0 +1,71 @@
+"""Password rules and Argon2id hashing.
+
+Rules (ASVS 2.1): 12-128 characters, not a common password, not the user's
+own e-mail or name. The common list is Django's (Royce Williams' 20,000 most
+common passwords), bundled so no network is needed.
+"""
+
+import functools
+import gzip
+from importlib import resources
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from gvo.errors import InvalidInput
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+
+_hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
+# A real hash to verify against when the account does not exist, so timing
+# does not reveal which e-mail addresses have accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+@functools.cache
+def _common() -> frozenset[str]:
+    data = (resources.files("gvo.security") / "common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
+def problems(password: str, *, email: str = "", name: str = "") -> list[str]:
+    """What is wrong with a proposed password, in words a governor understands."""
+    found = []
+    if len(password) < MIN_LENGTH:
+        found.append(f"Use at least {MIN_LENGTH} characters (a few words make a good password).")
+    if len(password) > MAX_LENGTH:
+        found.append(f"Use at most {MAX_LENGTH} characters.")
+    lowered = password.lower()
+    if lowered in _common() or len(set(password)) <= 2:
+        found.append("This password is too common; choose one nobody would guess.")
+    for own in (email.lower(), email.split("@")[0].lower(), name.lower().replace(" ", "")):
+        if own and len(own) >= 4 and own in lowered.replace(" ", ""):
+            found.append("Don't use your own name or e-mail address in your password.")
+            break
+    return found
+
+
+def check(password: str, *, email: str = "", name: str = "") -> None:
+    """Raise InvalidInput with every problem if the password breaks a rule."""
+    found = problems(password, email=email, name=name)
+    if found:
+        raise InvalidInput(" ".join(found))
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def verify(stored_hash: str | None, password: str) -> bool:
+    """Whether the password matches; constant work whether or not there is a hash."""
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """Whether the hash was made with weaker parameters than today's."""
+    return _hasher.check_needs_rehash(stored_hash)

@@ -1,0 +1,173 @@
+"""Server-side sessions, one cookie per school, stored in the school's database.
+
+The cookie holds a random token; the database holds only its SHA-256, the
+session data, and when it was made and last used. So a session can be
+revoked (sign-out, "sign out everywhere", a Manager, a password change), and
+idle and absolute timeouts are enforced on the server. Over HTTPS the cookie
+is `__Host-gvo-<slug>` (Secure, HttpOnly, SameSite=Lax, Path=/).
+"""
+
+import hashlib
+import json
+import secrets
+
+from flask import Flask, Request, Response, g
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from gvo import clock
+
+TOUCH_EVERY_SECONDS = 60  # refresh last_seen at most once a minute: fewer writes to replicate
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """A session whose data lives in the school database."""
+
+    def __init__(self, initial=None, *, slug=None, token=None, last_seen=0.0, expired=False):
+        def on_update(_self):
+            self.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.slug = slug
+        self.token = token
+        self.last_seen = last_seen
+        self.expired = expired          # the previous session timed out (say so on the sign-in page)
+        self.modified = False
+        self.new = token is None
+        self.rotate_requested = False
+        self.end_requested = False
+
+    def rotate(self) -> None:
+        """Give the session a new id (at sign-in) so a planted id is worthless."""
+        self.rotate_requested = True
+        self.modified = True
+
+    def end(self) -> None:
+        """Delete the session (sign-out); anything added afterwards (a flash) starts a new one."""
+        self.clear()
+        self.end_requested = True
+        self.modified = True
+
+
+def cookie_name(slug: str, secure: bool) -> str:
+    """The school's session cookie name."""
+    return f"__Host-gvo-{slug}" if secure else f"gvo-{slug}"
+
+
+class SchoolSessionInterface(SessionInterface):
+    """Loads and saves ServerSession objects for the school named in the URL."""
+
+    def _db(self, app: Flask, slug: str):
+        inst = app.extensions["gvo"].instance
+        if not inst.has_school(slug):
+            return None
+        return inst.db(slug)
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        """The session for this request's school, or an empty one that is never saved."""
+        slug = (request.view_args or {}).get("school")
+        if not slug:
+            return ServerSession()
+        conn = self._db(app, slug)
+        if conn is None:
+            return ServerSession()
+        token = request.cookies.get(cookie_name(slug, request.is_secure))
+        if not token:
+            return ServerSession(slug=slug)
+        row = conn.execute("SELECT * FROM sessions WHERE id_hash = ?", (_hash(token),)).fetchone()
+        if row is None:
+            return ServerSession(slug=slug)
+        now = clock.now()
+        cfg = app.config
+        if (now - row["last_seen"] > cfg["GVO_IDLE_TIMEOUT"]
+                or now - row["created_at"] > cfg["GVO_ABSOLUTE_TIMEOUT"]):
+            conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(token),))
+            return ServerSession(slug=slug, expired=row["user_id"] is not None)
+        return ServerSession(json.loads(row["data"]), slug=slug, token=token,
+                             last_seen=row["last_seen"])
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        """Write the session back (or delete it) and set the cookie."""
+        if not isinstance(session, ServerSession) or not session.slug:
+            return
+        conn = self._db(app, session.slug)
+        if conn is None:
+            return
+        from flask import request
+
+        secure = request.is_secure
+        name = cookie_name(session.slug, secure)
+        now = clock.now()
+        if session.end_requested:
+            if session.token:
+                conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.token),))
+                session.token = None
+            if not session:
+                response.delete_cookie(name, path="/", secure=secure, httponly=True,
+                                       samesite="Lax")
+                return
+        if session.new and not session.modified:
+            return
+        if session.rotate_requested and session.token:
+            conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.token),))
+            session.token = None
+        user_id = session.get("_user_id")
+        if session.token is None:
+            session.token = secrets.token_urlsafe(32)
+            conn.execute(
+                "INSERT INTO sessions(id_hash, user_id, data, created_at, last_seen, ip, user_agent)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_hash(session.token), int(user_id) if user_id else None,
+                 json.dumps(dict(session)), now, now, g.get("client_ip", ""),
+                 (request.user_agent.string or "")[:200]),
+            )
+            # Unauthenticated sessions (a visit to the sign-in page) are pruned as they go.
+            conn.execute(
+                "DELETE FROM sessions WHERE user_id IS NULL AND last_seen < ?",
+                (now - app.config["GVO_IDLE_TIMEOUT"],),
+            )
+        elif session.modified:
+            cur = conn.execute(
+                "UPDATE sessions SET data = ?, user_id = ?, last_seen = ? WHERE id_hash = ?",
+                (json.dumps(dict(session)), int(user_id) if user_id else None, now,
+                 _hash(session.token)),
+            )
+            if cur.rowcount == 0:  # revoked while this request ran: do not resurrect it
+                response.delete_cookie(name, path="/", secure=secure, httponly=True,
+                                       samesite="Lax")
+                return
+        elif now - session.last_seen >= TOUCH_EVERY_SECONDS:
+            conn.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?",
+                         (now, _hash(session.token)))
+            return
+        else:
+            return
+        response.set_cookie(name, session.token, path="/", secure=secure, httponly=True,
+                            samesite="Lax")
+
+
+def end_user_sessions(conn, user_id: int, *, except_token: str | None = None) -> int:
+    """Delete a user's sessions (all, or all but the current one); returns how many."""
+    if except_token:
+        cur = conn.execute("DELETE FROM sessions WHERE user_id = ? AND id_hash != ?",
+                           (user_id, _hash(except_token)))
+    else:
+        cur = conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+    return cur.rowcount
+
+
+def active_sessions(conn, user_id: int) -> list:
+    """A user's live sessions, newest use first (for the profile page)."""
+    return conn.execute(
+        "SELECT id_hash, created_at, last_seen, ip, user_agent FROM sessions"
+        " WHERE user_id = ? ORDER BY last_seen DESC", (user_id,)
+    ).fetchall()
+
+
+def is_current(session: ServerSession, id_hash: str) -> bool:
+    """Whether a stored session row is this request's own session."""
+    return bool(session.token) and _hash(session.token) == id_hash

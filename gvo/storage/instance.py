@@ -1,0 +1,257 @@
+"""An instance directory: the control database, the master key and the school files.
+
+Layout::
+
+    <instance>/control.db            schools and their wrapped data keys
+    <instance>/master.key            0600, unless GVO_MASTER_KEY is set
+    <instance>/schools/<slug>/school.db (+ -wal, -shm)
+    <instance>/replicas/             the default replica target (same disk!)
+
+Connections are reused per thread per school; `close_school` drops them all
+(needed before a rekey or a restore replaces the file).
+"""
+
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from gvo import clock
+from gvo.errors import GvoError, InvalidInput, NotFound
+from gvo.storage import keys
+from gvo.storage.sqlcipher import Connection, connect, migrate, transaction
+
+SLUG_RULE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+INSTANCE_ENV = "GVO_INSTANCE"
+DEFAULT_INSTANCE = "instances"
+
+
+def default_instance_dir() -> Path:
+    """The instance directory from GVO_INSTANCE, else ./instances."""
+    return Path(os.environ.get(INSTANCE_ENV) or DEFAULT_INSTANCE)
+
+
+def check_slug(slug: str) -> str:
+    """Return the slug if it is 2-40 lowercase letters, digits or hyphens, else raise."""
+    if not (2 <= len(slug) <= 40) or not SLUG_RULE.match(slug) or "--" in slug:
+        raise InvalidInput(
+            f"invalid school slug {slug!r}: use 2-40 lowercase letters, digits and single "
+            "hyphens, starting and ending with a letter or digit"
+        )
+    return slug
+
+
+@dataclass(frozen=True)
+class SchoolRecord:
+    """A school as the control database knows it."""
+
+    slug: str
+    name: str
+    key_version: int
+    created_at: str
+
+
+class Instance:
+    """One instance directory, opened with its master key."""
+
+    def __init__(self, path: Path | str, master_key: bytes):
+        self.path = Path(path)
+        self._master = master_key
+        self._lock = threading.RLock()
+        self._control: dict[int, Connection] = {}
+        self._schools: dict[tuple[str, int], Connection] = {}
+        self._school_keys: dict[str, bytes] = {}
+        self._write_gates: dict[str, threading.Lock] = {}
+        self.control()  # fail early, and clearly, on a wrong key
+
+    # -- creation and opening ------------------------------------------------
+
+    @classmethod
+    def init(cls, path: Path | str, environ: dict | None = None) -> "Instance":
+        """Make a new instance directory; refuse if one is already there."""
+        path = Path(path)
+        env = os.environ if environ is None else environ
+        if (path / "control.db").exists():
+            raise GvoError(f"an instance already exists at {path}; refusing to overwrite it")
+        if env.get(keys.MASTER_KEY_ENV):
+            master = keys.parse_hex_key(env[keys.MASTER_KEY_ENV], keys.MASTER_KEY_ENV)
+            write_key = False
+        else:
+            if (path / keys.MASTER_KEY_FILE).exists():
+                raise GvoError(f"{path / keys.MASTER_KEY_FILE} already exists; refusing to overwrite it")
+            master = keys.new_key()
+            write_key = True
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "schools").mkdir(exist_ok=True)
+        if write_key:
+            keys.write_master_key_file(path / keys.MASTER_KEY_FILE, master)
+        conn = connect(path / "control.db", keys.control_key(master), create=True)
+        try:
+            migrate(conn, "control")
+            with transaction(conn):
+                conn.execute(
+                    "INSERT INTO instance_info(key, value) VALUES ('created_at', ?)", (clock.iso(),)
+                )
+        finally:
+            conn.close()
+        return cls(path, master)
+
+    @classmethod
+    def open(cls, path: Path | str | None = None, environ: dict | None = None) -> "Instance":
+        """Open an existing instance with the master key from the environment or key file."""
+        path = Path(path) if path else default_instance_dir()
+        if not (path / "control.db").exists():
+            raise GvoError(f"no instance at {path} (run: gvo --instance {path} init)")
+        return cls(path, keys.load_master_key(path, environ))
+
+    @property
+    def master_key(self) -> bytes:
+        """The master key (for the replicator's manifest and restores; never stored)."""
+        return self._master
+
+    # -- the control database ----------------------------------------------
+
+    def control(self) -> Connection:
+        """This thread's connection to the control database."""
+        ident = threading.get_ident()
+        conn = self._control.get(ident)
+        if conn is None:
+            conn = connect(self.path / "control.db", keys.control_key(self._master))
+            migrate(conn, "control")
+            with self._lock:
+                self._control[ident] = conn
+        return conn
+
+    def schools(self) -> list[SchoolRecord]:
+        """Every school of this instance, by slug."""
+        rows = self.control().execute(
+            "SELECT slug, name, key_version, created_at FROM schools ORDER BY slug"
+        ).fetchall()
+        return [SchoolRecord(**dict(r)) for r in rows]
+
+    def school(self, slug: str) -> SchoolRecord:
+        """One school's record; NotFound if there is none."""
+        row = self.control().execute(
+            "SELECT slug, name, key_version, created_at FROM schools WHERE slug = ?", (slug,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no school {slug!r} in this instance")
+        return SchoolRecord(**dict(row))
+
+    def has_school(self, slug: str) -> bool:
+        """Whether a school with this slug exists."""
+        return (
+            self.control().execute("SELECT 1 FROM schools WHERE slug = ?", (slug,)).fetchone()
+            is not None
+        )
+
+    # -- school databases --------------------------------------------------
+
+    def school_dir(self, slug: str) -> Path:
+        """The folder holding a school's database files."""
+        return self.path / "schools" / check_slug(slug)
+
+    def school_path(self, slug: str) -> Path:
+        """The school's database file."""
+        return self.school_dir(slug) / "school.db"
+
+    def school_key(self, slug: str) -> bytes:
+        """The school's data key, unwrapped with the master key (cached)."""
+        with self._lock:
+            if slug in self._school_keys:
+                return self._school_keys[slug]
+        row = self.control().execute(
+            "SELECT wrapped_key FROM schools WHERE slug = ?", (slug,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no school {slug!r} in this instance")
+        key = keys.unwrap_school_key(self._master, slug, row["wrapped_key"])
+        with self._lock:
+            self._school_keys[slug] = key
+        return key
+
+    def wrapped_school_key(self, slug: str) -> tuple[bytes, int]:
+        """The school's wrapped data key and its version, as stored in the control DB."""
+        row = self.control().execute(
+            "SELECT wrapped_key, key_version FROM schools WHERE slug = ?", (slug,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no school {slug!r} in this instance")
+        return bytes(row["wrapped_key"]), row["key_version"]
+
+    def db(self, slug: str) -> Connection:
+        """This thread's connection to a school's database (opened and migrated on first use)."""
+        ident = threading.get_ident()
+        conn = self._schools.get((slug, ident))
+        if conn is None:
+            conn = connect(self.school_path(slug), self.school_key(slug))
+            migrate(conn, "school")
+            with self._lock:
+                self._schools[(slug, ident)] = conn
+        return conn
+
+    def write_gate(self, slug: str) -> threading.Lock:
+        """A lock the replicator holds while it snapshots; writers in this process may take it."""
+        with self._lock:
+            return self._write_gates.setdefault(slug, threading.Lock())
+
+    def close_school(self, slug: str) -> None:
+        """Close every pooled connection to a school (before a rekey or a file swap)."""
+        with self._lock:
+            for key in [k for k in self._schools if k[0] == slug]:
+                self._schools.pop(key).close()
+            self._school_keys.pop(slug, None)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        with self._lock:
+            for conn in self._schools.values():
+                conn.close()
+            for conn in self._control.values():
+                conn.close()
+            self._schools.clear()
+            self._control.clear()
+
+    def create_school(self, slug: str, name: str) -> SchoolRecord:
+        """A new school database with a random data key, stored only wrapped."""
+        check_slug(slug)
+        name = name.strip()
+        if not name or len(name) > 120:
+            raise InvalidInput("a school needs a name of 1-120 characters")
+        if self.has_school(slug):
+            raise InvalidInput(f"a school with slug {slug!r} already exists")
+        folder = self.school_dir(slug)
+        if folder.exists() and any(folder.iterdir()):
+            raise InvalidInput(f"{folder} already holds files; refusing to overwrite them")
+        data_key = keys.new_key()
+        wrapped = keys.wrap_school_key(self._master, slug, data_key)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = connect(folder / "school.db", data_key, create=True)
+            try:
+                migrate(conn, "school")
+                with transaction(conn):
+                    conn.executemany(
+                        "INSERT INTO settings(key, value) VALUES (?, ?)",
+                        [("name", name), ("slug", slug), ("mfa_policy", "required")],
+                    )
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.close()
+            with transaction(self.control()) as control:
+                control.execute(
+                    "INSERT INTO schools(slug, name, wrapped_key, key_version, created_at)"
+                    " VALUES (?, ?, ?, 1, ?)",
+                    (slug, name, wrapped, clock.iso()),
+                )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return self.school(slug)
+
+    def school_size(self, slug: str) -> int:
+        """Bytes on disk of the school's database files."""
+        folder = self.school_dir(slug)
+        return sum(p.stat().st_size for p in folder.glob("school.db*") if p.is_file())

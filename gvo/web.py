@@ -1,0 +1,99 @@
+"""Wiring of the web layer: blueprints, access enforcement, security headers, error pages."""
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from gvo import access, login_manager
+from gvo.security.sessions import SchoolSessionInterface
+
+HTMX_FILE = "vendor/htmx-2.0.11.min.js"
+# Strict CSP (DESIGN.md, Web): no inline script or style, nothing from other hosts.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+ERROR_TEXT = {
+    400: ("Something in that request was wrong", "Go back, check what you entered and try again."),
+    403: ("You can't open this page", "Your role does not include it. Ask your clerk if you need it."),
+    404: ("Page not found", "The address may be mistyped, or the item was removed."),
+    405: ("That action is not allowed here", "Go back and use the buttons on the page."),
+    413: ("That file is too large", "The file is over this school's upload limit."),
+    500: ("Something went wrong on our side", "Nothing you did. Try again in a minute; if it "
+          "keeps happening, tell your clerk."),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Attach GVO's request handling to the app."""
+    from gvo.blueprints import admin, auth, home, profile, site
+
+    app.session_interface = SchoolSessionInterface()
+    login_manager.user_loader(access.load_member)
+    for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp):
+        app.register_blueprint(bp)
+
+    app.before_request(_client_ip)
+    app.before_request(access.enforce)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    for code in ERROR_TEXT:
+        app.register_error_handler(code, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
+
+
+def _client_ip() -> None:
+    g.client_ip = request.remote_addr or ""
+
+
+def _template_globals() -> dict:
+    return {"htmx_file": HTMX_FILE, "school_slug": g.get("school"),
+            "school_name": g.get("school_name")}
+
+
+def _security_headers(response):
+    h = response.headers
+    h["Content-Security-Policy"] = CSP
+    h["X-Content-Type-Options"] = "nosniff"
+    h["X-Frame-Options"] = "DENY"
+    h["Referrer-Policy"] = "same-origin"
+    h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if g.get("school") and request.endpoint != "static":
+        # Board papers and personal data must not linger in shared caches or the back button.
+        h["Cache-Control"] = "no-store"
+        h["Pragma"] = "no-cache"
+    response.vary.add("HX-Request")
+    response.vary.add("Cookie")
+    return response
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    title, hint = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    if code == 413 and request.blueprint:
+        limit = request.max_content_length or 0
+        hint = f"The most this school accepts is {limit // (1024 * 1024)} MB."
+    signed = bool(g.get("school")) and current_user.is_authenticated
+    return render_template("error.html", code=code, title=title, hint=hint,
+                           signed_in=signed), code
+
+
+def _csrf_error(error):
+    return render_template(
+        "error.html", code=400, title="This form has expired",
+        hint="For your security, forms stop working after a while or after signing in again. "
+             "Go back, reload the page and try again.", signed_in=False,
+    ), 400
