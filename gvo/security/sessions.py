@@ -16,6 +16,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from gvo import clock
+from gvo.storage.instance import RESERVED_SLUGS, SLUG_RULE
 
 TOUCH_EVERY_SECONDS = 60  # refresh last_seen at most once a minute: fewer writes to replicate
 
@@ -58,18 +59,25 @@ def cookie_name(slug: str, secure: bool) -> str:
     return f"__Host-gvo-{slug}" if secure else f"gvo-{slug}"
 
 
+def school_from_path(path: str) -> str | None:
+    """The first path segment, the school's slug under /<school>/..., if it can be one."""
+    first = path.lstrip("/").split("/", 1)[0]
+    return first or None
+
+
 class SchoolSessionInterface(SessionInterface):
     """Loads and saves ServerSession objects for the school named in the URL."""
 
     def _db(self, app: Flask, slug: str):
         inst = app.extensions["gvo"].instance
-        if not inst.has_school(slug):
+        if slug in RESERVED_SLUGS or not SLUG_RULE.match(slug) or not inst.has_school(slug):
             return None
         return inst.db(slug)
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         """The session for this request's school, or an empty one that is never saved."""
-        slug = (request.view_args or {}).get("school")
+        # Sessions open before URL matching, so the school is read from the path itself.
+        slug = school_from_path(request.path)
         if not slug:
             return ServerSession()
         conn = self._db(app, slug)

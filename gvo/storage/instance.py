@@ -24,6 +24,8 @@ from gvo.storage import keys
 from gvo.storage.sqlcipher import Connection, connect, migrate, transaction
 
 SLUG_RULE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+# Top-level paths of the web app that a school's slug must not shadow.
+RESERVED_SLUGS = frozenset({"static", "healthz", "admin", "api", "login", "logout", "operator"})
 INSTANCE_ENV = "GVO_INSTANCE"
 DEFAULT_INSTANCE = "instances"
 
@@ -40,6 +42,8 @@ def check_slug(slug: str) -> str:
             f"invalid school slug {slug!r}: use 2-40 lowercase letters, digits and single "
             "hyphens, starting and ending with a letter or digit"
         )
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(f"{slug!r} is reserved by GVO; choose another slug")
     return slug
 
 
