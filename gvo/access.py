@@ -7,10 +7,9 @@ under `/<school>/`: the school comes from the URL and the connection from the
 school, so a query can only ever reach that one school's file.
 """
 
-import functools
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 
 from gvo import people
@@ -162,6 +161,9 @@ def enforce() -> None:
     if not g.get("school"):
         abort(404)
     if not current_user.is_authenticated:
+        if getattr(session, "expired", False):
+            flash("You were signed out because the office was left unused for a while. "
+                  "Please sign in again.", "info")
         nxt = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=safe_next(nxt)))
     if rule.kind == "role" and not current_user.at_least(rule.value):

@@ -127,7 +127,9 @@ def check_second_factor(conn: Connection, user_id: int, code: str, ip: str) -> s
                              recovery_codes_left=left)
                 return "recovery"
     _fail(conn, user["email"], ip, "login.mfa_failure", user_id)
-    raise InvalidInput("That code is not right, or was already used. Try the next code your app shows.")
+    raise InvalidInput(
+        "That code is not right, or was already used. Try the next code your app shows."
+    )
 
 
 def record_password_only_login(conn: Connection, user_id: int, ip: str) -> None:
@@ -142,7 +144,8 @@ def enrol_totp(conn: Connection, actor: Actor, user_id: int, secret: str, code: 
     step = totp.matching_step(secret, code, clock.now(), 0)
     if step is None:
         raise InvalidInput(
-            "That code does not match. Check your phone's clock and type the 6-digit code shown now."
+            "That code does not match. Check your phone's clock and type the 6-digit code "
+            "shown now."
         )
     codes = totp.new_recovery_codes()
     with transaction(conn):

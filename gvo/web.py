@@ -25,7 +25,8 @@ CSP = "; ".join(
 )
 ERROR_TEXT = {
     400: ("Something in that request was wrong", "Go back, check what you entered and try again."),
-    403: ("You can't open this page", "Your role does not include it. Ask your clerk if you need it."),
+    403: ("You can't open this page",
+          "Your role does not include it. Ask your clerk if you need it."),
     404: ("Page not found", "The address may be mistyped, or the item was removed."),
     405: ("That action is not allowed here", "Go back and use the buttons on the page."),
     413: ("That file is too large", "The file is over this school's upload limit."),

@@ -14,6 +14,7 @@ from gvo.forms import (
     InviteForm,
     MfaPolicyForm,
     RoleForm,
+    choices,
 )
 from gvo.security.sessions import end_user_sessions
 
@@ -126,8 +127,8 @@ def new_setup_link(user_id: int):
 
 
 def _member_choices():
-    return [(u["id"], f"{u['name']} ({u['email']})") for u in people.list_users(db())
-            if u["role"] != "inactive"]
+    return choices((u["id"], f"{u['name']} ({u['email']})") for u in people.list_users(db())
+                   if u["role"] != "inactive")
 
 
 @bp.get("/admin/groups")
@@ -272,7 +273,7 @@ def settings():
     """School settings: two-step sign-in policy; backup status."""
     conn = db()
     form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = list(school_settings.MFA_POLICIES.items())
+    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
     if form.validate_on_submit():
         actor = current_actor()
         school_settings.set_mfa_policy(conn, form.policy.data, actor_id=actor.user_id,

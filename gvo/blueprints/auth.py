@@ -5,7 +5,15 @@ from flask_login import current_user, logout_user
 
 from gvo import auth as auth_service
 from gvo import clock, people, school_settings
-from gvo.access import current_actor, db, mark_signed_in, public, safe_next, school_blueprint, signed_in
+from gvo.access import (
+    current_actor,
+    db,
+    mark_signed_in,
+    public,
+    safe_next,
+    school_blueprint,
+    signed_in,
+)
 from gvo.errors import InvalidInput
 from gvo.forms import CodeForm, ConfirmForm, LoginForm, SetPasswordForm
 from gvo.security import totp
@@ -58,7 +66,6 @@ def login():
             return _finish(result.user_id)
     return render_template(
         "auth/login.html", form=form, demo=school_settings.is_demo(db()),
-        expired=getattr(session, "expired", False),
     ), 200 if not form.errors else 422
 
 

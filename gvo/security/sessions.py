@@ -36,7 +36,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.slug = slug
         self.token = token
         self.last_seen = last_seen
-        self.expired = expired          # the previous session timed out (say so on the sign-in page)
+        self.expired = expired  # the previous session timed out (say so on the sign-in page)
         self.modified = False
         self.new = token is None
         self.rotate_requested = False
@@ -127,8 +127,8 @@ class SchoolSessionInterface(SessionInterface):
         if session.token is None:
             session.token = secrets.token_urlsafe(32)
             conn.execute(
-                "INSERT INTO sessions(id_hash, user_id, data, created_at, last_seen, ip, user_agent)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions(id_hash, user_id, data, created_at, last_seen, ip,"
+                " user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (_hash(session.token), int(user_id) if user_id else None,
                  json.dumps(dict(session)), now, now, g.get("client_ip", ""),
                  (request.user_agent.string or "")[:200]),

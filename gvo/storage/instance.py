@@ -84,7 +84,9 @@ class Instance:
             write_key = False
         else:
             if (path / keys.MASTER_KEY_FILE).exists():
-                raise GvoError(f"{path / keys.MASTER_KEY_FILE} already exists; refusing to overwrite it")
+                raise GvoError(
+                    f"{path / keys.MASTER_KEY_FILE} already exists; refusing to overwrite it"
+                )
             master = keys.new_key()
             write_key = True
         path.mkdir(parents=True, exist_ok=True)
