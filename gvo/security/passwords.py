@@ -29,6 +29,34 @@ def _common() -> frozenset[str]:
     return frozenset(gzip.decompress(data).decode().split())
 
 
+def _base_word(lowered: str) -> str:
+    """The password without trailing digits and symbols ("password2024!" -> "password")."""
+    return lowered.rstrip("0123456789!@#$%^&*?.-_ ")
+
+
+_KEYBOARD = "1234567890qwertyuiopasdfghjklzxcvbnm"
+
+
+def _keyboard_walk_len(lowered: str) -> int:
+    """Length of the longest run in the password that follows the keyboard's rows."""
+    best = 0
+    for i in range(len(lowered)):
+        for j in range(len(lowered), i + best, -1):
+            if lowered[i:j] in _KEYBOARD:
+                best = j - i
+                break
+    return best
+
+
+def _is_sequence(lowered: str) -> bool:
+    """Repeated, sequential or keyboard-walk characters ("aaaa...", "1234...", "qwerty...")."""
+    if len(set(lowered)) <= 3 or len(lowered) - _keyboard_walk_len(lowered) < 4:
+        return True
+    steps = [ord(b) - ord(a) for a, b in zip(lowered, lowered[1:], strict=False)]
+    runs = sum(1 for d in steps if d in (-1, 0, 1, -9, 9))
+    return runs >= 0.8 * len(steps)
+
+
 def problems(password: str, *, email: str = "", name: str = "") -> list[str]:
     """What is wrong with a proposed password, in words a governor understands."""
     found = []
@@ -37,7 +65,7 @@ def problems(password: str, *, email: str = "", name: str = "") -> list[str]:
     if len(password) > MAX_LENGTH:
         found.append(f"Use at most {MAX_LENGTH} characters.")
     lowered = password.lower()
-    if lowered in _common() or len(set(password)) <= 2:
+    if lowered in _common() or _base_word(lowered) in _common() or _is_sequence(lowered):
         found.append("This password is too common; choose one nobody would guess.")
     for own in (email.lower(), email.split("@")[0].lower(), name.lower().replace(" ", "")):
         if own and len(own) >= 4 and own in lowered.replace(" ", ""):

@@ -1,0 +1,5 @@
+"""`python -m gvo` runs the operator command."""
+
+from gvo.cli import main
+
+main()

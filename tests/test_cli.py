@@ -1,0 +1,165 @@
+"""The operator's command line: instances, schools, users, audit; errors are one clear line."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GVO = [sys.executable, "-m", "gvo"]
+
+
+def run(*args, instance: Path, input_text=None, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k != "GVO_MASTER_KEY"}
+    env.update(env_extra or {})
+    return subprocess.run([*GVO, "--instance", str(instance), *args], capture_output=True,
+                          text=True, input=input_text, env=env, timeout=120)
+
+
+def snapshot(root: Path) -> dict:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def inst(tmp_path):
+    path = tmp_path / "inst"
+    result = run("init", instance=path)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_init_makes_control_db_and_0600_key(inst):
+    assert (inst / "control.db").exists()
+    mode = stat.S_IMODE((inst / "master.key").stat().st_mode)
+    assert mode == 0o600
+    assert len((inst / "master.key").read_text().strip()) == 64
+
+
+def test_init_refuses_to_overwrite(inst):
+    before = snapshot(inst)
+    result = run("init", instance=inst)
+    assert result.returncode != 0
+    assert "already exists" in result.stderr
+    assert snapshot(inst) == before
+
+
+def test_init_with_key_from_environment_writes_no_key_file(tmp_path):
+    path = tmp_path / "envinst"
+    key = "ab" * 32
+    assert run("init", instance=path, env_extra={"GVO_MASTER_KEY": key}).returncode == 0
+    assert not (path / "master.key").exists()
+    ok = run("school", "list", instance=path, env_extra={"GVO_MASTER_KEY": key})
+    assert ok.returncode == 0
+    bad = run("school", "list", instance=path)
+    assert bad.returncode != 0 and "master key" in bad.stderr
+
+
+def test_school_create_and_list(inst):
+    result = run("school", "create", "oak-field", "--name", "Oakfield Academy", instance=inst)
+    assert result.returncode == 0, result.stderr
+    assert (inst / "schools" / "oak-field" / "school.db").exists()
+    run("user", "add", "oak-field", "clerk@oak.example", "--name", "Jo Clerk", "--role",
+        "manager", "--password-stdin", instance=inst, input_text="tall-ships-and-harbours\n")
+    listed = json.loads(run("school", "list", "--json", instance=inst).stdout)
+    assert listed[0]["slug"] == "oak-field" and listed[0]["name"] == "Oakfield Academy"
+    assert listed[0]["users"] == 1 and listed[0]["size_bytes"] > 0
+    text = run("school", "list", instance=inst).stdout
+    assert "oak-field" in text and "Oakfield Academy" in text
+
+
+@pytest.mark.parametrize("slug", ["A", "x", "Bad_Slug", "-lead", "trail-", "a--b", "a" * 41,
+                                  "static", "über"])
+def test_bad_slug_is_a_clear_error_and_writes_nothing(inst, slug):
+    before = snapshot(inst)
+    result = run("school", "create", "--name", "X", "--", slug, instance=inst)
+    assert result.returncode != 0
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert snapshot(inst) == before
+
+
+def test_duplicate_slug_is_refused(inst):
+    assert run("school", "create", "oak", "--name", "Oak", instance=inst).returncode == 0
+    before = snapshot(inst)
+    result = run("school", "create", "oak", "--name", "Oak again", instance=inst)
+    assert result.returncode != 0 and "already exists" in result.stderr
+    assert snapshot(inst) == before
+
+
+def test_wrong_master_key_is_one_line_and_changes_nothing(inst):
+    assert run("school", "create", "oak", "--name", "Oak", instance=inst).returncode == 0
+    before = snapshot(inst)
+    for args in (["school", "list"], ["user", "list", "oak"],
+                 ["school", "create", "elm", "--name", "Elm"]):
+        result = run(*args, instance=inst, env_extra={"GVO_MASTER_KEY": "cd" * 32})
+        assert result.returncode != 0
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "master key" in result.stderr
+    assert snapshot(inst) == before
+
+
+def test_missing_master_key_is_one_line(inst):
+    (inst / "master.key").rename(inst.parent / "elsewhere.key")
+    result = run("school", "list", instance=inst)
+    assert result.returncode != 0 and result.stderr.count("\n") == 1
+    assert "no master key" in result.stderr
+
+
+def test_user_add_without_password_prints_a_setup_link(inst):
+    run("school", "create", "oak", "--name", "Oak", instance=inst)
+    result = run("user", "add", "oak", "gov@oak.example", "--name", "A Governor", "--role",
+                 "author", instance=inst, env_extra={"GVO_BASE_URL": "https://gvo.example"})
+    assert result.returncode == 0, result.stderr
+    assert "https://gvo.example/oak/setup/" in result.stdout
+
+
+def test_user_add_refuses_weak_password_and_bad_role(inst):
+    run("school", "create", "oak", "--name", "Oak", instance=inst)
+    weak = run("user", "add", "oak", "a@oak.example", "--name", "A", "--role", "author",
+               "--password-stdin", instance=inst, input_text="password123\n")
+    assert weak.returncode != 0 and "12 characters" in weak.stderr
+    common = run("user", "add", "oak", "a@oak.example", "--name", "A", "--role", "author",
+                 "--password-stdin", instance=inst, input_text="123456789012\n")
+    assert common.returncode != 0 and "too common" in common.stderr
+    role = run("user", "add", "oak", "a@oak.example", "--name", "A", "--role", "king",
+               instance=inst)
+    assert role.returncode != 0
+    users = json.loads(run("user", "list", "oak", "--json", instance=inst).stdout)
+    assert users == []
+
+
+def test_user_list_and_reset_mfa(inst):
+    run("school", "create", "oak", "--name", "Oak", instance=inst)
+    run("user", "add", "oak", "b@oak.example", "--name", "B", "--role", "reader",
+        "--password-stdin", instance=inst, input_text="reading-is-my-thing\n")
+    users = json.loads(run("user", "list", "oak", "--json", instance=inst).stdout)
+    assert users[0]["email"] == "b@oak.example" and users[0]["role"] == "reader"
+    reset = run("user", "reset-mfa", "oak", "b@oak.example", instance=inst)
+    assert reset.returncode == 0
+    missing = run("user", "reset-mfa", "oak", "nobody@oak.example", instance=inst)
+    assert missing.returncode != 0 and "no user" in missing.stderr
+
+
+def test_audit_verify_reports_the_first_broken_link(inst):
+    run("school", "create", "oak", "--name", "Oak", instance=inst)
+    for i in range(3):
+        run("user", "add", "oak", f"u{i}@oak.example", "--name", f"U{i}", "--role", "author",
+            instance=inst)
+    ok = run("audit", "verify", "oak", instance=inst)
+    assert ok.returncode == 0 and "chain intact" in ok.stdout
+    from gvo.storage.instance import Instance
+
+    opened = Instance.open(inst, environ={})
+    conn = opened.db("oak")
+    conn.execute("UPDATE audit_log SET actor_email = 'someone-else' WHERE id = 3")
+    opened.close()
+    broken = run("audit", "verify", "oak", instance=inst)
+    assert broken.returncode == 2
+    assert "BROKEN at entry 3" in broken.stderr
+
+
+def test_unknown_school_is_a_clear_error(inst):
+    result = run("user", "list", "nowhere", instance=inst)
+    assert result.returncode != 0 and "no school 'nowhere'" in result.stderr
