@@ -112,7 +112,7 @@ class BodyForm(FlaskForm):
     description = TextAreaField("Purpose", validators=[Optional(), Length(max=1000)])
     quorum = StringField(
         "Quorum",
-        validators=[Optional(), Length(max=3)],
+        validators=[Optional(), Length(max=20)],
         description="Members needed for a quorate meeting. Leave empty for half the members, "
         "rounded up.",
     )

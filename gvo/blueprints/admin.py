@@ -208,7 +208,8 @@ def body_edit(body_id: int | None):
                                      name=form.name.data, description=form.description.data or "",
                                      quorum_text=form.quorum.data)
         except InvalidInput as exc:
-            form.name.errors.append(str(exc))
+            target = form.quorum if str(exc).startswith("Quorum") else form.name
+            target.errors.append(str(exc))
         else:
             flash(f"{form.name.data} saved.", "success")
             return redirect(url_for("admin.body_members", body_id=new_id))

@@ -1,0 +1,237 @@
+"""Manager pages: people, groups, the board and committees, settings and audit."""
+
+from conftest import sign_in
+
+from gvo import audit, board
+
+
+def test_invite_change_role_and_deactivate(signed_in, instance, new_client):
+    client, manager = signed_in("manager")
+    resp = client.post("/alpha/admin/users", {"name": "Nia New", "email": "nia@example.org",
+                                              "role": "author"}, form_page="/alpha/admin/users")
+    assert resp.status_code == 302
+    page = client.get("/alpha/admin/users").get_data(as_text=True)
+    assert "Nia New" in page and "/alpha/setup/" in page
+    conn = instance.db("alpha")
+    nia = conn.execute("SELECT id, role FROM users WHERE email = 'nia@example.org'").fetchone()
+    resp = client.post(f"/alpha/admin/users/{nia['id']}",
+                       {"role": "editor", "capabilities": ["manage_meetings"]},
+                       form_page=f"/alpha/admin/users/{nia['id']}")
+    assert resp.status_code == 302
+    row = conn.execute("SELECT role FROM users WHERE id = ?", (nia["id"],)).fetchone()
+    assert row["role"] == "editor"
+    caps = conn.execute("SELECT capability FROM user_capabilities WHERE user_id = ?",
+                        (nia["id"],)).fetchall()
+    assert [c[0] for c in caps] == ["manage_meetings"]
+    actions = [r["action"] for r in conn.execute("SELECT action FROM audit_log")]
+    assert {"user.add", "user.setup_link", "user.role", "user.capabilities"} <= set(actions)
+
+
+def test_duplicate_invite_is_a_clear_error(signed_in):
+    client, manager = signed_in("manager")
+    resp = client.post("/alpha/admin/users", {"name": "Dup", "email": manager.email,
+                                              "role": "author"}, form_page="/alpha/admin/users")
+    assert resp.status_code == 422
+    assert "already has an account" in client.last_text
+
+
+def test_deactivating_ends_sessions_and_blocks_sign_in(signed_in, make_user, new_client, clock):
+    client, _ = signed_in("manager")
+    person = make_user(role="author")
+    theirs = new_client()
+    clock.advance(31)
+    sign_in(theirs, person)
+    assert theirs.get("/alpha/").status_code == 200
+    client.post(f"/alpha/admin/users/{person.id}", {"role": "inactive"},
+                form_page=f"/alpha/admin/users/{person.id}")
+    assert theirs.get("/alpha/").status_code == 302
+    clock.advance(31)
+    assert sign_in(new_client(), person).status_code == 422
+
+
+def test_last_manager_cannot_be_demoted(signed_in):
+    client, manager = signed_in("manager")
+    resp = client.post(f"/alpha/admin/users/{manager.id}", {"role": "author"},
+                       form_page=f"/alpha/admin/users/{manager.id}")
+    assert resp.status_code == 422
+    assert "at least one Manager" in client.last_text
+
+
+def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, instance, make_user):
+    from gvo import people
+    from gvo.people import Actor
+
+    client, person = signed_in("editor")
+    people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    other = make_user(role="author")
+    resp = client.post(f"/alpha/admin/users/{other.id}", {"role": "manager"},
+                       form_page=f"/alpha/admin/users/{other.id}")
+    assert resp.status_code == 403
+
+
+def test_reset_mfa_from_the_manager_page(signed_in, make_user, instance, new_client, clock):
+    client, _ = signed_in("manager")
+    person = make_user(role="author")
+    client.post(f"/alpha/admin/users/{person.id}/reset-mfa", {},
+                form_page=f"/alpha/admin/users/{person.id}")
+    row = instance.db("alpha").execute("SELECT totp_secret, mfa_enrolled_at FROM users"
+                                       " WHERE id = ?", (person.id,)).fetchone()
+    assert row["totp_secret"] is None and row["mfa_enrolled_at"] is None
+    theirs = new_client()
+    resp = theirs.post("/alpha/login", {"email": person.email, "password": person.password},
+                       form_page="/alpha/login")
+    assert resp.headers["Location"].endswith("/alpha/mfa/enrol")
+
+
+def test_groups_create_edit_delete(signed_in, make_user, instance):
+    client, _ = signed_in("manager")
+    a, b = make_user(role="author"), make_user(role="author")
+    resp = client.post("/alpha/admin/groups/new", {"name": "Pay panel", "description": "Pay",
+                                                   "members": [str(a.id), str(b.id)]},
+                       form_page="/alpha/admin/groups/new")
+    assert resp.status_code == 302
+    conn = instance.db("alpha")
+    gid = conn.execute("SELECT id FROM groups WHERE name = 'Pay panel'").fetchone()[0]
+    members = {r[0] for r in conn.execute("SELECT user_id FROM group_members WHERE group_id = ?",
+                                          (gid,))}
+    assert members == {a.id, b.id}
+    client.post(f"/alpha/admin/groups/{gid}", {"name": "Pay panel", "members": [str(a.id)]},
+                form_page=f"/alpha/admin/groups/{gid}")
+    assert [r[0] for r in conn.execute("SELECT user_id FROM group_members")] == [a.id]
+    dup = client.post("/alpha/admin/groups/new", {"name": "pay PANEL"},
+                      form_page="/alpha/admin/groups/new")
+    assert dup.status_code == 422 and "already a group" in client.last_text
+    client.post(f"/alpha/admin/groups/{gid}/delete", {}, form_page=f"/alpha/admin/groups/{gid}")
+    assert conn.execute("SELECT count(*) FROM groups").fetchone()[0] == 0
+
+
+def test_board_committees_members_and_quorum(signed_in, make_user, instance):
+    client, _ = signed_in("manager")
+    resp = client.post("/alpha/board/new?kind=board", {"name": "Full Governing Board"},
+                       form_page="/alpha/board/new?kind=board")
+    assert resp.status_code == 302
+    conn = instance.db("alpha")
+    board_id = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()[0]
+    people_ = [make_user(role="author") for _ in range(5)]
+    for p in people_:
+        client.post(f"/alpha/board/{board_id}", {"user_id": p.id, "position": "member",
+                                                 "governor_type": "parent"},
+                    form_page=f"/alpha/board/{board_id}")
+    assert board.quorum(conn, board_id) == 3  # half of 5, rounded up
+    client.post(f"/alpha/board/{board_id}", {"user_id": people_[0].id, "position": "chair",
+                                             "governor_type": ""},
+                form_page=f"/alpha/board/{board_id}")
+    client.post(f"/alpha/board/{board_id}/members/{people_[4].id}/remove", {},
+                form_page=f"/alpha/board/{board_id}")
+    assert board.quorum(conn, board_id) == 2  # half of 4
+    listing = client.get("/alpha/board").get_data(as_text=True)
+    assert "Full Governing Board" in listing and "Chair" in listing
+    second = client.post("/alpha/board/new?kind=board", {"name": "Another board"},
+                         form_page="/alpha/board/new?kind=board")
+    assert second.status_code == 422 and "already has a governing board" in client.last_text
+    resp = client.post("/alpha/board/new?kind=committee", {"name": "Resources", "quorum": "3"},
+                       form_page="/alpha/board/new?kind=committee")
+    committee = conn.execute("SELECT id FROM bodies WHERE kind = 'committee'").fetchone()[0]
+    assert board.quorum(conn, committee) == 3
+    bad = client.post(f"/alpha/board/{committee}/edit", {"name": "Resources", "quorum": "lots"},
+                      form_page=f"/alpha/board/{committee}/edit")
+    assert bad.status_code == 422 and "whole number" in client.last_text
+    client.post(f"/alpha/board/{board_id}/delete", {}, form_page=f"/alpha/board/{board_id}")
+    assert conn.execute("SELECT count(*) FROM bodies WHERE kind='board'").fetchone()[0] == 1
+    client.post(f"/alpha/board/{committee}/delete", {}, form_page=f"/alpha/board/{committee}")
+    assert conn.execute("SELECT count(*) FROM bodies").fetchone()[0] == 1
+
+
+def test_settings_change_mfa_policy_is_audited(signed_in, instance):
+    client, _ = signed_in("manager")
+    resp = client.post("/alpha/admin/settings", {"policy": "suggested"},
+                       form_page="/alpha/admin/settings")
+    assert resp.status_code == 302
+    conn = instance.db("alpha")
+    assert conn.execute("SELECT value FROM settings WHERE key='mfa_policy'").fetchone()[0] == (
+        "suggested")
+    last = conn.execute("SELECT action, detail FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert last["action"] == "school.mfa_policy" and "suggested" in last["detail"]
+
+
+def test_audit_page_shows_entries_and_a_broken_chain(signed_in, instance):
+    client, _ = signed_in("manager")
+    page = client.get("/alpha/admin/audit").get_data(as_text=True)
+    assert "login.success" in page and "intact" in page
+    conn = instance.db("alpha")
+    conn.execute("UPDATE audit_log SET ip = '6.6.6.6' WHERE id = 1")
+    page = client.get("/alpha/admin/audit").get_data(as_text=True)
+    assert "tampered with at entry 1" in page
+    assert not audit.verify(conn).ok
+
+
+def test_audit_entries_have_who_what_when_where(signed_in, instance):
+    signed_in("manager")
+    row = instance.db("alpha").execute(
+        "SELECT * FROM audit_log WHERE action = 'login.success' ORDER BY id DESC").fetchone()
+    assert row["actor_email"].endswith("@example.org")
+    assert row["at"].endswith("Z") and "T" in row["at"]
+    assert row["ip"] == "127.0.0.1"
+    assert row["detail"] and "password" not in row["detail"].replace('"factor": "totp"', "")
+
+
+def test_profile_update_and_password_change(signed_in, new_client, instance, clock):
+    client, person = signed_in("author")
+    phone = new_client()
+    clock.advance(31)
+    sign_in(phone, person)
+    resp = client.post("/alpha/profile", {"name": "Renamed Person", "phone": "01234 567890"},
+                       form_page="/alpha/profile")
+    assert resp.status_code == 302
+    assert "Renamed Person" in client.get("/alpha/").get_data(as_text=True)
+    wrong = client.post("/alpha/profile/password", {"current": "not-my-password",
+                                                    "password": "new-long-password-1",
+                                                    "confirm": "new-long-password-1"},
+                        form_page="/alpha/profile")
+    assert wrong.status_code == 422 and "current password is not right" in client.last_text
+    ok = client.post("/alpha/profile/password", {"current": person.password,
+                                                 "password": "new-long-password-1",
+                                                 "confirm": "new-long-password-1"},
+                     form_page="/alpha/profile")
+    assert ok.status_code == 302
+    assert client.get("/alpha/").status_code == 200  # this device stays signed in
+    assert phone.get("/alpha/").status_code == 302   # the other device is signed out
+
+
+def test_new_recovery_codes_replace_the_old(signed_in, instance):
+    client, person = signed_in("author")
+    client.post("/alpha/profile/recovery-codes", {}, form_page="/alpha/profile")
+    page = client.get("/alpha/mfa/recovery-codes").get_data(as_text=True)
+    assert page.count("<li><code>") == 10
+    left = instance.db("alpha").execute(
+        "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
+        (person.id,)).fetchone()[0]
+    assert left == 10
+
+
+def test_demo_school(tmp_path):
+    from click.testing import CliRunner
+
+    from gvo import create_app, demo
+    from gvo.cli import cli
+    from gvo.storage.instance import Instance
+
+    path = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["--instance", str(path), "demo"], env={"GVO_MASTER_KEY": ""})
+    assert result.exit_code == 0, result.output
+    assert demo.PASSWORD in result.output and "riverside/login" in result.output
+    again = CliRunner().invoke(cli, ["--instance", str(path), "demo"], env={"GVO_MASTER_KEY": ""})
+    assert again.exit_code == 0 and "Created the demo school" not in again.output
+    inst = Instance.open(path, environ={})
+    app = create_app({"TESTING": True}, instance=inst)
+    page = app.test_client().get("/riverside/login", base_url="https://localhost")
+    assert "demonstration office" in page.get_data(as_text=True)
+    conn = inst.db("riverside")
+    roles = {r[0] for r in conn.execute("SELECT role FROM users")}
+    assert roles == {"manager", "editor", "author", "reader", "inactive"}
+    assert conn.execute("SELECT count(*) FROM bodies WHERE kind='committee'").fetchone()[0] == 2
+    inst.close()
+
+
+def test_non_demo_school_login_page_does_not_say_demo(client, school):
+    assert "demonstration" not in client.get("/alpha/login").get_data(as_text=True)
