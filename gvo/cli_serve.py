@@ -43,12 +43,9 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
         click.echo("Warning: serving on a public address without a TLS reverse proxy; "
                    "see deploy/ for Caddy and nginx examples.", err=True)
     click.echo(f"GVO serving {inst.path} on http://{host}:{port}  (Ctrl+C to stop)")
-    trusted = {}
-    if app.config["GVO_TRUSTED_PROXIES"]:
-        trusted = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": "x-forwarded-for "
-                   "x-forwarded-proto x-forwarded-host x-forwarded-port"}
+    # X-Forwarded-* headers are handled by Werkzeug's ProxyFix (GVO_TRUSTED_PROXIES), not here.
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="GVO", **trusted)
+        waitress.serve(app, host=host, port=port, threads=threads, ident="GVO")
     finally:
         if replicator is not None:
             replicator.stop()
