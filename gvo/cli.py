@@ -1,6 +1,7 @@
 """The `gvo` operator command: instances, schools, users, audit, serving, the demo."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -57,17 +58,11 @@ def init(ctx: Context) -> None:
     """Create a new instance: control database and master key file."""
     Instance.init(ctx.path)
     click.echo(f"Created instance at {ctx.path}")
-    if not _env_key():
+    if not os.environ.get("GVO_MASTER_KEY"):
         click.echo(
             f"Master key written to {ctx.path / 'master.key'} (mode 0600).\n"
             "Keep a copy of it somewhere else: without it no school and no replica can be opened."
         )
-
-
-def _env_key() -> bool:
-    import os
-
-    return bool(os.environ.get("GVO_MASTER_KEY"))
 
 
 @cli.group()

@@ -3,8 +3,8 @@
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
+from gvo import audit, clock, people, school_settings
 from gvo import auth as auth_service
-from gvo import clock, people, school_settings
 from gvo.access import (
     current_actor,
     db,
@@ -118,7 +118,8 @@ def enrol():
             session.pop("enrol_secret", None)
             session["show_codes"] = codes
             if forced:
-                auth_service.record_password_only_login(db(), user_id, g.client_ip)
+                audit.record(db(), "login.success", target=f"user:{user_id}", actor_id=user_id,
+                             actor_email=user["email"], ip=g.client_ip, factor="totp-enrolment")
                 mark_signed_in(user_id)
             return redirect(url_for("auth.recovery_codes"))
     uri = totp.provisioning_uri(secret, user["email"], g.school_name)
@@ -163,8 +164,6 @@ def logout():
     """Sign out of this browser (the session is deleted on the server)."""
     form = ConfirmForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        from gvo import audit
-
         audit.record(db(), "logout", target=f"user:{current_user.id}", actor_id=current_user.id,
                      actor_email=current_user.email, ip=g.client_ip)
         logout_user()
@@ -179,8 +178,6 @@ def logout_everywhere():
     """Sign out on every device, this one included."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        from gvo import audit
-
         actor = current_actor()
         count = end_user_sessions(db(), current_user.id)
         audit.record(db(), "logout.everywhere", target=f"user:{actor.user_id}",
