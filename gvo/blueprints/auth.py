@@ -125,7 +125,7 @@ def enrol():
     uri = totp.provisioning_uri(secret, user["email"], g.school_name)
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template(
-        "auth/enrol.html", form=form, qr=totp.qr_svg(uri), secret=grouped, forced=forced,
+        "auth/enrol.html", form=form, qr=totp.qr_svg(uri), secret=grouped, forced=forced, uri=uri,
     ), 200 if not form.errors else 422
 
 

@@ -29,7 +29,7 @@ def provisioning_uri(secret: str, account: str, school_name: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The URI as an inline SVG QR code (no script, no external request)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+    return segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff", omitsize=True)
 
 
 def matching_step(secret: str, code: str, now: float, last_step: int) -> int | None:
