@@ -70,18 +70,23 @@ def user_list(ctx: Context, slug: str, as_json: bool):
                    f"{'on' if r['mfa'] else 'off'}")
 
 
+def _school_user(ctx: Context, slug: str, email: str):
+    """The school's connection and one of its users, or a clear NotFound."""
+    inst = ctx.instance()
+    conn = inst.db(inst.school(slug).slug)
+    row = people.find_by_email(conn, email)
+    if row is None:
+        raise NotFound(f"no user {email} in {slug}")
+    return conn, row
+
+
 @user.command("reset-mfa")
 @click.argument("slug")
 @click.argument("email")
 @pass_ctx
 def user_reset_mfa(ctx: Context, slug: str, email: str):
     """Remove a person's authenticator and recovery codes (they enrol again at sign-in)."""
-    inst = ctx.instance()
-    inst.school(slug)
-    conn = inst.db(slug)
-    row = people.find_by_email(conn, email)
-    if row is None:
-        raise NotFound(f"no user {email} in {slug}")
+    conn, row = _school_user(ctx, slug, email)
     people.reset_mfa(conn, Actor.operator(), row["id"])
     click.echo(f"Two-step sign-in reset for {email}; their sessions were ended.")
 
@@ -92,11 +97,7 @@ def user_reset_mfa(ctx: Context, slug: str, email: str):
 @pass_ctx
 def user_set_password(ctx: Context, slug: str, email: str):
     """Set a person's password from standard input."""
-    inst = ctx.instance()
-    conn = inst.db(inst.school(slug).slug)
-    row = people.find_by_email(conn, email)
-    if row is None:
-        raise NotFound(f"no user {email} in {slug}")
+    conn, row = _school_user(ctx, slug, email)
     password = sys.stdin.readline().rstrip("\n")
     people.set_password(conn, Actor.operator(), row["id"], password)
     click.echo(f"Password set for {email}.")

@@ -261,29 +261,26 @@ def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, p
 
 
 def change_password(conn: Connection, actor: Actor, user_id: int, current: str, new: str) -> None:
-    """Change a password after checking the current one; other sessions are ended."""
+    """Change a password after checking the current one (the caller ends other sessions)."""
     user = get_user(conn, user_id)
     if not passwords.verify(user["password_hash"], current):
         raise InvalidInput("Your current password is not right.")
-    passwords.check(new, email=user["email"], name=user["name"])
-    with transaction(conn):
-        conn.execute(
-            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-            (passwords.hash_password(new), clock.iso(), user_id),
-        )
-        _audit(conn, actor, "user.password_change", f"user:{user_id}")
+    _store_password(conn, actor, user, new, "user.password_change")
 
 
 def set_password(conn: Connection, actor: Actor, user_id: int, new: str) -> None:
     """Set a password without the old one (operator CLI)."""
-    user = get_user(conn, user_id)
+    _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set")
+
+
+def _store_password(conn: Connection, actor: Actor, user, new: str, action: str) -> None:
     passwords.check(new, email=user["email"], name=user["name"])
     with transaction(conn):
         conn.execute(
             "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-            (passwords.hash_password(new), clock.iso(), user_id),
+            (passwords.hash_password(new), clock.iso(), user["id"]),
         )
-        _audit(conn, actor, "user.password_set", f"user:{user_id}")
+        _audit(conn, actor, action, f"user:{user['id']}")
 
 
 def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> None:
