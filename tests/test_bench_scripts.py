@@ -1,0 +1,20 @@
+"""The benchmark scripts still run: a smoke run with tiny sizes. No timing is asserted."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_storage_benchmark_quick_run_prints_its_ratios():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench" / "storage.py"),
+                             "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("open raw key") for line in lines), result.stdout
+    assert any(line.startswith("ratio open passphrase/raw") for line in lines), result.stdout
+    for workload in ("write-txn", "point-read", "scan"):
+        found = [line for line in lines if line.startswith(f"ratio {workload} (")]
+        assert found, (workload, result.stdout)
+        assert all(" target " in line or "(contrast" in line for line in found), found
