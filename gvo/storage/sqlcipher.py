@@ -26,6 +26,17 @@ BUSY_TIMEOUT_MS = 10_000
 # (scripts/bench/storage.py measures it). 64 MiB per connection, allocated lazily.
 CACHE_KIB = 65_536
 
+# Cipher settings, applied after the key on every open (SQLCipher cannot read them from an
+# encrypted file). 2048-byte pages with HMAC-SHA256 halve the per-commit encryption cost of
+# SQLCipher 4's defaults (4096, HMAC-SHA512) for GVO's small transactions; HMAC-SHA256 tags
+# still authenticate every page. docs/decisions/0005-cipher-page-size-and-hmac.md has the numbers.
+CIPHER_PAGE_SIZE = 2048
+CIPHER_HMAC = "HMAC_SHA256"
+CIPHER_SETTINGS = (
+    f"PRAGMA cipher_page_size = {CIPHER_PAGE_SIZE}",
+    f"PRAGMA cipher_hmac_algorithm = {CIPHER_HMAC}",
+)
+
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -49,6 +60,8 @@ def connect(path: Path | str, key: bytes, *, create: bool = False) -> Connection
         # SQLCipher logs decryption failures to stderr; GVO reports them itself, once.
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(key_pragma(key))
+        for setting in CIPHER_SETTINGS:
+            conn.execute(setting)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError:

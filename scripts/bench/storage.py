@@ -82,10 +82,10 @@ class Variant:
 
 DEFAULT = Variant("GVO settings")
 VARIANTS = (
-    Variant("cipher_page_size 2048", page_size=2048),
-    Variant("cipher_page_size 8192", page_size=8192),
-    Variant("HMAC_SHA256 (not SHA512)",
-            cipher_pragmas=("PRAGMA cipher_hmac_algorithm = HMAC_SHA256",)),
+    Variant("SQLCipher 4 defaults (4096 B, HMAC_SHA512)", page_size=4096,
+            cipher_pragmas=("PRAGMA cipher_hmac_algorithm = HMAC_SHA512",)),
+    Variant("4096 B pages, HMAC_SHA256", page_size=4096),
+    Variant("1024 B pages, HMAC_SHA256", page_size=1024),
     Variant("synchronous=FULL", pragmas=("PRAGMA synchronous = FULL",)),
 )
 
@@ -97,19 +97,19 @@ def open_side(path: Path, key: bytes | None, *, cache_kib: int | None = None,
     A variant's page size is set before the first write; SQLCipher needs cipher_page_size
     and cipher_hmac_algorithm on every open, as they cannot be read from an encrypted file.
     """
-    if key is not None and variant.page_size is None and not variant.cipher_pragmas:
+    if key is not None and variant == DEFAULT:
         conn = gs.connect(path, key, create=create)
     else:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA cipher_log_level = NONE")
+        page_size = variant.page_size or gs.CIPHER_PAGE_SIZE
         if key is not None:
             conn.execute(gs.key_pragma(key))
-            for pragma in variant.cipher_pragmas:
+            for pragma in (*gs.CIPHER_SETTINGS, *variant.cipher_pragmas):
                 conn.execute(pragma)
-            if variant.page_size is not None:
-                conn.execute(f"PRAGMA cipher_page_size = {int(variant.page_size)}")
-        if variant.page_size is not None:
-            conn.execute(f"PRAGMA page_size = {int(variant.page_size)}")
+            conn.execute(f"PRAGMA cipher_page_size = {int(page_size)}")
+        # The plain side uses the same page size, so the ratio isolates encryption.
+        conn.execute(f"PRAGMA page_size = {int(page_size)}")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         gs.apply_settings(conn)
         conn.row_factory = sqlcipher3.Row
@@ -431,8 +431,12 @@ def main(argv: list[str] | None = None) -> int:
               f"HMAC checked every time it is read from the OS cache into SQLite's page cache; "
               f"a {gs.CACHE_KIB // 1024} MiB cache keeps hot pages decrypted, so repeated "
               f"reads cost what plain "
-              f"SQLite's do. Security settings untouched (HMAC on, no plaintext header, "
-              f"raw 256-bit key).")
+              f"SQLite's do.")
+        print(f"Tuned: {gs.CIPHER_PAGE_SIZE} B pages with {gs.CIPHER_HMAC} instead of "
+              f"SQLCipher 4's 4096 B with HMAC_SHA512: a small transaction writes about one "
+              f"page, and encrypting plus authenticating a smaller page with a cheaper MAC "
+              f"halves the per-commit cost (--investigate shows the defaults). Every page is "
+              f"still authenticated; no plaintext header; raw 256-bit key.")
 
         if args.investigate:
             print()
