@@ -44,6 +44,9 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
                    "see deploy/ for Caddy and nginx examples.", err=True)
     click.echo(f"GVO serving {inst.path} on http://{host}:{port}  (Ctrl+C to stop)")
     # X-Forwarded-* headers are handled by Werkzeug's ProxyFix (GVO_TRUSTED_PROXIES), not here.
+    from gvo.library import spool
+
+    spool.install()  # waitress's temporary files for large bodies hold ciphertext only
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="GVO")
     finally:

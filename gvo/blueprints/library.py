@@ -1,0 +1,633 @@
+"""The library: folders, documents, pages, comments, approvals, search, wastebin (thin views).
+
+Uploads are read from the request stream by `gvo.library.multipart` (never
+spooled to disk by Werkzeug's form parser), so the upload views check CSRF
+themselves: the X-CSRFToken header htmx sends, or the form's csrf_token field,
+which must come before any file in the body.
+"""
+
+from urllib.parse import quote
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
+from markupsafe import Markup, escape
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from wtforms import ValidationError
+
+from gvo import csrf, groups, people
+from gvo.access import db, requires_role, school_blueprint, signed_in
+from gvo.errors import InvalidInput, NotFound
+from gvo.forms import ConfirmForm, choices
+from gvo.library import (
+    approvals,
+    blobs,
+    comments,
+    documents,
+    folders,
+    news,
+    pages,
+    search,
+    sniff,
+    subjects,
+    wastebin,
+)
+from gvo.library.access import Forbidden, Viewer, can_see_folder, may_change, may_write
+from gvo.library.forms import ApprovalForm, CommentForm, DocumentForm, FolderForm, PageForm
+from gvo.library.multipart import MultipartReader
+from gvo.web import ERROR_TEXT
+
+bp = school_blueprint("library", __name__)
+
+
+def viewer() -> Viewer:
+    """The signed-in member as the library's viewer."""
+    return Viewer(current_user.id, current_user.role, current_user.email,
+                  g.get("client_ip", ""))
+
+
+def _error(code: int, hint: str | None = None):
+    title, default = ERROR_TEXT[code]
+    return render_template("error.html", code=code, title=title, hint=hint or default,
+                           signed_in=True), code
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc):
+    return _error(404)
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc):
+    return _error(403, f"You can't do that here: {exc}.")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    limit = documents.upload_limit(db(), current_app.config.get("MAX_CONTENT_LENGTH"))
+    return _upload_failed(f"That upload is too large. The most this school accepts is "
+                          f"{limit // (1024 * 1024)} MB per file, and "
+                          f"{documents.MAX_FILES} files at a time. Nothing was uploaded.", 413)
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _back(default: str):
+    return redirect(default, code=303)
+
+
+# -- folders -----------------------------------------------------------------
+
+
+@bp.get("/library")
+@signed_in
+def index():
+    """The top of the library: top-level folders, search, the wastebin for Managers."""
+    v = viewer()
+    return render_template("library/index.html", children=folders.children(db(), v, None),
+                           may_add=folders.may_add_here(v, None))
+
+
+@bp.get("/library/folders/<int:folder_id>")
+@signed_in
+def show_folder(folder_id: int):
+    """A folder: its sub-folders, documents and pages; upload into it."""
+    v = viewer()
+    folder = folders.get_folder(db(), v, folder_id)
+    return render_template("library/folder.html", **_folder_context(folder, v))
+
+
+def _folder_context(folder, v: Viewer) -> dict:
+    conn = db()
+    return {
+        "folder": folder,
+        "trail": folders.path(conn, folder["id"]),
+        "children": folders.children(conn, v, folder["id"]),
+        "documents": documents.in_folder(conn, v, folder["id"]),
+        "pages": pages.in_folder(conn, v, folder["id"]),
+        "access": folders.access_names(conn, folder["id"]) if folder["restricted"] else [],
+        "may_write": may_write(v),
+        "may_edit": folders.may_edit(v, folder),
+        "limit_mb": _limit() // (1024 * 1024),
+        "confirm": ConfirmForm(),
+        "sniff": sniff,
+    }
+
+
+def _folder_form(form: FolderForm) -> FolderForm:
+    conn = db()
+    form.users.choices = choices((u["id"], f"{u['name']} ({people.ROLE_LABELS[u['role']]})")
+                                 for u in people.list_users(conn) if u["role"] != "inactive")
+    form.groups.choices = choices((gr["id"], gr["name"]) for gr in groups.list_groups(conn))
+    return form
+
+
+def _folder_values(form: FolderForm) -> dict:
+    return {"title": form.title.data, "description": form.description.data or "",
+            "sort_order": form.sort_order.data or 0, "restricted": form.restricted.data,
+            "users": form.users.data or [], "groups": form.groups.data or []}
+
+
+@bp.route("/library/folders/new", methods=["GET", "POST"])
+@requires_role("author")
+def new_folder():
+    """Make a folder (top level: Managers; inside a folder: Authors and up)."""
+    v = viewer()
+    parent_id = request.args.get("parent", type=int)
+    parent = folders.get_folder(db(), v, parent_id) if parent_id is not None else None
+    if not folders.may_add_here(v, parent_id):
+        raise Forbidden("only a Manager may add a top-level folder")
+    form = _folder_form(FolderForm())
+    if form.validate_on_submit():
+        try:
+            folder_id = folders.create_folder(db(), v, parent_id=parent_id,
+                                              **_folder_values(form))
+        except InvalidInput as exc:
+            form.users.errors.append(str(exc))
+        else:
+            flash(f"Folder “{form.title.data}” made.", "success")
+            return _back(url_for("library.show_folder", folder_id=folder_id))
+    return render_template("library/folder_form.html", form=form, parent=parent,
+                           folder=None), 422 if form.errors else 200
+
+
+@bp.route("/library/folders/<int:folder_id>/edit", methods=["GET", "POST"])
+@requires_role("author")
+def edit_folder(folder_id: int):
+    """Change a folder's details and restriction."""
+    v = viewer()
+    folder = folders.get_folder(db(), v, folder_id)
+    if not folders.may_edit(v, folder):
+        raise Forbidden("only its owner, an Editor or (top level) a Manager may change it")
+    users, group_ids = folders.access_list(db(), folder_id)
+    form = _folder_form(FolderForm(data={
+        "title": folder["title"], "description": folder["description"],
+        "sort_order": folder["sort_order"], "restricted": bool(folder["restricted"]),
+        "users": users, "groups": group_ids}))
+    if form.validate_on_submit():
+        try:
+            folders.update_folder(db(), v, folder_id, **_folder_values(form))
+        except InvalidInput as exc:
+            form.users.errors.append(str(exc))
+        else:
+            flash("Folder saved.", "success")
+            if can_see_folder(db(), v, folder_id):
+                return _back(url_for("library.show_folder", folder_id=folder_id))
+            flash("You are not on its list, so you no longer see it.", "warning")
+            return _back(url_for("library.index"))
+    return render_template("library/folder_form.html", form=form, folder=folder,
+                           parent=None), 422 if form.errors else 200
+
+
+@bp.post("/library/folders/<int:folder_id>/delete")
+@requires_role("author")
+def delete_folder(folder_id: int):
+    """Move a folder to the wastebin."""
+    v = viewer()
+    folder = folders.get_folder(db(), v, folder_id)
+    if ConfirmForm().validate_on_submit():
+        folders.delete_folder(db(), v, folder_id)
+        flash(f"“{folder['title']}” is in the wastebin; a Manager can restore it.", "success")
+    if folder["parent_id"]:
+        return _back(url_for("library.show_folder", folder_id=folder["parent_id"]))
+    return _back(url_for("library.index"))
+
+
+# -- uploads -----------------------------------------------------------------
+
+
+def _limit() -> int:
+    return documents.upload_limit(db(), current_app.config.get("MAX_CONTENT_LENGTH"))
+
+
+def _check_csrf(token: str | None) -> None:
+    try:
+        validate_csrf(token)
+    except ValidationError as exc:
+        raise CSRFError(exc.args[0]) from None
+    if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:
+        good = f"https://{request.host}/"
+        if not request.referrer or not same_origin(request.referrer, good):
+            raise CSRFError("The referrer does not match the host.")
+
+
+def _file_parts():
+    """The files of a multipart body, read as they arrive, after the CSRF check passed."""
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        raise BadRequest("expected a file upload form")
+    checked = False
+    if request.headers.get("X-CSRFToken"):
+        _check_csrf(request.headers["X-CSRFToken"])
+        checked = True
+    for part in MultipartReader(request.stream, boundary):
+        if part.filename is None:
+            if part.name == "csrf_token" and not checked:
+                _check_csrf(part.value)
+                checked = True
+            continue
+        if not checked:
+            raise CSRFError("The CSRF token is missing.")
+        if not part.filename:
+            part.drain()
+            continue
+        yield part
+    if not checked:
+        raise CSRFError("The CSRF token is missing.")
+
+
+def _prepare_upload() -> int:
+    limit = _limit()
+    # The whole body may hold several files; each is held to the limit as it streams in.
+    request.max_content_length = limit * documents.MAX_FILES + 1024 * 1024
+    return limit
+
+
+def _upload_failed(message: str, code: int):
+    if _is_htmx():
+        return render_template("library/_upload_status.html", error=message), code
+    return _error(code, message)
+
+
+@bp.post("/library/folders/<int:folder_id>/upload")
+@requires_role("author")
+@csrf.exempt
+def upload(folder_id: int):
+    """Upload one or many files into a folder (streamed into the database)."""
+    v = viewer()
+    folder = folders.get_folder(db(), v, folder_id)
+    limit = _prepare_upload()
+    try:
+        ids = documents.add_files(db(), v, folder_id, _file_parts(), limit=limit)
+    except blobs.TooLarge as exc:
+        return _upload_failed(str(exc), 413)
+    except documents.RefusedType as exc:
+        return _upload_failed(str(exc), 415)
+    except InvalidInput as exc:
+        return _upload_failed(str(exc), 422)
+    message = f"Uploaded {len(ids)} file{'s' if len(ids) != 1 else ''}."
+    if _is_htmx():
+        ctx = _folder_context(folder, v)
+        return render_template("library/_upload_status.html", message=message, **ctx)
+    flash(message, "success")
+    return _back(url_for("library.show_folder", folder_id=folder_id))
+
+
+@bp.post("/library/documents/<int:doc_id>/versions")
+@requires_role("author")
+@csrf.exempt
+def upload_version(doc_id: int):
+    """Upload a new version of a document."""
+    v = viewer()
+    doc = documents.get_document(db(), v, doc_id)
+    if not may_change(v, doc["owner_id"]):
+        raise Forbidden("only its owner or an Editor may add a version")
+    limit = _prepare_upload()
+    parts = _file_parts()
+    try:
+        part = next(parts, None)
+        if part is None:
+            raise InvalidInput("Choose a file for the new version.")
+        number = documents.add_version(db(), v, doc_id, part, limit=limit)
+        for extra in parts:
+            extra.drain()
+    except blobs.TooLarge as exc:
+        return _upload_failed(str(exc), 413)
+    except documents.RefusedType as exc:
+        return _upload_failed(str(exc), 415)
+    except InvalidInput as exc:
+        return _upload_failed(str(exc), 422)
+    flash(f"Version {number} uploaded.", "success")
+    url = url_for("library.show_document", doc_id=doc_id)
+    if _is_htmx():
+        resp = Response(status=204)
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return _back(url)
+
+
+# -- documents ---------------------------------------------------------------
+
+
+def _subject_context(subject: subjects.Subject, v: Viewer) -> dict:
+    conn = db()
+    approval = approvals.get(conn, subject)
+    approved, pending = approvals.status(conn, subject) if approval else ([], [])
+    return {
+        "subject": subject,
+        "thread": comments.thread(conn, subject),
+        "locked": comments.is_locked(conn, subject),
+        "may_comment": comments.may_comment(conn, v, subject),
+        "may_lock": comments.may_lock(v, subject),
+        "comment_form": CommentForm(),
+        "approval": approval,
+        "approved": approved,
+        "pending": pending,
+        "has_approved": approvals.has_approved(conn, v, subject),
+        "may_approve": may_write(v),
+        "approval_form": ApprovalForm(),
+        "modes": approvals.MODES,
+        "me": v.user_id,
+        "confirm": ConfirmForm(),
+    }
+
+
+@bp.get("/library/documents/<int:doc_id>")
+@signed_in
+def show_document(doc_id: int):
+    """A document: download or view, versions, comments, approval."""
+    v = viewer()
+    doc = documents.get_document(db(), v, doc_id)
+    subject = subjects.load(db(), v, "document", doc_id)
+    return render_template(
+        "library/document.html", doc=doc, versions=documents.versions(db(), doc_id),
+        trail=folders.path(db(), doc["folder_id"]), may_edit=may_change(v, doc["owner_id"]),
+        inline_types=sniff.INLINE, label=sniff.label, limit_mb=_limit() // (1024 * 1024),
+        **_subject_context(subject, v))
+
+
+def content_disposition(filename: str, inline: bool) -> str:
+    """A Content-Disposition header with an ASCII fallback and the RFC 5987 UTF-8 name."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\%;' else "_" for c in filename)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/library/documents/<int:doc_id>/download")
+@signed_in
+def download(doc_id: int):
+    """A version's bytes, streamed from the database (PDF and images may open inline)."""
+    version = documents.get_version(db(), viewer(), doc_id, request.args.get("version", type=int))
+    inline = request.args.get("inline") == "1" and version["mime"] in sniff.INLINE
+    resp = Response(blobs.stream(db(), version["blob_id"]), mimetype=version["mime"],
+                    direct_passthrough=True)
+    resp.content_length = version["size"]
+    resp.headers["Content-Disposition"] = content_disposition(version["filename"], inline)
+    return resp
+
+
+@bp.route("/library/documents/<int:doc_id>/edit", methods=["GET", "POST"])
+@requires_role("author")
+def edit_document(doc_id: int):
+    """Rename a document or change its description."""
+    v = viewer()
+    doc = documents.get_document(db(), v, doc_id)
+    if not may_change(v, doc["owner_id"]):
+        raise Forbidden("only its owner or an Editor may change it")
+    form = DocumentForm(data={"title": doc["title"], "description": doc["description"]})
+    if form.validate_on_submit():
+        documents.update_document(db(), v, doc_id, title=form.title.data,
+                                  description=form.description.data or "")
+        flash("Saved.", "success")
+        return _back(url_for("library.show_document", doc_id=doc_id))
+    return render_template("library/document_form.html", form=form, doc=doc), (
+        422 if form.errors else 200)
+
+
+@bp.post("/library/documents/<int:doc_id>/delete")
+@requires_role("author")
+def delete_document(doc_id: int):
+    """Move a document to the wastebin."""
+    v = viewer()
+    doc = documents.get_document(db(), v, doc_id)
+    if ConfirmForm().validate_on_submit():
+        documents.delete_document(db(), v, doc_id)
+        flash(f"“{doc['title']}” is in the wastebin; a Manager can restore it.", "success")
+    return _back(url_for("library.show_folder", folder_id=doc["folder_id"]))
+
+
+# -- pages -------------------------------------------------------------------
+
+
+@bp.route("/library/folders/<int:folder_id>/pages/new", methods=["GET", "POST"])
+@requires_role("author")
+def new_page(folder_id: int):
+    """Write a page in a folder."""
+    v = viewer()
+    folder = folders.get_folder(db(), v, folder_id)
+    form = PageForm()
+    if form.validate_on_submit():
+        try:
+            page_id = pages.create_page(db(), v, folder_id, title=form.title.data,
+                                        body=form.body.data or "")
+        except InvalidInput as exc:
+            form.body.errors.append(str(exc))
+        else:
+            flash("Page saved.", "success")
+            return _back(url_for("library.show_page", page_id=page_id))
+    return render_template("library/page_form.html", form=form, folder=folder, page=None), (
+        422 if form.errors else 200)
+
+
+@bp.get("/library/pages/<int:page_id>")
+@signed_in
+def show_page(page_id: int):
+    """A page, with its comments and approval."""
+    v = viewer()
+    page = pages.get_page(db(), v, page_id)
+    subject = subjects.load(db(), v, "page", page_id)
+    return render_template("library/page.html", page=page, html=Markup(pages.render(page["body"])),  # noqa: S704 - nh3-sanitised
+                           trail=folders.path(db(), page["folder_id"]),
+                           may_edit=may_change(v, page["owner_id"]),
+                           **_subject_context(subject, v))
+
+
+@bp.route("/library/pages/<int:page_id>/edit", methods=["GET", "POST"])
+@requires_role("author")
+def edit_page(page_id: int):
+    """Edit a page."""
+    v = viewer()
+    page = pages.get_page(db(), v, page_id)
+    if not may_change(v, page["owner_id"]):
+        raise Forbidden("only its owner or an Editor may change it")
+    form = PageForm(data={"title": page["title"], "body": page["body"]})
+    if form.validate_on_submit():
+        try:
+            pages.update_page(db(), v, page_id, title=form.title.data, body=form.body.data or "")
+        except InvalidInput as exc:
+            form.body.errors.append(str(exc))
+        else:
+            flash("Page saved.", "success")
+            return _back(url_for("library.show_page", page_id=page_id))
+    return render_template("library/page_form.html", form=form, page=page, folder=None), (
+        422 if form.errors else 200)
+
+
+@bp.post("/library/pages/<int:page_id>/delete")
+@requires_role("author")
+def delete_page(page_id: int):
+    """Move a page to the wastebin."""
+    v = viewer()
+    page = pages.get_page(db(), v, page_id)
+    if ConfirmForm().validate_on_submit():
+        pages.delete_page(db(), v, page_id)
+        flash(f"“{page['title']}” is in the wastebin; a Manager can restore it.", "success")
+    return _back(url_for("library.show_folder", folder_id=page["folder_id"]))
+
+
+# -- comments and approvals (any registered subject) ------------------------
+
+
+def _subject_done(subject: subjects.Subject, v: Viewer, fragment: str, anchor: str):
+    if _is_htmx():
+        return render_template(fragment, **_subject_context(subject, v))
+    return _back(url_for(subject.endpoint, **subject.values) + anchor)
+
+
+def _flash_invalid(exc: InvalidInput) -> None:
+    flash(str(exc), "error")
+
+
+@bp.post("/library/<subject_type>/<int:subject_id>/comments")
+@requires_role("author")
+def add_comment(subject_type: str, subject_id: int):
+    """Comment on a subject, or reply to a comment."""
+    v = viewer()
+    subject = subjects.load(db(), v, subject_type, subject_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        parent = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
+        try:
+            comments.add(db(), v, subject, form.body.data, parent)
+        except InvalidInput as exc:
+            _flash_invalid(exc)
+    else:
+        flash("Write something first.", "error")
+    return _subject_done(subject, v, "library/_comments.html", "#comments")
+
+
+@bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/edit")
+@requires_role("author")
+def edit_comment(subject_type: str, subject_id: int, comment_id: int):
+    """Change your own comment while nobody has replied."""
+    v = viewer()
+    subject = subjects.load(db(), v, subject_type, subject_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comments.edit(db(), v, subject, comment_id, form.body.data)
+        except InvalidInput as exc:
+            _flash_invalid(exc)
+    return _subject_done(subject, v, "library/_comments.html", "#comments")
+
+
+@bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/delete")
+@requires_role("author")
+def delete_comment(subject_type: str, subject_id: int, comment_id: int):
+    """Delete your own comment while nobody has replied."""
+    v = viewer()
+    subject = subjects.load(db(), v, subject_type, subject_id)
+    if ConfirmForm().validate_on_submit():
+        comments.delete(db(), v, subject, comment_id)
+    return _subject_done(subject, v, "library/_comments.html", "#comments")
+
+
+@bp.post("/library/<subject_type>/<int:subject_id>/comments/lock")
+@requires_role("author")
+def lock_comments(subject_type: str, subject_id: int):
+    """Lock or unlock comments (the owner or an Editor)."""
+    v = viewer()
+    subject = subjects.load(db(), v, subject_type, subject_id)
+    if ConfirmForm().validate_on_submit():
+        comments.set_locked(db(), v, subject, request.form.get("locked") == "1")
+    return _subject_done(subject, v, "library/_comments.html", "#comments")
+
+
+@bp.post("/library/<subject_type>/<int:subject_id>/approval")
+@requires_role("author")
+def request_approval(subject_type: str, subject_id: int):
+    """Mark a subject for approval (the owner or an Editor)."""
+    v = viewer()
+    subject = subjects.load(db(), v, subject_type, subject_id)
+    form = ApprovalForm()
+    if form.validate_on_submit():
+        try:
+            approvals.request_approval(db(), v, subject, form.mode.data)
+        except InvalidInput as exc:
+            _flash_invalid(exc)
+    return _subject_done(subject, v, "library/_approval.html", "#approval")
+
+
+@bp.post("/library/<subject_type>/<int:subject_id>/approval/approve")
+@requires_role("author")
+def approve(subject_type: str, subject_id: int):
+    """Record your approval."""
+    v = viewer()
+    subject = subjects.load(db(), v, subject_type, subject_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            approvals.approve(db(), v, subject)
+        except InvalidInput as exc:
+            _flash_invalid(exc)
+    return _subject_done(subject, v, "library/_approval.html", "#approval")
+
+
+@bp.post("/library/<subject_type>/<int:subject_id>/approval/lock")
+@requires_role("author")
+def lock_approval(subject_type: str, subject_id: int):
+    """Lock or reopen an approval (the owner or an Editor)."""
+    v = viewer()
+    subject = subjects.load(db(), v, subject_type, subject_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            approvals.set_locked(db(), v, subject, request.form.get("locked") == "1")
+        except InvalidInput as exc:
+            _flash_invalid(exc)
+    return _subject_done(subject, v, "library/_approval.html", "#approval")
+
+
+# -- search, wastebin --------------------------------------------------------
+
+
+def highlight(snippet: str) -> Markup:
+    """A search snippet, escaped, with the matched words marked."""
+    text = str(escape(snippet))
+    return Markup(text.replace(search.MARK_START, "<mark>").replace(search.MARK_END, "</mark>"))  # noqa: S704 - escaped above
+
+
+@bp.get("/library/search")
+@signed_in
+def search_page():
+    """Search folders, documents, pages and comments the member may open."""
+    q = (request.args.get("q") or "").strip()[:200]
+    results = search.search(db(), viewer(), q) if q else []
+    template = "library/_results.html" if _is_htmx() else "library/search.html"
+    return render_template(template, q=q, results=results, highlight=highlight)
+
+
+@bp.get("/library/wastebin")
+@requires_role("manager")
+def wastebin_page():
+    """Deleted items a Manager may restore."""
+    return render_template("library/wastebin.html", items=wastebin.items(db(), viewer()),
+                           confirm=ConfirmForm())
+
+
+@bp.post("/library/wastebin/<kind>/<int:item_id>/restore")
+@requires_role("manager")
+def restore(kind: str, item_id: int):
+    """Restore a deleted item to where it was."""
+    if ConfirmForm().validate_on_submit():
+        try:
+            wastebin.restore(db(), viewer(), kind, item_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Restored to where it was.", "success")
+    return _back(url_for("library.wastebin_page"))
+
+
+def whats_new(conn) -> list:
+    """For the home page: the latest items the signed-in member may see."""
+    return news.latest(conn, viewer())

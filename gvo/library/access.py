@@ -1,0 +1,128 @@
+"""Who may see and change what in the library: one rule, used by every query.
+
+A folder is visible to a member when every restricted folder on its path from
+the top (itself included) lists that member, directly or through a group.
+Restriction binds Managers too: a restricted folder whose list leaves the
+Manager out is a private room (pay panel, headteacher appraisal), and its
+existence is hidden from everyone outside it (404, never 403). Within what a
+member can see, the role decides what they may do: Readers read, Authors add
+and change their own items, Editors change anyone's, Managers also make
+top-level folders and empty the wastebin back.
+"""
+
+from dataclasses import dataclass
+
+from gvo import people
+from gvo.errors import GvoError, NotFound
+from gvo.people import Actor
+from gvo.storage.sqlcipher import Connection
+
+
+class Forbidden(GvoError):
+    """The member can see the item but their role does not allow this."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The member asking: their id, role, and where the request came from."""
+
+    user_id: int
+    role: str
+    email: str = ""
+    ip: str = ""
+
+    def at_least(self, role: str) -> bool:
+        """Whether the role is `role` or higher."""
+        return people.RANK[self.role] >= people.RANK[role]
+
+    def actor(self) -> Actor:
+        """The viewer as the actor of an audited change."""
+        return Actor(self.user_id, self.email, self.ip)
+
+
+_ALLOWED = (
+    "(f.restricted = 0 OR EXISTS (SELECT 1 FROM folder_access a WHERE a.folder_id = f.id"
+    " AND (a.user_id = :viewer_id OR a.group_id IN"
+    " (SELECT gm.group_id FROM group_members gm WHERE gm.user_id = :viewer_id))))"
+)
+
+
+def visible_cte(viewer: Viewer, *, include_deleted: bool = False) -> tuple[str, dict]:
+    """A `WITH RECURSIVE visible_folders(id)` clause and its parameters for this viewer.
+
+    With include_deleted the wastebin's folders count too (restrictions still apply).
+    """
+    alive = "" if include_deleted else " AND f.deleted_at IS NULL"
+    sql = (
+        "WITH RECURSIVE visible_folders(id) AS ("
+        f" SELECT f.id FROM folders f WHERE f.parent_id IS NULL AND {_ALLOWED}{alive}"
+        " UNION ALL"
+        " SELECT f.id FROM folders f JOIN visible_folders v ON f.parent_id = v.id"
+        f" WHERE {_ALLOWED}{alive}) "
+    )
+    return sql, {"viewer_id": viewer.user_id}
+
+
+def visible_folder_ids(conn: Connection, viewer: Viewer, *,
+                       include_deleted: bool = False) -> set[int]:
+    """The ids of every folder the viewer may open."""
+    cte, params = visible_cte(viewer, include_deleted=include_deleted)
+    return {r[0] for r in conn.execute(cte + "SELECT id FROM visible_folders", params)}
+
+
+def can_see_folder(conn: Connection, viewer: Viewer, folder_id: int, *,
+                   include_deleted: bool = False) -> bool:
+    """Whether the viewer may open this folder (and so what it holds)."""
+    cte, params = visible_cte(viewer, include_deleted=include_deleted)
+    params["folder_id"] = folder_id
+    row = conn.execute(cte + "SELECT 1 FROM visible_folders WHERE id = :folder_id",
+                       params).fetchone()
+    return row is not None
+
+
+def require_folder(conn: Connection, viewer: Viewer, folder_id: int, *,
+                   include_deleted: bool = False) -> None:
+    """Raise NotFound unless the viewer may open the folder: a room hides its existence."""
+    if not can_see_folder(conn, viewer, folder_id, include_deleted=include_deleted):
+        raise NotFound("no such folder")
+
+
+def may_write(viewer: Viewer) -> bool:
+    """Whether the role may add items (folders, files, pages, comments) where it can see."""
+    return viewer.at_least("author")
+
+
+def may_change(viewer: Viewer, owner_id: int | None) -> bool:
+    """Whether the viewer may edit or delete an item: its owner (Author+) or an Editor."""
+    if viewer.at_least("editor"):
+        return True
+    return viewer.at_least("author") and owner_id == viewer.user_id
+
+
+def require_change(viewer: Viewer, owner_id: int | None) -> None:
+    """Raise Forbidden unless `may_change`."""
+    if not may_change(viewer, owner_id):
+        raise Forbidden("only its owner or an Editor may change this")
+
+
+def folder_audience(conn: Connection, folder_id: int) -> list:
+    """Active members who may open a folder (used for 'who has not approved'), by name."""
+    users = conn.execute(
+        "SELECT id, name, email, role FROM users WHERE role != 'inactive'"
+        " ORDER BY name COLLATE NOCASE"
+    ).fetchall()
+    allowed = {u["id"] for u in users}
+    current = folder_id
+    while current is not None:
+        row = conn.execute("SELECT parent_id, restricted FROM folders WHERE id = ?",
+                           (current,)).fetchone()
+        if row is None:
+            break
+        if row["restricted"]:
+            listed = {r[0] for r in conn.execute(
+                "SELECT a.user_id FROM folder_access a WHERE a.folder_id = ? AND a.user_id"
+                " IS NOT NULL UNION SELECT gm.user_id FROM folder_access a JOIN group_members"
+                " gm ON gm.group_id = a.group_id WHERE a.folder_id = ?", (current, current))}
+            allowed &= listed
+        current = row["parent_id"]
+    return [u for u in users if u["id"] in allowed]

@@ -1,0 +1,184 @@
+"""File contents as chunked BLOBs inside the school database.
+
+A file is written chunk by chunk (256 KiB rows in `blob_chunks`) as it
+arrives, and read back the same way, so neither direction ever holds a whole
+file in memory and the bytes never leave SQLCipher's encrypted pages. While a
+blob streams, the connection's page cache is made small: otherwise every page
+of a large file passes through (and stays in) a 64 MiB cache.
+"""
+
+import codecs
+import contextlib
+import hashlib
+import io
+from collections.abc import Iterator
+
+from gvo import clock
+from gvo.errors import GvoError
+from gvo.storage.sqlcipher import CACHE_KIB, Connection
+
+CHUNK_SIZE = 256 * 1024
+HEAD_SIZE = 64 * 1024          # kept in memory for type detection
+STREAM_CACHE_KIB = 2048        # page cache while a blob streams in or out
+
+
+class TooLarge(GvoError):
+    """A file is over the school's upload limit."""
+
+    def __init__(self, filename: str, limit: int):
+        super().__init__(f"“{filename}” is larger than this school's limit of "
+                         f"{limit // (1024 * 1024)} MB per file. Nothing was uploaded.")
+        self.filename = filename
+        self.limit = limit
+
+
+@contextlib.contextmanager
+def small_cache(conn: Connection) -> Iterator[None]:
+    """Use a small page cache for the duration (large files must not fill memory)."""
+    conn.execute(f"PRAGMA cache_size = -{STREAM_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+
+
+class BlobWriter:
+    """Writes one blob inside the caller's transaction; `close()` returns its id."""
+
+    def __init__(self, conn: Connection, *, filename: str, limit: int):
+        self.conn = conn
+        self.filename = filename
+        self.limit = limit
+        self.size = 0
+        self.head = bytearray()
+        self._hash = hashlib.sha256()
+        self._buf = bytearray()
+        self._seq = 0
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self.is_text = True
+        self.id = conn.execute(
+            "INSERT INTO blobs(size, sha256, chunk_size, created_at) VALUES (0, '', ?, ?)",
+            (CHUNK_SIZE, clock.iso()),
+        ).lastrowid
+
+    def write(self, data: bytes) -> None:
+        """Append bytes; raises TooLarge past the limit."""
+        if not data:
+            return
+        self.size += len(data)
+        if self.size > self.limit:
+            raise TooLarge(self.filename, self.limit)
+        if len(self.head) < HEAD_SIZE:
+            self.head += data[: HEAD_SIZE - len(self.head)]
+        if self.is_text:
+            self._check_text(data, final=False)
+        self._hash.update(data)
+        self._buf += data
+        while len(self._buf) >= CHUNK_SIZE:
+            self._put(bytes(self._buf[:CHUNK_SIZE]))
+            del self._buf[:CHUNK_SIZE]
+
+    def _check_text(self, data: bytes, *, final: bool) -> None:
+        # Text means UTF-8 without NUL bytes, over the whole file.
+        if b"\x00" in data:
+            self.is_text = False
+            return
+        try:
+            self._utf8.decode(data, final=final)
+        except UnicodeDecodeError:
+            self.is_text = False
+
+    def _put(self, chunk: bytes) -> None:
+        self.conn.execute("INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?, ?, ?)",
+                          (self.id, self._seq, chunk))
+        self._seq += 1
+
+    def close(self) -> int:
+        """Write the last chunk and the blob's size and hash."""
+        if self._buf:
+            self._put(bytes(self._buf))
+            self._buf.clear()
+        if self.is_text:
+            self._check_text(b"", final=True)
+        self.conn.execute("UPDATE blobs SET size = ?, sha256 = ? WHERE id = ?",
+                          (self.size, self._hash.hexdigest(), self.id))
+        return self.id
+
+
+def stream(conn: Connection, blob_id: int) -> Iterator[bytes]:
+    """The blob's bytes, one chunk at a time (one short read per chunk, no long transaction)."""
+    with small_cache(conn):
+        seq = 0
+        while True:
+            row = conn.execute("SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?",
+                               (blob_id, seq)).fetchone()
+            if row is None:
+                return
+            yield bytes(row[0])
+            seq += 1
+
+
+class BlobReader(io.RawIOBase):
+    """A seekable, read-only file over a blob (for zipfile and pypdf)."""
+
+    def __init__(self, conn: Connection, blob_id: int):
+        row = conn.execute("SELECT size, chunk_size FROM blobs WHERE id = ?",
+                           (blob_id,)).fetchone()
+        self.conn, self.blob_id = conn, blob_id
+        self.size, self.chunk_size = row["size"], row["chunk_size"]
+        self.pos = 0
+        self._seq, self._chunk = -1, b""
+
+    def readable(self) -> bool:
+        """Always readable."""
+        return True
+
+    def seekable(self) -> bool:
+        """Always seekable."""
+        return True
+
+    def tell(self) -> int:
+        """The current position."""
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move the position, as for a file."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        """Read into a buffer from the current position."""
+        if self.pos >= self.size:
+            return 0
+        seq, offset = divmod(self.pos, self.chunk_size)
+        if seq != self._seq:
+            row = self.conn.execute(
+                "SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?",
+                (self.blob_id, seq)).fetchone()
+            self._seq, self._chunk = seq, bytes(row[0])
+        piece = self._chunk[offset: offset + len(buffer)]
+        buffer[: len(piece)] = piece
+        self.pos += len(piece)
+        return len(piece)
+
+
+def open_blob(conn: Connection, blob_id: int) -> io.BufferedReader:
+    """A buffered, seekable reader over a blob."""
+    return io.BufferedReader(BlobReader(conn, blob_id), buffer_size=64 * 1024)
+
+
+def read_all(conn: Connection, blob_id: int) -> bytes:
+    """The whole blob in memory (tests and small files only)."""
+    return b"".join(stream(conn, blob_id))
+
+
+def delete_unused(conn: Connection) -> int:
+    """Remove blobs no version refers to; returns how many (call inside a transaction)."""
+    ids = [r[0] for r in conn.execute(
+        "SELECT b.id FROM blobs b WHERE NOT EXISTS"
+        " (SELECT 1 FROM document_versions v WHERE v.blob_id = b.id)")]
+    for blob_id in ids:
+        conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (blob_id,))
+        conn.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
+    return len(ids)

@@ -1,0 +1,181 @@
+"""Comments on any subject (documents and pages now; meetings, policies, tasks later).
+
+Threaded replies; authors edit or delete their own while nobody has replied;
+the subject's owner or an Editor can lock the thread; Readers read only.
+"""
+
+from dataclasses import dataclass, field
+
+from gvo import clock
+from gvo.errors import InvalidInput, NotFound
+from gvo.library import search
+from gvo.library._util import record
+from gvo.library.access import Forbidden, Viewer, may_change, may_write
+from gvo.library.subjects import Subject
+from gvo.storage.sqlcipher import Connection, transaction
+
+MAX_BODY = 10_000
+
+
+@dataclass
+class Comment:
+    """A comment with its replies."""
+
+    row: object
+    replies: list = field(default_factory=list)
+
+    def __getattr__(self, name):
+        return self.row[name]
+
+
+def _folder_of(conn: Connection, subject: Subject) -> int | None:
+    table = {"document": "documents", "page": "pages"}.get(subject.type)
+    if table is None:
+        return None
+    row = conn.execute(f"SELECT folder_id FROM {table} WHERE id = ?",  # noqa: S608 - fixed names
+                       (subject.id,)).fetchone()
+    return row[0] if row else None
+
+
+def is_locked(conn: Connection, subject: Subject) -> bool:
+    """Whether the subject's comments are locked."""
+    return conn.execute("SELECT 1 FROM comment_locks WHERE subject_type = ? AND subject_id = ?",
+                        (subject.type, subject.id)).fetchone() is not None
+
+
+def thread(conn: Connection, subject: Subject) -> list[Comment]:
+    """The subject's comments as a tree, oldest first; deleted ones with replies stay as stubs."""
+    rows = conn.execute(
+        "SELECT c.*, u.name AS author_name, (SELECT count(*) FROM comments r"
+        " WHERE r.parent_id = c.id AND r.deleted_at IS NULL) AS reply_count"
+        " FROM comments c LEFT JOIN users u ON u.id = c.author_id"
+        " WHERE c.subject_type = ? AND c.subject_id = ? ORDER BY c.id",
+        (subject.type, subject.id)).fetchall()
+    nodes = {r["id"]: Comment(r) for r in rows}
+    top = []
+    for r in rows:
+        node = nodes[r["id"]]
+        parent = nodes.get(r["parent_id"]) if r["parent_id"] else None
+        (parent.replies if parent else top).append(node)
+    return _prune(top)
+
+
+def _prune(nodes: list[Comment]) -> list[Comment]:
+    kept = []
+    for node in nodes:
+        node.replies = _prune(node.replies)
+        if node.row["deleted_at"] is None or node.replies:
+            kept.append(node)
+    return kept
+
+
+def count(conn: Connection, subject: Subject) -> int:
+    """How many live comments a subject has."""
+    return conn.execute("SELECT count(*) FROM comments WHERE subject_type = ? AND subject_id = ?"
+                        " AND deleted_at IS NULL", (subject.type, subject.id)).fetchone()[0]
+
+
+def may_comment(conn: Connection, viewer: Viewer, subject: Subject) -> bool:
+    """Authors and up may comment while the thread is not locked."""
+    return may_write(viewer) and not is_locked(conn, subject)
+
+
+def _check_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body or len(body) > MAX_BODY:
+        raise InvalidInput(f"A comment of 1-{MAX_BODY:,} characters is required.")
+    return body
+
+
+def add(conn: Connection, viewer: Viewer, subject: Subject, body: str,
+        parent_id: int | None = None) -> int:
+    """Comment on a subject, or reply to one of its comments."""
+    if not may_write(viewer):
+        raise Forbidden("Readers cannot comment")
+    if is_locked(conn, subject):
+        raise Forbidden("comments on this item are locked")
+    body = _check_body(body)
+    if parent_id is not None:
+        parent = conn.execute("SELECT * FROM comments WHERE id = ? AND subject_type = ?"
+                              " AND subject_id = ? AND deleted_at IS NULL",
+                              (parent_id, subject.type, subject.id)).fetchone()
+        if parent is None:
+            raise NotFound("no such comment")
+    with transaction(conn):
+        comment_id = conn.execute(
+            "INSERT INTO comments(subject_type, subject_id, parent_id, author_id, body,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (subject.type, subject.id, parent_id, viewer.user_id, body, clock.iso())).lastrowid
+        search.index(conn, "comment", comment_id, _folder_of(conn, subject),
+                     f"Comment on {subject.title}", body)
+        record(conn, viewer, "comment.add", f"comment:{comment_id}",
+               subject=f"{subject.type}:{subject.id}", parent=parent_id)
+    return comment_id
+
+
+def get_comment(conn: Connection, subject: Subject, comment_id: int):
+    """A live comment of this subject; NotFound otherwise."""
+    row = conn.execute("SELECT c.*, (SELECT count(*) FROM comments r WHERE r.parent_id = c.id"
+                       " AND r.deleted_at IS NULL) AS reply_count FROM comments c"
+                       " WHERE c.id = ? AND c.subject_type = ? AND c.subject_id = ?"
+                       " AND c.deleted_at IS NULL",
+                       (comment_id, subject.type, subject.id)).fetchone()
+    if row is None:
+        raise NotFound("no such comment")
+    return row
+
+
+def _require_own_unanswered(conn, viewer, subject, row) -> None:
+    if row["author_id"] != viewer.user_id or not may_write(viewer):
+        raise Forbidden("only its author may change a comment")
+    if row["reply_count"]:
+        raise Forbidden("a comment cannot change once someone has replied")
+    if is_locked(conn, subject):
+        raise Forbidden("comments on this item are locked")
+
+
+def edit(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int,
+         body: str) -> None:
+    """Change your own comment while nobody has replied."""
+    row = get_comment(conn, subject, comment_id)
+    _require_own_unanswered(conn, viewer, subject, row)
+    body = _check_body(body)
+    with transaction(conn):
+        conn.execute("UPDATE comments SET body = ?, edited_at = ? WHERE id = ?",
+                     (body, clock.iso(), comment_id))
+        search.index(conn, "comment", comment_id, _folder_of(conn, subject),
+                     f"Comment on {subject.title}", body)
+        record(conn, viewer, "comment.edit", f"comment:{comment_id}",
+               subject=f"{subject.type}:{subject.id}")
+
+
+def delete(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int) -> None:
+    """Delete your own comment while nobody has replied."""
+    row = get_comment(conn, subject, comment_id)
+    _require_own_unanswered(conn, viewer, subject, row)
+    with transaction(conn):
+        conn.execute("UPDATE comments SET deleted_at = ? WHERE id = ?", (clock.iso(), comment_id))
+        search.unindex(conn, "comment", comment_id)
+        record(conn, viewer, "comment.delete", f"comment:{comment_id}",
+               subject=f"{subject.type}:{subject.id}")
+
+
+def may_lock(viewer: Viewer, subject: Subject) -> bool:
+    """The subject's owner or an Editor may lock and unlock its comments."""
+    return may_change(viewer, subject.owner_id)
+
+
+def set_locked(conn: Connection, viewer: Viewer, subject: Subject, locked: bool) -> None:
+    """Lock or unlock a subject's comments."""
+    if not may_lock(viewer, subject):
+        raise Forbidden("only the owner or an Editor may lock comments")
+    with transaction(conn):
+        if locked:
+            conn.execute("INSERT OR IGNORE INTO comment_locks(subject_type, subject_id,"
+                         " locked_by, locked_at) VALUES (?, ?, ?, ?)",
+                         (subject.type, subject.id, viewer.user_id, clock.iso()))
+        else:
+            conn.execute("DELETE FROM comment_locks WHERE subject_type = ? AND subject_id = ?",
+                         (subject.type, subject.id))
+        record(conn, viewer, "comment.lock" if locked else "comment.unlock",
+               f"{subject.type}:{subject.id}")

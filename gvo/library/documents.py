@@ -1,0 +1,242 @@
+"""Documents: uploaded files with versions, streamed into chunked BLOBs.
+
+Uploads arrive as an iterator of parts (name + chunks) straight from the
+request body; each is written to the database as it arrives, its type decided
+from its bytes, its text extracted for search, all in one transaction: a
+refused or oversized file leaves nothing behind.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from gvo import clock, school_settings
+from gvo.errors import InvalidInput, NotFound
+from gvo.library import blobs, extract, search, sniff, subjects
+from gvo.library._util import clean_title, record
+from gvo.library.access import (
+    Forbidden,
+    Viewer,
+    can_see_folder,
+    folder_audience,
+    may_write,
+    require_change,
+    require_folder,
+    visible_cte,
+)
+from gvo.storage.sqlcipher import Connection, transaction
+
+DEFAULT_LIMIT_MB = 50
+MAX_FILES = 20
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class RefusedType(InvalidInput):
+    """A file whose content is not on the allow-list."""
+
+    def __init__(self, filename: str):
+        super().__init__(f"“{filename}” is not a file type the library accepts (it takes "
+                         f"{sniff.ALLOWED_TEXT}). Nothing was uploaded.")
+        self.filename = filename
+
+
+class UploadPart(Protocol):
+    """A file as it arrives: its name and its bytes, piece by piece."""
+
+    filename: str
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes in pieces."""
+        ...
+
+
+@dataclass
+class Stored:
+    """What storing one file produced."""
+
+    blob_id: int
+    filename: str
+    mime: str
+    size: int
+
+
+def upload_limit(conn: Connection, ceiling: int | None = None) -> int:
+    """The school's per-file limit in bytes (setting upload_limit_mb), capped by the server's."""
+    value = school_settings.get(conn, "upload_limit_mb") or str(DEFAULT_LIMIT_MB)
+    try:
+        limit = int(value) * 1024 * 1024
+    except ValueError:
+        limit = DEFAULT_LIMIT_MB * 1024 * 1024
+    return min(limit, ceiling) if ceiling else limit
+
+
+def display_name(filename: str) -> str:
+    """The name to show and to offer on download: no path, no control characters."""
+    name = _UNSAFE.sub("", filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = name.lstrip(".") or "file"
+    return name[-200:]
+
+
+def _title_from(name: str) -> str:
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return (stem.replace("_", " ").strip() or name)[:200]
+
+
+def _store(conn: Connection, part: UploadPart, limit: int) -> Stored:
+    name = display_name(part.filename)
+    writer = blobs.BlobWriter(conn, filename=name, limit=limit)
+    for chunk in part.chunks():
+        writer.write(chunk)
+    blob_id = writer.close()
+    mime = sniff.sniff(bytes(writer.head), name, is_text=writer.is_text,
+                       open_file=lambda: blobs.open_blob(conn, blob_id))
+    if mime is None:
+        raise RefusedType(name)
+    return Stored(blob_id, name, mime, writer.size)
+
+
+def _index(conn: Connection, doc_id: int, folder_id: int, title: str, description: str,
+           stored: Stored) -> None:
+    text = extract.text_of(conn, stored.blob_id, stored.mime, stored.size)
+    search.index(conn, "document", doc_id, folder_id, title,
+                 "\n".join(x for x in (stored.filename, description, text) if x))
+
+
+def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[UploadPart],
+              *, limit: int) -> list[int]:
+    """Upload one or many files into a folder as new documents; all or nothing."""
+    require_folder(conn, viewer, folder_id)
+    if not may_write(viewer):
+        raise Forbidden("Readers cannot upload")
+    ids = []
+    now = clock.iso()
+    with transaction(conn), blobs.small_cache(conn):
+        for part in parts:
+            if len(ids) >= MAX_FILES:
+                raise InvalidInput(f"At most {MAX_FILES} files at a time.")
+            stored = _store(conn, part, limit)
+            title = _title_from(stored.filename)
+            doc_id = conn.execute(
+                "INSERT INTO documents(folder_id, title, owner_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)", (folder_id, title, viewer.user_id, now, now)
+            ).lastrowid
+            _add_version_row(conn, viewer, doc_id, 1, stored, now)
+            _index(conn, doc_id, folder_id, title, "", stored)
+            record(conn, viewer, "library.document.upload", f"document:{doc_id}",
+                   folder=folder_id, filename=stored.filename, mime=stored.mime,
+                   size=stored.size)
+            ids.append(doc_id)
+        if not ids:
+            raise InvalidInput("Choose at least one file to upload.")
+    return ids
+
+
+def _add_version_row(conn, viewer, doc_id, number, stored: Stored, now) -> int:
+    return conn.execute(
+        "INSERT INTO document_versions(document_id, number, blob_id, filename, mime, size,"
+        " uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (doc_id, number, stored.blob_id, stored.filename, stored.mime, stored.size,
+         viewer.user_id, now)).lastrowid
+
+
+def add_version(conn: Connection, viewer: Viewer, doc_id: int, part: UploadPart, *,
+                limit: int) -> int:
+    """Upload a new version of a document (its owner or an Editor); returns its number."""
+    doc = get_document(conn, viewer, doc_id)
+    require_change(viewer, doc["owner_id"])
+    now = clock.iso()
+    with transaction(conn), blobs.small_cache(conn):
+        stored = _store(conn, part, limit)
+        number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM document_versions"
+                              " WHERE document_id = ?", (doc_id,)).fetchone()[0]
+        _add_version_row(conn, viewer, doc_id, number, stored, now)
+        conn.execute("UPDATE documents SET updated_at = ? WHERE id = ?", (now, doc_id))
+        _index(conn, doc_id, doc["folder_id"], doc["title"], doc["description"], stored)
+        record(conn, viewer, "library.document.version", f"document:{doc_id}", version=number,
+               filename=stored.filename, mime=stored.mime, size=stored.size)
+    return number
+
+
+_DOC = (
+    "SELECT d.*, v.number AS version, v.filename, v.mime, v.size, v.uploaded_at,"
+    " v.blob_id, u.name AS owner_name FROM documents d"
+    " JOIN document_versions v ON v.document_id = d.id AND v.number ="
+    "  (SELECT max(number) FROM document_versions WHERE document_id = d.id)"
+    " LEFT JOIN users u ON u.id = d.owner_id"
+)
+
+
+def get_document(conn: Connection, viewer: Viewer, doc_id: int, *,
+                 include_deleted: bool = False):
+    """A document the viewer may open (with its latest version); NotFound otherwise."""
+    row = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
+    if row is None or (row["deleted_at"] is not None and not include_deleted):
+        raise NotFound("no such document")
+    if not can_see_folder(conn, viewer, row["folder_id"], include_deleted=include_deleted):
+        raise NotFound("no such document")
+    return row
+
+
+def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
+    """The documents in a folder the viewer may open, by title."""
+    cte, params = visible_cte(viewer)
+    params["folder"] = folder_id
+    return conn.execute(
+        cte + _DOC + " WHERE d.folder_id = :folder AND d.deleted_at IS NULL"
+        " AND d.folder_id IN (SELECT id FROM visible_folders) ORDER BY d.title COLLATE NOCASE",
+        params).fetchall()
+
+
+def versions(conn: Connection, doc_id: int) -> list:
+    """Every version of a document, newest first, with who uploaded it."""
+    return conn.execute(
+        "SELECT v.*, u.name AS uploader FROM document_versions v LEFT JOIN users u"
+        " ON u.id = v.uploaded_by WHERE v.document_id = ? ORDER BY v.number DESC",
+        (doc_id,)).fetchall()
+
+
+def get_version(conn: Connection, viewer: Viewer, doc_id: int, number: int | None):
+    """One version (default: the latest) of a document the viewer may open."""
+    doc = get_document(conn, viewer, doc_id)
+    number = doc["version"] if number is None else number
+    row = conn.execute("SELECT * FROM document_versions WHERE document_id = ? AND number = ?",
+                       (doc_id, number)).fetchone()
+    if row is None:
+        raise NotFound("no such version")
+    return row
+
+
+def update_document(conn: Connection, viewer: Viewer, doc_id: int, *, title: str,
+                    description: str) -> None:
+    """Rename a document or change its description (owner or Editor)."""
+    doc = get_document(conn, viewer, doc_id)
+    require_change(viewer, doc["owner_id"])
+    title = clean_title(title)
+    with transaction(conn):
+        conn.execute("UPDATE documents SET title = ?, description = ?, updated_at = ?"
+                     " WHERE id = ?", (title, description.strip(), clock.iso(), doc_id))
+        stored = Stored(doc["blob_id"], doc["filename"], doc["mime"], doc["size"])
+        _index(conn, doc_id, doc["folder_id"], title, description, stored)
+        record(conn, viewer, "library.document.update", f"document:{doc_id}", title=title)
+
+
+def delete_document(conn: Connection, viewer: Viewer, doc_id: int) -> None:
+    """Move a document to the wastebin (owner or Editor)."""
+    doc = get_document(conn, viewer, doc_id)
+    require_change(viewer, doc["owner_id"])
+    with transaction(conn):
+        conn.execute("UPDATE documents SET deleted_at = ?, deleted_by = ? WHERE id = ?",
+                     (clock.iso(), viewer.user_id, doc_id))
+        record(conn, viewer, "library.document.delete", f"document:{doc_id}",
+               title=doc["title"])
+
+
+def _subject(conn: Connection, viewer: Viewer, doc_id: int) -> subjects.Subject:
+    doc = get_document(conn, viewer, doc_id)
+    return subjects.Subject("document", doc_id, doc["title"], doc["owner_id"],
+                            "library.show_document", {"doc_id": doc_id},
+                            lambda: folder_audience(conn, doc["folder_id"]))
+
+
+subjects.register("document", _subject)

@@ -1,0 +1,166 @@
+"""Folders: nested, ordered, optionally restricted to named people and groups."""
+
+from gvo import clock
+from gvo.errors import InvalidInput, NotFound
+from gvo.library import search
+from gvo.library._util import clean_title, record
+from gvo.library.access import (
+    Forbidden,
+    Viewer,
+    may_change,
+    may_write,
+    require_folder,
+    visible_cte,
+)
+from gvo.storage.sqlcipher import Connection, transaction
+
+
+def get_folder(conn: Connection, viewer: Viewer, folder_id: int):
+    """A folder the viewer may open; NotFound otherwise (a room's existence stays hidden)."""
+    require_folder(conn, viewer, folder_id)
+    return conn.execute("SELECT * FROM folders WHERE id = ?", (folder_id,)).fetchone()
+
+
+def children(conn: Connection, viewer: Viewer, parent_id: int | None) -> list:
+    """The visible sub-folders of a folder (or the top level), with visible document counts."""
+    cte, params = visible_cte(viewer)
+    params["parent"] = parent_id
+    return conn.execute(
+        cte + "SELECT f.*, (SELECT count(*) FROM documents d WHERE d.folder_id = f.id"
+        " AND d.deleted_at IS NULL) AS documents"
+        " FROM folders f WHERE f.id IN (SELECT id FROM visible_folders)"
+        " AND f.parent_id IS :parent ORDER BY f.sort_order, f.title COLLATE NOCASE",
+        params,
+    ).fetchall()
+
+
+def all_visible(conn: Connection, viewer: Viewer) -> list:
+    """Every folder the viewer may open, for pickers."""
+    cte, params = visible_cte(viewer)
+    return conn.execute(cte + "SELECT f.* FROM folders f WHERE f.id IN"
+                        " (SELECT id FROM visible_folders) ORDER BY f.title COLLATE NOCASE",
+                        params).fetchall()
+
+
+def path(conn: Connection, folder_id: int) -> list:
+    """The folder and its ancestors, top first (for breadcrumbs)."""
+    trail, current = [], folder_id
+    while current is not None:
+        row = conn.execute("SELECT id, parent_id, title, restricted FROM folders WHERE id = ?",
+                           (current,)).fetchone()
+        if row is None:
+            break
+        trail.append(row)
+        current = row["parent_id"]
+    return list(reversed(trail))
+
+
+def access_list(conn: Connection, folder_id: int) -> tuple[list[int], list[int]]:
+    """The user ids and group ids a restricted folder is open to."""
+    rows = conn.execute("SELECT user_id, group_id FROM folder_access WHERE folder_id = ?",
+                        (folder_id,)).fetchall()
+    return ([r["user_id"] for r in rows if r["user_id"] is not None],
+            [r["group_id"] for r in rows if r["group_id"] is not None])
+
+
+def access_names(conn: Connection, folder_id: int) -> list[str]:
+    """The people and groups a restricted folder is open to, by name."""
+    rows = conn.execute(
+        "SELECT u.name AS name FROM folder_access a JOIN users u ON u.id = a.user_id"
+        " WHERE a.folder_id = ? UNION ALL SELECT 'Group: ' || g.name FROM folder_access a"
+        " JOIN groups g ON g.id = a.group_id WHERE a.folder_id = ?", (folder_id, folder_id))
+    return sorted(r["name"] for r in rows)
+
+
+def may_edit(viewer: Viewer, folder) -> bool:
+    """Top-level folders are the Managers'; others their owner's and the Editors'."""
+    if folder["parent_id"] is None:
+        return viewer.role == "manager"
+    return may_change(viewer, folder["owner_id"])
+
+
+def may_add_here(viewer: Viewer, parent_id: int | None) -> bool:
+    """Whether the viewer may make a folder here (top level: Managers only)."""
+    if parent_id is None:
+        return viewer.role == "manager"
+    return may_write(viewer)
+
+
+def _set_access(conn, folder_id, users, groups) -> None:
+    conn.execute("DELETE FROM folder_access WHERE folder_id = ?", (folder_id,))
+    valid_users = {r[0] for r in conn.execute("SELECT id FROM users")}
+    valid_groups = {r[0] for r in conn.execute("SELECT id FROM groups")}
+    conn.executemany("INSERT INTO folder_access(folder_id, user_id) VALUES (?, ?)",
+                     [(folder_id, u) for u in sorted(set(users) & valid_users)])
+    conn.executemany("INSERT INTO folder_access(folder_id, group_id) VALUES (?, ?)",
+                     [(folder_id, g) for g in sorted(set(groups) & valid_groups)])
+
+
+def create_folder(conn: Connection, viewer: Viewer, *, parent_id: int | None, title: str,
+                  description: str = "", sort_order: int = 0, restricted: bool = False,
+                  users: list[int] = (), groups: list[int] = ()) -> int:
+    """Make a folder: Managers at the top level, Authors and up inside folders they can see."""
+    title = clean_title(title)
+    if parent_id is not None:
+        require_folder(conn, viewer, parent_id)
+    if not may_add_here(viewer, parent_id):
+        raise Forbidden("only a Manager may add a top-level folder")
+    if restricted and not (users or groups):
+        raise InvalidInput("A restricted folder needs at least one person or group.")
+    now = clock.iso()
+    with transaction(conn):
+        folder_id = conn.execute(
+            "INSERT INTO folders(parent_id, title, description, sort_order, restricted,"
+            " owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (parent_id, title, description.strip(), int(sort_order), int(bool(restricted)),
+             viewer.user_id, now, now)).lastrowid
+        if restricted:
+            _set_access(conn, folder_id, users, groups)
+        search.index(conn, "folder", folder_id, folder_id, title, description)
+        record(conn, viewer, "library.folder.create", f"folder:{folder_id}", title=title,
+               parent=parent_id, restricted=bool(restricted), users=sorted(users),
+               groups=sorted(groups))
+    return folder_id
+
+
+def update_folder(conn: Connection, viewer: Viewer, folder_id: int, *, title: str,
+                  description: str, sort_order: int, restricted: bool,
+                  users: list[int] = (), groups: list[int] = ()) -> None:
+    """Change a folder's details and who it is open to."""
+    folder = get_folder(conn, viewer, folder_id)
+    if not may_edit(viewer, folder):
+        raise Forbidden("you may not change this folder")
+    title = clean_title(title)
+    if restricted and not (users or groups):
+        raise InvalidInput("A restricted folder needs at least one person or group.")
+    with transaction(conn):
+        conn.execute(
+            "UPDATE folders SET title = ?, description = ?, sort_order = ?, restricted = ?,"
+            " updated_at = ? WHERE id = ?",
+            (title, description.strip(), int(sort_order), int(bool(restricted)), clock.iso(),
+             folder_id))
+        _set_access(conn, folder_id, users if restricted else (), groups if restricted else ())
+        search.index(conn, "folder", folder_id, folder_id, title, description)
+        record(conn, viewer, "library.folder.update", f"folder:{folder_id}", title=title,
+               restricted=bool(restricted), users=sorted(users) if restricted else [],
+               groups=sorted(groups) if restricted else [])
+
+
+def delete_folder(conn: Connection, viewer: Viewer, folder_id: int) -> None:
+    """Move a folder (and so all it holds) to the wastebin."""
+    folder = get_folder(conn, viewer, folder_id)
+    if not may_edit(viewer, folder):
+        raise Forbidden("you may not delete this folder")
+    with transaction(conn):
+        conn.execute("UPDATE folders SET deleted_at = ?, deleted_by = ? WHERE id = ?",
+                     (clock.iso(), viewer.user_id, folder_id))
+        record(conn, viewer, "library.folder.delete", f"folder:{folder_id}",
+               title=folder["title"])
+
+
+def exists(conn: Connection, folder_id: int) -> bool:
+    """Whether any folder has this id (for tests of hiding)."""
+    return conn.execute("SELECT 1 FROM folders WHERE id = ?", (folder_id,)).fetchone() is not None
+
+
+__all__ = ["NotFound", "Forbidden"]

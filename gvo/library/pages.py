@@ -1,0 +1,111 @@
+"""Pages: short notes in Markdown for things that are not files, shown sanitised."""
+
+import markdown as md
+import nh3
+
+from gvo import clock
+from gvo.errors import InvalidInput, NotFound
+from gvo.library import search, subjects
+from gvo.library._util import clean_title, record
+from gvo.library.access import (
+    Forbidden,
+    Viewer,
+    can_see_folder,
+    folder_audience,
+    may_write,
+    require_change,
+    require_folder,
+    visible_cte,
+)
+from gvo.storage.sqlcipher import Connection, transaction
+
+MAX_BODY = 50_000
+TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "h4", "blockquote",
+        "code", "pre", "hr", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+def render(body: str) -> str:
+    """Markdown to HTML, then cleaned: only harmless tags, links to http(s) and mail."""
+    html = md.markdown(body, extensions=["tables", "sane_lists"], output_format="html")
+    return nh3.clean(html, tags=TAGS, attributes={"a": {"href", "title"}},
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+
+
+def _check(title: str, body: str) -> tuple[str, str]:
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"A page holds at most {MAX_BODY:,} characters; upload a file instead.")
+    return clean_title(title), body
+
+
+def create_page(conn: Connection, viewer: Viewer, folder_id: int, *, title: str,
+                body: str) -> int:
+    """Add a page to a folder (Authors and up)."""
+    require_folder(conn, viewer, folder_id)
+    if not may_write(viewer):
+        raise Forbidden("Readers cannot add pages")
+    title, body = _check(title, body)
+    now = clock.iso()
+    with transaction(conn):
+        page_id = conn.execute(
+            "INSERT INTO pages(folder_id, title, body, owner_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (folder_id, title, body, viewer.user_id, now, now)
+        ).lastrowid
+        search.index(conn, "page", page_id, folder_id, title, body)
+        record(conn, viewer, "library.page.create", f"page:{page_id}", folder=folder_id,
+               title=title)
+    return page_id
+
+
+def get_page(conn: Connection, viewer: Viewer, page_id: int, *, include_deleted: bool = False):
+    """A page the viewer may open; NotFound otherwise."""
+    row = conn.execute("SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"
+                       " ON u.id = p.owner_id WHERE p.id = ?", (page_id,)).fetchone()
+    if row is None or (row["deleted_at"] is not None and not include_deleted):
+        raise NotFound("no such page")
+    if not can_see_folder(conn, viewer, row["folder_id"], include_deleted=include_deleted):
+        raise NotFound("no such page")
+    return row
+
+
+def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
+    """The pages in a folder the viewer may open."""
+    cte, params = visible_cte(viewer)
+    params["folder"] = folder_id
+    return conn.execute(
+        cte + "SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"
+        " ON u.id = p.owner_id WHERE p.folder_id = :folder AND p.deleted_at IS NULL"
+        " AND p.folder_id IN (SELECT id FROM visible_folders) ORDER BY p.title COLLATE NOCASE",
+        params).fetchall()
+
+
+def update_page(conn: Connection, viewer: Viewer, page_id: int, *, title: str,
+                body: str) -> None:
+    """Edit a page (its owner or an Editor)."""
+    page = get_page(conn, viewer, page_id)
+    require_change(viewer, page["owner_id"])
+    title, body = _check(title, body)
+    with transaction(conn):
+        conn.execute("UPDATE pages SET title = ?, body = ?, updated_at = ? WHERE id = ?",
+                     (title, body, clock.iso(), page_id))
+        search.index(conn, "page", page_id, page["folder_id"], title, body)
+        record(conn, viewer, "library.page.update", f"page:{page_id}", title=title)
+
+
+def delete_page(conn: Connection, viewer: Viewer, page_id: int) -> None:
+    """Move a page to the wastebin (its owner or an Editor)."""
+    page = get_page(conn, viewer, page_id)
+    require_change(viewer, page["owner_id"])
+    with transaction(conn):
+        conn.execute("UPDATE pages SET deleted_at = ?, deleted_by = ? WHERE id = ?",
+                     (clock.iso(), viewer.user_id, page_id))
+        record(conn, viewer, "library.page.delete", f"page:{page_id}", title=page["title"])
+
+
+def _subject(conn: Connection, viewer: Viewer, page_id: int) -> subjects.Subject:
+    page = get_page(conn, viewer, page_id)
+    return subjects.Subject("page", page_id, page["title"], page["owner_id"],
+                            "library.show_page", {"page_id": page_id},
+                            lambda: folder_audience(conn, page["folder_id"]))
+
+
+subjects.register("page", _subject)

@@ -1,0 +1,53 @@
+"""The wastebin: deleted folders, documents and pages, restored by a Manager.
+
+Deleting only stamps `deleted_at`, so an item comes back to the folder it was
+in with the restrictions it had. The wastebin applies restrictions like every
+other listing: a Manager outside a room never sees what was deleted in it.
+"""
+
+from gvo.errors import InvalidInput, NotFound
+from gvo.library._util import record
+from gvo.library.access import Forbidden, Viewer, visible_cte
+from gvo.storage.sqlcipher import Connection, transaction
+
+KINDS = {"folder": "folders", "document": "documents", "page": "pages"}
+
+
+def items(conn: Connection, viewer: Viewer) -> list:
+    """Deleted items the viewer could open if they were restored, newest first."""
+    cte, params = visible_cte(viewer, include_deleted=True)
+    return conn.execute(
+        cte + "SELECT 'folder' AS kind, f.id, f.title, f.deleted_at, u.name AS deleted_by_name,"
+        " f.parent_id AS folder_id FROM folders f LEFT JOIN users u ON u.id = f.deleted_by"
+        " WHERE f.deleted_at IS NOT NULL AND f.id IN (SELECT id FROM visible_folders)"
+        " UNION ALL SELECT 'document', d.id, d.title, d.deleted_at, u.name, d.folder_id"
+        " FROM documents d LEFT JOIN users u ON u.id = d.deleted_by"
+        " WHERE d.deleted_at IS NOT NULL AND d.folder_id IN (SELECT id FROM visible_folders)"
+        " UNION ALL SELECT 'page', p.id, p.title, p.deleted_at, u.name, p.folder_id"
+        " FROM pages p LEFT JOIN users u ON u.id = p.deleted_by"
+        " WHERE p.deleted_at IS NOT NULL AND p.folder_id IN (SELECT id FROM visible_folders)"
+        " ORDER BY 4 DESC", params).fetchall()
+
+
+def restore(conn: Connection, viewer: Viewer, kind: str, item_id: int) -> None:
+    """Put a deleted item back where it was (Managers only)."""
+    if viewer.role != "manager":
+        raise Forbidden("only a Manager may restore from the wastebin")
+    if kind not in KINDS:
+        raise NotFound("no such item")
+    match = [r for r in items(conn, viewer) if r["kind"] == kind and r["id"] == item_id]
+    if not match:
+        raise NotFound("no such item in the wastebin")
+    item = match[0]
+    parent = item["folder_id"]
+    if parent is not None:
+        row = conn.execute("SELECT deleted_at, title FROM folders WHERE id = ?",
+                           (parent,)).fetchone()
+        if row["deleted_at"] is not None:
+            raise InvalidInput(f"Its folder “{row['title']}” is in the wastebin too: "
+                               "restore that first.")
+    with transaction(conn):
+        conn.execute(f"UPDATE {KINDS[kind]} SET deleted_at = NULL, deleted_by = NULL"
+                     " WHERE id = ?", (item_id,))
+        record(conn, viewer, f"library.{kind}.restore", f"{kind}:{item_id}",
+               title=item["title"])

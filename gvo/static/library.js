@@ -1,0 +1,31 @@
+// The library's upload progress and upload errors (htmx), with no inline script.
+(function () {
+  "use strict";
+  function uploadForm(elt) {
+    return elt && elt.closest ? elt.closest("form[data-upload]") : null;
+  }
+  document.addEventListener("htmx:xhr:progress", function (evt) {
+    var form = uploadForm(evt.target);
+    if (!form || !evt.detail.lengthComputable) { return; }
+    var bar = form.querySelector(".upload-progress");
+    bar.hidden = false;
+    bar.value = Math.round((evt.detail.loaded / evt.detail.total) * 100);
+  });
+  // A refused or too large upload answers 413/415/422 with a message to show.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var form = uploadForm(evt.detail.requestConfig && evt.detail.requestConfig.elt);
+    var status = evt.detail.xhr.status;
+    if (form && (status === 400 || status === 413 || status === 415 || status === 422)) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = uploadForm(evt.detail.elt);
+    if (!form) { return; }
+    var bar = form.querySelector(".upload-progress");
+    bar.hidden = true;
+    bar.value = 0;
+    if (evt.detail.successful) { form.reset(); }
+  });
+})();

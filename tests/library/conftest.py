@@ -1,0 +1,122 @@
+"""Library fixtures: people of every role, folders and rooms, files made in the test."""
+
+import io
+import zipfile
+
+import pytest
+from conftest import sign_in
+
+from gvo.library.access import Viewer
+
+
+def make_pdf(text: str) -> bytes:
+    """A small valid PDF whose one page shows `text` (pypdf can extract it)."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def make_docx(text: str) -> bytes:
+    """A minimal Word document holding `text`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.'
+                    'openxmlformats.org/package/2006/content-types"/>')
+        zf.writestr("word/document.xml",
+                    '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                    'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>'
+                    f'{text}</w:t></w:r></w:p></w:body></w:document>')
+    return out.getvalue()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 200
+MZ = b"MZ\x90\x00\x03" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
+
+
+class Library:
+    """Direct access to the school's library services for arranging tests."""
+
+    def __init__(self, instance, slug="alpha"):
+        self.instance, self.slug = instance, slug
+
+    @property
+    def conn(self):
+        """The school's connection."""
+        return self.instance.db(self.slug)
+
+    def viewer(self, person) -> Viewer:
+        """A person as a library viewer."""
+        return Viewer(person.id, person.role, person.email)
+
+
+@pytest.fixture
+def lib(instance, school):
+    """Service-level access to the library of school alpha."""
+    return Library(instance)
+
+
+@pytest.fixture
+def as_role(make_user, new_client):
+    """Factory: as_role(role) -> (client, person), each with its own signed-in client."""
+
+    def make(role="author"):
+        person = make_user("alpha", role)
+        client = new_client()
+        resp = sign_in(client, person)
+        assert resp.status_code == 302
+        return client, person
+
+    return make
+
+
+def upload(client, folder_id, files, *, htmx=False, slug="alpha", page=True):
+    """POST files to a folder the way the page's form does (CSRF token before the files)."""
+    if page:
+        client.get(f"/{slug}/library/folders/{folder_id}")
+    if 'name="csrf_token" type="hidden"' not in client.last_text:
+        client.get(f"/{slug}/profile")
+    data = {"csrf_token": client.token()}
+    data["files"] = [(io.BytesIO(body), name) for name, body in files]
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(f"/{slug}/library/folders/{folder_id}/upload", data, csrf=False,
+                       content_type="multipart/form-data", headers=headers)
+
+
+class Part:
+    """An in-memory upload part for the services."""
+
+    def __init__(self, filename: str, body: bytes, piece: int = 100_000):
+        self.filename, self.body, self.piece = filename, body, piece
+
+    def chunks(self):
+        """The body in pieces."""
+        for i in range(0, len(self.body), self.piece):
+            yield self.body[i: i + self.piece]
+
+
+def post_from(client, page, url, data=None, **kw):
+    """POST as if from `page`; a page without forms (a Reader's) borrows the profile's token."""
+    client.get(page)
+    if 'name="csrf_token" type="hidden"' not in client.last_text:
+        client.get("/alpha/profile")
+    return client.post(url, data or {}, headers={"Referer": "https://localhost" + page}, **kw)
