@@ -55,8 +55,11 @@ def viewer() -> Viewer:
                   g.get("client_ip", ""))
 
 
+REFUSED = ("That file was refused", "The library accepts only some kinds of file.")
+
+
 def _error(code: int, hint: str | None = None):
-    title, default = ERROR_TEXT[code]
+    title, default = ERROR_TEXT.get(code, REFUSED)
     return render_template("error.html", code=code, title=title, hint=hint or default,
                            signed_in=True), code
 

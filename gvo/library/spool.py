@@ -86,6 +86,11 @@ class EncryptedTempFile:
         self._file.close()
         self._key = b""
 
+    def __del__(self):
+        # waitress drops a buffer's old file when it prunes; close it here, not in the GC.
+        if not self._file.closed:
+            self._file.close()
+
     @property
     def closed(self) -> bool:
         """Whether the file is closed."""

@@ -89,17 +89,47 @@ def as_role(make_user, new_client):
     return make
 
 
-def upload(client, folder_id, files, *, htmx=False, slug="alpha", page=True):
+def multipart(fields: list[tuple[str, str | tuple[str, bytes]]]) -> tuple[bytes, str]:
+    """Encode form fields in the given order: ("name", "value") or ("name", (filename, bytes))."""
+    boundary = "gvo-test-boundary-7d1c"
+    out = io.BytesIO()
+    for name, value in fields:
+        out.write(f"--{boundary}\r\n".encode())
+        if isinstance(value, tuple):
+            filename, body = value
+            escaped = filename.replace('"', "%22")  # as browsers do
+            out.write(f'Content-Disposition: form-data; name="{name}"; filename="{escaped}"\r\n'
+                      "Content-Type: application/octet-stream\r\n\r\n".encode())
+            out.write(body)
+        else:
+            out.write(f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode())
+        out.write(b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+def upload(client, folder_id, files, *, htmx=False, slug="alpha", page=True, url=None,
+           field="files"):
     """POST files to a folder the way the page's form does (CSRF token before the files)."""
     if page:
         client.get(f"/{slug}/library/folders/{folder_id}")
     if 'name="csrf_token" type="hidden"' not in client.last_text:
         client.get(f"/{slug}/profile")
-    data = {"csrf_token": client.token()}
-    data["files"] = [(io.BytesIO(body), name) for name, body in files]
-    headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(f"/{slug}/library/folders/{folder_id}/upload", data, csrf=False,
-                       content_type="multipart/form-data", headers=headers)
+    fields = [("csrf_token", client.token())] + [(field, (n, b)) for n, b in files]
+    body, content_type = multipart(fields)
+    return post_raw(client, url or f"/{slug}/library/folders/{folder_id}/upload", body,
+                    content_type, htmx=htmx)
+
+
+def post_raw(client, url, body: bytes, content_type: str, *, htmx=False, headers=None):
+    """POST an already encoded body, with the Referer a browser sends."""
+    sent = {"Referer": "https://localhost" + url, **(headers or {})}
+    if htmx:
+        sent["HX-Request"] = "true"
+    resp = client.c.post(url, data=body, base_url="https://localhost",
+                         content_type=content_type, headers=sent)
+    client.last, client.last_text = resp, resp.get_data(as_text=True)
+    return resp
 
 
 class Part:
@@ -120,3 +150,8 @@ def post_from(client, page, url, data=None, **kw):
     if 'name="csrf_token" type="hidden"' not in client.last_text:
         client.get("/alpha/profile")
     return client.post(url, data or {}, headers={"Referer": "https://localhost" + page}, **kw)
+
+
+def fetch(client, url):
+    """GET a download (binary: not decoded as a page)."""
+    return client.c.get(url, base_url="https://localhost")

@@ -1,0 +1,236 @@
+"""Acceptance 2 and 3 (in-process part): uploads, types by content, limits, names, search."""
+
+import io
+import os
+
+import pytest
+
+from gvo import school_settings
+from gvo.library import blobs, sniff, spool
+from gvo.library.multipart import MultipartReader
+
+from .conftest import (
+    ELF,
+    MZ,
+    PNG,
+    fetch,
+    make_docx,
+    make_pdf,
+    multipart,
+    post_from,
+    post_raw,
+    upload,
+)
+
+
+@pytest.fixture
+def author_in_folder(as_role, lib):
+    from gvo.library import folders
+
+    manager_client, manager = as_role("manager")
+    folder = folders.create_folder(lib.conn, lib.viewer(manager), parent_id=None,
+                                   title="Board papers")
+    client, person = as_role("author")
+    return client, person, folder
+
+
+def _counts(conn):
+    return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                 for t in ("blobs", "blob_chunks", "documents", "document_versions",
+                           "search_items"))
+
+
+def test_upload_and_download_are_byte_identical(author_in_folder, lib):
+    client, _person, folder = author_in_folder
+    body = os.urandom(3 * blobs.CHUNK_SIZE + 123)
+    pdf = b"%PDF-1.4\n" + body
+    resp = upload(client, folder, [("Agenda 2026.pdf", pdf), ("notes.txt", b"plain words")])
+    assert resp.status_code == 303
+    docs = lib.conn.execute("SELECT id, title FROM documents ORDER BY id").fetchall()
+    assert [d["title"] for d in docs] == ["Agenda 2026", "notes"]
+    resp = fetch(client, f"/alpha/library/documents/{docs[0]['id']}/download")
+    assert resp.status_code == 200 and resp.get_data() == pdf
+    assert resp.headers["Content-Type"] == "application/pdf"
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    resp = fetch(client, f"/alpha/library/documents/{docs[0]['id']}/download?inline=1")
+    assert resp.headers["Content-Disposition"].startswith("inline;")
+    # Text never opens inline.
+    resp = fetch(client, f"/alpha/library/documents/{docs[1]['id']}/download?inline=1")
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    assert resp.get_data() == b"plain words"
+
+
+def test_oversize_file_gets_413_and_leaves_nothing(author_in_folder, lib):
+    client, _person, folder = author_in_folder
+    school_settings.put(lib.conn, "upload_limit_mb", "1")
+    before = _counts(lib.conn)
+    big = b"%PDF-1.4\n" + b"x" * (1024 * 1024)
+    resp = upload(client, folder, [("ok.txt", b"fine"), ("big.pdf", big)])
+    assert resp.status_code == 413
+    assert "limit of 1 MB per file" in resp.get_data(as_text=True)
+    assert _counts(lib.conn) == before
+    resp = upload(client, folder, [("big.pdf", big)], htmx=True)
+    assert resp.status_code == 413 and "Nothing was uploaded" in resp.get_data(as_text=True)
+    assert _counts(lib.conn) == before
+
+
+@pytest.mark.parametrize("name,body", [("minutes.pdf", ELF), ("report.pdf", MZ),
+                                       ("page.html", b"<html>\x00</html>"),
+                                       ("fake.docx", b"PK\x03\x04" + b"\x00" * 100)])
+def test_a_file_that_is_not_what_its_name_says_is_refused(author_in_folder, lib, name, body):
+    client, _person, folder = author_in_folder
+    before = _counts(lib.conn)
+    resp = upload(client, folder, [(name, body)])
+    assert resp.status_code == 415
+    assert "not a file type the library accepts" in resp.get_data(as_text=True)
+    assert _counts(lib.conn) == before
+
+
+def test_a_path_in_the_name_is_not_a_storage_path(author_in_folder, lib, instance):
+    client, _person, folder = author_in_folder
+    resp = upload(client, folder, [("../../x.pdf", make_pdf("hello"))])
+    assert resp.status_code == 303
+    row = lib.conn.execute("SELECT * FROM document_versions").fetchone()
+    assert row["filename"] == "x.pdf"
+    assert isinstance(row["blob_id"], int)
+    assert not (instance.path.parent / "x.pdf").exists()
+    assert not any(p.name == "x.pdf" for p in instance.path.rglob("*"))
+    resp = fetch(client, f"/alpha/library/documents/{row['document_id']}/download")
+    assert resp.headers["Content-Disposition"] == (
+        "attachment; filename=\"x.pdf\"; filename*=UTF-8''x.pdf")
+
+
+def test_unicode_names_use_rfc5987(author_in_folder, lib):
+    client, _person, folder = author_in_folder
+    upload(client, folder, [("Procès-verbal \"été\";%.txt", b"bonjour")])
+    doc = lib.conn.execute("SELECT id FROM documents").fetchone()[0]
+    cd = fetch(client, f"/alpha/library/documents/{doc}/download").headers["Content-Disposition"]
+    assert "filename*=UTF-8''Proc%C3%A8s-verbal%20%22%C3%A9t%C3%A9%22%3B%25.txt" in cd
+    assert 'filename="Proc_s-verbal __t____.txt"' in cd
+
+
+def test_upload_without_csrf_token_is_refused(author_in_folder, lib):
+    client, _person, folder = author_in_folder
+    url = f"/alpha/library/folders/{folder}/upload"
+    client.get(f"/alpha/library/folders/{folder}")
+    token = client.token()
+    body, ctype = multipart([("csrf_token", "forged"), ("files", ("a.txt", b"hi"))])
+    assert post_raw(client, url, body, ctype).status_code == 400
+    # A token that comes after the file is too late: the file would already be stored.
+    body, ctype = multipart([("files", ("a.txt", b"hi")), ("csrf_token", token)])
+    assert post_raw(client, url, body, ctype).status_code == 400
+    body, ctype = multipart([("files", ("a.txt", b"hi"))])
+    assert post_raw(client, url, body, ctype).status_code == 400
+    assert _counts(lib.conn)[2] == 0
+    # The header htmx sends works on its own.
+    resp = post_raw(client, url, body, ctype, htmx=True, headers={"X-CSRFToken": token})
+    assert resp.status_code == 200 and "Uploaded 1 file" in resp.get_data(as_text=True)
+    assert 'hx-swap-oob="true"' in resp.get_data(as_text=True)
+
+
+def test_versions_listed_and_each_downloadable(author_in_folder, lib):
+    client, person, folder = author_in_folder
+    upload(client, folder, [("policy.txt", b"version one")])
+    doc = lib.conn.execute("SELECT id FROM documents").fetchone()[0]
+    page = f"/alpha/library/documents/{doc}"
+    resp = upload(client, None, [("policy v2.txt", b"version two")], page=False,
+                  url=f"{page}/versions", field="file")
+    assert resp.status_code == 303
+    html = client.get(page).get_data(as_text=True)
+    assert "policy v2.txt" in html and "policy.txt" in html and person.email not in html
+    assert fetch(client, f"{page}/download?version=1").get_data() == b"version one"
+    assert fetch(client, f"{page}/download?version=2").get_data() == b"version two"
+    assert fetch(client, f"{page}/download").get_data() == b"version two"
+    assert fetch(client, f"{page}/download?version=3").status_code == 404
+    actions = [r[0] for r in lib.conn.execute("SELECT action FROM audit_log")]
+    assert "library.document.upload" in actions and "library.document.version" in actions
+
+
+def test_sniffer_allow_list(lib):
+    def opener(data):
+        return lambda: io.BufferedReader(io.BytesIO(data))
+
+    cases = {
+        "application/pdf": make_pdf("x"),
+        "image/png": PNG,
+        "image/jpeg": b"\xff\xd8\xff\xe0" + b"\x00" * 20,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+            make_docx("x"),
+    }
+    for mime, data in cases.items():
+        assert sniff.sniff(data[:100], "whatever.bin", is_text=False,
+                           open_file=opener(data)) == mime
+    assert sniff.sniff(b"a,b\n", "t.csv", is_text=True, open_file=None) == "text/csv"
+    assert sniff.sniff(b"hello", "t.pdf", is_text=True, open_file=None) == "text/plain"
+    assert sniff.sniff(ELF, "x.pdf", is_text=False, open_file=None) is None
+
+
+def test_marker_in_a_pdf_is_searchable_only_by_permitted_and_never_plaintext_on_disk(
+        as_role, lib, instance):
+    from gvo.library import folders
+
+    _mc, manager = as_role("manager")
+    insider_client, insider = as_role("author")
+    outsider_client, _outsider = as_role("author")
+    room = folders.create_folder(lib.conn, lib.viewer(manager), parent_id=None,
+                                 title="Appraisal", restricted=True, users=[insider.id])
+    marker = "Xylophonicmarker"
+    resp = upload(insider_client, room, [("appraisal.pdf", make_pdf(f"Secret {marker} text")),
+                                         ("notes.docx", make_docx(f"Word {marker}2"))])
+    assert resp.status_code == 303
+    found = insider_client.get(f"/alpha/library/search?q={marker}").get_data(as_text=True)
+    assert "appraisal" in found and "<mark>" in found
+    assert "notes" in insider_client.get(f"/alpha/library/search?q={marker}2").get_data(
+        as_text=True)
+    hidden = outsider_client.get(f"/alpha/library/search?q={marker}").get_data(as_text=True)
+    assert "0 results" in hidden and "appraisal" not in hidden
+    instance.close_school("alpha")
+    for path in instance.path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert marker.encode() not in data, path
+            assert b"Secret" not in data, path
+
+
+def test_pages_are_sanitised_markdown(author_in_folder, lib):
+    client, _person, folder = author_in_folder
+    resp = post_from(client, f"/alpha/library/folders/{folder}/pages/new",
+                     f"/alpha/library/folders/{folder}/pages/new",
+                     {"title": "Visit notes", "body": "**Bold** <script>alert(1)</script>"
+                      " [x](javascript:alert(1)) [ok](https://example.org)"})
+    assert resp.status_code == 303
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "<strong>Bold</strong>" in html and "<script>alert" not in html
+    assert "javascript:" not in html and 'href="https://example.org"' in html
+
+
+def test_multipart_reader_streams_parts():
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n"
+            b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+            b"Content-Type: text/plain\r\n\r\n" + b"z" * 600_000 + b"\r\n--b--\r\n")
+    parts = []
+    for part in MultipartReader(io.BytesIO(body), "b"):
+        if part.filename is None:
+            parts.append((part.name, part.value))
+        else:
+            parts.append((part.filename, sum(len(c) for c in part.chunks())))
+    assert parts == [("csrf_token", "tok"), ("a.txt", 600_000)]
+
+
+def test_waitress_spool_is_ciphertext_on_disk():
+    spool.install()
+    from waitress import buffers
+
+    buf = buffers.OverflowableBuffer(1024)
+    secret = b"Board paper Xylophonicmarker " * 100
+    buf.append(secret)
+    buf.append(secret)
+    f = buf.getfile()
+    assert isinstance(f, spool.EncryptedTempFile)
+    with open(f.fileno(), "rb", closefd=False) as raw:
+        raw.seek(0)
+        on_disk = raw.read()
+    assert b"Xylophonicmarker" not in on_disk and len(on_disk) == 2 * len(secret)
+    assert buf.get(len(secret) * 2) == secret * 2
+    buf.close()
