@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Document benchmark: uploads and downloads through a real `gvo serve`, measured in one run.
+
+Starts `gvo serve` (waitress, the real server) on a temporary instance, signs
+in over HTTP, then for each file size uploads a file and downloads it back,
+checking the bytes are identical. Prints (never asserts; a benchmark, not a
+test):
+
+* upload and download throughput in MB/s, and each as a ratio to copying the
+  same bytes on the same disk (target: at least 0.3x for both);
+* the server process's peak memory (VmHWM) before and after each size, so one
+  can see it does not grow with the file size.
+
+The helpers (`LiveGvo`) are shared with tests/library/test_large_upload.py.
+
+Usage: .venv/bin/python scripts/bench/documents.py [--sizes 10,200]
+"""
+
+import argparse
+import hashlib
+import http.client
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET_RATIO = 0.3
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - a throwaway bench account
+EMAIL = "bench-author@example.org"
+BLOCK = 1024 * 1024
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_file(path: Path, size: int) -> str:
+    """A PNG-typed file of `size` random bytes; returns its sha256."""
+    digest = hashlib.sha256()
+    with open(path, "wb") as f:
+        head = b"\x89PNG\r\n\x1a\n"
+        f.write(head)
+        digest.update(head)
+        left = size - len(head)
+        while left > 0:
+            block = os.urandom(min(BLOCK, left))
+            f.write(block)
+            digest.update(block)
+            left -= len(block)
+    return digest.hexdigest()
+
+
+def peak_rss_kib(pid: int) -> int:
+    """A process's peak resident memory (VmHWM) in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM")
+
+
+def rss_kib(pid: int) -> int:
+    """A process's current resident memory (VmRSS) in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+class LiveGvo:
+    """A `gvo serve` subprocess on a new instance with one school and one signed-in Author."""
+
+    def __init__(self, workdir: Path, *, limit_mb: int = 400):
+        self.workdir = workdir
+        self.instance = workdir / "instance"
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.limit_mb = limit_mb
+        self.proc: subprocess.Popen | None = None
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.folder_id = 0
+
+    def _setup(self) -> None:
+        sys.path.insert(0, str(ROOT))
+        from gvo import people, school_settings
+        from gvo.library import folders
+        from gvo.library.access import Viewer
+        from gvo.people import Actor
+        from gvo.storage.instance import Instance
+
+        inst = Instance.init(self.instance, environ={})
+        inst.create_school("alpha", "Alpha Primary")
+        conn = inst.db("alpha")
+        school_settings.put(conn, "mfa_policy", "optional")
+        school_settings.put(conn, "upload_limit_mb", str(self.limit_mb))
+        manager = people.add_user(conn, Actor.operator(), email="bench-manager@example.org",
+                                  name="Bench Manager", role="manager", password=PASSWORD)
+        people.add_user(conn, Actor.operator(), email=EMAIL, name="Bench Author",
+                        role="author", password=PASSWORD)
+        self.folder_id = folders.create_folder(conn, Viewer(manager, "manager"),
+                                               parent_id=None, title="Bench")
+        inst.close()
+
+    def start(self) -> "LiveGvo":
+        """Make the instance, start the server, wait for it, sign in."""
+        self._setup()
+        env = dict(os.environ, GVO_MAX_UPLOAD_MB=str(self.limit_mb),
+                   GVO_REPLICA_URL=(self.workdir / "replica").as_uri())
+        gvo = Path(sys.executable).with_name("gvo")
+        cmd = [str(gvo)] if gvo.exists() else [sys.executable, "-m", "gvo"]
+        self.proc = subprocess.Popen(
+            [*cmd, "--instance", str(self.instance), "serve", "--port", str(self.port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gvo serve exited: " + self.proc.stderr.read().decode())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        self._sign_in()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
+
+    def get(self, path: str) -> str:
+        """GET a page as the signed-in Author."""
+        with self.opener.open(self.origin + path) as resp:
+            return resp.read().decode()
+
+    def token(self, path: str) -> str:
+        """The CSRF token of a page."""
+        return _CSRF.search(self.get(path)).group(1)
+
+    def _sign_in(self) -> None:
+        token = self.token("/alpha/login")
+        data = urllib.parse.urlencode({"csrf_token": token, "email": EMAIL,
+                                       "password": PASSWORD}).encode()
+        with self.opener.open(self.origin + "/alpha/login", data) as resp:
+            resp.read()
+        assert "Bench Author" in self.get("/alpha/"), "sign-in failed"
+
+    def _cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def upload(self, path: Path, name: str | None = None) -> tuple[int, str]:
+        """Stream a file from disk into the Bench folder; returns (status, body)."""
+        folder_page = f"/alpha/library/folders/{self.folder_id}"
+        token = self.token(folder_page)
+        boundary = "gvo-bench-4c1a9e"
+        name = name or path.name
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+                f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\";"
+                f" filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        size = path.stat().st_size
+
+        def body():
+            yield head
+            with open(path, "rb") as f:
+                while block := f.read(BLOCK):
+                    yield block
+            yield tail
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600,
+                                          blocksize=BLOCK)
+        try:
+            conn.request("POST", f"{folder_page}/upload", body=body(), headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(len(head) + size + len(tail)),
+                "Cookie": self._cookie_header(), "Referer": self.origin + folder_page})
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode(errors="replace")
+        finally:
+            conn.close()
+
+    def latest_document(self) -> int:
+        """The id of the newest document in the Bench folder."""
+        page = self.get(f"/alpha/library/folders/{self.folder_id}")
+        ids = [int(x) for x in re.findall(r"/alpha/library/documents/(\d+)\"", page)]
+        return max(ids)
+
+    def download(self, doc_id: int) -> tuple[int, str]:
+        """Stream a document's latest version; returns (bytes, sha256), keeping nothing."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        digest, total = hashlib.sha256(), 0
+        try:
+            conn.request("GET", f"/alpha/library/documents/{doc_id}/download",
+                         headers={"Cookie": self._cookie_header()})
+            resp = conn.getresponse()
+            if resp.status != 200:
+                raise RuntimeError(f"download answered {resp.status}")
+            while block := resp.read(BLOCK):
+                digest.update(block)
+                total += len(block)
+        finally:
+            conn.close()
+        return total, digest.hexdigest()
+
+
+def disk_copy_seconds(src: Path, dst: Path, *, durable: bool) -> float:
+    """How long copying the file on the same disk takes, 1 MiB at a time (the baseline).
+
+    durable=True also fsyncs the copy, so its bytes have reached the disk.
+    """
+    start = time.perf_counter()
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        shutil.copyfileobj(fin, fout, BLOCK)
+        if durable:
+            fout.flush()
+            os.fsync(fout.fileno())
+    seconds = time.perf_counter() - start
+    dst.unlink()
+    return seconds
+
+
+def main() -> int:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,200", help="file sizes in MB, comma-separated")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="gvo-bench-docs-") as tmp:
+        work = Path(tmp)
+        server = LiveGvo(work, limit_mb=max(sizes) + 50).start()
+        try:
+            warm = work / "warm.png"
+            make_file(warm, 64 * 1024)
+            server.upload(warm)
+            server.download(server.latest_document())
+            print(f"gvo serve pid {server.proc.pid}; peak memory after warm-up "
+                  f"{peak_rss_kib(server.proc.pid) / 1024:.0f} MiB")
+            print(f"{'size':>7} {'upload MB/s':>12} {'ratio':>6} {'download MB/s':>14} "
+                  f"{'ratio':>6} {'target':>7} {'peak MiB before→after':>22}")
+            for mb in sizes:
+                src = work / f"file-{mb}.png"
+                digest = make_file(src, mb * 1024 * 1024)
+                copy = disk_copy_seconds(src, work / "copy.bin", durable=False)
+                durable = disk_copy_seconds(src, work / "copy.bin", durable=True)
+                before = peak_rss_kib(server.proc.pid)
+                start = time.perf_counter()
+                status, body = server.upload(src)
+                up = time.perf_counter() - start
+                if status != 303:
+                    raise RuntimeError(f"upload answered {status}: {body[:300]}")
+                doc_id = server.latest_document()
+                start = time.perf_counter()
+                total, got = server.download(doc_id)
+                down = time.perf_counter() - start
+                after = peak_rss_kib(server.proc.pid)
+                assert total == mb * 1024 * 1024 and got == digest, "bytes differ"
+                print(f"{mb:>5}MB {mb / up:>12.1f} {copy / up:>5.2f}x {mb / down:>14.1f} "
+                      f"{copy / down:>5.2f}x {TARGET_RATIO:>6.1f}x "
+                      f"{before / 1024:>10.0f} → {after / 1024:.0f}")
+                print(f"{'':>7} disk copy {mb / copy:.0f} MB/s; with fsync {mb / durable:.0f} MB/s"
+                      f" (ratios to it: upload {durable / up:.2f}x, download "
+                      f"{durable / down:.2f}x)")
+                src.unlink()
+            print(f"baseline: a 1 MiB read/write copy in {work}, the instance's disk")
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
