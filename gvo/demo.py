@@ -57,6 +57,16 @@ def create(instance: Instance) -> None:
     groups.save_group(conn, op, group_id=None, name="Pay panel",
                       description="Governors who sit on the pay committee panel.",
                       members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
+    _sample_meetings(conn, ids, body_ids)
+
+
+def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:
+    """Past and upcoming meetings with agendas, registers and minutes (gvo.meetings.demo)."""
+    from gvo.meetings import demo as meetings_demo
+
+    members = {name: [m["id"] for m in board.members(conn, body_id)]
+               for name, body_id in body_ids.items()}
+    meetings_demo.sample(conn, ids["clerk@riverside.example"], body_ids, members)
 
 
 def credentials_text(base_url: str) -> str:

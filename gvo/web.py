@@ -37,11 +37,11 @@ ERROR_TEXT = {
 
 def init_app(app: Flask) -> None:
     """Attach GVO's request handling to the app."""
-    from gvo.blueprints import admin, auth, home, library, profile, site
+    from gvo.blueprints import admin, auth, home, library, meetings, profile, site
 
     app.session_interface = SchoolSessionInterface()
     login_manager.user_loader(access.load_member)
-    for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp):
+    for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp):
         app.register_blueprint(bp)
 
     app.before_request(_client_ip)

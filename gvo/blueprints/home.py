@@ -6,6 +6,7 @@ from flask_login import current_user
 from gvo import board, school_settings
 from gvo.access import db, school_blueprint, signed_in
 from gvo.blueprints import library
+from gvo.meetings import meetings
 
 bp = school_blueprint("home", __name__)
 
@@ -22,5 +23,6 @@ def index():
     ).fetchall()
     suggest_mfa = (not current_user.mfa_enrolled
                    and school_settings.get(conn, "mfa_policy") == "suggested")
-    return render_template("home/index.html", my_bodies=my_bodies, suggest_mfa=suggest_mfa,
+    return render_template("home/index.html", upcoming_meetings=meetings.upcoming(conn),
+                           my_bodies=my_bodies, suggest_mfa=suggest_mfa,
                            bodies=board.list_bodies(conn), whats_new=library.whats_new(conn))

@@ -8,6 +8,7 @@ from gvo import people
 from gvo.access import current_actor, db, school_blueprint, signed_in
 from gvo.errors import InvalidInput
 from gvo.forms import ChangePasswordForm, ConfirmForm, ProfileForm
+from gvo.meetings import calendar_feed
 from gvo.security.sessions import active_sessions, end_user_sessions, is_current
 
 bp = school_blueprint("profile", __name__)
@@ -30,6 +31,7 @@ def _render(profile_form=None, password_form=None, status=200):
         "profile/show.html", user=user, profile_form=profile_form,
         password_form=password_form or ChangePasswordForm(), confirm=ConfirmForm(),
         codes_left=auth_service.recovery_codes_left(conn, current_user.id), sessions=sessions,
+        feed_created=calendar_feed.feed_created(conn, current_user.id),
     ), status
 
 

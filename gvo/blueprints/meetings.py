@@ -1,0 +1,866 @@
+"""Meetings: list and calendar, meeting pages, agenda and papers, attendance, minutes,
+board packs, attendance reports and calendar feeds. Thin: rules live in gvo.meetings."""
+
+import csv
+import io
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
+from werkzeug.exceptions import BadRequest
+from wtforms import ValidationError
+
+from gvo import board, clock, csrf
+from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
+from gvo.errors import InvalidInput, NotFound
+from gvo.forms import ConfirmForm, choices
+from gvo.library import blobs, documents
+from gvo.library.multipart import MultipartReader
+from gvo.meetings import (
+    agenda,
+    attendance,
+    calendar_feed,
+    meetings,
+    minutes,
+    packs,
+    papers,
+    pdf,
+)
+from gvo.meetings import forms as mf
+from gvo.meetings.rules import Viewer, manages, sees_confidential
+
+bp = school_blueprint("meetings", __name__)
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _viewer() -> Viewer:
+    return Viewer.of(current_user)
+
+
+def get_meeting(meeting_id: int):
+    """Load a meeting or 404 (every signed-in member may see a meeting's open parts)."""
+    try:
+        return meetings.get(db(), meeting_id)
+    except NotFound:
+        abort(404)
+
+
+def get_item(meeting, item_id: int):
+    """Load an agenda item of this meeting the person may see, or 404."""
+    try:
+        item = agenda.get_item(db(), item_id, _viewer())
+    except NotFound:
+        abort(404)
+    if item["meeting_id"] != meeting["id"]:
+        abort(404)
+    return item
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _back(meeting_id: int, anchor: str = ""):
+    return redirect(url_for("meetings.show", meeting_id=meeting_id) + anchor)
+
+
+def _generated() -> str:
+    return clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _download(data: bytes, filename: str, mimetype: str, chunks=None) -> Response:
+    """An attachment that no cache keeps."""
+    resp = Response(chunks if chunks is not None else data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Content-Length"] = str(len(data))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _slug(text: str) -> str:
+    keep = "".join(c if c.isalnum() else "-" for c in text.lower())
+    return "-".join(p for p in keep.split("-") if p)[:60] or "meeting"
+
+
+def _body_choices():
+    return choices((b["id"], b["name"]) for b in board.list_bodies(db()))
+
+
+# -- list, calendar ------------------------------------------------------------
+
+
+@bp.get("/meetings")
+@signed_in
+def index():
+    """Upcoming and past meetings, with a search and a filter by board or committee."""
+    conn = db()
+    body_id = request.args.get("body", type=int)
+    query = request.args.get("q", "")[:100]
+    viewer = _viewer()
+    upcoming = meetings.list_meetings(conn, viewer, when="upcoming", body_id=body_id,
+                                      query=query)
+    past = meetings.list_meetings(conn, viewer, when="past", body_id=body_id, query=query)
+    return render_template("meetings/index.html", upcoming=upcoming, past=past[:50],
+                           bodies=board.list_bodies(conn), body_id=body_id, query=query,
+                           can_manage=manages(viewer))
+
+
+@bp.get("/meetings/calendar")
+@signed_in
+def month():
+    """A month calendar; htmx swaps just the month when moving between months."""
+    try:
+        view = meetings.month(db(), request.args.get("year", type=int),
+                              request.args.get("month", type=int))
+    except InvalidInput:
+        abort(404)
+    template = "meetings/_month.html" if _is_htmx() else "meetings/calendar.html"
+    return render_template(template, view=view)
+
+
+# -- create, edit, cancel ------------------------------------------------------
+
+
+def _meeting_input(form) -> meetings.MeetingInput:
+    return meetings.MeetingInput(
+        body_id=form.body_id.data, title=form.title.data or "",
+        starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+        location=form.location.data or "", online_link=form.online_link.data or "",
+        description=form.description.data or "")
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@requires("manage_meetings")
+def new():
+    """Schedule a meeting of the board or a committee."""
+    form = mf.MeetingForm()
+    form.body_id.choices = _body_choices()
+    if not form.body_id.choices:
+        flash("Set up the governing board first (Board page).", "warning")
+        return redirect(url_for("meetings.index"))
+    if request.method == "GET":
+        start = meetings.local_now().replace(hour=18, minute=0) + timedelta(days=14)
+        form.starts_at.data, form.ends_at.data = start, start + timedelta(hours=2)
+    if form.validate_on_submit():
+        try:
+            meeting_id = meetings.create(db(), current_actor(), _meeting_input(form))
+            papers.ensure_folder(db(), current_actor(), _viewer(), meeting_id)
+        except InvalidInput as exc:
+            form.title.errors.append(str(exc))
+        else:
+            flash("The meeting is scheduled. Now add its agenda.", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting_id))
+    return render_template("meetings/edit.html", form=form, meeting=None), (
+        422 if form.errors else 200)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@requires("manage_meetings")
+def edit(meeting_id: int):
+    """Change a meeting's details, or cancel it."""
+    meeting = get_meeting(meeting_id)
+    form = mf.MeetingForm(data={
+        "body_id": meeting["body_id"], "title": meeting["title"],
+        "starts_at": meetings.parse_stamp(meeting["starts_at"]),
+        "ends_at": meetings.parse_stamp(meeting["ends_at"]), "location": meeting["location"],
+        "online_link": meeting["online_link"], "description": meeting["description"]})
+    form.body_id.choices = _body_choices()
+    if form.validate_on_submit():
+        try:
+            meetings.update(db(), current_actor(), meeting_id, _meeting_input(form))
+        except InvalidInput as exc:
+            form.title.errors.append(str(exc))
+        else:
+            flash("The meeting is saved.", "success")
+            return _back(meeting_id)
+    return render_template("meetings/edit.html", form=form, meeting=meeting,
+                           cancel_form=mf.CancelForm()), 422 if form.errors else 200
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+@requires("manage_meetings")
+def cancel(meeting_id: int):
+    """Cancel a meeting, with a reason."""
+    get_meeting(meeting_id)
+    form = mf.CancelForm()
+    if form.validate_on_submit():
+        try:
+            meetings.cancel(db(), current_actor(), meeting_id, form.reason.data)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The meeting is cancelled.", "success")
+    else:
+        flash("Say why the meeting is cancelled.", "error")
+    return _back(meeting_id)
+
+
+# -- the meeting page ----------------------------------------------------------
+
+
+def _agenda_context(meeting) -> dict:
+    conn, viewer = db(), _viewer()
+    items = agenda.items(conn, meeting["id"], viewer)
+    for item in items:
+        item["papers"] = papers.for_item(conn, viewer, item["id"])
+    return {"meeting": meeting, "items": items, "can_manage": manages(viewer),
+            "editable": meeting["status"] == "scheduled"
+            and meeting["minutes_status"] in minutes.EDITABLE,
+            "confirm": ConfirmForm(), "move_form": mf.MoveForm(),
+            "upload_form": mf.UploadPaperForm(formdata=None), "link_form": _link_form(),
+            "hidden_confidential": not sees_confidential(conn, viewer, meeting["body_id"])}
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@signed_in
+def show(meeting_id: int):
+    """The meeting: details, agenda and papers, attendance, minutes."""
+    meeting = get_meeting(meeting_id)
+    conn, viewer = db(), _viewer()
+    ctx = _agenda_context(meeting)
+    my_reply = attendance.replies(conn, meeting_id).get(current_user.id)
+    is_member = conn.execute("SELECT 1 FROM body_members WHERE body_id = ? AND user_id = ?",
+                             (meeting["body_id"], current_user.id)).fetchone() is not None
+    reply_form = mf.ReplyForm(data={"reply": my_reply["reply"] if my_reply else "attending",
+                                    "reason": my_reply["reason"] if my_reply else ""})
+    register = attendance.register(conn, meeting_id)
+    return render_template(
+        "meetings/show.html", **ctx, item_form=mf.ItemForm(formdata=None),
+        my_reply=my_reply, is_member=is_member, reply_form=reply_form, register=register,
+        guests=attendance.guests(conn, meeting_id),
+        quorum=attendance.quorum(conn, meeting_id),
+        status_labels=attendance.STATUSES, minutes_label=minutes.STATUS_LABELS,
+        awaiting=meetings.previous_meetings_awaiting_approval(conn, meeting),
+        approval=minutes.approval_record(conn, meeting), approve_form=mf.ApproveForm(),
+        sees_confidential=sees_confidential(conn, viewer, meeting["body_id"]),
+        minutes_parts=(minutes.for_meeting(conn, meeting_id, viewer)
+                       if meeting["minutes_status"] != "draft" else None),
+        comments=minutes.comments(conn, meeting_id), comment_form=mf.CommentForm(formdata=None),
+    )
+
+
+def _link_form():
+    form = mf.LinkPaperForm(formdata=None)
+    form.ref.choices = choices(papers.linkable(db(), _viewer()))
+    return form
+
+
+# -- agenda --------------------------------------------------------------------
+
+
+def _item_input(form) -> agenda.ItemInput:
+    return agenda.ItemInput(title=form.title.data or "", purpose=form.purpose.data,
+                            presenter=form.presenter.data or "", minutes=form.minutes.data or 0,
+                            confidential=bool(form.confidential.data))
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda")
+@requires("manage_meetings")
+def add_item(meeting_id: int):
+    """Add an item at the end of the agenda."""
+    get_meeting(meeting_id)
+    form = mf.ItemForm()
+    if form.validate_on_submit():
+        try:
+            agenda.add_item(db(), current_actor(), meeting_id, _item_input(form))
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Added “{form.title.data}” to the agenda.", "success")
+    else:
+        flash("An agenda item needs a title; minutes are a whole number.", "error")
+    return _back(meeting_id, "#agenda")
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])
+@requires("manage_meetings")
+def edit_item(meeting_id: int, item_id: int):
+    """Change an agenda item."""
+    meeting = get_meeting(meeting_id)
+    item = get_item(meeting, item_id)
+    form = mf.ItemForm(data=dict(item) | {"confidential": bool(item["confidential"])})
+    if form.validate_on_submit():
+        try:
+            agenda.update_item(db(), current_actor(), item_id, _item_input(form))
+        except InvalidInput as exc:
+            form.title.errors.append(str(exc))
+        else:
+            flash("The agenda item is saved.", "success")
+            return _back(meeting_id, "#agenda")
+    return render_template("meetings/item_edit.html", meeting=meeting, item=item, form=form,
+                           confirm=ConfirmForm()), 422 if form.errors else 200
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/delete")
+@requires("manage_meetings")
+def delete_item(meeting_id: int, item_id: int):
+    """Remove an agenda item."""
+    meeting = get_meeting(meeting_id)
+    get_item(meeting, item_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            agenda.delete_item(db(), current_actor(), item_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The item is removed from the agenda.", "success")
+    return _back(meeting_id, "#agenda")
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/move")
+@requires("manage_meetings")
+def move_item(meeting_id: int, item_id: int):
+    """Move an item up or down; htmx gets the agenda back, others the page."""
+    meeting = get_meeting(meeting_id)
+    get_item(meeting, item_id)
+    form = mf.MoveForm()
+    if form.validate_on_submit():
+        try:
+            agenda.move_item(db(), current_actor(), item_id, form.direction.data)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+    if _is_htmx():
+        return render_template("meetings/_agenda.html", **_agenda_context(get_meeting(meeting_id)))
+    return _back(meeting_id, "#agenda")
+
+
+# -- papers --------------------------------------------------------------------
+
+
+def _check_csrf(token: str | None) -> None:
+    """CSRF for the streamed upload (the form parser, and so Flask-WTF, never sees the body)."""
+    try:
+        validate_csrf(token)
+    except ValidationError as exc:
+        raise CSRFError(exc.args[0]) from None
+    if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:
+        good = f"https://{request.host}/"
+        if not request.referrer or not same_origin(request.referrer, good):
+            raise CSRFError("The referrer does not match the host.")
+
+
+def _upload_parts(fields: dict):
+    """The files of the multipart body as they arrive (the library's reader: nothing is
+    spooled to disk), after the CSRF token, which must come before any file; other fields
+    are collected into `fields`."""
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        raise BadRequest("expected a file upload form")
+    checked = False
+    if request.headers.get("X-CSRFToken"):
+        _check_csrf(request.headers["X-CSRFToken"])
+        checked = True
+    for part in MultipartReader(request.stream, boundary):
+        if part.filename is None:
+            if part.name == "csrf_token" and not checked:
+                _check_csrf(part.value)
+                checked = True
+            else:
+                fields[part.name] = part.value
+            continue
+        if not checked:
+            raise CSRFError("The CSRF token is missing.")
+        if not part.filename:
+            part.drain()
+            continue
+        yield part
+    if not checked:
+        raise CSRFError("The CSRF token is missing.")
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/upload")
+@requires("manage_meetings")
+@csrf.exempt
+def upload_paper(meeting_id: int, item_id: int):
+    """Upload papers into the meeting's folder and attach them to the item (streamed)."""
+    meeting = get_meeting(meeting_id)
+    get_item(meeting, item_id)
+    limit = documents.upload_limit(db(), current_app.config.get("MAX_CONTENT_LENGTH"))
+    request.max_content_length = limit * documents.MAX_FILES + 1024 * 1024
+    fields: dict = {}
+    try:
+        ids = papers.upload(db(), current_actor(), _viewer(), item_id, _upload_parts(fields),
+                            limit=limit, fields=fields)
+    except (InvalidInput, blobs.TooLarge) as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.",
+              "success")
+    return _back(meeting_id, f"#item-{item_id}")
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/link")
+@requires("manage_meetings")
+def link_paper(meeting_id: int, item_id: int):
+    """Attach an existing library document, page or policy to the item."""
+    meeting = get_meeting(meeting_id)
+    get_item(meeting, item_id)
+    form = _link_form()
+    form.process(request.form)
+    if form.validate_on_submit():
+        kind, _, ref = form.ref.data.partition(":")
+        try:
+            papers.link(db(), current_actor(), _viewer(), item_id, kind, int(ref))
+        except (InvalidInput, ValueError) as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The paper is attached.", "success")
+    else:
+        flash("Choose a document, page or policy.", "error")
+    return _back(meeting_id, f"#item-{item_id}")
+
+
+@bp.post("/meetings/<int:meeting_id>/papers/<int:paper_id>/detach")
+@requires("manage_meetings")
+def detach_paper(meeting_id: int, paper_id: int):
+    """Take a paper off its item (it stays in the library)."""
+    meeting = get_meeting(meeting_id)
+    link = db().execute("SELECT p.*, i.meeting_id FROM agenda_papers p JOIN agenda_items i"
+                        " ON i.id = p.item_id WHERE p.id = ?", (paper_id,)).fetchone()
+    if link is None or link["meeting_id"] != meeting["id"]:
+        abort(404)
+    get_item(meeting, link["item_id"])
+    if ConfirmForm().validate_on_submit():
+        try:
+            agenda.detach(db(), current_actor(), paper_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The paper is taken off the agenda (it stays in the library).", "success")
+    return _back(meeting_id, f"#item-{link['item_id']}")
+
+
+# -- attendance ----------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/reply")
+@signed_in
+def reply(meeting_id: int):
+    """A member says they will attend, or sends apologies."""
+    get_meeting(meeting_id)
+    form = mf.ReplyForm()
+    if form.validate_on_submit():
+        try:
+            attendance.reply(db(), current_actor(), meeting_id, current_user.id,
+                             form.reply.data, form.reason.data or "")
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Thank you: your apologies are sent." if form.reply.data == "apologies"
+                  else "Thank you: you are down as attending.", "success")
+    return _back(meeting_id, "#attendance")
+
+
+@bp.route("/meetings/<int:meeting_id>/register", methods=["GET", "POST"])
+@requires("manage_meetings")
+def register(meeting_id: int):
+    """The clerk takes the register, adds guests, and locks it."""
+    meeting = get_meeting(meeting_id)
+    conn = db()
+    rows = attendance.register(conn, meeting_id)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        statuses = {}
+        for row in rows:
+            value = request.form.get(f"status-{row['user_id']}")
+            if value:
+                statuses[row["user_id"]] = value
+        try:
+            attendance.save_register(conn, current_actor(), meeting_id, statuses)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The register is saved.", "success")
+            return redirect(url_for("meetings.register", meeting_id=meeting_id))
+    return render_template(
+        "meetings/register.html", meeting=meeting, rows=rows, form=form,
+        statuses=attendance.STATUSES, guests=attendance.guests(conn, meeting_id),
+        guest_form=mf.GuestForm(formdata=None), quorum=attendance.quorum(conn, meeting_id),
+        confirm=ConfirmForm())
+
+
+@bp.post("/meetings/<int:meeting_id>/register/lock")
+@requires("manage_meetings")
+def lock_register(meeting_id: int):
+    """Lock the register: it cannot change afterwards."""
+    get_meeting(meeting_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            attendance.lock_register(db(), current_actor(), meeting_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The register is locked.", "success")
+    return redirect(url_for("meetings.register", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/register/guests")
+@requires("manage_meetings")
+def add_guest(meeting_id: int):
+    """Add a guest or observer."""
+    get_meeting(meeting_id)
+    form = mf.GuestForm()
+    if form.validate_on_submit():
+        try:
+            attendance.add_guest(db(), current_actor(), meeting_id, form.name.data,
+                                 form.kind.data, form.organisation.data or "")
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"{form.name.data} is added.", "success")
+    else:
+        flash("A guest needs a name.", "error")
+    return redirect(url_for("meetings.register", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/register/guests/<int:guest_id>/delete")
+@requires("manage_meetings")
+def remove_guest(meeting_id: int, guest_id: int):
+    """Take a guest off the record."""
+    get_meeting(meeting_id)
+    if not any(g_["id"] == guest_id for g_ in attendance.guests(db(), meeting_id)):
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            attendance.remove_guest(db(), current_actor(), guest_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("meetings.register", meeting_id=meeting_id))
+
+
+def _report_args():
+    form = mf.ReportForm(request.args)
+    form.body_id.choices = _body_choices()
+    today = meetings.local_now().date()
+    # The school year (1 September to 31 August) by default.
+    year = today.year if today.month >= 9 else today.year - 1
+    if not request.args:
+        form.start.data, form.end.data = date(year, 9, 1), date(year + 1, 8, 31)
+        if form.body_id.choices:
+            form.body_id.data = form.body_id.choices[0].value
+        return form, True
+    return form, form.validate()
+
+
+@bp.get("/meetings/attendance")
+@signed_in
+def attendance_report():
+    """Attendance per member of a board or committee over a period."""
+    form, ok = _report_args()
+    rows, count, body = [], 0, None
+    if ok and form.body_id.data:
+        try:
+            body = board.get_body(db(), form.body_id.data)
+            rows, count = attendance.report(db(), body["id"], form.start.data, form.end.data)
+        except (NotFound, InvalidInput) as exc:
+            form.end.errors.append(str(exc))
+    return render_template("meetings/attendance_report.html", form=form, rows=rows,
+                           count=count, body=body)
+
+
+def _report_data():
+    form, ok = _report_args()
+    if not ok or not form.body_id.data:
+        abort(400)
+    try:
+        body = board.get_body(db(), form.body_id.data)
+        rows, count = attendance.report(db(), body["id"], form.start.data, form.end.data)
+    except (NotFound, InvalidInput):
+        abort(400)
+    return form, body, rows, count
+
+
+@bp.get("/meetings/attendance.csv")
+@signed_in
+def attendance_csv():
+    """The attendance report as CSV."""
+    form, body, rows, _count = _report_data()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "Attended", "Eligible", "Percentage"])
+    for r in rows:
+        # A leading =, +, - or @ would be a formula in a spreadsheet: neutralise it.
+        name = "'" + r.name if r.name[:1] in "=+-@" else r.name
+        writer.writerow([name, r.attended, r.eligible,
+                         "" if r.percent is None else r.percent])
+    data = out.getvalue().encode("utf-8-sig")
+    return _download(data, f"attendance-{_slug(body['name'])}-{form.start.data}-{form.end.data}"
+                     ".csv", "text/csv")
+
+
+@bp.get("/meetings/attendance.pdf")
+@signed_in
+def attendance_pdf():
+    """The attendance report as PDF, fit for the school website."""
+    form, body, rows, count = _report_data()
+    data = pdf.attendance_pdf(g.school_name, body["name"], form.start.data.isoformat(),
+                              form.end.data.isoformat(), rows, count, _generated())
+    return _download(data, f"attendance-{_slug(body['name'])}.pdf", "application/pdf")
+
+
+# -- minutes -------------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes")
+@requires("manage_meetings")
+def minutes_editor(meeting_id: int):
+    """Write the minutes item by item; circulate, lock."""
+    meeting = get_meeting(meeting_id)
+    conn = db()
+    parts = minutes.for_meeting(conn, meeting_id, _viewer())
+    owners = choices([(0, "—")] + [(u["id"], u["name"]) for u in conn.execute(
+        "SELECT id, name FROM users WHERE role != 'inactive' ORDER BY name COLLATE NOCASE")])
+    forms = {}
+    for item in parts["part1"] + parts["part2"]:
+        forms[item["id"]] = (
+            mf.MinuteItemForm(formdata=None, prefix=f"i{item['id']}", data=item),
+            _action_form(owners, item["id"]))
+    return render_template(
+        "meetings/minutes.html", meeting=meeting, parts=parts, forms=forms,
+        editable=meeting["minutes_status"] in minutes.EDITABLE, confirm=ConfirmForm(),
+        labels=minutes.STATUS_LABELS, quorum=attendance.quorum(conn, meeting_id),
+        comments=minutes.comments(conn, meeting_id))
+
+
+def _action_form(owners, item_id):
+    form = mf.ActionForm(formdata=None, prefix=f"a{item_id}")
+    form.owner_id.choices = owners
+    return form
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>")
+@requires("manage_meetings")
+def save_minutes_item(meeting_id: int, item_id: int):
+    """Save the minutes of one item."""
+    meeting = get_meeting(meeting_id)
+    get_item(meeting, item_id)
+    form = mf.MinuteItemForm(prefix=f"i{item_id}")
+    if form.validate_on_submit():
+        try:
+            minutes.save_item(db(), current_actor(), item_id, form.discussion.data or "",
+                              form.decisions.data or "")
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Saved.", "success")
+    else:
+        flash("Those minutes are too long.", "error")
+    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id)
+                    + f"#minutes-{item_id}")
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
+@requires("manage_meetings")
+def add_action(meeting_id: int, item_id: int):
+    """Add an action with an owner and a due date."""
+    meeting = get_meeting(meeting_id)
+    get_item(meeting, item_id)
+    owners = choices([(0, "—")] + [(u["id"], u["name"]) for u in db().execute(
+        "SELECT id, name FROM users WHERE role != 'inactive'")])
+    form = _action_form(owners, item_id)
+    form.process(request.form)
+    if form.validate_on_submit():
+        try:
+            minutes.add_action(db(), current_actor(), item_id, form.text.data,
+                               form.owner_id.data or None, form.due_on.data)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The action is recorded.", "success")
+    else:
+        flash("An action needs a description, and the due date must be a date.", "error")
+    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id)
+                    + f"#minutes-{item_id}")
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
+@requires("manage_meetings")
+def delete_action(meeting_id: int, action_id: int):
+    """Remove an action."""
+    meeting = get_meeting(meeting_id)
+    row = db().execute("SELECT a.item_id, i.meeting_id FROM minute_actions a JOIN agenda_items i"
+                       " ON i.id = a.item_id WHERE a.id = ?", (action_id,)).fetchone()
+    if row is None or row["meeting_id"] != meeting["id"]:
+        abort(404)
+    get_item(meeting, row["item_id"])
+    if ConfirmForm().validate_on_submit():
+        try:
+            minutes.delete_action(db(), current_actor(), action_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/circulate")
+@requires("manage_meetings")
+def circulate_minutes(meeting_id: int):
+    """Send the draft minutes round for comment."""
+    return _minutes_step(meeting_id, minutes.circulate, "The minutes are circulated for comment.")
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/lock")
+@requires("manage_meetings")
+def lock_minutes(meeting_id: int):
+    """Lock approved minutes."""
+    return _minutes_step(meeting_id, minutes.lock, "The minutes are locked.")
+
+
+def _minutes_step(meeting_id, step, message):
+    get_meeting(meeting_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            step(db(), current_actor(), meeting_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash(message, "success")
+    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/approve-minutes")
+@requires("manage_meetings")
+def approve_minutes(meeting_id: int):
+    """At this meeting, record the approval of an earlier meeting's minutes."""
+    get_meeting(meeting_id)
+    form = mf.ApproveForm()
+    if form.validate_on_submit():
+        try:
+            earlier = int(form.meeting_id.data)
+            get_meeting(earlier)
+            minutes.approve(db(), current_actor(), earlier, meeting_id)
+        except (InvalidInput, ValueError) as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The minutes are recorded as approved at this meeting.", "success")
+    return _back(meeting_id, "#minutes")
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/comments")
+@signed_in
+def comment_minutes(meeting_id: int):
+    """Comment on circulated minutes (members of the body, Editors, Managers)."""
+    meeting = get_meeting(meeting_id)
+    if not sees_confidential(db(), _viewer(), meeting["body_id"]):
+        abort(403)
+    form = mf.CommentForm()
+    if form.validate_on_submit():
+        try:
+            minutes.add_comment(db(), current_actor(), meeting_id, form.text.data)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Your comment is sent to the clerk.", "success")
+    return _back(meeting_id, "#minutes")
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes.pdf")
+@signed_in
+def minutes_pdf(meeting_id: int):
+    """Approved minutes as PDF: part 1 only, never the confidential part."""
+    meeting = get_meeting(meeting_id)
+    if meeting["minutes_status"] not in ("approved", "locked"):
+        abort(404)
+    conn = db()
+    # Built without a viewer's confidential access: the PDF is the publishable part 1.
+    parts = minutes.for_meeting(conn, meeting_id, None)
+    data = pdf.minutes_pdf(
+        g.school_name, meeting, parts["part1"], attendance.register(conn, meeting_id),
+        attendance.guests(conn, meeting_id), attendance.quorum(conn, meeting_id),
+        minutes.approval_record(conn, meeting), _generated())
+    return _download(data, f"minutes-{meeting['starts_at'][:10]}-{_slug(meeting['title'])}.pdf",
+                     "application/pdf")
+
+
+# -- board pack ----------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/pack.pdf")
+@signed_in
+def pack(meeting_id: int):
+    """The board pack: only what this person may open; built in memory and streamed."""
+    meeting = get_meeting(meeting_id)
+    conn, viewer = db(), _viewer()
+    items = []
+    for item in agenda.items(conn, meeting_id, viewer):
+        pack_papers = []
+        for paper in papers.for_item(conn, viewer, item["id"]):
+            pack_papers.append(packs.PackPaper(
+                paper.title, paper.filename or paper.kind, papers.content(conn, viewer, paper)))
+        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
+                                    item["presenter"], item["minutes"], pack_papers))
+    data = packs.build(g.school_name, meeting, items,
+                       f"{_generated()} for {current_user.name}")
+    name = f"board-pack-{meeting['starts_at'][:10]}-{_slug(meeting['title'])}.pdf"
+    return _download(data, name, "application/pdf", chunks=packs.stream(data))
+
+
+# -- calendar ------------------------------------------------------------------
+
+
+def _uid_host() -> str:
+    return urlsplit(current_app.config.get("GVO_BASE_URL", "")).hostname or "gvo"
+
+
+def _meeting_url(meeting_id: int) -> str:
+    return current_app.config["GVO_BASE_URL"].rstrip("/") + url_for(
+        "meetings.show", meeting_id=meeting_id)
+
+
+@bp.get("/meetings/<int:meeting_id>/calendar.ics")
+@signed_in
+def meeting_ics(meeting_id: int):
+    """One meeting as an .ics file for a calendar app."""
+    meeting = get_meeting(meeting_id)
+    data = calendar_feed.meeting_ics(meeting, g.school_name, _uid_host(),
+                                     _meeting_url(meeting_id))
+    return _download(data, f"meeting-{meeting_id}.ics", "text/calendar")
+
+
+@bp.get("/calendar/<token>.ics")
+@public
+def feed(token: str):
+    """A person's private calendar feed; the token in the URL is the credential."""
+    conn = db()
+    viewer = calendar_feed.viewer_for_token(conn, token)
+    if viewer is None:
+        abort(404)
+    data = calendar_feed.feed_ics(conn, viewer, g.school_name, _uid_host(), _meeting_url)
+    resp = Response(data, mimetype="text/calendar")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/profile/calendar-feed")
+@signed_in
+def new_feed():
+    """Make a private calendar feed URL (any earlier one stops working)."""
+    if ConfirmForm().validate_on_submit():
+        token = calendar_feed.new_token(db(), current_actor(), current_user.id)
+        url = current_app.config["GVO_BASE_URL"].rstrip("/") + url_for(
+            "meetings.feed", token=token)
+        flash("Your calendar feed address (shown once; keep it private): " + url, "success")
+    return redirect(url_for("profile.show") + "#calendar")
+
+
+@bp.post("/profile/calendar-feed/revoke")
+@signed_in
+def revoke_feed():
+    """Stop the calendar feed URL from working."""
+    if ConfirmForm().validate_on_submit():
+        calendar_feed.revoke(db(), current_actor(), current_user.id)
+        flash("Your calendar feed address no longer works.", "success")
+    return redirect(url_for("profile.show") + "#calendar")

@@ -1,0 +1,193 @@
+"""The agenda: numbered items, their order, and the papers attached to them."""
+
+from dataclasses import dataclass
+
+from gvo import clock
+from gvo.errors import InvalidInput, NotFound
+from gvo.meetings.meetings import _audit, get
+from gvo.meetings.rules import Viewer, sees_confidential
+from gvo.people import Actor
+from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
+
+PURPOSES = ("information", "discussion", "decision")
+PAPER_KINDS = ("document", "page", "policy")
+
+
+@dataclass
+class ItemInput:
+    """What a person enters for an agenda item."""
+
+    title: str
+    purpose: str = "information"
+    presenter: str = ""
+    minutes: int = 0
+    confidential: bool = False
+
+    def check(self) -> None:
+        """Raise InvalidInput if any rule is broken."""
+        self.title = self.title.strip()
+        self.presenter = self.presenter.strip()
+        if not self.title or len(self.title) > 200:
+            raise InvalidInput("An item needs a title of 1-200 characters.")
+        if self.purpose not in PURPOSES:
+            raise InvalidInput("The purpose is information, discussion or decision.")
+        if not 0 <= int(self.minutes or 0) <= 600:
+            raise InvalidInput("Minutes allotted must be between 0 and 600.")
+        if len(self.presenter) > 120:
+            raise InvalidInput("The presenter's name is too long.")
+
+
+def items(conn: Connection, meeting_id: int, viewer: Viewer | None = None) -> list:
+    """The agenda in order, numbered 1..n; confidential items only for those who may see them.
+
+    Numbers are the items' places on the full agenda, so everyone refers to the same number.
+    With viewer=None the whole agenda is returned (internal use only).
+    """
+    meeting = get(conn, meeting_id)
+    rows = conn.execute(
+        "SELECT * FROM agenda_items WHERE meeting_id = ? ORDER BY position, id", (meeting_id,)
+    ).fetchall()
+    allowed = viewer is None or sees_confidential(conn, viewer, meeting["body_id"])
+    result = []
+    for number, row in enumerate(rows, start=1):
+        if row["confidential"] and not allowed:
+            continue
+        result.append(dict(row) | {"number": number})
+    return result
+
+
+def get_item(conn: Connection, item_id: int, viewer: Viewer | None = None):
+    """One agenda item; NotFound if none, or if it is confidential and the viewer may not see it."""
+    row = conn.execute("SELECT * FROM agenda_items WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such agenda item")
+    if viewer is not None and row["confidential"]:
+        meeting = get(conn, row["meeting_id"])
+        if not sees_confidential(conn, viewer, meeting["body_id"]):
+            raise NotFound("no such agenda item")
+    return row
+
+
+def check_open(meeting) -> None:
+    """Raise InvalidInput unless the agenda may still change."""
+    if meeting["status"] == "cancelled":
+        raise InvalidInput("The meeting is cancelled.")
+    if meeting["minutes_status"] in ("approved", "locked"):
+        raise InvalidInput("The minutes are approved: the agenda can no longer change.")
+
+
+def add_item(conn: Connection, actor: Actor, meeting_id: int, data: ItemInput) -> int:
+    """Add an item at the end of the agenda."""
+    check_open(get(conn, meeting_id))
+    data.check()
+    with transaction(conn):
+        last = conn.execute("SELECT coalesce(max(position), 0) FROM agenda_items"
+                            " WHERE meeting_id = ?", (meeting_id,)).fetchone()[0]
+        item_id = conn.execute(
+            "INSERT INTO agenda_items(meeting_id, position, title, purpose, presenter, minutes,"
+            " confidential) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (meeting_id, last + 1, data.title, data.purpose, data.presenter,
+             int(data.minutes or 0), int(bool(data.confidential))),
+        ).lastrowid
+        _audit(conn, actor, "agenda.add", f"meeting:{meeting_id}", item=item_id,
+               confidential=bool(data.confidential))
+    return item_id
+
+
+def update_item(conn: Connection, actor: Actor, item_id: int, data: ItemInput) -> None:
+    """Change an agenda item."""
+    row = get_item(conn, item_id)
+    check_open(get(conn, row["meeting_id"]))
+    data.check()
+    if data.confidential and not row["confidential"] and paper_links(conn, item_id):
+        # Its papers were filed where everyone can read them: detach them first.
+        raise InvalidInput("An item with papers cannot be made confidential: detach its papers "
+                           "first, then add them again once the item is confidential.")
+    with transaction(conn):
+        conn.execute(
+            "UPDATE agenda_items SET title = ?, purpose = ?, presenter = ?, minutes = ?,"
+            " confidential = ? WHERE id = ?",
+            (data.title, data.purpose, data.presenter, int(data.minutes or 0),
+             int(bool(data.confidential)), item_id),
+        )
+        _audit(conn, actor, "agenda.update", f"meeting:{row['meeting_id']}", item=item_id,
+               confidential=bool(data.confidential))
+
+
+def delete_item(conn: Connection, actor: Actor, item_id: int) -> None:
+    """Remove an agenda item (its papers stay in the library)."""
+    row = get_item(conn, item_id)
+    check_open(get(conn, row["meeting_id"]))
+    with transaction(conn):
+        conn.execute("DELETE FROM agenda_items WHERE id = ?", (item_id,))
+        _renumber(conn, row["meeting_id"])
+        _audit(conn, actor, "agenda.delete", f"meeting:{row['meeting_id']}", item=item_id)
+
+
+def move_item(conn: Connection, actor: Actor, item_id: int, direction: str) -> None:
+    """Move an item one place 'up' or 'down' the agenda."""
+    if direction not in ("up", "down"):
+        raise InvalidInput("direction must be up or down")
+    row = get_item(conn, item_id)
+    check_open(get(conn, row["meeting_id"]))
+    with transaction(conn):
+        ids = [r["id"] for r in conn.execute(
+            "SELECT id FROM agenda_items WHERE meeting_id = ? ORDER BY position, id",
+            (row["meeting_id"],))]
+        i = ids.index(item_id)
+        j = i - 1 if direction == "up" else i + 1
+        if 0 <= j < len(ids):
+            ids[i], ids[j] = ids[j], ids[i]
+            for position, some_id in enumerate(ids, start=1):
+                conn.execute("UPDATE agenda_items SET position = ? WHERE id = ?",
+                             (position, some_id))
+            _audit(conn, actor, "agenda.move", f"meeting:{row['meeting_id']}", item=item_id,
+                   direction=direction)
+
+
+def _renumber(conn: Connection, meeting_id: int) -> None:
+    ids = [r["id"] for r in conn.execute(
+        "SELECT id FROM agenda_items WHERE meeting_id = ? ORDER BY position, id", (meeting_id,))]
+    for position, some_id in enumerate(ids, start=1):
+        conn.execute("UPDATE agenda_items SET position = ? WHERE id = ?", (position, some_id))
+
+
+def paper_links(conn: Connection, item_id: int) -> list:
+    """The papers attached to an item, in order (kind, ref_id)."""
+    return conn.execute("SELECT * FROM agenda_papers WHERE item_id = ? ORDER BY position, id",
+                        (item_id,)).fetchall()
+
+
+def attach(conn: Connection, actor: Actor, item_id: int, kind: str, ref_id: int) -> int:
+    """Attach a library document, page or policy to an item (the caller checked access)."""
+    if kind not in PAPER_KINDS:
+        raise InvalidInput("A paper is a document, a page or a policy.")
+    row = get_item(conn, item_id)
+    check_open(get(conn, row["meeting_id"]))
+    with transaction(conn):
+        last = conn.execute("SELECT coalesce(max(position), 0) FROM agenda_papers"
+                            " WHERE item_id = ?", (item_id,)).fetchone()[0]
+        try:
+            paper_id = conn.execute(
+                "INSERT INTO agenda_papers(item_id, kind, ref_id, position, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (item_id, kind, ref_id, last + 1, actor.user_id, clock.iso()),
+            ).lastrowid
+        except IntegrityError:
+            raise InvalidInput("That paper is already attached to this item.") from None
+        _audit(conn, actor, "agenda.paper_attach", f"meeting:{row['meeting_id']}", item=item_id,
+               kind=kind, ref=ref_id)
+    return paper_id
+
+
+def detach(conn: Connection, actor: Actor, paper_id: int) -> None:
+    """Take a paper off an item (the document stays in the library)."""
+    row = conn.execute("SELECT p.*, i.meeting_id FROM agenda_papers p JOIN agenda_items i"
+                       " ON i.id = p.item_id WHERE p.id = ?", (paper_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such paper")
+    check_open(get(conn, row["meeting_id"]))
+    with transaction(conn):
+        conn.execute("DELETE FROM agenda_papers WHERE id = ?", (paper_id,))
+        _audit(conn, actor, "agenda.paper_detach", f"meeting:{row['meeting_id']}",
+               item=row["item_id"], kind=row["kind"], ref=row["ref_id"])

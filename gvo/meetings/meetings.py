@@ -1,0 +1,242 @@
+"""Meetings: create, edit, cancel, list, the month calendar and what is coming up."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from gvo import audit, board, clock
+from gvo.errors import InvalidInput, NotFound
+from gvo.meetings.rules import Viewer, sees_confidential
+from gvo.people import Actor
+from gvo.storage.sqlcipher import Connection, transaction
+
+# Meetings are held, and their times stored, in the school's local time.
+SCHOOL_TZ = ZoneInfo("Europe/London")
+STAMP = "%Y-%m-%dT%H:%M"
+MAX_TEXT = 4000
+
+
+def _audit(conn: Connection, actor: Actor, action: str, target: str, **detail) -> None:
+    audit.record(conn, action, target=target, actor_id=actor.user_id,
+                 actor_email=actor.email, ip=actor.ip, **detail)
+
+
+def local_now() -> datetime:
+    """Now in the school's time zone, without tzinfo (as meetings are stored)."""
+    return clock.utcnow().astimezone(SCHOOL_TZ).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def stamp(value: datetime) -> str:
+    """A local datetime as stored: 'YYYY-MM-DDTHH:MM'."""
+    return value.strftime(STAMP)
+
+
+def parse_stamp(text: str) -> datetime:
+    """A stored or submitted local time ('YYYY-MM-DDTHH:MM') as a datetime."""
+    try:
+        return datetime.strptime(text.strip()[:16], STAMP)
+    except (ValueError, AttributeError):
+        raise InvalidInput(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+
+
+@dataclass
+class MeetingInput:
+    """What a person enters for a meeting."""
+
+    body_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str = ""
+    online_link: str = ""
+    description: str = ""
+
+    def check(self, conn: Connection) -> None:
+        """Raise InvalidInput if any rule is broken."""
+        board.get_body(conn, self.body_id)
+        self.title = self.title.strip()
+        self.location = self.location.strip()
+        self.online_link = self.online_link.strip()
+        if not self.title or len(self.title) > 200:
+            raise InvalidInput("A title of 1-200 characters is required.")
+        if self.ends_at <= self.starts_at:
+            raise InvalidInput("The meeting must end after it starts.")
+        if self.ends_at - self.starts_at > timedelta(hours=24):
+            raise InvalidInput("A meeting lasts at most 24 hours.")
+        if not (self.location or self.online_link):
+            raise InvalidInput("Give a location, an online link, or both.")
+        if self.online_link and not self.online_link.startswith("https://"):
+            raise InvalidInput("The online link must start with https://")
+        if len(self.description) > MAX_TEXT or len(self.location) > 300 or len(
+                self.online_link) > 500:
+            raise InvalidInput("Some of the text is too long.")
+
+
+def create(conn: Connection, actor: Actor, data: MeetingInput, folder_id: int | None = None) -> int:
+    """Schedule a meeting; returns its id."""
+    data.check(conn)
+    now = clock.iso()
+    with transaction(conn):
+        meeting_id = conn.execute(
+            "INSERT INTO meetings(body_id, title, starts_at, ends_at, location, online_link,"
+            " description, folder_id, created_by, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
+             data.online_link, data.description, folder_id, actor.user_id, now, now),
+        ).lastrowid
+        _audit(conn, actor, "meeting.create", f"meeting:{meeting_id}", title=data.title,
+               body=data.body_id, starts_at=stamp(data.starts_at))
+    return meeting_id
+
+
+def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) -> None:
+    """Change a meeting's details."""
+    meeting = get(conn, meeting_id)
+    if meeting["status"] == "cancelled":
+        raise InvalidInput("A cancelled meeting cannot be changed.")
+    data.check(conn)
+    with transaction(conn):
+        conn.execute(
+            "UPDATE meetings SET body_id = ?, title = ?, starts_at = ?, ends_at = ?, location = ?,"
+            " online_link = ?, description = ?, updated_at = ? WHERE id = ?",
+            (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
+             data.online_link, data.description, clock.iso(), meeting_id),
+        )
+        _audit(conn, actor, "meeting.update", f"meeting:{meeting_id}", title=data.title,
+               starts_at=stamp(data.starts_at))
+
+
+def set_folder(conn: Connection, actor: Actor, meeting_id: int, folder_id: int) -> None:
+    """Record the library folder that holds the meeting's papers."""
+    with transaction(conn):
+        conn.execute("UPDATE meetings SET folder_id = ? WHERE id = ?", (folder_id, meeting_id))
+        _audit(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id)
+
+
+def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None:
+    """Cancel a meeting, saying why."""
+    meeting = get(conn, meeting_id)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the meeting is cancelled.")
+    if meeting["status"] == "cancelled":
+        raise InvalidInput("The meeting is already cancelled.")
+    with transaction(conn):
+        conn.execute(
+            "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"
+            " WHERE id = ?", (reason[:500], clock.iso(), meeting_id))
+        _audit(conn, actor, "meeting.cancel", f"meeting:{meeting_id}", reason=reason[:500])
+
+
+_SELECT = (
+    "SELECT m.*, b.name AS body_name, b.kind AS body_kind FROM meetings m"
+    " JOIN bodies b ON b.id = m.body_id"
+)
+
+
+def get(conn: Connection, meeting_id: int):
+    """One meeting with its body's name; NotFound if none."""
+    row = conn.execute(_SELECT + " WHERE m.id = ?", (meeting_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such meeting")
+    return row
+
+
+def list_meetings(conn: Connection, viewer: Viewer, *, when: str = "all",
+                  body_id: int | None = None, query: str = "") -> list:
+    """Meetings, soonest first for upcoming and newest first otherwise.
+
+    `query` matches the title, and agenda item titles the viewer may see (a confidential
+    item's title is searched only for those who may read it).
+    """
+    where, args = [], []
+    now = stamp(local_now())
+    if when == "upcoming":
+        where.append("m.ends_at >= ?")
+        args.append(now)
+    elif when == "past":
+        where.append("m.ends_at < ?")
+        args.append(now)
+    if body_id:
+        where.append("m.body_id = ?")
+        args.append(body_id)
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY m.starts_at" + ("" if when == "upcoming" else " DESC")
+    rows = conn.execute(sql, args).fetchall()
+    query = query.strip().lower()
+    if not query:
+        return rows
+    return [r for r in rows if _matches(conn, viewer, r, query)]
+
+
+def _matches(conn: Connection, viewer: Viewer, meeting, query: str) -> bool:
+    if query in meeting["title"].lower() or query in meeting["description"].lower():
+        return True
+    confidential_ok = sees_confidential(conn, viewer, meeting["body_id"])
+    for item in conn.execute("SELECT title, confidential FROM agenda_items WHERE meeting_id = ?",
+                             (meeting["id"],)):
+        if item["confidential"] and not confidential_ok:
+            continue
+        if query in item["title"].lower():
+            return True
+    return False
+
+
+def upcoming(conn: Connection, limit: int = 5) -> list:
+    """The next meetings that are not cancelled, soonest first (home page)."""
+    return conn.execute(
+        _SELECT + " WHERE m.ends_at >= ? AND m.status = 'scheduled' ORDER BY m.starts_at LIMIT ?",
+        (stamp(local_now()), limit),
+    ).fetchall()
+
+
+@dataclass
+class MonthView:
+    """A month calendar: weeks of days, each day with its meetings."""
+
+    year: int
+    month: int
+    weeks: list            # [[(date, [meetings]) ...7] ...]
+    today: date
+
+    @property
+    def title(self) -> str:
+        """'March 2027'."""
+        return f"{calendar.month_name[self.month]} {self.year}"
+
+    @property
+    def previous(self) -> tuple[int, int]:
+        """The month before, as (year, month)."""
+        return (self.year - 1, 12) if self.month == 1 else (self.year, self.month - 1)
+
+    @property
+    def next(self) -> tuple[int, int]:
+        """The month after, as (year, month)."""
+        return (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
+
+
+def month(conn: Connection, year: int | None = None, month_number: int | None = None) -> MonthView:
+    """The calendar for a month (this month by default), weeks starting on Monday."""
+    today = local_now().date()
+    year = year or today.year
+    month_number = month_number or today.month
+    if not (1 <= month_number <= 12 and 1900 <= year <= 9999):
+        raise InvalidInput("No such month.")
+    days = list(calendar.Calendar(firstweekday=0).itermonthdates(year, month_number))
+    first, last = days[0], days[-1] + timedelta(days=1)
+    by_day: dict[date, list] = {}
+    for row in conn.execute(_SELECT + " WHERE m.starts_at >= ? AND m.starts_at < ?"
+                            " ORDER BY m.starts_at", (first.isoformat(), last.isoformat())):
+        by_day.setdefault(parse_stamp(row["starts_at"]).date(), []).append(row)
+    weeks = [[(d, by_day.get(d, [])) for d in days[i:i + 7]] for i in range(0, len(days), 7)]
+    return MonthView(year, month_number, weeks, today)
+
+
+def previous_meetings_awaiting_approval(conn: Connection, meeting) -> list:
+    """Earlier meetings of the same body whose minutes are circulated and await approval."""
+    return conn.execute(
+        _SELECT + " WHERE m.body_id = ? AND m.starts_at < ? AND m.minutes_status = 'circulated'"
+        " AND m.status = 'scheduled' ORDER BY m.starts_at",
+        (meeting["body_id"], meeting["starts_at"]),
+    ).fetchall()

@@ -1,0 +1,100 @@
+"""Meetings fixtures: a school with a board and a committee, and people on them."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+
+from gvo import board, people
+from gvo.meetings import agenda, meetings
+from gvo.people import Actor
+
+OP = Actor.operator()
+
+
+@dataclass
+class Office:
+    """The board, a committee and who sits where."""
+
+    board_id: int
+    committee_id: int
+    conn: object
+
+    def meeting(self, *, body_id=None, days=7, title="Full board meeting",
+                location="School library") -> int:
+        """A meeting `days` from now (negative: in the past), 18:00-20:00 local time."""
+        start = (meetings.local_now() + timedelta(days=days)).replace(hour=18, minute=0)
+        return meetings.create(self.conn, OP, meetings.MeetingInput(
+            body_id=body_id or self.board_id, title=title, starts_at=start,
+            ends_at=start + timedelta(hours=2), location=location))
+
+    def item(self, meeting_id, title, *, confidential=False, purpose="discussion") -> int:
+        """An agenda item."""
+        return agenda.add_item(self.conn, OP, meeting_id, agenda.ItemInput(
+            title=title, purpose=purpose, presenter="Chair", minutes=10,
+            confidential=confidential))
+
+    def member(self, user_id, body_id=None, position="member"):
+        """Put someone on the board (or a committee)."""
+        board.add_member(self.conn, OP, body_id or self.board_id, user_id, position)
+
+    def person(self, name, role="author", *, on_board=True) -> int:
+        """An account (cannot sign in: no password) who may sit on the board."""
+        uid = people.add_user(self.conn, OP, email=f"{name.lower().replace(' ', '.')}@ex.org",
+                              name=name, role=role)
+        if on_board:
+            self.member(uid)
+        return uid
+
+
+@pytest.fixture
+def office(instance, school):
+    """Alpha's board (quorum: half the members) and a Finance committee (quorum 2)."""
+    conn = instance.db(school)
+    board_id = board.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
+    committee_id = board.save_body(conn, OP, body_id=None, kind="committee", name="Finance",
+                                   quorum_text="2")
+    return Office(board_id, committee_id, conn)
+
+
+def at(text: str) -> datetime:
+    """A local datetime from 'YYYY-MM-DDTHH:MM'."""
+    return meetings.parse_stamp(text)
+
+
+def download(client, path: str):
+    """GET a file (PDF, CSV, ics) without decoding it as a page."""
+    return client.c.get(path, base_url="https://localhost")
+
+
+def make_pdf(text: str, pages: int = 1) -> bytes:
+    """A small PDF whose pages say `text` (and their number)."""
+    from fpdf import FPDF
+
+    doc = FPDF()
+    doc.set_font("Helvetica", size=12)
+    for n in range(pages):
+        doc.add_page()
+        doc.cell(0, 10, f"{text} page {n + 1}")
+    return bytes(doc.output())
+
+
+def pdf_text(data: bytes) -> str:
+    """All the text of a PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def upload(client, meeting_id: int, item_id: int, filename: str, data: bytes, title: str = ""):
+    """Upload a paper to an item through the meeting page's form."""
+    import io
+
+    page = f"/alpha/meetings/{meeting_id}"
+    client.get(page)
+    return client.c.post(
+        f"{page}/agenda/{item_id}/upload", base_url="https://localhost",
+        data={"title": title, "file": (io.BytesIO(data), filename)},
+        headers={"X-CSRFToken": client.token(), "Referer": "https://localhost" + page})

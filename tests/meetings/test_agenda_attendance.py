@@ -1,0 +1,193 @@
+"""Agenda (numbering, htmx reorder) and attendance (replies, register, lock, quorum, report)."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from gvo import audit
+from gvo.errors import InvalidInput
+from gvo.meetings import agenda, attendance
+from gvo.meetings.rules import Viewer
+
+from .conftest import OP, download
+
+
+def test_items_are_numbered_and_reordered_with_htmx(signed_in, office):
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    page = f"/alpha/meetings/{meeting_id}"
+    for title, purpose in [("Welcome and apologies", "information"),
+                           ("Budget 2031", "decision"), ("Safeguarding report", "discussion")]:
+        resp = client.post(f"{page}/agenda", {"title": title, "purpose": purpose,
+                                              "presenter": "Chair", "minutes": "15"},
+                           form_page=page)
+        assert resp.status_code == 302
+    items = agenda.items(office.conn, meeting_id)
+    assert [(i["number"], i["title"]) for i in items] == [
+        (1, "Welcome and apologies"), (2, "Budget 2031"), (3, "Safeguarding report")]
+    budget = items[1]["id"]
+    resp = client.post(f"{page}/agenda/{budget}/move", {"direction": "up"}, form_page=page,
+                       headers={"HX-Request": "true"})
+    assert resp.status_code == 200
+    fragment = resp.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="agenda-list">')
+    assert fragment.index("1. Budget 2031") < fragment.index("2. Welcome and apologies")
+    # Without htmx the same form redirects back to the page.
+    resp = client.post(f"{page}/agenda/{budget}/move", {"direction": "down"}, form_page=page)
+    assert resp.status_code == 302
+    assert [i["title"] for i in agenda.items(office.conn, meeting_id)][:2] == [
+        "Welcome and apologies", "Budget 2031"]
+    assert "agenda.move" in {e["action"] for e in audit.recent(office.conn)}
+
+
+def test_edit_and_delete_an_item(signed_in, office):
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    first = office.item(meeting_id, "Minutes of last meeting")
+    second = office.item(meeting_id, "Any other business")
+    url = f"/alpha/meetings/{meeting_id}/agenda/{first}"
+    resp = client.post(url, {"title": "Staff pay", "purpose": "decision", "presenter": "Head",
+                             "minutes": "20", "confidential": "y"}, form_page=url)
+    assert resp.status_code == 302
+    row = agenda.get_item(office.conn, first)
+    assert (row["title"], row["purpose"], row["confidential"]) == ("Staff pay", "decision", 1)
+    client.post(f"{url}/delete", {}, form_page=url)
+    assert [i["id"] for i in agenda.items(office.conn, meeting_id)] == [second]
+    assert agenda.items(office.conn, meeting_id)[0]["number"] == 1
+
+
+def test_members_reply_and_apologies_need_a_reason(signed_in, office):
+    client, governor = signed_in("author")
+    office.member(governor.id)
+    meeting_id = office.meeting()
+    page = f"/alpha/meetings/{meeting_id}"
+    client.post(f"{page}/reply", {"reply": "apologies", "reason": ""}, form_page=page)
+    assert "give a reason" in client.get(page).get_data(as_text=True)
+    assert attendance.replies(office.conn, meeting_id) == {}
+    client.post(f"{page}/reply", {"reply": "apologies", "reason": "Parents' evening"},
+                form_page=page)
+    assert attendance.replies(office.conn, meeting_id)[governor.id]["reason"] == (
+        "Parents' evening")
+    # Someone not on the board cannot reply.
+    with pytest.raises(InvalidInput):
+        attendance.reply(office.conn, OP, meeting_id, office.person("Nobody", on_board=False),
+                         "attending")
+
+
+def test_clerk_takes_the_register_adds_guests_and_locks_it(signed_in, office):
+    client, _clerk = signed_in("manager")
+    a, b, c = (office.person(n) for n in ("Ann Able", "Ben Bold", "Cat Cole"))
+    meeting_id = office.meeting(days=-1)
+    attendance.reply(office.conn, OP, meeting_id, b, "apologies", "Ill")
+    url = f"/alpha/meetings/{meeting_id}/register"
+    page = client.get(url).get_data(as_text=True)
+    assert "Ann Able" in page and "Ill" in page
+    client.post(url, {f"status-{a}": "present", f"status-{b}": "apologies_accepted",
+                      f"status-{c}": "absent"}, form_page=url)
+    client.post(f"{url}/guests", {"name": "Dee Auditor", "kind": "observer",
+                                  "organisation": "Trust"}, form_page=url)
+    assert [g["name"] for g in attendance.guests(office.conn, meeting_id)] == ["Dee Auditor"]
+    client.post(f"{url}/lock", {}, form_page=url)
+    page = client.get(url).get_data(as_text=True)
+    assert "cannot change" in page and "Save register" not in page
+
+    # A locked register cannot change: not through the page, not through the service.
+    client.post(url, {f"status-{a}": "absent"}, form_page=f"/alpha/meetings/{meeting_id}")
+    assert {r["user_id"]: r["status"] for r in attendance.register(office.conn, meeting_id)}[
+        a] == "present"
+    with pytest.raises(InvalidInput, match="locked"):
+        attendance.save_register(office.conn, OP, meeting_id, {a: "absent"})
+    with pytest.raises(InvalidInput, match="locked"):
+        attendance.add_guest(office.conn, OP, meeting_id, "Late guest", "guest")
+    with pytest.raises(InvalidInput, match="locked"):
+        attendance.reply(office.conn, OP, meeting_id, c, "attending")
+    with pytest.raises(InvalidInput, match="already locked"):
+        attendance.lock_register(office.conn, OP, meeting_id)
+    actions = {e["action"] for e in audit.recent(office.conn)}
+    assert {"attendance.register", "attendance.guest_add", "attendance.lock",
+            "attendance.reply"} <= actions
+
+
+@pytest.mark.parametrize(("members", "present", "quorate"), [
+    (4, 1, False), (4, 2, True),     # half of 4 = 2
+    (5, 2, False), (5, 3, True),     # half of 5, rounded up = 3
+])
+def test_board_quorum_is_half_the_members_rounded_up(office, members, present, quorate):
+    ids = [office.person(f"Member {n}") for n in range(members)]
+    meeting_id = office.meeting(days=-1)
+    statuses = {uid: ("present" if n < present else "absent") for n, uid in enumerate(ids)}
+    attendance.save_register(office.conn, OP, meeting_id, statuses)
+    q = attendance.quorum(office.conn, meeting_id)
+    assert (q.present, q.quorate) == (present, quorate)
+    assert q.needed == -(-members // 2)
+
+
+@pytest.mark.parametrize(("present", "quorate"), [(1, False), (2, True)])
+def test_committee_quorum_is_its_set_number(office, present, quorate):
+    ids = [office.person(f"Fin {n}", on_board=False) for n in range(5)]
+    for uid in ids:
+        office.member(uid, office.committee_id)
+    meeting_id = office.meeting(body_id=office.committee_id, days=-1)
+    attendance.save_register(office.conn, OP, meeting_id, {
+        uid: "present" if n < present else "apologies_accepted" for n, uid in enumerate(ids)})
+    q = attendance.quorum(office.conn, meeting_id)
+    assert (q.needed, q.quorate) == (2, quorate)
+
+
+def test_quorum_is_shown_on_the_register_and_the_minutes(signed_in, office):
+    client, _ = signed_in("manager")
+    a, b = office.person("Ann Able"), office.person("Ben Bold")
+    office.person("Cat Cole")
+    meeting_id = office.meeting(days=-1)
+    attendance.save_register(office.conn, OP, meeting_id,
+                             {a: "present", b: "absent"})
+    page = client.get(f"/alpha/meetings/{meeting_id}/register").get_data(as_text=True)
+    assert "Quorum: 2" in page and "Not quorate" in page
+    attendance.save_register(office.conn, OP, meeting_id, {b: "present"})
+    page = client.get(f"/alpha/meetings/{meeting_id}/minutes").get_data(as_text=True)
+    assert "Quorum: 2" in page and "quorate" in page and "not quorate" not in page
+
+
+def test_attendance_report_page_csv_and_pdf(signed_in, office):
+    client, _ = signed_in("reader")
+    a, b = office.person("Ann Able"), office.person("=Ben Bold")
+    first, second = office.meeting(days=-60), office.meeting(days=-30)
+    outside = office.meeting(days=-400)
+    attendance.save_register(office.conn, OP, first, {a: "present", b: "present"})
+    attendance.save_register(office.conn, OP, second, {a: "present", b: "apologies_accepted"})
+    attendance.save_register(office.conn, OP, outside, {a: "absent", b: "absent"})
+    today = date.today()
+    rows, count = attendance.report(office.conn, office.board_id,
+                                     date(today.year - 1, today.month, 1), today)
+    assert count == 2
+    assert [(r.name, r.attended, r.eligible, r.percent) for r in rows] == [
+        ("=Ben Bold", 1, 2, 50), ("Ann Able", 2, 2, 100)]
+    start = date(today.year - 1, today.month, 1).isoformat()
+    args = f"body_id={office.board_id}&start={start}&end={today.isoformat()}"
+    page = client.get(f"/alpha/meetings/attendance?{args}").get_data(as_text=True)
+    assert "Ann Able" in page and "100%" in page and "50%" in page
+    resp = download(client, f"/alpha/meetings/attendance.csv?{args}")
+    assert resp.headers["Content-Disposition"].startswith("attachment")
+    table = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    assert table[0] == ["Name", "Attended", "Eligible", "Percentage"]
+    assert ["'=Ben Bold", "1", "2", "50"] in table  # no spreadsheet formula
+    resp = download(client, f"/alpha/meetings/attendance.pdf?{args}")
+    assert resp.headers["Cache-Control"] == "no-store"
+    text = PdfReader(io.BytesIO(resp.data)).pages[0].extract_text()
+    assert "Ann Able" in text and "100%" in text
+    assert client.get("/alpha/meetings/attendance.csv?body_id=x").status_code == 400
+
+
+def test_a_reader_not_on_the_board_sees_no_confidential_item(office):
+    reader = Viewer(office.person("Rita Reader", "reader", on_board=False), "reader")
+    member = Viewer(office.person("Gail Governor"), "author")
+    meeting_id = office.meeting()
+    office.item(meeting_id, "Open item")
+    office.item(meeting_id, "Headteacher pay review", confidential=True)
+    office.item(meeting_id, "Close")
+    assert [(i["number"], i["title"]) for i in agenda.items(office.conn, meeting_id, reader)] == [
+        (1, "Open item"), (3, "Close")]
+    assert len(agenda.items(office.conn, meeting_id, member)) == 3

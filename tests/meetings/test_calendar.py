@@ -1,0 +1,71 @@
+"""Calendar: an .ics per meeting and a private, revocable feed (acceptance 3)."""
+
+import icalendar
+
+from gvo import audit
+from gvo.meetings import calendar_feed, meetings
+
+from .conftest import OP, download
+
+
+def test_a_meeting_ics_parses_with_icalendar(signed_in, office):
+    client, _ = signed_in("reader")
+    meeting_id = office.meeting(days=10, title="Summer full board", location="Hall")
+    resp = download(client, f"/alpha/meetings/{meeting_id}/calendar.ics")
+    assert resp.status_code == 200 and resp.mimetype == "text/calendar"
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    cal = icalendar.Calendar.from_ical(resp.data)
+    events = list(cal.walk("VEVENT"))
+    assert len(events) == 1
+    event = events[0]
+    assert str(event["summary"]).startswith("Summer full board")
+    assert str(event["location"]) == "Hall"
+    row = meetings.get(office.conn, meeting_id)
+    start = meetings.parse_stamp(row["starts_at"]).replace(tzinfo=meetings.SCHOOL_TZ)
+    assert event.decoded("dtstart") == start
+    assert f"/alpha/meetings/{meeting_id}" in str(event["url"])
+
+
+def test_the_private_feed_works_until_revoked(signed_in, new_client, office):
+    client, person = signed_in("author")
+    office.meeting(days=3, title="Finance review", body_id=office.committee_id)
+    cancelled = office.meeting(days=5, title="Extra meeting")
+    meetings.cancel(office.conn, OP, cancelled, "Not needed")
+    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
+    page = client.get("/alpha/profile").get_data(as_text=True)
+    url = page.split("keep it private): ")[1].split("<")[0].strip()
+    path = url.split("localhost", 1)[1]
+    assert path.startswith("/alpha/calendar/") and path.endswith(".ics")
+
+    anonymous = new_client()
+    resp = anonymous.c.get(path, base_url="https://localhost")
+    assert resp.status_code == 200
+    cal = icalendar.Calendar.from_ical(resp.data)
+    events = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    assert "Finance review (Finance)" in events
+    assert str(events["Extra meeting (Full Governing Board)"]["status"]) == "CANCELLED"
+    token = path.rsplit("/", 1)[1][:-4]
+    assert token not in "".join(str(r["detail"]) for r in audit.recent(office.conn))
+
+    # A new address replaces the old one; revoking stops it.
+    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
+    assert anonymous.c.get(path, base_url="https://localhost").status_code == 404
+    new_path = client.get("/alpha/profile").get_data(as_text=True).split(
+        "keep it private): ")[1].split("<")[0].strip().split("localhost", 1)[1]
+    assert anonymous.c.get(new_path, base_url="https://localhost").status_code == 200
+    client.post("/alpha/profile/calendar-feed/revoke", {}, form_page="/alpha/profile")
+    assert anonymous.c.get(new_path, base_url="https://localhost").status_code == 404
+    assert calendar_feed.feed_created(office.conn, person.id) is None
+    assert {"calendar.feed_new", "calendar.feed_revoke"} <= {
+        e["action"] for e in audit.recent(office.conn)}
+
+
+def test_a_feed_of_an_inactive_person_stops(office):
+    from gvo import people
+
+    uid = office.person("Leaving Governor")
+    token = calendar_feed.new_token(office.conn, OP, uid)
+    assert calendar_feed.viewer_for_token(office.conn, token) is not None
+    people.set_role(office.conn, OP, uid, "inactive")
+    assert calendar_feed.viewer_for_token(office.conn, token) is None
+    assert calendar_feed.viewer_for_token(office.conn, "nonsense") is None

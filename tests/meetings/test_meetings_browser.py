@@ -1,0 +1,204 @@
+"""Browser test (acceptance 4): the clerk schedules a meeting with an agenda and a paper, a
+governor sends apologies and downloads the pack, the clerk takes the register and records the
+approval of the previous minutes. Self-contained: its own live server (waitress in a thread)
+and Debian's Chromium through Playwright."""
+
+import io
+import threading
+import time
+from datetime import timedelta
+
+import pyotp
+import pytest
+import waitress
+from pypdf import PdfReader
+from waitress import wasyncore
+
+from gvo import auth as auth_service
+from gvo import board, create_app, people
+from gvo.meetings import agenda, attendance, meetings, minutes
+from gvo.people import Actor
+from gvo.storage.instance import Instance
+
+from .conftest import make_pdf
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct-horse-battery-staple"
+OP = Actor.operator()
+
+
+def _person(conn, email, name, role):
+    uid = people.add_user(conn, OP, email=email, name=name, role=role, password=PASSWORD)
+    secret = pyotp.random_base32(32)
+    # Enrol with the previous step's code, so the code of "now" is unused at sign-in.
+    auth_service.enrol_totp(conn, OP, uid, secret, pyotp.TOTP(secret).at(time.time() - 30))
+    return {"id": uid, "email": email, "name": name, "secret": secret}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A live office with a board, its clerk, two governors and a previous meeting."""
+    inst = Instance.init(tmp_path_factory.mktemp("meetings-browser") / "instance", environ={})
+    inst.create_school("alpha", "Alpha Primary")
+    conn = inst.db("alpha")
+    clerk = _person(conn, "clerk@example.org", "Clara Clerk", "manager")
+    governor = _person(conn, "gov@example.org", "Gita Governor", "author")
+    other = people.add_user(conn, OP, email="olu@example.org", name="Olu Other", role="author")
+    board_id = board.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
+    for uid in (clerk["id"], governor["id"], other):
+        board.add_member(conn, OP, board_id, uid, "member")
+    start = meetings.local_now().replace(hour=18, minute=0) - timedelta(days=40)
+    previous = meetings.create(conn, OP, meetings.MeetingInput(
+        body_id=board_id, title="Previous full board", starts_at=start,
+        ends_at=start + timedelta(hours=2), location="Hall"))
+    item = agenda.add_item(conn, OP, previous, agenda.ItemInput(title="Budget", minutes=10))
+    minutes.save_item(conn, OP, item, "Discussed.", "Approved.")
+    minutes.circulate(conn, OP, previous)
+
+    app = create_app({}, instance=inst)
+    srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, ident="GVO")
+    origin = f"http://127.0.0.1:{srv.effective_port}"
+    app.config["GVO_BASE_URL"] = origin
+    thread = threading.Thread(target=srv.run, name="gvo-meetings-waitress", daemon=True)
+    thread.start()
+    try:
+        yield {"origin": origin, "clerk": clerk, "governor": governor, "conn": conn,
+               "previous": previous, "other": other}
+    finally:
+        srv.trigger.pull_trigger(lambda: wasyncore.close_all(srv._map))
+        thread.join(timeout=10)
+        srv.task_dispatcher.shutdown()
+        inst.close()
+
+
+def _in_own_thread(scenario) -> None:
+    """Run a Playwright scenario in a thread of its own: the sync API refuses to start where
+    another sync Playwright (tests/browser's session fixture) already runs its event loop."""
+    failure: list[BaseException] = []
+
+    def run():
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as pw:
+                chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS,
+                                              headless=True)
+                try:
+                    scenario(chromium)
+                finally:
+                    chromium.close()
+        except BaseException as exc:  # handed to the test's thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="meetings-playwright")
+    thread.start()
+    thread.join(timeout=180)
+    assert not thread.is_alive(), "the browser scenario did not finish"
+    if failure:
+        raise failure[0]
+
+
+def _sign_in(browser, server, who):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
+                              accept_downloads=True)
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    page.goto(f"{server['origin']}/alpha/login")
+    page.get_by_label("E-mail address").fill(who["email"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/login/verify")
+    page.get_by_label("Code").fill(pyotp.TOTP(who["secret"]).now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server['origin']}/alpha/")
+    return ctx, page
+
+
+def test_clerk_and_governor_run_a_meeting(server):
+    _in_own_thread(lambda browser: _scenario(server, browser))
+
+
+def _scenario(server, browser):
+    conn = server["conn"]
+    clerk_ctx, clerk = _sign_in(browser, server, server["clerk"])
+    try:
+        # The clerk schedules the meeting.
+        clerk.get_by_role("link", name="Meetings", exact=True).click()
+        clerk.get_by_role("link", name="Schedule a meeting").click()
+        start = meetings.local_now().replace(hour=18, minute=0) + timedelta(days=10)
+        clerk.get_by_label("Title").fill("Spring full board")
+        clerk.get_by_label("Starts").fill(start.strftime("%Y-%m-%dT%H:%M"))
+        clerk.get_by_label("Ends").fill((start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+        clerk.get_by_label("Location").fill("School library")
+        clerk.get_by_role("button", name="Schedule meeting").click()
+        clerk.wait_for_url("**/alpha/meetings/*")
+        meeting_id = int(clerk.url.rstrip("/").split("/")[-1])
+
+        # Its agenda: two items, then reorder with htmx (no page load).
+        for title in ("Budget 2031", "Welcome and apologies"):
+            clerk.get_by_label("Item title").fill(title)
+            clerk.get_by_role("button", name="Add item").click()
+            clerk.get_by_role("heading", name=title).wait_for()
+        clerk.get_by_role("button", name="Move up Welcome and apologies").click()
+        clerk.locator("#agenda-list h3").first.filter(has_text="1. Welcome and apologies"
+                                                      ).wait_for()
+        assert [i["title"] for i in agenda.items(conn, meeting_id)] == [
+            "Welcome and apologies", "Budget 2031"]
+
+        # A paper for the budget item, uploaded into the meeting's folder.
+        budget = agenda.items(conn, meeting_id)[1]["id"]
+        clerk.locator(f"#item-{budget} summary").click()
+        clerk.get_by_label("File for item 2").set_input_files(files=[{
+            "name": "budget.pdf", "mimeType": "application/pdf",
+            "buffer": make_pdf("Budgetpaper", 2)}])
+        clerk.locator(f"#item-{budget}").get_by_role("button", name="Upload paper").click()
+        clerk.get_by_text("Uploaded and attached 1 paper").wait_for()
+        assert clerk.get_by_role("link", name="budget").count() >= 1
+
+        # A governor sends apologies and downloads the pack.
+        gov_ctx, gov = _sign_in(browser, server, server["governor"])
+        try:
+            gov.get_by_role("link", name="Spring full board").click()
+            gov.get_by_label("Will you attend?").select_option("apologies")
+            gov.get_by_label("Reason for apologies").fill("Parents' evening at work")
+            gov.get_by_role("button", name="Send answer").click()
+            gov.get_by_text("your apologies are sent").wait_for()
+            with gov.expect_download() as info:
+                gov.get_by_role("link", name="Download board pack (PDF)").click()
+            pack = info.value
+            with open(pack.path(), "rb") as f:
+                data = f.read()
+            reader = PdfReader(io.BytesIO(data))
+            assert len(reader.pages) == 2 + 1 + 2  # cover, agenda, divider, paper
+            assert "Budgetpaper page 2" in reader.pages[-1].extract_text()
+        finally:
+            gov_ctx.close()
+        assert attendance.replies(conn, meeting_id)[server["governor"]["id"]]["reply"] == (
+            "apologies")
+
+        # The clerk takes the register, sees the quorum, locks it.
+        clerk.goto(f"{server['origin']}/alpha/meetings/{meeting_id}/register")
+        clerk.get_by_text("Parents' evening at work").wait_for()
+        clerk.get_by_label("Clara Clerk").select_option("present")
+        clerk.get_by_label("Olu Other").select_option("present")
+        clerk.get_by_role("button", name="Save register").click()
+        clerk.get_by_text("The register is saved").wait_for()
+        assert "Quorate" in clerk.get_by_test_id("quorum").inner_text()
+        clerk.get_by_role("button", name="Lock register").click()
+        clerk.get_by_text("The register is locked.").wait_for()
+        statuses = {r["user_id"]: r["status"] for r in attendance.register(conn, meeting_id)}
+        assert statuses[server["governor"]["id"]] == "apologies_accepted"
+
+        # ...and records the previous meeting's minutes as approved at this one.
+        clerk.goto(f"{server['origin']}/alpha/meetings/{meeting_id}")
+        clerk.get_by_role("button", name="Record as approved at this meeting").click()
+        clerk.get_by_text("recorded as approved at this meeting").wait_for()
+        previous = meetings.get(conn, server["previous"])
+        assert previous["minutes_status"] == "approved"
+        assert previous["minutes_approved_meeting_id"] == meeting_id
+    finally:
+        clerk_ctx.close()

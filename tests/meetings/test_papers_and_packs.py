@@ -1,0 +1,183 @@
+"""Papers through the library, and board packs (acceptance 1 and 2)."""
+
+import io
+
+from pypdf import PdfReader
+
+from gvo.library import search
+from gvo.library.access import Viewer as LibraryViewer
+from gvo.meetings import agenda, packs, papers
+from gvo.meetings.rules import Viewer
+
+from .conftest import OP, download, make_pdf, pdf_text, upload
+
+
+def _outline_titles(reader) -> list:
+    def walk(nodes):
+        out = []
+        for node in nodes:
+            if isinstance(node, list):
+                out.append(walk(node))
+            else:
+                out.append((node.title, reader.get_destination_page_number(node)))
+        return out
+    return walk(reader.outline)
+
+
+def test_a_pack_of_30_pdf_papers_has_the_right_pages_bookmarks_and_order():
+    meeting = {"title": "Full board", "body_name": "Full Governing Board",
+               "starts_at": "2031-03-04T18:00", "ends_at": "2031-03-04T20:00",
+               "location": "Library", "online_link": "https://meet.example/abc"}
+    sizes = [1 + n % 4 for n in range(30)]
+    items = [packs.PackItem(n + 1, f"Item {n + 1}", "decision", "Chair", 10, [
+        packs.PackPaper(f"Paper {n + 1}", f"paper-{n + 1}.pdf",
+                        make_pdf(f"Paper{n + 1}", sizes[n]))]) for n in range(30)]
+    items[4].papers.append(packs.PackPaper("Broken scan", "scan.pdf", b"%PDF-1.7\nnot really"))
+    items[5].papers.append(packs.PackPaper("Budget workbook", "budget.xlsx", b"PK\x03\x04xx"))
+    data = packs.build("Alpha Primary", meeting, items, "2031-03-01 09:00 UTC for Test")
+    reader = PdfReader(io.BytesIO(data))
+    front = 3  # cover + 2 agenda pages (32 rows + header)
+    assert len(reader.pages) == front + 30 + sum(sizes)
+
+    # Order: each divider, then its paper's pages, item by item.
+    page = front
+    for n in range(30):
+        assert f"Paper {n + 1}" in reader.pages[page].extract_text()  # the divider
+        for p in range(sizes[n]):
+            assert f"Paper{n + 1} page {p + 1}" in reader.pages[page + 1 + p].extract_text()
+        page += 1 + sizes[n]
+
+    outline = _outline_titles(reader)
+    assert outline[:2] == [("Cover", 0), ("Agenda", 1)]
+    tops = [entry for entry in outline[2:] if isinstance(entry, tuple)]
+    children = [entry for entry in outline[2:] if isinstance(entry, list)]
+    assert [t[0] for t in tops] == [f"{n + 1}. Item {n + 1}" for n in range(30)]
+    assert children[0] == [("Paper 1", front)]
+    assert tops[1][1] == front + 1 + sizes[0]
+
+    cover = reader.pages[0].extract_text()
+    assert "Alpha Primary" in cover and "Full board" in cover and "Library" in cover
+    assert "generated 2031-03-01 09:00 UTC" in cover
+    agenda_text = reader.pages[1].extract_text() + reader.pages[2].extract_text()
+    assert "Broken scan" in agenda_text and "Budget workbook" in agenda_text
+    assert agenda_text.count("provided separately") == 2
+    # The agenda gives each paper's first page (its divider), 1-based.
+    assert f"Paper 2 paper-2.pdf {front + 1 + sizes[0] + 1}" in agenda_text
+
+
+def test_an_empty_agenda_still_makes_a_pack():
+    meeting = {"title": "Quiet meeting", "body_name": "Finance", "starts_at": "2031-03-04T18:00",
+               "ends_at": "2031-03-04T19:00", "location": "Hall", "online_link": ""}
+    data = packs.build("Alpha Primary", meeting, [], "now")
+    assert len(PdfReader(io.BytesIO(data)).pages) == 2
+
+
+def test_clerk_uploads_and_links_papers_and_a_governor_downloads_the_pack(
+        signed_in, new_client, make_user, office):
+    from conftest import sign_in
+
+    client, clerk = signed_in("manager")
+    office.member(clerk.id)
+    meeting_id = office.meeting()
+    budget = office.item(meeting_id, "Budget 2031")
+    other = office.item(meeting_id, "Policies")
+    resp = upload(client, meeting_id, budget, "budget.pdf", make_pdf("Budgetpaper", 3),
+                  title="Draft budget 2031")
+    assert resp.status_code == 302
+    upload(client, meeting_id, budget, "notes.txt", b"Plain notes for governors\n")
+    upload(client, meeting_id, budget, "broken.pdf", b"%PDF-1.4\nthis is not a real pdf")
+    page = client.get(f"/alpha/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Draft budget 2031" in page and "0 comments" in page and "0 approvals" in page
+    # Link the budget document to a second item too.
+    doc_id = agenda.paper_links(office.conn, budget)[0]["ref_id"]
+    client.post(f"/alpha/meetings/{meeting_id}/agenda/{other}/link",
+                {"ref": f"document:{doc_id}"}, form_page=f"/alpha/meetings/{meeting_id}")
+    assert [p["ref_id"] for p in agenda.paper_links(office.conn, other)] == [doc_id]
+
+    governor = make_user("alpha", "author")
+    office.member(governor.id)
+    gclient = new_client()
+    sign_in(gclient, governor)
+    resp = download(gclient, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    assert resp.headers["Cache-Control"] == "no-store"
+    reader = PdfReader(io.BytesIO(resp.data))
+    text = pdf_text(resp.data)
+    assert "Budgetpaper page 3" in text and "provided separately" in text
+    assert "notes.txt" in text and "broken.pdf" in text
+    # cover + agenda + (divider + 3 pages) twice: the budget is on two items.
+    assert len(reader.pages) == 2 + 2 * 4
+
+
+def test_confidential_items_and_papers_never_reach_someone_without_access(
+        signed_in, new_client, make_user, office):
+    from conftest import sign_in
+
+    client, clerk = signed_in("manager")
+    reader_person = make_user("alpha", "reader")
+    member_person = make_user("alpha", "author")
+    office.member(member_person.id)
+    meeting_id = office.meeting(days=-7)
+    open_item = office.item(meeting_id, "School improvement plan")
+    secret = office.item(meeting_id, "Headteacher performance review", confidential=True)
+    upload(client, meeting_id, open_item, "sip.pdf", make_pdf("Sipcontent"))
+    upload(client, meeting_id, secret, "review.pdf", make_pdf("Zanzibarsecret"),
+           title="Review of the headteacher zanzibar")
+    conn = office.conn
+    rclient, mclient = new_client(), new_client()
+    sign_in(rclient, reader_person)
+    sign_in(mclient, member_person)
+
+    for c, sees in ((rclient, False), (mclient, True), (client, True)):
+        page = c.get(f"/alpha/meetings/{meeting_id}").get_data(as_text=True)
+        assert ("Headteacher performance review" in page) is sees
+        assert ("Review of the headteacher" in page) is sees
+        found = c.get("/alpha/meetings?q=performance").get_data(as_text=True)
+        assert ("Headteacher performance review" in found or
+                f"/alpha/meetings/{meeting_id}\"" in found) is sees
+        pack = pdf_text(download(c, f"/alpha/meetings/{meeting_id}/pack.pdf").data)
+        assert "School improvement plan" in pack and "Sipcontent" in pack
+        assert ("Headteacher performance review" in pack) is sees
+        assert ("Zanzibarsecret" in pack) is sees
+        if not sees:
+            assert c.get(f"/alpha/meetings/{meeting_id}/agenda/{secret}").status_code == 403
+
+    # The library's own search and listings hide the confidential paper too.
+    lib_reader = LibraryViewer(reader_person.id, "reader")
+    lib_member = LibraryViewer(member_person.id, "author")
+    assert search.search(conn, lib_reader, "zanzibar") == []
+    assert search.search(conn, lib_member, "zanzibar")
+    assert papers.for_item(conn, Viewer(reader_person.id, "reader"), secret) == []
+    assert not any("zanzibar" in label.lower()
+                   for _, label in papers.linkable(conn, Viewer(reader_person.id, "reader")))
+
+    # A feed never carries agenda items.
+    feed_token = __import__("gvo.meetings.calendar_feed", fromlist=["x"]).new_token(
+        conn, OP, reader_person.id)
+    feed = rclient.c.get(f"/alpha/calendar/{feed_token}.ics", base_url="https://localhost")
+    assert b"Headteacher performance" not in feed.data and b"zanzibar" not in feed.data.lower()
+
+
+def test_an_item_with_papers_cannot_become_confidential(signed_in, office):
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Staffing")
+    upload(client, meeting_id, item, "staff.pdf", make_pdf("Staff"))
+    url = f"/alpha/meetings/{meeting_id}/agenda/{item}"
+    resp = client.post(url, {"title": "Staffing", "purpose": "decision", "minutes": "5",
+                             "confidential": "y"}, form_page=url)
+    assert resp.status_code == 422 and "detach its papers" in client.last_text
+    assert not agenda.get_item(office.conn, item)["confidential"]
+
+
+def test_an_upload_without_the_csrf_token_is_refused(signed_in, office):
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+    resp = client.c.post(f"/alpha/meetings/{meeting_id}/agenda/{item}/upload",
+                         base_url="https://localhost",
+                         data={"file": (io.BytesIO(make_pdf("x")), "x.pdf")},
+                         headers={"Referer": f"https://localhost/alpha/meetings/{meeting_id}"})
+    assert resp.status_code == 400
+    assert agenda.paper_links(office.conn, item) == []
