@@ -71,7 +71,9 @@ def get_item(meeting, item_id: int):
 
 
 def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    # A history restore (back button; htmx keeps no history cache) needs the whole page.
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
 
 
 def _back(meeting_id: int, anchor: str = ""):
@@ -182,6 +184,7 @@ def edit(meeting_id: int):
     if form.validate_on_submit():
         try:
             meetings.update(db(), current_actor(), meeting_id, _meeting_input(form))
+            papers.sync_confidential_access(db(), current_actor(), _viewer(), meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
         else:
@@ -277,6 +280,7 @@ def add_item(meeting_id: int):
     if form.validate_on_submit():
         try:
             agenda.add_item(db(), current_actor(), meeting_id, _item_input(form))
+            papers.sync_confidential_access(db(), current_actor(), _viewer(), meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -296,6 +300,7 @@ def edit_item(meeting_id: int, item_id: int):
     if form.validate_on_submit():
         try:
             agenda.update_item(db(), current_actor(), item_id, _item_input(form))
+            papers.sync_confidential_access(db(), current_actor(), _viewer(), meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
         else:
@@ -481,6 +486,7 @@ def register(meeting_id: int):
                 statuses[row["user_id"]] = value
         try:
             attendance.save_register(conn, current_actor(), meeting_id, statuses)
+            papers.sync_confidential_access(conn, current_actor(), _viewer(), meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:

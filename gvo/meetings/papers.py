@@ -9,7 +9,11 @@ folder. Papers of confidential items are uploaded into a restricted
 "Confidential (part 2)" sub-folder whose access list is everyone who may see
 confidential items (`rules.sees_confidential`) when the paper is added; the
 list is refreshed each time a confidential paper is added, so the library's
-own listings and search never show those papers to anyone else. Making the
+own listings and search never show those papers to anyone else. The list is a
+copy: it is brought up to date whenever a confidential paper is added and
+whenever the meeting, its agenda or its register is saved (so someone who
+joins or leaves the board gains or loses access at the clerk's next change
+to the meeting). Making the
 top-level folder needs a Manager in the library; holding "manage meetings"
 grants that for the meeting folders only (`_library_viewer(elevate=True)`).
 Policies are not in the library yet: a paper is a document or a page.
@@ -120,17 +124,43 @@ def ensure_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting_id: in
     return folder_id
 
 
+def _sync_room(conn: Connection, lib: LibraryViewer, parent: int, body_id: int) -> int | None:
+    """Bring the confidential sub-folder's access list up to date; its id, or None if none."""
+    audience = _confidential_audience(conn, body_id)
+    for row in folders.children(conn, lib, parent):
+        if row["title"] == CONFIDENTIAL_FOLDER and row["restricted"]:
+            users, groups = folders.access_list(conn, row["id"])
+            if sorted(users) != sorted(audience) or groups:
+                folders.update_folder(conn, lib, row["id"], title=row["title"],
+                                      description=row["description"],
+                                      sort_order=row["sort_order"], restricted=True,
+                                      users=audience)
+            return row["id"]
+    return None
+
+
+def sync_confidential_access(conn: Connection, actor: Actor, viewer: Viewer,
+                             meeting_id: int) -> None:
+    """Re-open the meeting's confidential papers to exactly those who may now see confidential
+    items (called after the meeting, its agenda or its register changes)."""
+    meeting = meetings.get(conn, meeting_id)
+    if not meeting["folder_id"] or not folders.exists(conn, meeting["folder_id"]):
+        return
+    lib = _library_viewer(viewer, actor, elevate=True)
+    try:
+        _sync_room(conn, lib, meeting["folder_id"], meeting["body_id"])
+    except (NotFound, Forbidden):
+        return  # not this person's to maintain (a room that leaves them out)
+
+
 def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting) -> int:
     """The meeting's restricted sub-folder, its access list brought up to date."""
     lib = _library_viewer(viewer, actor, elevate=True)
     parent = ensure_folder(conn, actor, viewer, meeting["id"])
+    found = _sync_room(conn, lib, parent, meeting["body_id"])
+    if found is not None:
+        return found
     audience = _confidential_audience(conn, meeting["body_id"])
-    for row in folders.children(conn, lib, parent):
-        if row["title"] == CONFIDENTIAL_FOLDER and row["restricted"]:
-            folders.update_folder(conn, lib, row["id"], title=row["title"],
-                                  description=row["description"], sort_order=row["sort_order"],
-                                  restricted=True, users=audience)
-            return row["id"]
     return folders.create_folder(
         conn, lib, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True, users=audience,
         description=f"Papers of confidential items: open to members of {meeting['body_name']},"

@@ -103,6 +103,9 @@ def test_list_search_calendar_and_home_page(signed_in, office, clock):
     text = fragment.get_data(as_text=True)
     assert text.lstrip().startswith('<section id="month"') and "<html" not in text
     assert "HX-Request" in fragment.headers["Vary"]
+    restored = client.get(f"/alpha/meetings/calendar?year={start.year}&month={start.month}",
+                          headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.get_data(as_text=True)
     assert client.get("/alpha/meetings/calendar?year=2030&month=13").status_code == 404
 
 

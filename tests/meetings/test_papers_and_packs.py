@@ -181,3 +181,23 @@ def test_an_upload_without_the_csrf_token_is_refused(signed_in, office):
                          headers={"Referer": f"https://localhost/alpha/meetings/{meeting_id}"})
     assert resp.status_code == 400
     assert agenda.paper_links(office.conn, item) == []
+
+
+def test_the_confidential_room_follows_the_board_when_the_clerk_saves(signed_in, make_user,
+                                                                       office):
+    from gvo import board
+
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    secret = office.item(meeting_id, "Pay review", confidential=True)
+    upload(client, meeting_id, secret, "pay.pdf", make_pdf("Payreview"))
+    newcomer = make_user("alpha", "author")
+    viewer = Viewer(newcomer.id, "author")
+    office.member(newcomer.id)
+    assert papers.for_item(office.conn, viewer, secret) == []  # the room's list is a copy
+    url = f"/alpha/meetings/{meeting_id}/register"
+    client.post(url, {}, form_page=url)
+    assert [p.title for p in papers.for_item(office.conn, viewer, secret)] == ["pay"]
+    board.remove_member(office.conn, OP, office.board_id, newcomer.id)
+    client.post(url, {}, form_page=url)
+    assert papers.for_item(office.conn, viewer, secret) == []
