@@ -135,3 +135,4 @@ def main() -> None:
 
 # The other command groups register themselves on `cli` when imported.
 from gvo import cli_people, cli_serve  # noqa: E402,F401
+from gvo.replication import cli as _replication_cli  # noqa: E402,F401

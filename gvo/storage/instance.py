@@ -257,6 +257,23 @@ class Instance:
             raise
         return self.school(slug)
 
+    def register_school(self, slug: str, name: str, wrapped_key: bytes, key_version: int) -> None:
+        """Record a school whose files are already in place (a restore), or replace its key."""
+        check_slug(slug)
+        with transaction(self.control()) as control:
+            updated = control.execute(
+                "UPDATE schools SET name = ?, wrapped_key = ?, key_version = ? WHERE slug = ?",
+                (name, wrapped_key, key_version, slug),
+            ).rowcount
+            if not updated:
+                control.execute(
+                    "INSERT INTO schools(slug, name, wrapped_key, key_version, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (slug, name, wrapped_key, key_version, clock.iso()),
+                )
+        with self._lock:
+            self._school_keys.pop(slug, None)
+
     def school_size(self, slug: str) -> int:
         """Bytes on disk of the school's database files."""
         folder = self.school_dir(slug)

@@ -1,0 +1,481 @@
+"""One school's replicator: ships committed WAL frames, checkpoints, starts generations.
+
+Continuity rule: a generation may go on only while every change to the
+database file since its last segment was made by this replicator. The
+database file only changes at checkpoints, and only the replicator
+checkpoints (every connection runs with wal_autocheckpoint=0), so the file's
+identity (size, mtime, inode) recorded at each checkpoint proves it. A WAL
+restart (new salts) is then safe: SQLite restarts the WAL only once every
+frame is in the database file, and those frames were shipped before the
+replicator's checkpoint. Anything else (the file changed under us, the
+position we recorded is gone, a rekey) starts a new generation.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gvo.replication import manifest as mf
+from gvo.replication import segment, wal
+from gvo.replication.targets import Target, TargetError
+from gvo.storage.sqlcipher import connect
+
+log = logging.getLogger("gvo.replication")
+
+CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024
+RETENTION_SECONDS = 30 * 24 * 3600
+COMPACT_SHARE = 0.5  # a new snapshot when segments pass half the database size...
+COMPACT_MIN_SECONDS = 24 * 3600  # ...at most daily
+MANIFEST_EVERY_SECONDS = 1.0
+RETENTION_EVERY_SECONDS = 3600.0
+
+
+class Busy(Exception):
+    """Another process replicates this school right now."""
+
+
+def file_identity(path: Path) -> tuple[int, int, int]:
+    """(size, mtime_ns, inode): changes whenever anyone writes or replaces the file."""
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def acquire_lock(instance_path: Path, slug: str, *, wait: bool = False):
+    """The school's replication lock (one replicator per school across processes).
+
+    Returns the open lock file; closing it releases the lock. Raises Busy if
+    another process holds it and wait is False.
+    """
+    lock_dir = Path(instance_path) / "replication"
+    lock_dir.mkdir(exist_ok=True)
+    f = open(lock_dir / f"{slug}.lock", "a+")  # noqa: SIM115 - held until the caller closes it
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        f.close()
+        raise Busy(f"school {slug} is being replicated by another process") from None
+    return f
+
+
+@dataclass
+class Position:
+    """Where shipping stands in the live WAL."""
+
+    wal_header: bytes | None  # header of the WAL the position is in (None: no WAL yet)
+    next_frame: int
+    checksum: tuple[int, int]
+    db_stat: tuple[int, int, int]
+
+
+@dataclass
+class Options:
+    """Tunables (tests and the benchmark shrink them)."""
+
+    checkpoint_wal_bytes: int = CHECKPOINT_WAL_BYTES
+    retention_seconds: float = RETENTION_SECONDS
+    compact_share: float = COMPACT_SHARE
+    compact_min_seconds: float = COMPACT_MIN_SECONDS
+
+
+class SchoolShipper:
+    """Replicates one school's database to a target. Not thread-safe: one thread drives it."""
+
+    def __init__(self, instance, slug: str, target: Target, options: Options | None = None):
+        self.instance = instance
+        self.slug = slug
+        self.target = target
+        self.options = options or Options()
+        self.db_path: Path = instance.school_path(slug)
+        self.wal_path = Path(str(self.db_path) + "-wal")
+        self.manifest: mf.Manifest | None = None
+        self.generation: mf.Generation | None = None
+        self.seq = 0
+        self.pos: Position | None = None
+        self.segment_bytes = 0
+        self.need_generation: str | None = "first start"
+        self.last_commit_at: float | None = None
+        self.caught_up_at: float | None = None
+        self.last_error: str | None = None
+        self.failing_since: float | None = None
+        self._manifest_dirty = False
+        self._manifest_saved_at = 0.0
+        self._retention_at = 0.0
+        self._conn = None  # keeps the WAL from being checkpointed away by a last close
+        self._ckpt_conn = None
+        self._lock_file = None
+        self.on_ship = None  # optional callback(list of (commit_time, shipped_time))
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def open(self, *, wait: bool = False) -> None:
+        """Take the school's replication lock and open the replicator's connections."""
+        self._lock_file = acquire_lock(self.instance.path, self.slug, wait=wait)
+        key = self.instance.school_key(self.slug)
+        self._conn = connect(self.db_path, key)
+        self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        self._ckpt_conn = connect(self.db_path, key)
+
+    def close(self) -> None:
+        """Close connections and release the lock."""
+        for conn in (self._conn, self._ckpt_conn):
+            if conn is not None:
+                conn.close()
+        self._conn = self._ckpt_conn = None
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    # -- status --------------------------------------------------------------
+
+    def lag(self, now: float | None = None) -> float:
+        """Seconds since the replica last held every committed transaction."""
+        now = time.time() if now is None else now
+        if self.caught_up_at is None:
+            return float("inf")
+        return max(0.0, now - self.caught_up_at)
+
+    def _ok(self) -> None:
+        if self.last_error is not None:
+            log.info("replication of %s to %s recovered", self.slug, self.target.url)
+        self.last_error = None
+        self.failing_since = None
+
+    def _failed(self, exc: Exception) -> None:
+        message = str(exc)
+        if self.last_error is None:
+            log.warning("replication of %s to %s failing: %s", self.slug, self.target.url,
+                        message)
+            self.failing_since = time.time()
+        elif message != self.last_error:
+            log.warning("replication of %s: %s", self.slug, message)
+        self.last_error = message
+
+    # -- one round -------------------------------------------------------------
+
+    def step(self, *, checkpoint: bool = False) -> bool:
+        """Ship what is committed; start a generation or checkpoint when due.
+
+        Returns True when the round succeeded (the target took everything due).
+        Target errors are recorded, never raised: the office keeps serving.
+        """
+        try:
+            if self.manifest is None:
+                self._resume()
+            if self.need_generation:
+                self._new_generation(self.need_generation)
+            else:
+                self._check_continuity()
+                if self.need_generation:
+                    self._new_generation(self.need_generation)
+            self._ship()
+            if checkpoint or self._wal_size() > self.options.checkpoint_wal_bytes:
+                self._checkpoint()
+            now = time.time()
+            if self._compaction_due(now):
+                self._new_generation("compaction")
+            if now - self._retention_at > RETENTION_EVERY_SECONDS:
+                self._apply_retention(now)
+            if self._manifest_dirty and (checkpoint or now - self._manifest_saved_at
+                                         >= MANIFEST_EVERY_SECONDS):
+                self._save_manifest()
+        except (TargetError, mf.ManifestError, OSError) as exc:
+            self._failed(exc)
+            return False
+        self._ok()
+        return True
+
+    # -- continuity --------------------------------------------------------------
+
+    def _resume(self) -> None:
+        """Load the manifest and the last segment; decide whether the generation goes on."""
+        rec = self.instance.school(self.slug)
+        m = mf.load(self.target, self.slug)
+        if m is None:
+            m = mf.Manifest(self.slug, rec.name)
+        m.name = rec.name
+        self.manifest = m
+        gen = m.current()
+        if gen is None:
+            self.need_generation = "first start"
+            return
+        if gen.key_version != rec.key_version:
+            self.need_generation = f"data key changed (version {rec.key_version})"
+            return
+        segs = self.target.list(mf.segments_prefix(self.slug, gen.id))
+        if not segs:
+            self.need_generation = "the last generation has no segments"
+            return
+        try:
+            last = segment.decode(self.target.get(segs[-1].key), verify_frames=False)
+        except segment.SegmentError as exc:
+            self.need_generation = f"the last segment is unreadable ({exc})"
+            return
+        self.generation = gen
+        self.seq = last.seq
+        self.segment_bytes = sum(o.size for o in segs)
+        self.pos = Position(last.wal_header, last.next_frame, tuple(last.end_checksum),
+                            tuple(last.db_stat))
+        self.last_commit_at = m.shipped.get("last_commit_at")
+        self.need_generation = None
+        self._check_continuity()
+
+    def _check_continuity(self) -> None:
+        """Set need_generation when the live files no longer follow from our position."""
+        pos = self.pos
+        try:
+            ident = file_identity(self.db_path)
+        except FileNotFoundError:
+            self.need_generation = "the database file is gone"
+            return
+        if ident != pos.db_stat:
+            self.need_generation = "the database file changed outside the replicator"
+            return
+        hdr = wal.read_header(self.wal_path)
+        if hdr is None or pos.wal_header is None or hdr.raw != pos.wal_header:
+            return  # a restarted or new WAL: safe while the database file is unchanged
+        if pos.next_frame > 1:
+            # The last frame we shipped must still be there, unchanged.
+            offset = wal.WAL_HEADER_SIZE + (pos.next_frame - 2) * hdr.frame_size
+            try:
+                with open(self.wal_path, "rb") as f:
+                    f.seek(offset)
+                    fh = wal.parse_frame_header(f.read(wal.WAL_FRAME_HEADER_SIZE))
+            except Exception:  # short read, or an unreadable WAL: the position is lost
+                fh = None
+            if fh is None or (fh.checksum1, fh.checksum2) != tuple(pos.checksum):
+                self.need_generation = "the shipped position is no longer in the WAL"
+
+    # -- shipping ------------------------------------------------------------------
+
+    def _wal_size(self) -> int:
+        try:
+            return self.wal_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _ship(self) -> int:
+        """Ship committed frames past the position as one segment; returns frames shipped."""
+        pos = self.pos
+        hdr = wal.read_header(self.wal_path)
+        if hdr is None:
+            self.caught_up_at = time.time()
+            return 0
+        if pos.wal_header != hdr.raw:
+            start, prev = 1, (hdr.checksum1, hdr.checksum2)
+        else:
+            start, prev = pos.next_frame, pos.checksum
+        run = wal.read_committed(self.wal_path, hdr, start, prev)
+        read_at = time.time()
+        if run.nframes == 0:
+            self.caught_up_at = read_at
+            return 0
+        commits = [(off, size, read_at) for off, size in run.commits]
+        seg = segment.Segment(self.generation.id, self.seq + 1, hdr.raw, start, prev,
+                              run.end_checksum, commits, pos.db_stat, run.data,
+                              stamped_at=read_at)
+        data = seg.encode()
+        self.target.put(mf.segments_prefix(self.slug, self.generation.id) + seg.key_name(),
+                        data)
+        shipped_at = time.time()
+        self.seq += 1
+        self.segment_bytes += len(data)
+        self.pos = Position(hdr.raw, start + run.nframes, run.end_checksum, pos.db_stat)
+        self.last_commit_at = read_at
+        self.caught_up_at = read_at
+        self._manifest_dirty = True
+        if self.on_ship is not None:
+            self.on_ship([(read_at, shipped_at)] * len(commits))
+        return run.nframes
+
+    def _put_marker(self) -> None:
+        """A frameless segment recording the position and the database file's identity."""
+        pos = self.pos
+        hdr_raw = pos.wal_header
+        if hdr_raw is None:
+            hdr_raw = _placeholder_header()
+        now = time.time()
+        seg = segment.Segment(self.generation.id, self.seq + 1, hdr_raw, pos.next_frame,
+                              tuple(pos.checksum), tuple(pos.checksum), [], pos.db_stat,
+                              b"", stamped_at=now)
+        self.target.put(mf.segments_prefix(self.slug, self.generation.id) + seg.key_name(),
+                        seg.encode())
+        self.seq += 1
+
+    @contextlib.contextmanager
+    def _writers_blocked(self):
+        """Hold the write lock: no transaction can commit until we let go."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            self._conn.execute("ROLLBACK")
+
+    def _checkpoint(self) -> None:
+        """With writers blocked: ship the rest, copy frames into the database, record it."""
+        with self._writers_blocked():
+            self._ship()
+            self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            new_stat = file_identity(self.db_path)
+        if new_stat != self.pos.db_stat:
+            self.pos.db_stat = new_stat
+            self._put_marker()
+
+    # -- generations -------------------------------------------------------------
+
+    def _new_generation(self, reason: str) -> None:
+        """Snapshot the encrypted file (raw bytes, writers blocked) and start a generation."""
+        rec = self.instance.school(self.slug)
+        wrapped, key_version = self.instance.wrapped_school_key(self.slug)
+        tmp_dir = self.instance.path / "replication" / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{self.slug}-", suffix=".db", dir=tmp_dir)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        started = time.time()
+        try:
+            with self._writers_blocked():
+                res = self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                complete = res[0] == 0 and res[1] == res[2]
+                shutil.copyfile(self.db_path, tmp)
+                db_stat = file_identity(self.db_path)
+                hdr = wal.read_header(self.wal_path)
+                run = None
+                if hdr is not None:
+                    run = wal.read_committed(self.wal_path, hdr, 1,
+                                             (hdr.checksum1, hdr.checksum2))
+                started = time.time()
+            digest = _sha256_file(tmp)
+            gen = mf.Generation(mf.new_generation_id(started), started, key_version,
+                                tmp.stat().st_size, digest, reason)
+            self.target.put_file(mf.snapshot_key(self.slug, gen.id), tmp)
+            if hdr is None:
+                pos = Position(None, 1, (0, 0), db_stat)
+                frames, commits, first_ck = b"", [], (0, 0)
+            else:
+                first_ck = (hdr.checksum1, hdr.checksum2)
+                pos = Position(hdr.raw, 1 + run.nframes, run.end_checksum, db_stat)
+                # Frames the checkpoint already copied need not ship again.
+                frames = b"" if complete else run.data
+                commits = [] if complete else [(o, s, started) for o, s in run.commits]
+                if complete:
+                    first_ck = run.end_checksum
+            first_frame = pos.next_frame if not frames else 1
+            seg = segment.Segment(gen.id, 1, hdr.raw if hdr else _placeholder_header(),
+                                  first_frame, first_ck, pos.checksum, commits, db_stat, frames,
+                                  stamped_at=started)
+            data = seg.encode()
+            self.target.put(mf.segments_prefix(self.slug, gen.id) + seg.key_name(), data)
+        finally:
+            tmp.unlink(missing_ok=True)
+        m = self.manifest
+        m.name = rec.name
+        m.keys[key_version] = wrapped
+        m.generations.append(gen)
+        m.shipped = {"generation": gen.id, "seq": 1, "last_commit_at": started,
+                     "updated_at": time.time()}
+        mf.save(self.target, m)
+        self._manifest_saved_at = time.time()
+        self._manifest_dirty = False
+        log.info("replication of %s: new generation %s (%s)", self.slug, gen.id, reason)
+        self.generation = gen
+        self.seq = 1
+        self.segment_bytes = len(data)
+        self.pos = pos
+        self.last_commit_at = started
+        self.caught_up_at = started
+        self.need_generation = None
+        self._apply_retention(time.time())
+
+    def _compaction_due(self, now: float) -> bool:
+        gen = self.generation
+        if gen is None or now - gen.started_at < self.options.compact_min_seconds:
+            return False
+        try:
+            size = self.db_path.stat().st_size
+        except FileNotFoundError:
+            return False
+        return self.segment_bytes > self.options.compact_share * max(size, 1)
+
+    def _apply_retention(self, now: float) -> None:
+        """Delete generations whose whole span ended before the retention window."""
+        self._retention_at = now
+        m = self.manifest
+        cutoff = now - self.options.retention_seconds
+        keep = list(m.generations)
+        drop = []
+        while len(keep) > 1 and keep[1].started_at < cutoff:
+            drop.append(keep.pop(0))
+        if not drop:
+            return
+        m.generations = keep
+        mf.save(self.target, m)
+        for gen in drop:
+            for obj in self.target.list(mf.generation_prefix(self.slug, gen.id)):
+                self.target.delete(obj.key)
+            log.info("replication of %s: generation %s past retention, deleted", self.slug,
+                     gen.id)
+
+    def _save_manifest(self) -> None:
+        m = self.manifest
+        m.shipped = {"generation": self.generation.id, "seq": self.seq,
+                     "last_commit_at": self.last_commit_at, "updated_at": time.time()}
+        mf.save(self.target, m)
+        self._manifest_saved_at = time.time()
+        self._manifest_dirty = False
+
+
+def _placeholder_header() -> bytes:
+    """A valid WAL header for positions in a database that has no WAL yet."""
+    import struct
+
+    raw = struct.pack(">IIIIII", wal.WAL_MAGIC_BE, wal.WAL_FORMAT_VERSION, 4096, 0, 0, 0)
+    s = wal.checksum(raw, True)
+    return raw + struct.pack(">II", *s)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ShipperThread(threading.Thread):
+    """Drives one SchoolShipper: polls, backs off on failure, stops on request."""
+
+    def __init__(self, shipper: SchoolShipper, interval: float = 0.1):
+        super().__init__(name=f"gvo-replicate-{shipper.slug}", daemon=True)
+        self.shipper = shipper
+        self.interval = interval
+        self._stop_event = threading.Event()
+        self.backoff = 0.0
+
+    def run(self) -> None:
+        """Poll until stopped; a final round ships and checkpoints."""
+        s = self.shipper
+        while not self._stop_event.is_set():
+            try:
+                ok = s.step()
+            except Exception as exc:  # a bug must not kill replication silently
+                log.exception("replication of %s: unexpected error", s.slug)
+                s._failed(exc)
+                ok = False
+            self.backoff = 0.0 if ok else min(max(self.backoff * 2, 0.2), 5.0)
+            self._stop_event.wait(self.interval + self.backoff)
+        try:
+            s.step(checkpoint=True)
+        except Exception:
+            log.exception("replication of %s: final round failed", s.slug)
+
+    def stop(self) -> None:
+        """Ask the thread to finish its last round."""
+        self._stop_event.set()
