@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
 
 from gvo.meetings.pdf import Document, human_time, latin1
 
@@ -29,6 +28,7 @@ class PackPaper:
     data: bytes | None = None      # None: not a file (a page or policy), listed only
     reader: PdfReader | None = field(default=None, repr=False)
     first_page: int = 0            # 1-based page of its divider in the pack; 0 if not merged
+    unreadable: bool = False       # a PDF that pypdf could not merge: listed, not merged
 
     @property
     def pages(self) -> int:
@@ -58,8 +58,7 @@ def _open_pdf(data: bytes | None) -> PdfReader | None:
             return None
         reader.pages[0]  # noqa: B018 (parses the page tree: a broken one fails here)
         return reader
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError):
+    except Exception:  # a damaged file can make a parser fail in any way: list it instead
         return None
 
 
@@ -150,12 +149,50 @@ def _dividers(doc: Document, items: list[PackItem], offset: int) -> None:
                 doc.text(doc.l_margin, 125, _fit(doc, paper.filename, 174))
 
 
+class _PaperFailed(Exception):
+    def __init__(self, paper: PackPaper):
+        super().__init__(paper.filename)
+        self.paper = paper
+
+
+def _merges(paper: PackPaper) -> bool:
+    """Whether a paper merges and writes on its own (to find the one that broke a build)."""
+    try:
+        writer = PdfWriter()
+        writer.append(_open_pdf(paper.data), import_outline=False)
+        writer.write(io.BytesIO())
+        return True
+    except Exception:
+        return False
+
+
 def build(school: str, meeting, items: list[PackItem], generated: str) -> bytes:
-    """The board pack as PDF bytes (built in memory)."""
+    """The board pack as PDF bytes (built in memory).
+
+    A PDF that opens but then fails to merge (damaged inside) is marked unreadable and the
+    pack is built again without it: one bad paper never stops the pack.
+    """
+    papers = [p for item in items for p in item.papers]
+    for _ in range(len(papers) + 1):
+        try:
+            return _assemble(school, meeting, items, generated)
+        except _PaperFailed as failed:
+            failed.paper.unreadable = True
+        except Exception:
+            culprits = [p for p in papers if p.reader and not _merges(p)]
+            if not culprits:
+                raise
+            for paper in culprits:
+                paper.unreadable = True
+    raise RuntimeError("the board pack could not be built")
+
+
+def _assemble(school: str, meeting, items: list[PackItem], generated: str) -> bytes:
     page = 1  # page numbers relative to the first page after the front matter
     for item in items:
         for paper in item.papers:
-            paper.reader = _open_pdf(paper.data)
+            paper.reader = None if paper.unreadable else _open_pdf(paper.data)
+            paper.first_page = 0
             if paper.reader:
                 paper.first_page = page
                 page += paper.pages
@@ -186,7 +223,10 @@ def build(school: str, meeting, items: list[PackItem], generated: str) -> bytes:
             if parent is None:
                 parent = writer.add_outline_item(
                     title=latin1(f"{item.number}. {item.title}"), page_number=at)
-            writer.append(paper.reader, import_outline=False)
+            try:
+                writer.append(paper.reader, import_outline=False)
+            except Exception as exc:
+                raise _PaperFailed(paper) from exc
             writer.add_outline_item(title=latin1(paper.title), page_number=at, parent=parent)
         if parent is None:
             # No merged paper: the bookmark points at the agenda, where the item is listed.

@@ -201,3 +201,29 @@ def test_the_confidential_room_follows_the_board_when_the_clerk_saves(signed_in,
     board.remove_member(office.conn, OP, office.board_id, newcomer.id)
     client.post(url, {}, form_page=url)
     assert papers.for_item(office.conn, viewer, secret) == []
+
+
+def test_damaged_pdfs_never_stop_the_pack(caplog):
+    import logging
+    import random
+
+    caplog.set_level(logging.CRITICAL, logger="pypdf")
+    meeting = {"title": "T", "body_name": "Board", "starts_at": "2031-03-04T18:00",
+               "ends_at": "2031-03-04T20:00", "location": "Hall", "online_link": ""}
+    good = make_pdf("Goodpaper", 2)
+    rnd = random.Random(5)
+    for n in range(45):
+        data = bytearray(good)
+        if n % 3 == 0:
+            data = data[: rnd.randrange(10, len(data))]
+        elif n % 3 == 1:
+            for _ in range(20):
+                data[rnd.randrange(len(data))] = rnd.randrange(256)
+        else:
+            at = rnd.randrange(len(data))
+            data[at:at + 50] = b""
+        items = [packs.PackItem(1, "Item", "decision", papers=[
+            packs.PackPaper("Damaged", "damaged.pdf", bytes(data)),
+            packs.PackPaper("Good", "good.pdf", good)])]
+        reader = PdfReader(io.BytesIO(packs.build("Alpha", meeting, items, "now")))
+        assert "Goodpaper page 2" in reader.pages[-1].extract_text()

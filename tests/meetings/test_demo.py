@@ -1,0 +1,32 @@
+"""The demo school's sample meetings are consistent and their pack builds."""
+
+import io
+
+from pypdf import PdfReader
+
+from gvo import audit, demo
+from gvo.meetings import agenda, attendance, meetings, packs, papers
+from gvo.meetings.rules import Viewer
+
+
+def test_demo_meetings(instance):
+    demo.create(instance)
+    conn = instance.db(demo.SLUG)
+    rows = conn.execute("SELECT * FROM meetings ORDER BY starts_at").fetchall()
+    assert [r["minutes_status"] for r in rows] == ["locked", "circulated", "draft", "draft"]
+    assert all(r["register_locked_at"] for r in rows[:2])
+    assert attendance.quorum(conn, rows[0]["id"]).quorate
+    upcoming = meetings.upcoming(conn)
+    assert len(upcoming) == 2
+    summer = next(m for m in upcoming if m["body_name"] == "Full Governing Board")
+    clerk = Viewer(conn.execute("SELECT id FROM users WHERE email = 'clerk@riverside.example'"
+                                ).fetchone()[0], "manager")
+    items = []
+    for item in agenda.items(conn, summer["id"], clerk):
+        found = papers.for_item(conn, clerk, item["id"])
+        items.append(packs.PackItem(item["number"], item["title"], item["purpose"], papers=[
+            packs.PackPaper(p.title, p.filename, papers.content(conn, clerk, p)) for p in found]))
+    assert sum(len(i.papers) for i in items) == 1
+    pack = PdfReader(io.BytesIO(packs.build(demo.NAME, summer, items, "now")))
+    assert len(pack.pages) == 4  # cover, agenda, divider, report
+    assert audit.verify(conn).ok
