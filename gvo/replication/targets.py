@@ -264,9 +264,9 @@ class S3Target(Target):
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         """List objects under prefix (all pages)."""
-        full = self._key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
-        if prefix.endswith("/") and not full.endswith("/"):
-            full += "/"
+        if ".." in prefix.split("/") or prefix.startswith("/"):
+            raise ValueError(f"bad replica prefix {prefix!r}")
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
         strip = len(self.prefix) + 1 if self.prefix else 0
         out = []
         token = None
