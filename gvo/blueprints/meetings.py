@@ -805,7 +805,8 @@ def pack(meeting_id: int):
         pack_papers = []
         for paper in papers.for_item(conn, viewer, item["id"]):
             pack_papers.append(packs.PackPaper(
-                paper.title, paper.filename or paper.kind, papers.content(conn, viewer, paper)))
+                paper.title, paper.filename or "library page, read it online",
+                papers.content(conn, viewer, paper)))
         items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
                                     item["presenter"], item["minutes"], pack_papers))
     data = packs.build(g.school_name, meeting, items,
