@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from gvo.errors import GvoError, WrongMasterKey
-from gvo.replication import restore, segment
 from gvo.replication import manifest as mf
+from gvo.replication import restore, segment
 from gvo.replication.rekey import rekey_school
 from gvo.replication.shipper import Options, SchoolShipper
 from gvo.storage.instance import Instance
