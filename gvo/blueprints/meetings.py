@@ -39,7 +39,7 @@ from gvo.meetings import (
     pdf,
 )
 from gvo.meetings import forms as mf
-from gvo.meetings.rules import Viewer, manages, sees_confidential
+from gvo.meetings.rules import Viewer, is_member, manages, sees_confidential
 
 bp = school_blueprint("meetings", __name__)
 
@@ -68,6 +68,18 @@ def get_item(meeting, item_id: int):
     if item["meeting_id"] != meeting["id"]:
         abort(404)
     return item
+
+
+def _attempt(service, *args, done: str = "") -> bool:
+    """Call a service as the current person; flash its refusal, or `done`. True if it worked."""
+    try:
+        service(db(), current_actor(), *args)
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+        return False
+    if done:
+        flash(done, "success")
+    return True
 
 
 def _is_htmx() -> bool:
@@ -201,12 +213,8 @@ def cancel(meeting_id: int):
     get_meeting(meeting_id)
     form = mf.CancelForm()
     if form.validate_on_submit():
-        try:
-            meetings.cancel(db(), current_actor(), meeting_id, form.reason.data)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("The meeting is cancelled.", "success")
+        _attempt(meetings.cancel, meeting_id, form.reason.data,
+                 done="The meeting is cancelled.")
     else:
         flash("Say why the meeting is cancelled.", "error")
     return _back(meeting_id)
@@ -236,14 +244,13 @@ def show(meeting_id: int):
     conn, viewer = db(), _viewer()
     ctx = _agenda_context(meeting)
     my_reply = attendance.replies(conn, meeting_id).get(current_user.id)
-    is_member = conn.execute("SELECT 1 FROM body_members WHERE body_id = ? AND user_id = ?",
-                             (meeting["body_id"], current_user.id)).fetchone() is not None
+    member = is_member(conn, meeting["body_id"], current_user.id)
     reply_form = mf.ReplyForm(data={"reply": my_reply["reply"] if my_reply else "attending",
                                     "reason": my_reply["reason"] if my_reply else ""})
     register = attendance.register(conn, meeting_id)
     return render_template(
         "meetings/show.html", **ctx, item_form=mf.ItemForm(formdata=None),
-        my_reply=my_reply, is_member=is_member, reply_form=reply_form, register=register,
+        my_reply=my_reply, is_member=member, reply_form=reply_form, register=register,
         guests=attendance.guests(conn, meeting_id),
         quorum=attendance.quorum(conn, meeting_id),
         status_labels=attendance.STATUSES, minutes_label=minutes.STATUS_LABELS,
@@ -317,12 +324,8 @@ def delete_item(meeting_id: int, item_id: int):
     meeting = get_meeting(meeting_id)
     get_item(meeting, item_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            agenda.delete_item(db(), current_actor(), item_id)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("The item is removed from the agenda.", "success")
+        _attempt(agenda.delete_item, item_id,
+                 done="The item is removed from the agenda.")
     return _back(meeting_id, "#agenda")
 
 
@@ -334,10 +337,7 @@ def move_item(meeting_id: int, item_id: int):
     get_item(meeting, item_id)
     form = mf.MoveForm()
     if form.validate_on_submit():
-        try:
-            agenda.move_item(db(), current_actor(), item_id, form.direction.data)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
+        _attempt(agenda.move_item, item_id, form.direction.data)
     if _is_htmx():
         return render_template("meetings/_agenda.html", **_agenda_context(get_meeting(meeting_id)))
     return _back(meeting_id, "#agenda")
@@ -434,18 +434,16 @@ def link_paper(meeting_id: int, item_id: int):
 def detach_paper(meeting_id: int, paper_id: int):
     """Take a paper off its item (it stays in the library)."""
     meeting = get_meeting(meeting_id)
-    link = db().execute("SELECT p.*, i.meeting_id FROM agenda_papers p JOIN agenda_items i"
-                        " ON i.id = p.item_id WHERE p.id = ?", (paper_id,)).fetchone()
-    if link is None or link["meeting_id"] != meeting["id"]:
+    try:
+        link = agenda.get_paper(db(), paper_id)
+    except NotFound:
+        abort(404)
+    if link["meeting_id"] != meeting["id"]:
         abort(404)
     get_item(meeting, link["item_id"])
     if ConfirmForm().validate_on_submit():
-        try:
-            agenda.detach(db(), current_actor(), paper_id)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("The paper is taken off the agenda (it stays in the library).", "success")
+        _attempt(agenda.detach, paper_id,
+                 done="The paper is taken off the agenda (it stays in the library).")
     return _back(meeting_id, f"#item-{link['item_id']}")
 
 
@@ -505,12 +503,8 @@ def lock_register(meeting_id: int):
     """Lock the register: it cannot change afterwards."""
     get_meeting(meeting_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            attendance.lock_register(db(), current_actor(), meeting_id)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("The register is locked.", "success")
+        _attempt(attendance.lock_register, meeting_id,
+                 done="The register is locked.")
     return redirect(url_for("meetings.register", meeting_id=meeting_id))
 
 
@@ -541,10 +535,7 @@ def remove_guest(meeting_id: int, guest_id: int):
     if not any(g_["id"] == guest_id for g_ in attendance.guests(db(), meeting_id)):
         abort(404)
     if ConfirmForm().validate_on_submit():
-        try:
-            attendance.remove_guest(db(), current_actor(), guest_id)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
+        _attempt(attendance.remove_guest, guest_id)
     return redirect(url_for("meetings.register", meeting_id=meeting_id))
 
 
@@ -628,8 +619,7 @@ def minutes_editor(meeting_id: int):
     meeting = get_meeting(meeting_id)
     conn = db()
     parts = minutes.for_meeting(conn, meeting_id, _viewer())
-    owners = choices([(0, "—")] + [(u["id"], u["name"]) for u in conn.execute(
-        "SELECT id, name FROM users WHERE role != 'inactive' ORDER BY name COLLATE NOCASE")])
+    owners = _owner_choices()
     forms = {}
     for item in parts["part1"] + parts["part2"]:
         forms[item["id"]] = (
@@ -640,6 +630,10 @@ def minutes_editor(meeting_id: int):
         editable=meeting["minutes_status"] in minutes.EDITABLE, confirm=ConfirmForm(),
         labels=minutes.STATUS_LABELS, quorum=attendance.quorum(conn, meeting_id),
         comments=minutes.comments(conn, meeting_id))
+
+
+def _owner_choices():
+    return choices([(0, "—")] + [(u["id"], u["name"]) for u in minutes.owners(db())])
 
 
 def _action_form(owners, item_id):
@@ -675,9 +669,7 @@ def add_action(meeting_id: int, item_id: int):
     """Add an action with an owner and a due date."""
     meeting = get_meeting(meeting_id)
     get_item(meeting, item_id)
-    owners = choices([(0, "—")] + [(u["id"], u["name"]) for u in db().execute(
-        "SELECT id, name FROM users WHERE role != 'inactive'")])
-    form = _action_form(owners, item_id)
+    form = _action_form(_owner_choices(), item_id)
     form.process(request.form)
     if form.validate_on_submit():
         try:
@@ -698,16 +690,15 @@ def add_action(meeting_id: int, item_id: int):
 def delete_action(meeting_id: int, action_id: int):
     """Remove an action."""
     meeting = get_meeting(meeting_id)
-    row = db().execute("SELECT a.item_id, i.meeting_id FROM minute_actions a JOIN agenda_items i"
-                       " ON i.id = a.item_id WHERE a.id = ?", (action_id,)).fetchone()
-    if row is None or row["meeting_id"] != meeting["id"]:
+    try:
+        row = minutes.get_action(db(), action_id)
+    except NotFound:
+        abort(404)
+    if row["meeting_id"] != meeting["id"]:
         abort(404)
     get_item(meeting, row["item_id"])
     if ConfirmForm().validate_on_submit():
-        try:
-            minutes.delete_action(db(), current_actor(), action_id)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
+        _attempt(minutes.delete_action, action_id)
     return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id))
 
 
@@ -728,12 +719,7 @@ def lock_minutes(meeting_id: int):
 def _minutes_step(meeting_id, step, message):
     get_meeting(meeting_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            step(db(), current_actor(), meeting_id)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash(message, "success")
+        _attempt(step, meeting_id, done=message)
     return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id))
 
 
@@ -764,12 +750,8 @@ def comment_minutes(meeting_id: int):
         abort(403)
     form = mf.CommentForm()
     if form.validate_on_submit():
-        try:
-            minutes.add_comment(db(), current_actor(), meeting_id, form.text.data)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("Your comment is sent to the clerk.", "success")
+        _attempt(minutes.add_comment, meeting_id, form.text.data,
+                 done="Your comment is sent to the clerk.")
     return _back(meeting_id, "#minutes")
 
 

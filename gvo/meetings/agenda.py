@@ -180,12 +180,18 @@ def attach(conn: Connection, actor: Actor, item_id: int, kind: str, ref_id: int)
     return paper_id
 
 
-def detach(conn: Connection, actor: Actor, paper_id: int) -> None:
-    """Take a paper off an item (the document stays in the library)."""
+def get_paper(conn: Connection, paper_id: int):
+    """One paper link with its item's meeting id; NotFound if none."""
     row = conn.execute("SELECT p.*, i.meeting_id FROM agenda_papers p JOIN agenda_items i"
                        " ON i.id = p.item_id WHERE p.id = ?", (paper_id,)).fetchone()
     if row is None:
         raise NotFound("no such paper")
+    return row
+
+
+def detach(conn: Connection, actor: Actor, paper_id: int) -> None:
+    """Take a paper off an item (the document stays in the library)."""
+    row = get_paper(conn, paper_id)
     check_open(get(conn, row["meeting_id"]))
     with transaction(conn):
         conn.execute("DELETE FROM agenda_papers WHERE id = ?", (paper_id,))

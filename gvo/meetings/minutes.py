@@ -84,11 +84,24 @@ def add_action(conn: Connection, actor: Actor, item_id: int, text: str, owner_id
     return action_id
 
 
-def delete_action(conn: Connection, actor: Actor, action_id: int) -> None:
-    """Remove an action from draft minutes."""
-    row = conn.execute("SELECT * FROM minute_actions WHERE id = ?", (action_id,)).fetchone()
+def get_action(conn: Connection, action_id: int):
+    """One action with its item's meeting id; NotFound if none."""
+    row = conn.execute("SELECT a.*, i.meeting_id FROM minute_actions a JOIN agenda_items i"
+                       " ON i.id = a.item_id WHERE a.id = ?", (action_id,)).fetchone()
     if row is None:
         raise NotFound("no such action")
+    return row
+
+
+def owners(conn: Connection) -> list:
+    """People who may own an action: active accounts, by name."""
+    return conn.execute("SELECT id, name FROM users WHERE role != 'inactive'"
+                        " ORDER BY name COLLATE NOCASE").fetchall()
+
+
+def delete_action(conn: Connection, actor: Actor, action_id: int) -> None:
+    """Remove an action from draft minutes."""
+    row = get_action(conn, action_id)
     item, _meeting = _editable(conn, row["item_id"])
     with transaction(conn):
         conn.execute("DELETE FROM minute_actions WHERE id = ?", (action_id,))
