@@ -787,7 +787,7 @@ def pack(meeting_id: int):
         pack_papers = []
         for paper in papers.for_item(conn, viewer, item["id"]):
             pack_papers.append(packs.PackPaper(
-                paper.title, paper.filename or "library page, read it online",
+                paper.title, paper.filename or "library page",
                 papers.content(conn, viewer, paper)))
         items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
                                     item["presenter"], item["minutes"], pack_papers))

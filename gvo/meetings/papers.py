@@ -26,6 +26,7 @@ from gvo.library import approvals, blobs, comments, documents, folders, pages, s
 from gvo.library.access import Forbidden
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, meetings
+from gvo.meetings.pdf import text_pdf
 from gvo.meetings.rules import Viewer, manages, sees_confidential
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection
@@ -87,14 +88,19 @@ def for_item(conn: Connection, viewer: Viewer, item_id: int) -> list[PaperView]:
 
 
 def content(conn: Connection, viewer: Viewer, paper: PaperView) -> bytes | None:
-    """The latest version's bytes of a document paper the viewer may open; None for pages."""
-    if paper.kind != "document":
-        return None
+    """What goes into a pack for a paper the viewer may open: a document's latest version as
+    stored, a page drawn as a PDF of its text; None if it is gone or hidden."""
+    lib = _library_viewer(viewer)
     try:
-        doc = documents.get_document(conn, _library_viewer(viewer), paper.ref_id)
+        if paper.kind == "document":
+            return blobs.read_all(conn, documents.get_document(conn, lib, paper.ref_id)["blob_id"])
+        if paper.kind == "page":
+            page = pages.get_page(conn, lib, paper.ref_id)
+            return text_pdf(page["title"], page["body"], f"Library page, updated "
+                            f"{page['updated_at'][:10]}")
     except NotFound:
         return None
-    return blobs.read_all(conn, doc["blob_id"])
+    return None
 
 
 def _confidential_audience(conn: Connection, body_id: int) -> list[int]:

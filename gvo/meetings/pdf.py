@@ -85,6 +85,24 @@ class Document(FPDF):
         return bytes(self.output())
 
 
+def text_pdf(title: str, body: str, note: str = "") -> bytes:
+    """A library page (Markdown source) as a plain PDF, to merge into a pack."""
+    doc = Document(title)
+    doc.add_page()
+    doc.heading(title)
+    if note:
+        doc.para(note, 9, "I")
+        doc.ln(2)
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        text = block.strip()
+        if text.startswith("#"):
+            doc.heading(text.lstrip("#").strip(), 13)
+        elif text:
+            doc.para(text)
+            doc.ln(1)
+    return doc.bytes()
+
+
 def human_time(starts_at: str, ends_at: str) -> str:
     """'Tuesday 3 March 2027, 18:00-20:00' from stored local stamps."""
     from gvo.meetings.meetings import parse_stamp

@@ -227,3 +227,19 @@ def test_damaged_pdfs_never_stop_the_pack(caplog):
             packs.PackPaper("Good", "good.pdf", good)])]
         reader = PdfReader(io.BytesIO(packs.build("Alpha", meeting, items, "now")))
         assert "Goodpaper page 2" in reader.pages[-1].extract_text()
+
+
+def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
+    from gvo.library import folders, pages
+
+    client, clerk = signed_in("manager")
+    lib = LibraryViewer(clerk.id, "manager")
+    folder = folders.create_folder(office.conn, lib, parent_id=None, title="Policies")
+    page_id = pages.create_page(office.conn, lib, folder, title="Charging policy",
+                                body="## Scope\n\nTrips are voluntary contributions only.")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Policies for approval")
+    page = f"/alpha/meetings/{meeting_id}"
+    client.post(f"{page}/agenda/{item}/link", {"ref": f"page:{page_id}"}, form_page=page)
+    text = pdf_text(download(client, f"{page}/pack.pdf").data)
+    assert "Charging policy" in text and "voluntary contributions" in text
