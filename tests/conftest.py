@@ -18,6 +18,9 @@ from gvo import create_app, people
 from gvo.people import Actor
 from gvo.storage.instance import Instance
 
+# Live server + Chromium fixtures for the browser tests of every feature (used on request only).
+pytest_plugins = ["browser.fixtures"]
+
 BASE = "https://localhost"
 PASSWORD = "correct-horse-battery-staple"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -1,5 +1,8 @@
 """Browser fixtures: a live GVO on waitress, one Chromium per session, a fresh context per test.
 
+A pytest plugin (tests/conftest.py names it in `pytest_plugins`), so the browser tests of
+every feature (tests/browser, tests/library, ...) share one server and one Chromium.
+
 The server is the real thing: a temporary instance with real SQLCipher files,
 the app built by `create_app` (not in TESTING mode) and served by waitress on
 127.0.0.1 and a free port, in a background thread. Over plain http on
