@@ -37,8 +37,12 @@ chromium:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gvo tests scripts
 
+# Benchmarks print ratios measured in one run, each beside its target.
 bench: $(STAMP)
 	$(PY) scripts/bench/storage.py
+	$(PY) scripts/bench/replication.py
+	$(PY) scripts/bench/documents.py
+	$(PY) scripts/bench/pack.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
