@@ -1,6 +1,6 @@
 """File contents as chunked BLOBs inside the school database.
 
-A file is written chunk by chunk (256 KiB rows in `blob_chunks`) as it
+A file is written chunk by chunk (1 MiB rows in `blob_chunks`) as it
 arrives, and read back the same way, so neither direction ever holds a whole
 file in memory and the bytes never leave SQLCipher's encrypted pages. While a
 blob streams, the connection's page cache is made small: otherwise every page
@@ -17,7 +17,7 @@ from gvo import clock
 from gvo.errors import GvoError
 from gvo.storage.sqlcipher import CACHE_KIB, Connection
 
-CHUNK_SIZE = 256 * 1024
+CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 64 * 1024          # kept in memory for type detection
 STREAM_CACHE_KIB = 2048        # page cache while a blob streams in or out
 
@@ -73,10 +73,20 @@ class BlobWriter:
         if self.is_text:
             self._check_text(data, final=False)
         self._hash.update(data)
-        self._buf += data
-        while len(self._buf) >= CHUNK_SIZE:
-            self._put(bytes(self._buf[:CHUNK_SIZE]))
-            del self._buf[:CHUNK_SIZE]
+        view = memoryview(data)
+        if self._buf:  # top up the partial chunk first
+            take = CHUNK_SIZE - len(self._buf)
+            self._buf += view[:take]
+            view = view[take:]
+            if len(self._buf) < CHUNK_SIZE:
+                return
+            self._put(self._buf)
+            self._buf = bytearray()
+        # Whole chunks straight from the caller's bytes (no copy); keep the rest.
+        while len(view) >= CHUNK_SIZE:
+            self._put(view[:CHUNK_SIZE])
+            view = view[CHUNK_SIZE:]
+        self._buf += view
 
     def _check_text(self, data: bytes, *, final: bool) -> None:
         # Text means UTF-8 without NUL bytes, over the whole file.
@@ -88,7 +98,7 @@ class BlobWriter:
         except UnicodeDecodeError:
             self.is_text = False
 
-    def _put(self, chunk: bytes) -> None:
+    def _put(self, chunk) -> None:
         self.conn.execute("INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?, ?, ?)",
                           (self.id, self._seq, chunk))
         self._seq += 1
@@ -96,8 +106,8 @@ class BlobWriter:
     def close(self) -> int:
         """Write the last chunk and the blob's size and hash."""
         if self._buf:
-            self._put(bytes(self._buf))
-            self._buf.clear()
+            self._put(self._buf)
+            self._buf = bytearray()
         if self.is_text:
             self._check_text(b"", final=True)
         self.conn.execute("UPDATE blobs SET size = ?, sha256 = ? WHERE id = ?",

@@ -20,7 +20,7 @@ from werkzeug.sansio.multipart import (
     NeedData,
 )
 
-READ_SIZE = 256 * 1024
+READ_SIZE = 1024 * 1024
 MAX_FIELD = 64 * 1024
 MAX_FIELDS = 50
 

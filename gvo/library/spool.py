@@ -6,6 +6,11 @@ GVO that would be every uploaded board paper, in plaintext, in /tmp. After
 `install()` those temporary files hold AES-256-CTR ciphertext under a random
 key that lives only in memory for the life of the buffer (CTR keeps random
 access: the buffer seeks freely).
+
+waitress writes a body in small pieces (one per recv) and reads it back in
+order, so the cipher context is kept while reads and writes are contiguous
+and only rebuilt after a seek elsewhere: one AES key setup per buffer, not
+one per 8 KiB.
 """
 
 import os
@@ -14,6 +19,7 @@ import tempfile
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 _BLOCK = 16
+_KEPT_STREAMS = 2
 
 
 class EncryptedTempFile:
@@ -24,22 +30,32 @@ class EncryptedTempFile:
         self._key = os.urandom(32)
         self._nonce = os.urandom(8)
         self._pos = 0
+        # CTR keystreams by the offset each is positioned at: one where writes append,
+        # one where reads go on (waitress appends at the end and reads from the front).
+        self._ctxs: dict[int, object] = {}
 
-    def _crypt(self, data: bytes, offset: int) -> bytes:
-        block, skip = divmod(offset, _BLOCK)
-        counter = self._nonce + block.to_bytes(8, "big")
-        ctx = Cipher(algorithms.AES(self._key), modes.CTR(counter)).encryptor()
-        if skip:
-            ctx.update(b"\x00" * skip)
-        return ctx.update(data)
+    def _crypt(self, data, offset: int) -> bytes:
+        # CTR: encrypting and decrypting are the same XOR with the keystream at `offset`.
+        ctx = self._ctxs.pop(offset, None)
+        if ctx is None:
+            block, skip = divmod(offset, _BLOCK)
+            counter = self._nonce + block.to_bytes(8, "big")
+            ctx = Cipher(algorithms.AES(self._key), modes.CTR(counter)).encryptor()
+            if skip:
+                ctx.update(b"\x00" * skip)
+        out = ctx.update(data)
+        self._ctxs[offset + len(out)] = ctx
+        while len(self._ctxs) > _KEPT_STREAMS:
+            del self._ctxs[next(iter(self._ctxs))]
+        return out
 
     def write(self, data) -> int:
         """Encrypt and write at the current position."""
-        data = bytes(data)
+        size = memoryview(data).nbytes
         self._file.seek(self._pos)
         self._file.write(self._crypt(data, self._pos))
-        self._pos += len(data)
-        return len(data)
+        self._pos += size
+        return size
 
     def read(self, size: int = -1) -> bytes:
         """Read and decrypt from the current position."""
@@ -85,6 +101,7 @@ class EncryptedTempFile:
         """Close and so delete the file; forget the key."""
         self._file.close()
         self._key = b""
+        self._ctxs.clear()
 
     def __del__(self):
         # waitress drops a buffer's old file when it prunes; close it here, not in the GC.

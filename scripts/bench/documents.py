@@ -168,10 +168,18 @@ class LiveGvo:
     def _cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
 
-    def upload(self, path: Path, name: str | None = None) -> tuple[int, str]:
-        """Stream a file from disk into the Bench folder; returns (status, body)."""
+    def folder_token(self) -> str:
+        """The CSRF token of the Bench folder's page (what its upload form sends)."""
+        return self.token(f"/alpha/library/folders/{self.folder_id}")
+
+    def upload(self, path: Path, name: str | None = None,
+               token: str | None = None) -> tuple[int, str]:
+        """Stream a file from disk into the Bench folder; returns (status, body).
+
+        Without `token`, the folder page is fetched first for one (as a browser would).
+        """
         folder_page = f"/alpha/library/folders/{self.folder_id}"
-        token = self.token(folder_page)
+        token = token or self.folder_token()
         boundary = "gvo-bench-4c1a9e"
         name = name or path.name
         head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
@@ -224,65 +232,103 @@ class LiveGvo:
         return total, digest.hexdigest()
 
 
-def disk_copy_seconds(src: Path, dst: Path, *, durable: bool) -> float:
+def disk_copy_seconds(src: Path, dst: Path, *, durable: bool, runs: int = 3) -> float:
     """How long copying the file on the same disk takes, 1 MiB at a time (the baseline).
 
+    The best of `runs` copies (the disk at its fastest: the fairest, hardest baseline).
     durable=True also fsyncs the copy, so its bytes have reached the disk.
     """
-    start = time.perf_counter()
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        shutil.copyfileobj(fin, fout, BLOCK)
-        if durable:
-            fout.flush()
-            os.fsync(fout.fileno())
-    seconds = time.perf_counter() - start
-    dst.unlink()
-    return seconds
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            shutil.copyfileobj(fin, fout, BLOCK)
+            if durable:
+                fout.flush()
+                os.fsync(fout.fileno())
+        best = min(best, time.perf_counter() - start)
+        dst.unlink()
+    return best
+
+
+def timed_transfer(server: LiveGvo, src: Path, runs: int) -> tuple[float, float, int]:
+    """Best-of-`runs` seconds to upload and to download a file; the last document's id.
+
+    The upload's CSRF token is fetched before the clock starts: the page load is not
+    part of the transfer.
+    """
+    up = down = float("inf")
+    doc_id = 0
+    for _ in range(runs):
+        token = server.folder_token()
+        start = time.perf_counter()
+        status, body = server.upload(src, token=token)
+        up = min(up, time.perf_counter() - start)
+        if status != 303:
+            raise RuntimeError(f"upload answered {status}: {body[:300]}")
+        doc_id = server.latest_document()
+        start = time.perf_counter()
+        total, _ = server.download(doc_id)
+        down = min(down, time.perf_counter() - start)
+        if total != src.stat().st_size:
+            raise RuntimeError("download was short")
+    return up, down, doc_id
 
 
 def main() -> int:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,200", help="file sizes in MB, comma-separated")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="uploads and downloads per size; the best is reported")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="gvo-bench-docs-") as tmp:
         work = Path(tmp)
         server = LiveGvo(work, limit_mb=max(sizes) + 50).start()
         try:
-            warm = work / "warm.png"
-            make_file(warm, 64 * 1024)
-            server.upload(warm)
+            small = work / "small.png"
+            make_file(small, 64 * 1024)
+            server.upload(small)
             server.download(server.latest_document())
+            # What any request costs whatever its size (session, CSRF, audit, commit).
+            fixed_up, fixed_down, _ = timed_transfer(server, small, 5)
             print(f"gvo serve pid {server.proc.pid}; peak memory after warm-up "
-                  f"{peak_rss_kib(server.proc.pid) / 1024:.0f} MiB")
+                  f"{peak_rss_kib(server.proc.pid) / 1024:.0f} MiB; a 64 KiB file takes "
+                  f"{fixed_up * 1000:.0f} ms up, {fixed_down * 1000:.0f} ms down "
+                  "(the fixed cost of a request)")
             print(f"{'size':>7} {'upload MB/s':>12} {'ratio':>6} {'download MB/s':>14} "
                   f"{'ratio':>6} {'target':>7} {'peak MiB before→after':>22}")
+            verdicts = []
             for mb in sizes:
                 src = work / f"file-{mb}.png"
                 digest = make_file(src, mb * 1024 * 1024)
+                os.sync()  # the file on disk, not dirty in the cache, before anything is timed
                 copy = disk_copy_seconds(src, work / "copy.bin", durable=False)
                 durable = disk_copy_seconds(src, work / "copy.bin", durable=True)
                 before = peak_rss_kib(server.proc.pid)
-                start = time.perf_counter()
-                status, body = server.upload(src)
-                up = time.perf_counter() - start
-                if status != 303:
-                    raise RuntimeError(f"upload answered {status}: {body[:300]}")
-                doc_id = server.latest_document()
-                start = time.perf_counter()
-                total, got = server.download(doc_id)
-                down = time.perf_counter() - start
+                up, down, doc_id = timed_transfer(server, src, args.runs)
                 after = peak_rss_kib(server.proc.pid)
+                total, got = server.download(doc_id)
                 assert total == mb * 1024 * 1024 and got == digest, "bytes differ"
-                print(f"{mb:>5}MB {mb / up:>12.1f} {copy / up:>5.2f}x {mb / down:>14.1f} "
-                      f"{copy / down:>5.2f}x {TARGET_RATIO:>6.1f}x "
+                up_ratio, down_ratio = copy / up, copy / down
+                print(f"{mb:>5}MB {mb / up:>12.1f} {up_ratio:>5.2f}x {mb / down:>14.1f} "
+                      f"{down_ratio:>5.2f}x {TARGET_RATIO:>6.1f}x "
                       f"{before / 1024:>10.0f} → {after / 1024:.0f}")
                 print(f"{'':>7} disk copy {mb / copy:.0f} MB/s; with fsync {mb / durable:.0f} MB/s"
                       f" (ratios to it: upload {durable / up:.2f}x, download "
-                      f"{durable / down:.2f}x)")
+                      f"{durable / down:.2f}x); fixed request cost is "
+                      f"{fixed_up / up:.0%} of the upload, {fixed_down / down:.0%} of the download")
+                for what, ratio in (("upload", up_ratio), ("download", down_ratio)):
+                    verdicts.append(f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'} {mb} MB "
+                                    f"{what} {ratio:.2f}x (target {TARGET_RATIO}x)")
                 src.unlink()
-            print(f"baseline: a 1 MiB read/write copy in {work}, the instance's disk")
+            print(f"baseline: the best of 3 copies, 1 MiB read/write, in {work} (the instance's "
+                  "disk), without fsync, as the app commits uploads (SQLite WAL, synchronous="
+                  "NORMAL: no fsync per commit); ratios are to that copy")
+            print(f"each transfer: the best of {args.runs}; `gvo serve` ships WAL to its replica "
+                  "while it serves, as in production")
+            print("\n".join(verdicts))
         finally:
             server.stop()
     return 0
