@@ -54,10 +54,19 @@ def create(instance: Instance) -> None:
     for email, _name, _role, memberships in PEOPLE:
         for body, position, category in memberships:
             board.add_member(conn, op, body_ids[body], ids[email], position, category)
-    groups.save_group(conn, op, group_id=None, name="Pay panel",
-                      description="Governors who sit on the pay committee panel.",
-                      members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
+    pay_panel = groups.save_group(
+        conn, op, group_id=None, name="Pay panel",
+        description="Governors who sit on the pay committee panel.",
+        members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
+    _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
+
+
+def _sample_library(conn, ids: dict, pay_panel: int) -> None:
+    """Folders, a private room, documents, pages, comments and approvals (gvo.library.demo)."""
+    from gvo.library import demo as library_demo
+
+    library_demo.sample(conn, ids, pay_panel)
 
 
 def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:

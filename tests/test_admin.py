@@ -230,6 +230,17 @@ def test_demo_school(tmp_path):
     roles = {r[0] for r in conn.execute("SELECT role FROM users")}
     assert roles == {"manager", "editor", "author", "reader", "inactive"}
     assert conn.execute("SELECT count(*) FROM bodies WHERE kind='committee'").fetchone()[0] == 2
+    # Realistic library content: documents, pages, a comment thread, approvals, a private room.
+    assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] >= 4
+    assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] >= 3
+    assert conn.execute("SELECT count(*) FROM comments WHERE parent_id IS NOT NULL"
+                        ).fetchone()[0] >= 1
+    from gvo.library import folders
+    from gvo.library.access import Viewer
+
+    clerk = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
+    visible = {f["title"] for f in folders.all_visible(conn, Viewer(clerk, "manager"))}
+    assert "Governance" in visible and "Pay panel (confidential)" not in visible
     inst.close()
 
 
