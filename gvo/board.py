@@ -2,7 +2,7 @@
 
 import math
 
-from gvo import audit
+from gvo import audit, events
 from gvo.errors import InvalidInput, NotFound
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
@@ -117,6 +117,7 @@ def add_member(conn: Connection, actor: Actor, body_id: int, user_id: int, posit
         )
         audit.record(conn, "body.member_add", target=f"body:{body_id}", actor_id=actor.user_id,
                      actor_email=actor.email, ip=actor.ip, user=user_id, position=position)
+    events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
 
 def remove_member(conn: Connection, actor: Actor, body_id: int, user_id: int) -> None:
@@ -126,6 +127,7 @@ def remove_member(conn: Connection, actor: Actor, body_id: int, user_id: int) ->
                      (body_id, user_id))
         audit.record(conn, "body.member_remove", target=f"body:{body_id}",
                      actor_id=actor.user_id, actor_email=actor.email, ip=actor.ip, user=user_id)
+    events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
 
 def delete_body(conn: Connection, actor: Actor, body_id: int) -> None:

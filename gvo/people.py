@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from gvo import audit, clock
+from gvo import audit, clock, events
 from gvo.errors import InvalidInput, NotFound
 from gvo.security import passwords
 from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
@@ -149,6 +149,7 @@ def add_user(
         except IntegrityError:
             raise InvalidInput(f"{email} already has an account in this school") from None
         _audit(conn, actor, "user.add", f"user:{cur.lastrowid}", email=email, role=role)
+    events.publish(events.ACCESS_CHANGED, conn, user_id=cur.lastrowid)
     return cur.lastrowid
 
 
@@ -223,6 +224,7 @@ def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
         if role == "inactive":
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
         _audit(conn, actor, "user.role", f"user:{user_id}", old=user["role"], new=role)
+    events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
 
 def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str]) -> None:
@@ -243,6 +245,8 @@ def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str
                 conn, actor, "user.capabilities", f"user:{user_id}",
                 old=sorted(old), new=sorted(caps),
             )
+    if old != caps:
+        events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
 
 def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, phone: str) -> None:

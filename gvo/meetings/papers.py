@@ -10,10 +10,10 @@ folder. Papers of confidential items are uploaded into a restricted
 confidential items (`rules.sees_confidential`) when the paper is added; the
 list is refreshed each time a confidential paper is added, so the library's
 own listings and search never show those papers to anyone else. The list is a
-copy: it is brought up to date whenever a confidential paper is added and
-whenever the meeting, its agenda or its register is saved (so someone who
-joins or leaves the board gains or loses access at the clerk's next change
-to the meeting). Making the
+copy, re-derived whenever a confidential paper is added, the meeting, its
+agenda or its register is saved, and at once when a role, a capability or a
+board or committee membership changes (`follow_access_change`, subscribed to
+`gvo.events.ACCESS_CHANGED`). Making the
 top-level folder needs a Manager in the library; holding "manage meetings"
 grants that for the meeting folders only (`_library_viewer(elevate=True)`).
 Policies are not in the library yet: a paper is a document or a page.
@@ -21,6 +21,7 @@ Policies are not in the library yet: a paper is a document or a page.
 
 from dataclasses import dataclass
 
+from gvo import events
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
 from gvo.library.access import Forbidden
@@ -157,6 +158,25 @@ def sync_confidential_access(conn: Connection, actor: Actor, viewer: Viewer,
         _sync_room(conn, lib, meeting["folder_id"], meeting["body_id"])
     except (NotFound, Forbidden):
         return  # not this person's to maintain (a room that leaves them out)
+
+
+def follow_access_change(conn: Connection, body_id: int | None = None, **_details) -> None:
+    """Re-derive the confidential paper rooms after a role, capability or membership change
+    (of one body's meetings, or all), so nobody keeps or waits for access to them."""
+    manager = conn.execute("SELECT id FROM users WHERE role = 'manager' ORDER BY id LIMIT 1"
+                           ).fetchone()
+    viewer = Viewer.load(conn, manager["id"]) if manager else None
+    if viewer is None:
+        return
+    actor = Actor(None, "system (access change)")
+    query = "SELECT id FROM meetings WHERE folder_id IS NOT NULL"
+    rows = (conn.execute(query + " AND body_id = ?", (body_id,)) if body_id is not None
+            else conn.execute(query)).fetchall()
+    for row in rows:
+        sync_confidential_access(conn, actor, viewer, row["id"])
+
+
+events.subscribe(events.ACCESS_CHANGED, follow_access_change)
 
 
 def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting) -> int:
