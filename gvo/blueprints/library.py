@@ -1,16 +1,12 @@
 """The library: folders, documents, pages, comments, approvals, search, wastebin (thin views).
 
-Uploads are read from the request stream by `gvo.library.multipart` (never
-spooled to disk by Werkzeug's form parser), so the upload views check CSRF
-themselves: the X-CSRFToken header htmx sends, or the form's csrf_token field,
-which must come before any file in the body.
+Uploads are streamed and CSRF-checked by `gvo.blueprints._uploads`.
 """
 
 from urllib.parse import quote
 
 from flask import (
     Response,
-    current_app,
     flash,
     g,
     redirect,
@@ -19,13 +15,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
 from markupsafe import Markup, escape
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
-from wtforms import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gvo import csrf, groups, people
 from gvo.access import db, requires_role, school_blueprint, signed_in
+from gvo.blueprints._uploads import file_parts, prepare_upload, upload_limit
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
 from gvo.library import (
@@ -43,7 +38,6 @@ from gvo.library import (
 )
 from gvo.library.access import Forbidden, Viewer, can_see_folder, may_change, may_write
 from gvo.library.forms import ApprovalForm, CommentForm, DocumentForm, FolderForm, PageForm
-from gvo.library.multipart import MultipartReader
 from gvo.web import ERROR_TEXT
 
 bp = school_blueprint("library", __name__)
@@ -76,7 +70,7 @@ def _forbidden(exc):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc):
-    limit = documents.upload_limit(db(), current_app.config.get("MAX_CONTENT_LENGTH"))
+    limit = upload_limit()
     return _upload_failed(f"That upload is too large. The most this school accepts is "
                           f"{limit // (1024 * 1024)} MB per file, and "
                           f"{documents.MAX_FILES} files at a time. Nothing was uploaded.", 413)
@@ -122,7 +116,7 @@ def _folder_context(folder, v: Viewer) -> dict:
         "access": folders.access_names(conn, folder["id"]) if folder["restricted"] else [],
         "may_write": may_write(v),
         "may_edit": folders.may_edit(v, folder),
-        "limit_mb": _limit() // (1024 * 1024),
+        "limit_mb": upload_limit() // (1024 * 1024),
         "confirm": ConfirmForm(),
         "sniff": sniff,
     }
@@ -210,53 +204,6 @@ def delete_folder(folder_id: int):
 # -- uploads -----------------------------------------------------------------
 
 
-def _limit() -> int:
-    return documents.upload_limit(db(), current_app.config.get("MAX_CONTENT_LENGTH"))
-
-
-def _check_csrf(token: str | None) -> None:
-    try:
-        validate_csrf(token)
-    except ValidationError as exc:
-        raise CSRFError(exc.args[0]) from None
-    if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:
-        good = f"https://{request.host}/"
-        if not request.referrer or not same_origin(request.referrer, good):
-            raise CSRFError("The referrer does not match the host.")
-
-
-def _file_parts():
-    """The files of a multipart body, read as they arrive, after the CSRF check passed."""
-    boundary = request.mimetype_params.get("boundary")
-    if request.mimetype != "multipart/form-data" or not boundary:
-        raise BadRequest("expected a file upload form")
-    checked = False
-    if request.headers.get("X-CSRFToken"):
-        _check_csrf(request.headers["X-CSRFToken"])
-        checked = True
-    for part in MultipartReader(request.stream, boundary):
-        if part.filename is None:
-            if part.name == "csrf_token" and not checked:
-                _check_csrf(part.value)
-                checked = True
-            continue
-        if not checked:
-            raise CSRFError("The CSRF token is missing.")
-        if not part.filename:
-            part.drain()
-            continue
-        yield part
-    if not checked:
-        raise CSRFError("The CSRF token is missing.")
-
-
-def _prepare_upload() -> int:
-    limit = _limit()
-    # The whole body may hold several files; each is held to the limit as it streams in.
-    request.max_content_length = limit * documents.MAX_FILES + 1024 * 1024
-    return limit
-
-
 def _upload_failed(message: str, code: int):
     if _is_htmx():
         return render_template("library/_upload_status.html", error=message), code
@@ -270,9 +217,9 @@ def upload(folder_id: int):
     """Upload one or many files into a folder (streamed into the database)."""
     v = viewer()
     folder = folders.get_folder(db(), v, folder_id)
-    limit = _prepare_upload()
+    limit = prepare_upload()
     try:
-        ids = documents.add_files(db(), v, folder_id, _file_parts(), limit=limit)
+        ids = documents.add_files(db(), v, folder_id, file_parts(), limit=limit)
     except blobs.TooLarge as exc:
         return _upload_failed(str(exc), 413)
     except documents.RefusedType as exc:
@@ -296,8 +243,8 @@ def upload_version(doc_id: int):
     doc = documents.get_document(db(), v, doc_id)
     if not may_change(v, doc["owner_id"]):
         raise Forbidden("only its owner or an Editor may add a version")
-    limit = _prepare_upload()
-    parts = _file_parts()
+    limit = prepare_upload()
+    parts = file_parts()
     try:
         part = next(parts, None)
         if part is None:
@@ -356,7 +303,7 @@ def show_document(doc_id: int):
     return render_template(
         "library/document.html", doc=doc, versions=documents.versions(db(), doc_id),
         trail=folders.path(db(), doc["folder_id"]), may_edit=may_change(v, doc["owner_id"]),
-        inline_types=sniff.INLINE, label=sniff.label, limit_mb=_limit() // (1024 * 1024),
+        inline_types=sniff.INLINE, label=sniff.label, limit_mb=upload_limit() // (1024 * 1024),
         **_subject_context(subject, v))
 
 

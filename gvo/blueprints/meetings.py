@@ -18,16 +18,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
-from werkzeug.exceptions import BadRequest
-from wtforms import ValidationError
 
 from gvo import board, clock, csrf
 from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
+from gvo.blueprints._uploads import file_parts, prepare_upload
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
-from gvo.library import blobs, documents
-from gvo.library.multipart import MultipartReader
+from gvo.library import blobs
 from gvo.meetings import (
     agenda,
     attendance,
@@ -346,47 +343,6 @@ def move_item(meeting_id: int, item_id: int):
 # -- papers --------------------------------------------------------------------
 
 
-def _check_csrf(token: str | None) -> None:
-    """CSRF for the streamed upload (the form parser, and so Flask-WTF, never sees the body)."""
-    try:
-        validate_csrf(token)
-    except ValidationError as exc:
-        raise CSRFError(exc.args[0]) from None
-    if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:
-        good = f"https://{request.host}/"
-        if not request.referrer or not same_origin(request.referrer, good):
-            raise CSRFError("The referrer does not match the host.")
-
-
-def _upload_parts(fields: dict):
-    """The files of the multipart body as they arrive (the library's reader: nothing is
-    spooled to disk), after the CSRF token, which must come before any file; other fields
-    are collected into `fields`."""
-    boundary = request.mimetype_params.get("boundary")
-    if request.mimetype != "multipart/form-data" or not boundary:
-        raise BadRequest("expected a file upload form")
-    checked = False
-    if request.headers.get("X-CSRFToken"):
-        _check_csrf(request.headers["X-CSRFToken"])
-        checked = True
-    for part in MultipartReader(request.stream, boundary):
-        if part.filename is None:
-            if part.name == "csrf_token" and not checked:
-                _check_csrf(part.value)
-                checked = True
-            else:
-                fields[part.name] = part.value
-            continue
-        if not checked:
-            raise CSRFError("The CSRF token is missing.")
-        if not part.filename:
-            part.drain()
-            continue
-        yield part
-    if not checked:
-        raise CSRFError("The CSRF token is missing.")
-
-
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/upload")
 @requires("manage_meetings")
 @csrf.exempt
@@ -394,11 +350,10 @@ def upload_paper(meeting_id: int, item_id: int):
     """Upload papers into the meeting's folder and attach them to the item (streamed)."""
     meeting = get_meeting(meeting_id)
     get_item(meeting, item_id)
-    limit = documents.upload_limit(db(), current_app.config.get("MAX_CONTENT_LENGTH"))
-    request.max_content_length = limit * documents.MAX_FILES + 1024 * 1024
+    limit = prepare_upload()
     fields: dict = {}
     try:
-        ids = papers.upload(db(), current_actor(), _viewer(), item_id, _upload_parts(fields),
+        ids = papers.upload(db(), current_actor(), _viewer(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
     except (InvalidInput, blobs.TooLarge) as exc:
         flash(str(exc), "error")
