@@ -7,7 +7,9 @@ whole transaction at a time. The key is needed only to check the result
 from the manifest with the master key before anything is written.
 """
 
+import contextlib
 import hashlib
+import os
 import shutil
 import tempfile
 import time
@@ -21,6 +23,8 @@ from gvo.replication import segment, wal
 from gvo.replication.targets import NotFoundInTarget, Target, TargetError
 from gvo.storage import keys
 from gvo.storage.sqlcipher import DatabaseError, connect
+
+COPY_BYTES = 1 << 20
 
 
 def iso(ts: float | None) -> str:
@@ -114,26 +118,95 @@ def build(target: Target, slug: str, master_key: bytes, workdir: Path,
 
 
 def _fetch_snapshot(target: Target, slug: str, gen: mf.Generation, path: Path) -> int:
+    """Copy the snapshot into path, hashing it on the way (one pass, bounded memory)."""
+    h = hashlib.sha256()
+    size = 0
     try:
-        target.get_file(mf.snapshot_key(slug, gen.id), path)
+        with target.open_stream(mf.snapshot_key(slug, gen.id)) as src, open(path, "wb") as dst:
+            while chunk := src.read(COPY_BYTES):
+                h.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
     except NotFoundInTarget:
         raise GvoError("its snapshot is missing") from None
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    size = path.stat().st_size
     if size != gen.snapshot_size or h.hexdigest() != gen.snapshot_sha256:
         raise GvoError("its snapshot fails its checksum")
     return size
 
 
+@contextlib.contextmanager
+def _verified_segment(target: Target, key: str, spool: Path):
+    """(segment without frames, local file holding its bytes), checked whole first.
+
+    A file target's segment is read in place; a remote one is streamed into
+    the spool file while it is checked. Either way nothing is applied before
+    the sha256 over the whole segment has been checked.
+    """
+    root = target.local_path()
+    if root is not None:
+        with target.open_stream(key) as src:
+            seg = segment.read_stream(src)
+            yield seg, src
+        return
+    with open(spool, "w+b") as local:
+        with target.open_stream(key) as src:
+            seg = segment.read_stream(src, sink=local)
+        yield seg, local
+
+
+def _apply(src, seg: segment.Segment, fd: int, stop_after: int, size: int) -> int:
+    """Write the pages of frames [0, stop_after] of seg (read from src) into the database fd.
+
+    Consecutive page numbers become one pwritev; at each commit frame the file
+    is cut to the commit's size. Returns the file's size afterwards.
+    """
+    hdr = seg.header
+    ps, fsize = hdr.page_size, hdr.frame_size
+    per = max(1, wal.CHUNK_BYTES // fsize)
+    buf = bytearray(per * fsize)
+    view = memoryview(buf)
+    src.seek(seg.frames_offset)
+    index = 0
+    total = stop_after + 1
+    while index < total:
+        n = min(per, total - index)
+        got = src.readinto(view[: n * fsize])
+        if got != n * fsize:
+            raise segment.SegmentError("segment changed while being applied")
+        hw = wal.header_words(buf, n, ps)
+        pgnos = hw[:, 0].tolist()
+        sizes = hw[:, 1].tolist()
+        i = 0
+        while i < n:
+            j = i + 1
+            while j < n and pgnos[j] == pgnos[j - 1] + 1 and not sizes[j - 1]:
+                j += 1
+            base = i * fsize + wal.WAL_FRAME_HEADER_SIZE
+            pages = [view[base + k * fsize : base + k * fsize + ps] for k in range(j - i)]
+            os.pwritev(fd, pages, (pgnos[i] - 1) * ps)
+            size = max(size, pgnos[j - 1] * ps)
+            if sizes[j - 1] and sizes[j - 1] * ps != size:
+                size = sizes[j - 1] * ps
+                os.ftruncate(fd, size)
+            i = j
+        index += n
+    return size
+
+
 def _replay(target: Target, slug: str, built: Built, at: float | None) -> None:
-    """Apply the generation's segments in order, whole transactions only."""
+    """Apply the generation's segments in order, whole transactions only.
+
+    Each segment is read in bounded pieces twice: once to check it whole
+    (sha256, structure), then to write its pages, in place with pwrite into
+    the database file opened once.
+    """
     objs = target.list(mf.segments_prefix(slug, built.generation.id))
     prev: segment.Segment | None = None
     expected = 1
-    with open(built.path, "r+b") as db:
+    spool = built.path.with_name(".segment")
+    fd = os.open(built.path, os.O_RDWR)
+    try:
+        size = os.fstat(fd).st_size
         for obj in objs:
             seq, t0, _t1 = segment.parse_name(obj.key)
             if at is not None and t0 > at:
@@ -144,37 +217,33 @@ def _replay(target: Target, slug: str, built: Built, at: float | None) -> None:
             try:
                 # The sha256 vouches for the bytes; SQLite's frame checksums were
                 # checked when the frames were read from the WAL.
-                seg = segment.decode(target.get(obj.key), verify_frames=False)
+                with _verified_segment(target, obj.key, spool) as (seg, src):
+                    built.bytes_read += obj.size
+                    if prev is not None and seg.nframes and not _follows(prev, seg):
+                        built.problems.append(
+                            f"segment {seq} does not continue segment {seq - 1}")
+                        return
+                    # Whole transactions up to the point in time: the header lists them.
+                    usable = [c for c in seg.commits if at is None or c[2] <= at]
+                    if usable:
+                        size = _apply(src, seg, fd, usable[-1][0], size)
+                        off, _pages, when = usable[-1]
+                        built.commit_at = when
+                        built.commit_label = f"segment {seq}, WAL frame {seg.first_frame + off}"
+                    if len(usable) < len(seg.commits):
+                        return
             except segment.SegmentError as exc:
                 built.problems.append(f"segment {seq} is unusable: {exc}")
                 return
             except TargetError as exc:
                 built.problems.append(f"segment {seq} cannot be read: {exc}")
                 return
-            built.bytes_read += obj.size
-            if prev is not None and seg.nframes and not _follows(prev, seg):
-                built.problems.append(f"segment {seq} does not continue segment {seq - 1}")
-                return
-            hdr = seg.header
-            pending: list[tuple[int, bytes]] = []
-            commit_times = {off: t for off, _size, t in seg.commits}
-            for i, (fh, page) in enumerate(wal.iter_frames(seg.frames, hdr.page_size)):
-                pending.append((fh.pgno, page))
-                if not fh.is_commit:
-                    continue
-                when = commit_times.get(i, seg.stamped_at)
-                if at is not None and when > at:
-                    return
-                for pgno, data in pending:
-                    db.seek((pgno - 1) * hdr.page_size)
-                    db.write(data)
-                db.truncate(fh.db_size * hdr.page_size)
-                pending = []
-                built.commit_at = when
-                built.commit_label = f"segment {seq}, WAL frame {seg.first_frame + i}"
             built.segments += 1
             prev = seg
             expected += 1
+    finally:
+        os.close(fd)
+        spool.unlink(missing_ok=True)
 
 
 def _follows(prev: segment.Segment, seg: segment.Segment) -> bool:

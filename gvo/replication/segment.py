@@ -14,15 +14,19 @@ identity) so a later replicator can prove it may continue the generation.
 """
 
 import hashlib
+import io
 import json
 import struct
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from gvo.replication import wal
 
 MAGIC = b"GVOSEG01"
 _LEN = struct.Struct(">I")
 DIGEST_SIZE = 32
+MAX_HEAD_BYTES = 16 * 1024 * 1024  # a JSON header is a few hundred bytes per commit
 
 
 class SegmentError(Exception):
@@ -44,6 +48,10 @@ class Segment:
     frames: bytes = b""
     stamped_at: float = 0.0
     meta: dict = field(default_factory=dict)
+    # When the frames are not held in memory (streamed): their length, and where they
+    # start in the stored object.
+    frame_bytes: int | None = None
+    frames_offset: int = 0
 
     @property
     def header(self) -> wal.WalHeader:
@@ -53,7 +61,12 @@ class Segment:
     @property
     def nframes(self) -> int:
         """How many frames the segment holds."""
-        return len(self.frames) // self.header.frame_size
+        return self.frames_length // self.header.frame_size
+
+    @property
+    def frames_length(self) -> int:
+        """Bytes of frames, whether held in `frames` or streamed."""
+        return len(self.frames) if self.frame_bytes is None else self.frame_bytes
 
     @property
     def next_frame(self) -> int:
@@ -65,8 +78,8 @@ class Segment:
         times = [c[2] for c in self.commits] or [self.stamped_at]
         return f"{self.seq:010d}-{int(times[0] * 1000):013d}-{int(times[-1] * 1000):013d}.seg"
 
-    def encode(self) -> bytes:
-        """The bytes to store."""
+    def head(self) -> bytes:
+        """Magic, header length and JSON header: the bytes in front of the frames."""
         head = json.dumps({
             "generation": self.generation,
             "seq": self.seq,
@@ -77,11 +90,35 @@ class Segment:
             "commits": [list(c) for c in self.commits],
             "db_stat": list(self.db_stat),
             "stamped_at": self.stamped_at,
-            "frame_bytes": len(self.frames),
+            "frame_bytes": self.frames_length,
             **self.meta,
         }, sort_keys=True).encode()
-        body = MAGIC + _LEN.pack(len(head)) + head + self.frames
+        return MAGIC + _LEN.pack(len(head)) + head
+
+    def encode(self) -> bytes:
+        """The bytes to store (frames held in memory: small segments and tests)."""
+        body = self.head() + self.frames
         return body + hashlib.sha256(body).digest()
+
+    def write(self, out, chunks) -> int:
+        """Stream the segment to out (anything with write()): head, frame chunks, sha256.
+
+        `chunks` yields the frames in pieces; frame_bytes must already say how
+        many bytes they add up to. Returns the bytes written.
+        """
+        h = hashlib.sha256()
+        head = self.head()
+        h.update(head)
+        out.write(head)
+        n = 0
+        for chunk in chunks:
+            h.update(chunk)
+            out.write(chunk)
+            n += len(chunk)
+        if n != self.frames_length:
+            raise SegmentError(f"streamed {n} frame bytes, expected {self.frames_length}")
+        out.write(h.digest())
+        return len(head) + n + DIGEST_SIZE
 
 
 def parse_name(name: str) -> tuple[int, float, float]:
@@ -92,74 +129,124 @@ def parse_name(name: str) -> tuple[int, float, float]:
 
 
 def decode(data: bytes, *, verify_frames: bool = True) -> Segment:
-    """Parse a stored segment, checking its digest and (by default) its frame checksums."""
-    if len(data) < len(MAGIC) + _LEN.size + DIGEST_SIZE or not data.startswith(MAGIC):
+    """Parse a stored segment held in memory, checking its digest, structure and
+    (by default) its frame checksums."""
+    seg = read_stream(io.BytesIO(data), verify_frames=verify_frames)
+    seg.frames = bytes(data[seg.frames_offset : seg.frames_offset + seg.frame_bytes])
+    seg.frame_bytes = None
+    return seg
+
+
+def _read_exact(src, n: int) -> bytes:
+    out = bytearray()
+    while len(out) < n:
+        chunk = src.read(n - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
+def read_stream(src, *, sink=None, verify_frames: bool = False,
+                chunk_bytes: int = wal.CHUNK_BYTES) -> Segment:
+    """Read a stored segment from a binary stream in bounded pieces and check it whole.
+
+    Checks the sha256 over everything, the header, that the frames are whole,
+    carry the WAL header's salts, have commit frames exactly where the header
+    lists its commits, end on a commit frame with the recorded end checksum,
+    and (verify_frames) their cumulative checksums. Every byte read is also
+    written to sink, if given (a local copy of a remote segment). Returns the
+    segment without its frames (frame_bytes and frames_offset say where they are).
+    """
+    h = hashlib.sha256()
+
+    def take(n: int) -> bytes:
+        data = _read_exact(src, n)
+        h.update(data)
+        if sink is not None:
+            sink.write(data)
+        return data
+
+    start = take(len(MAGIC) + _LEN.size)
+    if len(start) < len(MAGIC) + _LEN.size or not start.startswith(MAGIC):
         raise SegmentError("not a segment (bad magic or truncated)")
-    body, digest = data[:-DIGEST_SIZE], data[-DIGEST_SIZE:]
-    if hashlib.sha256(body).digest() != digest:
-        raise SegmentError("sha256 mismatch (truncated or corrupted)")
-    (hlen,) = _LEN.unpack_from(body, len(MAGIC))
-    start = len(MAGIC) + _LEN.size
+    (hlen,) = _LEN.unpack_from(start, len(MAGIC))
+    if hlen > MAX_HEAD_BYTES:
+        raise SegmentError("segment header is too long (corrupted)")
+    raw_head = take(hlen)
+    if len(raw_head) < hlen:
+        raise SegmentError("not a segment (truncated)")
     try:
-        head = json.loads(body[start : start + hlen])
-    except ValueError as exc:
-        raise SegmentError("unreadable segment header") from exc
-    frames = body[start + hlen :]
-    if len(frames) != head["frame_bytes"]:
-        raise SegmentError("frame bytes do not match the header")
-    seg = Segment(
-        generation=head["generation"],
-        seq=head["seq"],
-        wal_header=bytes.fromhex(head["wal_header"]),
-        first_frame=head["first_frame"],
-        prev_checksum=tuple(head["prev_checksum"]),
-        end_checksum=tuple(head["end_checksum"]),
-        commits=[tuple(c) for c in head["commits"]],
-        db_stat=tuple(head["db_stat"]),
-        frames=frames,
-        stamped_at=head.get("stamped_at", 0.0),
-    )
+        head = json.loads(raw_head)
+        seg = Segment(
+            generation=head["generation"],
+            seq=head["seq"],
+            wal_header=bytes.fromhex(head["wal_header"]),
+            first_frame=head["first_frame"],
+            prev_checksum=tuple(head["prev_checksum"]),
+            end_checksum=tuple(head["end_checksum"]),
+            commits=[tuple(c) for c in head["commits"]],
+            db_stat=tuple(head["db_stat"]),
+            stamped_at=head.get("stamped_at", 0.0),
+            frame_bytes=int(head["frame_bytes"]),
+            frames_offset=len(MAGIC) + _LEN.size + hlen,
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SegmentError("unreadable segment header (corrupted)") from exc
     try:
         hdr = seg.header
     except wal.WalError as exc:
         raise SegmentError(f"bad WAL header: {exc}") from exc
-    if len(frames) % hdr.frame_size:
+    fsize = hdr.frame_size
+    if seg.frame_bytes < 0 or seg.frame_bytes % fsize:
         raise SegmentError("frames are not whole")
-    if verify_frames:
-        check_frames(seg)
-    else:
-        check_structure(seg)
+    per = max(1, chunk_bytes // fsize)
+    left = seg.frame_bytes // fsize
+    index = 0
+    commits: list[tuple[int, int]] = []
+    s = tuple(seg.prev_checksum)
+    last = None  # header words of the last frame
+    bad = None
+    while left:
+        n = min(per, left)
+        data = take(n * fsize)
+        if len(data) < n * fsize:
+            raise SegmentError("sha256 mismatch (truncated or corrupted)")
+        hw = wal.header_words(data, n, hdr.page_size)
+        if bad is None:
+            foreign = (hw[:, 2] != hdr.salt1) | (hw[:, 3] != hdr.salt2)
+            if foreign.any():
+                bad = (f"frame {seg.first_frame + index + int(np.argmax(foreign))} "
+                       "has foreign salts")
+            elif verify_frames:
+                sums = wal.frame_checksums(data, n, hdr.page_size, hdr.big_endian, s)
+                wrong = (hw[:, 4] != sums[:, 0]) | (hw[:, 5] != sums[:, 1])
+                if wrong.any():
+                    bad = (f"frame {seg.first_frame + index + int(np.argmax(wrong))} "
+                       "fails its checksum")
+                s = (int(sums[-1, 0]), int(sums[-1, 1]))
+        for i in np.flatnonzero(hw[:, 1]).tolist():
+            commits.append((index + i, int(hw[i, 1])))
+        last = (int(hw[-1, 1]), int(hw[-1, 4]), int(hw[-1, 5]))
+        index += n
+        left -= n
+    expected = h.digest()
+    digest = take(DIGEST_SIZE)
+    if digest != expected:
+        raise SegmentError("sha256 mismatch (truncated or corrupted)")
+    if _read_exact(src, 1):
+        raise SegmentError("sha256 mismatch (trailing bytes, corrupted)")
+    if bad:
+        raise SegmentError(bad)
+    if last is not None:
+        if last[0] == 0:
+            raise SegmentError("segment does not end on a commit frame")
+        if (last[1], last[2]) != tuple(seg.end_checksum):
+            raise SegmentError("segment end checksum mismatch")
+    if verify_frames and s != tuple(seg.end_checksum) and last is not None:
+        raise SegmentError("segment end checksum mismatch")
+    if commits != [(c[0], c[1]) for c in seg.commits]:
+        raise SegmentError("commit frames do not match the segment header")
     return seg
 
 
-def check_structure(seg: Segment) -> None:
-    """Cheap checks when the sha256 already vouches for the bytes: salts, last frame commits."""
-    hdr = seg.header
-    frames = list(wal.iter_frames(seg.frames, hdr.page_size))
-    for i, (fh, _page) in enumerate(frames):
-        if (fh.salt1, fh.salt2) != hdr.salts:
-            raise SegmentError(f"frame {seg.first_frame + i} has foreign salts")
-    if frames and not frames[-1][0].is_commit:
-        raise SegmentError("segment does not end on a commit frame")
-    if frames and (frames[-1][0].checksum1, frames[-1][0].checksum2) != tuple(seg.end_checksum):
-        raise SegmentError("segment end checksum mismatch")
-
-
-def check_frames(seg: Segment) -> None:
-    """Recompute the frames' salts and cumulative checksums from the segment's start."""
-    hdr = seg.header
-    s = seg.prev_checksum
-    for i, (fh, _page) in enumerate(wal.iter_frames(seg.frames, hdr.page_size)):
-        pos = i * hdr.frame_size
-        frame = seg.frames[pos : pos + hdr.frame_size]
-        if (fh.salt1, fh.salt2) != hdr.salts:
-            raise SegmentError(f"frame {seg.first_frame + i} has foreign salts")
-        s = wal.frame_checksum(frame, hdr.big_endian, s)
-        if s != (fh.checksum1, fh.checksum2):
-            raise SegmentError(f"frame {seg.first_frame + i} fails its checksum")
-    if s != seg.end_checksum:
-        raise SegmentError("segment end checksum mismatch")
-    if seg.nframes:
-        last, _ = next(iter(wal.iter_frames(seg.frames[-hdr.frame_size :], hdr.page_size)))
-        if not last.is_commit:
-            raise SegmentError("segment does not end on a commit frame")

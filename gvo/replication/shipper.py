@@ -96,6 +96,7 @@ class SchoolShipper:
         self.options = options or Options()
         self.db_path: Path = instance.school_path(slug)
         self.wal_path = Path(str(self.db_path) + "-wal")
+        self.scanner = wal.WalScanner(self.wal_path)
         self.manifest: mf.Manifest | None = None
         self.generation: mf.Generation | None = None
         self.seq = 0
@@ -187,7 +188,7 @@ class SchoolShipper:
             if self._manifest_dirty and (checkpoint or now - self._manifest_saved_at
                                          >= MANIFEST_EVERY_SECONDS):
                 self._save_manifest()
-        except (TargetError, mf.ManifestError, OSError) as exc:
+        except (TargetError, mf.ManifestError, wal.WalError, OSError) as exc:
             self._failed(exc)
             return False
         self._ok()
@@ -215,7 +216,8 @@ class SchoolShipper:
             self.need_generation = "the last generation has no segments"
             return
         try:
-            last = segment.decode(self.target.get(segs[-1].key), verify_frames=False)
+            with self.target.open_stream(segs[-1].key) as src:
+                last = segment.read_stream(src)
         except segment.SegmentError as exc:
             self.need_generation = f"the last segment is unreadable ({exc})"
             return
@@ -273,21 +275,26 @@ class SchoolShipper:
             start, prev = 1, (hdr.checksum1, hdr.checksum2)
         else:
             start, prev = pos.next_frame, pos.checksum
-        run = wal.read_committed(self.wal_path, hdr, start, prev, MAX_SEGMENT_BYTES)
+        run = self.scanner.scan(hdr, start, prev, MAX_SEGMENT_BYTES)
         read_at = time.time()
         if run.nframes == 0:
             self.caught_up_at = read_at
             return 0
         commits = [(off, size, read_at) for off, size in run.commits]
         seg = segment.Segment(self.generation.id, self.seq + 1, hdr.raw, start, prev,
-                              run.end_checksum, commits, pos.db_stat, run.data,
-                              stamped_at=read_at)
-        data = seg.encode()
-        self.target.put(mf.segments_prefix(self.slug, self.generation.id) + seg.key_name(),
-                        data)
+                              run.end_checksum, commits, pos.db_stat, stamped_at=read_at,
+                              frame_bytes=run.nframes * hdr.frame_size)
+        try:
+            with self.target.writer(mf.segments_prefix(self.slug, self.generation.id)
+                                    + seg.key_name()) as out:
+                size = seg.write(out, self.scanner.chunks(hdr, start, run.nframes,
+                                                          run.end_checksum))
+        except wal.WalChanged as exc:
+            log.info("replication of %s: %s; shipping again", self.slug, exc)
+            return 0
         shipped_at = time.time()
         self.seq += 1
-        self.segment_bytes += len(data)
+        self.segment_bytes += size
         self.pos = Position(hdr.raw, start + run.nframes, run.end_checksum, pos.db_stat)
         self.last_commit_at = read_at
         self.caught_up_at = read_at
@@ -355,30 +362,33 @@ class SchoolShipper:
                 hdr = wal.read_header(self.wal_path)
                 run = None
                 if hdr is not None:
-                    run = wal.read_committed(self.wal_path, hdr, 1,
-                                             (hdr.checksum1, hdr.checksum2))
+                    run = self.scanner.scan(hdr, 1, (hdr.checksum1, hdr.checksum2))
                 started = time.time()
             digest = _sha256_file(tmp)
             gen = mf.Generation(mf.new_generation_id(started), started, key_version,
                                 tmp.stat().st_size, digest, reason)
             self.target.put_file(mf.snapshot_key(self.slug, gen.id), tmp)
+            nframes = 0
             if hdr is None:
                 pos = Position(None, 1, (0, 0), db_stat)
-                frames, commits, first_ck = b"", [], (0, 0)
+                commits, first_ck = [], (0, 0)
             else:
                 first_ck = (hdr.checksum1, hdr.checksum2)
                 pos = Position(hdr.raw, 1 + run.nframes, run.end_checksum, db_stat)
                 # Frames the checkpoint already copied need not ship again.
-                frames = b"" if complete else run.data
+                nframes = 0 if complete else run.nframes
                 commits = [] if complete else [(o, s, started) for o, s in run.commits]
                 if complete:
                     first_ck = run.end_checksum
-            first_frame = pos.next_frame if not frames else 1
+            first_frame = pos.next_frame if not nframes else 1
             seg = segment.Segment(gen.id, 1, hdr.raw if hdr else _placeholder_header(),
-                                  first_frame, first_ck, pos.checksum, commits, db_stat, frames,
-                                  stamped_at=started)
-            data = seg.encode()
-            self.target.put(mf.segments_prefix(self.slug, gen.id) + seg.key_name(), data)
+                                  first_frame, first_ck, pos.checksum, commits, db_stat,
+                                  stamped_at=started,
+                                  frame_bytes=nframes * (hdr.frame_size if hdr else 0))
+            chunks = self.scanner.chunks(hdr, 1, nframes, pos.checksum) if nframes else ()
+            with self.target.writer(mf.segments_prefix(self.slug, gen.id)
+                                    + seg.key_name()) as out:
+                seg_size = seg.write(out, chunks)
         finally:
             tmp.unlink(missing_ok=True)
         m = self.manifest
@@ -393,7 +403,7 @@ class SchoolShipper:
         log.info("replication of %s: new generation %s (%s)", self.slug, gen.id, reason)
         self.generation = gen
         self.seq = 1
-        self.segment_bytes = len(data)
+        self.segment_bytes = seg_size
         self.pos = pos
         self.last_commit_at = started
         self.caught_up_at = started

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+PART_BYTES = 8 * 1024 * 1024  # S3 multipart part size (S3's minimum is 5 MiB)
+
 
 class TargetError(Exception):
     """The replica target could not be reached or refused an operation."""
@@ -39,6 +41,18 @@ class Target:
 
     def put_file(self, key: str, path: Path) -> None:
         """Store a local file's bytes under key, atomically."""
+        raise NotImplementedError
+
+    def writer(self, key: str):
+        """A context manager giving a binary writable stream for key.
+
+        The object appears, whole, only when the block ends without an
+        exception; memory use is bounded whatever is written.
+        """
+        raise NotImplementedError
+
+    def open_stream(self, key: str):
+        """A context manager giving a binary readable stream of key's bytes."""
         raise NotImplementedError
 
     def get(self, key: str) -> bytes:
@@ -116,6 +130,53 @@ class FileTarget(Target):
                 os.close(dirfd)
         except OSError as exc:
             raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+
+    @contextlib.contextmanager
+    def writer(self, key: str):
+        """Stream into a temporary file; fsync, rename into place, fsync the folder."""
+        self._ensure_root()
+        dest = self._path(key)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+        except OSError as exc:
+            raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+        done = False
+        try:
+            with os.fdopen(fd, "wb") as f:
+                try:
+                    yield f
+                    f.flush()
+                    os.fsync(f.fileno())
+                except OSError as exc:
+                    raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+            try:
+                os.replace(tmp, dest)
+                done = True
+                dirfd = os.open(dest.parent, os.O_RDONLY)
+                try:
+                    os.fsync(dirfd)
+                finally:
+                    os.close(dirfd)
+            except OSError as exc:
+                raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+        finally:
+            if not done:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    @contextlib.contextmanager
+    def open_stream(self, key: str):
+        """The object's file, open for reading."""
+        self._ensure_root()
+        try:
+            f = open(self._path(key), "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise NotFoundInTarget(f"{key} not found in {self.root}") from None
+        except OSError as exc:
+            raise TargetError(f"cannot read {key} in {self.root}: {exc}") from exc
+        with f:
+            yield f
 
     def put(self, key: str, data: bytes) -> None:
         """Write to a temporary file, fsync, rename into place, fsync the folder."""
@@ -246,6 +307,29 @@ class S3Target(Target):
         self._call(f"put {key}", self.client.put_object, Bucket=self.bucket,
                    Key=self._key(key), Body=data)
 
+    @contextlib.contextmanager
+    def writer(self, key: str):
+        """Buffer up to PART_BYTES; one PUT if that is all, else a multipart upload
+        (parts of PART_BYTES, completed only at the end, aborted on failure)."""
+        out = _S3Writer(self, key)
+        try:
+            yield out
+            out.finish()
+        except BaseException:
+            out.abort()
+            raise
+
+    @contextlib.contextmanager
+    def open_stream(self, key: str):
+        """The object's body, streamed from S3."""
+        resp = self._call(f"get {key}", self.client.get_object, Bucket=self.bucket,
+                          Key=self._key(key))
+        body = resp["Body"]
+        try:
+            yield _S3Reader(self, key, body)
+        finally:
+            body.close()
+
     def put_file(self, key: str, path: Path) -> None:
         """Upload a local file (multipart for large ones; still atomic)."""
         self._call(f"put {key}", self.client.upload_file, str(path), self.bucket,
@@ -291,6 +375,73 @@ class S3Target(Target):
         """The bucket answers a (one-key) listing."""
         self._call("check", self.client.list_objects_v2, Bucket=self.bucket,
                    Prefix=self.prefix, MaxKeys=1)
+
+
+class _S3Writer:
+    """The writable side of S3Target.writer: at most one part in memory."""
+
+    def __init__(self, target: S3Target, key: str):
+        self.target = target
+        self.key = key
+        self.buf = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[dict] = []
+
+    def write(self, data) -> int:
+        """Take bytes; upload a part whenever a whole one is buffered."""
+        self.buf += data
+        while len(self.buf) >= PART_BYTES:
+            self._part(bytes(self.buf[:PART_BYTES]))
+            del self.buf[:PART_BYTES]
+        return len(data)
+
+    def _part(self, data: bytes) -> None:
+        t = self.target
+        if self.upload_id is None:
+            resp = t._call(f"put {self.key}", t.client.create_multipart_upload,
+                           Bucket=t.bucket, Key=t._key(self.key))
+            self.upload_id = resp["UploadId"]
+        n = len(self.parts) + 1
+        resp = t._call(f"put {self.key}", t.client.upload_part, Bucket=t.bucket,
+                       Key=t._key(self.key), UploadId=self.upload_id, PartNumber=n, Body=data)
+        self.parts.append({"PartNumber": n, "ETag": resp["ETag"]})
+
+    def finish(self) -> None:
+        """Make the object appear: one PUT, or the last part and completion."""
+        t = self.target
+        if self.upload_id is None:
+            t.put(self.key, bytes(self.buf))
+            return
+        if self.buf:
+            self._part(bytes(self.buf))
+            self.buf.clear()
+        t._call(f"put {self.key}", t.client.complete_multipart_upload, Bucket=t.bucket,
+                Key=t._key(self.key), UploadId=self.upload_id,
+                MultipartUpload={"Parts": self.parts})
+        self.upload_id = None
+
+    def abort(self) -> None:
+        """Drop what was uploaded (no object appears)."""
+        self.buf.clear()
+        if self.upload_id is not None:
+            t = self.target
+            with contextlib.suppress(TargetError):
+                t._call(f"abort {self.key}", t.client.abort_multipart_upload,
+                        Bucket=t.bucket, Key=t._key(self.key), UploadId=self.upload_id)
+            self.upload_id = None
+
+
+class _S3Reader:
+    """The readable side of S3Target.open_stream, with S3 errors as TargetError."""
+
+    def __init__(self, target: S3Target, key: str, body):
+        self.target = target
+        self.key = key
+        self.body = body
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to n bytes of the object."""
+        return self.target._call(f"get {self.key}", self.body.read, None if n < 0 else n)
 
 
 def open_target(url: str) -> Target:

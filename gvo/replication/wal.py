@@ -6,9 +6,13 @@ Headers are plaintext even under SQLCipher; the pages are ciphertext and the
 checksums are computed over those encrypted bytes, so nothing here needs a key.
 """
 
+import functools
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 # 4.1 WAL file format: the header.
 WAL_HEADER_SIZE = 32
@@ -115,68 +119,266 @@ def frame_checksum(frame: bytes, big_endian: bool, prev: tuple[int, int]) -> tup
     return checksum(frame[WAL_FRAME_HEADER_SIZE:], big_endian, *s)
 
 
+# Frames are read in pieces of about this many bytes: memory stays bounded
+# whatever the size of a transaction.
+CHUNK_BYTES = 1 << 20
+_MASK = 0xFFFFFFFF
+_M32 = np.uint64(_MASK)
+
+
+class WalChanged(WalError):
+    """Frames changed between scanning and shipping them (the WAL restarted under us)."""
+
+
+def _matmul2(a: tuple, b: tuple) -> tuple:
+    """Product of two 2x2 matrices (row-major 4-tuples) mod 2**32."""
+    return ((a[0] * b[0] + a[1] * b[2]) & _MASK, (a[0] * b[1] + a[1] * b[3]) & _MASK,
+            (a[2] * b[0] + a[3] * b[2]) & _MASK, (a[2] * b[1] + a[3] * b[3]) & _MASK)
+
+
+@functools.lru_cache(maxsize=8)
+def _frame_weights(page_size: int) -> tuple[np.ndarray, tuple]:
+    """Per-word weights of one frame's checksum contribution, and the frame's state matrix.
+
+    The checksum recurrence over a word pair (a, b) is linear:
+    state' = M @ state + (a, a + b) with M = [[1, 1], [1, 2]] (mod 2**32). Over
+    the K pairs of a frame (8 header bytes, then the page) that gives
+    state_K = M**K @ state_0 + sum_k M**(K-1-k) @ v_k, so a frame's contribution
+    is a dot product of its words with fixed weights.
+    """
+    pairs = 1 + page_size // 8
+    powers = [(1, 0, 0, 1)]
+    for _ in range(pairs):
+        powers.append(_matmul2(powers[-1], (1, 1, 1, 2)))
+    w = np.empty((2 * pairs, 2), dtype=np.uint64)
+    for k in range(pairs):
+        p00, p01, p10, p11 = powers[pairs - 1 - k]
+        w[2 * k] = ((p00 + p01) & _MASK, (p10 + p11) & _MASK)
+        w[2 * k + 1] = (p01, p11)
+    return w, powers[pairs]
+
+
+def frame_checksums(buf, nframes: int, page_size: int, big_endian: bool,
+                    prev: tuple[int, int]) -> np.ndarray:
+    """Cumulative checksums after each of nframes whole frames in buf, as (nframes, 2) uint64.
+
+    The same values as chaining frame_checksum() frame by frame, computed with
+    numpy (vectorised, in C) instead of a Python loop over every word.
+    """
+    fsize = WAL_FRAME_HEADER_SIZE + page_size
+    out = np.empty((nframes + 1, 2), dtype=np.uint64)
+    out[0] = prev
+    if nframes == 0:
+        return out[1:]
+    weights, step = _frame_weights(page_size)
+    words = np.frombuffer(buf, dtype=">u4" if big_endian else "<u4",
+                          count=nframes * fsize // 4).reshape(nframes, fsize // 4)
+    contrib = words[:, :2].astype(np.uint64) @ weights[:2]
+    contrib += words[:, 6:].astype(np.uint64) @ weights[2:]
+    out[1:] = contrib & _M32
+    # Chain the frames: s_i = A @ s_(i-1) + c_i, as a log-step prefix scan.
+    power, d = step, 1
+    while d <= nframes:
+        a00, a01, a10, a11 = (np.uint64(x) for x in power)
+        old = out[:-d]
+        new0 = (old[:, 0] * a00 + old[:, 1] * a01 + out[d:, 0]) & _M32
+        new1 = (old[:, 0] * a10 + old[:, 1] * a11 + out[d:, 1]) & _M32
+        out[d:, 0] = new0
+        out[d:, 1] = new1
+        power = _matmul2(power, power)
+        d *= 2
+    return out[1:]
+
+
+def header_words(buf, nframes: int, page_size: int) -> np.ndarray:
+    """The six big-endian header fields of nframes whole frames in buf, as (nframes, 6)."""
+    fsize = WAL_FRAME_HEADER_SIZE + page_size
+    words = np.frombuffer(buf, dtype=">u4", count=nframes * fsize // 4)
+    return words.reshape(nframes, fsize // 4)[:, :6]
+
+
 @dataclass
 class CommittedRun:
-    """Frames read from a WAL up to (and including) the last valid commit frame."""
+    """Frames of a WAL up to (and including) the last valid commit frame (bytes not held)."""
 
     header: WalHeader
-    first_frame: int  # 1-based index of the first frame in `data`
-    data: bytes  # whole frames, ready to ship
+    first_frame: int  # 1-based index of the first frame of the run
     nframes: int
-    end_checksum: tuple[int, int]  # cumulative checksum after the last frame in `data`
+    end_checksum: tuple[int, int]  # cumulative checksum after the run's last frame
     commits: list[tuple[int, int]]  # (frame offset within run, database size) per commit
+    data: bytes = b""  # the frames themselves, only from read_committed()
+
+
+def _pread_frames(fd: int, buf: bytearray, header: WalHeader, frame: int, limit: int) -> int:
+    """Read up to `limit` whole frames from 1-based index `frame` into buf; returns frames read."""
+    fsize = header.frame_size
+    want = min(limit, len(buf) // fsize) * fsize
+    offset = WAL_HEADER_SIZE + (frame - 1) * fsize
+    view = memoryview(buf)
+    got = 0
+    while got < want:
+        n = os.preadv(fd, [view[got:want]], offset + got)
+        if n == 0:
+            break
+        got += n
+    return got // fsize
+
+
+class WalScanner:
+    """Finds the committed frames past a position, reading the WAL in bounded pieces.
+
+    One per shipper: it keeps a reusable read buffer and remembers how far it
+    has already looked into a transaction still open, so a long transaction
+    is not re-read on every poll.
+    """
+
+    def __init__(self, path: Path, chunk_bytes: int = CHUNK_BYTES):
+        self.path = Path(path)
+        self.chunk_bytes = chunk_bytes
+        self._buf = bytearray()
+        # (WAL header, first frame of the open transaction and its header, first unread frame)
+        self._open_txn: tuple[bytes, int, bytes, int] | None = None
+
+    def _buffer(self, fsize: int) -> bytearray:
+        want = max(1, self.chunk_bytes // fsize) * fsize
+        if len(self._buf) != want:
+            self._buf = bytearray(want)
+        return self._buf
+
+    def scan(self, header: WalHeader, next_frame: int, prev_checksum: tuple[int, int],
+             max_bytes: int | None = None) -> CommittedRun:
+        """The valid committed frames from `next_frame` on (at least one whole transaction,
+        then stopping at the first commit past max_bytes).
+
+        A frame is valid while its salts equal the header's and its cumulative
+        checksum follows from the previous one; the first invalid frame ends the
+        log (as in SQLite's own recovery). Frames after the last commit frame
+        belong to a transaction still open (or rolled back) and are left out.
+        """
+        empty = CommittedRun(header, next_frame, 0, prev_checksum, [])
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return empty
+        try:
+            candidates = self._find_commits(fd, header, next_frame, max_bytes)
+            if not candidates:
+                return empty
+            return self._validate(fd, header, next_frame, prev_checksum, candidates)
+        finally:
+            os.close(fd)
+
+    def _find_commits(self, fd: int, header: WalHeader, next_frame: int,
+                      max_bytes: int | None) -> list[tuple[int, int]]:
+        """Commit frames (index, database size) with the right salts, from frame headers only."""
+        fsize = header.frame_size
+        buf = self._buffer(fsize)
+        frame = next_frame
+        known = self._open_txn
+        if known and known[0] == header.raw and known[1] == next_frame:
+            # Frames up to known[3] were looked at: no commit among them, as long as the
+            # transaction was not rolled back and begun again (its first frame would change).
+            first = os.pread(fd, WAL_FRAME_HEADER_SIZE,
+                             WAL_HEADER_SIZE + (next_frame - 1) * fsize)
+            if first == known[2]:
+                frame = known[3]
+        candidates: list[tuple[int, int]] = []
+        while True:
+            n = _pread_frames(fd, buf, header, frame, 1 << 30)
+            if n == 0:
+                break
+            hw = header_words(buf, n, header.page_size)
+            bad = (hw[:, 2] != header.salt1) | (hw[:, 3] != header.salt2)
+            stop = bool(bad.any())
+            if stop:
+                n = int(np.argmax(bad))
+                hw = hw[:n]
+            for i in np.flatnonzero(hw[:, 1]).tolist():
+                candidates.append((frame + i, int(hw[i, 1])))
+                if max_bytes and (frame + i - next_frame + 1) * fsize >= max_bytes:
+                    return candidates
+            frame += n
+            if stop or n * fsize < len(buf):
+                break
+        if candidates:
+            self._open_txn = None
+        elif frame > next_frame:
+            first = os.pread(fd, WAL_FRAME_HEADER_SIZE,
+                             WAL_HEADER_SIZE + (next_frame - 1) * fsize)
+            self._open_txn = (header.raw, next_frame, first, frame)
+        return candidates
+
+    def _validate(self, fd: int, header: WalHeader, next_frame: int,
+                  prev_checksum: tuple[int, int], candidates: list[tuple[int, int]]
+                  ) -> CommittedRun:
+        """Check checksums up to the last candidate commit; keep what is valid."""
+        fsize = header.frame_size
+        buf = self._buffer(fsize)
+        last = candidates[-1][0]
+        frame, s = next_frame, prev_checksum
+        good_end, good_ck = next_frame, prev_checksum  # first frame after the last good commit
+        commit_at = {c[0]: c[1] for c in candidates}
+        while frame <= last:
+            n = _pread_frames(fd, buf, header, frame, last - frame + 1)
+            if n == 0:
+                break
+            hw = header_words(buf, n, header.page_size)
+            sums = frame_checksums(buf, n, header.page_size, header.big_endian, s)
+            ok = ((hw[:, 2] == header.salt1) & (hw[:, 3] == header.salt2)
+                  & (hw[:, 4] == sums[:, 0]) & (hw[:, 5] == sums[:, 1]))
+            valid = n if ok.all() else int(np.argmin(ok))
+            for i in range(valid - 1, -1, -1):
+                if frame + i in commit_at:
+                    good_end = frame + i + 1
+                    good_ck = (int(sums[i, 0]), int(sums[i, 1]))
+                    break
+            if valid < n:
+                break
+            s = (int(sums[-1, 0]), int(sums[-1, 1]))
+            frame += n
+        nframes = good_end - next_frame
+        commits = [(i - next_frame, size) for i, size in candidates if i < good_end]
+        return CommittedRun(header, next_frame, nframes, good_ck, commits)
+
+    def chunks(self, header: WalHeader, first_frame: int, nframes: int,
+               end_checksum: tuple[int, int]):
+        """The bytes of frames [first_frame, first_frame + nframes) in bounded pieces.
+
+        Each piece is a view of a reused buffer (consume it before the next).
+        Raises WalChanged if the frames no longer carry the header's salts or
+        the run no longer ends with end_checksum: a WAL restart overwrote them.
+        """
+        fsize = header.frame_size
+        buf = self._buffer(fsize)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            frame, end = first_frame, first_frame + nframes
+            while frame < end:
+                n = _pread_frames(fd, buf, header, frame, end - frame)
+                if n == 0:
+                    raise WalChanged("the WAL is shorter than the frames scanned")
+                hw = header_words(buf, n, header.page_size)
+                if not ((hw[:, 2] == header.salt1) & (hw[:, 3] == header.salt2)).all():
+                    raise WalChanged("frames changed salts while being shipped")
+                if frame + n == end and (int(hw[-1, 4]), int(hw[-1, 5])) != tuple(end_checksum):
+                    raise WalChanged("the last frame changed while being shipped")
+                yield memoryview(buf)[: n * fsize]
+                frame += n
+        finally:
+            os.close(fd)
 
 
 def read_committed(
     path: Path, header: WalHeader, next_frame: int, prev_checksum: tuple[int, int],
     max_bytes: int | None = None,
 ) -> CommittedRun:
-    """Read valid frames from frame `next_frame` on; keep only those up to the last commit.
-
-    A frame is valid while its salts equal the header's and its cumulative
-    checksum follows from the previous one; the first invalid frame ends the
-    log (as in SQLite's own recovery). Frames after the last commit frame
-    belong to a transaction still open (or rolled back) and are not returned.
-    """
-    fsize = header.frame_size
-    offset = WAL_HEADER_SIZE + (next_frame - 1) * fsize
-    buf = bytearray()
-    commits: list[tuple[int, int]] = []
-    s = prev_checksum
-    good_len, good_cksum, n = 0, prev_checksum, 0
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below, read in chunks
-    except FileNotFoundError:
-        return CommittedRun(header, next_frame, b"", 0, prev_checksum, [])
-    with f:
-        f.seek(offset)
-        while True:
-            chunk = f.read(fsize * 64)
-            if not chunk:
-                break
-            pos = 0
-            stop = False
-            while pos + fsize <= len(chunk):
-                frame = chunk[pos : pos + fsize]
-                fh = parse_frame_header(frame)
-                if (fh.salt1, fh.salt2) != header.salts:
-                    stop = True
-                    break
-                s = frame_checksum(frame, header.big_endian, s)
-                if s != (fh.checksum1, fh.checksum2):
-                    stop = True
-                    break
-                buf += frame
-                n += 1
-                if fh.is_commit:
-                    commits.append((n - 1, fh.db_size))
-                    good_len, good_cksum = len(buf), s
-                pos += fsize
-            if stop or pos < len(chunk) or (max_bytes and good_len >= max_bytes):
-                break
-    nframes = good_len // fsize
-    return CommittedRun(header, next_frame, bytes(buf[:good_len]), nframes, good_cksum,
-                        [c for c in commits if c[0] < nframes])
+    """Like WalScanner.scan, with the frames' bytes in memory (for tests and small runs)."""
+    scanner = WalScanner(path)
+    run = scanner.scan(header, next_frame, prev_checksum, max_bytes)
+    if run.nframes:
+        run.data = b"".join(bytes(c) for c in scanner.chunks(header, next_frame, run.nframes,
+                                                               run.end_checksum))
+    return run
 
 
 def read_header(path: Path) -> WalHeader | None:

@@ -21,8 +21,9 @@ def main() -> None:
     n = int(sys.argv[3])
     print("ready", flush=True)
     while True:
-        with transaction(inst.db("alpha")) as conn:
-            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?)",
+        with transaction(inst.db("alpha")) as conn:  # OR REPLACE: a write committed just
+            # before a kill, but never acknowledged, is written again by the next round
+            conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
                          (f"drill-{n:06d}", "x" * (n % 700)))
         print(f"ack {n} {time.time()}", flush=True)
         n += 1
