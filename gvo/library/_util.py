@@ -1,8 +1,9 @@
 """Small helpers shared by the library's services."""
 
 from gvo import audit
-from gvo.errors import InvalidInput
-from gvo.library.access import Viewer
+from gvo.errors import InvalidInput, NotFound
+from gvo.library import subjects
+from gvo.library.access import Viewer, can_see_folder, folder_audience
 from gvo.storage.sqlcipher import Connection
 
 
@@ -18,3 +19,20 @@ def clean_title(title: str, what: str = "title") -> str:
     if not title or len(title) > 200:
         raise InvalidInput(f"A {what} of 1-200 characters is required.")
     return title
+
+
+def require_visible(conn: Connection, viewer: Viewer, row, what: str, *,
+                    include_deleted: bool = False):
+    """A document or page row the viewer may open; NotFound("no such <what>") otherwise."""
+    if row is None or (row["deleted_at"] is not None and not include_deleted):
+        raise NotFound(f"no such {what}")
+    if not can_see_folder(conn, viewer, row["folder_id"], include_deleted=include_deleted):
+        raise NotFound(f"no such {what}")
+    return row
+
+
+def folder_subject(conn: Connection, kind: str, row, endpoint: str,
+                   id_arg: str) -> subjects.Subject:
+    """A document or page as a subject of comments and approvals: its folder is its audience."""
+    return subjects.Subject(kind, row["id"], row["title"], row["owner_id"], endpoint,
+                            {id_arg: row["id"]}, lambda: folder_audience(conn, row["folder_id"]))

@@ -13,13 +13,11 @@ from typing import Protocol
 
 from gvo import clock, school_settings
 from gvo.errors import InvalidInput, NotFound
-from gvo.library import blobs, extract, search, sniff, subjects
-from gvo.library._util import clean_title, record
+from gvo.library import blobs, extract, search, sniff, subjects, wastebin
+from gvo.library._util import clean_title, folder_subject, record, require_visible
 from gvo.library.access import (
     Forbidden,
     Viewer,
-    can_see_folder,
-    folder_audience,
     may_write,
     require_change,
     require_folder,
@@ -171,11 +169,7 @@ def get_document(conn: Connection, viewer: Viewer, doc_id: int, *,
                  include_deleted: bool = False):
     """A document the viewer may open (with its latest version); NotFound otherwise."""
     row = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
-    if row is None or (row["deleted_at"] is not None and not include_deleted):
-        raise NotFound("no such document")
-    if not can_see_folder(conn, viewer, row["folder_id"], include_deleted=include_deleted):
-        raise NotFound("no such document")
-    return row
+    return require_visible(conn, viewer, row, "document", include_deleted=include_deleted)
 
 
 def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
@@ -225,18 +219,12 @@ def delete_document(conn: Connection, viewer: Viewer, doc_id: int) -> None:
     """Move a document to the wastebin (owner or Editor)."""
     doc = get_document(conn, viewer, doc_id)
     require_change(viewer, doc["owner_id"])
-    with transaction(conn):
-        conn.execute("UPDATE documents SET deleted_at = ?, deleted_by = ? WHERE id = ?",
-                     (clock.iso(), viewer.user_id, doc_id))
-        record(conn, viewer, "library.document.delete", f"document:{doc_id}",
-               title=doc["title"])
+    wastebin.discard(conn, viewer, "document", doc)
 
 
 def _subject(conn: Connection, viewer: Viewer, doc_id: int) -> subjects.Subject:
-    doc = get_document(conn, viewer, doc_id)
-    return subjects.Subject("document", doc_id, doc["title"], doc["owner_id"],
-                            "library.show_document", {"doc_id": doc_id},
-                            lambda: folder_audience(conn, doc["folder_id"]))
+    return folder_subject(conn, "document", get_document(conn, viewer, doc_id),
+                          "library.show_document", "doc_id")
 
 
 subjects.register("document", _subject)

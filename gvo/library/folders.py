@@ -2,7 +2,7 @@
 
 from gvo import clock
 from gvo.errors import InvalidInput, NotFound
-from gvo.library import search
+from gvo.library import search, wastebin
 from gvo.library._util import clean_title, record
 from gvo.library.access import (
     Forbidden,
@@ -151,11 +151,7 @@ def delete_folder(conn: Connection, viewer: Viewer, folder_id: int) -> None:
     folder = get_folder(conn, viewer, folder_id)
     if not may_edit(viewer, folder):
         raise Forbidden("you may not delete this folder")
-    with transaction(conn):
-        conn.execute("UPDATE folders SET deleted_at = ?, deleted_by = ? WHERE id = ?",
-                     (clock.iso(), viewer.user_id, folder_id))
-        record(conn, viewer, "library.folder.delete", f"folder:{folder_id}",
-               title=folder["title"])
+    wastebin.discard(conn, viewer, "folder", folder)
 
 
 def exists(conn: Connection, folder_id: int) -> bool:

@@ -4,14 +4,12 @@ import markdown as md
 import nh3
 
 from gvo import clock
-from gvo.errors import InvalidInput, NotFound
-from gvo.library import search, subjects
-from gvo.library._util import clean_title, record
+from gvo.errors import InvalidInput
+from gvo.library import search, subjects, wastebin
+from gvo.library._util import clean_title, folder_subject, record, require_visible
 from gvo.library.access import (
     Forbidden,
     Viewer,
-    can_see_folder,
-    folder_audience,
     may_write,
     require_change,
     require_folder,
@@ -60,11 +58,7 @@ def get_page(conn: Connection, viewer: Viewer, page_id: int, *, include_deleted:
     """A page the viewer may open; NotFound otherwise."""
     row = conn.execute("SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"
                        " ON u.id = p.owner_id WHERE p.id = ?", (page_id,)).fetchone()
-    if row is None or (row["deleted_at"] is not None and not include_deleted):
-        raise NotFound("no such page")
-    if not can_see_folder(conn, viewer, row["folder_id"], include_deleted=include_deleted):
-        raise NotFound("no such page")
-    return row
+    return require_visible(conn, viewer, row, "page", include_deleted=include_deleted)
 
 
 def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
@@ -95,17 +89,12 @@ def delete_page(conn: Connection, viewer: Viewer, page_id: int) -> None:
     """Move a page to the wastebin (its owner or an Editor)."""
     page = get_page(conn, viewer, page_id)
     require_change(viewer, page["owner_id"])
-    with transaction(conn):
-        conn.execute("UPDATE pages SET deleted_at = ?, deleted_by = ? WHERE id = ?",
-                     (clock.iso(), viewer.user_id, page_id))
-        record(conn, viewer, "library.page.delete", f"page:{page_id}", title=page["title"])
+    wastebin.discard(conn, viewer, "page", page)
 
 
 def _subject(conn: Connection, viewer: Viewer, page_id: int) -> subjects.Subject:
-    page = get_page(conn, viewer, page_id)
-    return subjects.Subject("page", page_id, page["title"], page["owner_id"],
-                            "library.show_page", {"page_id": page_id},
-                            lambda: folder_audience(conn, page["folder_id"]))
+    return folder_subject(conn, "page", get_page(conn, viewer, page_id),
+                          "library.show_page", "page_id")
 
 
 subjects.register("page", _subject)

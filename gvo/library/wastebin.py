@@ -5,12 +5,22 @@ in with the restrictions it had. The wastebin applies restrictions like every
 other listing: a Manager outside a room never sees what was deleted in it.
 """
 
+from gvo import clock
 from gvo.errors import InvalidInput, NotFound
 from gvo.library._util import record
 from gvo.library.access import Forbidden, Viewer, visible_cte
 from gvo.storage.sqlcipher import Connection, transaction
 
 KINDS = {"folder": "folders", "document": "documents", "page": "pages"}
+
+
+def discard(conn: Connection, viewer: Viewer, kind: str, item) -> None:
+    """Move a folder, document or page to the wastebin (the caller has checked who may)."""
+    with transaction(conn):
+        conn.execute(f"UPDATE {KINDS[kind]} SET deleted_at = ?, deleted_by = ? WHERE id = ?",
+                     (clock.iso(), viewer.user_id, item["id"]))
+        record(conn, viewer, f"library.{kind}.delete", f"{kind}:{item['id']}",
+               title=item["title"])
 
 
 def items(conn: Connection, viewer: Viewer) -> list:
