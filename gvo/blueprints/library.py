@@ -84,6 +84,18 @@ def _back(default: str):
     return redirect(default, code=303)
 
 
+def _require_change(v: Viewer, item, what: str = "change it") -> None:
+    if not may_change(v, item["owner_id"]):
+        raise Forbidden(f"only its owner or an Editor may {what}")
+
+
+def _to_wastebin(v: Viewer, item, delete) -> None:
+    """On a confirmed POST, move `item` to the wastebin with `delete` and say so."""
+    if ConfirmForm().validate_on_submit():
+        delete(db(), v, item["id"])
+        flash(f"“{item['title']}” is in the wastebin; a Manager can restore it.", "success")
+
+
 # -- folders -----------------------------------------------------------------
 
 
@@ -193,9 +205,7 @@ def delete_folder(folder_id: int):
     """Move a folder to the wastebin."""
     v = viewer()
     folder = folders.get_folder(db(), v, folder_id)
-    if ConfirmForm().validate_on_submit():
-        folders.delete_folder(db(), v, folder_id)
-        flash(f"“{folder['title']}” is in the wastebin; a Manager can restore it.", "success")
+    _to_wastebin(v, folder, folders.delete_folder)
     if folder["parent_id"]:
         return _back(url_for("library.show_folder", folder_id=folder["parent_id"]))
     return _back(url_for("library.index"))
@@ -241,8 +251,7 @@ def upload_version(doc_id: int):
     """Upload a new version of a document."""
     v = viewer()
     doc = documents.get_document(db(), v, doc_id)
-    if not may_change(v, doc["owner_id"]):
-        raise Forbidden("only its owner or an Editor may add a version")
+    _require_change(v, doc, "add a version")
     limit = prepare_upload()
     parts = file_parts()
     try:
@@ -297,9 +306,8 @@ def _subject_context(subject: subjects.Subject, v: Viewer) -> dict:
 @signed_in
 def show_document(doc_id: int):
     """A document: download or view, versions, comments, approval."""
-    v = viewer()
+    v, subject = _subject("document", doc_id)
     doc = documents.get_document(db(), v, doc_id)
-    subject = subjects.load(db(), v, "document", doc_id)
     return render_template(
         "library/document.html", doc=doc, versions=documents.versions(db(), doc_id),
         trail=folders.path(db(), doc["folder_id"]), may_edit=may_change(v, doc["owner_id"]),
@@ -333,8 +341,7 @@ def edit_document(doc_id: int):
     """Rename a document or change its description."""
     v = viewer()
     doc = documents.get_document(db(), v, doc_id)
-    if not may_change(v, doc["owner_id"]):
-        raise Forbidden("only its owner or an Editor may change it")
+    _require_change(v, doc)
     form = DocumentForm(data={"title": doc["title"], "description": doc["description"]})
     if form.validate_on_submit():
         documents.update_document(db(), v, doc_id, title=form.title.data,
@@ -351,9 +358,7 @@ def delete_document(doc_id: int):
     """Move a document to the wastebin."""
     v = viewer()
     doc = documents.get_document(db(), v, doc_id)
-    if ConfirmForm().validate_on_submit():
-        documents.delete_document(db(), v, doc_id)
-        flash(f"“{doc['title']}” is in the wastebin; a Manager can restore it.", "success")
+    _to_wastebin(v, doc, documents.delete_document)
     return _back(url_for("library.show_folder", folder_id=doc["folder_id"]))
 
 
@@ -366,17 +371,24 @@ def new_page(folder_id: int):
     """Write a page in a folder."""
     v = viewer()
     folder = folders.get_folder(db(), v, folder_id)
-    form = PageForm()
+
+    def create(title: str, body: str) -> int:
+        return pages.create_page(db(), v, folder_id, title=title, body=body)
+
+    return _save_page(PageForm(), create, folder=folder, page=None)
+
+
+def _save_page(form: PageForm, save, **context):
+    """Save a posted page form with `save(title, body) -> page id`, or show it again."""
     if form.validate_on_submit():
         try:
-            page_id = pages.create_page(db(), v, folder_id, title=form.title.data,
-                                        body=form.body.data or "")
+            page_id = save(form.title.data, form.body.data or "")
         except InvalidInput as exc:
             form.body.errors.append(str(exc))
         else:
             flash("Page saved.", "success")
             return _back(url_for("library.show_page", page_id=page_id))
-    return render_template("library/page_form.html", form=form, folder=folder, page=None), (
+    return render_template("library/page_form.html", form=form, **context), (
         422 if form.errors else 200)
 
 
@@ -384,9 +396,8 @@ def new_page(folder_id: int):
 @signed_in
 def show_page(page_id: int):
     """A page, with its comments and approval."""
-    v = viewer()
+    v, subject = _subject("page", page_id)
     page = pages.get_page(db(), v, page_id)
-    subject = subjects.load(db(), v, "page", page_id)
     return render_template("library/page.html", page=page, html=Markup(pages.render(page["body"])),  # noqa: S704 - nh3-sanitised
                            trail=folders.path(db(), page["folder_id"]),
                            may_edit=may_change(v, page["owner_id"]),
@@ -399,19 +410,14 @@ def edit_page(page_id: int):
     """Edit a page."""
     v = viewer()
     page = pages.get_page(db(), v, page_id)
-    if not may_change(v, page["owner_id"]):
-        raise Forbidden("only its owner or an Editor may change it")
-    form = PageForm(data={"title": page["title"], "body": page["body"]})
-    if form.validate_on_submit():
-        try:
-            pages.update_page(db(), v, page_id, title=form.title.data, body=form.body.data or "")
-        except InvalidInput as exc:
-            form.body.errors.append(str(exc))
-        else:
-            flash("Page saved.", "success")
-            return _back(url_for("library.show_page", page_id=page_id))
-    return render_template("library/page_form.html", form=form, page=page, folder=None), (
-        422 if form.errors else 200)
+    _require_change(v, page)
+
+    def update(title: str, body: str) -> int:
+        pages.update_page(db(), v, page_id, title=title, body=body)
+        return page_id
+
+    return _save_page(PageForm(data={"title": page["title"], "body": page["body"]}), update,
+                      page=page, folder=None)
 
 
 @bp.post("/library/pages/<int:page_id>/delete")
@@ -420,121 +426,108 @@ def delete_page(page_id: int):
     """Move a page to the wastebin."""
     v = viewer()
     page = pages.get_page(db(), v, page_id)
-    if ConfirmForm().validate_on_submit():
-        pages.delete_page(db(), v, page_id)
-        flash(f"“{page['title']}” is in the wastebin; a Manager can restore it.", "success")
+    _to_wastebin(v, page, pages.delete_page)
     return _back(url_for("library.show_folder", folder_id=page["folder_id"]))
 
 
 # -- comments and approvals (any registered subject) ------------------------
 
 
-def _subject_done(subject: subjects.Subject, v: Viewer, fragment: str, anchor: str):
+def _subject(subject_type: str, subject_id: int) -> tuple[Viewer, subjects.Subject]:
+    """The viewer, and the subject they may see (404 otherwise)."""
+    v = viewer()
+    return v, subjects.load(db(), v, subject_type, subject_id)
+
+
+def _attempt(service, v: Viewer, *args) -> None:
+    """Call a library service as `v`, flashing its refusal."""
+    try:
+        service(db(), v, *args)
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+
+
+def _subject_done(subject: subjects.Subject, v: Viewer, panel: str):
+    """htmx gets the subject's comments or approval panel again; others its page."""
     if _is_htmx():
-        return render_template(fragment, **_subject_context(subject, v))
-    return _back(url_for(subject.endpoint, **subject.values) + anchor)
-
-
-def _flash_invalid(exc: InvalidInput) -> None:
-    flash(str(exc), "error")
+        return render_template(f"library/_{panel}.html", **_subject_context(subject, v))
+    return _back(url_for(subject.endpoint, **subject.values) + f"#{panel}")
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments")
 @requires_role("author")
 def add_comment(subject_type: str, subject_id: int):
     """Comment on a subject, or reply to a comment."""
-    v = viewer()
-    subject = subjects.load(db(), v, subject_type, subject_id)
+    v, subject = _subject(subject_type, subject_id)
     form = CommentForm()
     if form.validate_on_submit():
         parent = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
-        try:
-            comments.add(db(), v, subject, form.body.data, parent)
-        except InvalidInput as exc:
-            _flash_invalid(exc)
+        _attempt(comments.add, v, subject, form.body.data, parent)
     else:
         flash("Write something first.", "error")
-    return _subject_done(subject, v, "library/_comments.html", "#comments")
+    return _subject_done(subject, v, "comments")
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/edit")
 @requires_role("author")
 def edit_comment(subject_type: str, subject_id: int, comment_id: int):
     """Change your own comment while nobody has replied."""
-    v = viewer()
-    subject = subjects.load(db(), v, subject_type, subject_id)
+    v, subject = _subject(subject_type, subject_id)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
-            comments.edit(db(), v, subject, comment_id, form.body.data)
-        except InvalidInput as exc:
-            _flash_invalid(exc)
-    return _subject_done(subject, v, "library/_comments.html", "#comments")
+        _attempt(comments.edit, v, subject, comment_id, form.body.data)
+    return _subject_done(subject, v, "comments")
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/delete")
 @requires_role("author")
 def delete_comment(subject_type: str, subject_id: int, comment_id: int):
     """Delete your own comment while nobody has replied."""
-    v = viewer()
-    subject = subjects.load(db(), v, subject_type, subject_id)
+    v, subject = _subject(subject_type, subject_id)
     if ConfirmForm().validate_on_submit():
         comments.delete(db(), v, subject, comment_id)
-    return _subject_done(subject, v, "library/_comments.html", "#comments")
+    return _subject_done(subject, v, "comments")
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/lock")
 @requires_role("author")
 def lock_comments(subject_type: str, subject_id: int):
     """Lock or unlock comments (the owner or an Editor)."""
-    v = viewer()
-    subject = subjects.load(db(), v, subject_type, subject_id)
+    v, subject = _subject(subject_type, subject_id)
     if ConfirmForm().validate_on_submit():
         comments.set_locked(db(), v, subject, request.form.get("locked") == "1")
-    return _subject_done(subject, v, "library/_comments.html", "#comments")
+    return _subject_done(subject, v, "comments")
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/approval")
 @requires_role("author")
 def request_approval(subject_type: str, subject_id: int):
     """Mark a subject for approval (the owner or an Editor)."""
-    v = viewer()
-    subject = subjects.load(db(), v, subject_type, subject_id)
+    v, subject = _subject(subject_type, subject_id)
     form = ApprovalForm()
     if form.validate_on_submit():
-        try:
-            approvals.request_approval(db(), v, subject, form.mode.data)
-        except InvalidInput as exc:
-            _flash_invalid(exc)
-    return _subject_done(subject, v, "library/_approval.html", "#approval")
+        _attempt(approvals.request_approval, v, subject, form.mode.data)
+    return _subject_done(subject, v, "approval")
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/approval/approve")
 @requires_role("author")
 def approve(subject_type: str, subject_id: int):
     """Record your approval."""
-    v = viewer()
-    subject = subjects.load(db(), v, subject_type, subject_id)
+    v, subject = _subject(subject_type, subject_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            approvals.approve(db(), v, subject)
-        except InvalidInput as exc:
-            _flash_invalid(exc)
-    return _subject_done(subject, v, "library/_approval.html", "#approval")
+        _attempt(approvals.approve, v, subject)
+    return _subject_done(subject, v, "approval")
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/approval/lock")
 @requires_role("author")
 def lock_approval(subject_type: str, subject_id: int):
     """Lock or reopen an approval (the owner or an Editor)."""
-    v = viewer()
-    subject = subjects.load(db(), v, subject_type, subject_id)
+    v, subject = _subject(subject_type, subject_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            approvals.set_locked(db(), v, subject, request.form.get("locked") == "1")
-        except InvalidInput as exc:
-            _flash_invalid(exc)
-    return _subject_done(subject, v, "library/_approval.html", "#approval")
+        _attempt(approvals.set_locked, v, subject, request.form.get("locked") == "1")
+    return _subject_done(subject, v, "approval")
 
 
 # -- search, wastebin --------------------------------------------------------
