@@ -67,6 +67,25 @@ def get_item(meeting, item_id: int):
     return item
 
 
+def get_meeting_item(meeting_id: int, item_id: int):
+    """Load a meeting and one of its agenda items the person may see, or 404."""
+    meeting = get_meeting(meeting_id)
+    return meeting, get_item(meeting, item_id)
+
+
+def _item_row(meeting, load, row_id: int):
+    """Load a row hanging off an agenda item of this meeting (a paper link, an action) with
+    `load(conn, id)`, or 404 when there is none or its item is not one the person may see."""
+    try:
+        row = load(db(), row_id)
+    except NotFound:
+        abort(404)
+    if row["meeting_id"] != meeting["id"]:
+        abort(404)
+    get_item(meeting, row["item_id"])
+    return row
+
+
 def _attempt(service, *args, done: str = "") -> bool:
     """Call a service as the current person; flash its refusal, or `done`. True if it worked."""
     try:
@@ -87,6 +106,19 @@ def _is_htmx() -> bool:
 
 def _back(meeting_id: int, anchor: str = ""):
     return redirect(url_for("meetings.show", meeting_id=meeting_id) + anchor)
+
+
+def _to_minutes(meeting_id: int, anchor: str = ""):
+    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id) + anchor)
+
+
+def _to_register(meeting_id: int):
+    return redirect(url_for("meetings.register", meeting_id=meeting_id))
+
+
+def _sync_papers(meeting_id: int) -> None:
+    # Who may open confidential papers follows the agenda, the body and the register.
+    papers.sync_confidential_access(db(), current_actor(), _viewer(), meeting_id)
 
 
 def _generated() -> str:
@@ -193,7 +225,7 @@ def edit(meeting_id: int):
     if form.validate_on_submit():
         try:
             meetings.update(db(), current_actor(), meeting_id, _meeting_input(form))
-            papers.sync_confidential_access(db(), current_actor(), _viewer(), meeting_id)
+            _sync_papers(meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
         else:
@@ -284,7 +316,7 @@ def add_item(meeting_id: int):
     if form.validate_on_submit():
         try:
             agenda.add_item(db(), current_actor(), meeting_id, _item_input(form))
-            papers.sync_confidential_access(db(), current_actor(), _viewer(), meeting_id)
+            _sync_papers(meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -298,13 +330,12 @@ def add_item(meeting_id: int):
 @requires("manage_meetings")
 def edit_item(meeting_id: int, item_id: int):
     """Change an agenda item."""
-    meeting = get_meeting(meeting_id)
-    item = get_item(meeting, item_id)
+    meeting, item = get_meeting_item(meeting_id, item_id)
     form = mf.ItemForm(data=dict(item) | {"confidential": bool(item["confidential"])})
     if form.validate_on_submit():
         try:
             agenda.update_item(db(), current_actor(), item_id, _item_input(form))
-            papers.sync_confidential_access(db(), current_actor(), _viewer(), meeting_id)
+            _sync_papers(meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
         else:
@@ -318,8 +349,7 @@ def edit_item(meeting_id: int, item_id: int):
 @requires("manage_meetings")
 def delete_item(meeting_id: int, item_id: int):
     """Remove an agenda item."""
-    meeting = get_meeting(meeting_id)
-    get_item(meeting, item_id)
+    get_meeting_item(meeting_id, item_id)
     if ConfirmForm().validate_on_submit():
         _attempt(agenda.delete_item, item_id,
                  done="The item is removed from the agenda.")
@@ -330,8 +360,7 @@ def delete_item(meeting_id: int, item_id: int):
 @requires("manage_meetings")
 def move_item(meeting_id: int, item_id: int):
     """Move an item up or down; htmx gets the agenda back, others the page."""
-    meeting = get_meeting(meeting_id)
-    get_item(meeting, item_id)
+    get_meeting_item(meeting_id, item_id)
     form = mf.MoveForm()
     if form.validate_on_submit():
         _attempt(agenda.move_item, item_id, form.direction.data)
@@ -348,8 +377,7 @@ def move_item(meeting_id: int, item_id: int):
 @csrf.exempt
 def upload_paper(meeting_id: int, item_id: int):
     """Upload papers into the meeting's folder and attach them to the item (streamed)."""
-    meeting = get_meeting(meeting_id)
-    get_item(meeting, item_id)
+    get_meeting_item(meeting_id, item_id)
     limit = prepare_upload()
     fields: dict = {}
     try:
@@ -367,8 +395,7 @@ def upload_paper(meeting_id: int, item_id: int):
 @requires("manage_meetings")
 def link_paper(meeting_id: int, item_id: int):
     """Attach an existing library document, page or policy to the item."""
-    meeting = get_meeting(meeting_id)
-    get_item(meeting, item_id)
+    get_meeting_item(meeting_id, item_id)
     form = _link_form()
     form.process(request.form)
     if form.validate_on_submit():
@@ -388,14 +415,7 @@ def link_paper(meeting_id: int, item_id: int):
 @requires("manage_meetings")
 def detach_paper(meeting_id: int, paper_id: int):
     """Take a paper off its item (it stays in the library)."""
-    meeting = get_meeting(meeting_id)
-    try:
-        link = agenda.get_paper(db(), paper_id)
-    except NotFound:
-        abort(404)
-    if link["meeting_id"] != meeting["id"]:
-        abort(404)
-    get_item(meeting, link["item_id"])
+    link = _item_row(get_meeting(meeting_id), agenda.get_paper, paper_id)
     if ConfirmForm().validate_on_submit():
         _attempt(agenda.detach, paper_id,
                  done="The paper is taken off the agenda (it stays in the library).")
@@ -412,14 +432,10 @@ def reply(meeting_id: int):
     get_meeting(meeting_id)
     form = mf.ReplyForm()
     if form.validate_on_submit():
-        try:
-            attendance.reply(db(), current_actor(), meeting_id, current_user.id,
-                             form.reply.data, form.reason.data or "")
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("Thank you: your apologies are sent." if form.reply.data == "apologies"
-                  else "Thank you: you are down as attending.", "success")
+        _attempt(attendance.reply, meeting_id, current_user.id, form.reply.data,
+                 form.reason.data or "",
+                 done="Thank you: your apologies are sent." if form.reply.data == "apologies"
+                 else "Thank you: you are down as attending.")
     return _back(meeting_id, "#attendance")
 
 
@@ -439,12 +455,12 @@ def register(meeting_id: int):
                 statuses[row["user_id"]] = value
         try:
             attendance.save_register(conn, current_actor(), meeting_id, statuses)
-            papers.sync_confidential_access(conn, current_actor(), _viewer(), meeting_id)
+            _sync_papers(meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
             flash("The register is saved.", "success")
-            return redirect(url_for("meetings.register", meeting_id=meeting_id))
+            return _to_register(meeting_id)
     return render_template(
         "meetings/register.html", meeting=meeting, rows=rows, form=form,
         statuses=attendance.STATUSES, guests=attendance.guests(conn, meeting_id),
@@ -460,7 +476,7 @@ def lock_register(meeting_id: int):
     if ConfirmForm().validate_on_submit():
         _attempt(attendance.lock_register, meeting_id,
                  done="The register is locked.")
-    return redirect(url_for("meetings.register", meeting_id=meeting_id))
+    return _to_register(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/register/guests")
@@ -470,16 +486,11 @@ def add_guest(meeting_id: int):
     get_meeting(meeting_id)
     form = mf.GuestForm()
     if form.validate_on_submit():
-        try:
-            attendance.add_guest(db(), current_actor(), meeting_id, form.name.data,
-                                 form.kind.data, form.organisation.data or "")
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash(f"{form.name.data} is added.", "success")
+        _attempt(attendance.add_guest, meeting_id, form.name.data, form.kind.data,
+                 form.organisation.data or "", done=f"{form.name.data} is added.")
     else:
         flash("A guest needs a name.", "error")
-    return redirect(url_for("meetings.register", meeting_id=meeting_id))
+    return _to_register(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/register/guests/<int:guest_id>/delete")
@@ -491,7 +502,7 @@ def remove_guest(meeting_id: int, guest_id: int):
         abort(404)
     if ConfirmForm().validate_on_submit():
         _attempt(attendance.remove_guest, guest_id)
-    return redirect(url_for("meetings.register", meeting_id=meeting_id))
+    return _to_register(meeting_id)
 
 
 def _report_args():
@@ -601,60 +612,39 @@ def _action_form(owners, item_id):
 @requires("manage_meetings")
 def save_minutes_item(meeting_id: int, item_id: int):
     """Save the minutes of one item."""
-    meeting = get_meeting(meeting_id)
-    get_item(meeting, item_id)
+    get_meeting_item(meeting_id, item_id)
     form = mf.MinuteItemForm(prefix=f"i{item_id}")
     if form.validate_on_submit():
-        try:
-            minutes.save_item(db(), current_actor(), item_id, form.discussion.data or "",
-                              form.decisions.data or "")
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("Saved.", "success")
+        _attempt(minutes.save_item, item_id, form.discussion.data or "",
+                 form.decisions.data or "", done="Saved.")
     else:
         flash("Those minutes are too long.", "error")
-    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id)
-                    + f"#minutes-{item_id}")
+    return _to_minutes(meeting_id, f"#minutes-{item_id}")
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
 @requires("manage_meetings")
 def add_action(meeting_id: int, item_id: int):
     """Add an action with an owner and a due date."""
-    meeting = get_meeting(meeting_id)
-    get_item(meeting, item_id)
+    get_meeting_item(meeting_id, item_id)
     form = _action_form(_owner_choices(), item_id)
     form.process(request.form)
     if form.validate_on_submit():
-        try:
-            minutes.add_action(db(), current_actor(), item_id, form.text.data,
-                               form.owner_id.data or None, form.due_on.data)
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-        else:
-            flash("The action is recorded.", "success")
+        _attempt(minutes.add_action, item_id, form.text.data, form.owner_id.data or None,
+                 form.due_on.data, done="The action is recorded.")
     else:
         flash("An action needs a description, and the due date must be a date.", "error")
-    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id)
-                    + f"#minutes-{item_id}")
+    return _to_minutes(meeting_id, f"#minutes-{item_id}")
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
 @requires("manage_meetings")
 def delete_action(meeting_id: int, action_id: int):
     """Remove an action."""
-    meeting = get_meeting(meeting_id)
-    try:
-        row = minutes.get_action(db(), action_id)
-    except NotFound:
-        abort(404)
-    if row["meeting_id"] != meeting["id"]:
-        abort(404)
-    get_item(meeting, row["item_id"])
+    _item_row(get_meeting(meeting_id), minutes.get_action, action_id)
     if ConfirmForm().validate_on_submit():
         _attempt(minutes.delete_action, action_id)
-    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id))
+    return _to_minutes(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/circulate")
@@ -675,7 +665,7 @@ def _minutes_step(meeting_id, step, message):
     get_meeting(meeting_id)
     if ConfirmForm().validate_on_submit():
         _attempt(step, meeting_id, done=message)
-    return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id))
+    return _to_minutes(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/approve-minutes")
