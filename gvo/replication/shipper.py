@@ -36,6 +36,7 @@ COMPACT_SHARE = 0.5  # a new snapshot when segments pass half the database size.
 COMPACT_MIN_SECONDS = 24 * 3600  # ...at most daily
 MANIFEST_EVERY_SECONDS = 1.0
 MAX_SEGMENT_BYTES = 8 * 1024 * 1024  # a backlog ships as several segments
+CATCH_UP_ROUNDS = 2
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -328,8 +329,11 @@ class SchoolShipper:
 
     def _checkpoint(self) -> None:
         """With writers blocked: ship the rest, copy frames into the database, record it."""
-        while self._ship():  # catch up first, so writers wait only for the last few frames
-            pass
+        # Catch up first, so writers wait only for the last few frames; a bounded number
+        # of rounds, or a writer faster than shipping would keep this loop busy forever.
+        for _ in range(CATCH_UP_ROUNDS):
+            if not self._ship():
+                break
         with self._writers_blocked():
             while self._ship():
                 pass
