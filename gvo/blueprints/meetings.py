@@ -98,6 +98,14 @@ def _attempt(service, *args, done: str = "") -> bool:
     return True
 
 
+def _confirmed_step(meeting_id: int, step, message: str, back):
+    """On a confirmed POST, take `step` on the meeting (flashing `message`); then go `back`."""
+    get_meeting(meeting_id)
+    if ConfirmForm().validate_on_submit():
+        _attempt(step, meeting_id, done=message)
+    return back(meeting_id)
+
+
 def _is_htmx() -> bool:
     # A history restore (back button; htmx keeps no history cache) needs the whole page.
     return (request.headers.get("HX-Request") == "true"
@@ -472,11 +480,8 @@ def register(meeting_id: int):
 @requires("manage_meetings")
 def lock_register(meeting_id: int):
     """Lock the register: it cannot change afterwards."""
-    get_meeting(meeting_id)
-    if ConfirmForm().validate_on_submit():
-        _attempt(attendance.lock_register, meeting_id,
-                 done="The register is locked.")
-    return _to_register(meeting_id)
+    return _confirmed_step(meeting_id, attendance.lock_register, "The register is locked.",
+                           _to_register)
 
 
 @bp.post("/meetings/<int:meeting_id>/register/guests")
@@ -651,21 +656,15 @@ def delete_action(meeting_id: int, action_id: int):
 @requires("manage_meetings")
 def circulate_minutes(meeting_id: int):
     """Send the draft minutes round for comment."""
-    return _minutes_step(meeting_id, minutes.circulate, "The minutes are circulated for comment.")
+    return _confirmed_step(meeting_id, minutes.circulate,
+                           "The minutes are circulated for comment.", _to_minutes)
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/lock")
 @requires("manage_meetings")
 def lock_minutes(meeting_id: int):
     """Lock approved minutes."""
-    return _minutes_step(meeting_id, minutes.lock, "The minutes are locked.")
-
-
-def _minutes_step(meeting_id, step, message):
-    get_meeting(meeting_id)
-    if ConfirmForm().validate_on_submit():
-        _attempt(step, meeting_id, done=message)
-    return _to_minutes(meeting_id)
+    return _confirmed_step(meeting_id, minutes.lock, "The minutes are locked.", _to_minutes)
 
 
 @bp.post("/meetings/<int:meeting_id>/approve-minutes")
