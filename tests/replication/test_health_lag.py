@@ -1,0 +1,63 @@
+"""/healthz turns degraded when a school lags more than a minute; Managers see the backup."""
+
+import time
+
+import pytest
+from conftest import sign_in
+
+from gvo import create_app
+from gvo.replication import service
+from gvo.replication.shipper import Options
+
+from .conftest import SLUG, put
+
+
+@pytest.fixture
+def running(rep_instance, file_target):
+    """The replicator as `gvo serve` runs it, polling rarely so the test sets the lag."""
+    app = create_app({"TESTING": True, "GVO_BASE_URL": "https://localhost"},
+                     instance=rep_instance)
+    put(rep_instance, "k", "v")
+    rep = service.start(app, rep_instance, file_target.url, options=Options(), interval=3600)
+    end = time.monotonic() + 60  # hang guard for the first pass, not a performance limit
+    while rep.school_status(SLUG).get("lag_seconds") is None and time.monotonic() < end:
+        time.sleep(0.05)
+    yield app, rep
+    rep.stop()
+
+
+def test_healthz_is_degraded_after_a_minute_of_lag(running):
+    app, rep = running
+    client = app.test_client()
+    shipper = rep.threads[SLUG].shipper
+    shipper.caught_up_at = time.time() - 10
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    shipper.caught_up_at = time.time() - (service.LAG_DEGRADED_SECONDS + 5)
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "degraded" and SLUG in body["replication"]["degraded"]
+    shipper.caught_up_at = time.time()
+    assert client.get("/healthz").get_json()["status"] == "ok"
+
+
+def test_managers_see_last_backed_up_on_the_settings_page(running, rep_instance):
+    from conftest import WebClient
+
+    from gvo import people
+    from gvo.people import Actor
+
+    app, rep = running
+    people.add_user(rep_instance.db(SLUG), Actor.operator(), email="clerk@example.org",
+                    name="Clerk", role="manager", password="tall-ships-and-harbours")
+    from gvo import school_settings
+
+    school_settings.put(rep_instance.db(SLUG), "demo", "1")  # password-only sign-in here
+
+    class Person:
+        slug, email, password, totp_secret = SLUG, "clerk@example.org", \
+            "tall-ships-and-harbours", None
+
+    client = WebClient(app.test_client())
+    assert sign_in(client, Person()).status_code == 302
+    page = client.get(f"/{SLUG}/admin/settings").get_data(as_text=True)
+    assert 'data-testid="last-backed-up"' in page
+    assert "Last backed up" in page and "not yet" not in page.split("last-backed-up")[1][:200]
