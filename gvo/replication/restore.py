@@ -7,15 +7,21 @@ whole transaction at a time. The key is needed only to check the result
 from the manifest with the master key before anything is written.
 """
 
-import contextlib
+import collections
+import functools
 import hashlib
+import itertools
+import mmap
 import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from gvo.errors import GvoError
 from gvo.replication import manifest as mf
@@ -134,116 +140,243 @@ def _fetch_snapshot(target: Target, slug: str, gen: mf.Generation, path: Path) -
     return size
 
 
-@contextlib.contextmanager
-def _verified_segment(target: Target, key: str, spool: Path):
-    """(segment without frames, local file holding its bytes), checked whole first.
+# Segments of a file target are checked (read once, sha256) by this many threads ahead of
+# the one being applied; hashlib releases the GIL, so they run side by side.
+VERIFY_THREADS = 2
+VERIFY_AHEAD = 4
+# Where pages' last versions are is remembered for at most this many segments, then written.
+PLAN_MAX_SOURCES = 256
+_FRAME_BITS = 32
 
-    A file target's segment is read in place; a remote one is streamed into
-    the spool file while it is checked. Either way nothing is applied before
-    the sha256 over the whole segment has been checked.
+
+class _Plan:
+    """Where each page's last version is, across a run of checked, whole transactions.
+
+    Replaying frames one by one writes every version of a page; only the last
+    one survives. So a restore remembers, per page, which frame of which
+    segment wrote it last (or that a later, smaller commit cut it off), and
+    writes each page once, then cuts the file to the last commit's size: the
+    same bytes as replaying in order (truncations included, as in SQLite's own
+    checkpoint, which also copies only the last version of a page).
     """
-    root = target.local_path()
-    if root is not None:
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.size = os.fstat(fd).st_size  # bytes, as an in-order replay would have it now
+        self.on_disk = self.size  # bytes the file really has
+        self.page_size = 0
+        self.latest = np.full(0, -1, dtype=np.int64)  # (source << 32 | frame) per page, or -1
+        self.floor: int | None = None  # smallest size a commit cut the file to since the flush
+        self.sources: list[tuple[Path, int, int]] = []  # (file, frames offset, frame size)
+
+    def add(self, path: Path, seg: segment.Segment, hw: np.ndarray) -> None:
+        """The frames of seg whose (page number, database size) words are hw, ending on a commit."""
+        hdr = seg.header
+        if self.page_size and hdr.page_size != self.page_size:
+            self.flush()
+        self.page_size = ps = hdr.page_size
+        n = len(hw)
+        pg = hw[:, 0].astype(np.int64)
+        sizes = hw[:, 1].astype(np.int64) * ps
+        sid = len(self.sources)
+        self.sources.append((path, seg.frames_offset, hdr.frame_size))
+        codes = (np.int64(sid) << _FRAME_BITS) | np.arange(n, dtype=np.int64)
+        top = int(pg.max())
+        if top > len(self.latest):
+            grown = np.full(max(top, 2 * len(self.latest)), -1, dtype=np.int64)
+            grown[: len(self.latest)] = self.latest
+            self.latest = grown
+        ends = np.flatnonzero(sizes)
+        if len(ends) == 0 or ends[-1] != n - 1:
+            raise segment.SegmentError("frames do not end on a commit frame")
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        written = np.maximum.reduceat(pg, starts) * ps  # file end after each transaction's writes
+        commit_sizes = sizes[ends]
+        before = np.concatenate(([self.size], commit_sizes[:-1]))
+        cuts = commit_sizes < np.maximum(before, written)
+        if not cuts.any():
+            np.maximum.at(self.latest, pg - 1, codes)
+        else:
+            for k in range(len(ends)):
+                lo, hi = int(starts[k]), int(ends[k]) + 1
+                np.maximum.at(self.latest, pg[lo:hi] - 1, codes[lo:hi])
+                if cuts[k]:
+                    cut = int(commit_sizes[k])
+                    self.latest[cut // ps:] = -1
+                    self.floor = cut if self.floor is None else min(self.floor, cut)
+        self.size = int(commit_sizes[-1])
+
+    def flush(self) -> None:
+        """Write every remembered page once, then give the file its last commit's size."""
+        fd, ps = self.fd, self.page_size
+        if self.floor is not None and self.floor < self.on_disk:
+            os.ftruncate(fd, self.floor)
+        pages = np.flatnonzero(self.latest >= 0)
+        if len(pages):
+            codes = self.latest[pages]
+            sids = codes >> _FRAME_BITS
+            frames = codes & ((1 << _FRAME_BITS) - 1)
+            for sid in np.unique(sids).tolist():
+                sel = sids == sid
+                _write_pages(fd, ps, self.sources[sid], pages[sel], frames[sel])
+        if os.fstat(fd).st_size != self.size:
+            os.ftruncate(fd, self.size)
+        self.on_disk = self.size
+        self.latest[:] = -1
+        self.floor = None
+        self.sources = []
+
+
+def _write_pages(fd: int, ps: int, source: tuple[Path, int, int], pages: np.ndarray,
+                 frames: np.ndarray) -> None:
+    """Copy the pages held by the given frames of one segment file to (page index) * ps."""
+    path, frames_offset, fsize = source
+    offsets = (frames_offset + frames * fsize + wal.WAL_FRAME_HEADER_SIZE).tolist()
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size < max(offsets) + ps:
+            raise GvoError(f"{path.name} changed while being restored")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            _pwrite_runs(fd, ps, memoryview(mm), pages, offsets)
+
+
+def _pwrite_runs(fd: int, ps: int, mv: memoryview, pages: np.ndarray, offsets: list[int]
+                 ) -> None:
+    """One pwritev per run of consecutive pages (at most IOV_MAX pieces each)."""
+    try:
+        breaks = (np.flatnonzero(np.diff(pages) != 1) + 1).tolist()
+        page_list = pages.tolist()
+        lo = 0
+        for hi in [*breaks, len(page_list)]:
+            for a in range(lo, hi, _IOV_MAX):
+                b = min(hi, a + _IOV_MAX)
+                iov = [mv[o : o + ps] for o in offsets[a:b]]
+                os.pwritev(fd, iov, page_list[a] * ps)
+                for v in iov:
+                    v.release()
+            lo = hi
+    finally:
+        mv.release()
+
+
+_IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
+
+
+def _read_segment(target: Target, key: str, spool: Path):
+    """(segment without frames, (frames, 2) page numbers and sizes, the file holding it).
+
+    The segment is read once, in bounded pieces, and checked whole (sha256,
+    structure) before anything of it is used: a file target's segment in
+    place, a remote one into the spool file on the way.
+    """
+    headers: list[np.ndarray] = []
+    local = target.local_path()
+    if local is not None:
         with target.open_stream(key) as src:
-            seg = segment.read_stream(src)
-            yield seg, src
+            seg = segment.read_stream(src, frame_headers=headers)
+        path = target.file_path(key)
+    else:
+        with open(spool, "w+b") as out, target.open_stream(key) as src:
+            seg = segment.read_stream(src, sink=out, frame_headers=headers)
+        path = spool
+    hw = np.concatenate(headers) if headers else np.zeros((0, 2), dtype=np.uint32)
+    return seg, hw, path
+
+
+def _read_ahead(target: Target, objs: list, spool: Path):
+    """(object, a function giving _read_segment's result) for each object, in order.
+
+    A file target's segments are read by threads a few segments ahead; a remote
+    one's one at a time (they share the spool file, written just before use).
+    """
+    if target.local_path() is None:
+        for obj in objs:
+            yield obj, functools.partial(_read_segment, target, obj.key, spool)
         return
-    with open(spool, "w+b") as local:
-        with target.open_stream(key) as src:
-            seg = segment.read_stream(src, sink=local)
-        yield seg, local
-
-
-def _apply(src, seg: segment.Segment, fd: int, stop_after: int, size: int) -> int:
-    """Write the pages of frames [0, stop_after] of seg (read from src) into the database fd.
-
-    Consecutive page numbers become one pwritev; at each commit frame the file
-    is cut to the commit's size. Returns the file's size afterwards.
-    """
-    hdr = seg.header
-    ps, fsize = hdr.page_size, hdr.frame_size
-    per = max(1, wal.CHUNK_BYTES // fsize)
-    buf = bytearray(per * fsize)
-    view = memoryview(buf)
-    src.seek(seg.frames_offset)
-    index = 0
-    total = stop_after + 1
-    while index < total:
-        n = min(per, total - index)
-        got = src.readinto(view[: n * fsize])
-        if got != n * fsize:
-            raise segment.SegmentError("segment changed while being applied")
-        hw = wal.header_words(buf, n, ps)
-        pgnos = hw[:, 0].tolist()
-        sizes = hw[:, 1].tolist()
-        i = 0
-        while i < n:
-            j = i + 1
-            while j < n and pgnos[j] == pgnos[j - 1] + 1 and not sizes[j - 1]:
-                j += 1
-            base = i * fsize + wal.WAL_FRAME_HEADER_SIZE
-            pages = [view[base + k * fsize : base + k * fsize + ps] for k in range(j - i)]
-            os.pwritev(fd, pages, (pgnos[i] - 1) * ps)
-            size = max(size, pgnos[j - 1] * ps)
-            if sizes[j - 1] and sizes[j - 1] * ps != size:
-                size = sizes[j - 1] * ps
-                os.ftruncate(fd, size)
-            i = j
-        index += n
-    return size
+    with ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="gvo-restore") as pool:
+        pending: collections.deque = collections.deque()
+        todo = iter(objs)
+        try:
+            for obj in itertools.islice(todo, VERIFY_AHEAD):
+                pending.append((obj, pool.submit(_read_segment, target, obj.key, spool)))
+            while pending:
+                obj, fut = pending.popleft()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(_read_segment, target, nxt.key, spool)))
+                yield obj, fut.result
+        finally:
+            for _obj, fut in pending:
+                fut.cancel()
 
 
 def _replay(target: Target, slug: str, built: Built, at: float | None) -> None:
     """Apply the generation's segments in order, whole transactions only.
 
-    Each segment is read in bounded pieces twice: once to check it whole
-    (sha256, structure), then to write its pages, in place with pwrite into
-    the database file opened once.
+    Each segment is read once in bounded pieces and checked whole (sha256,
+    structure, continuity) before any of it counts; then only the last
+    version of each page is written, in place, into the database file opened
+    once (after every PLAN_MAX_SOURCES segments, and after each segment of a
+    remote target, whose spool file is reused).
     """
     objs = target.list(mf.segments_prefix(slug, built.generation.id))
-    prev: segment.Segment | None = None
-    expected = 1
+    todo, gap = [], None
+    for obj in objs:
+        seq, t0, _t1 = segment.parse_name(obj.key)
+        if at is not None and t0 > at:
+            break
+        if seq != len(todo) + 1:
+            gap = f"segment {len(todo) + 1} is missing"
+            break
+        todo.append(obj)
     spool = built.path.with_name(".segment")
+    remote = target.local_path() is None
     fd = os.open(built.path, os.O_RDWR)
     try:
-        size = os.fstat(fd).st_size
-        for obj in objs:
-            seq, t0, _t1 = segment.parse_name(obj.key)
-            if at is not None and t0 > at:
-                break
-            if seq != expected:
-                built.problems.append(f"segment {expected} is missing")
-                return
-            try:
-                # The sha256 vouches for the bytes; SQLite's frame checksums were
-                # checked when the frames were read from the WAL.
-                with _verified_segment(target, obj.key, spool) as (seg, src):
-                    built.bytes_read += obj.size
-                    if prev is not None and seg.nframes and not _follows(prev, seg):
-                        built.problems.append(
-                            f"segment {seq} does not continue segment {seq - 1}")
-                        return
-                    # Whole transactions up to the point in time: the header lists them.
-                    usable = [c for c in seg.commits if at is None or c[2] <= at]
-                    if usable:
-                        size = _apply(src, seg, fd, usable[-1][0], size)
-                        off, _pages, when = usable[-1]
-                        built.commit_at = when
-                        built.commit_label = f"segment {seq}, WAL frame {seg.first_frame + off}"
-                    if len(usable) < len(seg.commits):
-                        return
-            except segment.SegmentError as exc:
-                built.problems.append(f"segment {seq} is unusable: {exc}")
-                return
-            except TargetError as exc:
-                built.problems.append(f"segment {seq} cannot be read: {exc}")
-                return
-            built.segments += 1
-            prev = seg
-            expected += 1
+        plan = _Plan(fd)
+        if _replay_into(plan, target, todo, spool, built, at, remote) and gap:
+            built.problems.append(gap)
+        plan.flush()
     finally:
         os.close(fd)
         spool.unlink(missing_ok=True)
+
+
+def _replay_into(plan: _Plan, target: Target, todo: list, spool: Path, built: Built,
+                 at: float | None, remote: bool) -> bool:
+    """Plan the segments' pages; False when it stopped early (problem or point in time)."""
+    prev: segment.Segment | None = None
+    for obj, read in _read_ahead(target, todo, spool):
+        seq = segment.parse_name(obj.key)[0]
+        try:
+            # The sha256 vouches for the bytes; SQLite's frame checksums were
+            # checked when the frames were read from the WAL.
+            seg, hw, path = read()
+            built.bytes_read += obj.size
+            if prev is not None and seg.nframes and not _follows(prev, seg):
+                built.problems.append(f"segment {seq} does not continue segment {seq - 1}")
+                return False
+            # Whole transactions up to the point in time: the header lists them.
+            usable = [c for c in seg.commits if at is None or c[2] <= at]
+            if usable:
+                off, _pages, when = usable[-1]
+                plan.add(path, seg, hw[: off + 1])
+                if remote:
+                    plan.flush()
+                built.commit_at = when
+                built.commit_label = f"segment {seq}, WAL frame {seg.first_frame + off}"
+            if len(usable) < len(seg.commits):
+                return False
+        except segment.SegmentError as exc:
+            built.problems.append(f"segment {seq} is unusable: {exc}")
+            return False
+        except TargetError as exc:
+            built.problems.append(f"segment {seq} cannot be read: {exc}")
+            return False
+        built.segments += 1
+        prev = seg
+        if len(plan.sources) >= PLAN_MAX_SOURCES:
+            plan.flush()
+    return True
 
 
 def _follows(prev: segment.Segment, seg: segment.Segment) -> bool:
@@ -255,23 +388,37 @@ def _follows(prev: segment.Segment, seg: segment.Segment) -> bool:
 
 
 def _check(built: Built) -> None:
-    """Both integrity checks, with the school's key; raise if either fails."""
+    """Both integrity checks, with the school's key; raise if either fails.
+
+    They run side by side on two connections (SQLite releases the GIL while it
+    works): cipher_integrity_check checks every page's HMAC, integrity_check
+    decrypts every page and checks the b-trees.
+    """
+    conns = []
     try:
-        conn = connect(built.path, built.key)
+        for _ in range(2):
+            conns.append(connect(built.path, built.key))
     except GvoError as exc:
+        for conn in conns:
+            conn.close()
         raise GvoError(f"the restored database does not open: {exc}") from None
     try:
-        bad = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+        with ThreadPoolExecutor(1, thread_name_prefix="gvo-restore-check") as pool:
+            cipher = pool.submit(
+                lambda: conns[1].execute("PRAGMA cipher_integrity_check").fetchall())
+            result = [r[0] for r in conns[0].execute("PRAGMA integrity_check").fetchall()]
+            bad = cipher.result()
         if bad:
             raise GvoError(f"restored database fails cipher_integrity_check: {bad[0][0]}")
-        result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
         if result != ["ok"]:
             raise GvoError(f"restored database fails integrity_check: {result[0]}")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conns[1].close()
+        conns[0].execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except DatabaseError as exc:
         raise GvoError(f"restored database is damaged: {exc}") from None
     finally:
-        conn.close()
+        for conn in conns:
+            conn.close()
 
 
 @dataclass

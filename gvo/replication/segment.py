@@ -148,7 +148,8 @@ def _read_exact(src, n: int) -> bytes:
 
 
 def read_stream(src, *, sink=None, verify_frames: bool = False,
-                chunk_bytes: int = wal.CHUNK_BYTES) -> Segment:
+                chunk_bytes: int = wal.CHUNK_BYTES, frame_headers: list | None = None
+                ) -> Segment:
     """Read a stored segment from a binary stream in bounded pieces and check it whole.
 
     Checks the sha256 over everything, the header, that the frames are whole,
@@ -157,6 +158,9 @@ def read_stream(src, *, sink=None, verify_frames: bool = False,
     and (verify_frames) their cumulative checksums. Every byte read is also
     written to sink, if given (a local copy of a remote segment). Returns the
     segment without its frames (frame_bytes and frames_offset say where they are).
+    With frame_headers (a list), each piece's page numbers and "database size"
+    fields are appended to it as a (frames, 2) uint32 array: what a restore
+    needs to know where every page's last version is, without reading it again.
     """
     h = hashlib.sha256()
 
@@ -202,6 +206,23 @@ def read_stream(src, *, sink=None, verify_frames: bool = False,
         raise SegmentError("frames are not whole")
     per = max(1, chunk_bytes // fsize)
     left = seg.frame_bytes // fsize
+    buf = bytearray(min(per, left) * fsize)
+    view = memoryview(buf)
+
+    def take_frames(n: int) -> memoryview:
+        """n frames into the reused buffer (one copy, no joining)."""
+        want = n * fsize
+        got = 0
+        while got < want:
+            k = src.readinto(view[got:want])
+            if not k:
+                break
+            got += k
+        data = view[:got]
+        h.update(data)
+        if sink is not None:
+            sink.write(data)
+        return data
     index = 0
     commits: list[tuple[int, int]] = []
     s = tuple(seg.prev_checksum)
@@ -209,10 +230,12 @@ def read_stream(src, *, sink=None, verify_frames: bool = False,
     bad = None
     while left:
         n = min(per, left)
-        data = take(n * fsize)
+        data = take_frames(n)
         if len(data) < n * fsize:
             raise SegmentError("sha256 mismatch (truncated or corrupted)")
         hw = wal.header_words(data, n, hdr.page_size)
+        if frame_headers is not None:
+            frame_headers.append(hw[:, :2].astype(np.uint32))
         if bad is None:
             foreign = (hw[:, 2] != hdr.salt1) | (hw[:, 3] != hdr.salt2)
             if foreign.any():

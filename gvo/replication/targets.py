@@ -101,6 +101,10 @@ class FileTarget(Target):
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*_check_key(key).split("/"))
 
+    def file_path(self, key: str) -> Path:
+        """The local file holding key (a restore reads segments in place)."""
+        return self._path(key)
+
     def _ensure_root(self) -> None:
         # A missing root is an unmounted or deleted target: never recreate it silently,
         # or the replica would land on the wrong disk.
@@ -442,6 +446,12 @@ class _S3Reader:
     def read(self, n: int = -1) -> bytes:
         """Up to n bytes of the object."""
         return self.target._call(f"get {self.key}", self.body.read, None if n < 0 else n)
+
+    def readinto(self, b) -> int:
+        """Fill b with the next bytes of the object; returns how many (0 at the end)."""
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
 def open_target(url: str) -> Target:
