@@ -37,6 +37,7 @@ COMPACT_MIN_SECONDS = 24 * 3600  # ...at most daily
 MANIFEST_EVERY_SECONDS = 1.0
 MAX_SEGMENT_BYTES = 8 * 1024 * 1024  # a backlog ships as several segments
 CATCH_UP_ROUNDS = 2
+PINNED_ROUNDS = 8  # rounds to ship up to a pinned read snapshot before giving up on it
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -114,6 +115,7 @@ class SchoolShipper:
         self._conn = None  # keeps the WAL from being checkpointed away by a last close
         self._ckpt_conn = None
         self._lock_file = None
+        self._drained = False  # the last _ship() saw the end of the committed frames
         self.on_ship = None  # optional callback(list of (commit_time, shipped_time))
 
     # -- lifecycle ---------------------------------------------------------
@@ -268,9 +270,11 @@ class SchoolShipper:
     def _ship(self) -> int:
         """Ship committed frames past the position as one segment; returns frames shipped."""
         pos = self.pos
+        self._drained = False
         hdr = wal.read_header(self.wal_path)
         if hdr is None:
             self.caught_up_at = time.time()
+            self._drained = True
             return 0
         if pos.wal_header != hdr.raw:
             start, prev = 1, (hdr.checksum1, hdr.checksum2)
@@ -278,8 +282,12 @@ class SchoolShipper:
             start, prev = pos.next_frame, pos.checksum
         run = self.scanner.scan(hdr, start, prev, MAX_SEGMENT_BYTES)
         read_at = time.time()
+        # The scan stops early only at a commit past MAX_SEGMENT_BYTES: below that it
+        # reached the end of the valid committed frames.
+        drained = run.nframes * hdr.frame_size < MAX_SEGMENT_BYTES
         if run.nframes == 0:
             self.caught_up_at = read_at
+            self._drained = True
             return 0
         commits = [(off, size, read_at) for off, size in run.commits]
         seg = segment.Segment(self.generation.id, self.seq + 1, hdr.raw, start, prev,
@@ -300,6 +308,7 @@ class SchoolShipper:
         self.last_commit_at = read_at
         self.caught_up_at = read_at
         self._manifest_dirty = True
+        self._drained = drained
         if self.on_ship is not None:
             self.on_ship([(read_at, shipped_at)] * len(commits))
         return run.nframes
@@ -327,13 +336,45 @@ class SchoolShipper:
         finally:
             self._conn.execute("ROLLBACK")
 
+    @contextlib.contextmanager
+    def _snapshot_pinned(self):
+        """Hold a read transaction: its snapshot's end is the furthest a checkpoint copies.
+
+        SQLite's checkpoint never copies a frame past the oldest WAL snapshot in
+        use (a reader still needs the older pages in the database file), and no
+        writer restarts the WAL while such a reader exists. A reader that began
+        with the WAL wholly copied (read-lock 0) reads the database file alone:
+        then a checkpoint copies nothing at all while it is held, which is
+        also safe (sqlite.org/wal.html; walCheckpoint in SQLite's wal.c).
+        """
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            yield
+        finally:
+            self._conn.execute("ROLLBACK")
+
     def _checkpoint(self) -> None:
-        """With writers blocked: ship the rest, copy frames into the database, record it."""
+        """Copy shipped frames into the database without blocking writers, then, with
+        writers blocked, ship the few frames left and copy those (so the WAL can restart);
+        record the database file's new identity."""
         # Catch up first, so writers wait only for the last few frames; a bounded number
         # of rounds, or a writer faster than shipping would keep this loop busy forever.
         for _ in range(CATCH_UP_ROUNDS):
             if not self._ship():
                 break
+        # Writers go on: pin a snapshot, ship at least up to it (every frame it sees was
+        # committed before the pin, so a scan that reaches the end covers them), then a
+        # PASSIVE checkpoint copies frames up to the pinned snapshot and no further: only
+        # shipped frames reach the database file.
+        # Twice: the second pass leaves only what was committed during the first.
+        for _ in range(2):
+            with self._snapshot_pinned():
+                for _ in range(PINNED_ROUNDS):
+                    self._ship()
+                    if self._drained:
+                        self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        break
         with self._writers_blocked():
             while self._ship():
                 pass
