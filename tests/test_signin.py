@@ -284,3 +284,13 @@ def test_setup_link_sets_password_once(client, signed_in, new_client, instance):
     assert resp.status_code == 302
     assert newbie.get(link).status_code == 410  # used up
     assert gvo_clock.now() > 0
+
+
+def test_qr_code_carries_no_text_from_the_account():
+    from gvo.security import totp
+
+    uri = totp.provisioning_uri(totp.new_secret(), '<script>alert(1)</script>@x.org',
+                                'School "<img src=x onerror=alert(1)>"')
+    svg = str(totp.qr_svg(uri))
+    assert svg.startswith("<svg") and "<path" in svg
+    assert "script" not in svg and "<img" not in svg and "alert" not in svg

@@ -14,6 +14,15 @@ from urllib.parse import unquote, urlparse
 PART_BYTES = 8 * 1024 * 1024  # S3 multipart part size (S3's minimum is 5 MiB)
 
 
+
+def _fsync_dir(folder) -> None:
+    """Make a rename in this folder durable (fsync the directory itself)."""
+    dirfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
 class TargetError(Exception):
     """The replica target could not be reached or refused an operation."""
 
@@ -127,11 +136,7 @@ class FileTarget(Target):
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
-            dirfd = os.open(dest.parent, os.O_RDONLY)
-            try:
-                os.fsync(dirfd)
-            finally:
-                os.close(dirfd)
+            _fsync_dir(dest.parent)
         except OSError as exc:
             raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
 
@@ -157,11 +162,7 @@ class FileTarget(Target):
             try:
                 os.replace(tmp, dest)
                 done = True
-                dirfd = os.open(dest.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dirfd)
-                finally:
-                    os.close(dirfd)
+                _fsync_dir(dest.parent)
             except OSError as exc:
                 raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
         finally:
