@@ -117,6 +117,34 @@ class LiveGvo:
     def start(self) -> "LiveGvo":
         """Make the instance, start the server, wait for it, sign in."""
         self._setup()
+        try:
+            self._launch()
+            self._sign_in()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def restart(self) -> "LiveGvo":
+        """Start `gvo serve` again on the same instance and port, keeping the cookie jar.
+
+        For after kill() (or stop()): sessions are rows in the school database, so the
+        Author stays signed in across a restart.
+        """
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
+        self._launch()
+        return self
+
+    def kill(self) -> None:
+        """kill -9 the server (no clean shutdown of waitress or the replicator)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()  # SIGKILL
+        if self.proc:
+            self.proc.wait(30)
+
+    def _launch(self) -> None:
+        """Start `gvo serve` and wait until it accepts connections."""
         env = dict(os.environ, GVO_MAX_UPLOAD_MB=str(self.limit_mb),
                    GVO_REPLICA_URL=(self.workdir / "replica").as_uri())
         gvo = Path(sys.executable).with_name("gvo")
@@ -133,8 +161,8 @@ class LiveGvo:
                     break
             except OSError:
                 time.sleep(0.1)
-        self._sign_in()
-        return self
+        else:
+            raise RuntimeError(f"gvo serve did not listen on port {self.port} within 60 s")
 
     def stop(self) -> None:
         """Stop the server."""
@@ -167,6 +195,10 @@ class LiveGvo:
 
     def _cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def cookie_header(self) -> str:
+        """The signed-in Author's cookies, as a Cookie header (for raw http.client requests)."""
+        return self._cookie_header()
 
     def folder_token(self) -> str:
         """The CSRF token of the Bench folder's page (what its upload form sends)."""
