@@ -26,7 +26,7 @@ import numpy as np
 from gvo.errors import GvoError
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
-from gvo.replication.targets import NotFoundInTarget, Target, TargetError
+from gvo.replication.targets import NotFoundInTarget, Target, TargetError, fsync_dir
 from gvo.storage import keys
 from gvo.storage.sqlcipher import DatabaseError, connect
 
@@ -336,6 +336,7 @@ def _replay(target: Target, slug: str, built: Built, at: float | None) -> None:
         if _replay_into(plan, target, todo, spool, built, at, remote) and gap:
             built.problems.append(gap)
         plan.flush()
+        os.fsync(fd)  # durable before it is checked and put in place
     finally:
         os.close(fd)
         spool.unlink(missing_ok=True)
@@ -363,7 +364,9 @@ def _replay_into(plan: _Plan, target: Target, todo: list, spool: Path, built: Bu
                 if remote:
                     plan.flush()
                 built.commit_at = when
-                built.commit_label = f"segment {seq}, WAL frame {seg.first_frame + off}"
+                frame_no = (seg.first_frame + off if seg.wal_frames is None
+                            else seg.last_wal_frame)
+                built.commit_label = f"segment {seq}, WAL frame {frame_no}"
             if len(usable) < len(seg.commits):
                 return False
         except segment.SegmentError as exc:
@@ -469,6 +472,7 @@ def restore(instance, target: Target, slug: str, *, at: float | None = None,
             replaced = schools_dir / f".replaced-{new_slug}-{time.strftime('%Y%m%dT%H%M%S')}"
             dest.rename(replaced)
         staging.rename(dest)
+        fsync_dir(schools_dir)
         instance.register_school(new_slug, m.name, wrapped, built.generation.key_version)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

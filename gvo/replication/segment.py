@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,11 +47,13 @@ class Segment:
     db_stat: tuple[int, int, int]  # (size, mtime_ns, inode) of the database file when shipped
     frames: bytes = b""
     stamped_at: float = 0.0
-    meta: dict = field(default_factory=dict)
     # When the frames are not held in memory (streamed): their length, and where they
     # start in the stored object.
     frame_bytes: int | None = None
     frames_offset: int = 0
+    # Frames of the live WAL the segment stands for, when it holds fewer: a
+    # coalesced run (wal.coalesce) keeps only each page's last version.
+    wal_frames: int | None = None
 
     @property
     def header(self) -> wal.WalHeader:
@@ -71,7 +73,12 @@ class Segment:
     @property
     def next_frame(self) -> int:
         """The WAL frame index right after this segment."""
-        return self.first_frame + self.nframes
+        return self.first_frame + (self.nframes if self.wal_frames is None else self.wal_frames)
+
+    @property
+    def last_wal_frame(self) -> int:
+        """The live WAL's index of the segment's last frame (its last commit)."""
+        return self.next_frame - 1
 
     def key_name(self) -> str:
         """The object name: sequence, then first and last commit time (the time index)."""
@@ -91,7 +98,7 @@ class Segment:
             "db_stat": list(self.db_stat),
             "stamped_at": self.stamped_at,
             "frame_bytes": self.frames_length,
-            **self.meta,
+            **({} if self.wal_frames is None else {"wal_frames": self.wal_frames}),
         }, sort_keys=True).encode()
         return MAGIC + _LEN.pack(len(head)) + head
 
@@ -194,6 +201,7 @@ def read_stream(src, *, sink=None, verify_frames: bool = False,
             stamped_at=head.get("stamped_at", 0.0),
             frame_bytes=int(head["frame_bytes"]),
             frames_offset=len(MAGIC) + _LEN.size + hlen,
+            wal_frames=None if head.get("wal_frames") is None else int(head["wal_frames"]),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise SegmentError("unreadable segment header (corrupted)") from exc
@@ -204,6 +212,10 @@ def read_stream(src, *, sink=None, verify_frames: bool = False,
     fsize = hdr.frame_size
     if seg.frame_bytes < 0 or seg.frame_bytes % fsize:
         raise SegmentError("frames are not whole")
+    if seg.wal_frames is not None and seg.wal_frames < seg.frame_bytes // fsize:
+        raise SegmentError("a coalesced segment holds more frames than it stands for")
+    # Coalesced frames are checked by the digest only: their checksums no longer chain.
+    verify_frames = verify_frames and seg.wal_frames is None
     per = max(1, chunk_bytes // fsize)
     left = seg.frame_bytes // fsize
     buf = bytearray(min(per, left) * fsize)

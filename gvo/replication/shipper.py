@@ -26,11 +26,14 @@ from pathlib import Path
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
 from gvo.replication.targets import Target, TargetError
-from gvo.storage.sqlcipher import connect
+from gvo.storage.sqlcipher import BUSY_TIMEOUT_MS, OperationalError, connect
 
 log = logging.getLogger("gvo.replication")
 
-CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024
+CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024  # shipped, not yet copied into the database file
+RESTART_WAL_BYTES = 64 * 1024 * 1024  # past this, block writers briefly so the WAL restarts
+LOCK_POLL_SECONDS = 0.0002
+LOCK_POLL_FOR_SECONDS = 2.0
 RETENTION_SECONDS = 30 * 24 * 3600
 COMPACT_SHARE = 0.5  # a new snapshot when segments pass half the database size...
 COMPACT_MIN_SECONDS = 24 * 3600  # ...at most daily
@@ -83,6 +86,7 @@ class Options:
     """Tunables (tests and the benchmark shrink them)."""
 
     checkpoint_wal_bytes: int = CHECKPOINT_WAL_BYTES
+    restart_wal_bytes: int = RESTART_WAL_BYTES
     retention_seconds: float = RETENTION_SECONDS
     compact_share: float = COMPACT_SHARE
     compact_min_seconds: float = COMPACT_MIN_SECONDS
@@ -116,7 +120,7 @@ class SchoolShipper:
         self._ckpt_conn = None
         self._lock_file = None
         self._drained = False  # the last _ship() saw the end of the committed frames
-        self.on_ship = None  # optional callback(list of (commit_time, shipped_time))
+        self._checkpointed: tuple[bytes, int] | None = None  # (WAL header, next frame)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -181,8 +185,8 @@ class SchoolShipper:
                 if self.need_generation:
                     self._new_generation(self.need_generation)
             self._ship()
-            if checkpoint or self._wal_size() > self.options.checkpoint_wal_bytes:
-                self._checkpoint()
+            if checkpoint or self._unchecked_bytes() > self.options.checkpoint_wal_bytes:
+                self._checkpoint(restart=checkpoint)
             now = time.time()
             if self._compaction_due(now):
                 self._new_generation("compaction")
@@ -261,19 +265,37 @@ class SchoolShipper:
 
     # -- shipping ------------------------------------------------------------------
 
-    def _wal_size(self) -> int:
-        try:
-            return self.wal_path.stat().st_size
-        except FileNotFoundError:
+    def _wal_bytes(self) -> int:
+        """Bytes of frames in the current WAL up to the shipped position."""
+        pos = self.pos
+        if pos is None or pos.wal_header is None:
             return 0
+        return (pos.next_frame - 1) * wal.parse_header(pos.wal_header).frame_size
+
+    def _unchecked_bytes(self) -> int:
+        """Bytes of shipped frames not yet checkpointed (the WAL file's size says nothing:
+        SQLite reuses it from the start after a checkpoint without shrinking it)."""
+        pos = self.pos
+        if pos is None or pos.wal_header is None:
+            return 0
+        done = self._checkpointed
+        first = done[1] if done is not None and done[0] == pos.wal_header else 1
+        return max(0, pos.next_frame - first) * wal.parse_header(pos.wal_header).frame_size
 
     def _ship(self) -> int:
-        """Ship committed frames past the position as one segment; returns frames shipped."""
+        """Ship committed frames past the position as one segment; returns WAL frames shipped.
+
+        A run read whole by the scan ships from memory, coalesced to each page's
+        last version (wal.coalesce); a longer one is streamed from the WAL as it is.
+        caught_up_at moves only when the scan reached the end of the committed
+        frames: while a backlog remains, the lag keeps growing.
+        """
         pos = self.pos
         self._drained = False
+        scan_at = time.time()
         hdr = wal.read_header(self.wal_path)
         if hdr is None:
-            self.caught_up_at = time.time()
+            self.caught_up_at = scan_at
             self._drained = True
             return 0
         if pos.wal_header != hdr.raw:
@@ -282,35 +304,39 @@ class SchoolShipper:
             start, prev = pos.next_frame, pos.checksum
         run = self.scanner.scan(hdr, start, prev, MAX_SEGMENT_BYTES)
         read_at = time.time()
-        # The scan stops early only at a commit past MAX_SEGMENT_BYTES: below that it
-        # reached the end of the valid committed frames.
-        drained = run.nframes * hdr.frame_size < MAX_SEGMENT_BYTES
         if run.nframes == 0:
-            self.caught_up_at = read_at
+            self.caught_up_at = scan_at
             self._drained = True
             return 0
         commits = [(off, size, read_at) for off, size in run.commits]
+        wal_frames = None
+        if run.held is not None:
+            frames, kept = wal.coalesce(run.held, hdr)
+            if kept < run.nframes:
+                wal_frames = run.nframes
+                commits = [(kept - 1, run.commits[-1][1], read_at)]
+            chunks = (frames,)
+        else:
+            kept = run.nframes
+            chunks = self.scanner.chunks(hdr, start, run.nframes, run.end_checksum)
         seg = segment.Segment(self.generation.id, self.seq + 1, hdr.raw, start, prev,
                               run.end_checksum, commits, pos.db_stat, stamped_at=read_at,
-                              frame_bytes=run.nframes * hdr.frame_size)
+                              frame_bytes=kept * hdr.frame_size, wal_frames=wal_frames)
         try:
             with self.target.writer(mf.segments_prefix(self.slug, self.generation.id)
                                     + seg.key_name()) as out:
-                size = seg.write(out, self.scanner.chunks(hdr, start, run.nframes,
-                                                          run.end_checksum))
+                size = seg.write(out, chunks)
         except wal.WalChanged as exc:
             log.info("replication of %s: %s; shipping again", self.slug, exc)
             return 0
-        shipped_at = time.time()
         self.seq += 1
         self.segment_bytes += size
         self.pos = Position(hdr.raw, start + run.nframes, run.end_checksum, pos.db_stat)
         self.last_commit_at = read_at
-        self.caught_up_at = read_at
+        if run.at_end:
+            self.caught_up_at = scan_at
         self._manifest_dirty = True
-        self._drained = drained
-        if self.on_ship is not None:
-            self.on_ship([(read_at, shipped_at)] * len(commits))
+        self._drained = run.at_end
         return run.nframes
 
     def _put_marker(self) -> None:
@@ -330,11 +356,34 @@ class SchoolShipper:
     @contextlib.contextmanager
     def _writers_blocked(self):
         """Hold the write lock: no transaction can commit until we let go."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._begin_immediate()
         try:
             yield
         finally:
             self._conn.execute("ROLLBACK")
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock, even from a writer that never pauses.
+
+        SQLite's busy handler sleeps ever longer between tries (up to 100 ms),
+        and a steady stream of short transactions wins nearly every race
+        against it; trying every LOCK_POLL_SECONDS gets in between two of them.
+        """
+        conn = self._conn
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            deadline = time.monotonic() + LOCK_POLL_FOR_SECONDS
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        break
+                time.sleep(LOCK_POLL_SECONDS)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("BEGIN IMMEDIATE")  # then wait the usual way
 
     @contextlib.contextmanager
     def _snapshot_pinned(self):
@@ -354,32 +403,41 @@ class SchoolShipper:
         finally:
             self._conn.execute("ROLLBACK")
 
-    def _checkpoint(self) -> None:
-        """Copy shipped frames into the database without blocking writers, then, with
-        writers blocked, ship the few frames left and copy those (so the WAL can restart);
-        record the database file's new identity."""
-        # Catch up first, so writers wait only for the last few frames; a bounded number
-        # of rounds, or a writer faster than shipping would keep this loop busy forever.
+    def _checkpoint(self, *, restart: bool = False) -> None:
+        """Copy shipped frames into the database file; record the file's new identity.
+
+        Writers go on meanwhile: a snapshot is pinned, everything up to it is
+        shipped, and a PASSIVE checkpoint copies frames up to the pinned
+        snapshot and no further, so only shipped frames reach the database
+        file. A steady writer leaves frames past the pin, and SQLite starts the
+        WAL again from its beginning only once every frame is copied: when the
+        WAL has grown past restart_wal_bytes (or `restart` is asked, as when the
+        server stops) writers are blocked briefly to ship and copy the last few.
+        """
+        # Catch up first; a bounded number of rounds, or a writer faster than
+        # shipping would keep this loop busy forever.
         for _ in range(CATCH_UP_ROUNDS):
             if not self._ship():
                 break
-        # Writers go on: pin a snapshot, ship at least up to it (every frame it sees was
-        # committed before the pin, so a scan that reaches the end covers them), then a
-        # PASSIVE checkpoint copies frames up to the pinned snapshot and no further: only
-        # shipped frames reach the database file.
+        complete = False
         # Twice: the second pass leaves only what was committed during the first.
         for _ in range(2):
             with self._snapshot_pinned():
                 for _ in range(PINNED_ROUNDS):
                     self._ship()
                     if self._drained:
-                        self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        res = self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        complete = res[0] == 0 and res[1] == res[2]
                         break
-        with self._writers_blocked():
-            while self._ship():
-                pass
-            self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            new_stat = file_identity(self.db_path)
+            if complete:
+                break
+        if not complete and (restart or self._wal_bytes() > self.options.restart_wal_bytes):
+            with self._writers_blocked():
+                while self._ship():
+                    pass
+                self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        new_stat = file_identity(self.db_path)  # only this replicator writes the file
+        self._checkpointed = (self.pos.wal_header, self.pos.next_frame)
         if new_stat != self.pos.db_stat:
             self.pos.db_stat = new_stat
             self._put_marker()
@@ -407,7 +465,7 @@ class SchoolShipper:
                 hdr = wal.read_header(self.wal_path)
                 run = None
                 if hdr is not None:
-                    run = self.scanner.scan(hdr, 1, (hdr.checksum1, hdr.checksum2))
+                    run = self.scanner.scan(hdr, 1, (hdr.checksum1, hdr.checksum2), hold=False)
                 started = time.time()
             digest = _sha256_file(tmp)
             gen = mf.Generation(mf.new_generation_id(started), started, key_version,
@@ -450,6 +508,8 @@ class SchoolShipper:
         self.seq = 1
         self.segment_bytes = seg_size
         self.pos = pos
+        if complete:
+            self._checkpointed = (pos.wal_header, pos.next_frame)
         self.last_commit_at = started
         self.caught_up_at = started
         self.need_generation = None
@@ -531,6 +591,8 @@ class ShipperThread(threading.Thread):
                 s._failed(exc)
                 ok = False
             self.backoff = 0.0 if ok else min(max(self.backoff * 2, 0.2), 5.0)
+            if ok and not s._drained:
+                continue  # a backlog remains: ship the next piece now
             self._stop_event.wait(self.interval + self.backoff)
         try:
             s.step(checkpoint=True)

@@ -15,7 +15,7 @@ PART_BYTES = 8 * 1024 * 1024  # S3 multipart part size (S3's minimum is 5 MiB)
 
 
 
-def _fsync_dir(folder) -> None:
+def fsync_dir(folder) -> None:
     """Make a rename in this folder durable (fsync the directory itself)."""
     dirfd = os.open(folder, os.O_RDONLY)
     try:
@@ -136,7 +136,7 @@ class FileTarget(Target):
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
-            _fsync_dir(dest.parent)
+            fsync_dir(dest.parent)
         except OSError as exc:
             raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
 
@@ -162,7 +162,7 @@ class FileTarget(Target):
             try:
                 os.replace(tmp, dest)
                 done = True
-                _fsync_dir(dest.parent)
+                fsync_dir(dest.parent)
             except OSError as exc:
                 raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
         finally:

@@ -122,6 +122,8 @@ def frame_checksum(frame: bytes, big_endian: bool, prev: tuple[int, int]) -> tup
 # Frames are read in pieces of about this many bytes: memory stays bounded
 # whatever the size of a transaction.
 CHUNK_BYTES = 1 << 20
+# A run of committed frames up to this size is read once and kept for shipping.
+HOLD_BYTES = 8 << 20
 _MASK = 0xFFFFFFFF
 _M32 = np.uint64(_MASK)
 
@@ -199,22 +201,34 @@ def header_words(buf, nframes: int, page_size: int) -> np.ndarray:
 
 @dataclass
 class CommittedRun:
-    """Frames of a WAL up to (and including) the last valid commit frame (bytes not held)."""
+    """Frames of a WAL up to (and including) the last valid commit frame of a scan."""
 
     header: WalHeader
     first_frame: int  # 1-based index of the first frame of the run
     nframes: int
     end_checksum: tuple[int, int]  # cumulative checksum after the run's last frame
     commits: list[tuple[int, int]]  # (frame offset within run, database size) per commit
+    at_end: bool = True  # the scan saw every committed frame (no backlog left behind)
+    held: memoryview | None = None  # the frames' bytes, when they fitted the scan buffer
     data: bytes = b""  # the frames themselves, only from read_committed()
 
 
-def _pread_frames(fd: int, buf: bytearray, header: WalHeader, frame: int, limit: int) -> int:
-    """Read up to `limit` whole frames from 1-based index `frame` into buf; returns frames read."""
+@dataclass
+class _OpenTxn:
+    """How far a scan got into a transaction that has not committed yet."""
+
+    wal_header: bytes
+    first_frame: int
+    first_frame_header: bytes  # changes if the transaction is rolled back and begun again
+    reached: int  # first frame not looked at
+    checksum: tuple[int, int]  # cumulative checksum before `reached`
+
+
+def _pread_frames(fd: int, view: memoryview, header: WalHeader, frame: int) -> int:
+    """Read whole frames from 1-based index `frame` into view (as many as fit)."""
     fsize = header.frame_size
-    want = min(limit, len(buf) // fsize) * fsize
+    want = len(view) // fsize * fsize
     offset = WAL_HEADER_SIZE + (frame - 1) * fsize
-    view = memoryview(buf)
     got = 0
     while got < want:
         n = os.preadv(fd, [view[got:want]], offset + got)
@@ -225,19 +239,24 @@ def _pread_frames(fd: int, buf: bytearray, header: WalHeader, frame: int, limit:
 
 
 class WalScanner:
-    """Finds the committed frames past a position, reading the WAL in bounded pieces.
+    """Finds and checks the committed frames past a position, reading each frame once.
 
-    One per shipper: it keeps a reusable read buffer and remembers how far it
-    has already looked into a transaction still open, so a long transaction
-    is not re-read on every poll.
+    One per shipper. A run of up to `hold_bytes` is read into a buffer kept
+    between scans and handed back (CommittedRun.held), so shipping it needs no
+    second read; a longer transaction is checked in pieces of `chunk_bytes`
+    and read again by chunks() when shipped: memory stays bounded whatever
+    its size. The scanner also remembers how far it got into a transaction
+    still open, so a long one is not re-read on every poll.
     """
 
-    def __init__(self, path: Path, chunk_bytes: int = CHUNK_BYTES):
+    def __init__(self, path: Path, chunk_bytes: int = CHUNK_BYTES,
+                 hold_bytes: int = HOLD_BYTES):
         self.path = Path(path)
         self.chunk_bytes = chunk_bytes
+        self.hold_bytes = hold_bytes
         self._buf = bytearray()
-        # (WAL header, first frame of the open transaction and its header, first unread frame)
-        self._open_txn: tuple[bytes, int, bytes, int] | None = None
+        self._hold = bytearray()
+        self._open_txn: _OpenTxn | None = None
 
     def _buffer(self, fsize: int) -> bytearray:
         want = max(1, self.chunk_bytes // fsize) * fsize
@@ -245,15 +264,23 @@ class WalScanner:
             self._buf = bytearray(want)
         return self._buf
 
+    def _hold_buffer(self, fsize: int) -> memoryview:
+        want = max(1, self.hold_bytes // fsize) * fsize
+        if len(self._hold) != want:
+            self._hold = bytearray(want)
+        return memoryview(self._hold)
+
     def scan(self, header: WalHeader, next_frame: int, prev_checksum: tuple[int, int],
-             max_bytes: int | None = None) -> CommittedRun:
-        """The valid committed frames from `next_frame` on (at least one whole transaction,
-        then stopping at the first commit past max_bytes).
+             max_bytes: int | None = None, *, hold: bool = True) -> CommittedRun:
+        """The valid committed frames from `next_frame` on: at least one whole
+        transaction, then stopping at the first commit past max_bytes or when the
+        hold buffer is full.
 
         A frame is valid while its salts equal the header's and its cumulative
         checksum follows from the previous one; the first invalid frame ends the
         log (as in SQLite's own recovery). Frames after the last commit frame
         belong to a transaction still open (or rolled back) and are left out.
+        With hold=False nothing is kept and the scan goes to the end of the log.
         """
         empty = CommittedRun(header, next_frame, 0, prev_checksum, [])
         try:
@@ -261,84 +288,75 @@ class WalScanner:
         except FileNotFoundError:
             return empty
         try:
-            candidates = self._find_commits(fd, header, next_frame, max_bytes)
-            if not candidates:
-                return empty
-            return self._validate(fd, header, next_frame, prev_checksum, candidates)
+            return self._scan(fd, header, next_frame, prev_checksum, max_bytes, hold)
         finally:
             os.close(fd)
 
-    def _find_commits(self, fd: int, header: WalHeader, next_frame: int,
-                      max_bytes: int | None) -> list[tuple[int, int]]:
-        """Commit frames (index, database size) with the right salts, from frame headers only."""
-        fsize = header.frame_size
-        buf = self._buffer(fsize)
-        frame = next_frame
-        known = self._open_txn
-        if known and known[0] == header.raw and known[1] == next_frame:
-            # Frames up to known[3] were looked at: no commit among them, as long as the
-            # transaction was not rolled back and begun again (its first frame would change).
-            first = os.pread(fd, WAL_FRAME_HEADER_SIZE,
-                             WAL_HEADER_SIZE + (next_frame - 1) * fsize)
-            if first == known[2]:
-                frame = known[3]
-        candidates: list[tuple[int, int]] = []
-        while True:
-            n = _pread_frames(fd, buf, header, frame, 1 << 30)
-            if n == 0:
-                break
-            hw = header_words(buf, n, header.page_size)
-            bad = (hw[:, 2] != header.salt1) | (hw[:, 3] != header.salt2)
-            stop = bool(bad.any())
-            if stop:
-                n = int(np.argmax(bad))
-                hw = hw[:n]
-            for i in np.flatnonzero(hw[:, 1]).tolist():
-                candidates.append((frame + i, int(hw[i, 1])))
-                if max_bytes and (frame + i - next_frame + 1) * fsize >= max_bytes:
-                    return candidates
-            frame += n
-            if stop or n * fsize < len(buf):
-                break
-        if candidates:
-            self._open_txn = None
-        elif frame > next_frame:
-            first = os.pread(fd, WAL_FRAME_HEADER_SIZE,
-                             WAL_HEADER_SIZE + (next_frame - 1) * fsize)
-            self._open_txn = (header.raw, next_frame, first, frame)
-        return candidates
+    def _first_header(self, fd: int, header: WalHeader, frame: int) -> bytes:
+        return os.pread(fd, WAL_FRAME_HEADER_SIZE,
+                        WAL_HEADER_SIZE + (frame - 1) * header.frame_size)
 
-    def _validate(self, fd: int, header: WalHeader, next_frame: int,
-                  prev_checksum: tuple[int, int], candidates: list[tuple[int, int]]
-                  ) -> CommittedRun:
-        """Check checksums up to the last candidate commit; keep what is valid."""
-        fsize = header.frame_size
-        buf = self._buffer(fsize)
-        last = candidates[-1][0]
+    def _scan(self, fd: int, header: WalHeader, next_frame: int,
+              prev_checksum: tuple[int, int], max_bytes: int | None, keep: bool
+              ) -> CommittedRun:
+        fsize, ps = header.frame_size, header.page_size
         frame, s = next_frame, prev_checksum
-        good_end, good_ck = next_frame, prev_checksum  # first frame after the last good commit
-        commit_at = {c[0]: c[1] for c in candidates}
-        while frame <= last:
-            n = _pread_frames(fd, buf, header, frame, last - frame + 1)
+        known = self._open_txn
+        hold = self._hold_buffer(fsize) if keep else None
+        if (known and known.wal_header == header.raw and known.first_frame == next_frame
+                and self._first_header(fd, header, next_frame) == known.first_frame_header):
+            # Frames before known.reached were checked: no commit among them. Shipping
+            # them will read them again (they are no longer in the hold buffer).
+            frame, s, hold = known.reached, known.checksum, None
+        scratch = memoryview(self._buffer(fsize))
+        per_read = len(scratch) // fsize
+        commits: list[tuple[int, int]] = []
+        end_ck = prev_checksum
+        at_end = True
+        while True:
+            if hold is not None:
+                pos = (frame - next_frame) * fsize
+                room = (len(hold) - pos) // fsize
+                if room == 0 and commits:
+                    at_end = False  # a full buffer: ship this much, then look again
+                    break
+                if room == 0:
+                    hold = None  # one transaction longer than the buffer: check it in pieces
+            view = (hold[pos : pos + min(room, per_read) * fsize] if hold is not None
+                    else scratch)
+            n = _pread_frames(fd, view, header, frame)
             if n == 0:
                 break
-            hw = header_words(buf, n, header.page_size)
-            sums = frame_checksums(buf, n, header.page_size, header.big_endian, s)
+            data = view[: n * fsize]
+            hw = header_words(data, n, ps)
+            sums = frame_checksums(data, n, ps, header.big_endian, s)
             ok = ((hw[:, 2] == header.salt1) & (hw[:, 3] == header.salt2)
                   & (hw[:, 4] == sums[:, 0]) & (hw[:, 5] == sums[:, 1]))
             valid = n if ok.all() else int(np.argmin(ok))
-            for i in range(valid - 1, -1, -1):
-                if frame + i in commit_at:
-                    good_end = frame + i + 1
-                    good_ck = (int(sums[i, 0]), int(sums[i, 1]))
+            stop = valid < n or n * fsize < len(view)
+            for i in np.flatnonzero(hw[:valid, 1]).tolist():
+                commits.append((frame + i, int(hw[i, 1])))
+                end_ck = (int(sums[i, 0]), int(sums[i, 1]))
+                if max_bytes and (frame + i - next_frame + 1) * fsize >= max_bytes:
+                    at_end = stop = False
                     break
-            if valid < n:
-                break
-            s = (int(sums[-1, 0]), int(sums[-1, 1]))
-            frame += n
-        nframes = good_end - next_frame
-        commits = [(i - next_frame, size) for i, size in candidates if i < good_end]
-        return CommittedRun(header, next_frame, nframes, good_ck, commits)
+            else:
+                if valid:
+                    s = (int(sums[valid - 1, 0]), int(sums[valid - 1, 1]))
+                frame += valid
+                if not stop:
+                    continue
+            break
+        if not commits:
+            if frame > next_frame:
+                self._open_txn = _OpenTxn(header.raw, next_frame,
+                                          self._first_header(fd, header, next_frame), frame, s)
+            return CommittedRun(header, next_frame, 0, prev_checksum, [])
+        self._open_txn = None
+        nframes = commits[-1][0] - next_frame + 1
+        rel = [(i - next_frame, size) for i, size in commits]
+        held = hold[: nframes * fsize] if hold is not None else None
+        return CommittedRun(header, next_frame, nframes, end_ck, rel, at_end, held)
 
     def chunks(self, header: WalHeader, first_frame: int, nframes: int,
                end_checksum: tuple[int, int]):
@@ -349,12 +367,13 @@ class WalScanner:
         the run no longer ends with end_checksum: a WAL restart overwrote them.
         """
         fsize = header.frame_size
-        buf = self._buffer(fsize)
+        buf = memoryview(self._buffer(fsize))
         fd = os.open(self.path, os.O_RDONLY)
         try:
             frame, end = first_frame, first_frame + nframes
             while frame < end:
-                n = _pread_frames(fd, buf, header, frame, end - frame)
+                n = _pread_frames(fd, buf[: min(len(buf), (end - frame) * fsize)], header,
+                                  frame)
                 if n == 0:
                     raise WalChanged("the WAL is shorter than the frames scanned")
                 hw = header_words(buf, n, header.page_size)
@@ -362,10 +381,36 @@ class WalScanner:
                     raise WalChanged("frames changed salts while being shipped")
                 if frame + n == end and (int(hw[-1, 4]), int(hw[-1, 5])) != tuple(end_checksum):
                     raise WalChanged("the last frame changed while being shipped")
-                yield memoryview(buf)[: n * fsize]
+                yield buf[: n * fsize]
                 frame += n
         finally:
             os.close(fd)
+
+
+def coalesce(frames: memoryview, header: WalHeader) -> tuple[memoryview, int]:
+    """The last version of each page of a run of whole transactions, in WAL order.
+
+    This is what a checkpoint of the run would copy into the database, and all a
+    restore needs: the replica holds commit times per segment, not per frame,
+    so no restorable point falls inside a run. Pages past the last commit's
+    database size are dropped; the "database size" field is zeroed on every
+    frame but the last (the run's last commit frame, kept as it is), so the
+    result reads as one transaction. Frame checksums are left as they were:
+    they no longer chain, and the segment's own digest vouches for the bytes.
+    Returns (frames, how many); the input itself when no frame is superseded.
+    """
+    fsize = header.frame_size
+    n = len(frames) // fsize
+    pg = header_words(frames, n, header.page_size)[:, 0]
+    final_pages = int.from_bytes(frames[(n - 1) * fsize + 4 : (n - 1) * fsize + 8], "big")
+    _pages, first_from_end = np.unique(pg[::-1], return_index=True)
+    keep = np.sort(n - 1 - first_from_end)
+    keep = keep[(pg[keep] <= final_pages) | (keep == n - 1)]
+    if len(keep) == n:
+        return frames, n
+    out = np.frombuffer(frames, dtype=np.uint8, count=n * fsize).reshape(n, fsize)[keep]
+    out[:-1, 4:8] = 0
+    return memoryview(out).cast("B"), len(keep)
 
 
 def read_committed(

@@ -18,6 +18,7 @@ from gvo.errors import GvoError, WrongMasterKey
 Connection = sqlcipher3.Connection
 DatabaseError = sqlcipher3.DatabaseError
 IntegrityError = sqlcipher3.IntegrityError
+OperationalError = sqlcipher3.OperationalError
 Row = sqlcipher3.Row
 
 BUSY_TIMEOUT_MS = 10_000
