@@ -65,6 +65,7 @@ class Built:
     segments: int = 0
     bytes_read: int = 0
     problems: list[str] = field(default_factory=list)  # why restore stopped early, if it did
+    check_seconds: float = 0.0  # of which the integrity checks (and the fsync beside them)
 
 
 def load_manifest(target: Target, slug: str) -> mf.Manifest:
@@ -118,9 +119,24 @@ def build(target: Target, slug: str, master_key: bytes, workdir: Path,
         built = Built(path, data_keys[gen.key_version], m, gen, gen.started_at,
                       f"snapshot of generation {gen.id}", bytes_read=n, problems=problems)
         _replay(target, slug, built, at)
-        _check(built)
+        t0 = time.perf_counter()
+        # Made durable while it is checked (the checks only read it): both must be done
+        # before the file is put in place.
+        with ThreadPoolExecutor(1, thread_name_prefix="gvo-restore-sync") as pool:
+            synced = pool.submit(_fsync_file, path)
+            _check(built)
+            synced.result()
+        built.check_seconds = time.perf_counter() - t0
         return built
     raise GvoError("no usable generation: " + "; ".join(problems))
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fetch_snapshot(target: Target, slug: str, gen: mf.Generation, path: Path) -> int:
@@ -336,7 +352,6 @@ def _replay(target: Target, slug: str, built: Built, at: float | None) -> None:
         if _replay_into(plan, target, todo, spool, built, at, remote) and gap:
             built.problems.append(gap)
         plan.flush()
-        os.fsync(fd)  # durable before it is checked and put in place
     finally:
         os.close(fd)
         spool.unlink(missing_ok=True)

@@ -102,6 +102,7 @@ class SchoolShipper:
         self.options = options or Options()
         self.db_path: Path = instance.school_path(slug)
         self.wal_path = Path(str(self.db_path) + "-wal")
+        self.shm_path = Path(str(self.db_path) + "-shm")
         self.scanner = wal.WalScanner(self.wal_path)
         self.manifest: mf.Manifest | None = None
         self.generation: mf.Generation | None = None
@@ -265,6 +266,18 @@ class SchoolShipper:
 
     # -- shipping ------------------------------------------------------------------
 
+    def _covers(self, committed: "wal.IndexEnd | None") -> bool:
+        """Whether every frame SQLite counts as committed (per its WAL index) is shipped."""
+        if committed is None:
+            return False
+        pos = self.pos
+        if committed.max_frame == 0:
+            return True
+        if pos.wal_header is None:
+            return False
+        hdr = wal.parse_header(pos.wal_header)
+        return hdr.salts == committed.salts and pos.next_frame - 1 >= committed.max_frame
+
     def _wal_bytes(self) -> int:
         """Bytes of frames in the current WAL up to the shipped position."""
         pos = self.pos
@@ -415,7 +428,8 @@ class SchoolShipper:
         server stops) writers are blocked briefly to ship and copy the last few.
         """
         # Catch up first; a bounded number of rounds, or a writer faster than
-        # shipping would keep this loop busy forever.
+        # shipping would keep this loop busy forever. The scan starts each run afresh.
+        self.scanner.forget_open_transaction()
         for _ in range(CATCH_UP_ROUNDS):
             if not self._ship():
                 break
@@ -423,9 +437,13 @@ class SchoolShipper:
         # Twice: the second pass leaves only what was committed during the first.
         for _ in range(2):
             with self._snapshot_pinned():
+                # SQLite's own record of the committed end (read after the pin, so at
+                # least as far as the pinned snapshot): the checkpoint runs only once
+                # the shipped position has reached it, whatever the scan concluded.
+                committed = wal.index_end(self.shm_path)
                 for _ in range(PINNED_ROUNDS):
                     self._ship()
-                    if self._drained:
+                    if self._drained and self._covers(committed):
                         res = self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                         complete = res[0] == 0 and res[1] == res[2]
                         break
@@ -435,7 +453,8 @@ class SchoolShipper:
             with self._writers_blocked():
                 while self._ship():
                     pass
-                self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if self._covers(wal.index_end(self.shm_path)):
+                    self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         new_stat = file_identity(self.db_path)  # only this replicator writes the file
         self._checkpointed = (self.pos.wal_header, self.pos.next_frame)
         if new_stat != self.pos.db_stat:

@@ -221,7 +221,6 @@ class _OpenTxn:
     first_frame: int
     first_frame_header: bytes  # changes if the transaction is rolled back and begun again
     reached: int  # first frame not looked at
-    checksum: tuple[int, int]  # cumulative checksum before `reached`
 
 
 def _pread_frames(fd: int, view: memoryview, header: WalHeader, frame: int) -> int:
@@ -236,6 +235,38 @@ def _pread_frames(fd: int, view: memoryview, header: WalHeader, frame: int) -> i
             break
         got += n
     return got // fsize
+
+
+@dataclass(frozen=True)
+class IndexEnd:
+    """The committed end of the WAL according to SQLite's WAL index (the -shm file)."""
+
+    max_frame: int  # last frame of the last committed transaction (0: none)
+    salts: tuple[int, int]  # of the WAL those frames belong to
+
+
+# The WAL-index header (wal.c, WalIndexHdr): 48 bytes in native byte order, stored
+# twice at the start of the -shm file; a writer updates the second copy, then the first.
+_INDEX_HDR = struct.Struct("=IIIBBHIIIIIIII")
+_INDEX_HDR_SIZE = 48
+
+
+def index_end(shm_path: Path) -> IndexEnd | None:
+    """The committed end recorded in the WAL index, or None if it cannot be read
+    consistently (no -shm file, or a writer changing it as we read)."""
+    try:
+        with open(shm_path, "rb") as f:
+            raw = f.read(2 * _INDEX_HDR_SIZE)
+    except FileNotFoundError:
+        return None
+    if len(raw) < 2 * _INDEX_HDR_SIZE or raw[:_INDEX_HDR_SIZE] != raw[_INDEX_HDR_SIZE:]:
+        return None
+    (_version, _unused, _change, is_init, _big_end, _page_size, max_frame, _pages,
+     _ck1, _ck2, _s1, _s2, _hck1, _hck2) = _INDEX_HDR.unpack(raw[:_INDEX_HDR_SIZE])
+    if not is_init:
+        return None
+    # The salts are the WAL header's bytes, copied as they are (big-endian).
+    return IndexEnd(max_frame, struct.unpack_from(">II", raw, 32))
 
 
 class WalScanner:
@@ -257,6 +288,10 @@ class WalScanner:
         self._buf = bytearray()
         self._hold = bytearray()
         self._open_txn: _OpenTxn | None = None
+
+    def forget_open_transaction(self) -> None:
+        """Look at the next run from its first frame, whatever was seen before."""
+        self._open_txn = None
 
     def _buffer(self, fsize: int) -> bytearray:
         want = max(1, self.chunk_bytes // fsize) * fsize
@@ -296,6 +331,23 @@ class WalScanner:
         return os.pread(fd, WAL_FRAME_HEADER_SIZE,
                         WAL_HEADER_SIZE + (frame - 1) * header.frame_size)
 
+    def _commit_frame_from(self, fd: int, header: WalHeader, frame: int,
+                           scratch: memoryview) -> int | None:
+        """None if a frame from `frame` on carries the WAL's salts and a database size
+        (a commit, perhaps); else the first frame not looked at. Headers only."""
+        while True:
+            n = _pread_frames(fd, scratch, header, frame)
+            if n == 0:
+                return frame
+            hw = header_words(scratch, n, header.page_size)
+            ours = (hw[:, 2] == header.salt1) & (hw[:, 3] == header.salt2)
+            valid = n if ours.all() else int(np.argmin(ours))
+            if hw[:valid, 1].any():
+                return None
+            frame += valid
+            if valid < n or n * header.frame_size < len(scratch):
+                return frame
+
     def _scan(self, fd: int, header: WalHeader, next_frame: int,
               prev_checksum: tuple[int, int], max_bytes: int | None, keep: bool
               ) -> CommittedRun:
@@ -303,12 +355,17 @@ class WalScanner:
         frame, s = next_frame, prev_checksum
         known = self._open_txn
         hold = self._hold_buffer(fsize) if keep else None
+        scratch = memoryview(self._buffer(fsize))
         if (known and known.wal_header == header.raw and known.first_frame == next_frame
                 and self._first_header(fd, header, next_frame) == known.first_frame_header):
-            # Frames before known.reached were checked: no commit among them. Shipping
-            # them will read them again (they are no longer in the hold buffer).
-            frame, s, hold = known.reached, known.checksum, None
-        scratch = memoryview(self._buffer(fsize))
+            # The transaction was still open last time. Until a commit frame appears past
+            # where we looked, only frame headers are read; then the whole run is checked
+            # again from its start, because SQLite may rewrite an open transaction's
+            # frames in place and recompute their checksums when it commits.
+            reached = self._commit_frame_from(fd, header, known.reached, scratch)
+            if reached is not None:
+                known.reached = reached
+                return CommittedRun(header, next_frame, 0, prev_checksum, [])
         per_read = len(scratch) // fsize
         commits: list[tuple[int, int]] = []
         end_ck = prev_checksum
@@ -348,9 +405,10 @@ class WalScanner:
                     continue
             break
         if not commits:
+            self._open_txn = None
             if frame > next_frame:
                 self._open_txn = _OpenTxn(header.raw, next_frame,
-                                          self._first_header(fd, header, next_frame), frame, s)
+                                          self._first_header(fd, header, next_frame), frame)
             return CommittedRun(header, next_frame, 0, prev_checksum, [])
         self._open_txn = None
         nframes = commits[-1][0] - next_frame + 1

@@ -26,6 +26,10 @@ BUSY_TIMEOUT_MS = 10_000
 # so a larger page cache is what brings encrypted reads near plain SQLite
 # (scripts/bench/storage.py measures it). 64 MiB per connection, allocated lazily.
 CACHE_KIB = 65_536
+# SQLite reuses the WAL file from its start after a checkpoint and never
+# shrinks it: without a limit, one large upload would leave a WAL that big
+# beside the school for good. Past this size it is cut back when it restarts.
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 # Cipher settings, applied after the key on every open (SQLCipher cannot read them from an
 # encrypted file). 2048-byte pages with HMAC-SHA256 halve the per-commit encryption cost of
@@ -84,6 +88,7 @@ def apply_settings(conn: Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 

@@ -12,6 +12,7 @@ import time
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
 from gvo.replication.shipper import Options, SchoolShipper
+from gvo.storage import sqlcipher
 
 from .conftest import SLUG, put, restored_settings, settings
 
@@ -149,5 +150,27 @@ def test_an_idle_replicator_does_not_checkpoint_again(rep_instance, file_target,
         put(rep_instance, "one-more", "1")
         assert s.step()
         assert len(calls) == 1
+    finally:
+        s.close()
+
+
+def test_the_wal_file_shrinks_back_after_a_burst(rep_instance, file_target):
+    conn = rep_instance.db(SLUG)
+    assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == sqlcipher.WAL_SIZE_LIMIT
+    limit = 256 * 1024  # the same rule, at a size a test can pass
+    conn.execute(f"PRAGMA journal_size_limit = {limit}")
+    s = SchoolShipper(rep_instance, SLUG, file_target, Options(checkpoint_wal_bytes=64 * 1024))
+    s.open()
+    try:
+        assert s.step()
+        for i in range(400):
+            put(rep_instance, f"k{i}", "x" * 1500)
+        wal_file = s.wal_path
+        assert wal_file.stat().st_size > 4 * limit
+        assert s.step(checkpoint=True)  # everything shipped and copied: the WAL may restart
+        put(rep_instance, "after", "1")  # the writer that restarts the WAL cuts it back
+        assert wal_file.stat().st_size <= limit
+        assert s.step()
+        assert s.need_generation is None
     finally:
         s.close()
