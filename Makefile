@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 # Benchmarks print ratios measured in one run, each beside its target.
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) scripts/bench/storage.py
 	$(PY) scripts/bench/replication.py
 	$(PY) scripts/bench/documents.py
