@@ -26,7 +26,7 @@ import numpy as np
 from gvo.errors import GvoError
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
-from gvo.replication.targets import NotFoundInTarget, Target, TargetError, fsync_dir
+from gvo.replication.targets import NotFoundInTarget, Target, TargetError, fsync_path
 from gvo.storage import keys
 from gvo.storage.sqlcipher import DatabaseError, connect
 
@@ -123,20 +123,12 @@ def build(target: Target, slug: str, master_key: bytes, workdir: Path,
         # Made durable while it is checked (the checks only read it): both must be done
         # before the file is put in place.
         with ThreadPoolExecutor(1, thread_name_prefix="gvo-restore-sync") as pool:
-            synced = pool.submit(_fsync_file, path)
+            synced = pool.submit(fsync_path, path)
             _check(built)
             synced.result()
         built.check_seconds = time.perf_counter() - t0
         return built
     raise GvoError("no usable generation: " + "; ".join(problems))
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fetch_snapshot(target: Target, slug: str, gen: mf.Generation, path: Path) -> int:
@@ -493,7 +485,7 @@ def restore(instance, target: Target, slug: str, *, at: float | None = None,
             replaced = schools_dir / f".replaced-{new_slug}-{time.strftime('%Y%m%dT%H%M%S')}"
             dest.rename(replaced)
         staging.rename(dest)
-        fsync_dir(schools_dir)
+        fsync_path(schools_dir)
         instance.register_school(new_slug, m.name, wrapped, built.generation.key_version)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -186,7 +186,8 @@ class SchoolShipper:
                 if self.need_generation:
                     self._new_generation(self.need_generation)
             self._ship()
-            if checkpoint or self._unchecked_bytes() > self.options.checkpoint_wal_bytes:
+            due = self._wal_bytes(since_checkpoint=True) > self.options.checkpoint_wal_bytes
+            if checkpoint or due:
                 self._checkpoint(restart=checkpoint)
             now = time.time()
             if self._compaction_due(now):
@@ -278,21 +279,16 @@ class SchoolShipper:
         hdr = wal.parse_header(pos.wal_header)
         return hdr.salts == committed.salts and pos.next_frame - 1 >= committed.max_frame
 
-    def _wal_bytes(self) -> int:
-        """Bytes of frames in the current WAL up to the shipped position."""
-        pos = self.pos
-        if pos is None or pos.wal_header is None:
-            return 0
-        return (pos.next_frame - 1) * wal.parse_header(pos.wal_header).frame_size
-
-    def _unchecked_bytes(self) -> int:
-        """Bytes of shipped frames not yet checkpointed (the WAL file's size says nothing:
-        SQLite reuses it from the start after a checkpoint without shrinking it)."""
+    def _wal_bytes(self, *, since_checkpoint: bool = False) -> int:
+        """Bytes of frames in the current WAL up to the shipped position (or only those
+        shipped since the last checkpoint: the WAL file's size says nothing, as SQLite
+        reuses it from the start after a checkpoint without shrinking it)."""
         pos = self.pos
         if pos is None or pos.wal_header is None:
             return 0
         done = self._checkpointed
-        first = done[1] if done is not None and done[0] == pos.wal_header else 1
+        first = (done[1] if since_checkpoint and done is not None and done[0] == pos.wal_header
+                 else 1)
         return max(0, pos.next_frame - first) * wal.parse_header(pos.wal_header).frame_size
 
     def _ship(self) -> int:

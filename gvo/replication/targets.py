@@ -15,13 +15,13 @@ PART_BYTES = 8 * 1024 * 1024  # S3 multipart part size (S3's minimum is 5 MiB)
 
 
 
-def fsync_dir(folder) -> None:
-    """Make a rename in this folder durable (fsync the directory itself)."""
-    dirfd = os.open(folder, os.O_RDONLY)
+def fsync_path(path) -> None:
+    """fsync a file (its bytes) or a folder (the renames in it), by name."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(dirfd)
+        os.fsync(fd)
     finally:
-        os.close(dirfd)
+        os.close(fd)
 
 class TargetError(Exception):
     """The replica target could not be reached or refused an operation."""
@@ -136,7 +136,7 @@ class FileTarget(Target):
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
-            fsync_dir(dest.parent)
+            fsync_path(dest.parent)
         except OSError as exc:
             raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
 
@@ -162,7 +162,7 @@ class FileTarget(Target):
             try:
                 os.replace(tmp, dest)
                 done = True
-                fsync_dir(dest.parent)
+                fsync_path(dest.parent)
             except OSError as exc:
                 raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
         finally:

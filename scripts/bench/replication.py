@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from gvo.replication import restore, service  # noqa: E402
-from gvo.replication.targets import FileTarget  # noqa: E402
+from gvo.replication.targets import FileTarget, fsync_path  # noqa: E402
 from gvo.storage.instance import Instance  # noqa: E402
 from gvo.storage.sqlcipher import transaction  # noqa: E402
 
@@ -53,11 +53,7 @@ def write_n(conn_fn, n: int, seconds: float = 0.0) -> tuple[int, float]:
 def durable_copy(src: str, dst: str) -> None:
     """Copy a file and fsync it (what a restore must do before it counts)."""
     shutil.copyfile(src, dst)
-    fd = os.open(dst, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(dst)
 
 
 def folder_state(root: Path) -> tuple[int, int]:
