@@ -1,13 +1,23 @@
 """Wiring of the web layer: blueprints, access enforcement, security headers, error pages."""
 
-from flask import Flask, g, render_template, request
+import logging
+
+from flask import Flask, Request, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from gvo import access, login_manager
 from gvo.security.sessions import SchoolSessionInterface
 
+log = logging.getLogger("gvo.web")
+
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
+# SQLite's INTEGER is a signed 64-bit number: an id outside this range names nothing, and
+# binding one raises OverflowError.
+ID_MIN, ID_MAX = -(2**63), 2**63 - 1
 # Strict CSP (DESIGN.md, Web): no inline script or style, nothing from other hosts.
 CSP = "; ".join(
     [
@@ -35,10 +45,53 @@ ERROR_TEXT = {
 }
 
 
+def sqlite_int(value) -> int:
+    """A whole number SQLite can store, from text (for `request.args.get(..., type=int)`).
+
+    Raises ValueError for text that is not a whole number or is outside SQLite's signed
+    64-bit INTEGER range (so Werkzeug treats it like any other bad value: the default).
+    """
+    number = int(value)
+    if not ID_MIN <= number <= ID_MAX:
+        raise ValueError(f"{value!r} is out of range")
+    return number
+
+
+class SqliteIntConverter(IntegerConverter):
+    """`<int:...>` in every route: a number above SQLite's largest INTEGER matches no route.
+
+    So /library/documents/<2**64> is a 404 like any other missing id, not an OverflowError.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=ID_MAX, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class BoundedMultiDict(ImmutableMultiDict):
+    """Query-string and form values where `type=int` also refuses numbers SQLite cannot hold."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - Werkzeug's signature
+        """As MultiDict.get; with type=int an out-of-range number gives the default."""
+        return super().get(key, default, sqlite_int if type is int else type)
+
+    def getlist(self, key, type=None):  # noqa: A002 - Werkzeug's signature
+        """As MultiDict.getlist; with type=int out-of-range numbers are left out."""
+        return super().getlist(key, sqlite_int if type is int else type)
+
+
+class GvoRequest(Request):
+    """Flask's request, with bounded whole numbers in request.args and request.form."""
+
+    parameter_storage_class = BoundedMultiDict
+
+
 def init_app(app: Flask) -> None:
     """Attach GVO's request handling to the app."""
     from gvo.blueprints import admin, auth, home, library, meetings, profile, site
 
+    # Before any blueprint: rules pick their converters when they are added.
+    app.url_map.converters["int"] = SqliteIntConverter
+    app.request_class = GvoRequest
     app.session_interface = SchoolSessionInterface()
     login_manager.user_loader(access.load_member)
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp):
@@ -51,6 +104,7 @@ def init_app(app: Flask) -> None:
     for code in ERROR_TEXT:
         app.register_error_handler(code, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(OverflowError, _overflow)
 
 
 def _client_ip() -> None:
@@ -90,6 +144,16 @@ def _error_page(error):
     signed = bool(g.get("school")) and current_user.is_authenticated
     return render_template("error.html", code=code, title=title, hint=hint,
                            signed_in=signed), code
+
+
+def _overflow(error):
+    """A number too large for SQLite that a view parsed by hand: bad input (400), not a 500.
+
+    Routes and request.args/request.form refuse such numbers before a view runs; this is
+    the backstop for numbers a view reads itself (e.g. int() of a form field, arithmetic).
+    """
+    log.warning("400 for %s %s: %s", request.method, request.path, error)
+    return _error_page(BadRequest())
 
 
 def _csrf_error(error):
