@@ -6,6 +6,7 @@ sends the Referer that CSRF's strict HTTPS check wants and reads the CSRF
 token from the page it last loaded.
 """
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -18,12 +19,32 @@ from gvo import create_app, people
 from gvo.people import Actor
 from gvo.storage.instance import Instance
 
+# The caller's shell may hold GVO_* settings (the disaster-recovery runbook exports
+# GVO_MASTER_KEY, GVO_INSTANCE, GVO_REPLICA_URL). Tests must not depend on them: they are
+# removed for the whole session (GVO reads its settings when called, never at import), so
+# in-process apps and every subprocess started with os.environ see none. Test knobs, which
+# are not settings of GVO, stay.
+TEST_KNOBS = frozenset({"GVO_BROWSER_SCREENSHOTS", "GVO_DRILL_SEED"})
+for _name in [n for n in os.environ if n.startswith("GVO_") and n not in TEST_KNOBS]:
+    del os.environ[_name]
+
 # Live server + Chromium fixtures for the browser tests of every feature (used on request only).
 pytest_plugins = ["browser.fixtures"]
 
 BASE = "https://localhost"
 PASSWORD = "correct-horse-battery-staple"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def subprocess_env(**settings: str) -> dict[str, str]:
+    """The environment for a GVO subprocess: this process's, no GVO_* setting but those given.
+
+    Built explicitly, so a subprocess never inherits a GVO_* setting from the caller's shell
+    even if something put one back into os.environ.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GVO_") or k in TEST_KNOBS}
+    env.update(settings)
+    return env
 
 
 class FakeClock:

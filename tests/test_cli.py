@@ -1,20 +1,19 @@
 """The operator's command line: instances, schools, users, audit; errors are one clear line."""
 
 import json
-import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import subprocess_env
 
 GVO = [sys.executable, "-m", "gvo"]
 
 
 def run(*args, instance: Path, input_text=None, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if k != "GVO_MASTER_KEY"}
-    env.update(env_extra or {})
+    env = subprocess_env(**(env_extra or {}))
     return subprocess.run([*GVO, "--instance", str(instance), *args], capture_output=True,
                           text=True, input=input_text, env=env, timeout=120)
 

@@ -145,7 +145,10 @@ class LiveGvo:
 
     def _launch(self) -> None:
         """Start `gvo serve` and wait until it accepts connections."""
-        env = dict(os.environ, GVO_MAX_UPLOAD_MB=str(self.limit_mb),
+        # Only the settings given here: none from the caller's shell (an exported
+        # GVO_MASTER_KEY would not open this instance).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GVO_")}
+        env.update(GVO_MAX_UPLOAD_MB=str(self.limit_mb),
                    GVO_REPLICA_URL=(self.workdir / "replica").as_uri())
         gvo = Path(sys.executable).with_name("gvo")
         cmd = [str(gvo)] if gvo.exists() else [sys.executable, "-m", "gvo"]
