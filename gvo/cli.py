@@ -117,7 +117,12 @@ def school_list(ctx: Context, as_json: bool) -> None:
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning GvoError into one clear line and exit code 1."""
+    """Entry point: run the CLI, turning GvoError into one clear line and exit code 1.
+
+    The process's umask becomes 077: whatever a command writes (files GVO makes
+    with explicit modes anyway, and any a library makes) is its owner's only.
+    """
+    os.umask(0o077)
     try:
         cli.main(standalone_mode=False, prog_name="gvo")
     except GvoError as exc:

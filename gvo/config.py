@@ -5,6 +5,8 @@ from pathlib import Path
 
 from gvo.errors import GvoError
 
+HEALTH_TOKEN_MIN = 32
+
 
 def _int(env: dict, name: str, default: int) -> int:
     value = env.get(name)
@@ -28,7 +30,13 @@ def from_environment(env: dict | None = None) -> dict:
         "GVO_ABSOLUTE_TIMEOUT": _int(env, "GVO_ABSOLUTE_TIMEOUT", 12 * 3600),
         "MAX_CONTENT_LENGTH": _int(env, "GVO_MAX_UPLOAD_MB", 50) * 1024 * 1024,
         "DEBUG": env.get("GVO_DEBUG") == "1",
+        # Bearer token that lets monitoring see /healthz per school (unset: nobody may).
+        "GVO_HEALTH_TOKEN": env.get("GVO_HEALTH_TOKEN") or None,
     }
+    token = config["GVO_HEALTH_TOKEN"]
+    if token is not None and len(token) < HEALTH_TOKEN_MIN:
+        raise GvoError(f"GVO_HEALTH_TOKEN must be at least {HEALTH_TOKEN_MIN} characters "
+                       "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
     if config["DEBUG"] and env.get("GVO_ENV", "production") == "production":
         raise GvoError("GVO_DEBUG=1 is refused in production (set GVO_ENV=development to allow it)")
     return config

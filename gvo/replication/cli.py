@@ -14,6 +14,7 @@ from gvo.replication import service
 from gvo.replication.restore import iso
 from gvo.replication.shipper import Busy, acquire_lock
 from gvo.replication.targets import TargetError
+from gvo.storage import keys
 
 # Commands after which the CLI does not ship by itself (they replicate, or only read).
 _NO_SHIP_AFTER = {"serve", "replicate", "replica", "verify", "status", "init"}
@@ -106,19 +107,28 @@ def replica_list(ctx: Context, slug: str | None, url: str | None, as_json: bool)
         earliest, latest = restoring.restorable_range(target, m)
     except TargetError as exc:
         raise GvoError(f"cannot read {target.url}: {exc}") from None
+    name = _school_name(ctx, m)
     if as_json:
         click.echo(json.dumps({
-            "slug": m.slug, "name": m.name, "key_versions": sorted(m.keys),
+            "slug": m.slug, "name": name, "key_versions": sorted(m.keys),
             "earliest": iso(earliest), "latest": iso(latest),
             "generations": [dict(g.to_json(), started=iso(g.started_at))
                             for g in m.generations]}, indent=2))
         return
-    click.echo(f"{m.name} ({m.slug}) at {target.url}")
+    click.echo(f"{name or '(name sealed: needs the master key)'} ({m.slug}) at {target.url}")
     click.echo(f"Restorable from {iso(earliest)} to {iso(latest)}")
     click.echo(f"{'GENERATION':<30} {'STARTED':<25} {'KEY':>3} {'SNAPSHOT':>9}  REASON")
     for g in m.generations:
         click.echo(f"{g.id:<30} {iso(g.started_at):<25} {g.key_version:>3} "
                    f"{human_size(g.snapshot_size):>9}  {g.reason}")
+
+
+def _school_name(ctx: Context, m: mf.Manifest) -> str | None:
+    """The school's name from its manifest, if this instance's master key opens it."""
+    try:
+        return m.school_name(keys.load_master_key(ctx.path))
+    except (GvoError, mf.ManifestError):
+        return None
 
 
 @cli.command("restore")

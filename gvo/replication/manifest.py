@@ -7,10 +7,11 @@ Replica layout under the target, one folder (prefix) per school::
     <slug>/generations/<gen>/wal/<seq>-<t0>-<t1>.seg  shipped WAL frames; the names are
                                                       the index of commit times (ms)
 
-The manifest holds the format version, the school's name, its wrapped data
-key for each key version (wrapped under the master key, bound to the slug),
-the generations with their snapshot checksums, and the last shipped commit.
-It carries its own sha256 over its canonical JSON.
+The manifest holds the format version, the school's name sealed under the
+master key (format 2; format 1 held it in plaintext and is still read), its
+wrapped data key for each key version (wrapped under the master key, bound to
+the slug), the generations with their snapshot checksums, and the last shipped
+commit. It carries its own sha256 over its canonical JSON.
 """
 
 import base64
@@ -20,9 +21,12 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from gvo.errors import GvoError
 from gvo.replication.targets import NotFoundInTarget, Target
+from gvo.storage import keys
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the school's name sealed; 1: in plaintext (read, never written)
+READ_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 
 
@@ -86,20 +90,44 @@ class Manifest:
     """What a restore needs to know about one school's replica."""
 
     slug: str
-    name: str
+    sealed_name: bytes | None = None  # the school's name sealed under the master key
     keys: dict[int, bytes] = field(default_factory=dict)  # key version -> wrapped data key
     generations: list[Generation] = field(default_factory=list)
     shipped: dict = field(default_factory=dict)  # generation, seq, last_commit_at, updated_at
+    plain_name: str | None = None  # known without the key: set here, or a format 1 manifest
 
     def current(self) -> Generation | None:
         """The newest generation."""
         return self.generations[-1] if self.generations else None
 
+    def set_name(self, master: bytes, name: str) -> bool:
+        """Record the school's name, sealed under the master key; True if the stored
+        manifest must change (a new name, or one held in plaintext by format 1)."""
+        try:
+            stored = self.sealed_name is not None and self.school_name(master) == name
+        except GvoError:  # sealed under another master key: this instance's replaces it
+            stored = False
+        if not stored:
+            self.sealed_name = keys.seal_school_name(master, self.slug, name)
+        self.plain_name = name
+        return not stored
+
+    def school_name(self, master: bytes) -> str:
+        """The school's name; WrongMasterKey if the master key does not open it."""
+        if self.plain_name is None:
+            if self.sealed_name is None:
+                raise ManifestError("the manifest holds no school name")
+            self.plain_name = keys.open_school_name(master, self.slug, self.sealed_name)
+        return self.plain_name
+
     def encode(self) -> bytes:
-        """Canonical JSON with its own sha256."""
+        """Canonical JSON with its own sha256 (the name only sealed: see set_name)."""
+        if self.sealed_name is None:
+            raise ManifestError("the school's name must be sealed (set_name) before saving")
         body = {
             "format": FORMAT_VERSION,
-            "school": {"slug": self.slug, "name": self.name},
+            "school": {"slug": self.slug,
+                       "sealed_name": base64.b64encode(self.sealed_name).decode()},
             "keys": {str(v): base64.b64encode(k).decode() for v, k in sorted(self.keys.items())},
             "generations": [g.to_json() for g in self.generations],
             "shipped": self.shipped,
@@ -115,18 +143,21 @@ class Manifest:
             body = json.loads(data)
         except ValueError as exc:
             raise ManifestError("the manifest is not valid JSON") from exc
-        if body.get("format") != FORMAT_VERSION:
+        if body.get("format") not in READ_FORMATS:
             raise ManifestError(f"unknown manifest format {body.get('format')!r}")
         digest = body.pop("sha256", None)
         canon = json.dumps(body, sort_keys=True, separators=(",", ":"))
         if hashlib.sha256(canon.encode()).hexdigest() != digest:
             raise ManifestError("the manifest fails its checksum")
+        school = body["school"]
+        sealed = school.get("sealed_name")
         return cls(
-            slug=body["school"]["slug"],
-            name=body["school"]["name"],
+            slug=school["slug"],
+            sealed_name=base64.b64decode(sealed) if sealed else None,
             keys={int(v): base64.b64decode(k) for v, k in body["keys"].items()},
             generations=[Generation.from_json(g) for g in body["generations"]],
             shipped=body.get("shipped") or {},
+            plain_name=school.get("name") if body["format"] == 1 else None,
         )
 
 

@@ -1,7 +1,7 @@
 """A new data key for a school (PRAGMA rekey), recorded as a new key version."""
 
 from gvo.errors import GvoError
-from gvo.storage import keys
+from gvo.storage import files, keys
 from gvo.storage.sqlcipher import connect, key_pragma
 
 
@@ -17,7 +17,8 @@ def rekey_school(instance, slug: str) -> int:
     version = record.key_version + 1
     wrapped = keys.wrap_school_key(instance.master_key, slug, new_key)
     pending = instance.school_dir(slug) / f"rekey-pending-v{version}.key"
-    pending.write_bytes(wrapped)
+    with files.open_private(pending, "wb") as f:
+        f.write(wrapped)
     instance.close_school(slug)  # other connections would fail once the key changes
     conn = connect(instance.school_path(slug), old_key)
     try:

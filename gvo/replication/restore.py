@@ -27,7 +27,7 @@ from gvo.errors import GvoError
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
 from gvo.replication.targets import NotFoundInTarget, Target, TargetError, fsync_path
-from gvo.storage import keys
+from gvo.storage import files, keys
 from gvo.storage.sqlcipher import DatabaseError, connect
 
 COPY_BYTES = 1 << 20
@@ -136,7 +136,8 @@ def _fetch_snapshot(target: Target, slug: str, gen: mf.Generation, path: Path) -
     h = hashlib.sha256()
     size = 0
     try:
-        with target.open_stream(mf.snapshot_key(slug, gen.id)) as src, open(path, "wb") as dst:
+        with (target.open_stream(mf.snapshot_key(slug, gen.id)) as src,
+              files.open_private(path, "wb") as dst):
             while chunk := src.read(COPY_BYTES):
                 h.update(chunk)
                 dst.write(chunk)
@@ -285,7 +286,7 @@ def _read_segment(target: Target, key: str, spool: Path):
             seg = segment.read_stream(src, frame_headers=headers)
         path = target.file_path(key)
     else:
-        with open(spool, "w+b") as out, target.open_stream(key) as src:
+        with files.open_private(spool, "w+b") as out, target.open_stream(key) as src:
             seg = segment.read_stream(src, sink=out, frame_headers=headers)
         path = spool
     hw = np.concatenate(headers) if headers else np.zeros((0, 2), dtype=np.uint32)
@@ -466,8 +467,7 @@ def restore(instance, target: Target, slug: str, *, at: float | None = None,
         except Busy:
             raise GvoError(f"school {new_slug!r} is live in a running `gvo serve`; stop the "
                            "server before replacing it") from None
-    schools_dir = instance.path / "schools"
-    schools_dir.mkdir(exist_ok=True)
+    schools_dir = files.private_dir(instance.path / "schools")
     staging = Path(tempfile.mkdtemp(prefix=f".restore-{new_slug}-", dir=schools_dir))
     replaced = None
     try:
@@ -476,6 +476,7 @@ def restore(instance, target: Target, slug: str, *, at: float | None = None,
             lock.close()
             lock = None
         m = built.manifest
+        name = m.school_name(instance.master_key)  # before anything is moved
         wrapped = m.keys[built.generation.key_version]
         if new_slug != m.slug:
             wrapped = keys.wrap_school_key(instance.master_key, new_slug, built.key)
@@ -486,7 +487,7 @@ def restore(instance, target: Target, slug: str, *, at: float | None = None,
             dest.rename(replaced)
         staging.rename(dest)
         fsync_path(schools_dir)
-        instance.register_school(new_slug, m.name, wrapped, built.generation.key_version)
+        instance.register_school(new_slug, name, wrapped, built.generation.key_version)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gvo.replication.shipper import Busy, Options, SchoolShipper, ShipperThread
 from gvo.replication.targets import Target, open_target
+from gvo.storage import files
 
 log = logging.getLogger("gvo.replication")
 
@@ -46,18 +47,20 @@ def resolve_url(instance_path: Path, url: str | None = None) -> str:
 def remember_url(instance_path: Path, url: str) -> None:
     """Record the serving replica URL so CLI writers ship to the same place."""
     saved = _saved_url_file(instance_path)
-    saved.parent.mkdir(exist_ok=True)
+    files.private_dir(saved.parent)
     tmp = saved.with_suffix(".tmp")
-    tmp.write_text(url + "\n")
+    with files.open_private(tmp, "w") as f:
+        f.write(url + "\n")
     os.replace(tmp, saved)
 
 
 def prepare_target(instance_path: Path, url: str) -> Target:
-    """Open the target; a file target's folder is made on first use if its parent exists."""
+    """Open the target; a file target's folder is made (0700) on first use if its parent
+    exists."""
     target = open_target(url)
     root = target.local_path()
     if root is not None and not root.exists() and root.parent.is_dir():
-        root.mkdir()
+        files.private_dir(root)
     return target
 
 

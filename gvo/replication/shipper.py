@@ -26,6 +26,7 @@ from pathlib import Path
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
 from gvo.replication.targets import Target, TargetError
+from gvo.storage import files
 from gvo.storage.sqlcipher import BUSY_TIMEOUT_MS, OperationalError, connect
 
 log = logging.getLogger("gvo.replication")
@@ -60,9 +61,8 @@ def acquire_lock(instance_path: Path, slug: str, *, wait: bool = False):
     Returns the open lock file; closing it releases the lock. Raises Busy if
     another process holds it and wait is False.
     """
-    lock_dir = Path(instance_path) / "replication"
-    lock_dir.mkdir(exist_ok=True)
-    f = open(lock_dir / f"{slug}.lock", "a+")  # noqa: SIM115 - held until the caller closes it
+    lock_dir = files.private_dir(Path(instance_path) / "replication")
+    f = files.open_private(lock_dir / f"{slug}.lock", "a+")  # held until the caller closes it
     try:
         fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
@@ -208,10 +208,9 @@ class SchoolShipper:
     def _resume(self) -> None:
         """Load the manifest and the last segment; decide whether the generation goes on."""
         rec = self.instance.school(self.slug)
-        m = mf.load(self.target, self.slug)
-        if m is None:
-            m = mf.Manifest(self.slug, rec.name)
-        m.name = rec.name
+        m = mf.load(self.target, self.slug) or mf.Manifest(self.slug)
+        if m.set_name(self.instance.master_key, rec.name) and m.generations:
+            self._manifest_dirty = True  # renamed, or a format 1 manifest: saved sealed soon
         self.manifest = m
         gen = m.current()
         if gen is None:
@@ -463,8 +462,7 @@ class SchoolShipper:
         """Snapshot the encrypted file (raw bytes, writers blocked) and start a generation."""
         rec = self.instance.school(self.slug)
         wrapped, key_version = self.instance.wrapped_school_key(self.slug)
-        tmp_dir = self.instance.path / "replication" / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp_dir = files.private_dir(self.instance.path / "replication" / "tmp")
         fd, tmp_name = tempfile.mkstemp(prefix=f"{self.slug}-", suffix=".db", dir=tmp_dir)
         os.close(fd)
         tmp = Path(tmp_name)
@@ -510,7 +508,7 @@ class SchoolShipper:
         finally:
             tmp.unlink(missing_ok=True)
         m = self.manifest
-        m.name = rec.name
+        m.set_name(self.instance.master_key, rec.name)
         m.keys[key_version] = wrapped
         m.generations.append(gen)
         m.shipped = {"generation": gen.id, "seq": 1, "last_commit_at": started,

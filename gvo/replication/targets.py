@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from gvo.storage import files
+
 PART_BYTES = 8 * 1024 * 1024  # S3 multipart part size (S3's minimum is 5 MiB)
 
 
@@ -124,7 +126,7 @@ class FileTarget(Target):
         self._ensure_root()
         dest = self._path(key)
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            files.private_dir(dest.parent)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
             try:
                 with os.fdopen(fd, "wb") as f:
@@ -146,7 +148,7 @@ class FileTarget(Target):
         self._ensure_root()
         dest = self._path(key)
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            files.private_dir(dest.parent)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         except OSError as exc:
             raise TargetError(f"cannot write {dest}: {exc.strerror or exc}") from exc
@@ -211,7 +213,7 @@ class FileTarget(Target):
         """Copy one object out to a local file."""
         self._ensure_root()
         try:
-            with open(self._path(key), "rb") as src, open(path, "wb") as dst:
+            with open(self._path(key), "rb") as src, files.open_private(path, "wb") as dst:
                 while chunk := src.read(1 << 20):
                     dst.write(chunk)
         except FileNotFoundError:

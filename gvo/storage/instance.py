@@ -7,6 +7,7 @@ Layout::
     <instance>/schools/<slug>/school.db (+ -wal, -shm)
     <instance>/replicas/             the default replica target (same disk!)
 
+Every file in it is 0600 and every folder 0700, whatever the umask (gvo/storage/files.py).
 Connections are reused per thread per school; `close_school` drops them all
 (needed before a rekey or a restore replaces the file).
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from gvo import clock
 from gvo.errors import GvoError, InvalidInput, NotFound
-from gvo.storage import keys
+from gvo.storage import files, keys
 from gvo.storage.sqlcipher import Connection, connect, migrate, transaction
 
 SLUG_RULE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -69,6 +70,17 @@ class Instance:
         self._school_keys: dict[str, bytes] = {}
         self._write_gates: dict[str, threading.Lock] = {}
         self.control()  # fail early, and clearly, on a wrong key
+        self._tighten_folders()
+
+    def _tighten_folders(self) -> None:
+        """Folders of instances made before GVO set modes itself become 0700."""
+        files.tighten(self.path, files.DIR_MODE)
+        for folder in (self.path / "schools", self.path / "replication"):
+            files.tighten(folder, files.DIR_MODE)
+            if folder.is_dir():
+                for child in folder.iterdir():
+                    if child.is_dir():
+                        files.tighten(child, files.DIR_MODE)
 
     # -- creation and opening ------------------------------------------------
 
@@ -89,8 +101,8 @@ class Instance:
                 )
             master = keys.new_key()
             write_key = True
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "schools").mkdir(exist_ok=True)
+        files.private_dir(path)
+        files.private_dir(path / "schools")
         if write_key:
             keys.write_master_key_file(path / keys.MASTER_KEY_FILE, master)
         conn = connect(path / "control.db", keys.control_key(master), create=True)
@@ -233,7 +245,7 @@ class Instance:
             raise InvalidInput(f"{folder} already holds files; refusing to overwrite them")
         data_key = keys.new_key()
         wrapped = keys.wrap_school_key(self._master, slug, data_key)
-        folder.mkdir(parents=True, exist_ok=True)
+        files.private_dir(folder)
         try:
             conn = connect(folder / "school.db", data_key, create=True)
             try:

@@ -1,8 +1,9 @@
-"""The master key, keys derived from it, and wrapping of per-school data keys.
+"""The master key, keys derived from it, and sealing under it (data keys, school names).
 
 The master key never touches a database or a replica. The control database's
 key is derived from it with HKDF; each school's random data key is stored only
-wrapped with AES-GCM under a key derived from the master key.
+wrapped with AES-GCM under a key derived from the master key, and a replica's
+manifest holds the school's name sealed the same way (under another derived key).
 """
 
 import os
@@ -77,21 +78,43 @@ def control_key(master: bytes) -> bytes:
     return derive(master, "control-db:v1")
 
 
+def seal(master: bytes, purpose: str, slug: str, plaintext: bytes) -> bytes:
+    """AES-256-GCM under the master key's derived key for purpose, bound to the slug.
+
+    Output: a version byte, a random 96-bit nonce, then ciphertext and tag.
+    """
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    return _WRAP_VERSION + nonce + AESGCM(derive(master, purpose)).encrypt(
+        nonce, plaintext, slug.encode())
+
+
+def unseal(master: bytes, purpose: str, slug: str, sealed: bytes, what: str) -> bytes:
+    """Open what `seal` made; GvoError for an unknown format, WrongMasterKey for a wrong key
+    (or a value sealed for another slug or purpose). `what` names the value in the message."""
+    if not sealed or sealed[:1] != _WRAP_VERSION:
+        raise GvoError(f"school {slug}: {what} has an unknown format")
+    nonce, body = sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
+    try:
+        return AESGCM(derive(master, purpose)).decrypt(nonce, body, slug.encode())
+    except InvalidTag:
+        raise WrongMasterKey(f"the master key does not open {what} of school {slug}") from None
+
+
 def wrap_school_key(master: bytes, slug: str, data_key: bytes) -> bytes:
     """Encrypt a school's data key under the master key, bound to the slug it was made for."""
-    nonce = secrets.token_bytes(_NONCE_BYTES)
-    sealed = AESGCM(derive(master, "school-key-wrap:v1")).encrypt(nonce, data_key, slug.encode())
-    return _WRAP_VERSION + nonce + sealed
+    return seal(master, "school-key-wrap:v1", slug, data_key)
 
 
 def unwrap_school_key(master: bytes, slug: str, wrapped: bytes) -> bytes:
     """Recover a school's data key; a wrong master key raises WrongMasterKey."""
-    if not wrapped or wrapped[:1] != _WRAP_VERSION:
-        raise GvoError(f"school {slug}: the wrapped data key has an unknown format")
-    nonce, sealed = wrapped[1 : 1 + _NONCE_BYTES], wrapped[1 + _NONCE_BYTES :]
-    try:
-        return AESGCM(derive(master, "school-key-wrap:v1")).decrypt(nonce, sealed, slug.encode())
-    except InvalidTag:
-        raise WrongMasterKey(
-            f"the master key does not unwrap the data key of school {slug}"
-        ) from None
+    return unseal(master, "school-key-wrap:v1", slug, wrapped, "the wrapped data key")
+
+
+def seal_school_name(master: bytes, slug: str, name: str) -> bytes:
+    """A school's name encrypted under the master key, bound to its slug (for replicas)."""
+    return seal(master, "school-name:v1", slug, name.encode())
+
+
+def open_school_name(master: bytes, slug: str, sealed: bytes) -> str:
+    """The name `seal_school_name` sealed; WrongMasterKey if the key does not open it."""
+    return unseal(master, "school-name:v1", slug, sealed, "the sealed name").decode()

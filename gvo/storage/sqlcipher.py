@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlcipher3
 
 from gvo.errors import GvoError, WrongMasterKey
+from gvo.storage import files
 
 Connection = sqlcipher3.Connection
 DatabaseError = sqlcipher3.DatabaseError
@@ -56,10 +57,17 @@ def connect(path: Path | str, key: bytes, *, create: bool = False) -> Connection
     """Open (or, with create=True, make) an encrypted database with GVO's settings.
 
     A key that does not open the file raises WrongMasterKey; the file is not changed.
+    The file, its -wal and its -shm are readable by their owner only (0600): a new
+    database is made 0600 before SQLite opens it (SQLite gives -wal and -shm the mode
+    of the database), and older ones are tightened.
     """
     path = Path(path)
     if not create and not path.exists():
         raise GvoError(f"database not found: {path}")
+    if create:
+        files.create_file(path)  # SQLite takes an empty file as a new database
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        files.tighten(part, files.FILE_MODE)
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         # SQLCipher logs decryption failures to stderr; GVO reports them itself, once.

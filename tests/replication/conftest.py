@@ -13,6 +13,12 @@ from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import connect, transaction
 
 SLUG = "alpha"
+HEALTH_TOKEN = "monitoring-" + "x" * 32  # GVO_HEALTH_TOKEN of the apps these tests build
+
+
+def operator_health(client) -> dict:
+    """/healthz as monitoring holding the health token sees it (per-school detail)."""
+    return client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}).get_json()
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ from gvo import create_app
 from gvo.replication import service
 from gvo.replication.shipper import Options
 
-from .conftest import SLUG, put
+from .conftest import HEALTH_TOKEN, SLUG, operator_health, put
 
 
 @pytest.fixture
 def running(rep_instance, file_target):
     """The replicator as `gvo serve` runs it, polling rarely so the test sets the lag."""
-    app = create_app({"TESTING": True, "GVO_BASE_URL": "https://localhost"},
-                     instance=rep_instance)
+    app = create_app({"TESTING": True, "GVO_BASE_URL": "https://localhost",
+                      "GVO_HEALTH_TOKEN": HEALTH_TOKEN}, instance=rep_instance)
     put(rep_instance, "k", "v")
     rep = service.start(app, rep_instance, file_target.url, options=Options(), interval=3600)
     end = time.monotonic() + 60  # hang guard for the first pass, not a performance limit
@@ -33,10 +33,23 @@ def test_healthz_is_degraded_after_a_minute_of_lag(running):
     shipper.caught_up_at = time.time() - 10
     assert client.get("/healthz").get_json()["status"] == "ok"
     shipper.caught_up_at = time.time() - (service.LAG_DEGRADED_SECONDS + 5)
-    body = client.get("/healthz").get_json()
+    assert client.get("/healthz").get_json() == {"status": "degraded"}  # no school named
+    body = operator_health(client)
     assert body["status"] == "degraded" and SLUG in body["replication"]["degraded"]
     shipper.caught_up_at = time.time()
     assert client.get("/healthz").get_json()["status"] == "ok"
+
+
+def test_anonymous_healthz_names_no_school(running):
+    app, _rep = running
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
+    text = resp.get_data(as_text=True)
+    assert "Alpha Primary" not in text and SLUG not in text and "replica" not in text
+    wrong = app.test_client().get("/healthz", headers={"Authorization": "Bearer wrong"})
+    assert wrong.get_json() == {"status": "ok"}
+    detail = operator_health(app.test_client())
+    assert detail["status"] == "ok" and SLUG in detail["replication"]["schools"]
 
 
 def test_managers_see_last_backed_up_on_the_settings_page(running, rep_instance):

@@ -1,12 +1,30 @@
-"""No plaintext: a marker written through the app's services appears in no replica object."""
+"""No plaintext: neither a marker written through the app's services nor the school's name
+appears in any replica object; manifests of the old format (name in plaintext) still restore."""
 
+import base64
+import hashlib
+import json
 import secrets
 
+from click.testing import CliRunner
+
 from gvo import people
+from gvo.cli import cli
 from gvo.people import Actor
+from gvo.replication import manifest as mf
+from gvo.replication import restore
 from gvo.replication.shipper import SchoolShipper
+from gvo.storage.instance import Instance
 
 from .conftest import SLUG
+
+NAME = "Alpha Primary"  # rep_instance's school
+
+
+def _no_name(data: bytes, where) -> None:
+    for form in (NAME, NAME.lower(), NAME.upper()):
+        assert form.encode() not in data, where
+        assert form.encode("utf-16-le") not in data, where
 
 
 def _write_marker(inst) -> bytes:
@@ -40,6 +58,7 @@ def test_marker_is_in_no_replica_file(rep_instance, file_target):
         assert marker not in data, p
         assert marker.lower() not in data, p
         assert b"SQLite format 3" not in data, p
+        _no_name(data, p)
 
 
 def test_marker_is_in_no_s3_object(rep_instance, s3_target):
@@ -49,3 +68,56 @@ def test_marker_is_in_no_s3_object(rep_instance, s3_target):
     for obj in objs:
         data = s3_target.get(obj.key)
         assert marker not in data and marker.lower() not in data, obj.key
+        _no_name(data, obj.key)
+
+
+def _format_1(m: mf.Manifest, name: str) -> bytes:
+    """The manifest as GVO wrote it before names were sealed (format 1, name in plaintext)."""
+    body = {
+        "format": 1,
+        "school": {"slug": m.slug, "name": name},
+        "keys": {str(v): base64.b64encode(k).decode() for v, k in sorted(m.keys.items())},
+        "generations": [g.to_json() for g in m.generations],
+        "shipped": m.shipped,
+    }
+    canon = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    body["sha256"] = hashlib.sha256(canon.encode()).hexdigest()
+    return json.dumps(body, sort_keys=True, indent=1).encode()
+
+
+def test_a_format_1_manifest_with_a_plaintext_name_still_restores(rep_instance, file_target,
+                                                                   tmp_path):
+    _replicate(rep_instance, file_target)
+    m = mf.load(file_target, SLUG)
+    file_target.put(mf.manifest_key(SLUG), _format_1(m, NAME))
+    fresh = Instance.init(tmp_path / "fresh", environ={"GVO_MASTER_KEY":
+                                                       rep_instance.master_key.hex()})
+    try:
+        restore.restore(fresh, file_target, SLUG)
+        assert fresh.school(SLUG).name == NAME
+    finally:
+        fresh.close()
+    # The next round of replication rewrites it sealed (format 2).
+    s = SchoolShipper(rep_instance, SLUG, file_target)
+    s.open()
+    try:
+        assert s.step(checkpoint=True)
+    finally:
+        s.close()
+    data = file_target.get(mf.manifest_key(SLUG))
+    assert json.loads(data)["format"] == 2
+    _no_name(data, "manifest.json")
+    assert mf.Manifest.decode(data).school_name(rep_instance.master_key) == NAME
+
+
+def test_replica_list_names_the_school_only_with_the_master_key(rep_instance, file_target,
+                                                                tmp_path):
+    _replicate(rep_instance, file_target)
+    runner = CliRunner()
+    args = ["replica", "list", SLUG, "--from", file_target.url]
+    keyed = runner.invoke(cli, ["--instance", str(rep_instance.path), *args], env={})
+    assert keyed.exit_code == 0, keyed.output
+    assert f"{NAME} ({SLUG})" in keyed.output
+    keyless = runner.invoke(cli, ["--instance", str(tmp_path / "nowhere"), *args], env={})
+    assert keyless.exit_code == 0, keyless.output
+    assert "(name sealed: needs the master key)" in keyless.output and NAME not in keyless.output

@@ -8,7 +8,15 @@ from gvo import create_app
 from gvo.replication import service
 from gvo.replication.shipper import Options
 
-from .conftest import SLUG, free_port, put, restored_settings, settings
+from .conftest import (
+    HEALTH_TOKEN,
+    SLUG,
+    free_port,
+    operator_health,
+    put,
+    restored_settings,
+    settings,
+)
 
 
 def wait_for(predicate, what, timeout=60.0):
@@ -43,7 +51,7 @@ def _wal_shipped(s):
 
 
 def _outage_drill(inst, url, break_target, mend_target, tmp_path):
-    app = create_app({"TESTING": True}, instance=inst)
+    app = create_app({"TESTING": True, "GVO_HEALTH_TOKEN": HEALTH_TOKEN}, instance=inst)
     rep = service.start(app, inst, url, options=Options(), interval=0.05)
     client = app.test_client()
     try:
@@ -54,7 +62,8 @@ def _outage_drill(inst, url, break_target, mend_target, tmp_path):
         for i in range(5):
             put(inst, f"during{i}", "2")  # the office keeps serving
         wait_for(lambda: not rep.school_status(SLUG)["target_ok"], "the outage to be seen")
-        body = client.get("/healthz").get_json()
+        assert client.get("/healthz").get_json() == {"status": "degraded"}  # no school named
+        body = operator_health(client)
         assert body["status"] == "degraded" and SLUG in body["replication"]["degraded"]
         assert rep.backup_status(SLUG).note
         mend_target()
