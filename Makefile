@@ -7,14 +7,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 INSTANCE ?= instances
 
-.PHONY: run test setup lint bench clean chromium
+.PHONY: run test setup lint bench clean chromium test-packages
 
 run: $(STAMP)
 	@if [ ! -f "$(INSTANCE)/control.db" ]; then $(VENV)/bin/gvo --instance "$(INSTANCE)" demo; \
 	else $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --show; fi
 	$(VENV)/bin/gvo --instance "$(INSTANCE)" serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) chromium
+test: $(STAMP) test-packages
 	$(VENV)/bin/ruff check gvo tests scripts
 	$(PY) -m pytest -p no:cacheprovider
 
@@ -27,12 +27,16 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# Browser tests drive Debian's Chromium; install it when it is missing.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests..."; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+# Tests drive Debian's Chromium (browser tests) and nginx (GVO behind its documented
+# proxy: tests/test_behind_nginx.py); install whichever is missing, in one apt run.
+# (On a machine with systemd, Debian starts the installed nginx on port 80; the tests run
+# their own nginx on loopback and do not need that one: `systemctl disable --now nginx`.)
+TEST_PACKAGES := chromium:chromium nginx:/usr/sbin/nginx
+
+test-packages:
+	@missing=""; for entry in $(TEST_PACKAGES); do 	  pkg=$${entry%%:*}; cmd=$${entry#*:}; 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; 	if [ -n "$$missing" ]; then 	  echo "Installing Debian's$$missing for the tests..."; 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; 	  $$SUDO apt-get update -qq && 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
+
+chromium: test-packages
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gvo tests scripts

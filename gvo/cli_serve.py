@@ -18,6 +18,19 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def proxy_options(trusted_proxies: int) -> dict:
+    """waitress settings for X-Forwarded-* headers: one mechanism, Werkzeug's ProxyFix.
+
+    create_app wraps the app in ProxyFix when GVO_TRUSTED_PROXIES > 0; it takes the
+    client address, scheme and host from the last N proxies' X-Forwarded-For/-Proto/-Host.
+    waitress must then pass those headers through untouched: by default (no trusted_proxy)
+    it deletes them before the app sees them, which left GVO behind nginx or Caddy
+    thinking every request came over plain http from 127.0.0.1. With no trusted
+    proxies, waitress keeps deleting them, so a client cannot forge them.
+    """
+    return {"clear_untrusted_proxy_headers": trusted_proxies <= 0}
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -41,11 +54,15 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
         service = None
     if service is not None:
         replicator = service.start(app, inst, replica_url or os.environ.get("GVO_REPLICA_URL"))
-    if not _is_loopback(host) and not app.config["GVO_TRUSTED_PROXIES"]:
+    proxies = app.config["GVO_TRUSTED_PROXIES"]
+    if not _is_loopback(host) and not proxies:
         click.echo("Warning: serving on a public address without a TLS reverse proxy; "
                    "see deploy/ for Caddy and nginx examples.", err=True)
+    if not _is_loopback(host) and proxies:
+        click.echo("Warning: GVO_TRUSTED_PROXIES is set but GVO listens on a public address: "
+                   "anyone reaching it directly can claim any client address. Listen on "
+                   "127.0.0.1 behind the proxy.", err=True)
     click.echo(f"GVO serving {inst.path} on http://{host}:{port}  (Ctrl+C to stop)")
-    # X-Forwarded-* headers are handled by Werkzeug's ProxyFix (GVO_TRUSTED_PROXIES), not here.
     from gvo.library import spool
 
     spool.install()  # waitress's temporary files for large bodies hold ciphertext only
@@ -53,7 +70,7 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
         # recv_bytes: read uploads 256 KiB per recv, not waitress's 8 KiB (a third faster
         # for large files: scripts/bench/documents.py).
         waitress.serve(app, host=host, port=port, threads=threads, ident="GVO",
-                       recv_bytes=RECV_BYTES)
+                       recv_bytes=RECV_BYTES, **proxy_options(proxies))
     finally:
         if replicator is not None:
             replicator.stop()
