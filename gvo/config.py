@@ -33,6 +33,8 @@ def from_environment(env: dict | None = None) -> dict:
         # Bearer token that lets monitoring see /healthz per school (unset: nobody may).
         "GVO_HEALTH_TOKEN": env.get("GVO_HEALTH_TOKEN") or None,
     }
+    if config["GVO_TRUSTED_PROXIES"] < 0:
+        raise GvoError("GVO_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies")
     token = config["GVO_HEALTH_TOKEN"]
     if token is not None and len(token) < HEALTH_TOKEN_MIN:
         raise GvoError(f"GVO_HEALTH_TOKEN must be at least {HEALTH_TOKEN_MIN} characters "

@@ -132,9 +132,7 @@ class Manifest:
             "generations": [g.to_json() for g in self.generations],
             "shipped": self.shipped,
         }
-        canon = json.dumps(body, sort_keys=True, separators=(",", ":"))
-        body["sha256"] = hashlib.sha256(canon.encode()).hexdigest()
-        return json.dumps(body, sort_keys=True, indent=1).encode()
+        return with_checksum(body)
 
     @classmethod
     def decode(cls, data: bytes) -> "Manifest":
@@ -159,6 +157,13 @@ class Manifest:
             shipped=body.get("shipped") or {},
             plain_name=school.get("name") if body["format"] == 1 else None,
         )
+
+
+def with_checksum(body: dict) -> bytes:
+    """A manifest's JSON as stored: its sha256 over the canonical JSON added (body changes)."""
+    canon = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    body["sha256"] = hashlib.sha256(canon.encode()).hexdigest()
+    return json.dumps(body, sort_keys=True, indent=1).encode()
 
 
 def load(target: Target, slug: str) -> Manifest | None:
