@@ -363,3 +363,20 @@ def test_audit_page_number_of_any_size_is_no_500(signed_in):
     client, _ = signed_in("manager")
     for page in ("9" * 30, "-5", "２", "x"):
         assert client.get(f"/alpha/admin/audit?page={page}").status_code == 200, page
+
+
+def test_odd_numbers_in_the_admin_forms_get_a_message_not_a_500(signed_in, instance):
+    client, _ = signed_in("manager")
+    for members in (["9" * 30], ["x"], ["-1"]):
+        resp = client.post("/alpha/admin/groups/new", {"name": "Odd", "members": members},
+                           form_page="/alpha/admin/groups/new")
+        assert resp.status_code == 422, members
+    client.post("/alpha/board/new?kind=board", {"name": "Board"},
+                form_page="/alpha/board/new?kind=board")
+    board_id = instance.db("alpha").execute("SELECT id FROM bodies").fetchone()[0]
+    for user_id in ("9" * 30, "x", "-1"):
+        resp = client.post(f"/alpha/board/{board_id}", {"user_id": user_id, "position": "member",
+                                                        "governor_type": ""},
+                           form_page=f"/alpha/board/{board_id}")
+        assert resp.status_code == 422, user_id
+    assert instance.db("alpha").execute("SELECT count(*) FROM groups").fetchone()[0] == 0
