@@ -7,7 +7,9 @@ under `/<school>/`: the school comes from the URL and the connection from the
 school, so a query can only ever reach that one school's file.
 """
 
+import unicodedata
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
@@ -16,6 +18,10 @@ from gvo import people
 from gvo.people import Actor
 
 EXEMPT_ENDPOINTS = {"static"}
+MAX_NEXT_LENGTH = 2000
+# Unicode categories refused in a `next` target: controls, format characters (such as
+# bidi overrides), line and paragraph separators, surrogates, private-use, unassigned.
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ class Member(UserMixin):
 
     def actor(self) -> Actor:
         """This member as the actor of a change."""
-        return Actor(self.id, self.email, g.get("client_ip", ""))
+        return Actor(self.id, self.email, g.get("client_ip", ""), self.role)
 
 
 def load_member(user_id: str):
@@ -174,23 +180,47 @@ def enforce() -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A `next` target only if it is a path inside the current school (no open redirect)."""
-    if not target or not g.get("school"):
+    """A `next` target only if it is a clean path inside the current school, else None.
+
+    Refused: anything with a scheme or host (open redirect), backslashes, `//`, dot
+    segments, and control or other invisible characters, raw or percent-encoded (a CR LF
+    would otherwise split the Location header). Never raises.
+    """
+    if not isinstance(target, str) or not target or not g.get("school"):
+        return None
+    if len(target) > MAX_NEXT_LENGTH:
         return None
     target = target.rstrip("?")
-    prefix = f"/{g.school}/"
-    if not target.startswith(prefix) or target.startswith("//") or "\\" in target:
+    decoded = unquote(target)
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in target + decoded):
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # such as an unclosed "[" in a host
+        return None
+    path = unquote(parts.path)
+    if "\\" in decoded or parts.scheme or parts.netloc or parts.fragment:
+        return None
+    if not path.startswith(f"/{g.school}/") or "//" in path:
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
         return None
     return target
 
 
 def mark_signed_in(member_id: int) -> None:
-    """Complete sign-in: a new session id, then flask-login's user in the session."""
+    """Complete sign-in: a new session id holding only the signed-in member.
+
+    Everything the session held before (the sign-in steps' state, half-made forms) is
+    dropped so nothing from before sign-in carries over; messages to show are kept.
+    """
     from flask_login import login_user
 
+    flashes = session.get("_flashes")
     session.rotate()
-    session.pop("pending_user_id", None)
-    session.pop("pending_enrol", None)
+    session.clear()
+    if flashes:
+        session["_flashes"] = flashes
     conn = db()
     row = conn.execute("SELECT * FROM users WHERE id = ?", (member_id,)).fetchone()
     login_user(Member(row, people.capabilities(conn, member_id), g.school))

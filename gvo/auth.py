@@ -7,17 +7,24 @@ from dataclasses import dataclass
 
 from gvo import audit, clock, school_settings
 from gvo.errors import InvalidInput
+from gvo.numbers import ascii_digits, is_digits
 from gvo.people import Actor, get_user
 from gvo.security import passwords, totp
 from gvo.storage.sqlcipher import Connection, transaction
 
 WINDOW_SECONDS = 15 * 60
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_PAIR = 5        # one account from one address
+MAX_FAILURES_PER_ADDRESS = 20    # one address, all accounts
+ACCOUNT_PRESSURE = 10            # one account, all addresses: then every address goes slow
+SLOW_SECONDS = 5 * 60            # under pressure: one failure per address per this long
 
 
 class Throttled(InvalidInput):
     """Too many failed sign-ins; the message says for how long."""
+
+
+class WrongPassword(InvalidInput):
+    """A signed-in person's password, asked again, was not right."""
 
 
 @dataclass
@@ -34,26 +41,43 @@ def _minutes(seconds: float) -> int:
 
 
 def check_throttle(conn: Connection, email: str, ip: str) -> None:
-    """Raise Throttled if this account or this address failed too often lately."""
-    since = clock.now() - WINDOW_SECONDS
-    by_account = conn.execute(
-        "SELECT count(*), min(at) FROM login_failures WHERE email = ? AND at > ?", (email, since)
-    ).fetchone()
-    if by_account[0] >= MAX_FAILURES_PER_ACCOUNT:
-        wait = by_account[1] + WINDOW_SECONDS - clock.now()
-        raise Throttled(
-            "Too many failed sign-ins for this account. For your security, wait "
-            f"{_minutes(wait)} minutes and try again, or ask your clerk for help."
-        )
+    """Raise Throttled if this account failed too often lately from this address, or this
+    address failed too often on any accounts.
+
+    Failures of both steps (password and code) count, in a window of 15 minutes:
+    - one account from one address: 5, then that address waits;
+    - one address over all accounts: 20, then it waits;
+    - one account over all addresses: from 10 on, the account is under pressure and every
+      address may fail on it only once per 5 minutes. An address with no recent failure
+      (the real person on their own network) still gets straight through with the right
+      password and code, so nobody can lock an account by failing on it from elsewhere.
+    """
+    now = clock.now()
+    since = now - WINDOW_SECONDS
+    rows = conn.execute(
+        "SELECT ip, at FROM login_failures WHERE email = ? AND at > ?", (email, since)
+    ).fetchall()
+    here = sorted(r["at"] for r in rows if r["ip"] == ip)
+    if len(here) >= MAX_FAILURES_PER_PAIR:
+        _refuse_account(here[-MAX_FAILURES_PER_PAIR] + WINDOW_SECONDS - now)
+    if len(rows) >= ACCOUNT_PRESSURE and here and now - here[-1] < SLOW_SECONDS:
+        _refuse_account(here[-1] + SLOW_SECONDS - now)
     by_address = conn.execute(
         "SELECT count(*), min(at) FROM login_failures WHERE ip = ? AND at > ?", (ip, since)
     ).fetchone()
     if by_address[0] >= MAX_FAILURES_PER_ADDRESS:
-        wait = by_address[1] + WINDOW_SECONDS - clock.now()
+        wait = by_address[1] + WINDOW_SECONDS - now
         raise Throttled(
             "Too many failed sign-ins from your network. Wait "
             f"{_minutes(wait)} minutes and try again."
         )
+
+
+def _refuse_account(wait: float) -> None:
+    raise Throttled(
+        "Too many failed sign-ins for this account. For your security, wait "
+        f"{_minutes(wait)} minutes and try again, or ask your clerk for help."
+    )
 
 
 def _fail(conn: Connection, email: str, ip: str, action: str, user_id=None, **detail) -> None:
@@ -94,8 +118,8 @@ def check_second_factor(conn: Connection, user_id: int, code: str, ip: str) -> s
     """Second step: a TOTP code (once only) or an unused recovery code. Returns which was used."""
     user = get_user(conn, user_id)
     check_throttle(conn, user["email"], ip)
-    cleaned = "".join(code.split())
-    if cleaned.isdigit():
+    cleaned = ascii_digits(code)
+    if is_digits(cleaned):
         step = totp.matching_step(user["totp_secret"] or "", cleaned, clock.now(),
                                   user["totp_last_step"])
         if step is not None:
@@ -147,32 +171,56 @@ def enrol_totp(conn: Connection, actor: Actor, user_id: int, secret: str, code: 
             "That code does not match. Check your phone's clock and type the 6-digit code "
             "shown now."
         )
-    codes = totp.new_recovery_codes()
     with transaction(conn):
         conn.execute(
             "UPDATE users SET totp_secret = ?, totp_last_step = ?, mfa_enrolled_at = ?,"
             " updated_at = ? WHERE id = ?",
             (secret, step, clock.iso(), clock.iso(), user_id),
         )
-        conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
-        conn.executemany(
-            "INSERT INTO recovery_codes(user_id, code_hash) VALUES (?, ?)",
-            [(user_id, totp.hash_recovery_code(c)) for c in codes],
-        )
+        codes = _replace_recovery_codes(conn, user_id)
         audit.record(conn, "mfa.enrol", target=f"user:{user_id}", actor_id=actor.user_id,
                      actor_email=actor.email, ip=actor.ip)
     return codes
 
 
-def regenerate_recovery_codes(conn: Connection, actor: Actor, user_id: int) -> list[str]:
-    """Replace a user's recovery codes with 10 new ones (the old ones stop working)."""
+def _replace_recovery_codes(conn: Connection, user_id: int) -> list[str]:
+    """Ten new recovery codes stored hashed in place of the old (inside a transaction)."""
     codes = totp.new_recovery_codes()
+    conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+    conn.executemany(
+        "INSERT INTO recovery_codes(user_id, code_hash) VALUES (?, ?)",
+        [(user_id, totp.hash_recovery_code(c)) for c in codes],
+    )
+    return codes
+
+
+def confirm_password(conn: Connection, actor: Actor, password: str) -> None:
+    """Re-authentication: check a signed-in person's password before a change to how they
+    sign in. Throttled and logged like a failed sign-in: raises Throttled, or WrongPassword."""
+    user = get_user(conn, actor.user_id)
+    check_throttle(conn, user["email"], actor.ip)
+    if not passwords.verify(user["password_hash"], password):
+        _fail(conn, user["email"], actor.ip, "reauth.failure", user["id"])
+        raise WrongPassword("Your password is not right.")
+
+
+def change_authenticator(conn: Connection, actor: Actor, password: str, secret: str,
+                         code: str) -> list[str]:
+    """A signed-in person sets up an authenticator (again), proving it is them with their
+    password; returns 10 new recovery codes. InvalidInput for a wrong password or code."""
+    confirm_password(conn, actor, password)
+    return enrol_totp(conn, actor, actor.user_id, secret, code)
+
+
+def regenerate_recovery_codes(conn: Connection, actor: Actor, password: str) -> list[str]:
+    """Replace the actor's own recovery codes with 10 new ones (the old ones stop working),
+    after checking their password. InvalidInput for a wrong password or no authenticator."""
+    confirm_password(conn, actor, password)
+    user_id = actor.user_id
+    if get_user(conn, user_id)["mfa_enrolled_at"] is None:
+        raise InvalidInput("Set up two-step sign-in first.")
     with transaction(conn):
-        conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
-        conn.executemany(
-            "INSERT INTO recovery_codes(user_id, code_hash) VALUES (?, ?)",
-            [(user_id, totp.hash_recovery_code(c)) for c in codes],
-        )
+        codes = _replace_recovery_codes(conn, user_id)
         audit.record(conn, "mfa.recovery_codes", target=f"user:{user_id}",
                      actor_id=actor.user_id, actor_email=actor.email, ip=actor.ip)
     return codes

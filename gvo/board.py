@@ -2,7 +2,7 @@
 
 import math
 
-from gvo import audit, events
+from gvo import audit, events, numbers
 from gvo.errors import InvalidInput, NotFound
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
@@ -49,15 +49,10 @@ def quorum(conn: Connection, body_id: int) -> int:
 
 
 def _parse_quorum(text: str | None) -> int | None:
-    if text in (None, ""):
+    """The quorum typed (digits of any script or width), None if left empty."""
+    if text is None or not text.strip():
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidInput("Quorum must be a whole number, or empty.") from None
-    if not 1 <= value <= 100:
-        raise InvalidInput("Quorum must be between 1 and 100.")
-    return value
+    return numbers.whole_number(text, what="Quorum", low=1, high=100)
 
 
 def save_body(

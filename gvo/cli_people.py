@@ -96,11 +96,11 @@ def user_reset_mfa(ctx: Context, slug: str, email: str):
 @click.argument("email")
 @pass_ctx
 def user_set_password(ctx: Context, slug: str, email: str):
-    """Set a person's password from standard input."""
+    """Set a person's password from standard input; their sessions end (they sign in anew)."""
     conn, row = _school_user(ctx, slug, email)
     password = sys.stdin.readline().rstrip("\n")
-    people.set_password(conn, Actor.operator(), row["id"], password)
-    click.echo(f"Password set for {email}.")
+    ended = people.set_password(conn, Actor.operator(), row["id"], password)
+    click.echo(f"Password set for {email}; {ended} session(s) ended.")
 
 
 @cli.group("audit")

@@ -15,3 +15,7 @@ class NotFound(GvoError):
 
 class InvalidInput(GvoError):
     """Input that breaks a rule; the message says which."""
+
+
+class NotPermitted(GvoError):
+    """The actor's role does not allow this change (the message says whose role does)."""

@@ -44,6 +44,23 @@ class CodeForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=40)])
 
 
+def _your_password() -> PasswordField:
+    return PasswordField("Your password", validators=[DataRequired(), Length(max=1024)],
+                         description="Asked again to make sure it is you.")
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """A change to how a person signs in (new recovery codes): their password again."""
+
+    password = _your_password()
+
+
+class ChangeAuthenticatorForm(CodeForm):
+    """A signed-in person setting up an authenticator: their password, then a first code."""
+
+    password = _your_password()
+
+
 class SetPasswordForm(FlaskForm):
     """Choosing a password (set-up link)."""
 

@@ -1,7 +1,14 @@
-"""Groups of people: distribution and access lists (rooms use them too)."""
+"""Groups of people: distribution and access lists (rooms use them too).
 
-from gvo import audit
-from gvo.errors import InvalidInput, NotFound
+A group named on a room's access list lets its members into the room, so adding someone
+to such a group is joining them to the room. Only people in the room may do that: a
+Manager (or a holder of manage_users) outside it may remove people from the group, but
+not add anyone, themselves included (README, "Who sees what").
+"""
+
+from gvo import audit, people
+from gvo.errors import InvalidInput, NotFound, NotPermitted
+from gvo.library.access import Viewer, can_see_folder
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
 
@@ -28,15 +35,48 @@ def member_ids(conn: Connection, group_id: int) -> list[int]:
     return [r["user_id"] for r in rows]
 
 
+def rooms_opened(conn: Connection, group_id: int) -> list[int]:
+    """The ids of the restricted folders (rooms) whose access list names this group, the
+    wastebin's included."""
+    rows = conn.execute(
+        "SELECT DISTINCT f.id FROM folder_access a JOIN folders f ON f.id = a.folder_id"
+        " WHERE a.group_id = ? AND f.restricted = 1 ORDER BY f.id", (group_id,))
+    return [r[0] for r in rows]
+
+
+def closed_rooms(conn: Connection, actor: Actor, group_id: int) -> int:
+    """How many rooms this group opens that `actor` cannot open (0 for the operator).
+
+    Only a count: the rooms themselves stay hidden from people outside them.
+    """
+    if actor.user_id is None:
+        return 0
+    viewer = Viewer(actor.user_id, actor.role if actor.role in people.RANK else "reader")
+    return sum(1 for folder_id in rooms_opened(conn, group_id)
+               if not can_see_folder(conn, viewer, folder_id, include_deleted=True))
+
+
 def save_group(
     conn: Connection, actor: Actor, *, group_id: int | None, name: str, description: str,
     members: list[int],
 ) -> int:
-    """Create or update a group and set its members."""
+    """Create or update a group and set its members; returns the group's id.
+
+    Raises InvalidInput for a missing or taken name, NotPermitted when people would be
+    added to a group that opens a room the actor is not in.
+    """
     name = name.strip()
     if not name:
         raise InvalidInput("A group needs a name.")
     with transaction(conn):
+        valid = {r[0] for r in conn.execute("SELECT id FROM users")}
+        wanted = set(members) & valid
+        adding = wanted - set(member_ids(conn, group_id)) if group_id is not None else set()
+        if adding and closed_rooms(conn, actor, group_id):
+            raise NotPermitted(
+                "This group opens a private room you are not in, so you cannot add people "
+                "to it (yourself included). You can remove people; ask someone in the room "
+                "to add them.")
         try:
             if group_id is None:
                 group_id = conn.execute(
@@ -50,13 +90,11 @@ def save_group(
                 action = "group.update"
         except IntegrityError:
             raise InvalidInput(f"There is already a group called {name!r}.") from None
-        valid = {r[0] for r in conn.execute("SELECT id FROM users")}
         conn.execute("DELETE FROM group_members WHERE group_id = ?", (group_id,))
         conn.executemany("INSERT INTO group_members(group_id, user_id) VALUES (?, ?)",
-                         [(group_id, uid) for uid in sorted(set(members) & valid)])
+                         [(group_id, uid) for uid in sorted(wanted)])
         audit.record(conn, action, target=f"group:{group_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip, name=name,
-                     members=sorted(set(members) & valid))
+                     actor_email=actor.email, ip=actor.ip, name=name, members=sorted(wanted))
     return group_id
 
 

@@ -11,8 +11,9 @@ import secrets
 from dataclasses import dataclass
 
 from gvo import audit, clock, events
-from gvo.errors import InvalidInput, NotFound
+from gvo.errors import InvalidInput, NotFound, NotPermitted
 from gvo.security import passwords
+from gvo.security.sessions import end_user_sessions
 from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
 
 ROLES = ("manager", "editor", "author", "reader", "inactive")
@@ -39,21 +40,53 @@ CAPABILITIES = {
     "manage_policies": "Manage policies",
 }
 SETUP_LINK_HOURS = 72
+OPERATOR = "operator"  # the Actor role of the server operator using the CLI
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is making a change and from where (for the audit log)."""
+    """Who is making a change, from where (for the audit log), and with which role.
+
+    `role` is the actor's role in the school when the request began (one of ROLES),
+    OPERATOR for the server operator, or "" when unknown (a system task): services that
+    guard Managers' accounts treat "" as no Manager, so an unknown role is refused.
+    """
 
     user_id: int | None
     email: str
     ip: str = ""
+    role: str = ""
 
     @classmethod
     def operator(cls) -> "Actor":
-        """The server operator using the CLI."""
-        return cls(None, "operator (cli)", "")
+        """The server operator using the CLI (may do anything a Manager may)."""
+        return cls(None, "operator (cli)", "", OPERATOR)
+
+    @property
+    def acts_as_manager(self) -> bool:
+        """Whether the actor has a Manager's powers: a Manager, or the operator."""
+        return self.role in ("manager", OPERATOR)
+
+
+def may_act_on(actor: Actor, user) -> bool:
+    """Whether `actor` may change the account `user` (a users row).
+
+    A Manager's account (its role, capabilities, set-up links, password, two-step
+    sign-in, sessions, details) is changed only by a Manager, the operator or its owner:
+    otherwise a holder of manage_users could take it over through any one of them.
+    """
+    return user["role"] != "manager" or actor.acts_as_manager or actor.user_id == user["id"]
+
+
+def _require_may_act_on(actor: Actor, user) -> None:
+    if not may_act_on(actor, user):
+        raise NotPermitted("Only a Manager may change a Manager's account.")
+
+
+def _require_may_appoint(actor: Actor, role: str) -> None:
+    if role == "manager" and not actor.acts_as_manager:
+        raise NotPermitted("Only a Manager may make someone a Manager.")
 
 
 def _audit(conn: Connection, actor: Actor, action: str, target: str = "", **detail) -> None:
@@ -134,6 +167,7 @@ def add_user(
     if not name or len(name) > 120:
         raise InvalidInput("a name of 1-120 characters is required")
     role = check_role(role)
+    _require_may_appoint(actor, role)
     hashed = None
     if password is not None:
         passwords.check(password, email=email, name=name)
@@ -154,8 +188,11 @@ def add_user(
 
 
 def new_setup_token(conn: Connection, actor: Actor, user_id: int) -> str:
-    """A one-time set-up token (returned once; stored hashed) valid for 72 hours."""
-    get_user(conn, user_id)
+    """A one-time set-up token (returned once; stored hashed) valid for 72 hours.
+
+    Raises NotPermitted for a Manager's account unless the actor may act on it.
+    """
+    _require_may_act_on(actor, get_user(conn, user_id))
     token = secrets.token_urlsafe(32)
     with transaction(conn):
         conn.execute("DELETE FROM setup_tokens WHERE user_id = ?", (user_id,))
@@ -183,31 +220,31 @@ def user_for_setup_token(conn: Connection, token: str):
 
 
 def complete_setup(conn: Connection, token: str, password: str, ip: str = "") -> int:
-    """Set the password through a set-up link, which is then used up."""
+    """Set the password through a set-up link, which is then used up.
+
+    Every session the account had is ended (a link is how a lost or taken-over account is
+    given back). Returns the user's id; raises InvalidInput for a dead link or a weak password.
+    """
     user = user_for_setup_token(conn, token)
     if user is None:
         raise InvalidInput(
             "This set-up link has expired or was already used. Ask your clerk for a new one."
         )
-    passwords.check(password, email=user["email"], name=user["name"])
-    with transaction(conn):
-        conn.execute(
-            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-            (passwords.hash_password(password), clock.iso(), user["id"]),
-        )
-        conn.execute(
-            "UPDATE setup_tokens SET used_at = ? WHERE token_hash = ?",
-            (clock.now(), _token_hash(token)),
-        )
-        actor = Actor(user["id"], user["email"], ip)
-        _audit(conn, actor, "user.password_set", f"user:{user['id']}")
+    actor = Actor(user["id"], user["email"], ip, user["role"])
+    _store_password(conn, actor, user, password, "user.password_set", setup_token=token)
     return user["id"]
 
 
 def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
-    """Change a user's role; the last active Manager cannot be demoted."""
+    """Change a user's role; the last active Manager cannot be demoted.
+
+    Only a Manager (or the operator) makes a Manager or changes a Manager's role:
+    NotPermitted otherwise. Making someone inactive ends their sessions.
+    """
     role = check_role(role)
     user = get_user(conn, user_id)
+    _require_may_act_on(actor, user)
+    _require_may_appoint(actor, role)
     if user["role"] == role:
         return
     with transaction(conn):
@@ -222,17 +259,18 @@ def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
             (role, clock.iso(), user_id),
         )
         if role == "inactive":
-            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            end_user_sessions(conn, user_id)
         _audit(conn, actor, "user.role", f"user:{user_id}", old=user["role"], new=role)
     events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
 
 def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str]) -> None:
-    """Replace the extra capabilities granted to a user."""
+    """Replace the extra capabilities granted to a user (NotPermitted on a Manager's account
+    unless the actor may act on it)."""
     unknown = caps - CAPABILITIES.keys()
     if unknown:
         raise InvalidInput(f"unknown capability: {', '.join(sorted(unknown))}")
-    get_user(conn, user_id)
+    _require_may_act_on(actor, get_user(conn, user_id))
     with transaction(conn):
         old = capabilities(conn, user_id)
         conn.execute("DELETE FROM user_capabilities WHERE user_id = ?", (user_id,))
@@ -256,6 +294,7 @@ def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, p
         raise InvalidInput("a name of 1-120 characters is required")
     if len(phone) > 40:
         raise InvalidInput("a phone number of at most 40 characters")
+    _require_may_act_on(actor, get_user(conn, user_id))
     with transaction(conn):
         conn.execute(
             "UPDATE users SET name = ?, phone = ?, updated_at = ? WHERE id = ?",
@@ -264,32 +303,57 @@ def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, p
         _audit(conn, actor, "user.profile", f"user:{user_id}")
 
 
-def change_password(conn: Connection, actor: Actor, user_id: int, current: str, new: str) -> None:
-    """Change a password after checking the current one (the caller ends other sessions)."""
+def change_password(conn: Connection, actor: Actor, user_id: int, current: str, new: str, *,
+                    keep_session: str | None = None) -> int:
+    """Change a password after checking the current one.
+
+    Ends every session of the account but `keep_session` (the token of the session making
+    the change); returns how many were ended. InvalidInput for a wrong current password or
+    a weak new one.
+    """
     user = get_user(conn, user_id)
     if not passwords.verify(user["password_hash"], current):
         raise InvalidInput("Your current password is not right.")
-    _store_password(conn, actor, user, new, "user.password_change")
+    return _store_password(conn, actor, user, new, "user.password_change",
+                           keep_session=keep_session)
 
 
-def set_password(conn: Connection, actor: Actor, user_id: int, new: str) -> None:
-    """Set a password without the old one (operator CLI)."""
-    _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set")
+def set_password(conn: Connection, actor: Actor, user_id: int, new: str) -> int:
+    """Set a password without the old one (operator CLI); ends all the account's sessions
+    and returns how many. NotPermitted on a Manager's account unless the actor may act on it."""
+    return _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set")
 
 
-def _store_password(conn: Connection, actor: Actor, user, new: str, action: str) -> None:
+def _store_password(conn: Connection, actor: Actor, user, new: str, action: str, *,
+                    keep_session: str | None = None, setup_token: str | None = None) -> int:
+    """The one place a password is written: check it, store its hash, use up the set-up
+    link it came through (if any), and end every session of the account but
+    `keep_session`, all in one transaction. Returns how many sessions ended."""
+    _require_may_act_on(actor, user)
     passwords.check(new, email=user["email"], name=user["name"])
+    hashed = passwords.hash_password(new)  # slow on purpose: before the write lock is taken
     with transaction(conn):
+        if setup_token is not None:
+            used = conn.execute(
+                "UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                (clock.now(), _token_hash(setup_token)),
+            )
+            if used.rowcount != 1:  # used by another request meanwhile
+                raise InvalidInput("This set-up link was already used. Ask your clerk for a "
+                                   "new one.")
         conn.execute(
             "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-            (passwords.hash_password(new), clock.iso(), user["id"]),
+            (hashed, clock.iso(), user["id"]),
         )
-        _audit(conn, actor, action, f"user:{user['id']}")
+        ended = end_user_sessions(conn, user["id"], except_token=keep_session)
+        _audit(conn, actor, action, f"user:{user['id']}", sessions_ended=ended)
+    return ended
 
 
 def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> None:
-    """Remove a user's authenticator and recovery codes, and end their sessions."""
-    get_user(conn, user_id)
+    """Remove a user's authenticator and recovery codes, and end their sessions
+    (NotPermitted on a Manager's account unless the actor may act on it)."""
+    _require_may_act_on(actor, get_user(conn, user_id))
     with transaction(conn):
         conn.execute(
             "UPDATE users SET totp_secret = NULL, mfa_enrolled_at = NULL, updated_at = ?"
@@ -297,5 +361,15 @@ def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> None:
             (clock.iso(), user_id),
         )
         conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
-        conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        end_user_sessions(conn, user_id)
         _audit(conn, actor, "mfa.reset", f"user:{user_id}")
+
+
+def end_sessions(conn: Connection, actor: Actor, user_id: int) -> int:
+    """Sign a user out on every device; returns how many sessions ended (NotPermitted on a
+    Manager's account unless the actor may act on it)."""
+    _require_may_act_on(actor, get_user(conn, user_id))
+    with transaction(conn):
+        count = end_user_sessions(conn, user_id)
+        _audit(conn, actor, "sessions.end", f"user:{user_id}", sessions=count)
+    return count

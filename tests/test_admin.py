@@ -64,9 +64,16 @@ def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, insta
     client, person = signed_in("editor")
     people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
     other = make_user(role="author")
+    page = client.get(f"/alpha/admin/users/{other.id}").get_data(as_text=True)
+    assert 'value="editor"' in page and 'value="manager"' not in page  # not offered
     resp = client.post(f"/alpha/admin/users/{other.id}", {"role": "manager"},
                        form_page=f"/alpha/admin/users/{other.id}")
-    assert resp.status_code == 403
+    assert resp.status_code == 422 and "Not a valid choice" in client.last_text
+    invite = client.post("/alpha/admin/users", {"name": "Mo", "email": "mo@example.org",
+                                                "role": "manager"}, form_page="/alpha/admin/users")
+    assert invite.status_code == 422
+    roles = {r[0] for r in instance.db("alpha").execute("SELECT role FROM users")}
+    assert roles == {"editor", "author"}
 
 
 def test_reset_mfa_from_the_manager_page(signed_in, make_user, instance, new_client, clock):
@@ -200,7 +207,8 @@ def test_profile_update_and_password_change(signed_in, new_client, instance, clo
 
 def test_new_recovery_codes_replace_the_old(signed_in, instance):
     client, person = signed_in("author")
-    client.post("/alpha/profile/recovery-codes", {}, form_page="/alpha/profile")
+    client.post("/alpha/profile/recovery-codes", {"password": person.password},
+                form_page="/alpha/profile")
     page = client.get("/alpha/mfa/recovery-codes").get_data(as_text=True)
     assert page.count("<li><code>") == 10
     left = instance.db("alpha").execute(
@@ -246,3 +254,129 @@ def test_demo_school(tmp_path):
 
 def test_non_demo_school_login_page_does_not_say_demo(client, school):
     assert "demonstration" not in client.get("/alpha/login").get_data(as_text=True)
+
+
+# -- Issue 9: nobody but a Manager acts on a Manager's account -------------------------------
+
+
+def _user_manager(signed_in, instance):
+    """An Editor who holds manage_users, signed in."""
+    from gvo import people
+    from gvo.people import Actor
+
+    client, person = signed_in("editor")
+    people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    return client, person
+
+
+def test_a_manage_users_holder_cannot_take_over_a_managers_account(
+        signed_in, make_user, instance, new_client, clock):
+    from conftest import sign_in
+
+    client, editor = _user_manager(signed_in, instance)
+    manager = make_user(role="manager")
+    theirs = new_client()
+    clock.advance(31)
+    sign_in(theirs, manager)
+    page = client.get(f"/alpha/admin/users/{manager.id}").get_data(as_text=True)
+    assert "Only a Manager can change a Manager" in page
+    assert "New set-up link" not in page and "Reset two-step" not in page
+    for action in ("setup-link", "reset-mfa", "end-sessions"):
+        resp = client.post(f"/alpha/admin/users/{manager.id}/{action}", {},
+                           form_page="/alpha/admin/users")
+        assert resp.status_code == 403, action
+    resp = client.post(f"/alpha/admin/users/{manager.id}", {"role": "editor"},
+                       form_page="/alpha/admin/users")
+    assert resp.status_code == 403
+    conn = instance.db("alpha")
+    row = conn.execute("SELECT role, totp_secret FROM users WHERE id = ?",
+                       (manager.id,)).fetchone()
+    assert row["role"] == "manager" and row["totp_secret"] == manager.totp_secret
+    assert conn.execute("SELECT count(*) FROM setup_tokens WHERE user_id = ?",
+                        (manager.id,)).fetchone()[0] == 0
+    assert theirs.get("/alpha/").status_code == 200  # still signed in
+    # The same holder still looks after everyone else.
+    author = make_user(role="author")
+    resp = client.post(f"/alpha/admin/users/{author.id}/setup-link", {},
+                       form_page=f"/alpha/admin/users/{author.id}")
+    assert resp.status_code == 302 and "/alpha/setup/" in client.get("/alpha/admin/users").text
+
+
+def test_every_account_service_guards_managers_accounts(make_user, instance):
+    import pytest
+
+    from gvo import people
+    from gvo.errors import NotPermitted
+    from gvo.people import Actor
+
+    conn = instance.db("alpha")
+    manager = make_user(role="manager", mfa=False)
+    editor = make_user(role="editor", mfa=False)
+    as_editor = Actor(editor.id, editor.email, "192.0.2.1", "editor")
+    attempts = {
+        "setup link": lambda: people.new_setup_token(conn, as_editor, manager.id),
+        "password": lambda: people.set_password(conn, as_editor, manager.id,
+                                                "a taken-over passphrase"),
+        "mfa": lambda: people.reset_mfa(conn, as_editor, manager.id),
+        "sessions": lambda: people.end_sessions(conn, as_editor, manager.id),
+        "role": lambda: people.set_role(conn, as_editor, manager.id, "reader"),
+        "capabilities": lambda: people.set_capabilities(conn, as_editor, manager.id, set()),
+        "details": lambda: people.update_profile(conn, as_editor, manager.id, name="X",
+                                                 phone=""),
+        "make a manager": lambda: people.set_role(conn, as_editor, editor.id, "manager"),
+        "invite a manager": lambda: people.add_user(conn, as_editor, email="m2@example.org",
+                                                    name="M2", role="manager"),
+    }
+    for name, attempt in attempts.items():
+        with pytest.raises(NotPermitted):
+            attempt()
+        assert name
+    # A role-less actor (a system task) is no Manager either.
+    with pytest.raises(NotPermitted):
+        people.reset_mfa(conn, Actor(None, "system"), manager.id)
+    # Another Manager and the operator may.
+    other = make_user(role="manager", mfa=False)
+    people.new_setup_token(conn, Actor(other.id, other.email, "", "manager"), manager.id)
+    assert people.set_password(conn, Actor.operator(), manager.id, "the operator's choice") == 0
+    people.set_role(conn, Actor.operator(), editor.id, "manager")
+
+
+def test_quorum_typed_in_full_width_or_other_digits(signed_in, instance):
+    client, _ = signed_in("manager")
+    conn = instance.db("alpha")
+    for typed, expected in (("３", 3), ("١٢", 12), (" 4 ", 4)):
+        resp = client.post("/alpha/board/new?kind=committee",
+                           {"name": f"Committee {expected}", "quorum": typed},
+                           form_page="/alpha/board/new?kind=committee")
+        assert resp.status_code == 302, typed
+        stored = conn.execute("SELECT quorum FROM bodies WHERE name = ?",
+                              (f"Committee {expected}",)).fetchone()[0]
+        assert stored == expected
+    for typed, message in (("1_0", "whole number"), ("1.5", "whole number"), ("-1", "whole number"),
+                           ("０", "between 1 and 100"), ("9" * 20, "between 1 and 100")):
+        resp = client.post("/alpha/board/new?kind=committee", {"name": "Odd", "quorum": typed},
+                           form_page="/alpha/board/new?kind=committee")
+        assert resp.status_code == 422 and message in client.last_text, typed
+
+
+def test_audit_page_number_of_any_size_is_no_500(signed_in):
+    client, _ = signed_in("manager")
+    for page in ("9" * 30, "-5", "２", "x"):
+        assert client.get(f"/alpha/admin/audit?page={page}").status_code == 200, page
+
+
+def test_odd_numbers_in_the_admin_forms_get_a_message_not_a_500(signed_in, instance):
+    client, _ = signed_in("manager")
+    for members in (["9" * 30], ["x"], ["-1"]):
+        resp = client.post("/alpha/admin/groups/new", {"name": "Odd", "members": members},
+                           form_page="/alpha/admin/groups/new")
+        assert resp.status_code == 422, members
+    client.post("/alpha/board/new?kind=board", {"name": "Board"},
+                form_page="/alpha/board/new?kind=board")
+    board_id = instance.db("alpha").execute("SELECT id FROM bodies").fetchone()[0]
+    for user_id in ("9" * 30, "x", "-1"):
+        resp = client.post(f"/alpha/board/{board_id}", {"user_id": user_id, "position": "member",
+                                                        "governor_type": ""},
+                           form_page=f"/alpha/board/{board_id}")
+        assert resp.status_code == 422, user_id
+    assert instance.db("alpha").execute("SELECT count(*) FROM groups").fetchone()[0] == 0

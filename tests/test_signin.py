@@ -294,3 +294,348 @@ def test_qr_code_carries_no_text_from_the_account():
     svg = str(totp.qr_svg(uri))
     assert svg.startswith("<svg") and "<path" in svg
     assert "script" not in svg and "<img" not in svg and "alert" not in svg
+
+
+# -- Issue 9: one sign-in state per browser, replaced by every new attempt ------------------
+
+
+def _enrol_secret(client) -> str:
+    return client.last_text.split('data-testid="totp-secret">')[1].split("<")[0].replace(" ", "")
+
+
+def _password_step(client, person):
+    return client.post("/alpha/login", {"email": person.email, "password": person.password},
+                       form_page="/alpha/login")
+
+
+def test_enrolment_left_over_from_an_earlier_attempt_cannot_reach_another_account(
+        client, make_user, instance):
+    newcomer = make_user(role="author", mfa=False)   # the school requires MFA: must enrol
+    manager = make_user(role="manager")
+    assert _password_step(client, newcomer).headers["Location"].endswith("/alpha/mfa/enrol")
+    assert _password_step(client, manager).headers["Location"].endswith("/alpha/login/verify")
+    # The manager's sign-in is at the code step: there is no enrolment to reach.
+    resp = client.get("/alpha/mfa/enrol")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/alpha/login")
+    attacker_secret = pyotp.random_base32(32)
+    client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(attacker_secret).now()},
+                form_page="/alpha/login")
+    row = instance.db("alpha").execute("SELECT totp_secret FROM users WHERE id = ?",
+                                       (manager.id,)).fetchone()
+    assert row["totp_secret"] == manager.totp_secret
+    assert client.get("/alpha/").status_code == 302  # nobody is signed in
+    # The manager's own authenticator still works.
+    clock_code = manager.code()
+    assert sign_in(client, manager, code=clock_code).status_code == 302
+    assert client.get("/alpha/").status_code == 200
+
+
+def test_enrol_key_of_one_attempt_is_not_offered_to_the_next(client, make_user):
+    first, second = make_user(role="author", mfa=False), make_user(role="reader", mfa=False)
+    _password_step(client, first)
+    client.get("/alpha/mfa/enrol")
+    first_key = _enrol_secret(client)
+    _password_step(client, second)
+    client.get("/alpha/mfa/enrol")
+    assert _enrol_secret(client) != first_key
+
+
+def test_a_failed_attempt_voids_the_step_of_an_earlier_one(client, make_user):
+    manager = make_user(role="manager")
+    _password_step(client, manager)
+    client.post("/alpha/login", {"email": "someone@example.org", "password": "wrong-password-9"},
+                form_page="/alpha/login")
+    resp = client.get("/alpha/login/verify")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/alpha/login")
+
+
+def test_code_step_of_one_attempt_is_closed_by_an_enrolment_attempt(client, make_user):
+    manager, newcomer = make_user(role="manager"), make_user(role="author", mfa=False)
+    _password_step(client, manager)
+    _password_step(client, newcomer)
+    resp = client.post("/alpha/login/verify", {"code": manager.code()},
+                       form_page="/alpha/login")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/alpha/login")
+    assert client.get("/alpha/").status_code == 302
+
+
+def test_sign_in_state_expires_after_ten_minutes(client, make_user, clock):
+    person = make_user()
+    _password_step(client, person)
+    clock.advance(10 * 60)
+    resp = client.post("/alpha/login/verify", {"code": person.code()}, form_page="/alpha/login")
+    assert resp.headers["Location"].endswith("/alpha/login")
+
+
+def test_nothing_from_before_sign_in_stays_in_the_session(client, make_user, instance):
+    import json
+
+    person = make_user()
+    sign_in(client, person)
+    data = json.loads(instance.db("alpha").execute(
+        "SELECT data FROM sessions WHERE user_id = ?", (person.id,)).fetchone()["data"])
+    assert "signin" not in data and "csrf_token" not in data
+    assert data["_user_id"] == str(person.id)
+
+
+# -- Issue 9: changing two-step sign-in asks for the password ---------------------------------
+
+
+def test_replacing_the_authenticator_needs_the_password(signed_in, instance, clock):
+    client, person = signed_in("author")
+    client.get("/alpha/mfa/enrol")
+    assert 'autocomplete="current-password"' in client.last_text
+    new_secret = _enrol_secret(client)
+    clock.advance(31)
+    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).now()})
+    assert resp.status_code == 422
+    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).now(),
+                                            "password": "not-my-password"})
+    assert resp.status_code == 422 and "Your password is not right" in client.last_text
+    conn = instance.db("alpha")
+    assert conn.execute("SELECT totp_secret FROM users WHERE id = ?",
+                        (person.id,)).fetchone()[0] == person.totp_secret
+    failures = conn.execute("SELECT count(*) FROM login_failures WHERE email = ?",
+                            (person.email,)).fetchone()[0]
+    assert failures == 1  # a wrong password here counts towards the throttle
+    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).now(),
+                                            "password": person.password})
+    assert resp.headers["Location"].endswith("/alpha/mfa/recovery-codes")
+    assert conn.execute("SELECT totp_secret FROM users WHERE id = ?",
+                        (person.id,)).fetchone()[0] == new_secret
+
+
+def test_new_recovery_codes_need_the_password(signed_in, instance):
+    client, person = signed_in("author")
+    conn = instance.db("alpha")
+    before = {r[0] for r in conn.execute("SELECT code_hash FROM recovery_codes WHERE user_id = ?",
+                                         (person.id,))}
+    resp = client.post("/alpha/profile/recovery-codes", {}, form_page="/alpha/profile")
+    assert resp.status_code == 422
+    resp = client.post("/alpha/profile/recovery-codes", {"password": "not-my-password"},
+                       form_page="/alpha/profile")
+    assert resp.status_code == 422 and "Your password is not right" in client.last_text
+    after = {r[0] for r in conn.execute("SELECT code_hash FROM recovery_codes WHERE user_id = ?",
+                                        (person.id,))}
+    assert after == before
+
+
+# -- Issue 9: every way of setting a password ends the account's other sessions ---------------
+
+
+def test_setup_link_ends_the_accounts_sessions(signed_in, make_user, new_client, instance, clock):
+    from gvo import people
+    from gvo.people import Actor
+
+    person = make_user()
+    theirs = new_client()
+    sign_in(theirs, person)
+    assert theirs.get("/alpha/").status_code == 200
+    token = people.new_setup_token(instance.db("alpha"), Actor.operator(), person.id)
+    fresh = new_client()
+    fresh.get(f"/alpha/setup/{token}")
+    resp = fresh.post(f"/alpha/setup/{token}", {"password": "a lighthouse of oranges",
+                                                "confirm": "a lighthouse of oranges"})
+    assert resp.status_code == 302
+    assert theirs.get("/alpha/").status_code == 302
+
+
+def test_cli_set_password_ends_the_accounts_sessions(make_user, new_client, instance):
+    from click.testing import CliRunner
+
+    from gvo.cli import cli
+
+    person = make_user()
+    theirs = new_client()
+    sign_in(theirs, person)
+    assert theirs.get("/alpha/").status_code == 200
+    result = CliRunner().invoke(
+        cli, ["--instance", str(instance.path), "user", "set-password", "alpha", person.email],
+        input="a brand new passphrase\n", env={"GVO_MASTER_KEY": ""})
+    assert result.exit_code == 0, result.output
+    assert "1 session" in result.output
+    assert theirs.get("/alpha/").status_code == 302
+
+
+# -- Issue 9: idle timeouts shorter than a minute ------------------------------------------
+
+
+def test_short_idle_timeout_keeps_an_active_person_signed_in(instance, make_user, clock):
+    from conftest import WebClient
+
+    from gvo import create_app
+
+    app = create_app({"TESTING": True, "GVO_BASE_URL": BASE, "GVO_IDLE_TIMEOUT": 40},
+                     instance=instance)
+    client = WebClient(app.test_client())
+    person = make_user()
+    sign_in(client, person)
+    for _ in range(6):  # active every 30 s for three minutes
+        clock.advance(30)
+        assert client.get("/alpha/").status_code == 200
+    clock.advance(41)
+    assert client.get("/alpha/").status_code == 302
+
+
+# -- Issue 9: nobody can keep an account locked from their own address --------------------
+
+
+def _from(app, address):
+    from conftest import WebClient
+
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return WebClient(client)
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out(app, make_user, clock):
+    person = make_user()
+    attacker = _from(app, "198.51.100.7")
+    for _ in range(8):
+        attacker.post("/alpha/login", {"email": person.email, "password": "wrong-password-1"},
+                      form_page="/alpha/login")
+    assert "Too many failed sign-ins for this account" in attacker.last_text
+    owner = _from(app, "203.0.113.20")
+    assert sign_in(owner, person).status_code == 302
+    assert owner.get("/alpha/").status_code == 200
+
+
+def test_an_account_under_attack_from_many_addresses_goes_slow_but_stays_open(
+        app, make_user, clock):
+    person = make_user()
+    for n in range(5):  # 10 failures from 5 addresses: the account is under pressure
+        attacker = _from(app, f"198.51.100.{n}")
+        for _ in range(2):
+            attacker.post("/alpha/login", {"email": person.email, "password": "wrong-pass-1"},
+                          form_page="/alpha/login")
+    # An attacking address may now fail only once per 5 minutes.
+    resp = attacker.post("/alpha/login", {"email": person.email, "password": "wrong-pass-1"},
+                         form_page="/alpha/login")
+    assert resp.status_code == 422 and "wait 5 minutes" in attacker.last_text
+    # The owner, from an address of their own, gets through with password and code ...
+    owner = _from(app, "203.0.113.20")
+    assert sign_in(owner, person).status_code == 302
+    # ... and someone who mistypes from a new address waits before the next try.
+    other = _from(app, "203.0.113.21")
+    other.post("/alpha/login", {"email": person.email, "password": "typo-password"},
+               form_page="/alpha/login")
+    assert "do not match" in other.last_text
+    clock.advance(31)
+    assert sign_in(other, person).status_code == 422
+    assert "Too many failed sign-ins for this account" in other.last_text
+    clock.advance(5 * 60)
+    assert sign_in(other, person).status_code == 302
+
+
+def test_code_step_failures_count_for_the_pair_too(app, make_user, clock):
+    person = make_user()
+    thief = _from(app, "198.51.100.9")  # knows the password, not the code
+    for _ in range(5):
+        sign_in(thief, person, code="000000")
+    assert sign_in(thief, person).status_code == 422
+    assert "Too many failed sign-ins for this account" in thief.last_text
+    clock.advance(31)
+    assert sign_in(_from(app, "203.0.113.20"), person).status_code == 302
+
+
+# -- Issue 9: codes typed in full-width (or other scripts') digits --------------------------
+
+
+def _wide(code: str) -> str:
+    return "".join(chr(0xFF10 + int(d)) for d in code)
+
+
+def test_full_width_code_signs_in(client, make_user):
+    person = make_user()
+    assert sign_in(client, person, code=_wide(person.code())).status_code == 302
+    assert client.get("/alpha/").status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["１２３４５６", "١٢٣٤٥٦", "¹²³⁴⁵⁶", "12 34 5６", "１２３"])
+def test_odd_digits_never_give_a_500(client, make_user, typed):
+    person = make_user()
+    resp = sign_in(client, person, code=typed)
+    assert resp.status_code == 422 and "That code is not right" in client.last_text
+
+
+def test_full_width_code_enrols_at_sign_in_and_from_the_profile(client, make_user, clock):
+    person = make_user(role="author", mfa=False)
+    _password_step(client, person)
+    client.get("/alpha/mfa/enrol")
+    secret = _enrol_secret(client)
+    resp = client.post("/alpha/mfa/enrol", {"code": "x" + _wide(pyotp.TOTP(secret).now())})
+    assert resp.status_code == 422 and "does not match" in client.last_text
+    resp = client.post("/alpha/mfa/enrol", {"code": _wide(pyotp.TOTP(secret).now())})
+    assert resp.headers["Location"].endswith("/alpha/mfa/recovery-codes")
+    clock.advance(31)
+    client.get("/alpha/mfa/enrol")
+    again = _enrol_secret(client)
+    resp = client.post("/alpha/mfa/enrol", {"code": "٠" * 6, "password": person.password})
+    assert resp.status_code == 422
+    resp = client.post("/alpha/mfa/enrol", {"code": _wide(pyotp.TOTP(again).now()),
+                                            "password": person.password})
+    assert resp.headers["Location"].endswith("/alpha/mfa/recovery-codes")
+
+
+def test_full_width_recovery_code_works(client, make_user, instance, clock):
+    from gvo import auth as auth_service
+    from gvo.people import Actor
+
+    person = make_user(mfa=False)
+    secret = pyotp.random_base32(32)
+    codes = auth_service.enrol_totp(instance.db("alpha"), Actor.operator(), person.id, secret,
+                                    pyotp.TOTP(secret).at(clock.t))
+    person.totp_secret = secret
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in codes[0].upper())
+    assert sign_in(client, person, code=wide).status_code == 302
+
+
+# -- Issue 9: `next` must be a clean path inside the school -----------------------------------
+
+
+def test_next_with_a_line_break_after_a_correct_password_goes_home(client, make_user):
+    person = make_user()
+    page = client.get("/alpha/login?next=/alpha/%0d%0aX")
+    assert page.status_code == 200 and "X" not in client.last_text.split('name="next"')[1][:60]
+    client.post("/alpha/login", {"email": person.email, "password": person.password,
+                                 "next": "/alpha/\r\nSet-Cookie: x=1"})
+    resp = client.post("/alpha/login/verify", {"code": person.code()},
+                       form_page="/alpha/login/verify")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/alpha/"
+
+
+@pytest.mark.parametrize("target", [
+    "/alpha/%0d%0aX", "/alpha/\r\nX", "/alpha/\x00", "/alpha/a\u202eb", "/alpha/../beta/",
+    "/alpha/%2e%2e/beta/", "/alpha//evil.example", "/alpha/%2F%2Fevil.example",
+    "https://evil.example/alpha/", "//evil.example/alpha/", "/alpha\\x", "/alpha/%5cx",
+    "/alpha/x#frag", "/beta/", "/alpha/" + "a" * 3000, "http://[/alpha/",
+])
+def test_safe_next_refuses_anything_but_a_clean_school_path(app, target):
+    from gvo.access import safe_next
+
+    with app.test_request_context("/alpha/login"):
+        from flask import g
+
+        g.school = "alpha"
+        assert safe_next(target) is None
+        assert safe_next("/alpha/library/folders/3?sort=new") == "/alpha/library/folders/3?sort=new"
+
+
+def test_enrolment_step_closes_if_an_authenticator_was_set_up_meanwhile(client, make_user,
+                                                                       instance, clock):
+    from gvo import auth as auth_service
+    from gvo.people import Actor
+
+    newcomer = make_user(role="author", mfa=False)
+    _password_step(client, newcomer)
+    client.get("/alpha/mfa/enrol")
+    key = _enrol_secret(client)
+    theirs = pyotp.random_base32(32)  # the owner enrols on their own device meanwhile
+    auth_service.enrol_totp(instance.db("alpha"), Actor.operator(), newcomer.id, theirs,
+                            pyotp.TOTP(theirs).at(clock.t))
+    clock.advance(30)
+    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(key).now()},
+                       form_page="/alpha/login")
+    assert resp.headers["Location"].endswith("/alpha/login")
+    assert instance.db("alpha").execute("SELECT totp_secret FROM users WHERE id = ?",
+                                        (newcomer.id,)).fetchone()[0] == theirs

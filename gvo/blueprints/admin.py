@@ -3,9 +3,9 @@
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from gvo import audit, board, groups, people, school_settings
+from gvo import audit, board, groups, numbers, people, school_settings
 from gvo.access import current_actor, db, requires, requires_role, school_blueprint
-from gvo.errors import InvalidInput, NotFound
+from gvo.errors import InvalidInput, NotFound, NotPermitted
 from gvo.forms import (
     BodyForm,
     BodyMemberForm,
@@ -16,9 +16,9 @@ from gvo.forms import (
     RoleForm,
     choices,
 )
-from gvo.security.sessions import end_user_sessions
 
 bp = school_blueprint("admin", __name__)
+MAX_AUDIT_PAGE = 10**6  # pages of 100 entries; beyond it, an odd number shows the first page
 
 
 def _load(fn, *args):
@@ -27,6 +27,20 @@ def _load(fn, *args):
         return fn(db(), *args)
     except NotFound:
         abort(404)
+
+
+def _permitted(service, *args):
+    """Run a people service as the current member; 403 if their role does not allow it."""
+    try:
+        return service(db(), current_actor(), *args)
+    except NotPermitted:
+        abort(403)
+
+
+def _roles_i_may_give(form) -> None:
+    """Offer the Manager role only to those who may give it (the service checks too)."""
+    if not current_actor().acts_as_manager:
+        form.role.choices = [c for c in form.role.choices if c.value != "manager"]
 
 
 def setup_url(token: str) -> str:
@@ -43,12 +57,13 @@ def setup_url(token: str) -> str:
 def users():
     """All people of the school; invite a new one."""
     form = InviteForm()
+    _roles_i_may_give(form)
     if form.validate_on_submit():
-        if form.role.data == "manager" and current_user.role != "manager":
-            abort(403)
         try:
             uid = people.add_user(db(), current_actor(), email=form.email.data,
                                   name=form.name.data, role=form.role.data)
+        except NotPermitted:
+            abort(403)
         except InvalidInput as exc:
             form.email.errors.append(str(exc))
         else:
@@ -67,13 +82,13 @@ def user(user_id: int):
     row = _load(people.get_user, user_id)
     form = RoleForm(data={"role": row["role"],
                           "capabilities": sorted(people.capabilities(db(), user_id))})
+    _roles_i_may_give(form)
     if form.validate_on_submit():
-        # Only a Manager may make or unmake a Manager.
-        if "manager" in (form.role.data, row["role"]) and current_user.role != "manager":
-            abort(403)
         try:
             people.set_role(db(), current_actor(), user_id, form.role.data)
             people.set_capabilities(db(), current_actor(), user_id, set(form.capabilities.data))
+        except NotPermitted:
+            abort(403)
         except InvalidInput as exc:
             form.role.errors.append(str(exc))
         else:
@@ -82,7 +97,9 @@ def user(user_id: int):
     sessions = db().execute("SELECT count(*) FROM sessions WHERE user_id = ?",
                             (user_id,)).fetchone()[0]
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
-                           session_count=sessions), 422 if form.errors else 200
+                           session_count=sessions,
+                           may_act=people.may_act_on(current_actor(), row)), (
+        422 if form.errors else 200)
 
 
 @bp.post("/admin/users/<int:user_id>/reset-mfa")
@@ -91,7 +108,7 @@ def reset_mfa(user_id: int):
     """Remove a person's authenticator (they set it up again at next sign-in)."""
     row = _load(people.get_user, user_id)
     if ConfirmForm().validate_on_submit():
-        people.reset_mfa(db(), current_actor(), user_id)
+        _permitted(people.reset_mfa, user_id)
         flash(f"Two-step sign-in was reset for {row['name']}. They will set it up again "
               "when they next sign in.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -103,10 +120,7 @@ def end_sessions(user_id: int):
     """Sign a person out on every device."""
     row = _load(people.get_user, user_id)
     if ConfirmForm().validate_on_submit():
-        count = end_user_sessions(db(), user_id)
-        actor = current_actor()
-        audit.record(db(), "sessions.end", target=f"user:{user_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip, sessions=count)
+        count = _permitted(people.end_sessions, user_id)
         flash(f"{row['name']} was signed out on {count} device(s).", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -117,7 +131,7 @@ def new_setup_link(user_id: int):
     """Make a new set-up link (the old one stops working)."""
     row = _load(people.get_user, user_id)
     if ConfirmForm().validate_on_submit():
-        token = people.new_setup_token(db(), current_actor(), user_id)
+        token = _permitted(people.new_setup_token, user_id)
         flash(f"New set-up link for {row['name']} (valid for {people.SETUP_LINK_HOURS} hours): "
               f"{setup_url(token)}", "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -155,13 +169,17 @@ def group_edit(group_id: int | None):
             groups.save_group(db(), current_actor(), group_id=group_id, name=form.name.data,
                               description=form.description.data or "",
                               members=form.members.data or [])
+        except NotPermitted as exc:
+            form.members.errors.append(str(exc))
         except InvalidInput as exc:
             form.name.errors.append(str(exc))
         else:
             flash(f"Group {form.name.data} saved.", "success")
             return redirect(url_for("admin.group_list"))
+    closed = groups.closed_rooms(db(), current_actor(), group_id) if group_id else 0
     return render_template("admin/group_edit.html", form=form, group_id=group_id,
-                           confirm=ConfirmForm()), 422 if form.errors else 200
+                           confirm=ConfirmForm(), closed_rooms=closed), (
+        422 if form.errors else 200)
 
 
 @bp.post("/admin/groups/<int:group_id>/delete")
@@ -292,7 +310,11 @@ def settings():
 @requires_role("manager")
 def audit_log():
     """The audit log, newest first, with the chain's state."""
-    page = max(1, request.args.get("page", 1, type=int))
+    try:
+        page = numbers.whole_number(request.args.get("page", "1"), what="Page", low=1,
+                                    high=MAX_AUDIT_PAGE)
+    except InvalidInput:
+        page = 1
     entries = audit.recent(db(), limit=100, offset=(page - 1) * 100)
     return render_template("admin/audit.html", entries=entries, page=page,
                            chain=audit.verify(db()))

@@ -15,25 +15,40 @@ from gvo.access import (
     signed_in,
 )
 from gvo.errors import InvalidInput
-from gvo.forms import CodeForm, ConfirmForm, LoginForm, SetPasswordForm
+from gvo.forms import ChangeAuthenticatorForm, CodeForm, ConfirmForm, LoginForm, SetPasswordForm
 from gvo.security import totp
 from gvo.security.sessions import end_user_sessions
 
 bp = school_blueprint("auth", __name__)
-PENDING_SECONDS = 10 * 60
+SIGNIN_SECONDS = 10 * 60
+VERIFY, ENROL = "verify", "enrol"
 
 
-def _pending_user_id() -> int | None:
-    """The user who passed the password step in this session within the last 10 minutes."""
-    uid, at = session.get("pending_user_id"), session.get("pending_at", 0)
-    if uid and clock.now() - at < PENDING_SECONDS:
-        return int(uid)
-    return None
+def _start_signin(user_id: int, step: str, next_target: str | None) -> None:
+    """Record a passed password step as the one sign-in in progress in this browser.
+
+    The whole state lives in one session entry, `signin`: whose sign-in, which step comes
+    next (VERIFY a code, or ENROL an authenticator), when it started, where to go after,
+    and the key being enrolled. Each password step replaces it whole, so nothing of an
+    earlier attempt (another person's step, key or target) carries into this one.
+    """
+    session["signin"] = {"user_id": user_id, "step": step, "started_at": clock.now(),
+                         "next": next_target, "enrol_secret": None}
 
 
-def _finish(user_id: int):
-    target = safe_next(session.pop("next", None)) or url_for("home.index")
-    mark_signed_in(user_id)
+def _signin(step: str) -> dict | None:
+    """The sign-in in progress if it is at `step` and started in the last 10 minutes."""
+    state = session.get("signin")
+    if not isinstance(state, dict) or state.get("step") != step:
+        return None
+    if not 0 <= clock.now() - state.get("started_at", 0) < SIGNIN_SECONDS:
+        return None
+    return state
+
+
+def _finish(user_id: int, next_target: str | None):
+    target = safe_next(next_target) or url_for("home.index")
+    mark_signed_in(user_id)  # clears the sign-in state with the rest of the session
     return redirect(target)
 
 
@@ -47,6 +62,7 @@ def login():
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"))
     if form.validate_on_submit():
+        session.pop("signin", None)  # a new attempt: whatever came before is void
         try:
             result = auth_service.check_password(db(), form.email.data, form.password.data,
                                                  g.client_ip)
@@ -54,16 +70,15 @@ def login():
             form.password.errors.append(str(exc))
         else:
             session.rotate()
-            session["pending_user_id"] = result.user_id
-            session["pending_at"] = clock.now()
-            session["next"] = safe_next(form.next.data)
+            target = safe_next(form.next.data)
             if result.needs_totp:
+                _start_signin(result.user_id, VERIFY, target)
                 return redirect(url_for("auth.verify"))
             if result.must_enrol:
-                session["pending_enrol"] = True
+                _start_signin(result.user_id, ENROL, target)
                 return redirect(url_for("auth.enrol"))
             auth_service.record_password_only_login(db(), result.user_id, g.client_ip)
-            return _finish(result.user_id)
+            return _finish(result.user_id, target)
     return render_template(
         "auth/login.html", form=form, demo=school_settings.is_demo(db()),
     ), 200 if not form.errors else 422
@@ -73,10 +88,11 @@ def login():
 @public
 def verify():
     """Step two: a code from the authenticator app, or a recovery code."""
-    user_id = _pending_user_id()
-    if user_id is None:
+    state = _signin(VERIFY)
+    if state is None:
         flash("Please sign in again.", "info")
         return redirect(url_for("auth.login"))
+    user_id = state["user_id"]
     form = CodeForm()
     if form.validate_on_submit():
         try:
@@ -88,44 +104,78 @@ def verify():
                 left = auth_service.recovery_codes_left(db(), user_id)
                 flash(f"You used a recovery code; {left} left. Make new ones in your profile "
                       "if you are running low.", "warning")
-            return _finish(user_id)
+            return _finish(user_id, state["next"])
     return render_template("auth/verify.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/mfa/enrol", methods=["GET", "POST"])
 @public
 def enrol():
-    """Set up an authenticator app: QR code and key, confirmed with a first code."""
+    """Set up an authenticator app: QR code and key, confirmed with a first code.
+
+    Two ways in: as the second step of a sign-in that the school requires it for, or
+    signed in (from the profile), where the person's password is asked again.
+    """
     if current_user.is_authenticated:
-        user_id, forced = current_user.id, False
-    else:
-        user_id = _pending_user_id() if session.get("pending_enrol") else None
-        forced = True
-        if user_id is None:
-            return redirect(url_for("auth.login"))
-    user = people.get_user(db(), user_id)
-    if not session.get("enrol_secret"):
-        session["enrol_secret"] = totp.new_secret()
-    secret = session["enrol_secret"]
+        return _enrol_signed_in()
+    state = _signin(ENROL)
+    user = people.get_user(db(), state["user_id"]) if state else None
+    if user is None or user["mfa_enrolled_at"] or user["role"] == "inactive":
+        # No enrolment step here, or its premise went stale since the password step (an
+        # authenticator was set up meanwhile): never replace one without the password again.
+        session.pop("signin", None)
+        return redirect(url_for("auth.login"))
+    if not state["enrol_secret"]:
+        state["enrol_secret"] = totp.new_secret()
+        session["signin"] = state
     form = CodeForm()
     if form.validate_on_submit():
-        actor = people.Actor(user_id, user["email"], g.client_ip)
+        actor = people.Actor(user["id"], user["email"], g.client_ip, user["role"])
         try:
-            codes = auth_service.enrol_totp(db(), actor, user_id, secret, form.code.data)
+            codes = auth_service.enrol_totp(db(), actor, user["id"], state["enrol_secret"],
+                                            form.code.data)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
         else:
-            session.pop("enrol_secret", None)
+            audit.record(db(), "login.success", target=f"user:{user['id']}",
+                         actor_id=user["id"], actor_email=user["email"], ip=g.client_ip,
+                         factor="totp-enrolment")
+            mark_signed_in(user["id"])
             session["show_codes"] = codes
-            if forced:
-                audit.record(db(), "login.success", target=f"user:{user_id}", actor_id=user_id,
-                             actor_email=user["email"], ip=g.client_ip, factor="totp-enrolment")
-                mark_signed_in(user_id)
             return redirect(url_for("auth.recovery_codes"))
+    return _enrol_page(form, user, state["enrol_secret"], forced=True)
+
+
+def _enrol_signed_in():
+    """A signed-in person sets up (or replaces) their authenticator, with their password."""
+    actor = current_actor()
+    setup = session.get("mfa_setup")
+    if not isinstance(setup, dict) or setup.get("user_id") != actor.user_id:
+        setup = {"user_id": actor.user_id, "secret": totp.new_secret()}
+        session["mfa_setup"] = setup
+    form = ChangeAuthenticatorForm()
+    if form.validate_on_submit():
+        try:
+            codes = auth_service.change_authenticator(db(), actor, form.password.data,
+                                                      setup["secret"], form.code.data)
+        except (auth_service.WrongPassword, auth_service.Throttled) as exc:
+            form.password.errors.append(str(exc))
+        except InvalidInput as exc:
+            form.code.errors.append(str(exc))
+        else:
+            session.pop("mfa_setup", None)
+            session["show_codes"] = codes
+            return redirect(url_for("auth.recovery_codes"))
+    return _enrol_page(form, people.get_user(db(), actor.user_id), setup["secret"],
+                       forced=False)
+
+
+def _enrol_page(form, user, secret: str, *, forced: bool):
     uri = totp.provisioning_uri(secret, user["email"], g.school_name)
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template(
         "auth/enrol.html", form=form, qr=totp.qr_svg(uri), secret=grouped, forced=forced, uri=uri,
+        replacing=user["mfa_enrolled_at"] is not None,
     ), 200 if not form.errors else 422
 
 

@@ -7,9 +7,9 @@ from gvo import auth as auth_service
 from gvo import people
 from gvo.access import current_actor, db, school_blueprint, signed_in
 from gvo.errors import InvalidInput
-from gvo.forms import ChangePasswordForm, ConfirmForm, ProfileForm
+from gvo.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
 from gvo.meetings import calendar_feed
-from gvo.security.sessions import active_sessions, end_user_sessions, is_current
+from gvo.security.sessions import active_sessions, is_current
 
 bp = school_blueprint("profile", __name__)
 
@@ -21,7 +21,7 @@ def show():
     return _render()
 
 
-def _render(profile_form=None, password_form=None, status=200):
+def _render(profile_form=None, password_form=None, codes_form=None, status=200):
     conn = db()
     user = people.get_user(conn, current_user.id)
     profile_form = profile_form or ProfileForm(data={"name": user["name"], "phone": user["phone"]})
@@ -30,6 +30,7 @@ def _render(profile_form=None, password_form=None, status=200):
     return render_template(
         "profile/show.html", user=user, profile_form=profile_form,
         password_form=password_form or ChangePasswordForm(), confirm=ConfirmForm(),
+        codes_form=codes_form or ConfirmPasswordForm(),
         codes_left=auth_service.recovery_codes_left(conn, current_user.id), sessions=sessions,
         feed_created=calendar_feed.feed_created(conn, current_user.id),
     ), status
@@ -59,12 +60,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            people.change_password(db(), current_actor(), current_user.id, form.current.data,
-                                   form.password.data)
+            ended = people.change_password(db(), current_actor(), current_user.id,
+                                           form.current.data, form.password.data,
+                                           keep_session=session.token)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
-            ended = end_user_sessions(db(), current_user.id, except_token=session.token)
             session.rotate()
             msg = "Your password is changed."
             if ended:
@@ -77,10 +78,15 @@ def change_password():
 @bp.post("/profile/recovery-codes")
 @signed_in
 def new_recovery_codes():
-    """Replace the recovery codes with ten new ones, shown once."""
-    form = ConfirmForm()
-    if form.validate_on_submit() and current_user.mfa_enrolled:
-        session["show_codes"] = auth_service.regenerate_recovery_codes(
-            db(), current_actor(), current_user.id)
-        return redirect(url_for("auth.recovery_codes"))
-    return redirect(url_for("profile.show"))
+    """Replace the recovery codes with ten new ones, shown once (asks for the password)."""
+    form = ConfirmPasswordForm()
+    if form.validate_on_submit():
+        try:
+            codes = auth_service.regenerate_recovery_codes(db(), current_actor(),
+                                                           form.password.data)
+        except InvalidInput as exc:
+            form.password.errors.append(str(exc))
+        else:
+            session["show_codes"] = codes
+            return redirect(url_for("auth.recovery_codes"))
+    return _render(codes_form=form, status=422)

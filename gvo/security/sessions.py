@@ -19,6 +19,16 @@ from gvo import clock
 from gvo.storage.instance import RESERVED_SLUGS, SLUG_RULE
 
 TOUCH_EVERY_SECONDS = 60  # refresh last_seen at most once a minute: fewer writes to replicate
+TOUCH_SHARE = 10          # ... and at least 10 times per idle timeout, however short it is
+
+
+def touch_every(idle_timeout: float) -> float:
+    """How stale a session's last_seen may get before a request refreshes it (seconds).
+
+    At most a minute (fewer writes to replicate), and at most a tenth of the idle timeout,
+    so a person active more often than the timeout is never signed out as idle.
+    """
+    return min(TOUCH_EVERY_SECONDS, idle_timeout / TOUCH_SHARE)
 
 
 def _hash(token: str) -> str:
@@ -148,7 +158,7 @@ class SchoolSessionInterface(SessionInterface):
                 response.delete_cookie(name, path="/", secure=secure, httponly=True,
                                        samesite="Lax")
                 return
-        elif now - session.last_seen >= TOUCH_EVERY_SECONDS:
+        elif now - session.last_seen >= touch_every(app.config["GVO_IDLE_TIMEOUT"]):
             conn.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?",
                          (now, _hash(session.token)))
             return

@@ -13,6 +13,8 @@ import pyotp
 import segno
 from markupsafe import Markup
 
+from gvo.numbers import ascii_digits, is_digits
+
 STEP_SECONDS = 30
 RECOVERY_CODES = 10
 ISSUER = "GVO"
@@ -40,9 +42,13 @@ def qr_svg(uri: str) -> Markup:
 
 
 def matching_step(secret: str, code: str, now: float, last_step: int) -> int | None:
-    """The time step the code belongs to, if it is valid and newer than last_step."""
-    code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    """The time step the code belongs to, if it is valid and newer than last_step.
+
+    The code may be typed with spaces, full-width or other scripts' digits; anything
+    that is not six digits matches nothing.
+    """
+    code = ascii_digits(code)
+    if not (is_digits(code) and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     current = int(now // STEP_SECONDS)
@@ -63,8 +69,8 @@ def new_recovery_codes() -> list[str]:
 
 
 def normalise_recovery_code(code: str) -> str:
-    """The canonical form of a typed recovery code (case, spaces and dashes ignored)."""
-    return "".join(ch for ch in code.lower() if ch.isalnum())
+    """The canonical form of a typed recovery code (case, width, spaces and dashes ignored)."""
+    return "".join(ch for ch in ascii_digits(code).lower() if ch.isalnum())
 
 
 def hash_recovery_code(code: str) -> str:

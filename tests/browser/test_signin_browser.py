@@ -218,3 +218,27 @@ def test_wrong_code_is_explained_next_to_the_field_and_a_right_one_then_works(pa
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url("/"))
     assert page.get_by_test_id("person-name").inner_text() == person.name
+
+
+def test_new_phone_from_the_profile_asks_for_the_password(page, live_server):
+    person = live_server.add_person("author")
+    sign_in(page, live_server, person)
+    page.goto(live_server.url("/profile"))
+    page.get_by_role("link", name="Set up two-step sign-in on it").click()
+    page.wait_for_url(live_server.url("/mfa/enrol"))
+    assert page.get_by_text("replaces the authenticator you use now").is_visible()
+    secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    code = pyotp.TOTP(secret).now()
+    page.get_by_label("Code", exact=True).fill(code)
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    page.wait_for_load_state()
+    password = page.get_by_label("Your password")
+    assert password.get_attribute("aria-invalid") == "true"
+    password.fill(person.password)
+    # A phone keyboard may type the code in full-width digits.
+    page.get_by_label("Code", exact=True).fill("".join(chr(0xFF10 + int(d)) for d in code))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    page.wait_for_url(live_server.url("/mfa/recovery-codes"))
+    assert page.get_by_test_id("recovery-codes").locator("li").count() == 10
+    user = people.get_user(live_server.instance.db(live_server.slug), person.id)
+    assert user["totp_secret"] == secret
