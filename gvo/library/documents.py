@@ -6,12 +6,11 @@ from its bytes, its text extracted for search, all in one transaction: a
 refused or oversized file leaves nothing behind.
 """
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from gvo import clock, school_settings
+from gvo import clock, school_settings, text
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import blobs, extract, search, sniff, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, record, require_visible
@@ -27,7 +26,6 @@ from gvo.storage.sqlcipher import Connection, transaction
 
 DEFAULT_LIMIT_MB = 50
 MAX_FILES = 20
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RefusedType(InvalidInput):
@@ -69,20 +67,13 @@ def upload_limit(conn: Connection, ceiling: int | None = None) -> int:
     return min(limit, ceiling) if ceiling else limit
 
 
-def display_name(filename: str) -> str:
-    """The name to show and to offer on download: no path, no control characters."""
-    name = _UNSAFE.sub("", filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = name.lstrip(".") or "file"
-    return name[-200:]
-
-
 def _title_from(name: str) -> str:
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return (stem.replace("_", " ").strip() or name)[:200]
 
 
 def _store(conn: Connection, part: UploadPart, limit: int) -> Stored:
-    name = display_name(part.filename)
+    name = text.safe_filename(part.filename)
     writer = blobs.BlobWriter(conn, filename=name, limit=limit)
     for chunk in part.chunks():
         writer.write(chunk)
@@ -91,14 +82,14 @@ def _store(conn: Connection, part: UploadPart, limit: int) -> Stored:
                        open_file=lambda: blobs.open_blob(conn, blob_id))
     if mime is None:
         raise RefusedType(name)
-    return Stored(blob_id, name, mime, writer.size)
+    return Stored(blob_id, sniff.fit_extension(name, mime), mime, writer.size)
 
 
 def _index(conn: Connection, doc_id: int, folder_id: int, title: str, description: str,
            stored: Stored) -> None:
-    text = extract.text_of(conn, stored.blob_id, stored.mime, stored.size)
+    body = extract.text_of(conn, stored.blob_id, stored.mime, stored.size)
     search.index(conn, "document", doc_id, folder_id, title,
-                 "\n".join(x for x in (stored.filename, description, text) if x))
+                 "\n".join(x for x in (stored.filename, description, body) if x))
 
 
 def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[UploadPart],
