@@ -389,9 +389,11 @@ def upload_paper(meeting_id: int, item_id: int):
                             limit=limit, fields=fields)
     except (InvalidInput, blobs.TooLarge) as exc:
         flash(str(exc), "error")
-    else:
-        flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.",
-              "success")
+        # The meeting page again, the paper's title as it was typed (a file input cannot be
+        # filled in again by the server; the message names the file to choose).
+        g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
+        return show(meeting_id), 422
+    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.", "success")
     return _back(meeting_id, f"#item-{item_id}")
 
 

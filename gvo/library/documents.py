@@ -37,6 +37,15 @@ class RefusedType(InvalidInput):
         self.filename = filename
 
 
+class EmptyFile(InvalidInput):
+    """A file of 0 bytes (often a file the browser could not read, or a failed download)."""
+
+    def __init__(self, filename: str):
+        super().__init__(f"“{filename}” is empty (0 bytes): choose the file again, or check "
+                         "that it opens on your device. Nothing was uploaded.")
+        self.filename = filename
+
+
 class UploadPart(Protocol):
     """A file as it arrives: its name and its bytes, piece by piece."""
 
@@ -78,6 +87,8 @@ def _store(conn: Connection, part: UploadPart, limit: int) -> Stored:
     for chunk in part.chunks():
         writer.write(chunk)
     blob_id = writer.close()
+    if writer.size == 0:
+        raise EmptyFile(name)
     mime = sniff.sniff(bytes(writer.head), name, is_text=writer.is_text,
                        open_file=lambda: blobs.open_blob(conn, blob_id))
     if mime is None:

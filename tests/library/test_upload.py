@@ -320,3 +320,21 @@ def test_blob_writer_keeps_bytes_and_order_across_chunk_edges(lib, make_user):
     assert person  # the school exists
     row = conn.execute("SELECT size, sha256 FROM blobs WHERE id = ?", (blob_id,)).fetchone()
     assert row["size"] == len(data) and row["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_an_empty_file_is_refused_by_name_everywhere(author_in_folder, lib):
+    """Issue 9: a 0-byte file was accepted as text; it is refused with a message naming it."""
+    client, _person, folder = author_in_folder
+    before = _counts(lib.conn)
+    resp = upload(client, folder, [("agenda.txt", b"fine"), ("Minutes Łódź.pdf", b"")])
+    assert resp.status_code == 422
+    assert "“Minutes Łódź.pdf” is empty (0 bytes)" in resp.get_data(as_text=True)
+    assert _counts(lib.conn) == before
+    resp = upload(client, folder, [("blank.docx", b"")], htmx=True)
+    assert resp.status_code == 422 and "“blank.docx” is empty" in resp.get_data(as_text=True)
+    upload(client, folder, [("policy.txt", b"version one")])
+    doc = lib.conn.execute("SELECT id FROM documents").fetchone()[0]
+    resp = upload(client, None, [("policy v2.txt", b"")], page=False,
+                  url=f"/alpha/library/documents/{doc}/versions", field="file")
+    assert resp.status_code == 422 and "“policy v2.txt” is empty" in resp.get_data(as_text=True)
+    assert lib.conn.execute("SELECT count(*) FROM document_versions").fetchone()[0] == 1
