@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sqlcipher3
 
+from gvo import text
 from gvo.errors import GvoError, WrongMasterKey
 
 Connection = sqlcipher3.Connection
@@ -115,9 +116,17 @@ def migrations(kind: str) -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), entry.name, entry.read_text()))
     found.sort()
     numbers = [n for n, _, _ in found]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise GvoError(f"{kind} migrations are not numbered 1..n: {numbers}")
+    # Numbers may skip (work on separate branches reserves them) but never repeat.
+    if len(set(numbers)) != len(numbers) or (numbers and numbers[0] != 1):
+        raise GvoError(f"{kind} migrations must start at 1 and not repeat: {numbers}")
     return found
+
+
+def _migration_functions(conn: Connection) -> None:
+    """SQL functions migrations may call: gvo.text's rules, so data already stored is
+    brought to them the same way as new data (deterministic: safe in any statement)."""
+    conn.create_function("gvo_folded_words", 1, text.folded_words, deterministic=True)
+    conn.create_function("gvo_safe_filename", 1, text.safe_filename, deterministic=True)
 
 
 def migrate(conn: Connection, kind: str) -> int:
@@ -126,6 +135,7 @@ def migrate(conn: Connection, kind: str) -> int:
     pending = [m for m in migrations(kind) if m[0] > current]
     if not pending:
         return current
+    _migration_functions(conn)
     with transaction(conn):
         # Another process may have migrated while we waited for the write lock.
         current = conn.execute("PRAGMA user_version").fetchone()[0]

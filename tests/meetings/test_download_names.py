@@ -80,3 +80,18 @@ def test_content_disposition(name, fallback):
     assert not any(c in sent for c in "\u202e\u2066\u2069\u200f\r\n\\/")
     assert quote(sent, safe="") == value.split("''", 1)[1]
     value.encode("latin-1")  # what a WSGI header must be
+
+
+@pytest.mark.parametrize("query", ["Lodz", "łódź", "finansow", "Wyl Dewi", "ŵyl"])
+def test_the_meetings_list_folds_letters_like_search(office, query):
+    from gvo.meetings import meetings
+    from gvo.meetings.rules import Viewer
+
+    office.meeting(title=WELSH)
+    body_id = board.save_body(office.conn, OP, body_id=None, kind="committee", name="Ffair",
+                              quorum_text="2")
+    office.meeting(body_id=body_id, title=POLISH)
+    office.meeting(title="Autumn board")
+    reader = Viewer(office.person("Rita Reader", "reader", on_board=False), "reader")
+    found = {m["title"] for m in meetings.list_meetings(office.conn, reader, query=query)}
+    assert found == ({POLISH} if query in ("Lodz", "łódź", "finansow") else {WELSH})
