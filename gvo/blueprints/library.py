@@ -27,6 +27,7 @@ from gvo.library import (
     blobs,
     comments,
     documents,
+    extract,
     folders,
     news,
     pages,
@@ -311,6 +312,7 @@ def show_document(doc_id: int):
         "library/document.html", doc=doc, versions=documents.versions(db(), doc_id),
         trail=folders.path(db(), doc["folder_id"]), may_edit=may_change(v, doc["owner_id"]),
         inline_types=sniff.INLINE, label=sniff.label, limit_mb=upload_limit() // (1024 * 1024),
+        text_reasons=extract.REASONS,
         **_subject_context(subject, v))
 
 

@@ -46,6 +46,17 @@ CIPHER_SETTINGS = (
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+# SQLite's primary result codes for "another connection holds the lock"
+# (sqlite.org/rescode.html); extended codes keep the primary one in their low byte.
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error means the lock stayed held for the whole busy timeout."""
+    code = getattr(error, "sqlite_errorcode", None) or 0
+    return isinstance(error, OperationalError) and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+
+
 def key_pragma(key: bytes) -> str:
     """The raw-key PRAGMA for a 256-bit key (hex digits only: safe to format)."""
     if len(key) != 32:
