@@ -85,14 +85,19 @@ def match_expression(text: str) -> str:
     return " AND ".join(terms)
 
 
+def _folded_hit(word: str, folded_terms: list[str]) -> bool:
+    """Whether a word, folded, starts with one of the searched words, folded."""
+    folded = word.lower() if word.isascii() else gvo_text.fold(word)
+    return any(folded.startswith(t) for t in folded_terms)
+
+
 def _folded_snippet(body: str, folded_terms: list[str]) -> str:
     """A snippet around the first word of `body` whose folded form starts with a searched
     word's, the matching words marked (for a row found only through its folded column)."""
     words = list(_WORD.finditer(body[:SNIPPET_SCAN]))
 
     def hit(word: str) -> bool:
-        folded = gvo_text.fold(word)
-        return any(folded.startswith(t) for t in folded_terms)
+        return _folded_hit(word, folded_terms)
 
     first = next((i for i, m in enumerate(words) if hit(m.group())), None)
     if first is None:
@@ -165,6 +170,8 @@ def _snippet(conn: Connection, row, folded_terms: list[str]) -> str:
     for snip in (row["snip_body"], row["snip_about"]):
         if snip and MARK_START in snip:
             return snip
+    if any(_folded_hit(w, folded_terms) for w in _WORD.findall(row["title"])):
+        return row["snip_body"] or row["snip_about"] or ""  # the title shows the match
     body = conn.execute("SELECT substr(body, 1, ?) FROM search_fts WHERE rowid = ?",
                         (SNIPPET_SCAN, row["rowid"])).fetchone()[0] or ""
     return _folded_snippet(body, folded_terms) or row["snip_body"] or row["snip_about"] or ""
