@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from gvo import access, login_manager
 from gvo.security.sessions import SchoolSessionInterface
+from gvo.storage.sqlcipher import OperationalError, is_busy
 
 log = logging.getLogger("gvo.web")
 
@@ -40,6 +41,8 @@ ERROR_TEXT = {
     404: ("Page not found", "The address may be mistyped, or the item was removed."),
     405: ("That action is not allowed here", "Go back and use the buttons on the page."),
     413: ("That file is too large", "The file is over this school's upload limit."),
+    503: ("The office is busy", "Another change is being saved just now, so yours was not "
+          "saved yet. Wait a few seconds and try again."),
     500: ("Something went wrong on our side", "Nothing you did. Try again in a minute; if it "
           "keeps happening, tell your clerk."),
 }
@@ -105,6 +108,7 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OverflowError, _overflow)
+    app.register_error_handler(OperationalError, _database_busy)
 
 
 def _client_ip() -> None:
@@ -162,3 +166,24 @@ def _csrf_error(error):
         hint="For your security, forms stop working after a while or after signing in again. "
              "Go back, reload the page and try again.", signed_in=False,
     ), 400
+
+
+RETRY_AFTER_SECONDS = 5
+# Fields never shown back: secrets and the form's own token.
+_UNSHOWN = ("csrf", "password", "code", "token", "secret")
+
+
+def _database_busy(error):
+    """A write that waited the whole busy timeout for the school's lock: 503, try again, with
+    what the person typed shown back so nothing is lost. Any other database error is a 500."""
+    if not is_busy(error):
+        raise error
+    title, hint = ERROR_TEXT[503]
+    typed = []
+    if request.mimetype == "application/x-www-form-urlencoded":
+        typed = [(name, value) for name, value in request.form.items(multi=True)
+                 if value.strip() and not any(word in name.lower() for word in _UNSHOWN)]
+    signed = bool(g.get("school")) and current_user.is_authenticated
+    body = render_template("busy.html", code=503, title=title, hint=hint, typed=typed,
+                           signed_in=signed)
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -3,8 +3,6 @@
 Uploads are streamed and CSRF-checked by `gvo.blueprints._uploads`.
 """
 
-from urllib.parse import quote
-
 from flask import (
     Response,
     flash,
@@ -20,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from gvo import csrf, groups, people
 from gvo.access import db, requires_role, school_blueprint, signed_in
+from gvo.blueprints._downloads import file_response
 from gvo.blueprints._uploads import file_parts, prepare_upload, upload_limit
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
@@ -28,6 +27,7 @@ from gvo.library import (
     blobs,
     comments,
     documents,
+    extract,
     folders,
     news,
     pages,
@@ -312,14 +312,8 @@ def show_document(doc_id: int):
         "library/document.html", doc=doc, versions=documents.versions(db(), doc_id),
         trail=folders.path(db(), doc["folder_id"]), may_edit=may_change(v, doc["owner_id"]),
         inline_types=sniff.INLINE, label=sniff.label, limit_mb=upload_limit() // (1024 * 1024),
+        text_reasons=extract.REASONS,
         **_subject_context(subject, v))
-
-
-def content_disposition(filename: str, inline: bool) -> str:
-    """A Content-Disposition header with an ASCII fallback and the RFC 5987 UTF-8 name."""
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\%;' else "_" for c in filename)
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @bp.get("/library/documents/<int:doc_id>/download")
@@ -328,11 +322,10 @@ def download(doc_id: int):
     """A version's bytes, streamed from the database (PDF and images may open inline)."""
     version = documents.get_version(db(), viewer(), doc_id, request.args.get("version", type=int))
     inline = request.args.get("inline") == "1" and version["mime"] in sniff.INLINE
-    resp = Response(blobs.stream(db(), version["blob_id"]), mimetype=version["mime"],
-                    direct_passthrough=True)
-    resp.content_length = version["size"]
-    resp.headers["Content-Disposition"] = content_disposition(version["filename"], inline)
-    return resp
+    # A name stored before its extension had to match its type gets one now.
+    name = sniff.fit_extension(version["filename"], version["mime"])
+    return file_response(blobs.stream(db(), version["blob_id"]), name, version["mime"],
+                         inline=inline, length=version["size"])
 
 
 @bp.route("/library/documents/<int:doc_id>/edit", methods=["GET", "POST"])

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -21,6 +20,7 @@ from flask_login import current_user
 
 from gvo import board, clock, csrf
 from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
+from gvo.blueprints._downloads import file_response
 from gvo.blueprints._uploads import file_parts, prepare_upload
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
@@ -133,18 +133,14 @@ def _generated() -> str:
     return clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _download(data: bytes, filename: str, mimetype: str, chunks=None) -> Response:
-    """An attachment that no cache keeps."""
-    resp = Response(chunks if chunks is not None else data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    resp.headers["Content-Length"] = str(len(data))
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
-
-
 def _slug(text: str) -> str:
     keep = "".join(c if c.isalnum() else "-" for c in text.lower())
     return "-".join(p for p in keep.split("-") if p)[:60] or "meeting"
+
+
+def _dated_slug(meeting) -> str:
+    """A meeting in a download's name: its date and title ("2026-03-01-cyfarfod-ŵyl-dewi")."""
+    return f"{meeting['starts_at'][:10]}-{_slug(meeting['title'])}"
 
 
 def _body_choices():
@@ -393,9 +389,11 @@ def upload_paper(meeting_id: int, item_id: int):
                             limit=limit, fields=fields)
     except (InvalidInput, blobs.TooLarge) as exc:
         flash(str(exc), "error")
-    else:
-        flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.",
-              "success")
+        # The meeting page again, the paper's title as it was typed (a file input cannot be
+        # filled in again by the server; the message names the file to choose).
+        g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
+        return show(meeting_id), 422
+    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.", "success")
     return _back(meeting_id, f"#item-{item_id}")
 
 
@@ -566,8 +564,8 @@ def attendance_csv():
         writer.writerow([name, r.attended, r.eligible,
                          "" if r.percent is None else r.percent])
     data = out.getvalue().encode("utf-8-sig")
-    return _download(data, f"attendance-{_slug(body['name'])}-{form.start.data}-{form.end.data}"
-                     ".csv", "text/csv")
+    return file_response(data, f"attendance-{_slug(body['name'])}-{form.start.data}-"
+                         f"{form.end.data}.csv", "text/csv")
 
 
 @bp.get("/meetings/attendance.pdf")
@@ -577,7 +575,7 @@ def attendance_pdf():
     form, body, rows, count = _report_data()
     data = pdf.attendance_pdf(g.school_name, body["name"], form.start.data.isoformat(),
                               form.end.data.isoformat(), rows, count, _generated())
-    return _download(data, f"attendance-{_slug(body['name'])}.pdf", "application/pdf")
+    return file_response(data, f"attendance-{_slug(body['name'])}.pdf", "application/pdf")
 
 
 # -- minutes -------------------------------------------------------------------
@@ -713,8 +711,7 @@ def minutes_pdf(meeting_id: int):
         g.school_name, meeting, parts["part1"], attendance.register(conn, meeting_id),
         attendance.guests(conn, meeting_id), attendance.quorum(conn, meeting_id),
         minutes.approval_record(conn, meeting), _generated())
-    return _download(data, f"minutes-{meeting['starts_at'][:10]}-{_slug(meeting['title'])}.pdf",
-                     "application/pdf")
+    return file_response(data, f"minutes-{_dated_slug(meeting)}.pdf", "application/pdf")
 
 
 # -- board pack ----------------------------------------------------------------
@@ -737,8 +734,8 @@ def pack(meeting_id: int):
                                     item["presenter"], item["minutes"], pack_papers))
     data = packs.build(g.school_name, meeting, items,
                        f"{_generated()} for {current_user.name}")
-    name = f"board-pack-{meeting['starts_at'][:10]}-{_slug(meeting['title'])}.pdf"
-    return _download(data, name, "application/pdf", chunks=packs.stream(data))
+    return file_response(packs.stream(data), f"board-pack-{_dated_slug(meeting)}.pdf",
+                         "application/pdf", length=len(data))
 
 
 # -- calendar ------------------------------------------------------------------
@@ -760,7 +757,7 @@ def meeting_ics(meeting_id: int):
     meeting = get_meeting(meeting_id)
     data = calendar_feed.meeting_ics(meeting, g.school_name, _uid_host(),
                                      _meeting_url(meeting_id))
-    return _download(data, f"meeting-{meeting_id}.ics", "text/calendar")
+    return file_response(data, f"meeting-{_dated_slug(meeting)}.ics", "text/calendar")
 
 
 @bp.get("/calendar/<token>.ics")
@@ -772,9 +769,7 @@ def feed(token: str):
     if viewer is None:
         abort(404)
     data = calendar_feed.feed_ics(conn, viewer, g.school_name, _uid_host(), _meeting_url)
-    resp = Response(data, mimetype="text/calendar")
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return file_response(data, "calendar.ics", "text/calendar", inline=True)
 
 
 @bp.post("/profile/calendar-feed")

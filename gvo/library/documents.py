@@ -1,17 +1,22 @@
 """Documents: uploaded files with versions, streamed into chunked BLOBs.
 
 Uploads arrive as an iterator of parts (name + chunks) straight from the
-request body; each is written to the database as it arrives, its type decided
-from its bytes, its text extracted for search, all in one transaction: a
-refused or oversized file leaves nothing behind.
+request body; each is written to the database as it arrives and its type
+decided from its bytes, all in one transaction: a refused or oversized file
+leaves nothing behind. Its text is extracted for search afterwards, outside
+any transaction and under limits (`gvo.library.extract`), and indexed in a
+short transaction of its own: a slow or hostile file never holds the school's
+write lock. Until then (and for good, if extraction hits a limit) search finds
+the document by its title and file name.
 """
 
-import re
+import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from gvo import clock, school_settings
+from gvo import clock, school_settings, text
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import blobs, extract, search, sniff, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, record, require_visible
@@ -23,11 +28,15 @@ from gvo.library.access import (
     require_folder,
     visible_cte,
 )
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection, OperationalError, is_busy, transaction
 
 DEFAULT_LIMIT_MB = 50
 MAX_FILES = 20
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+# Text extraction of one upload's files stops starting new files after this many seconds;
+# the rest are found by title and file name ('limit:time').
+EXTRACT_BATCH_SECONDS = 120
+
+log = logging.getLogger(__name__)
 
 
 class RefusedType(InvalidInput):
@@ -36,6 +45,15 @@ class RefusedType(InvalidInput):
     def __init__(self, filename: str):
         super().__init__(f"“{filename}” is not a file type the library accepts (it takes "
                          f"{sniff.ALLOWED_TEXT}). Nothing was uploaded.")
+        self.filename = filename
+
+
+class EmptyFile(InvalidInput):
+    """A file of 0 bytes (often a file the browser could not read, or a failed download)."""
+
+    def __init__(self, filename: str):
+        super().__init__(f"“{filename}” is empty (0 bytes): choose the file again, or check "
+                         "that it opens on your device. Nothing was uploaded.")
         self.filename = filename
 
 
@@ -69,45 +87,41 @@ def upload_limit(conn: Connection, ceiling: int | None = None) -> int:
     return min(limit, ceiling) if ceiling else limit
 
 
-def display_name(filename: str) -> str:
-    """The name to show and to offer on download: no path, no control characters."""
-    name = _UNSAFE.sub("", filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = name.lstrip(".") or "file"
-    return name[-200:]
-
-
 def _title_from(name: str) -> str:
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return (stem.replace("_", " ").strip() or name)[:200]
 
 
 def _store(conn: Connection, part: UploadPart, limit: int) -> Stored:
-    name = display_name(part.filename)
+    name = text.safe_filename(part.filename)
     writer = blobs.BlobWriter(conn, filename=name, limit=limit)
     for chunk in part.chunks():
         writer.write(chunk)
     blob_id = writer.close()
+    if writer.size == 0:
+        raise EmptyFile(name)
     mime = sniff.sniff(bytes(writer.head), name, is_text=writer.is_text,
                        open_file=lambda: blobs.open_blob(conn, blob_id))
     if mime is None:
         raise RefusedType(name)
-    return Stored(blob_id, name, mime, writer.size)
+    return Stored(blob_id, sniff.fit_extension(name, mime), mime, writer.size)
 
 
-def _index(conn: Connection, doc_id: int, folder_id: int, title: str, description: str,
-           stored: Stored) -> None:
-    text = extract.text_of(conn, stored.blob_id, stored.mime, stored.size)
-    search.index(conn, "document", doc_id, folder_id, title,
-                 "\n".join(x for x in (stored.filename, description, text) if x))
+def _about(filename: str, description: str) -> str:
+    """What the search index's `about` column holds for a document."""
+    return "\n".join(x for x in (filename, description) if x)
 
 
 def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[UploadPart],
               *, limit: int) -> list[int]:
-    """Upload one or many files into a folder as new documents; all or nothing."""
+    """Upload one or many files into a folder as new documents; all or nothing.
+
+    The files are stored in one transaction; their text is indexed after it commits.
+    """
     require_folder(conn, viewer, folder_id)
     if not may_write(viewer):
         raise Forbidden("Readers cannot upload")
-    ids = []
+    ids, stored_files = [], []
     now = clock.iso()
     with transaction(conn), blobs.small_cache(conn):
         for part in parts:
@@ -120,20 +134,53 @@ def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[
                 " VALUES (?, ?, ?, ?, ?)", (folder_id, title, viewer.user_id, now, now)
             ).lastrowid
             _add_version_row(conn, viewer, doc_id, 1, stored, now)
-            _index(conn, doc_id, folder_id, title, "", stored)
+            search.index(conn, "document", doc_id, folder_id, title, "",
+                         about=_about(stored.filename, ""))
             record(conn, viewer, "library.document.upload", f"document:{doc_id}",
                    folder=folder_id, filename=stored.filename, mime=stored.mime,
                    size=stored.size)
             ids.append(doc_id)
+            stored_files.append((doc_id, stored))
         if not ids:
             raise InvalidInput("Choose at least one file to upload.")
+    index_text(conn, stored_files)
     return ids
+
+
+def index_text(conn: Connection, stored_files: list[tuple[int, Stored]]) -> None:
+    """Extract each stored file's text (no transaction open) and index it (a short one).
+
+    Only a document's latest version is indexed; each version records how it went.
+    """
+    deadline = time.monotonic() + EXTRACT_BATCH_SECONDS
+    for doc_id, stored in stored_files:
+        if time.monotonic() < deadline:
+            found = extract.extract(conn, stored.blob_id, stored.mime, stored.size)
+        else:
+            found = extract.Extracted("", "limit:time")
+        try:
+            _save_text(conn, doc_id, stored.blob_id, found)
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            # The files are saved; only their text waits ('pending', found by title).
+            log.warning("text of document %s not indexed: the database stayed busy", doc_id)
+
+
+def _save_text(conn: Connection, doc_id: int, blob_id: int, found: extract.Extracted) -> None:
+    with transaction(conn):
+        conn.execute("UPDATE document_versions SET text_status = ? WHERE blob_id = ?",
+                     (found.status, blob_id))
+        doc = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
+        if doc is not None and doc["blob_id"] == blob_id:
+            search.index(conn, "document", doc_id, doc["folder_id"], doc["title"], found.text,
+                         about=_about(doc["filename"], doc["description"]))
 
 
 def _add_version_row(conn, viewer, doc_id, number, stored: Stored, now) -> int:
     return conn.execute(
         "INSERT INTO document_versions(document_id, number, blob_id, filename, mime, size,"
-        " uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " uploaded_by, uploaded_at, text_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
         (doc_id, number, stored.blob_id, stored.filename, stored.mime, stored.size,
          viewer.user_id, now)).lastrowid
 
@@ -150,15 +197,18 @@ def add_version(conn: Connection, viewer: Viewer, doc_id: int, part: UploadPart,
                               " WHERE document_id = ?", (doc_id,)).fetchone()[0]
         _add_version_row(conn, viewer, doc_id, number, stored, now)
         conn.execute("UPDATE documents SET updated_at = ? WHERE id = ?", (now, doc_id))
-        _index(conn, doc_id, doc["folder_id"], doc["title"], doc["description"], stored)
+        # The earlier version's text stays searchable until this one's is read.
+        search.index(conn, "document", doc_id, doc["folder_id"], doc["title"], None,
+                     about=_about(stored.filename, doc["description"]))
         record(conn, viewer, "library.document.version", f"document:{doc_id}", version=number,
                filename=stored.filename, mime=stored.mime, size=stored.size)
+    index_text(conn, [(doc_id, stored)])
     return number
 
 
 _DOC = (
     "SELECT d.*, v.number AS version, v.filename, v.mime, v.size, v.uploaded_at,"
-    " v.blob_id, u.name AS owner_name FROM documents d"
+    " v.blob_id, v.text_status, u.name AS owner_name FROM documents d"
     " JOIN document_versions v ON v.document_id = d.id AND v.number ="
     "  (SELECT max(number) FROM document_versions WHERE document_id = d.id)"
     " LEFT JOIN users u ON u.id = d.owner_id"
@@ -210,8 +260,8 @@ def update_document(conn: Connection, viewer: Viewer, doc_id: int, *, title: str
     with transaction(conn):
         conn.execute("UPDATE documents SET title = ?, description = ?, updated_at = ?"
                      " WHERE id = ?", (title, description.strip(), clock.iso(), doc_id))
-        stored = Stored(doc["blob_id"], doc["filename"], doc["mime"], doc["size"])
-        _index(conn, doc_id, doc["folder_id"], title, description, stored)
+        search.index(conn, "document", doc_id, doc["folder_id"], title, None,
+                     about=_about(doc["filename"], description.strip()))
         record(conn, viewer, "library.document.update", f"document:{doc_id}", title=title)
 
 

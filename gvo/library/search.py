@@ -4,34 +4,59 @@
 who may see it; every query joins the viewer's visible folders, so a result
 never names something the viewer may not open. The index lives inside the
 encrypted database, like everything else.
+
+FTS5's unicode61 tokenizer removes accents (é, ó, â) but keeps letters that are
+not a base letter plus an accent (ł, ø, đ, ß, æ). So each row also holds, in its
+`folded` column, the transliterated form of its non-ASCII words (`gvo.text.fold`:
+Łódź -> lodz, Straße -> strasse), and each searched word is looked for as typed
+and folded the same way: "Lodz" finds "Łódź", and "Łódź" still finds it.
+Columns: title, about (a document's file name and description), body (a
+document's extracted text, a page, a comment), folded.
 """
 
 import re
 from dataclasses import dataclass
 
+from gvo import text as gvo_text
 from gvo.library.access import Viewer, visible_cte
 from gvo.storage.sqlcipher import Connection
 
 MARK_START, MARK_END = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_RESULTS = 50
+SNIPPET_WORDS = 16
+# How far into a body a snippet for a folded match looks (characters).
+SNIPPET_SCAN = 200_000
+
+
+def _rowid(conn: Connection, kind: str, item_id: int) -> int | None:
+    row = conn.execute("SELECT id FROM search_items WHERE kind = ? AND item_id = ?",
+                       (kind, item_id)).fetchone()
+    return None if row is None else row["id"]
 
 
 def index(conn: Connection, kind: str, item_id: int, folder_id: int | None,
-          title: str, body: str = "") -> None:
-    """Add or replace an item in the search index (inside the caller's transaction)."""
-    row = conn.execute("SELECT id FROM search_items WHERE kind = ? AND item_id = ?",
-                       (kind, item_id)).fetchone()
-    if row is None:
+          title: str, body: str | None = "", *, about: str = "") -> None:
+    """Add or replace an item in the search index (inside the caller's transaction).
+
+    `body=None` keeps the body already indexed (a document renamed keeps its text).
+    """
+    rowid = _rowid(conn, kind, item_id)
+    if rowid is None:
         rowid = conn.execute(
             "INSERT INTO search_items(kind, item_id, folder_id) VALUES (?, ?, ?)",
             (kind, item_id, folder_id)).lastrowid
     else:
-        rowid = row["id"]
         conn.execute("UPDATE search_items SET folder_id = ? WHERE id = ?", (folder_id, rowid))
+        if body is None:
+            old = conn.execute("SELECT body FROM search_fts WHERE rowid = ?",
+                               (rowid,)).fetchone()
+            body = old["body"] if old else ""
         conn.execute("DELETE FROM search_fts WHERE rowid = ?", (rowid,))
-    conn.execute("INSERT INTO search_fts(rowid, title, body) VALUES (?, ?, ?)",
-                 (rowid, title, body))
+    body = body or ""
+    conn.execute("INSERT INTO search_fts(rowid, title, about, body, folded) VALUES (?, ?, ?, ?, ?)",
+                 (rowid, title, about, body,
+                  gvo_text.folded_words("\n".join((title, about, body)))))
 
 
 def unindex(conn: Connection, kind: str, item_id: int) -> None:
@@ -43,10 +68,48 @@ def unindex(conn: Connection, kind: str, item_id: int) -> None:
         conn.execute("DELETE FROM search_items WHERE id = ?", (row["id"],))
 
 
+def _words(text: str) -> list[tuple[str, str]]:
+    """The searched words (at most 12), each with its folded form."""
+    return [(w, gvo_text.fold(w)) for w in _WORD.findall(text)[:12]]
+
+
 def match_expression(text: str) -> str:
-    """The user's words as an FTS5 query: every word must match, each as a prefix."""
-    words = _WORD.findall(text)[:12]
-    return " ".join(f'"{w}"*' for w in words)
+    """The user's words as an FTS5 query: every word must match, each as a prefix, as typed
+    or folded (ł -> l, ß -> ss)."""
+    terms = []
+    for word, folded in _words(text):
+        if folded and folded != word.lower():
+            terms.append(f'("{word}"* OR "{folded}"*)')
+        else:
+            terms.append(f'"{word}"*')
+    return " AND ".join(terms)
+
+
+def _folded_hit(word: str, folded_terms: list[str]) -> bool:
+    """Whether a word, folded, starts with one of the searched words, folded."""
+    folded = word.lower() if word.isascii() else gvo_text.fold(word)
+    return any(folded.startswith(t) for t in folded_terms)
+
+
+def _folded_snippet(body: str, folded_terms: list[str]) -> str:
+    """A snippet around the first word of `body` whose folded form starts with a searched
+    word's, the matching words marked (for a row found only through its folded column)."""
+    words = list(_WORD.finditer(body[:SNIPPET_SCAN]))
+
+    def hit(word: str) -> bool:
+        return _folded_hit(word, folded_terms)
+
+    first = next((i for i, m in enumerate(words) if hit(m.group())), None)
+    if first is None:
+        return ""
+    low = max(0, first - SNIPPET_WORDS // 4)
+    window = words[low: low + SNIPPET_WORDS]
+    out, at = [], window[0].start()
+    for m in window:
+        out.append(body[at: m.start()])
+        out.append(f"{MARK_START}{m.group()}{MARK_END}" if hit(m.group()) else m.group())
+        at = m.end()
+    return ("…" if low else "") + "".join(out) + ("…" if low + SNIPPET_WORDS < len(words) else "")
 
 
 @dataclass
@@ -83,18 +146,35 @@ def search(conn: Connection, viewer: Viewer, text: str) -> list[Result]:
         return []
     cte, params = visible_cte(viewer)
     params.update(q=expression, limit=MAX_RESULTS)
+    marks = f"'{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}"
     rows = conn.execute(
-        cte + "SELECT si.kind, si.item_id, search_fts.title AS title,"
-        f" snippet(search_fts, -1, '{MARK_START}', '{MARK_END}', '…', 16) AS snip,"
+        cte + "SELECT si.kind, si.item_id, search_fts.rowid AS rowid, search_fts.title AS title,"
+        f" snippet(search_fts, 2, {marks}) AS snip_body,"
+        f" snippet(search_fts, 1, {marks}) AS snip_about,"
         " c.subject_type, c.subject_id"
         " FROM search_fts JOIN search_items si ON si.id = search_fts.rowid"
         " LEFT JOIN comments c ON si.kind = 'comment' AND c.id = si.item_id"
         " WHERE search_fts MATCH :q AND si.folder_id IN (SELECT id FROM visible_folders)"
-        f" AND {_LIVE} ORDER BY bm25(search_fts, 5.0, 1.0) LIMIT :limit",
+        f" AND {_LIVE} ORDER BY bm25(search_fts, 5.0, 2.0, 1.0, 1.0) LIMIT :limit",
         params,
     ).fetchall()
-    return [Result(r["kind"], r["item_id"], r["title"], r["snip"] or "",
-                   r["subject_type"], r["subject_id"]) for r in rows]
+    folded_terms = [f for _w, f in _words(text) if f]
+    return [Result(r["kind"], r["item_id"], r["title"],
+                   _snippet(conn, r, folded_terms), r["subject_type"], r["subject_id"])
+            for r in rows]
+
+
+def _snippet(conn: Connection, row, folded_terms: list[str]) -> str:
+    """FTS5's snippet of the body or the about column where a word matched as typed;
+    otherwise one around a folded match in the body; otherwise the body's start."""
+    for snip in (row["snip_body"], row["snip_about"]):
+        if snip and MARK_START in snip:
+            return snip
+    if any(_folded_hit(w, folded_terms) for w in _WORD.findall(row["title"])):
+        return row["snip_body"] or row["snip_about"] or ""  # the title shows the match
+    body = conn.execute("SELECT substr(body, 1, ?) FROM search_fts WHERE rowid = ?",
+                        (SNIPPET_SCAN, row["rowid"])).fetchone()[0] or ""
+    return _folded_snippet(body, folded_terms) or row["snip_body"] or row["snip_about"] or ""
 
 
 def count(conn: Connection, viewer: Viewer, text: str) -> int:

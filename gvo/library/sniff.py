@@ -29,6 +29,25 @@ ALLOWED = {
     "image/png": "PNG image",
     "image/jpeg": "JPEG image",
 }
+# The extensions a stored file's name may end in, by type; the first is added to a name that
+# ends otherwise, so the name never promises another kind of file than its bytes are (a text
+# file called "notes.html" or "run.bat" is kept and sent as "notes.html.txt").
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "application/msword": (".doc",),
+    "application/vnd.ms-excel": (".xls",),
+    "application/vnd.ms-powerpoint": (".ppt",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": (".ods",),
+    "application/vnd.oasis.opendocument.presentation": (".odp",),
+    "text/plain": (".txt",),
+    "text/csv": (".csv",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+}
 # Shown in the browser on request; everything else is always an attachment.
 INLINE = {"application/pdf", "image/png", "image/jpeg"}
 ALLOWED_TEXT = ("PDF, Word, Excel, PowerPoint, OpenDocument, text, CSV, PNG and JPEG files")
@@ -120,6 +139,14 @@ def _ole2_type(open_file) -> str | None:
         if name in _OLE2_STREAMS:
             return _OLE2_STREAMS[name]
     return None
+
+
+def fit_extension(filename: str, mime: str) -> str:
+    """`filename` ending in an extension of its type `mime` (one is added if it does not)."""
+    allowed = EXTENSIONS.get(mime)
+    if not allowed or filename.lower().endswith(allowed):
+        return filename
+    return filename + allowed[0]
 
 
 def label(mime: str) -> str:

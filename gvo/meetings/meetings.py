@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gvo import audit, board, clock
+from gvo import audit, board, clock, text
 from gvo.errors import InvalidInput, NotFound
 from gvo.meetings.rules import Viewer, sees_confidential
 from gvo.people import Actor
@@ -148,7 +148,8 @@ def list_meetings(conn: Connection, viewer: Viewer, *, when: str = "all",
     """Meetings, soonest first for upcoming and newest first otherwise.
 
     `query` matches the title, and agenda item titles the viewer may see (a confidential
-    item's title is searched only for those who may read it).
+    item's title is searched only for those who may read it), letters folded as search
+    folds them ("Lodz" finds "Łódź").
     """
     where, args = [], []
     now = stamp(local_now())
@@ -164,21 +165,21 @@ def list_meetings(conn: Connection, viewer: Viewer, *, when: str = "all",
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY m.starts_at" + ("" if when == "upcoming" else " DESC")
     rows = conn.execute(sql, args).fetchall()
-    query = query.strip().lower()
+    query = text.fold(query)
     if not query:
         return rows
     return [r for r in rows if _matches(conn, viewer, r, query)]
 
 
 def _matches(conn: Connection, viewer: Viewer, meeting, query: str) -> bool:
-    if query in meeting["title"].lower() or query in meeting["description"].lower():
+    if query in text.fold(meeting["title"]) or query in text.fold(meeting["description"]):
         return True
     confidential_ok = sees_confidential(conn, viewer, meeting["body_id"])
     for item in conn.execute("SELECT title, confidential FROM agenda_items WHERE meeting_id = ?",
                              (meeting["id"],)):
         if item["confidential"] and not confidential_ok:
             continue
-        if query in item["title"].lower():
+        if query in text.fold(item["title"]):
             return True
     return False
 

@@ -20,6 +20,20 @@
       evt.detail.isError = false;
     }
   });
+  // A busy office (503): nothing was saved; say so beside the form, which keeps what was typed.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var elt = evt.detail.elt;
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    if (!form || evt.detail.xhr.status !== 503) { return; }
+    var note = form.querySelector(".busy-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "flash flash-error busy-note";
+      note.setAttribute("role", "alert");
+      form.prepend(note);
+    }
+    note.textContent = "The office is busy: nothing was saved yet. Wait a few seconds and send it again.";
+  });
   document.addEventListener("htmx:afterRequest", function (evt) {
     var form = uploadForm(evt.detail.elt);
     if (!form) { return; }

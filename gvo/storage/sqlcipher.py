@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sqlcipher3
 
+from gvo import text
 from gvo.errors import GvoError, WrongMasterKey
 from gvo.storage import files
 
@@ -44,6 +45,17 @@ CIPHER_SETTINGS = (
 )
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+# SQLite's primary result codes for "another connection holds the lock"
+# (sqlite.org/rescode.html); extended codes keep the primary one in their low byte.
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error means the lock stayed held for the whole busy timeout."""
+    code = getattr(error, "sqlite_errorcode", None) or 0
+    return isinstance(error, OperationalError) and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
 def key_pragma(key: bytes) -> str:
@@ -123,9 +135,17 @@ def migrations(kind: str) -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), entry.name, entry.read_text()))
     found.sort()
     numbers = [n for n, _, _ in found]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise GvoError(f"{kind} migrations are not numbered 1..n: {numbers}")
+    # Numbers may skip (work on separate branches reserves them) but never repeat.
+    if len(set(numbers)) != len(numbers) or (numbers and numbers[0] != 1):
+        raise GvoError(f"{kind} migrations must start at 1 and not repeat: {numbers}")
     return found
+
+
+def _migration_functions(conn: Connection) -> None:
+    """SQL functions migrations may call: gvo.text's rules, so data already stored is
+    brought to them the same way as new data (deterministic: safe in any statement)."""
+    conn.create_function("gvo_folded_words", 1, text.folded_words, deterministic=True)
+    conn.create_function("gvo_safe_filename", 1, text.safe_filename, deterministic=True)
 
 
 def migrate(conn: Connection, kind: str) -> int:
@@ -134,6 +154,7 @@ def migrate(conn: Connection, kind: str) -> int:
     pending = [m for m in migrations(kind) if m[0] > current]
     if not pending:
         return current
+    _migration_functions(conn)
     with transaction(conn):
         # Another process may have migrated while we waited for the write lock.
         current = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -110,7 +110,39 @@ def test_unicode_names_use_rfc5987(author_in_folder, lib):
     doc = lib.conn.execute("SELECT id FROM documents").fetchone()[0]
     cd = fetch(client, f"/alpha/library/documents/{doc}/download").headers["Content-Disposition"]
     assert "filename*=UTF-8''Proc%C3%A8s-verbal%20%22%C3%A9t%C3%A9%22%3B%25.txt" in cd
-    assert 'filename="Proc_s-verbal __t____.txt"' in cd
+    assert 'filename="Proces-verbal _ete___.txt"' in cd
+
+
+def test_names_of_stored_files_cannot_mislead(author_in_folder, lib):
+    """Issue 9: bidi controls are stripped from stored and sent names; a text file keeps no
+    other type's extension (it is stored and sent as .txt); any Unicode name downloads."""
+    client, _person, folder = author_in_folder
+    resp = upload(client, folder, [("invoice\u202efdp.exe", b"plain"),
+                                   ("page.html", b"<script>alert(1)</script>"),
+                                   ("logo.svg", b"<svg onload='x'/>"), ("run.bat", b"del *"),
+                                   ("Komisja Finansów Łódź.pdf", make_pdf("Budget"))])
+    assert resp.status_code == 303
+    rows = lib.conn.execute("SELECT document_id, filename, mime FROM document_versions"
+                            " ORDER BY id").fetchall()
+    assert [(r["filename"], r["mime"]) for r in rows] == [
+        ("invoicefdp.exe.txt", "text/plain"), ("page.html.txt", "text/plain"),
+        ("logo.svg.txt", "text/plain"), ("run.bat.txt", "text/plain"),
+        ("Komisja Finansów Łódź.pdf", "application/pdf")]
+    cd = fetch(client, f"/alpha/library/documents/{rows[1]['document_id']}/download"
+               ).headers["Content-Disposition"]
+    assert cd == "attachment; filename=\"page.html.txt\"; filename*=UTF-8''page.html.txt"
+    resp = fetch(client, f"/alpha/library/documents/{rows[4]['document_id']}/download")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"] == (
+        "attachment; filename=\"Komisja Finansow Lodz.pdf\"; filename*=UTF-8''"
+        "Komisja%20Finans%C3%B3w%20%C5%81%C3%B3d%C5%BA.pdf")
+    # A name stored before these rules is sent by them.
+    lib.conn.execute("UPDATE document_versions SET filename = 'x\u202egpj.html'"
+                     " WHERE document_id = ?",
+                     (rows[0]["document_id"],))
+    cd = fetch(client, f"/alpha/library/documents/{rows[0]['document_id']}/download"
+               ).headers["Content-Disposition"]
+    assert cd == "attachment; filename=\"xgpj.html.txt\"; filename*=UTF-8''xgpj.html.txt"
 
 
 def test_upload_without_csrf_token_is_refused(author_in_folder, lib):
@@ -205,7 +237,7 @@ def test_pages_are_sanitised_markdown(author_in_folder, lib):
     assert resp.status_code == 303
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "<strong>Bold</strong>" in html and "<script>alert" not in html
-    assert "javascript:" not in html and 'href="https://example.org"' in html
+    assert 'href="javascript:' not in html and 'href="https://example.org"' in html
 
 
 def test_multipart_reader_streams_parts():
@@ -288,3 +320,21 @@ def test_blob_writer_keeps_bytes_and_order_across_chunk_edges(lib, make_user):
     assert person  # the school exists
     row = conn.execute("SELECT size, sha256 FROM blobs WHERE id = ?", (blob_id,)).fetchone()
     assert row["size"] == len(data) and row["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_an_empty_file_is_refused_by_name_everywhere(author_in_folder, lib):
+    """Issue 9: a 0-byte file was accepted as text; it is refused with a message naming it."""
+    client, _person, folder = author_in_folder
+    before = _counts(lib.conn)
+    resp = upload(client, folder, [("agenda.txt", b"fine"), ("Minutes Łódź.pdf", b"")])
+    assert resp.status_code == 422
+    assert "“Minutes Łódź.pdf” is empty (0 bytes)" in resp.get_data(as_text=True)
+    assert _counts(lib.conn) == before
+    resp = upload(client, folder, [("blank.docx", b"")], htmx=True)
+    assert resp.status_code == 422 and "“blank.docx” is empty" in resp.get_data(as_text=True)
+    upload(client, folder, [("policy.txt", b"version one")])
+    doc = lib.conn.execute("SELECT id FROM documents").fetchone()[0]
+    resp = upload(client, None, [("policy v2.txt", b"")], page=False,
+                  url=f"/alpha/library/documents/{doc}/versions", field="file")
+    assert resp.status_code == 422 and "“policy v2.txt” is empty" in resp.get_data(as_text=True)
+    assert lib.conn.execute("SELECT count(*) FROM document_versions").fetchone()[0] == 1

@@ -252,3 +252,17 @@ def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
     client.post(f"{page}/agenda/{item}/link", {"ref": f"page:{page_id}"}, form_page=page)
     text = pdf_text(download(client, f"{page}/pack.pdf").data)
     assert "Charging policy" in text and "voluntary contributions" in text
+
+
+def test_an_empty_paper_is_refused_by_name_and_the_title_typed_is_kept(signed_in, office):
+    client, clerk = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget 2031")
+    resp = upload(client, meeting_id, item, "budget.pdf", b"", title="Draft budget <2031>")
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "“budget.pdf” is empty (0 bytes)" in page
+    assert f'id="title-{item}" name="title" maxlength="200" value="Draft budget &lt;2031&gt;"' \
+        in page
+    assert agenda.paper_links(office.conn, item) == []
+    assert office.conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 0

@@ -1,0 +1,97 @@
+"""Downloads named after a meeting or a committee in any language (issue 9): every one answers
+200 with RFC 6266's UTF-8 `filename*` and an ASCII `filename`, through one helper."""
+
+from datetime import date
+from urllib.parse import quote, unquote
+
+import pytest
+
+from gvo import board
+from gvo.blueprints._downloads import content_disposition
+from gvo.meetings import attendance
+
+from .conftest import OP, download
+
+WELSH = "Cyfarfod Ŵyl Dewi"
+POLISH = "Komisja Finansów Łódź"
+
+
+def _names(resp) -> tuple[str, str]:
+    """The (filename, filename*) a download offers, filename* decoded."""
+    value = resp.headers["Content-Disposition"]
+    assert value.startswith("attachment; filename=\"")
+    fallback = value.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback.isascii()
+    star = value.split("filename*=UTF-8''", 1)[1]
+    return fallback, unquote(star)
+
+
+def test_meeting_downloads_with_a_welsh_title(signed_in, office):
+    client, clerk = signed_in("manager")
+    office.member(clerk.id)
+    meeting_id = office.meeting(title=WELSH)
+    office.item(meeting_id, "Croeso")
+    day = office.conn.execute("SELECT starts_at FROM meetings WHERE id = ?",
+                              (meeting_id,)).fetchone()[0][:10]
+    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    assert _names(resp) == (f"board-pack-{day}-cyfarfod-wyl-dewi.pdf",
+                            f"board-pack-{day}-cyfarfod-ŵyl-dewi.pdf")
+    resp = download(client, f"/alpha/meetings/{meeting_id}/calendar.ics")
+    assert resp.status_code == 200 and WELSH.encode() in resp.data
+    assert _names(resp)[1] == f"meeting-{day}-cyfarfod-ŵyl-dewi.ics"
+
+
+def test_attendance_downloads_of_a_polish_committee(signed_in, office):
+    client, _ = signed_in("reader")
+    body_id = board.save_body(office.conn, OP, body_id=None, kind="committee", name=POLISH,
+                              quorum_text="2")
+    who = office.person("Zofia Łukasiewicz", on_board=False)
+    office.member(who, body_id)
+    meeting_id = office.meeting(body_id=body_id, days=-10, title=POLISH)
+    attendance.save_register(office.conn, OP, meeting_id, {who: "present"})
+    today = date.today()
+    args = f"body_id={body_id}&start={date(today.year - 1, 1, 1)}&end={today}"
+    resp = download(client, f"/alpha/meetings/attendance.csv?{args}")
+    assert resp.status_code == 200 and "Zofia Łukasiewicz" in resp.get_data(as_text=True)
+    fallback, name = _names(resp)
+    assert name.startswith("attendance-komisja-finansów-łódź-") and name.endswith(".csv")
+    assert fallback.startswith("attendance-komisja-finansow-lodz-")
+    resp = download(client, f"/alpha/meetings/attendance.pdf?{args}")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    assert _names(resp) == ("attendance-komisja-finansow-lodz.pdf",
+                            "attendance-komisja-finansów-łódź.pdf")
+
+
+@pytest.mark.parametrize("name,fallback", [
+    ("Łódź.pdf", "Lodz.pdf"),
+    ("Straße; \"quoted\" 100%.txt", "Strasse_ _quoted_ 100_.txt"),
+    ("invoice\u202efdp.exe", "invoicefdp.exe"),
+    ("a\u2066b\u2069\u200fc\r\n.txt", "abc.txt"),
+    ("北京.pdf", "BeiJing.pdf"),
+    ("..\\..\\secret.pdf", "secret.pdf"),
+    ("\u202e", "file"),
+])
+def test_content_disposition(name, fallback):
+    value = content_disposition(name, inline=name.endswith(".pdf"))
+    kind = "inline" if name.endswith(".pdf") else "attachment"
+    assert value.startswith(f'{kind}; filename="{fallback}"; filename*=UTF-8\'\'')
+    sent = unquote(value.split("''", 1)[1])
+    assert not any(c in sent for c in "\u202e\u2066\u2069\u200f\r\n\\/")
+    assert quote(sent, safe="") == value.split("''", 1)[1]
+    value.encode("latin-1")  # what a WSGI header must be
+
+
+@pytest.mark.parametrize("query", ["Lodz", "łódź", "finansow", "Wyl Dewi", "ŵyl"])
+def test_the_meetings_list_folds_letters_like_search(office, query):
+    from gvo.meetings import meetings
+    from gvo.meetings.rules import Viewer
+
+    office.meeting(title=WELSH)
+    body_id = board.save_body(office.conn, OP, body_id=None, kind="committee", name="Ffair",
+                              quorum_text="2")
+    office.meeting(body_id=body_id, title=POLISH)
+    office.meeting(title="Autumn board")
+    reader = Viewer(office.person("Rita Reader", "reader", on_board=False), "reader")
+    found = {m["title"] for m in meetings.list_meetings(office.conn, reader, query=query)}
+    assert found == ({POLISH} if query in ("Lodz", "łódź", "finansow") else {WELSH})
