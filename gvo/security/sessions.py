@@ -9,6 +9,7 @@ is `__Host-gvo-<slug>` (Secure, HttpOnly, SameSite=Lax, Path=/).
 
 import hashlib
 import json
+import logging
 import secrets
 
 from flask import Flask, Request, Response, g
@@ -17,6 +18,9 @@ from werkzeug.datastructures import CallbackDict
 
 from gvo import clock
 from gvo.storage.instance import RESERVED_SLUGS, SLUG_RULE
+from gvo.storage.sqlcipher import OperationalError, is_busy
+
+log = logging.getLogger("gvo.sessions")
 
 TOUCH_EVERY_SECONDS = 60  # refresh last_seen at most once a minute: fewer writes to replicate
 TOUCH_SHARE = 10          # ... and at least 10 times per idle timeout, however short it is
@@ -109,7 +113,21 @@ class SchoolSessionInterface(SessionInterface):
                              last_seen=row["last_seen"])
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
-        """Write the session back (or delete it) and set the cookie."""
+        """Write the session back (or delete it) and set the cookie.
+
+        When the school's database stays locked past the busy timeout (a long write holds
+        it), the session is left as it was rather than turning a finished answer into an
+        error: a missed `last_seen` touch is harmless, and a changed session (a new sign-in
+        step, a message) is retried by the person's next request.
+        """
+        try:
+            self._save(app, session, response)
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            log.warning("session for %s not saved: the database stayed locked", session.slug)
+
+    def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         if not isinstance(session, ServerSession) or not session.slug:
             return
         conn = self._db(app, session.slug)

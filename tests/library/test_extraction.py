@@ -170,9 +170,12 @@ def test_renaming_a_document_keeps_its_text_without_reading_the_file_again(lib, 
 
 
 def test_a_write_that_meets_a_held_lock_answers_503_with_what_was_typed(two_governors, lib,
-                                                                        instance):
+                                                                        instance, new_client):
     _uploader, commenter, folder, page = two_governors
     url = f"/alpha/library/page/{page}/comments"
+    # The form's page is loaded once before the lock is taken, as a person would have it open
+    # (its CSRF token is saved in the session then).
+    commenter.get(f"/alpha/library/pages/{page}")
     blocker = sqlcipher.connect(instance.school_path("alpha"), instance.school_key("alpha"))
     lib.conn.execute("PRAGMA busy_timeout = 50")  # the request's thread's connection
     blocker.execute("BEGIN IMMEDIATE")
@@ -190,6 +193,9 @@ def test_a_write_that_meets_a_held_lock_answers_503_with_what_was_typed(two_gove
         assert resp.status_code == 503
         resp = upload(commenter, folder, [("agenda.txt", b"Items")])
         assert resp.status_code == 503 and "The office is busy" in resp.get_data(as_text=True)
+        # A page whose session must be saved (a first visit's CSRF token) still answers: the
+        # session waits for the next request instead of turning the page into an error.
+        assert new_client().get("/alpha/login").status_code == 200
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
