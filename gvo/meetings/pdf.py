@@ -1,57 +1,108 @@
 """PDFs drawn with fpdf2: the minutes and the attendance report, and shared helpers.
 
-fpdf2's core fonts (Helvetica) cover Latin-1 only. Rather than ship a font,
-text is folded to Latin-1: typographic punctuation to its plain form, accented
-letters outside Latin-1 to their base letter (Ł -> L, ő -> o), and anything
-left (e.g. Greek, CJK) to '?'. Every PDF is built in memory, never on disk.
+Text is drawn in DejaVu Sans, shipped with the package (gvo/fonts, with its
+licence) and embedded as a subset, so any name people type (Siân ap Gwŷr,
+Łukasz Żółkiewski, Σοφία, curly quotes and dashes) is drawn and extracted as
+entered. A character the font lacks (an emoji, say) is drawn as U+FFFD, the
+Unicode replacement character, so the gap shows; invisible format characters
+it lacks (variation selectors, joiners) are left out. Every PDF is built in
+memory, never on disk.
 """
 
+import copy
+import io
+import threading
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import TextEmphasis, XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
-_PLAIN = str.maketrans({
-    "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
-    "‒": "-", "−": "-", "…": "...", "•": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "Œ": "OE", "œ": "oe",
-    "€": "EUR", "™": "(TM)",
-})
+FONT = "dejavusans"
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+MISSING = "\ufffd"
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+_KEEP = frozenset("\n\r\t")
 
 
-def latin1(text: str) -> str:
-    """Text folded to what the PDF core fonts can draw (see the module docstring)."""
-    text = str(text or "").translate(_PLAIN)
+_parsed: dict[str, tuple[TTFFont, bytes]] = {}
+_parsing = threading.Lock()
+
+
+def _font_for(doc: FPDF, face: str) -> TTFFont:
+    """A style of the font for one document, without parsing the font file again.
+
+    Reading a font's metrics takes fpdf2 about 50 ms per style, so each style is read once per
+    process and copied: the copy shares what fpdf2 only reads (the character map, glyph ids),
+    has its own widths (a defaultdict, written to on lookups), its own record of the
+    characters drawn, and its own fontTools font from the file's bytes, because fpdf2 subsets
+    that one in place when the document is written.
+    """
+    with _parsing:
+        if face not in _parsed:
+            path = FONT_DIR / FONT_FILES[face]
+            reader = FPDF()
+            reader.add_font(FONT, face, path)
+            _parsed[face] = (reader.fonts[FONT + face], path.read_bytes())
+    prototype, data = _parsed[face]
+    font = copy.copy(prototype)
+    font.cw = prototype.cw.copy()
+    font.missing_glyphs = []
+    font.ttfont = TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+    font.i = len(doc.fonts) + 1
+    font.subset = SubsetMap(font)
+    return font
+
+
+def _drawable(text: str, cmap) -> str:
+    """`text` with each character `cmap` lacks replaced by MISSING (format characters dropped)."""
     out = []
     for ch in text:
-        if ord(ch) < 256:
+        if ord(ch) in cmap or ch in _KEEP:
             out.append(ch)
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch)
-                       if not unicodedata.combining(c))
-        out.append(base if base and all(ord(c) < 256 for c in base) else "?")
+        elif unicodedata.category(ch) != "Cf" and not 0xFE00 <= ord(ch) <= 0xFE0F:
+            out.append(MISSING)
     return "".join(out)
 
 
 class Document(FPDF):
-    """An A4 document in Helvetica with a small footer: title and page number."""
+    """An A4 document in DejaVu Sans with a small footer: title and page number."""
 
     def __init__(self, footer_text: str = ""):
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.footer_text = latin1(footer_text)
+        self.footer_text = footer_text
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 18, 18)
         self.set_creator("GVO")
-        self.set_font("Helvetica", size=11)
+        self.set_font(size=11)
         # A merged document (the board pack) shows its own page numbers for some pages.
         self.page_numbers: dict[int, int] = {}
+
+    def set_font(self, family: str | None = None, style="", size: float = 0) -> None:
+        """Choose the style ('' regular, 'B' bold, 'I' italic; bold italic is drawn bold) and
+        the size in points. The family is always DejaVu Sans (`family` is ignored); each style
+        is added to the document when first used, so only the styles drawn are embedded."""
+        if isinstance(style, TextEmphasis):
+            style = style.style
+        style = style.upper()
+        face = "B" if "B" in style else "I" if "I" in style else ""
+        if FONT + face not in self.fonts:
+            self.fonts[FONT + face] = _font_for(self, face)
+        super().set_font(FONT, face + "".join(c for c in style if c in "SU"), size)
+
+    def normalize_text(self, text: str) -> str:
+        """Text as drawn (fpdf2 calls this for all text): composed (NFC), and each character
+        the current font lacks shown as MISSING (see the module docstring)."""
+        return _drawable(unicodedata.normalize("NFC", text), self.current_font.cmap)
 
     def footer(self):
         """Footer on every page: the title and the page number."""
         number = self.page_numbers.get(self.page_no(), self.page_no())
-        self.set_font("Helvetica", size=8)
+        self.set_font(size=8)
         self.set_text_color(90)
         self.text(self.l_margin, self.h - 8, f"{self.footer_text}    Page {number}"
                   if self.footer_text else f"Page {number}")
@@ -59,26 +110,26 @@ class Document(FPDF):
 
     def heading(self, text: str, size: int = 16) -> None:
         """A bold heading on its own line."""
-        self.set_font("Helvetica", "B", size)
-        self.multi_cell(0, size * 0.5, latin1(text), **NEXT_LINE)
+        self.set_font(style="B", size=size)
+        self.multi_cell(0, size * 0.5, text, **NEXT_LINE)
         self.ln(1)
-        self.set_font("Helvetica", size=11)
+        self.set_font(size=11)
 
     def para(self, text: str, size: int = 11, style: str = "") -> None:
         """A paragraph of wrapped text."""
-        self.set_font("Helvetica", style, size)
-        self.multi_cell(0, size * 0.5, latin1(text), **NEXT_LINE)
-        self.set_font("Helvetica", size=11)
+        self.set_font(style=style, size=size)
+        self.multi_cell(0, size * 0.5, text, **NEXT_LINE)
+        self.set_font(size=11)
 
     def table(self, header: Iterable[str], rows: Iterable[Iterable], widths: list[int]) -> None:
         """A simple table (fpdf2's table layout, repeating the header on each page)."""
-        self.set_font("Helvetica", size=10)
+        self.set_font(size=10)
         with super().table(col_widths=widths, line_height=6, first_row_as_headings=True,
                            text_align="LEFT") as t:
-            t.row([latin1(h) for h in header])
+            t.row(list(header))
             for row in rows:
-                t.row([latin1(str(c)) for c in row])
-        self.set_font("Helvetica", size=11)
+                t.row([str(c) for c in row])
+        self.set_font(size=11)
 
     def bytes(self) -> bytes:
         """The finished PDF."""
