@@ -85,6 +85,16 @@ class ReplyForm(FlaskForm):
     reason = StringField("Reason for apologies", validators=[Optional(), Length(max=500)])
 
 
+class LockRegisterForm(FlaskForm):
+    """Locking the register: the clerk first confirms that it is complete and correct."""
+
+    confirm = BooleanField(
+        "I have checked this register: it is complete and correct",
+        validators=[DataRequired()],
+        description="Once locked, the register and its guests cannot change, whoever joins or "
+                    "leaves the board later.")
+
+
 class GuestForm(FlaskForm):
     """A guest or observer at the meeting."""
 

@@ -40,6 +40,11 @@ def parse_stamp(text: str) -> datetime:
         raise InvalidInput(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
 
 
+def has_started(meeting) -> bool:
+    """Whether the meeting's start time (school's local time) has come."""
+    return parse_stamp(meeting["starts_at"]) <= local_now()
+
+
 @dataclass
 class MeetingInput:
     """What a person enters for a meeting."""
@@ -95,6 +100,12 @@ def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) 
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":
         raise InvalidInput("A cancelled meeting cannot be changed.")
+    if meeting["minutes_status"] in ("approved", "locked"):
+        raise InvalidInput("The minutes are approved: the meeting's details are part of the "
+                           "record and cannot change.")
+    if meeting["register_locked_at"] and data.body_id != meeting["body_id"]:
+        raise InvalidInput("The register is locked: the meeting stays with "
+                           f"{meeting['body_name']}.")
     data.check(conn)
     with transaction(conn):
         conn.execute(
@@ -122,6 +133,8 @@ def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None
         raise InvalidInput("Say why the meeting is cancelled.")
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is already cancelled.")
+    if meeting["register_locked_at"]:
+        raise InvalidInput("The meeting took place: its register is locked.")
     with transaction(conn):
         conn.execute(
             "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"

@@ -38,9 +38,9 @@ class PackPaper:
 
 @dataclass
 class PackItem:
-    """An agenda item as the pack shows it."""
+    """An agenda item as the pack shows it (`number`: its label on the agenda, '3' or 'C1')."""
 
-    number: int
+    number: str
     title: str
     purpose: str
     presenter: str = ""

@@ -63,7 +63,8 @@ def test_the_minutes_carry_names_in_any_script_exactly(signed_in, office):
                       f"Agreed: {NAMES[3]} to write to the trust")
     minutes.add_action(office.conn, OP, item, "Reply to the “Ŵyl” letter", None, None)
     minutes.circulate(office.conn, OP, meeting_id)
-    minutes.approve(office.conn, OP, meeting_id, later)
+    attendance.lock_register(office.conn, OP, meeting_id)
+    minutes.approve(office.conn, OP, meeting_id, later, "Alpha Primary")
     text = _flat(download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data)
     for expected in (MEETING, COMMITTEE, f"Cyllideb – {NAMES[2]}", NOTE,
                      f"{NAMES[3]} to write to the trust", "Reply to the “Ŵyl” letter",
