@@ -2,9 +2,10 @@
 
 Layout: a cover (school, meeting, date, location), the agenda with the page
 number of each paper, then for each paper a divider page followed by the paper
-itself. Papers that are not PDFs (or not valid PDFs) are listed as "provided
-separately" and not merged. Bookmarks: the cover, the agenda, then one per
-item with a child per paper. fpdf2 draws the cover, agenda and dividers;
+itself. Papers that are not PDFs (or not valid PDFs, or PDFs that need a password
+to open) are listed as "provided separately" and not merged; a PDF with only an
+owner password is merged. Bookmarks: the cover, the agenda, then one per item
+with a child per paper. fpdf2 draws the cover, agenda and dividers;
 pypdf merges.
 """
 
@@ -12,7 +13,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PasswordType, PdfReader, PdfWriter
 
 from gvo.meetings.pdf import Document, human_time
 
@@ -49,12 +50,19 @@ class PackItem:
 
 
 def _open_pdf(data: bytes | None) -> PdfReader | None:
-    """A reader for a valid PDF with at least one page, else None."""
+    """A reader for a valid PDF with at least one page that opens without a password, else None.
+
+    A PDF with only an owner password (restrictions on printing or copying, opened with an
+    empty user password: `qpdf --encrypt "" owner 256 --`) opens, and merges decrypted; one
+    that needs a password to open does not (it is listed as provided separately).
+    """
     if not data or not data.lstrip()[:5].startswith(b"%PDF-"):
         return None
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted or len(reader.pages) == 0:
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            return None
+        if len(reader.pages) == 0:
             return None
         reader.pages[0]  # noqa: B018 (parses the page tree: a broken one fails here)
         return reader

@@ -2,7 +2,7 @@
 
 import io
 
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from gvo.library import search
 from gvo.library.access import Viewer as LibraryViewer
@@ -252,3 +252,37 @@ def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
     client.post(f"{page}/agenda/{item}/link", {"ref": f"page:{page_id}"}, form_page=page)
     text = pdf_text(download(client, f"{page}/pack.pdf").data)
     assert "Charging policy" in text and "voluntary contributions" in text
+
+
+def _encrypted(data: bytes, user_password: str) -> bytes:
+    """`data` encrypted with AES-256 and an owner password, as `qpdf --encrypt` makes it."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_an_owner_password_pdf_is_merged_and_a_password_to_open_pdf_is_listed(signed_in,
+                                                                               office):
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Audit report")
+    owner_only = _encrypted(make_pdf("Ownerlocked", 2), "")
+    to_open = _encrypted(make_pdf("Sealedcontent", 1), "secret")
+    assert PdfReader(io.BytesIO(owner_only)).is_encrypted
+    upload(client, meeting_id, item, "audit.pdf", owner_only, title="Auditor's report")
+    upload(client, meeting_id, item, "sealed.pdf", to_open, title="Sealed letter")
+    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    reader = PdfReader(io.BytesIO(resp.data))
+    assert not reader.is_encrypted
+    # cover, agenda, the divider of the owner-password paper, its two pages.
+    assert len(reader.pages) == 5
+    agenda_text = " ".join(reader.pages[1].extract_text().split())
+    assert "Auditor's report audit.pdf 3" in agenda_text
+    assert "Sealed letter sealed.pdf provided separately" in agenda_text
+    assert "Auditor's report" in reader.pages[2].extract_text()
+    assert "Ownerlocked page 1" in reader.pages[3].extract_text()
+    assert "Ownerlocked page 2" in reader.pages[4].extract_text()
+    assert reader.page_labels[2:] == ["3", "4", "5"]
+    assert "Sealedcontent" not in pdf_text(resp.data)
