@@ -1,6 +1,7 @@
 """Meetings: create, edit, cancel, list, the month calendar and what is coming up."""
 
 import calendar
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,6 +41,11 @@ def parse_stamp(text: str) -> datetime:
         raise InvalidInput(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
 
 
+def one_line(text: str) -> str:
+    """`text` without control characters (line breaks, tabs, NUL...)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+
+
 def has_started(meeting) -> bool:
     """Whether the meeting's start time (school's local time) has come."""
     return parse_stamp(meeting["starts_at"]) <= local_now()
@@ -65,6 +71,10 @@ class MeetingInput:
         self.online_link = self.online_link.strip()
         if not self.title or len(self.title) > 200:
             raise InvalidInput("A title of 1-200 characters is required.")
+        if any(one_line(text) != text for text in (self.title, self.location,
+                                                   self.online_link)):
+            raise InvalidInput("The title, location and online link are each one line of "
+                               "text, without line breaks or control characters.")
         if self.ends_at <= self.starts_at:
             raise InvalidInput("The meeting must end after it starts.")
         if self.ends_at - self.starts_at > timedelta(hours=24):

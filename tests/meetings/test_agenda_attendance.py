@@ -197,3 +197,43 @@ def test_a_reader_not_on_the_board_sees_no_confidential_item(office):
         ("1", "Open item"), ("2", "Close")]
     assert [i["number"] for i in agenda.items(office.conn, meeting_id, member)] == [
         "1", "C1", "2"]
+
+
+def test_an_outsiders_agenda_has_no_gap_and_every_view_agrees(signed_in, new_client,
+                                                               make_user, office):
+    from conftest import sign_in
+
+    from gvo.meetings import minutes
+
+    from .conftest import pdf_text
+
+    client, _ = signed_in("manager")
+    reader = make_user("alpha", "reader")
+    rclient = new_client()
+    sign_in(rclient, reader)
+    meeting_id = office.meeting(days=-20)
+    later = office.meeting(days=-1)
+    for title, secret in (("Welcome", False), ("Pay review", True), ("Budget", False),
+                          ("Exclusion appeal", True), ("Close", False)):
+        office.item(meeting_id, title, confidential=secret)
+    page = f"/alpha/meetings/{meeting_id}"
+    outsider = rclient.get(page).get_data(as_text=True)
+    assert "1. Welcome" in outsider and "2. Budget" in outsider and "3. Close" in outsider
+    assert "Pay review" not in outsider and "C1" not in outsider
+    pack = " ".join(pdf_text(download(rclient, f"{page}/pack.pdf").data).split())
+    assert "1 Welcome" in pack and "2 Budget" in pack and "3 Close" in pack and "C1" not in pack
+    insider = client.get(page).get_data(as_text=True)
+    assert "C1. Pay review" in insider and "C2. Exclusion appeal" in insider
+    assert "3. Close" in insider
+    pack = " ".join(pdf_text(download(client, f"{page}/pack.pdf").data).split())
+    assert "C1 Pay review" in pack and "3 Close" in pack
+
+    attendance.save_register(office.conn, OP, meeting_id, {office.person("Ann Able"): "present"})
+    attendance.lock_register(office.conn, OP, meeting_id)
+    minutes.circulate(office.conn, OP, meeting_id)
+    minutes.approve(office.conn, OP, meeting_id, later, "Alpha Primary")
+    text = pdf_text(download(rclient, f"{page}/minutes.pdf").data)
+    assert "1. Welcome" in text and "2. Budget" in text and "3. Close" in text
+    outsider = rclient.get(page).get_data(as_text=True)
+    assert "3. Close" in outsider and "C1" not in outsider
+    assert "C2. Exclusion appeal" in client.get(f"{page}/minutes").get_data(as_text=True)
