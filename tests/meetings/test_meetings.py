@@ -122,3 +122,22 @@ def test_service_rules(office):
         meetings.update(office.conn, Actor.operator(), meeting_id, meetings.MeetingInput(
             body_id=office.board_id, title="x", starts_at=at("2031-01-01T18:00"),
             ends_at=at("2031-01-01T19:00"), location="Hall"))
+
+
+def test_a_committee_with_meetings_is_not_deleted_and_the_clerk_is_told_why(signed_in,
+                                                                             office):
+    from gvo import board
+
+    client, _ = signed_in("manager")
+    office.meeting(body_id=office.committee_id, days=-10)
+    resp = client.post(f"/alpha/board/{office.committee_id}/delete", {},
+                       form_page=f"/alpha/board/{office.committee_id}")
+    assert resp.status_code == 302
+    page = client.get("/alpha/board").get_data(as_text=True)
+    assert "Finance cannot be deleted: it has 1 meeting on record" in page
+    assert board.get_body(office.conn, office.committee_id)["name"] == "Finance"
+    # A committee that never met is deleted as before.
+    spare = board.save_body(office.conn, OP, body_id=None, kind="committee", name="Spare")
+    client.post(f"/alpha/board/{spare}/delete", {}, form_page=f"/alpha/board/{spare}")
+    assert [b["name"] for b in board.list_bodies(office.conn)] == [
+        "Full Governing Board", "Finance"]

@@ -286,3 +286,65 @@ def test_an_owner_password_pdf_is_merged_and_a_password_to_open_pdf_is_listed(si
     assert "Ownerlocked page 2" in reader.pages[4].extract_text()
     assert reader.page_labels[2:] == ["3", "4", "5"]
     assert "Sealedcontent" not in pdf_text(resp.data)
+
+
+def _narrow(conn, manager_id: int, folder_id: int) -> None:
+    """A library Manager makes a folder a room open to themselves alone."""
+    from gvo.library import folders
+
+    lib = LibraryViewer(manager_id, "manager")
+    row = folders.get_folder(conn, lib, folder_id)
+    folders.update_folder(conn, lib, folder_id, title=row["title"], description="",
+                          sort_order=0, restricted=True, users=[manager_id])
+
+
+def _meetings_manager(make_user, new_client, conn):
+    """An Author who holds "manage meetings", signed in."""
+    from conftest import sign_in
+
+    from gvo import people
+
+    holder = make_user("alpha", "author")
+    people.set_capabilities(conn, OP, holder.id, {"manage_meetings"})
+    other = new_client()
+    sign_in(other, holder)
+    return other
+
+
+def test_a_paper_for_a_folder_the_uploader_cannot_open_is_refused_clearly(
+        signed_in, new_client, make_user, office):
+    from gvo.meetings import meetings
+
+    client, clerk = signed_in("manager")
+    meeting_id = office.meeting()
+    secret = office.item(meeting_id, "Pay", confidential=True)
+    open_item = office.item(meeting_id, "Budget")
+    upload(client, meeting_id, secret, "a.pdf", make_pdf("A"))
+    holder = _meetings_manager(make_user, new_client, office.conn)
+    _narrow(office.conn, clerk.id, meetings.get(office.conn, meeting_id)["folder_id"])
+    for item in (secret, open_item):
+        resp = upload(holder, meeting_id, item, "b.pdf", make_pdf("B"))
+        assert resp.status_code == 302
+        page = holder.get(f"/alpha/meetings/{meeting_id}").get_data(as_text=True)
+        assert "is not open to you, so nothing was added" in page
+    assert len(agenda.paper_links(office.conn, secret)) == 1
+    assert agenda.paper_links(office.conn, open_item) == []
+
+
+def test_a_paper_for_a_confidential_room_the_uploader_is_not_in_is_refused_clearly(
+        signed_in, new_client, make_user, office):
+    client, clerk = signed_in("manager")
+    meeting_id = office.meeting()
+    secret = office.item(meeting_id, "Pay", confidential=True)
+    upload(client, meeting_id, secret, "a.pdf", make_pdf("A"))
+    room = office.conn.execute("SELECT id FROM folders WHERE title = ?",
+                               (papers.CONFIDENTIAL_FOLDER,)).fetchone()["id"]
+    holder = _meetings_manager(make_user, new_client, office.conn)
+    _narrow(office.conn, clerk.id, room)
+    resp = upload(holder, meeting_id, secret, "b.pdf", make_pdf("B"))
+    assert resp.status_code == 302
+    assert "is not open to you" in holder.get(f"/alpha/meetings/{meeting_id}").get_data(
+        as_text=True)
+    assert len(agenda.paper_links(office.conn, secret)) == 1
+    assert office.conn.execute("SELECT count(*) FROM folders WHERE title = ?",
+                               (papers.CONFIDENTIAL_FOLDER,)).fetchone()[0] == 1
