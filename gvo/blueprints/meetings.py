@@ -159,7 +159,7 @@ def _body_choices():
 def index():
     """Upcoming and past meetings, with a search and a filter by board or committee."""
     conn = db()
-    body_id = request.args.get("body", type=int)
+    body_id = mf.whole_number(request.args.get("body"))
     query = request.args.get("q", "")[:100]
     viewer = _viewer()
     upcoming = meetings.list_meetings(conn, viewer, when="upcoming", body_id=body_id,
@@ -175,8 +175,8 @@ def index():
 def month():
     """A month calendar; htmx swaps just the month when moving between months."""
     try:
-        view = meetings.month(db(), request.args.get("year", type=int),
-                              request.args.get("month", type=int))
+        view = meetings.month(db(), mf.whole_number(request.args.get("year")),
+                              mf.whole_number(request.args.get("month")))
     except InvalidInput:
         abort(404)
     template = "meetings/_month.html" if _is_htmx() else "meetings/calendar.html"
@@ -681,11 +681,13 @@ def approve_minutes(meeting_id: int):
     get_meeting(meeting_id)
     form = mf.ApproveForm()
     if form.validate_on_submit():
+        earlier = mf.whole_number(form.meeting_id.data)
         try:
-            earlier = int(form.meeting_id.data)
+            if earlier is None:
+                raise InvalidInput("Choose the meeting whose minutes are approved.")
             get_meeting(earlier)
             minutes.approve(db(), current_actor(), earlier, meeting_id, g.school_name)
-        except (InvalidInput, ValueError) as exc:
+        except InvalidInput as exc:
             flash(str(exc), "error")
         else:
             flash("The minutes are recorded as approved at this meeting.", "success")
