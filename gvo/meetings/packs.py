@@ -80,6 +80,9 @@ def _wrap(doc: Document, text: str, width: float) -> list[str]:
     """`text` in the current font broken into lines that fit `width` mm (less 2 mm of gutter):
     at spaces, and inside a word only when the word alone is wider than a line."""
     room = width - 2
+    text = " ".join(text.split())
+    if doc.get_string_width(text) <= room:
+        return [text] if text else []
     lines: list[str] = []
     line = ""
     for word in text.split():

@@ -14,8 +14,10 @@ import io
 import threading
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+from fontTools import subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import TextEmphasis, XPos, YPos
@@ -29,30 +31,74 @@ NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 _KEEP = frozenset("\n\r\t")
 
 
-_parsed: dict[str, tuple[TTFFont, bytes]] = {}
-_parsing = threading.Lock()
+# What most documents draw (Latin with Welsh and Central European letters, Greek, Cyrillic,
+# punctuation, currency): embedding from a cut of the font holding only these is about four
+# times cheaper than from the whole font (fontTools' cost grows with the font's glyphs).
+COMMON = ((0x0000, 0x024F), (0x0300, 0x036F), (0x0370, 0x03FF), (0x0400, 0x04FF),
+          (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F),
+          (0xFFFD, 0xFFFD))
 
 
-def _font_for(doc: FPDF, face: str) -> TTFFont:
+@dataclass(frozen=True)
+class _Face:
+    """One style of the font, read once per process."""
+
+    prototype: TTFFont      # fpdf2's reading of the whole font: metrics and character map
+    whole: bytes            # the font file
+    common: bytes           # the font cut to COMMON, same glyph names and metrics
+    common_glyphs: frozenset
+
+
+_faces: dict[str, _Face] = {}
+_reading = threading.Lock()
+
+
+def _face(style: str) -> _Face:
+    """The style's font, read on first use (about 0.3 s, once per process)."""
+    with _reading:
+        if style not in _faces:
+            path = FONT_DIR / FONT_FILES[style]
+            reader = FPDF()
+            reader.add_font(FONT, style, path)
+            whole = path.read_bytes()
+            cut = TTFont(io.BytesIO(whole), recalcTimestamp=False)
+            options = subset.Options(glyph_names=True, notdef_outline=True,
+                                     recommended_glyphs=True, name_IDs=["*"],
+                                     name_languages=["*"], layout_features=[])
+            options.drop_tables += ["FFTM"]  # FontForge's time stamp: fontTools cannot cut it
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=[c for low, high in COMMON for c in range(low, high + 1)])
+            subsetter.subset(cut)
+            # One Unicode map is enough (the cut holds no character beyond U+FFFF).
+            cut["cmap"].tables = [t for t in cut["cmap"].tables
+                                  if (t.platformID, t.platEncID) == (3, 1)]
+            common = io.BytesIO()
+            cut.save(common)
+            _faces[style] = _Face(reader.fonts[FONT + style], whole, common.getvalue(),
+                                  frozenset(cut.getGlyphOrder()))
+    return _faces[style]
+
+
+def _fresh(data: bytes) -> TTFont:
+    """A font file opened for fpdf2 to cut in place. Glyphs keep the bounding boxes stored in
+    the file: recomputing them means decoding every outline drawn, most of the cost."""
+    return TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
+
+
+def _font_for(doc: FPDF, style: str) -> TTFFont:
     """A style of the font for one document, without parsing the font file again.
 
     Reading a font's metrics takes fpdf2 about 50 ms per style, so each style is read once per
     process and copied: the copy shares what fpdf2 only reads (the character map, glyph ids),
     has its own widths (a defaultdict, written to on lookups), its own record of the
-    characters drawn, and its own fontTools font from the file's bytes, because fpdf2 subsets
-    that one in place when the document is written.
+    characters drawn, and its own fontTools font, because fpdf2 subsets that one in place
+    when the document is written (`Document.output` picks the common cut when it will do).
     """
-    with _parsing:
-        if face not in _parsed:
-            path = FONT_DIR / FONT_FILES[face]
-            reader = FPDF()
-            reader.add_font(FONT, face, path)
-            _parsed[face] = (reader.fonts[FONT + face], path.read_bytes())
-    prototype, data = _parsed[face]
+    prototype = _face(style).prototype
     font = copy.copy(prototype)
     font.cw = prototype.cw.copy()
     font.missing_glyphs = []
-    font.ttfont = TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+    font.ttfont = _fresh(_face(style).whole)
     font.i = len(doc.fonts) + 1
     font.subset = SubsetMap(font)
     return font
@@ -60,6 +106,8 @@ def _font_for(doc: FPDF, face: str) -> TTFFont:
 
 def _drawable(text: str, cmap) -> str:
     """`text` with each character `cmap` lacks replaced by MISSING (format characters dropped)."""
+    if cmap.keys() >= set(map(ord, text)):
+        return text
     out = []
     for ch in text:
         if ord(ch) in cmap or ch in _KEEP:
@@ -86,18 +134,25 @@ class Document(FPDF):
         """Choose the style ('' regular, 'B' bold, 'I' italic; bold italic is drawn bold) and
         the size in points. The family is always DejaVu Sans (`family` is ignored); each style
         is added to the document when first used, so only the styles drawn are embedded."""
-        if isinstance(style, TextEmphasis):
-            style = style.style
-        style = style.upper()
-        face = "B" if "B" in style else "I" if "I" in style else ""
+        if style not in FONT_FILES:  # bold italic, underline, strike-through, TextEmphasis
+            style = (style.style if isinstance(style, TextEmphasis) else style).upper()
+            face = "B" if "B" in style else "I" if "I" in style else ""
+            extras = "".join(c for c in style if c in "SU")
+        else:
+            face, extras = style, ""
+        if (self.font_family == FONT and self.font_style == face + extras
+                and size in (0, self.font_size_pt)):
+            return  # already set: fpdf2's own check costs more (one call per table cell)
         if FONT + face not in self.fonts:
             self.fonts[FONT + face] = _font_for(self, face)
-        super().set_font(FONT, face + "".join(c for c in style if c in "SU"), size)
+        super().set_font(FONT, face + extras, size)
 
     def normalize_text(self, text: str) -> str:
         """Text as drawn (fpdf2 calls this for all text): composed (NFC), and each character
         the current font lacks shown as MISSING (see the module docstring)."""
-        return _drawable(unicodedata.normalize("NFC", text), self.current_font.cmap)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        return _drawable(text, self.current_font.cmap)
 
     def footer(self):
         """Footer on every page: the title and the page number."""
@@ -130,6 +185,17 @@ class Document(FPDF):
             for row in rows:
                 t.row([str(c) for c in row])
         self.set_font(size=11)
+
+    def output(self, *args, **kwargs):
+        """The PDF (fpdf2's output), each style embedded from the font's common cut when that
+        holds every glyph drawn (the glyphs are found by name, so either file gives the same
+        PDF text)."""
+        for style in FONT_FILES:
+            font = self.fonts.get(FONT + style)
+            if font is not None and set(font.subset.get_all_glyph_names()) <= (
+                    _face(style).common_glyphs):
+                font.ttfont = _fresh(_face(style).common)
+        return super().output(*args, **kwargs)
 
     def bytes(self) -> bytes:
         """The finished PDF."""

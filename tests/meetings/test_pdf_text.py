@@ -116,3 +116,58 @@ def test_the_font_ships_with_the_package_and_is_embedded():
                    for f in fonts.values()]
     assert all("/FontFile2" in d["/FontDescriptor"] for d in descendants)
     assert "DejaVuSans" in str(descendants[0]["/BaseFont"])
+
+
+def _drawn_glyphs(data: bytes) -> dict[str, dict[str, tuple]]:
+    """Per embedded font (by base name): each character drawn -> (glyph name, advance width,
+    outline) as the embedded font program has it, found through the PDF's own maps
+    (ToUnicode: code -> character; CIDToGIDMap: code -> glyph)."""
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    found = {}
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    for ref in page["/Resources"]["/Font"].values():
+        font = ref.get_object()
+        cid_font = font["/DescendantFonts"][0].get_object()
+        program = TTFont(io.BytesIO(
+            cid_font["/FontDescriptor"]["/FontFile2"].get_object().get_data()))
+        gids = cid_font["/CIDToGIDMap"].get_object().get_data()
+        order, glyf = program.getGlyphOrder(), program["glyf"]
+        chars = {}
+        cmap = font["/ToUnicode"].get_object().get_data()
+        pairs = b"".join(re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S))
+        for code, char in re.findall(rb"<([0-9A-F]{4})> <([0-9A-F]{4})>", pairs):
+            cid, uni = int(code, 16), int(char, 16)
+            if uni in (0, 0x20):
+                continue
+            name = order[int.from_bytes(gids[2 * cid:2 * cid + 2], "big")]
+            chars[chr(uni)] = (name, program["hmtx"][name][0],
+                               glyf[name].getCoordinates(glyf)[0].array.tolist())
+        found[str(font["/BaseFont"]).split("+", 1)[1]] = chars
+    return found
+
+
+def test_each_character_is_drawn_with_its_own_glyph():
+    """The embedded subsets (from the font's common cut, or from the whole font when a
+    character is beyond it) draw each character with the glyph the font has for it."""
+    from fontTools.ttLib import TTFont
+
+    common = "Siân ap Gwŷr, Łukasz Żółkiewski, Σοφία – “ẁ” €"
+    rare = "Աշոտ ნინო ∑"  # Armenian, Georgian, a maths sign: beyond the common cut
+    doc = Document("test")
+    doc.add_page()
+    doc.para(common)
+    doc.para(common + " " + rare, style="B")
+    drawn = _drawn_glyphs(doc.bytes())
+    for style, base in (("", "DejaVuSansBook"), ("B", "DejaVuSansBold")):
+        whole = TTFont(FONT_DIR / FONT_FILES[style])
+        cmap, glyf = whole.getBestCmap(), whole["glyf"]
+        text = common if style == "" else common + rare
+        assert set(text) - {" "} <= set(drawn[base])  # and the footer's letters
+        for char, (name, width, outline) in drawn[base].items():
+            expected = cmap[ord(char)]
+            assert name == expected, char
+            assert width == whole["hmtx"][expected][0], char
+            assert outline == glyf[expected].getCoordinates(glyf)[0].array.tolist(), char
