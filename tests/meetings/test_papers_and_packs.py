@@ -252,4 +252,3 @@ def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
     client.post(f"{page}/agenda/{item}/link", {"ref": f"page:{page_id}"}, form_page=page)
     text = pdf_text(download(client, f"{page}/pack.pdf").data)
     assert "Charging policy" in text and "voluntary contributions" in text
-
