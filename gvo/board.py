@@ -126,10 +126,18 @@ def remove_member(conn: Connection, actor: Actor, body_id: int, user_id: int) ->
 
 
 def delete_body(conn: Connection, actor: Actor, body_id: int) -> None:
-    """Delete a committee (the governing board itself cannot be deleted)."""
+    """Delete a committee (the governing board itself cannot be deleted). A committee that has
+    meetings is refused: their agendas, registers and minutes are records the school keeps."""
     body = get_body(conn, body_id)
     if body["kind"] == "board":
         raise InvalidInput("The governing board cannot be deleted.")
+    held = conn.execute("SELECT count(*) FROM meetings WHERE body_id = ?", (body_id,)
+                        ).fetchone()[0]
+    if held:
+        raise InvalidInput(
+            f"{body['name']} cannot be deleted: it has {held} meeting{'s' if held != 1 else ''}"
+            " on record, whose agendas, registers and minutes the school must keep. If it no "
+            "longer meets, take its members off it and schedule no more meetings for it.")
     with transaction(conn):
         conn.execute("DELETE FROM bodies WHERE id = ?", (body_id,))
         audit.record(conn, "body.delete", target=f"body:{body_id}", actor_id=actor.user_id,

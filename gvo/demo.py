@@ -75,7 +75,7 @@ def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:
 
     members = {name: [m["id"] for m in board.members(conn, body_id)]
                for name, body_id in body_ids.items()}
-    meetings_demo.sample(conn, ids["clerk@riverside.example"], body_ids, members)
+    meetings_demo.sample(conn, ids["clerk@riverside.example"], body_ids, members, NAME)
 
 
 def credentials_text(base_url: str) -> str:

@@ -155,7 +155,7 @@ def _body_choices():
 def index():
     """Upcoming and past meetings, with a search and a filter by board or committee."""
     conn = db()
-    body_id = request.args.get("body", type=int)
+    body_id = mf.whole_number(request.args.get("body"))
     query = request.args.get("q", "")[:100]
     viewer = _viewer()
     upcoming = meetings.list_meetings(conn, viewer, when="upcoming", body_id=body_id,
@@ -171,8 +171,8 @@ def index():
 def month():
     """A month calendar; htmx swaps just the month when moving between months."""
     try:
-        view = meetings.month(db(), request.args.get("year", type=int),
-                              request.args.get("month", type=int))
+        view = meetings.month(db(), mf.whole_number(request.args.get("year")),
+                              mf.whole_number(request.args.get("month")))
     except InvalidInput:
         abort(404)
     template = "meetings/_month.html" if _is_htmx() else "meetings/calendar.html"
@@ -293,6 +293,7 @@ def show(meeting_id: int):
         minutes_parts=(minutes.for_meeting(conn, meeting_id, viewer)
                        if meeting["minutes_status"] != "draft" else None),
         comments=minutes.comments(conn, meeting_id), comment_form=mf.CommentForm(formdata=None),
+        started=meetings.has_started(meeting),
     )
 
 
@@ -471,15 +472,21 @@ def register(meeting_id: int):
         "meetings/register.html", meeting=meeting, rows=rows, form=form,
         statuses=attendance.STATUSES, guests=attendance.guests(conn, meeting_id),
         guest_form=mf.GuestForm(formdata=None), quorum=attendance.quorum(conn, meeting_id),
-        confirm=ConfirmForm())
+        confirm=ConfirmForm(), lock_form=mf.LockRegisterForm(formdata=None),
+        started=meetings.has_started(meeting))
 
 
 @bp.post("/meetings/<int:meeting_id>/register/lock")
 @requires("manage_meetings")
 def lock_register(meeting_id: int):
-    """Lock the register: it cannot change afterwards."""
-    return _confirmed_step(meeting_id, attendance.lock_register, "The register is locked.",
-                           _to_register)
+    """Lock the register once the clerk has confirmed it: it cannot change afterwards."""
+    get_meeting(meeting_id)
+    if mf.LockRegisterForm().validate_on_submit():
+        _attempt(attendance.lock_register, meeting_id, done="The register is locked.")
+    else:
+        flash("The register is not locked: tick the box to confirm it is complete and correct "
+              "first.", "error")
+    return _to_register(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/register/guests")
@@ -672,11 +679,13 @@ def approve_minutes(meeting_id: int):
     get_meeting(meeting_id)
     form = mf.ApproveForm()
     if form.validate_on_submit():
+        earlier = mf.whole_number(form.meeting_id.data)
         try:
-            earlier = int(form.meeting_id.data)
+            if earlier is None:
+                raise InvalidInput("Choose the meeting whose minutes are approved.")
             get_meeting(earlier)
-            minutes.approve(db(), current_actor(), earlier, meeting_id)
-        except (InvalidInput, ValueError) as exc:
+            minutes.approve(db(), current_actor(), earlier, meeting_id, g.school_name)
+        except InvalidInput as exc:
             flash(str(exc), "error")
         else:
             flash("The minutes are recorded as approved at this meeting.", "success")
@@ -702,15 +711,11 @@ def comment_minutes(meeting_id: int):
 def minutes_pdf(meeting_id: int):
     """Approved minutes as PDF: part 1 only, never the confidential part."""
     meeting = get_meeting(meeting_id)
-    if meeting["minutes_status"] not in ("approved", "locked"):
+    if meeting["minutes_status"] not in minutes.APPROVED:
         abort(404)
-    conn = db()
-    # Built without a viewer's confidential access: the PDF is the publishable part 1.
-    parts = minutes.for_meeting(conn, meeting_id, None)
-    data = pdf.minutes_pdf(
-        g.school_name, meeting, parts["part1"], attendance.register(conn, meeting_id),
-        attendance.guests(conn, meeting_id), attendance.quorum(conn, meeting_id),
-        minutes.approval_record(conn, meeting), _generated())
+    # The copy stored when the minutes were approved (part 1 only, never the confidential
+    # part), byte for byte: its sha256 is in the audit log.
+    data = minutes.approved_pdf(db(), meeting_id, g.school_name)
     return file_response(data, f"minutes-{_dated_slug(meeting)}.pdf", "application/pdf")
 
 

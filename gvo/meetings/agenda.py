@@ -11,6 +11,7 @@ from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
 
 PURPOSES = ("information", "discussion", "decision")
 PAPER_KINDS = ("document", "page", "policy")
+PART2_PREFIX = "C"  # confidential items are numbered C1, C2... apart from the open ones
 
 
 @dataclass
@@ -38,10 +39,12 @@ class ItemInput:
 
 
 def items(conn: Connection, meeting_id: int, viewer: Viewer | None = None) -> list:
-    """The agenda in order, numbered 1..n; confidential items only for those who may see them.
+    """The agenda in order; confidential items only for those who may see them.
 
-    Numbers are the items' places on the full agenda, so everyone refers to the same number.
-    With viewer=None the whole agenda is returned (internal use only).
+    Part 1 (open) items are numbered 1, 2, 3... among themselves and confidential (part 2)
+    items C1, C2... among themselves, so everyone refers to an item by the same number and the
+    numbers someone sees never give away that an item is hidden from them. `number` is that
+    label (a string). With viewer=None the whole agenda is returned (internal use only).
     """
     meeting = get(conn, meeting_id)
     rows = conn.execute(
@@ -49,10 +52,14 @@ def items(conn: Connection, meeting_id: int, viewer: Viewer | None = None) -> li
     ).fetchall()
     allowed = viewer is None or sees_confidential(conn, viewer, meeting["body_id"])
     result = []
-    for number, row in enumerate(rows, start=1):
-        if row["confidential"] and not allowed:
+    counts = {False: 0, True: 0}
+    for row in rows:
+        confidential = bool(row["confidential"])
+        counts[confidential] += 1
+        if confidential and not allowed:
             continue
-        result.append(dict(row) | {"number": number})
+        label = f"{PART2_PREFIX}{counts[True]}" if confidential else str(counts[False])
+        result.append(dict(row) | {"number": label})
     return result
 
 

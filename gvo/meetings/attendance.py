@@ -4,9 +4,10 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from gvo import board, clock
+from gvo import audit, board, clock
 from gvo.errors import InvalidInput, NotFound
-from gvo.meetings.meetings import _audit, get
+from gvo.meetings import records
+from gvo.meetings.meetings import _audit, get, has_started
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection, transaction
 
@@ -58,33 +59,83 @@ def register(conn: Connection, meeting_id: int) -> list[dict]:
     """The register: every member eligible to attend, with their reply and recorded status.
 
     Until the register is locked, eligible = the members recorded on it plus the body's current
-    active members (a status not yet recorded is suggested from their reply); once locked, only
-    those recorded.
+    active members (a status not yet recorded is suggested from their reply). Once locked, the
+    register is what its snapshot says (`register_record`), whatever has changed since.
+    Each row: user_id, name, position, category, reply, reason, status, recorded.
     """
     meeting = get(conn, meeting_id)
+    if meeting["register_locked_at"]:
+        return [m | {"recorded": True} for m in register_record(conn, meeting)["members"]]
+    return _live_register(conn, meeting)
+
+
+def _live_register(conn: Connection, meeting) -> list[dict]:
+    """The register as it stands (see `register`), from live data."""
+    meeting_id = meeting["id"]
     recorded = {r["user_id"]: r["status"] for r in conn.execute(
         "SELECT user_id, status FROM attendance WHERE meeting_id = ?", (meeting_id,))}
     answers = replies(conn, meeting_id)
+    seats = {m["id"]: m for m in board.members(conn, meeting["body_id"])}
     people = {r["id"]: r for r in conn.execute(
         "SELECT u.id, u.name FROM attendance a JOIN users u ON u.id = a.user_id"
         " WHERE a.meeting_id = ?", (meeting_id,))}
-    if not meeting["register_locked_at"]:
-        for m in board.members(conn, meeting["body_id"]):
-            if m["role"] != "inactive":
-                people.setdefault(m["id"], m)
+    for m in seats.values():
+        if m["role"] != "inactive":
+            people.setdefault(m["id"], m)
     rows = []
     for person in sorted(people.values(), key=lambda p: p["name"].casefold()):
         answer = answers.get(person["id"])
+        seat = seats.get(person["id"])
         suggested = "absent"
         if answer:
             suggested = "present" if answer["reply"] == "attending" else "apologies_accepted"
         rows.append({
             "user_id": person["id"], "name": person["name"],
+            "position": seat["position"] if seat else "",
+            "category": seat["governor_type"] if seat else "",
             "reply": answer["reply"] if answer else "",
             "reason": answer["reason"] if answer else "",
             "status": recorded.get(person["id"], suggested), "recorded": person["id"] in recorded,
         })
     return rows
+
+
+def register_record(conn: Connection, meeting) -> dict:
+    """The snapshot of a locked register (gvo.meetings.records), taken now if the register was
+    locked before snapshots existed. Raises InvalidInput if the register is not locked."""
+    if not meeting["register_locked_at"]:
+        raise InvalidInput("The register is not locked.")
+    snapshot = records.load(conn, meeting["id"], "register")
+    if snapshot is None:
+        snapshot = _freeze_register(conn, meeting, late=True)
+    return snapshot
+
+
+def _take_register(conn: Connection, meeting, *, late: bool = False) -> dict:
+    """What the register says now, as a snapshot (see gvo.meetings.records)."""
+    body = board.get_body(conn, meeting["body_id"])
+    rows = [r for r in _live_register(conn, meeting) if r["recorded"]]
+    members = [{k: r[k] for k in ("user_id", "name", "position", "category", "status", "reply",
+                                  "reason")} for r in rows]
+    q = _quorum(body, {r["user_id"]: r["status"] for r in rows}, len(rows))
+    return {
+        "version": records.VERSION, "taken_at": clock.iso(), "late": late,
+        "body": {"id": body["id"], "name": body["name"], "kind": body["kind"],
+                 "quorum_setting": body["quorum"]},
+        "members": members,
+        "guests": [dict(g) for g in _live_guests(conn, meeting["id"])],
+        "quorum": {"present": q.present, "needed": q.needed, "rule": q.rule},
+    }
+
+
+def _freeze_register(conn: Connection, meeting, *, late: bool) -> dict:
+    """Take and store the register's snapshot (in the caller's transaction, or its own)."""
+    with records.writing(conn):
+        records.store(conn, meeting["id"], "register", _take_register(conn, meeting, late=late))
+        if late:
+            audit.record(conn, "attendance.snapshot", target=f"meeting:{meeting['id']}",
+                         late=True)
+    return records.load(conn, meeting["id"], "register")
 
 
 def save_register(conn: Connection, actor: Actor, meeting_id: int,
@@ -113,17 +164,28 @@ def save_register(conn: Connection, actor: Actor, meeting_id: int,
 
 
 def lock_register(conn: Connection, actor: Actor, meeting_id: int) -> None:
-    """Lock the register: from then on it cannot change."""
+    """Lock the register once the meeting has started: from then on it cannot change, and what
+    it says (members, positions, categories, attendance, guests, quorum) is frozen in a
+    snapshot that every page, PDF and report of the meeting reads. The caller asks the person
+    to confirm first (the register page does)."""
     meeting = get(conn, meeting_id)
     if meeting["register_locked_at"]:
         raise InvalidInput("The register is already locked.")
+    if meeting["status"] == "cancelled":
+        raise InvalidInput("The meeting is cancelled.")
+    if not has_started(meeting):
+        raise InvalidInput("The register can be locked once the meeting has started "
+                           f"({meeting['starts_at'].replace('T', ' ')}).")
     if conn.execute("SELECT count(*) FROM attendance WHERE meeting_id = ?",
                     (meeting_id,)).fetchone()[0] == 0:
         raise InvalidInput("Save the register before locking it.")
     with transaction(conn):
         conn.execute("UPDATE meetings SET register_locked_at = ?, register_locked_by = ?"
-                     " WHERE id = ?", (clock.iso(), actor.user_id, meeting_id))
-        _audit(conn, actor, "attendance.lock", f"meeting:{meeting_id}")
+                     " WHERE id = ? AND register_locked_at IS NULL",
+                     (clock.iso(), actor.user_id, meeting_id))
+        snapshot = _freeze_register(conn, get(conn, meeting_id), late=False)
+        _audit(conn, actor, "attendance.lock", f"meeting:{meeting_id}",
+               present=snapshot["quorum"]["present"], needed=snapshot["quorum"]["needed"])
 
 
 def add_guest(conn: Connection, actor: Actor, meeting_id: int, name: str, kind: str,
@@ -159,10 +221,18 @@ def remove_guest(conn: Connection, actor: Actor, guest_id: int) -> None:
                name=row["name"])
 
 
-def guests(conn: Connection, meeting_id: int) -> list:
-    """Guests and observers, in the order added."""
-    return conn.execute("SELECT * FROM meeting_guests WHERE meeting_id = ? ORDER BY id",
-                        (meeting_id,)).fetchall()
+def guests(conn: Connection, meeting_id: int) -> list[dict]:
+    """Guests and observers, in the order added (once locked, as the register's snapshot has
+    them): id, name, kind, organisation."""
+    meeting = get(conn, meeting_id)
+    if meeting["register_locked_at"]:
+        return register_record(conn, meeting)["guests"]
+    return [dict(g) for g in _live_guests(conn, meeting_id)]
+
+
+def _live_guests(conn: Connection, meeting_id: int) -> list:
+    return conn.execute("SELECT id, name, kind, organisation FROM meeting_guests"
+                        " WHERE meeting_id = ? ORDER BY id", (meeting_id,)).fetchall()
 
 
 @dataclass
@@ -179,21 +249,26 @@ class Quorum:
         return self.present >= self.needed
 
 
-def quorum(conn: Connection, meeting_id: int, statuses: dict[int, str] | None = None) -> Quorum:
-    """The quorum from the body's rule and the members present (recorded, or `statuses`)."""
+def quorum(conn: Connection, meeting_id: int) -> Quorum:
+    """The quorum: from the locked register's snapshot, or else from the body's rule and the
+    register as it stands (recorded statuses, suggested ones for the rest)."""
     meeting = get(conn, meeting_id)
+    if meeting["register_locked_at"]:
+        return Quorum(**register_record(conn, meeting)["quorum"])
     body = board.get_body(conn, meeting["body_id"])
-    if statuses is None:
-        statuses = {r["user_id"]: r["status"] for r in register(conn, meeting_id)}
+    statuses = {r["user_id"]: r["status"] for r in _live_register(conn, meeting)}
+    return _quorum(body, statuses, len(statuses) or len(board.members(conn, body["id"])))
+
+
+def _quorum(body, statuses: dict[int, str], eligible: int) -> Quorum:
+    """The body's rule (a set number, else half the `eligible` members rounded up) applied to
+    the statuses."""
     present = sum(1 for s in statuses.values() if s == "present")
     if body["quorum"]:
-        rule = f"{body['quorum']} members, as set for {body['name']}"
-        needed = body["quorum"]
-    else:
-        eligible = len(statuses) or len(board.members(conn, body["id"]))
-        needed = max(1, math.ceil(eligible / 2))
-        rule = f"half of the {eligible} current members, rounded up"
-    return Quorum(present, needed, rule)
+        return Quorum(present, body["quorum"], f"{body['quorum']} members, as set for "
+                                               f"{body['name']}")
+    needed = max(1, math.ceil(eligible / 2))
+    return Quorum(present, needed, f"half of the {eligible} members, rounded up")
 
 
 @dataclass
@@ -212,18 +287,29 @@ class ReportRow:
 
 def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list[ReportRow], int]:
     """Per member of a body: meetings attended / meetings they were on the register for, over
-    [start, end]; returns the rows and the number of meetings counted (registers taken)."""
+    [start, end] (local dates, inclusive); returns the rows (by name) and the number of
+    meetings counted (those with a register taken). A locked register counts as its snapshot
+    says; a person is named as the latest register in the period names them."""
     board.get_body(conn, body_id)
     if end < start:
         raise InvalidInput("The end date is before the start date.")
-    bounds = (body_id, start.isoformat(), end.isoformat() + "T23:59")
-    rows = conn.execute(
-        "SELECT u.name, sum(a.status = 'present') AS attended, count(*) AS eligible"
-        " FROM attendance a JOIN meetings m ON m.id = a.meeting_id JOIN users u ON u.id = a.user_id"
-        " WHERE m.body_id = ? AND m.status = 'scheduled' AND m.starts_at BETWEEN ? AND ?"
-        " GROUP BY a.user_id ORDER BY u.name COLLATE NOCASE", bounds).fetchall()
-    meetings = conn.execute(
-        "SELECT count(DISTINCT m.id) FROM meetings m JOIN attendance a ON a.meeting_id = m.id"
-        " WHERE m.body_id = ? AND m.status = 'scheduled' AND m.starts_at BETWEEN ? AND ?",
-        bounds).fetchone()[0]
-    return [ReportRow(r["name"], r["attended"], r["eligible"]) for r in rows], meetings
+    held = conn.execute(
+        "SELECT * FROM meetings WHERE body_id = ? AND status = 'scheduled'"
+        " AND starts_at BETWEEN ? AND ? ORDER BY starts_at",
+        (body_id, start.isoformat(), end.isoformat() + "T23:59")).fetchall()
+    tally: dict[int, ReportRow] = {}
+    counted = 0
+    for meeting in held:
+        if meeting["register_locked_at"]:
+            rows = register_record(conn, meeting)["members"]
+        else:
+            rows = conn.execute(
+                "SELECT a.user_id, a.status, u.name FROM attendance a JOIN users u"
+                " ON u.id = a.user_id WHERE a.meeting_id = ?", (meeting["id"],)).fetchall()
+        counted += bool(rows)
+        for row in rows:
+            line = tally.setdefault(row["user_id"], ReportRow(row["name"], 0, 0))
+            line.name = row["name"]
+            line.attended += row["status"] == "present"
+            line.eligible += 1
+    return sorted(tally.values(), key=lambda r: r.name.casefold()), counted

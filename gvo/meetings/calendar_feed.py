@@ -62,6 +62,12 @@ def viewer_for_token(conn: Connection, token: str) -> Viewer | None:
     return Viewer.load(conn, row["user_id"]) if row else None
 
 
+def _text(value: str) -> icalendar.vText:
+    """Text for a calendar property, escaped by icalendar (line breaks, ';', ',', '\\'):
+    RFC 5545 section 3.3.11. Every piece of text people typed goes out through here."""
+    return icalendar.vText(value)
+
+
 def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Event:
     event = icalendar.Event()
     event.add("uid", f"meeting-{meeting['id']}@{uid_host}")
@@ -70,10 +76,10 @@ def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Ev
     for prop, stamp in (("dtstart", meeting["starts_at"]), ("dtend", meeting["ends_at"])):
         local = meetings.parse_stamp(stamp).replace(tzinfo=meetings.SCHOOL_TZ)
         event.add(prop, local.astimezone(UTC))
-    event.add("summary", f"{meeting['title']} ({meeting['body_name']})")
+    event.add("summary", _text(f"{meeting['title']} ({meeting['body_name']})"))
     where = ", ".join(x for x in (meeting["location"], meeting["online_link"]) if x)
     if where:
-        event.add("location", where)
+        event.add("location", _text(where))
     description = [f"{school}: {meeting['body_name']}"]
     if meeting["online_link"]:
         description.append(f"Join online: {meeting['online_link']}")
@@ -85,7 +91,7 @@ def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Ev
     if url:
         event.add("url", url)
         description.append(f"Agenda and papers: {url}")
-    event.add("description", "\n".join(description))
+    event.add("description", _text("\n".join(description)))
     return event
 
 
@@ -94,7 +100,7 @@ def _calendar(name: str) -> icalendar.Calendar:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", _text(name))
     return cal
 
 

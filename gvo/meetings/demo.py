@@ -47,8 +47,9 @@ def _report_pdf() -> bytes:
 
 
 def sample(conn: Connection, clerk_id: int, body_ids: dict[str, int],
-           members: dict[str, list[int]]) -> None:
-    """Add meetings to the demo school (body_ids/members by body name; 'board' for the FGB)."""
+           members: dict[str, list[int]], school: str) -> None:
+    """Add meetings to the demo school called `school` (body_ids/members by body name; 'board'
+    for the FGB)."""
     op = Actor(clerk_id, "clerk (demo)")
     clerk = Viewer(clerk_id, "manager")
     now = meetings.local_now().replace(hour=18, minute=0)
@@ -90,7 +91,7 @@ def sample(conn: Connection, clerk_id: int, body_ids: dict[str, int],
                            clerk_id, (now + timedelta(days=-60 if meeting_id == autumn else 7)
                                       ).date())
         minutes.circulate(conn, op, meeting_id)
-    minutes.approve(conn, op, autumn, spring)
+    minutes.approve(conn, op, autumn, spring, school)
     minutes.lock(conn, op, autumn)
     # Spring's minutes wait for approval at the summer meeting.
 

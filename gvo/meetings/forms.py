@@ -1,4 +1,11 @@
-"""Flask-WTF forms for meetings (each carries a CSRF token)."""
+"""Flask-WTF forms for meetings (each carries a CSRF token).
+
+Numbers, dates and times are read after NFKC normalisation, so digits typed in full width
+(２０３１, as Japanese and Chinese keyboards give them) count as the digits they are;
+anything else that is not a number is refused with a message, never an error page.
+"""
+
+import unicodedata
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -18,6 +25,43 @@ from gvo.forms import choices
 from gvo.meetings.agenda import PURPOSES
 from gvo.meetings.attendance import STATUSES
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def whole_number(text: str | None, *, low: int = 1, high: int = SQLITE_MAX_INT) -> int | None:
+    """A whole number typed or sent as text (NFKC-normalised, spaces around ignored) within
+    [low, high], or None for anything else (empty, not a number, out of range). Ids stay
+    within SQLite's INTEGER range by default."""
+    if text is None:
+        return None
+    try:
+        value = int(unicodedata.normalize("NFKC", text).strip())
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+class _Normalised:
+    """A field mixin: the submitted text is NFKC-normalised before the field parses it."""
+
+    def process_formdata(self, valuelist):
+        """Parse the NFKC form of what was sent."""
+        super().process_formdata([unicodedata.normalize("NFKC", v) if isinstance(v, str) else v
+                                  for v in valuelist])
+
+
+class WholeNumberField(_Normalised, IntegerField):
+    """An integer field that reads full-width digits."""
+
+
+class DayField(_Normalised, DateField):
+    """A date field (YYYY-MM-DD) that reads full-width digits."""
+
+
+class LocalTimeField(_Normalised, DateTimeLocalField):
+    """A local date and time field (YYYY-MM-DDTHH:MM) that reads full-width digits."""
+
+
 PURPOSE_CHOICES = choices((p, p.capitalize()) for p in PURPOSES)
 STATUS_CHOICES = choices(STATUSES.items())
 
@@ -27,9 +71,8 @@ class MeetingForm(FlaskForm):
 
     body_id = SelectField("Board or committee", coerce=int, choices=[])
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    starts_at = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M",
-                                   validators=[DataRequired()])
-    ends_at = DateTimeLocalField("Ends", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    starts_at = LocalTimeField("Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    ends_at = LocalTimeField("Ends", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     location = StringField("Location", validators=[Optional(), Length(max=300)],
                            description="Where people meet. Give this, an online link, or both.")
     online_link = StringField("Online link", validators=[Optional(), Length(max=500)],
@@ -49,8 +92,8 @@ class ItemForm(FlaskForm):
     title = StringField("Item title", validators=[DataRequired(), Length(max=200)])
     purpose = SelectField("Purpose", choices=PURPOSE_CHOICES, default="information")
     presenter = StringField("Presenter", validators=[Optional(), Length(max=120)])
-    minutes = IntegerField("Minutes allotted", default=10,
-                           validators=[Optional(), NumberRange(min=0, max=600)])
+    minutes = WholeNumberField("Minutes allotted", default=10,
+                               validators=[Optional(), NumberRange(min=0, max=600)])
     confidential = BooleanField(
         "Confidential (part 2)",
         description="Only members of this board or committee, Editors and Managers see it, "
@@ -85,6 +128,16 @@ class ReplyForm(FlaskForm):
     reason = StringField("Reason for apologies", validators=[Optional(), Length(max=500)])
 
 
+class LockRegisterForm(FlaskForm):
+    """Locking the register: the clerk first confirms that it is complete and correct."""
+
+    confirm = BooleanField(
+        "I have checked this register: it is complete and correct",
+        validators=[DataRequired()],
+        description="Once locked, the register and its guests cannot change, whoever joins or "
+                    "leaves the board later.")
+
+
 class GuestForm(FlaskForm):
     """A guest or observer at the meeting."""
 
@@ -106,7 +159,7 @@ class ActionForm(FlaskForm):
 
     text = StringField("Action", validators=[DataRequired(), Length(max=500)])
     owner_id = SelectField("Owner", coerce=int, choices=[])
-    due_on = DateField("Due", validators=[Optional()])
+    due_on = DayField("Due", validators=[Optional()])
 
 
 class ApproveForm(FlaskForm):
@@ -128,5 +181,5 @@ class ReportForm(FlaskForm):
         csrf = False
 
     body_id = SelectField("Board or committee", coerce=int, choices=[])
-    start = DateField("From", validators=[DataRequired()])
-    end = DateField("To", validators=[DataRequired()])
+    start = DayField("From", validators=[DataRequired()])
+    end = DayField("To", validators=[DataRequired()])

@@ -1,6 +1,7 @@
 """Meetings: create, edit, cancel, list, the month calendar and what is coming up."""
 
 import calendar
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,6 +41,16 @@ def parse_stamp(text: str) -> datetime:
         raise InvalidInput(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
 
 
+def one_line(text: str) -> str:
+    """`text` without control characters (line breaks, tabs, NUL...)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+
+
+def has_started(meeting) -> bool:
+    """Whether the meeting's start time (school's local time) has come."""
+    return parse_stamp(meeting["starts_at"]) <= local_now()
+
+
 @dataclass
 class MeetingInput:
     """What a person enters for a meeting."""
@@ -60,6 +71,10 @@ class MeetingInput:
         self.online_link = self.online_link.strip()
         if not self.title or len(self.title) > 200:
             raise InvalidInput("A title of 1-200 characters is required.")
+        if any(one_line(text) != text for text in (self.title, self.location,
+                                                   self.online_link)):
+            raise InvalidInput("The title, location and online link are each one line of "
+                               "text, without line breaks or control characters.")
         if self.ends_at <= self.starts_at:
             raise InvalidInput("The meeting must end after it starts.")
         if self.ends_at - self.starts_at > timedelta(hours=24):
@@ -95,6 +110,12 @@ def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) 
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":
         raise InvalidInput("A cancelled meeting cannot be changed.")
+    if meeting["minutes_status"] in ("approved", "locked"):
+        raise InvalidInput("The minutes are approved: the meeting's details are part of the "
+                           "record and cannot change.")
+    if meeting["register_locked_at"] and data.body_id != meeting["body_id"]:
+        raise InvalidInput("The register is locked: the meeting stays with "
+                           f"{meeting['body_name']}.")
     data.check(conn)
     with transaction(conn):
         conn.execute(
@@ -122,6 +143,8 @@ def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None
         raise InvalidInput("Say why the meeting is cancelled.")
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is already cancelled.")
+    if meeting["register_locked_at"]:
+        raise InvalidInput("The meeting took place: its register is locked.")
     with transaction(conn):
         conn.execute(
             "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"

@@ -6,11 +6,11 @@ confidential items read (`rules.sees_confidential`).
 
 from datetime import date
 
-from gvo import clock
+from gvo import audit, clock
 from gvo.errors import InvalidInput, NotFound
-from gvo.meetings import agenda
-from gvo.meetings.meetings import _audit, get
-from gvo.meetings.rules import Viewer
+from gvo.meetings import agenda, attendance, pdf, records
+from gvo.meetings.meetings import _audit, get, has_started
+from gvo.meetings.rules import Viewer, sees_confidential
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection, transaction
 
@@ -21,11 +21,23 @@ STATUS_LABELS = {
     "locked": "Approved and locked",
 }
 EDITABLE = ("draft", "circulated")
+APPROVED = ("approved", "locked")
 
 
 def for_meeting(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dict:
-    """The minutes as {'part1': [...], 'part2': [...]}, each item with discussion, decisions
-    and actions; part 2 (confidential) is empty for someone who may not see it."""
+    """The minutes as {'part1': [...], 'part2': [...]}, each item with number, title,
+    discussion, decisions and actions (text, owner_name, due_on); part 2 (confidential) is
+    empty for someone who may not see it (viewer=None: everything, for internal use).
+    Approved minutes come from their snapshot (`record`), never from live data."""
+    meeting = get(conn, meeting_id)
+    if meeting["minutes_status"] in APPROVED:
+        snapshot = record(conn, meeting)
+        allowed = viewer is None or sees_confidential(conn, viewer, meeting["body_id"])
+        return {"part1": snapshot["part1"], "part2": snapshot["part2"] if allowed else []}
+    return _live_parts(conn, meeting_id, viewer)
+
+
+def _live_parts(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dict:
     parts: dict[str, list] = {"part1": [], "part2": []}
     for item in agenda.items(conn, meeting_id, viewer):
         row = conn.execute("SELECT * FROM minute_items WHERE item_id = ?",
@@ -40,6 +52,45 @@ def for_meeting(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dic
         }
         parts["part2" if item["confidential"] else "part1"].append(entry)
     return parts
+
+
+def record(conn: Connection, meeting) -> dict:
+    """The snapshot of approved minutes (gvo.meetings.records), taken now for minutes approved
+    before snapshots existed. Raises InvalidInput if the minutes are not approved."""
+    if meeting["minutes_status"] not in APPROVED:
+        raise InvalidInput("The minutes are not approved.")
+    snapshot = records.load(conn, meeting["id"], "minutes")
+    if snapshot is None:
+        with records.writing(conn):
+            records.store(conn, meeting["id"], "minutes", _take(conn, meeting, late=True))
+            audit.record(conn, "minutes.snapshot", target=f"meeting:{meeting['id']}", late=True)
+        snapshot = records.load(conn, meeting["id"], "minutes")
+    return snapshot
+
+
+def _take(conn: Connection, meeting, *, late: bool = False) -> dict:
+    """What approved minutes say, as a snapshot (see gvo.meetings.records)."""
+    def frozen(item: dict) -> dict:
+        return {k: item[k] for k in ("id", "number", "title", "purpose", "discussion",
+                                     "decisions")} | {
+            "confidential": bool(item["confidential"]),
+            "actions": [{k: a[k] for k in ("id", "text", "owner_name", "due_on")}
+                        for a in item["actions"]]}
+
+    parts = _live_parts(conn, meeting["id"], None)
+    by = conn.execute("SELECT name FROM users WHERE id = ?",
+                      (meeting["minutes_approved_by"],)).fetchone()
+    at = get(conn, meeting["minutes_approved_meeting_id"])
+    return {
+        "version": records.VERSION, "taken_at": clock.iso(), "late": late,
+        "meeting": {k: meeting[k] for k in ("title", "body_name", "starts_at", "ends_at",
+                                            "location")},
+        "part1": [frozen(item) for item in parts["part1"]],
+        "part2": [frozen(item) for item in parts["part2"]],
+        "approval": {"when": meeting["minutes_approved_at"], "by": by["name"] if by else "",
+                     "meeting": {"id": at["id"], "title": at["title"],
+                                 "starts_at": at["starts_at"]}},
+    }
 
 
 def _editable(conn: Connection, item_id: int):
@@ -117,10 +168,14 @@ def circulate(conn: Connection, actor: Actor, meeting_id: int) -> None:
     _set_status(conn, actor, meeting_id, "circulated", "minutes.circulate")
 
 
-def approve(conn: Connection, actor: Actor, meeting_id: int, at_meeting_id: int) -> None:
-    """Record that the minutes were approved at a later meeting of the same body."""
+def approve(conn: Connection, actor: Actor, meeting_id: int, at_meeting_id: int,
+            school: str) -> str:
+    """Record that the minutes were approved at a later meeting of the same body, one that
+    has started, once their register is locked. What they say is frozen (`record`) and the
+    approved PDF (part 1; `school` names the school on it) stored; its sha256, returned, goes
+    into the audit entry so anyone can later show that a copy is the approved one."""
     meeting = get(conn, meeting_id)
-    if meeting["minutes_status"] in ("approved", "locked"):
+    if meeting["minutes_status"] in APPROVED:
         raise InvalidInput("These minutes are already approved.")
     if meeting["minutes_status"] != "circulated":
         raise InvalidInput("Circulate the minutes for comment before they are approved.")
@@ -133,6 +188,12 @@ def approve(conn: Connection, actor: Actor, meeting_id: int, at_meeting_id: int)
         raise InvalidInput("Minutes are approved at a later meeting.")
     if at["status"] == "cancelled":
         raise InvalidInput("That meeting was cancelled.")
+    if not has_started(at):
+        raise InvalidInput("Minutes are recorded as approved at a meeting that has started: "
+                           f"this one starts {at['starts_at'].replace('T', ' ')}.")
+    if not meeting["register_locked_at"]:
+        raise InvalidInput(f"Lock the register of “{meeting['title']}” first: its approved "
+                           "minutes record who attended.")
     with transaction(conn):
         cur = conn.execute(
             "UPDATE meetings SET minutes_status = 'approved', minutes_approved_at = ?,"
@@ -141,7 +202,34 @@ def approve(conn: Connection, actor: Actor, meeting_id: int, at_meeting_id: int)
             (clock.iso(), actor.user_id, at_meeting_id, clock.iso(), meeting_id))
         if cur.rowcount != 1:
             raise InvalidInput("These minutes are already approved.")
-        _audit(conn, actor, "minutes.approve", f"meeting:{meeting_id}", at_meeting=at_meeting_id)
+        approved = get(conn, meeting_id)
+        records.store(conn, meeting_id, "minutes", _take(conn, approved))
+        digest = records.store_pdf(conn, meeting_id, _render(conn, approved, school))
+        _audit(conn, actor, "minutes.approve", f"meeting:{meeting_id}", at_meeting=at_meeting_id,
+               pdf_sha256=digest)
+    return digest
+
+
+def approved_pdf(conn: Connection, meeting_id: int, school: str) -> bytes:
+    """The approved minutes PDF, byte for byte as approved (for minutes approved before PDFs
+    were kept, made now from their snapshot, stored and its sha256 audited).
+    Raises InvalidInput if the minutes are not approved."""
+    meeting = get(conn, meeting_id)
+    stored = records.approved_pdf(conn, meeting_id)
+    if stored is not None:
+        return stored[0]
+    data = _render(conn, meeting, school)
+    with records.writing(conn):
+        digest = records.store_pdf(conn, meeting_id, data)
+        audit.record(conn, "minutes.pdf", target=f"meeting:{meeting_id}", pdf_sha256=digest,
+                     late=True)
+    return records.approved_pdf(conn, meeting_id)[0]
+
+
+def _render(conn: Connection, meeting, school: str) -> bytes:
+    """The approved minutes as PDF, from the minutes' and the register's snapshots."""
+    return pdf.minutes_pdf(school, record(conn, meeting),
+                           attendance.register_record(conn, meeting), clock.iso())
 
 
 def lock(conn: Connection, actor: Actor, meeting_id: int) -> None:
@@ -183,11 +271,8 @@ def comments(conn: Connection, meeting_id: int) -> list:
 
 
 def approval_record(conn: Connection, meeting) -> dict | None:
-    """Who approved the minutes, when, and at which meeting; None if not approved."""
-    if not meeting["minutes_approved_at"]:
+    """Who approved the minutes, when, and at which meeting ({'when', 'by', 'meeting': {'id',
+    'title', 'starts_at'}}), as their snapshot has it; None if not approved."""
+    if meeting["minutes_status"] not in APPROVED:
         return None
-    by = conn.execute("SELECT name FROM users WHERE id = ?",
-                      (meeting["minutes_approved_by"],)).fetchone()
-    at = get(conn, meeting["minutes_approved_meeting_id"])
-    return {"when": meeting["minutes_approved_at"], "by": by["name"] if by else "",
-            "meeting": at}
+    return record(conn, meeting)["approval"]

@@ -2,9 +2,10 @@
 
 Layout: a cover (school, meeting, date, location), the agenda with the page
 number of each paper, then for each paper a divider page followed by the paper
-itself. Papers that are not PDFs (or not valid PDFs) are listed as "provided
-separately" and not merged. Bookmarks: the cover, the agenda, then one per
-item with a child per paper. fpdf2 draws the cover, agenda and dividers;
+itself. Papers that are not PDFs (or not valid PDFs, or PDFs that need a password
+to open) are listed as "provided separately" and not merged; a PDF with only an
+owner password is merged. Bookmarks: the cover, the agenda, then one per item
+with a child per paper. fpdf2 draws the cover, agenda and dividers;
 pypdf merges.
 """
 
@@ -12,9 +13,9 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PasswordType, PdfReader, PdfWriter
 
-from gvo.meetings.pdf import Document, human_time, latin1
+from gvo.meetings.pdf import Document, human_time
 
 CHUNK = 64 * 1024
 
@@ -38,9 +39,9 @@ class PackPaper:
 
 @dataclass
 class PackItem:
-    """An agenda item as the pack shows it."""
+    """An agenda item as the pack shows it (`number`: its label on the agenda, '3' or 'C1')."""
 
-    number: int
+    number: str
     title: str
     purpose: str
     presenter: str = ""
@@ -49,12 +50,19 @@ class PackItem:
 
 
 def _open_pdf(data: bytes | None) -> PdfReader | None:
-    """A reader for a valid PDF with at least one page, else None."""
+    """A reader for a valid PDF with at least one page that opens without a password, else None.
+
+    A PDF with only an owner password (restrictions on printing or copying, opened with an
+    empty user password: `qpdf --encrypt "" owner 256 --`) opens, and merges decrypted; one
+    that needs a password to open does not (it is listed as provided separately).
+    """
     if not data or not data.lstrip()[:5].startswith(b"%PDF-"):
         return None
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted or len(reader.pages) == 0:
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            return None
+        if len(reader.pages) == 0:
             return None
         reader.pages[0]  # noqa: B018 (parses the page tree: a broken one fails here)
         return reader
@@ -62,24 +70,45 @@ def _open_pdf(data: bytes | None) -> PdfReader | None:
         return None
 
 
-AGENDA_ROW_MM = 6
-AGENDA_WIDTHS = (12, 84, 46, 32)
+AGENDA_LINE_MM = 4.5
+AGENDA_PAD_MM = 1.5
+AGENDA_WIDTHS = (12, 82, 44, 36)
+PAPER_INDENT_MM = 4
 
 
-def _fit(doc: Document, text: str, width: float) -> str:
-    """Text cut to fit a cell of `width` mm, with '...' when cut (the divider has it in full)."""
-    text = latin1(text)
-    if doc.get_string_width(text) <= width - 2:
-        return text
-    while text and doc.get_string_width(text + "...") > width - 2:
-        text = text[:-1]
-    return text + "..."
+def _wrap(doc: Document, text: str, width: float) -> list[str]:
+    """`text` in the current font broken into lines that fit `width` mm (less 2 mm of gutter):
+    at spaces, and inside a word only when the word alone is wider than a line."""
+    room = width - 2
+    text = " ".join(text.split())
+    if doc.get_string_width(text) <= room:
+        return [text] if text else []
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        joined = f"{line} {word}" if line else word
+        if doc.get_string_width(joined) <= room:
+            line = joined
+            continue
+        if line:
+            lines.append(line)
+        while len(word) > 1 and doc.get_string_width(word) > room:
+            cut = len(word) - 1
+            while cut > 1 and doc.get_string_width(word[:cut]) > room:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line:
+        lines.append(line)
+    return lines
 
 
 def _front(school: str, meeting, items: list[PackItem], generated: str, offset: int) -> Document:
     """Cover and agenda; paper page numbers are shifted by `offset` (the front's own length).
 
-    Drawn with plain cells (one line per row): fpdf2's table layout costs more than merging.
+    The agenda is drawn line by line with doc.text() (long titles wrap, never cut): fpdf2's
+    table layout costs more than all the merging.
     """
     doc = Document(f"{school} - {meeting['title']}")
     doc.add_page()
@@ -96,20 +125,19 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
         doc.para(f"Online: {meeting['online_link']}", 11)
     doc.ln(20)
     doc.para(f"Board pack generated {generated}. It contains only the items and papers "
-             "its reader may open. Confidential: do not forward.", 9, "I")
+             "its reader may open. Confidential: do not forward.", 9)
     doc.add_page()
     doc.heading("Agenda")
-    # doc.text() draws without fpdf2's cell layout, which is most of the drawing time.
     lefts = [doc.l_margin + sum(AGENDA_WIDTHS[:i]) for i in range(len(AGENDA_WIDTHS))]
     bottom = doc.h - doc.b_margin
 
     def header():
-        doc.set_font("Helvetica", "B", 10)
+        doc.set_font(style="B", size=10)
         for text, x in zip(("No.", "Item / paper", "Purpose / file", "Page"), lefts, strict=True):
             doc.text(x, doc.y + 4, text)
-        doc.line(doc.l_margin, doc.y + AGENDA_ROW_MM - 0.5, doc.w - doc.r_margin,
-                 doc.y + AGENDA_ROW_MM - 0.5)
-        doc.set_y(doc.y + AGENDA_ROW_MM)
+        row = AGENDA_LINE_MM + AGENDA_PAD_MM
+        doc.line(doc.l_margin, doc.y + row - 0.5, doc.w - doc.r_margin, doc.y + row - 0.5)
+        doc.set_y(doc.y + row)
 
     header()
     for item in items:
@@ -118,35 +146,46 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
             detail += f", {item.presenter}"
         if item.minutes:
             detail += f", {item.minutes} min"
-        rows = [("B", str(item.number), item.title, detail, "")]
+        rows = [("B", 0, (str(item.number), item.title, detail, ""))]
         for paper in item.papers:
             where = (str(paper.first_page + offset) if paper.reader else "provided separately")
-            rows.append(("", "", "   " + paper.title, paper.filename, where))
-        for style, *cells in rows:
-            if doc.y + AGENDA_ROW_MM > bottom:
+            rows.append(("", PAPER_INDENT_MM, ("", paper.title, paper.filename, where)))
+        for style, indent, cells in rows:
+            columns = []
+            for i, text in enumerate(cells):
+                doc.set_font(style=style if i < 2 else "", size=10 if i < 2 else 9)
+                width = AGENDA_WIDTHS[i] - (indent if i == 1 else 0)
+                columns.append((style if i < 2 else "", 10 if i < 2 else 9,
+                                _wrap(doc, text, width)))
+            height = max(len(lines) for *_, lines in columns) * AGENDA_LINE_MM + AGENDA_PAD_MM
+            if doc.y + height > bottom:
                 doc.add_page()
                 header()
-            for i, (text, x, width) in enumerate(zip(cells, lefts, AGENDA_WIDTHS, strict=True)):
-                doc.set_font("Helvetica", style if i < 2 else "", 10 if i < 2 else 9)
-                if text:
-                    doc.text(x, doc.y + 4, _fit(doc, text, width))
-            doc.set_y(doc.y + AGENDA_ROW_MM)
+            for i, (font_style, size, lines) in enumerate(columns):
+                doc.set_font(style=font_style, size=size)
+                x = lefts[i] + (indent if i == 1 else 0)
+                for n, line in enumerate(lines):
+                    doc.text(x, doc.y + 4 + n * AGENDA_LINE_MM, line)
+            doc.set_y(doc.y + height)
     return doc
 
 
 def _dividers(doc: Document, items: list[PackItem], offset: int) -> None:
     """One divider page per merged paper, in order, added at the end of `doc`."""
+    width = doc.w - doc.l_margin - doc.r_margin
     for item in items:
         for paper in item.papers:
             if paper.reader:
                 doc.add_page()
                 doc.page_numbers[doc.page_no()] = paper.first_page + offset
-                doc.set_font("Helvetica", "B", 14)
-                doc.text(doc.l_margin, 100, _fit(doc, f"Item {item.number}: {item.title}", 174))
-                doc.set_font("Helvetica", "B", 20)
-                doc.text(doc.l_margin, 115, _fit(doc, paper.title, 174))
-                doc.set_font("Helvetica", "", 11)
-                doc.text(doc.l_margin, 125, _fit(doc, paper.filename, 174))
+                y = 100.0
+                for text, style, size in ((f"Item {item.number}: {item.title}", "B", 14),
+                                          (paper.title, "B", 20), (paper.filename, "", 11)):
+                    doc.set_font(style=style, size=size)
+                    for line in _wrap(doc, text, width):
+                        doc.text(doc.l_margin, y, line)
+                        y += size * 0.45
+                    y += 4
 
 
 class _PaperFailed(Exception):
@@ -198,7 +237,7 @@ def _assemble(school: str, meeting, items: list[PackItem], generated: str) -> by
                 page += paper.pages
     # The agenda gives page numbers, which depend on its own length: guess, check, redo if off.
     rows = sum(1 + len(item.papers) for item in items)
-    guess = 2 + rows // 40
+    guess = 2 + rows // 40  # rows are one line each unless a title wraps
     front = _front(school, meeting, items, generated, guess)
     if front.pages_count != guess:
         front = _front(school, meeting, items, generated, front.pages_count)
@@ -222,17 +261,17 @@ def _assemble(school: str, meeting, items: list[PackItem], generated: str) -> by
             divider += 1
             if parent is None:
                 parent = writer.add_outline_item(
-                    title=latin1(f"{item.number}. {item.title}"), page_number=at)
+                    title=f"{item.number}. {item.title}", page_number=at)
             try:
                 writer.append(paper.reader, import_outline=False)
             except Exception as exc:
                 raise _PaperFailed(paper) from exc
-            writer.add_outline_item(title=latin1(paper.title), page_number=at, parent=parent)
+            writer.add_outline_item(title=paper.title, page_number=at, parent=parent)
         if parent is None:
             # No merged paper: the bookmark points at the agenda, where the item is listed.
-            writer.add_outline_item(title=latin1(f"{item.number}. {item.title}"), page_number=1)
+            writer.add_outline_item(title=f"{item.number}. {item.title}", page_number=1)
     writer.set_page_label(0, len(writer.pages) - 1, style="/D", start=1)
-    writer.add_metadata({"/Title": latin1(f"{school}: {meeting['title']}"), "/Creator": "GVO"})
+    writer.add_metadata({"/Title": f"{school}: {meeting['title']}", "/Creator": "GVO"})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -34,6 +34,9 @@ from gvo.storage.sqlcipher import Connection
 
 TOP_FOLDER = "Meeting papers"
 CONFIDENTIAL_FOLDER = "Confidential (part 2)"
+FOLDER_CLOSED = ("This meeting's papers folder in the library (or its confidential room) is not "
+                 "open to you, so nothing was added. Ask a Manager who can open it to give you "
+                 "access, or to add the paper.")
 
 
 @dataclass
@@ -186,6 +189,9 @@ def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting
     found = _sync_room(conn, lib, parent, meeting["body_id"])
     if found is not None:
         return found
+    if conn.execute("SELECT 1 FROM folders WHERE parent_id = ? AND title = ? AND restricted = 1"
+                    " AND deleted_at IS NULL", (parent, CONFIDENTIAL_FOLDER)).fetchone():
+        raise Forbidden("the confidential papers' room is not open to this person")
     audience = _confidential_audience(conn, meeting["body_id"])
     return folders.create_folder(
         conn, lib, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True, users=audience,
@@ -202,18 +208,20 @@ def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, 
     item = agenda.get_item(conn, item_id, viewer)
     meeting = meetings.get(conn, item["meeting_id"])
     agenda.check_open(meeting)
-    if item["confidential"]:
-        folder_id = _confidential_folder(conn, actor, viewer, meeting)
-    else:
-        folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
     lib = _library_viewer(viewer, actor)
     try:
+        if item["confidential"]:
+            folder_id = _confidential_folder(conn, actor, viewer, meeting)
+        else:
+            folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
         ids = documents.add_files(conn, lib, folder_id, parts, limit=limit)
         title = fields.get("title", "").strip()
         if title and len(ids) == 1:
             documents.update_document(conn, lib, ids[0], title=title, description="")
+    except NotFound:
+        raise InvalidInput(FOLDER_CLOSED) from None
     except Forbidden as exc:
-        raise InvalidInput(f"The library refused the upload: {exc}") from None
+        raise InvalidInput(f"The library refused the upload: {exc}. {FOLDER_CLOSED}") from None
     for doc_id in ids:
         agenda.attach(conn, actor, item_id, "document", doc_id)
     return ids
@@ -235,7 +243,10 @@ def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str
         raise InvalidInput("That document or page is not in the library.") from None
     if item["confidential"]:
         # Keep the confidential room's list current for the new paper's readers.
-        _confidential_folder(conn, actor, viewer, meetings.get(conn, item["meeting_id"]))
+        try:
+            _confidential_folder(conn, actor, viewer, meetings.get(conn, item["meeting_id"]))
+        except (NotFound, Forbidden):
+            raise InvalidInput(FOLDER_CLOSED) from None
     return agenda.attach(conn, actor, item_id, kind, ref_id)
 
 

@@ -1,57 +1,163 @@
 """PDFs drawn with fpdf2: the minutes and the attendance report, and shared helpers.
 
-fpdf2's core fonts (Helvetica) cover Latin-1 only. Rather than ship a font,
-text is folded to Latin-1: typographic punctuation to its plain form, accented
-letters outside Latin-1 to their base letter (Ł -> L, ő -> o), and anything
-left (e.g. Greek, CJK) to '?'. Every PDF is built in memory, never on disk.
+Text is drawn in DejaVu Sans, shipped with the package (gvo/fonts, with its
+licence) and embedded as a subset, so any name people type (Siân ap Gwŷr,
+Łukasz Żółkiewski, Σοφία, curly quotes and dashes) is drawn and extracted as
+entered. A character the font lacks (an emoji, say) is drawn as U+FFFD, the
+Unicode replacement character, so the gap shows; invisible format characters
+it lacks (variation selectors, joiners) are left out. Every PDF is built in
+memory, never on disk.
 """
 
+import copy
+import io
+import threading
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import TextEmphasis, XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
-_PLAIN = str.maketrans({
-    "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
-    "‒": "-", "−": "-", "…": "...", "•": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "Œ": "OE", "œ": "oe",
-    "€": "EUR", "™": "(TM)",
-})
+FONT = "dejavusans"
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+MISSING = "\ufffd"
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+_KEEP = frozenset("\n\r\t")
 
 
-def latin1(text: str) -> str:
-    """Text folded to what the PDF core fonts can draw (see the module docstring)."""
-    text = str(text or "").translate(_PLAIN)
+# What most documents draw (Latin with Welsh and Central European letters, Greek, Cyrillic,
+# punctuation, currency): embedding from a cut of the font holding only these is about four
+# times cheaper than from the whole font (fontTools' cost grows with the font's glyphs).
+COMMON = ((0x0000, 0x024F), (0x0300, 0x036F), (0x0370, 0x03FF), (0x0400, 0x04FF),
+          (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F),
+          (0xFFFD, 0xFFFD))
+
+
+@dataclass(frozen=True)
+class _Face:
+    """One style of the font, read once per process."""
+
+    prototype: TTFFont      # fpdf2's reading of the whole font: metrics and character map
+    whole: bytes            # the font file
+    common: bytes           # the font cut to COMMON, same glyph names and metrics
+    common_glyphs: frozenset
+
+
+_faces: dict[str, _Face] = {}
+_reading = threading.Lock()
+
+
+def _face(style: str) -> _Face:
+    """The style's font, read on first use (about 0.3 s, once per process)."""
+    with _reading:
+        if style not in _faces:
+            path = FONT_DIR / FONT_FILES[style]
+            reader = FPDF()
+            reader.add_font(FONT, style, path)
+            whole = path.read_bytes()
+            cut = TTFont(io.BytesIO(whole), recalcTimestamp=False)
+            options = subset.Options(glyph_names=True, notdef_outline=True,
+                                     recommended_glyphs=True, name_IDs=["*"],
+                                     name_languages=["*"], layout_features=[])
+            options.drop_tables += ["FFTM"]  # FontForge's time stamp: fontTools cannot cut it
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=[c for low, high in COMMON for c in range(low, high + 1)])
+            subsetter.subset(cut)
+            # One Unicode map is enough (the cut holds no character beyond U+FFFF).
+            cut["cmap"].tables = [t for t in cut["cmap"].tables
+                                  if (t.platformID, t.platEncID) == (3, 1)]
+            common = io.BytesIO()
+            cut.save(common)
+            _faces[style] = _Face(reader.fonts[FONT + style], whole, common.getvalue(),
+                                  frozenset(cut.getGlyphOrder()))
+    return _faces[style]
+
+
+def _fresh(data: bytes) -> TTFont:
+    """A font file opened for fpdf2 to cut in place. Glyphs keep the bounding boxes stored in
+    the file: recomputing them means decoding every outline drawn, most of the cost."""
+    return TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
+
+
+def _font_for(doc: FPDF, style: str) -> TTFFont:
+    """A style of the font for one document, without parsing the font file again.
+
+    Reading a font's metrics takes fpdf2 about 50 ms per style, so each style is read once per
+    process and copied: the copy shares what fpdf2 only reads (the character map, glyph ids),
+    has its own widths (a defaultdict, written to on lookups), its own record of the
+    characters drawn, and its own fontTools font, because fpdf2 subsets that one in place
+    when the document is written (`Document.output` picks the common cut when it will do).
+    """
+    prototype = _face(style).prototype
+    font = copy.copy(prototype)
+    font.cw = prototype.cw.copy()
+    font.missing_glyphs = []
+    font.ttfont = _fresh(_face(style).whole)
+    font.i = len(doc.fonts) + 1
+    font.subset = SubsetMap(font)
+    return font
+
+
+def _drawable(text: str, cmap) -> str:
+    """`text` with each character `cmap` lacks replaced by MISSING (format characters dropped)."""
+    if cmap.keys() >= set(map(ord, text)):
+        return text
     out = []
     for ch in text:
-        if ord(ch) < 256:
+        if ord(ch) in cmap or ch in _KEEP:
             out.append(ch)
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch)
-                       if not unicodedata.combining(c))
-        out.append(base if base and all(ord(c) < 256 for c in base) else "?")
+        elif unicodedata.category(ch) != "Cf" and not 0xFE00 <= ord(ch) <= 0xFE0F:
+            out.append(MISSING)
     return "".join(out)
 
 
 class Document(FPDF):
-    """An A4 document in Helvetica with a small footer: title and page number."""
+    """An A4 document in DejaVu Sans with a small footer: title and page number."""
 
     def __init__(self, footer_text: str = ""):
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.footer_text = latin1(footer_text)
+        self.footer_text = footer_text
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 18, 18)
         self.set_creator("GVO")
-        self.set_font("Helvetica", size=11)
+        self.set_font(size=11)
         # A merged document (the board pack) shows its own page numbers for some pages.
         self.page_numbers: dict[int, int] = {}
+
+    def set_font(self, family: str | None = None, style="", size: float = 0) -> None:
+        """Choose the style ('' regular, 'B' bold, 'I' italic; bold italic is drawn bold) and
+        the size in points. The family is always DejaVu Sans (`family` is ignored); each style
+        is added to the document when first used, so only the styles drawn are embedded."""
+        if style not in FONT_FILES:  # bold italic, underline, strike-through, TextEmphasis
+            style = (style.style if isinstance(style, TextEmphasis) else style).upper()
+            face = "B" if "B" in style else "I" if "I" in style else ""
+            extras = "".join(c for c in style if c in "SU")
+        else:
+            face, extras = style, ""
+        if (self.font_family == FONT and self.font_style == face + extras
+                and size in (0, self.font_size_pt)):
+            return  # already set: fpdf2's own check costs more (one call per table cell)
+        if FONT + face not in self.fonts:
+            self.fonts[FONT + face] = _font_for(self, face)
+        super().set_font(FONT, face + extras, size)
+
+    def normalize_text(self, text: str) -> str:
+        """Text as drawn (fpdf2 calls this for all text): composed (NFC), and each character
+        the current font lacks shown as MISSING (see the module docstring)."""
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        return _drawable(text, self.current_font.cmap)
 
     def footer(self):
         """Footer on every page: the title and the page number."""
         number = self.page_numbers.get(self.page_no(), self.page_no())
-        self.set_font("Helvetica", size=8)
+        self.set_font(size=8)
         self.set_text_color(90)
         self.text(self.l_margin, self.h - 8, f"{self.footer_text}    Page {number}"
                   if self.footer_text else f"Page {number}")
@@ -59,26 +165,37 @@ class Document(FPDF):
 
     def heading(self, text: str, size: int = 16) -> None:
         """A bold heading on its own line."""
-        self.set_font("Helvetica", "B", size)
-        self.multi_cell(0, size * 0.5, latin1(text), **NEXT_LINE)
+        self.set_font(style="B", size=size)
+        self.multi_cell(0, size * 0.5, text, **NEXT_LINE)
         self.ln(1)
-        self.set_font("Helvetica", size=11)
+        self.set_font(size=11)
 
     def para(self, text: str, size: int = 11, style: str = "") -> None:
         """A paragraph of wrapped text."""
-        self.set_font("Helvetica", style, size)
-        self.multi_cell(0, size * 0.5, latin1(text), **NEXT_LINE)
-        self.set_font("Helvetica", size=11)
+        self.set_font(style=style, size=size)
+        self.multi_cell(0, size * 0.5, text, **NEXT_LINE)
+        self.set_font(size=11)
 
     def table(self, header: Iterable[str], rows: Iterable[Iterable], widths: list[int]) -> None:
         """A simple table (fpdf2's table layout, repeating the header on each page)."""
-        self.set_font("Helvetica", size=10)
+        self.set_font(size=10)
         with super().table(col_widths=widths, line_height=6, first_row_as_headings=True,
                            text_align="LEFT") as t:
-            t.row([latin1(h) for h in header])
+            t.row(list(header))
             for row in rows:
-                t.row([latin1(str(c)) for c in row])
-        self.set_font("Helvetica", size=11)
+                t.row([str(c) for c in row])
+        self.set_font(size=11)
+
+    def output(self, *args, **kwargs):
+        """The PDF (fpdf2's output), each style embedded from the font's common cut when that
+        holds every glyph drawn (the glyphs are found by name, so either file gives the same
+        PDF text)."""
+        for style in FONT_FILES:
+            font = self.fonts.get(FONT + style)
+            if font is not None and set(font.subset.get_all_glyph_names()) <= (
+                    _face(style).common_glyphs):
+                font.ttfont = _fresh(_face(style).common)
+        return super().output(*args, **kwargs)
 
     def bytes(self) -> bytes:
         """The finished PDF."""
@@ -114,9 +231,18 @@ def human_time(starts_at: str, ends_at: str) -> str:
     return f"{day} {start:%H:%M} to {end:%A} {end.day} {end:%B %Y} {end:%H:%M}"
 
 
-def minutes_pdf(school_name: str, meeting, part1: list, attendance_rows: list,
-                guests: list, quorum, approval: dict | None, generated_at: str) -> bytes:
-    """The approved minutes (part 1 only: never the confidential part), ready to publish."""
+def _attendee(member: dict) -> str:
+    """'Name (chair)' for a chair or vice-chair, else the name."""
+    position = member.get("position", "")
+    return f"{member['name']} ({position})" if position in ("chair", "vice-chair") else (
+        member["name"])
+
+
+def minutes_pdf(school_name: str, minutes: dict, register: dict, made_at: str) -> bytes:
+    """The approved minutes (part 1 only: never the confidential part), ready to publish,
+    drawn from the minutes' and the register's snapshots (gvo.meetings.records); `made_at`
+    is when the approved copy was made (UTC ISO)."""
+    meeting, approval = minutes["meeting"], minutes["approval"]
     doc = Document(f"{school_name} - minutes - {meeting['title']}")
     doc.add_page()
     doc.heading(school_name, 12)
@@ -124,30 +250,28 @@ def minutes_pdf(school_name: str, meeting, part1: list, attendance_rows: list,
     doc.para(f"{meeting['body_name']}. {human_time(meeting['starts_at'], meeting['ends_at'])}")
     if meeting["location"]:
         doc.para(f"Location: {meeting['location']}")
-    if approval:
-        doc.para(f"Approved at the meeting of {approval['meeting']['starts_at'][:10]} "
-                 f"({approval['meeting']['title']}).", style="I")
+    doc.para(f"Approved at the meeting of {approval['meeting']['starts_at'][:10]} "
+             f"({approval['meeting']['title']}).", style="I")
     doc.ln(2)
-    present = [r["name"] for r in attendance_rows if r["status"] == "present"]
-    apologies = [r["name"] for r in attendance_rows if r["status"] == "apologies_accepted"]
-    not_accepted = [r["name"] for r in attendance_rows
-                    if r["status"] == "apologies_not_accepted"]
-    absent = [r["name"] for r in attendance_rows if r["status"] == "absent"]
+    by_status: dict[str, list[str]] = {}
+    for member in register["members"]:
+        by_status.setdefault(member["status"], []).append(_attendee(member))
     doc.heading("Attendance", 13)
-    doc.para("Present: " + (", ".join(present) or "none"))
-    if apologies:
-        doc.para("Apologies accepted: " + ", ".join(apologies))
-    if not_accepted:
-        doc.para("Apologies not accepted: " + ", ".join(not_accepted))
-    if absent:
-        doc.para("Absent: " + ", ".join(absent))
-    if guests:
+    doc.para("Present: " + (", ".join(by_status.get("present", [])) or "none"))
+    for status, label in (("apologies_accepted", "Apologies accepted"),
+                          ("apologies_not_accepted", "Apologies not accepted"),
+                          ("absent", "Absent")):
+        if by_status.get(status):
+            doc.para(f"{label}: " + ", ".join(by_status[status]))
+    if register["guests"]:
         doc.para("In attendance: " + ", ".join(
             f"{g['name']} ({g['kind']}{', ' + g['organisation'] if g['organisation'] else ''})"
-            for g in guests))
-    doc.para(f"Quorum: {quorum.needed} ({quorum.rule}); {quorum.present} present - "
-             f"{'the meeting was quorate' if quorum.quorate else 'the meeting was NOT quorate'}.")
-    for item in part1:
+            for g in register["guests"]))
+    quorum = register["quorum"]
+    quorate = quorum["present"] >= quorum["needed"]
+    doc.para(f"Quorum: {quorum['needed']} ({quorum['rule']}); {quorum['present']} present - "
+             f"{'the meeting was quorate' if quorate else 'the meeting was NOT quorate'}.")
+    for item in minutes["part1"]:
         doc.ln(2)
         doc.heading(f"{item['number']}. {item['title']}", 13)
         if item["discussion"]:
@@ -159,7 +283,7 @@ def minutes_pdf(school_name: str, meeting, part1: list, attendance_rows: list,
             due = f", due {action['due_on']}" if action["due_on"] else ""
             doc.para(f"Action: {action['text']} ({who}{due})", style="I")
     doc.ln(4)
-    doc.para(f"Generated by GVO on {generated_at}.", size=8)
+    doc.para(f"Approved copy made by GVO on {made_at[:16].replace('T', ' ')} UTC.", size=8)
     return doc.bytes()
 
 

@@ -51,7 +51,7 @@ def pack(files: list[bytes]) -> bytes:
     meeting = {"title": "Full Governing Board", "body_name": "Full Governing Board",
                "starts_at": "2027-03-02T18:00", "ends_at": "2027-03-02T20:00",
                "location": "School library", "online_link": ""}
-    items = [packs.PackItem(i + 1, f"Agenda item {i + 1}", "decision", "Chair", 10,
+    items = [packs.PackItem(str(i + 1), f"Agenda item {i + 1}", "decision", "Chair", 10,
                             [packs.PackPaper(f"Paper {i + 1}", f"paper-{i + 1}.pdf", data)])
              for i, data in enumerate(files)]
     return packs.build("Riverside Primary", meeting, items, "2027-03-01 09:00 UTC")

@@ -38,10 +38,10 @@ class Office:
         """Put someone on the board (or a committee)."""
         board.add_member(self.conn, OP, body_id or self.board_id, user_id, position)
 
-    def person(self, name, role="author", *, on_board=True) -> int:
+    def person(self, name, role="author", *, on_board=True, email=None) -> int:
         """An account (cannot sign in: no password) who may sit on the board."""
-        uid = people.add_user(self.conn, OP, email=f"{name.lower().replace(' ', '.')}@ex.org",
-                              name=name, role=role)
+        email = email or f"{name.lower().replace(' ', '.')}@ex.org"
+        uid = people.add_user(self.conn, OP, email=email, name=name, role=role)
         if on_board:
             self.member(uid)
         return uid

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from gvo import audit
 from gvo.errors import InvalidInput
-from gvo.meetings import agenda, attendance
+from gvo.meetings import agenda, attendance, meetings
 from gvo.meetings.rules import Viewer
 
 from .conftest import OP, download
@@ -27,7 +27,7 @@ def test_items_are_numbered_and_reordered_with_htmx(signed_in, office):
         assert resp.status_code == 302
     items = agenda.items(office.conn, meeting_id)
     assert [(i["number"], i["title"]) for i in items] == [
-        (1, "Welcome and apologies"), (2, "Budget 2031"), (3, "Safeguarding report")]
+        ("1", "Welcome and apologies"), ("2", "Budget 2031"), ("3", "Safeguarding report")]
     budget = items[1]["id"]
     resp = client.post(f"{page}/agenda/{budget}/move", {"direction": "up"}, form_page=page,
                        headers={"HX-Request": "true"})
@@ -56,7 +56,7 @@ def test_edit_and_delete_an_item(signed_in, office):
     assert (row["title"], row["purpose"], row["confidential"]) == ("Staff pay", "decision", 1)
     client.post(f"{url}/delete", {}, form_page=url)
     assert [i["id"] for i in agenda.items(office.conn, meeting_id)] == [second]
-    assert agenda.items(office.conn, meeting_id)[0]["number"] == 1
+    assert agenda.items(office.conn, meeting_id)[0]["number"] == "1"
 
 
 def test_members_reply_and_apologies_need_a_reason(signed_in, office):
@@ -90,7 +90,11 @@ def test_clerk_takes_the_register_adds_guests_and_locks_it(signed_in, office):
     client.post(f"{url}/guests", {"name": "Dee Auditor", "kind": "observer",
                                   "organisation": "Trust"}, form_page=url)
     assert [g["name"] for g in attendance.guests(office.conn, meeting_id)] == ["Dee Auditor"]
+    # Locking needs the clerk's confirmation: without the tick box nothing is locked.
     client.post(f"{url}/lock", {}, form_page=url)
+    assert "tick the box" in client.get(url).get_data(as_text=True)
+    assert not meetings.get(office.conn, meeting_id)["register_locked_at"]
+    client.post(f"{url}/lock", {"confirm": "y"}, form_page=url)
     page = client.get(url).get_data(as_text=True)
     assert "cannot change" in page and "Save register" not in page
 
@@ -188,6 +192,48 @@ def test_a_reader_not_on_the_board_sees_no_confidential_item(office):
     office.item(meeting_id, "Open item")
     office.item(meeting_id, "Headteacher pay review", confidential=True)
     office.item(meeting_id, "Close")
+    # Part 2 is numbered apart (C1...): the outsider's agenda has no gap that gives it away.
     assert [(i["number"], i["title"]) for i in agenda.items(office.conn, meeting_id, reader)] == [
-        (1, "Open item"), (3, "Close")]
-    assert len(agenda.items(office.conn, meeting_id, member)) == 3
+        ("1", "Open item"), ("2", "Close")]
+    assert [i["number"] for i in agenda.items(office.conn, meeting_id, member)] == [
+        "1", "C1", "2"]
+
+
+def test_an_outsiders_agenda_has_no_gap_and_every_view_agrees(signed_in, new_client,
+                                                               make_user, office):
+    from conftest import sign_in
+
+    from gvo.meetings import minutes
+
+    from .conftest import pdf_text
+
+    client, _ = signed_in("manager")
+    reader = make_user("alpha", "reader")
+    rclient = new_client()
+    sign_in(rclient, reader)
+    meeting_id = office.meeting(days=-20)
+    later = office.meeting(days=-1)
+    for title, secret in (("Welcome", False), ("Pay review", True), ("Budget", False),
+                          ("Exclusion appeal", True), ("Close", False)):
+        office.item(meeting_id, title, confidential=secret)
+    page = f"/alpha/meetings/{meeting_id}"
+    outsider = rclient.get(page).get_data(as_text=True)
+    assert "1. Welcome" in outsider and "2. Budget" in outsider and "3. Close" in outsider
+    assert "Pay review" not in outsider and "C1" not in outsider
+    pack = " ".join(pdf_text(download(rclient, f"{page}/pack.pdf").data).split())
+    assert "1 Welcome" in pack and "2 Budget" in pack and "3 Close" in pack and "C1" not in pack
+    insider = client.get(page).get_data(as_text=True)
+    assert "C1. Pay review" in insider and "C2. Exclusion appeal" in insider
+    assert "3. Close" in insider
+    pack = " ".join(pdf_text(download(client, f"{page}/pack.pdf").data).split())
+    assert "C1 Pay review" in pack and "3 Close" in pack
+
+    attendance.save_register(office.conn, OP, meeting_id, {office.person("Ann Able"): "present"})
+    attendance.lock_register(office.conn, OP, meeting_id)
+    minutes.circulate(office.conn, OP, meeting_id)
+    minutes.approve(office.conn, OP, meeting_id, later, "Alpha Primary")
+    text = pdf_text(download(rclient, f"{page}/minutes.pdf").data)
+    assert "1. Welcome" in text and "2. Budget" in text and "3. Close" in text
+    outsider = rclient.get(page).get_data(as_text=True)
+    assert "3. Close" in outsider and "C1" not in outsider
+    assert "C2. Exclusion appeal" in client.get(f"{page}/minutes").get_data(as_text=True)

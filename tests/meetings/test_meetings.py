@@ -122,3 +122,62 @@ def test_service_rules(office):
         meetings.update(office.conn, Actor.operator(), meeting_id, meetings.MeetingInput(
             body_id=office.board_id, title="x", starts_at=at("2031-01-01T18:00"),
             ends_at=at("2031-01-01T19:00"), location="Hall"))
+
+
+def test_a_committee_with_meetings_is_not_deleted_and_the_clerk_is_told_why(signed_in,
+                                                                             office):
+    from gvo import board
+
+    client, _ = signed_in("manager")
+    office.meeting(body_id=office.committee_id, days=-10)
+    resp = client.post(f"/alpha/board/{office.committee_id}/delete", {},
+                       form_page=f"/alpha/board/{office.committee_id}")
+    assert resp.status_code == 302
+    page = client.get("/alpha/board").get_data(as_text=True)
+    assert "Finance cannot be deleted: it has 1 meeting on record" in page
+    assert board.get_body(office.conn, office.committee_id)["name"] == "Finance"
+    # A committee that never met is deleted as before.
+    spare = board.save_body(office.conn, OP, body_id=None, kind="committee", name="Spare")
+    client.post(f"/alpha/board/{spare}/delete", {}, form_page=f"/alpha/board/{spare}")
+    assert [b["name"] for b in board.list_bodies(office.conn)] == [
+        "Full Governing Board", "Finance"]
+
+
+def test_numbers_and_dates_in_full_width_digits_are_read_and_nonsense_is_refused(signed_in,
+                                                                                office):
+    from gvo.meetings import agenda, minutes
+
+    client, _ = signed_in("manager")
+    resp = client.post("/alpha/meetings/new", _form(
+        office.board_id, starts_at="２０３１-03-04T１８:００", ends_at="２０３１-03-04T２０:００"),
+        form_page="/alpha/meetings/new")
+    assert resp.status_code == 302
+    meeting_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    assert meetings.get(office.conn, meeting_id)["starts_at"] == "2031-03-04T18:00"
+    page = f"/alpha/meetings/{meeting_id}"
+    client.post(f"{page}/agenda", {"title": "Budget", "purpose": "decision", "minutes": "１５"},
+                form_page=page)
+    item = agenda.items(office.conn, meeting_id)[0]
+    assert item["minutes"] == 15
+    client.post(f"{page}/minutes/{item['id']}/actions", {
+        f"a{item['id']}-text": "Write to the trust", f"a{item['id']}-owner_id": "0",
+        f"a{item['id']}-due_on": "２０３１-04-01"}, form_page=f"{page}/minutes")
+    assert minutes.for_meeting(office.conn, meeting_id, None)["part1"][0]["actions"][0][
+        "due_on"] == "2031-04-01"
+    month = client.get("/alpha/meetings/calendar?year=２０３１&month=３").get_data(as_text=True)
+    assert "March 2031" in month
+
+    # Nonsense and numbers beyond any id: a message or the default, never an error page.
+    for value in ("99999999999999999999", "1e3", "１５分", "-1"):
+        assert client.get(f"/alpha/meetings?body={value}").status_code == 200
+        assert client.get(f"/alpha/meetings/calendar?year={value}&month=3").status_code in (
+            200, 404)
+        resp = client.post(f"{page}/agenda", {"title": "X", "purpose": "information",
+                                              "minutes": value}, form_page=page)
+        assert resp.status_code == 302
+        assert "minutes are a whole number" in client.get(page).get_data(as_text=True)
+        resp = client.post(f"{page}/approve-minutes", {"meeting_id": value}, form_page=page)
+        assert resp.status_code == 302
+        assert "Choose the meeting whose minutes are approved" in client.get(page).get_data(
+            as_text=True)
+    assert len(agenda.items(office.conn, meeting_id)) == 1

@@ -57,6 +57,8 @@ def server(tmp_path_factory):
         ends_at=start + timedelta(hours=2), location="Hall"))
     item = agenda.add_item(conn, OP, previous, agenda.ItemInput(title="Budget", minutes=10))
     minutes.save_item(conn, OP, item, "Discussed.", "Approved.")
+    attendance.save_register(conn, OP, previous, {clerk["id"]: "present", other: "present"})
+    attendance.lock_register(conn, OP, previous)
     minutes.circulate(conn, OP, previous)
 
     app = create_app({}, instance=inst)
@@ -180,7 +182,15 @@ def _scenario(server, browser):
         assert attendance.replies(conn, meeting_id)[server["governor"]["id"]]["reply"] == (
             "apologies")
 
-        # The clerk takes the register, sees the quorum, locks it.
+        # The day comes: the meeting starts (a register is locked, and earlier minutes
+        # approved, only at a meeting that has started).
+        row = meetings.get(conn, meeting_id)
+        began = meetings.local_now() - timedelta(minutes=30)
+        meetings.update(conn, OP, meeting_id, meetings.MeetingInput(
+            body_id=row["body_id"], title=row["title"], starts_at=began,
+            ends_at=began + timedelta(hours=2), location=row["location"]))
+
+        # The clerk takes the register, sees the quorum, confirms and locks it.
         clerk.goto(f"{server['origin']}/alpha/meetings/{meeting_id}/register")
         clerk.get_by_text("Parents' evening at work").wait_for()
         clerk.get_by_label("Clara Clerk").select_option("present")
@@ -188,6 +198,7 @@ def _scenario(server, browser):
         clerk.get_by_role("button", name="Save register").click()
         clerk.get_by_text("The register is saved").wait_for()
         assert "Quorate" in clerk.get_by_test_id("quorum").inner_text()
+        clerk.get_by_label("I have checked this register").check()
         clerk.get_by_role("button", name="Lock register").click()
         clerk.get_by_text("The register is locked.").wait_for()
         statuses = {r["user_id"]: r["status"] for r in attendance.register(conn, meeting_id)}

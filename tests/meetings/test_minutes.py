@@ -10,6 +10,8 @@ from gvo.meetings import attendance, meetings, minutes
 
 from .conftest import OP, download, pdf_text
 
+SCHOOL = "Alpha Primary"
+
 
 @pytest.fixture
 def two_meetings(office):
@@ -26,6 +28,7 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
     secret = office.item(earlier, "Staffing restructure", confidential=True)
     ann = office.person("Ann Able")
     attendance.save_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_register(office.conn, OP, earlier)
     editor = f"/alpha/meetings/{earlier}/minutes"
     client.post(f"{editor}/{open_item}", {f"i{open_item}-discussion": "Spend is on track.",
                                           f"i{open_item}-decisions": "Budget noted."},
@@ -79,20 +82,22 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
 
 def test_minutes_cannot_be_approved_at_their_own_meeting_or_twice(office, two_meetings):
     earlier, later = two_meetings
+    attendance.save_register(office.conn, OP, earlier, {office.person("Ann Able"): "present"})
+    attendance.lock_register(office.conn, OP, earlier)
     with pytest.raises(InvalidInput, match="Circulate"):
-        minutes.approve(office.conn, OP, earlier, later)
+        minutes.approve(office.conn, OP, earlier, later, SCHOOL)
     minutes.circulate(office.conn, OP, earlier)
     with pytest.raises(InvalidInput, match="own meeting"):
-        minutes.approve(office.conn, OP, earlier, earlier)
+        minutes.approve(office.conn, OP, earlier, earlier, SCHOOL)
     with pytest.raises(InvalidInput, match="later meeting"):
         minutes.circulate(office.conn, OP, later)
-        minutes.approve(office.conn, OP, later, earlier)
+        minutes.approve(office.conn, OP, later, earlier, SCHOOL)
     committee = office.meeting(body_id=office.committee_id, days=-2)
     with pytest.raises(InvalidInput, match="same board"):
-        minutes.approve(office.conn, OP, earlier, committee)
-    minutes.approve(office.conn, OP, earlier, later)
+        minutes.approve(office.conn, OP, earlier, committee, SCHOOL)
+    minutes.approve(office.conn, OP, earlier, later, SCHOOL)
     with pytest.raises(InvalidInput, match="already approved"):
-        minutes.approve(office.conn, OP, earlier, later)
+        minutes.approve(office.conn, OP, earlier, later, SCHOOL)
     assert meetings.get(office.conn, earlier)["minutes_approved_meeting_id"] == later
 
 

@@ -1,0 +1,204 @@
+"""Locked means frozen: a locked register and approved minutes say what they said when they
+were locked, whatever happens to the board afterwards; the approved PDF is provably the one."""
+
+import hashlib
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from gvo import audit, board, people
+from gvo.errors import InvalidInput
+from gvo.meetings import attendance, meetings, minutes, records
+
+from .conftest import OP, download, pdf_text
+
+SCHOOL = "Alpha Primary"
+
+
+def _main_text(html: str) -> str:
+    """The words of a page's <main>, white space collapsed (tokens in attributes left out)."""
+    main = html[html.index("<main"):html.index("</main>")]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def _everything(client, meeting_id: int, body_id: int) -> dict:
+    """What every page, PDF and report says about the meeting's record."""
+    page = f"/alpha/meetings/{meeting_id}"
+    pdf = download(client, f"{page}/minutes.pdf").data
+    today = date.today()
+    args = (f"body_id={body_id}&start={(today - timedelta(days=365)).isoformat()}"
+            f"&end={today.isoformat()}")
+    return {
+        "meeting page": _main_text(client.get(page).get_data(as_text=True)),
+        "register page": _main_text(client.get(f"{page}/register").get_data(as_text=True)),
+        "minutes page": _main_text(client.get(f"{page}/minutes").get_data(as_text=True)),
+        "minutes pdf": pdf_text(pdf),
+        "minutes pdf bytes": pdf,
+        "report page": _main_text(client.get(f"/alpha/meetings/attendance?{args}")
+                                  .get_data(as_text=True)),
+        "report csv": download(client, f"/alpha/meetings/attendance.csv?{args}").data,
+        "report pdf": pdf_text(download(client, f"/alpha/meetings/attendance.pdf?{args}").data),
+    }
+
+
+@pytest.fixture
+def locked_meeting(office):
+    """A board meeting of three (Ann chairs), all present, register and minutes locked."""
+    ann, ben, cat = (office.person(n) for n in ("Ann Able", "Ben Bold", "Cat Cole"))
+    board.add_member(office.conn, OP, office.board_id, ann, "chair", "parent governor")
+    meeting_id = office.meeting(days=-30, title="Autumn full board")
+    later = office.meeting(days=-2, title="Spring full board")
+    item = office.item(meeting_id, "Budget monitoring")
+    minutes.save_item(office.conn, OP, item, "Spend is on track.", "Budget noted.")
+    minutes.add_action(office.conn, OP, item, "Send the budget to the trust", ben, None)
+    attendance.save_register(office.conn, OP, meeting_id,
+                             {ann: "present", ben: "present", cat: "present"})
+    attendance.add_guest(office.conn, OP, meeting_id, "Dee Auditor", "observer", "Trust")
+    attendance.lock_register(office.conn, OP, meeting_id)
+    minutes.circulate(office.conn, OP, meeting_id)
+    minutes.approve(office.conn, OP, meeting_id, later, SCHOOL)
+    minutes.lock(office.conn, OP, meeting_id)
+    return meeting_id, (ann, ben, cat)
+
+
+def test_board_changes_after_the_lock_change_nothing_the_record_says(signed_in, office,
+                                                                     locked_meeting):
+    client, _ = signed_in("manager")
+    meeting_id, (_ann, ben, cat) = locked_meeting
+    before = _everything(client, meeting_id, office.board_id)
+    assert "3 present - the meeting was quorate" in before["minutes pdf"]
+    assert "Quorum: 2 (half of the 3 members, rounded up)" in before["minutes pdf"]
+    assert "Ann Able (chair)" in before["minutes pdf"]
+    assert "Present: 3. Quorate" in before["meeting page"]
+    assert "Chair parent governor Present" in before["register page"]
+
+    # Four people join the board, one leaves, one is renamed, the quorum is set to 5.
+    for name in ("Dan Dale", "Eve East", "Fay Fox", "Gus Gray"):
+        office.person(name)
+    board.remove_member(office.conn, OP, office.board_id, ben)
+    people.update_profile(office.conn, OP, cat, name="Catherine Cole-Smith", phone="")
+    board.save_body(office.conn, OP, body_id=office.board_id, kind="board",
+                    name="Full Governing Board", quorum_text="5")
+
+    after = _everything(client, meeting_id, office.board_id)
+    for what, said in before.items():
+        assert after[what] == said, what
+    assert "Dan Dale" not in after["minutes pdf"] and "NOT quorate" not in after["minutes pdf"]
+
+
+def test_the_approved_pdf_is_stored_and_its_hash_audited(signed_in, office, locked_meeting):
+    client, _ = signed_in("reader")
+    meeting_id, _ = locked_meeting
+    first = download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data
+    again = download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data
+    assert first == again
+    digest = hashlib.sha256(first).hexdigest()
+    approvals = [e for e in audit.recent(office.conn) if e["action"] == "minutes.approve"]
+    assert len(approvals) == 1 and f'"pdf_sha256": "{digest}"' in approvals[0]["detail"]
+    assert records.approved_pdf(office.conn, meeting_id) == (first, digest)
+    assert audit.verify(office.conn).ok
+
+
+def test_a_register_is_locked_only_once_its_meeting_has_started(office):
+    ann = office.person("Ann Able")
+    upcoming = office.meeting(days=3)
+    attendance.save_register(office.conn, OP, upcoming, {ann: "present"})
+    with pytest.raises(InvalidInput, match="once the meeting has started"):
+        attendance.lock_register(office.conn, OP, upcoming)
+    assert not meetings.get(office.conn, upcoming)["register_locked_at"]
+
+
+def test_the_register_page_asks_for_a_confirmation_and_waits_for_the_start(signed_in, office):
+    client, _ = signed_in("manager")
+    ann = office.person("Ann Able")
+    upcoming = office.meeting(days=3)
+    page = client.get(f"/alpha/meetings/{upcoming}/register").get_data(as_text=True)
+    assert "can be locked once the meeting has started" in page and "Lock register" not in page
+    past = office.meeting(days=-1)
+    attendance.save_register(office.conn, OP, past, {ann: "present"})
+    url = f"/alpha/meetings/{past}/register"
+    assert "I have checked this register" in client.get(url).get_data(as_text=True)
+    client.post(f"{url}/lock", {"confirm": ""}, form_page=url)
+    assert not meetings.get(office.conn, past)["register_locked_at"]
+    client.post(f"{url}/lock", {"confirm": "y"}, form_page=url)
+    assert meetings.get(office.conn, past)["register_locked_at"]
+
+
+def test_minutes_are_approved_only_at_a_meeting_that_has_started_with_a_locked_register(
+        office):
+    ann = office.person("Ann Able")
+    earlier = office.meeting(days=-30, title="Autumn")
+    upcoming = office.meeting(days=5, title="Spring")
+    now = office.meeting(days=-1, title="Winter")
+    minutes.circulate(office.conn, OP, earlier)
+    with pytest.raises(InvalidInput, match="has started"):
+        minutes.approve(office.conn, OP, earlier, upcoming, SCHOOL)
+    with pytest.raises(InvalidInput, match="Lock the register of “Autumn” first"):
+        minutes.approve(office.conn, OP, earlier, now, SCHOOL)
+    attendance.save_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_register(office.conn, OP, earlier)
+    minutes.approve(office.conn, OP, earlier, now, SCHOOL)
+    assert meetings.get(office.conn, earlier)["minutes_status"] == "approved"
+
+
+def test_the_meeting_page_offers_approval_only_when_it_can_be_recorded(signed_in, office):
+    client, _ = signed_in("manager")
+    ann = office.person("Ann Able")
+    earlier = office.meeting(days=-30, title="Autumn")
+    upcoming = office.meeting(days=5, title="Spring")
+    minutes.circulate(office.conn, OP, earlier)
+    page = client.get(f"/alpha/meetings/{upcoming}").get_data(as_text=True)
+    assert "lock the register" in page and "Record as approved" not in page
+    attendance.save_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_register(office.conn, OP, earlier)
+    page = client.get(f"/alpha/meetings/{upcoming}").get_data(as_text=True)
+    assert "once this meeting has started" in page and "Record as approved" not in page
+    resp = client.post(f"/alpha/meetings/{upcoming}/approve-minutes",
+                       {"meeting_id": str(earlier)}, form_page=f"/alpha/meetings/{upcoming}")
+    assert resp.status_code == 302
+    assert "has started" in client.get(f"/alpha/meetings/{upcoming}").get_data(as_text=True)
+    assert meetings.get(office.conn, earlier)["minutes_status"] == "circulated"
+
+
+def test_a_record_locked_before_snapshots_existed_is_frozen_when_first_read(office,
+                                                                           locked_meeting):
+    meeting_id, (ann, _ben, _cat) = locked_meeting
+    office.conn.execute("DELETE FROM meeting_records WHERE meeting_id = ?", (meeting_id,))
+    assert attendance.quorum(office.conn, meeting_id).present == 3
+    snapshot = records.load(office.conn, meeting_id, "register")
+    assert snapshot["late"] and [m["name"] for m in snapshot["members"]] == [
+        "Ann Able", "Ben Bold", "Cat Cole"]
+    data = minutes.approved_pdf(office.conn, meeting_id, SCHOOL)
+    assert "Spend is on track." in pdf_text(data)
+    assert records.load(office.conn, meeting_id, "minutes")["late"]
+    office.person("Hal Hill")
+    assert minutes.approved_pdf(office.conn, meeting_id, SCHOOL) == data
+    assert {"attendance.snapshot", "minutes.snapshot", "minutes.pdf"} <= {
+        e["action"] for e in audit.recent(office.conn)}
+    assert ann in {m["user_id"] for m in attendance.register(office.conn, meeting_id)}
+
+
+def test_the_details_of_a_meeting_with_a_record_do_not_change(office, locked_meeting):
+    meeting_id, _ = locked_meeting
+    meeting = meetings.get(office.conn, meeting_id)
+    data = meetings.MeetingInput(
+        body_id=meeting["body_id"], title="Renamed", location="Hall",
+        starts_at=meetings.parse_stamp(meeting["starts_at"]),
+        ends_at=meetings.parse_stamp(meeting["ends_at"]))
+    with pytest.raises(InvalidInput, match="part of the record"):
+        meetings.update(office.conn, OP, meeting_id, data)
+    with pytest.raises(InvalidInput, match="register is locked"):
+        meetings.cancel(office.conn, OP, meeting_id, "Mistake")
+
+
+def test_the_attendance_report_counts_a_locked_register_as_it_was(office, locked_meeting):
+    meeting_id, (_ann, ben, _cat) = locked_meeting
+    office.conn.execute("DELETE FROM attendance WHERE meeting_id = ? AND user_id = ?",
+                        (meeting_id, ben))  # what a deleted account would leave behind
+    today = date.today()
+    rows, count = attendance.report(office.conn, office.board_id,
+                                    today - timedelta(days=365), today)
+    assert count == 1
+    assert [(r.name, r.attended, r.eligible) for r in rows] == [
+        ("Ann Able", 1, 1), ("Ben Bold", 1, 1), ("Cat Cole", 1, 1)]
