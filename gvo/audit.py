@@ -24,6 +24,7 @@ def _entry_hash(prev_hash: str, entry: dict) -> str:
 def record(
     conn: Connection,
     action: str,
+    /,
     *,
     target: str = "",
     actor_id: int | None = None,

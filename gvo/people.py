@@ -89,7 +89,7 @@ def _require_may_appoint(actor: Actor, role: str) -> None:
         raise NotPermitted("Only a Manager may make someone a Manager.")
 
 
-def _audit(conn: Connection, actor: Actor, action: str, target: str = "", **detail) -> None:
+def _audit(conn: Connection, actor: Actor, action: str, target: str = "", /, **detail) -> None:
     audit.record(
         conn,
         action,

@@ -7,8 +7,8 @@ from gvo.library.access import Viewer, can_see_folder, folder_audience
 from gvo.storage.sqlcipher import Connection
 
 
-def record(conn: Connection, viewer: Viewer, action: str, target: str, **detail) -> None:
-    """Audit a library change (inside its transaction)."""
+def record(conn: Connection, viewer: Viewer, action: str, target: str, /, **detail) -> None:
+    """Audit a library change (inside its transaction); any name may be a detail's."""
     audit.record(conn, action, target=target, actor_id=viewer.user_id,
                  actor_email=viewer.email, ip=viewer.ip, **detail)
 

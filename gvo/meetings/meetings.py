@@ -18,7 +18,7 @@ STAMP = "%Y-%m-%dT%H:%M"
 MAX_TEXT = 4000
 
 
-def _audit(conn: Connection, actor: Actor, action: str, target: str, **detail) -> None:
+def _audit(conn: Connection, actor: Actor, action: str, target: str, /, **detail) -> None:
     audit.record(conn, action, target=target, actor_id=actor.user_id,
                  actor_email=actor.email, ip=actor.ip, **detail)
 

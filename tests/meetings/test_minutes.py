@@ -130,3 +130,18 @@ def test_action_due_dates_and_owners_are_checked(office, two_meetings):
     with pytest.raises(InvalidInput):
         minutes.add_action(office.conn, OP, item, "Fix roof", 9999, None)
     minutes.add_action(office.conn, OP, item, "Fix roof", None, date(2031, 5, 1))
+
+
+def test_the_clerk_removes_an_action_from_draft_minutes(signed_in, office, two_meetings):
+    # Found by tests/fuzz: removing an action was a 500 (its audit entry's detail was
+    # called `action`, like the audit helper's own parameter).
+    client, _clerk = signed_in("manager")
+    earlier, _ = two_meetings
+    item = office.item(earlier, "Premises")
+    action = minutes.add_action(office.conn, OP, item, "Fix roof", None, None)
+    editor = f"/alpha/meetings/{earlier}/minutes"
+    resp = client.post(f"{editor}/actions/{action}/delete", {}, form_page=editor)
+    assert resp.status_code == 302
+    assert minutes.for_meeting(office.conn, earlier, None)["part1"][0]["actions"] == []
+    entry = audit.recent(office.conn)[0]
+    assert entry["action"] == "minutes.action_delete" and f'"action": {action}' in entry["detail"]
