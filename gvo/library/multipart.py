@@ -72,7 +72,12 @@ class MultipartReader:
     def _events(self) -> Iterator:
         ended = False
         while True:
-            event = self.decoder.next_event()
+            try:
+                event = self.decoder.next_event()
+            except ValueError:
+                # Werkzeug's decoder on a body that is not multipart with this boundary, or a
+                # part without its Content-Disposition: a broken upload, not a server error.
+                raise BadRequest("malformed upload") from None
             if isinstance(event, NeedData):
                 if ended:
                     raise BadRequest("the upload ended early")

@@ -164,6 +164,24 @@ def test_upload_without_csrf_token_is_refused(author_in_folder, lib):
     assert 'hx-swap-oob="true"' in resp.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("mangle", ["boundary", "no-disposition"])
+def test_a_body_that_is_not_the_multipart_it_says_is_a_bad_request(author_in_folder, lib,
+                                                                    mangle):
+    # Found by tests/fuzz: Werkzeug's decoder raises ValueError on such a body (a 500).
+    client, _person, folder = author_in_folder
+    url = f"/alpha/library/folders/{folder}/upload"
+    client.get(f"/alpha/library/folders/{folder}")
+    body, ctype = multipart([("csrf_token", client.token()), ("files", ("a.txt", b"hi"))])
+    if mangle == "boundary":
+        ctype = "multipart/form-data; boundary=not-the-boundary"
+    else:
+        body = body.replace(b"Content-Disposition", b"Content-Whatever")
+    resp = post_raw(client, url, body, ctype)
+    assert resp.status_code == 400
+    assert "Something in that request was wrong" in resp.get_data(as_text=True)
+    assert _counts(lib.conn)[2] == 0
+
+
 def test_versions_listed_and_each_downloadable(author_in_folder, lib):
     client, person, folder = author_in_folder
     upload(client, folder, [("policy.txt", b"version one")])
