@@ -6,11 +6,12 @@ Rules live here; the web views only call these functions and show the result.
 from dataclasses import dataclass
 
 from gvo import audit, clock, school_settings
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput
 from gvo.numbers import ascii_digits, is_digits
 from gvo.people import Actor, get_user
 from gvo.security import passwords, totp
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_PAIR = 5        # one account from one address

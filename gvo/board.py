@@ -3,9 +3,10 @@
 import math
 
 from gvo import audit, events, numbers
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.people import Actor
-from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
+from gvo.storage.sqlcipher import Connection, IntegrityError
 
 POSITIONS = ("chair", "vice-chair", "member")
 

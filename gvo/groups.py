@@ -7,10 +7,11 @@ not add anyone, themselves included (README, "Who sees what").
 """
 
 from gvo import audit, people
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound, NotPermitted
 from gvo.library.access import Viewer, can_see_folder
 from gvo.people import Actor
-from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
+from gvo.storage.sqlcipher import Connection, IntegrityError
 
 
 def list_groups(conn: Connection) -> list:

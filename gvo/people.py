@@ -11,10 +11,11 @@ import secrets
 from dataclasses import dataclass
 
 from gvo import audit, clock, events
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound, NotPermitted
 from gvo.security import passwords
 from gvo.security.sessions import end_user_sessions
-from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
+from gvo.storage.sqlcipher import Connection, IntegrityError
 
 ROLES = ("manager", "editor", "author", "reader", "inactive")
 ROLE_LABELS = {

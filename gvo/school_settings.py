@@ -1,8 +1,9 @@
 """A school's settings: name, MFA policy, demo flag, upload limit."""
 
 from gvo import audit
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 MFA_POLICIES = {
     "required": "Required for everyone",

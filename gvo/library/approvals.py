@@ -6,11 +6,12 @@ Author or above); the owner (or an Editor) can lock it.
 """
 
 from gvo import clock
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput
 from gvo.library._util import record
 from gvo.library.access import Forbidden, Viewer, may_change, may_write
 from gvo.library.subjects import Subject
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 MODES = {"approved": "Approved", "read_approved": "Read and approved"}
 

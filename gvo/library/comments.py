@@ -7,12 +7,13 @@ the subject's owner or an Editor can lock the thread; Readers read only.
 from dataclasses import dataclass, field
 
 from gvo import clock
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import search
 from gvo.library._util import record
 from gvo.library.access import Forbidden, Viewer, may_change, may_write
 from gvo.library.subjects import Subject
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 MAX_BODY = 10_000
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gvo import clock, school_settings, text
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import blobs, extract, search, sniff, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, record, require_visible
@@ -28,7 +29,7 @@ from gvo.library.access import (
     require_folder,
     visible_cte,
 )
-from gvo.storage.sqlcipher import Connection, OperationalError, is_busy, transaction
+from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
 
 DEFAULT_LIMIT_MB = 50
 MAX_FILES = 20
@@ -118,6 +119,20 @@ def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[
 
     The files are stored in one transaction; their text is indexed after it commits.
     """
+    stored_files = store_files(conn, viewer, folder_id, parts, limit=limit)
+    index_text(conn, stored_files)
+    return [doc_id for doc_id, _ in stored_files]
+
+
+def store_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[UploadPart],
+                *, limit: int) -> list[tuple[int, Stored]]:
+    """`add_files` without reading the files' text: (document id, what was stored) for each,
+    for a caller whose own transaction holds this one, to pass to `index_text` once its
+    transaction has committed (extraction never runs inside a write transaction).
+
+    Raises InvalidInput (EmptyFile, RefusedType, no file, too many), blobs.TooLarge or
+    Forbidden; then nothing is stored.
+    """
     require_folder(conn, viewer, folder_id)
     if not may_write(viewer):
         raise Forbidden("Readers cannot upload")
@@ -143,8 +158,7 @@ def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[
             stored_files.append((doc_id, stored))
         if not ids:
             raise InvalidInput("Choose at least one file to upload.")
-    index_text(conn, stored_files)
-    return ids
+    return stored_files
 
 
 def index_text(conn: Connection, stored_files: list[tuple[int, Stored]]) -> None:
@@ -152,6 +166,8 @@ def index_text(conn: Connection, stored_files: list[tuple[int, Stored]]) -> None
 
     Only a document's latest version is indexed; each version records how it went.
     """
+    if conn.in_transaction:
+        raise RuntimeError("text is extracted after the upload's transaction, never inside")
     deadline = time.monotonic() + EXTRACT_BATCH_SECONDS
     for doc_id, stored in stored_files:
         if time.monotonic() < deadline:

@@ -1,6 +1,7 @@
 """Folders: nested, ordered, optionally restricted to named people and groups."""
 
 from gvo import clock
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import search, wastebin
 from gvo.library._util import clean_title, record
@@ -12,7 +13,7 @@ from gvo.library.access import (
     require_folder,
     visible_cte,
 )
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 
 def get_folder(conn: Connection, viewer: Viewer, folder_id: int):

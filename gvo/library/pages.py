@@ -8,6 +8,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 from gvo import clock
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput
 from gvo.library import search, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, record, require_visible
@@ -19,7 +20,7 @@ from gvo.library.access import (
     require_folder,
     visible_cte,
 )
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 MAX_BODY = 50_000
 TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "h4", "blockquote",

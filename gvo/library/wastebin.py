@@ -6,10 +6,11 @@ other listing: a Manager outside a room never sees what was deleted in it.
 """
 
 from gvo import clock
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.library._util import record
 from gvo.library.access import Forbidden, Viewer, visible_cte
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 KINDS = {"folder": "folders", "document": "documents", "page": "pages"}
 

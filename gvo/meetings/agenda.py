@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from gvo import clock
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.meetings.meetings import _audit, get
 from gvo.meetings.rules import Viewer, sees_confidential
 from gvo.people import Actor
-from gvo.storage.sqlcipher import Connection, IntegrityError, transaction
+from gvo.storage.sqlcipher import Connection, IntegrityError
 
 PURPOSES = ("information", "discussion", "decision")
 PAPER_KINDS = ("document", "page", "policy")

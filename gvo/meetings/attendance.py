@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from gvo import audit, board, clock
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.meetings import records
 from gvo.meetings.meetings import _audit, get, has_started
 from gvo.people import Actor
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
 STATUSES = {

@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from gvo import audit, board, clock, text
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.meetings.rules import Viewer, sees_confidential
 from gvo.people import Actor
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.storage.sqlcipher import Connection
 
 # Meetings are held, and their times stored, in the school's local time.
 SCHOOL_TZ = ZoneInfo("Europe/London")

@@ -22,6 +22,7 @@ Policies are not in the library yet: a paper is a document or a page.
 from dataclasses import dataclass
 
 from gvo import events
+from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
 from gvo.library.access import Forbidden
@@ -209,22 +210,28 @@ def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, 
     meeting = meetings.get(conn, item["meeting_id"])
     agenda.check_open(meeting)
     lib = _library_viewer(viewer, actor)
-    try:
-        if item["confidential"]:
-            folder_id = _confidential_folder(conn, actor, viewer, meeting)
-        else:
-            folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
-        ids = documents.add_files(conn, lib, folder_id, parts, limit=limit)
-        title = fields.get("title", "").strip()
-        if title and len(ids) == 1:
-            documents.update_document(conn, lib, ids[0], title=title, description="")
-    except NotFound:
-        raise InvalidInput(FOLDER_CLOSED) from None
-    except Forbidden as exc:
-        raise InvalidInput(f"The library refused the upload: {exc}. {FOLDER_CLOSED}") from None
-    for doc_id in ids:
-        agenda.attach(conn, actor, item_id, "document", doc_id)
-    return ids
+    # One transaction: a refused file (or title) leaves no folder made for it, no file
+    # stored and nothing attached.
+    with transaction(conn):
+        try:
+            if item["confidential"]:
+                folder_id = _confidential_folder(conn, actor, viewer, meeting)
+            else:
+                folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
+            stored = documents.store_files(conn, lib, folder_id, parts, limit=limit)
+            title = fields.get("title", "").strip()
+            if title and len(stored) == 1:
+                documents.update_document(conn, lib, stored[0][0], title=title,
+                                          description="")
+        except NotFound:
+            raise InvalidInput(FOLDER_CLOSED) from None
+        except Forbidden as exc:
+            raise InvalidInput(f"The library refused the upload: {exc}. "
+                               f"{FOLDER_CLOSED}") from None
+        for doc_id, _ in stored:
+            agenda.attach(conn, actor, item_id, "document", doc_id)
+    documents.index_text(conn, stored)
+    return [doc_id for doc_id, _ in stored]
 
 
 def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str,
@@ -241,13 +248,15 @@ def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str
             raise InvalidInput("A paper is a library document or page.")
     except NotFound:
         raise InvalidInput("That document or page is not in the library.") from None
-    if item["confidential"]:
-        # Keep the confidential room's list current for the new paper's readers.
-        try:
-            _confidential_folder(conn, actor, viewer, meetings.get(conn, item["meeting_id"]))
-        except (NotFound, Forbidden):
-            raise InvalidInput(FOLDER_CLOSED) from None
-    return agenda.attach(conn, actor, item_id, kind, ref_id)
+    with transaction(conn):  # a refused link leaves no room made or changed for it
+        if item["confidential"]:
+            # Keep the confidential room's list current for the new paper's readers.
+            try:
+                _confidential_folder(conn, actor, viewer,
+                                     meetings.get(conn, item["meeting_id"]))
+            except (NotFound, Forbidden):
+                raise InvalidInput(FOLDER_CLOSED) from None
+        return agenda.attach(conn, actor, item_id, kind, ref_id)
 
 
 def linkable(conn: Connection, viewer: Viewer) -> list[tuple[str, str]]:

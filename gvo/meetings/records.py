@@ -25,7 +25,8 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gvo.storage.sqlcipher import Connection, transaction
+from gvo.atomic import transaction
+from gvo.storage.sqlcipher import Connection
 
 VERSION = 1
 

@@ -3,10 +3,14 @@ folders and rooms of the library closed to the person adding a paper."""
 
 import io
 
+import pytest
 from pypdf import PdfReader, PdfWriter
 
+from gvo.errors import InvalidInput
+from gvo.library import folders, pages
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, papers
+from gvo.meetings.rules import Viewer
 
 from .conftest import OP, download, make_pdf, pdf_text, upload
 
@@ -47,8 +51,6 @@ def test_an_owner_password_pdf_is_merged_and_a_password_to_open_pdf_is_listed(si
 
 def _narrow(conn, manager_id: int, folder_id: int) -> None:
     """A library Manager makes a folder a room open to themselves alone."""
-    from gvo.library import folders
-
     lib = LibraryViewer(manager_id, "manager")
     row = folders.get_folder(conn, lib, folder_id)
     folders.update_folder(conn, lib, folder_id, title=row["title"], description="",
@@ -110,3 +112,54 @@ def test_a_paper_for_a_confidential_room_the_uploader_is_not_in_is_refused_clear
     assert len(agenda.paper_links(office.conn, secret)) == 1
     assert office.conn.execute("SELECT count(*) FROM folders WHERE title = ?",
                                (papers.CONFIDENTIAL_FOLDER,)).fetchone()[0] == 1
+
+
+def _library_rows(conn) -> tuple:
+    return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                 for t in ("folders", "folder_access", "documents", "blobs", "agenda_papers",
+                           "search_items"))
+
+
+def test_a_refused_paper_leaves_no_folder_file_or_link_behind(signed_in, office):
+    # Found by tests/fuzz: the meeting's papers folder (and the top "Meeting papers" folder,
+    # or the confidential room) was made before the file was refused, and a title too long
+    # was refused after the file was stored; each stayed behind.
+    from gvo.meetings import meetings
+
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()  # made by the service: no papers folder yet
+    item = office.item(meeting_id, "Budget")
+    secret = office.item(meeting_id, "Pay", confidential=True)
+    before = _library_rows(office.conn)
+    for target, filename, data, title in [(item, "empty.pdf", b"", ""),
+                                          (secret, "empty.pdf", b"", ""),
+                                          (item, "", b"", ""),
+                                          (item, "setup.exe", b"MZ\x90\x00" * 50, ""),
+                                          (item, "report.pdf", make_pdf("R"), "T" * 201)]:
+        resp = upload(client, meeting_id, target, filename, data, title=title)
+        assert resp.status_code == 422, (filename, resp.status_code)
+        assert _library_rows(office.conn) == before, filename
+    assert meetings.get(office.conn, meeting_id)["folder_id"] is None
+    # The same paper, right, goes in: folder, file and link together.
+    resp = upload(client, meeting_id, item, "report.pdf", make_pdf("R"), title="Report")
+    assert resp.status_code == 302
+    assert [p["kind"] for p in agenda.paper_links(office.conn, item)] == ["document"]
+
+
+def test_a_refused_link_leaves_no_confidential_room_behind(office):
+    # The room of confidential papers is made (again) for a link; a link refused after that
+    # (the paper is already on the item) left the new room behind.
+    manager = office.person("Mo Manager", "manager", on_board=False)
+    meeting_id = office.meeting()
+    secret = office.item(meeting_id, "Pay", confidential=True)
+    lib = LibraryViewer(manager, "manager")
+    shelf = folders.create_folder(office.conn, lib, parent_id=None, title="Shelf")
+    page = pages.create_page(office.conn, lib, shelf, title="Pay note", body="x")
+    viewer = Viewer(manager, "manager")
+    papers.link(office.conn, OP, viewer, secret, "page", page)
+    room = papers.CONFIDENTIAL_FOLDER
+    office.conn.execute("UPDATE folders SET deleted_at = '2026-01-01' WHERE title = ?", (room,))
+    before = _library_rows(office.conn)
+    with pytest.raises(InvalidInput, match="already attached"):
+        papers.link(office.conn, OP, viewer, secret, "page", page)
+    assert _library_rows(office.conn) == before
