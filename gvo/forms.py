@@ -1,9 +1,13 @@
-"""Flask-WTF forms shared by the blueprints (each carries a CSRF token)."""
+"""Flask-WTF forms shared by the blueprints (each carries a CSRF token), and the fields
+that read numbers, dates and times as people type them (`gvo.numbers`)."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
+    DateTimeLocalField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -14,13 +18,35 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from gvo import people
+from gvo import numbers, people
 from gvo.security import passwords
 
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class _Numerals:
+    """A field mixin: what was sent is read with `numbers.ascii_digits` (NFKC, digits of any
+    script as ASCII digits, no spaces) before the field parses it."""
+
+    def process_formdata(self, valuelist):
+        """Parse the ASCII-digit form of what was sent."""
+        super().process_formdata([numbers.ascii_digits(v) if isinstance(v, str) else v
+                                  for v in valuelist])
+
+
+class WholeNumberField(_Numerals, IntegerField):
+    """An integer field that reads digits of any script ("１２", "١٢")."""
+
+
+class DayField(_Numerals, DateField):
+    """A date field (YYYY-MM-DD) that reads digits of any script."""
+
+
+class LocalTimeField(_Numerals, DateTimeLocalField):
+    """A local date and time field (YYYY-MM-DDTHH:MM) that reads digits of any script."""
 
 
 class MultiCheckboxField(SelectMultipleField):

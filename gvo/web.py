@@ -9,16 +9,13 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-from gvo import access, login_manager
+from gvo import access, login_manager, numbers
 from gvo.security.sessions import SchoolSessionInterface
 from gvo.storage.sqlcipher import OperationalError, is_busy
 
 log = logging.getLogger("gvo.web")
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
-# SQLite's INTEGER is a signed 64-bit number: an id outside this range names nothing, and
-# binding one raises OverflowError.
-ID_MIN, ID_MAX = -(2**63), 2**63 - 1
 # Strict CSP (DESIGN.md, Web): no inline script or style, nothing from other hosts.
 CSP = "; ".join(
     [
@@ -55,7 +52,7 @@ def sqlite_int(value) -> int:
     64-bit INTEGER range (so Werkzeug treats it like any other bad value: the default).
     """
     number = int(value)
-    if not ID_MIN <= number <= ID_MAX:
+    if not numbers.SQLITE_MIN <= number <= numbers.SQLITE_MAX:
         raise ValueError(f"{value!r} is out of range")
     return number
 
@@ -66,7 +63,7 @@ class SqliteIntConverter(IntegerConverter):
     So /library/documents/<2**64> is a 404 like any other missing id, not an OverflowError.
     """
 
-    def __init__(self, map, fixed_digits=0, min=None, max=ID_MAX, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=numbers.SQLITE_MAX, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

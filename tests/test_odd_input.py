@@ -65,3 +65,71 @@ def test_a_number_a_view_overflows_itself_is_a_bad_request(app, client):
     resp = client.get("/overflowing")
     assert resp.status_code == 400
     assert "Something in that request was wrong" in resp.get_data(as_text=True)
+
+
+# -- Numbers in any script, read by one helper (gvo.numbers) -----------------------------
+
+
+@pytest.mark.parametrize("text, number", [
+    ("12", 12), ("１２", 12), ("١٢", 12), ("१२", 12), (" 1 2 ", 12), ("²", 2),
+    ("", None), (None, None), ("0", None), ("-1", None), ("+1", None), ("1e3", None),
+    ("1_000", None), ("½", None), ("x", None), (str(2**63), None), ("9" * 5000, None),
+])
+def test_a_whole_number_or_none_reads_digits_of_any_script_and_nothing_else(text, number):
+    from gvo.numbers import whole_number_or_none
+
+    assert whole_number_or_none(text) == number
+
+
+def test_a_comment_replying_to_a_superscript_is_a_comment_not_a_500(manager, instance):
+    # Found by tests/fuzz: the reply's parent id was read with str.isdigit(), true for "²",
+    # then int("²") raised ValueError. Now one helper reads every number.
+    from gvo.library import pages
+    from gvo.library.access import Viewer
+    from gvo.library.folders import create_folder
+
+    conn = instance.db("alpha")
+    uid = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
+    who = Viewer(uid, "manager")
+    page = pages.create_page(conn, who, create_folder(conn, who, parent_id=None, title="F"),
+                             title="Note", body="x")
+
+    def reply(parent):
+        return manager.post(f"/alpha/library/page/{page}/comments",
+                            {"body": f"reply to {parent}", "parent_id": parent},
+                            form_page=f"/alpha/library/pages/{page}").status_code
+
+    # Not a number (or no id SQLite holds): a comment of its own.
+    assert [reply(p) for p in ("9" * 40, "-1", "x")] == [303, 303, 303]
+    ids = [r[0] for r in conn.execute("SELECT id FROM comments ORDER BY id")]
+    assert ids == [1, 2, 3]  # a new school's first comments
+    # "²" and "١" are the numbers 2 and 1, as anywhere else a number is typed.
+    assert [reply("²"), reply("١")] == [303, 303]
+    rows = conn.execute("SELECT body, parent_id FROM comments ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [(f"reply to {'9' * 40}", None), ("reply to -1", None),
+                                        ("reply to x", None), ("reply to ²", 2),
+                                        ("reply to ١", 1)]
+
+
+def test_dates_times_and_counts_in_arabic_indic_digits_are_read(signed_in, instance):
+    # Before: meeting forms read only what NFKC turns into ASCII (full width), so a date in
+    # Arabic-Indic digits was refused; folders' sort order read neither.
+    from gvo import board
+    from gvo.meetings import meetings
+    from gvo.people import Actor
+
+    client, _ = signed_in("manager")
+    conn = instance.db("alpha")
+    body = board.save_body(conn, Actor.operator(), body_id=None, kind="board", name="Board")
+    client.get("/alpha/meetings/new")
+    resp = client.post("/alpha/meetings/new", {
+        "body_id": str(body), "title": "Board", "starts_at": "٢٠٣١-٠٣-٠٤T١٨:٠٠",
+        "ends_at": "٢٠٣١-٠٣-٠٤T٢٠:٠٠", "location": "Hall"}, form_page="/alpha/meetings/new")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
+    meeting_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    assert meetings.get(conn, meeting_id)["starts_at"] == "2031-03-04T18:00"
+    resp = client.post("/alpha/library/folders/new", {"title": "Policies", "sort_order": "٧"},
+                       form_page="/alpha/library/folders/new")
+    assert resp.status_code == 303
+    assert conn.execute("SELECT sort_order FROM folders WHERE title = 'Policies'"
+                        ).fetchone()[0] == 7

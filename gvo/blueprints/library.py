@@ -16,7 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gvo import csrf, groups, people
+from gvo import csrf, groups, numbers, people
 from gvo.access import db, requires_role, school_blueprint, signed_in
 from gvo.blueprints._downloads import file_response
 from gvo.blueprints._uploads import file_parts, prepare_upload, upload_limit
@@ -454,8 +454,8 @@ def add_comment(subject_type: str, subject_id: int):
     v, subject = _subject(subject_type, subject_id)
     form = CommentForm()
     if form.validate_on_submit():
-        parent = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
-        _attempt(comments.add, v, subject, form.body.data, parent)
+        _attempt(comments.add, v, subject, form.body.data,
+                 numbers.whole_number_or_none(form.parent_id.data))
     else:
         flash("Write something first.", "error")
     return _subject_done(subject, v, "comments")

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from gvo import board, clock, csrf
+from gvo import board, clock, csrf, numbers
 from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
 from gvo.blueprints._downloads import file_response
 from gvo.blueprints._uploads import file_parts, prepare_upload
@@ -155,7 +155,7 @@ def _body_choices():
 def index():
     """Upcoming and past meetings, with a search and a filter by board or committee."""
     conn = db()
-    body_id = mf.whole_number(request.args.get("body"))
+    body_id = numbers.whole_number_or_none(request.args.get("body"))
     query = request.args.get("q", "")[:100]
     viewer = _viewer()
     upcoming = meetings.list_meetings(conn, viewer, when="upcoming", body_id=body_id,
@@ -171,8 +171,8 @@ def index():
 def month():
     """A month calendar; htmx swaps just the month when moving between months."""
     try:
-        view = meetings.month(db(), mf.whole_number(request.args.get("year")),
-                              mf.whole_number(request.args.get("month")))
+        view = meetings.month(db(), numbers.whole_number_or_none(request.args.get("year")),
+                              numbers.whole_number_or_none(request.args.get("month")))
     except InvalidInput:
         abort(404)
     template = "meetings/_month.html" if _is_htmx() else "meetings/calendar.html"
@@ -408,8 +408,11 @@ def link_paper(meeting_id: int, item_id: int):
     if form.validate_on_submit():
         kind, _, ref = form.ref.data.partition(":")
         try:
-            papers.link(db(), current_actor(), _viewer(), item_id, kind, int(ref))
-        except (InvalidInput, ValueError) as exc:
+            ref_id = numbers.whole_number_or_none(ref)
+            if ref_id is None:
+                raise InvalidInput("Choose a document, page or policy.")
+            papers.link(db(), current_actor(), _viewer(), item_id, kind, ref_id)
+        except InvalidInput as exc:
             flash(str(exc), "error")
         else:
             flash("The paper is attached.", "success")
@@ -679,7 +682,7 @@ def approve_minutes(meeting_id: int):
     get_meeting(meeting_id)
     form = mf.ApproveForm()
     if form.validate_on_submit():
-        earlier = mf.whole_number(form.meeting_id.data)
+        earlier = numbers.whole_number_or_none(form.meeting_id.data)
         try:
             if earlier is None:
                 raise InvalidInput("Choose the meeting whose minutes are approved.")

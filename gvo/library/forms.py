@@ -1,10 +1,10 @@
 """Forms of the library pages (Flask-WTF, each with its CSRF token)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gvo.forms import MultiCheckboxField, choices
+from gvo.forms import MultiCheckboxField, WholeNumberField, choices
 from gvo.library import approvals, comments, pages
 
 
@@ -13,7 +13,7 @@ class FolderForm(FlaskForm):
 
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
-    sort_order = IntegerField("Sort order", default=0,
+    sort_order = WholeNumberField("Sort order", default=0,
                               validators=[Optional(), NumberRange(-9999, 9999)],
                               description="Lower numbers come first; equal ones by title.")
     restricted = BooleanField("Restrict this folder to the people and groups ticked below",

@@ -1,66 +1,25 @@
 """Flask-WTF forms for meetings (each carries a CSRF token).
 
-Numbers, dates and times are read after NFKC normalisation, so digits typed in full width
-(２０３１, as Japanese and Chinese keyboards give them) count as the digits they are;
-anything else that is not a number is refused with a message, never an error page.
+Numbers, dates and times are read by `gvo.forms`' fields (through `gvo.numbers`), so
+digits typed in full width (２０３１, as Japanese and Chinese keyboards give them) or in
+another script count as the digits they are; anything else that is not a number is
+refused with a message, never an error page.
 """
-
-import unicodedata
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gvo.forms import choices
+from gvo.forms import DayField, LocalTimeField, WholeNumberField, choices
 from gvo.meetings.agenda import PURPOSES
 from gvo.meetings.attendance import STATUSES
-
-SQLITE_MAX_INT = 2**63 - 1
-
-
-def whole_number(text: str | None, *, low: int = 1, high: int = SQLITE_MAX_INT) -> int | None:
-    """A whole number typed or sent as text (NFKC-normalised, spaces around ignored) within
-    [low, high], or None for anything else (empty, not a number, out of range). Ids stay
-    within SQLite's INTEGER range by default."""
-    if text is None:
-        return None
-    try:
-        value = int(unicodedata.normalize("NFKC", text).strip())
-    except ValueError:
-        return None
-    return value if low <= value <= high else None
-
-
-class _Normalised:
-    """A field mixin: the submitted text is NFKC-normalised before the field parses it."""
-
-    def process_formdata(self, valuelist):
-        """Parse the NFKC form of what was sent."""
-        super().process_formdata([unicodedata.normalize("NFKC", v) if isinstance(v, str) else v
-                                  for v in valuelist])
-
-
-class WholeNumberField(_Normalised, IntegerField):
-    """An integer field that reads full-width digits."""
-
-
-class DayField(_Normalised, DateField):
-    """A date field (YYYY-MM-DD) that reads full-width digits."""
-
-
-class LocalTimeField(_Normalised, DateTimeLocalField):
-    """A local date and time field (YYYY-MM-DDTHH:MM) that reads full-width digits."""
-
 
 PURPOSE_CHOICES = choices((p, p.capitalize()) for p in PURPOSES)
 STATUS_CHOICES = choices(STATUSES.items())
