@@ -24,7 +24,8 @@ from gvo.storage.instance import Instance
 # removed for the whole session (GVO reads its settings when called, never at import), so
 # in-process apps and every subprocess started with os.environ see none. Test knobs, which
 # are not settings of GVO, stay.
-TEST_KNOBS = frozenset({"GVO_BROWSER_SCREENSHOTS", "GVO_DRILL_SEED"})
+TEST_KNOBS = frozenset({"GVO_BROWSER_SCREENSHOTS", "GVO_DRILL_SEED", "GVO_FUZZ_EXAMPLES",
+                        "GVO_FUZZ_SEED"})
 for _name in [n for n in os.environ if n.startswith("GVO_") and n not in TEST_KNOBS]:
     del os.environ[_name]
 

@@ -1,0 +1,350 @@
+"""A realistic office to fuzz: the demo school made real, a second school, signed-in people.
+
+Built once per test session into a template instance directory; each route's test works
+on its own copy (a few hundred KB of real SQLCipher files), so what one route's requests
+change never decides what the next route sees. The sessions of the people signed in here
+are rows of the school's database, so a copy holds them too: a client that presents the
+cookie is signed in at once, without Argon2 or a TOTP code per route.
+"""
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pyotp
+
+from gvo import auth as auth_service
+from gvo import clock, create_app, demo, people, school_settings
+from gvo.library import comments, documents, folders, pages, subjects
+from gvo.library.access import Viewer as LibraryViewer
+from gvo.meetings import agenda, attendance, meetings, minutes, papers
+from gvo.meetings.rules import Viewer as MeetingViewer
+from gvo.people import Actor
+from gvo.security.sessions import cookie_name
+from gvo.storage.instance import Instance
+from gvo.storage.sqlcipher import transaction
+
+BASE = "https://localhost"
+SCHOOL = demo.SLUG            # riverside: where the routes are fuzzed
+OTHER = "hillside"            # another school on the same server: its ids must never leak
+PASSWORD = demo.PASSWORD
+# Tables that legitimately change when a request is refused: the audit log records
+# refusals, login_failures throttles, sessions hold the sign-in steps and messages.
+REFUSAL_RECORDS = frozenset({"audit_log", "login_failures", "sessions"})
+CONFIG = {
+    "TESTING": True,
+    "GVO_BASE_URL": BASE,
+    # A long developer run outlasts the default idle timeout: the sessions made with the
+    # template must stay good for the whole run.
+    "GVO_IDLE_TIMEOUT": 10**7,
+    "GVO_ABSOLUTE_TIMEOUT": 10**8,
+}
+
+
+@dataclass
+class Visitor:
+    """A person (or nobody) the fuzzer sends requests as."""
+
+    name: str
+    email: str = ""
+    role: str = ""                  # "" for someone not signed in
+    caps: frozenset = frozenset()
+    totp_secret: str | None = None
+    cookie: str | None = None       # the session token of their signed-in session
+    csrf: str = ""                  # a CSRF token of that session
+    session_row: dict = field(default_factory=dict)   # that session as stored
+
+
+@dataclass
+class Template:
+    """The built office: where it is, who is signed in, and what tokens exist."""
+
+    path: Path
+    actors: dict[str, Visitor] = field(default_factory=dict)
+    setup_token: str = ""
+    feed_token: str = ""
+    other_ids: list[int] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)   # TOTP secrets of those at a code step
+
+    def copy_to(self, dest: Path) -> Instance:
+        """A copy of the office at `dest`, opened."""
+        shutil.copytree(self.path, dest)
+        return Instance.open(dest, environ={})
+
+
+def _enrol(conn, user_id: int, email: str) -> str:
+    """Give a user an authenticator, enrolled 90 s ago so now's code is still unused."""
+    secret = pyotp.random_base32(32)
+    real = clock._clock
+    earlier = real() - 90
+    clock.set_clock(lambda: earlier)
+    try:
+        auth_service.enrol_totp(conn, Actor(user_id, email), user_id, secret,
+                                pyotp.TOTP(secret).at(earlier))
+    finally:
+        clock.set_clock(real)
+    return secret
+
+
+class _Part:
+    def __init__(self, filename: str, data: bytes):
+        self.filename, self._data = filename, data
+
+    def chunks(self):
+        yield self._data
+
+
+def _enrich(inst: Instance) -> dict:
+    """What the demo lacks for every route to reach its code: a real (not demo) school with
+    two-step sign-in, a capability holder who is no Manager, an invitation, a calendar feed,
+    a wastebin, a cancelled meeting, comments on circulated minutes, a second school."""
+    conn = inst.db(SCHOOL)
+    op = Actor.operator()
+    ids = {row["email"].split("@")[0]: row["id"]
+           for row in conn.execute("SELECT id, email FROM users")}
+    with transaction(conn):
+        school_settings.put(conn, "demo", "0")
+        school_settings.put(conn, "mfa_policy", "required")
+    for cap in ("manage_meetings", "manage_board", "manage_users"):
+        conn.execute("INSERT INTO user_capabilities(user_id, capability) VALUES (?, ?)",
+                     (ids["staff"], cap))
+    secrets = {name: _enrol(conn, ids[name], f"{name}@riverside.example")
+               for name in ("clerk", "chair", "governor", "staff", "inspector")}
+    # "parent" is left without an authenticator: signing in makes them set one up.
+    invited = people.add_user(conn, op, email="new@riverside.example", name="Nia New",
+                              role="author")
+    setup_token = people.new_setup_token(conn, op, invited)
+    from gvo.meetings import calendar_feed
+
+    feed_token = calendar_feed.new_token(conn, op, ids["governor"])
+
+    clerk = LibraryViewer(ids["clerk"], "manager", "clerk@riverside.example")
+    bin_folder = folders.create_folder(conn, clerk, parent_id=None, title="Old papers",
+                                       sort_order=7)
+    [old_doc] = documents.add_files(conn, clerk, bin_folder,
+                                    [_Part("old minutes.txt", b"Old minutes\n")],
+                                    limit=1024 * 1024)
+    old_page = pages.create_page(conn, clerk, bin_folder, title="Old note", body="*old*")
+    documents.delete_document(conn, clerk, old_doc)
+    pages.delete_page(conn, clerk, old_page)
+    gone = folders.create_folder(conn, clerk, parent_id=bin_folder, title="Gone folder")
+    folders.delete_folder(conn, clerk, gone)
+
+    clerk_actor = Actor(ids["clerk"], "clerk@riverside.example", "", "manager")
+    clerk_viewer = MeetingViewer(ids["clerk"], "manager")
+    board_id = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()[0]
+    start = meetings.local_now().replace(hour=18, minute=0, second=0,
+                                         microsecond=0) + timedelta(days=40)
+    cancelled = meetings.create(conn, clerk_actor, meetings.MeetingInput(
+        body_id=board_id, title="Extraordinary meeting", starts_at=start,
+        ends_at=start + timedelta(hours=1), location="Hall"))
+    agenda.add_item(conn, clerk_actor, cancelled, agenda.ItemInput(
+        title="Exclusion review", purpose="decision", presenter="Chair", minutes=30,
+        confidential=True))
+    meetings.cancel(conn, clerk_actor, cancelled, "The review was withdrawn.")
+    circulated = conn.execute("SELECT id FROM meetings WHERE minutes_status = 'circulated'"
+                              ).fetchone()[0]
+    # Minutes approved but not yet locked, and a meeting going on now (its register open,
+    # a guest on it, earlier minutes waiting for its approval).
+    autumn = conn.execute("SELECT id FROM meetings WHERE minutes_status = 'locked'"
+                          ).fetchone()[0]
+    now = meetings.local_now().replace(second=0, microsecond=0)
+    winter = meetings.create(conn, clerk_actor, meetings.MeetingInput(
+        body_id=board_id, title="Winter board", starts_at=now - timedelta(days=120),
+        ends_at=now - timedelta(days=120, hours=-2), location="Library"))
+    winter_item = agenda.add_item(conn, clerk_actor, winter, agenda.ItemInput(
+        title="Budget", purpose="decision", presenter="Chair", minutes=20, confidential=False))
+    minutes.save_item(conn, clerk_actor, winter_item, "Discussed.", "Agreed.")
+    attendance.save_register(conn, clerk_actor, winter, {
+        r["user_id"]: "present" for r in attendance.register(conn, winter)})
+    attendance.lock_register(conn, clerk_actor, winter)
+    minutes.circulate(conn, clerk_actor, winter)
+    minutes.approve(conn, clerk_actor, winter, autumn, demo.NAME)
+    today = meetings.create(conn, clerk_actor, meetings.MeetingInput(
+        body_id=board_id, title="Board today", starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1), location="Hall"))
+    agenda.add_item(conn, clerk_actor, today, agenda.ItemInput(
+        title="Headteacher's report", purpose="discussion", presenter="Head", minutes=20,
+        confidential=False))
+    agenda.add_item(conn, clerk_actor, today, agenda.ItemInput(
+        title="Staffing", purpose="decision", presenter="Head", minutes=10, confidential=True))
+    attendance.add_guest(conn, clerk_actor, today, "Jo Bursar", "guest", "Business manager")
+    papers.ensure_folder(conn, clerk_actor, clerk_viewer, today)
+    minutes.add_comment(conn, Actor(ids["chair"], "chair@riverside.example", "", "editor"),
+                        circulated, "Item 4: please add the figure agreed.")
+    # A page linked as a paper (the demo only uploads one).
+    page_id = conn.execute("SELECT id FROM pages WHERE deleted_at IS NULL").fetchone()[0]
+    upcoming_item = conn.execute(
+        "SELECT a.id FROM agenda_items a JOIN meetings m ON m.id = a.meeting_id"
+        " WHERE m.minutes_status = 'draft' AND m.status = 'scheduled' AND a.confidential = 0"
+        " ORDER BY a.id LIMIT 1").fetchone()[0]
+    papers.link(conn, clerk_actor, clerk_viewer, upcoming_item, "page", page_id)
+    # A comment of the author's own that nobody answered (they may edit and delete it).
+    governor = LibraryViewer(ids["governor"], "author", "governor@riverside.example")
+    comments.add(conn, governor, subjects.load(conn, governor, "page", page_id),
+                 "Could we add the dates?")
+
+    inst.create_school(OTHER, "Hillside Academy")
+    other = inst.db(OTHER)
+    head = people.add_user(other, op, email="head@hillside.example", name="Hal Head",
+                           role="manager", password=PASSWORD)
+    lib = LibraryViewer(head, "manager", "head@hillside.example")
+    # Enough rows that the other school's ids run past this school's.
+    for n in range(60):
+        folders.create_folder(other, lib, parent_id=None, title=f"Hillside folder {n}")
+    other_ids = [r[0] for r in other.execute(
+        "SELECT id FROM folders ORDER BY id DESC LIMIT 5")]
+    return {"ids": ids, "secrets": secrets, "setup_token": setup_token,
+            "feed_token": feed_token, "other_ids": other_ids}
+
+
+def _token(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str, secret: str | None) -> bool:
+    """Sign in through the real pages; True once signed in (TOTP step included)."""
+    page = client.get(f"/{SCHOOL}/login", base_url=BASE)
+    resp = client.post(f"/{SCHOOL}/login", base_url=BASE,
+                       data={"email": email, "password": password,
+                             "csrf_token": _token(page.get_data(as_text=True))},
+                       headers={"Referer": f"{BASE}/{SCHOOL}/login"})
+    if resp.status_code != 302:
+        return False
+    if resp.headers["Location"].endswith("/login/verify") and secret:
+        page = client.get(f"/{SCHOOL}/login/verify", base_url=BASE)
+        resp = client.post(f"/{SCHOOL}/login/verify", base_url=BASE,
+                           data={"code": pyotp.TOTP(secret).at(clock.now()),
+                                 "csrf_token": _token(page.get_data(as_text=True))},
+                           headers={"Referer": f"{BASE}/{SCHOOL}/login/verify"})
+    return resp.status_code == 302 and "/login" not in resp.headers["Location"]
+
+
+def session_cookie(client) -> str | None:
+    """The client's session token for the fuzzed school."""
+    cookie = client.get_cookie(cookie_name(SCHOOL, True), domain="localhost")
+    return cookie.value if cookie else None
+
+
+def build(path: Path) -> tuple[Template, object]:
+    """Make the office at `path`; returns it and an app on it (for the crawl)."""
+    inst = Instance.init(path, environ={})
+    demo.create(inst)
+    made = _enrich(inst)
+    conn = inst.db(SCHOOL)
+    roles = {r["email"].split("@")[0]: r["role"]
+             for r in conn.execute("SELECT email, role FROM users")}
+    template = Template(path, setup_token=made["setup_token"], feed_token=made["feed_token"],
+                        other_ids=made["other_ids"])
+    app = create_app(dict(CONFIG), instance=inst)
+    # Not signed in, on the sign-in page (so holding a session and its CSRF token).
+    client = app.test_client()
+    page = client.get(f"/{SCHOOL}/login", base_url=BASE)
+    template.actors["anonymous"] = Visitor("anonymous", csrf=_token(page.get_data(as_text=True)),
+                                           cookie=session_cookie(client))
+    for name, secret in made["secrets"].items():
+        email = f"{name}@riverside.example"
+        actor = Visitor(name, email, roles[name],
+                       frozenset(people.capabilities(conn, made["ids"][name])), secret)
+        client = app.test_client()
+        assert sign_in(client, email, PASSWORD, secret), f"{name} could not sign in"
+        page = client.get(f"/{SCHOOL}/profile", base_url=BASE)
+        actor.csrf = _token(page.get_data(as_text=True))
+        actor.cookie = session_cookie(client)
+        template.actors[name] = actor
+    # Not signed in yet: past the password, at the code (chair) or at setting up an
+    # authenticator, which the school requires (parent).
+    for name, email, step in (("verifying", "chair@riverside.example", "/login/verify"),
+                              ("enrolling", "parent@riverside.example", "/mfa/enrol")):
+        client = app.test_client()
+        page = client.get(f"/{SCHOOL}/login", base_url=BASE)
+        resp = client.post(f"/{SCHOOL}/login", base_url=BASE,
+                           data={"email": email, "password": PASSWORD,
+                                 "csrf_token": _token(page.get_data(as_text=True))},
+                           headers={"Referer": f"{BASE}/{SCHOOL}/login"})
+        assert resp.headers["Location"].endswith(step), resp.headers.get("Location")
+        page = client.get(f"/{SCHOOL}{step}", base_url=BASE)
+        template.actors[name] = Visitor(name, email, csrf=_token(page.get_data(as_text=True)),
+                                        cookie=session_cookie(client))
+    template.codes = [made["secrets"]["chair"]]
+    return template, app
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def snapshot_sessions(template: Template, app) -> None:
+    """Keep each visitor's session row as it is now, to put back before every request."""
+    conn = app.extensions["gvo"].instance.db(SCHOOL)
+    for actor in template.actors.values():
+        if actor.cookie:
+            row = conn.execute("SELECT * FROM sessions WHERE id_hash = ?",
+                               (_hash(actor.cookie),)).fetchone()
+            actor.session_row = dict(row)
+            secret = (json.loads(row["data"]).get("signin") or {}).get("enrol_secret")
+            if secret:  # the authenticator being set up at the enrolment step
+                template.codes.append(secret)
+
+
+def restore_session(inst: Instance, actor: Visitor) -> None:
+    """Put the visitor's session back as it was made: signed in (or at their sign-in step,
+    started now), no messages left over. A request may have signed them out, rotated the
+    session or left a message; the next request starts from the same place."""
+    if not actor.cookie:
+        return
+    row = dict(actor.session_row)
+    data = json.loads(row["data"])
+    if "signin" in data:
+        data["signin"]["started_at"] = clock.now()
+    row.update(data=json.dumps(data), created_at=clock.now(), last_seen=clock.now())
+    inst.db(SCHOOL).execute(
+        "INSERT OR REPLACE INTO sessions(id_hash, user_id, data, created_at, last_seen, ip,"
+        " user_agent) VALUES (:id_hash, :user_id, :data, :created_at, :last_seen, :ip,"
+        " :user_agent)", row)
+
+
+def flashes(inst: Instance, token: str | None) -> list[tuple[str, str]]:
+    """The messages waiting in the session with this token: (category, text)."""
+    if not token:
+        return []
+    row = inst.db(SCHOOL).execute("SELECT data FROM sessions WHERE id_hash = ?",
+                                  (_hash(token),)).fetchone()
+    return [tuple(f) for f in json.loads(row["data"]).get("_flashes", [])] if row else []
+
+
+def client_for(app, actor: Visitor):
+    """A test client holding the actor's session (or nothing, for someone signed out)."""
+    client = app.test_client()
+    if actor.cookie:
+        client.set_cookie(cookie_name(SCHOOL, True), actor.cookie, domain="localhost")
+    return client
+
+
+def digest(inst: Instance) -> dict[str, str]:
+    """A fingerprint of every table of every school (but the refusal records), by table:
+    of its rows as a set, so rows written again as they were count as unchanged."""
+    out = {}
+    for record in inst.schools():
+        conn = inst.db(record.slug)
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        for table in tables:
+            if table in REFUSAL_RECORDS:
+                continue
+            rows = []
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                h = hashlib.sha256()
+                for value in row:
+                    h.update(value if isinstance(value, bytes) else repr(value).encode())
+                    h.update(b"\x1f")
+                rows.append(h.digest())
+            out[f"{record.slug}.{table}"] = hashlib.sha256(b"".join(sorted(rows))).hexdigest()
+    return out
