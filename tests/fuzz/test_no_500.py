@@ -307,30 +307,34 @@ class Run:
         return shot()
 
     def plain_shots(self) -> list[Shot]:
-        """One request per visitor as a person would send it (the addresses in turn): every
-        field with the first value the page served or a person would type, their own
-        CSRF token, a paper for an upload. Tried first, so each run reaches each view as
-        each kind of person, whatever the random examples turn out to be."""
+        """Requests as a person sends them, one or two per visitor (the addresses in turn):
+        a form sent as the page served it (often empty, so refused), then filled in (each
+        field's first value the page served or a person would type, a paper for an upload),
+        with their own CSRF token. Tried first, so each run reaches each view as each kind
+        of person, whatever the random examples turn out to be. The addresses are spread
+        over the list (so over different meetings, folders, documents)."""
         out = []
         for i, visitor in enumerate(self.visitors):
             actor = self.template.actors[visitor]
-            url = self.urls[i % len(self.urls)]
+            url = self.urls[i * len(self.urls) // len(self.visitors)]
             headers = {"Referer": office.BASE + urlsplit(url).path}
             if self.route.method == "GET":
                 out.append(Shot(visitor, "GET", url, headers=headers))
                 continue
             form = self.bodies.get(urlsplit(url).path, self.any_body)
-            items = [(name, actor.csrf) for name in sorted(form.csrf)]
-            items += [(name, next((v for v in values if v), "")) for name, values in
-                      sorted(form.fields.items())]
-            if self.file_field:
-                ctype, body = inputs.multipart_body(
-                    [(n, None, v.encode(), None) for n, v in items]
-                    + [(self.file_field, "paper.pdf", inputs.small_pdf(), "application/pdf")])
-                out.append(Shot(visitor, "POST", url, body, ctype, headers))
-            else:
-                out.append(Shot(visitor, "POST", url, inputs.encode_pairs(items).encode(),
-                                "application/x-www-form-urlencoded", headers))
+            token = [(name, actor.csrf) for name in sorted(form.csrf)]
+            for filled in (False, True):
+                items = token + [(name, next((v for v in values if v or not filled), ""))
+                                 for name, values in sorted(form.fields.items())]
+                if self.file_field:
+                    paper = [(self.file_field, "paper.pdf", inputs.small_pdf(),
+                              "application/pdf")] if filled else []
+                    ctype, body = inputs.multipart_body(
+                        [(n, None, v.encode(), None) for n, v in items] + paper)
+                    out.append(Shot(visitor, "POST", url, body, ctype, headers))
+                else:
+                    out.append(Shot(visitor, "POST", url, inputs.encode_pairs(items).encode(),
+                                    "application/x-www-form-urlencoded", headers))
         return out
 
     def _other_csrf(self, visitor: str) -> str | None:
@@ -401,7 +405,7 @@ def test_no_input_gives_a_500(route, fuzz_office, tmp_path):
         def examine(shot):
             run.check(shot)
 
-        for shot in run.plain_shots():
+        for shot in reversed(run.plain_shots()):  # the last one added is tried first
             examine = example(shot)(examine)
         if FUZZ_SEED is not None:
             examine = seed(int(FUZZ_SEED))(examine)
