@@ -20,7 +20,7 @@ from gvo import auth as auth_service
 from gvo import clock, create_app, demo, people, school_settings
 from gvo.library import comments, documents, folders, pages, subjects
 from gvo.library.access import Viewer as LibraryViewer
-from gvo.meetings import agenda, attendance, meetings, minutes, papers
+from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
 from gvo.meetings.rules import Viewer as MeetingViewer
 from gvo.people import Actor
 from gvo.security.sessions import cookie_name
@@ -52,7 +52,6 @@ class Visitor:
     email: str = ""
     role: str = ""                  # "" for someone not signed in
     caps: frozenset = frozenset()
-    totp_secret: str | None = None
     cookie: str | None = None       # the session token of their signed-in session
     csrf: str = ""                  # a CSRF token of that session
     session_row: dict = field(default_factory=dict)   # that session as stored
@@ -108,17 +107,14 @@ def _enrich(inst: Instance) -> dict:
     with transaction(conn):
         school_settings.put(conn, "demo", "0")
         school_settings.put(conn, "mfa_policy", "required")
-    for cap in ("manage_meetings", "manage_board", "manage_users"):
-        conn.execute("INSERT INTO user_capabilities(user_id, capability) VALUES (?, ?)",
-                     (ids["staff"], cap))
+    people.set_capabilities(conn, op, ids["staff"],
+                            {"manage_meetings", "manage_board", "manage_users"})
     secrets = {name: _enrol(conn, ids[name], f"{name}@riverside.example")
                for name in ("clerk", "chair", "governor", "staff", "inspector")}
     # "parent" is left without an authenticator: signing in makes them set one up.
     invited = people.add_user(conn, op, email="new@riverside.example", name="Nia New",
                               role="author")
     setup_token = people.new_setup_token(conn, op, invited)
-    from gvo.meetings import calendar_feed
-
     feed_token = calendar_feed.new_token(conn, op, ids["governor"])
 
     clerk = LibraryViewer(ids["clerk"], "manager", "clerk@riverside.example")
@@ -209,21 +205,23 @@ def _token(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client, email: str, password: str, secret: str | None) -> bool:
+def _form_token(client, path: str) -> str:
+    """Open a page of the school and return its form's CSRF token."""
+    return _token(client.get(f"/{SCHOOL}{path}", base_url=BASE).get_data(as_text=True))
+
+
+def _post(client, path: str, data: dict):
+    """Send a page's form as a browser does (its token, the page as Referer)."""
+    return client.post(f"/{SCHOOL}{path}", base_url=BASE,
+                       data=data | {"csrf_token": _form_token(client, path)},
+                       headers={"Referer": f"{BASE}/{SCHOOL}{path}"})
+
+
+def sign_in(client, email: str, secret: str | None) -> bool:
     """Sign in through the real pages; True once signed in (TOTP step included)."""
-    page = client.get(f"/{SCHOOL}/login", base_url=BASE)
-    resp = client.post(f"/{SCHOOL}/login", base_url=BASE,
-                       data={"email": email, "password": password,
-                             "csrf_token": _token(page.get_data(as_text=True))},
-                       headers={"Referer": f"{BASE}/{SCHOOL}/login"})
-    if resp.status_code != 302:
-        return False
-    if resp.headers["Location"].endswith("/login/verify") and secret:
-        page = client.get(f"/{SCHOOL}/login/verify", base_url=BASE)
-        resp = client.post(f"/{SCHOOL}/login/verify", base_url=BASE,
-                           data={"code": pyotp.TOTP(secret).at(clock.now()),
-                                 "csrf_token": _token(page.get_data(as_text=True))},
-                           headers={"Referer": f"{BASE}/{SCHOOL}/login/verify"})
+    resp = _post(client, "/login", {"email": email, "password": PASSWORD})
+    if resp.status_code == 302 and resp.headers["Location"].endswith("/login/verify"):
+        resp = _post(client, "/login/verify", {"code": pyotp.TOTP(secret).at(clock.now())})
     return resp.status_code == 302 and "/login" not in resp.headers["Location"]
 
 
@@ -246,32 +244,23 @@ def build(path: Path) -> tuple[Template, object]:
     app = create_app(dict(CONFIG), instance=inst)
     # Not signed in, on the sign-in page (so holding a session and its CSRF token).
     client = app.test_client()
-    page = client.get(f"/{SCHOOL}/login", base_url=BASE)
-    template.actors["anonymous"] = Visitor("anonymous", csrf=_token(page.get_data(as_text=True)),
+    template.actors["anonymous"] = Visitor("anonymous", csrf=_form_token(client, "/login"),
                                            cookie=session_cookie(client))
     for name, secret in made["secrets"].items():
         email = f"{name}@riverside.example"
-        actor = Visitor(name, email, roles[name],
-                       frozenset(people.capabilities(conn, made["ids"][name])), secret)
         client = app.test_client()
-        assert sign_in(client, email, PASSWORD, secret), f"{name} could not sign in"
-        page = client.get(f"/{SCHOOL}/profile", base_url=BASE)
-        actor.csrf = _token(page.get_data(as_text=True))
-        actor.cookie = session_cookie(client)
-        template.actors[name] = actor
+        assert sign_in(client, email, secret), f"{name} could not sign in"
+        template.actors[name] = Visitor(
+            name, email, roles[name], frozenset(people.capabilities(conn, made["ids"][name])),
+            cookie=session_cookie(client), csrf=_form_token(client, "/profile"))
     # Not signed in yet: past the password, at the code (chair) or at setting up an
     # authenticator, which the school requires (parent).
     for name, email, step in (("verifying", "chair@riverside.example", "/login/verify"),
                               ("enrolling", "parent@riverside.example", "/mfa/enrol")):
         client = app.test_client()
-        page = client.get(f"/{SCHOOL}/login", base_url=BASE)
-        resp = client.post(f"/{SCHOOL}/login", base_url=BASE,
-                           data={"email": email, "password": PASSWORD,
-                                 "csrf_token": _token(page.get_data(as_text=True))},
-                           headers={"Referer": f"{BASE}/{SCHOOL}/login"})
+        resp = _post(client, "/login", {"email": email, "password": PASSWORD})
         assert resp.headers["Location"].endswith(step), resp.headers.get("Location")
-        page = client.get(f"/{SCHOOL}{step}", base_url=BASE)
-        template.actors[name] = Visitor(name, email, csrf=_token(page.get_data(as_text=True)),
+        template.actors[name] = Visitor(name, email, csrf=_form_token(client, step),
                                         cookie=session_cookie(client))
     template.codes = [made["secrets"]["chair"]]
     return template, app

@@ -42,7 +42,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from fuzz import inputs, office
-from gvo import create_app, people
+from gvo import clock, create_app, people
 from gvo.meetings import meetings
 from gvo.storage.instance import Instance
 
@@ -109,8 +109,9 @@ def plausible(name: str, kind: str, template: office.Template) -> list[str]:
     """Values a person would type into an empty field of this kind, so that forms are also
     sent complete and right (and their success paths run), not only wrong."""
     soon = meetings.local_now() + timedelta(days=10)
-    if name == "code":  # the codes of the two people at a sign-in step
-        return [pyotp.TOTP(secret).now() for secret in template.codes]
+    if name == "code":  # the codes of the two people at a sign-in step: the next step's
+        # code (a phone's clock a little fast), as the chair signed in with this step's
+        return [pyotp.TOTP(secret).at(clock.now() + 30) for secret in template.codes]
     if name == "next":
         return [f"/{office.SCHOOL}/meetings"]
     return {
