@@ -34,6 +34,10 @@ PASSWORD = demo.PASSWORD
 # Tables that legitimately change when a request is refused: the audit log records
 # refusals, login_failures throttles, sessions hold the sign-in steps and messages.
 REFUSAL_RECORDS = frozenset({"audit_log", "login_failures", "sessions"})
+# What the audit log may gain from a refused request: failed and throttled sign-in steps
+# (gvo.auth). Anything else in it after a refusal records a change that was made.
+REFUSAL_ACTIONS = frozenset({"login.failure", "login.mfa_failure", "login.throttled",
+                             "reauth.failure"})
 CONFIG = {
     "TESTING": True,
     "GVO_BASE_URL": BASE,
@@ -315,6 +319,18 @@ def client_for(app, actor: Visitor):
     if actor.cookie:
         client.set_cookie(cookie_name(SCHOOL, True), actor.cookie, domain="localhost")
     return client
+
+
+def audit_mark(inst: Instance) -> dict[str, int]:
+    """Each school's last audit entry id (to read what a request added after it)."""
+    return {r.slug: inst.db(r.slug).execute("SELECT coalesce(max(id), 0) FROM audit_log"
+                                            ).fetchone()[0] for r in inst.schools()}
+
+
+def audited_since(inst: Instance, mark: dict[str, int]) -> list[str]:
+    """The actions audited after `mark`, in every school."""
+    return [row[0] for r in inst.schools() for row in inst.db(r.slug).execute(
+        "SELECT action FROM audit_log WHERE id > ? ORDER BY id", (mark.get(r.slug, 0),))]
 
 
 def digest(inst: Instance) -> dict[str, str]:

@@ -15,11 +15,17 @@ through), never a hidden 500.
 
 A refused request (a 4xx, a page showing field errors, or an error message left for the
 next page) must leave every table of every school as it was, but for the records of the
-refusal itself: the audit log, sign-in failures (throttling) and sessions. A GET changes
-nothing at all. Nothing is written outside the database either.
+refusal itself: sign-in failures (throttling), sessions, and in the audit log only
+failed or throttled sign-in steps. A GET changes nothing at all. Nothing is written
+outside the database either.
 
-The run is bounded and repeatable: a fixed seed (derandomize) and FUZZ_EXAMPLES examples
-per route. A developer's longer run (README, Development):
+Each route is tried on its own copy of the office (tests/fuzz/office.py), first with
+each visitor's plain requests (its form as served, then filled in), then with
+FUZZ_EXAMPLES random ones; at least one request must reach the view's own work (past
+access, ids and CSRF), or the fixtures are missing something.
+
+The run is bounded and repeatable: a fixed seed (derandomize) and 12 random examples per
+route in `make test`. A developer's longer run (README, Development):
     GVO_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest -p no:cacheprovider tests/fuzz
 and GVO_FUZZ_SEED=<n> explores other examples than the fixed ones.
 """
@@ -186,6 +192,7 @@ class Run:
                                    st.sampled_from([str(i) for i in template.other_ids]),
                                    st.integers(1, 10**6).map(str))
         self.before = office.digest(self.inst)
+        self.audited = office.audit_mark(self.inst)
         self.files = self._files()
         self.answers: list[tuple[int, str]] = []
 
@@ -371,7 +378,9 @@ class Run:
             why = "a GET" if shot.method == "GET" else f"refused ({status}, {messages})"
             assert not changed, f"{why} but wrote to {changed}: {shot}"
             assert self._files() == self.files, f"{why} but left files: {shot}"
-        self.before = after
+            audited = set(office.audited_since(self.inst, self.audited))
+            assert audited <= office.REFUSAL_ACTIONS, f"{why} but audited {audited}: {shot}"
+        self.before, self.audited = after, office.audit_mark(self.inst)
 
     def reached(self) -> bool:
         """Whether some request got past access, ids and CSRF to the view's own work."""
