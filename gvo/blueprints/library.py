@@ -253,14 +253,8 @@ def upload_version(doc_id: int):
     doc = documents.get_document(db(), v, doc_id)
     _require_change(v, doc, "add a version")
     limit = prepare_upload()
-    parts = file_parts()
     try:
-        part = next(parts, None)
-        if part is None:
-            raise InvalidInput("Choose a file for the new version.")
-        number = documents.add_version(db(), v, doc_id, part, limit=limit)
-        for extra in parts:
-            extra.drain()
+        number = documents.add_version(db(), v, doc_id, file_parts(), limit=limit)
     except blobs.TooLarge as exc:
         return _upload_failed(str(exc), 413)
     except documents.RefusedType as exc:

@@ -201,14 +201,29 @@ def _add_version_row(conn, viewer, doc_id, number, stored: Stored, now) -> int:
          viewer.user_id, now)).lastrowid
 
 
-def add_version(conn: Connection, viewer: Viewer, doc_id: int, part: UploadPart, *,
+def add_version(conn: Connection, viewer: Viewer, doc_id: int, parts: Iterable[UploadPart], *,
                 limit: int) -> int:
-    """Upload a new version of a document (its owner or an Editor); returns its number."""
+    """Upload a new version of a document (its owner or an Editor) from the first file of
+    `parts`; returns its number.
+
+    The whole upload is read inside the version's transaction (any further files are read
+    and ignored), so one that breaks after the file (cut short, malformed) keeps nothing.
+    Raises InvalidInput when there is no file (EmptyFile, RefusedType as for add_files) and
+    blobs.TooLarge.
+    """
     doc = get_document(conn, viewer, doc_id)
     require_change(viewer, doc["owner_id"])
     now = clock.iso()
     with transaction(conn), blobs.small_cache(conn):
-        stored = _store(conn, part, limit)
+        stored = None
+        for part in parts:
+            if stored is None:
+                stored = _store(conn, part, limit)
+            else:
+                for _chunk in part.chunks():
+                    pass
+        if stored is None:
+            raise InvalidInput("Choose a file for the new version.")
         number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM document_versions"
                               " WHERE document_id = ?", (doc_id,)).fetchone()[0]
         _add_version_row(conn, viewer, doc_id, number, stored, now)

@@ -200,6 +200,33 @@ def test_versions_listed_and_each_downloadable(author_in_folder, lib):
     assert "library.document.upload" in actions and "library.document.version" in actions
 
 
+@pytest.mark.parametrize("rest", ["cut", "too many fields"])
+def test_a_new_version_whose_upload_breaks_after_the_file_is_not_kept(author_in_folder, lib,
+                                                                      rest):
+    # Found by tests/fuzz: the version was saved as soon as its file had arrived; a body
+    # that broke after it (cut short, too many fields) was answered "Something in that
+    # request was wrong" with the version kept.
+    from gvo.library.multipart import MAX_FIELDS
+
+    client, _person, folder = author_in_folder
+    upload(client, folder, [("policy.txt", b"version one")])
+    doc = lib.conn.execute("SELECT id FROM documents").fetchone()[0]
+    page = f"/alpha/library/documents/{doc}"
+    client.get(page)
+    fields = [("csrf_token", client.token()), ("file", ("policy v2.txt", b"version two"))]
+    if rest == "too many fields":
+        fields += [("x", "1")] * (MAX_FIELDS + 1)
+    body, ctype = multipart(fields)
+    if rest == "cut":  # the body ends in the middle of the next part's headers
+        body = body[:body.rindex(b"--gvo-test-boundary-7d1c--")] + (
+            b"--gvo-test-boundary-7d1c\r\nContent-Disposition: form-data; name=\"x\"")
+    before = _counts(lib.conn)
+    resp = post_raw(client, f"{page}/versions", body, ctype)
+    assert resp.status_code == 400
+    assert _counts(lib.conn) == before
+    assert fetch(client, f"{page}/download").get_data() == b"version one"
+
+
 def test_sniffer_allow_list(lib):
     def opener(data):
         return lambda: io.BufferedReader(io.BytesIO(data))
