@@ -13,11 +13,11 @@ the address does not take), 410 (a used set-up link), 413, 415 (a refused file t
 422. A view that raises is a failure with its traceback (TESTING lets exceptions
 through), never a hidden 500.
 
-A refused request (a 4xx, a page showing field errors, or an error message left for the
-next page) must leave every table of every school as it was, but for the records of the
-refusal itself: sign-in failures (throttling), sessions, and in the audit log only
-failed or throttled sign-in steps. A GET changes nothing at all. Nothing is written
-outside the database either.
+A refused request (a 4xx, a page showing field errors or an error message, or an error
+message left for the next page) must leave every table of every school as it was, but
+for the records of the refusal itself: sign-in failures (throttling), sessions, and in
+the audit log only failed or throttled sign-in steps. A GET changes nothing at all.
+Nothing is written outside the database either.
 
 Each route is tried on its own copy of the office (tests/fuzz/office.py), first with
 each visitor's plain requests (its form as served, then filled in), then with
@@ -378,7 +378,7 @@ class Run:
         after, audited = self.before, set(office.audited_since(self.inst, mark))
         assert 200 <= status < 400 or status in ANSWERS, f"{status} for {shot}"
         messages = office.flashes(self.inst, office.session_cookie(client))
-        refused = (status >= 400 or "has-error" in text
+        refused = (status >= 400 or "has-error" in text or "flash flash-error" in text
                    or any(category == "error" for category, _ in messages))
         if refused or shot.method == "GET":
             changed = sorted(t for t in after if after[t] != before.get(t))
