@@ -112,7 +112,7 @@ def bench_gvo(tmp: Path, writes: int, samples: int, seconds: float) -> dict:
     # "On" counts until the replica holds every write: a replicator that falls
     # behind a flat-out writer pays for it here, not after the clock stops.
     stopped = time.time()
-    shipper = rep.threads[SLUG].shipper
+    shipper = rep.schools[SLUG].shipper
     t0 = time.perf_counter()
     while (shipper.caught_up_at or 0) <= stopped and time.perf_counter() - t0 < 300:
         time.sleep(0.005)

@@ -34,7 +34,7 @@ def _caught_up(rep, inst):
         st = rep.school_status(SLUG)
         if not st.get("running") or not st["target_ok"]:
             return False
-        s = rep.threads[SLUG].shipper
+        s = rep.schools[SLUG].shipper
         return s.pos is not None and s.lag() < 5 and s.last_error is None and _wal_shipped(s)
     return check
 
