@@ -10,7 +10,7 @@ from gvo.cli import Context, cli, human_size, pass_ctx, school
 from gvo.errors import GvoError
 from gvo.replication import manifest as mf
 from gvo.replication import restore as restoring
-from gvo.replication import service
+from gvo.replication import service, wal
 from gvo.replication.restore import iso
 from gvo.replication.shipper import Busy, acquire_lock, server_running
 from gvo.replication.targets import TargetError
@@ -223,11 +223,11 @@ def live_lag(db_path, last_commit_at: float, now: float | None = None) -> float:
     after a restart: counting it showed the downtime as lag).
     """
     try:
-        newest = os.stat(str(db_path) + "-wal").st_mtime
+        st = os.stat(str(db_path) + "-wal")
     except FileNotFoundError:
         return 0.0
-    if newest <= last_commit_at:
-        return 0.0
+    if st.st_size <= wal.WAL_HEADER_SIZE or st.st_mtime <= last_commit_at:
+        return 0.0  # no frame (opening a database makes an empty WAL), or none newer
     return max(0.0, (time.time() if now is None else now) - last_commit_at)
 
 

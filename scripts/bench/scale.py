@@ -119,8 +119,10 @@ class Proc:
 class Server:
     """A `gvo serve` subprocess."""
 
-    def __init__(self, instance: Path, replica: Path, threads: int):
+    def __init__(self, instance: Path, replica: Path, threads: int = 8,
+                 settings: dict | None = None):
         self.instance, self.replica, self.threads = instance, replica, threads
+        self.settings = settings or {}
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.err = tempfile.TemporaryFile()
@@ -130,6 +132,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GVO_")}
         env["GVO_REPLICA_URL"] = self.replica.as_uri()
         env["PYTHONPATH"] = str(ROOT)
+        env.update(self.settings)
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gvo", "--instance", str(self.instance), "serve",
@@ -181,9 +184,11 @@ class Server:
         return time.perf_counter() - t0, code
 
     def kill(self) -> None:
+        """Kill it if it still runs, and let go of its error output."""
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.err.close()
 
 
 class ServerDied(Exception):
@@ -312,6 +317,7 @@ def run(args, work: Path) -> None:
         tail = server.stderr_tail()
         if "Traceback" in tail:
             print("  stderr: " + tail.replace("\n", "\n  "))
+        server.kill()
         second = Server(instance, replica, args.threads)
         server = second
         listen = second.start()
