@@ -25,6 +25,7 @@ from gvo.replication.shipper import (
     acquire_server_lock,
 )
 from gvo.replication.targets import Target, open_target
+from gvo.replication.wal import WAL_HEADER_SIZE
 from gvo.storage import files
 
 log = logging.getLogger("gvo.replication")
@@ -133,12 +134,16 @@ class _School:
 
 
 def _files_signature(shipper: SchoolShipper) -> tuple:
-    """(size, mtime_ns, inode) of the database file and of its WAL (None if missing)."""
+    """(size, mtime_ns, inode) of the database file and of its WAL; None for a missing
+    file, and for a WAL with no frame (opening and closing connections make and delete
+    those: they change nothing to replicate)."""
     out = []
     for path in (shipper.db_path, shipper.wal_path):
         try:
             st = os.stat(path)
         except FileNotFoundError:
+            st = None
+        if st is None or (path == shipper.wal_path and st.st_size <= WAL_HEADER_SIZE):
             out.append(None)
         else:
             out.append((st.st_size, st.st_mtime_ns, st.st_ino))
@@ -148,9 +153,13 @@ def _files_signature(shipper: SchoolShipper) -> tuple:
 class _Notifier:
     """File-system notifications (Linux inotify) for the schools' folders.
 
-    A school is woken when its WAL is written (every commit writes it) or a
-    database file appears, disappears or is moved; reads and the -shm file (a
-    shared memory map) are not watched. One file descriptor for every school.
+    A school is woken when its WAL is written (every commit writes it) or its
+    database file appears, disappears or is moved. Not by what opening and
+    closing connections do (SQLite makes an empty WAL at the first open and
+    deletes it at the last close), nor by checkpoints (they write the
+    database file), nor reads, nor the -shm file (a shared memory map): the
+    replicator's own work must not wake it again. One file descriptor for
+    every school.
     """
 
     def __init__(self):
@@ -179,7 +188,8 @@ class _Notifier:
         for ev in self._ino.read(timeout=0):
             if ev.mask & f.Q_OVERFLOW:
                 overflow = True
-            elif ev.name == WAL_NAME or (ev.name == DB_NAME and not ev.mask & f.MODIFY):
+            elif ((ev.name == WAL_NAME and ev.mask & f.MODIFY)
+                  or (ev.name == DB_NAME and not ev.mask & f.MODIFY)):
                 woke.add(ev.wd)
             elif ev.mask & f.IGNORED:
                 woke.add(ev.wd)  # the folder went away: the round finds out
@@ -387,8 +397,10 @@ class Replicator:
         """Too many schools open: plan closing rounds for the least recently active."""
         if self._open <= self.max_open:
             return
-        open_ = [s for s in self.schools.values() if s.shipper.is_open and not s.evict]
-        for school in sorted(open_, key=lambda s: s.active_at)[:self._open - self.max_open]:
+        open_ = [s for s in self.schools.values() if s.shipper.is_open]
+        keep = [s for s in open_ if not s.evict]
+        extra = len(keep) - self.max_open  # those already marked are on their way out
+        for school in sorted(keep, key=lambda s: s.active_at)[:max(0, extra)]:
             school.evict = True
             if not school.running:
                 self._plan(school, time.monotonic())
@@ -399,11 +411,11 @@ class Replicator:
         s = school.shipper
         ok, closed, was_open = False, False, s.is_open
         try:
-            seq = s.seq
+            shipped = s.frames_shipped
             s.open_connections()
             ok = s.step()
             now = time.monotonic()
-            if ok and s.seq != seq:
+            if s.frames_shipped != shipped:
                 school.active_at = now
             if ok and s._drained and (school.evict
                                       or now - school.active_at >= self.idle_seconds):

@@ -179,6 +179,7 @@ class SchoolShipper:
         self._drained = False  # the last _ship() saw the end of the committed frames
         self._checkpointed: tuple[bytes, int] | None = None  # (WAL header, next frame)
         self.checkpoint_complete = False  # the last checkpoint copied the whole WAL
+        self.frames_shipped = 0  # WAL frames shipped since this shipper began
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -436,6 +437,7 @@ class SchoolShipper:
             return 0
         self.seq += 1
         self.segment_bytes += size
+        self.frames_shipped += run.nframes
         self.pos = Position(hdr.raw, start + run.nframes, run.end_checksum, pos.db_stat)
         self.last_commit_at = read_at
         if run.at_end:

@@ -1,5 +1,6 @@
 """Fixtures for replication tests: an instance with a school, a file target, a moto S3 server."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -127,3 +128,13 @@ def add_schools(inst: Instance, first: str, slugs: list[str]) -> None:
         os.chmod(folder / "school.db", 0o600)
         inst.register_school(slug, f"School {slug}", keys.wrap_school_key(
             inst.master_key, slug, data_key), 1)
+
+
+def school_files_open(pid: int, instance_path: Path) -> int:
+    """Files under an instance's schools/ folder that process `pid` holds open."""
+    schools = str(Path(instance_path).resolve() / "schools") + "/"
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith(schools)
+    return count

@@ -12,7 +12,7 @@ from pathlib import Path
 from gvo.replication import service
 from gvo.storage.instance import Instance
 
-from .conftest import add_schools, put, restored_settings, settings
+from .conftest import add_schools, put, restored_settings, school_files_open, settings
 
 IDLE = 0.3  # seconds: the idle period these tests give the pool and the replicator
 
@@ -25,19 +25,6 @@ def wait_for(predicate, what, timeout=60.0):
             return
         time.sleep(0.02)
     raise AssertionError(f"gave up waiting for {what}")
-
-
-def open_school_files(inst: Instance) -> int:
-    """Files of the instance's schools this process holds open (database, WAL, -shm)."""
-    schools = str(inst.path.resolve() / "schools") + "/"
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}").startswith(schools):
-                count += 1
-        except OSError:
-            pass
-    return count
 
 
 def replication_threads() -> int:
@@ -110,11 +97,11 @@ def test_an_idle_school_closes_its_connections_and_reopens_them_on_demand(rep_in
         wait_for(lambda: inst.connection_counts() == {"held": 0, "idle": 0},
                  "the pool to close the idle connection")
         wait_for(lambda: rep.open_schools() == [], "the replicator to close the school")
-        wait_for(lambda: open_school_files(inst) == 0, "no school file open")
+        wait_for(lambda: school_files_open(os.getpid(), inst.path) == 0, "no school file open")
         request("b", "2")  # reopened on demand, and shipped
         wait_for(lambda: school.shipper.last_commit_at and school.clean
                  and rep.school_status("alpha")["lag_seconds"] == 0, "shipping b")
-        wait_for(lambda: open_school_files(inst) == 0, "closed again")
+        wait_for(lambda: school_files_open(os.getpid(), inst.path) == 0, "closed again")
     finally:
         rep.stop()
     got, built = restored_settings(file_target, inst.master_key, inst.path.parent / "r")

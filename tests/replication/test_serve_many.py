@@ -8,7 +8,6 @@ last ship and checkpoint, so the replica missed the last acknowledged writes.
 
 import importlib.util
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from conftest import subprocess_env
 from gvo.replication.targets import FileTarget
 from gvo.storage.instance import Instance
 
-from .conftest import SLUG, add_schools
+from .conftest import SLUG, add_schools, school_files_open
 from .test_kill_drill import Writer, _restored_titles, bench
 
 _SCALE = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "scale.py"
@@ -40,18 +39,6 @@ def wait_for(predicate, what, timeout=120.0):
             return
         time.sleep(0.05)
     raise AssertionError(f"gave up waiting for {what}")
-
-
-def school_files_open(pid: int, instance: Path) -> int:
-    """Files under the instance's schools/ folder the process holds open."""
-    schools = str(instance.resolve() / "schools") + "/"
-    count = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith(schools)
-        except OSError:
-            pass
-    return count
 
 
 @pytest.mark.slow
