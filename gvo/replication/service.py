@@ -37,6 +37,9 @@ WORKERS = 4  # replication threads, whatever the number of schools (GVO_REPLICAT
 IDLE_SECONDS = 60.0  # a school not shipping this long has its connections closed
 MAX_OPEN = 16  # schools whose replicator keeps connections open, at most
 SWEEP_SECONDS = 5.0  # closed schools' files checked this often (with notifications)
+ROUND_GAP_SECONDS = 0.08  # a school's rounds start at least this far apart (batching)
+EVENTS_EVERY_SECONDS = 0.01  # notifications are read at most this often (a busy writer
+# makes one per write: reading each alone would take the interpreter from the writer)
 HOUSEKEEPING_SECONDS = 3600.0  # every school gets a round about this often (retention)
 LOCK_RETRY_SECONDS = 1.0
 STOP_SECONDS = 30.0  # the last rounds at a stop get this long
@@ -126,6 +129,7 @@ class _School:
         self.started = False  # its first round (resume, catch up) is done
         self.clean = False  # the last round shipped everything and the target took it
         self.active_at = float("-inf")  # when a round last shipped frames (monotonic)
+        self.round_at = float("-inf")  # when its last round began (monotonic)
         self.signature = None  # its files' identity when its connections were closed
         self.backoff = 0.0
         self.evict = False  # close it at its next round (too many schools open)
@@ -275,9 +279,13 @@ class Replicator:
         heapq.heappush(self._heap, (when, self._seq, school.shipper.slug))
 
     def _changed(self, school: _School, now: float) -> None:
+        """Its WAL was written: a round now, or ROUND_GAP_SECONDS after the last one
+        began (a writer that never pauses gets its commits shipped in batches, as each
+        round ships whatever is committed by then; the first commit after a pause
+        ships at once)."""
         school.changed = True
         if not school.running:
-            self._plan(school, now)
+            self._plan(school, max(now, school.round_at + ROUND_GAP_SECONDS))
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -308,8 +316,8 @@ class Replicator:
                 with contextlib.suppress(BlockingIOError):
                     while os.read(self._wake_r, 4096):
                         pass
-                if self._notifier is not None:
-                    self._notified(time.monotonic())
+                if self._notifier is not None and self._notified(time.monotonic()):
+                    self._stop.wait(EVENTS_EVERY_SECONDS)
         except Exception:  # a bug must not stop replication silently
             log.exception("replication: the coordinator failed")
 
@@ -364,13 +372,15 @@ class Replicator:
                 with self._lock:
                     self._changed(school, now)
 
-    def _notified(self, now: float) -> None:
+    def _notified(self, now: float) -> bool:
+        """Wake the schools whose files changed; whether there was any notification."""
         woke, overflow = self._notifier.read()
         with self._lock:
             targets = (list(self.schools.values()) if overflow
                        else [self._by_wd[wd] for wd in woke if wd in self._by_wd])
             for school in targets:
                 self._changed(school, now)
+        return bool(woke) or overflow
 
     def _dispatch(self, now: float) -> float:
         """Start the rounds that are due; returns when the next one is (monotonic)."""
@@ -390,6 +400,7 @@ class Replicator:
                 school.due = None
                 school.running = True
                 school.changed = False
+                school.round_at = now
                 school.future = self._pool.submit(self._round, school)
         return now + SCAN_SECONDS
 
@@ -440,7 +451,7 @@ class Replicator:
                 school.backoff = min(max(school.backoff * 2, 0.2), 5.0)
             self._plan(school, None if school.changed else self._next_round(school, ok, now))
             if school.changed:
-                self._plan(school, now)
+                self._plan(school, max(now, school.round_at + ROUND_GAP_SECONDS))
         self._wake()
 
     def _next_round(self, school: _School, ok: bool, now: float) -> float | None:
