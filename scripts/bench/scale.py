@@ -197,11 +197,18 @@ class ServerDied(Exception):
     """The server exited (or stopped answering)."""
 
 
-def idle_cpu(proc: Proc, seconds: float = 10.0) -> float:
+def idle_cpu(proc: Proc, seconds: float) -> float:
     """% of one core the server used over `seconds` of no requests."""
     c0, t0 = proc.cpu_seconds(), time.perf_counter()
     time.sleep(seconds)
     return 100 * (proc.cpu_seconds() - c0) / (time.perf_counter() - t0)
+
+
+def report_idle_cpu(proc: Proc, seconds: float, when: str) -> None:
+    cpu = idle_cpu(proc, seconds)
+    label = f"idle CPU over {seconds:.0f} s ({when})"
+    print(f"{label:<34} {cpu:7.1f} % of one core (target < {IDLE_CPU_TARGET:.0f}% "
+          f"{verdict(cpu < IDLE_CPU_TARGET)})")
 
 
 def ms(values: list[float]) -> str:
@@ -304,9 +311,7 @@ def run(args, work: Path) -> None:
               f"{first_pass:.1f} s more")
         time.sleep(args.settle)
         snapshot(f"then {args.settle:.0f} s later", proc, bounds)
-        cpu = idle_cpu(proc)
-        print(f"idle CPU over 10 s (before use)    {cpu:7.1f} % of one core (target < "
-              f"{IDLE_CPU_TARGET:.0f}% {verdict(cpu < IDLE_CPU_TARGET)})")
+        report_idle_cpu(proc, args.idle, "before use")
         health = [server.request("GET", "/healthz")[3] for _ in range(50)]
         print(f"/healthz                           {ms(health)}   (target median < "
               f"{LATENCY_TARGET_MS:.0f} ms {verdict(statistics.median(health) < 0.05)})")
@@ -325,10 +330,8 @@ def run(args, work: Path) -> None:
         signins = [sign_in(server, i) for i in range(args.signins)]
         print(f"{args.signins} sign-ins (POST, password hash) {ms(signins)}")
         snapshot(f"after {args.signins} sign-ins", proc, bounds)
-        cpu = idle_cpu(proc)
-        print(f"idle CPU over 10 s (after use)     {cpu:7.1f} % of one core (target < "
-              f"{IDLE_CPU_TARGET:.0f}% {verdict(cpu < IDLE_CPU_TARGET)})")
-        snapshot("after 10 s idle", proc, bounds)
+        report_idle_cpu(proc, args.idle, "after use")
+        snapshot(f"after {args.idle:.0f} s idle", proc, bounds)
         print(f"threads, most seen                 {max(bounds['threads']):7d}   (target: "
               "bounded, independent of the number of schools)")
         print(f"open files, most seen              {max(bounds['files']):7d}   (target: "
@@ -370,7 +373,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="gvo serve --threads")
     parser.add_argument("--procs", type=int, default=2, help="processes making the schools")
     parser.add_argument("--settle", type=float, default=5.0,
-                        help="seconds to wait after the start before the idle measures")
+                        help="seconds to wait after the first replication pass")
+    parser.add_argument("--idle", type=float, default=10.0,
+                        help="seconds over which idle CPU is measured")
     args = parser.parse_args()
     args.signins = min(args.signins, args.schools)
     with tempfile.TemporaryDirectory() as tmp:
