@@ -4,6 +4,7 @@ import contextlib
 import os
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,13 @@ def school_files_open(pid: int, instance_path: Path) -> int:
         with contextlib.suppress(OSError):
             count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith(schools)
     return count
+
+
+def wait_for(predicate, what, timeout=60.0):
+    """Poll until predicate() is true (a hang guard, not a performance limit)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"gave up waiting for {what}")

@@ -12,19 +12,16 @@ from pathlib import Path
 from gvo.replication import service
 from gvo.storage.instance import Instance
 
-from .conftest import add_schools, put, restored_settings, school_files_open, settings
+from .conftest import (
+    add_schools,
+    put,
+    restored_settings,
+    school_files_open,
+    settings,
+    wait_for,
+)
 
 IDLE = 0.3  # seconds: the idle period these tests give the pool and the replicator
-
-
-def wait_for(predicate, what, timeout=60.0):
-    """Poll until predicate() is true (a hang guard, not a performance limit)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def replication_threads() -> int:

@@ -11,16 +11,16 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
 
 from gvo.replication.targets import FileTarget
+from gvo.storage import keys
 from gvo.storage.instance import Instance
 
-from .conftest import SLUG, add_schools, school_files_open
+from .conftest import SLUG, add_schools, school_files_open, wait_for
 from .test_kill_drill import Writer, _restored_titles, bench
 
 _SCALE = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "scale.py"
@@ -29,16 +29,6 @@ scale = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(scale)
 
 SCHOOLS = 200
-
-
-def wait_for(predicate, what, timeout=120.0):
-    """Poll until predicate() is true (a hang guard, not a performance limit)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 @pytest.mark.slow
@@ -65,7 +55,7 @@ def test_200_schools_are_served_and_touched_without_a_crash(tmp_path):
         assert most_threads < 30, most_threads
         # Idle schools close their files; touched again, they open on demand.
         wait_for(lambda: school_files_open(server.proc.pid, server.instance) == 0,
-                 "idle schools to close their files")
+                 "idle schools to close their files", timeout=120)
         assert server.request("GET", f"/{slugs[7]}/login")[0] == 200
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(120) == 0, server.stderr_tail()
@@ -87,9 +77,7 @@ def test_sigterm_during_writes_ships_every_acknowledged_write_and_restarts_witho
     server = bench.LiveGvo(tmp_path).start()
     writer = None
     try:
-        live = Instance.open(server.instance, environ={})
-        master = live.master_key
-        live.close()
+        master = keys.load_master_key(server.instance, environ={})
         target = FileTarget(tmp_path / "replica")
         writer = Writer(server, server.token(f"/alpha/library/folders/{server.folder_id}"
                                              "/pages/new"), 0)
