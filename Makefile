@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench/replication.py
 	$(PY) scripts/bench/documents.py
 	$(PY) scripts/bench/pack.py
+	$(PY) scripts/bench/scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -32,7 +32,18 @@ def from_environment(env: dict | None = None) -> dict:
         "DEBUG": env.get("GVO_DEBUG") == "1",
         # Bearer token that lets monitoring see /healthz per school (unset: nobody may).
         "GVO_HEALTH_TOKEN": env.get("GVO_HEALTH_TOKEN") or None,
+        # gvo serve: SQLite page-cache budget of the whole process, in MiB (one connection's
+        # cache is at most this / --threads, and 64 MiB).
+        "GVO_CACHE_MB": _int(env, "GVO_CACHE_MB", 512),
+        # gvo serve: a school unused this long has its database connections closed.
+        "GVO_SCHOOL_IDLE_SECONDS": _int(env, "GVO_SCHOOL_IDLE_SECONDS", 60),
+        # gvo serve: replication threads, whatever the number of schools.
+        "GVO_REPLICATION_WORKERS": _int(env, "GVO_REPLICATION_WORKERS", 4),
     }
+    for name, least in (("GVO_CACHE_MB", 16), ("GVO_SCHOOL_IDLE_SECONDS", 1),
+                        ("GVO_REPLICATION_WORKERS", 1)):
+        if config[name] < least:
+            raise GvoError(f"{name} must be at least {least}, not {config[name]}")
     if config["GVO_TRUSTED_PROXIES"] < 0:
         raise GvoError("GVO_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies")
     token = config["GVO_HEALTH_TOKEN"]

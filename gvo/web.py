@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
+from werkzeug.wsgi import ClosingIterator
 
 from gvo import access, login_manager, numbers
 from gvo.security.sessions import SchoolSessionInterface
@@ -85,6 +86,28 @@ class GvoRequest(Request):
     parameter_storage_class = BoundedMultiDict
 
 
+class ReleaseConnections:
+    """WSGI middleware: once a response is over (its body sent, or the client gone), the
+    serving thread's school connections go back to the instance's pool.
+
+    Not at Flask's teardown: a streamed body (a document download) still reads the
+    school database after the view returned. waitress closes the body in the thread
+    that served the request, so the connections released are that request's.
+    """
+
+    def __init__(self, wsgi_app, instance):
+        self.wsgi_app = wsgi_app
+        self.instance = instance
+
+    def __call__(self, environ, start_response):
+        try:
+            body = self.wsgi_app(environ, start_response)
+        except BaseException:
+            self.instance.release()
+            raise
+        return ClosingIterator(body, self.instance.release)
+
+
 def init_app(app: Flask) -> None:
     """Attach GVO's request handling to the app."""
     from gvo.blueprints import admin, auth, home, library, meetings, profile, site
@@ -106,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OverflowError, _overflow)
     app.register_error_handler(OperationalError, _database_busy)
+    app.wsgi_app = ReleaseConnections(app.wsgi_app, app.extensions["gvo"].instance)
 
 
 def _client_ip() -> None:

@@ -18,3 +18,17 @@ def test_storage_benchmark_quick_run_prints_its_ratios():
         found = [line for line in lines if line.startswith(f"ratio {workload} (")]
         assert found, (workload, result.stdout)
         assert all(" target " in line or "(contrast" in line for line in found), found
+
+
+def test_scale_benchmark_quick_run_prints_every_figure():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench" / "scale.py"),
+                             "--schools", "4", "--signins", "2", "--procs", "1",
+                             "--settle", "0", "--idle", "1"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "DIED" not in out, out
+    for figure in ("time to listen", "idle CPU over", "/healthz", "a cold school's first page",
+                   "after 2 sign-ins", "open files, most seen", "gvo status --json"):
+        assert figure in out, (figure, out)
+    assert "SIGTERM to exit" in out and "exit status 0" in out, out

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from gvo import clock
 from gvo.errors import GvoError
-from gvo.storage.sqlcipher import CACHE_KIB, Connection
+from gvo.storage.sqlcipher import Connection
 
 CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 64 * 1024          # kept in memory for type detection
@@ -35,11 +35,12 @@ class TooLarge(GvoError):
 @contextlib.contextmanager
 def small_cache(conn: Connection) -> Iterator[None]:
     """Use a small page cache for the duration (large files must not fill memory)."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]  # the server's share of its budget
     conn.execute(f"PRAGMA cache_size = -{STREAM_CACHE_KIB}")
     try:
         yield
     finally:
-        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 class BlobWriter:

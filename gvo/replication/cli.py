@@ -10,9 +10,9 @@ from gvo.cli import Context, cli, human_size, pass_ctx, school
 from gvo.errors import GvoError
 from gvo.replication import manifest as mf
 from gvo.replication import restore as restoring
-from gvo.replication import service
+from gvo.replication import service, wal
 from gvo.replication.restore import iso
-from gvo.replication.shipper import Busy, acquire_lock
+from gvo.replication.shipper import Busy, acquire_lock, server_running
 from gvo.replication.targets import TargetError
 from gvo.storage import keys
 
@@ -37,7 +37,7 @@ def ship_after_writes(click_ctx: click.Context, *_args, **_kwargs) -> None:
     inst = getattr(ctx, "_instance", None)
     if inst is None or sub in _NO_SHIP_AFTER or os.environ.get("GVO_NO_CLI_SHIP"):
         return
-    slugs = sorted({slug for slug, _thread in list(inst._schools)})
+    slugs = sorted(inst.used_schools())
     if not slugs:
         return
     try:
@@ -189,16 +189,15 @@ def verify_cmd(ctx: Context, slug: str, url: str | None) -> None:
     click.echo(f"OK: the replica of {slug} has the same content as the live school.")
 
 
-def school_status(inst, target, slug: str) -> dict:
-    """Per-school replication status as `gvo status` reports it."""
+def school_status(inst, target, slug: str, serving: bool | None = None) -> dict:
+    """Per-school replication status as `gvo status` reports it (serving: whether a
+    running server replicates the instance; found out if not given)."""
+    if serving is None:
+        serving = server_running(inst.path)
     row = {"slug": slug, "last_shipped_commit": None, "lag_seconds": None,
            "replica_bytes": None, "target_ok": True, "error": None,
            "replicated_by_server": False}
-    try:
-        lock = acquire_lock(inst.path, slug)
-        lock.close()
-    except Busy:
-        row["replicated_by_server"] = True
+    row["replicated_by_server"] = serving
     try:
         m = mf.load(target, slug)
         row["replica_bytes"] = sum(o.size for o in target.list(f"{slug}/"))
@@ -210,12 +209,26 @@ def school_status(inst, target, slug: str) -> dict:
         return row
     last = m.shipped.get("last_commit_at")
     row["last_shipped_commit"] = iso(last) if last else None
-    live = 0.0
-    for p in inst.school_dir(slug).glob("school.db*"):
-        if not p.name.endswith("-shm"):
-            live = max(live, p.stat().st_mtime)
-    row["lag_seconds"] = round(max(0.0, live - last), 3) if last else None
+    if last:
+        row["lag_seconds"] = round(live_lag(inst.school_path(slug), last), 3)
     return row
+
+
+def live_lag(db_path, last_commit_at: float, now: float | None = None) -> float:
+    """Seconds the replica may be behind: 0 when no commit is newer than the last one
+    shipped, else the time since that one.
+
+    Every commit writes the WAL, so the WAL's mtime is the newest commit's time; the
+    database file's is not (checkpoints write it, and so does a server's first round
+    after a restart: counting it showed the downtime as lag).
+    """
+    try:
+        st = os.stat(str(db_path) + "-wal")
+    except FileNotFoundError:
+        return 0.0
+    if st.st_size <= wal.WAL_HEADER_SIZE or st.st_mtime <= last_commit_at:
+        return 0.0  # no frame (opening a database makes an empty WAL), or none newer
+    return max(0.0, (time.time() if now is None else now) - last_commit_at)
 
 
 @cli.command("status")
@@ -232,7 +245,8 @@ def status_cmd(ctx: Context, as_json: bool, url: str | None) -> None:
         health = "ok"
     except TargetError as exc:
         health = f"failing: {exc}"
-    rows = [school_status(inst, target, s.slug) for s in inst.schools()]
+    serving = server_running(inst.path)
+    rows = [school_status(inst, target, s.slug, serving) for s in inst.schools()]
     if as_json:
         click.echo(json.dumps({"target": target.url, "target_health": health,
                                "same_disk": same, "schools": rows}, indent=2))

@@ -18,7 +18,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
 from gvo.replication.targets import Target, TargetError
 from gvo.storage import files
-from gvo.storage.sqlcipher import BUSY_TIMEOUT_MS, OperationalError, connect
+from gvo.storage.sqlcipher import BUSY_TIMEOUT_MS, MIN_CACHE_KIB, OperationalError, connect
 
 log = logging.getLogger("gvo.replication")
 
@@ -55,20 +54,77 @@ def file_identity(path: Path) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def acquire_lock(instance_path: Path, slug: str, *, wait: bool = False):
-    """The school's replication lock (one replicator per school across processes).
+SERVER_LOCK = "serve.lock"
 
-    Returns the open lock file; closing it releases the lock. Raises Busy if
-    another process holds it and wait is False.
-    """
-    lock_dir = files.private_dir(Path(instance_path) / "replication")
-    f = files.open_private(lock_dir / f"{slug}.lock", "a+")  # held until the caller closes it
+
+class Locks:
+    """Lock files held together; close() releases them all."""
+
+    def __init__(self, *held):
+        self.held = list(held)
+
+    def close(self) -> None:
+        """Release every lock (closing a file releases its flock)."""
+        while self.held:
+            self.held.pop().close()
+
+
+def _flock(path: Path, how: int):
+    f = files.open_private(path, "a+")  # held until the caller closes it
     try:
-        fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        fcntl.flock(f, how)
     except BlockingIOError:
         f.close()
-        raise Busy(f"school {slug} is being replicated by another process") from None
+        raise
     return f
+
+
+def acquire_lock(instance_path: Path, slug: str, *, wait: bool = False) -> Locks:
+    """The school's replication lock, for a one-off replicator (a CLI command).
+
+    Two locks: the instance's server lock, shared (so no `gvo serve` replicates
+    the instance meanwhile), then the school's own, exclusive (one CLI replicator
+    per school). Returns them held; closing the result releases both. Raises
+    Busy if a running server replicates the instance, or (unless wait) another
+    process this school.
+    """
+    lock_dir = files.private_dir(Path(instance_path) / "replication")
+    try:
+        server = _flock(lock_dir / SERVER_LOCK, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise Busy(f"school {slug} is replicated by the running server") from None
+    try:
+        school = _flock(lock_dir / f"{slug}.lock",
+                        fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        server.close()
+        raise Busy(f"school {slug} is being replicated by another process") from None
+    return Locks(server, school)
+
+
+def acquire_server_lock(instance_path: Path) -> Locks:
+    """The instance's server lock, exclusive: this process replicates every school.
+
+    One open file whatever the number of schools. Raises Busy while another
+    server replicates the instance or a CLI command ships a school.
+    """
+    lock_dir = files.private_dir(Path(instance_path) / "replication")
+    try:
+        return Locks(_flock(lock_dir / SERVER_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB))
+    except BlockingIOError:
+        raise Busy("another process replicates this instance") from None
+
+
+def server_running(instance_path: Path) -> bool:
+    """Whether a `gvo serve` (or `gvo replicate`) replicates the instance right now."""
+    path = Path(instance_path) / "replication" / SERVER_LOCK
+    if not path.exists():
+        return False
+    try:
+        _flock(path, fcntl.LOCK_SH | fcntl.LOCK_NB).close()
+    except BlockingIOError:
+        return True
+    return False
 
 
 @dataclass
@@ -122,23 +178,65 @@ class SchoolShipper:
         self._lock_file = None
         self._drained = False  # the last _ship() saw the end of the committed frames
         self._checkpointed: tuple[bytes, int] | None = None  # (WAL header, next frame)
+        self.checkpoint_complete = False  # the last checkpoint copied the whole WAL
+        self.frames_shipped = 0  # WAL frames shipped since this shipper began
 
     # -- lifecycle ---------------------------------------------------------
 
-    def open(self, *, wait: bool = False) -> None:
-        """Take the school's replication lock and open the replicator's connections."""
-        self._lock_file = acquire_lock(self.instance.path, self.slug, wait=wait)
-        key = self.instance.school_key(self.slug)
-        self._conn = connect(self.db_path, key)
-        self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        self._ckpt_conn = connect(self.db_path, key)
+    def open(self, *, wait: bool = False, lock: bool = True) -> None:
+        """Take the school's replication lock and open the replicator's connections.
 
-    def close(self) -> None:
-        """Close connections and release the lock."""
+        lock=False: the caller holds the instance's server lock (acquire_server_lock).
+        """
+        if lock:
+            self._lock_file = acquire_lock(self.instance.path, self.slug, wait=wait)
+        try:
+            self.open_connections()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the replicator's connections are open."""
+        return self._conn is not None
+
+    def open_connections(self) -> None:
+        """Open the two connections (a small page cache: they read little through it)."""
+        if self._conn is not None:
+            return
+        key = self.instance.school_key(self.slug)
+        self._conn = connect(self.db_path, key, cache_kib=MIN_CACHE_KIB)
+        try:
+            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self._ckpt_conn = connect(self.db_path, key, cache_kib=MIN_CACHE_KIB)
+        except BaseException:
+            self.close_connections()
+            raise
+
+    def close_connections(self) -> None:
+        """Close the connections; the position and the manifest stay in memory."""
         for conn in (self._conn, self._ckpt_conn):
             if conn is not None:
                 conn.close()
         self._conn = self._ckpt_conn = None
+
+    def settle(self) -> bool:
+        """Ship everything, checkpoint the whole WAL and close the connections (an idle
+        school). Returns False, leaving them open, if that could not be done now.
+
+        Only after a complete checkpoint: the last connection to close may
+        checkpoint (SQLite does, on close), and with every frame already copied
+        it copies nothing, so the database file stays as the replicator left it.
+        """
+        if not self.step(checkpoint=True) or not (self._drained and self.checkpoint_complete):
+            return False
+        self.close_connections()
+        return True
+
+    def close(self) -> None:
+        """Close connections and release the lock."""
+        self.close_connections()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -339,6 +437,7 @@ class SchoolShipper:
             return 0
         self.seq += 1
         self.segment_bytes += size
+        self.frames_shipped += run.nframes
         self.pos = Position(hdr.raw, start + run.nframes, run.end_checksum, pos.db_stat)
         self.last_commit_at = read_at
         if run.at_end:
@@ -449,7 +548,9 @@ class SchoolShipper:
                 while self._ship():
                     pass
                 if self._covers(wal.index_end(self.shm_path)):
-                    self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    res = self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    complete = res[0] == 0 and res[1] == res[2]
+        self.checkpoint_complete = complete
         new_stat = file_identity(self.db_path)  # only this replicator writes the file
         self._checkpointed = (self.pos.wal_header, self.pos.next_frame)
         if new_stat != self.pos.db_stat:
@@ -523,6 +624,7 @@ class SchoolShipper:
         self.pos = pos
         if complete:
             self._checkpointed = (pos.wal_header, pos.next_frame)
+        self.checkpoint_complete = complete
         self.last_commit_at = started
         self.caught_up_at = started
         self.need_generation = None
@@ -581,37 +683,3 @@ def _sha256_file(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-class ShipperThread(threading.Thread):
-    """Drives one SchoolShipper: polls, backs off on failure, stops on request."""
-
-    def __init__(self, shipper: SchoolShipper, interval: float = 0.1):
-        super().__init__(name=f"gvo-replicate-{shipper.slug}", daemon=True)
-        self.shipper = shipper
-        self.interval = interval
-        self._stop_event = threading.Event()
-        self.backoff = 0.0
-
-    def run(self) -> None:
-        """Poll until stopped; a final round ships and checkpoints."""
-        s = self.shipper
-        while not self._stop_event.is_set():
-            try:
-                ok = s.step()
-            except Exception as exc:  # a bug must not kill replication silently
-                log.exception("replication of %s: unexpected error", s.slug)
-                s._failed(exc)
-                ok = False
-            self.backoff = 0.0 if ok else min(max(self.backoff * 2, 0.2), 5.0)
-            if ok and not s._drained:
-                continue  # a backlog remains: ship the next piece now
-            self._stop_event.wait(self.interval + self.backoff)
-        try:
-            s.step(checkpoint=True)
-        except Exception:
-            log.exception("replication of %s: final round failed", s.slug)
-
-    def stop(self) -> None:
-        """Ask the thread to finish its last round."""
-        self._stop_event.set()

@@ -9,6 +9,7 @@ checksums are computed over those encrypted bytes, so nothing here needs a key.
 import functools
 import os
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,15 +270,30 @@ def index_end(shm_path: Path) -> IndexEnd | None:
     return IndexEnd(max_frame, struct.unpack_from(">II", raw, 32))
 
 
+# Scan buffers belong to the thread that scans, not to a scanner: a server with many
+# schools has a scanner per school but only a few replication threads.
+_buffers = threading.local()
+
+
+def _thread_buffer(name: str, size: int) -> bytearray:
+    buf = getattr(_buffers, name, None)
+    if buf is None or len(buf) != size:
+        buf = bytearray(size)
+        setattr(_buffers, name, buf)
+    return buf
+
+
 class WalScanner:
     """Finds and checks the committed frames past a position, reading each frame once.
 
-    One per shipper. A run of up to `hold_bytes` is read into a buffer kept
-    between scans and handed back (CommittedRun.held), so shipping it needs no
-    second read; a longer transaction is checked in pieces of `chunk_bytes`
-    and read again by chunks() when shipped: memory stays bounded whatever
-    its size. The scanner also remembers how far it got into a transaction
-    still open, so a long one is not re-read on every poll.
+    One per shipper. A run of up to `hold_bytes` is read into a buffer and
+    handed back (CommittedRun.held), so shipping it needs no second read; a
+    longer transaction is checked in pieces of `chunk_bytes` and read again by
+    chunks() when shipped: memory stays bounded whatever its size. The buffers
+    are the calling thread's, reused by every scanner it drives (so a held run
+    must be shipped before the thread scans again). The scanner also remembers
+    how far it got into a transaction still open, so a long one is not re-read
+    on every poll.
     """
 
     def __init__(self, path: Path, chunk_bytes: int = CHUNK_BYTES,
@@ -285,8 +301,6 @@ class WalScanner:
         self.path = Path(path)
         self.chunk_bytes = chunk_bytes
         self.hold_bytes = hold_bytes
-        self._buf = bytearray()
-        self._hold = bytearray()
         self._open_txn: _OpenTxn | None = None
 
     def forget_open_transaction(self) -> None:
@@ -294,16 +308,10 @@ class WalScanner:
         self._open_txn = None
 
     def _buffer(self, fsize: int) -> bytearray:
-        want = max(1, self.chunk_bytes // fsize) * fsize
-        if len(self._buf) != want:
-            self._buf = bytearray(want)
-        return self._buf
+        return _thread_buffer("scratch", max(1, self.chunk_bytes // fsize) * fsize)
 
     def _hold_buffer(self, fsize: int) -> memoryview:
-        want = max(1, self.hold_bytes // fsize) * fsize
-        if len(self._hold) != want:
-            self._hold = bytearray(want)
-        return memoryview(self._hold)
+        return memoryview(_thread_buffer("hold", max(1, self.hold_bytes // fsize) * fsize))
 
     def scan(self, header: WalHeader, next_frame: int, prev_checksum: tuple[int, int],
              max_bytes: int | None = None, *, hold: bool = True) -> CommittedRun:

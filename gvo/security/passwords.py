@@ -18,9 +18,14 @@ MIN_LENGTH = 12
 MAX_LENGTH = 128
 
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
-# A real hash to verify against when the account does not exist, so timing
-# does not reveal which e-mail addresses have accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash to verify against when the account does not exist, so timing does not
+    reveal which e-mail addresses have accounts (made on first use: every CLI command
+    imports this module, and one hash costs ~0.15 s)."""
+    return _hasher.hash("not-a-real-password-for-timing")
 
 
 @functools.cache
@@ -89,7 +94,7 @@ def hash_password(password: str) -> str:
 def verify(stored_hash: str | None, password: str) -> bool:
     """Whether the password matches; constant work whether or not there is a hash."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

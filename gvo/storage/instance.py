@@ -8,8 +8,10 @@ Layout::
     <instance>/replicas/             the default replica target (same disk!)
 
 Every file in it is 0600 and every folder 0700, whatever the umask (gvo/storage/files.py).
-Connections are reused per thread per school; `close_school` drops them all
-(needed before a rekey or a restore replaces the file).
+A thread keeps its connection to a school until it releases it (gvo/storage/pool.py);
+`close_school` drops them all (needed before a rekey or a restore replaces the file).
+A long-running server bounds them (`bound_resources`): connections unused for a while
+are closed, and SQLite's page caches share one memory budget.
 """
 
 import os
@@ -21,7 +23,8 @@ from pathlib import Path
 
 from gvo import clock
 from gvo.errors import GvoError, InvalidInput, NotFound
-from gvo.storage import files, keys
+from gvo.storage import files, keys, sqlcipher
+from gvo.storage.pool import ConnectionPool, PoolSettings
 from gvo.storage.sqlcipher import Connection, connect, migrate, transaction
 
 SLUG_RULE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -66,7 +69,11 @@ class Instance:
         self._master = master_key
         self._lock = threading.RLock()
         self._control: dict[int, Connection] = {}
-        self._schools: dict[tuple[str, int], Connection] = {}
+        self._pool = ConnectionPool(self._open_school)
+        self._cache_kib = sqlcipher.CACHE_KIB
+        self._migrated: set[str] = set()
+        self._closer: threading.Thread | None = None
+        self._closing = threading.Event()
         self._school_keys: dict[str, bytes] = {}
         self._write_gates: dict[str, threading.Lock] = {}
         self.control()  # fail early, and clearly, on a wrong key
@@ -200,15 +207,61 @@ class Instance:
         return bytes(row["wrapped_key"]), row["key_version"]
 
     def db(self, slug: str) -> Connection:
-        """This thread's connection to a school's database (opened and migrated on first use)."""
-        ident = threading.get_ident()
-        conn = self._schools.get((slug, ident))
-        if conn is None:
-            conn = connect(self.school_path(slug), self.school_key(slug))
-            migrate(conn, "school")
-            with self._lock:
-                self._schools[(slug, ident)] = conn
+        """This thread's connection to a school's database (opened and migrated on first use).
+
+        The thread keeps the same connection until it calls `release`.
+        """
+        return self._pool.get(slug)
+
+    def _open_school(self, slug: str) -> Connection:
+        conn = connect(self.school_path(slug), self.school_key(slug), cache_kib=self._cache_kib)
+        if slug not in self._migrated:
+            try:
+                migrate(conn, "school")
+            except BaseException:
+                conn.close()
+                raise
+            self._migrated.add(slug)
         return conn
+
+    def release(self) -> None:
+        """Give this thread's school connections back to the pool (end of a request)."""
+        self._pool.release()
+
+    def bound_resources(self, *, cache_mb: int, threads: int, idle_seconds: float,
+                        max_idle: int | None = None) -> None:
+        """Settings for a long-running server with any number of schools.
+
+        cache_mb: the page-cache budget of the whole process (MiB). SQLite's soft heap
+        limit is set to it, so caches stop growing once SQLite's memory reaches it, and
+        one connection's cache is at most cache_mb / threads (and 64 MiB).
+        idle_seconds: a released connection unused this long is closed (a thread closes
+        them every few seconds). max_idle: released connections kept at most
+        (default 2 x threads, at least 16).
+        """
+        self._cache_kib = sqlcipher.cache_kib_per_connection(cache_mb, threads)
+        sqlcipher.limit_memory(self.control(), cache_mb)
+        self._pool.settings = PoolSettings(idle_seconds, max_idle or max(16, 2 * threads))
+        if self._closer is None:
+            self._closer = threading.Thread(target=self._close_idle_loop, daemon=True,
+                                            name="gvo-idle-connections")
+            self._closer.start()
+
+    def _close_idle_loop(self) -> None:
+        while not self._closing.wait(min(5.0, max(0.05, self._pool.settings.idle_seconds / 4))):
+            self._pool.close_idle()
+
+    def connection_counts(self) -> dict[str, int]:
+        """School connections held by threads and waiting in the pool."""
+        return self._pool.counts()
+
+    def open_schools(self) -> set[str]:
+        """Schools this process has a connection to right now."""
+        return self._pool.open_schools()
+
+    def used_schools(self) -> set[str]:
+        """Schools this process opened a connection to (the CLI ships them afterwards)."""
+        return self._pool.used_schools()
 
     def write_gate(self, slug: str) -> threading.Lock:
         """A lock the replicator holds while it snapshots; writers in this process may take it."""
@@ -217,19 +270,22 @@ class Instance:
 
     def close_school(self, slug: str) -> None:
         """Close every pooled connection to a school (before a rekey or a file swap)."""
+        self._pool.close_school(slug)
         with self._lock:
-            for key in [k for k in self._schools if k[0] == slug]:
-                self._schools.pop(key).close()
             self._school_keys.pop(slug, None)
+            self._migrated.discard(slug)
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and stop closing idle ones)."""
+        self._closing.set()
+        if self._closer is not None and self._closer is not threading.current_thread():
+            self._closer.join()
+        self._closer = None
+        self._closing.clear()
+        self._pool.close_all()
         with self._lock:
-            for conn in self._schools.values():
-                conn.close()
             for conn in self._control.values():
                 conn.close()
-            self._schools.clear()
             self._control.clear()
 
     def create_school(self, slug: str, name: str) -> SchoolRecord:

@@ -6,6 +6,7 @@ files) and no automatic checkpoints (the replicator owns checkpoints).
 """
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterator
 from importlib import resources
@@ -26,8 +27,11 @@ Row = sqlcipher3.Row
 BUSY_TIMEOUT_MS = 10_000
 # Encrypted pages cost a decrypt each time they are read from the OS cache,
 # so a larger page cache is what brings encrypted reads near plain SQLite
-# (scripts/bench/storage.py measures it). 64 MiB per connection, allocated lazily.
+# (scripts/bench/storage.py measures it). At most 64 MiB per connection, allocated lazily;
+# a server shares one budget between all its connections (cache_kib_per_connection,
+# limit_memory; docs/decisions/0007-many-schools-one-server.md).
 CACHE_KIB = 65_536
+MIN_CACHE_KIB = 2_048  # SQLite's stock default: below it, even small schools decrypt often
 # SQLite reuses the WAL file from its start after a checkpoint and never
 # shrinks it: without a limit, one large upload would leave a WAL that big
 # beside the school for good. Past this size it is cut back when it restarts.
@@ -65,7 +69,25 @@ def key_pragma(key: bytes) -> str:
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
-def connect(path: Path | str, key: bytes, *, create: bool = False) -> Connection:
+def cache_kib_per_connection(budget_mb: int, threads: int) -> int:
+    """One connection's page cache (KiB) when budget_mb is shared by `threads` request
+    threads: budget / threads, between 2 MiB and 64 MiB."""
+    share = budget_mb * 1024 // max(1, threads)
+    return max(MIN_CACHE_KIB, min(CACHE_KIB, share))
+
+
+def limit_memory(conn: Connection, budget_mb: int) -> None:
+    """Set SQLite's soft heap limit for the whole process to budget_mb MiB.
+
+    Once SQLite's memory (page caches, mostly) reaches it, each page cache reuses its
+    own least recently used pages instead of growing (sqlite.org/c3ref/hard_heap_limit64.html).
+    The limit is process-wide: any connection sets it for all.
+    """
+    conn.execute(f"PRAGMA soft_heap_limit = {int(budget_mb) * 1024 * 1024}").fetchone()
+
+
+def connect(path: Path | str, key: bytes, *, create: bool = False,
+            cache_kib: int = CACHE_KIB) -> Connection:
     """Open (or, with create=True, make) an encrypted database with GVO's settings.
 
     A key that does not open the file raises WrongMasterKey; the file is not changed.
@@ -93,7 +115,7 @@ def connect(path: Path | str, key: bytes, *, create: bool = False) -> Connection
             raise WrongMasterKey(
                 f"the key does not open {path.name} (wrong master key, or not a GVO database)"
             ) from None
-        apply_settings(conn)
+        apply_settings(conn, cache_kib)
     except BaseException:
         conn.close()
         raise
@@ -101,8 +123,8 @@ def connect(path: Path | str, key: bytes, *, create: bool = False) -> Connection
     return conn
 
 
-def apply_settings(conn: Connection) -> None:
-    """GVO's per-connection settings (after the key)."""
+def apply_settings(conn: Connection, cache_kib: int = CACHE_KIB) -> None:
+    """GVO's per-connection settings (after the key); cache_kib is the page cache's size."""
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -110,7 +132,7 @@ def apply_settings(conn: Connection) -> None:
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
 
 
 @contextlib.contextmanager
@@ -125,8 +147,10 @@ def transaction(conn: Connection) -> Iterator[Connection]:
     conn.execute("COMMIT")
 
 
+@functools.cache
 def migrations(kind: str) -> list[tuple[int, str, str]]:
-    """The numbered migrations for a database kind ('control' or 'school'), in order."""
+    """The numbered migrations for a database kind ('control' or 'school'), in order
+    (read once per process: they ship with the code)."""
     folder = resources.files("gvo.storage") / "migrations" / kind
     found = []
     for entry in folder.iterdir():

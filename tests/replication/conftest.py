@@ -1,7 +1,10 @@
 """Fixtures for replication tests: an instance with a school, a file target, a moto S3 server."""
 
+import contextlib
 import os
+import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from gvo.replication import restore
 from gvo.replication.shipper import Options, SchoolShipper
 from gvo.replication.targets import FileTarget, open_target
+from gvo.storage import keys
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import connect, transaction
 
@@ -107,3 +111,41 @@ def s3_target(moto_endpoint, monkeypatch, request):
     boto3.client("s3", endpoint_url=moto_endpoint["url"],
                  region_name="us-east-1").create_bucket(Bucket=bucket)
     return open_target(f"s3://{bucket}/replicas")
+
+
+def add_schools(inst: Instance, first: str, slugs: list[str]) -> None:
+    """More schools, cheaply: copies of `first`'s (fully checkpointed) database file, each
+    registered under its own slug with the data key wrapped for that slug.
+
+    Real SQLCipher files that open and migrate like any school's; they share one data
+    key, which only a test may do (create_school makes a new key per school).
+    """
+    inst.db(first).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data_key = inst.school_key(first)
+    for slug in slugs:
+        folder = inst.school_dir(slug)
+        folder.mkdir(mode=0o700)
+        shutil.copyfile(inst.school_path(first), folder / "school.db")
+        os.chmod(folder / "school.db", 0o600)
+        inst.register_school(slug, f"School {slug}", keys.wrap_school_key(
+            inst.master_key, slug, data_key), 1)
+
+
+def school_files_open(pid: int, instance_path: Path) -> int:
+    """Files under an instance's schools/ folder that process `pid` holds open."""
+    schools = str(Path(instance_path).resolve() / "schools") + "/"
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith(schools)
+    return count
+
+
+def wait_for(predicate, what, timeout=60.0):
+    """Poll until predicate() is true (a hang guard, not a performance limit)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"gave up waiting for {what}")

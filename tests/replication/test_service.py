@@ -1,6 +1,5 @@
 """The replicator inside the server: health, outages of folder and S3 targets, recovery."""
 
-import time
 
 from moto.server import ThreadedMotoServer
 
@@ -16,17 +15,8 @@ from .conftest import (
     put,
     restored_settings,
     settings,
+    wait_for,
 )
-
-
-def wait_for(predicate, what, timeout=60.0):
-    """Poll until predicate() is true (a hang guard, not a performance limit)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def _caught_up(rep, inst):
@@ -34,7 +24,7 @@ def _caught_up(rep, inst):
         st = rep.school_status(SLUG)
         if not st.get("running") or not st["target_ok"]:
             return False
-        s = rep.threads[SLUG].shipper
+        s = rep.schools[SLUG].shipper
         return s.pos is not None and s.lag() < 5 and s.last_error is None and _wal_shipped(s)
     return check
 
