@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 
 from gvo import auth as auth_service
 from gvo import clock as gvo_clock
 from gvo import create_app, people
 from gvo.people import Actor
+from gvo.security import passwords
 from gvo.storage.instance import Instance
 
 # The caller's shell may hold GVO_* settings (the disaster-recovery runbook exports
@@ -46,6 +48,23 @@ def subprocess_env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GVO_") or k in TEST_KNOBS}
     env.update(settings)
     return env
+
+
+# Argon2id at its cheapest (1 pass over 8 KiB, one lane): the people tests make are hashed and
+# checked in well under a millisecond instead of ~0.2 s each. Only this process's hasher is
+# replaced; every `gvo` subprocess (serve, the entry-point tests) hashes with production's
+# parameters, which tests/test_password_hashing.py proves. A cheap hash a test user carries
+# into a real server is upgraded there at sign-in, as any outdated hash is.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """The test process hashes passwords with TEST_HASHER (restored at the end)."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(passwords, "_hasher", TEST_HASHER)
+    yield TEST_HASHER
+    patch.undo()
 
 
 class FakeClock:

@@ -1,0 +1,56 @@
+"""Outside the tests, passwords are hashed with Argon2id's production parameters.
+
+The suite hashes in its own process with a cheap hasher (tests/conftest.py
+`cheap_password_hashing`), so making people costs nothing. Here the real `gvo` command, a
+fresh interpreter the tests do not reach into, adds a person: the stored hash must carry
+argon2-cffi's RFC 9106 low-memory profile (Argon2id, m=65536 KiB, t=3, p=4), the one
+gvo/security/passwords.py uses.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from argon2 import PasswordHasher, Type, extract_parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
+from conftest import TEST_HASHER, subprocess_env
+
+from gvo.security import passwords
+from gvo.storage.instance import Instance
+
+GVO = Path(sys.executable).with_name("gvo")  # the installed entry point, as an operator runs it
+
+
+def test_the_gvo_command_hashes_with_the_production_argon2id_profile(tmp_path):
+    path = tmp_path / "instance"
+    password = "tall-ships-and-harbours"
+
+    def gvo(*args, input_text=None):
+        result = subprocess.run([str(GVO), "--instance", str(path), *args], input=input_text,
+                                capture_output=True, text=True, env=subprocess_env(),
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    gvo("init")
+    gvo("school", "create", "oak", "--name", "Oak Primary")
+    gvo("user", "add", "oak", "clerk@oak.example", "--name", "Jo Clerk", "--role", "manager",
+        "--password-stdin", input_text=password + "\n")
+    inst = Instance.open(path, environ={})
+    try:
+        stored = inst.db("oak").execute(
+            "SELECT password_hash FROM users WHERE email = 'clerk@oak.example'").fetchone()[0]
+    finally:
+        inst.close()
+
+    assert stored.startswith("$argon2id$")
+    assert extract_parameters(stored) == RFC_9106_LOW_MEMORY
+    assert RFC_9106_LOW_MEMORY.type is Type.ID
+    assert (RFC_9106_LOW_MEMORY.memory_cost, RFC_9106_LOW_MEMORY.time_cost,
+            RFC_9106_LOW_MEMORY.parallelism) == (65536, 3, 4)
+    assert PasswordHasher().verify(stored, password)
+    # ...while this process hashes cheaply, so the check above tells the two apart.
+    cheap = extract_parameters(passwords.hash_password(password))
+    assert (cheap.memory_cost, cheap.time_cost, cheap.parallelism) == (
+        TEST_HASHER.memory_cost, TEST_HASHER.time_cost, TEST_HASHER.parallelism) == (8, 1, 1)
+    assert passwords.verify(stored, password)
