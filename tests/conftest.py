@@ -8,6 +8,7 @@ token from the page it last loaded.
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 
 import pyotp
@@ -65,6 +66,62 @@ def cheap_password_hashing():
     patch.setattr(passwords, "_hasher", TEST_HASHER)
     yield TEST_HASHER
     patch.undo()
+
+
+@dataclass
+class CommandResult:
+    """What a `gvo` command did, named as subprocess.run and Click's runner name it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    output: str  # stdout and stderr as they were interleaved
+
+    @property
+    def exit_code(self) -> int:
+        """The exit status (Click's name for it)."""
+        return self.returncode
+
+
+def gvo_command(*args: str, input_text: str | None = None, **settings: str) -> CommandResult:
+    """Run the `gvo` command in this process, through its entry point `gvo.cli.main`.
+
+    It sees what it would as a process: its own stdin (`input_text`), stdout and stderr
+    (Click's CliRunner isolation), this process's environment (no GVO_* setting) plus
+    `settings`, and argv `gvo ARGS`. Afterwards, as a process's exit would, every instance
+    it opened is closed and the umask it set is put back. What needs a real process (serve,
+    signals, the umask, the installed entry point) runs `gvo` as a subprocess instead.
+    """
+    from click.testing import CliRunner
+
+    from gvo.cli import main
+
+    opened: list[Instance] = []
+    real_init = Instance.__init__
+
+    def init_and_remember(self, *a, **kw):
+        real_init(self, *a, **kw)
+        opened.append(self)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Instance, "__init__", init_and_remember)
+    patch.setattr(sys, "argv", ["gvo", *args])
+    umask = os.umask(0o077)
+    os.umask(umask)
+    code = 0
+    try:
+        with CliRunner().isolation(input=input_text, env=settings) as (out, err, mixed):
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            texts = [stream.getvalue().decode() for stream in (out, err, mixed)]
+    finally:
+        patch.undo()
+        os.umask(umask)
+        for inst in opened:
+            inst.close()
+    return CommandResult(code, *texts)
 
 
 class FakeClock:

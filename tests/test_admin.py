@@ -218,17 +218,16 @@ def test_new_recovery_codes_replace_the_old(signed_in, instance):
 
 
 def test_demo_school(tmp_path):
-    from click.testing import CliRunner
+    from conftest import gvo_command
 
     from gvo import create_app, demo
-    from gvo.cli import cli
     from gvo.storage.instance import Instance
 
     path = tmp_path / "demo"
-    result = CliRunner().invoke(cli, ["--instance", str(path), "demo"], env={"GVO_MASTER_KEY": ""})
+    result = gvo_command("--instance", str(path), "demo", GVO_MASTER_KEY="")
     assert result.exit_code == 0, result.output
     assert demo.PASSWORD in result.output and "riverside/login" in result.output
-    again = CliRunner().invoke(cli, ["--instance", str(path), "demo"], env={"GVO_MASTER_KEY": ""})
+    again = gvo_command("--instance", str(path), "demo", GVO_MASTER_KEY="")
     assert again.exit_code == 0 and "Created the demo school" not in again.output
     inst = Instance.open(path, environ={})
     app = create_app({"TESTING": True}, instance=inst)

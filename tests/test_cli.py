@@ -2,20 +2,15 @@
 
 import json
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
-
-GVO = [sys.executable, "-m", "gvo"]
+from conftest import gvo_command
 
 
 def run(*args, instance: Path, input_text=None, env_extra=None):
-    env = subprocess_env(**(env_extra or {}))
-    return subprocess.run([*GVO, "--instance", str(instance), *args], capture_output=True,
-                          text=True, input=input_text, env=env, timeout=120)
+    return gvo_command("--instance", str(instance), *args, input_text=input_text,
+                       **(env_extra or {}))
 
 
 def snapshot(root: Path) -> dict:

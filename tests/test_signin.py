@@ -441,17 +441,14 @@ def test_setup_link_ends_the_accounts_sessions(signed_in, make_user, new_client,
 
 
 def test_cli_set_password_ends_the_accounts_sessions(make_user, new_client, instance):
-    from click.testing import CliRunner
-
-    from gvo.cli import cli
+    from conftest import gvo_command
 
     person = make_user()
     theirs = new_client()
     sign_in(theirs, person)
     assert theirs.get("/alpha/").status_code == 200
-    result = CliRunner().invoke(
-        cli, ["--instance", str(instance.path), "user", "set-password", "alpha", person.email],
-        input="a brand new passphrase\n", env={"GVO_MASTER_KEY": ""})
+    result = gvo_command("--instance", str(instance.path), "user", "set-password", "alpha",
+                         person.email, input_text="a brand new passphrase\n", GVO_MASTER_KEY="")
     assert result.exit_code == 0, result.output
     assert "1 session" in result.output
     assert theirs.get("/alpha/").status_code == 302

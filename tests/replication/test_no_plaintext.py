@@ -4,10 +4,9 @@ appears in any replica object; manifests of the old format (name in plaintext) s
 import json
 import secrets
 
-from click.testing import CliRunner
+from conftest import gvo_command
 
 from gvo import people
-from gvo.cli import cli
 from gvo.people import Actor
 from gvo.replication import manifest as mf
 from gvo.replication import restore
@@ -106,11 +105,10 @@ def test_a_format_1_manifest_with_a_plaintext_name_still_restores(rep_instance, 
 def test_replica_list_names_the_school_only_with_the_master_key(rep_instance, file_target,
                                                                 tmp_path):
     _replicate(rep_instance, file_target)
-    runner = CliRunner()
     args = ["replica", "list", SLUG, "--from", file_target.url]
-    keyed = runner.invoke(cli, ["--instance", str(rep_instance.path), *args], env={})
+    keyed = gvo_command("--instance", str(rep_instance.path), *args)
     assert keyed.exit_code == 0, keyed.output
     assert f"{NAME} ({SLUG})" in keyed.output
-    keyless = runner.invoke(cli, ["--instance", str(tmp_path / "nowhere"), *args], env={})
+    keyless = gvo_command("--instance", str(tmp_path / "nowhere"), *args)
     assert keyless.exit_code == 0, keyless.output
     assert "(name sealed: needs the master key)" in keyless.output and NAME not in keyless.output
