@@ -170,6 +170,17 @@ def app(instance):
     return create_app({"TESTING": True, "GVO_BASE_URL": BASE}, instance=instance)
 
 
+def page_text(resp) -> str:
+    """A response's text: a page's (UTF-8, strictly), or a download's bytes read leniently.
+
+    A real PDF or any other file a test downloads is bytes, not UTF-8; it has no form.
+    """
+    if resp.mimetype.startswith("text/") or resp.mimetype in ("application/json",
+                                                             "application/xml"):
+        return resp.get_data(as_text=True)
+    return resp.get_data().decode("utf-8", "replace")
+
+
 class WebClient:
     """A test client that behaves like a browser: CSRF token from the last page, Referer set."""
 
@@ -181,7 +192,7 @@ class WebClient:
     def get(self, path, **kw):
         """GET a page and remember its CSRF token."""
         resp = self.c.get(path, base_url=BASE, **kw)
-        self.last, self.last_text = resp, resp.get_data(as_text=True)
+        self.last, self.last_text = resp, page_text(resp)
         return resp
 
     def token(self) -> str:
@@ -200,7 +211,7 @@ class WebClient:
         headers = {"Referer": BASE + (form_page or path)}
         headers.update(kw.pop("headers", {}))
         resp = self.c.post(path, data=data, base_url=BASE, headers=headers, **kw)
-        self.last, self.last_text = resp, resp.get_data(as_text=True)
+        self.last, self.last_text = resp, page_text(resp)
         return resp
 
     def cookie(self, name):
@@ -263,6 +274,31 @@ def make_user(instance, school):
         return person
 
     return make
+
+
+def make_pdf(text: str, pages: int = 1) -> bytes:
+    """A small real PDF (fpdf2, as GVO's own packs) whose pages say "`text` page N".
+
+    The one PDF maker of the suite: pypdf extracts the text, and a search finds its words.
+    """
+    from fpdf import FPDF
+
+    doc = FPDF()
+    doc.set_compression(False)  # the text stands in the file, as a check for plaintext wants
+    doc.set_font("Helvetica", size=12)
+    for n in range(pages):
+        doc.add_page()
+        doc.cell(0, 10, f"{text} page {n + 1}")
+    return bytes(doc.output())
+
+
+def pdf_text(data: bytes) -> str:
+    """All the text of a PDF, page after page (pypdf)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def sign_in(client: WebClient, person: Person, *, code: str | None = None) -> object:

@@ -63,11 +63,15 @@ class LiveServer:
         """An absolute URL on the server for a path inside the school (e.g. '/login')."""
         return f"{self.origin}/{self.slug}{path}"
 
-    def add_person(self, role: str = "author", *, mfa: bool = True) -> "BrowserPerson":
-        """A new member of the school who can sign in; with mfa, an authenticator is enrolled."""
+    def add_person(self, role: str = "author", *, mfa: bool = True, name: str | None = None,
+                   email: str | None = None) -> "BrowserPerson":
+        """A new member of the school who can sign in; with mfa, an authenticator is enrolled.
+
+        Name and e-mail address are made up (and unique) unless given.
+        """
         n = next(self._n)
-        email = f"{role}{n}@example.org"
-        name = f"Sam {role.title()} {n}"
+        email = email or f"{role}{n}@example.org"
+        name = name or f"Sam {role.title()} {n}"
         conn = self.instance.db(self.slug)
         uid = people.add_user(conn, Actor.operator(), email=email, name=name, role=role,
                               password=PASSWORD)

@@ -150,10 +150,10 @@ def encode_pairs(items: list[tuple[str, object]]) -> str:
 
 @cache
 def small_pdf() -> bytes:
-    """A real one-page PDF."""
-    from gvo.meetings.pdf import text_pdf
+    """A real one-page PDF (the suite's one PDF maker, made once)."""
+    from conftest import make_pdf
 
-    return text_pdf("Fuzz", "A paper.")
+    return make_pdf("Fuzz")
 
 
 FILE_NAMES = [

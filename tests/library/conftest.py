@@ -4,35 +4,9 @@ import io
 import zipfile
 
 import pytest
-from conftest import sign_in
+from conftest import page_text, sign_in
 
 from gvo.library.access import Viewer
-
-
-def make_pdf(text: str) -> bytes:
-    """A small valid PDF whose one page shows `text` (pypdf can extract it)."""
-    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
-    return out.getvalue()
 
 
 def make_docx(text: str) -> bytes:
@@ -128,7 +102,7 @@ def post_raw(client, url, body: bytes, content_type: str, *, htmx=False, headers
         sent["HX-Request"] = "true"
     resp = client.c.post(url, data=body, base_url="https://localhost",
                          content_type=content_type, headers=sent)
-    client.last, client.last_text = resp, resp.get_data(as_text=True)
+    client.last, client.last_text = resp, page_text(resp)
     return resp
 
 

@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 
 import pytest
+from conftest import make_pdf
 
 from gvo import groups
 from gvo.library import access, approvals, comments, documents, folders, subjects
 from gvo.library.access import Viewer
 from gvo.people import Actor
 
-from .conftest import Part, make_pdf, post_from
+from .conftest import Part, post_from
 
 LIMIT = 50 * 1024 * 1024
 

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from browser.fixtures import LiveServer, screenshot, sign_in
-
-from .conftest import make_pdf
+from conftest import make_pdf
 
 pytestmark = pytest.mark.browser
 

@@ -2,11 +2,12 @@
 the same fold at index and query time, for new rows and for rows indexed before the change."""
 
 import pytest
+from conftest import make_pdf
 
 from gvo.library import documents, folders, pages, search
 from gvo.storage import sqlcipher
 
-from .conftest import Part, make_pdf
+from .conftest import Part
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import os
 import random
 
 import pytest
+from conftest import make_pdf
 
 from gvo import school_settings
 from gvo.library import blobs, sniff, spool
@@ -18,7 +19,6 @@ from .conftest import (
     PNG,
     fetch,
     make_docx,
-    make_pdf,
     multipart,
     post_from,
     post_raw,

@@ -67,27 +67,6 @@ def download(client, path: str):
     return client.c.get(path, base_url="https://localhost")
 
 
-def make_pdf(text: str, pages: int = 1) -> bytes:
-    """A small PDF whose pages say `text` (and their number)."""
-    from fpdf import FPDF
-
-    doc = FPDF()
-    doc.set_font("Helvetica", size=12)
-    for n in range(pages):
-        doc.add_page()
-        doc.cell(0, 10, f"{text} page {n + 1}")
-    return bytes(doc.output())
-
-
-def pdf_text(data: bytes) -> str:
-    """All the text of a PDF."""
-    import io
-
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-
-
 def upload(client, meeting_id: int, item_id: int, filename: str, data: bytes, title: str = ""):
     """Upload a paper to an item through the meeting page's form."""
     import io

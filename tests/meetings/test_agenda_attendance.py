@@ -201,11 +201,9 @@ def test_a_reader_not_on_the_board_sees_no_confidential_item(office):
 
 def test_an_outsiders_agenda_has_no_gap_and_every_view_agrees(signed_in, new_client,
                                                                make_user, office):
-    from conftest import sign_in
+    from conftest import pdf_text, sign_in
 
     from gvo.meetings import minutes
-
-    from .conftest import pdf_text
 
     client, _ = signed_in("manager")
     reader = make_user("alpha", "reader")

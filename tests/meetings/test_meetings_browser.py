@@ -1,55 +1,34 @@
 """Browser test (acceptance 4): the clerk schedules a meeting with an agenda and a paper, a
 governor sends apologies and downloads the pack, the clerk takes the register and records the
-approval of the previous minutes. Self-contained: its own live server (waitress in a thread)
-and Debian's Chromium through Playwright."""
+approval of the previous minutes. On the live server and Chromium of tests/browser/fixtures.py
+(Debian's Chromium through Playwright)."""
 
 import io
-import threading
-import time
 from datetime import timedelta
 
-import pyotp
 import pytest
-import waitress
+from browser.fixtures import LiveServer, sign_in
+from conftest import make_pdf
 from pypdf import PdfReader
-from waitress import wasyncore
 
-from gvo import auth as auth_service
-from gvo import board, create_app, people
+from gvo import board, people
 from gvo.meetings import agenda, attendance, meetings, minutes
 from gvo.people import Actor
-from gvo.storage.instance import Instance
-
-from .conftest import make_pdf
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "correct-horse-battery-staple"
 OP = Actor.operator()
 
 
-def _person(conn, email, name, role):
-    uid = people.add_user(conn, OP, email=email, name=name, role=role, password=PASSWORD)
-    secret = pyotp.random_base32(32)
-    # Enrol with the previous step's code, so the code of "now" is unused at sign-in.
-    auth_service.enrol_totp(conn, OP, uid, secret, pyotp.TOTP(secret).at(time.time() - 30))
-    return {"id": uid, "email": email, "name": name, "secret": secret}
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A live office with a board, its clerk, two governors and a previous meeting."""
-    inst = Instance.init(tmp_path_factory.mktemp("meetings-browser") / "instance", environ={})
-    inst.create_school("alpha", "Alpha Primary")
-    conn = inst.db("alpha")
-    clerk = _person(conn, "clerk@example.org", "Clara Clerk", "manager")
-    governor = _person(conn, "gov@example.org", "Gita Governor", "author")
+def server(live_server: LiveServer):
+    """The live office with a board, its clerk, two governors and a previous meeting."""
+    conn = live_server.instance.db(live_server.slug)
+    clerk = live_server.add_person("manager", name="Clara Clerk", email="clerk@example.org")
+    governor = live_server.add_person("author", name="Gita Governor", email="gov@example.org")
     other = people.add_user(conn, OP, email="olu@example.org", name="Olu Other", role="author")
     board_id = board.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
-    for uid in (clerk["id"], governor["id"], other):
+    for uid in (clerk.id, governor.id, other):
         board.add_member(conn, OP, board_id, uid, "member")
     start = meetings.local_now().replace(hour=18, minute=0) - timedelta(days=40)
     previous = meetings.create(conn, OP, meetings.MeetingInput(
@@ -57,76 +36,27 @@ def server(tmp_path_factory):
         ends_at=start + timedelta(hours=2), location="Hall"))
     item = agenda.add_item(conn, OP, previous, agenda.ItemInput(title="Budget", minutes=10))
     minutes.save_item(conn, OP, item, "Discussed.", "Approved.")
-    attendance.save_register(conn, OP, previous, {clerk["id"]: "present", other: "present"})
+    attendance.save_register(conn, OP, previous, {clerk.id: "present", other: "present"})
     attendance.lock_register(conn, OP, previous)
     minutes.circulate(conn, OP, previous)
-
-    app = create_app({}, instance=inst)
-    srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, ident="GVO")
-    origin = f"http://127.0.0.1:{srv.effective_port}"
-    app.config["GVO_BASE_URL"] = origin
-    thread = threading.Thread(target=srv.run, name="gvo-meetings-waitress", daemon=True)
-    thread.start()
-    try:
-        yield {"origin": origin, "clerk": clerk, "governor": governor, "conn": conn,
-               "previous": previous, "other": other}
-    finally:
-        srv.trigger.pull_trigger(lambda: wasyncore.close_all(srv._map))
-        thread.join(timeout=10)
-        srv.task_dispatcher.shutdown()
-        inst.close()
+    return {"live": live_server, "origin": live_server.origin, "clerk": clerk,
+            "governor": governor, "conn": conn, "previous": previous, "other": other}
 
 
-def _in_own_thread(scenario) -> None:
-    """Run a Playwright scenario in a thread of its own: the sync API refuses to start where
-    another sync Playwright (tests/browser's session fixture) already runs its event loop."""
-    failure: list[BaseException] = []
-
-    def run():
-        from playwright.sync_api import sync_playwright
-
-        try:
-            with sync_playwright() as pw:
-                chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS,
-                                              headless=True)
-                try:
-                    scenario(chromium)
-                finally:
-                    chromium.close()
-        except BaseException as exc:  # handed to the test's thread below
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="meetings-playwright")
-    thread.start()
-    thread.join(timeout=180)
-    assert not thread.is_alive(), "the browser scenario did not finish"
-    if failure:
-        raise failure[0]
-
-
-def _sign_in(browser, server, who):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                              accept_downloads=True)
-    ctx.set_default_timeout(10_000)
+def _sign_in(new_context, server, who):
+    ctx = new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = ctx.new_page()
-    page.goto(f"{server['origin']}/alpha/login")
-    page.get_by_label("E-mail address").fill(who["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/login/verify")
-    page.get_by_label("Code").fill(pyotp.TOTP(who["secret"]).now())
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server['origin']}/alpha/")
+    sign_in(page, server["live"], who)
     return ctx, page
 
 
-def test_clerk_and_governor_run_a_meeting(server):
-    _in_own_thread(lambda browser: _scenario(server, browser))
+def test_clerk_and_governor_run_a_meeting(server, new_context):
+    _scenario(server, new_context)
 
 
-def _scenario(server, browser):
+def _scenario(server, new_context):
     conn = server["conn"]
-    clerk_ctx, clerk = _sign_in(browser, server, server["clerk"])
+    clerk_ctx, clerk = _sign_in(new_context, server, server["clerk"])
     try:
         # The clerk schedules the meeting.
         clerk.get_by_role("link", name="Meetings", exact=True).click()
@@ -162,7 +92,7 @@ def _scenario(server, browser):
         assert clerk.get_by_role("link", name="budget").count() >= 1
 
         # A governor sends apologies and downloads the pack.
-        gov_ctx, gov = _sign_in(browser, server, server["governor"])
+        gov_ctx, gov = _sign_in(new_context, server, server["governor"])
         try:
             gov.get_by_role("link", name="Spring full board").click()
             gov.get_by_label("Will you attend?").select_option("apologies")
@@ -179,7 +109,7 @@ def _scenario(server, browser):
             assert "Budgetpaper page 2" in reader.pages[-1].extract_text()
         finally:
             gov_ctx.close()
-        assert attendance.replies(conn, meeting_id)[server["governor"]["id"]]["reply"] == (
+        assert attendance.replies(conn, meeting_id)[server["governor"].id]["reply"] == (
             "apologies")
 
         # The day comes: the meeting starts (a register is locked, and earlier minutes
@@ -202,7 +132,7 @@ def _scenario(server, browser):
         clerk.get_by_role("button", name="Lock register").click()
         clerk.get_by_text("The register is locked.").wait_for()
         statuses = {r["user_id"]: r["status"] for r in attendance.register(conn, meeting_id)}
-        assert statuses[server["governor"]["id"]] == "apologies_accepted"
+        assert statuses[server["governor"].id] == "apologies_accepted"
 
         # ...and records the previous meeting's minutes as approved at this one.
         clerk.goto(f"{server['origin']}/alpha/meetings/{meeting_id}")

@@ -3,12 +3,13 @@
 from datetime import date
 
 import pytest
+from conftest import pdf_text
 
 from gvo import audit
 from gvo.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes
 
-from .conftest import OP, download, pdf_text
+from .conftest import OP, download
 
 SCHOOL = "Alpha Primary"
 

@@ -4,6 +4,7 @@ folders and rooms of the library closed to the person adding a paper."""
 import io
 
 import pytest
+from conftest import make_pdf, pdf_text
 from pypdf import PdfReader, PdfWriter
 
 from gvo.errors import InvalidInput
@@ -12,7 +13,7 @@ from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, papers
 from gvo.meetings.rules import Viewer
 
-from .conftest import OP, download, make_pdf, pdf_text, upload
+from .conftest import OP, download, upload
 
 
 def _encrypted(data: bytes, user_password: str) -> bytes:

@@ -2,6 +2,7 @@
 
 import io
 
+from conftest import make_pdf, pdf_text
 from pypdf import PdfReader
 
 from gvo.library import search
@@ -9,7 +10,7 @@ from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, packs, papers
 from gvo.meetings.rules import Viewer
 
-from .conftest import OP, download, make_pdf, pdf_text, upload
+from .conftest import OP, download, upload
 
 
 def _outline_titles(reader) -> list:

@@ -4,13 +4,14 @@ embedded Unicode font; a character the font lacks shows as U+FFFD, never as '?'.
 import io
 from datetime import date
 
+from conftest import pdf_text
 from pypdf import PdfReader
 
 from gvo import board
 from gvo.meetings import attendance, minutes, packs
 from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document
 
-from .conftest import OP, download, pdf_text
+from .conftest import OP, download
 
 NAMES = ["Siân ap Gwŷr", "Łukasz Żółkiewski", "Aoife O’Brien", "Σοφία Παπαδοπούλου"]
 MEETING = "Cyfarfod Ŵyl Dewi"

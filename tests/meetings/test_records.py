@@ -6,12 +6,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from conftest import pdf_text
 
 from gvo import audit, board, people
 from gvo.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes, records
 
-from .conftest import OP, download, pdf_text
+from .conftest import OP, download
 
 SCHOOL = "Alpha Primary"
 
