@@ -214,6 +214,10 @@ class WebClient:
         self.last, self.last_text = resp, page_text(resp)
         return resp
 
+    def download(self, path, **kw):
+        """GET a file (PDF, CSV, ics, ...) without making it the last page (no form in it)."""
+        return self.c.get(path, base_url=BASE, **kw)
+
     def cookie(self, name):
         """A cookie the client holds, or None."""
         return self.c.get_cookie(name, domain="localhost")
@@ -247,6 +251,25 @@ class Person:
         return pyotp.TOTP(self.totp_secret).at(gvo_clock.now() if at is None else at)
 
 
+def enrol_authenticator(conn, user_id: int, actor: Actor | None = None) -> str:
+    """Give a user an authenticator, enrolled as if 90 s ago, so the code of "now" is still
+    unused for the sign-in; returns its secret. The actor defaults to the operator.
+
+    The application's clock is moved back for the enrolment only: not for a server that
+    runs in another thread meanwhile (tests/browser/fixtures.py enrols otherwise).
+    """
+    secret = pyotp.random_base32(32)
+    real = gvo_clock._clock
+    earlier = real() - 90
+    gvo_clock.set_clock(lambda: earlier)
+    try:
+        auth_service.enrol_totp(conn, actor or Actor.operator(), user_id, secret,
+                                pyotp.TOTP(secret).at(earlier))
+    finally:
+        gvo_clock.set_clock(real)
+    return secret
+
+
 @pytest.fixture
 def make_user(instance, school):
     """Factory: make_user(slug, role, email=None, mfa=True) -> Person."""
@@ -260,17 +283,7 @@ def make_user(instance, school):
                               role=role, password=password)
         person = Person(uid, email, password, role, slug)
         if mfa:
-            secret = pyotp.random_base32(32)
-            # Enrol as if 90 s ago, so the code of "now" is still unused for the sign-in.
-            real = gvo_clock._clock
-            earlier = real() - 90
-            gvo_clock.set_clock(lambda: earlier)
-            try:
-                code = pyotp.TOTP(secret).at(earlier)
-                auth_service.enrol_totp(conn, Actor.operator(), uid, secret, code)
-            finally:
-                gvo_clock.set_clock(real)
-            person.totp_secret = secret
+            person.totp_secret = enrol_authenticator(conn, uid)
         return person
 
     return make

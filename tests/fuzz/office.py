@@ -15,8 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyotp
+from conftest import enrol_authenticator
 
-from gvo import auth as auth_service
 from gvo import clock, create_app, demo, people, school_settings
 from gvo.library import comments, documents, folders, pages, subjects
 from gvo.library.access import Viewer as LibraryViewer
@@ -78,20 +78,6 @@ class Template:
         return Instance.open(dest, environ={})
 
 
-def _enrol(conn, user_id: int, email: str) -> str:
-    """Give a user an authenticator, enrolled 90 s ago so now's code is still unused."""
-    secret = pyotp.random_base32(32)
-    real = clock._clock
-    earlier = real() - 90
-    clock.set_clock(lambda: earlier)
-    try:
-        auth_service.enrol_totp(conn, Actor(user_id, email), user_id, secret,
-                                pyotp.TOTP(secret).at(earlier))
-    finally:
-        clock.set_clock(real)
-    return secret
-
-
 class _Part:
     def __init__(self, filename: str, data: bytes):
         self.filename, self._data = filename, data
@@ -113,7 +99,8 @@ def _enrich(inst: Instance) -> dict:
         school_settings.put(conn, "mfa_policy", "required")
     people.set_capabilities(conn, op, ids["staff"],
                             {"manage_meetings", "manage_board", "manage_users"})
-    secrets = {name: _enrol(conn, ids[name], f"{name}@riverside.example")
+    secrets = {name: enrol_authenticator(conn, ids[name],
+                                         Actor(ids[name], f"{name}@riverside.example"))
                for name in ("clerk", "chair", "governor", "staff", "inspector")}
     # "parent" is left without an authenticator: signing in makes them set one up.
     invited = people.add_user(conn, op, email="new@riverside.example", name="Nia New",

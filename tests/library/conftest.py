@@ -124,8 +124,3 @@ def post_from(client, page, url, data=None, **kw):
     if 'name="csrf_token" type="hidden"' not in client.last_text:
         client.get("/alpha/profile")
     return client.post(url, data or {}, headers={"Referer": "https://localhost" + page}, **kw)
-
-
-def fetch(client, url):
-    """GET a download (binary: not decoded as a page)."""
-    return client.c.get(url, base_url="https://localhost")

@@ -17,7 +17,6 @@ from .conftest import (
     ELF,
     MZ,
     PNG,
-    fetch,
     make_docx,
     multipart,
     post_from,
@@ -51,15 +50,15 @@ def test_upload_and_download_are_byte_identical(author_in_folder, lib):
     assert resp.status_code == 303
     docs = lib.conn.execute("SELECT id, title FROM documents ORDER BY id").fetchall()
     assert [d["title"] for d in docs] == ["Agenda 2026", "notes"]
-    resp = fetch(client, f"/alpha/library/documents/{docs[0]['id']}/download")
+    resp = client.download(f"/alpha/library/documents/{docs[0]['id']}/download")
     assert resp.status_code == 200 and resp.get_data() == pdf
     assert resp.headers["Content-Type"] == "application/pdf"
     assert resp.headers["Content-Disposition"].startswith("attachment;")
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
-    resp = fetch(client, f"/alpha/library/documents/{docs[0]['id']}/download?inline=1")
+    resp = client.download(f"/alpha/library/documents/{docs[0]['id']}/download?inline=1")
     assert resp.headers["Content-Disposition"].startswith("inline;")
     # Text never opens inline.
-    resp = fetch(client, f"/alpha/library/documents/{docs[1]['id']}/download?inline=1")
+    resp = client.download(f"/alpha/library/documents/{docs[1]['id']}/download?inline=1")
     assert resp.headers["Content-Disposition"].startswith("attachment;")
     assert resp.get_data() == b"plain words"
 
@@ -99,7 +98,7 @@ def test_a_path_in_the_name_is_not_a_storage_path(author_in_folder, lib, instanc
     assert isinstance(row["blob_id"], int)
     assert not (instance.path.parent / "x.pdf").exists()
     assert not any(p.name == "x.pdf" for p in instance.path.rglob("*"))
-    resp = fetch(client, f"/alpha/library/documents/{row['document_id']}/download")
+    resp = client.download(f"/alpha/library/documents/{row['document_id']}/download")
     assert resp.headers["Content-Disposition"] == (
         "attachment; filename=\"x.pdf\"; filename*=UTF-8''x.pdf")
 
@@ -108,7 +107,7 @@ def test_unicode_names_use_rfc5987(author_in_folder, lib):
     client, _person, folder = author_in_folder
     upload(client, folder, [("Procès-verbal \"été\";%.txt", b"bonjour")])
     doc = lib.conn.execute("SELECT id FROM documents").fetchone()[0]
-    cd = fetch(client, f"/alpha/library/documents/{doc}/download").headers["Content-Disposition"]
+    cd = client.download(f"/alpha/library/documents/{doc}/download").headers["Content-Disposition"]
     assert "filename*=UTF-8''Proc%C3%A8s-verbal%20%22%C3%A9t%C3%A9%22%3B%25.txt" in cd
     assert 'filename="Proces-verbal _ete___.txt"' in cd
 
@@ -128,10 +127,10 @@ def test_names_of_stored_files_cannot_mislead(author_in_folder, lib):
         ("invoicefdp.exe.txt", "text/plain"), ("page.html.txt", "text/plain"),
         ("logo.svg.txt", "text/plain"), ("run.bat.txt", "text/plain"),
         ("Komisja Finansów Łódź.pdf", "application/pdf")]
-    cd = fetch(client, f"/alpha/library/documents/{rows[1]['document_id']}/download"
+    cd = client.download(f"/alpha/library/documents/{rows[1]['document_id']}/download"
                ).headers["Content-Disposition"]
     assert cd == "attachment; filename=\"page.html.txt\"; filename*=UTF-8''page.html.txt"
-    resp = fetch(client, f"/alpha/library/documents/{rows[4]['document_id']}/download")
+    resp = client.download(f"/alpha/library/documents/{rows[4]['document_id']}/download")
     assert resp.status_code == 200
     assert resp.headers["Content-Disposition"] == (
         "attachment; filename=\"Komisja Finansow Lodz.pdf\"; filename*=UTF-8''"
@@ -140,7 +139,7 @@ def test_names_of_stored_files_cannot_mislead(author_in_folder, lib):
     lib.conn.execute("UPDATE document_versions SET filename = 'x\u202egpj.html'"
                      " WHERE document_id = ?",
                      (rows[0]["document_id"],))
-    cd = fetch(client, f"/alpha/library/documents/{rows[0]['document_id']}/download"
+    cd = client.download(f"/alpha/library/documents/{rows[0]['document_id']}/download"
                ).headers["Content-Disposition"]
     assert cd == "attachment; filename=\"xgpj.html.txt\"; filename*=UTF-8''xgpj.html.txt"
 
@@ -192,10 +191,10 @@ def test_versions_listed_and_each_downloadable(author_in_folder, lib):
     assert resp.status_code == 303
     html = client.get(page).get_data(as_text=True)
     assert "policy v2.txt" in html and "policy.txt" in html and person.email not in html
-    assert fetch(client, f"{page}/download?version=1").get_data() == b"version one"
-    assert fetch(client, f"{page}/download?version=2").get_data() == b"version two"
-    assert fetch(client, f"{page}/download").get_data() == b"version two"
-    assert fetch(client, f"{page}/download?version=3").status_code == 404
+    assert client.download(f"{page}/download?version=1").get_data() == b"version one"
+    assert client.download(f"{page}/download?version=2").get_data() == b"version two"
+    assert client.download(f"{page}/download").get_data() == b"version two"
+    assert client.download(f"{page}/download?version=3").status_code == 404
     actions = [r[0] for r in lib.conn.execute("SELECT action FROM audit_log")]
     assert "library.document.upload" in actions and "library.document.version" in actions
 
@@ -224,7 +223,7 @@ def test_a_new_version_whose_upload_breaks_after_the_file_is_not_kept(author_in_
     resp = post_raw(client, f"{page}/versions", body, ctype)
     assert resp.status_code == 400
     assert _counts(lib.conn) == before
-    assert fetch(client, f"{page}/download").get_data() == b"version one"
+    assert client.download(f"{page}/download").get_data() == b"version one"
 
 
 def test_sniffer_allow_list(lib):

@@ -62,11 +62,6 @@ def at(text: str) -> datetime:
     return meetings.parse_stamp(text)
 
 
-def download(client, path: str):
-    """GET a file (PDF, CSV, ics) without decoding it as a page."""
-    return client.c.get(path, base_url="https://localhost")
-
-
 def upload(client, meeting_id: int, item_id: int, filename: str, data: bytes, title: str = ""):
     """Upload a paper to an item through the meeting page's form."""
     import io

@@ -12,7 +12,7 @@ from gvo.errors import InvalidInput
 from gvo.meetings import agenda, attendance, meetings
 from gvo.meetings.rules import Viewer
 
-from .conftest import OP, download
+from .conftest import OP
 
 
 def test_items_are_numbered_and_reordered_with_htmx(signed_in, office):
@@ -173,12 +173,12 @@ def test_attendance_report_page_csv_and_pdf(signed_in, office):
     args = f"body_id={office.board_id}&start={start}&end={today.isoformat()}"
     page = client.get(f"/alpha/meetings/attendance?{args}").get_data(as_text=True)
     assert "Ann Able" in page and "100%" in page and "50%" in page
-    resp = download(client, f"/alpha/meetings/attendance.csv?{args}")
+    resp = client.download(f"/alpha/meetings/attendance.csv?{args}")
     assert resp.headers["Content-Disposition"].startswith("attachment")
     table = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
     assert table[0] == ["Name", "Attended", "Eligible", "Percentage"]
     assert ["'=Ben Bold", "1", "2", "50"] in table  # no spreadsheet formula
-    resp = download(client, f"/alpha/meetings/attendance.pdf?{args}")
+    resp = client.download(f"/alpha/meetings/attendance.pdf?{args}")
     assert resp.headers["Cache-Control"] == "no-store"
     text = PdfReader(io.BytesIO(resp.data)).pages[0].extract_text()
     assert "Ann Able" in text and "100%" in text
@@ -219,19 +219,19 @@ def test_an_outsiders_agenda_has_no_gap_and_every_view_agrees(signed_in, new_cli
     assert "1. Welcome" in outsider and "2. Budget" in outsider and "3. Close" in outsider
     # "C1. " as the agenda shows it: a bare "C1" turns up in random CSRF tokens on the page.
     assert "Pay review" not in outsider and "C1. " not in outsider
-    pack = " ".join(pdf_text(download(rclient, f"{page}/pack.pdf").data).split())
+    pack = " ".join(pdf_text(rclient.download(f"{page}/pack.pdf").data).split())
     assert "1 Welcome" in pack and "2 Budget" in pack and "3 Close" in pack and "C1" not in pack
     insider = client.get(page).get_data(as_text=True)
     assert "C1. Pay review" in insider and "C2. Exclusion appeal" in insider
     assert "3. Close" in insider
-    pack = " ".join(pdf_text(download(client, f"{page}/pack.pdf").data).split())
+    pack = " ".join(pdf_text(client.download(f"{page}/pack.pdf").data).split())
     assert "C1 Pay review" in pack and "3 Close" in pack
 
     attendance.save_register(office.conn, OP, meeting_id, {office.person("Ann Able"): "present"})
     attendance.lock_register(office.conn, OP, meeting_id)
     minutes.circulate(office.conn, OP, meeting_id)
     minutes.approve(office.conn, OP, meeting_id, later, "Alpha Primary")
-    text = pdf_text(download(rclient, f"{page}/minutes.pdf").data)
+    text = pdf_text(rclient.download(f"{page}/minutes.pdf").data)
     assert "1. Welcome" in text and "2. Budget" in text and "3. Close" in text
     outsider = rclient.get(page).get_data(as_text=True)
     assert "3. Close" in outsider and "C1. " not in outsider

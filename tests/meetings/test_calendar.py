@@ -5,13 +5,13 @@ import icalendar
 from gvo import audit
 from gvo.meetings import calendar_feed, meetings
 
-from .conftest import OP, download
+from .conftest import OP
 
 
 def test_a_meeting_ics_parses_with_icalendar(signed_in, office):
     client, _ = signed_in("reader")
     meeting_id = office.meeting(days=10, title="Summer full board", location="Hall")
-    resp = download(client, f"/alpha/meetings/{meeting_id}/calendar.ics")
+    resp = client.download(f"/alpha/meetings/{meeting_id}/calendar.ics")
     assert resp.status_code == 200 and resp.mimetype == "text/calendar"
     assert resp.headers["Content-Disposition"].startswith("attachment;")
     cal = icalendar.Calendar.from_ical(resp.data)
@@ -88,7 +88,7 @@ def test_line_breaks_in_calendar_text_are_escaped(signed_in, office):
     office.conn.execute("UPDATE meetings SET title = ? WHERE id = ?", ("Summer\nboard", other))
     meetings.cancel(office.conn, OP, other, "Snow\r\nSchool closed")
     for mid, title in ((meeting_id, "Spring\nboard"), (other, "Summer\nboard")):
-        resp = download(client, f"/alpha/meetings/{mid}/calendar.ics")
+        resp = client.download(f"/alpha/meetings/{mid}/calendar.ics")
         assert resp.status_code == 200
         _content_lines_are_clean(resp.data)
         escaped = title.replace("\n", "\\n").encode()

@@ -10,7 +10,7 @@ from gvo import board
 from gvo.blueprints._downloads import content_disposition
 from gvo.meetings import attendance
 
-from .conftest import OP, download
+from .conftest import OP
 
 WELSH = "Cyfarfod Ŵyl Dewi"
 POLISH = "Komisja Finansów Łódź"
@@ -33,11 +33,11 @@ def test_meeting_downloads_with_a_welsh_title(signed_in, office):
     office.item(meeting_id, "Croeso")
     day = office.conn.execute("SELECT starts_at FROM meetings WHERE id = ?",
                               (meeting_id,)).fetchone()[0][:10]
-    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    resp = client.download(f"/alpha/meetings/{meeting_id}/pack.pdf")
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
     assert _names(resp) == (f"board-pack-{day}-cyfarfod-wyl-dewi.pdf",
                             f"board-pack-{day}-cyfarfod-ŵyl-dewi.pdf")
-    resp = download(client, f"/alpha/meetings/{meeting_id}/calendar.ics")
+    resp = client.download(f"/alpha/meetings/{meeting_id}/calendar.ics")
     assert resp.status_code == 200 and WELSH.encode() in resp.data
     assert _names(resp)[1] == f"meeting-{day}-cyfarfod-ŵyl-dewi.ics"
 
@@ -52,12 +52,12 @@ def test_attendance_downloads_of_a_polish_committee(signed_in, office):
     attendance.save_register(office.conn, OP, meeting_id, {who: "present"})
     today = date.today()
     args = f"body_id={body_id}&start={date(today.year - 1, 1, 1)}&end={today}"
-    resp = download(client, f"/alpha/meetings/attendance.csv?{args}")
+    resp = client.download(f"/alpha/meetings/attendance.csv?{args}")
     assert resp.status_code == 200 and "Zofia Łukasiewicz" in resp.get_data(as_text=True)
     fallback, name = _names(resp)
     assert name.startswith("attendance-komisja-finansów-łódź-") and name.endswith(".csv")
     assert fallback.startswith("attendance-komisja-finansow-lodz-")
-    resp = download(client, f"/alpha/meetings/attendance.pdf?{args}")
+    resp = client.download(f"/alpha/meetings/attendance.pdf?{args}")
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
     assert _names(resp) == ("attendance-komisja-finansow-lodz.pdf",
                             "attendance-komisja-finansów-łódź.pdf")

@@ -9,7 +9,7 @@ from gvo import audit
 from gvo.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes
 
-from .conftest import OP, download
+from .conftest import OP
 
 SCHOOL = "Alpha Primary"
 
@@ -47,7 +47,7 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
     assert parts["part2"][0]["decisions"] == "Proceed."
 
     # No PDF before approval.
-    assert download(client, f"/alpha/meetings/{earlier}/minutes.pdf").status_code == 404
+    assert client.download(f"/alpha/meetings/{earlier}/minutes.pdf").status_code == 404
     client.post(f"{editor}/circulate", {}, form_page=editor)
     assert meetings.get(office.conn, earlier)["minutes_status"] == "circulated"
 
@@ -66,7 +66,7 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
     # Approved minutes no longer change.
     with pytest.raises(InvalidInput):
         minutes.save_item(office.conn, OP, open_item, "rewritten", "")
-    resp = download(client, f"/alpha/meetings/{earlier}/minutes.pdf")
+    resp = client.download(f"/alpha/meetings/{earlier}/minutes.pdf")
     assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
     text = pdf_text(resp.data)
     assert "Spend is on track." in text and "Send the budget to the trust" in text

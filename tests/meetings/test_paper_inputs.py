@@ -13,7 +13,7 @@ from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, papers
 from gvo.meetings.rules import Viewer
 
-from .conftest import OP, download, upload
+from .conftest import OP, upload
 
 
 def _encrypted(data: bytes, user_password: str) -> bytes:
@@ -35,7 +35,7 @@ def test_an_owner_password_pdf_is_merged_and_a_password_to_open_pdf_is_listed(si
     assert PdfReader(io.BytesIO(owner_only)).is_encrypted
     upload(client, meeting_id, item, "audit.pdf", owner_only, title="Auditor's report")
     upload(client, meeting_id, item, "sealed.pdf", to_open, title="Sealed letter")
-    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    resp = client.download(f"/alpha/meetings/{meeting_id}/pack.pdf")
     reader = PdfReader(io.BytesIO(resp.data))
     assert not reader.is_encrypted
     # cover, agenda, the divider of the owner-password paper, its two pages.

@@ -10,7 +10,7 @@ from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, packs, papers
 from gvo.meetings.rules import Viewer
 
-from .conftest import OP, download, upload
+from .conftest import OP, upload
 
 
 def _outline_titles(reader) -> list:
@@ -99,7 +99,7 @@ def test_clerk_uploads_and_links_papers_and_a_governor_downloads_the_pack(
     office.member(governor.id)
     gclient = new_client()
     sign_in(gclient, governor)
-    resp = download(gclient, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    resp = gclient.download(f"/alpha/meetings/{meeting_id}/pack.pdf")
     assert resp.status_code == 200
     assert resp.headers["Content-Disposition"].startswith("attachment;")
     assert resp.headers["Cache-Control"] == "no-store"
@@ -137,7 +137,7 @@ def test_confidential_items_and_papers_never_reach_someone_without_access(
         found = c.get("/alpha/meetings?q=performance").get_data(as_text=True)
         assert ("Headteacher performance review" in found or
                 f"/alpha/meetings/{meeting_id}\"" in found) is sees
-        pack = pdf_text(download(c, f"/alpha/meetings/{meeting_id}/pack.pdf").data)
+        pack = pdf_text(c.download(f"/alpha/meetings/{meeting_id}/pack.pdf").data)
         assert "School improvement plan" in pack and "Sipcontent" in pack
         assert ("Headteacher performance review" in pack) is sees
         assert ("Zanzibarsecret" in pack) is sees
@@ -251,7 +251,7 @@ def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
     item = office.item(meeting_id, "Policies for approval")
     page = f"/alpha/meetings/{meeting_id}"
     client.post(f"{page}/agenda/{item}/link", {"ref": f"page:{page_id}"}, form_page=page)
-    text = pdf_text(download(client, f"{page}/pack.pdf").data)
+    text = pdf_text(client.download(f"{page}/pack.pdf").data)
     assert "Charging policy" in text and "voluntary contributions" in text
 
 

@@ -11,7 +11,7 @@ from gvo import board
 from gvo.meetings import attendance, minutes, packs
 from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document
 
-from .conftest import OP, download
+from .conftest import OP
 
 NAMES = ["Siân ap Gwŷr", "Łukasz Żółkiewski", "Aoife O’Brien", "Σοφία Παπαδοπούλου"]
 MEETING = "Cyfarfod Ŵyl Dewi"
@@ -42,7 +42,7 @@ def test_the_pack_carries_names_in_any_script_exactly(signed_in, office):
     _body, meeting_id = _names_meeting(office)
     office.item(meeting_id, f"Report from {NAMES[0]} and {NAMES[1]}")
     office.item(meeting_id, f"{NAMES[3]}: {NOTE}")
-    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    resp = client.download(f"/alpha/meetings/{meeting_id}/pack.pdf")
     assert resp.status_code == 200
     text = _flat(resp.data)
     for expected in (MEETING, COMMITTEE, "Neuadd – Ysgol Gymraeg", NAMES[0], NAMES[1],
@@ -66,7 +66,7 @@ def test_the_minutes_carry_names_in_any_script_exactly(signed_in, office):
     minutes.circulate(office.conn, OP, meeting_id)
     attendance.lock_register(office.conn, OP, meeting_id)
     minutes.approve(office.conn, OP, meeting_id, later, "Alpha Primary")
-    text = _flat(download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data)
+    text = _flat(client.download(f"/alpha/meetings/{meeting_id}/minutes.pdf").data)
     for expected in (MEETING, COMMITTEE, f"Cyllideb – {NAMES[2]}", NOTE,
                      f"{NAMES[3]} to write to the trust", "Reply to the “Ŵyl” letter",
                      *NAMES):
@@ -78,7 +78,7 @@ def test_the_attendance_report_carries_names_in_any_script_exactly(signed_in, of
     client, _ = signed_in("manager")
     body, _meeting = _names_meeting(office)
     year = date.today().year
-    resp = download(client, f"/alpha/meetings/attendance.pdf?body_id={body}"
+    resp = client.download(f"/alpha/meetings/attendance.pdf?body_id={body}"
                             f"&start={year - 1}-01-01&end={year + 1}-12-31")
     assert resp.status_code == 200
     text = _flat(resp.data)

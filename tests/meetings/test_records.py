@@ -12,7 +12,7 @@ from gvo import audit, board, people
 from gvo.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes, records
 
-from .conftest import OP, download
+from .conftest import OP
 
 SCHOOL = "Alpha Primary"
 
@@ -26,7 +26,7 @@ def _main_text(html: str) -> str:
 def _everything(client, meeting_id: int, body_id: int) -> dict:
     """What every page, PDF and report says about the meeting's record."""
     page = f"/alpha/meetings/{meeting_id}"
-    pdf = download(client, f"{page}/minutes.pdf").data
+    pdf = client.download(f"{page}/minutes.pdf").data
     today = date.today()
     args = (f"body_id={body_id}&start={(today - timedelta(days=365)).isoformat()}"
             f"&end={today.isoformat()}")
@@ -38,8 +38,8 @@ def _everything(client, meeting_id: int, body_id: int) -> dict:
         "minutes pdf bytes": pdf,
         "report page": _main_text(client.get(f"/alpha/meetings/attendance?{args}")
                                   .get_data(as_text=True)),
-        "report csv": download(client, f"/alpha/meetings/attendance.csv?{args}").data,
-        "report pdf": pdf_text(download(client, f"/alpha/meetings/attendance.pdf?{args}").data),
+        "report csv": client.download(f"/alpha/meetings/attendance.csv?{args}").data,
+        "report pdf": pdf_text(client.download(f"/alpha/meetings/attendance.pdf?{args}").data),
     }
 
 
@@ -91,8 +91,8 @@ def test_board_changes_after_the_lock_change_nothing_the_record_says(signed_in, 
 def test_the_approved_pdf_is_stored_and_its_hash_audited(signed_in, office, locked_meeting):
     client, _ = signed_in("reader")
     meeting_id, _ = locked_meeting
-    first = download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data
-    again = download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data
+    first = client.download(f"/alpha/meetings/{meeting_id}/minutes.pdf").data
+    again = client.download(f"/alpha/meetings/{meeting_id}/minutes.pdf").data
     assert first == again
     digest = hashlib.sha256(first).hexdigest()
     approvals = [e for e in audit.recent(office.conn) if e["action"] == "minutes.approve"]
