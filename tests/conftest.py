@@ -6,10 +6,14 @@ sends the Referer that CSRF's strict HTTPS check wants and reads the CSRF
 token from the page it last loaded.
 """
 
+import functools
+import importlib.util
 import os
 import re
 import sys
+import types
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -122,6 +126,17 @@ def gvo_command(*args: str, input_text: str | None = None, **settings: str) -> C
         for inst in opened:
             inst.close()
     return CommandResult(code, *texts)
+
+
+@functools.cache
+def bench_script(name: str) -> types.ModuleType:
+    """scripts/bench/<name>.py as a module, loaded once: its harnesses (a real `gvo serve`,
+    files to upload, process probes) serve the tests that need a live server."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"gvo_bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class FakeClock:

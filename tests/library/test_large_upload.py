@@ -5,15 +5,10 @@ resident memory (VmHWM in /proc/<pid>/status) is read before and after the
 upload and download. The limit is on memory growth, never on time.
 """
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from conftest import bench_script
 
-_BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "documents.py"
-_spec = importlib.util.spec_from_file_location("gvo_bench_documents", _BENCH)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = bench_script("documents")
 
 SIZE = 200 * 1024 * 1024
 MAX_GROWTH_KIB = 48 * 1024  # far below the 200 MB that passes through

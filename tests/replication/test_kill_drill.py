@@ -14,7 +14,6 @@ on. 20 kills in one run.
 """
 
 import http.client
-import importlib.util
 import os
 import random
 import shutil
@@ -24,6 +23,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from conftest import bench_script
 
 from gvo.replication import restore
 from gvo.replication.targets import FileTarget
@@ -32,10 +32,7 @@ from gvo.storage.sqlcipher import connect
 
 from .conftest import SLUG
 
-_BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "documents.py"
-_spec = importlib.util.spec_from_file_location("gvo_bench_documents", _BENCH)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = bench_script("documents")
 
 ROUNDS = 20
 MARGIN = 1.0  # seconds: writes acknowledged this long before the kill must survive it

@@ -6,7 +6,6 @@ replicator thread and 8 files; SIGTERM killed the server at once, without the
 last ship and checkpoint, so the replica missed the last acknowledged writes.
 """
 
-import importlib.util
 import json
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from conftest import bench_script, subprocess_env
 
 from gvo.replication.targets import FileTarget
 from gvo.storage import keys
@@ -23,10 +22,7 @@ from gvo.storage.instance import Instance
 from .conftest import SLUG, add_schools, school_files_open, wait_for
 from .test_kill_drill import Writer, _restored_titles, bench
 
-_SCALE = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "scale.py"
-_spec = importlib.util.spec_from_file_location("gvo_bench_scale", _SCALE)
-scale = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(scale)
+scale = bench_script("scale")
 
 SCHOOLS = 200
 
