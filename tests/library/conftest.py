@@ -63,6 +63,17 @@ def as_role(make_user, new_client):
     return make
 
 
+@pytest.fixture
+def board_papers(as_role, lib):
+    """A Manager (signed in) and the top-level folder "Board papers" they made: (manager, id)."""
+    from gvo.library import folders
+
+    _client, manager = as_role("manager")
+    folder = folders.create_folder(lib.conn, lib.viewer(manager), parent_id=None,
+                                   title="Board papers")
+    return manager, folder
+
+
 def multipart(fields: list[tuple[str, str | tuple[str, bytes]]]) -> tuple[bytes, str]:
     """Encode form fields in the given order: ("name", "value") or ("name", (filename, bytes))."""
     boundary = "gvo-test-boundary-7d1c"

@@ -55,10 +55,8 @@ def bomb_docx(xml_bytes: int) -> bytes:
 
 
 @pytest.fixture
-def two_governors(as_role, lib):
-    manager_client, manager = as_role("manager")
-    folder = folders.create_folder(lib.conn, lib.viewer(manager), parent_id=None,
-                                   title="Board papers")
+def two_governors(as_role, lib, board_papers):
+    manager, folder = board_papers
     page = pages.create_page(lib.conn, lib.viewer(manager), folder, title="Budget notes",
                              body="Notes.")
     uploader, _ = as_role("author")

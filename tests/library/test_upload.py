@@ -26,12 +26,8 @@ from .conftest import (
 
 
 @pytest.fixture
-def author_in_folder(as_role, lib):
-    from gvo.library import folders
-
-    manager_client, manager = as_role("manager")
-    folder = folders.create_folder(lib.conn, lib.viewer(manager), parent_id=None,
-                                   title="Board papers")
+def author_in_folder(as_role, board_papers):
+    _manager, folder = board_papers
     client, person = as_role("author")
     return client, person, folder
 
