@@ -387,9 +387,9 @@ def test_replacing_the_authenticator_needs_the_password(signed_in, instance, clo
     assert 'autocomplete="current-password"' in client.last_text
     new_secret = _enrol_secret(client)
     clock.advance(31)
-    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).now()})
+    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).at(clock.t)})
     assert resp.status_code == 422
-    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).now(),
+    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).at(clock.t),
                                             "password": "not-my-password"})
     assert resp.status_code == 422 and "Your password is not right" in client.last_text
     conn = instance.db("alpha")
@@ -398,7 +398,7 @@ def test_replacing_the_authenticator_needs_the_password(signed_in, instance, clo
     failures = conn.execute("SELECT count(*) FROM login_failures WHERE email = ?",
                             (person.email,)).fetchone()[0]
     assert failures == 1  # a wrong password here counts towards the throttle
-    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).now(),
+    resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(new_secret).at(clock.t),
                                             "password": person.password})
     assert resp.headers["Location"].endswith("/alpha/mfa/recovery-codes")
     assert conn.execute("SELECT totp_secret FROM users WHERE id = ?",
@@ -560,16 +560,16 @@ def test_full_width_code_enrols_at_sign_in_and_from_the_profile(client, make_use
     _password_step(client, person)
     client.get("/alpha/mfa/enrol")
     secret = _enrol_secret(client)
-    resp = client.post("/alpha/mfa/enrol", {"code": "x" + _wide(pyotp.TOTP(secret).now())})
+    resp = client.post("/alpha/mfa/enrol", {"code": "x" + _wide(pyotp.TOTP(secret).at(clock.t))})
     assert resp.status_code == 422 and "does not match" in client.last_text
-    resp = client.post("/alpha/mfa/enrol", {"code": _wide(pyotp.TOTP(secret).now())})
+    resp = client.post("/alpha/mfa/enrol", {"code": _wide(pyotp.TOTP(secret).at(clock.t))})
     assert resp.headers["Location"].endswith("/alpha/mfa/recovery-codes")
     clock.advance(31)
     client.get("/alpha/mfa/enrol")
     again = _enrol_secret(client)
     resp = client.post("/alpha/mfa/enrol", {"code": "٠" * 6, "password": person.password})
     assert resp.status_code == 422
-    resp = client.post("/alpha/mfa/enrol", {"code": _wide(pyotp.TOTP(again).now()),
+    resp = client.post("/alpha/mfa/enrol", {"code": _wide(pyotp.TOTP(again).at(clock.t)),
                                             "password": person.password})
     assert resp.headers["Location"].endswith("/alpha/mfa/recovery-codes")
 
