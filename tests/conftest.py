@@ -10,6 +10,7 @@ import functools
 import importlib.util
 import os
 import re
+import shutil
 import sys
 import types
 from dataclasses import dataclass
@@ -179,10 +180,25 @@ def school(instance):
     return "alpha"
 
 
+def copy_instance(template: Path, dest: Path) -> Instance:
+    """A copy of a (closed) instance directory made once for many tests, opened at `dest`.
+
+    Every test that starts from it changes only its own copy; the people signed in when it
+    was made stay signed in (their sessions are rows of the school's database).
+    """
+    shutil.copytree(template, dest)
+    return Instance.open(dest, environ={})
+
+
+def make_app(instance: Instance):
+    """The web app as the tests run it (TESTING, on https://localhost), bound to `instance`."""
+    return create_app({"TESTING": True, "GVO_BASE_URL": BASE}, instance=instance)
+
+
 @pytest.fixture
 def app(instance):
     """The web app bound to the test instance."""
-    return create_app({"TESTING": True, "GVO_BASE_URL": BASE}, instance=instance)
+    return make_app(instance)
 
 
 def page_text(resp) -> str:
@@ -292,16 +308,23 @@ def make_user(instance, school):
 
     def make(slug="alpha", role="author", email=None, mfa=True, password=PASSWORD):
         counter["n"] += 1
-        email = email or f"{role}{counter['n']}@example.org"
-        conn = instance.db(slug)
-        uid = people.add_user(conn, Actor.operator(), email=email, name=f"Test {role.title()}",
-                              role=role, password=password)
-        person = Person(uid, email, password, role, slug)
-        if mfa:
-            person.totp_secret = enrol_authenticator(conn, uid)
-        return person
+        return add_person(instance, slug, role, email or f"{role}{counter['n']}@example.org",
+                          mfa=mfa, password=password)
 
     return make
+
+
+def add_person(instance: Instance, slug: str, role: str, email: str, *, mfa: bool = True,
+               password: str = PASSWORD) -> Person:
+    """A member of the school who can sign in: with a password and, when mfa, an enrolled
+    authenticator (make_user's work, for fixtures that are not per test)."""
+    conn = instance.db(slug)
+    uid = people.add_user(conn, Actor.operator(), email=email, name=f"Test {role.title()}",
+                          role=role, password=password)
+    person = Person(uid, email, password, role, slug)
+    if mfa:
+        person.totp_secret = enrol_authenticator(conn, uid)
+    return person
 
 
 def make_pdf(text: str, pages: int = 1) -> bytes:

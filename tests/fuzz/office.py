@@ -9,13 +9,12 @@ cookie is signed in at once, without Argon2 or a TOTP code per route.
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import pyotp
-from conftest import enrol_authenticator
+from conftest import copy_instance, enrol_authenticator
 
 from gvo import clock, create_app, demo, people, school_settings
 from gvo.library import comments, documents, folders, pages, subjects
@@ -74,8 +73,7 @@ class Template:
 
     def copy_to(self, dest: Path) -> Instance:
         """A copy of the office at `dest`, opened."""
-        shutil.copytree(self.path, dest)
-        return Instance.open(dest, environ={})
+        return copy_instance(self.path, dest)
 
 
 class _Part:

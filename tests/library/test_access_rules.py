@@ -1,18 +1,25 @@
 """Acceptance 1: what each role, and someone outside a room, may do in the library."""
 
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
-from conftest import make_pdf
+from conftest import WebClient, add_person, copy_instance, make_app, make_pdf, sign_in
 
 from gvo import groups
 from gvo.library import access, approvals, comments, documents, folders, subjects
 from gvo.library.access import Viewer
 from gvo.people import Actor
+from gvo.security.sessions import cookie_name
+from gvo.storage.instance import Instance
 
-from .conftest import Part, post_from
+from .conftest import Library, Part, post_from
 
 LIMIT = 50 * 1024 * 1024
+SESSION_COOKIE = cookie_name("alpha", True)
+# Who is in the world, and their role (e-mail addresses as make_user numbers them).
+CAST = [("manager", "manager"), ("editor", "editor"), ("author", "author"),
+        ("reader", "reader"), ("outsider", "author"), ("room_reader", "reader")]
 
 
 @dataclass
@@ -28,35 +35,78 @@ class World:
     room_doc: int
 
 
+def build_world(path) -> tuple[World, dict[str, str]]:
+    """The world made in a new instance at `path` (closed afterwards), each person signed in
+    through the pages: the world (without clients), and each person's session cookie."""
+    inst = Instance.init(path, environ={})
+    try:
+        inst.create_school("alpha", "Alpha Primary")
+        app = make_app(inst)
+        persons, cookies = {}, {}
+        for n, (who, role) in enumerate(CAST, start=1):
+            persons[who] = add_person(inst, "alpha", role, f"{role}{n}@example.org")
+            client = WebClient(app.test_client())
+            assert sign_in(client, persons[who]).status_code == 302
+            cookies[who] = client.cookie(SESSION_COOKIE).value
+        lib = Library(inst)
+        conn = lib.conn
+        panel = groups.save_group(conn, Actor.operator(), group_id=None, name="Pay panel",
+                                  description="", members=[persons["editor"].id])
+        m = lib.viewer(persons["manager"])
+        public = folders.create_folder(conn, m, parent_id=None, title="Board papers")
+        public_doc = documents.add_files(conn, m, public, [Part("minutes.pdf",
+                                         make_pdf("Minutes zebraword"))], limit=LIMIT)[0]
+        # The Manager sets up a room that leaves themselves out.
+        room = folders.create_folder(conn, m, parent_id=None, title="Pay panel room",
+                                     restricted=True,
+                                     users=[persons["author"].id, persons["room_reader"].id],
+                                     groups=[panel])
+        assert not access.can_see_folder(conn, m, room)
+        a = lib.viewer(persons["author"])
+        room_sub = folders.create_folder(conn, a, parent_id=room, title="Salaries")
+        room_doc = documents.add_files(conn, a, room_sub, [Part("pay.pdf",
+                                       make_pdf("Salary quokkaword"))], limit=LIMIT)[0]
+        for doc in (public_doc, room_doc):
+            viewer = m if doc == public_doc else a
+            subject = subjects.load(conn, viewer, "document", doc)
+            approvals.request_approval(conn, viewer, subject, "read_approved")
+            comments.add(conn, viewer, subject, f"First comment on {doc}")
+    finally:
+        inst.close()
+    return World({}, persons, public, public_doc, room, room_sub, room_doc), cookies
+
+
+@pytest.fixture(scope="module")
+def built_world(tmp_path_factory):
+    """(instance directory, world, session cookies): the world, made once for this module."""
+    path = tmp_path_factory.mktemp("access-rules") / "instance"
+    world, cookies = build_world(path)
+    return path, world, cookies
+
+
 @pytest.fixture
-def world(lib, as_role, instance):
-    clients, persons = {}, {}
-    for who, role in [("manager", "manager"), ("editor", "editor"), ("author", "author"),
-                      ("reader", "reader"), ("outsider", "author"), ("room_reader", "reader")]:
-        clients[who], persons[who] = as_role(role)
-    conn = lib.conn
-    panel = groups.save_group(conn, Actor.operator(), group_id=None, name="Pay panel",
-                              description="", members=[persons["editor"].id])
-    m = lib.viewer(persons["manager"])
-    public = folders.create_folder(conn, m, parent_id=None, title="Board papers")
-    public_doc = documents.add_files(conn, m, public, [Part("minutes.pdf",
-                                     make_pdf("Minutes zebraword"))], limit=LIMIT)[0]
-    # The Manager sets up a room that leaves themselves out.
-    room = folders.create_folder(conn, m, parent_id=None, title="Pay panel room",
-                                 restricted=True,
-                                 users=[persons["author"].id, persons["room_reader"].id],
-                                 groups=[panel])
-    assert not access.can_see_folder(conn, m, room)
-    a = lib.viewer(persons["author"])
-    room_sub = folders.create_folder(conn, a, parent_id=room, title="Salaries")
-    room_doc = documents.add_files(conn, a, room_sub, [Part("pay.pdf",
-                                   make_pdf("Salary quokkaword"))], limit=LIMIT)[0]
-    for doc in (public_doc, room_doc):
-        viewer = m if doc == public_doc else a
-        subject = subjects.load(conn, viewer, "document", doc)
-        approvals.request_approval(conn, viewer, subject, "read_approved")
-        comments.add(conn, viewer, subject, f"First comment on {doc}")
-    return World(clients, persons, public, public_doc, room, room_sub, room_doc)
+def instance(built_world, tmp_path):
+    """This test's own copy of the world's instance (what a test changes stays in it)."""
+    inst = copy_instance(built_world[0], tmp_path / "instance")
+    yield inst
+    inst.close()
+
+
+@pytest.fixture
+def school(instance):
+    """School alpha, already in the world's instance."""
+    return "alpha"
+
+
+@pytest.fixture
+def world(built_world, new_client):
+    """The world, with a client per person holding that person's session."""
+    _path, made, cookies = built_world
+    clients = {}
+    for who, cookie in cookies.items():
+        clients[who] = new_client()
+        clients[who].c.set_cookie(SESSION_COOKIE, cookie, domain="localhost")
+    return dataclasses.replace(made, clients=clients)
 
 
 ROLES = ["manager", "editor", "author", "reader", "outsider", "room_reader"]

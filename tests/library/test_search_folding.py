@@ -2,26 +2,51 @@
 the same fold at index and query time, for new rows and for rows indexed before the change."""
 
 import pytest
-from conftest import make_pdf
+from conftest import add_person, copy_instance, make_pdf
 
 from gvo.library import documents, folders, pages, search
 from gvo.storage import sqlcipher
+from gvo.storage.instance import Instance
 
-from .conftest import Part
+from .conftest import Library, Part
+
+
+@pytest.fixture(scope="module")
+def built_office(tmp_path_factory):
+    """(instance directory, its Manager): a folder, a page and a PDF with names to fold, made
+    once for the module in an instance that is then closed."""
+    path = tmp_path_factory.mktemp("search-folding") / "instance"
+    inst = Instance.init(path, environ={})
+    try:
+        inst.create_school("alpha", "Alpha Primary")
+        lib = Library(inst)
+        manager = lib.viewer(add_person(inst, "alpha", "manager", "manager1@example.org",
+                                        mfa=False))
+        folder = folders.create_folder(lib.conn, manager, parent_id=None,
+                                       title="Komisja Finansów Łódź", description="Budżet")
+        pages.create_page(lib.conn, manager, folder, title="Siân's visit",
+                          body="Notes. " + "Filler words here. " * 200
+                               + "Søren met the Straße committee.")
+        documents.add_files(lib.conn, manager, folder, [Part("Đorđe report.pdf",
+                                                             make_pdf("Encyclopaedia Aeneid"))],
+                            limit=10 * 1024 * 1024)
+    finally:
+        inst.close()
+    return path, manager
 
 
 @pytest.fixture
-def office(lib, make_user):
-    manager = lib.viewer(make_user("alpha", "manager", mfa=False))
-    folder = folders.create_folder(lib.conn, manager, parent_id=None,
-                                   title="Komisja Finansów Łódź", description="Budżet")
-    pages.create_page(lib.conn, manager, folder, title="Siân's visit",
-                      body="Notes. " + "Filler words here. " * 200
-                           + "Søren met the Straße committee.")
-    documents.add_files(lib.conn, manager, folder, [Part("Đorđe report.pdf",
-                                                         make_pdf("Encyclopaedia Aeneid"))],
-                        limit=10 * 1024 * 1024)
-    return manager
+def lib(built_office, tmp_path):
+    """Service-level access to this test's own copy of the office."""
+    inst = copy_instance(built_office[0], tmp_path / "office")
+    yield Library(inst)
+    inst.close()
+
+
+@pytest.fixture
+def office(built_office, lib):
+    """The office's Manager (as a library viewer), in this test's copy."""
+    return built_office[1]
 
 
 def _titles(lib, viewer, query):
