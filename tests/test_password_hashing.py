@@ -13,7 +13,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.profiles import RFC_9106_LOW_MEMORY
-from conftest import TEST_HASHER, subprocess_env
+from conftest import TEST_HASHER, gvo_command, subprocess_env
 
 from gvo.security import passwords
 from gvo.storage.instance import Instance
@@ -25,17 +25,14 @@ def test_the_gvo_command_hashes_with_the_production_argon2id_profile(tmp_path):
     path = tmp_path / "instance"
     password = "tall-ships-and-harbours"
 
-    def gvo(*args, input_text=None):
-        result = subprocess.run([str(GVO), "--instance", str(path), *args], input=input_text,
-                                capture_output=True, text=True, env=subprocess_env(),
-                                timeout=120)
-        assert result.returncode == 0, result.stderr
-        return result
-
-    gvo("init")
-    gvo("school", "create", "oak", "--name", "Oak Primary")
-    gvo("user", "add", "oak", "clerk@oak.example", "--name", "Jo Clerk", "--role", "manager",
-        "--password-stdin", input_text=password + "\n")
+    for args in (["init"], ["school", "create", "oak", "--name", "Oak Primary"]):
+        assert gvo_command("--instance", str(path), *args).returncode == 0
+    # The person is added by the real command, in a process of its own.
+    result = subprocess.run([str(GVO), "--instance", str(path), "user", "add", "oak",
+                             "clerk@oak.example", "--name", "Jo Clerk", "--role", "manager",
+                             "--password-stdin"], input=password + "\n", capture_output=True,
+                            text=True, env=subprocess_env(), timeout=120)
+    assert result.returncode == 0, result.stderr
     inst = Instance.open(path, environ={})
     try:
         stored = inst.db("oak").execute(
