@@ -16,6 +16,8 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import pyotp
 import pytest
 from argon2 import PasswordHasher
@@ -190,9 +192,32 @@ def copy_instance(template: Path, dest: Path) -> Instance:
     return Instance.open(dest, environ={})
 
 
+class TemplateCode(jinja2.BytecodeCache):
+    """Jinja's compiled templates kept in memory for the session, so each test's app does
+    not compile them again (a template whose source changed is compiled again: Jinja
+    checks the source's checksum against the cached code's)."""
+
+    def __init__(self):
+        self.codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Fill the bucket from memory, if this template was compiled before."""
+        if bucket.key in self.codes:
+            bucket.bytecode_from_string(self.codes[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep a newly compiled template."""
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = TemplateCode()
+
+
 def make_app(instance: Instance):
     """The web app as the tests run it (TESTING, on https://localhost), bound to `instance`."""
-    return create_app({"TESTING": True, "GVO_BASE_URL": BASE}, instance=instance)
+    app = create_app({"TESTING": True, "GVO_BASE_URL": BASE}, instance=instance)
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return app
 
 
 @pytest.fixture
