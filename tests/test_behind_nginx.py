@@ -147,21 +147,25 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 # -- the office -----------------------------------------------------------------------------
 
 
+def add_member(conn, email: str, name: str, role: str) -> str:
+    """A member of the school with PASSWORD and an authenticator; returns its key."""
+    uid = people.add_user(conn, Actor.operator(), email=email, name=name, role=role,
+                          password=PASSWORD)
+    secret = pyotp.random_base32(32)
+    # Enrolled with the previous step's code, so the code of now is unused.
+    auth_service.enrol_totp(conn, Actor.operator(), uid, secret,
+                            pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+    return secret
+
+
 def make_office(path: Path) -> str:
     """An instance with school alpha and its clerk (a Manager with an authenticator)."""
     inst = Instance.init(path, environ={})
     try:
         inst.create_school(SLUG, "Alpha Primary")
-        conn = inst.db(SLUG)
-        uid = people.add_user(conn, Actor.operator(), email=CLERK, name="Jo Clerk",
-                              role="manager", password=PASSWORD)
-        secret = pyotp.random_base32(32)
-        # Enrolled with the previous step's code, so the code of now is unused.
-        auth_service.enrol_totp(conn, Actor.operator(), uid, secret,
-                                pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+        return add_member(inst.db(SLUG), CLERK, "Jo Clerk", "manager")
     finally:
         inst.close()
-    return secret
 
 
 def gvo_serve(instance: Path, port: int, **settings: str) -> subprocess.Popen:
