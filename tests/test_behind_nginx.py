@@ -38,6 +38,7 @@ from gvo import auth as auth_service
 from gvo import clock as gvo_clock
 from gvo import people
 from gvo.people import Actor
+from gvo.security import throttle
 from gvo.storage.instance import Instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -322,7 +323,7 @@ def test_gvo_records_the_callers_address_not_the_proxys_nor_a_forged_one(behind_
 def test_throttling_counts_callers_apart(behind_nginx):
     instance, https_port, _http, tls, _secret = behind_nginx
     guesser = Caller("127.0.0.3", https_port, tls)
-    for n in range(auth_service.MAX_FAILURES_PER_ADDRESS):
+    for n in range(throttle.MAX_FAILURES_PER_ADDRESS):
         resp = guesser.password_step(f"guess{n}@example.org", "wrong-password-000")
         assert resp.status == 422 and "Too many" not in resp.text
     resp = guesser.password_step(CLERK, PASSWORD)

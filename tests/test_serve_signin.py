@@ -2,6 +2,8 @@
 testing mode): client addresses are the callers' own (127.0.0.x on loopback), and errors
 go through Flask's real error handling.
 
+- Wrong codes from many addresses: the account's code step is paused (issue 9, attacker's
+  review: the per-address limit alone let a password holder try codes from a crowd).
 - An expired session that meets a locked database answered a bare 500 (open_session
   failed, and the error page failed too: "The session has not yet been opened"); it must
   be the "office is busy" page, 503, like every other request that meets the lock.
@@ -15,13 +17,17 @@ from test_behind_nginx import (
     SLUG,
     Caller,
     add_member,
+    audit_rows,
     gvo_serve,
     make_office,
     stop,
 )
 
+from gvo import clock as gvo_clock
 from gvo.storage import sqlcipher
 from gvo.storage.instance import Instance
+
+CODES_PER_ACCOUNT = 10  # README, "Security, in short": wrong codes per account in a day
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +56,31 @@ def code_step(caller: Caller, code: str):
     """Step two of sign-in, from the caller's address."""
     token = caller.token(f"/{SLUG}/login/verify")
     return caller.request("POST", f"/{SLUG}/login/verify", {"csrf_token": token, "code": code})
+
+
+def test_wrong_codes_from_many_addresses_are_refused_after_the_accounts_limit(served):
+    instance, port = served
+    email = "gwen@example.org"
+    secret = add_governor(instance, email)
+    thief = Caller("127.0.0.20", port, host=f"127.0.0.1:{port}")
+    resp = thief.password_step(email, PASSWORD)
+    assert resp.status == 302 and resp.headers["Location"].endswith("/login/verify")
+    right = {pyotp.TOTP(secret).at(gvo_clock.now() + d) for d in (-30, 0, 30)}
+    wrong = next(c for c in ("000000", "111111", "222222") if c not in right)
+    # The same sign-in (cookie), each guess from an address of its own.
+    for n in range(CODES_PER_ACCOUNT):
+        guesser = Caller(f"127.0.0.{30 + n}", port, host=f"127.0.0.1:{port}",
+                         cookies=thief.cookies)
+        resp = code_step(guesser, wrong)
+        assert resp.status == 422 and "That code is not right" in resp.text
+    last = Caller("127.0.0.50", port, host=f"127.0.0.1:{port}", cookies=thief.cookies)
+    resp = code_step(last, pyotp.TOTP(secret).now())
+    assert resp.status == 422 and "Too many wrong codes for this account" in resp.text
+    failures = [r for r in audit_rows(instance, "login.mfa_failure") if r["actor_email"] == email]
+    assert [r["ip"] for r in failures] == [f"127.0.0.{30 + n}" for n in range(CODES_PER_ACCOUNT)]
+    refused = [r for r in audit_rows(instance, "login.throttled") if r["actor_email"] == email]
+    assert [r["ip"] for r in refused] == ["127.0.0.50"]
+    assert last.request("GET", f"/{SLUG}/").status == 302  # nobody signed in
 
 
 def expire_sessions(instance, email: str) -> None:
