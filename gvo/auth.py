@@ -65,8 +65,9 @@ def pending_account(conn: Connection, user_id, credential_version, step: str):
     sign-in was reset: people.CREDENTIAL_EVENTS), or if the step's premise went: VERIFY
     needs an authenticator, ENROL needs none (never replace one without the password again).
     """
-    row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone() \
-        if isinstance(user_id, int) else None
+    row = None
+    if isinstance(user_id, int):  # from the session: never trusted to be the right type
+        row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     if row is None or row["role"] == "inactive":
         raise SignInVoid("Please sign in again.")
     enrolled = row["mfa_enrolled_at"] is not None and bool(row["totp_secret"])
