@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from gvo import clock
+from gvo import clock, text
 from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.meetings.meetings import _audit, get
@@ -27,8 +27,8 @@ class ItemInput:
 
     def check(self) -> None:
         """Raise InvalidInput if any rule is broken."""
-        self.title = self.title.strip()
-        self.presenter = self.presenter.strip()
+        self.title = text.one_line(self.title)
+        self.presenter = text.one_line(self.presenter)
         if not self.title or len(self.title) > 200:
             raise InvalidInput("An item needs a title of 1-200 characters.")
         if self.purpose not in PURPOSES:

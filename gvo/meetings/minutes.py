@@ -14,6 +14,7 @@ from gvo.meetings.meetings import _audit, get, has_started
 from gvo.meetings.rules import Viewer, sees_confidential
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection
+from gvo.text import one_line
 
 STATUS_LABELS = {
     "draft": "Draft",
@@ -120,7 +121,8 @@ def add_action(conn: Connection, actor: Actor, item_id: int, text: str, owner_id
                due_on: date | None) -> int:
     """Record an action: what, who owns it, when it is due."""
     item, _meeting = _editable(conn, item_id)
-    text = text.strip()
+    text = one_line(text)
+    clock.check_year(due_on, "The due date")
     if not text or len(text) > 500:
         raise InvalidInput("An action needs a description of 1-500 characters.")
     if owner_id is not None and conn.execute("SELECT 1 FROM users WHERE id = ?",

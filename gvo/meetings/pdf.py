@@ -222,9 +222,11 @@ def text_pdf(title: str, body: str, note: str = "") -> bytes:
 
 def human_time(starts_at: str, ends_at: str) -> str:
     """'Tuesday 3 March 2027, 18:00-20:00' from stored local stamps."""
-    from gvo.meetings.meetings import parse_stamp
+    from gvo.meetings.meetings import read_stamp
 
-    start, end = parse_stamp(starts_at), parse_stamp(ends_at)
+    start, end = read_stamp(starts_at), read_stamp(ends_at)
+    if start is None or end is None:  # a stored time that is not one: shown as stored
+        return f"{starts_at} to {ends_at}".replace("T", " ")
     day = f"{start:%A} {start.day} {start:%B %Y}"
     if start.date() == end.date():
         return f"{day}, {start:%H:%M}-{end:%H:%M}"
