@@ -49,9 +49,10 @@ def _viewer() -> Viewer:
 
 
 def get_meeting(meeting_id: int):
-    """Load a meeting or 404 (every signed-in member may see a meeting's open parts)."""
+    """Load a meeting, named as its record names it (`attendance.as_recorded`), or 404
+    (every signed-in member may see a meeting's open parts)."""
     try:
-        return meetings.get(db(), meeting_id)
+        return attendance.as_recorded(db(), meetings.get(db(), meeting_id))
     except NotFound:
         abort(404)
 

@@ -115,18 +115,40 @@ def create(conn: Connection, actor: Actor, data: MeetingInput, folder_id: int | 
     return meeting_id
 
 
+def approvals_recorded_at(conn: Connection, meeting_id: int) -> list:
+    """Meetings whose minutes were recorded as approved at this one (id, title, starts_at)."""
+    return conn.execute("SELECT id, title, starts_at FROM meetings"
+                        " WHERE minutes_approved_meeting_id = ? ORDER BY starts_at",
+                        (meeting_id,)).fetchall()
+
+
 def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) -> None:
-    """Change a meeting's details."""
+    """Change a meeting's details, as far as the statutory record allows: once its register
+    is locked its board, title and times are part of the register (in England the School
+    Governance (Roles, Procedures and Allowances) Regulations 2013 make the signed minutes,
+    with who attended, the meeting's record) and stay; once minutes were approved at it, it
+    is the meeting those minutes name, so it is not moved either. InvalidInput says which."""
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":
         raise InvalidInput("A cancelled meeting cannot be changed.")
     if meeting["minutes_status"] in ("approved", "locked"):
         raise InvalidInput("The minutes are approved: the meeting's details are part of the "
                            "record and cannot change.")
-    if meeting["register_locked_at"] and data.body_id != meeting["body_id"]:
-        raise InvalidInput("The register is locked: the meeting stays with "
-                           f"{meeting['body_name']}.")
     data.check(conn)
+    moved = (stamp(data.starts_at), stamp(data.ends_at)) != (meeting["starts_at"],
+                                                            meeting["ends_at"])
+    if meeting["register_locked_at"]:
+        if data.body_id != meeting["body_id"]:
+            raise InvalidInput("The register is locked: the meeting stays with "
+                               f"{meeting['body_name']}.")
+        if data.title != meeting["title"] or moved:
+            raise InvalidInput("The register is locked: the meeting's title, date and times "
+                               "are part of its record and cannot change. The location, link "
+                               "and description still can.")
+    approved_here = approvals_recorded_at(conn, meeting_id)
+    if approved_here and (moved or data.body_id != meeting["body_id"]):
+        raise InvalidInput(f"The minutes of “{approved_here[0]['title']}” were approved at "
+                           "this meeting: it cannot move to another date, time or board.")
     with transaction(conn):
         conn.execute(
             "UPDATE meetings SET body_id = ?, title = ?, starts_at = ?, ends_at = ?, location = ?,"
@@ -155,6 +177,10 @@ def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None
         raise InvalidInput("The meeting is already cancelled.")
     if meeting["register_locked_at"]:
         raise InvalidInput("The meeting took place: its register is locked.")
+    approved_here = approvals_recorded_at(conn, meeting_id)
+    if approved_here:
+        raise InvalidInput(f"The meeting took place: the minutes of “{approved_here[0]['title']}”"
+                           " were approved at it, so it cannot be cancelled.")
     with transaction(conn):
         conn.execute(
             "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"

@@ -202,3 +202,63 @@ def test_the_attendance_report_counts_a_locked_register_as_it_was(office, locked
     assert count == 1
     assert [(r.name, r.attended, r.eligible) for r in rows] == [
         ("Ann Able", 1, 1), ("Ben Bold", 1, 1), ("Cat Cole", 1, 1)]
+
+
+def _details(meeting, **changes) -> meetings.MeetingInput:
+    """The meeting's details as its edit form would send them, with `changes`."""
+    data = {"body_id": meeting["body_id"], "title": meeting["title"],
+            "starts_at": meetings.parse_stamp(meeting["starts_at"]),
+            "ends_at": meetings.parse_stamp(meeting["ends_at"]),
+            "location": meeting["location"]} | changes
+    return meetings.MeetingInput(**data)
+
+
+def test_locked_pages_name_the_committee_as_the_record_does(signed_in, office):
+    client, _ = signed_in("manager")
+    ann = office.person("Ann Able", on_board=False)
+    office.member(ann, body_id=office.committee_id)
+    meeting_id = office.meeting(body_id=office.committee_id, days=-3, title="Spring finance")
+    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_register(office.conn, OP, meeting_id)
+    board.save_body(office.conn, OP, body_id=office.committee_id, kind="committee",
+                    name="Resources Committee", quorum_text="2")
+    for path in (f"/alpha/meetings/{meeting_id}", f"/alpha/meetings/{meeting_id}/register",
+                 f"/alpha/meetings/{meeting_id}/minutes"):
+        page = _main_text(client.get(path).get_data(as_text=True))
+        assert "Finance" in page and "Resources Committee" not in page, path
+
+
+def test_after_the_register_lock_the_title_and_times_stay(office):
+    ann = office.person("Ann Able")
+    meeting_id = office.meeting(days=-3, title="Spring board")
+    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_register(office.conn, OP, meeting_id)
+    meeting = meetings.get(office.conn, meeting_id)
+    start = meetings.parse_stamp(meeting["starts_at"])
+    for changes in ({"title": "Renamed"}, {"starts_at": start - timedelta(hours=1)},
+                    {"ends_at": start + timedelta(hours=3)}):
+        with pytest.raises(InvalidInput, match="title, date and times are part of its record"):
+            meetings.update(office.conn, OP, meeting_id, _details(meeting, **changes))
+    meetings.update(office.conn, OP, meeting_id, _details(meeting, location="Main hall"))
+    after = meetings.get(office.conn, meeting_id)
+    assert (after["title"], after["starts_at"], after["location"]) == (
+        "Spring board", meeting["starts_at"], "Main hall")
+
+
+def test_a_meeting_that_approved_minutes_is_neither_moved_nor_cancelled(signed_in, office,
+                                                                      locked_meeting):
+    client, _ = signed_in("manager")
+    meeting_id, _ = locked_meeting
+    at = minutes.approval_record(office.conn, meetings.get(office.conn, meeting_id))
+    later = meetings.get(office.conn, at["meeting"]["id"])
+    start = meetings.parse_stamp(later["starts_at"])
+    with pytest.raises(InvalidInput, match="were approved at this meeting"):
+        meetings.update(office.conn, OP, later["id"],
+                        _details(later, starts_at=start + timedelta(days=7),
+                                 ends_at=start + timedelta(days=7, hours=2)))
+    meetings.update(office.conn, OP, later["id"], _details(later, title="Spring board (AGM)"))
+    page = f"/alpha/meetings/{later['id']}"
+    client.post(f"{page}/cancel", {"reason": "Mistake"}, form_page=f"{page}/edit")
+    assert meetings.get(office.conn, later["id"])["status"] == "scheduled"
+    assert "were approved at it, so it cannot be cancelled" in client.get(page).get_data(
+        as_text=True)
