@@ -64,6 +64,17 @@ def items(conn: Connection, meeting_id: int, viewer: Viewer | None = None) -> li
     return result
 
 
+def anchor(conn: Connection, item_id: int, prefix: str = "item") -> str:
+    """The item's place on a page, '#item-2' or '#item-C1': by its number on the agenda,
+    never its database id (ids would show that hidden items exist between two visible
+    ones). '' if the item is gone."""
+    row = conn.execute("SELECT meeting_id FROM agenda_items WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        return ""
+    number = next((i["number"] for i in items(conn, row["meeting_id"]) if i["id"] == item_id), "")
+    return f"#{prefix}-{number}"
+
+
 def get_item(conn: Connection, item_id: int, viewer: Viewer | None = None):
     """One agenda item; NotFound if none, or if it is confidential and the viewer may not see it."""
     row = conn.execute("SELECT * FROM agenda_items WHERE id = ?", (item_id,)).fetchone()
