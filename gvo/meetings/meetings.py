@@ -160,11 +160,16 @@ def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) 
                starts_at=stamp(data.starts_at))
 
 
-def set_folder(conn: Connection, actor: Actor, meeting_id: int, folder_id: int) -> None:
-    """Record the library folder that holds the meeting's papers."""
+def set_folder(conn: Connection, actor: Actor, meeting_id: int, folder_id: int, *,
+               confidential: bool = False) -> None:
+    """Record the library folder that holds the meeting's papers (with confidential=True, the
+    restricted room for its confidential items' papers), inside the caller's transaction if
+    there is one. Papers are filed by these ids only, never by a folder's title."""
+    column = "confidential_folder_id" if confidential else "folder_id"
     with transaction(conn):
-        conn.execute("UPDATE meetings SET folder_id = ? WHERE id = ?", (folder_id, meeting_id))
-        _audit(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id)
+        conn.execute(f"UPDATE meetings SET {column} = ? WHERE id = ?", (folder_id, meeting_id))
+        _audit(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id,
+               confidential=confidential)
 
 
 def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None:
