@@ -23,6 +23,8 @@ from fpdf import FPDF
 from fpdf.enums import TextEmphasis, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
 
+from gvo.text import cap_marks
+
 FONT = "dejavusans"
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
@@ -148,11 +150,14 @@ class Document(FPDF):
         super().set_font(FONT, face + extras, size)
 
     def normalize_text(self, text: str) -> str:
-        """Text as drawn (fpdf2 calls this for all text): composed (NFC), and each character
-        the current font lacks shown as MISSING (see the module docstring)."""
+        """Text as drawn (fpdf2 calls this for all text): composed (NFC), each run of
+        combining marks and zero-width characters cut to `gvo.text.MAX_MARKS` (fpdf2's line
+        breaking takes time quadratic in such a run: it draws nothing, so never breaks: a page
+        of U+200D took a minute), and each character the current font lacks shown as MISSING
+        (see the module docstring)."""
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        return _drawable(text, self.current_font.cmap)
+        return _drawable(cap_marks(text), self.current_font.cmap)
 
     def footer(self):
         """Footer on every page: the title and the page number."""

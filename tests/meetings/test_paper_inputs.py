@@ -228,3 +228,68 @@ def test_the_migration_keeps_the_room_gvo_made_not_a_squatters(signed_in, office
     assert meetings.get(office.conn, meeting_id)["confidential_folder_id"] == room
     assert school_settings.get(office.conn, papers.TOP_FOLDER_SETTING) == top
     assert top_and_folder == meetings.get(office.conn, meeting_id)["folder_id"]
+
+
+# -- untrusted PDFs are read in a limited child ------------------------------------------
+
+MEETING = {"title": "Spring board", "body_name": "Board", "starts_at": "2031-03-04T18:00",
+           "ends_at": "2031-03-04T20:00", "location": "Hall", "online_link": ""}
+
+
+def _bomb(marker: str) -> bytes:
+    """A one-page PDF whose content stream inflates to 70 MB (70 KB as stored)."""
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    stream = DecodedStreamObject()
+    stream.set_data(f"% {marker}\n".encode() + b"0" * 70_000_000 + b"\n")
+    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _agenda_text(data: bytes) -> str:
+    return " ".join(PdfReader(io.BytesIO(data)).pages[1].extract_text().split())
+
+
+def test_a_paper_beyond_the_childs_limits_is_listed_not_merged():
+    from gvo.meetings import packs
+
+    bomb = _bomb("bomb-1")
+    assert len(bomb) < 200_000
+    items = [packs.PackItem("1", "Budget", "decision", papers=[
+        packs.PackPaper("Inflating paper", "bomb.pdf", bomb),
+        packs.PackPaper("Real paper", "real.pdf", make_pdf("Realcontent", 2))])]
+    data = packs.build("Alpha", MEETING, items, "now")
+    text = _agenda_text(data)
+    assert "Inflating paper bomb.pdf provided separately" in text
+    assert "Real paper real.pdf 3" in text
+    assert "Realcontent page 2" in pdf_text(data)
+    assert items[0].papers[0].status == "limit:expanded"
+    assert items[0].papers[1].status == "ok"
+
+
+def test_a_paper_that_outlasts_the_wall_clock_is_listed_and_the_next_still_merged(
+        monkeypatch):
+    """The child is killed at WALL_SECONDS (here: at once, for the first paper only); a new
+    child reads the rest."""
+    from gvo.meetings import packs
+
+    slow, fine = make_pdf("Slowpaper unique-7"), make_pdf("Finepaper unique-8")
+    real_timer = packs.threading.Timer
+    started = []
+
+    def timer(seconds, kill):  # the first paper's timer fires at once
+        started.append(seconds)
+        return real_timer(0 if len(started) == 1 else seconds, kill)
+
+    monkeypatch.setattr(packs.threading, "Timer", timer)
+    items = [packs.PackItem("1", "Budget", "decision", papers=[
+        packs.PackPaper("Slow", "slow.pdf", slow), packs.PackPaper("Fine", "fine.pdf", fine)])]
+    data = packs.build("Alpha", MEETING, items, "now")
+    assert [p.status for p in items[0].papers] == ["limit:time", "ok"]
+    text = _agenda_text(data)
+    assert "Slow slow.pdf provided separately" in text and "Fine fine.pdf 3" in text
+    assert "Finepaper" in pdf_text(data) and "Slowpaper" not in pdf_text(data)
