@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from gvo import audit, clock, events
+from gvo import audit, clock, events, text
 from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound, NotPermitted
 from gvo.security import passwords, throttle
@@ -197,7 +197,7 @@ def add_user(
 ) -> int:
     """Create an account; with a password it is ready to sign in, else it needs a set-up link."""
     email = normalise_email(email)
-    name = name.strip()
+    name = text.one_line(name)
     if not name or len(name) > 120:
         raise InvalidInput("a name of 1-120 characters is required")
     role = check_role(role)
@@ -324,7 +324,7 @@ def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str
 
 def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, phone: str) -> None:
     """Change a user's own name and phone number."""
-    name, phone = name.strip(), phone.strip()
+    name, phone = text.one_line(name), text.one_line(phone)
     if not name or len(name) > 120:
         raise InvalidInput("a name of 1-120 characters is required")
     if len(phone) > 40:

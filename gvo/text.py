@@ -6,6 +6,7 @@ way everywhere.
 """
 
 import re
+import unicodedata
 
 from anyascii import anyascii
 
@@ -18,6 +19,17 @@ _CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 # What an ASCII fallback name keeps (RFC 6266 section 4.3 advises against '%' and '\' in
 # `filename`, and quotes and ';' would end the parameter).
 _FALLBACK_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+,=@&!#$'\[\]{}~^-]")
+# What ends a line: the mandatory breaks of UAX #14 (BK: VT, FF, U+2028, U+2029; CR; LF;
+# NL: NEL U+0085), and tabs. In a one-line field each run of them is one space.
+LINE_BREAKS = "\t\n\x0b\x0c\r\x85\u2028\u2029"
+_BREAKS = re.compile(f"[{LINE_BREAKS}]+")
+_C0_C1 = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Combining marks (Mn, Me) and invisible format characters (Cf: joiners, zero-width space,
+# tag characters) kept in a row. Real text needs a few (a Vietnamese letter two, a keycap
+# two, a flag's tag sequence six); a run of thousands is no text, and costs the PDF
+# library time quadratic in its length (it draws nothing and so never breaks a line).
+MAX_MARKS = 8
+_MARKS = frozenset(("Mn", "Me", "Cf"))
 _WORD = re.compile(r"\w+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 MAX_NAME = 200
@@ -26,6 +38,29 @@ MAX_NAME = 200
 def strip_controls(text: str) -> str:
     """`text` without control, line-separator or bidirectional formatting characters."""
     return _CONTROLS.sub("", text or "")
+
+
+def cap_marks(text: str, limit: int = MAX_MARKS) -> str:
+    """`text` with each run of combining marks and invisible format characters (ZWJ, ZWNJ,
+    zero-width space, variation selectors, tags) cut to its first `limit` characters."""
+    out, run = [], 0
+    for ch in text or "":
+        if unicodedata.category(ch) in _MARKS:
+            run += 1
+            if run > limit:
+                continue
+        else:
+            run = 0
+        out.append(ch)
+    return "".join(out) if len(out) != len(text or "") else (text or "")
+
+
+def one_line(text: str) -> str:
+    """A one-line field's text (a title, a name, a place): each run of line breaks and tabs
+    (LINE_BREAKS, U+2028 and U+2029 too) as one space, other C0 and C1 control characters
+    left out, runs of marks capped (`cap_marks`), spaces at the ends trimmed. Every
+    one-line form field reads what is sent through this (`gvo.forms.LineField`)."""
+    return cap_marks(_C0_C1.sub("", _BREAKS.sub(" ", text or ""))).strip()
 
 
 def safe_filename(name: str, default: str = "file") -> str:

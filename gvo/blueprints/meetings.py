@@ -49,9 +49,10 @@ def _viewer() -> Viewer:
 
 
 def get_meeting(meeting_id: int):
-    """Load a meeting or 404 (every signed-in member may see a meeting's open parts)."""
+    """Load a meeting, named as its record names it (`attendance.as_recorded`), or 404
+    (every signed-in member may see a meeting's open parts)."""
     try:
-        return meetings.get(db(), meeting_id)
+        return attendance.as_recorded(db(), meetings.get(db(), meeting_id))
     except NotFound:
         abort(404)
 
@@ -222,8 +223,8 @@ def edit(meeting_id: int):
     meeting = get_meeting(meeting_id)
     form = mf.MeetingForm(data={
         "body_id": meeting["body_id"], "title": meeting["title"],
-        "starts_at": meetings.parse_stamp(meeting["starts_at"]),
-        "ends_at": meetings.parse_stamp(meeting["ends_at"]), "location": meeting["location"],
+        "starts_at": meetings.read_stamp(meeting["starts_at"]),
+        "ends_at": meetings.read_stamp(meeting["ends_at"]), "location": meeting["location"],
         "online_link": meeting["online_link"], "description": meeting["description"]})
     form.body_id.choices = _body_choices()
     if form.validate_on_submit():
@@ -395,7 +396,7 @@ def upload_paper(meeting_id: int, item_id: int):
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
     flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.", "success")
-    return _back(meeting_id, f"#item-{item_id}")
+    return _back(meeting_id, agenda.anchor(db(), item_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/link")
@@ -418,7 +419,7 @@ def link_paper(meeting_id: int, item_id: int):
             flash("The paper is attached.", "success")
     else:
         flash("Choose a document, page or policy.", "error")
-    return _back(meeting_id, f"#item-{item_id}")
+    return _back(meeting_id, agenda.anchor(db(), item_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/papers/<int:paper_id>/detach")
@@ -429,7 +430,7 @@ def detach_paper(meeting_id: int, paper_id: int):
     if ConfirmForm().validate_on_submit():
         _attempt(agenda.detach, paper_id,
                  done="The paper is taken off the agenda (it stays in the library).")
-    return _back(meeting_id, f"#item-{link['item_id']}")
+    return _back(meeting_id, agenda.anchor(db(), link["item_id"]))
 
 
 # -- attendance ----------------------------------------------------------------
@@ -632,7 +633,7 @@ def save_minutes_item(meeting_id: int, item_id: int):
                  form.decisions.data or "", done="Saved.")
     else:
         flash("Those minutes are too long.", "error")
-    return _to_minutes(meeting_id, f"#minutes-{item_id}")
+    return _to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
@@ -647,7 +648,7 @@ def add_action(meeting_id: int, item_id: int):
                  form.due_on.data, done="The action is recorded.")
     else:
         flash("An action needs a description, and the due date must be a date.", "error")
-    return _to_minutes(meeting_id, f"#minutes-{item_id}")
+    return _to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")

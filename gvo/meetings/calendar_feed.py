@@ -23,6 +23,7 @@ from gvo.meetings.meetings import _audit
 from gvo.meetings.rules import Viewer
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection
+from gvo.text import one_line
 
 PRODID = "-//GVO//Governors' Virtual Office//EN"
 PAST_DAYS = 180
@@ -98,22 +99,39 @@ def viewer_for_token(conn: Connection, token: str) -> Viewer | None:
     return Viewer.load(conn, row["user_id"]) if row else None
 
 
+class _Text(icalendar.vText):
+    """A TEXT value escaped as RFC 5545 section 3.3.11 says: backslash, ';' and ',' each
+    behind a backslash, a line break as '\\n'. (icalendar's own vText first reads a typed
+    backslash-N as a line break, so a title "Room \\North" came out as two lines.)"""
+
+    def to_ical(self) -> bytes:
+        """The escaped value, UTF-8."""
+        escaped = (str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+                   .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
+        return escaped.encode(self.encoding)
+
+
 def _text(value: str) -> icalendar.vText:
-    """Text for a calendar property, escaped by icalendar (line breaks, ';', ',', '\\'):
-    RFC 5545 section 3.3.11. Every piece of text people typed goes out through here."""
-    return icalendar.vText(value)
+    """Text for a calendar property, escaped (`_Text`): every piece of text people typed goes
+    out through here."""
+    return _Text(value)
 
 
-def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Event:
+def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Event | None:
+    """The meeting as a VEVENT; None for a meeting whose stored time is not one (left out of
+    the feed, never breaking it)."""
+    times = [meetings.read_stamp(meeting[k]) for k in ("starts_at", "ends_at")]
+    if None in times:
+        return None
     event = icalendar.Event()
     event.add("uid", f"meeting-{meeting['id']}@{uid_host}")
     event.add("dtstamp", clock.utcnow())
     # Times go out in UTC: every calendar app reads them, no VTIMEZONE block needed.
-    for prop, stamp in (("dtstart", meeting["starts_at"]), ("dtend", meeting["ends_at"])):
-        local = meetings.parse_stamp(stamp).replace(tzinfo=meetings.SCHOOL_TZ)
-        event.add(prop, local.astimezone(UTC))
-    event.add("summary", _text(f"{meeting['title']} ({meeting['body_name']})"))
-    where = ", ".join(x for x in (meeting["location"], meeting["online_link"]) if x)
+    for prop, local in zip(("dtstart", "dtend"), times, strict=True):
+        event.add(prop, local.replace(tzinfo=meetings.SCHOOL_TZ).astimezone(UTC))
+    # One-line fields stored before they were normalised may hold U+2028 and the like.
+    event.add("summary", _text(one_line(f"{meeting['title']} ({meeting['body_name']})")))
+    where = one_line(", ".join(x for x in (meeting["location"], meeting["online_link"]) if x))
     if where:
         event.add("location", _text(where))
     description = [f"{school}: {meeting['body_name']}"]
@@ -142,8 +160,10 @@ def _calendar(name: str) -> icalendar.Calendar:
 
 def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> bytes:
     """One meeting as an .ics file."""
-    cal = _calendar(f"{school}: {meeting['title']}")
-    cal.add_component(_event(meeting, school, uid_host, url))
+    cal = _calendar(one_line(f"{school}: {meeting['title']}"))
+    event = _event(meeting, school, uid_host, url)
+    if event is not None:
+        cal.add_component(event)
     return cal.to_ical()
 
 
@@ -157,5 +177,7 @@ def feed_ics(conn: Connection, viewer: Viewer, school: str, uid_host: str,
         " WHERE m.starts_at >= ? ORDER BY m.starts_at", (since,)).fetchall()
     cal = _calendar(f"{school}: meetings")
     for row in rows:
-        cal.add_component(_event(row, school, uid_host, url_for_meeting(row["id"])))
+        event = _event(row, school, uid_host, url_for_meeting(row["id"]))
+        if event is not None:
+            cal.add_component(event)
     return cal.to_ical()

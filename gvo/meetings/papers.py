@@ -17,11 +17,14 @@ board or committee membership changes (`follow_access_change`, subscribed to
 top-level folder needs a Manager in the library; holding "manage meetings"
 grants that for the meeting folders only (`_library_viewer(elevate=True)`).
 Policies are not in the library yet: a paper is a document or a page.
+The folders are found by the ids GVO stored when it made them (the school's setting
+`meetings.papers_folder`, the meeting's `folder_id` and `confidential_folder_id`), never
+by title: a folder anyone else makes, whatever it is called, never receives papers.
 """
 
 from dataclasses import dataclass
 
-from gvo import events
+from gvo import events, school_settings
 from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
@@ -35,6 +38,7 @@ from gvo.storage.sqlcipher import Connection
 
 TOP_FOLDER = "Meeting papers"
 CONFIDENTIAL_FOLDER = "Confidential (part 2)"
+TOP_FOLDER_SETTING = "meetings.papers_folder"
 FOLDER_CLOSED = ("This meeting's papers folder in the library (or its confidential room) is not "
                  "open to you, so nothing was added. Ask a Manager who can open it to give you "
                  "access, or to add the paper.")
@@ -114,19 +118,31 @@ def _confidential_audience(conn: Connection, body_id: int) -> list[int]:
             if (v := Viewer.load(conn, u["id"])) and sees_confidential(conn, v, body_id)]
 
 
+def _live(conn: Connection, folder_id: int | None) -> bool:
+    """Whether the folder is there and not in the wastebin."""
+    return folder_id is not None and conn.execute(
+        "SELECT 1 FROM folders WHERE id = ? AND deleted_at IS NULL", (folder_id,)
+    ).fetchone() is not None
+
+
 def _top_folder(conn: Connection, lib: LibraryViewer) -> int:
-    for row in folders.children(conn, lib, None):
-        if row["title"] == TOP_FOLDER and not row["restricted"]:
-            return row["id"]
-    return folders.create_folder(conn, lib, parent_id=None, title=TOP_FOLDER,
-                                 description="Papers of the board's and committees' meetings.")
+    """The top-level folder of all meetings' papers, by its stored id (made on first use)."""
+    stored = school_settings.get(conn, TOP_FOLDER_SETTING)
+    if stored.isdigit() and _live(conn, int(stored)):
+        return int(stored)
+    with transaction(conn):
+        folder_id = folders.create_folder(
+            conn, lib, parent_id=None, title=TOP_FOLDER,
+            description="Papers of the board's and committees' meetings.")
+        school_settings.put(conn, TOP_FOLDER_SETTING, str(folder_id))
+    return folder_id
 
 
 def ensure_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting_id: int) -> int:
     """The library folder for a meeting's papers, made on first use."""
     meeting = meetings.get(conn, meeting_id)
     lib = _library_viewer(viewer, actor, elevate=True)
-    if meeting["folder_id"] and folders.exists(conn, meeting["folder_id"]):
+    if _live(conn, meeting["folder_id"]):
         return meeting["folder_id"]
     title = f"{meeting['starts_at'][:10]} {meeting['title']} ({meeting['body_name']})"
     folder_id = folders.create_folder(conn, lib, parent_id=_top_folder(conn, lib),
@@ -135,19 +151,20 @@ def ensure_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting_id: in
     return folder_id
 
 
-def _sync_room(conn: Connection, lib: LibraryViewer, parent: int, body_id: int) -> int | None:
-    """Bring the confidential sub-folder's access list up to date; its id, or None if none."""
-    audience = _confidential_audience(conn, body_id)
-    for row in folders.children(conn, lib, parent):
-        if row["title"] == CONFIDENTIAL_FOLDER and row["restricted"]:
-            users, groups = folders.access_list(conn, row["id"])
-            if sorted(users) != sorted(audience) or groups:
-                folders.update_folder(conn, lib, row["id"], title=row["title"],
-                                      description=row["description"],
-                                      sort_order=row["sort_order"], restricted=True,
-                                      users=audience)
-            return row["id"]
-    return None
+def _sync_room(conn: Connection, lib: LibraryViewer, meeting) -> int | None:
+    """Bring the meeting's confidential room's access list up to date; its id, or None if it
+    has none. NotFound or Forbidden if the room is not open to `lib`."""
+    room = meeting["confidential_folder_id"]
+    if not _live(conn, room):
+        return None
+    row = folders.get_folder(conn, lib, room)
+    audience = _confidential_audience(conn, meeting["body_id"])
+    users, groups = folders.access_list(conn, room)
+    if sorted(users) != sorted(audience) or groups or not row["restricted"]:
+        folders.update_folder(conn, lib, room, title=row["title"],
+                              description=row["description"], sort_order=row["sort_order"],
+                              restricted=True, users=audience)
+    return room
 
 
 def sync_confidential_access(conn: Connection, actor: Actor, viewer: Viewer,
@@ -159,7 +176,7 @@ def sync_confidential_access(conn: Connection, actor: Actor, viewer: Viewer,
         return
     lib = _library_viewer(viewer, actor, elevate=True)
     try:
-        _sync_room(conn, lib, meeting["folder_id"], meeting["body_id"])
+        _sync_room(conn, lib, meeting)
     except (NotFound, Forbidden):
         return  # not this person's to maintain (a room that leaves them out)
 
@@ -187,17 +204,19 @@ def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting
     """The meeting's restricted sub-folder, its access list brought up to date."""
     lib = _library_viewer(viewer, actor, elevate=True)
     parent = ensure_folder(conn, actor, viewer, meeting["id"])
-    found = _sync_room(conn, lib, parent, meeting["body_id"])
+    meeting = meetings.get(conn, meeting["id"])
+    found = _sync_room(conn, lib, meeting)
     if found is not None:
         return found
-    if conn.execute("SELECT 1 FROM folders WHERE parent_id = ? AND title = ? AND restricted = 1"
-                    " AND deleted_at IS NULL", (parent, CONFIDENTIAL_FOLDER)).fetchone():
-        raise Forbidden("the confidential papers' room is not open to this person")
     audience = _confidential_audience(conn, meeting["body_id"])
-    return folders.create_folder(
-        conn, lib, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True, users=audience,
-        description=f"Papers of confidential items: open to members of {meeting['body_name']},"
-                    " Editors and Managers.")
+    with transaction(conn):
+        room = folders.create_folder(
+            conn, lib, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True,
+            users=audience,
+            description=f"Papers of confidential items: open to members of "
+                        f"{meeting['body_name']}, Editors and Managers.")
+        meetings.set_folder(conn, actor, meeting["id"], room, confidential=True)
+    return room
 
 
 def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, *,
