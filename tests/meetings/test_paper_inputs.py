@@ -221,7 +221,7 @@ def test_the_migration_keeps_the_room_gvo_made_not_a_squatters(signed_in, office
     office.conn.execute("UPDATE meetings SET confidential_folder_id = NULL")
     office.conn.execute("DELETE FROM settings WHERE key = ?", (papers.TOP_FOLDER_SETTING,))
     sql = (Path(papers.__file__).parent.parent / "storage" / "migrations" / "school"
-           / "0007_meeting_folders.sql").read_text()
+           / "0008_meeting_folders.sql").read_text()
     for statement in _split_sql(sql):
         if "ALTER TABLE" not in statement:
             office.conn.execute(statement)
