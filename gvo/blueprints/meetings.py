@@ -21,10 +21,10 @@ from flask_login import current_user
 from gvo import board, clock, csrf, numbers
 from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
 from gvo.blueprints._downloads import file_response
-from gvo.blueprints._uploads import file_parts, prepare_upload
+from gvo.blueprints._uploads import file_parts, prepare_upload, quoted
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
-from gvo.library import blobs
+from gvo.library import intake
 from gvo.meetings import (
     agenda,
     attendance,
@@ -388,13 +388,15 @@ def upload_paper(meeting_id: int, item_id: int):
     try:
         ids = papers.upload(db(), current_actor(), _viewer(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
-    except (InvalidInput, blobs.TooLarge) as exc:
+    except (InvalidInput, intake.TooLarge) as exc:
         flash(str(exc), "error")
         # The meeting page again, the paper's title as it was typed (a file input cannot be
         # filled in again by the server; the message names the file to choose).
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
-    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.", "success")
+    names = quoted(papers.stored_names(db(), _viewer(), ids))
+    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}: {names}.",
+          "success")
     return _back(meeting_id, f"#item-{item_id}")
 
 

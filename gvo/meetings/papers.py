@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from gvo import events
 from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
-from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
+from gvo.library import approvals, blobs, comments, documents, folders, intake, pages, subjects
 from gvo.library.access import Forbidden
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, meetings
@@ -203,22 +203,25 @@ def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting
 def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, *,
            limit: int, fields: dict | None = None) -> list[int]:
     """Upload files into the meeting's folder (or its confidential sub-folder) and attach them
-    to the item; returns the new document ids. `parts` stream in (the library's upload parts);
-    `fields` fills with the form's other fields as they pass (a 'title' renames one file)."""
+    to the item; returns the new document ids. `parts` stream in (the library's upload parts)
+    and are read and checked before any transaction opens (`intake.receive`); `fields` fills
+    with the form's other fields as they pass (a 'title' renames one file)."""
     fields = {} if fields is None else fields
     item = agenda.get_item(conn, item_id, viewer)
     meeting = meetings.get(conn, item["meeting_id"])
     agenda.check_open(meeting)
     lib = _library_viewer(viewer, actor)
-    # One transaction: a refused file (or title) leaves no folder made for it, no file
+    # Every file is read and checked first, with no transaction open; then one
+    # transaction: a refused file (or title) leaves no folder made for it, no file
     # stored and nothing attached.
-    with transaction(conn):
+    with (intake.receive(parts, limit=limit, max_files=documents.MAX_FILES) as files,
+          transaction(conn)):
         try:
             if item["confidential"]:
                 folder_id = _confidential_folder(conn, actor, viewer, meeting)
             else:
                 folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
-            stored = documents.store_files(conn, lib, folder_id, parts, limit=limit)
+            stored = documents.store_files(conn, lib, folder_id, files)
             title = fields.get("title", "").strip()
             if title and len(stored) == 1:
                 documents.update_document(conn, lib, stored[0][0], title=title,
@@ -232,6 +235,11 @@ def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, 
             agenda.attach(conn, actor, item_id, "document", doc_id)
     documents.index_text(conn, stored)
     return [doc_id for doc_id, _ in stored]
+
+
+def stored_names(conn: Connection, viewer: Viewer, doc_ids: list[int]) -> list[str]:
+    """The file names papers just uploaded are stored under (to show the uploader)."""
+    return documents.stored_names(conn, _library_viewer(viewer), doc_ids)
 
 
 def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str,

@@ -5,9 +5,12 @@ import io
 
 import pytest
 from pypdf import PdfReader, PdfWriter
+from uploads import Part, many_parts, word, write_lock_held
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from gvo.errors import InvalidInput
-from gvo.library import folders, pages
+from gvo.library import folders, pages, sniff
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, papers
 from gvo.meetings.rules import Viewer
@@ -163,3 +166,50 @@ def test_a_refused_link_leaves_no_confidential_room_behind(office):
     with pytest.raises(InvalidInput, match="already attached"):
         papers.link(office.conn, OP, viewer, secret, "page", page)
     assert _library_rows(office.conn) == before
+
+
+def test_a_refused_paper_is_answered_with_its_reason_without_the_write_lock(
+        signed_in, office, instance):
+    # Issue 9 (attack review): the type sniffer read a .docx's index inside the upload's
+    # write transaction, so a file of 560,000 parts held every write of the school.
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+    too_many = sniff.MAX_ZIP_ENTRIES + 1
+    before = _library_rows(office.conn)
+    page = f"/alpha/meetings/{meeting_id}"
+    client.get(page)  # its CSRF token is saved in the session before the lock is taken
+    # Encoded in memory (the test client would spool a body this size to a file it leaves
+    # open).
+    boundary, body = encode_multipart({"title": "Budget", "file": FileStorage(
+        io.BytesIO(many_parts(too_many)), "Budget.docx")})
+    with write_lock_held(instance, office.conn):
+        resp = client.c.post(
+            f"{page}/agenda/{item}/upload", base_url="https://localhost", data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers={"X-CSRFToken": client.token(), "Referer": "https://localhost" + page})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422, html[:300]
+    assert f"“Budget.docx” is made of {too_many:,} parts" in html
+    assert _library_rows(office.conn) == before
+
+
+def test_every_byte_of_a_paper_is_read_before_its_transaction(office):
+    manager = office.person("Mo Manager", "manager", on_board=False)
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+
+    class Watched(Part):
+        def chunks(self):
+            for piece in super().chunks():
+                seen.append(office.conn.in_transaction)
+                yield piece
+
+    seen: list[bool] = []
+    fields = {"title": "Budget report"}
+    [doc] = papers.upload(office.conn, OP, Viewer(manager, "manager"), item,
+                          [Watched("budget.docx", word(text="Budget"), piece=500)],
+                          limit=10**7, fields=fields)
+    assert seen and not any(seen)
+    assert [p["ref_id"] for p in agenda.paper_links(office.conn, item)] == [doc]
+
