@@ -6,40 +6,65 @@ way everywhere.
 """
 
 import re
+import unicodedata
 
+import regex
 from anyascii import anyascii
 
-# Unicode's explicit bidirectional formatting characters (UAX #9, section 2, table 1) and
-# the Arabic letter mark. In a file name U+202E makes "invoice‮fdp.exe" read as
-# "invoiceexe.pdf": none of them belongs in a name.
-BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-# C0 and C1 controls, DEL, line and paragraph separators, and the bidi controls.
-_CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+# Characters that draw nothing, or change how the others draw, so a name can show something
+# else than it is: controls (Cc), format characters (Cf: the zero-width space, joiners and
+# marks U+200B-U+200F, the word joiner U+2060, the byte order mark U+FEFF, the bidirectional
+# embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069 of UAX #9, with which
+# "invoice\u202efdp.exe" reads as "invoiceexe.pdf"), line and paragraph separators, lone
+# surrogates, and every other Default_Ignorable_Code_Point of Unicode (UAX #44,
+# DerivedCoreProperties.txt: Hangul fillers, variation selectors, tags).
+_INVISIBLE = regex.compile(r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]")
+_SPACES = regex.compile(r"\s+")
 # What an ASCII fallback name keeps (RFC 6266 section 4.3 advises against '%' and '\' in
 # `filename`, and quotes and ';' would end the parameter).
 _FALLBACK_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+,=@&!#$'\[\]{}~^-]")
 _WORD = re.compile(r"\w+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 MAX_NAME = 200
+DEFAULT_STEM = "document"
 
 
 def strip_controls(text: str) -> str:
-    """`text` without control, line-separator or bidirectional formatting characters."""
-    return _CONTROLS.sub("", text or "")
+    """`text` without control, format (zero-width, bidirectional), separator or other
+    default-ignorable characters (see _INVISIBLE)."""
+    return _INVISIBLE.sub("", text or "")
 
 
-def safe_filename(name: str, default: str = "file") -> str:
-    """A file name fit to store, show and send: no folders, no controls, no leading dots.
+def plain_line(text: str) -> str:
+    """`text` as one line that shows what it is: composed (Unicode NFC), line breaks and tabs
+    made spaces, without invisible characters (`strip_controls`), each run of white space
+    one space, trimmed."""
+    line = _SPACES.sub(" ", unicodedata.normalize("NFC", text or ""))
+    return _SPACES.sub(" ", strip_controls(line)).strip()
 
-    Keeps the end of a name longer than 200 characters (where its extension is);
-    `default` when nothing is left.
+
+def safe_filename(name: str, default: str = DEFAULT_STEM) -> str:
+    """A file name fit to store, show and send: no folders, nothing invisible, no leading
+    dots, no trailing dots or spaces (Windows drops them), trimmed around its extension.
+
+    The name is `plain_line`'s (NFC, no controls or bidirectional characters). A name with
+    nothing before its extension ("   .txt") gets `default` as its stem ("document.txt");
+    an empty one is `default`. Keeps the end of a name longer than 200 characters (where
+    its extension is).
     """
-    name = strip_controls(name).replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = name.lstrip(".").strip()
-    return name[-MAX_NAME:] or default
+    name = plain_line(name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = name.rstrip(". ")
+    stem, dot, extension = name.rpartition(".")
+    if dot:
+        stem, extension = stem.rstrip(), extension.lstrip()
+        if not stem.strip(". "):  # all extension: ".txt", ". txt", "..pdf"
+            stem = ""
+        name = f"{stem or default}.{extension}"
+    name = name[-MAX_NAME:].lstrip(". ")
+    return name or default
 
 
-def ascii_filename(name: str, default: str = "file") -> str:
+def ascii_filename(name: str, default: str = DEFAULT_STEM) -> str:
     """An ASCII stand-in for a file name (Ł -> L, ß -> ss), for user agents that cannot read
     RFC 8187's UTF-8 `filename*`; characters without a safe ASCII form become '_'."""
     folded = _FALLBACK_UNSAFE.sub("_", anyascii(safe_filename(name, default)))

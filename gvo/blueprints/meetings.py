@@ -3,6 +3,7 @@ board packs, attendance reports and calendar feeds. Thin: rules live in gvo.meet
 
 import csv
 import io
+import unicodedata
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -134,7 +135,8 @@ def _generated() -> str:
 
 
 def _slug(text: str) -> str:
-    keep = "".join(c if c.isalnum() else "-" for c in text.lower())
+    # Composed first: a decomposed "ŵ" (w + U+0302) would otherwise lose its accent as a "-".
+    keep = "".join(c if c.isalnum() else "-" for c in unicodedata.normalize("NFC", text).lower())
     return "-".join(p for p in keep.split("-") if p)[:60] or "meeting"
 
 
