@@ -734,16 +734,7 @@ def minutes_pdf(meeting_id: int):
 def pack(meeting_id: int):
     """The board pack: only what this person may open; built in memory and streamed."""
     meeting = get_meeting(meeting_id)
-    conn, viewer = db(), _viewer()
-    items = []
-    for item in agenda.items(conn, meeting_id, viewer):
-        pack_papers = []
-        for paper in papers.for_item(conn, viewer, item["id"]):
-            pack_papers.append(packs.PackPaper(
-                paper.title, paper.filename or "library page",
-                papers.content(conn, viewer, paper)))
-        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
-                                    item["presenter"], item["minutes"], pack_papers))
+    items = papers.pack_items(db(), _viewer(), meeting_id)
     data = packs.build(g.school_name, meeting, items,
                        f"{_generated()} for {current_user.name}")
     return file_response(packs.stream(data), f"board-pack-{_dated_slug(meeting)}.pdf",

@@ -213,3 +213,25 @@ def test_every_byte_of_a_paper_is_read_before_its_transaction(office):
     assert seen and not any(seen)
     assert [p["ref_id"] for p in agenda.paper_links(office.conn, item)] == [doc]
 
+
+@pytest.mark.parametrize("cap", ["paper", "pack"])
+def test_papers_too_large_for_the_pack_are_listed_not_read(signed_in, office, monkeypatch, cap):
+    # Issue 9 (siblings of the attack review): the pack read every paper of the meeting into
+    # memory whatever its size (and every Word or Excel paper too, only to list it).
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+    small, big = make_pdf("Smallpaper", 1), make_pdf("Bigpaper", 40)
+    for name, data in (("small.pdf", small), ("big.pdf", big), ("notes.docx", word())):
+        assert upload(client, meeting_id, item, name, data).status_code == 302
+    if cap == "paper":
+        monkeypatch.setattr(papers, "MAX_PACK_PAPER_BYTES", len(big) - 1)
+    else:
+        monkeypatch.setattr(papers, "MAX_PACK_BYTES", len(small) + len(big) - 1)
+    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    assert resp.status_code == 200
+    agenda_text = " ".join(PdfReader(io.BytesIO(resp.data)).pages[1].extract_text().split())
+    assert "big.pdf provided separately (too large for the pack)" in agenda_text
+    assert "notes.docx provided separately" in agenda_text
+    assert "Smallpaper page 1" in pdf_text(resp.data)
+    assert "Bigpaper" not in pdf_text(resp.data)
