@@ -104,8 +104,8 @@ _OLE2_STREAMS = {
 
 
 class UnsafeArchive(GvoError):
-    """A ZIP-based file over a cap on its entries or expanded size; the message says which
-    (to follow "“name” ")."""
+    """A ZIP-based file over a cap (entries, index, unpacked size, packing ratio) or with two
+    entries of one name; the message says which (to follow "“name” ")."""
 
 
 def sniff(head: bytes, filename: str, *, is_text: bool,
@@ -135,9 +135,12 @@ def _zip_type(open_file) -> str | None:
     try:
         with open_file() as raw:
             entries, index_size = _zip_index_size(raw)
-            if entries > MAX_ZIP_ENTRIES or index_size > MAX_ZIP_INDEX_BYTES:
+            if entries > MAX_ZIP_ENTRIES:
                 raise UnsafeArchive(f"is made of {entries:,} parts; the library takes files "
                                     f"of at most {MAX_ZIP_ENTRIES:,}")
+            if index_size > MAX_ZIP_INDEX_BYTES:
+                raise UnsafeArchive(f"lists its parts in {_size_text(index_size)}; the library "
+                                    f"takes at most {_size_text(MAX_ZIP_INDEX_BYTES)}")
             with zipfile.ZipFile(raw) as zf:
                 infos = zf.infolist()
                 _check_entries(infos)
@@ -190,16 +193,18 @@ def _zip_index_size(raw: IO[bytes]) -> tuple[int, int]:
 
 
 def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
-    """UnsafeArchive if the archive's entries break a cap or two share a name."""
+    """UnsafeArchive if the archive's entries break a cap or two share a name (compared as
+    OOXML compares part names: ignoring ASCII case, ECMA-376 part 2, 6.3.5)."""
     if len(infos) > MAX_ZIP_ENTRIES:
         raise UnsafeArchive(f"is made of {len(infos):,} parts; the library takes files of at "
                             f"most {MAX_ZIP_ENTRIES:,}")
     expanded, seen = 0, set()
     for info in infos:
-        if info.filename in seen:
+        key = info.filename.lower()
+        if key in seen:
             raise UnsafeArchive(f"holds two parts named “{info.filename[:100]}”, so programs "
                                 "could read different documents from it")
-        seen.add(info.filename)
+        seen.add(key)
         expanded += info.file_size
         if (info.file_size > ZIP_RATIO_GRACE_BYTES
                 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)):

@@ -30,6 +30,14 @@ REFUSALS = {
     "twins": (lambda: word([("word/document.xml", DOCUMENT.format("Other"),
                              zipfile.ZIP_DEFLATED)]),
               "holds two parts named “word/document.xml”"),
+    # OOXML part names are equal ignoring ASCII case (ECMA-376 part 2, 6.3.5).
+    "case twins": (lambda: word([("Word/Document.XML", DOCUMENT.format("Other"),
+                                  zipfile.ZIP_DEFLATED)]),
+                   "holds two parts named “Word/Document.XML”"),
+    # Fewer parts than the cap, but an index (central directory) larger than any office
+    # document's: 2,000 names of 2,100 characters.
+    "index": (lambda: word((f"word/media/{n:04}{'x' * 2085}.png", b"", zipfile.ZIP_STORED)
+                           for n in range(2000)), "lists its parts in 4.1 MB"),
 }
 
 
