@@ -3,6 +3,7 @@ board packs, attendance reports and calendar feeds. Thin: rules live in gvo.meet
 
 import csv
 import io
+import unicodedata
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -21,10 +22,10 @@ from flask_login import current_user
 from gvo import board, clock, csrf, numbers
 from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
 from gvo.blueprints._downloads import file_response
-from gvo.blueprints._uploads import file_parts, prepare_upload
+from gvo.blueprints._uploads import file_parts, prepare_upload, quoted
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
-from gvo.library import blobs
+from gvo.library import intake
 from gvo.meetings import (
     agenda,
     attendance,
@@ -135,7 +136,8 @@ def _generated() -> str:
 
 
 def _slug(text: str) -> str:
-    keep = "".join(c if c.isalnum() else "-" for c in text.lower())
+    # Composed first: a decomposed "ŵ" (w + U+0302) would otherwise lose its accent as a "-".
+    keep = "".join(c if c.isalnum() else "-" for c in unicodedata.normalize("NFC", text).lower())
     return "-".join(p for p in keep.split("-") if p)[:60] or "meeting"
 
 
@@ -389,13 +391,15 @@ def upload_paper(meeting_id: int, item_id: int):
     try:
         ids = papers.upload(db(), current_actor(), _viewer(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
-    except (InvalidInput, blobs.TooLarge) as exc:
+    except (InvalidInput, intake.TooLarge) as exc:
         flash(str(exc), "error")
         # The meeting page again, the paper's title as it was typed (a file input cannot be
         # filled in again by the server; the message names the file to choose).
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
-    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.", "success")
+    names = quoted(papers.stored_names(db(), _viewer(), ids))
+    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}: {names}.",
+          "success")
     return _back(meeting_id, agenda.anchor(db(), item_id))
 
 
@@ -731,16 +735,7 @@ def minutes_pdf(meeting_id: int):
 def pack(meeting_id: int):
     """The board pack: only what this person may open; built in memory and streamed."""
     meeting = get_meeting(meeting_id)
-    conn, viewer = db(), _viewer()
-    items = []
-    for item in agenda.items(conn, meeting_id, viewer):
-        pack_papers = []
-        for paper in papers.for_item(conn, viewer, item["id"]):
-            pack_papers.append(packs.PackPaper(
-                paper.title, paper.filename or "library page",
-                papers.content(conn, viewer, paper)))
-        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
-                                    item["presenter"], item["minutes"], pack_papers))
+    items = papers.pack_items(db(), _viewer(), meeting_id)
     data = packs.build(g.school_name, meeting, items,
                        f"{_generated()} for {current_user.name}")
     return file_response(packs.stream(data), f"board-pack-{_dated_slug(meeting)}.pdf",

@@ -14,7 +14,8 @@ def record(conn: Connection, viewer: Viewer, action: str, target: str, /, **deta
 
 
 def clean_title(title: str, what: str = "title") -> str:
-    """A title of 1-200 characters on one line (`text.one_line`), or InvalidInput."""
+    """A title of 1-200 characters on one line as it shows (`text.one_line`), or
+    InvalidInput."""
     title = text.one_line(title)
     if not title or len(title) > 200:
         raise InvalidInput(f"A {what} of 1-200 characters is required.")

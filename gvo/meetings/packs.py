@@ -55,6 +55,7 @@ class PackPaper:
     unreadable: bool = False       # a PDF that pypdf could not merge: listed, not merged
     status: str = ""               # how the child read it: ok, password, unreadable, limit:..
     digest: str = ""               # sha256 of the paper as uploaded
+    too_large: bool = False        # not read for the pack (`papers.pack_items`): listed only
 
     @property
     def pages(self) -> int:
@@ -173,7 +174,9 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
             detail += f", {item.minutes} min"
         rows = [("B", 0, (str(item.number), item.title, detail, ""))]
         for paper in item.papers:
-            where = (str(paper.first_page + offset) if paper.reader else "provided separately")
+            where = (str(paper.first_page + offset) if paper.reader
+                     else "provided separately (too large for the pack)" if paper.too_large
+                     else "provided separately")
             rows.append(("", PAPER_INDENT_MM, ("", paper.title, paper.filename, where)))
         for style, indent, cells in rows:
             columns = []

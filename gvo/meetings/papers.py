@@ -27,15 +27,19 @@ from dataclasses import dataclass
 from gvo import events, school_settings
 from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
-from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
+from gvo.library import approvals, blobs, comments, documents, folders, intake, pages, subjects
 from gvo.library.access import Forbidden
 from gvo.library.access import Viewer as LibraryViewer
-from gvo.meetings import agenda, meetings
+from gvo.meetings import agenda, meetings, packs
 from gvo.meetings.pdf import text_pdf
 from gvo.meetings.rules import Viewer, manages, sees_confidential
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection
 
+PDF = "application/pdf"
+# What one board pack reads of its papers (see `pack_items`), in bytes.
+MAX_PACK_PAPER_BYTES = 50 * 1024 * 1024
+MAX_PACK_BYTES = 150 * 1024 * 1024
 TOP_FOLDER = "Meeting papers"
 CONFIDENTIAL_FOLDER = "Confidential (part 2)"
 TOP_FOLDER_SETTING = "meetings.papers_folder"
@@ -58,6 +62,7 @@ class PaperView:
     comments: int = 0
     approvals: int = 0
     blob_id: int | None = None
+    size: int = 0           # bytes of a document's latest version
 
 
 def _library_viewer(viewer: Viewer, actor: Actor | None = None, *,
@@ -76,7 +81,8 @@ def resolve(conn: Connection, viewer: Viewer, link) -> PaperView | None:
         if link["kind"] == "document":
             doc = documents.get_document(conn, lib, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "document", link["ref_id"],
-                              doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"])
+                              doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"],
+                              size=doc["size"])
         elif link["kind"] == "page":
             page = pages.get_page(conn, lib, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "page", link["ref_id"], page["title"])
@@ -97,12 +103,14 @@ def for_item(conn: Connection, viewer: Viewer, item_id: int) -> list[PaperView]:
 
 
 def content(conn: Connection, viewer: Viewer, paper: PaperView) -> bytes | None:
-    """What goes into a pack for a paper the viewer may open: a document's latest version as
-    stored, a page drawn as a PDF of its text; None if it is gone or hidden."""
+    """What goes into a pack for a paper the viewer may open: a PDF document's latest version
+    as stored, a page drawn as a PDF of its text; None if it is gone or hidden, or a document
+    that is not a PDF (the pack lists it as provided separately, unread)."""
     lib = _library_viewer(viewer)
     try:
         if paper.kind == "document":
-            return blobs.read_all(conn, documents.get_document(conn, lib, paper.ref_id)["blob_id"])
+            doc = documents.get_document(conn, lib, paper.ref_id)
+            return blobs.read_all(conn, doc["blob_id"]) if doc["mime"] == PDF else None
         if paper.kind == "page":
             page = pages.get_page(conn, lib, paper.ref_id)
             return text_pdf(page["title"], page["body"], f"Library page, updated "
@@ -110,6 +118,30 @@ def content(conn: Connection, viewer: Viewer, paper: PaperView) -> bytes | None:
     except NotFound:
         return None
     return None
+
+
+def pack_items(conn: Connection, viewer: Viewer, meeting_id: int) -> list[packs.PackItem]:
+    """The agenda items and papers of a meeting's board pack as the viewer may see them.
+
+    A pack is built in memory, so a PDF larger than MAX_PACK_PAPER_BYTES, or one that would
+    take the papers read for one pack past MAX_PACK_BYTES, is not read: the pack lists it as
+    provided separately (too large), and it is downloaded from the meeting's page.
+    """
+    left = MAX_PACK_BYTES
+    items = []
+    for item in agenda.items(conn, meeting_id, viewer):
+        found = []
+        for paper in for_item(conn, viewer, item["id"]):
+            pack_paper = packs.PackPaper(paper.title, paper.filename or "library page")
+            if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
+                pack_paper.too_large = True
+            else:
+                pack_paper.data = content(conn, viewer, paper)
+                left -= len(pack_paper.data or b"")
+            found.append(pack_paper)
+        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
+                                    item["presenter"], item["minutes"], found))
+    return items
 
 
 def _confidential_audience(conn: Connection, body_id: int) -> list[int]:
@@ -222,22 +254,25 @@ def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting
 def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, *,
            limit: int, fields: dict | None = None) -> list[int]:
     """Upload files into the meeting's folder (or its confidential sub-folder) and attach them
-    to the item; returns the new document ids. `parts` stream in (the library's upload parts);
-    `fields` fills with the form's other fields as they pass (a 'title' renames one file)."""
+    to the item; returns the new document ids. `parts` stream in (the library's upload parts)
+    and are read and checked before any transaction opens (`intake.receive`); `fields` fills
+    with the form's other fields as they pass (a 'title' renames one file)."""
     fields = {} if fields is None else fields
     item = agenda.get_item(conn, item_id, viewer)
     meeting = meetings.get(conn, item["meeting_id"])
     agenda.check_open(meeting)
     lib = _library_viewer(viewer, actor)
-    # One transaction: a refused file (or title) leaves no folder made for it, no file
+    # Every file is read and checked first, with no transaction open; then one
+    # transaction: a refused file (or title) leaves no folder made for it, no file
     # stored and nothing attached.
-    with transaction(conn):
+    with (intake.receive(parts, limit=limit, max_files=documents.MAX_FILES) as files,
+          transaction(conn)):
         try:
             if item["confidential"]:
                 folder_id = _confidential_folder(conn, actor, viewer, meeting)
             else:
                 folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
-            stored = documents.store_files(conn, lib, folder_id, parts, limit=limit)
+            stored = documents.store_files(conn, lib, folder_id, files)
             title = fields.get("title", "").strip()
             if title and len(stored) == 1:
                 documents.update_document(conn, lib, stored[0][0], title=title,
@@ -251,6 +286,11 @@ def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, 
             agenda.attach(conn, actor, item_id, "document", doc_id)
     documents.index_text(conn, stored)
     return [doc_id for doc_id, _ in stored]
+
+
+def stored_names(conn: Connection, viewer: Viewer, doc_ids: list[int]) -> list[str]:
+    """The file names papers just uploaded are stored under (to show the uploader)."""
+    return documents.stored_names(conn, _library_viewer(viewer), doc_ids)
 
 
 def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str,

@@ -5,9 +5,12 @@ import io
 
 import pytest
 from pypdf import PdfReader, PdfWriter
+from uploads import Part, many_parts, word, write_lock_held
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from gvo.errors import InvalidInput
-from gvo.library import folders, pages
+from gvo.library import folders, pages, sniff
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, papers
 from gvo.meetings.rules import Viewer
@@ -199,7 +202,7 @@ def test_a_folder_titled_like_the_confidential_room_never_receives_papers(signed
 
 
 def test_the_migration_keeps_the_room_gvo_made_not_a_squatters(signed_in, office):
-    """Migration 0007 finds each meeting's existing room: the one made by a meetings manager,
+    """Migration 0008 finds each meeting's existing room: the one made by a meetings manager,
     not an earlier folder of the same title made by someone else."""
     from pathlib import Path
 
@@ -293,3 +296,70 @@ def test_a_paper_that_outlasts_the_wall_clock_is_listed_and_the_next_still_merge
     text = _agenda_text(data)
     assert "Slow slow.pdf provided separately" in text and "Fine fine.pdf 3" in text
     assert "Finepaper" in pdf_text(data) and "Slowpaper" not in pdf_text(data)
+def test_a_refused_paper_is_answered_with_its_reason_without_the_write_lock(
+        signed_in, office, instance):
+    # Issue 9 (attack review): the type sniffer read a .docx's index inside the upload's
+    # write transaction, so a file of 560,000 parts held every write of the school.
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+    too_many = sniff.MAX_ZIP_ENTRIES + 1
+    before = _library_rows(office.conn)
+    page = f"/alpha/meetings/{meeting_id}"
+    client.get(page)  # its CSRF token is saved in the session before the lock is taken
+    # Encoded in memory (the test client would spool a body this size to a file it leaves
+    # open).
+    boundary, body = encode_multipart({"title": "Budget", "file": FileStorage(
+        io.BytesIO(many_parts(too_many)), "Budget.docx")})
+    with write_lock_held(instance, office.conn):
+        resp = client.c.post(
+            f"{page}/agenda/{item}/upload", base_url="https://localhost", data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers={"X-CSRFToken": client.token(), "Referer": "https://localhost" + page})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422, html[:300]
+    assert f"“Budget.docx” is made of {too_many:,} parts" in html
+    assert _library_rows(office.conn) == before
+
+
+def test_every_byte_of_a_paper_is_read_before_its_transaction(office):
+    manager = office.person("Mo Manager", "manager", on_board=False)
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+
+    class Watched(Part):
+        def chunks(self):
+            for piece in super().chunks():
+                seen.append(office.conn.in_transaction)
+                yield piece
+
+    seen: list[bool] = []
+    fields = {"title": "Budget report"}
+    [doc] = papers.upload(office.conn, OP, Viewer(manager, "manager"), item,
+                          [Watched("budget.docx", word(text="Budget"), piece=500)],
+                          limit=10**7, fields=fields)
+    assert seen and not any(seen)
+    assert [p["ref_id"] for p in agenda.paper_links(office.conn, item)] == [doc]
+
+
+@pytest.mark.parametrize("cap", ["paper", "pack"])
+def test_papers_too_large_for_the_pack_are_listed_not_read(signed_in, office, monkeypatch, cap):
+    # Issue 9 (siblings of the attack review): the pack read every paper of the meeting into
+    # memory whatever its size (and every Word or Excel paper too, only to list it).
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+    small, big = make_pdf("Smallpaper", 1), make_pdf("Bigpaper", 40)
+    for name, data in (("small.pdf", small), ("big.pdf", big), ("notes.docx", word())):
+        assert upload(client, meeting_id, item, name, data).status_code == 302
+    if cap == "paper":
+        monkeypatch.setattr(papers, "MAX_PACK_PAPER_BYTES", len(big) - 1)
+    else:
+        monkeypatch.setattr(papers, "MAX_PACK_BYTES", len(small) + len(big) - 1)
+    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    assert resp.status_code == 200
+    agenda_text = " ".join(PdfReader(io.BytesIO(resp.data)).pages[1].extract_text().split())
+    assert "big.pdf provided separately (too large for the pack)" in agenda_text
+    assert "notes.docx provided separately" in agenda_text
+    assert "Smallpaper page 1" in pdf_text(resp.data)
+    assert "Bigpaper" not in pdf_text(resp.data)
