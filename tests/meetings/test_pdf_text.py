@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from gvo import board
 from gvo.meetings import attendance, minutes, packs
-from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document
+from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document, text_pdf
 
 from .conftest import OP, download, pdf_text
 
@@ -249,8 +249,11 @@ MORE = {"Chinese": ["会议纪要", "财务委员会", "王小明"], "Japanese":
 
 def _round_pdf(n: int, scripts: tuple) -> tuple[list[str], bytes]:
     """A document naming people in `scripts` (which names: by round `n`, so the glyphs drawn
-    differ from one document to the next), in its body and in its footer."""
+    differ from one document to the next), in its body and in its footer; every other one a
+    library page (`text_pdf`)."""
     names = [MORE[s][n % len(MORE[s])] for s in scripts]
+    if n % 2:
+        return names, text_pdf(" ".join(names), "\n\n".join(names))
     doc = Document(" ".join(names))
     doc.add_page()
     for name in names:
