@@ -18,6 +18,7 @@ from gvo import people
 from gvo.people import Actor
 
 EXEMPT_ENDPOINTS = {"static"}
+CREDENTIALS_KEY = "_credentials"  # session: the account's credential version at sign-in
 MAX_NEXT_LENGTH = 2000
 # Unicode categories refused in a `next` target: controls, format characters (such as
 # bidi overrides), line and paragraph separators, surrogates, private-use, unassigned.
@@ -117,6 +118,12 @@ def load_member(user_id: str):
     row = conn.execute("SELECT * FROM users WHERE id = ?", (int(user_id),)).fetchone()
     if row is None or row["role"] == "inactive":
         return None
+    # A session signed in before the account's credentials ended is not signed in, even if
+    # it was saved after they ended (its code step finished just before): see
+    # people.CREDENTIAL_EVENTS. Sessions from before versions were kept hold none.
+    signed_with = session.get(CREDENTIALS_KEY)
+    if signed_with is not None and signed_with != row["credential_version"]:
+        return None
     return Member(row, people.capabilities(conn, row["id"]), slug)
 
 
@@ -208,11 +215,13 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def mark_signed_in(member_id: int) -> None:
+def mark_signed_in(member_id: int, credential_version: int) -> None:
     """Complete sign-in: a new session id holding only the signed-in member.
 
     Everything the session held before (the sign-in steps' state, half-made forms) is
-    dropped so nothing from before sign-in carries over; messages to show are kept.
+    dropped so nothing from before sign-in carries over; messages to show are kept. The
+    session holds `credential_version`, the account's when its password was checked: if
+    the account's is another by now, or changes later, the session is not signed in.
     """
     from flask_login import login_user
 
@@ -223,4 +232,11 @@ def mark_signed_in(member_id: int) -> None:
         session["_flashes"] = flashes
     conn = db()
     row = conn.execute("SELECT * FROM users WHERE id = ?", (member_id,)).fetchone()
+    session[CREDENTIALS_KEY] = credential_version
     login_user(Member(row, people.capabilities(conn, member_id), g.school))
+
+
+def keep_signed_in(ended: people.Ended) -> None:
+    """The session that ended its own account's credentials (a password change) and was
+    kept: it holds the account's new credential version, so it stays signed in."""
+    session[CREDENTIALS_KEY] = ended.credential_version

@@ -2,7 +2,7 @@
 
 import math
 
-from gvo import audit, events, numbers
+from gvo import audit, events, numbers, text
 from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
 from gvo.people import Actor
@@ -61,7 +61,7 @@ def save_body(
     description: str = "", quorum_text: str | None = None,
 ) -> int:
     """Create or update the board or a committee."""
-    name = name.strip()
+    name = text.one_line(name)
     if not name:
         raise InvalidInput("A name is required.")
     if kind not in ("board", "committee"):

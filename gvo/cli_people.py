@@ -87,8 +87,9 @@ def _school_user(ctx: Context, slug: str, email: str):
 def user_reset_mfa(ctx: Context, slug: str, email: str):
     """Remove a person's authenticator and recovery codes (they enrol again at sign-in)."""
     conn, row = _school_user(ctx, slug, email)
-    people.reset_mfa(conn, Actor.operator(), row["id"])
-    click.echo(f"Two-step sign-in reset for {email}; their sessions were ended.")
+    ended = people.reset_mfa(conn, Actor.operator(), row["id"])
+    click.echo(f"Two-step sign-in reset for {email}; {ended.sessions} session(s) ended. "
+               f"{ended.notice('Their')}".strip())
 
 
 @user.command("set-password")
@@ -100,7 +101,8 @@ def user_set_password(ctx: Context, slug: str, email: str):
     conn, row = _school_user(ctx, slug, email)
     password = sys.stdin.readline().rstrip("\n")
     ended = people.set_password(conn, Actor.operator(), row["id"], password)
-    click.echo(f"Password set for {email}; {ended} session(s) ended.")
+    click.echo(f"Password set for {email}; {ended.sessions} session(s) ended. "
+               f"{ended.notice('Their')}".strip())
 
 
 @cli.group("audit")

@@ -1,5 +1,6 @@
 """Flask-WTF forms shared by the blueprints (each carries a CSRF token), and the fields
-that read numbers, dates and times as people type them (`gvo.numbers`)."""
+that read numbers, dates and times as people type them (`gvo.numbers`) and one-line text
+(`LineField`: every title, name and place in every form)."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,10 +16,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from gvo import numbers, people
+from gvo import clock, numbers, people, text
 from gvo.security import passwords
 
 
@@ -41,12 +42,36 @@ class WholeNumberField(_Numerals, IntegerField):
     """An integer field that reads digits of any script ("１２", "١٢")."""
 
 
-class DayField(_Numerals, DateField):
-    """A date field (YYYY-MM-DD) that reads digits of any script."""
+class _Years:
+    """A date field mixin: a date whose year is outside clock.FIRST_YEAR..LAST_YEAR (a year
+    typed 0226 or 9999) is the field's error, never stored."""
+
+    def pre_validate(self, form):
+        """Refuse a year out of range (before the other validators, which it stops)."""
+        super().pre_validate(form)
+        if self.data is not None and not clock.FIRST_YEAR <= self.data.year <= clock.LAST_YEAR:
+            raise StopValidation(clock.YEAR_RANGE)
 
 
-class LocalTimeField(_Numerals, DateTimeLocalField):
-    """A local date and time field (YYYY-MM-DDTHH:MM) that reads digits of any script."""
+class DayField(_Years, _Numerals, DateField):
+    """A date field (YYYY-MM-DD) that reads digits of any script; years 1900-2199."""
+
+
+class LocalTimeField(_Years, _Numerals, DateTimeLocalField):
+    """A local date and time field (YYYY-MM-DDTHH:MM) that reads digits of any script;
+    years 1900-2199."""
+
+
+class LineField(StringField):
+    """A one-line text field (a title, a name, a place): what is sent is read through
+    `text.one_line`, so line and paragraph separators (U+2028, U+2029), tabs and control
+    characters never reach a page, a PDF or a calendar as they were typed."""
+
+    def process_formdata(self, valuelist):
+        """Keep the one-line form of what was sent."""
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = text.one_line(self.data)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -110,8 +135,8 @@ class ChangePasswordForm(SetPasswordForm):
 class ProfileForm(FlaskForm):
     """A person's own details."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=120)])
+    phone = LineField("Phone", validators=[Optional(), Length(max=40)])
 
 
 class ConfirmForm(FlaskForm):
@@ -126,7 +151,7 @@ ROLE_CHOICES = choices(
 class InviteForm(FlaskForm):
     """A Manager invites a person; they get a set-up link."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="author")
 
@@ -143,7 +168,7 @@ class RoleForm(FlaskForm):
 class GroupForm(FlaskForm):
     """A group: a name and its members."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=80)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=500)])
     members = MultiCheckboxField("Members", coerce=int, choices=[])
 
@@ -151,9 +176,9 @@ class GroupForm(FlaskForm):
 class BodyForm(FlaskForm):
     """The board or a committee."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=120)])
     description = TextAreaField("Purpose", validators=[Optional(), Length(max=1000)])
-    quorum = StringField(
+    quorum = LineField(
         "Quorum",
         validators=[Optional(), Length(max=20)],
         description="Members needed for a quorate meeting. Leave empty for half the members, "

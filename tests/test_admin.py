@@ -336,7 +336,8 @@ def test_every_account_service_guards_managers_accounts(make_user, instance):
     # Another Manager and the operator may.
     other = make_user(role="manager", mfa=False)
     people.new_setup_token(conn, Actor(other.id, other.email, "", "manager"), manager.id)
-    assert people.set_password(conn, Actor.operator(), manager.id, "the operator's choice") == 0
+    ended = people.set_password(conn, Actor.operator(), manager.id, "the operator's choice")
+    assert ended.sessions == 0
     people.set_role(conn, Actor.operator(), editor.id, "manager")
 
 

@@ -38,6 +38,7 @@ from gvo import auth as auth_service
 from gvo import clock as gvo_clock
 from gvo import people
 from gvo.people import Actor
+from gvo.security import throttle
 from gvo.storage.instance import Instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,21 +148,25 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 # -- the office -----------------------------------------------------------------------------
 
 
+def add_member(conn, email: str, name: str, role: str) -> str:
+    """A member of the school with PASSWORD and an authenticator; returns its key."""
+    uid = people.add_user(conn, Actor.operator(), email=email, name=name, role=role,
+                          password=PASSWORD)
+    secret = pyotp.random_base32(32)
+    # Enrolled with the previous step's code, so the code of now is unused.
+    auth_service.enrol_totp(conn, Actor.operator(), uid, secret,
+                            pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+    return secret
+
+
 def make_office(path: Path) -> str:
     """An instance with school alpha and its clerk (a Manager with an authenticator)."""
     inst = Instance.init(path, environ={})
     try:
         inst.create_school(SLUG, "Alpha Primary")
-        conn = inst.db(SLUG)
-        uid = people.add_user(conn, Actor.operator(), email=CLERK, name="Jo Clerk",
-                              role="manager", password=PASSWORD)
-        secret = pyotp.random_base32(32)
-        # Enrolled with the previous step's code, so the code of now is unused.
-        auth_service.enrol_totp(conn, Actor.operator(), uid, secret,
-                                pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+        return add_member(inst.db(SLUG), CLERK, "Jo Clerk", "manager")
     finally:
         inst.close()
-    return secret
 
 
 def gvo_serve(instance: Path, port: int, **settings: str) -> subprocess.Popen:
@@ -318,7 +323,7 @@ def test_gvo_records_the_callers_address_not_the_proxys_nor_a_forged_one(behind_
 def test_throttling_counts_callers_apart(behind_nginx):
     instance, https_port, _http, tls, _secret = behind_nginx
     guesser = Caller("127.0.0.3", https_port, tls)
-    for n in range(auth_service.MAX_FAILURES_PER_ADDRESS):
+    for n in range(throttle.MAX_FAILURES_PER_ADDRESS):
         resp = guesser.password_step(f"guess{n}@example.org", "wrong-password-000")
         assert resp.status == 422 and "Too many" not in resp.text
     resp = guesser.password_step(CLERK, PASSWORD)

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gvo import csrf, groups, numbers, people
 from gvo.access import db, requires_role, school_blueprint, signed_in
 from gvo.blueprints._downloads import file_response
-from gvo.blueprints._uploads import file_parts, prepare_upload, upload_limit
+from gvo.blueprints._uploads import file_parts, prepare_upload, quoted, upload_limit
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
 from gvo.library import (
@@ -29,6 +29,7 @@ from gvo.library import (
     documents,
     extract,
     folders,
+    intake,
     news,
     pages,
     search,
@@ -220,23 +221,29 @@ def _upload_failed(message: str, code: int):
     return _error(code, message)
 
 
+def _refused(exc: Exception):
+    """The answer to an upload refused by `intake` or a service: 413, 415 or 422."""
+    if isinstance(exc, intake.TooLarge):
+        return _upload_failed(str(exc), 413)
+    if isinstance(exc, intake.RefusedType):
+        return _upload_failed(str(exc), 415)
+    return _upload_failed(str(exc), 422)
+
+
 @bp.post("/library/folders/<int:folder_id>/upload")
 @requires_role("author")
 @csrf.exempt
 def upload(folder_id: int):
-    """Upload one or many files into a folder (streamed into the database)."""
+    """Upload one or many files into a folder (checked, then stored in the database)."""
     v = viewer()
     folder = folders.get_folder(db(), v, folder_id)
     limit = prepare_upload()
     try:
         ids = documents.add_files(db(), v, folder_id, file_parts(), limit=limit)
-    except blobs.TooLarge as exc:
-        return _upload_failed(str(exc), 413)
-    except documents.RefusedType as exc:
-        return _upload_failed(str(exc), 415)
-    except InvalidInput as exc:
-        return _upload_failed(str(exc), 422)
-    message = f"Uploaded {len(ids)} file{'s' if len(ids) != 1 else ''}."
+    except (intake.TooLarge, InvalidInput) as exc:
+        return _refused(exc)
+    names = documents.stored_names(db(), v, ids)
+    message = f"Uploaded {len(ids)} file{'s' if len(ids) != 1 else ''}: {quoted(names)}."
     if _is_htmx():
         ctx = _folder_context(folder, v)
         return render_template("library/_upload_status.html", message=message, **ctx)
@@ -255,13 +262,10 @@ def upload_version(doc_id: int):
     limit = prepare_upload()
     try:
         number = documents.add_version(db(), v, doc_id, file_parts(), limit=limit)
-    except blobs.TooLarge as exc:
-        return _upload_failed(str(exc), 413)
-    except documents.RefusedType as exc:
-        return _upload_failed(str(exc), 415)
-    except InvalidInput as exc:
-        return _upload_failed(str(exc), 422)
-    flash(f"Version {number} uploaded.", "success")
+    except (intake.TooLarge, InvalidInput) as exc:
+        return _refused(exc)
+    flash(f"Version {number} uploaded: {quoted(documents.stored_names(db(), v, [doc_id]))}.",
+          "success")
     url = url_for("library.show_document", doc_id=doc_id)
     if _is_htmx():
         resp = Response(status=204)

@@ -3,6 +3,7 @@ board packs, attendance reports and calendar feeds. Thin: rules live in gvo.meet
 
 import csv
 import io
+import unicodedata
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -21,10 +22,10 @@ from flask_login import current_user
 from gvo import board, clock, csrf, numbers
 from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
 from gvo.blueprints._downloads import file_response
-from gvo.blueprints._uploads import file_parts, prepare_upload
+from gvo.blueprints._uploads import file_parts, prepare_upload, quoted
 from gvo.errors import InvalidInput, NotFound
 from gvo.forms import ConfirmForm, choices
-from gvo.library import blobs
+from gvo.library import intake
 from gvo.meetings import (
     agenda,
     attendance,
@@ -49,9 +50,10 @@ def _viewer() -> Viewer:
 
 
 def get_meeting(meeting_id: int):
-    """Load a meeting or 404 (every signed-in member may see a meeting's open parts)."""
+    """Load a meeting, named as its record names it (`attendance.as_recorded`), or 404
+    (every signed-in member may see a meeting's open parts)."""
     try:
-        return meetings.get(db(), meeting_id)
+        return attendance.as_recorded(db(), meetings.get(db(), meeting_id))
     except NotFound:
         abort(404)
 
@@ -134,7 +136,8 @@ def _generated() -> str:
 
 
 def _slug(text: str) -> str:
-    keep = "".join(c if c.isalnum() else "-" for c in text.lower())
+    # Composed first: a decomposed "ŵ" (w + U+0302) would otherwise lose its accent as a "-".
+    keep = "".join(c if c.isalnum() else "-" for c in unicodedata.normalize("NFC", text).lower())
     return "-".join(p for p in keep.split("-") if p)[:60] or "meeting"
 
 
@@ -222,8 +225,8 @@ def edit(meeting_id: int):
     meeting = get_meeting(meeting_id)
     form = mf.MeetingForm(data={
         "body_id": meeting["body_id"], "title": meeting["title"],
-        "starts_at": meetings.parse_stamp(meeting["starts_at"]),
-        "ends_at": meetings.parse_stamp(meeting["ends_at"]), "location": meeting["location"],
+        "starts_at": meetings.read_stamp(meeting["starts_at"]),
+        "ends_at": meetings.read_stamp(meeting["ends_at"]), "location": meeting["location"],
         "online_link": meeting["online_link"], "description": meeting["description"]})
     form.body_id.choices = _body_choices()
     if form.validate_on_submit():
@@ -388,14 +391,16 @@ def upload_paper(meeting_id: int, item_id: int):
     try:
         ids = papers.upload(db(), current_actor(), _viewer(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
-    except (InvalidInput, blobs.TooLarge) as exc:
+    except (InvalidInput, intake.TooLarge) as exc:
         flash(str(exc), "error")
         # The meeting page again, the paper's title as it was typed (a file input cannot be
         # filled in again by the server; the message names the file to choose).
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
-    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.", "success")
-    return _back(meeting_id, f"#item-{item_id}")
+    names = quoted(papers.stored_names(db(), _viewer(), ids))
+    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}: {names}.",
+          "success")
+    return _back(meeting_id, agenda.anchor(db(), item_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/link")
@@ -418,7 +423,7 @@ def link_paper(meeting_id: int, item_id: int):
             flash("The paper is attached.", "success")
     else:
         flash("Choose a document, page or policy.", "error")
-    return _back(meeting_id, f"#item-{item_id}")
+    return _back(meeting_id, agenda.anchor(db(), item_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/papers/<int:paper_id>/detach")
@@ -429,7 +434,7 @@ def detach_paper(meeting_id: int, paper_id: int):
     if ConfirmForm().validate_on_submit():
         _attempt(agenda.detach, paper_id,
                  done="The paper is taken off the agenda (it stays in the library).")
-    return _back(meeting_id, f"#item-{link['item_id']}")
+    return _back(meeting_id, agenda.anchor(db(), link["item_id"]))
 
 
 # -- attendance ----------------------------------------------------------------
@@ -632,7 +637,7 @@ def save_minutes_item(meeting_id: int, item_id: int):
                  form.decisions.data or "", done="Saved.")
     else:
         flash("Those minutes are too long.", "error")
-    return _to_minutes(meeting_id, f"#minutes-{item_id}")
+    return _to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
@@ -647,7 +652,7 @@ def add_action(meeting_id: int, item_id: int):
                  form.due_on.data, done="The action is recorded.")
     else:
         flash("An action needs a description, and the due date must be a date.", "error")
-    return _to_minutes(meeting_id, f"#minutes-{item_id}")
+    return _to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
@@ -730,16 +735,7 @@ def minutes_pdf(meeting_id: int):
 def pack(meeting_id: int):
     """The board pack: only what this person may open; built in memory and streamed."""
     meeting = get_meeting(meeting_id)
-    conn, viewer = db(), _viewer()
-    items = []
-    for item in agenda.items(conn, meeting_id, viewer):
-        pack_papers = []
-        for paper in papers.for_item(conn, viewer, item["id"]):
-            pack_papers.append(packs.PackPaper(
-                paper.title, paper.filename or "library page",
-                papers.content(conn, viewer, paper)))
-        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
-                                    item["presenter"], item["minutes"], pack_papers))
+    items = papers.pack_items(db(), _viewer(), meeting_id)
     data = packs.build(g.school_name, meeting, items,
                        f"{_generated()} for {current_user.name}")
     return file_response(packs.stream(data), f"board-pack-{_dated_slug(meeting)}.pdf",

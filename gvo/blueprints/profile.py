@@ -5,11 +5,12 @@ from flask_login import current_user
 
 from gvo import auth as auth_service
 from gvo import people
-from gvo.access import current_actor, db, school_blueprint, signed_in
+from gvo.access import current_actor, db, keep_signed_in, school_blueprint, signed_in
 from gvo.errors import InvalidInput
 from gvo.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
 from gvo.meetings import calendar_feed
 from gvo.security.sessions import active_sessions, is_current
+from gvo.security.throttle import Throttled
 
 bp = school_blueprint("profile", __name__)
 
@@ -33,6 +34,7 @@ def _render(profile_form=None, password_form=None, codes_form=None, status=200):
         codes_form=codes_form or ConfirmPasswordForm(),
         codes_left=auth_service.recovery_codes_left(conn, current_user.id), sessions=sessions,
         feed_created=calendar_feed.feed_created(conn, current_user.id),
+        feed_stopped=calendar_feed.feed_stopped(conn, current_user.id),
     ), status
 
 
@@ -60,17 +62,19 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            ended = people.change_password(db(), current_actor(), current_user.id,
-                                           form.current.data, form.password.data,
-                                           keep_session=session.token)
+            ended = people.change_password(db(), current_actor(), form.current.data,
+                                           form.password.data, keep_session=session.token)
+        except (people.WrongPassword, Throttled) as exc:
+            form.current.errors.append(str(exc))
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
+            keep_signed_in(ended)
             session.rotate()
             msg = "Your password is changed."
-            if ended:
-                msg += f" {ended} other device(s) were signed out."
-            flash(msg, "success")
+            if ended.sessions:
+                msg += f" {ended.sessions} other device(s) were signed out."
+            flash(f"{msg} {ended.notice('Your')}".strip(), "success")
             return redirect(url_for("profile.show"))
     return _render(password_form=form, status=422)
 

@@ -1,6 +1,6 @@
 """Small helpers shared by the library's services."""
 
-from gvo import audit
+from gvo import audit, text
 from gvo.errors import InvalidInput, NotFound
 from gvo.library import subjects
 from gvo.library.access import Viewer, can_see_folder, folder_audience
@@ -14,8 +14,9 @@ def record(conn: Connection, viewer: Viewer, action: str, target: str, /, **deta
 
 
 def clean_title(title: str, what: str = "title") -> str:
-    """A trimmed title of 1-200 characters, or InvalidInput."""
-    title = (title or "").strip()
+    """A title of 1-200 characters on one line as it shows (`text.one_line`), or
+    InvalidInput."""
+    title = text.one_line(title)
     if not title or len(title) > 200:
         raise InvalidInput(f"A {what} of 1-200 characters is required.")
     return title

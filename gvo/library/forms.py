@@ -1,17 +1,17 @@
 """Forms of the library pages (Flask-WTF, each with its CSRF token)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gvo.forms import MultiCheckboxField, WholeNumberField, choices
+from gvo.forms import LineField, MultiCheckboxField, WholeNumberField, choices
 from gvo.library import approvals, comments, pages
 
 
 class FolderForm(FlaskForm):
     """A folder's details and who it is open to."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     sort_order = WholeNumberField("Sort order", default=0,
                               validators=[Optional(), NumberRange(-9999, 9999)],
@@ -26,14 +26,14 @@ class FolderForm(FlaskForm):
 class DocumentForm(FlaskForm):
     """A document's title and description."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
 
 
 class PageForm(FlaskForm):
     """A page: a title and a short note in Markdown."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Text", validators=[Optional(), Length(max=pages.MAX_BODY)],
                          description="Markdown: *italic*, **bold**, lists with -, links "
                                      "[text](https://...).")

@@ -7,17 +7,40 @@ to open) are listed as "provided separately" and not merged; a PDF with only an
 owner password is merged. Bookmarks: the cover, the agenda, then one per item
 with a child per paper. fpdf2 draws the cover, agenda and dividers;
 pypdf merges.
+
+Uploaded PDFs are untrusted: pypdf's work on one is unbounded (a page tree of millions of
+pages, a content stream that inflates to gigabytes). So each paper is first read and
+written again by pypdf in a child process held to limits (`gvo/library/extract_child.py
+clean-pdf`: CPU seconds, memory, wall time, pages, decoded content, size; see LIMITS),
+and only what it wrote is merged here. A paper beyond a limit is listed as provided
+separately, like one that needs a password. What the child wrote is kept in memory by the
+paper's sha256 (CACHE_BYTES at most), so the next pack with the same papers does not read
+them again.
 """
 
+import contextlib
+import hashlib
 import io
+import json
+import subprocess
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pypdf import PasswordType, PdfReader, PdfWriter
 
+from gvo.library import extract
 from gvo.meetings.pdf import Document, human_time
 
 CHUNK = 64 * 1024
+# What one paper may cost the child that reads it (pages and bytes are the paper's).
+LIMITS = {"pages": 1000, "size": extract.MAX_INPUT_BYTES, "expanded": 64 * 1024 * 1024,
+          "cpu": extract.CPU_SECONDS, "cpu_total": 600, "memory": extract.MEMORY_BYTES}
+WALL_SECONDS = extract.WALL_SECONDS
+CACHE_BYTES = 64 * 1024 * 1024
+_CHILD = extract._CHILD
 
 
 @dataclass
@@ -30,6 +53,9 @@ class PackPaper:
     reader: PdfReader | None = field(default=None, repr=False)
     first_page: int = 0            # 1-based page of its divider in the pack; 0 if not merged
     unreadable: bool = False       # a PDF that pypdf could not merge: listed, not merged
+    status: str = ""               # how the child read it: ok, password, unreadable, limit:..
+    digest: str = ""               # sha256 of the paper as uploaded
+    too_large: bool = False        # not read for the pack (`papers.pack_items`): listed only
 
     @property
     def pages(self) -> int:
@@ -148,7 +174,9 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
             detail += f", {item.minutes} min"
         rows = [("B", 0, (str(item.number), item.title, detail, ""))]
         for paper in item.papers:
-            where = (str(paper.first_page + offset) if paper.reader else "provided separately")
+            where = (str(paper.first_page + offset) if paper.reader
+                     else "provided separately (too large for the pack)" if paper.too_large
+                     else "provided separately")
             rows.append(("", PAPER_INDENT_MM, ("", paper.title, paper.filename, where)))
         for style, indent, cells in rows:
             columns = []
@@ -205,13 +233,94 @@ def _merges(paper: PackPaper) -> bool:
         return False
 
 
+_cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _remember(digest: str, answer: tuple[str, bytes]) -> None:
+    with _cache_lock:
+        _cache[digest] = answer
+        while sum(len(data) for _status, data in _cache.values()) > CACHE_BYTES:
+            _cache.popitem(last=False)
+
+
+def _recalled(digest: str) -> tuple[str, bytes] | None:
+    with _cache_lock:
+        if digest in _cache:
+            _cache.move_to_end(digest)
+            return _cache[digest]
+    return None
+
+
+def _read_in_child(papers: list[PackPaper]) -> int:
+    """Have one child read `papers` in turn (see the module docstring); sets each one's
+    status and data. Returns how many it answered for: when the child dies on a paper (its
+    CPU or memory limit, or killed at WALL_SECONDS), that paper counts, as limit:time."""
+    child = subprocess.Popen(  # noqa: S603 - our own script, arguments we made
+        [sys.executable, "-I", str(_CHILD), "clean-pdf", json.dumps(LIMITS)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    answered = 0
+    try:
+        for paper in papers:
+            answered += 1
+            timer = threading.Timer(WALL_SECONDS, child.kill)
+            timer.start()
+            try:
+                child.stdin.write(len(paper.data).to_bytes(8, "big"))
+                child.stdin.write(paper.data)
+                child.stdin.flush()
+                answer = json.loads(child.stdout.readline() or b"null")
+                data = child.stdout.read(answer["length"]) if answer else b""
+            except (OSError, ValueError):
+                answer = None
+            finally:
+                timer.cancel()
+            if not answer or len(data) != answer["length"]:
+                paper.status, paper.data = "limit:time", None
+                break
+            paper.status, paper.data = answer["status"], data or None
+            _remember(paper.digest, (paper.status, data))
+        else:
+            child.stdin.write(b"\0" * 8)
+            child.stdin.flush()
+    except OSError:
+        pass  # the child is gone: the paper it was reading has its status
+    finally:
+        for pipe in (child.stdin, child.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+    return answered
+
+
+def read_papers(papers: list[PackPaper]) -> None:
+    """Replace each PDF paper's data by the child's reading of it (None, with its status,
+    when it is not to be merged); other papers are left as they are."""
+    todo = []
+    for paper in papers:
+        if not paper.data or not paper.data.lstrip()[:5].startswith(b"%PDF-"):
+            continue
+        paper.digest = hashlib.sha256(paper.data).hexdigest()
+        known = _recalled(paper.digest)
+        if known is not None:
+            paper.status, paper.data = known[0], known[1] or None
+        else:
+            todo.append(paper)
+    while todo:
+        todo = todo[_read_in_child(todo):]
+
+
 def build(school: str, meeting, items: list[PackItem], generated: str) -> bytes:
     """The board pack as PDF bytes (built in memory).
 
-    A PDF that opens but then fails to merge (damaged inside) is marked unreadable and the
-    pack is built again without it: one bad paper never stops the pack.
+    Each PDF paper is first read in a limited child process (`read_papers`). A PDF that
+    opens but then fails to merge (damaged inside) is marked unreadable and the pack is built
+    again without it: one bad paper never stops the pack.
     """
     papers = [p for item in items for p in item.papers]
+    read_papers(papers)
     for _ in range(len(papers) + 1):
         try:
             return _assemble(school, meeting, items, generated)

@@ -17,24 +17,32 @@ board or committee membership changes (`follow_access_change`, subscribed to
 top-level folder needs a Manager in the library; holding "manage meetings"
 grants that for the meeting folders only (`_library_viewer(elevate=True)`).
 Policies are not in the library yet: a paper is a document or a page.
+The folders are found by the ids GVO stored when it made them (the school's setting
+`meetings.papers_folder`, the meeting's `folder_id` and `confidential_folder_id`), never
+by title: a folder anyone else makes, whatever it is called, never receives papers.
 """
 
 from dataclasses import dataclass
 
-from gvo import events
+from gvo import events, school_settings
 from gvo.atomic import transaction
 from gvo.errors import InvalidInput, NotFound
-from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
+from gvo.library import approvals, blobs, comments, documents, folders, intake, pages, subjects
 from gvo.library.access import Forbidden
 from gvo.library.access import Viewer as LibraryViewer
-from gvo.meetings import agenda, meetings
+from gvo.meetings import agenda, meetings, packs
 from gvo.meetings.pdf import text_pdf
 from gvo.meetings.rules import Viewer, manages, sees_confidential
 from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection
 
+PDF = "application/pdf"
+# What one board pack reads of its papers (see `pack_items`), in bytes.
+MAX_PACK_PAPER_BYTES = 50 * 1024 * 1024
+MAX_PACK_BYTES = 150 * 1024 * 1024
 TOP_FOLDER = "Meeting papers"
 CONFIDENTIAL_FOLDER = "Confidential (part 2)"
+TOP_FOLDER_SETTING = "meetings.papers_folder"
 FOLDER_CLOSED = ("This meeting's papers folder in the library (or its confidential room) is not "
                  "open to you, so nothing was added. Ask a Manager who can open it to give you "
                  "access, or to add the paper.")
@@ -54,6 +62,7 @@ class PaperView:
     comments: int = 0
     approvals: int = 0
     blob_id: int | None = None
+    size: int = 0           # bytes of a document's latest version
 
 
 def _library_viewer(viewer: Viewer, actor: Actor | None = None, *,
@@ -72,7 +81,8 @@ def resolve(conn: Connection, viewer: Viewer, link) -> PaperView | None:
         if link["kind"] == "document":
             doc = documents.get_document(conn, lib, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "document", link["ref_id"],
-                              doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"])
+                              doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"],
+                              size=doc["size"])
         elif link["kind"] == "page":
             page = pages.get_page(conn, lib, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "page", link["ref_id"], page["title"])
@@ -93,12 +103,14 @@ def for_item(conn: Connection, viewer: Viewer, item_id: int) -> list[PaperView]:
 
 
 def content(conn: Connection, viewer: Viewer, paper: PaperView) -> bytes | None:
-    """What goes into a pack for a paper the viewer may open: a document's latest version as
-    stored, a page drawn as a PDF of its text; None if it is gone or hidden."""
+    """What goes into a pack for a paper the viewer may open: a PDF document's latest version
+    as stored, a page drawn as a PDF of its text; None if it is gone or hidden, or a document
+    that is not a PDF (the pack lists it as provided separately, unread)."""
     lib = _library_viewer(viewer)
     try:
         if paper.kind == "document":
-            return blobs.read_all(conn, documents.get_document(conn, lib, paper.ref_id)["blob_id"])
+            doc = documents.get_document(conn, lib, paper.ref_id)
+            return blobs.read_all(conn, doc["blob_id"]) if doc["mime"] == PDF else None
         if paper.kind == "page":
             page = pages.get_page(conn, lib, paper.ref_id)
             return text_pdf(page["title"], page["body"], f"Library page, updated "
@@ -108,25 +120,61 @@ def content(conn: Connection, viewer: Viewer, paper: PaperView) -> bytes | None:
     return None
 
 
+def pack_items(conn: Connection, viewer: Viewer, meeting_id: int) -> list[packs.PackItem]:
+    """The agenda items and papers of a meeting's board pack as the viewer may see them.
+
+    A pack is built in memory, so a PDF larger than MAX_PACK_PAPER_BYTES, or one that would
+    take the papers read for one pack past MAX_PACK_BYTES, is not read: the pack lists it as
+    provided separately (too large), and it is downloaded from the meeting's page.
+    """
+    left = MAX_PACK_BYTES
+    items = []
+    for item in agenda.items(conn, meeting_id, viewer):
+        found = []
+        for paper in for_item(conn, viewer, item["id"]):
+            pack_paper = packs.PackPaper(paper.title, paper.filename or "library page")
+            if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
+                pack_paper.too_large = True
+            else:
+                pack_paper.data = content(conn, viewer, paper)
+                left -= len(pack_paper.data or b"")
+            found.append(pack_paper)
+        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
+                                    item["presenter"], item["minutes"], found))
+    return items
+
+
 def _confidential_audience(conn: Connection, body_id: int) -> list[int]:
     users = conn.execute("SELECT id FROM users WHERE role != 'inactive'").fetchall()
     return [u["id"] for u in users
             if (v := Viewer.load(conn, u["id"])) and sees_confidential(conn, v, body_id)]
 
 
+def _live(conn: Connection, folder_id: int | None) -> bool:
+    """Whether the folder is there and not in the wastebin."""
+    return folder_id is not None and conn.execute(
+        "SELECT 1 FROM folders WHERE id = ? AND deleted_at IS NULL", (folder_id,)
+    ).fetchone() is not None
+
+
 def _top_folder(conn: Connection, lib: LibraryViewer) -> int:
-    for row in folders.children(conn, lib, None):
-        if row["title"] == TOP_FOLDER and not row["restricted"]:
-            return row["id"]
-    return folders.create_folder(conn, lib, parent_id=None, title=TOP_FOLDER,
-                                 description="Papers of the board's and committees' meetings.")
+    """The top-level folder of all meetings' papers, by its stored id (made on first use)."""
+    stored = school_settings.get(conn, TOP_FOLDER_SETTING)
+    if stored.isdigit() and _live(conn, int(stored)):
+        return int(stored)
+    with transaction(conn):
+        folder_id = folders.create_folder(
+            conn, lib, parent_id=None, title=TOP_FOLDER,
+            description="Papers of the board's and committees' meetings.")
+        school_settings.put(conn, TOP_FOLDER_SETTING, str(folder_id))
+    return folder_id
 
 
 def ensure_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting_id: int) -> int:
     """The library folder for a meeting's papers, made on first use."""
     meeting = meetings.get(conn, meeting_id)
     lib = _library_viewer(viewer, actor, elevate=True)
-    if meeting["folder_id"] and folders.exists(conn, meeting["folder_id"]):
+    if _live(conn, meeting["folder_id"]):
         return meeting["folder_id"]
     title = f"{meeting['starts_at'][:10]} {meeting['title']} ({meeting['body_name']})"
     folder_id = folders.create_folder(conn, lib, parent_id=_top_folder(conn, lib),
@@ -135,19 +183,20 @@ def ensure_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting_id: in
     return folder_id
 
 
-def _sync_room(conn: Connection, lib: LibraryViewer, parent: int, body_id: int) -> int | None:
-    """Bring the confidential sub-folder's access list up to date; its id, or None if none."""
-    audience = _confidential_audience(conn, body_id)
-    for row in folders.children(conn, lib, parent):
-        if row["title"] == CONFIDENTIAL_FOLDER and row["restricted"]:
-            users, groups = folders.access_list(conn, row["id"])
-            if sorted(users) != sorted(audience) or groups:
-                folders.update_folder(conn, lib, row["id"], title=row["title"],
-                                      description=row["description"],
-                                      sort_order=row["sort_order"], restricted=True,
-                                      users=audience)
-            return row["id"]
-    return None
+def _sync_room(conn: Connection, lib: LibraryViewer, meeting) -> int | None:
+    """Bring the meeting's confidential room's access list up to date; its id, or None if it
+    has none. NotFound or Forbidden if the room is not open to `lib`."""
+    room = meeting["confidential_folder_id"]
+    if not _live(conn, room):
+        return None
+    row = folders.get_folder(conn, lib, room)
+    audience = _confidential_audience(conn, meeting["body_id"])
+    users, groups = folders.access_list(conn, room)
+    if sorted(users) != sorted(audience) or groups or not row["restricted"]:
+        folders.update_folder(conn, lib, room, title=row["title"],
+                              description=row["description"], sort_order=row["sort_order"],
+                              restricted=True, users=audience)
+    return room
 
 
 def sync_confidential_access(conn: Connection, actor: Actor, viewer: Viewer,
@@ -159,7 +208,7 @@ def sync_confidential_access(conn: Connection, actor: Actor, viewer: Viewer,
         return
     lib = _library_viewer(viewer, actor, elevate=True)
     try:
-        _sync_room(conn, lib, meeting["folder_id"], meeting["body_id"])
+        _sync_room(conn, lib, meeting)
     except (NotFound, Forbidden):
         return  # not this person's to maintain (a room that leaves them out)
 
@@ -187,38 +236,43 @@ def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting
     """The meeting's restricted sub-folder, its access list brought up to date."""
     lib = _library_viewer(viewer, actor, elevate=True)
     parent = ensure_folder(conn, actor, viewer, meeting["id"])
-    found = _sync_room(conn, lib, parent, meeting["body_id"])
+    meeting = meetings.get(conn, meeting["id"])
+    found = _sync_room(conn, lib, meeting)
     if found is not None:
         return found
-    if conn.execute("SELECT 1 FROM folders WHERE parent_id = ? AND title = ? AND restricted = 1"
-                    " AND deleted_at IS NULL", (parent, CONFIDENTIAL_FOLDER)).fetchone():
-        raise Forbidden("the confidential papers' room is not open to this person")
     audience = _confidential_audience(conn, meeting["body_id"])
-    return folders.create_folder(
-        conn, lib, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True, users=audience,
-        description=f"Papers of confidential items: open to members of {meeting['body_name']},"
-                    " Editors and Managers.")
+    with transaction(conn):
+        room = folders.create_folder(
+            conn, lib, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True,
+            users=audience,
+            description=f"Papers of confidential items: open to members of "
+                        f"{meeting['body_name']}, Editors and Managers.")
+        meetings.set_folder(conn, actor, meeting["id"], room, confidential=True)
+    return room
 
 
 def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, *,
            limit: int, fields: dict | None = None) -> list[int]:
     """Upload files into the meeting's folder (or its confidential sub-folder) and attach them
-    to the item; returns the new document ids. `parts` stream in (the library's upload parts);
-    `fields` fills with the form's other fields as they pass (a 'title' renames one file)."""
+    to the item; returns the new document ids. `parts` stream in (the library's upload parts)
+    and are read and checked before any transaction opens (`intake.receive`); `fields` fills
+    with the form's other fields as they pass (a 'title' renames one file)."""
     fields = {} if fields is None else fields
     item = agenda.get_item(conn, item_id, viewer)
     meeting = meetings.get(conn, item["meeting_id"])
     agenda.check_open(meeting)
     lib = _library_viewer(viewer, actor)
-    # One transaction: a refused file (or title) leaves no folder made for it, no file
+    # Every file is read and checked first, with no transaction open; then one
+    # transaction: a refused file (or title) leaves no folder made for it, no file
     # stored and nothing attached.
-    with transaction(conn):
+    with (intake.receive(parts, limit=limit, max_files=documents.MAX_FILES) as files,
+          transaction(conn)):
         try:
             if item["confidential"]:
                 folder_id = _confidential_folder(conn, actor, viewer, meeting)
             else:
                 folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
-            stored = documents.store_files(conn, lib, folder_id, parts, limit=limit)
+            stored = documents.store_files(conn, lib, folder_id, files)
             title = fields.get("title", "").strip()
             if title and len(stored) == 1:
                 documents.update_document(conn, lib, stored[0][0], title=title,
@@ -232,6 +286,11 @@ def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, 
             agenda.attach(conn, actor, item_id, "document", doc_id)
     documents.index_text(conn, stored)
     return [doc_id for doc_id, _ in stored]
+
+
+def stored_names(conn: Connection, viewer: Viewer, doc_ids: list[int]) -> list[str]:
+    """The file names papers just uploaded are stored under (to show the uploader)."""
+    return documents.stored_names(conn, _library_viewer(viewer), doc_ids)
 
 
 def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str,
