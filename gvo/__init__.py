@@ -23,8 +23,8 @@ class GvoState:
 
 def create_app(config: dict | None = None, instance: Instance | None = None) -> Flask:
     """Build the web application for one instance directory."""
-    from gvo import config as gvo_config
-    from gvo import web
+    from gvo.core import config as gvo_config
+    from gvo.web import app as web
 
     app = Flask(__name__)
     app.config.update(gvo_config.from_environment())

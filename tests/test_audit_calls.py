@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 import gvo
-from gvo import audit, people
+from gvo.core import audit
 from gvo.library import _util
 from gvo.meetings import meetings
-from gvo.people import Actor
+from gvo.people import accounts
+from gvo.people.accounts import Actor
 
 # audit.record's own keyword fields: the helpers below fill them from the actor.
 OWN_FIELDS = {"target", "actor_id", "actor_email", "ip"}
@@ -49,7 +50,7 @@ def test_no_helper_call_passes_a_field_the_helper_fills():
 @pytest.mark.parametrize("helper", [
     lambda conn, a: meetings._audit(conn, a, "test.entry", "x:1", action=7),
     lambda conn, a: _util.record(conn, a, "test.entry", "x:1", action=7),
-    lambda conn, a: people._audit(conn, a, "test.entry", "x:1", action=7),
+    lambda conn, a: accounts._audit(conn, a, "test.entry", "x:1", action=7),
     lambda conn, a: audit.record(conn, "test.entry", action=7, conn=8),
 ])
 def test_a_detail_may_be_called_like_the_helpers_own_parameters(instance, school, helper):

@@ -34,10 +34,9 @@ import pytest
 from conftest import subprocess_env
 from replication.conftest import free_port
 
-from gvo import auth as auth_service
-from gvo import clock as gvo_clock
-from gvo import people
-from gvo.people import Actor
+from gvo.core import clock as gvo_clock
+from gvo.people import accounts, signin
+from gvo.people.accounts import Actor
 from gvo.storage.instance import Instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,11 +152,11 @@ def make_office(path: Path) -> str:
     try:
         inst.create_school(SLUG, "Alpha Primary")
         conn = inst.db(SLUG)
-        uid = people.add_user(conn, Actor.operator(), email=CLERK, name="Jo Clerk",
+        uid = accounts.add_user(conn, Actor.operator(), email=CLERK, name="Jo Clerk",
                               role="manager", password=PASSWORD)
         secret = pyotp.random_base32(32)
         # Enrolled with the previous step's code, so the code of now is unused.
-        auth_service.enrol_totp(conn, Actor.operator(), uid, secret,
+        signin.enrol_totp(conn, Actor.operator(), uid, secret,
                                 pyotp.TOTP(secret).at(gvo_clock.now() - 30))
     finally:
         inst.close()
@@ -318,7 +317,7 @@ def test_gvo_records_the_callers_address_not_the_proxys_nor_a_forged_one(behind_
 def test_throttling_counts_callers_apart(behind_nginx):
     instance, https_port, _http, tls, _secret = behind_nginx
     guesser = Caller("127.0.0.3", https_port, tls)
-    for n in range(auth_service.MAX_FAILURES_PER_ADDRESS):
+    for n in range(signin.MAX_FAILURES_PER_ADDRESS):
         resp = guesser.password_step(f"guess{n}@example.org", "wrong-password-000")
         assert resp.status == 422 and "Too many" not in resp.text
     resp = guesser.password_step(CLERK, PASSWORD)

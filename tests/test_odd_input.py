@@ -55,7 +55,7 @@ def test_the_audit_page_number_of_any_size_is_read_not_overflowed(manager):
 
 def test_a_number_a_view_overflows_itself_is_a_bad_request(app, client):
     # The backstop for any view that still parses a number by hand: 400, never a 500.
-    from gvo.access import public
+    from gvo.web.access import public
 
     @public
     def overflowing():
@@ -76,7 +76,7 @@ def test_a_number_a_view_overflows_itself_is_a_bad_request(app, client):
     ("1_000", None), ("½", None), ("x", None), (str(2**63), None), ("9" * 5000, None),
 ])
 def test_a_whole_number_or_none_reads_digits_of_any_script_and_nothing_else(text, number):
-    from gvo.numbers import whole_number_or_none
+    from gvo.core.numbers import whole_number_or_none
 
     assert whole_number_or_none(text) == number
 
@@ -114,13 +114,13 @@ def test_a_comment_replying_to_a_superscript_is_a_comment_not_a_500(manager, ins
 def test_dates_times_and_counts_in_arabic_indic_digits_are_read(signed_in, instance):
     # Before: meeting forms read only what NFKC turns into ASCII (full width), so a date in
     # Arabic-Indic digits was refused; folders' sort order read neither.
-    from gvo import board
+    from gvo.board import bodies
     from gvo.meetings import meetings
-    from gvo.people import Actor
+    from gvo.people.accounts import Actor
 
     client, _ = signed_in("manager")
     conn = instance.db("alpha")
-    body = board.save_body(conn, Actor.operator(), body_id=None, kind="board", name="Board")
+    body = bodies.save_body(conn, Actor.operator(), body_id=None, kind="board", name="Board")
     client.get("/alpha/meetings/new")
     resp = client.post("/alpha/meetings/new", {
         "body_id": str(body), "title": "Board", "starts_at": "٢٠٣١-٠٣-٠٤T١٨:٠٠",

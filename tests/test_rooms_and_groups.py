@@ -8,11 +8,11 @@ such a group, rename or delete it, but never add anyone, themselves included.
 import pytest
 from conftest import sign_in
 
-from gvo import groups
-from gvo.errors import NotPermitted
+from gvo.core.errors import NotPermitted
 from gvo.library import folders
 from gvo.library.access import Viewer, can_see_folder
-from gvo.people import Actor
+from gvo.people import groups
+from gvo.people.accounts import Actor
 
 
 @pytest.fixture

@@ -3,10 +3,13 @@
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from gvo import audit, board, groups, numbers, people, school_settings
-from gvo.access import current_actor, db, requires, requires_role, school_blueprint
-from gvo.errors import InvalidInput, NotFound, NotPermitted
-from gvo.forms import (
+from gvo.board import bodies
+from gvo.core import audit, numbers
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.people import accounts, groups
+from gvo.people import settings as school_settings
+from gvo.web.access import current_actor, db, requires, requires_role, school_blueprint
+from gvo.web.forms import (
     BodyForm,
     BodyMemberForm,
     ConfirmForm,
@@ -60,18 +63,18 @@ def users():
     _roles_i_may_give(form)
     if form.validate_on_submit():
         try:
-            uid = people.add_user(db(), current_actor(), email=form.email.data,
+            uid = accounts.add_user(db(), current_actor(), email=form.email.data,
                                   name=form.name.data, role=form.role.data)
         except NotPermitted:
             abort(403)
         except InvalidInput as exc:
             form.email.errors.append(str(exc))
         else:
-            token = people.new_setup_token(db(), current_actor(), uid)
+            token = accounts.new_setup_token(db(), current_actor(), uid)
             flash(f"{form.name.data} is invited. Send them this set-up link (valid for "
-                  f"{people.SETUP_LINK_HOURS} hours): {setup_url(token)}", "success")
+                  f"{accounts.SETUP_LINK_HOURS} hours): {setup_url(token)}", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", users=people.list_users(db()), form=form), (
+    return render_template("admin/users.html", users=accounts.list_users(db()), form=form), (
         422 if form.errors else 200)
 
 
@@ -79,14 +82,14 @@ def users():
 @requires("manage_users")
 def user(user_id: int):
     """One person: role, extra permissions, MFA, sessions, set-up link."""
-    row = _load(people.get_user, user_id)
+    row = _load(accounts.get_user, user_id)
     form = RoleForm(data={"role": row["role"],
-                          "capabilities": sorted(people.capabilities(db(), user_id))})
+                          "capabilities": sorted(accounts.capabilities(db(), user_id))})
     _roles_i_may_give(form)
     if form.validate_on_submit():
         try:
-            people.set_role(db(), current_actor(), user_id, form.role.data)
-            people.set_capabilities(db(), current_actor(), user_id, set(form.capabilities.data))
+            accounts.set_role(db(), current_actor(), user_id, form.role.data)
+            accounts.set_capabilities(db(), current_actor(), user_id, set(form.capabilities.data))
         except NotPermitted:
             abort(403)
         except InvalidInput as exc:
@@ -98,7 +101,7 @@ def user(user_id: int):
                             (user_id,)).fetchone()[0]
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
                            session_count=sessions,
-                           may_act=people.may_act_on(current_actor(), row)), (
+                           may_act=accounts.may_act_on(current_actor(), row)), (
         422 if form.errors else 200)
 
 
@@ -106,9 +109,9 @@ def user(user_id: int):
 @requires("manage_users")
 def reset_mfa(user_id: int):
     """Remove a person's authenticator (they set it up again at next sign-in)."""
-    row = _load(people.get_user, user_id)
+    row = _load(accounts.get_user, user_id)
     if ConfirmForm().validate_on_submit():
-        _permitted(people.reset_mfa, user_id)
+        _permitted(accounts.reset_mfa, user_id)
         flash(f"Two-step sign-in was reset for {row['name']}. They will set it up again "
               "when they next sign in.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -118,9 +121,9 @@ def reset_mfa(user_id: int):
 @requires("manage_users")
 def end_sessions(user_id: int):
     """Sign a person out on every device."""
-    row = _load(people.get_user, user_id)
+    row = _load(accounts.get_user, user_id)
     if ConfirmForm().validate_on_submit():
-        count = _permitted(people.end_sessions, user_id)
+        count = _permitted(accounts.end_sessions, user_id)
         flash(f"{row['name']} was signed out on {count} device(s).", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -129,10 +132,10 @@ def end_sessions(user_id: int):
 @requires("manage_users")
 def new_setup_link(user_id: int):
     """Make a new set-up link (the old one stops working)."""
-    row = _load(people.get_user, user_id)
+    row = _load(accounts.get_user, user_id)
     if ConfirmForm().validate_on_submit():
-        token = _permitted(people.new_setup_token, user_id)
-        flash(f"New set-up link for {row['name']} (valid for {people.SETUP_LINK_HOURS} hours): "
+        token = _permitted(accounts.new_setup_token, user_id)
+        flash(f"New set-up link for {row['name']} (valid for {accounts.SETUP_LINK_HOURS} hours): "
               f"{setup_url(token)}", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -141,7 +144,7 @@ def new_setup_link(user_id: int):
 
 
 def _member_choices():
-    return choices((u["id"], f"{u['name']} ({u['email']})") for u in people.list_users(db())
+    return choices((u["id"], f"{u['name']} ({u['email']})") for u in accounts.list_users(db())
                    if u["role"] != "inactive")
 
 
@@ -201,9 +204,9 @@ def group_delete(group_id: int):
 def board_list():
     """The governing board and its committees (everyone may see who sits where)."""
     conn = db()
-    bodies = [dict(b) | {"people": board.members(conn, b["id"]), "quorum_now": board.quorum(
-        conn, b["id"])} for b in board.list_bodies(conn)]
-    return render_template("admin/board.html", bodies=bodies,
+    shown = [dict(b) | {"people": bodies.members(conn, b["id"]), "quorum_now": bodies.quorum(
+        conn, b["id"])} for b in bodies.list_bodies(conn)]
+    return render_template("admin/board.html", bodies=shown,
                            can_edit=current_user.can("manage_board"))
 
 
@@ -215,14 +218,14 @@ def body_edit(body_id: int | None):
     conn = db()
     data, kind = {}, request.args.get("kind", "committee")
     if body_id is not None:
-        row = _load(board.get_body, body_id)
+        row = _load(bodies.get_body, body_id)
         kind = row["kind"]
         data = {"name": row["name"], "description": row["description"],
                 "quorum": str(row["quorum"] or "")}
     form = BodyForm(data=data)
     if form.validate_on_submit():
         try:
-            new_id = board.save_body(conn, current_actor(), body_id=body_id, kind=kind,
+            new_id = bodies.save_body(conn, current_actor(), body_id=body_id, kind=kind,
                                      name=form.name.data, description=form.description.data or "",
                                      quorum_text=form.quorum.data)
         except InvalidInput as exc:
@@ -240,12 +243,12 @@ def body_edit(body_id: int | None):
 def body_members(body_id: int):
     """Members of the board or a committee: add, change position, remove."""
     conn = db()
-    body = _load(board.get_body, body_id)
+    body = _load(bodies.get_body, body_id)
     form = BodyMemberForm()
     form.user_id.choices = _member_choices()
     if form.validate_on_submit():
         try:
-            board.add_member(conn, current_actor(), body_id, form.user_id.data,
+            bodies.add_member(conn, current_actor(), body_id, form.user_id.data,
                              form.position.data, form.governor_type.data)
         except (InvalidInput, NotFound) as exc:
             form.user_id.errors.append(str(exc))
@@ -253,17 +256,17 @@ def body_members(body_id: int):
             flash("Member saved.", "success")
             return redirect(url_for("admin.body_members", body_id=body_id))
     return render_template("admin/body_members.html", body=body, form=form,
-                           members=board.members(conn, body_id), confirm=ConfirmForm(),
-                           quorum=board.quorum(conn, body_id)), 422 if form.errors else 200
+                           members=bodies.members(conn, body_id), confirm=ConfirmForm(),
+                           quorum=bodies.quorum(conn, body_id)), 422 if form.errors else 200
 
 
 @bp.post("/board/<int:body_id>/members/<int:user_id>/remove")
 @requires("manage_board")
 def body_member_remove(body_id: int, user_id: int):
     """Take a person off the board or a committee."""
-    _load(board.get_body, body_id)
+    _load(bodies.get_body, body_id)
     if ConfirmForm().validate_on_submit():
-        board.remove_member(db(), current_actor(), body_id, user_id)
+        bodies.remove_member(db(), current_actor(), body_id, user_id)
         flash("Member removed.", "success")
     return redirect(url_for("admin.body_members", body_id=body_id))
 
@@ -272,10 +275,10 @@ def body_member_remove(body_id: int, user_id: int):
 @requires("manage_board")
 def body_delete(body_id: int):
     """Delete a committee."""
-    _load(board.get_body, body_id)
+    _load(bodies.get_body, body_id)
     if ConfirmForm().validate_on_submit():
         try:
-            board.delete_body(db(), current_actor(), body_id)
+            bodies.delete_body(db(), current_actor(), body_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:

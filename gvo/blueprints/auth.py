@@ -3,9 +3,12 @@
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from gvo import audit, clock, people, school_settings
-from gvo import auth as auth_service
-from gvo.access import (
+from gvo.core import audit, clock
+from gvo.core.errors import InvalidInput
+from gvo.people import accounts, settings, signin
+from gvo.security import totp
+from gvo.security.sessions import end_user_sessions
+from gvo.web.access import (
     current_actor,
     db,
     mark_signed_in,
@@ -14,10 +17,7 @@ from gvo.access import (
     school_blueprint,
     signed_in,
 )
-from gvo.errors import InvalidInput
-from gvo.forms import ChangeAuthenticatorForm, CodeForm, ConfirmForm, LoginForm, SetPasswordForm
-from gvo.security import totp
-from gvo.security.sessions import end_user_sessions
+from gvo.web.forms import ChangeAuthenticatorForm, CodeForm, ConfirmForm, LoginForm, SetPasswordForm
 
 bp = school_blueprint("auth", __name__)
 SIGNIN_SECONDS = 10 * 60
@@ -64,7 +64,7 @@ def login():
     if form.validate_on_submit():
         session.pop("signin", None)  # a new attempt: whatever came before is void
         try:
-            result = auth_service.check_password(db(), form.email.data, form.password.data,
+            result = signin.check_password(db(), form.email.data, form.password.data,
                                                  g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
@@ -77,10 +77,10 @@ def login():
             if result.must_enrol:
                 _start_signin(result.user_id, ENROL, target)
                 return redirect(url_for("auth.enrol"))
-            auth_service.record_password_only_login(db(), result.user_id, g.client_ip)
+            signin.record_password_only_login(db(), result.user_id, g.client_ip)
             return _finish(result.user_id, target)
     return render_template(
-        "auth/login.html", form=form, demo=school_settings.is_demo(db()),
+        "auth/login.html", form=form, demo=settings.is_demo(db()),
     ), 200 if not form.errors else 422
 
 
@@ -96,12 +96,12 @@ def verify():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            used = auth_service.check_second_factor(db(), user_id, form.code.data, g.client_ip)
+            used = signin.check_second_factor(db(), user_id, form.code.data, g.client_ip)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
         else:
             if used == "recovery":
-                left = auth_service.recovery_codes_left(db(), user_id)
+                left = signin.recovery_codes_left(db(), user_id)
                 flash(f"You used a recovery code; {left} left. Make new ones in your profile "
                       "if you are running low.", "warning")
             return _finish(user_id, state["next"])
@@ -119,7 +119,7 @@ def enrol():
     if current_user.is_authenticated:
         return _enrol_signed_in()
     state = _signin(ENROL)
-    user = people.get_user(db(), state["user_id"]) if state else None
+    user = accounts.get_user(db(), state["user_id"]) if state else None
     if user is None or user["mfa_enrolled_at"] or user["role"] == "inactive":
         # No enrolment step here, or its premise went stale since the password step (an
         # authenticator was set up meanwhile): never replace one without the password again.
@@ -130,9 +130,9 @@ def enrol():
         session["signin"] = state
     form = CodeForm()
     if form.validate_on_submit():
-        actor = people.Actor(user["id"], user["email"], g.client_ip, user["role"])
+        actor = accounts.Actor(user["id"], user["email"], g.client_ip, user["role"])
         try:
-            codes = auth_service.enrol_totp(db(), actor, user["id"], state["enrol_secret"],
+            codes = signin.enrol_totp(db(), actor, user["id"], state["enrol_secret"],
                                             form.code.data)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
@@ -156,9 +156,9 @@ def _enrol_signed_in():
     form = ChangeAuthenticatorForm()
     if form.validate_on_submit():
         try:
-            codes = auth_service.change_authenticator(db(), actor, form.password.data,
+            codes = signin.change_authenticator(db(), actor, form.password.data,
                                                       setup["secret"], form.code.data)
-        except (auth_service.WrongPassword, auth_service.Throttled) as exc:
+        except (signin.WrongPassword, signin.Throttled) as exc:
             form.password.errors.append(str(exc))
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
@@ -166,7 +166,7 @@ def _enrol_signed_in():
             session.pop("mfa_setup", None)
             session["show_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))
-    return _enrol_page(form, people.get_user(db(), actor.user_id), setup["secret"],
+    return _enrol_page(form, accounts.get_user(db(), actor.user_id), setup["secret"],
                        forced=False)
 
 
@@ -193,13 +193,13 @@ def recovery_codes():
 @public
 def setup(token: str):
     """A set-up link from an invitation: choose a password, then sign in."""
-    user = people.user_for_setup_token(db(), token)
+    user = accounts.user_for_setup_token(db(), token)
     if user is None:
         return render_template("auth/setup_expired.html"), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            people.complete_setup(db(), token, form.password.data, g.client_ip)
+            accounts.complete_setup(db(), token, form.password.data, g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:

@@ -3,10 +3,11 @@
 from flask import render_template
 from flask_login import current_user
 
-from gvo import board, school_settings
-from gvo.access import db, school_blueprint, signed_in
 from gvo.blueprints import library
+from gvo.board import bodies
 from gvo.meetings import meetings
+from gvo.people import settings
+from gvo.web.access import db, school_blueprint, signed_in
 
 bp = school_blueprint("home", __name__)
 
@@ -22,7 +23,7 @@ def index():
         (current_user.id,),
     ).fetchall()
     suggest_mfa = (not current_user.mfa_enrolled
-                   and school_settings.get(conn, "mfa_policy") == "suggested")
+                   and settings.get(conn, "mfa_policy") == "suggested")
     return render_template("home/index.html", upcoming_meetings=meetings.upcoming(conn),
                            my_bodies=my_bodies, suggest_mfa=suggest_mfa,
-                           bodies=board.list_bodies(conn), whats_new=library.whats_new(conn))
+                           bodies=bodies.list_bodies(conn), whats_new=library.whats_new(conn))

@@ -16,12 +16,9 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gvo import csrf, groups, numbers, people
-from gvo.access import db, requires_role, school_blueprint, signed_in
-from gvo.blueprints._downloads import file_response
-from gvo.blueprints._uploads import file_parts, prepare_upload, upload_limit
-from gvo.errors import InvalidInput, NotFound
-from gvo.forms import ConfirmForm, choices
+from gvo import csrf
+from gvo.core import numbers
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library import (
     approvals,
     blobs,
@@ -38,7 +35,12 @@ from gvo.library import (
 )
 from gvo.library.access import Forbidden, Viewer, can_see_folder, may_change, may_write
 from gvo.library.forms import ApprovalForm, CommentForm, DocumentForm, FolderForm, PageForm
-from gvo.web import ERROR_TEXT
+from gvo.people import accounts, groups
+from gvo.web.access import db, requires_role, school_blueprint, signed_in
+from gvo.web.app import ERROR_TEXT
+from gvo.web.downloads import file_response
+from gvo.web.forms import ConfirmForm, choices
+from gvo.web.uploads import file_parts, prepare_upload, upload_limit
 
 bp = school_blueprint("library", __name__)
 
@@ -136,8 +138,8 @@ def _folder_context(folder, v: Viewer) -> dict:
 
 def _folder_form(form: FolderForm) -> FolderForm:
     conn = db()
-    form.users.choices = choices((u["id"], f"{u['name']} ({people.ROLE_LABELS[u['role']]})")
-                                 for u in people.list_users(conn) if u["role"] != "inactive")
+    form.users.choices = choices((u["id"], f"{u['name']} ({accounts.ROLE_LABELS[u['role']]})")
+                                 for u in accounts.list_users(conn) if u["role"] != "inactive")
     form.groups.choices = choices((gr["id"], gr["name"]) for gr in groups.list_groups(conn))
     return form
 

@@ -3,13 +3,12 @@
 from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
-from gvo import auth as auth_service
-from gvo import people
-from gvo.access import current_actor, db, school_blueprint, signed_in
-from gvo.errors import InvalidInput
-from gvo.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
+from gvo.core.errors import InvalidInput
 from gvo.meetings import calendar_feed
+from gvo.people import accounts, signin
 from gvo.security.sessions import active_sessions, is_current
+from gvo.web.access import current_actor, db, school_blueprint, signed_in
+from gvo.web.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
 
 bp = school_blueprint("profile", __name__)
 
@@ -23,7 +22,7 @@ def show():
 
 def _render(profile_form=None, password_form=None, codes_form=None, status=200):
     conn = db()
-    user = people.get_user(conn, current_user.id)
+    user = accounts.get_user(conn, current_user.id)
     profile_form = profile_form or ProfileForm(data={"name": user["name"], "phone": user["phone"]})
     sessions = [dict(s) | {"current": is_current(session, s["id_hash"])}
                 for s in active_sessions(conn, current_user.id)]
@@ -31,7 +30,7 @@ def _render(profile_form=None, password_form=None, codes_form=None, status=200):
         "profile/show.html", user=user, profile_form=profile_form,
         password_form=password_form or ChangePasswordForm(), confirm=ConfirmForm(),
         codes_form=codes_form or ConfirmPasswordForm(),
-        codes_left=auth_service.recovery_codes_left(conn, current_user.id), sessions=sessions,
+        codes_left=signin.recovery_codes_left(conn, current_user.id), sessions=sessions,
         feed_created=calendar_feed.feed_created(conn, current_user.id),
     ), status
 
@@ -43,7 +42,7 @@ def update():
     form = ProfileForm()
     if form.validate_on_submit():
         try:
-            people.update_profile(db(), current_actor(), current_user.id, name=form.name.data,
+            accounts.update_profile(db(), current_actor(), current_user.id, name=form.name.data,
                                   phone=form.phone.data or "")
         except InvalidInput as exc:
             form.name.errors.append(str(exc))
@@ -60,7 +59,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            ended = people.change_password(db(), current_actor(), current_user.id,
+            ended = accounts.change_password(db(), current_actor(), current_user.id,
                                            form.current.data, form.password.data,
                                            keep_session=session.token)
         except InvalidInput as exc:
@@ -82,7 +81,7 @@ def new_recovery_codes():
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
         try:
-            codes = auth_service.regenerate_recovery_codes(db(), current_actor(),
+            codes = signin.regenerate_recovery_codes(db(), current_actor(),
                                                            form.password.data)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))

@@ -2,10 +2,10 @@
 
 import math
 
-from gvo import audit, events, numbers
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
-from gvo.people import Actor
+from gvo.core import audit, events, numbers
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 POSITIONS = ("chair", "vice-chair", "member")

@@ -1,41 +1,19 @@
-"""The `gvo` operator command: instances, schools, users, audit, serving, the demo."""
+"""The `gvo` operator command: the root group (`--instance`), `gvo init` and the entry point.
 
-import json
+One module per command group: schools, users, audit, serve, demo, replication. Each
+defines its commands on its own; this module adds them to the root group.
+"""
+
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from gvo.errors import GvoError
+from gvo.cli import audit, demo, replication, schools, serve, users
+from gvo.cli.context import Context, pass_ctx
+from gvo.core.errors import GvoError
 from gvo.storage.instance import Instance, default_instance_dir
-
-
-class Context:
-    """What every sub-command needs: where the instance is, opened on demand."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._instance: Instance | None = None
-
-    def instance(self) -> Instance:
-        """The opened instance (a wrong or missing key fails here, clearly)."""
-        if self._instance is None:
-            self._instance = Instance.open(self.path)
-        return self._instance
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
-
-def human_size(n: int) -> str:
-    """Bytes as a short human-readable size."""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 @click.group()
@@ -65,55 +43,11 @@ def init(ctx: Context) -> None:
         )
 
 
-@cli.group()
-def school() -> None:
-    """Create and list schools."""
-
-
-@school.command("create")
-@click.argument("slug")
-@click.option("--name", required=True, help="The school's name as people know it.")
-@pass_ctx
-def school_create(ctx: Context, slug: str, name: str) -> None:
-    """Create a school with its own encrypted database."""
-    from gvo import audit
-
-    inst = ctx.instance()
-    record = inst.create_school(slug, name)
-    audit.record(inst.db(slug), "school.create", target=slug, actor_email="operator (cli)")
-    click.echo(f"Created school {record.slug} ({record.name}) at {inst.school_path(slug)}")
-
-
-@school.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@pass_ctx
-def school_list(ctx: Context, as_json: bool) -> None:
-    """List the schools: slug, name, users, size on disk."""
-    from gvo import people
-
-    inst = ctx.instance()
-    rows = []
-    for rec in inst.schools():
-        rows.append(
-            {
-                "slug": rec.slug,
-                "name": rec.name,
-                "users": people.count_users(inst.db(rec.slug)),
-                "size_bytes": inst.school_size(rec.slug),
-                "created_at": rec.created_at,
-            }
-        )
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("No schools yet. Create one: gvo school create SLUG --name NAME")
-        return
-    click.echo(f"{'SLUG':<24} {'NAME':<36} {'USERS':>5} {'SIZE':>9}")
-    for r in rows:
-        click.echo(
-            f"{r['slug']:<24} {r['name'][:36]:<36} {r['users']:>5} {human_size(r['size_bytes']):>9}"
-        )
+for _command in (schools.school, users.user, audit.audit_group, serve.serve, demo.demo,
+                 *replication.COMMANDS):
+    cli.add_command(_command)
+schools.school.add_command(replication.school_rekey)
+cli.result_callback()(replication.ship_after_writes)
 
 
 def main() -> None:
@@ -136,8 +70,3 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-
-
-# The other command groups register themselves on `cli` when imported.
-from gvo import cli_people, cli_serve  # noqa: E402,F401
-from gvo.replication import cli as _replication_cli  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""Operator commands: replicate, replica list, restore, verify, status, school rekey."""
+"""`gvo replicate`, `replica list`, `restore`, `verify`, `status` and `school rekey`; and the
+shipping of what any other command changed (`ship_after_writes`)."""
 
 import json
 import os
@@ -6,8 +7,8 @@ import time
 
 import click
 
-from gvo.cli import Context, cli, human_size, pass_ctx, school
-from gvo.errors import GvoError
+from gvo.cli.context import Context, human_size, pass_ctx
+from gvo.core.errors import GvoError
 from gvo.replication import manifest as mf
 from gvo.replication import restore as restoring
 from gvo.replication import service, wal
@@ -28,7 +29,6 @@ def _target(ctx: Context, url: str | None):
         raise GvoError(str(exc)) from None
 
 
-@cli.result_callback()
 @click.pass_context
 def ship_after_writes(click_ctx: click.Context, *_args, **_kwargs) -> None:
     """After a CLI command touched a school, ship it (unless the running server does)."""
@@ -54,7 +54,7 @@ def ship_after_writes(click_ctx: click.Context, *_args, **_kwargs) -> None:
                        "it runs", err=True)
 
 
-@cli.command()
+@click.command()
 @click.argument("slug", required=False)
 @click.option("--once", is_flag=True, help="Ship what is committed, checkpoint, and exit.")
 @click.option("--to", "url", default=None, help="Replica URL (default as for gvo serve).")
@@ -85,7 +85,7 @@ def replicate(ctx: Context, slug: str | None, once: bool, url: str | None) -> No
         raise GvoError(f"replication to {target.url} did not complete")
 
 
-@cli.group()
+@click.group()
 def replica() -> None:
     """Look into a replica."""
 
@@ -131,7 +131,7 @@ def _school_name(ctx: Context, m: mf.Manifest) -> str | None:
         return None
 
 
-@cli.command("restore")
+@click.command("restore")
 @click.argument("slug", required=False)
 @click.option("--from", "url", default=None, help="Replica URL (default as for gvo serve).")
 @click.option("--at", "at_text", default=None, help="Restore the last commit at or before this "
@@ -167,7 +167,7 @@ def restore_cmd(ctx: Context, slug: str | None, url: str | None, at_text: str | 
             click.echo(f"The previous files of {done.slug} are kept in {done.replaced}")
 
 
-@cli.command("verify")
+@click.command("verify")
 @click.argument("slug")
 @click.option("--from", "url", default=None, help="Replica URL (default as for gvo serve).")
 @pass_ctx
@@ -231,7 +231,7 @@ def live_lag(db_path, last_commit_at: float, now: float | None = None) -> float:
     return max(0.0, (time.time() if now is None else now) - last_commit_at)
 
 
-@cli.command("status")
+@click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--to", "url", default=None, help="Replica URL (default as for gvo serve).")
 @pass_ctx
@@ -265,7 +265,7 @@ def status_cmd(ctx: Context, as_json: bool, url: str | None) -> None:
                    f"{size:>9}  {note}")
 
 
-@school.command("rekey")
+@click.command("rekey")
 @click.argument("slug")
 @pass_ctx
 def school_rekey(ctx: Context, slug: str) -> None:
@@ -286,3 +286,7 @@ def school_rekey(ctx: Context, slug: str) -> None:
     click.echo(f"School {slug} now uses data key version {version}.")
     if not done:
         click.echo(f"Warning: {message}", err=True)
+
+
+# The commands of the root group (`school_rekey` joins the school group).
+COMMANDS = (replicate, replica, restore_cmd, verify_cmd, status_cmd)

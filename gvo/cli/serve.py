@@ -1,4 +1,4 @@
-"""`gvo serve` and `gvo demo`: running the office."""
+"""`gvo serve`: running the office (waitress, with replication alongside)."""
 
 import ipaddress
 import os
@@ -8,8 +8,7 @@ import time
 
 import click
 
-from gvo.cli import Context, cli, pass_ctx
-from gvo.storage.instance import Instance
+from gvo.cli.context import Context, pass_ctx
 
 RECV_BYTES = 256 * 1024
 
@@ -104,7 +103,7 @@ class Serving:
         self._wasyncore.close_all(self.map)
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -157,25 +156,3 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
         replicator.stop()
         inst.close()
     click.echo("GVO stopped: every committed change is shipped.")
-
-
-@cli.command()
-@click.option("--show", is_flag=True, help="Only print the demo sign-in details.")
-@pass_ctx
-def demo(ctx: Context, show: bool) -> None:
-    """Make a demo instance with the Riverside Primary office (if it is not there)."""
-    from gvo import demo as demo_data
-
-    base = (os.environ.get("GVO_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-    if (ctx.path / "control.db").exists():
-        inst = ctx.instance()
-    else:
-        inst = Instance.init(ctx.path)
-        click.echo(f"Created a new instance at {ctx.path} (master key in {ctx.path}/master.key)")
-    if not inst.has_school(demo_data.SLUG):
-        if show:
-            click.echo("This instance has no demo school; run: gvo demo")
-            return
-        demo_data.create(inst)
-        click.echo("Created the demo school Riverside Primary.")
-    click.echo(demo_data.credentials_text(base))

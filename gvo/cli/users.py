@@ -1,23 +1,17 @@
-"""`gvo user ...` and `gvo audit ...`: people and the audit log from the command line."""
+"""`gvo user ...`: add, list and help the people of a school from the command line."""
 
 import json
 import sys
 
 import click
 
-from gvo import audit, people
-from gvo.cli import Context, cli, pass_ctx
-from gvo.errors import GvoError, NotFound
-from gvo.people import Actor
+from gvo.cli.context import Context, base_url, pass_ctx
+from gvo.core.errors import GvoError, NotFound
+from gvo.people import accounts
+from gvo.people.accounts import Actor
 
 
-def _base_url() -> str:
-    import os
-
-    return (os.environ.get("GVO_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-
-
-@cli.group()
+@click.group()
 def user() -> None:
     """Add, list and help people of a school."""
 
@@ -26,7 +20,7 @@ def user() -> None:
 @click.argument("slug")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
-@click.option("--role", required=True, type=click.Choice(people.ROLES, case_sensitive=False))
+@click.option("--role", required=True, type=click.Choice(accounts.ROLES, case_sensitive=False))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_ctx
 def user_add(ctx: Context, slug: str, email: str, name: str, role: str, password_stdin: bool):
@@ -39,13 +33,13 @@ def user_add(ctx: Context, slug: str, email: str, name: str, role: str, password
         if not password:
             raise GvoError("no password on standard input")
     conn = inst.db(slug)
-    uid = people.add_user(conn, Actor.operator(), email=email, name=name, role=role,
+    uid = accounts.add_user(conn, Actor.operator(), email=email, name=name, role=role,
                           password=password)
-    click.echo(f"Added {email} to {slug} as {people.ROLE_LABELS[role.lower()]}")
+    click.echo(f"Added {email} to {slug} as {accounts.ROLE_LABELS[role.lower()]}")
     if password is None:
-        token = people.new_setup_token(conn, Actor.operator(), uid)
-        click.echo(f"Set-up link (valid {people.SETUP_LINK_HOURS} hours, works once):")
-        click.echo(f"  {_base_url()}/{slug}/setup/{token}")
+        token = accounts.new_setup_token(conn, Actor.operator(), uid)
+        click.echo(f"Set-up link (valid {accounts.SETUP_LINK_HOURS} hours, works once):")
+        click.echo(f"  {base_url()}/{slug}/setup/{token}")
 
 
 @user.command("list")
@@ -59,7 +53,7 @@ def user_list(ctx: Context, slug: str, as_json: bool):
     rows = [
         {"id": u["id"], "email": u["email"], "name": u["name"], "role": u["role"],
          "mfa": u["mfa_enrolled_at"] is not None}
-        for u in people.list_users(inst.db(slug))
+        for u in accounts.list_users(inst.db(slug))
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -74,7 +68,7 @@ def _school_user(ctx: Context, slug: str, email: str):
     """The school's connection and one of its users, or a clear NotFound."""
     inst = ctx.instance()
     conn = inst.db(inst.school(slug).slug)
-    row = people.find_by_email(conn, email)
+    row = accounts.find_by_email(conn, email)
     if row is None:
         raise NotFound(f"no user {email} in {slug}")
     return conn, row
@@ -87,7 +81,7 @@ def _school_user(ctx: Context, slug: str, email: str):
 def user_reset_mfa(ctx: Context, slug: str, email: str):
     """Remove a person's authenticator and recovery codes (they enrol again at sign-in)."""
     conn, row = _school_user(ctx, slug, email)
-    people.reset_mfa(conn, Actor.operator(), row["id"])
+    accounts.reset_mfa(conn, Actor.operator(), row["id"])
     click.echo(f"Two-step sign-in reset for {email}; their sessions were ended.")
 
 
@@ -99,27 +93,5 @@ def user_set_password(ctx: Context, slug: str, email: str):
     """Set a person's password from standard input; their sessions end (they sign in anew)."""
     conn, row = _school_user(ctx, slug, email)
     password = sys.stdin.readline().rstrip("\n")
-    ended = people.set_password(conn, Actor.operator(), row["id"], password)
+    ended = accounts.set_password(conn, Actor.operator(), row["id"], password)
     click.echo(f"Password set for {email}; {ended} session(s) ended.")
-
-
-@cli.group("audit")
-def audit_group() -> None:
-    """The audit log."""
-
-
-@audit_group.command("verify")
-@click.argument("slug")
-@pass_ctx
-def audit_verify(ctx: Context, slug: str):
-    """Check the audit log's hash chain; report the first broken link."""
-    inst = ctx.instance()
-    inst.school(slug)
-    report = audit.verify(inst.db(slug))
-    if report.ok:
-        click.echo(f"Audit log of {slug}: {report.entries} entries, chain intact.")
-        return
-    click.echo(
-        f"Audit log of {slug}: BROKEN at entry {report.broken_at}: {report.reason}.", err=True
-    )
-    sys.exit(2)

@@ -9,7 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from gvo import clock
+from gvo.core import clock
 from gvo.storage.sqlcipher import Connection
 
 GENESIS = "0" * 64

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from gvo.errors import GvoError
+from gvo.core.errors import GvoError
 
 HEALTH_TOKEN_MIN = 32
 

@@ -10,7 +10,7 @@ non-ASCII string with `hmac.compare_digest` raises TypeError).
 
 import unicodedata
 
-from gvo.errors import InvalidInput
+from gvo.core.errors import InvalidInput
 
 # SQLite's INTEGER is a signed 64-bit number (https://sqlite.org/datatype3.html): an id
 # outside this range names nothing, and binding one raises OverflowError.

@@ -1,7 +1,7 @@
 """Small helpers shared by the library's services."""
 
-from gvo import audit
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import audit
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library import subjects
 from gvo.library.access import Viewer, can_see_folder, folder_audience
 from gvo.storage.sqlcipher import Connection

@@ -12,9 +12,9 @@ top-level folders and empty the wastebin back.
 
 from dataclasses import dataclass
 
-from gvo import people
-from gvo.errors import GvoError, NotFound
-from gvo.people import Actor
+from gvo.core.errors import GvoError, NotFound
+from gvo.people import accounts
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 
@@ -33,7 +33,7 @@ class Viewer:
 
     def at_least(self, role: str) -> bool:
         """Whether the role is `role` or higher."""
-        return people.RANK[self.role] >= people.RANK[role]
+        return accounts.RANK[self.role] >= accounts.RANK[role]
 
     def actor(self) -> Actor:
         """The viewer as the actor of an audited change."""

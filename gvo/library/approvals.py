@@ -5,9 +5,9 @@ has and who has not yet approved (everyone who may open the item and is an
 Author or above); the owner (or an Editor) can lock it.
 """
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
+from gvo.core import clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput
 from gvo.library._util import record
 from gvo.library.access import Forbidden, Viewer, may_change, may_write
 from gvo.library.subjects import Subject

@@ -13,8 +13,8 @@ import hashlib
 import io
 from collections.abc import Iterator
 
-from gvo import clock
-from gvo.errors import GvoError
+from gvo.core import clock
+from gvo.core.errors import GvoError
 from gvo.storage.sqlcipher import Connection
 
 CHUNK_SIZE = 1024 * 1024

@@ -6,9 +6,9 @@ the subject's owner or an Editor can lock the thread; Readers read only.
 
 from dataclasses import dataclass, field
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library import search
 from gvo.library._util import record
 from gvo.library.access import Forbidden, Viewer, may_change, may_write

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from gvo import clock, school_settings, text
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import clock, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library import blobs, extract, search, sniff, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, record, require_visible
 from gvo.library.access import (
@@ -29,6 +29,7 @@ from gvo.library.access import (
     require_folder,
     visible_cte,
 )
+from gvo.people import settings
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
 
 DEFAULT_LIMIT_MB = 50
@@ -80,7 +81,7 @@ class Stored:
 
 def upload_limit(conn: Connection, ceiling: int | None = None) -> int:
     """The school's per-file limit in bytes (setting upload_limit_mb), capped by the server's."""
-    value = school_settings.get(conn, "upload_limit_mb") or str(DEFAULT_LIMIT_MB)
+    value = settings.get(conn, "upload_limit_mb") or str(DEFAULT_LIMIT_MB)
     try:
         limit = int(value) * 1024 * 1024
     except ValueError:

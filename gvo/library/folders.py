@@ -1,8 +1,8 @@
 """Folders: nested, ordered, optionally restricted to named people and groups."""
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library import search, wastebin
 from gvo.library._util import clean_title, record
 from gvo.library.access import (

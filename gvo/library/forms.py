@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gvo.forms import MultiCheckboxField, WholeNumberField, choices
 from gvo.library import approvals, comments, pages
+from gvo.web.forms import MultiCheckboxField, WholeNumberField, choices
 
 
 class FolderForm(FlaskForm):

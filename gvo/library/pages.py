@@ -7,9 +7,9 @@ linear in the text: a page of 25,000 '[' costs five times a page of 5,000, not 2
 import nh3
 from markdown_it import MarkdownIt
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
+from gvo.core import clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput
 from gvo.library import search, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, record, require_visible
 from gvo.library.access import (

@@ -17,7 +17,7 @@ document's extracted text, a page, a comment), folded.
 import re
 from dataclasses import dataclass
 
-from gvo import text as gvo_text
+from gvo.core import text as gvo_text
 from gvo.library.access import Viewer, visible_cte
 from gvo.storage.sqlcipher import Connection
 

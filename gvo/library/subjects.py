@@ -9,7 +9,7 @@ register theirs the same way.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gvo.errors import NotFound
+from gvo.core.errors import NotFound
 from gvo.library.access import Viewer
 from gvo.storage.sqlcipher import Connection
 

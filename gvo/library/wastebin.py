@@ -5,9 +5,9 @@ in with the restrictions it had. The wastebin applies restrictions like every
 other listing: a Manager outside a room never sees what was deleted in it.
 """
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library._util import record
 from gvo.library.access import Forbidden, Viewer, visible_cte
 from gvo.storage.sqlcipher import Connection

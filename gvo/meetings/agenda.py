@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings.meetings import _audit, get
 from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people import Actor
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 PURPOSES = ("information", "discussion", "decision")

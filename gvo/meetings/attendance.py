@@ -4,12 +4,13 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from gvo import audit, board, clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.board import bodies
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings import records
 from gvo.meetings.meetings import _audit, get, has_started
-from gvo.people import Actor
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
@@ -76,7 +77,7 @@ def _live_register(conn: Connection, meeting) -> list[dict]:
     recorded = {r["user_id"]: r["status"] for r in conn.execute(
         "SELECT user_id, status FROM attendance WHERE meeting_id = ?", (meeting_id,))}
     answers = replies(conn, meeting_id)
-    seats = {m["id"]: m for m in board.members(conn, meeting["body_id"])}
+    seats = {m["id"]: m for m in bodies.members(conn, meeting["body_id"])}
     people = {r["id"]: r for r in conn.execute(
         "SELECT u.id, u.name FROM attendance a JOIN users u ON u.id = a.user_id"
         " WHERE a.meeting_id = ?", (meeting_id,))}
@@ -114,7 +115,7 @@ def register_record(conn: Connection, meeting) -> dict:
 
 def _take_register(conn: Connection, meeting, *, late: bool = False) -> dict:
     """What the register says now, as a snapshot (see gvo.meetings.records)."""
-    body = board.get_body(conn, meeting["body_id"])
+    body = bodies.get_body(conn, meeting["body_id"])
     rows = [r for r in _live_register(conn, meeting) if r["recorded"]]
     members = [{k: r[k] for k in ("user_id", "name", "position", "category", "status", "reply",
                                   "reason")} for r in rows]
@@ -256,9 +257,9 @@ def quorum(conn: Connection, meeting_id: int) -> Quorum:
     meeting = get(conn, meeting_id)
     if meeting["register_locked_at"]:
         return Quorum(**register_record(conn, meeting)["quorum"])
-    body = board.get_body(conn, meeting["body_id"])
+    body = bodies.get_body(conn, meeting["body_id"])
     statuses = {r["user_id"]: r["status"] for r in _live_register(conn, meeting)}
-    return _quorum(body, statuses, len(statuses) or len(board.members(conn, body["id"])))
+    return _quorum(body, statuses, len(statuses) or len(bodies.members(conn, body["id"])))
 
 
 def _quorum(body, statuses: dict[int, str], eligible: int) -> Quorum:
@@ -291,7 +292,7 @@ def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list
     [start, end] (local dates, inclusive); returns the rows (by name) and the number of
     meetings counted (those with a register taken). A locked register counts as its snapshot
     says; a person is named as the latest register in the period names them."""
-    board.get_body(conn, body_id)
+    bodies.get_body(conn, body_id)
     if end < start:
         raise InvalidInput("The end date is before the start date.")
     held = conn.execute(

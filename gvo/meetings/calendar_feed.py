@@ -12,12 +12,12 @@ from datetime import UTC, timedelta
 
 import icalendar
 
-from gvo import clock
-from gvo.atomic import transaction
+from gvo.core import clock
+from gvo.core.atomic import transaction
 from gvo.meetings import meetings
 from gvo.meetings.meetings import _audit
 from gvo.meetings.rules import Viewer
-from gvo.people import Actor
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 PRODID = "-//GVO//Governors' Virtual Office//EN"

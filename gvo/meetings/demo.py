@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from gvo.meetings import agenda, attendance, meetings, minutes, papers
 from gvo.meetings.rules import Viewer
-from gvo.people import Actor
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 AGENDA = [

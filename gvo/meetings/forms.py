@@ -17,9 +17,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gvo.forms import DayField, LocalTimeField, WholeNumberField, choices
 from gvo.meetings.agenda import PURPOSES
 from gvo.meetings.attendance import STATUSES
+from gvo.web.forms import DayField, LocalTimeField, WholeNumberField, choices
 
 PURPOSE_CHOICES = choices((p, p.capitalize()) for p in PURPOSES)
 STATUS_CHOICES = choices(STATUSES.items())

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gvo import audit, board, clock, text
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.board import bodies
+from gvo.core import audit, clock, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people import Actor
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 # Meetings are held, and their times stored, in the school's local time.
@@ -66,7 +67,7 @@ class MeetingInput:
 
     def check(self, conn: Connection) -> None:
         """Raise InvalidInput if any rule is broken."""
-        board.get_body(conn, self.body_id)
+        bodies.get_body(conn, self.body_id)
         self.title = self.title.strip()
         self.location = self.location.strip()
         self.online_link = self.online_link.strip()

@@ -6,13 +6,13 @@ confidential items read (`rules.sees_confidential`).
 
 from datetime import date
 
-from gvo import audit, clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings import agenda, attendance, pdf, records
 from gvo.meetings.meetings import _audit, get, has_started
 from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people import Actor
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 STATUS_LABELS = {

@@ -21,16 +21,16 @@ Policies are not in the library yet: a paper is a document or a page.
 
 from dataclasses import dataclass
 
-from gvo import events
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import events
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
 from gvo.library.access import Forbidden
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import text_pdf
 from gvo.meetings.rules import Viewer, manages, sees_confidential
-from gvo.people import Actor
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 TOP_FOLDER = "Meeting papers"

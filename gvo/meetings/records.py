@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gvo.atomic import transaction
+from gvo.core.atomic import transaction
 from gvo.storage.sqlcipher import Connection
 
 VERSION = 1

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from gvo import people
+from gvo.people import accounts
 from gvo.storage.sqlcipher import Connection
 
 
@@ -16,7 +16,7 @@ class Viewer:
 
     def at_least(self, role: str) -> bool:
         """Whether the role is `role` or higher."""
-        return people.RANK[self.role] >= people.RANK[role]
+        return accounts.RANK[self.role] >= accounts.RANK[role]
 
     def can(self, capability: str) -> bool:
         """Whether the person holds a capability (Managers hold them all)."""
@@ -33,7 +33,7 @@ class Viewer:
         row = conn.execute("SELECT id, role FROM users WHERE id = ?", (user_id,)).fetchone()
         if row is None or row["role"] == "inactive":
             return None
-        return cls(row["id"], row["role"], frozenset(people.capabilities(conn, row["id"])))
+        return cls(row["id"], row["role"], frozenset(accounts.capabilities(conn, row["id"])))
 
 
 def manages(viewer: Viewer) -> bool:

@@ -10,9 +10,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from gvo import audit, clock, events
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core import audit, clock, events
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.security import passwords
 from gvo.security.sessions import end_user_sessions
 from gvo.storage.sqlcipher import Connection, IntegrityError

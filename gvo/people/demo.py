@@ -1,7 +1,8 @@
 """The demo office: Riverside Primary, with a board, committees and a person of each role."""
 
-from gvo import board, groups, people, school_settings
-from gvo.people import Actor
+from gvo.board import bodies
+from gvo.people import accounts, groups, settings
+from gvo.people.accounts import Actor
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
 
@@ -39,21 +40,21 @@ def create(instance: Instance) -> None:
     conn = instance.db(SLUG)
     op = Actor.operator()
     with transaction(conn):
-        school_settings.put(conn, "demo", "1")
-        school_settings.put(conn, "mfa_policy", "optional")
+        settings.put(conn, "demo", "1")
+        settings.put(conn, "mfa_policy", "optional")
     ids = {}
     for email, name, role, _ in PEOPLE:
-        ids[email] = people.add_user(conn, op, email=email, name=name, role=role,
+        ids[email] = accounts.add_user(conn, op, email=email, name=name, role=role,
                                      password=PASSWORD)
-    body_ids = {"board": board.save_body(
+    body_ids = {"board": bodies.save_body(
         conn, op, body_id=None, kind="board", name="Full Governing Board",
         description="The accountable body: strategy, holding leaders to account, finance.")}
     for name, description, quorum in COMMITTEES:
-        body_ids[name] = board.save_body(conn, op, body_id=None, kind="committee", name=name,
+        body_ids[name] = bodies.save_body(conn, op, body_id=None, kind="committee", name=name,
                                          description=description, quorum_text=str(quorum))
     for email, _name, _role, memberships in PEOPLE:
         for body, position, category in memberships:
-            board.add_member(conn, op, body_ids[body], ids[email], position, category)
+            bodies.add_member(conn, op, body_ids[body], ids[email], position, category)
     pay_panel = groups.save_group(
         conn, op, group_id=None, name="Pay panel",
         description="Governors who sit on the pay committee panel.",
@@ -73,7 +74,7 @@ def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:
     """Past and upcoming meetings with agendas, registers and minutes (gvo.meetings.demo)."""
     from gvo.meetings import demo as meetings_demo
 
-    members = {name: [m["id"] for m in board.members(conn, body_id)]
+    members = {name: [m["id"] for m in bodies.members(conn, body_id)]
                for name, body_id in body_ids.items()}
     meetings_demo.sample(conn, ids["clerk@riverside.example"], body_ids, members, NAME)
 
@@ -89,6 +90,6 @@ def credentials_text(base_url: str) -> str:
     ]
     for email, name, role, _ in PEOPLE:
         if role != "inactive":
-            lines.append(f"  {people.ROLE_LABELS[role]:<8} {email:<30} ({name})")
+            lines.append(f"  {accounts.ROLE_LABELS[role]:<8} {email:<30} ({name})")
     lines.append("")
     return "\n".join(lines)

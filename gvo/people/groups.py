@@ -6,11 +6,12 @@ Manager (or a holder of manage_users) outside it may remove people from the grou
 not add anyone, themselves included (README, "Who sees what").
 """
 
-from gvo import audit, people
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core import audit
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.library.access import Viewer, can_see_folder
-from gvo.people import Actor
+from gvo.people import accounts
+from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 
@@ -52,7 +53,7 @@ def closed_rooms(conn: Connection, actor: Actor, group_id: int) -> int:
     """
     if actor.user_id is None:
         return 0
-    viewer = Viewer(actor.user_id, actor.role if actor.role in people.RANK else "reader")
+    viewer = Viewer(actor.user_id, actor.role if actor.role in accounts.RANK else "reader")
     return sum(1 for folder_id in rooms_opened(conn, group_id)
                if not can_see_folder(conn, viewer, folder_id, include_deleted=True))
 

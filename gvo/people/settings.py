@@ -1,8 +1,8 @@
 """A school's settings: name, MFA policy, demo flag, upload limit."""
 
-from gvo import audit
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
+from gvo.core import audit
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput
 from gvo.storage.sqlcipher import Connection
 
 MFA_POLICIES = {

@@ -5,11 +5,12 @@ Rules live here; the web views only call these functions and show the result.
 
 from dataclasses import dataclass
 
-from gvo import audit, clock, school_settings
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
-from gvo.numbers import ascii_digits, is_digits
-from gvo.people import Actor, get_user
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput
+from gvo.core.numbers import ascii_digits, is_digits
+from gvo.people import settings
+from gvo.people.accounts import Actor, get_user
 from gvo.security import passwords, totp
 from gvo.storage.sqlcipher import Connection
 
@@ -111,7 +112,7 @@ def check_password(conn: Connection, email: str, password: str, ip: str) -> Pass
             conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                          (passwords.hash_password(password), user["id"]))
     enrolled = user["mfa_enrolled_at"] is not None
-    required = school_settings.mfa_required(conn, user["role"])
+    required = settings.mfa_required(conn, user["role"])
     return PasswordResult(user["id"], needs_totp=enrolled, must_enrol=required and not enrolled)
 
 

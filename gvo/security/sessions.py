@@ -16,7 +16,7 @@ from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from gvo import clock
+from gvo.core import clock
 from gvo.storage.instance import RESERVED_SLUGS, SLUG_RULE
 from gvo.storage.sqlcipher import OperationalError, is_busy
 

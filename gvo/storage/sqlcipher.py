@@ -14,8 +14,8 @@ from pathlib import Path
 
 import sqlcipher3
 
-from gvo import text
-from gvo.errors import GvoError, WrongMasterKey
+from gvo.core import text
+from gvo.core.errors import GvoError, WrongMasterKey
 from gvo.storage import files
 
 Connection = sqlcipher3.Connection

@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 
-from gvo import people
-from gvo.people import Actor
+from gvo.people import accounts
+from gvo.people.accounts import Actor
 
 EXEMPT_ENDPOINTS = {"static"}
 MAX_NEXT_LENGTH = 2000
@@ -61,14 +61,14 @@ def signed_in(view):
 
 def requires_role(role: str):
     """Members whose role is at least `role` (reader < author < editor < manager)."""
-    if role not in people.RANK:
+    if role not in accounts.RANK:
         raise ValueError(role)
     return _declare(Rule("role", role))
 
 
 def requires(capability: str):
     """Managers, and members granted this capability."""
-    if capability not in people.CAPABILITIES:
+    if capability not in accounts.CAPABILITIES:
         raise ValueError(capability)
     return _declare(Rule("capability", capability))
 
@@ -93,11 +93,11 @@ class Member(UserMixin):
     @property
     def role_label(self) -> str:
         """The role as shown to people."""
-        return people.ROLE_LABELS[self.role]
+        return accounts.ROLE_LABELS[self.role]
 
     def at_least(self, role: str) -> bool:
         """Whether the member's role is `role` or higher."""
-        return people.RANK[self.role] >= people.RANK[role]
+        return accounts.RANK[self.role] >= accounts.RANK[role]
 
     def can(self, capability: str) -> bool:
         """Whether the member holds a capability (Managers hold them all)."""
@@ -117,7 +117,7 @@ def load_member(user_id: str):
     row = conn.execute("SELECT * FROM users WHERE id = ?", (int(user_id),)).fetchone()
     if row is None or row["role"] == "inactive":
         return None
-    return Member(row, people.capabilities(conn, row["id"]), slug)
+    return Member(row, accounts.capabilities(conn, row["id"]), slug)
 
 
 def db():
@@ -223,4 +223,4 @@ def mark_signed_in(member_id: int) -> None:
         session["_flashes"] = flashes
     conn = db()
     row = conn.execute("SELECT * FROM users WHERE id = ?", (member_id,)).fetchone()
-    login_user(Member(row, people.capabilities(conn, member_id), g.school))
+    login_user(Member(row, accounts.capabilities(conn, member_id), g.school))

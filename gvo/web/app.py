@@ -10,9 +10,11 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import ClosingIterator
 
-from gvo import access, login_manager, numbers
+from gvo import login_manager
+from gvo.core import numbers
 from gvo.security.sessions import SchoolSessionInterface
 from gvo.storage.sqlcipher import OperationalError, is_busy
+from gvo.web import access
 
 log = logging.getLogger("gvo.web")
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from flask import Response
 
-from gvo import text
+from gvo.core import text
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:

@@ -18,7 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from gvo import numbers, people
+from gvo.core import numbers
+from gvo.people import accounts
 from gvo.security import passwords
 
 
@@ -119,7 +120,7 @@ class ConfirmForm(FlaskForm):
 
 
 ROLE_CHOICES = choices(
-    (r, f"{people.ROLE_LABELS[r]}: {people.ROLE_HELP[r]}") for r in people.ROLES
+    (r, f"{accounts.ROLE_LABELS[r]}: {accounts.ROLE_HELP[r]}") for r in accounts.ROLES
 )
 
 
@@ -136,7 +137,7 @@ class RoleForm(FlaskForm):
 
     role = SelectField("Role", choices=ROLE_CHOICES)
     capabilities = MultiCheckboxField(
-        "Extra permissions", choices=choices(people.CAPABILITIES.items())
+        "Extra permissions", choices=choices(accounts.CAPABILITIES.items())
     )
 
 

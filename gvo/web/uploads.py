@@ -14,9 +14,9 @@ from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
 from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
-from gvo.access import db
 from gvo.library import documents
 from gvo.library.multipart import FilePart, MultipartReader
+from gvo.web.access import db
 
 
 def upload_limit() -> int:

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pyotp
 
-from gvo import auth as auth_service
-from gvo import clock, create_app, demo, people, school_settings
+from gvo import create_app
+from gvo.core import clock
 from gvo.library import comments, documents, folders, pages, subjects
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
 from gvo.meetings.rules import Viewer as MeetingViewer
-from gvo.people import Actor
+from gvo.people import accounts, demo, settings, signin
+from gvo.people.accounts import Actor
 from gvo.security.sessions import cookie_name
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
@@ -85,7 +86,7 @@ def _enrol(conn, user_id: int, email: str) -> str:
     earlier = real() - 90
     clock.set_clock(lambda: earlier)
     try:
-        auth_service.enrol_totp(conn, Actor(user_id, email), user_id, secret,
+        signin.enrol_totp(conn, Actor(user_id, email), user_id, secret,
                                 pyotp.TOTP(secret).at(earlier))
     finally:
         clock.set_clock(real)
@@ -109,16 +110,16 @@ def _enrich(inst: Instance) -> dict:
     ids = {row["email"].split("@")[0]: row["id"]
            for row in conn.execute("SELECT id, email FROM users")}
     with transaction(conn):
-        school_settings.put(conn, "demo", "0")
-        school_settings.put(conn, "mfa_policy", "required")
-    people.set_capabilities(conn, op, ids["staff"],
+        settings.put(conn, "demo", "0")
+        settings.put(conn, "mfa_policy", "required")
+    accounts.set_capabilities(conn, op, ids["staff"],
                             {"manage_meetings", "manage_board", "manage_users"})
     secrets = {name: _enrol(conn, ids[name], f"{name}@riverside.example")
                for name in ("clerk", "chair", "governor", "staff", "inspector")}
     # "parent" is left without an authenticator: signing in makes them set one up.
-    invited = people.add_user(conn, op, email="new@riverside.example", name="Nia New",
+    invited = accounts.add_user(conn, op, email="new@riverside.example", name="Nia New",
                               role="author")
-    setup_token = people.new_setup_token(conn, op, invited)
+    setup_token = accounts.new_setup_token(conn, op, invited)
     feed_token = calendar_feed.new_token(conn, op, ids["governor"])
 
     clerk = LibraryViewer(ids["clerk"], "manager", "clerk@riverside.example")
@@ -189,7 +190,7 @@ def _enrich(inst: Instance) -> dict:
 
     inst.create_school(OTHER, "Hillside Academy")
     other = inst.db(OTHER)
-    head = people.add_user(other, op, email="head@hillside.example", name="Hal Head",
+    head = accounts.add_user(other, op, email="head@hillside.example", name="Hal Head",
                            role="manager", password=PASSWORD)
     lib = LibraryViewer(head, "manager", "head@hillside.example")
     # Enough rows that the other school's ids run past this school's.
@@ -255,7 +256,7 @@ def build(path: Path) -> tuple[Template, object]:
         client = app.test_client()
         assert sign_in(client, email, secret), f"{name} could not sign in"
         template.actors[name] = Visitor(
-            name, email, roles[name], frozenset(people.capabilities(conn, made["ids"][name])),
+            name, email, roles[name], frozenset(accounts.capabilities(conn, made["ids"][name])),
             cookie=session_cookie(client), csrf=_form_token(client, "/profile"))
     # Not signed in yet: past the password, at the code (chair) or at setting up an
     # authenticator, which the school requires (parent).

@@ -48,8 +48,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from fuzz import inputs, office
-from gvo import clock, create_app, people
+from gvo import create_app
+from gvo.core import clock
 from gvo.meetings import meetings
+from gvo.people import accounts
 from gvo.storage.instance import Instance
 
 FUZZ_EXAMPLES = int(os.environ.get("GVO_FUZZ_EXAMPLES") or 12)
@@ -105,7 +107,7 @@ def eligible(app, route: Route, actors: dict[str, office.Visitor]) -> list[str]:
         return ["anonymous", "verifying", "enrolling", "governor"]
     signed = [actors[n] for n in SIGNED_IN]
     if rule.kind == "role":
-        signed = [a for a in signed if people.RANK[a.role] >= people.RANK[rule.value]]
+        signed = [a for a in signed if accounts.RANK[a.role] >= accounts.RANK[rule.value]]
     elif rule.kind == "capability":  # Managers, and anyone granted it
         signed = [a for a in signed if a.role == "manager" or rule.value in a.caps]
     return [a.name for a in signed]

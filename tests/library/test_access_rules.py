@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from gvo import groups
 from gvo.library import access, approvals, comments, documents, folders, subjects
 from gvo.library.access import Viewer
-from gvo.people import Actor
+from gvo.people import groups
+from gvo.people.accounts import Actor
 
 from .conftest import Part, make_pdf, post_from
 

@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from gvo import school_settings
 from gvo.library import blobs, sniff, spool
 from gvo.library.multipart import MultipartReader
+from gvo.people import settings
 from gvo.storage.sqlcipher import transaction
 
 from .conftest import (
@@ -66,7 +66,7 @@ def test_upload_and_download_are_byte_identical(author_in_folder, lib):
 
 def test_oversize_file_gets_413_and_leaves_nothing(author_in_folder, lib):
     client, _person, folder = author_in_folder
-    school_settings.put(lib.conn, "upload_limit_mb", "1")
+    settings.put(lib.conn, "upload_limit_mb", "1")
     before = _counts(lib.conn)
     big = b"%PDF-1.4\n" + b"x" * (1024 * 1024)
     resp = upload(client, folder, [("ok.txt", b"fine"), ("big.pdf", big)])

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from gvo import audit
-from gvo.errors import InvalidInput
+from gvo.core import audit
+from gvo.core.errors import InvalidInput
 from gvo.meetings import agenda, attendance, meetings
 from gvo.meetings.rules import Viewer
 

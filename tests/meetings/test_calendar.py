@@ -2,7 +2,7 @@
 
 import icalendar
 
-from gvo import audit
+from gvo.core import audit
 from gvo.meetings import calendar_feed, meetings
 
 from .conftest import OP, download
@@ -61,12 +61,12 @@ def test_the_private_feed_works_until_revoked(signed_in, new_client, office):
 
 
 def test_a_feed_of_an_inactive_person_stops(office):
-    from gvo import people
+    from gvo.people import accounts
 
     uid = office.person("Leaving Governor")
     token = calendar_feed.new_token(office.conn, OP, uid)
     assert calendar_feed.viewer_for_token(office.conn, token) is not None
-    people.set_role(office.conn, OP, uid, "inactive")
+    accounts.set_role(office.conn, OP, uid, "inactive")
     assert calendar_feed.viewer_for_token(office.conn, token) is None
     assert calendar_feed.viewer_for_token(office.conn, "nonsense") is None
 

@@ -4,9 +4,10 @@ import io
 
 from pypdf import PdfReader
 
-from gvo import audit, demo
+from gvo.core import audit
 from gvo.meetings import agenda, attendance, meetings, packs, papers
 from gvo.meetings.rules import Viewer
+from gvo.people import demo
 
 
 def test_demo_meetings(instance):

@@ -6,9 +6,9 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from gvo import board
-from gvo.blueprints._downloads import content_disposition
+from gvo.board import bodies
 from gvo.meetings import attendance
+from gvo.web.downloads import content_disposition
 
 from .conftest import OP, download
 
@@ -44,7 +44,7 @@ def test_meeting_downloads_with_a_welsh_title(signed_in, office):
 
 def test_attendance_downloads_of_a_polish_committee(signed_in, office):
     client, _ = signed_in("reader")
-    body_id = board.save_body(office.conn, OP, body_id=None, kind="committee", name=POLISH,
+    body_id = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name=POLISH,
                               quorum_text="2")
     who = office.person("Zofia Łukasiewicz", on_board=False)
     office.member(who, body_id)
@@ -88,7 +88,7 @@ def test_the_meetings_list_folds_letters_like_search(office, query):
     from gvo.meetings.rules import Viewer
 
     office.meeting(title=WELSH)
-    body_id = board.save_body(office.conn, OP, body_id=None, kind="committee", name="Ffair",
+    body_id = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name="Ffair",
                               quorum_text="2")
     office.meeting(body_id=body_id, title=POLISH)
     office.meeting(title="Autumn board")

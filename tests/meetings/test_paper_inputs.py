@@ -6,7 +6,7 @@ import io
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from gvo.errors import InvalidInput
+from gvo.core.errors import InvalidInput
 from gvo.library import folders, pages
 from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, papers
@@ -61,10 +61,10 @@ def _meetings_manager(make_user, new_client, conn):
     """An Author who holds "manage meetings", signed in."""
     from conftest import sign_in
 
-    from gvo import people
+    from gvo.people import accounts
 
     holder = make_user("alpha", "author")
-    people.set_capabilities(conn, OP, holder.id, {"manage_meetings"})
+    accounts.set_capabilities(conn, OP, holder.id, {"manage_meetings"})
     other = new_client()
     sign_in(other, holder)
     return other

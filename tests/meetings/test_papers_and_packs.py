@@ -185,7 +185,8 @@ def test_an_upload_without_the_csrf_token_is_refused(signed_in, office):
 
 def test_the_confidential_room_follows_membership_and_roles_at_once(signed_in, make_user,
                                                                     office):
-    from gvo import board, people
+    from gvo.board import bodies
+    from gvo.people import accounts
 
     client, _ = signed_in("manager")
     meeting_id = office.meeting()
@@ -196,19 +197,19 @@ def test_the_confidential_room_follows_membership_and_roles_at_once(signed_in, m
     assert papers.for_item(office.conn, viewer, secret) == []
     office.member(newcomer.id)  # joins the board: access at once, nobody saves anything
     assert [p.title for p in papers.for_item(office.conn, viewer, secret)] == ["pay"]
-    board.remove_member(office.conn, OP, office.board_id, newcomer.id)
+    bodies.remove_member(office.conn, OP, office.board_id, newcomer.id)
     assert papers.for_item(office.conn, viewer, secret) == []  # leaves: gone at once
     # An Editor (not on the board) sees confidential papers; demoted, they no longer do.
     editor = make_user("alpha", "editor")
     assert [p.title for p in papers.for_item(office.conn, Viewer(editor.id, "editor"),
                                              secret)] == ["pay"]
-    people.set_role(office.conn, OP, editor.id, "author")
+    accounts.set_role(office.conn, OP, editor.id, "author")
     assert papers.for_item(office.conn, Viewer(editor.id, "author"), secret) == []
     # A capability grant opens it too, and its removal closes it.
-    people.set_capabilities(office.conn, OP, editor.id, {"manage_meetings"})
+    accounts.set_capabilities(office.conn, OP, editor.id, {"manage_meetings"})
     holder = Viewer(editor.id, "author", frozenset({"manage_meetings"}))
     assert [p.title for p in papers.for_item(office.conn, holder, secret)] == ["pay"]
-    people.set_capabilities(office.conn, OP, editor.id, set())
+    accounts.set_capabilities(office.conn, OP, editor.id, set())
     assert papers.for_item(office.conn, Viewer(editor.id, "author"), secret) == []
 
 

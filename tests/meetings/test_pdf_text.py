@@ -6,7 +6,7 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from gvo import board
+from gvo.board import bodies
 from gvo.meetings import attendance, minutes, packs
 from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document
 
@@ -25,7 +25,7 @@ def _flat(data: bytes) -> str:
 
 def _names_meeting(office, days=-20, title=MEETING):
     """A meeting of the committee named above, everyone on it present."""
-    body = board.save_body(office.conn, OP, body_id=None, kind="committee", name=COMMITTEE)
+    body = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name=COMMITTEE)
     ids = [office.person(name, on_board=False, email=f"person{n}@ex.org")
            for n, name in enumerate(NAMES)]
     for uid in ids:

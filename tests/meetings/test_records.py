@@ -7,9 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from gvo import audit, board, people
-from gvo.errors import InvalidInput
+from gvo.board import bodies
+from gvo.core import audit
+from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes, records
+from gvo.people import accounts
 
 from .conftest import OP, download, pdf_text
 
@@ -46,7 +48,7 @@ def _everything(client, meeting_id: int, body_id: int) -> dict:
 def locked_meeting(office):
     """A board meeting of three (Ann chairs), all present, register and minutes locked."""
     ann, ben, cat = (office.person(n) for n in ("Ann Able", "Ben Bold", "Cat Cole"))
-    board.add_member(office.conn, OP, office.board_id, ann, "chair", "parent governor")
+    bodies.add_member(office.conn, OP, office.board_id, ann, "chair", "parent governor")
     meeting_id = office.meeting(days=-30, title="Autumn full board")
     later = office.meeting(days=-2, title="Spring full board")
     item = office.item(meeting_id, "Budget monitoring")
@@ -76,9 +78,9 @@ def test_board_changes_after_the_lock_change_nothing_the_record_says(signed_in, 
     # Four people join the board, one leaves, one is renamed, the quorum is set to 5.
     for name in ("Dan Dale", "Eve East", "Fay Fox", "Gus Gray"):
         office.person(name)
-    board.remove_member(office.conn, OP, office.board_id, ben)
-    people.update_profile(office.conn, OP, cat, name="Catherine Cole-Smith", phone="")
-    board.save_body(office.conn, OP, body_id=office.board_id, kind="board",
+    bodies.remove_member(office.conn, OP, office.board_id, ben)
+    accounts.update_profile(office.conn, OP, cat, name="Catherine Cole-Smith", phone="")
+    bodies.save_body(office.conn, OP, body_id=office.board_id, kind="board",
                     name="Full Governing Board", quorum_text="5")
 
     after = _everything(client, meeting_id, office.board_id)

@@ -57,15 +57,15 @@ def test_anonymous_healthz_names_no_school(running):
 def test_managers_see_last_backed_up_on_the_settings_page(running, rep_instance):
     from conftest import WebClient
 
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.people import accounts
+    from gvo.people.accounts import Actor
 
     app, rep = running
-    people.add_user(rep_instance.db(SLUG), Actor.operator(), email="clerk@example.org",
+    accounts.add_user(rep_instance.db(SLUG), Actor.operator(), email="clerk@example.org",
                     name="Clerk", role="manager", password="tall-ships-and-harbours")
-    from gvo import school_settings
+    from gvo.people import settings
 
-    school_settings.put(rep_instance.db(SLUG), "demo", "1")  # password-only sign-in here
+    settings.put(rep_instance.db(SLUG), "demo", "1")  # password-only sign-in here
 
     class Person:
         slug, email, password, totp_secret = SLUG, "clerk@example.org", \

@@ -18,12 +18,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from gvo import board, clock, csrf, numbers
-from gvo.access import current_actor, db, public, requires, school_blueprint, signed_in
-from gvo.blueprints._downloads import file_response
-from gvo.blueprints._uploads import file_parts, prepare_upload
-from gvo.errors import InvalidInput, NotFound
-from gvo.forms import ConfirmForm, choices
+from gvo import csrf
+from gvo.board import bodies
+from gvo.core import clock, numbers
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.library import blobs
 from gvo.meetings import (
     agenda,
@@ -37,6 +35,10 @@ from gvo.meetings import (
 )
 from gvo.meetings import forms as mf
 from gvo.meetings.rules import Viewer, is_member, manages, sees_confidential
+from gvo.web.access import current_actor, db, public, requires, school_blueprint, signed_in
+from gvo.web.downloads import file_response
+from gvo.web.forms import ConfirmForm, choices
+from gvo.web.uploads import file_parts, prepare_upload
 
 bp = school_blueprint("meetings", __name__)
 
@@ -144,7 +146,7 @@ def _dated_slug(meeting) -> str:
 
 
 def _body_choices():
-    return choices((b["id"], b["name"]) for b in board.list_bodies(db()))
+    return choices((b["id"], b["name"]) for b in bodies.list_bodies(db()))
 
 
 # -- list, calendar ------------------------------------------------------------
@@ -162,7 +164,7 @@ def index():
                                       query=query)
     past = meetings.list_meetings(conn, viewer, when="past", body_id=body_id, query=query)
     return render_template("meetings/index.html", upcoming=upcoming, past=past[:50],
-                           bodies=board.list_bodies(conn), body_id=body_id, query=query,
+                           bodies=bodies.list_bodies(conn), body_id=body_id, query=query,
                            can_manage=manages(viewer))
 
 
@@ -540,7 +542,7 @@ def attendance_report():
     rows, count, body = [], 0, None
     if ok and form.body_id.data:
         try:
-            body = board.get_body(db(), form.body_id.data)
+            body = bodies.get_body(db(), form.body_id.data)
             rows, count = attendance.report(db(), body["id"], form.start.data, form.end.data)
         except (NotFound, InvalidInput) as exc:
             form.end.errors.append(str(exc))
@@ -553,7 +555,7 @@ def _report_data():
     if not ok or not form.body_id.data:
         abort(400)
     try:
-        body = board.get_body(db(), form.body_id.data)
+        body = bodies.get_body(db(), form.body_id.data)
         rows, count = attendance.report(db(), body["id"], form.start.data, form.end.data)
     except (NotFound, InvalidInput):
         abort(400)
