@@ -44,7 +44,7 @@ def create_app(config: dict | None = None, instance: Instance | None = None) -> 
     app.config["SECRET_KEY"] = keys.derive(instance.master_key, "flask-secret:v1").hex()
 
     # The one place X-Forwarded-* headers are believed. `gvo serve` has waitress pass them
-    # through only when this is on (gvo.cli_serve.proxy_options); off, waitress drops them.
+    # through only when this is on (gvo.cli.serve.proxy_options); off, waitress drops them.
     if app.config["GVO_TRUSTED_PROXIES"]:
         n = app.config["GVO_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)

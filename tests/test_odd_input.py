@@ -67,7 +67,7 @@ def test_a_number_a_view_overflows_itself_is_a_bad_request(app, client):
     assert "Something in that request was wrong" in resp.get_data(as_text=True)
 
 
-# -- Numbers in any script, read by one helper (gvo.numbers) -----------------------------
+# -- Numbers in any script, read by one helper (gvo.core.numbers) -----------------------------
 
 
 @pytest.mark.parametrize("text, number", [

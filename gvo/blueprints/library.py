@@ -1,6 +1,6 @@
 """The library: folders, documents, pages, comments, approvals, search, wastebin (thin views).
 
-Uploads are streamed and CSRF-checked by `gvo.blueprints._uploads`.
+Uploads are streamed and CSRF-checked by `gvo.web.uploads`.
 """
 
 from flask import (
@@ -34,12 +34,19 @@ from gvo.library import (
     wastebin,
 )
 from gvo.library.access import Forbidden, Viewer, can_see_folder, may_change, may_write
-from gvo.library.forms import ApprovalForm, CommentForm, DocumentForm, FolderForm, PageForm
 from gvo.people import accounts, groups
 from gvo.web.access import db, requires_role, school_blueprint, signed_in
 from gvo.web.app import ERROR_TEXT
 from gvo.web.downloads import file_response
-from gvo.web.forms import ConfirmForm, choices
+from gvo.web.forms import (
+    ApprovalForm,
+    CommentForm,
+    ConfirmForm,
+    DocumentForm,
+    FolderForm,
+    PageForm,
+    choices,
+)
 from gvo.web.uploads import file_parts, prepare_upload, upload_limit
 
 bp = school_blueprint("library", __name__)

@@ -1,6 +1,6 @@
 """A person's own profile: details, password, two-step sign-in, sessions."""
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
 from gvo.core.errors import InvalidInput
@@ -89,3 +89,25 @@ def new_recovery_codes():
             session["show_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))
     return _render(codes_form=form, status=422)
+
+
+@bp.post("/profile/calendar-feed")
+@signed_in
+def new_feed():
+    """Make a private calendar feed URL (any earlier one stops working)."""
+    if ConfirmForm().validate_on_submit():
+        token = calendar_feed.new_token(db(), current_actor(), current_user.id)
+        url = current_app.config["GVO_BASE_URL"].rstrip("/") + url_for(
+            "meetings.feed", token=token)
+        flash("Your calendar feed address (shown once; keep it private): " + url, "success")
+    return redirect(url_for("profile.show") + "#calendar")
+
+
+@bp.post("/profile/calendar-feed/revoke")
+@signed_in
+def revoke_feed():
+    """Stop the calendar feed URL from working."""
+    if ConfirmForm().validate_on_submit():
+        calendar_feed.revoke(db(), current_actor(), current_user.id)
+        flash("Your calendar feed address no longer works.", "success")
+    return redirect(url_for("profile.show") + "#calendar")

@@ -2,7 +2,7 @@
 scripts, spaces between groups.
 
 Every number typed into a form or sent in an address goes through here (the form fields
-of `gvo.forms` too), so a code, a count, an id or a date typed in any of those forms is
+of `gvo.web.forms` too), so a code, a count, an id or a date typed in any of those forms is
 read as the same number, and anything else gets a clear message or counts as no number
 (never a 500: `str.isdigit` is true for "²", which `int()` refuses, and comparing a
 non-ASCII string with `hmac.compare_digest` raises TypeError).

@@ -7,7 +7,7 @@ encrypted database, like everything else.
 
 FTS5's unicode61 tokenizer removes accents (é, ó, â) but keeps letters that are
 not a base letter plus an accent (ł, ø, đ, ß, æ). So each row also holds, in its
-`folded` column, the transliterated form of its non-ASCII words (`gvo.text.fold`:
+`folded` column, the transliterated form of its non-ASCII words (`gvo.core.text.fold`:
 Łódź -> lodz, Straße -> strasse), and each searched word is looked for as typed
 and folded the same way: "Lodz" finds "Łódź", and "Łódź" still finds it.
 Columns: title, about (a document's file name and description), body (a

@@ -13,7 +13,7 @@ own listings and search never show those papers to anyone else. The list is a
 copy, re-derived whenever a confidential paper is added, the meeting, its
 agenda or its register is saved, and at once when a role, a capability or a
 board or committee membership changes (`follow_access_change`, subscribed to
-`gvo.events.ACCESS_CHANGED`). Making the
+`gvo.core.events.ACCESS_CHANGED`). Making the
 top-level folder needs a Manager in the library; holding "manage meetings"
 grants that for the meeting folders only (`_library_viewer(elevate=True)`).
 Policies are not in the library yet: a paper is a document or a page.

@@ -36,7 +36,7 @@ PASSWORD = demo.PASSWORD
 # refusals, login_failures throttles, sessions hold the sign-in steps and messages.
 REFUSAL_RECORDS = frozenset({"audit_log", "login_failures", "sessions"})
 # What the audit log may gain from a refused request: failed and throttled sign-in steps
-# (gvo.auth). Anything else in it after a refusal records a change that was made.
+# (gvo.people.signin). Anything else in it after a refusal records a change that was made.
 REFUSAL_ACTIONS = frozenset({"login.failure", "login.mfa_failure", "login.throttled",
                              "reauth.failure"})
 CONFIG = {

@@ -1,7 +1,7 @@
 """No input gives a 500, and a refused request leaves nothing half written (issue 9).
 
 For every route in `app.url_map` and each of its methods, Hypothesis sends requests as
-the people the route's access declaration (`gvo.access`) lets in: the real ids the
+the people the route's access declaration (`gvo.web.access`) lets in: the real ids the
 office's pages link to (and wrong ones: 0, negative, huge, another school's), the forms
 those pages serve with their CSRF token (or without, or forged), every field sent as
 served or as hostile text (any script, control characters, NUL, bidi overrides, very

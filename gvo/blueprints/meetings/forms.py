@@ -1,6 +1,6 @@
 """Flask-WTF forms for meetings (each carries a CSRF token).
 
-Numbers, dates and times are read by `gvo.forms`' fields (through `gvo.numbers`), so
+Numbers, dates and times are read by `gvo.web.forms`' fields (through `gvo.core.numbers`), so
 digits typed in full width (２０３１, as Japanese and Chinese keyboards give them) or in
 another script count as the digits they are; anything else that is not a number is
 refused with a message, never an error page.
@@ -8,13 +8,7 @@ refused with a message, never an error page.
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gvo.meetings.agenda import PURPOSES
