@@ -117,11 +117,12 @@ def test_manager_pages_by_role(signed_in, role, allowed):
 
 
 def test_capability_grants_just_that(signed_in, make_user, instance):
+    from gvo.core.identity import Identity
     from gvo.people import accounts
-    from gvo.people.accounts import Actor
 
     client, person = signed_in("author")
-    accounts.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_board"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_board"})
     assert client.get("/alpha/board/new").status_code == 200
     assert client.get("/alpha/admin/users").status_code == 403
     assert client.get("/alpha/admin/settings").status_code == 403

@@ -59,11 +59,12 @@ def test_last_manager_cannot_be_demoted(signed_in):
 
 
 def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, instance, make_user):
+    from gvo.core.identity import Identity
     from gvo.people import accounts
-    from gvo.people.accounts import Actor
 
     client, person = signed_in("editor")
-    accounts.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_users"})
     other = make_user(role="author")
     page = client.get(f"/alpha/admin/users/{other.id}").get_data(as_text=True)
     assert 'value="editor"' in page and 'value="manager"' not in page  # not offered
@@ -245,11 +246,11 @@ def test_demo_school(tmp_path):
     assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] >= 3
     assert conn.execute("SELECT count(*) FROM comments WHERE parent_id IS NOT NULL"
                         ).fetchone()[0] >= 1
+    from gvo.core.identity import Identity
     from gvo.library import folders
-    from gvo.library.access import Viewer
 
     clerk = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
-    visible = {f["title"] for f in folders.all_visible(conn, Viewer(clerk, "manager"))}
+    visible = {f["title"] for f in folders.all_visible(conn, Identity(clerk, "manager"))}
     assert "Governance" in visible and "Pay panel (confidential)" not in visible
     inst.close()
 
@@ -263,11 +264,12 @@ def test_non_demo_school_login_page_does_not_say_demo(client, school):
 
 def _user_manager(signed_in, instance):
     """An Editor who holds manage_users, signed in."""
+    from gvo.core.identity import Identity
     from gvo.people import accounts
-    from gvo.people.accounts import Actor
 
     client, person = signed_in("editor")
-    accounts.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_users"})
     return client, person
 
 
@@ -308,13 +310,13 @@ def test_every_account_service_guards_managers_accounts(make_user, instance):
     import pytest
 
     from gvo.core.errors import NotPermitted
+    from gvo.core.identity import Identity
     from gvo.people import accounts
-    from gvo.people.accounts import Actor
 
     conn = instance.db("alpha")
     manager = make_user(role="manager", mfa=False)
     editor = make_user(role="editor", mfa=False)
-    as_editor = Actor(editor.id, editor.email, "192.0.2.1", "editor")
+    as_editor = Identity(editor.id, "editor", email=editor.email, ip="192.0.2.1")
     attempts = {
         "setup link": lambda: accounts.new_setup_token(conn, as_editor, manager.id),
         "password": lambda: accounts.set_password(conn, as_editor, manager.id,
@@ -335,12 +337,13 @@ def test_every_account_service_guards_managers_accounts(make_user, instance):
         assert name
     # A role-less actor (a system task) is no Manager either.
     with pytest.raises(NotPermitted):
-        accounts.reset_mfa(conn, Actor(None, "system"), manager.id)
+        accounts.reset_mfa(conn, Identity(None, "", email="system"), manager.id)
     # Another Manager and the operator may.
     other = make_user(role="manager", mfa=False)
-    accounts.new_setup_token(conn, Actor(other.id, other.email, "", "manager"), manager.id)
-    assert accounts.set_password(conn, Actor.operator(), manager.id, "the operator's choice") == 0
-    accounts.set_role(conn, Actor.operator(), editor.id, "manager")
+    accounts.new_setup_token(conn, Identity(other.id, "manager", email=other.email), manager.id)
+    operator = Identity.operator()
+    assert accounts.set_password(conn, operator, manager.id, "the operator's choice") == 0
+    accounts.set_role(conn, Identity.operator(), editor.id, "manager")
 
 
 def test_quorum_typed_in_full_width_or_other_digits(signed_in, instance):

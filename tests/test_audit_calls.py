@@ -16,10 +16,10 @@ import pytest
 
 import gvo
 from gvo.core import audit
+from gvo.core.identity import Identity
 from gvo.library import _util
 from gvo.meetings import meetings
 from gvo.people import accounts
-from gvo.people.accounts import Actor
 
 # audit.record's own keyword fields: the helpers below fill them from the actor.
 OWN_FIELDS = {"target", "actor_id", "actor_email", "ip"}
@@ -55,6 +55,6 @@ def test_no_helper_call_passes_a_field_the_helper_fills():
 ])
 def test_a_detail_may_be_called_like_the_helpers_own_parameters(instance, school, helper):
     conn = instance.db(school)
-    helper(conn, Actor(None, "someone@example.org"))
+    helper(conn, Identity(None, "", email="someone@example.org"))
     detail = audit.recent(conn)[0]["detail"]
     assert '"action": 7' in detail

@@ -35,8 +35,8 @@ from conftest import subprocess_env
 from replication.conftest import free_port
 
 from gvo.core import clock as gvo_clock
+from gvo.core.identity import Identity
 from gvo.people import accounts, signin
-from gvo.people.accounts import Actor
 from gvo.storage.instance import Instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,11 +152,11 @@ def make_office(path: Path) -> str:
     try:
         inst.create_school(SLUG, "Alpha Primary")
         conn = inst.db(SLUG)
-        uid = accounts.add_user(conn, Actor.operator(), email=CLERK, name="Jo Clerk",
+        uid = accounts.add_user(conn, Identity.operator(), email=CLERK, name="Jo Clerk",
                               role="manager", password=PASSWORD)
         secret = pyotp.random_base32(32)
         # Enrolled with the previous step's code, so the code of now is unused.
-        signin.enrol_totp(conn, Actor.operator(), uid, secret,
+        signin.enrol_totp(conn, Identity.operator(), uid, secret,
                                 pyotp.TOTP(secret).at(gvo_clock.now() - 30))
     finally:
         inst.close()

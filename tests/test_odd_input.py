@@ -84,13 +84,13 @@ def test_a_whole_number_or_none_reads_digits_of_any_script_and_nothing_else(text
 def test_a_comment_replying_to_a_superscript_is_a_comment_not_a_500(manager, instance):
     # Found by tests/fuzz: the reply's parent id was read with str.isdigit(), true for "²",
     # then int("²") raised ValueError. Now one helper reads every number.
+    from gvo.core.identity import Identity
     from gvo.library import pages
-    from gvo.library.access import Viewer
     from gvo.library.folders import create_folder
 
     conn = instance.db("alpha")
     uid = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
-    who = Viewer(uid, "manager")
+    who = Identity(uid, "manager")
     page = pages.create_page(conn, who, create_folder(conn, who, parent_id=None, title="F"),
                              title="Note", body="x")
 
@@ -115,12 +115,12 @@ def test_dates_times_and_counts_in_arabic_indic_digits_are_read(signed_in, insta
     # Before: meeting forms read only what NFKC turns into ASCII (full width), so a date in
     # Arabic-Indic digits was refused; folders' sort order read neither.
     from gvo.board import bodies
+    from gvo.core.identity import Identity
     from gvo.meetings import meetings
-    from gvo.people.accounts import Actor
 
     client, _ = signed_in("manager")
     conn = instance.db("alpha")
-    body = bodies.save_body(conn, Actor.operator(), body_id=None, kind="board", name="Board")
+    body = bodies.save_body(conn, Identity.operator(), body_id=None, kind="board", name="Board")
     client.get("/alpha/meetings/new")
     resp = client.post("/alpha/meetings/new", {
         "body_id": str(body), "title": "Board", "starts_at": "٢٠٣١-٠٣-٠٤T١٨:٠٠",

@@ -118,11 +118,11 @@ def test_earlier_code_is_refused_after_a_later_one(client, new_client, make_user
 
 def test_recovery_code_works_once(client, new_client, make_user, instance, clock):
     person = make_user(mfa=False)
+    from gvo.core.identity import Identity
     from gvo.people import signin
-    from gvo.people.accounts import Actor
 
     secret = pyotp.random_base32(32)
-    codes = signin.enrol_totp(instance.db("alpha"), Actor.operator(), person.id, secret,
+    codes = signin.enrol_totp(instance.db("alpha"), Identity.operator(), person.id, secret,
                                     pyotp.TOTP(secret).at(clock.t))
     person.totp_secret = secret
     assert sign_in(client, person, code=codes[0].upper().replace("-", " ")).status_code == 302
@@ -424,14 +424,14 @@ def test_new_recovery_codes_need_the_password(signed_in, instance):
 
 
 def test_setup_link_ends_the_accounts_sessions(signed_in, make_user, new_client, instance, clock):
+    from gvo.core.identity import Identity
     from gvo.people import accounts
-    from gvo.people.accounts import Actor
 
     person = make_user()
     theirs = new_client()
     sign_in(theirs, person)
     assert theirs.get("/alpha/").status_code == 200
-    token = accounts.new_setup_token(instance.db("alpha"), Actor.operator(), person.id)
+    token = accounts.new_setup_token(instance.db("alpha"), Identity.operator(), person.id)
     fresh = new_client()
     fresh.get(f"/alpha/setup/{token}")
     resp = fresh.post(f"/alpha/setup/{token}", {"password": "a lighthouse of oranges",
@@ -578,12 +578,12 @@ def test_full_width_code_enrols_at_sign_in_and_from_the_profile(client, make_use
 
 
 def test_full_width_recovery_code_works(client, make_user, instance, clock):
+    from gvo.core.identity import Identity
     from gvo.people import signin
-    from gvo.people.accounts import Actor
 
     person = make_user(mfa=False)
     secret = pyotp.random_base32(32)
-    codes = signin.enrol_totp(instance.db("alpha"), Actor.operator(), person.id, secret,
+    codes = signin.enrol_totp(instance.db("alpha"), Identity.operator(), person.id, secret,
                                     pyotp.TOTP(secret).at(clock.t))
     person.totp_secret = secret
     wide = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in codes[0].upper())
@@ -623,15 +623,15 @@ def test_safe_next_refuses_anything_but_a_clean_school_path(app, target):
 
 def test_enrolment_step_closes_if_an_authenticator_was_set_up_meanwhile(client, make_user,
                                                                        instance, clock):
+    from gvo.core.identity import Identity
     from gvo.people import signin
-    from gvo.people.accounts import Actor
 
     newcomer = make_user(role="author", mfa=False)
     _password_step(client, newcomer)
     client.get("/alpha/mfa/enrol")
     key = _enrol_secret(client)
     theirs = pyotp.random_base32(32)  # the owner enrols on their own device meanwhile
-    signin.enrol_totp(instance.db("alpha"), Actor.operator(), newcomer.id, theirs,
+    signin.enrol_totp(instance.db("alpha"), Identity.operator(), newcomer.id, theirs,
                             pyotp.TOTP(theirs).at(clock.t))
     clock.advance(30)
     resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(key).now()},

@@ -6,9 +6,10 @@ from flask_login import current_user
 from gvo.board import bodies
 from gvo.core import audit, numbers
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import capabilities
 from gvo.people import accounts, groups
 from gvo.people import settings as school_settings
-from gvo.web.access import current_actor, db, requires, requires_role, school_blueprint
+from gvo.web.access import current_identity, db, requires, requires_role, school_blueprint
 from gvo.web.forms import (
     BodyForm,
     BodyMemberForm,
@@ -35,14 +36,14 @@ def _load(fn, *args):
 def _permitted(service, *args):
     """Run a people service as the current member; 403 if their role does not allow it."""
     try:
-        return service(db(), current_actor(), *args)
+        return service(db(), current_identity(), *args)
     except NotPermitted:
         abort(403)
 
 
 def _roles_i_may_give(form) -> None:
     """Offer the Manager role only to those who may give it (the service checks too)."""
-    if not current_actor().acts_as_manager:
+    if not current_identity().acts_as_manager:
         form.role.choices = [c for c in form.role.choices if c.value != "manager"]
 
 
@@ -63,14 +64,14 @@ def users():
     _roles_i_may_give(form)
     if form.validate_on_submit():
         try:
-            uid = accounts.add_user(db(), current_actor(), email=form.email.data,
+            uid = accounts.add_user(db(), current_identity(), email=form.email.data,
                                   name=form.name.data, role=form.role.data)
         except NotPermitted:
             abort(403)
         except InvalidInput as exc:
             form.email.errors.append(str(exc))
         else:
-            token = accounts.new_setup_token(db(), current_actor(), uid)
+            token = accounts.new_setup_token(db(), current_identity(), uid)
             flash(f"{form.name.data} is invited. Send them this set-up link (valid for "
                   f"{accounts.SETUP_LINK_HOURS} hours): {setup_url(token)}", "success")
             return redirect(url_for("admin.users"))
@@ -84,12 +85,13 @@ def user(user_id: int):
     """One person: role, extra permissions, MFA, sessions, set-up link."""
     row = _load(accounts.get_user, user_id)
     form = RoleForm(data={"role": row["role"],
-                          "capabilities": sorted(accounts.capabilities(db(), user_id))})
+                          "capabilities": sorted(capabilities(db(), user_id))})
     _roles_i_may_give(form)
     if form.validate_on_submit():
         try:
-            accounts.set_role(db(), current_actor(), user_id, form.role.data)
-            accounts.set_capabilities(db(), current_actor(), user_id, set(form.capabilities.data))
+            who = current_identity()
+            accounts.set_role(db(), who, user_id, form.role.data)
+            accounts.set_capabilities(db(), who, user_id, set(form.capabilities.data))
         except NotPermitted:
             abort(403)
         except InvalidInput as exc:
@@ -101,7 +103,7 @@ def user(user_id: int):
                             (user_id,)).fetchone()[0]
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
                            session_count=sessions,
-                           may_act=accounts.may_act_on(current_actor(), row)), (
+                           may_act=accounts.may_act_on(current_identity(), row)), (
         422 if form.errors else 200)
 
 
@@ -169,7 +171,7 @@ def group_edit(group_id: int | None):
     form.members.choices = _member_choices()
     if form.validate_on_submit():
         try:
-            groups.save_group(db(), current_actor(), group_id=group_id, name=form.name.data,
+            groups.save_group(db(), current_identity(), group_id=group_id, name=form.name.data,
                               description=form.description.data or "",
                               members=form.members.data or [])
         except NotPermitted as exc:
@@ -179,7 +181,7 @@ def group_edit(group_id: int | None):
         else:
             flash(f"Group {form.name.data} saved.", "success")
             return redirect(url_for("admin.group_list"))
-    closed = groups.closed_rooms(db(), current_actor(), group_id) if group_id else 0
+    closed = groups.closed_rooms(db(), current_identity(), group_id) if group_id else 0
     return render_template("admin/group_edit.html", form=form, group_id=group_id,
                            confirm=ConfirmForm(), closed_rooms=closed), (
         422 if form.errors else 200)
@@ -191,7 +193,7 @@ def group_delete(group_id: int):
     """Delete a group."""
     _load(groups.get_group, group_id)
     if ConfirmForm().validate_on_submit():
-        groups.delete_group(db(), current_actor(), group_id)
+        groups.delete_group(db(), current_identity(), group_id)
         flash("Group deleted.", "success")
     return redirect(url_for("admin.group_list"))
 
@@ -225,7 +227,7 @@ def body_edit(body_id: int | None):
     form = BodyForm(data=data)
     if form.validate_on_submit():
         try:
-            new_id = bodies.save_body(conn, current_actor(), body_id=body_id, kind=kind,
+            new_id = bodies.save_body(conn, current_identity(), body_id=body_id, kind=kind,
                                      name=form.name.data, description=form.description.data or "",
                                      quorum_text=form.quorum.data)
         except InvalidInput as exc:
@@ -248,7 +250,7 @@ def body_members(body_id: int):
     form.user_id.choices = _member_choices()
     if form.validate_on_submit():
         try:
-            bodies.add_member(conn, current_actor(), body_id, form.user_id.data,
+            bodies.add_member(conn, current_identity(), body_id, form.user_id.data,
                              form.position.data, form.governor_type.data)
         except (InvalidInput, NotFound) as exc:
             form.user_id.errors.append(str(exc))
@@ -266,7 +268,7 @@ def body_member_remove(body_id: int, user_id: int):
     """Take a person off the board or a committee."""
     _load(bodies.get_body, body_id)
     if ConfirmForm().validate_on_submit():
-        bodies.remove_member(db(), current_actor(), body_id, user_id)
+        bodies.remove_member(db(), current_identity(), body_id, user_id)
         flash("Member removed.", "success")
     return redirect(url_for("admin.body_members", body_id=body_id))
 
@@ -278,7 +280,7 @@ def body_delete(body_id: int):
     _load(bodies.get_body, body_id)
     if ConfirmForm().validate_on_submit():
         try:
-            bodies.delete_body(db(), current_actor(), body_id)
+            bodies.delete_body(db(), current_identity(), body_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -297,7 +299,7 @@ def settings():
     form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
     form.policy.choices = choices(school_settings.MFA_POLICIES.items())
     if form.validate_on_submit():
-        actor = current_actor()
+        actor = current_identity()
         school_settings.set_mfa_policy(conn, form.policy.data, actor_id=actor.user_id,
                                        actor_email=actor.email, ip=actor.ip)
         flash("Settings saved.", "success")

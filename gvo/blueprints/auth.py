@@ -5,11 +5,12 @@ from flask_login import current_user, logout_user
 
 from gvo.core import audit, clock
 from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.people import accounts, settings, signin
 from gvo.security import totp
 from gvo.security.sessions import end_user_sessions
 from gvo.web.access import (
-    current_actor,
+    current_identity,
     db,
     mark_signed_in,
     public,
@@ -130,7 +131,7 @@ def enrol():
         session["signin"] = state
     form = CodeForm()
     if form.validate_on_submit():
-        actor = accounts.Actor(user["id"], user["email"], g.client_ip, user["role"])
+        actor = Identity.of_account(user, ip=g.client_ip)
         try:
             codes = signin.enrol_totp(db(), actor, user["id"], state["enrol_secret"],
                                             form.code.data)
@@ -148,7 +149,7 @@ def enrol():
 
 def _enrol_signed_in():
     """A signed-in person sets up (or replaces) their authenticator, with their password."""
-    actor = current_actor()
+    actor = current_identity()
     setup = session.get("mfa_setup")
     if not isinstance(setup, dict) or setup.get("user_id") != actor.user_id:
         setup = {"user_id": actor.user_id, "secret": totp.new_secret()}
@@ -228,7 +229,7 @@ def logout_everywhere():
     """Sign out on every device, this one included."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        actor = current_actor()
+        actor = current_identity()
         count = end_user_sessions(db(), current_user.id)
         audit.record(db(), "logout.everywhere", target=f"user:{actor.user_id}",
                      actor_id=actor.user_id, actor_email=actor.email, ip=actor.ip, sessions=count)

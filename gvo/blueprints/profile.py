@@ -7,7 +7,7 @@ from gvo.core.errors import InvalidInput
 from gvo.meetings import calendar_feed
 from gvo.people import accounts, signin
 from gvo.security.sessions import active_sessions, is_current
-from gvo.web.access import current_actor, db, school_blueprint, signed_in
+from gvo.web.access import current_identity, db, school_blueprint, signed_in
 from gvo.web.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
 
 bp = school_blueprint("profile", __name__)
@@ -42,7 +42,7 @@ def update():
     form = ProfileForm()
     if form.validate_on_submit():
         try:
-            accounts.update_profile(db(), current_actor(), current_user.id, name=form.name.data,
+            accounts.update_profile(db(), current_identity(), current_user.id, name=form.name.data,
                                   phone=form.phone.data or "")
         except InvalidInput as exc:
             form.name.errors.append(str(exc))
@@ -59,7 +59,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            ended = accounts.change_password(db(), current_actor(), current_user.id,
+            ended = accounts.change_password(db(), current_identity(), current_user.id,
                                            form.current.data, form.password.data,
                                            keep_session=session.token)
         except InvalidInput as exc:
@@ -81,7 +81,7 @@ def new_recovery_codes():
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
         try:
-            codes = signin.regenerate_recovery_codes(db(), current_actor(),
+            codes = signin.regenerate_recovery_codes(db(), current_identity(),
                                                            form.password.data)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
@@ -96,7 +96,7 @@ def new_recovery_codes():
 def new_feed():
     """Make a private calendar feed URL (any earlier one stops working)."""
     if ConfirmForm().validate_on_submit():
-        token = calendar_feed.new_token(db(), current_actor(), current_user.id)
+        token = calendar_feed.new_token(db(), current_identity(), current_user.id)
         url = current_app.config["GVO_BASE_URL"].rstrip("/") + url_for(
             "meetings.feed", token=token)
         flash("Your calendar feed address (shown once; keep it private): " + url, "success")
@@ -108,6 +108,6 @@ def new_feed():
 def revoke_feed():
     """Stop the calendar feed URL from working."""
     if ConfirmForm().validate_on_submit():
-        calendar_feed.revoke(db(), current_actor(), current_user.id)
+        calendar_feed.revoke(db(), current_identity(), current_user.id)
         flash("Your calendar feed address no longer works.", "success")
     return redirect(url_for("profile.show") + "#calendar")

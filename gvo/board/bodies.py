@@ -5,7 +5,7 @@ import math
 from gvo.core import audit, events, numbers
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
-from gvo.people.accounts import Actor
+from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 POSITIONS = ("chair", "vice-chair", "member")
@@ -39,6 +39,15 @@ def members(conn: Connection, body_id: int) -> list:
     ).fetchall()
 
 
+def memberships(conn: Connection, user_id: int) -> list:
+    """The board and committees a person sits on (id, name, kind, position), board first."""
+    return conn.execute(
+        "SELECT b.id, b.name, b.kind, m.position FROM body_members m JOIN bodies b"
+        " ON b.id = m.body_id WHERE m.user_id = ? ORDER BY b.kind = 'committee', b.name",
+        (user_id,),
+    ).fetchall()
+
+
 def quorum(conn: Connection, body_id: int) -> int:
     """Members needed for a quorate meeting: the set number, else half the current members
     (rounded up)."""
@@ -57,7 +66,7 @@ def _parse_quorum(text: str | None) -> int | None:
 
 
 def save_body(
-    conn: Connection, actor: Actor, *, body_id: int | None, kind: str, name: str,
+    conn: Connection, actor: Identity, *, body_id: int | None, kind: str, name: str,
     description: str = "", quorum_text: str | None = None,
 ) -> int:
     """Create or update the board or a committee."""
@@ -91,7 +100,7 @@ def save_body(
     return body_id
 
 
-def add_member(conn: Connection, actor: Actor, body_id: int, user_id: int, position: str,
+def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, position: str,
                governor_type: str = "") -> None:
     """Add a person to a body, or change their position in it."""
     if position not in POSITIONS:
@@ -116,7 +125,7 @@ def add_member(conn: Connection, actor: Actor, body_id: int, user_id: int, posit
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
 
-def remove_member(conn: Connection, actor: Actor, body_id: int, user_id: int) -> None:
+def remove_member(conn: Connection, actor: Identity, body_id: int, user_id: int) -> None:
     """Take a person off a body."""
     with transaction(conn):
         conn.execute("DELETE FROM body_members WHERE body_id = ? AND user_id = ?",
@@ -126,7 +135,7 @@ def remove_member(conn: Connection, actor: Actor, body_id: int, user_id: int) ->
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
 
-def delete_body(conn: Connection, actor: Actor, body_id: int) -> None:
+def delete_body(conn: Connection, actor: Identity, body_id: int) -> None:
     """Delete a committee (the governing board itself cannot be deleted). A committee that has
     meetings is refused: their agendas, registers and minutes are records the school keeps."""
     body = get_body(conn, body_id)

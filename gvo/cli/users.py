@@ -6,9 +6,10 @@ import sys
 import click
 
 from gvo.cli.context import Context, base_url, pass_ctx
+from gvo.core import identity
 from gvo.core.errors import GvoError, NotFound
+from gvo.core.identity import Identity
 from gvo.people import accounts
-from gvo.people.accounts import Actor
 
 
 @click.group()
@@ -20,7 +21,7 @@ def user() -> None:
 @click.argument("slug")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
-@click.option("--role", required=True, type=click.Choice(accounts.ROLES, case_sensitive=False))
+@click.option("--role", required=True, type=click.Choice(identity.ROLES, case_sensitive=False))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_ctx
 def user_add(ctx: Context, slug: str, email: str, name: str, role: str, password_stdin: bool):
@@ -33,11 +34,11 @@ def user_add(ctx: Context, slug: str, email: str, name: str, role: str, password
         if not password:
             raise GvoError("no password on standard input")
     conn = inst.db(slug)
-    uid = accounts.add_user(conn, Actor.operator(), email=email, name=name, role=role,
+    uid = accounts.add_user(conn, Identity.operator(), email=email, name=name, role=role,
                           password=password)
-    click.echo(f"Added {email} to {slug} as {accounts.ROLE_LABELS[role.lower()]}")
+    click.echo(f"Added {email} to {slug} as {identity.ROLE_LABELS[role.lower()]}")
     if password is None:
-        token = accounts.new_setup_token(conn, Actor.operator(), uid)
+        token = accounts.new_setup_token(conn, Identity.operator(), uid)
         click.echo(f"Set-up link (valid {accounts.SETUP_LINK_HOURS} hours, works once):")
         click.echo(f"  {base_url()}/{slug}/setup/{token}")
 
@@ -81,7 +82,7 @@ def _school_user(ctx: Context, slug: str, email: str):
 def user_reset_mfa(ctx: Context, slug: str, email: str):
     """Remove a person's authenticator and recovery codes (they enrol again at sign-in)."""
     conn, row = _school_user(ctx, slug, email)
-    accounts.reset_mfa(conn, Actor.operator(), row["id"])
+    accounts.reset_mfa(conn, Identity.operator(), row["id"])
     click.echo(f"Two-step sign-in reset for {email}; their sessions were ended.")
 
 
@@ -93,5 +94,5 @@ def user_set_password(ctx: Context, slug: str, email: str):
     """Set a person's password from standard input; their sessions end (they sign in anew)."""
     conn, row = _school_user(ctx, slug, email)
     password = sys.stdin.readline().rstrip("\n")
-    ended = accounts.set_password(conn, Actor.operator(), row["id"], password)
+    ended = accounts.set_password(conn, Identity.operator(), row["id"], password)
     click.echo(f"Password set for {email}; {ended} session(s) ended.")

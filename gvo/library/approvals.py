@@ -8,8 +8,9 @@ Author or above); the owner (or an Editor) can lock it.
 from gvo.core import clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.library._util import record
-from gvo.library.access import Forbidden, Viewer, may_change, may_write
+from gvo.library.access import Forbidden, may_change, may_write
 from gvo.library.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -22,7 +23,7 @@ def get(conn: Connection, subject: Subject):
                         (subject.type, subject.id)).fetchone()
 
 
-def request_approval(conn: Connection, viewer: Viewer, subject: Subject, mode: str) -> None:
+def request_approval(conn: Connection, viewer: Identity, subject: Subject, mode: str) -> None:
     """Mark a subject for approval (its owner or an Editor)."""
     if mode not in MODES:
         raise InvalidInput(f"choose one of: {', '.join(MODES.values())}")
@@ -40,7 +41,7 @@ def request_approval(conn: Connection, viewer: Viewer, subject: Subject, mode: s
         record(conn, viewer, "approval.request", f"{subject.type}:{subject.id}", mode=mode)
 
 
-def approve(conn: Connection, viewer: Viewer, subject: Subject) -> None:
+def approve(conn: Connection, viewer: Identity, subject: Subject) -> None:
     """Record the viewer's approval (Authors and up, once, while it is open)."""
     if not may_write(viewer):
         raise Forbidden("Readers cannot approve")
@@ -58,7 +59,7 @@ def approve(conn: Connection, viewer: Viewer, subject: Subject) -> None:
                    mode=approval["mode"])
 
 
-def set_locked(conn: Connection, viewer: Viewer, subject: Subject, locked: bool) -> None:
+def set_locked(conn: Connection, viewer: Identity, subject: Subject, locked: bool) -> None:
     """Lock (or reopen) an approval: its owner or an Editor."""
     if not may_change(viewer, subject.owner_id):
         raise Forbidden("only the owner or an Editor may lock the approval")
@@ -84,7 +85,7 @@ def status(conn: Connection, subject: Subject) -> tuple[list, list]:
     return list(marks.values()), pending
 
 
-def has_approved(conn: Connection, viewer: Viewer, subject: Subject) -> bool:
+def has_approved(conn: Connection, viewer: Identity, subject: Subject) -> bool:
     """Whether the viewer's approval is recorded."""
     return conn.execute("SELECT 1 FROM approval_marks WHERE subject_type = ? AND subject_id = ?"
                         " AND user_id = ?", (subject.type, subject.id, viewer.user_id)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from gvo.core import clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.library import search
 from gvo.library._util import record
-from gvo.library.access import Forbidden, Viewer, may_change, may_write
+from gvo.library.access import Forbidden, may_change, may_write
 from gvo.library.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -76,7 +77,7 @@ def count(conn: Connection, subject: Subject) -> int:
                         " AND deleted_at IS NULL", (subject.type, subject.id)).fetchone()[0]
 
 
-def may_comment(conn: Connection, viewer: Viewer, subject: Subject) -> bool:
+def may_comment(conn: Connection, viewer: Identity, subject: Subject) -> bool:
     """Authors and up may comment while the thread is not locked."""
     return may_write(viewer) and not is_locked(conn, subject)
 
@@ -88,7 +89,7 @@ def _check_body(body: str) -> str:
     return body
 
 
-def add(conn: Connection, viewer: Viewer, subject: Subject, body: str,
+def add(conn: Connection, viewer: Identity, subject: Subject, body: str,
         parent_id: int | None = None) -> int:
     """Comment on a subject, or reply to one of its comments."""
     if not may_write(viewer):
@@ -135,7 +136,7 @@ def _require_own_unanswered(conn, viewer, subject, row) -> None:
         raise Forbidden("comments on this item are locked")
 
 
-def edit(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int,
+def edit(conn: Connection, viewer: Identity, subject: Subject, comment_id: int,
          body: str) -> None:
     """Change your own comment while nobody has replied."""
     row = get_comment(conn, subject, comment_id)
@@ -150,7 +151,7 @@ def edit(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int,
                subject=f"{subject.type}:{subject.id}")
 
 
-def delete(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int) -> None:
+def delete(conn: Connection, viewer: Identity, subject: Subject, comment_id: int) -> None:
     """Delete your own comment while nobody has replied."""
     row = get_comment(conn, subject, comment_id)
     _require_own_unanswered(conn, viewer, subject, row)
@@ -161,12 +162,12 @@ def delete(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int) 
                subject=f"{subject.type}:{subject.id}")
 
 
-def may_lock(viewer: Viewer, subject: Subject) -> bool:
+def may_lock(viewer: Identity, subject: Subject) -> bool:
     """The subject's owner or an Editor may lock and unlock its comments."""
     return may_change(viewer, subject.owner_id)
 
 
-def set_locked(conn: Connection, viewer: Viewer, subject: Subject, locked: bool) -> None:
+def set_locked(conn: Connection, viewer: Identity, subject: Subject, locked: bool) -> None:
     """Lock or unlock a subject's comments."""
     if not may_lock(viewer, subject):
         raise Forbidden("only the owner or an Editor may lock comments")

@@ -19,16 +19,10 @@ from typing import Protocol
 from gvo.core import clock, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.library import blobs, extract, search, sniff, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, record, require_visible
-from gvo.library.access import (
-    Forbidden,
-    Viewer,
-    may_write,
-    require_change,
-    require_folder,
-    visible_cte,
-)
+from gvo.library.access import Forbidden, may_write, require_change, require_folder, visible_cte
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
 
@@ -114,7 +108,7 @@ def _about(filename: str, description: str) -> str:
     return "\n".join(x for x in (filename, description) if x)
 
 
-def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[UploadPart],
+def add_files(conn: Connection, viewer: Identity, folder_id: int, parts: Iterable[UploadPart],
               *, limit: int) -> list[int]:
     """Upload one or many files into a folder as new documents; all or nothing.
 
@@ -125,7 +119,7 @@ def add_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[
     return [doc_id for doc_id, _ in stored_files]
 
 
-def store_files(conn: Connection, viewer: Viewer, folder_id: int, parts: Iterable[UploadPart],
+def store_files(conn: Connection, viewer: Identity, folder_id: int, parts: Iterable[UploadPart],
                 *, limit: int) -> list[tuple[int, Stored]]:
     """`add_files` without reading the files' text: (document id, what was stored) for each,
     for a caller whose own transaction holds this one, to pass to `index_text` once its
@@ -202,7 +196,7 @@ def _add_version_row(conn, viewer, doc_id, number, stored: Stored, now) -> int:
          viewer.user_id, now)).lastrowid
 
 
-def add_version(conn: Connection, viewer: Viewer, doc_id: int, parts: Iterable[UploadPart], *,
+def add_version(conn: Connection, viewer: Identity, doc_id: int, parts: Iterable[UploadPart], *,
                 limit: int) -> int:
     """Upload a new version of a document (its owner or an Editor) from the first file of
     `parts`; returns its number.
@@ -247,14 +241,14 @@ _DOC = (
 )
 
 
-def get_document(conn: Connection, viewer: Viewer, doc_id: int, *,
+def get_document(conn: Connection, viewer: Identity, doc_id: int, *,
                  include_deleted: bool = False):
     """A document the viewer may open (with its latest version); NotFound otherwise."""
     row = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
     return require_visible(conn, viewer, row, "document", include_deleted=include_deleted)
 
 
-def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
+def in_folder(conn: Connection, viewer: Identity, folder_id: int) -> list:
     """The documents in a folder the viewer may open, by title."""
     cte, params = visible_cte(viewer)
     params["folder"] = folder_id
@@ -272,7 +266,7 @@ def versions(conn: Connection, doc_id: int) -> list:
         (doc_id,)).fetchall()
 
 
-def get_version(conn: Connection, viewer: Viewer, doc_id: int, number: int | None):
+def get_version(conn: Connection, viewer: Identity, doc_id: int, number: int | None):
     """One version (default: the latest) of a document the viewer may open."""
     doc = get_document(conn, viewer, doc_id)
     number = doc["version"] if number is None else number
@@ -283,7 +277,7 @@ def get_version(conn: Connection, viewer: Viewer, doc_id: int, number: int | Non
     return row
 
 
-def update_document(conn: Connection, viewer: Viewer, doc_id: int, *, title: str,
+def update_document(conn: Connection, viewer: Identity, doc_id: int, *, title: str,
                     description: str) -> None:
     """Rename a document or change its description (owner or Editor)."""
     doc = get_document(conn, viewer, doc_id)
@@ -297,14 +291,14 @@ def update_document(conn: Connection, viewer: Viewer, doc_id: int, *, title: str
         record(conn, viewer, "library.document.update", f"document:{doc_id}", title=title)
 
 
-def delete_document(conn: Connection, viewer: Viewer, doc_id: int) -> None:
+def delete_document(conn: Connection, viewer: Identity, doc_id: int) -> None:
     """Move a document to the wastebin (owner or Editor)."""
     doc = get_document(conn, viewer, doc_id)
     require_change(viewer, doc["owner_id"])
     wastebin.discard(conn, viewer, "document", doc)
 
 
-def _subject(conn: Connection, viewer: Viewer, doc_id: int) -> subjects.Subject:
+def _subject(conn: Connection, viewer: Identity, doc_id: int) -> subjects.Subject:
     return folder_subject(conn, "document", get_document(conn, viewer, doc_id),
                           "library.show_document", "doc_id")
 

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 
 from gvo.core import text as gvo_text
-from gvo.library.access import Viewer, visible_cte
+from gvo.core.identity import Identity
+from gvo.library.access import visible_cte
 from gvo.storage.sqlcipher import Connection
 
 MARK_START, MARK_END = "\x02", "\x03"
@@ -139,7 +140,7 @@ _LIVE = (
 )
 
 
-def search(conn: Connection, viewer: Viewer, text: str) -> list[Result]:
+def search(conn: Connection, viewer: Identity, text: str) -> list[Result]:
     """What the viewer may open that matches the words, best first."""
     expression = match_expression(text)
     if not expression:
@@ -177,7 +178,7 @@ def _snippet(conn: Connection, row, folded_terms: list[str]) -> str:
     return _folded_snippet(body, folded_terms) or row["snip_body"] or row["snip_about"] or ""
 
 
-def count(conn: Connection, viewer: Viewer, text: str) -> int:
+def count(conn: Connection, viewer: Identity, text: str) -> int:
     """How many items the viewer may open match (same rule as `search`)."""
     expression = match_expression(text)
     if not expression:

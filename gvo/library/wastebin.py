@@ -8,14 +8,15 @@ other listing: a Manager outside a room never sees what was deleted in it.
 from gvo.core import clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.library._util import record
-from gvo.library.access import Forbidden, Viewer, visible_cte
+from gvo.library.access import Forbidden, visible_cte
 from gvo.storage.sqlcipher import Connection
 
 KINDS = {"folder": "folders", "document": "documents", "page": "pages"}
 
 
-def discard(conn: Connection, viewer: Viewer, kind: str, item) -> None:
+def discard(conn: Connection, viewer: Identity, kind: str, item) -> None:
     """Move a folder, document or page to the wastebin (the caller has checked who may)."""
     with transaction(conn):
         conn.execute(f"UPDATE {KINDS[kind]} SET deleted_at = ?, deleted_by = ? WHERE id = ?",
@@ -24,7 +25,7 @@ def discard(conn: Connection, viewer: Viewer, kind: str, item) -> None:
                title=item["title"])
 
 
-def items(conn: Connection, viewer: Viewer) -> list:
+def items(conn: Connection, viewer: Identity) -> list:
     """Deleted items the viewer could open if they were restored, newest first."""
     cte, params = visible_cte(viewer, include_deleted=True)
     return conn.execute(
@@ -40,7 +41,7 @@ def items(conn: Connection, viewer: Viewer) -> list:
         " ORDER BY 4 DESC", params).fetchall()
 
 
-def restore(conn: Connection, viewer: Viewer, kind: str, item_id: int) -> None:
+def restore(conn: Connection, viewer: Identity, kind: str, item_id: int) -> None:
     """Put a deleted item back where it was (Managers only)."""
     if viewer.role != "manager":
         raise Forbidden("only a Manager may restore from the wastebin")

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from gvo.core import clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.meetings.meetings import _audit, get
-from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people.accounts import Actor
+from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 PURPOSES = ("information", "discussion", "decision")
@@ -39,7 +39,7 @@ class ItemInput:
             raise InvalidInput("The presenter's name is too long.")
 
 
-def items(conn: Connection, meeting_id: int, viewer: Viewer | None = None) -> list:
+def items(conn: Connection, meeting_id: int, viewer: Identity | None = None) -> list:
     """The agenda in order; confidential items only for those who may see them.
 
     Part 1 (open) items are numbered 1, 2, 3... among themselves and confidential (part 2)
@@ -64,7 +64,7 @@ def items(conn: Connection, meeting_id: int, viewer: Viewer | None = None) -> li
     return result
 
 
-def get_item(conn: Connection, item_id: int, viewer: Viewer | None = None):
+def get_item(conn: Connection, item_id: int, viewer: Identity | None = None):
     """One agenda item; NotFound if none, or if it is confidential and the viewer may not see it."""
     row = conn.execute("SELECT * FROM agenda_items WHERE id = ?", (item_id,)).fetchone()
     if row is None:
@@ -84,7 +84,7 @@ def check_open(meeting) -> None:
         raise InvalidInput("The minutes are approved: the agenda can no longer change.")
 
 
-def add_item(conn: Connection, actor: Actor, meeting_id: int, data: ItemInput) -> int:
+def add_item(conn: Connection, actor: Identity, meeting_id: int, data: ItemInput) -> int:
     """Add an item at the end of the agenda."""
     check_open(get(conn, meeting_id))
     data.check()
@@ -102,7 +102,7 @@ def add_item(conn: Connection, actor: Actor, meeting_id: int, data: ItemInput) -
     return item_id
 
 
-def update_item(conn: Connection, actor: Actor, item_id: int, data: ItemInput) -> None:
+def update_item(conn: Connection, actor: Identity, item_id: int, data: ItemInput) -> None:
     """Change an agenda item."""
     row = get_item(conn, item_id)
     check_open(get(conn, row["meeting_id"]))
@@ -122,7 +122,7 @@ def update_item(conn: Connection, actor: Actor, item_id: int, data: ItemInput) -
                confidential=bool(data.confidential))
 
 
-def delete_item(conn: Connection, actor: Actor, item_id: int) -> None:
+def delete_item(conn: Connection, actor: Identity, item_id: int) -> None:
     """Remove an agenda item (its papers stay in the library)."""
     row = get_item(conn, item_id)
     check_open(get(conn, row["meeting_id"]))
@@ -132,7 +132,7 @@ def delete_item(conn: Connection, actor: Actor, item_id: int) -> None:
         _audit(conn, actor, "agenda.delete", f"meeting:{row['meeting_id']}", item=item_id)
 
 
-def move_item(conn: Connection, actor: Actor, item_id: int, direction: str) -> None:
+def move_item(conn: Connection, actor: Identity, item_id: int, direction: str) -> None:
     """Move an item one place 'up' or 'down' the agenda."""
     if direction not in ("up", "down"):
         raise InvalidInput("direction must be up or down")
@@ -166,7 +166,7 @@ def paper_links(conn: Connection, item_id: int) -> list:
                         (item_id,)).fetchall()
 
 
-def attach(conn: Connection, actor: Actor, item_id: int, kind: str, ref_id: int) -> int:
+def attach(conn: Connection, actor: Identity, item_id: int, kind: str, ref_id: int) -> int:
     """Attach a library document, page or policy to an item (the caller checked access)."""
     if kind not in PAPER_KINDS:
         raise InvalidInput("A paper is a document, a page or a policy.")
@@ -197,7 +197,7 @@ def get_paper(conn: Connection, paper_id: int):
     return row
 
 
-def detach(conn: Connection, actor: Actor, paper_id: int) -> None:
+def detach(conn: Connection, actor: Identity, paper_id: int) -> None:
     """Take a paper off an item (the document stays in the library)."""
     row = get_paper(conn, paper_id)
     check_open(get(conn, row["meeting_id"]))

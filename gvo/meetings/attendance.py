@@ -8,9 +8,9 @@ from gvo.board import bodies
 from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.meetings import records
 from gvo.meetings.meetings import _audit, get, has_started
-from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
@@ -23,7 +23,7 @@ STATUSES = {
 GUEST_KINDS = ("guest", "observer")
 
 
-def reply(conn: Connection, actor: Actor, meeting_id: int, user_id: int, answer: str,
+def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answer: str,
           reason: str = "") -> None:
     """A member says they are attending, or sends apologies (with a reason)."""
     meeting = get(conn, meeting_id)
@@ -140,7 +140,7 @@ def _freeze_register(conn: Connection, meeting, *, late: bool) -> dict:
     return records.load(conn, meeting["id"], "register")
 
 
-def save_register(conn: Connection, actor: Actor, meeting_id: int,
+def save_register(conn: Connection, actor: Identity, meeting_id: int,
                   statuses: dict[int, str]) -> None:
     """Record each member's attendance; refused once the register is locked."""
     meeting = get(conn, meeting_id)
@@ -165,7 +165,7 @@ def save_register(conn: Connection, actor: Actor, meeting_id: int,
                statuses={str(k): v for k, v in sorted(statuses.items())})
 
 
-def lock_register(conn: Connection, actor: Actor, meeting_id: int) -> None:
+def lock_register(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Lock the register once the meeting has started: from then on it cannot change, and what
     it says (members, positions, categories, attendance, guests, quorum) is frozen in a
     snapshot that every page, PDF and report of the meeting reads. The caller asks the person
@@ -190,7 +190,7 @@ def lock_register(conn: Connection, actor: Actor, meeting_id: int) -> None:
                present=snapshot["quorum"]["present"], needed=snapshot["quorum"]["needed"])
 
 
-def add_guest(conn: Connection, actor: Actor, meeting_id: int, name: str, kind: str,
+def add_guest(conn: Connection, actor: Identity, meeting_id: int, name: str, kind: str,
               organisation: str = "") -> int:
     """Add a guest or an observer to the meeting's record."""
     meeting = get(conn, meeting_id)
@@ -210,7 +210,7 @@ def add_guest(conn: Connection, actor: Actor, meeting_id: int, name: str, kind: 
     return guest_id
 
 
-def remove_guest(conn: Connection, actor: Actor, guest_id: int) -> None:
+def remove_guest(conn: Connection, actor: Identity, guest_id: int) -> None:
     """Take a guest off the record (before the register is locked)."""
     row = conn.execute("SELECT * FROM meeting_guests WHERE id = ?", (guest_id,)).fetchone()
     if row is None:

@@ -14,10 +14,9 @@ import icalendar
 
 from gvo.core import clock
 from gvo.core.atomic import transaction
+from gvo.core.identity import Identity
 from gvo.meetings import meetings
 from gvo.meetings.meetings import _audit
-from gvo.meetings.rules import Viewer
-from gvo.people.accounts import Actor
 from gvo.storage.sqlcipher import Connection
 
 PRODID = "-//GVO//Governors' Virtual Office//EN"
@@ -28,7 +27,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(conn: Connection, actor: Actor, user_id: int) -> str:
+def new_token(conn: Connection, actor: Identity, user_id: int) -> str:
     """Make (or replace) a person's feed token; returned once, stored only hashed."""
     token = secrets.token_urlsafe(32)
     with transaction(conn):
@@ -40,7 +39,7 @@ def new_token(conn: Connection, actor: Actor, user_id: int) -> str:
     return token
 
 
-def revoke(conn: Connection, actor: Actor, user_id: int) -> None:
+def revoke(conn: Connection, actor: Identity, user_id: int) -> None:
     """Stop a person's feed URL from working."""
     with transaction(conn):
         conn.execute("DELETE FROM calendar_feeds WHERE user_id = ?", (user_id,))
@@ -54,13 +53,13 @@ def feed_created(conn: Connection, user_id: int) -> str | None:
     return row["created_at"] if row else None
 
 
-def viewer_for_token(conn: Connection, token: str) -> Viewer | None:
+def viewer_for_token(conn: Connection, token: str) -> Identity | None:
     """The (active) person a feed token belongs to, or None."""
     if not token or len(token) > 100:
         return None
     row = conn.execute("SELECT user_id FROM calendar_feeds WHERE token_hash = ?",
                        (_hash(token),)).fetchone()
-    return Viewer.load(conn, row["user_id"]) if row else None
+    return Identity.load(conn, row["user_id"]) if row else None
 
 
 def _text(value: str) -> icalendar.vText:
@@ -112,7 +111,7 @@ def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> 
     return cal.to_ical()
 
 
-def feed_ics(conn: Connection, viewer: Viewer, school: str, uid_host: str,
+def feed_ics(conn: Connection, viewer: Identity, school: str, uid_host: str,
              url_for_meeting) -> bytes:
     """The person's feed: meetings from six months ago onwards (cancelled ones marked)."""
     since = meetings.stamp(meetings.local_now().replace(hour=0, minute=0)

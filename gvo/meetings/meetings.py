@@ -10,8 +10,8 @@ from gvo.board import bodies
 from gvo.core import audit, clock, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
-from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people.accounts import Actor
+from gvo.core.identity import Identity
+from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
 
 # Meetings are held, and their times stored, in the school's local time.
@@ -20,7 +20,7 @@ STAMP = "%Y-%m-%dT%H:%M"
 MAX_TEXT = 4000
 
 
-def _audit(conn: Connection, actor: Actor, action: str, target: str, /, **detail) -> None:
+def _audit(conn: Connection, actor: Identity, action: str, target: str, /, **detail) -> None:
     audit.record(conn, action, target=target, actor_id=actor.user_id,
                  actor_email=actor.email, ip=actor.ip, **detail)
 
@@ -90,7 +90,8 @@ class MeetingInput:
             raise InvalidInput("Some of the text is too long.")
 
 
-def create(conn: Connection, actor: Actor, data: MeetingInput, folder_id: int | None = None) -> int:
+def create(conn: Connection, actor: Identity, data: MeetingInput,
+           folder_id: int | None = None) -> int:
     """Schedule a meeting; returns its id."""
     data.check(conn)
     now = clock.iso()
@@ -107,7 +108,7 @@ def create(conn: Connection, actor: Actor, data: MeetingInput, folder_id: int | 
     return meeting_id
 
 
-def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) -> None:
+def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInput) -> None:
     """Change a meeting's details."""
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":
@@ -130,14 +131,14 @@ def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) 
                starts_at=stamp(data.starts_at))
 
 
-def set_folder(conn: Connection, actor: Actor, meeting_id: int, folder_id: int) -> None:
+def set_folder(conn: Connection, actor: Identity, meeting_id: int, folder_id: int) -> None:
     """Record the library folder that holds the meeting's papers."""
     with transaction(conn):
         conn.execute("UPDATE meetings SET folder_id = ? WHERE id = ?", (folder_id, meeting_id))
         _audit(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id)
 
 
-def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None:
+def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> None:
     """Cancel a meeting, saying why."""
     meeting = get(conn, meeting_id)
     reason = reason.strip()
@@ -168,7 +169,7 @@ def get(conn: Connection, meeting_id: int):
     return row
 
 
-def list_meetings(conn: Connection, viewer: Viewer, *, when: str = "all",
+def list_meetings(conn: Connection, viewer: Identity, *, when: str = "all",
                   body_id: int | None = None, query: str = "") -> list:
     """Meetings, soonest first for upcoming and newest first otherwise.
 
@@ -196,7 +197,7 @@ def list_meetings(conn: Connection, viewer: Viewer, *, when: str = "all",
     return [r for r in rows if _matches(conn, viewer, r, query)]
 
 
-def _matches(conn: Connection, viewer: Viewer, meeting, query: str) -> bool:
+def _matches(conn: Connection, viewer: Identity, meeting, query: str) -> bool:
     if query in text.fold(meeting["title"]) or query in text.fold(meeting["description"]):
         return True
     confidential_ok = sees_confidential(conn, viewer, meeting["body_id"])

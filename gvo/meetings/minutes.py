@@ -9,10 +9,10 @@ from datetime import date
 from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, pdf, records
 from gvo.meetings.meetings import _audit, get, has_started
-from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people.accounts import Actor
+from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
 
 STATUS_LABELS = {
@@ -25,7 +25,7 @@ EDITABLE = ("draft", "circulated")
 APPROVED = ("approved", "locked")
 
 
-def for_meeting(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dict:
+def for_meeting(conn: Connection, meeting_id: int, viewer: Identity | None) -> dict:
     """The minutes as {'part1': [...], 'part2': [...]}, each item with number, title,
     discussion, decisions and actions (text, owner_name, due_on); part 2 (confidential) is
     empty for someone who may not see it (viewer=None: everything, for internal use).
@@ -38,7 +38,7 @@ def for_meeting(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dic
     return _live_parts(conn, meeting_id, viewer)
 
 
-def _live_parts(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dict:
+def _live_parts(conn: Connection, meeting_id: int, viewer: Identity | None) -> dict:
     parts: dict[str, list] = {"part1": [], "part2": []}
     for item in agenda.items(conn, meeting_id, viewer):
         row = conn.execute("SELECT * FROM minute_items WHERE item_id = ?",
@@ -102,7 +102,7 @@ def _editable(conn: Connection, item_id: int):
     return item, meeting
 
 
-def save_item(conn: Connection, actor: Actor, item_id: int, discussion: str,
+def save_item(conn: Connection, actor: Identity, item_id: int, discussion: str,
               decisions: str) -> None:
     """Write the minutes of one agenda item (while draft or circulated)."""
     item, _meeting = _editable(conn, item_id)
@@ -116,7 +116,7 @@ def save_item(conn: Connection, actor: Actor, item_id: int, discussion: str,
         _audit(conn, actor, "minutes.save", f"meeting:{item['meeting_id']}", item=item_id)
 
 
-def add_action(conn: Connection, actor: Actor, item_id: int, text: str, owner_id: int | None,
+def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner_id: int | None,
                due_on: date | None) -> int:
     """Record an action: what, who owns it, when it is due."""
     item, _meeting = _editable(conn, item_id)
@@ -151,7 +151,7 @@ def owners(conn: Connection) -> list:
                         " ORDER BY name COLLATE NOCASE").fetchall()
 
 
-def delete_action(conn: Connection, actor: Actor, action_id: int) -> None:
+def delete_action(conn: Connection, actor: Identity, action_id: int) -> None:
     """Remove an action from draft minutes."""
     row = get_action(conn, action_id)
     item, _meeting = _editable(conn, row["item_id"])
@@ -161,7 +161,7 @@ def delete_action(conn: Connection, actor: Actor, action_id: int) -> None:
                action=action_id)
 
 
-def circulate(conn: Connection, actor: Actor, meeting_id: int) -> None:
+def circulate(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Send draft minutes round for comment."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] != "draft":
@@ -169,7 +169,7 @@ def circulate(conn: Connection, actor: Actor, meeting_id: int) -> None:
     _set_status(conn, actor, meeting_id, "circulated", "minutes.circulate")
 
 
-def approve(conn: Connection, actor: Actor, meeting_id: int, at_meeting_id: int,
+def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: int,
             school: str) -> str:
     """Record that the minutes were approved at a later meeting of the same body, one that
     has started, once their register is locked. What they say is frozen (`record`) and the
@@ -233,14 +233,14 @@ def _render(conn: Connection, meeting, school: str) -> bytes:
                            attendance.register_record(conn, meeting), clock.iso())
 
 
-def lock(conn: Connection, actor: Actor, meeting_id: int) -> None:
+def lock(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Lock approved minutes for good."""
     if get(conn, meeting_id)["minutes_status"] != "approved":
         raise InvalidInput("Only approved minutes can be locked.")
     _set_status(conn, actor, meeting_id, "locked", "minutes.lock")
 
 
-def _set_status(conn: Connection, actor: Actor, meeting_id: int, status: str,
+def _set_status(conn: Connection, actor: Identity, meeting_id: int, status: str,
                 action: str) -> None:
     with transaction(conn):
         conn.execute("UPDATE meetings SET minutes_status = ?, updated_at = ? WHERE id = ?",
@@ -248,7 +248,7 @@ def _set_status(conn: Connection, actor: Actor, meeting_id: int, status: str,
         _audit(conn, actor, action, f"meeting:{meeting_id}")
 
 
-def add_comment(conn: Connection, actor: Actor, meeting_id: int, text: str) -> int:
+def add_comment(conn: Connection, actor: Identity, meeting_id: int, text: str) -> int:
     """Comment on circulated minutes."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] != "circulated":

@@ -1,76 +1,27 @@
 """People of a school: user accounts, roles, capabilities, set-up links.
 
 Every change is audited in the same transaction. Functions take the school's
-connection and an `Actor` (who is doing it, from where) so the CLI and the web
-share one set of rules.
+connection and the `Identity` acting (who is doing it, from where) so the CLI and the
+web share one set of rules. Roles and capabilities are defined in gvo.core.identity.
 """
 
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 
 from gvo.core import audit, clock, events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import CAPABILITIES, ROLES, Identity, capabilities
 from gvo.security import passwords
 from gvo.security.sessions import end_user_sessions
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
-ROLES = ("manager", "editor", "author", "reader", "inactive")
-ROLE_LABELS = {
-    "manager": "Manager",
-    "editor": "Editor",
-    "author": "Author",
-    "reader": "Reader",
-    "inactive": "Inactive",
-}
-ROLE_HELP = {
-    "manager": "runs the office (usually the clerk): users, settings, everything",
-    "editor": "clerk, chair or head: may edit others' content",
-    "author": "most governors: adds and edits their own content",
-    "reader": "view only: auditors, inspectors, temporary access",
-    "inactive": "cannot sign in; their records stay",
-}
-RANK = {"inactive": 0, "reader": 1, "author": 2, "editor": 3, "manager": 4}
-CAPABILITIES = {
-    "manage_users": "Manage users and groups",
-    "manage_board": "Edit board members and committees",
-    "manage_meetings": "Manage meetings",
-    "manage_training": "Manage training",
-    "manage_policies": "Manage policies",
-}
 SETUP_LINK_HOURS = 72
-OPERATOR = "operator"  # the Actor role of the server operator using the CLI
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is making a change, from where (for the audit log), and with which role.
-
-    `role` is the actor's role in the school when the request began (one of ROLES),
-    OPERATOR for the server operator, or "" when unknown (a system task): services that
-    guard Managers' accounts treat "" as no Manager, so an unknown role is refused.
-    """
-
-    user_id: int | None
-    email: str
-    ip: str = ""
-    role: str = ""
-
-    @classmethod
-    def operator(cls) -> "Actor":
-        """The server operator using the CLI (may do anything a Manager may)."""
-        return cls(None, "operator (cli)", "", OPERATOR)
-
-    @property
-    def acts_as_manager(self) -> bool:
-        """Whether the actor has a Manager's powers: a Manager, or the operator."""
-        return self.role in ("manager", OPERATOR)
-
-
-def may_act_on(actor: Actor, user) -> bool:
+def may_act_on(actor: Identity, user) -> bool:
     """Whether `actor` may change the account `user` (a users row).
 
     A Manager's account (its role, capabilities, set-up links, password, two-step
@@ -80,17 +31,17 @@ def may_act_on(actor: Actor, user) -> bool:
     return user["role"] != "manager" or actor.acts_as_manager or actor.user_id == user["id"]
 
 
-def _require_may_act_on(actor: Actor, user) -> None:
+def _require_may_act_on(actor: Identity, user) -> None:
     if not may_act_on(actor, user):
         raise NotPermitted("Only a Manager may change a Manager's account.")
 
 
-def _require_may_appoint(actor: Actor, role: str) -> None:
+def _require_may_appoint(actor: Identity, role: str) -> None:
     if role == "manager" and not actor.acts_as_manager:
         raise NotPermitted("Only a Manager may make someone a Manager.")
 
 
-def _audit(conn: Connection, actor: Actor, action: str, target: str = "", /, **detail) -> None:
+def _audit(conn: Connection, actor: Identity, action: str, target: str = "", /, **detail) -> None:
     audit.record(
         conn,
         action,
@@ -145,17 +96,9 @@ def find_by_email(conn: Connection, email: str):
     return conn.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
 
 
-def capabilities(conn: Connection, user_id: int) -> set[str]:
-    """The extra capabilities granted to a user."""
-    rows = conn.execute(
-        "SELECT capability FROM user_capabilities WHERE user_id = ?", (user_id,)
-    ).fetchall()
-    return {r["capability"] for r in rows}
-
-
 def add_user(
     conn: Connection,
-    actor: Actor,
+    actor: Identity,
     *,
     email: str,
     name: str,
@@ -188,7 +131,7 @@ def add_user(
     return cur.lastrowid
 
 
-def new_setup_token(conn: Connection, actor: Actor, user_id: int) -> str:
+def new_setup_token(conn: Connection, actor: Identity, user_id: int) -> str:
     """A one-time set-up token (returned once; stored hashed) valid for 72 hours.
 
     Raises NotPermitted for a Manager's account unless the actor may act on it.
@@ -231,12 +174,12 @@ def complete_setup(conn: Connection, token: str, password: str, ip: str = "") ->
         raise InvalidInput(
             "This set-up link has expired or was already used. Ask your clerk for a new one."
         )
-    actor = Actor(user["id"], user["email"], ip, user["role"])
+    actor = Identity.of_account(user, ip=ip)
     _store_password(conn, actor, user, password, "user.password_set", setup_token=token)
     return user["id"]
 
 
-def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
+def set_role(conn: Connection, actor: Identity, user_id: int, role: str) -> None:
     """Change a user's role; the last active Manager cannot be demoted.
 
     Only a Manager (or the operator) makes a Manager or changes a Manager's role:
@@ -265,7 +208,7 @@ def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
     events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
 
-def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str]) -> None:
+def set_capabilities(conn: Connection, actor: Identity, user_id: int, caps: set[str]) -> None:
     """Replace the extra capabilities granted to a user (NotPermitted on a Manager's account
     unless the actor may act on it)."""
     unknown = caps - CAPABILITIES.keys()
@@ -288,7 +231,8 @@ def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str
         events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
 
-def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, phone: str) -> None:
+def update_profile(conn: Connection, actor: Identity, user_id: int, *, name: str,
+                   phone: str) -> None:
     """Change a user's own name and phone number."""
     name, phone = name.strip(), phone.strip()
     if not name or len(name) > 120:
@@ -304,7 +248,7 @@ def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, p
         _audit(conn, actor, "user.profile", f"user:{user_id}")
 
 
-def change_password(conn: Connection, actor: Actor, user_id: int, current: str, new: str, *,
+def change_password(conn: Connection, actor: Identity, user_id: int, current: str, new: str, *,
                     keep_session: str | None = None) -> int:
     """Change a password after checking the current one.
 
@@ -319,13 +263,13 @@ def change_password(conn: Connection, actor: Actor, user_id: int, current: str, 
                            keep_session=keep_session)
 
 
-def set_password(conn: Connection, actor: Actor, user_id: int, new: str) -> int:
+def set_password(conn: Connection, actor: Identity, user_id: int, new: str) -> int:
     """Set a password without the old one (operator CLI); ends all the account's sessions
     and returns how many. NotPermitted on a Manager's account unless the actor may act on it."""
     return _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set")
 
 
-def _store_password(conn: Connection, actor: Actor, user, new: str, action: str, *,
+def _store_password(conn: Connection, actor: Identity, user, new: str, action: str, *,
                     keep_session: str | None = None, setup_token: str | None = None) -> int:
     """The one place a password is written: check it, store its hash, use up the set-up
     link it came through (if any), and end every session of the account but
@@ -351,7 +295,7 @@ def _store_password(conn: Connection, actor: Actor, user, new: str, action: str,
     return ended
 
 
-def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> None:
+def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> None:
     """Remove a user's authenticator and recovery codes, and end their sessions
     (NotPermitted on a Manager's account unless the actor may act on it)."""
     _require_may_act_on(actor, get_user(conn, user_id))
@@ -366,7 +310,7 @@ def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> None:
         _audit(conn, actor, "mfa.reset", f"user:{user_id}")
 
 
-def end_sessions(conn: Connection, actor: Actor, user_id: int) -> int:
+def end_sessions(conn: Connection, actor: Identity, user_id: int) -> int:
     """Sign a user out on every device; returns how many sessions ended (NotPermitted on a
     Manager's account unless the actor may act on it)."""
     _require_may_act_on(actor, get_user(conn, user_id))

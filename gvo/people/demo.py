@@ -1,8 +1,9 @@
 """The demo office: Riverside Primary, with a board, committees and a person of each role."""
 
 from gvo.board import bodies
+from gvo.core import identity
+from gvo.core.identity import Identity
 from gvo.people import accounts, groups, settings
-from gvo.people.accounts import Actor
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
 
@@ -38,7 +39,7 @@ def create(instance: Instance) -> None:
     """Make the demo school with its people and board, in an instance that lacks it."""
     instance.create_school(SLUG, NAME)
     conn = instance.db(SLUG)
-    op = Actor.operator()
+    op = Identity.operator()
     with transaction(conn):
         settings.put(conn, "demo", "1")
         settings.put(conn, "mfa_policy", "optional")
@@ -90,6 +91,6 @@ def credentials_text(base_url: str) -> str:
     ]
     for email, name, role, _ in PEOPLE:
         if role != "inactive":
-            lines.append(f"  {accounts.ROLE_LABELS[role]:<8} {email:<30} ({name})")
+            lines.append(f"  {identity.ROLE_LABELS[role]:<8} {email:<30} ({name})")
     lines.append("")
     return "\n".join(lines)

@@ -9,9 +9,8 @@ not add anyone, themselves included (README, "Who sees what").
 from gvo.core import audit
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
-from gvo.library.access import Viewer, can_see_folder
-from gvo.people import accounts
-from gvo.people.accounts import Actor
+from gvo.core.identity import Identity
+from gvo.library.access import can_see_folder
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 
@@ -46,20 +45,19 @@ def rooms_opened(conn: Connection, group_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def closed_rooms(conn: Connection, actor: Actor, group_id: int) -> int:
+def closed_rooms(conn: Connection, actor: Identity, group_id: int) -> int:
     """How many rooms this group opens that `actor` cannot open (0 for the operator).
 
     Only a count: the rooms themselves stay hidden from people outside them.
     """
     if actor.user_id is None:
         return 0
-    viewer = Viewer(actor.user_id, actor.role if actor.role in accounts.RANK else "reader")
     return sum(1 for folder_id in rooms_opened(conn, group_id)
-               if not can_see_folder(conn, viewer, folder_id, include_deleted=True))
+               if not can_see_folder(conn, actor, folder_id, include_deleted=True))
 
 
 def save_group(
-    conn: Connection, actor: Actor, *, group_id: int | None, name: str, description: str,
+    conn: Connection, actor: Identity, *, group_id: int | None, name: str, description: str,
     members: list[int],
 ) -> int:
     """Create or update a group and set its members; returns the group's id.
@@ -100,7 +98,7 @@ def save_group(
     return group_id
 
 
-def delete_group(conn: Connection, actor: Actor, group_id: int) -> None:
+def delete_group(conn: Connection, actor: Identity, group_id: int) -> None:
     """Delete a group (its members keep their accounts)."""
     group = get_group(conn, group_id)
     with transaction(conn):

@@ -53,3 +53,11 @@ def mfa_required(conn: Connection, role: str) -> bool:
     if role in ("manager", "editor"):
         return True
     return get(conn, "mfa_policy") == "required"
+
+
+def suggests_mfa(conn: Connection, user_id: int) -> bool:
+    """Whether to remind this person to set up two-step sign-in: the school suggests it and
+    they have not."""
+    row = conn.execute("SELECT mfa_enrolled_at FROM users WHERE id = ?", (user_id,)).fetchone()
+    return row is not None and row["mfa_enrolled_at"] is None and get(
+        conn, "mfa_policy") == "suggested"

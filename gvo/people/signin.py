@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.core.numbers import ascii_digits, is_digits
 from gvo.people import settings
-from gvo.people.accounts import Actor, get_user
+from gvo.people.accounts import get_user
 from gvo.security import passwords, totp
 from gvo.storage.sqlcipher import Connection
 
@@ -165,7 +166,8 @@ def record_password_only_login(conn: Connection, user_id: int, ip: str) -> None:
                  actor_email=user["email"], ip=ip, factor="password")
 
 
-def enrol_totp(conn: Connection, actor: Actor, user_id: int, secret: str, code: str) -> list[str]:
+def enrol_totp(conn: Connection, actor: Identity, user_id: int, secret: str,
+               code: str) -> list[str]:
     """Confirm a new authenticator with a code from it; returns 10 recovery codes to show once."""
     step = totp.matching_step(secret, code, clock.now(), 0)
     if step is None:
@@ -196,7 +198,7 @@ def _replace_recovery_codes(conn: Connection, user_id: int) -> list[str]:
     return codes
 
 
-def confirm_password(conn: Connection, actor: Actor, password: str) -> None:
+def confirm_password(conn: Connection, actor: Identity, password: str) -> None:
     """Re-authentication: check a signed-in person's password before a change to how they
     sign in. Throttled and logged like a failed sign-in: raises Throttled, or WrongPassword."""
     user = get_user(conn, actor.user_id)
@@ -206,7 +208,7 @@ def confirm_password(conn: Connection, actor: Actor, password: str) -> None:
         raise WrongPassword("Your password is not right.")
 
 
-def change_authenticator(conn: Connection, actor: Actor, password: str, secret: str,
+def change_authenticator(conn: Connection, actor: Identity, password: str, secret: str,
                          code: str) -> list[str]:
     """A signed-in person sets up an authenticator (again), proving it is them with their
     password; returns 10 new recovery codes. InvalidInput for a wrong password or code."""
@@ -214,7 +216,7 @@ def change_authenticator(conn: Connection, actor: Actor, password: str, secret: 
     return enrol_totp(conn, actor, actor.user_id, secret, code)
 
 
-def regenerate_recovery_codes(conn: Connection, actor: Actor, password: str) -> list[str]:
+def regenerate_recovery_codes(conn: Connection, actor: Identity, password: str) -> list[str]:
     """Replace the actor's own recovery codes with 10 new ones (the old ones stop working),
     after checking their password. InvalidInput for a wrong password or no authenticator."""
     confirm_password(conn, actor, password)

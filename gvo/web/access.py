@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
-from flask_login import UserMixin, current_user
+from flask_login import LoginManager, current_user
 
-from gvo.people import accounts
-from gvo.people.accounts import Actor
+from gvo.core.identity import CAPABILITIES, RANK, Identity
 
 EXEMPT_ENDPOINTS = {"static"}
 MAX_NEXT_LENGTH = 2000
@@ -61,63 +60,35 @@ def signed_in(view):
 
 def requires_role(role: str):
     """Members whose role is at least `role` (reader < author < editor < manager)."""
-    if role not in accounts.RANK:
+    if role not in RANK:
         raise ValueError(role)
     return _declare(Rule("role", role))
 
 
 def requires(capability: str):
     """Managers, and members granted this capability."""
-    if capability not in accounts.CAPABILITIES:
+    if capability not in CAPABILITIES:
         raise ValueError(capability)
     return _declare(Rule("capability", capability))
 
 
-class Member(UserMixin):
-    """The signed-in user of the current school."""
-
-    def __init__(self, row, caps: set[str], slug: str):
-        self.id = row["id"]
-        self.email = row["email"]
-        self.name = row["name"]
-        self.role = row["role"]
-        self.mfa_enrolled = row["mfa_enrolled_at"] is not None
-        self.caps = caps
-        self.slug = slug
-
-    @property
-    def is_active(self) -> bool:
-        """Inactive members cannot use the office."""
-        return self.role != "inactive"
-
-    @property
-    def role_label(self) -> str:
-        """The role as shown to people."""
-        return accounts.ROLE_LABELS[self.role]
-
-    def at_least(self, role: str) -> bool:
-        """Whether the member's role is `role` or higher."""
-        return accounts.RANK[self.role] >= accounts.RANK[role]
-
-    def can(self, capability: str) -> bool:
-        """Whether the member holds a capability (Managers hold them all)."""
-        return self.role == "manager" or capability in self.caps
-
-    def actor(self) -> Actor:
-        """This member as the actor of a change."""
-        return Actor(self.id, self.email, g.get("client_ip", ""), self.role)
+login_manager = LoginManager()
 
 
-def load_member(user_id: str):
-    """flask-login's user loader: the user from the current school's database only."""
-    slug = g.get("school")
-    if not slug:
+def init_login(app) -> None:
+    """Flask-Login for the app: its user object is the request's Identity."""
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side and rotated at sign-in
+    login_manager.user_loader(load_identity)
+
+
+def load_identity(user_id: str) -> Identity | None:
+    """Flask-Login's user loader, run once per request: the signed-in person as an Identity,
+    from the current school's database only (None outside a school, or for an unknown or
+    inactive account)."""
+    if not g.get("school"):
         return None
-    conn = db()
-    row = conn.execute("SELECT * FROM users WHERE id = ?", (int(user_id),)).fetchone()
-    if row is None or row["role"] == "inactive":
-        return None
-    return Member(row, accounts.capabilities(conn, row["id"]), slug)
+    return Identity.load(db(), int(user_id), g.get("client_ip", ""))
 
 
 def db():
@@ -125,11 +96,11 @@ def db():
     return current_app.extensions["gvo"].instance.db(g.school)
 
 
-def current_actor() -> Actor:
-    """The actor for audit entries: the signed-in member, or an anonymous visitor."""
+def current_identity() -> Identity:
+    """The person acting in this request: the signed-in person, or an anonymous visitor."""
     if current_user.is_authenticated:
-        return current_user.actor()
-    return Actor(None, "", g.get("client_ip", ""))
+        return current_user._get_current_object()
+    return Identity.anonymous(g.get("client_ip", ""))
 
 
 def school_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
@@ -221,6 +192,4 @@ def mark_signed_in(member_id: int) -> None:
     session.clear()
     if flashes:
         session["_flashes"] = flashes
-    conn = db()
-    row = conn.execute("SELECT * FROM users WHERE id = ?", (member_id,)).fetchone()
-    login_user(Member(row, accounts.capabilities(conn, member_id), g.school))
+    login_user(Identity.load(db(), member_id, g.get("client_ip", "")))

@@ -10,11 +10,11 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import ClosingIterator
 
-from gvo import login_manager
 from gvo.core import numbers
 from gvo.security.sessions import SchoolSessionInterface
 from gvo.storage.sqlcipher import OperationalError, is_busy
 from gvo.web import access
+from gvo.web.forms import csrf
 
 log = logging.getLogger("gvo.web")
 
@@ -118,7 +118,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = SqliteIntConverter
     app.request_class = GvoRequest
     app.session_interface = SchoolSessionInterface()
-    login_manager.user_loader(access.load_member)
+    csrf.init_app(app)
+    access.init_login(app)
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp):
         app.register_blueprint(bp)
 

@@ -5,6 +5,7 @@ that read numbers, dates and times as people type them (`gvo.core.numbers`).
 A blueprint that is a package keeps its own forms beside it (gvo/blueprints/meetings/forms.py)."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,11 +23,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from gvo.core import numbers
+from gvo.core import identity, numbers
 from gvo.library import approvals, comments, pages
-from gvo.people import accounts
 from gvo.security import passwords
 
+csrf = CSRFProtect()  # every POST form carries its token (streamed uploads: gvo.web.uploads)
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
@@ -125,7 +126,7 @@ class ConfirmForm(FlaskForm):
 
 
 ROLE_CHOICES = choices(
-    (r, f"{accounts.ROLE_LABELS[r]}: {accounts.ROLE_HELP[r]}") for r in accounts.ROLES
+    (r, f"{identity.ROLE_LABELS[r]}: {identity.ROLE_HELP[r]}") for r in identity.ROLES
 )
 
 
@@ -142,7 +143,7 @@ class RoleForm(FlaskForm):
 
     role = SelectField("Role", choices=ROLE_CHOICES)
     capabilities = MultiCheckboxField(
-        "Extra permissions", choices=choices(accounts.CAPABILITIES.items())
+        "Extra permissions", choices=choices(identity.CAPABILITIES.items())
     )
 
 

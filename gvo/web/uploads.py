@@ -2,7 +2,8 @@
 
 The body is read as it arrives by `gvo.library.multipart` (never spooled to
 disk by Werkzeug's form parser), so Flask-WTF never sees the form and these
-views are `@csrf.exempt`: the CSRF check happens here instead, on the
+views are declared `@streamed_upload` (exempt from Flask-WTF's own check): the
+CSRF check happens here instead, on the
 X-CSRFToken header htmx sends, or on the form's csrf_token field, which must
 come before any file in the body.
 """
@@ -17,6 +18,12 @@ from wtforms import ValidationError
 from gvo.library import documents
 from gvo.library.multipart import FilePart, MultipartReader
 from gvo.web.access import db
+from gvo.web.forms import csrf
+
+
+def streamed_upload(view):
+    """Declare a view that reads its body with `file_parts` (which checks the CSRF token)."""
+    return csrf.exempt(view)
 
 
 def upload_limit() -> int:

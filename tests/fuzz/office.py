@@ -18,12 +18,10 @@ import pyotp
 
 from gvo import create_app
 from gvo.core import clock
+from gvo.core.identity import Identity, capabilities
 from gvo.library import comments, documents, folders, pages, subjects
-from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
-from gvo.meetings.rules import Viewer as MeetingViewer
 from gvo.people import accounts, demo, settings, signin
-from gvo.people.accounts import Actor
 from gvo.security.sessions import cookie_name
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
@@ -86,7 +84,7 @@ def _enrol(conn, user_id: int, email: str) -> str:
     earlier = real() - 90
     clock.set_clock(lambda: earlier)
     try:
-        signin.enrol_totp(conn, Actor(user_id, email), user_id, secret,
+        signin.enrol_totp(conn, Identity(user_id, "", email=email), user_id, secret,
                                 pyotp.TOTP(secret).at(earlier))
     finally:
         clock.set_clock(real)
@@ -106,7 +104,7 @@ def _enrich(inst: Instance) -> dict:
     two-step sign-in, a capability holder who is no Manager, an invitation, a calendar feed,
     a wastebin, a cancelled meeting, comments on circulated minutes, a second school."""
     conn = inst.db(SCHOOL)
-    op = Actor.operator()
+    op = Identity.operator()
     ids = {row["email"].split("@")[0]: row["id"]
            for row in conn.execute("SELECT id, email FROM users")}
     with transaction(conn):
@@ -122,7 +120,7 @@ def _enrich(inst: Instance) -> dict:
     setup_token = accounts.new_setup_token(conn, op, invited)
     feed_token = calendar_feed.new_token(conn, op, ids["governor"])
 
-    clerk = LibraryViewer(ids["clerk"], "manager", "clerk@riverside.example")
+    clerk = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     bin_folder = folders.create_folder(conn, clerk, parent_id=None, title="Old papers",
                                        sort_order=7)
     [old_doc] = documents.add_files(conn, clerk, bin_folder,
@@ -134,8 +132,7 @@ def _enrich(inst: Instance) -> dict:
     gone = folders.create_folder(conn, clerk, parent_id=bin_folder, title="Gone folder")
     folders.delete_folder(conn, clerk, gone)
 
-    clerk_actor = Actor(ids["clerk"], "clerk@riverside.example", "", "manager")
-    clerk_viewer = MeetingViewer(ids["clerk"], "manager")
+    clerk_actor = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     board_id = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()[0]
     start = meetings.local_now().replace(hour=18, minute=0, second=0,
                                          microsecond=0) + timedelta(days=40)
@@ -173,8 +170,8 @@ def _enrich(inst: Instance) -> dict:
     agenda.add_item(conn, clerk_actor, today, agenda.ItemInput(
         title="Staffing", purpose="decision", presenter="Head", minutes=10, confidential=True))
     attendance.add_guest(conn, clerk_actor, today, "Jo Bursar", "guest", "Business manager")
-    papers.ensure_folder(conn, clerk_actor, clerk_viewer, today)
-    minutes.add_comment(conn, Actor(ids["chair"], "chair@riverside.example", "", "editor"),
+    papers.ensure_folder(conn, clerk_actor, today)
+    minutes.add_comment(conn, Identity(ids["chair"], "editor", email="chair@riverside.example"),
                         circulated, "Item 4: please add the figure agreed.")
     # A page linked as a paper (the demo only uploads one).
     page_id = conn.execute("SELECT id FROM pages WHERE deleted_at IS NULL").fetchone()[0]
@@ -182,9 +179,9 @@ def _enrich(inst: Instance) -> dict:
         "SELECT a.id FROM agenda_items a JOIN meetings m ON m.id = a.meeting_id"
         " WHERE m.minutes_status = 'draft' AND m.status = 'scheduled' AND a.confidential = 0"
         " ORDER BY a.id LIMIT 1").fetchone()[0]
-    papers.link(conn, clerk_actor, clerk_viewer, upcoming_item, "page", page_id)
+    papers.link(conn, clerk_actor, upcoming_item, "page", page_id)
     # A comment of the author's own that nobody answered (they may edit and delete it).
-    governor = LibraryViewer(ids["governor"], "author", "governor@riverside.example")
+    governor = Identity(ids["governor"], "author", email="governor@riverside.example")
     comments.add(conn, governor, subjects.load(conn, governor, "page", page_id),
                  "Could we add the dates?")
 
@@ -192,7 +189,7 @@ def _enrich(inst: Instance) -> dict:
     other = inst.db(OTHER)
     head = accounts.add_user(other, op, email="head@hillside.example", name="Hal Head",
                            role="manager", password=PASSWORD)
-    lib = LibraryViewer(head, "manager", "head@hillside.example")
+    lib = Identity(head, "manager", email="head@hillside.example")
     # Enough rows that the other school's ids run past this school's.
     for n in range(60):
         folders.create_folder(other, lib, parent_id=None, title=f"Hillside folder {n}")
@@ -256,7 +253,7 @@ def build(path: Path) -> tuple[Template, object]:
         client = app.test_client()
         assert sign_in(client, email, secret), f"{name} could not sign in"
         template.actors[name] = Visitor(
-            name, email, roles[name], frozenset(accounts.capabilities(conn, made["ids"][name])),
+            name, email, roles[name], frozenset(capabilities(conn, made["ids"][name])),
             cookie=session_cookie(client), csrf=_form_token(client, "/profile"))
     # Not signed in yet: past the password, at the code (chair) or at setting up an
     # authenticator, which the school requires (parent).

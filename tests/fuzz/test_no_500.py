@@ -49,9 +49,8 @@ from werkzeug.routing import RequestRedirect
 
 from fuzz import inputs, office
 from gvo import create_app
-from gvo.core import clock
+from gvo.core import clock, identity
 from gvo.meetings import meetings
-from gvo.people import accounts
 from gvo.storage.instance import Instance
 
 FUZZ_EXAMPLES = int(os.environ.get("GVO_FUZZ_EXAMPLES") or 12)
@@ -107,7 +106,7 @@ def eligible(app, route: Route, actors: dict[str, office.Visitor]) -> list[str]:
         return ["anonymous", "verifying", "enrolling", "governor"]
     signed = [actors[n] for n in SIGNED_IN]
     if rule.kind == "role":
-        signed = [a for a in signed if accounts.RANK[a.role] >= accounts.RANK[rule.value]]
+        signed = [a for a in signed if identity.RANK[a.role] >= identity.RANK[rule.value]]
     elif rule.kind == "capability":  # Managers, and anyone granted it
         signed = [a for a in signed if a.role == "manager" or rule.value in a.caps]
     return [a.name for a in signed]

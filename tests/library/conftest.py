@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from conftest import sign_in
 
-from gvo.library.access import Viewer
+from gvo.core.identity import Identity
 
 
 def make_pdf(text: str) -> bytes:
@@ -64,9 +64,9 @@ class Library:
         """The school's connection."""
         return self.instance.db(self.slug)
 
-    def viewer(self, person) -> Viewer:
+    def viewer(self, person) -> Identity:
         """A person as a library viewer."""
-        return Viewer(person.id, person.role, person.email)
+        return Identity(person.id, person.role, email=person.email)
 
 
 @pytest.fixture

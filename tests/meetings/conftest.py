@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from gvo.board import bodies
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, meetings
 from gvo.people import accounts
-from gvo.people.accounts import Actor
 
-OP = Actor.operator()
+OP = Identity.operator()
 
 
 @dataclass

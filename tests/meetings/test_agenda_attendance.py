@@ -9,8 +9,8 @@ from pypdf import PdfReader
 
 from gvo.core import audit
 from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, meetings
-from gvo.meetings.rules import Viewer
 
 from .conftest import OP, download
 
@@ -186,8 +186,8 @@ def test_attendance_report_page_csv_and_pdf(signed_in, office):
 
 
 def test_a_reader_not_on_the_board_sees_no_confidential_item(office):
-    reader = Viewer(office.person("Rita Reader", "reader", on_board=False), "reader")
-    member = Viewer(office.person("Gail Governor"), "author")
+    reader = Identity(office.person("Rita Reader", "reader", on_board=False), "reader")
+    member = Identity(office.person("Gail Governor"), "author")
     meeting_id = office.meeting()
     office.item(meeting_id, "Open item")
     office.item(meeting_id, "Headteacher pay review", confidential=True)

@@ -3,6 +3,7 @@
 import icalendar
 
 from gvo.core import audit
+from gvo.core.identity import Identity
 from gvo.meetings import calendar_feed, meetings
 
 from .conftest import OP, download
@@ -115,4 +116,4 @@ def test_a_title_with_a_line_break_is_refused_clearly(signed_in, office):
         "starts_at": "2031-03-04T18:00", "ends_at": "2031-03-04T20:00", "location": "Hall"},
         form_page="/alpha/meetings/new")
     assert resp.status_code == 422 and "one line of text" in client.last_text
-    assert meetings.list_meetings(office.conn, meetings.Viewer(0, "manager")) == []
+    assert meetings.list_meetings(office.conn, Identity(0, "manager")) == []

@@ -4,9 +4,9 @@ import pytest
 
 from gvo.core import audit
 from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.meetings import meetings
 from gvo.people import accounts
-from gvo.people.accounts import Actor
 
 from .conftest import OP, at
 
@@ -120,7 +120,7 @@ def test_service_rules(office):
     with pytest.raises(InvalidInput):
         meetings.cancel(office.conn, OP, meeting_id, "again")
     with pytest.raises(InvalidInput):
-        meetings.update(office.conn, Actor.operator(), meeting_id, meetings.MeetingInput(
+        meetings.update(office.conn, Identity.operator(), meeting_id, meetings.MeetingInput(
             body_id=office.board_id, title="x", starts_at=at("2031-01-01T18:00"),
             ends_at=at("2031-01-01T19:00"), location="Hall"))
 

@@ -16,9 +16,9 @@ from waitress import wasyncore
 
 from gvo import create_app
 from gvo.board import bodies
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, meetings, minutes
 from gvo.people import accounts, signin
-from gvo.people.accounts import Actor
 from gvo.storage.instance import Instance
 
 from .conftest import make_pdf
@@ -29,7 +29,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct-horse-battery-staple"
-OP = Actor.operator()
+OP = Identity.operator()
 
 
 def _person(conn, email, name, role):

@@ -7,10 +7,9 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.library import folders, pages
-from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, papers
-from gvo.meetings.rules import Viewer
 
 from .conftest import OP, download, make_pdf, pdf_text, upload
 
@@ -51,7 +50,7 @@ def test_an_owner_password_pdf_is_merged_and_a_password_to_open_pdf_is_listed(si
 
 def _narrow(conn, manager_id: int, folder_id: int) -> None:
     """A library Manager makes a folder a room open to themselves alone."""
-    lib = LibraryViewer(manager_id, "manager")
+    lib = Identity(manager_id, "manager")
     row = folders.get_folder(conn, lib, folder_id)
     folders.update_folder(conn, lib, folder_id, title=row["title"], description="",
                           sort_order=0, restricted=True, users=[manager_id])
@@ -152,14 +151,14 @@ def test_a_refused_link_leaves_no_confidential_room_behind(office):
     manager = office.person("Mo Manager", "manager", on_board=False)
     meeting_id = office.meeting()
     secret = office.item(meeting_id, "Pay", confidential=True)
-    lib = LibraryViewer(manager, "manager")
+    lib = Identity(manager, "manager")
     shelf = folders.create_folder(office.conn, lib, parent_id=None, title="Shelf")
     page = pages.create_page(office.conn, lib, shelf, title="Pay note", body="x")
-    viewer = Viewer(manager, "manager")
-    papers.link(office.conn, OP, viewer, secret, "page", page)
+    viewer = Identity(manager, "manager")
+    papers.link(office.conn, viewer, secret, "page", page)
     room = papers.CONFIDENTIAL_FOLDER
     office.conn.execute("UPDATE folders SET deleted_at = '2026-01-01' WHERE title = ?", (room,))
     before = _library_rows(office.conn)
     with pytest.raises(InvalidInput, match="already attached"):
-        papers.link(office.conn, OP, viewer, secret, "page", page)
+        papers.link(office.conn, viewer, secret, "page", page)
     assert _library_rows(office.conn) == before

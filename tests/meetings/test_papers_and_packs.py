@@ -4,10 +4,9 @@ import io
 
 from pypdf import PdfReader
 
+from gvo.core.identity import Identity
 from gvo.library import search
-from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, packs, papers
-from gvo.meetings.rules import Viewer
 
 from .conftest import OP, download, make_pdf, pdf_text, upload
 
@@ -144,13 +143,13 @@ def test_confidential_items_and_papers_never_reach_someone_without_access(
             assert c.get(f"/alpha/meetings/{meeting_id}/agenda/{secret}").status_code == 403
 
     # The library's own search and listings hide the confidential paper too.
-    lib_reader = LibraryViewer(reader_person.id, "reader")
-    lib_member = LibraryViewer(member_person.id, "author")
+    lib_reader = Identity(reader_person.id, "reader")
+    lib_member = Identity(member_person.id, "author")
     assert search.search(conn, lib_reader, "zanzibar") == []
     assert search.search(conn, lib_member, "zanzibar")
-    assert papers.for_item(conn, Viewer(reader_person.id, "reader"), secret) == []
+    assert papers.for_item(conn, Identity(reader_person.id, "reader"), secret) == []
     assert not any("zanzibar" in label.lower()
-                   for _, label in papers.linkable(conn, Viewer(reader_person.id, "reader")))
+                   for _, label in papers.linkable(conn, Identity(reader_person.id, "reader")))
 
     # A feed never carries agenda items.
     feed_token = __import__("gvo.meetings.calendar_feed", fromlist=["x"]).new_token(
@@ -193,7 +192,7 @@ def test_the_confidential_room_follows_membership_and_roles_at_once(signed_in, m
     secret = office.item(meeting_id, "Pay review", confidential=True)
     upload(client, meeting_id, secret, "pay.pdf", make_pdf("Payreview"))
     newcomer = make_user("alpha", "author")
-    viewer = Viewer(newcomer.id, "author")
+    viewer = Identity(newcomer.id, "author")
     assert papers.for_item(office.conn, viewer, secret) == []
     office.member(newcomer.id)  # joins the board: access at once, nobody saves anything
     assert [p.title for p in papers.for_item(office.conn, viewer, secret)] == ["pay"]
@@ -201,16 +200,16 @@ def test_the_confidential_room_follows_membership_and_roles_at_once(signed_in, m
     assert papers.for_item(office.conn, viewer, secret) == []  # leaves: gone at once
     # An Editor (not on the board) sees confidential papers; demoted, they no longer do.
     editor = make_user("alpha", "editor")
-    assert [p.title for p in papers.for_item(office.conn, Viewer(editor.id, "editor"),
+    assert [p.title for p in papers.for_item(office.conn, Identity(editor.id, "editor"),
                                              secret)] == ["pay"]
     accounts.set_role(office.conn, OP, editor.id, "author")
-    assert papers.for_item(office.conn, Viewer(editor.id, "author"), secret) == []
+    assert papers.for_item(office.conn, Identity(editor.id, "author"), secret) == []
     # A capability grant opens it too, and its removal closes it.
     accounts.set_capabilities(office.conn, OP, editor.id, {"manage_meetings"})
-    holder = Viewer(editor.id, "author", frozenset({"manage_meetings"}))
+    holder = Identity(editor.id, "author", frozenset({"manage_meetings"}))
     assert [p.title for p in papers.for_item(office.conn, holder, secret)] == ["pay"]
     accounts.set_capabilities(office.conn, OP, editor.id, set())
-    assert papers.for_item(office.conn, Viewer(editor.id, "author"), secret) == []
+    assert papers.for_item(office.conn, Identity(editor.id, "author"), secret) == []
 
 
 def test_damaged_pdfs_never_stop_the_pack(caplog):
@@ -243,7 +242,7 @@ def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
     from gvo.library import folders, pages
 
     client, clerk = signed_in("manager")
-    lib = LibraryViewer(clerk.id, "manager")
+    lib = Identity(clerk.id, "manager")
     folder = folders.create_folder(office.conn, lib, parent_id=None, title="Policies")
     page_id = pages.create_page(office.conn, lib, folder, title="Charging policy",
                                 body="## Scope\n\nTrips are voluntary contributions only.")

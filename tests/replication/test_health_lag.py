@@ -57,11 +57,11 @@ def test_anonymous_healthz_names_no_school(running):
 def test_managers_see_last_backed_up_on_the_settings_page(running, rep_instance):
     from conftest import WebClient
 
+    from gvo.core.identity import Identity
     from gvo.people import accounts
-    from gvo.people.accounts import Actor
 
     app, rep = running
-    accounts.add_user(rep_instance.db(SLUG), Actor.operator(), email="clerk@example.org",
+    accounts.add_user(rep_instance.db(SLUG), Identity.operator(), email="clerk@example.org",
                     name="Clerk", role="manager", password="tall-ships-and-harbours")
     from gvo.people import settings
 

@@ -7,8 +7,8 @@ import secrets
 from click.testing import CliRunner
 
 from gvo.cli import cli
+from gvo.core.identity import Identity
 from gvo.people import accounts
-from gvo.people.accounts import Actor
 from gvo.replication import manifest as mf
 from gvo.replication import restore
 from gvo.replication.shipper import SchoolShipper
@@ -27,7 +27,7 @@ def _no_name(data: bytes, where) -> None:
 
 def _write_marker(inst) -> bytes:
     marker = "PLAINTEXT-MARKER-" + secrets.token_hex(8)
-    accounts.add_user(inst.db(SLUG), Actor.operator(), email=f"{marker.lower()}@example.org",
+    accounts.add_user(inst.db(SLUG), Identity.operator(), email=f"{marker.lower()}@example.org",
                     name=marker, role="author", password="correct-horse-battery-staple")
     return marker.encode()
 

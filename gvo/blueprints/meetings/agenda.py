@@ -3,7 +3,6 @@ linked from the library and taken off."""
 
 from flask import flash, g, render_template, request
 
-from gvo import csrf
 from gvo.blueprints.meetings import forms as mf
 from gvo.blueprints.meetings.common import (
     agenda_context,
@@ -14,7 +13,6 @@ from gvo.blueprints.meetings.common import (
     get_meeting_item,
     item_row,
     link_form,
-    meeting_viewer,
     sync_papers,
 )
 from gvo.blueprints.meetings.meetings import show
@@ -22,10 +20,10 @@ from gvo.core import numbers
 from gvo.core.errors import InvalidInput
 from gvo.library import blobs
 from gvo.meetings import agenda, papers
-from gvo.web.access import current_actor, db, requires
+from gvo.web.access import current_identity, db, requires
 from gvo.web.forms import ConfirmForm
 from gvo.web.htmx import is_htmx
-from gvo.web.uploads import file_parts, prepare_upload
+from gvo.web.uploads import file_parts, prepare_upload, streamed_upload
 
 
 def _item_input(form) -> agenda.ItemInput:
@@ -42,7 +40,7 @@ def add_item(meeting_id: int):
     form = mf.ItemForm()
     if form.validate_on_submit():
         try:
-            agenda.add_item(db(), current_actor(), meeting_id, _item_input(form))
+            agenda.add_item(db(), current_identity(), meeting_id, _item_input(form))
             sync_papers(meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
@@ -61,7 +59,7 @@ def edit_item(meeting_id: int, item_id: int):
     form = mf.ItemForm(data=dict(item) | {"confidential": bool(item["confidential"])})
     if form.validate_on_submit():
         try:
-            agenda.update_item(db(), current_actor(), item_id, _item_input(form))
+            agenda.update_item(db(), current_identity(), item_id, _item_input(form))
             sync_papers(meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
@@ -98,14 +96,14 @@ def move_item(meeting_id: int, item_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/upload")
 @requires("manage_meetings")
-@csrf.exempt
+@streamed_upload
 def upload_paper(meeting_id: int, item_id: int):
     """Upload papers into the meeting's folder and attach them to the item (streamed)."""
     get_meeting_item(meeting_id, item_id)
     limit = prepare_upload()
     fields: dict = {}
     try:
-        ids = papers.upload(db(), current_actor(), meeting_viewer(), item_id, file_parts(fields),
+        ids = papers.upload(db(), current_identity(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
     except (InvalidInput, blobs.TooLarge) as exc:
         flash(str(exc), "error")
@@ -130,7 +128,7 @@ def link_paper(meeting_id: int, item_id: int):
             ref_id = numbers.whole_number_or_none(ref)
             if ref_id is None:
                 raise InvalidInput("Choose a document, page or policy.")
-            papers.link(db(), current_actor(), meeting_viewer(), item_id, kind, ref_id)
+            papers.link(db(), current_identity(), item_id, kind, ref_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:

@@ -23,7 +23,7 @@ from gvo.blueprints.meetings.common import (
 from gvo.board import bodies
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings import attendance, meetings, pdf
-from gvo.web.access import current_actor, db, requires, signed_in
+from gvo.web.access import current_identity, db, requires, signed_in
 from gvo.web.downloads import file_response
 from gvo.web.forms import ConfirmForm
 
@@ -57,7 +57,7 @@ def register(meeting_id: int):
             if value:
                 statuses[row["user_id"]] = value
         try:
-            attendance.save_register(conn, current_actor(), meeting_id, statuses)
+            attendance.save_register(conn, current_identity(), meeting_id, statuses)
             sync_papers(meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")

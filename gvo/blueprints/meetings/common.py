@@ -3,23 +3,17 @@ the person may see (else 404), running a service with its refusal flashed, the w
 the parts of the meeting page that more than one sub-feature renders."""
 
 from flask import abort, flash, redirect, url_for
-from flask_login import current_user
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.board import bodies
 from gvo.core import clock
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings import agenda, meetings, minutes, papers
-from gvo.meetings.rules import Viewer, manages, sees_confidential
-from gvo.web.access import current_actor, db, school_blueprint
+from gvo.meetings.rules import manages, sees_confidential
+from gvo.web.access import current_identity, db, school_blueprint
 from gvo.web.forms import ConfirmForm, choices
 
 bp = school_blueprint("meetings", "gvo.blueprints.meetings")
-
-
-def meeting_viewer() -> Viewer:
-    """The signed-in person as the meetings' viewer."""
-    return Viewer.of(current_user)
 
 
 def get_meeting(meeting_id: int):
@@ -33,7 +27,7 @@ def get_meeting(meeting_id: int):
 def get_item(meeting, item_id: int):
     """Load an agenda item of this meeting the person may see, or 404."""
     try:
-        item = agenda.get_item(db(), item_id, meeting_viewer())
+        item = agenda.get_item(db(), item_id, current_identity())
     except NotFound:
         abort(404)
     if item["meeting_id"] != meeting["id"]:
@@ -63,7 +57,7 @@ def item_row(meeting, load, row_id: int):
 def attempt(service, *args, done: str = "") -> bool:
     """Call a service as the current person; flash its refusal, or `done`. True if it worked."""
     try:
-        service(db(), current_actor(), *args)
+        service(db(), current_identity(), *args)
     except InvalidInput as exc:
         flash(str(exc), "error")
         return False
@@ -94,7 +88,7 @@ def to_register(meeting_id: int):
 
 def sync_papers(meeting_id: int) -> None:
     # Who may open confidential papers follows the agenda, the body and the register.
-    papers.sync_confidential_access(db(), current_actor(), meeting_viewer(), meeting_id)
+    papers.sync_confidential_access(db(), current_identity(), meeting_id)
 
 
 def generated() -> str:
@@ -116,7 +110,7 @@ def body_choices():
 
 
 def agenda_context(meeting) -> dict:
-    conn, viewer = db(), meeting_viewer()
+    conn, viewer = db(), current_identity()
     items = agenda.items(conn, meeting["id"], viewer)
     for item in items:
         item["papers"] = papers.for_item(conn, viewer, item["id"])
@@ -130,5 +124,5 @@ def agenda_context(meeting) -> dict:
 
 def link_form():
     form = mf.LinkPaperForm(formdata=None)
-    form.ref.choices = choices(papers.linkable(db(), meeting_viewer()))
+    form.ref.choices = choices(papers.linkable(db(), current_identity()))
     return form

@@ -14,7 +14,6 @@ from gvo.blueprints.meetings.common import (
     body_choices,
     bp,
     get_meeting,
-    meeting_viewer,
     sync_papers,
 )
 from gvo.board import bodies
@@ -22,7 +21,7 @@ from gvo.core import numbers
 from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes, papers
 from gvo.meetings.rules import is_member, manages, sees_confidential
-from gvo.web.access import current_actor, db, requires, signed_in
+from gvo.web.access import current_identity, db, requires, signed_in
 from gvo.web.htmx import is_htmx
 
 
@@ -33,7 +32,7 @@ def index():
     conn = db()
     body_id = numbers.whole_number_or_none(request.args.get("body"))
     query = request.args.get("q", "")[:100]
-    viewer = meeting_viewer()
+    viewer = current_identity()
     upcoming = meetings.list_meetings(conn, viewer, when="upcoming", body_id=body_id,
                                       query=query)
     past = meetings.list_meetings(conn, viewer, when="past", body_id=body_id, query=query)
@@ -77,8 +76,8 @@ def new():
         form.starts_at.data, form.ends_at.data = start, start + timedelta(hours=2)
     if form.validate_on_submit():
         try:
-            meeting_id = meetings.create(db(), current_actor(), _meeting_input(form))
-            papers.ensure_folder(db(), current_actor(), meeting_viewer(), meeting_id)
+            meeting_id = meetings.create(db(), current_identity(), _meeting_input(form))
+            papers.ensure_folder(db(), current_identity(), meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
         else:
@@ -101,7 +100,7 @@ def edit(meeting_id: int):
     form.body_id.choices = body_choices()
     if form.validate_on_submit():
         try:
-            meetings.update(db(), current_actor(), meeting_id, _meeting_input(form))
+            meetings.update(db(), current_identity(), meeting_id, _meeting_input(form))
             sync_papers(meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
@@ -131,7 +130,7 @@ def cancel(meeting_id: int):
 def show(meeting_id: int):
     """The meeting: details, agenda and papers, attendance, minutes."""
     meeting = get_meeting(meeting_id)
-    conn, viewer = db(), meeting_viewer()
+    conn, viewer = db(), current_identity()
     ctx = agenda_context(meeting)
     my_reply = attendance.replies(conn, meeting_id).get(current_user.id)
     member = is_member(conn, meeting["body_id"], current_user.id)

@@ -13,14 +13,13 @@ from gvo.blueprints.meetings.common import (
     get_meeting,
     get_meeting_item,
     item_row,
-    meeting_viewer,
     to_minutes,
 )
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, minutes
 from gvo.meetings.rules import sees_confidential
-from gvo.web.access import current_actor, db, requires, signed_in
+from gvo.web.access import current_identity, db, requires, signed_in
 from gvo.web.downloads import file_response
 from gvo.web.forms import ConfirmForm, choices
 
@@ -31,7 +30,7 @@ def minutes_editor(meeting_id: int):
     """Write the minutes item by item; circulate, lock."""
     meeting = get_meeting(meeting_id)
     conn = db()
-    parts = minutes.for_meeting(conn, meeting_id, meeting_viewer())
+    parts = minutes.for_meeting(conn, meeting_id, current_identity())
     owners = _owner_choices()
     forms = {}
     for item in parts["part1"] + parts["part2"]:
@@ -121,7 +120,7 @@ def approve_minutes(meeting_id: int):
             if earlier is None:
                 raise InvalidInput("Choose the meeting whose minutes are approved.")
             get_meeting(earlier)
-            minutes.approve(db(), current_actor(), earlier, meeting_id, g.school_name)
+            minutes.approve(db(), current_identity(), earlier, meeting_id, g.school_name)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -134,7 +133,7 @@ def approve_minutes(meeting_id: int):
 def comment_minutes(meeting_id: int):
     """Comment on circulated minutes (members of the body, Editors, Managers)."""
     meeting = get_meeting(meeting_id)
-    if not sees_confidential(db(), meeting_viewer(), meeting["body_id"]):
+    if not sees_confidential(db(), current_identity(), meeting["body_id"]):
         abort(403)
     form = mf.CommentForm()
     if form.validate_on_submit():

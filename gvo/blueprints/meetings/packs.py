@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, url_for
 from flask_login import current_user
 
-from gvo.blueprints.meetings.common import bp, dated_slug, generated, get_meeting, meeting_viewer
+from gvo.blueprints.meetings.common import bp, dated_slug, generated, get_meeting
 from gvo.meetings import agenda, calendar_feed, packs, papers
-from gvo.web.access import db, public, signed_in
+from gvo.web.access import current_identity, db, public, signed_in
 from gvo.web.downloads import file_response
 
 
@@ -17,7 +17,7 @@ from gvo.web.downloads import file_response
 def pack(meeting_id: int):
     """The board pack: only what this person may open; built in memory and streamed."""
     meeting = get_meeting(meeting_id)
-    conn, viewer = db(), meeting_viewer()
+    conn, viewer = db(), current_identity()
     items = []
     for item in agenda.items(conn, meeting_id, viewer):
         pack_papers = []
