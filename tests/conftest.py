@@ -170,7 +170,7 @@ def make_user(instance, school):
         email = email or f"{role}{counter['n']}@example.org"
         conn = instance.db(slug)
         uid = accounts.add_user(conn, Identity.operator(), email=email, name=f"Test {role.title()}",
-                              role=role, password=password)
+                                role=role, password=password)
         person = Person(uid, email, password, role, slug)
         if mfa:
             secret = pyotp.random_base32(32)

@@ -320,16 +320,16 @@ def test_every_account_service_guards_managers_accounts(make_user, instance):
     attempts = {
         "setup link": lambda: accounts.new_setup_token(conn, as_editor, manager.id),
         "password": lambda: accounts.set_password(conn, as_editor, manager.id,
-                                                "a taken-over passphrase"),
+                                                  "a taken-over passphrase"),
         "mfa": lambda: accounts.reset_mfa(conn, as_editor, manager.id),
         "sessions": lambda: accounts.end_sessions(conn, as_editor, manager.id),
         "role": lambda: accounts.set_role(conn, as_editor, manager.id, "reader"),
         "capabilities": lambda: accounts.set_capabilities(conn, as_editor, manager.id, set()),
         "details": lambda: accounts.update_profile(conn, as_editor, manager.id, name="X",
-                                                 phone=""),
+                                                   phone=""),
         "make a manager": lambda: accounts.set_role(conn, as_editor, editor.id, "manager"),
         "invite a manager": lambda: accounts.add_user(conn, as_editor, email="m2@example.org",
-                                                    name="M2", role="manager"),
+                                                      name="M2", role="manager"),
     }
     for name, attempt in attempts.items():
         with pytest.raises(NotPermitted):

@@ -153,11 +153,11 @@ def make_office(path: Path) -> str:
         inst.create_school(SLUG, "Alpha Primary")
         conn = inst.db(SLUG)
         uid = accounts.add_user(conn, Identity.operator(), email=CLERK, name="Jo Clerk",
-                              role="manager", password=PASSWORD)
+                                role="manager", password=PASSWORD)
         secret = pyotp.random_base32(32)
         # Enrolled with the previous step's code, so the code of now is unused.
         signin.enrol_totp(conn, Identity.operator(), uid, secret,
-                                pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+                          pyotp.TOTP(secret).at(gvo_clock.now() - 30))
     finally:
         inst.close()
     return secret

@@ -123,7 +123,7 @@ def test_recovery_code_works_once(client, new_client, make_user, instance, clock
 
     secret = pyotp.random_base32(32)
     codes = signin.enrol_totp(instance.db("alpha"), Identity.operator(), person.id, secret,
-                                    pyotp.TOTP(secret).at(clock.t))
+                              pyotp.TOTP(secret).at(clock.t))
     person.totp_secret = secret
     assert sign_in(client, person, code=codes[0].upper().replace("-", " ")).status_code == 302
     assert "recovery code" in client.get("/alpha/").get_data(as_text=True)
@@ -259,9 +259,10 @@ def test_safe_next_only_inside_the_school(client, make_user):
     ("optional", "manager", True),
 ])
 def test_mfa_policy(client, make_user, instance, policy, role, expect_enrol):
+    from gvo.core.identity import Identity
     from gvo.people import settings
 
-    settings.set_mfa_policy(instance.db("alpha"), policy)
+    settings.set_mfa_policy(instance.db("alpha"), Identity.operator(), policy)
     person = make_user(role=role, mfa=False)
     resp = client.post("/alpha/login", {"email": person.email, "password": person.password},
                        form_page="/alpha/login")
@@ -584,7 +585,7 @@ def test_full_width_recovery_code_works(client, make_user, instance, clock):
     person = make_user(mfa=False)
     secret = pyotp.random_base32(32)
     codes = signin.enrol_totp(instance.db("alpha"), Identity.operator(), person.id, secret,
-                                    pyotp.TOTP(secret).at(clock.t))
+                              pyotp.TOTP(secret).at(clock.t))
     person.totp_secret = secret
     wide = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in codes[0].upper())
     assert sign_in(client, person, code=wide).status_code == 302
@@ -632,7 +633,7 @@ def test_enrolment_step_closes_if_an_authenticator_was_set_up_meanwhile(client, 
     key = _enrol_secret(client)
     theirs = pyotp.random_base32(32)  # the owner enrols on their own device meanwhile
     signin.enrol_totp(instance.db("alpha"), Identity.operator(), newcomer.id, theirs,
-                            pyotp.TOTP(theirs).at(clock.t))
+                      pyotp.TOTP(theirs).at(clock.t))
     clock.advance(30)
     resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(key).now()},
                        form_page="/alpha/login")

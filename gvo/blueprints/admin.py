@@ -1,6 +1,6 @@
 """Manager pages: people, groups, the board and committees, settings, the audit log."""
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gvo.board import bodies
@@ -9,6 +9,7 @@ from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
 from gvo.people import accounts, groups
 from gvo.people import settings as school_settings
+from gvo.security.sessions import active_sessions
 from gvo.web.access import current_identity, db, requires, requires_role, school_blueprint
 from gvo.web.forms import (
     BodyForm,
@@ -23,22 +24,6 @@ from gvo.web.forms import (
 
 bp = school_blueprint("admin", __name__)
 MAX_AUDIT_PAGE = 10**6  # pages of 100 entries; beyond it, an odd number shows the first page
-
-
-def _load(fn, *args):
-    """Load an object by id or 404: views never query by id themselves."""
-    try:
-        return fn(db(), *args)
-    except NotFound:
-        abort(404)
-
-
-def _permitted(service, *args):
-    """Run a people service as the current member; 403 if their role does not allow it."""
-    try:
-        return service(db(), current_identity(), *args)
-    except NotPermitted:
-        abort(403)
 
 
 def _roles_i_may_give(form) -> None:
@@ -65,9 +50,7 @@ def users():
     if form.validate_on_submit():
         try:
             uid = accounts.add_user(db(), current_identity(), email=form.email.data,
-                                  name=form.name.data, role=form.role.data)
-        except NotPermitted:
-            abort(403)
+                                    name=form.name.data, role=form.role.data)
         except InvalidInput as exc:
             form.email.errors.append(str(exc))
         else:
@@ -83,7 +66,7 @@ def users():
 @requires("manage_users")
 def user(user_id: int):
     """One person: role, extra permissions, MFA, sessions, set-up link."""
-    row = _load(accounts.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     form = RoleForm(data={"role": row["role"],
                           "capabilities": sorted(capabilities(db(), user_id))})
     _roles_i_may_give(form)
@@ -92,17 +75,13 @@ def user(user_id: int):
             who = current_identity()
             accounts.set_role(db(), who, user_id, form.role.data)
             accounts.set_capabilities(db(), who, user_id, set(form.capabilities.data))
-        except NotPermitted:
-            abort(403)
         except InvalidInput as exc:
             form.role.errors.append(str(exc))
         else:
             flash(f"Saved {row['name']}'s role and permissions.", "success")
             return redirect(url_for("admin.user", user_id=user_id))
-    sessions = db().execute("SELECT count(*) FROM sessions WHERE user_id = ?",
-                            (user_id,)).fetchone()[0]
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
-                           session_count=sessions,
+                           session_count=len(active_sessions(db(), user_id)),
                            may_act=accounts.may_act_on(current_identity(), row)), (
         422 if form.errors else 200)
 
@@ -111,9 +90,9 @@ def user(user_id: int):
 @requires("manage_users")
 def reset_mfa(user_id: int):
     """Remove a person's authenticator (they set it up again at next sign-in)."""
-    row = _load(accounts.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        _permitted(accounts.reset_mfa, user_id)
+        accounts.reset_mfa(db(), current_identity(), user_id)
         flash(f"Two-step sign-in was reset for {row['name']}. They will set it up again "
               "when they next sign in.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -123,9 +102,9 @@ def reset_mfa(user_id: int):
 @requires("manage_users")
 def end_sessions(user_id: int):
     """Sign a person out on every device."""
-    row = _load(accounts.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        count = _permitted(accounts.end_sessions, user_id)
+        count = accounts.end_sessions(db(), current_identity(), user_id)
         flash(f"{row['name']} was signed out on {count} device(s).", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -134,9 +113,9 @@ def end_sessions(user_id: int):
 @requires("manage_users")
 def new_setup_link(user_id: int):
     """Make a new set-up link (the old one stops working)."""
-    row = _load(accounts.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        token = _permitted(accounts.new_setup_token, user_id)
+        token = accounts.new_setup_token(db(), current_identity(), user_id)
         flash(f"New set-up link for {row['name']} (valid for {accounts.SETUP_LINK_HOURS} hours): "
               f"{setup_url(token)}", "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -164,7 +143,7 @@ def group_edit(group_id: int | None):
     """Create or edit a group."""
     data = {}
     if group_id is not None:
-        row = _load(groups.get_group, group_id)
+        row = groups.get_group(db(), group_id)
         data = {"name": row["name"], "description": row["description"],
                 "members": groups.member_ids(db(), group_id)}
     form = GroupForm(data=data)
@@ -191,7 +170,7 @@ def group_edit(group_id: int | None):
 @requires("manage_users")
 def group_delete(group_id: int):
     """Delete a group."""
-    _load(groups.get_group, group_id)
+    groups.get_group(db(), group_id)
     if ConfirmForm().validate_on_submit():
         groups.delete_group(db(), current_identity(), group_id)
         flash("Group deleted.", "success")
@@ -220,7 +199,7 @@ def body_edit(body_id: int | None):
     conn = db()
     data, kind = {}, request.args.get("kind", "committee")
     if body_id is not None:
-        row = _load(bodies.get_body, body_id)
+        row = bodies.get_body(db(), body_id)
         kind = row["kind"]
         data = {"name": row["name"], "description": row["description"],
                 "quorum": str(row["quorum"] or "")}
@@ -228,8 +207,8 @@ def body_edit(body_id: int | None):
     if form.validate_on_submit():
         try:
             new_id = bodies.save_body(conn, current_identity(), body_id=body_id, kind=kind,
-                                     name=form.name.data, description=form.description.data or "",
-                                     quorum_text=form.quorum.data)
+                                      name=form.name.data, description=form.description.data or "",
+                                      quorum_text=form.quorum.data)
         except InvalidInput as exc:
             target = form.quorum if str(exc).startswith("Quorum") else form.name
             target.errors.append(str(exc))
@@ -245,13 +224,13 @@ def body_edit(body_id: int | None):
 def body_members(body_id: int):
     """Members of the board or a committee: add, change position, remove."""
     conn = db()
-    body = _load(bodies.get_body, body_id)
+    body = bodies.get_body(db(), body_id)
     form = BodyMemberForm()
     form.user_id.choices = _member_choices()
     if form.validate_on_submit():
         try:
             bodies.add_member(conn, current_identity(), body_id, form.user_id.data,
-                             form.position.data, form.governor_type.data)
+                              form.position.data, form.governor_type.data)
         except (InvalidInput, NotFound) as exc:
             form.user_id.errors.append(str(exc))
         else:
@@ -266,7 +245,7 @@ def body_members(body_id: int):
 @requires("manage_board")
 def body_member_remove(body_id: int, user_id: int):
     """Take a person off the board or a committee."""
-    _load(bodies.get_body, body_id)
+    bodies.get_body(db(), body_id)
     if ConfirmForm().validate_on_submit():
         bodies.remove_member(db(), current_identity(), body_id, user_id)
         flash("Member removed.", "success")
@@ -277,7 +256,7 @@ def body_member_remove(body_id: int, user_id: int):
 @requires("manage_board")
 def body_delete(body_id: int):
     """Delete a committee."""
-    _load(bodies.get_body, body_id)
+    bodies.get_body(db(), body_id)
     if ConfirmForm().validate_on_submit():
         try:
             bodies.delete_body(db(), current_identity(), body_id)
@@ -299,9 +278,7 @@ def settings():
     form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
     form.policy.choices = choices(school_settings.MFA_POLICIES.items())
     if form.validate_on_submit():
-        actor = current_identity()
-        school_settings.set_mfa_policy(conn, form.policy.data, actor_id=actor.user_id,
-                                       actor_email=actor.email, ip=actor.ip)
+        school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
     backup = None

@@ -3,12 +3,10 @@
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from gvo.core import audit, clock
+from gvo.core import clock
 from gvo.core.errors import InvalidInput
-from gvo.core.identity import Identity
 from gvo.people import accounts, settings, signin
 from gvo.security import totp
-from gvo.security.sessions import end_user_sessions
 from gvo.web.access import (
     current_identity,
     db,
@@ -66,7 +64,7 @@ def login():
         session.pop("signin", None)  # a new attempt: whatever came before is void
         try:
             result = signin.check_password(db(), form.email.data, form.password.data,
-                                                 g.client_ip)
+                                           g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
@@ -131,16 +129,12 @@ def enrol():
         session["signin"] = state
     form = CodeForm()
     if form.validate_on_submit():
-        actor = Identity.of_account(user, ip=g.client_ip)
         try:
-            codes = signin.enrol_totp(db(), actor, user["id"], state["enrol_secret"],
-                                            form.code.data)
+            codes = signin.enrol_to_sign_in(db(), user["id"], state["enrol_secret"],
+                                            form.code.data, g.client_ip)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
         else:
-            audit.record(db(), "login.success", target=f"user:{user['id']}",
-                         actor_id=user["id"], actor_email=user["email"], ip=g.client_ip,
-                         factor="totp-enrolment")
             mark_signed_in(user["id"])
             session["show_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))
@@ -158,7 +152,7 @@ def _enrol_signed_in():
     if form.validate_on_submit():
         try:
             codes = signin.change_authenticator(db(), actor, form.password.data,
-                                                      setup["secret"], form.code.data)
+                                                setup["secret"], form.code.data)
         except (signin.WrongPassword, signin.Throttled) as exc:
             form.password.errors.append(str(exc))
         except InvalidInput as exc:
@@ -215,8 +209,7 @@ def logout():
     """Sign out of this browser (the session is deleted on the server)."""
     form = ConfirmForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        audit.record(db(), "logout", target=f"user:{current_user.id}", actor_id=current_user.id,
-                     actor_email=current_user.email, ip=g.client_ip)
+        signin.sign_out(db(), current_identity(), session.token)
         logout_user()
     session.end()
     flash("You are signed out.", "info")
@@ -229,10 +222,7 @@ def logout_everywhere():
     """Sign out on every device, this one included."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        actor = current_identity()
-        count = end_user_sessions(db(), current_user.id)
-        audit.record(db(), "logout.everywhere", target=f"user:{actor.user_id}",
-                     actor_id=actor.user_id, actor_email=actor.email, ip=actor.ip, sessions=count)
+        signin.sign_out_everywhere(db(), current_identity())
         logout_user()
         session.end()
         flash("You are signed out on every device.", "info")

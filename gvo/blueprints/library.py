@@ -4,7 +4,6 @@ Uploads are streamed and CSRF-checked by `gvo.web.uploads`.
 """
 
 from flask import (
-    Response,
     flash,
     redirect,
     render_template,
@@ -15,7 +14,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gvo.core import identity, numbers
-from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library import (
     approvals,
@@ -30,11 +29,11 @@ from gvo.library import (
     subjects,
     wastebin,
 )
-from gvo.library.access import Forbidden, can_see_folder, may_change, may_write
+from gvo.library.access import can_see_folder, may_change, may_write
 from gvo.people import accounts, groups
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
-from gvo.web.app import ERROR_TEXT
 from gvo.web.downloads import file_response
+from gvo.web.errors import error_page
 from gvo.web.forms import (
     ApprovalForm,
     CommentForm,
@@ -44,28 +43,13 @@ from gvo.web.forms import (
     PageForm,
     choices,
 )
+from gvo.web.htmx import full_page_redirect, is_htmx
 from gvo.web.uploads import file_parts, prepare_upload, streamed_upload, upload_limit
 
 bp = school_blueprint("library", __name__)
 
 
 REFUSED = ("That file was refused", "The library accepts only some kinds of file.")
-
-
-def _error(code: int, hint: str | None = None):
-    title, default = ERROR_TEXT.get(code, REFUSED)
-    return render_template("error.html", code=code, title=title, hint=hint or default,
-                           signed_in=True), code
-
-
-@bp.errorhandler(NotFound)
-def _not_found(exc):
-    return _error(404)
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(exc):
-    return _error(403, f"You can't do that here: {exc}.")
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -76,17 +60,13 @@ def _too_large(exc):
                           f"{documents.MAX_FILES} files at a time. Nothing was uploaded.", 413)
 
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _back(default: str):
     return redirect(default, code=303)
 
 
 def _require_change(v: Identity, item, what: str = "change it") -> None:
     if not may_change(v, item["owner_id"]):
-        raise Forbidden(f"only its owner or an Editor may {what}")
+        raise NotPermitted(f"only its owner or an Editor may {what}")
 
 
 def _to_wastebin(v: Identity, item, delete) -> None:
@@ -156,7 +136,7 @@ def new_folder():
     parent_id = request.args.get("parent", type=int)
     parent = folders.get_folder(db(), v, parent_id) if parent_id is not None else None
     if not folders.may_add_here(v, parent_id):
-        raise Forbidden("only a Manager may add a top-level folder")
+        raise NotPermitted("only a Manager may add a top-level folder")
     form = _folder_form(FolderForm())
     if form.validate_on_submit():
         try:
@@ -178,7 +158,7 @@ def edit_folder(folder_id: int):
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     if not folders.may_edit(v, folder):
-        raise Forbidden("only its owner, an Editor or (top level) a Manager may change it")
+        raise NotPermitted("only its owner, an Editor or (top level) a Manager may change it")
     users, group_ids = folders.access_list(db(), folder_id)
     form = _folder_form(FolderForm(data={
         "title": folder["title"], "description": folder["description"],
@@ -215,9 +195,9 @@ def delete_folder(folder_id: int):
 
 
 def _upload_failed(message: str, code: int):
-    if _is_htmx():
+    if is_htmx():
         return render_template("library/_upload_status.html", error=message), code
-    return _error(code, message)
+    return error_page(code, message, text=REFUSED)
 
 
 @bp.post("/library/folders/<int:folder_id>/upload")
@@ -237,7 +217,7 @@ def upload(folder_id: int):
     except InvalidInput as exc:
         return _upload_failed(str(exc), 422)
     message = f"Uploaded {len(ids)} file{'s' if len(ids) != 1 else ''}."
-    if _is_htmx():
+    if is_htmx():
         ctx = _folder_context(folder, v)
         return render_template("library/_upload_status.html", message=message, **ctx)
     flash(message, "success")
@@ -262,12 +242,7 @@ def upload_version(doc_id: int):
     except InvalidInput as exc:
         return _upload_failed(str(exc), 422)
     flash(f"Version {number} uploaded.", "success")
-    url = url_for("library.show_document", doc_id=doc_id)
-    if _is_htmx():
-        resp = Response(status=204)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return _back(url)
+    return full_page_redirect(url_for("library.show_document", doc_id=doc_id))
 
 
 # -- documents ---------------------------------------------------------------
@@ -437,7 +412,7 @@ def _attempt(service, v: Identity, *args) -> None:
 
 def _subject_done(subject: subjects.Subject, v: Identity, panel: str):
     """htmx gets the subject's comments or approval panel again; others its page."""
-    if _is_htmx():
+    if is_htmx():
         return render_template(f"library/_{panel}.html", **_subject_context(subject, v))
     return _back(url_for(subject.endpoint, **subject.values) + f"#{panel}")
 
@@ -533,7 +508,7 @@ def search_page():
     """Search folders, documents, pages and comments the member may open."""
     q = (request.args.get("q") or "").strip()[:200]
     results = search.search(db(), current_identity(), q) if q else []
-    template = "library/_results.html" if _is_htmx() else "library/search.html"
+    template = "library/_results.html" if is_htmx() else "library/search.html"
     return render_template(template, q=q, results=results, highlight=highlight)
 
 

@@ -43,7 +43,7 @@ def update():
     if form.validate_on_submit():
         try:
             accounts.update_profile(db(), current_identity(), current_user.id, name=form.name.data,
-                                  phone=form.phone.data or "")
+                                    phone=form.phone.data or "")
         except InvalidInput as exc:
             form.name.errors.append(str(exc))
         else:
@@ -60,8 +60,8 @@ def change_password():
     if form.validate_on_submit():
         try:
             ended = accounts.change_password(db(), current_identity(), current_user.id,
-                                           form.current.data, form.password.data,
-                                           keep_session=session.token)
+                                             form.current.data, form.password.data,
+                                             keep_session=session.token)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
@@ -82,7 +82,7 @@ def new_recovery_codes():
     if form.validate_on_submit():
         try:
             codes = signin.regenerate_recovery_codes(db(), current_identity(),
-                                                           form.password.data)
+                                                     form.password.data)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:

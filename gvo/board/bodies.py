@@ -95,8 +95,7 @@ def save_body(
             if kind == "board" and body_id is None:
                 raise InvalidInput("This school already has a governing board.") from None
             raise InvalidInput(f"There is already a board or committee called {name!r}.") from None
-        audit.record(conn, action, target=f"body:{body_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip, name=name, quorum=q)
+        audit.record(conn, actor, action, f"body:{body_id}", name=name, quorum=q)
     return body_id
 
 
@@ -120,8 +119,8 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
             " position = excluded.position, governor_type = excluded.governor_type",
             (body_id, user_id, position, governor_type),
         )
-        audit.record(conn, "body.member_add", target=f"body:{body_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip, user=user_id, position=position)
+        audit.record(conn, actor, "body.member_add", f"body:{body_id}", user=user_id,
+                     position=position)
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
 
@@ -130,8 +129,7 @@ def remove_member(conn: Connection, actor: Identity, body_id: int, user_id: int)
     with transaction(conn):
         conn.execute("DELETE FROM body_members WHERE body_id = ? AND user_id = ?",
                      (body_id, user_id))
-        audit.record(conn, "body.member_remove", target=f"body:{body_id}",
-                     actor_id=actor.user_id, actor_email=actor.email, ip=actor.ip, user=user_id)
+        audit.record(conn, actor, "body.member_remove", f"body:{body_id}", user=user_id)
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
 
@@ -150,5 +148,4 @@ def delete_body(conn: Connection, actor: Identity, body_id: int) -> None:
             "longer meets, take its members off it and schedule no more meetings for it.")
     with transaction(conn):
         conn.execute("DELETE FROM bodies WHERE id = ?", (body_id,))
-        audit.record(conn, "body.delete", target=f"body:{body_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip, name=body["name"])
+        audit.record(conn, actor, "body.delete", f"body:{body_id}", name=body["name"])

@@ -5,6 +5,7 @@ import json
 import click
 
 from gvo.cli.context import Context, human_size, pass_ctx
+from gvo.core.identity import Identity
 
 
 @click.group()
@@ -18,11 +19,11 @@ def school() -> None:
 @pass_ctx
 def school_create(ctx: Context, slug: str, name: str) -> None:
     """Create a school with its own encrypted database."""
-    from gvo.core import audit
+    from gvo.people import settings
 
     inst = ctx.instance()
     record = inst.create_school(slug, name)
-    audit.record(inst.db(slug), "school.create", target=slug, actor_email="operator (cli)")
+    settings.record_creation(inst.db(slug), Identity.operator(), slug)
     click.echo(f"Created school {record.slug} ({record.name}) at {inst.school_path(slug)}")
 
 

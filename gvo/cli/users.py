@@ -35,7 +35,7 @@ def user_add(ctx: Context, slug: str, email: str, name: str, role: str, password
             raise GvoError("no password on standard input")
     conn = inst.db(slug)
     uid = accounts.add_user(conn, Identity.operator(), email=email, name=name, role=role,
-                          password=password)
+                            password=password)
     click.echo(f"Added {email} to {slug} as {identity.ROLE_LABELS[role.lower()]}")
     if password is None:
         token = accounts.new_setup_token(conn, Identity.operator(), uid)

@@ -3,6 +3,9 @@
 Each entry's hash covers the previous entry's hash and the entry's own fields,
 so editing or deleting an entry breaks the chain at that point, which
 `verify` reports. Entries never hold secrets (passwords, codes, keys).
+
+Services record their changes with `record`, in the transaction of the change;
+views never write entries.
 """
 
 import hashlib
@@ -10,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from gvo.core import clock
+from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 GENESIS = "0" * 64
@@ -21,44 +25,35 @@ def _entry_hash(prev_hash: str, entry: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record(
-    conn: Connection,
-    action: str,
-    /,
-    *,
-    target: str = "",
-    actor_id: int | None = None,
-    actor_email: str = "",
-    ip: str = "",
-    **detail,
-) -> None:
-    """Append an entry; call inside the transaction that makes the change it records."""
+def record(conn: Connection, who: Identity, action: str, /, target: str = "",
+           **detail) -> None:
+    """Append an entry: `who` did `action` (such as "user.role") to `target` (such as
+    "user:7"), with `detail` (any JSON-able values, stored as JSON; a detail may have any
+    name but `target`). The entry's actor is who.user_id, who.email and who.ip.
+
+    The one way anything is audited. It must be called inside the transaction that makes
+    the change it records, so the change and its entry are kept or lost together: outside
+    a transaction it raises RuntimeError and writes nothing.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError(f"audit entry {action!r} outside a transaction: record it in the "
+                           "transaction that makes the change")
     entry = {
         "at": clock.iso(),
-        "actor_id": actor_id,
-        "actor_email": actor_email,
+        "actor_id": who.user_id,
+        "actor_email": who.email,
         "action": action,
         "target": str(target),
         "detail": json.dumps(detail, sort_keys=True, default=str),
-        "ip": ip,
+        "ip": who.ip,
     }
-    own_tx = not conn.in_transaction
-    if own_tx:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
-        last = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        prev = last["hash"] if last else GENESIS
-        conn.execute(
-            "INSERT INTO audit_log(at, actor_id, actor_email, action, target, detail, ip,"
-            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*[entry[f] for f in _FIELDS], prev, _entry_hash(prev, entry)),
-        )
-    except BaseException:
-        if own_tx:
-            conn.execute("ROLLBACK")
-        raise
-    if own_tx:
-        conn.execute("COMMIT")
+    last = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    prev = last["hash"] if last else GENESIS
+    conn.execute(
+        "INSERT INTO audit_log(at, actor_id, actor_email, action, target, detail, ip,"
+        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*[entry[f] for f in _FIELDS], prev, _entry_hash(prev, entry)),
+    )
 
 
 @dataclass

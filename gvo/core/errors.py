@@ -10,12 +10,15 @@ class WrongMasterKey(GvoError):
 
 
 class NotFound(GvoError):
-    """A school, user or other named thing does not exist."""
+    """A school, user or other named thing does not exist, or is hidden from the person
+    asking; the web answers 404 (gvo.web.errors)."""
 
 
 class InvalidInput(GvoError):
-    """Input that breaks a rule; the message says which."""
+    """Input that breaks a rule; the message says which. Views show it beside the form; one
+    that reaches the web unhandled answers 400 with the message (gvo.web.errors)."""
 
 
 class NotPermitted(GvoError):
-    """The actor's role does not allow this change (the message says whose role does)."""
+    """The person's role or capabilities do not allow this, on something they may see (the
+    message says who may); the web answers 403 (gvo.web.errors)."""

@@ -1,17 +1,10 @@
 """Small helpers shared by the library's services."""
 
-from gvo.core import audit
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.library import subjects
 from gvo.library.access import can_see_folder, folder_audience
 from gvo.storage.sqlcipher import Connection
-
-
-def record(conn: Connection, viewer: Identity, action: str, target: str, /, **detail) -> None:
-    """Audit a library change (inside its transaction); any name may be a detail's."""
-    audit.record(conn, action, target=target, actor_id=viewer.user_id,
-                 actor_email=viewer.email, ip=viewer.ip, **detail)
 
 
 def clean_title(title: str, what: str = "title") -> str:

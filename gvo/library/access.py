@@ -14,14 +14,9 @@ them (`grant`), in place of the Manager's or Editor's role; nobody else gains by
 Who is asking is always a `gvo.core.identity.Identity` (its user id and role).
 """
 
-from gvo.core.errors import GvoError, NotFound
+from gvo.core.errors import NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
-
-
-class Forbidden(GvoError):
-    """The member can see the item but their role does not allow this."""
-
 
 _ALLOWED = (
     "(f.restricted = 0 OR EXISTS (SELECT 1 FROM folder_access a WHERE a.folder_id = f.id"
@@ -86,9 +81,9 @@ def may_change(viewer: Identity, owner_id: int | None) -> bool:
 
 
 def require_change(viewer: Identity, owner_id: int | None) -> None:
-    """Raise Forbidden unless `may_change`."""
+    """Raise NotPermitted unless `may_change`."""
     if not may_change(viewer, owner_id):
-        raise Forbidden("only its owner or an Editor may change this")
+        raise NotPermitted("only its owner or an Editor may change this")
 
 
 def folder_audience(conn: Connection, folder_id: int) -> list:

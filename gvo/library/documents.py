@@ -16,13 +16,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from gvo.core import clock, text
+from gvo.core import audit, clock, text
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library import blobs, extract, search, sniff, subjects, wastebin
-from gvo.library._util import clean_title, folder_subject, record, require_visible
-from gvo.library.access import Forbidden, may_write, require_change, require_folder, visible_cte
+from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
 
@@ -126,11 +126,11 @@ def store_files(conn: Connection, viewer: Identity, folder_id: int, parts: Itera
     transaction has committed (extraction never runs inside a write transaction).
 
     Raises InvalidInput (EmptyFile, RefusedType, no file, too many), blobs.TooLarge or
-    Forbidden; then nothing is stored.
+    NotPermitted; then nothing is stored.
     """
     require_folder(conn, viewer, folder_id)
     if not may_write(viewer):
-        raise Forbidden("Readers cannot upload")
+        raise NotPermitted("Readers cannot upload")
     ids, stored_files = [], []
     now = clock.iso()
     with transaction(conn), blobs.small_cache(conn):
@@ -146,9 +146,9 @@ def store_files(conn: Connection, viewer: Identity, folder_id: int, parts: Itera
             _add_version_row(conn, viewer, doc_id, 1, stored, now)
             search.index(conn, "document", doc_id, folder_id, title, "",
                          about=_about(stored.filename, ""))
-            record(conn, viewer, "library.document.upload", f"document:{doc_id}",
-                   folder=folder_id, filename=stored.filename, mime=stored.mime,
-                   size=stored.size)
+            audit.record(conn, viewer, "library.document.upload", f"document:{doc_id}",
+                         folder=folder_id, filename=stored.filename, mime=stored.mime,
+                         size=stored.size)
             ids.append(doc_id)
             stored_files.append((doc_id, stored))
         if not ids:
@@ -226,8 +226,8 @@ def add_version(conn: Connection, viewer: Identity, doc_id: int, parts: Iterable
         # The earlier version's text stays searchable until this one's is read.
         search.index(conn, "document", doc_id, doc["folder_id"], doc["title"], None,
                      about=_about(stored.filename, doc["description"]))
-        record(conn, viewer, "library.document.version", f"document:{doc_id}", version=number,
-               filename=stored.filename, mime=stored.mime, size=stored.size)
+        audit.record(conn, viewer, "library.document.version", f"document:{doc_id}", version=number,
+                     filename=stored.filename, mime=stored.mime, size=stored.size)
     index_text(conn, [(doc_id, stored)])
     return number
 
@@ -288,7 +288,7 @@ def update_document(conn: Connection, viewer: Identity, doc_id: int, *, title: s
                      " WHERE id = ?", (title, description.strip(), clock.iso(), doc_id))
         search.index(conn, "document", doc_id, doc["folder_id"], title, None,
                      about=_about(doc["filename"], description.strip()))
-        record(conn, viewer, "library.document.update", f"document:{doc_id}", title=title)
+        audit.record(conn, viewer, "library.document.update", f"document:{doc_id}", title=title)
 
 
 def delete_document(conn: Connection, viewer: Identity, doc_id: int) -> None:

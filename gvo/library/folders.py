@@ -1,12 +1,12 @@
 """Folders: nested, ordered, optionally restricted to named people and groups."""
 
-from gvo.core import clock
+from gvo.core import audit, clock
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library import search, wastebin
-from gvo.library._util import clean_title, record
-from gvo.library.access import Forbidden, may_change, may_write, require_folder, visible_cte
+from gvo.library._util import clean_title
+from gvo.library.access import may_change, may_write, require_folder, visible_cte
 from gvo.storage.sqlcipher import Connection
 
 
@@ -110,7 +110,7 @@ def create_folder(conn: Connection, viewer: Identity, *, parent_id: int | None, 
     if parent_id is not None:
         require_folder(conn, viewer, parent_id)
     if not may_add_here(viewer, parent_id, grant):
-        raise Forbidden("only a Manager may add a top-level folder")
+        raise NotPermitted("only a Manager may add a top-level folder")
     if restricted and not (users or groups):
         raise InvalidInput("A restricted folder needs at least one person or group.")
     now = clock.iso()
@@ -123,9 +123,9 @@ def create_folder(conn: Connection, viewer: Identity, *, parent_id: int | None, 
         if restricted:
             _set_access(conn, folder_id, users, groups)
         search.index(conn, "folder", folder_id, folder_id, title, description)
-        record(conn, viewer, "library.folder.create", f"folder:{folder_id}", title=title,
-               parent=parent_id, restricted=bool(restricted), users=sorted(users),
-               groups=sorted(groups))
+        audit.record(conn, viewer, "library.folder.create", f"folder:{folder_id}", title=title,
+                     parent=parent_id, restricted=bool(restricted), users=sorted(users),
+                     groups=sorted(groups))
     return folder_id
 
 
@@ -136,7 +136,7 @@ def update_folder(conn: Connection, viewer: Identity, folder_id: int, *, title: 
     """Change a folder's details and who it is open to (`grant`: as in `may_edit`)."""
     folder = get_folder(conn, viewer, folder_id)
     if not may_edit(viewer, folder, grant):
-        raise Forbidden("you may not change this folder")
+        raise NotPermitted("you may not change this folder")
     title = clean_title(title)
     if restricted and not (users or groups):
         raise InvalidInput("A restricted folder needs at least one person or group.")
@@ -148,16 +148,16 @@ def update_folder(conn: Connection, viewer: Identity, folder_id: int, *, title: 
              folder_id))
         _set_access(conn, folder_id, users if restricted else (), groups if restricted else ())
         search.index(conn, "folder", folder_id, folder_id, title, description)
-        record(conn, viewer, "library.folder.update", f"folder:{folder_id}", title=title,
-               restricted=bool(restricted), users=sorted(users) if restricted else [],
-               groups=sorted(groups) if restricted else [])
+        audit.record(conn, viewer, "library.folder.update", f"folder:{folder_id}", title=title,
+                     restricted=bool(restricted), users=sorted(users) if restricted else [],
+                     groups=sorted(groups) if restricted else [])
 
 
 def delete_folder(conn: Connection, viewer: Identity, folder_id: int) -> None:
     """Move a folder (and so all it holds) to the wastebin."""
     folder = get_folder(conn, viewer, folder_id)
     if not may_edit(viewer, folder):
-        raise Forbidden("you may not delete this folder")
+        raise NotPermitted("you may not delete this folder")
     wastebin.discard(conn, viewer, "folder", folder)
 
 
@@ -165,5 +165,3 @@ def exists(conn: Connection, folder_id: int) -> bool:
     """Whether any folder has this id (for tests of hiding)."""
     return conn.execute("SELECT 1 FROM folders WHERE id = ?", (folder_id,)).fetchone() is not None
 
-
-__all__ = ["NotFound", "Forbidden"]

@@ -7,13 +7,13 @@ linear in the text: a page of 25,000 '[' costs five times a page of 5,000, not 2
 import nh3
 from markdown_it import MarkdownIt
 
-from gvo.core import clock
+from gvo.core import audit, clock
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput
+from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library import search, subjects, wastebin
-from gvo.library._util import clean_title, folder_subject, record, require_visible
-from gvo.library.access import Forbidden, may_write, require_change, require_folder, visible_cte
+from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.storage.sqlcipher import Connection
 
 MAX_BODY = 50_000
@@ -43,7 +43,7 @@ def create_page(conn: Connection, viewer: Identity, folder_id: int, *, title: st
     """Add a page to a folder (Authors and up)."""
     require_folder(conn, viewer, folder_id)
     if not may_write(viewer):
-        raise Forbidden("Readers cannot add pages")
+        raise NotPermitted("Readers cannot add pages")
     title, body = _check(title, body)
     now = clock.iso()
     with transaction(conn):
@@ -52,8 +52,8 @@ def create_page(conn: Connection, viewer: Identity, folder_id: int, *, title: st
             " VALUES (?, ?, ?, ?, ?, ?)", (folder_id, title, body, viewer.user_id, now, now)
         ).lastrowid
         search.index(conn, "page", page_id, folder_id, title, body)
-        record(conn, viewer, "library.page.create", f"page:{page_id}", folder=folder_id,
-               title=title)
+        audit.record(conn, viewer, "library.page.create", f"page:{page_id}", folder=folder_id,
+                     title=title)
     return page_id
 
 
@@ -85,7 +85,7 @@ def update_page(conn: Connection, viewer: Identity, page_id: int, *, title: str,
         conn.execute("UPDATE pages SET title = ?, body = ?, updated_at = ? WHERE id = ?",
                      (title, body, clock.iso(), page_id))
         search.index(conn, "page", page_id, page["folder_id"], title, body)
-        record(conn, viewer, "library.page.update", f"page:{page_id}", title=title)
+        audit.record(conn, viewer, "library.page.update", f"page:{page_id}", title=title)
 
 
 def delete_page(conn: Connection, viewer: Identity, page_id: int) -> None:

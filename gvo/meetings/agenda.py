@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from gvo.core import clock
+from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
-from gvo.meetings.meetings import _audit, get
+from gvo.meetings.meetings import get
 from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
@@ -97,8 +97,8 @@ def add_item(conn: Connection, actor: Identity, meeting_id: int, data: ItemInput
             (meeting_id, last + 1, data.title, data.purpose, data.presenter,
              int(data.minutes or 0), int(bool(data.confidential))),
         ).lastrowid
-        _audit(conn, actor, "agenda.add", f"meeting:{meeting_id}", item=item_id,
-               confidential=bool(data.confidential))
+        audit.record(conn, actor, "agenda.add", f"meeting:{meeting_id}", item=item_id,
+                     confidential=bool(data.confidential))
     return item_id
 
 
@@ -118,8 +118,8 @@ def update_item(conn: Connection, actor: Identity, item_id: int, data: ItemInput
             (data.title, data.purpose, data.presenter, int(data.minutes or 0),
              int(bool(data.confidential)), item_id),
         )
-        _audit(conn, actor, "agenda.update", f"meeting:{row['meeting_id']}", item=item_id,
-               confidential=bool(data.confidential))
+        audit.record(conn, actor, "agenda.update", f"meeting:{row['meeting_id']}", item=item_id,
+                     confidential=bool(data.confidential))
 
 
 def delete_item(conn: Connection, actor: Identity, item_id: int) -> None:
@@ -129,7 +129,7 @@ def delete_item(conn: Connection, actor: Identity, item_id: int) -> None:
     with transaction(conn):
         conn.execute("DELETE FROM agenda_items WHERE id = ?", (item_id,))
         _renumber(conn, row["meeting_id"])
-        _audit(conn, actor, "agenda.delete", f"meeting:{row['meeting_id']}", item=item_id)
+        audit.record(conn, actor, "agenda.delete", f"meeting:{row['meeting_id']}", item=item_id)
 
 
 def move_item(conn: Connection, actor: Identity, item_id: int, direction: str) -> None:
@@ -149,8 +149,8 @@ def move_item(conn: Connection, actor: Identity, item_id: int, direction: str) -
             for position, some_id in enumerate(ids, start=1):
                 conn.execute("UPDATE agenda_items SET position = ? WHERE id = ?",
                              (position, some_id))
-            _audit(conn, actor, "agenda.move", f"meeting:{row['meeting_id']}", item=item_id,
-                   direction=direction)
+            audit.record(conn, actor, "agenda.move", f"meeting:{row['meeting_id']}", item=item_id,
+                         direction=direction)
 
 
 def _renumber(conn: Connection, meeting_id: int) -> None:
@@ -183,8 +183,8 @@ def attach(conn: Connection, actor: Identity, item_id: int, kind: str, ref_id: i
             ).lastrowid
         except IntegrityError:
             raise InvalidInput("That paper is already attached to this item.") from None
-        _audit(conn, actor, "agenda.paper_attach", f"meeting:{row['meeting_id']}", item=item_id,
-               kind=kind, ref=ref_id)
+        audit.record(conn, actor, "agenda.paper_attach", f"meeting:{row['meeting_id']}",
+                     item=item_id, kind=kind, ref=ref_id)
     return paper_id
 
 
@@ -203,5 +203,5 @@ def detach(conn: Connection, actor: Identity, paper_id: int) -> None:
     check_open(get(conn, row["meeting_id"]))
     with transaction(conn):
         conn.execute("DELETE FROM agenda_papers WHERE id = ?", (paper_id,))
-        _audit(conn, actor, "agenda.paper_detach", f"meeting:{row['meeting_id']}",
-               item=row["item_id"], kind=row["kind"], ref=row["ref_id"])
+        audit.record(conn, actor, "agenda.paper_detach", f"meeting:{row['meeting_id']}",
+                     item=row["item_id"], kind=row["kind"], ref=row["ref_id"])

@@ -10,7 +10,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.meetings import records
-from gvo.meetings.meetings import _audit, get, has_started
+from gvo.meetings.meetings import get, has_started
 from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
@@ -47,8 +47,8 @@ def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answ
             (meeting_id, user_id, answer, reason[:500] if answer == "apologies" else "",
              clock.iso()),
         )
-        _audit(conn, actor, "attendance.reply", f"meeting:{meeting_id}", user=user_id,
-               reply=answer)
+        audit.record(conn, actor, "attendance.reply", f"meeting:{meeting_id}", user=user_id,
+                     reply=answer)
 
 
 def replies(conn: Connection, meeting_id: int) -> dict[int, dict]:
@@ -135,8 +135,8 @@ def _freeze_register(conn: Connection, meeting, *, late: bool) -> dict:
     with records.writing(conn):
         records.store(conn, meeting["id"], "register", _take_register(conn, meeting, late=late))
         if late:
-            audit.record(conn, "attendance.snapshot", target=f"meeting:{meeting['id']}",
-                         late=True)
+            audit.record(conn, records.LATE, "attendance.snapshot",
+                         f"meeting:{meeting['id']}", late=True)
     return records.load(conn, meeting["id"], "register")
 
 
@@ -161,8 +161,8 @@ def save_register(conn: Connection, actor: Identity, meeting_id: int,
                 " ON CONFLICT(meeting_id, user_id) DO UPDATE SET status = excluded.status",
                 (meeting_id, user_id, status),
             )
-        _audit(conn, actor, "attendance.register", f"meeting:{meeting_id}",
-               statuses={str(k): v for k, v in sorted(statuses.items())})
+        audit.record(conn, actor, "attendance.register", f"meeting:{meeting_id}",
+                     statuses={str(k): v for k, v in sorted(statuses.items())})
 
 
 def lock_register(conn: Connection, actor: Identity, meeting_id: int) -> None:
@@ -186,8 +186,8 @@ def lock_register(conn: Connection, actor: Identity, meeting_id: int) -> None:
                      " WHERE id = ? AND register_locked_at IS NULL",
                      (clock.iso(), actor.user_id, meeting_id))
         snapshot = _freeze_register(conn, get(conn, meeting_id), late=False)
-        _audit(conn, actor, "attendance.lock", f"meeting:{meeting_id}",
-               present=snapshot["quorum"]["present"], needed=snapshot["quorum"]["needed"])
+        audit.record(conn, actor, "attendance.lock", f"meeting:{meeting_id}",
+                     present=snapshot["quorum"]["present"], needed=snapshot["quorum"]["needed"])
 
 
 def add_guest(conn: Connection, actor: Identity, meeting_id: int, name: str, kind: str,
@@ -206,7 +206,8 @@ def add_guest(conn: Connection, actor: Identity, meeting_id: int, name: str, kin
             "INSERT INTO meeting_guests(meeting_id, name, kind, organisation) VALUES (?, ?, ?, ?)",
             (meeting_id, name, kind, organisation.strip()[:120]),
         ).lastrowid
-        _audit(conn, actor, "attendance.guest_add", f"meeting:{meeting_id}", name=name, kind=kind)
+        audit.record(conn, actor, "attendance.guest_add", f"meeting:{meeting_id}", name=name,
+                     kind=kind)
     return guest_id
 
 
@@ -219,8 +220,8 @@ def remove_guest(conn: Connection, actor: Identity, guest_id: int) -> None:
         raise InvalidInput("The register is locked and cannot change.")
     with transaction(conn):
         conn.execute("DELETE FROM meeting_guests WHERE id = ?", (guest_id,))
-        _audit(conn, actor, "attendance.guest_remove", f"meeting:{row['meeting_id']}",
-               name=row["name"])
+        audit.record(conn, actor, "attendance.guest_remove", f"meeting:{row['meeting_id']}",
+                     name=row["name"])
 
 
 def guests(conn: Connection, meeting_id: int) -> list[dict]:

@@ -12,11 +12,10 @@ from datetime import UTC, timedelta
 
 import icalendar
 
-from gvo.core import clock
+from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
 from gvo.meetings import meetings
-from gvo.meetings.meetings import _audit
 from gvo.storage.sqlcipher import Connection
 
 PRODID = "-//GVO//Governors' Virtual Office//EN"
@@ -35,7 +34,7 @@ def new_token(conn: Connection, actor: Identity, user_id: int) -> str:
             "INSERT INTO calendar_feeds(user_id, token_hash, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT(user_id) DO UPDATE SET token_hash = excluded.token_hash,"
             " created_at = excluded.created_at", (user_id, _hash(token), clock.iso()))
-        _audit(conn, actor, "calendar.feed_new", f"user:{user_id}")
+        audit.record(conn, actor, "calendar.feed_new", f"user:{user_id}")
     return token
 
 
@@ -43,7 +42,7 @@ def revoke(conn: Connection, actor: Identity, user_id: int) -> None:
     """Stop a person's feed URL from working."""
     with transaction(conn):
         conn.execute("DELETE FROM calendar_feeds WHERE user_id = ?", (user_id,))
-        _audit(conn, actor, "calendar.feed_revoke", f"user:{user_id}")
+        audit.record(conn, actor, "calendar.feed_revoke", f"user:{user_id}")
 
 
 def feed_created(conn: Connection, user_id: int) -> str | None:

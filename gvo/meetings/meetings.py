@@ -20,9 +20,6 @@ STAMP = "%Y-%m-%dT%H:%M"
 MAX_TEXT = 4000
 
 
-def _audit(conn: Connection, actor: Identity, action: str, target: str, /, **detail) -> None:
-    audit.record(conn, action, target=target, actor_id=actor.user_id,
-                 actor_email=actor.email, ip=actor.ip, **detail)
 
 
 def local_now() -> datetime:
@@ -103,8 +100,8 @@ def create(conn: Connection, actor: Identity, data: MeetingInput,
             (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
              data.online_link, data.description, folder_id, actor.user_id, now, now),
         ).lastrowid
-        _audit(conn, actor, "meeting.create", f"meeting:{meeting_id}", title=data.title,
-               body=data.body_id, starts_at=stamp(data.starts_at))
+        audit.record(conn, actor, "meeting.create", f"meeting:{meeting_id}", title=data.title,
+                     body=data.body_id, starts_at=stamp(data.starts_at))
     return meeting_id
 
 
@@ -127,15 +124,15 @@ def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInpu
             (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
              data.online_link, data.description, clock.iso(), meeting_id),
         )
-        _audit(conn, actor, "meeting.update", f"meeting:{meeting_id}", title=data.title,
-               starts_at=stamp(data.starts_at))
+        audit.record(conn, actor, "meeting.update", f"meeting:{meeting_id}", title=data.title,
+                     starts_at=stamp(data.starts_at))
 
 
 def set_folder(conn: Connection, actor: Identity, meeting_id: int, folder_id: int) -> None:
     """Record the library folder that holds the meeting's papers."""
     with transaction(conn):
         conn.execute("UPDATE meetings SET folder_id = ? WHERE id = ?", (folder_id, meeting_id))
-        _audit(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id)
+        audit.record(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id)
 
 
 def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> None:
@@ -152,7 +149,7 @@ def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> N
         conn.execute(
             "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"
             " WHERE id = ?", (reason[:500], clock.iso(), meeting_id))
-        _audit(conn, actor, "meeting.cancel", f"meeting:{meeting_id}", reason=reason[:500])
+        audit.record(conn, actor, "meeting.cancel", f"meeting:{meeting_id}", reason=reason[:500])
 
 
 _SELECT = (

@@ -11,7 +11,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, pdf, records
-from gvo.meetings.meetings import _audit, get, has_started
+from gvo.meetings.meetings import get, has_started
 from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
 
@@ -64,7 +64,8 @@ def record(conn: Connection, meeting) -> dict:
     if snapshot is None:
         with records.writing(conn):
             records.store(conn, meeting["id"], "minutes", _take(conn, meeting, late=True))
-            audit.record(conn, "minutes.snapshot", target=f"meeting:{meeting['id']}", late=True)
+            audit.record(conn, records.LATE, "minutes.snapshot", f"meeting:{meeting['id']}",
+                         late=True)
         snapshot = records.load(conn, meeting["id"], "minutes")
     return snapshot
 
@@ -113,7 +114,7 @@ def save_item(conn: Connection, actor: Identity, item_id: int, discussion: str,
             "INSERT INTO minute_items(item_id, discussion, decisions) VALUES (?, ?, ?)"
             " ON CONFLICT(item_id) DO UPDATE SET discussion = excluded.discussion,"
             " decisions = excluded.decisions", (item_id, discussion.strip(), decisions.strip()))
-        _audit(conn, actor, "minutes.save", f"meeting:{item['meeting_id']}", item=item_id)
+        audit.record(conn, actor, "minutes.save", f"meeting:{item['meeting_id']}", item=item_id)
 
 
 def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner_id: int | None,
@@ -131,8 +132,8 @@ def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner
             "INSERT INTO minute_actions(item_id, text, owner_id, due_on) VALUES (?, ?, ?, ?)",
             (item_id, text, owner_id, due_on.isoformat() if due_on else ""),
         ).lastrowid
-        _audit(conn, actor, "minutes.action_add", f"meeting:{item['meeting_id']}", item=item_id,
-               owner=owner_id, due=due_on.isoformat() if due_on else "")
+        audit.record(conn, actor, "minutes.action_add", f"meeting:{item['meeting_id']}",
+                     item=item_id, owner=owner_id, due=due_on.isoformat() if due_on else "")
     return action_id
 
 
@@ -157,8 +158,8 @@ def delete_action(conn: Connection, actor: Identity, action_id: int) -> None:
     item, _meeting = _editable(conn, row["item_id"])
     with transaction(conn):
         conn.execute("DELETE FROM minute_actions WHERE id = ?", (action_id,))
-        _audit(conn, actor, "minutes.action_delete", f"meeting:{item['meeting_id']}",
-               action=action_id)
+        audit.record(conn, actor, "minutes.action_delete", f"meeting:{item['meeting_id']}",
+                     action=action_id)
 
 
 def circulate(conn: Connection, actor: Identity, meeting_id: int) -> None:
@@ -206,8 +207,8 @@ def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: i
         approved = get(conn, meeting_id)
         records.store(conn, meeting_id, "minutes", _take(conn, approved))
         digest = records.store_pdf(conn, meeting_id, _render(conn, approved, school))
-        _audit(conn, actor, "minutes.approve", f"meeting:{meeting_id}", at_meeting=at_meeting_id,
-               pdf_sha256=digest)
+        audit.record(conn, actor, "minutes.approve", f"meeting:{meeting_id}",
+                     at_meeting=at_meeting_id, pdf_sha256=digest)
     return digest
 
 
@@ -222,8 +223,8 @@ def approved_pdf(conn: Connection, meeting_id: int, school: str) -> bytes:
     data = _render(conn, meeting, school)
     with records.writing(conn):
         digest = records.store_pdf(conn, meeting_id, data)
-        audit.record(conn, "minutes.pdf", target=f"meeting:{meeting_id}", pdf_sha256=digest,
-                     late=True)
+        audit.record(conn, records.LATE, "minutes.pdf", f"meeting:{meeting_id}",
+                     pdf_sha256=digest, late=True)
     return records.approved_pdf(conn, meeting_id)[0]
 
 
@@ -245,7 +246,7 @@ def _set_status(conn: Connection, actor: Identity, meeting_id: int, status: str,
     with transaction(conn):
         conn.execute("UPDATE meetings SET minutes_status = ?, updated_at = ? WHERE id = ?",
                      (status, clock.iso(), meeting_id))
-        _audit(conn, actor, action, f"meeting:{meeting_id}")
+        audit.record(conn, actor, action, f"meeting:{meeting_id}")
 
 
 def add_comment(conn: Connection, actor: Identity, meeting_id: int, text: str) -> int:
@@ -260,7 +261,7 @@ def add_comment(conn: Connection, actor: Identity, meeting_id: int, text: str) -
         comment_id = conn.execute(
             "INSERT INTO minutes_comments(meeting_id, user_id, body, at) VALUES (?, ?, ?, ?)",
             (meeting_id, actor.user_id, text, clock.iso())).lastrowid
-        _audit(conn, actor, "minutes.comment", f"meeting:{meeting_id}", comment=comment_id)
+        audit.record(conn, actor, "minutes.comment", f"meeting:{meeting_id}", comment=comment_id)
     return comment_id
 
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 
 from gvo.core import events
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
-from gvo.library.access import Forbidden
 from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import text_pdf
 from gvo.meetings.rules import sees_confidential
@@ -148,7 +147,7 @@ def sync_confidential_access(conn: Connection, who: Identity, meeting_id: int) -
         return
     try:
         _sync_room(conn, who, meeting["folder_id"], meeting["body_id"])
-    except (NotFound, Forbidden):
+    except (NotFound, NotPermitted):
         return  # not this person's to maintain (a room that leaves them out)
 
 
@@ -175,7 +174,7 @@ def _confidential_folder(conn: Connection, who: Identity, meeting) -> int:
         return found
     if conn.execute("SELECT 1 FROM folders WHERE parent_id = ? AND title = ? AND restricted = 1"
                     " AND deleted_at IS NULL", (parent, CONFIDENTIAL_FOLDER)).fetchone():
-        raise Forbidden("the confidential papers' room is not open to this person")
+        raise NotPermitted("the confidential papers' room is not open to this person")
     audience = _confidential_audience(conn, meeting["body_id"])
     return folders.create_folder(
         conn, who, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True, users=audience,
@@ -208,7 +207,7 @@ def upload(conn: Connection, who: Identity, item_id: int, parts, *, limit: int,
                                           description="")
         except NotFound:
             raise InvalidInput(FOLDER_CLOSED) from None
-        except Forbidden as exc:
+        except NotPermitted as exc:
             raise InvalidInput(f"The library refused the upload: {exc}. "
                                f"{FOLDER_CLOSED}") from None
         for doc_id, _ in stored:
@@ -234,7 +233,7 @@ def link(conn: Connection, who: Identity, item_id: int, kind: str, ref_id: int) 
             # Keep the confidential room's list current for the new paper's readers.
             try:
                 _confidential_folder(conn, who, meetings.get(conn, item["meeting_id"]))
-            except (NotFound, Forbidden):
+            except (NotFound, NotPermitted):
                 raise InvalidInput(FOLDER_CLOSED) from None
         return agenda.attach(conn, who, item_id, kind, ref_id)
 

@@ -41,16 +41,6 @@ def _require_may_appoint(actor: Identity, role: str) -> None:
         raise NotPermitted("Only a Manager may make someone a Manager.")
 
 
-def _audit(conn: Connection, actor: Identity, action: str, target: str = "", /, **detail) -> None:
-    audit.record(
-        conn,
-        action,
-        target=target,
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        ip=actor.ip,
-        **detail,
-    )
 
 
 def normalise_email(email: str) -> str:
@@ -126,7 +116,7 @@ def add_user(
             )
         except IntegrityError:
             raise InvalidInput(f"{email} already has an account in this school") from None
-        _audit(conn, actor, "user.add", f"user:{cur.lastrowid}", email=email, role=role)
+        audit.record(conn, actor, "user.add", f"user:{cur.lastrowid}", email=email, role=role)
     events.publish(events.ACCESS_CHANGED, conn, user_id=cur.lastrowid)
     return cur.lastrowid
 
@@ -144,7 +134,7 @@ def new_setup_token(conn: Connection, actor: Identity, user_id: int) -> str:
             "INSERT INTO setup_tokens(token_hash, user_id, expires_at) VALUES (?, ?, ?)",
             (_token_hash(token), user_id, clock.now() + SETUP_LINK_HOURS * 3600),
         )
-        _audit(conn, actor, "user.setup_link", f"user:{user_id}")
+        audit.record(conn, actor, "user.setup_link", f"user:{user_id}")
     return token
 
 
@@ -204,7 +194,7 @@ def set_role(conn: Connection, actor: Identity, user_id: int, role: str) -> None
         )
         if role == "inactive":
             end_user_sessions(conn, user_id)
-        _audit(conn, actor, "user.role", f"user:{user_id}", old=user["role"], new=role)
+        audit.record(conn, actor, "user.role", f"user:{user_id}", old=user["role"], new=role)
     events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
 
@@ -223,10 +213,8 @@ def set_capabilities(conn: Connection, actor: Identity, user_id: int, caps: set[
             [(user_id, c) for c in sorted(caps)],
         )
         if old != caps:
-            _audit(
-                conn, actor, "user.capabilities", f"user:{user_id}",
-                old=sorted(old), new=sorted(caps),
-            )
+            audit.record(conn, actor, "user.capabilities", f"user:{user_id}", old=sorted(old),
+                         new=sorted(caps))
     if old != caps:
         events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
@@ -245,7 +233,7 @@ def update_profile(conn: Connection, actor: Identity, user_id: int, *, name: str
             "UPDATE users SET name = ?, phone = ?, updated_at = ? WHERE id = ?",
             (name, phone, clock.iso(), user_id),
         )
-        _audit(conn, actor, "user.profile", f"user:{user_id}")
+        audit.record(conn, actor, "user.profile", f"user:{user_id}")
 
 
 def change_password(conn: Connection, actor: Identity, user_id: int, current: str, new: str, *,
@@ -291,7 +279,7 @@ def _store_password(conn: Connection, actor: Identity, user, new: str, action: s
             (hashed, clock.iso(), user["id"]),
         )
         ended = end_user_sessions(conn, user["id"], except_token=keep_session)
-        _audit(conn, actor, action, f"user:{user['id']}", sessions_ended=ended)
+        audit.record(conn, actor, action, f"user:{user['id']}", sessions_ended=ended)
     return ended
 
 
@@ -307,7 +295,7 @@ def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> None:
         )
         conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
         end_user_sessions(conn, user_id)
-        _audit(conn, actor, "mfa.reset", f"user:{user_id}")
+        audit.record(conn, actor, "mfa.reset", f"user:{user_id}")
 
 
 def end_sessions(conn: Connection, actor: Identity, user_id: int) -> int:
@@ -316,5 +304,5 @@ def end_sessions(conn: Connection, actor: Identity, user_id: int) -> int:
     _require_may_act_on(actor, get_user(conn, user_id))
     with transaction(conn):
         count = end_user_sessions(conn, user_id)
-        _audit(conn, actor, "sessions.end", f"user:{user_id}", sessions=count)
+        audit.record(conn, actor, "sessions.end", f"user:{user_id}", sessions=count)
     return count

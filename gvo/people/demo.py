@@ -46,13 +46,13 @@ def create(instance: Instance) -> None:
     ids = {}
     for email, name, role, _ in PEOPLE:
         ids[email] = accounts.add_user(conn, op, email=email, name=name, role=role,
-                                     password=PASSWORD)
+                                       password=PASSWORD)
     body_ids = {"board": bodies.save_body(
         conn, op, body_id=None, kind="board", name="Full Governing Board",
         description="The accountable body: strategy, holding leaders to account, finance.")}
     for name, description, quorum in COMMITTEES:
         body_ids[name] = bodies.save_body(conn, op, body_id=None, kind="committee", name=name,
-                                         description=description, quorum_text=str(quorum))
+                                          description=description, quorum_text=str(quorum))
     for email, _name, _role, memberships in PEOPLE:
         for body, position, category in memberships:
             bodies.add_member(conn, op, body_ids[body], ids[email], position, category)

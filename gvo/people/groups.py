@@ -93,8 +93,8 @@ def save_group(
         conn.execute("DELETE FROM group_members WHERE group_id = ?", (group_id,))
         conn.executemany("INSERT INTO group_members(group_id, user_id) VALUES (?, ?)",
                          [(group_id, uid) for uid in sorted(wanted)])
-        audit.record(conn, action, target=f"group:{group_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip, name=name, members=sorted(wanted))
+        audit.record(conn, actor, action, f"group:{group_id}", name=name,
+                     members=sorted(wanted))
     return group_id
 
 
@@ -103,5 +103,4 @@ def delete_group(conn: Connection, actor: Identity, group_id: int) -> None:
     group = get_group(conn, group_id)
     with transaction(conn):
         conn.execute("DELETE FROM groups WHERE id = ?", (group_id,))
-        audit.record(conn, "group.delete", target=f"group:{group_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip, name=group["name"])
+        audit.record(conn, actor, "group.delete", f"group:{group_id}", name=group["name"])

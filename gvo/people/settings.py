@@ -3,6 +3,7 @@
 from gvo.core import audit
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 MFA_POLICIES = {
@@ -28,22 +29,26 @@ def put(conn: Connection, key: str, value: str) -> None:
     )
 
 
+def record_creation(conn: Connection, actor: Identity, slug: str) -> None:
+    """Begin a new school's audit log: `actor` created the school `slug`."""
+    with transaction(conn):
+        audit.record(conn, actor, "school.create", slug)
+
+
 def is_demo(conn: Connection) -> bool:
     """Whether this is the demo school (its sign-in page says so)."""
     return get(conn, "demo") == "1"
 
 
-def set_mfa_policy(conn: Connection, policy: str, *, actor_id=None, actor_email="", ip="") -> None:
-    """Change who must use two-step sign-in (Managers and Editors always must)."""
+def set_mfa_policy(conn: Connection, actor: Identity, policy: str) -> None:
+    """Change who must use two-step sign-in (Managers and Editors always must); InvalidInput
+    for a policy that is not one of MFA_POLICIES."""
     if policy not in MFA_POLICIES:
         raise InvalidInput(f"unknown MFA policy {policy!r}: choose {', '.join(MFA_POLICIES)}")
     with transaction(conn):
         old = get(conn, "mfa_policy")
         put(conn, "mfa_policy", policy)
-        audit.record(
-            conn, "school.mfa_policy", target="school", actor_id=actor_id,
-            actor_email=actor_email, ip=ip, old=old, new=policy,
-        )
+        audit.record(conn, actor, "school.mfa_policy", "school", old=old, new=policy)
 
 
 def mfa_required(conn: Connection, role: str) -> bool:

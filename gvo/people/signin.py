@@ -13,6 +13,7 @@ from gvo.core.numbers import ascii_digits, is_digits
 from gvo.people import settings
 from gvo.people.accounts import get_user
 from gvo.security import passwords, totp
+from gvo.security.sessions import end_session, end_user_sessions
 from gvo.storage.sqlcipher import Connection
 
 WINDOW_SECONDS = 15 * 60
@@ -89,8 +90,8 @@ def _fail(conn: Connection, email: str, ip: str, action: str, user_id=None, **de
             "INSERT INTO login_failures(email, ip, at) VALUES (?, ?, ?)", (email, ip, clock.now())
         )
         conn.execute("DELETE FROM login_failures WHERE at < ?", (clock.now() - 86400,))
-        audit.record(conn, action, target=f"user:{user_id}" if user_id else "",
-                     actor_id=user_id, actor_email=email, ip=ip, **detail)
+        audit.record(conn, Identity.claimed(user_id, email, ip), action,
+                     f"user:{user_id}" if user_id else "", **detail)
 
 
 def check_password(conn: Connection, email: str, password: str, ip: str) -> PasswordResult:
@@ -99,7 +100,8 @@ def check_password(conn: Connection, email: str, password: str, ip: str) -> Pass
     try:
         check_throttle(conn, email, ip)
     except Throttled:
-        audit.record(conn, "login.throttled", actor_email=email, ip=ip)
+        with transaction(conn):
+            audit.record(conn, Identity.claimed(None, email, ip), "login.throttled")
         raise
     user = conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
     ok = passwords.verify(user["password_hash"] if user else None, password)
@@ -133,8 +135,8 @@ def check_second_factor(conn: Connection, user_id: int, code: str, ip: str) -> s
                     (step, user_id, step),
                 )
                 if cur.rowcount == 1:
-                    audit.record(conn, "login.success", target=f"user:{user_id}",
-                                 actor_id=user_id, actor_email=user["email"], ip=ip, factor="totp")
+                    audit.record(conn, Identity.of_account(user, ip=ip), "login.success",
+                                 f"user:{user_id}", factor="totp")
                     return "totp"
     else:
         hashed = totp.hash_recovery_code(cleaned)
@@ -149,9 +151,8 @@ def check_second_factor(conn: Connection, user_id: int, code: str, ip: str) -> s
                     "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
                     (user_id,),
                 ).fetchone()[0]
-                audit.record(conn, "login.success", target=f"user:{user_id}", actor_id=user_id,
-                             actor_email=user["email"], ip=ip, factor="recovery_code",
-                             recovery_codes_left=left)
+                audit.record(conn, Identity.of_account(user, ip=ip), "login.success",
+                             f"user:{user_id}", factor="recovery_code", recovery_codes_left=left)
                 return "recovery"
     _fail(conn, user["email"], ip, "login.mfa_failure", user_id)
     raise InvalidInput(
@@ -162,8 +163,9 @@ def check_second_factor(conn: Connection, user_id: int, code: str, ip: str) -> s
 def record_password_only_login(conn: Connection, user_id: int, ip: str) -> None:
     """Audit a sign-in that needed no second factor (policy allows it)."""
     user = get_user(conn, user_id)
-    audit.record(conn, "login.success", target=f"user:{user_id}", actor_id=user_id,
-                 actor_email=user["email"], ip=ip, factor="password")
+    with transaction(conn):
+        audit.record(conn, Identity.of_account(user, ip=ip), "login.success", f"user:{user_id}",
+                     factor="password")
 
 
 def enrol_totp(conn: Connection, actor: Identity, user_id: int, secret: str,
@@ -182,8 +184,19 @@ def enrol_totp(conn: Connection, actor: Identity, user_id: int, secret: str,
             (secret, step, clock.iso(), clock.iso(), user_id),
         )
         codes = _replace_recovery_codes(conn, user_id)
-        audit.record(conn, "mfa.enrol", target=f"user:{user_id}", actor_id=actor.user_id,
-                     actor_email=actor.email, ip=actor.ip)
+        audit.record(conn, actor, "mfa.enrol", f"user:{user_id}")
+    return codes
+
+
+def enrol_to_sign_in(conn: Connection, user_id: int, secret: str, code: str,
+                     ip: str) -> list[str]:
+    """The enrolment step of a sign-in the school requires two-step sign-in for: confirm the
+    new authenticator (as `enrol_totp`) and record the sign-in, in one transaction. Returns
+    the 10 recovery codes to show once; InvalidInput for a code that does not match."""
+    who = Identity.of_account(get_user(conn, user_id), ip=ip)
+    with transaction(conn):
+        codes = enrol_totp(conn, who, user_id, secret, code)
+        audit.record(conn, who, "login.success", f"user:{user_id}", factor="totp-enrolment")
     return codes
 
 
@@ -225,8 +238,7 @@ def regenerate_recovery_codes(conn: Connection, actor: Identity, password: str) 
         raise InvalidInput("Set up two-step sign-in first.")
     with transaction(conn):
         codes = _replace_recovery_codes(conn, user_id)
-        audit.record(conn, "mfa.recovery_codes", target=f"user:{user_id}",
-                     actor_id=actor.user_id, actor_email=actor.email, ip=actor.ip)
+        audit.record(conn, actor, "mfa.recovery_codes", f"user:{user_id}")
     return codes
 
 
@@ -235,3 +247,21 @@ def recovery_codes_left(conn: Connection, user_id: int) -> int:
     return conn.execute(
         "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL", (user_id,)
     ).fetchone()[0]
+
+
+def sign_out(conn: Connection, who: Identity, session_token: str | None) -> None:
+    """Sign `who` out of this browser: its session (the token it holds) ends and the
+    sign-out is recorded, in one transaction."""
+    with transaction(conn):
+        if session_token:
+            end_session(conn, session_token)
+        audit.record(conn, who, "logout", f"user:{who.user_id}")
+
+
+def sign_out_everywhere(conn: Connection, who: Identity) -> int:
+    """Sign `who` out on every device, this one included, and record it, in one
+    transaction; returns how many sessions ended."""
+    with transaction(conn):
+        count = end_user_sessions(conn, who.user_id)
+        audit.record(conn, who, "logout.everywhere", f"user:{who.user_id}", sessions=count)
+    return count

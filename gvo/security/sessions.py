@@ -107,7 +107,7 @@ class SchoolSessionInterface(SessionInterface):
         cfg = app.config
         if (now - row["last_seen"] > cfg["GVO_IDLE_TIMEOUT"]
                 or now - row["created_at"] > cfg["GVO_ABSOLUTE_TIMEOUT"]):
-            conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(token),))
+            end_session(conn, token)
             return ServerSession(slug=slug, expired=row["user_id"] is not None)
         return ServerSession(json.loads(row["data"]), slug=slug, token=token,
                              last_seen=row["last_seen"])
@@ -140,7 +140,7 @@ class SchoolSessionInterface(SessionInterface):
         now = clock.now()
         if session.end_requested:
             if session.token:
-                conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.token),))
+                end_session(conn, session.token)
                 session.token = None
             if not session:
                 response.delete_cookie(name, path="/", secure=secure, httponly=True,
@@ -149,7 +149,7 @@ class SchoolSessionInterface(SessionInterface):
         if session.new and not session.modified:
             return
         if session.rotate_requested and session.token:
-            conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.token),))
+            end_session(conn, session.token)
             session.token = None
         user_id = session.get("_user_id")
         if session.token is None:
@@ -184,6 +184,11 @@ class SchoolSessionInterface(SessionInterface):
             return
         response.set_cookie(name, session.token, path="/", secure=secure, httponly=True,
                             samesite="Lax")
+
+
+def end_session(conn, token: str) -> None:
+    """Delete the session whose cookie holds `token`."""
+    conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(token),))
 
 
 def end_user_sessions(conn, user_id: int, *, except_token: str | None = None) -> int:

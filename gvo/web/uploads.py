@@ -1,6 +1,6 @@
 """Streamed uploads for the views that take files (library documents, meeting papers).
 
-The body is read as it arrives by `gvo.library.multipart` (never spooled to
+The body is read as it arrives by `gvo.web.multipart` (never spooled to
 disk by Werkzeug's form parser), so Flask-WTF never sees the form and these
 views are declared `@streamed_upload` (exempt from Flask-WTF's own check): the
 CSRF check happens here instead, on the
@@ -16,9 +16,9 @@ from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
 from gvo.library import documents
-from gvo.library.multipart import FilePart, MultipartReader
 from gvo.web.access import db
 from gvo.web.forms import csrf
+from gvo.web.multipart import FilePart, MultipartReader
 
 
 def streamed_upload(view):

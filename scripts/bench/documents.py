@@ -106,9 +106,9 @@ class LiveGvo:
         settings.put(conn, "mfa_policy", "optional")
         settings.put(conn, "upload_limit_mb", str(self.limit_mb))
         manager = accounts.add_user(conn, Identity.operator(), email="bench-manager@example.org",
-                                  name="Bench Manager", role="manager", password=PASSWORD)
+                                    name="Bench Manager", role="manager", password=PASSWORD)
         accounts.add_user(conn, Identity.operator(), email=EMAIL, name="Bench Author",
-                        role="author", password=PASSWORD)
+                          role="author", password=PASSWORD)
         self.folder_id = folders.create_folder(conn, Identity(manager, "manager"),
                                                parent_id=None, title="Bench")
         inst.close()

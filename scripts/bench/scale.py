@@ -67,7 +67,7 @@ def _make_schools(args: tuple) -> None:
             conn = inst.db(slug)
             settings.put(conn, "mfa_policy", "optional")
             accounts.add_user(conn, Identity.operator(), email=f"author{i}@example.org",
-                            name=f"Author {i}", role="author", password=PASSWORD)
+                              name=f"Author {i}", role="author", password=PASSWORD)
     inst.close()
 
 

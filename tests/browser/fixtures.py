@@ -71,7 +71,7 @@ class LiveServer:
         name = f"Sam {role.title()} {n}"
         conn = self.instance.db(self.slug)
         uid = accounts.add_user(conn, Identity.operator(), email=email, name=name, role=role,
-                              password=PASSWORD)
+                                password=PASSWORD)
         secret = None
         if mfa:
             secret = pyotp.random_base32(32)

@@ -85,7 +85,7 @@ def _enrol(conn, user_id: int, email: str) -> str:
     clock.set_clock(lambda: earlier)
     try:
         signin.enrol_totp(conn, Identity(user_id, "", email=email), user_id, secret,
-                                pyotp.TOTP(secret).at(earlier))
+                          pyotp.TOTP(secret).at(earlier))
     finally:
         clock.set_clock(real)
     return secret
@@ -111,12 +111,12 @@ def _enrich(inst: Instance) -> dict:
         settings.put(conn, "demo", "0")
         settings.put(conn, "mfa_policy", "required")
     accounts.set_capabilities(conn, op, ids["staff"],
-                            {"manage_meetings", "manage_board", "manage_users"})
+                              {"manage_meetings", "manage_board", "manage_users"})
     secrets = {name: _enrol(conn, ids[name], f"{name}@riverside.example")
                for name in ("clerk", "chair", "governor", "staff", "inspector")}
     # "parent" is left without an authenticator: signing in makes them set one up.
     invited = accounts.add_user(conn, op, email="new@riverside.example", name="Nia New",
-                              role="author")
+                                role="author")
     setup_token = accounts.new_setup_token(conn, op, invited)
     feed_token = calendar_feed.new_token(conn, op, ids["governor"])
 
@@ -188,7 +188,7 @@ def _enrich(inst: Instance) -> dict:
     inst.create_school(OTHER, "Hillside Academy")
     other = inst.db(OTHER)
     head = accounts.add_user(other, op, email="head@hillside.example", name="Hal Head",
-                           role="manager", password=PASSWORD)
+                             role="manager", password=PASSWORD)
     lib = Identity(head, "manager", email="head@hillside.example")
     # Enough rows that the other school's ids run past this school's.
     for n in range(60):

@@ -182,7 +182,7 @@ class Run:
                        for path in {urlsplit(f.action).path for f in self.forms}}
         self.any_body = self._body(self.forms)
         self.file_field = next((n for f in self.forms for n, s in f.fields.items()
-                                if s.kind == "file"), None)
+                               if s.kind == "file"), None)
         self.args = self._args(found)
         # Each address's own values for the rule's parts, and wrong ones to put instead.
         self.values = {u: self.adapter.match(urlsplit(u).path, route.method)[1]

@@ -8,9 +8,9 @@ import random
 import pytest
 
 from gvo.library import blobs, sniff, spool
-from gvo.library.multipart import MultipartReader
 from gvo.people import settings
 from gvo.storage.sqlcipher import transaction
+from gvo.web.multipart import MultipartReader
 
 from .conftest import (
     ELF,
@@ -206,7 +206,7 @@ def test_a_new_version_whose_upload_breaks_after_the_file_is_not_kept(author_in_
     # Found by tests/fuzz: the version was saved as soon as its file had arrived; a body
     # that broke after it (cut short, too many fields) was answered "Something in that
     # request was wrong" with the version kept.
-    from gvo.library.multipart import MAX_FIELDS
+    from gvo.web.multipart import MAX_FIELDS
 
     client, _person, folder = author_in_folder
     upload(client, folder, [("policy.txt", b"version one")])

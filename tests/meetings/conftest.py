@@ -54,7 +54,7 @@ def office(instance, school):
     conn = instance.db(school)
     board_id = bodies.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
     committee_id = bodies.save_body(conn, OP, body_id=None, kind="committee", name="Finance",
-                                   quorum_text="2")
+                                    quorum_text="2")
     return Office(board_id, committee_id, conn)
 
 

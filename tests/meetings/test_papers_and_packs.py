@@ -165,7 +165,7 @@ def test_an_item_with_papers_cannot_become_confidential(signed_in, office):
     upload(client, meeting_id, item, "staff.pdf", make_pdf("Staff"))
     url = f"/alpha/meetings/{meeting_id}/agenda/{item}"
     resp = client.post(url, {"title": "Staffing", "purpose": "decision", "minutes": "5",
-                             "confidential": "y"}, form_page=url)
+                       "confidential": "y"}, form_page=url)
     assert resp.status_code == 422 and "detach its papers" in client.last_text
     assert not agenda.get_item(office.conn, item)["confidential"]
 

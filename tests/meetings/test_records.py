@@ -81,7 +81,7 @@ def test_board_changes_after_the_lock_change_nothing_the_record_says(signed_in, 
     bodies.remove_member(office.conn, OP, office.board_id, ben)
     accounts.update_profile(office.conn, OP, cat, name="Catherine Cole-Smith", phone="")
     bodies.save_body(office.conn, OP, body_id=office.board_id, kind="board",
-                    name="Full Governing Board", quorum_text="5")
+                     name="Full Governing Board", quorum_text="5")
 
     after = _everything(client, meeting_id, office.board_id)
     for what, said in before.items():

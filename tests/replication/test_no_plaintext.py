@@ -28,7 +28,7 @@ def _no_name(data: bytes, where) -> None:
 def _write_marker(inst) -> bytes:
     marker = "PLAINTEXT-MARKER-" + secrets.token_hex(8)
     accounts.add_user(inst.db(SLUG), Identity.operator(), email=f"{marker.lower()}@example.org",
-                    name=marker, role="author", password="correct-horse-battery-staple")
+                      name=marker, role="author", password="correct-horse-battery-staple")
     return marker.encode()
 
 

@@ -77,7 +77,7 @@ def delete_item(meeting_id: int, item_id: int):
     get_meeting_item(meeting_id, item_id)
     if ConfirmForm().validate_on_submit():
         attempt(agenda.delete_item, item_id,
-                 done="The item is removed from the agenda.")
+                done="The item is removed from the agenda.")
     return back(meeting_id, "#agenda")
 
 
@@ -145,5 +145,5 @@ def detach_paper(meeting_id: int, paper_id: int):
     link = item_row(get_meeting(meeting_id), agenda.get_paper, paper_id)
     if ConfirmForm().validate_on_submit():
         attempt(agenda.detach, paper_id,
-                 done="The paper is taken off the agenda (it stays in the library).")
+                done="The paper is taken off the agenda (it stays in the library).")
     return back(meeting_id, f"#item-{link['item_id']}")

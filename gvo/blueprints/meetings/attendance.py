@@ -36,8 +36,8 @@ def reply(meeting_id: int):
     form = mf.ReplyForm()
     if form.validate_on_submit():
         attempt(attendance.reply, meeting_id, current_user.id, form.reply.data,
-                 form.reason.data or "",
-                 done="Thank you: your apologies are sent." if form.reply.data == "apologies"
+                form.reason.data or "",
+                done="Thank you: your apologies are sent." if form.reply.data == "apologies"
                  else "Thank you: you are down as attending.")
     return back(meeting_id, "#attendance")
 
@@ -93,7 +93,7 @@ def add_guest(meeting_id: int):
     form = mf.GuestForm()
     if form.validate_on_submit():
         attempt(attendance.add_guest, meeting_id, form.name.data, form.kind.data,
-                 form.organisation.data or "", done=f"{form.name.data} is added.")
+                form.organisation.data or "", done=f"{form.name.data} is added.")
     else:
         flash("A guest needs a name.", "error")
     return to_register(meeting_id)

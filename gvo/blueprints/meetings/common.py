@@ -2,7 +2,7 @@
 the person may see (else 404), running a service with its refusal flashed, the way back, and
 the parts of the meeting page that more than one sub-feature renders."""
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.board import bodies
@@ -17,21 +17,16 @@ bp = school_blueprint("meetings", "gvo.blueprints.meetings")
 
 
 def get_meeting(meeting_id: int):
-    """Load a meeting or 404 (every signed-in member may see a meeting's open parts)."""
-    try:
-        return meetings.get(db(), meeting_id)
-    except NotFound:
-        abort(404)
+    """Load a meeting (every signed-in member may see a meeting's open parts); NotFound, so a
+    404, if there is none."""
+    return meetings.get(db(), meeting_id)
 
 
 def get_item(meeting, item_id: int):
-    """Load an agenda item of this meeting the person may see, or 404."""
-    try:
-        item = agenda.get_item(db(), item_id, current_identity())
-    except NotFound:
-        abort(404)
+    """Load an agenda item of this meeting the person may see; NotFound (404) otherwise."""
+    item = agenda.get_item(db(), item_id, current_identity())
     if item["meeting_id"] != meeting["id"]:
-        abort(404)
+        raise NotFound("no such agenda item")
     return item
 
 
@@ -43,13 +38,11 @@ def get_meeting_item(meeting_id: int, item_id: int):
 
 def item_row(meeting, load, row_id: int):
     """Load a row hanging off an agenda item of this meeting (a paper link, an action) with
-    `load(conn, id)`, or 404 when there is none or its item is not one the person may see."""
-    try:
-        row = load(db(), row_id)
-    except NotFound:
-        abort(404)
+    `load(conn, id)`; NotFound (404) when there is none or its item is not one the person may
+    see."""
+    row = load(db(), row_id)
     if row["meeting_id"] != meeting["id"]:
-        abort(404)
+        raise NotFound("no such row")
     get_item(meeting, row["item_id"])
     return row
 

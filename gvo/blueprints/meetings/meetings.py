@@ -119,7 +119,7 @@ def cancel(meeting_id: int):
     form = mf.CancelForm()
     if form.validate_on_submit():
         attempt(meetings.cancel, meeting_id, form.reason.data,
-                 done="The meeting is cancelled.")
+                done="The meeting is cancelled.")
     else:
         flash("Say why the meeting is cancelled.", "error")
     return back(meeting_id)

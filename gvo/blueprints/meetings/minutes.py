@@ -62,7 +62,7 @@ def save_minutes_item(meeting_id: int, item_id: int):
     form = mf.MinuteItemForm(prefix=f"i{item_id}")
     if form.validate_on_submit():
         attempt(minutes.save_item, item_id, form.discussion.data or "",
-                 form.decisions.data or "", done="Saved.")
+                form.decisions.data or "", done="Saved.")
     else:
         flash("Those minutes are too long.", "error")
     return to_minutes(meeting_id, f"#minutes-{item_id}")
@@ -77,7 +77,7 @@ def add_action(meeting_id: int, item_id: int):
     form.process(request.form)
     if form.validate_on_submit():
         attempt(minutes.add_action, item_id, form.text.data, form.owner_id.data or None,
-                 form.due_on.data, done="The action is recorded.")
+                form.due_on.data, done="The action is recorded.")
     else:
         flash("An action needs a description, and the due date must be a date.", "error")
     return to_minutes(meeting_id, f"#minutes-{item_id}")
@@ -98,7 +98,7 @@ def delete_action(meeting_id: int, action_id: int):
 def circulate_minutes(meeting_id: int):
     """Send the draft minutes round for comment."""
     return confirmed_step(meeting_id, minutes.circulate,
-                           "The minutes are circulated for comment.", to_minutes)
+                          "The minutes are circulated for comment.", to_minutes)
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/lock")
@@ -138,7 +138,7 @@ def comment_minutes(meeting_id: int):
     form = mf.CommentForm()
     if form.validate_on_submit():
         attempt(minutes.add_comment, meeting_id, form.text.data,
-                 done="Your comment is sent to the clerk.")
+                done="Your comment is sent to the clerk.")
     return back(meeting_id, "#minutes")
 
 
