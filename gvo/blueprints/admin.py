@@ -27,9 +27,10 @@ MAX_AUDIT_PAGE = 10**6  # pages of 100 entries; beyond it, an odd number shows t
 
 
 def _roles_i_may_give(form) -> None:
-    """Offer the Manager role only to those who may give it (the service checks too)."""
-    if not current_identity().acts_as_manager:
-        form.role.choices = [c for c in form.role.choices if c.value != "manager"]
+    """Offer only the roles the person may give (accounts.may_appoint; the service checks
+    too)."""
+    who = current_identity()
+    form.role.choices = [c for c in form.role.choices if accounts.may_appoint(who, c.value)]
 
 
 def setup_url(token: str) -> str:

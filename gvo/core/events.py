@@ -1,7 +1,8 @@
 """A small in-process publish/subscribe for changes that features built on top must follow.
 
 The people and board services announce that who-may-see-what changed (a role, a
-capability, a board or committee membership); features whose access lists are
+capability, a board or committee membership), and the meetings services that a
+meeting, its agenda or its register changed; features whose access lists are
 derived from those facts (the meetings' confidential paper rooms) re-derive
 them. The lower layer never imports the feature: features are listed here and
 imported on first use, so a change made from the CLI is followed too.
@@ -12,6 +13,9 @@ from collections import defaultdict
 from collections.abc import Callable
 
 ACCESS_CHANGED = "access_changed"
+# A meeting, its agenda or its attendance register changed (details: meeting_id, who):
+# who may read its confidential papers follows them (gvo.meetings.papers).
+MEETING_CHANGED = "meeting_changed"
 # Modules that subscribe to events; imported before the first event is published.
 SUBSCRIBER_MODULES = ("gvo.meetings.papers",)
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -99,6 +99,7 @@ def add_item(conn: Connection, actor: Identity, meeting_id: int, data: ItemInput
         ).lastrowid
         audit.record(conn, actor, "agenda.add", f"meeting:{meeting_id}", item=item_id,
                      confidential=bool(data.confidential))
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
     return item_id
 
 
@@ -120,6 +121,7 @@ def update_item(conn: Connection, actor: Identity, item_id: int, data: ItemInput
         )
         audit.record(conn, actor, "agenda.update", f"meeting:{row['meeting_id']}", item=item_id,
                      confidential=bool(data.confidential))
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=row["meeting_id"], who=actor)
 
 
 def delete_item(conn: Connection, actor: Identity, item_id: int) -> None:

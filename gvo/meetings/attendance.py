@@ -1,11 +1,13 @@
 """Attendance: members' replies before a meeting, the clerk's register, quorum, the report."""
 
+import csv
+import io
 import math
 from dataclasses import dataclass
 from datetime import date
 
 from gvo.board import bodies
-from gvo.core import audit, clock
+from gvo.core import audit, clock, events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -163,6 +165,7 @@ def save_register(conn: Connection, actor: Identity, meeting_id: int,
             )
         audit.record(conn, actor, "attendance.register", f"meeting:{meeting_id}",
                      statuses={str(k): v for k, v in sorted(statuses.items())})
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
 
 
 def lock_register(conn: Connection, actor: Identity, meeting_id: int) -> None:
@@ -288,6 +291,13 @@ class ReportRow:
         return round(100 * self.attended / self.eligible) if self.eligible else None
 
 
+def school_year(today: date) -> tuple[date, date]:
+    """The school year holding `today`: 1 September to 31 August (England's academic year,
+    as governing boards report attendance)."""
+    year = today.year if today.month >= 9 else today.year - 1
+    return date(year, 9, 1), date(year + 1, 8, 31)
+
+
 def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list[ReportRow], int]:
     """Per member of a body: meetings attended / meetings they were on the register for, over
     [start, end] (local dates, inclusive); returns the rows (by name) and the number of
@@ -316,3 +326,16 @@ def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list
             line.attended += row["status"] == "present"
             line.eligible += 1
     return sorted(tally.values(), key=lambda r: r.name.casefold()), counted
+
+
+def report_csv(rows: list[ReportRow]) -> bytes:
+    """The attendance report as CSV (UTF-8 with a byte-order mark, for spreadsheets): name,
+    attended, eligible, percentage. A name starting with =, +, - or @ gets a leading ' so
+    a spreadsheet never reads it as a formula (OWASP, CSV injection)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "Attended", "Eligible", "Percentage"])
+    for r in rows:
+        name = "'" + r.name if r.name[:1] in "=+-@" else r.name
+        writer.writerow([name, r.attended, r.eligible, "" if r.percent is None else r.percent])
+    return out.getvalue().encode("utf-8-sig")

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from gvo.board import bodies
-from gvo.core import audit, clock, text
+from gvo.core import audit, clock, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -126,6 +126,7 @@ def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInpu
         )
         audit.record(conn, actor, "meeting.update", f"meeting:{meeting_id}", title=data.title,
                      starts_at=stamp(data.starts_at))
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
 
 
 def set_folder(conn: Connection, actor: Identity, meeting_id: int, folder_id: int) -> None:

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 
 from pypdf import PasswordType, PdfReader, PdfWriter
 
+from gvo.core.identity import Identity
+from gvo.meetings import agenda, papers
 from gvo.meetings.pdf import Document, human_time
+from gvo.storage.sqlcipher import Connection
 
 CHUNK = 64 * 1024
 
@@ -203,6 +206,19 @@ def _merges(paper: PackPaper) -> bool:
         return True
     except Exception:
         return False
+
+
+def items_for(conn: Connection, who: Identity, meeting_id: int) -> list[PackItem]:
+    """What goes into a meeting's pack for `who`: the agenda items they may see, each with
+    the papers they may open (a document's latest version; a page drawn as a PDF)."""
+    items = []
+    for item in agenda.items(conn, meeting_id, who):
+        pack_papers = [PackPaper(paper.title, paper.filename or "library page",
+                                 papers.content(conn, who, paper))
+                       for paper in papers.for_item(conn, who, item["id"])]
+        items.append(PackItem(item["number"], item["title"], item["purpose"],
+                              item["presenter"], item["minutes"], pack_papers))
+    return items
 
 
 def build(school: str, meeting, items: list[PackItem], generated: str) -> bytes:

@@ -166,6 +166,16 @@ def follow_access_change(conn: Connection, body_id: int | None = None, **_detail
 events.subscribe(events.ACCESS_CHANGED, follow_access_change)
 
 
+def follow_meeting_change(conn: Connection, meeting_id: int, who: Identity,
+                          **_details) -> None:
+    """After a meeting, its agenda or its register changed: re-open its confidential papers to
+    exactly those who may now see confidential items, as the person who made the change."""
+    sync_confidential_access(conn, who, meeting_id)
+
+
+events.subscribe(events.MEETING_CHANGED, follow_meeting_change)
+
+
 def _confidential_folder(conn: Connection, who: Identity, meeting) -> int:
     """The meeting's restricted sub-folder, its access list brought up to date."""
     parent = ensure_folder(conn, who, meeting["id"])

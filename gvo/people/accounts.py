@@ -36,8 +36,14 @@ def _require_may_act_on(actor: Identity, user) -> None:
         raise NotPermitted("Only a Manager may change a Manager's account.")
 
 
+def may_appoint(actor: Identity, role: str) -> bool:
+    """Whether `actor` may give someone `role`: only a Manager (or the operator) makes a
+    Manager; anyone allowed to manage people may give the other roles."""
+    return role != "manager" or actor.acts_as_manager
+
+
 def _require_may_appoint(actor: Identity, role: str) -> None:
-    if role == "manager" and not actor.acts_as_manager:
+    if not may_appoint(actor, role):
         raise NotPermitted("Only a Manager may make someone a Manager.")
 
 

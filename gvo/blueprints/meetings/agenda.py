@@ -13,7 +13,6 @@ from gvo.blueprints.meetings.common import (
     get_meeting_item,
     item_row,
     link_form,
-    sync_papers,
 )
 from gvo.blueprints.meetings.meetings import show
 from gvo.core import numbers
@@ -41,7 +40,6 @@ def add_item(meeting_id: int):
     if form.validate_on_submit():
         try:
             agenda.add_item(db(), current_identity(), meeting_id, _item_input(form))
-            sync_papers(meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -60,7 +58,6 @@ def edit_item(meeting_id: int, item_id: int):
     if form.validate_on_submit():
         try:
             agenda.update_item(db(), current_identity(), item_id, _item_input(form))
-            sync_papers(meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
         else:

@@ -1,9 +1,6 @@
 """Attendance: members' replies, the attendance register the clerk takes and locks,
 guests, and the attendance report (page, CSV, PDF)."""
 
-import csv
-import io
-from datetime import date
 
 from flask import abort, flash, g, render_template, request
 from flask_login import current_user
@@ -17,7 +14,6 @@ from gvo.blueprints.meetings.common import (
     generated,
     get_meeting,
     slug,
-    sync_papers,
     to_register,
 )
 from gvo.board import bodies
@@ -58,7 +54,6 @@ def register(meeting_id: int):
                 statuses[row["user_id"]] = value
         try:
             attendance.save_register(conn, current_identity(), meeting_id, statuses)
-            sync_papers(meeting_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -114,11 +109,8 @@ def remove_guest(meeting_id: int, guest_id: int):
 def _report_args():
     form = mf.ReportForm(request.args)
     form.body_id.choices = body_choices()
-    today = meetings.local_now().date()
-    # The school year (1 September to 31 August) by default.
-    year = today.year if today.month >= 9 else today.year - 1
-    if not request.args:
-        form.start.data, form.end.data = date(year, 9, 1), date(year + 1, 8, 31)
+    if not request.args:  # this school year by default
+        form.start.data, form.end.data = attendance.school_year(meetings.local_now().date())
         if form.body_id.choices:
             form.body_id.data = form.body_id.choices[0].value
         return form, True
@@ -158,17 +150,8 @@ def _report_data():
 def attendance_csv():
     """The attendance report as CSV."""
     form, body, rows, _count = _report_data()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Name", "Attended", "Eligible", "Percentage"])
-    for r in rows:
-        # A leading =, +, - or @ would be a formula in a spreadsheet: neutralise it.
-        name = "'" + r.name if r.name[:1] in "=+-@" else r.name
-        writer.writerow([name, r.attended, r.eligible,
-                         "" if r.percent is None else r.percent])
-    data = out.getvalue().encode("utf-8-sig")
-    return file_response(data, f"attendance-{slug(body['name'])}-{form.start.data}-"
-                         f"{form.end.data}.csv", "text/csv")
+    name = f"attendance-{slug(body['name'])}-{form.start.data}-{form.end.data}.csv"
+    return file_response(attendance.report_csv(rows), name, "text/csv")
 
 
 @bp.get("/meetings/attendance.pdf")

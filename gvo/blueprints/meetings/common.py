@@ -79,11 +79,6 @@ def to_register(meeting_id: int):
     return redirect(url_for("meetings.register", meeting_id=meeting_id))
 
 
-def sync_papers(meeting_id: int) -> None:
-    # Who may open confidential papers follows the agenda, the body and the register.
-    papers.sync_confidential_access(db(), current_identity(), meeting_id)
-
-
 def generated() -> str:
     return clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
 

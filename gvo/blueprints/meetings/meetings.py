@@ -14,7 +14,6 @@ from gvo.blueprints.meetings.common import (
     body_choices,
     bp,
     get_meeting,
-    sync_papers,
 )
 from gvo.board import bodies
 from gvo.core import numbers
@@ -101,7 +100,6 @@ def edit(meeting_id: int):
     if form.validate_on_submit():
         try:
             meetings.update(db(), current_identity(), meeting_id, _meeting_input(form))
-            sync_papers(meeting_id)
         except InvalidInput as exc:
             form.title.errors.append(str(exc))
         else:

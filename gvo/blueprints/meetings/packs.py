@@ -4,10 +4,9 @@ calendar feed."""
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, url_for
-from flask_login import current_user
 
 from gvo.blueprints.meetings.common import bp, dated_slug, generated, get_meeting
-from gvo.meetings import agenda, calendar_feed, packs, papers
+from gvo.meetings import calendar_feed, packs
 from gvo.web.access import current_identity, db, public, signed_in
 from gvo.web.downloads import file_response
 
@@ -17,18 +16,9 @@ from gvo.web.downloads import file_response
 def pack(meeting_id: int):
     """The board pack: only what this person may open; built in memory and streamed."""
     meeting = get_meeting(meeting_id)
-    conn, viewer = db(), current_identity()
-    items = []
-    for item in agenda.items(conn, meeting_id, viewer):
-        pack_papers = []
-        for paper in papers.for_item(conn, viewer, item["id"]):
-            pack_papers.append(packs.PackPaper(
-                paper.title, paper.filename or "library page",
-                papers.content(conn, viewer, paper)))
-        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
-                                    item["presenter"], item["minutes"], pack_papers))
-    data = packs.build(g.school_name, meeting, items,
-                       f"{generated()} for {current_user.name}")
+    who = current_identity()
+    data = packs.build(g.school_name, meeting, packs.items_for(db(), who, meeting_id),
+                       f"{generated()} for {who.name}")
     return file_response(packs.stream(data), f"board-pack-{dated_slug(meeting)}.pdf",
                          "application/pdf", length=len(data))
 
