@@ -76,7 +76,7 @@ def may_edit(viewer: Identity, folder, grant: str | None = None) -> bool:
     if grant is not None and viewer.can(grant):
         return True
     if folder["parent_id"] is None:
-        return viewer.role == "manager"
+        return viewer.at_least("manager")
     return may_change(viewer, folder["owner_id"])
 
 
@@ -86,7 +86,7 @@ def may_add_here(viewer: Identity, parent_id: int | None, grant: str | None = No
     if grant is not None and viewer.can(grant):
         return True
     if parent_id is None:
-        return viewer.role == "manager"
+        return viewer.at_least("manager")
     return may_write(viewer)
 
 

@@ -42,7 +42,7 @@ def items(conn: Connection, viewer: Identity) -> list:
 
 def restore(conn: Connection, viewer: Identity, kind: str, item_id: int) -> None:
     """Put a deleted item back where it was (Managers only)."""
-    if viewer.role != "manager":
+    if not viewer.at_least("manager"):
         raise NotPermitted("only a Manager may restore from the wastebin")
     if kind not in KINDS:
         raise NotFound("no such item")

@@ -18,7 +18,7 @@ def is_member(conn: Connection, body_id: int, user_id: int) -> bool:
 
 def sees_confidential(conn: Connection, viewer: Identity, body_id: int) -> bool:
     """Whether the person may read a meeting's confidential items, papers and minutes."""
-    if viewer.role == "inactive":
+    if not viewer.is_active:
         return False
     if viewer.at_least("editor") or manages(viewer):
         return True

@@ -76,10 +76,12 @@ login_manager = LoginManager()
 
 
 def init_login(app) -> None:
-    """Flask-Login for the app: its user object is the request's Identity."""
+    """Flask-Login for the app: its user object (`current_user`) is the request's Identity,
+    an anonymous one for a visitor who has not signed in."""
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side and rotated at sign-in
     login_manager.user_loader(load_identity)
+    login_manager.anonymous_user = lambda: Identity.anonymous(g.get("client_ip", ""))
 
 
 def load_identity(user_id: str) -> Identity | None:
@@ -97,10 +99,9 @@ def db():
 
 
 def current_identity() -> Identity:
-    """The person acting in this request: the signed-in person, or an anonymous visitor."""
-    if current_user.is_authenticated:
-        return current_user._get_current_object()
-    return Identity.anonymous(g.get("client_ip", ""))
+    """The person acting in this request: the signed-in person, or an anonymous visitor
+    (Flask-Login's `current_user`, built once per request)."""
+    return current_user._get_current_object()
 
 
 def school_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
