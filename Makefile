@@ -7,14 +7,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 INSTANCE ?= instances
 
-.PHONY: run test setup lint bench clean chromium test-packages
+.PHONY: run test setup lint bench clean chromium test-packages fonts
 
-run: $(STAMP)
+run: $(STAMP) fonts
 	@if [ ! -f "$(INSTANCE)/control.db" ]; then $(VENV)/bin/gvo --instance "$(INSTANCE)" demo; \
 	else $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --show; fi
 	$(VENV)/bin/gvo --instance "$(INSTANCE)" serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) test-packages
+test: $(STAMP) test-packages fonts
 	$(VENV)/bin/ruff check gvo tests scripts
 	$(PY) -m pytest -p no:cacheprovider
 
@@ -37,6 +37,22 @@ test-packages:
 	@missing=""; for entry in $(TEST_PACKAGES); do 	  pkg=$${entry%%:*}; cmd=$${entry#*:}; 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; 	if [ -n "$$missing" ]; then 	  echo "Installing Debian's$$missing for the tests..."; 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; 	  $$SUDO apt-get update -qq && 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
 chromium: test-packages
+
+# PDFs draw scripts DejaVu Sans lacks (Arabic, Hebrew, Indic, Thai, CJK...) in Debian's Noto
+# fonts (gvo/meetings/pdf.py FALLBACKS); without them such text shows as U+FFFD.
+FONT_PACKAGES := fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf \
+	fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+
+fonts:
+	@missing=""; for entry in $(FONT_PACKAGES); do \
+	  pkg=$${entry%%:*}; file=$${entry#*:}; \
+	  [ -f "$$file" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing for PDFs in every script..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  || echo "Could not install$$missing: PDFs will show those scripts as U+FFFD."; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gvo tests scripts

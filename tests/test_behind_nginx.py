@@ -37,6 +37,7 @@ from replication.conftest import free_port
 from gvo.core import clock as gvo_clock
 from gvo.core.identity import Identity
 from gvo.people import accounts, signin
+from gvo.security import throttle
 from gvo.storage.instance import Instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,21 +147,25 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 # -- the office -----------------------------------------------------------------------------
 
 
+def add_member(conn, email: str, name: str, role: str) -> str:
+    """A member of the school with PASSWORD and an authenticator; returns its key."""
+    uid = accounts.add_user(conn, Identity.operator(), email=email, name=name, role=role,
+                            password=PASSWORD)
+    secret = pyotp.random_base32(32)
+    # Enrolled with the previous step's code, so the code of now is unused.
+    signin.enrol_totp(conn, Identity.operator(), uid, secret,
+                      pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+    return secret
+
+
 def make_office(path: Path) -> str:
     """An instance with school alpha and its clerk (a Manager with an authenticator)."""
     inst = Instance.init(path, environ={})
     try:
         inst.create_school(SLUG, "Alpha Primary")
-        conn = inst.db(SLUG)
-        uid = accounts.add_user(conn, Identity.operator(), email=CLERK, name="Jo Clerk",
-                                role="manager", password=PASSWORD)
-        secret = pyotp.random_base32(32)
-        # Enrolled with the previous step's code, so the code of now is unused.
-        signin.enrol_totp(conn, Identity.operator(), uid, secret,
-                          pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+        return add_member(inst.db(SLUG), CLERK, "Jo Clerk", "manager")
     finally:
         inst.close()
-    return secret
 
 
 def gvo_serve(instance: Path, port: int, **settings: str) -> subprocess.Popen:
@@ -317,7 +322,7 @@ def test_gvo_records_the_callers_address_not_the_proxys_nor_a_forged_one(behind_
 def test_throttling_counts_callers_apart(behind_nginx):
     instance, https_port, _http, tls, _secret = behind_nginx
     guesser = Caller("127.0.0.3", https_port, tls)
-    for n in range(signin.MAX_FAILURES_PER_ADDRESS):
+    for n in range(throttle.MAX_FAILURES_PER_ADDRESS):
         resp = guesser.password_step(f"guess{n}@example.org", "wrong-password-000")
         assert resp.status == 422 and "Too many" not in resp.text
     resp = guesser.password_step(CLERK, PASSWORD)

@@ -93,9 +93,9 @@ def reset_mfa(user_id: int):
     """Remove a person's authenticator (they set it up again at next sign-in)."""
     row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        accounts.reset_mfa(db(), current_identity(), user_id)
+        ended = accounts.reset_mfa(db(), current_identity(), user_id)
         flash(f"Two-step sign-in was reset for {row['name']}. They will set it up again "
-              "when they next sign in.", "success")
+              f"when they next sign in. {ended.notice('Their')}".strip(), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -105,8 +105,9 @@ def end_sessions(user_id: int):
     """Sign a person out on every device."""
     row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        count = accounts.end_sessions(db(), current_identity(), user_id)
-        flash(f"{row['name']} was signed out on {count} device(s).", "success")
+        ended = accounts.end_sessions(db(), current_identity(), user_id)
+        flash(f"{row['name']} was signed out on {ended.sessions} device(s). "
+              f"{ended.notice('Their')}".strip(), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

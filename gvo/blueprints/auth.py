@@ -6,6 +6,7 @@ from flask_login import current_user, logout_user
 from gvo.core import clock
 from gvo.core.errors import InvalidInput
 from gvo.people import accounts, settings, signin
+from gvo.people.signin import ENROL, VERIFY
 from gvo.security import totp
 from gvo.web.access import (
     current_identity,
@@ -20,19 +21,21 @@ from gvo.web.forms import ChangeAuthenticatorForm, CodeForm, ConfirmForm, LoginF
 
 bp = school_blueprint("auth", __name__)
 SIGNIN_SECONDS = 10 * 60
-VERIFY, ENROL = "verify", "enrol"
 
 
-def _start_signin(user_id: int, step: str, next_target: str | None) -> None:
+def _start_signin(result: signin.PasswordResult, step: str,
+                  next_target: str | None) -> None:
     """Record a passed password step as the one sign-in in progress in this browser.
 
-    The whole state lives in one session entry, `signin`: whose sign-in, which step comes
-    next (VERIFY a code, or ENROL an authenticator), when it started, where to go after,
-    and the key being enrolled. Each password step replaces it whole, so nothing of an
-    earlier attempt (another person's step, key or target) carries into this one.
+    The whole state lives in one session entry, `signin`: whose sign-in, the account's
+    credential version then (the next step finishes only if it is unchanged), which step
+    comes next (VERIFY a code, or ENROL an authenticator), when it started, where to go
+    after, and the key being enrolled. Each password step replaces it whole, so nothing of
+    an earlier attempt (another person's step, key or target) carries into this one.
     """
-    session["signin"] = {"user_id": user_id, "step": step, "started_at": clock.now(),
-                         "next": next_target, "enrol_secret": None}
+    session["signin"] = {"user_id": result.user_id, "credentials": result.credential_version,
+                         "step": step, "started_at": clock.now(), "next": next_target,
+                         "enrol_secret": None}
 
 
 def _signin(step: str) -> dict | None:
@@ -45,9 +48,10 @@ def _signin(step: str) -> dict | None:
     return state
 
 
-def _finish(user_id: int, next_target: str | None):
+def _finish(user_id: int, credential_version: int, next_target: str | None):
     target = safe_next(next_target) or url_for("home.index")
-    mark_signed_in(user_id)  # clears the sign-in state with the rest of the session
+    # Clears the sign-in state with the rest of the session.
+    mark_signed_in(user_id, credential_version)
     return redirect(target)
 
 
@@ -71,16 +75,23 @@ def login():
             session.rotate()
             target = safe_next(form.next.data)
             if result.needs_totp:
-                _start_signin(result.user_id, VERIFY, target)
+                _start_signin(result, VERIFY, target)
                 return redirect(url_for("auth.verify"))
             if result.must_enrol:
-                _start_signin(result.user_id, ENROL, target)
+                _start_signin(result, ENROL, target)
                 return redirect(url_for("auth.enrol"))
             signin.record_password_only_login(db(), result.user_id, g.client_ip)
-            return _finish(result.user_id, target)
+            return _finish(result.user_id, result.credential_version, target)
     return render_template(
         "auth/login.html", form=form, demo=settings.is_demo(db()),
     ), 200 if not form.errors else 422
+
+
+def _void(exc: signin.SignInVoid):
+    """End a sign-in in progress that can no longer finish: back to step one, saying why."""
+    session.pop("signin", None)
+    flash(str(exc), "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
@@ -91,11 +102,18 @@ def verify():
     if state is None:
         flash("Please sign in again.", "info")
         return redirect(url_for("auth.login"))
-    user_id = state["user_id"]
+    user_id, version = state["user_id"], state.get("credentials")
+    try:
+        signin.pending_account(db(), user_id, version, VERIFY)
+    except signin.SignInVoid as exc:
+        return _void(exc)
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            used = signin.check_second_factor(db(), user_id, form.code.data, g.client_ip)
+            used = signin.check_second_factor(db(), user_id, version, form.code.data,
+                                              g.client_ip)
+        except signin.SignInVoid as exc:
+            return _void(exc)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
         else:
@@ -103,7 +121,7 @@ def verify():
                 left = signin.recovery_codes_left(db(), user_id)
                 flash(f"You used a recovery code; {left} left. Make new ones in your profile "
                       "if you are running low.", "warning")
-            return _finish(user_id, state["next"])
+            return _finish(user_id, version, state["next"])
     return render_template("auth/verify.html", form=form), 200 if not form.errors else 422
 
 
@@ -118,24 +136,30 @@ def enrol():
     if current_user.is_authenticated:
         return _enrol_signed_in()
     state = _signin(ENROL)
-    user = accounts.get_user(db(), state["user_id"]) if state else None
-    if user is None or user["mfa_enrolled_at"] or user["role"] == "inactive":
-        # No enrolment step here, or its premise went stale since the password step (an
-        # authenticator was set up meanwhile): never replace one without the password again.
+    if state is None:
         session.pop("signin", None)
         return redirect(url_for("auth.login"))
+    user_id, version = state["user_id"], state.get("credentials")
+    try:
+        # Its premise may have gone since the password step (an authenticator was set up
+        # meanwhile, a new password): never replace one without the password again.
+        user = signin.pending_account(db(), user_id, version, ENROL)
+    except signin.SignInVoid as exc:
+        return _void(exc)
     if not state["enrol_secret"]:
         state["enrol_secret"] = totp.new_secret()
         session["signin"] = state
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = signin.enrol_to_sign_in(db(), user["id"], state["enrol_secret"],
+            codes = signin.enrol_at_sign_in(db(), user_id, version, state["enrol_secret"],
                                             form.code.data, g.client_ip)
+        except signin.SignInVoid as exc:
+            return _void(exc)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
         else:
-            mark_signed_in(user["id"])
+            mark_signed_in(user_id, version)
             session["show_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))
     return _enrol_page(form, user, state["enrol_secret"], forced=True)
@@ -194,11 +218,12 @@ def setup(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.complete_setup(db(), token, form.password.data, g.client_ip)
+            ended = accounts.complete_setup(db(), token, form.password.data, g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
-            flash("Your password is set. Sign in with it now.", "success")
+            flash(f"Your password is set. Sign in with it now. {ended.notice('Your')}".strip(),
+                  "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/setup.html", form=form, user=user), 200 if not form.errors else 422
 
@@ -222,8 +247,8 @@ def logout_everywhere():
     """Sign out on every device, this one included."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        signin.sign_out_everywhere(db(), current_identity())
+        ended = accounts.sign_out_everywhere(db(), current_identity())
         logout_user()
         session.end()
-        flash("You are signed out on every device.", "info")
+        flash(f"You are signed out on every device. {ended.notice('Your')}".strip(), "info")
     return redirect(url_for("auth.login"))

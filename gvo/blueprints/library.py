@@ -23,6 +23,7 @@ from gvo.library import (
     documents,
     extract,
     folders,
+    intake,
     pages,
     search,
     sniff,
@@ -44,7 +45,7 @@ from gvo.web.forms import (
     choices,
 )
 from gvo.web.htmx import full_page_redirect, is_htmx
-from gvo.web.uploads import file_parts, prepare_upload, streamed_upload, upload_limit
+from gvo.web.uploads import file_parts, prepare_upload, quoted, streamed_upload, upload_limit
 
 bp = school_blueprint("library", __name__)
 
@@ -200,23 +201,29 @@ def _upload_failed(message: str, code: int):
     return error_page(code, message, text=REFUSED)
 
 
+def _refused(exc: Exception):
+    """The answer to an upload refused by `intake` or a service: 413, 415 or 422."""
+    if isinstance(exc, intake.TooLarge):
+        return _upload_failed(str(exc), 413)
+    if isinstance(exc, intake.RefusedType):
+        return _upload_failed(str(exc), 415)
+    return _upload_failed(str(exc), 422)
+
+
 @bp.post("/library/folders/<int:folder_id>/upload")
 @requires_role("author")
 @streamed_upload
 def upload(folder_id: int):
-    """Upload one or many files into a folder (streamed into the database)."""
+    """Upload one or many files into a folder (checked, then stored in the database)."""
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     limit = prepare_upload()
     try:
         ids = documents.add_files(db(), v, folder_id, file_parts(), limit=limit)
-    except blobs.TooLarge as exc:
-        return _upload_failed(str(exc), 413)
-    except documents.RefusedType as exc:
-        return _upload_failed(str(exc), 415)
-    except InvalidInput as exc:
-        return _upload_failed(str(exc), 422)
-    message = f"Uploaded {len(ids)} file{'s' if len(ids) != 1 else ''}."
+    except (intake.TooLarge, InvalidInput) as exc:
+        return _refused(exc)
+    names = documents.stored_names(db(), v, ids)
+    message = f"Uploaded {len(ids)} file{'s' if len(ids) != 1 else ''}: {quoted(names)}."
     if is_htmx():
         ctx = _folder_context(folder, v)
         return render_template("library/_upload_status.html", message=message, **ctx)
@@ -235,13 +242,10 @@ def upload_version(doc_id: int):
     limit = prepare_upload()
     try:
         number = documents.add_version(db(), v, doc_id, file_parts(), limit=limit)
-    except blobs.TooLarge as exc:
-        return _upload_failed(str(exc), 413)
-    except documents.RefusedType as exc:
-        return _upload_failed(str(exc), 415)
-    except InvalidInput as exc:
-        return _upload_failed(str(exc), 422)
-    flash(f"Version {number} uploaded.", "success")
+    except (intake.TooLarge, InvalidInput) as exc:
+        return _refused(exc)
+    flash(f"Version {number} uploaded: {quoted(documents.stored_names(db(), v, [doc_id]))}.",
+          "success")
     return full_page_redirect(url_for("library.show_document", doc_id=doc_id))
 
 

@@ -7,7 +7,8 @@ from gvo.core.errors import InvalidInput
 from gvo.meetings import calendar_feed
 from gvo.people import accounts, signin
 from gvo.security.sessions import active_sessions, is_current
-from gvo.web.access import current_identity, db, school_blueprint, signed_in
+from gvo.security.throttle import Throttled
+from gvo.web.access import current_identity, db, keep_signed_in, school_blueprint, signed_in
 from gvo.web.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
 
 bp = school_blueprint("profile", __name__)
@@ -32,6 +33,7 @@ def _render(profile_form=None, password_form=None, codes_form=None, status=200):
         codes_form=codes_form or ConfirmPasswordForm(),
         codes_left=signin.recovery_codes_left(conn, current_user.id), sessions=sessions,
         feed_created=calendar_feed.feed_created(conn, current_user.id),
+        feed_stopped=calendar_feed.feed_stopped(conn, current_user.id),
     ), status
 
 
@@ -59,17 +61,19 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            ended = accounts.change_password(db(), current_identity(), current_user.id,
-                                             form.current.data, form.password.data,
-                                             keep_session=session.token)
+            ended = accounts.change_password(db(), current_identity(), form.current.data,
+                                             form.password.data, keep_session=session.token)
+        except (accounts.WrongPassword, Throttled) as exc:
+            form.current.errors.append(str(exc))
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
+            keep_signed_in(ended)
             session.rotate()
             msg = "Your password is changed."
-            if ended:
-                msg += f" {ended} other device(s) were signed out."
-            flash(msg, "success")
+            if ended.sessions:
+                msg += f" {ended.sessions} other device(s) were signed out."
+            flash(f"{msg} {ended.notice('Your')}".strip(), "success")
             return redirect(url_for("profile.show"))
     return _render(password_form=form, status=422)
 

@@ -2,7 +2,7 @@
 
 import math
 
-from gvo.core import audit, events, numbers
+from gvo.core import audit, events, numbers, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -70,7 +70,7 @@ def save_body(
     description: str = "", quorum_text: str | None = None,
 ) -> int:
     """Create or update the board or a committee."""
-    name = name.strip()
+    name = text.one_line(name)
     if not name:
         raise InvalidInput("A name is required.")
     if kind not in ("board", "committee"):

@@ -82,8 +82,9 @@ def _school_user(ctx: Context, slug: str, email: str):
 def user_reset_mfa(ctx: Context, slug: str, email: str):
     """Remove a person's authenticator and recovery codes (they enrol again at sign-in)."""
     conn, row = _school_user(ctx, slug, email)
-    accounts.reset_mfa(conn, Identity.operator(), row["id"])
-    click.echo(f"Two-step sign-in reset for {email}; their sessions were ended.")
+    ended = accounts.reset_mfa(conn, Identity.operator(), row["id"])
+    click.echo(f"Two-step sign-in reset for {email}; {ended.sessions} session(s) ended. "
+               f"{ended.notice('Their')}".strip())
 
 
 @user.command("set-password")
@@ -95,4 +96,5 @@ def user_set_password(ctx: Context, slug: str, email: str):
     conn, row = _school_user(ctx, slug, email)
     password = sys.stdin.readline().rstrip("\n")
     ended = accounts.set_password(conn, Identity.operator(), row["id"], password)
-    click.echo(f"Password set for {email}; {ended} session(s) ended.")
+    click.echo(f"Password set for {email}; {ended.sessions} session(s) ended. "
+               f"{ended.notice('Their')}".strip())

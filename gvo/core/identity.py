@@ -93,11 +93,16 @@ class Identity:
         return cls(row["id"], row["role"], frozenset(caps), row["email"], row["name"], ip)
 
     @classmethod
-    def load(cls, conn: Connection, user_id: int, ip: str = "") -> "Identity | None":
-        """The Identity of a school's account, or None for an unknown or inactive one."""
-        row = conn.execute("SELECT id, role, email, name FROM users WHERE id = ?",
-                           (user_id,)).fetchone()
+    def load(cls, conn: Connection, user_id: int, ip: str = "", *,
+             credential_version: int | None = None) -> "Identity | None":
+        """The Identity of a school's account, or None for an unknown or inactive one, or
+        (when `credential_version` is given: the account's when a session signed in) for
+        one whose credentials ended since (gvo.people.accounts.CREDENTIAL_EVENTS)."""
+        row = conn.execute("SELECT id, role, email, name, credential_version FROM users"
+                           " WHERE id = ?", (user_id,)).fetchone()
         if row is None or row["role"] == "inactive":
+            return None
+        if credential_version is not None and row["credential_version"] != credential_version:
             return None
         return cls.of_account(row, capabilities(conn, user_id), ip)
 

@@ -1,5 +1,6 @@
 """Small helpers shared by the library's services."""
 
+from gvo.core import text
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.library import subjects
@@ -8,8 +9,9 @@ from gvo.storage.sqlcipher import Connection
 
 
 def clean_title(title: str, what: str = "title") -> str:
-    """A trimmed title of 1-200 characters, or InvalidInput."""
-    title = (title or "").strip()
+    """A title of 1-200 characters on one line as it shows (`text.one_line`), or
+    InvalidInput."""
+    title = text.one_line(title)
     if not title or len(title) > 200:
         raise InvalidInput(f"A {what} of 1-200 characters is required.")
     return title

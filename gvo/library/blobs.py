@@ -1,35 +1,23 @@
 """File contents as chunked BLOBs inside the school database.
 
-A file is written chunk by chunk (1 MiB rows in `blob_chunks`) as it
-arrives, and read back the same way, so neither direction ever holds a whole
-file in memory and the bytes never leave SQLCipher's encrypted pages. While a
-blob streams, the connection's page cache is made small: otherwise every page
-of a large file passes through (and stays in) a 64 MiB cache.
+A file is written chunk by chunk (1 MiB rows in `blob_chunks`) from its
+checked, encrypted temporary copy (`gvo.library.intake`), and read back the
+same way, so neither direction ever holds a whole file in memory and the bytes
+are never on disk in plaintext. While a blob streams, the connection's page
+cache is made small: otherwise every page of a large file passes through (and
+stays in) a 64 MiB cache.
 """
 
-import codecs
 import contextlib
 import hashlib
 import io
 from collections.abc import Iterator
 
 from gvo.core import clock
-from gvo.core.errors import GvoError
 from gvo.storage.sqlcipher import Connection
 
 CHUNK_SIZE = 1024 * 1024
-HEAD_SIZE = 64 * 1024          # kept in memory for type detection
 STREAM_CACHE_KIB = 2048        # page cache while a blob streams in or out
-
-
-class TooLarge(GvoError):
-    """A file is over the school's upload limit."""
-
-    def __init__(self, filename: str, limit: int):
-        super().__init__(f"“{filename}” is larger than this school's limit of "
-                         f"{limit // (1024 * 1024)} MB per file. Nothing was uploaded.")
-        self.filename = filename
-        self.limit = limit
 
 
 @contextlib.contextmanager
@@ -44,35 +32,27 @@ def small_cache(conn: Connection) -> Iterator[None]:
 
 
 class BlobWriter:
-    """Writes one blob inside the caller's transaction; `close()` returns its id."""
+    """Writes one blob inside the caller's transaction; `close()` returns its id.
 
-    def __init__(self, conn: Connection, *, filename: str, limit: int):
+    The bytes are ones already checked (`gvo.library.intake`): the writer only stores them.
+    """
+
+    def __init__(self, conn: Connection):
         self.conn = conn
-        self.filename = filename
-        self.limit = limit
         self.size = 0
-        self.head = bytearray()
         self._hash = hashlib.sha256()
         self._buf = bytearray()
         self._seq = 0
-        self._utf8 = codecs.getincrementaldecoder("utf-8")()
-        self.is_text = True
         self.id = conn.execute(
             "INSERT INTO blobs(size, sha256, chunk_size, created_at) VALUES (0, '', ?, ?)",
             (CHUNK_SIZE, clock.iso()),
         ).lastrowid
 
     def write(self, data: bytes) -> None:
-        """Append bytes; raises TooLarge past the limit."""
+        """Append bytes."""
         if not data:
             return
         self.size += len(data)
-        if self.size > self.limit:
-            raise TooLarge(self.filename, self.limit)
-        if len(self.head) < HEAD_SIZE:
-            self.head += data[: HEAD_SIZE - len(self.head)]
-        if self.is_text:
-            self._check_text(data, final=False)
         self._hash.update(data)
         view = memoryview(data)
         if self._buf:  # top up the partial chunk first
@@ -89,16 +69,6 @@ class BlobWriter:
             view = view[CHUNK_SIZE:]
         self._buf += view
 
-    def _check_text(self, data: bytes, *, final: bool) -> None:
-        # Text means UTF-8 without NUL bytes, over the whole file.
-        if b"\x00" in data:
-            self.is_text = False
-            return
-        try:
-            self._utf8.decode(data, final=final)
-        except UnicodeDecodeError:
-            self.is_text = False
-
     def _put(self, chunk) -> None:
         self.conn.execute("INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?, ?, ?)",
                           (self.id, self._seq, chunk))
@@ -109,8 +79,6 @@ class BlobWriter:
         if self._buf:
             self._put(self._buf)
             self._buf = bytearray()
-        if self.is_text:
-            self._check_text(b"", final=True)
         self.conn.execute("UPDATE blobs SET size = ?, sha256 = ? WHERE id = ?",
                           (self.size, self._hash.hexdigest(), self.id))
         return self.id
@@ -129,16 +97,12 @@ def stream(conn: Connection, blob_id: int) -> Iterator[bytes]:
             seq += 1
 
 
-class BlobReader(io.RawIOBase):
-    """A seekable, read-only file over a blob (for zipfile and pypdf)."""
+class SizedReader(io.RawIOBase):
+    """A seekable, read-only file of `size` bytes (for zipfile and pypdf); a subclass reads
+    the bytes at `pos` in `readinto`."""
 
-    def __init__(self, conn: Connection, blob_id: int):
-        row = conn.execute("SELECT size, chunk_size FROM blobs WHERE id = ?",
-                           (blob_id,)).fetchone()
-        self.conn, self.blob_id = conn, blob_id
-        self.size, self.chunk_size = row["size"], row["chunk_size"]
-        self.pos = 0
-        self._seq, self._chunk = -1, b""
+    def __init__(self, size: int):
+        self.size, self.pos = size, 0
 
     def readable(self) -> bool:
         """Always readable."""
@@ -157,6 +121,18 @@ class BlobReader(io.RawIOBase):
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
         self.pos = max(0, base + offset)
         return self.pos
+
+
+class BlobReader(SizedReader):
+    """A seekable, read-only file over a blob."""
+
+    def __init__(self, conn: Connection, blob_id: int):
+        row = conn.execute("SELECT size, chunk_size FROM blobs WHERE id = ?",
+                           (blob_id,)).fetchone()
+        super().__init__(row["size"])
+        self.conn, self.blob_id = conn, blob_id
+        self.chunk_size = row["chunk_size"]
+        self._seq, self._chunk = -1, b""
 
     def readinto(self, buffer) -> int:
         """Read into a buffer from the current position."""

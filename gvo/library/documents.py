@@ -1,26 +1,26 @@
-"""Documents: uploaded files with versions, streamed into chunked BLOBs.
+"""Documents: uploaded files with versions, kept as chunked BLOBs.
 
 Uploads arrive as an iterator of parts (name + chunks) straight from the
-request body; each is written to the database as it arrives and its type
-decided from its bytes, all in one transaction: a refused or oversized file
-leaves nothing behind. Its text is extracted for search afterwards, outside
-any transaction and under limits (`gvo.library.extract`), and indexed in a
-short transaction of its own: a slow or hostile file never holds the school's
-write lock. Until then (and for good, if extraction hits a limit) search finds
-the document by its title and file name.
+request body. Every file is first read and checked with no transaction open
+(`gvo.library.intake`: size limit, type from its bytes, caps on what a ZIP
+holds), and only then copied into the database, all files in one transaction:
+a refused or oversized file leaves nothing behind and never holds the school's
+write lock. Its text is extracted for search afterwards, outside any
+transaction and under limits (`gvo.library.extract`), and indexed in a short
+transaction of its own. Until then (and for good, if extraction hits a limit)
+search finds the document by its title and file name.
 """
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
-from gvo.core import audit, clock, text
+from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library import blobs, extract, search, sniff, subjects, wastebin
+from gvo.library import blobs, extract, intake, search, subjects, wastebin
 from gvo.library._util import clean_title, folder_subject, require_visible
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.people import settings
@@ -33,34 +33,6 @@ MAX_FILES = 20
 EXTRACT_BATCH_SECONDS = 120
 
 log = logging.getLogger(__name__)
-
-
-class RefusedType(InvalidInput):
-    """A file whose content is not on the allow-list."""
-
-    def __init__(self, filename: str):
-        super().__init__(f"“{filename}” is not a file type the library accepts (it takes "
-                         f"{sniff.ALLOWED_TEXT}). Nothing was uploaded.")
-        self.filename = filename
-
-
-class EmptyFile(InvalidInput):
-    """A file of 0 bytes (often a file the browser could not read, or a failed download)."""
-
-    def __init__(self, filename: str):
-        super().__init__(f"“{filename}” is empty (0 bytes): choose the file again, or check "
-                         "that it opens on your device. Nothing was uploaded.")
-        self.filename = filename
-
-
-class UploadPart(Protocol):
-    """A file as it arrives: its name and its bytes, piece by piece."""
-
-    filename: str
-
-    def chunks(self) -> Iterator[bytes]:
-        """The file's bytes in pieces."""
-        ...
 
 
 @dataclass
@@ -88,19 +60,12 @@ def _title_from(name: str) -> str:
     return (stem.replace("_", " ").strip() or name)[:200]
 
 
-def _store(conn: Connection, part: UploadPart, limit: int) -> Stored:
-    name = text.safe_filename(part.filename)
-    writer = blobs.BlobWriter(conn, filename=name, limit=limit)
-    for chunk in part.chunks():
+def _store(conn: Connection, checked: intake.Checked) -> Stored:
+    """Copy a checked file into a new blob (inside the caller's transaction)."""
+    writer = blobs.BlobWriter(conn)
+    for chunk in checked.chunks():
         writer.write(chunk)
-    blob_id = writer.close()
-    if writer.size == 0:
-        raise EmptyFile(name)
-    mime = sniff.sniff(bytes(writer.head), name, is_text=writer.is_text,
-                       open_file=lambda: blobs.open_blob(conn, blob_id))
-    if mime is None:
-        raise RefusedType(name)
-    return Stored(blob_id, sniff.fit_extension(name, mime), mime, writer.size)
+    return Stored(writer.close(), checked.filename, checked.mime, checked.size)
 
 
 def _about(filename: str, description: str) -> str:
@@ -108,36 +73,42 @@ def _about(filename: str, description: str) -> str:
     return "\n".join(x for x in (filename, description) if x)
 
 
-def add_files(conn: Connection, viewer: Identity, folder_id: int, parts: Iterable[UploadPart],
-              *, limit: int) -> list[int]:
+def _require_upload(conn: Connection, viewer: Identity, folder_id: int) -> None:
+    require_folder(conn, viewer, folder_id)
+    if not may_write(viewer):
+        raise NotPermitted("Readers cannot upload")
+
+
+def add_files(conn: Connection, viewer: Identity, folder_id: int,
+              parts: Iterable[intake.UploadPart], *, limit: int) -> list[int]:
     """Upload one or many files into a folder as new documents; all or nothing.
 
-    The files are stored in one transaction; their text is indexed after it commits.
+    The files are read and checked first (`intake.receive`, no transaction open), stored
+    in one transaction, and their text is indexed after it commits. Raises as
+    `intake.receive` and `store_files` do.
     """
-    stored_files = store_files(conn, viewer, folder_id, parts, limit=limit)
+    _require_upload(conn, viewer, folder_id)
+    with intake.receive(parts, limit=limit, max_files=MAX_FILES) as files:
+        stored_files = store_files(conn, viewer, folder_id, files)
     index_text(conn, stored_files)
     return [doc_id for doc_id, _ in stored_files]
 
 
-def store_files(conn: Connection, viewer: Identity, folder_id: int, parts: Iterable[UploadPart],
-                *, limit: int) -> list[tuple[int, Stored]]:
-    """`add_files` without reading the files' text: (document id, what was stored) for each,
-    for a caller whose own transaction holds this one, to pass to `index_text` once its
-    transaction has committed (extraction never runs inside a write transaction).
+def store_files(conn: Connection, viewer: Identity, folder_id: int,
+                files: list[intake.Checked]) -> list[tuple[int, Stored]]:
+    """Store files already checked by `intake.receive` (called before the transaction opens)
+    as new documents of a folder; (document id, what was stored) for each, to pass to
+    `index_text` once the caller's transaction has committed (extraction never runs inside
+    a write transaction).
 
-    Raises InvalidInput (EmptyFile, RefusedType, no file, too many), blobs.TooLarge or
-    NotPermitted; then nothing is stored.
+    Raises InvalidInput (no file) or NotPermitted; then nothing is stored.
     """
-    require_folder(conn, viewer, folder_id)
-    if not may_write(viewer):
-        raise NotPermitted("Readers cannot upload")
-    ids, stored_files = [], []
+    _require_upload(conn, viewer, folder_id)
+    stored_files = []
     now = clock.iso()
     with transaction(conn), blobs.small_cache(conn):
-        for part in parts:
-            if len(ids) >= MAX_FILES:
-                raise InvalidInput(f"At most {MAX_FILES} files at a time.")
-            stored = _store(conn, part, limit)
+        for checked in files:
+            stored = _store(conn, checked)
             title = _title_from(stored.filename)
             doc_id = conn.execute(
                 "INSERT INTO documents(folder_id, title, owner_id, created_at, updated_at)"
@@ -149,9 +120,8 @@ def store_files(conn: Connection, viewer: Identity, folder_id: int, parts: Itera
             audit.record(conn, viewer, "library.document.upload", f"document:{doc_id}",
                          folder=folder_id, filename=stored.filename, mime=stored.mime,
                          size=stored.size)
-            ids.append(doc_id)
             stored_files.append((doc_id, stored))
-        if not ids:
+        if not stored_files:
             raise InvalidInput("Choose at least one file to upload.")
     return stored_files
 
@@ -196,38 +166,34 @@ def _add_version_row(conn, viewer, doc_id, number, stored: Stored, now) -> int:
          viewer.user_id, now)).lastrowid
 
 
-def add_version(conn: Connection, viewer: Identity, doc_id: int, parts: Iterable[UploadPart], *,
-                limit: int) -> int:
+def add_version(conn: Connection, viewer: Identity, doc_id: int,
+                parts: Iterable[intake.UploadPart], *, limit: int) -> int:
     """Upload a new version of a document (its owner or an Editor) from the first file of
     `parts`; returns its number.
 
-    The whole upload is read inside the version's transaction (any further files are read
-    and ignored), so one that breaks after the file (cut short, malformed) keeps nothing.
-    Raises InvalidInput when there is no file (EmptyFile, RefusedType as for add_files) and
-    blobs.TooLarge.
+    The whole upload is read and its file checked before the version's transaction opens
+    (any further files are read and ignored), so one that breaks after the file (cut
+    short, malformed) keeps nothing and none holds the write lock. Raises InvalidInput
+    when there is no file, and as `intake.receive` does.
     """
     doc = get_document(conn, viewer, doc_id)
     require_change(viewer, doc["owner_id"])
-    now = clock.iso()
-    with transaction(conn), blobs.small_cache(conn):
-        stored = None
-        for part in parts:
-            if stored is None:
-                stored = _store(conn, part, limit)
-            else:
-                for _chunk in part.chunks():
-                    pass
-        if stored is None:
+    with intake.receive(parts, limit=limit, max_files=1, first_only=True) as files:
+        if not files:
             raise InvalidInput("Choose a file for the new version.")
-        number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM document_versions"
-                              " WHERE document_id = ?", (doc_id,)).fetchone()[0]
-        _add_version_row(conn, viewer, doc_id, number, stored, now)
-        conn.execute("UPDATE documents SET updated_at = ? WHERE id = ?", (now, doc_id))
-        # The earlier version's text stays searchable until this one's is read.
-        search.index(conn, "document", doc_id, doc["folder_id"], doc["title"], None,
-                     about=_about(stored.filename, doc["description"]))
-        audit.record(conn, viewer, "library.document.version", f"document:{doc_id}", version=number,
-                     filename=stored.filename, mime=stored.mime, size=stored.size)
+        now = clock.iso()
+        with transaction(conn), blobs.small_cache(conn):
+            stored = _store(conn, files[0])
+            number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM document_versions"
+                                  " WHERE document_id = ?", (doc_id,)).fetchone()[0]
+            _add_version_row(conn, viewer, doc_id, number, stored, now)
+            conn.execute("UPDATE documents SET updated_at = ? WHERE id = ?", (now, doc_id))
+            # The earlier version's text stays searchable until this one's is read.
+            search.index(conn, "document", doc_id, doc["folder_id"], doc["title"], None,
+                         about=_about(stored.filename, doc["description"]))
+            audit.record(conn, viewer, "library.document.version", f"document:{doc_id}",
+                         version=number, filename=stored.filename, mime=stored.mime,
+                         size=stored.size)
     index_text(conn, [(doc_id, stored)])
     return number
 
@@ -246,6 +212,12 @@ def get_document(conn: Connection, viewer: Identity, doc_id: int, *,
     """A document the viewer may open (with its latest version); NotFound otherwise."""
     row = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
     return require_visible(conn, viewer, row, "document", include_deleted=include_deleted)
+
+
+def stored_names(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list[str]:
+    """The file names the documents' latest versions are stored under (as the library shows
+    and sends them), in the order of `doc_ids`."""
+    return [get_document(conn, viewer, doc_id)["filename"] for doc_id in doc_ids]
 
 
 def in_folder(conn: Connection, viewer: Identity, folder_id: int) -> list:

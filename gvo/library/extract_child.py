@@ -6,6 +6,15 @@ seconds and file writes (setrlimit), then reads the file from stdin and writes o
 object to stdout: {"text": str, "limit": null | "expanded" | "memory" | "size",
 "error": null | str}. The parent turns a death by signal (SIGXCPU, SIGKILL) into a limit.
 
+Run as `python -I extract_child.py clean-pdf LIMITS`, it is instead the board pack's
+reader of uploaded PDFs (`gvo.meetings.packs`): papers come in one after another on stdin,
+each as an 8-byte big-endian length and its bytes (a length of 0 ends), and for each it
+writes one JSON line {"status": "ok" | "unreadable" | "password" | "limit:<what>",
+"length": n} followed by n bytes: the paper written again by pypdf (decrypted, its own
+objects only, at most LIMITS' pages and size), which the pack then merges. Each paper gets
+its own CPU seconds (the soft limit is raised before each); the parent kills the child when
+one takes longer than its wall-clock limit and goes on with the next paper in a new child.
+
 Parsers: pypdf for PDF (the decoded content streams of all pages count against the
 expanded-size limit, so forty pages sharing one 1 MB stream cost 40 MB of it); expat
 through ElementTree for Word and OpenDocument text, the zip member read through a counter
@@ -32,11 +41,11 @@ class ExpansionLimit(Exception):
     """The file expands (decompresses) to more than the limit allows."""
 
 
-def limit_self(memory_bytes: int, cpu_seconds: int) -> None:
-    """Cap this process: address space, CPU time (SIGXCPU, then SIGKILL a second later),
-    no file writes, no core dumps."""
+def limit_self(memory_bytes: int, cpu_seconds: int, *, hard_cpu: int | None = None) -> None:
+    """Cap this process: address space, CPU time (SIGXCPU at `cpu_seconds`, SIGKILL at
+    `hard_cpu`, by default a second later), no file writes, no core dumps."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, hard_cpu or cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
@@ -101,6 +110,74 @@ def xml_text(data: bytes, member: str, text_tags: set, para_tags: set, limits: d
     return "\n".join(parts)[: limits["chars"]]
 
 
+class PageLimit(Exception):
+    """The PDF has more pages than the limit allows."""
+
+
+def clean_pdf(data: bytes, limits: dict) -> tuple[str, bytes]:
+    """A PDF read and written again by pypdf, as (status, bytes): ('ok', the PDF), or a
+    status with no bytes: 'password' (it needs a password to open), 'unreadable' (not a PDF
+    with pages), 'limit:pages', 'limit:expanded' (decoded page content beyond the limit),
+    'limit:size' (written out larger than the limit)."""
+    from pypdf import PasswordType, PdfReader, PdfWriter
+
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    if not data.lstrip()[:5].startswith(b"%PDF-"):
+        return "unreadable", b""
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        return "password", b""
+    count = len(reader.pages)
+    if count == 0:
+        return "unreadable", b""
+    if count > limits["pages"]:
+        raise PageLimit
+    budget = limits["expanded"]
+    for page in reader.pages:
+        contents = page.get_contents()
+        budget -= len(contents.get_data()) if contents is not None else 0
+        if budget < 0:
+            raise ExpansionLimit
+    writer = PdfWriter()
+    writer.append(reader, import_outline=False)
+    out = io.BytesIO()
+    writer.write(out)
+    if out.tell() > limits["size"]:
+        return "limit:size", b""
+    return "ok", out.getvalue()
+
+
+def clean_main(limits: dict) -> None:
+    """The `clean-pdf` loop (see the module docstring)."""
+    limit_self(limits["memory"], limits["cpu"], hard_cpu=limits["cpu_total"])
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        size = int.from_bytes(stdin.read(8) or b"\0" * 8, "big")
+        if size == 0:
+            return
+        data = stdin.read(size)
+        used = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime
+                   + resource.getrusage(resource.RUSAGE_SELF).ru_stime) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (min(used + limits["cpu"],
+                                                     limits["cpu_total"]),
+                                                 limits["cpu_total"]))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                status, out = clean_pdf(data, limits)
+        except PageLimit:
+            status, out = "limit:pages", b""
+        except ExpansionLimit:
+            status, out = "limit:expanded", b""
+        except MemoryError:
+            status, out = "limit:memory", b""
+        except Exception:  # noqa: BLE001 - any parser failure only means "not merged"
+            status, out = "unreadable", b""
+        stdout.write(json.dumps({"status": status, "length": len(out)}).encode() + b"\n")
+        stdout.write(out)
+        stdout.flush()
+
+
 def text_of(data: bytes, mime: str, limits: dict) -> str:
     """The searchable text of a file of type `mime` ('' for a type with none)."""
     if mime == PDF:
@@ -116,6 +193,9 @@ def text_of(data: bytes, mime: str, limits: dict) -> str:
 def main() -> None:
     """Limit this process, read the file from stdin, write the result to stdout."""
     mime, limits = sys.argv[1], json.loads(sys.argv[2])
+    if mime == "clean-pdf":
+        clean_main(limits)
+        return
     limit_self(limits["memory"], limits["cpu"])
     result = {"text": "", "limit": None, "error": None}
     try:

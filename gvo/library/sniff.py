@@ -6,12 +6,22 @@ told apart by their parts: OOXML by `[Content_Types].xml` and its main part,
 OpenDocument by its `mimetype` entry (ODF 1.2, part 3, section 3.3). Old
 Office files are OLE2 compound files (MS-CFB), told apart by the streams in
 their first directory sector.
+
+A ZIP's index (its central directory) is checked before it is read, from its end
+records alone (PKWARE APPNOTE.TXT 6.3, sections 4.3.14-4.3.16): an archive of more
+entries, or a bigger index, than any office document has is refused unread. Then
+its entries are held to caps on their expanded size and on how far each is
+compressed (Apache POI's ZipSecureFile defaults: 1% at least, past 100 KiB),
+and no two may share a name. zipfile never expands an entry past the size the
+index declares for it, so the declared sizes are what any reader gets.
 """
 
 import struct
 import zipfile
 from collections.abc import Callable
 from typing import IO
+
+from gvo.core.errors import GvoError
 
 ALLOWED = {
     "application/pdf": "PDF",
@@ -58,6 +68,22 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
+# ZIP archives (APPNOTE.TXT 4.3.16, 4.3.15, 4.3.14): the records at the end of the file.
+EOCD_SIGNATURE = b"PK\x05\x06"
+EOCD_SIZE = 22                      # without its comment
+EOCD_MAX_COMMENT = 0xFFFF
+ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+ZIP64_LOCATOR_SIZE = 20
+ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
+ZIP64_EOCD_SIZE = 56
+# Caps on what an uploaded ZIP-based file may hold. A long PowerPoint deck has a few
+# thousand entries (each slide is two or three, each picture one); its index ~100 bytes each.
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_INDEX_BYTES = 4 * 1024 * 1024
+MAX_ZIP_EXPANDED_BYTES = 1024 * 1024 * 1024
+MAX_ZIP_RATIO = 100                 # expanded / compressed size of one entry
+ZIP_RATIO_GRACE_BYTES = 100 * 1024  # smaller entries may be compressed any amount
+
 _OOXML_MAIN = {
     "word/document.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xl/workbook.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -77,12 +103,18 @@ _OLE2_STREAMS = {
 }
 
 
+class UnsafeArchive(GvoError):
+    """A ZIP-based file over a cap (entries, index, unpacked size, packing ratio) or with two
+    entries of one name; the message says which (to follow "“name” ")."""
+
+
 def sniff(head: bytes, filename: str, *, is_text: bool,
           open_file: Callable[[], IO[bytes]]) -> str | None:
     """The allowed MIME type of a file, or None if it is not one GVO accepts.
 
     `head` is the file's first bytes; `is_text` says whether the whole file is UTF-8
     without NULs; `open_file` gives a seekable reader for formats that need more.
+    Raises UnsafeArchive for a ZIP over a cap (see the module docstring).
     """
     if head.startswith(PDF_MAGIC):
         return "application/pdf"
@@ -101,20 +133,94 @@ def sniff(head: bytes, filename: str, *, is_text: bool,
 
 def _zip_type(open_file) -> str | None:
     try:
-        with open_file() as raw, zipfile.ZipFile(raw) as zf:
-            names = set(zf.namelist())
-            if "mimetype" in names:
-                info = zf.getinfo("mimetype")
-                if info.file_size <= 100:
-                    kind = zf.read("mimetype").decode("ascii", "replace").strip()
-                    return kind if kind in _ODF else None
-            if "[Content_Types].xml" in names:
-                for part, kind in _OOXML_MAIN.items():
-                    if part in names:
-                        return kind
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+        with open_file() as raw:
+            entries, index_size = _zip_index_size(raw)
+            if entries > MAX_ZIP_ENTRIES:
+                raise UnsafeArchive(f"is made of {entries:,} parts; the library takes files "
+                                    f"of at most {MAX_ZIP_ENTRIES:,}")
+            if index_size > MAX_ZIP_INDEX_BYTES:
+                raise UnsafeArchive(f"lists its parts in {_size_text(index_size)}; the library "
+                                    f"takes at most {_size_text(MAX_ZIP_INDEX_BYTES)}")
+            with zipfile.ZipFile(raw) as zf:
+                infos = zf.infolist()
+                _check_entries(infos)
+                names = {info.filename for info in infos}
+                if "mimetype" in names:
+                    info = zf.getinfo("mimetype")
+                    if info.file_size <= 100:
+                        kind = zf.read("mimetype").decode("ascii", "replace").strip()
+                        return kind if kind in _ODF else None
+                if "[Content_Types].xml" in names:
+                    for part, kind in _OOXML_MAIN.items():
+                        if part in names:
+                            return kind
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, struct.error):
         return None
     return None
+
+
+def _zip_index_size(raw: IO[bytes]) -> tuple[int, int]:
+    """(entries, central directory bytes) from a ZIP's end records, found as zipfile finds
+    them (the last signature in the file's last 64 KiB); ValueError if there are none."""
+    size = raw.seek(0, 2)
+    raw.seek(max(0, size - EOCD_SIZE))
+    tail = raw.read(EOCD_SIZE)
+    at = 0
+    if not (tail.startswith(EOCD_SIGNATURE) and tail[-2:] == b"\0\0"):  # a comment follows
+        start = max(0, size - EOCD_SIZE - EOCD_MAX_COMMENT)
+        raw.seek(start)
+        tail = raw.read()
+        at = tail.rfind(EOCD_SIGNATURE)
+        if at < 0 or len(tail) - at < EOCD_SIZE:
+            raise ValueError("no end of central directory record")
+    eocd_at = size - len(tail) + at
+    # 4.3.16: signature, disk, disk of the directory, entries here, entries, size, offset.
+    _sig, _disk, _cd_disk, _here, entries, index_size, offset = struct.unpack_from(
+        "<4s4H2L", tail, at)
+    if entries == 0xFFFF or 0xFFFFFFFF in (index_size, offset):
+        # 4.3.15 locator just before it, pointing at the 4.3.14 Zip64 record.
+        raw.seek(eocd_at - ZIP64_LOCATOR_SIZE)
+        locator = raw.read(ZIP64_LOCATOR_SIZE)
+        if not locator.startswith(ZIP64_LOCATOR_SIGNATURE):
+            return entries, index_size
+        _sig, _disk, record_at, _disks = struct.unpack("<4sLQL", locator)
+        raw.seek(record_at)
+        record = raw.read(ZIP64_EOCD_SIZE)
+        if not record.startswith(ZIP64_EOCD_SIGNATURE):
+            raise ValueError("no Zip64 end of central directory record")
+        entries, index_size = struct.unpack_from("<2Q", record, 32)
+    return entries, index_size
+
+
+def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
+    """UnsafeArchive if the archive's entries break a cap or two share a name (compared as
+    OOXML compares part names: ignoring ASCII case, ECMA-376 part 2, 6.3.5)."""
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise UnsafeArchive(f"is made of {len(infos):,} parts; the library takes files of at "
+                            f"most {MAX_ZIP_ENTRIES:,}")
+    expanded, seen = 0, set()
+    for info in infos:
+        key = info.filename.lower()
+        if key in seen:
+            raise UnsafeArchive(f"holds two parts named “{info.filename[:100]}”, so programs "
+                                "could read different documents from it")
+        seen.add(key)
+        expanded += info.file_size
+        if (info.file_size > ZIP_RATIO_GRACE_BYTES
+                and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)):
+            times = info.file_size // max(info.compress_size, 1)
+            raise UnsafeArchive(f"has a part that unpacks to {times:,} times its packed size "
+                                f"(the mark of a “zip bomb”); the library takes at most "
+                                f"{MAX_ZIP_RATIO} times")
+    if expanded > MAX_ZIP_EXPANDED_BYTES:
+        raise UnsafeArchive(f"unpacks to {_size_text(expanded)}; the library takes files that "
+                            f"unpack to at most {_size_text(MAX_ZIP_EXPANDED_BYTES)}")
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 ** 3:
+        return f"{size / 1024 ** 3:,.1f} GB"
+    return f"{size / 1024 ** 2:,.1f} MB"
 
 
 def _ole2_type(open_file) -> str | None:

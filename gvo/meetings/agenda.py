@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from gvo.core import audit, clock, events
+from gvo.core import audit, clock, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -27,8 +27,8 @@ class ItemInput:
 
     def check(self) -> None:
         """Raise InvalidInput if any rule is broken."""
-        self.title = self.title.strip()
-        self.presenter = self.presenter.strip()
+        self.title = text.one_line(self.title)
+        self.presenter = text.one_line(self.presenter)
         if not self.title or len(self.title) > 200:
             raise InvalidInput("An item needs a title of 1-200 characters.")
         if self.purpose not in PURPOSES:
@@ -62,6 +62,17 @@ def items(conn: Connection, meeting_id: int, viewer: Identity | None = None) -> 
         label = f"{PART2_PREFIX}{counts[True]}" if confidential else str(counts[False])
         result.append(dict(row) | {"number": label})
     return result
+
+
+def anchor(conn: Connection, item_id: int, prefix: str = "item") -> str:
+    """The item's place on a page, '#item-2' or '#item-C1': by its number on the agenda,
+    never its database id (ids would show that hidden items exist between two visible
+    ones). '' if the item is gone."""
+    row = conn.execute("SELECT meeting_id FROM agenda_items WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        return ""
+    number = next((i["number"] for i in items(conn, row["meeting_id"]) if i["id"] == item_id), "")
+    return f"#{prefix}-{number}"
 
 
 def get_item(conn: Connection, item_id: int, viewer: Identity | None = None):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from gvo.board import bodies
-from gvo.core import audit, clock, events
+from gvo.core import audit, clock, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -31,7 +31,7 @@ def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answ
     meeting = get(conn, meeting_id)
     if answer not in REPLIES:
         raise InvalidInput("Answer attending or apologies.")
-    reason = reason.strip()
+    reason = text.one_line(reason)
     if answer == "apologies" and not reason:
         raise InvalidInput("Please give a reason with your apologies.")
     if meeting["status"] == "cancelled":
@@ -113,6 +113,16 @@ def register_record(conn: Connection, meeting) -> dict:
     if snapshot is None:
         snapshot = _freeze_register(conn, meeting, late=True)
     return snapshot
+
+
+def as_recorded(conn: Connection, meeting) -> dict:
+    """The meeting as its record names it: once the register is locked, the board or
+    committee is named as the register's snapshot has it (a committee renamed later does not
+    rename a past meeting's record). Its title and times cannot change after the lock."""
+    row = dict(meeting)
+    if meeting["register_locked_at"]:
+        row["body_name"] = register_record(conn, meeting)["body"]["name"]
+    return row
 
 
 def _take_register(conn: Connection, meeting, *, late: bool = False) -> dict:
@@ -199,7 +209,7 @@ def add_guest(conn: Connection, actor: Identity, meeting_id: int, name: str, kin
     meeting = get(conn, meeting_id)
     if meeting["register_locked_at"]:
         raise InvalidInput("The register is locked and cannot change.")
-    name = name.strip()
+    name, organisation = text.one_line(name), text.one_line(organisation)
     if not name or len(name) > 120:
         raise InvalidInput("A guest needs a name of 1-120 characters.")
     if kind not in GUEST_KINDS:
@@ -207,7 +217,7 @@ def add_guest(conn: Connection, actor: Identity, meeting_id: int, name: str, kin
     with transaction(conn):
         guest_id = conn.execute(
             "INSERT INTO meeting_guests(meeting_id, name, kind, organisation) VALUES (?, ?, ?, ?)",
-            (meeting_id, name, kind, organisation.strip()[:120]),
+            (meeting_id, name, kind, organisation[:120]),
         ).lastrowid
         audit.record(conn, actor, "attendance.guest_add", f"meeting:{meeting_id}", name=name,
                      kind=kind)
@@ -304,6 +314,8 @@ def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list
     meetings counted (those with a register taken). A locked register counts as its snapshot
     says; a person is named as the latest register in the period names them."""
     bodies.get_body(conn, body_id)
+    clock.check_year(start, "The start date")
+    clock.check_year(end, "The end date")
     if end < start:
         raise InvalidInput("The end date is before the start date.")
     held = conn.execute(

@@ -2,8 +2,12 @@
 
 The feed URL carries a random token: only its sha256 is stored, so a stolen
 database does not give anyone's feed away. Revoking (or making a new one)
-stops the old URL at once. A feed shows a meeting's title, time, place, body
-and status, never agenda items, papers or minutes.
+stops the old URL at once, and so does every event that ends the person's
+credentials (a password set, signing out everywhere, a two-step sign-in reset,
+a Manager ending their sessions, being made inactive): the feed is a way into
+the office without signing in, so it ends with the sessions. Their profile then
+says when and why. A feed shows a meeting's title, time, place, body and status,
+never agenda items, papers or minutes.
 """
 
 import hashlib
@@ -12,10 +16,12 @@ from datetime import UTC, timedelta
 
 import icalendar
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, events
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
+from gvo.core.text import one_line
 from gvo.meetings import meetings
+from gvo.people import accounts
 from gvo.storage.sqlcipher import Connection
 
 PRODID = "-//GVO//Governors' Virtual Office//EN"
@@ -33,7 +39,8 @@ def new_token(conn: Connection, actor: Identity, user_id: int) -> str:
         conn.execute(
             "INSERT INTO calendar_feeds(user_id, token_hash, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT(user_id) DO UPDATE SET token_hash = excluded.token_hash,"
-            " created_at = excluded.created_at", (user_id, _hash(token), clock.iso()))
+            " created_at = excluded.created_at, stopped_at = NULL, stopped_reason = ''",
+            (user_id, _hash(token), clock.iso()))
         audit.record(conn, actor, "calendar.feed_new", f"user:{user_id}")
     return token
 
@@ -45,38 +52,85 @@ def revoke(conn: Connection, actor: Identity, user_id: int) -> None:
         audit.record(conn, actor, "calendar.feed_revoke", f"user:{user_id}")
 
 
+def stop_with_credentials(conn: Connection, *, user_id: int, reason: str, actor: Identity,
+                          **_details) -> str | None:
+    """CREDENTIALS_ENDED: stop the person's feed address (inside the event's transaction),
+    keeping when and why (`reason`, a key of accounts.CREDENTIAL_EVENTS) for their profile.
+    Returns "calendar feed address" if one stopped, else None."""
+    cur = conn.execute(
+        "UPDATE calendar_feeds SET stopped_at = ?, stopped_reason = ?"
+        " WHERE user_id = ? AND stopped_at IS NULL", (clock.iso(), reason, user_id))
+    if cur.rowcount == 0:
+        return None
+    audit.record(conn, actor, "calendar.feed_revoke", f"user:{user_id}", reason=reason)
+    return "calendar feed address"
+
+
+events.subscribe(events.CREDENTIALS_ENDED, stop_with_credentials)
+
+
 def feed_created(conn: Connection, user_id: int) -> str | None:
-    """When the person's current feed URL was made, or None if they have none."""
-    row = conn.execute("SELECT created_at FROM calendar_feeds WHERE user_id = ?",
-                       (user_id,)).fetchone()
+    """When the person's working feed URL was made (ISO 8601, UTC), or None if they have
+    none."""
+    row = conn.execute("SELECT created_at FROM calendar_feeds WHERE user_id = ?"
+                       " AND stopped_at IS NULL", (user_id,)).fetchone()
     return row["created_at"] if row else None
 
 
+def feed_stopped(conn: Connection, user_id: int) -> tuple[str, str] | None:
+    """(when, why) the person's feed address was stopped by an event that ended their
+    credentials: when in ISO 8601 UTC, why in words ("your password was changed"); None if
+    their feed works, they have none, or they stopped it themselves."""
+    row = conn.execute("SELECT stopped_at, stopped_reason FROM calendar_feeds"
+                       " WHERE user_id = ? AND stopped_at IS NOT NULL", (user_id,)).fetchone()
+    if row is None:
+        return None
+    why = accounts.CREDENTIAL_EVENTS.get(row["stopped_reason"], "your sign-in details changed")
+    return row["stopped_at"], why
+
+
 def viewer_for_token(conn: Connection, token: str) -> Identity | None:
-    """The (active) person a feed token belongs to, or None."""
+    """The (active) person a working feed token belongs to, or None."""
     if not token or len(token) > 100:
         return None
-    row = conn.execute("SELECT user_id FROM calendar_feeds WHERE token_hash = ?",
-                       (_hash(token),)).fetchone()
+    row = conn.execute("SELECT user_id FROM calendar_feeds WHERE token_hash = ?"
+                       " AND stopped_at IS NULL", (_hash(token),)).fetchone()
     return Identity.load(conn, row["user_id"]) if row else None
 
 
+class _Text(icalendar.vText):
+    """A TEXT value escaped as RFC 5545 section 3.3.11 says: backslash, ';' and ',' each
+    behind a backslash, a line break as '\\n'. (icalendar's own vText first reads a typed
+    backslash-N as a line break, so a title "Room \\North" came out as two lines.)"""
+
+    def to_ical(self) -> bytes:
+        """The escaped value, UTF-8."""
+        escaped = (str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+                   .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
+        return escaped.encode(self.encoding)
+
+
 def _text(value: str) -> icalendar.vText:
-    """Text for a calendar property, escaped by icalendar (line breaks, ';', ',', '\\'):
-    RFC 5545 section 3.3.11. Every piece of text people typed goes out through here."""
-    return icalendar.vText(value)
+    """Text for a calendar property, escaped (`_Text`): every piece of text people typed goes
+    out through here."""
+    return _Text(value)
 
 
-def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Event:
+def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Event | None:
+    """The meeting as a VEVENT; None for a meeting whose stored time is not one (left out of
+    the feed, never breaking it)."""
+    times = [meetings.read_stamp(meeting[k]) for k in ("starts_at", "ends_at")]
+    if None in times:
+        return None
     event = icalendar.Event()
     event.add("uid", f"meeting-{meeting['id']}@{uid_host}")
     event.add("dtstamp", clock.utcnow())
     # Times go out in UTC: every calendar app reads them, no VTIMEZONE block needed.
-    for prop, stamp in (("dtstart", meeting["starts_at"]), ("dtend", meeting["ends_at"])):
-        local = meetings.parse_stamp(stamp).replace(tzinfo=meetings.SCHOOL_TZ)
-        event.add(prop, local.astimezone(UTC))
-    event.add("summary", _text(f"{meeting['title']} ({meeting['body_name']})"))
-    where = ", ".join(x for x in (meeting["location"], meeting["online_link"]) if x)
+    for prop, local in zip(("dtstart", "dtend"), times, strict=True):
+        event.add(prop, local.replace(tzinfo=meetings.SCHOOL_TZ).astimezone(UTC))
+    # One-line fields stored before they were normalised may hold U+2028 and the like.
+    event.add("summary", _text(one_line(f"{meeting['title']} ({meeting['body_name']})")))
+    where = one_line(", ".join(x for x in (meeting["location"], meeting["online_link"]) if x))
     if where:
         event.add("location", _text(where))
     description = [f"{school}: {meeting['body_name']}"]
@@ -105,8 +159,10 @@ def _calendar(name: str) -> icalendar.Calendar:
 
 def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> bytes:
     """One meeting as an .ics file."""
-    cal = _calendar(f"{school}: {meeting['title']}")
-    cal.add_component(_event(meeting, school, uid_host, url))
+    cal = _calendar(one_line(f"{school}: {meeting['title']}"))
+    event = _event(meeting, school, uid_host, url)
+    if event is not None:
+        cal.add_component(event)
     return cal.to_ical()
 
 
@@ -120,5 +176,7 @@ def feed_ics(conn: Connection, viewer: Identity, school: str, uid_host: str,
         " WHERE m.starts_at >= ? ORDER BY m.starts_at", (since,)).fetchall()
     cal = _calendar(f"{school}: meetings")
     for row in rows:
-        cal.add_component(_event(row, school, uid_host, url_for_meeting(row["id"])))
+        event = _event(row, school, uid_host, url_for_meeting(row["id"]))
+        if event is not None:
+            cal.add_component(event)
     return cal.to_ical()

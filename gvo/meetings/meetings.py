@@ -1,7 +1,7 @@
 """Meetings: create, edit, cancel, list, the month calendar and what is coming up."""
 
 import calendar
-import unicodedata
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,8 +18,7 @@ from gvo.storage.sqlcipher import Connection
 SCHOOL_TZ = ZoneInfo("Europe/London")
 STAMP = "%Y-%m-%dT%H:%M"
 MAX_TEXT = 4000
-
-
+log = logging.getLogger(__name__)
 
 
 def local_now() -> datetime:
@@ -28,26 +27,36 @@ def local_now() -> datetime:
 
 
 def stamp(value: datetime) -> str:
-    """A local datetime as stored: 'YYYY-MM-DDTHH:MM'."""
-    return value.strftime(STAMP)
+    """A local datetime as stored: 'YYYY-MM-DDTHH:MM', the year always four digits (strftime
+    writes year 226 as '226', which sorts after '2026' and reads back as nothing)."""
+    return value.isoformat(timespec="minutes")[:16]
 
 
-def parse_stamp(text: str) -> datetime:
-    """A stored or submitted local time ('YYYY-MM-DDTHH:MM') as a datetime."""
+def parse_stamp(value: str) -> datetime:
+    """A stored or submitted local time ('YYYY-MM-DDTHH:MM') as a datetime; InvalidInput if
+    it is not one."""
     try:
-        return datetime.strptime(text.strip()[:16], STAMP)
+        return datetime.strptime(value.strip()[:16], STAMP)
     except (ValueError, AttributeError):
-        raise InvalidInput(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+        raise InvalidInput(f"{value!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
 
 
-def one_line(text: str) -> str:
-    """`text` without control characters (line breaks, tabs, NUL...)."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+def read_stamp(value: str) -> datetime | None:
+    """A stored local time as a datetime, or None (logged) for a value that is not one (a
+    row written before years were checked, '226-03-04T18:00'): a page, a calendar or a feed
+    shows the rest and leaves that time out, never an error page."""
+    try:
+        return parse_stamp(value)
+    except InvalidInput:
+        log.warning("a stored meeting time is not a date and time: %r", value)
+        return None
 
 
 def has_started(meeting) -> bool:
-    """Whether the meeting's start time (school's local time) has come."""
-    return parse_stamp(meeting["starts_at"]) <= local_now()
+    """Whether the meeting's start time (school's local time) has come (False for a stored
+    time that is not one)."""
+    start = read_stamp(meeting["starts_at"])
+    return start is not None and start <= local_now()
 
 
 @dataclass
@@ -65,15 +74,13 @@ class MeetingInput:
     def check(self, conn: Connection) -> None:
         """Raise InvalidInput if any rule is broken."""
         bodies.get_body(conn, self.body_id)
-        self.title = self.title.strip()
-        self.location = self.location.strip()
-        self.online_link = self.online_link.strip()
+        self.title = text.one_line(self.title)
+        self.location = text.one_line(self.location)
+        self.online_link = text.one_line(self.online_link)
         if not self.title or len(self.title) > 200:
             raise InvalidInput("A title of 1-200 characters is required.")
-        if any(one_line(text) != text for text in (self.title, self.location,
-                                                   self.online_link)):
-            raise InvalidInput("The title, location and online link are each one line of "
-                               "text, without line breaks or control characters.")
+        clock.check_year(self.starts_at, "The start")
+        clock.check_year(self.ends_at, "The end")
         if self.ends_at <= self.starts_at:
             raise InvalidInput("The meeting must end after it starts.")
         if self.ends_at - self.starts_at > timedelta(hours=24):
@@ -105,18 +112,40 @@ def create(conn: Connection, actor: Identity, data: MeetingInput,
     return meeting_id
 
 
+def approvals_recorded_at(conn: Connection, meeting_id: int) -> list:
+    """Meetings whose minutes were recorded as approved at this one (id, title, starts_at)."""
+    return conn.execute("SELECT id, title, starts_at FROM meetings"
+                        " WHERE minutes_approved_meeting_id = ? ORDER BY starts_at",
+                        (meeting_id,)).fetchall()
+
+
 def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInput) -> None:
-    """Change a meeting's details."""
+    """Change a meeting's details, as far as the statutory record allows: once its register
+    is locked its board, title and times are part of the register (in England the School
+    Governance (Roles, Procedures and Allowances) Regulations 2013 make the signed minutes,
+    with who attended, the meeting's record) and stay; once minutes were approved at it, it
+    is the meeting those minutes name, so it is not moved either. InvalidInput says which."""
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":
         raise InvalidInput("A cancelled meeting cannot be changed.")
     if meeting["minutes_status"] in ("approved", "locked"):
         raise InvalidInput("The minutes are approved: the meeting's details are part of the "
                            "record and cannot change.")
-    if meeting["register_locked_at"] and data.body_id != meeting["body_id"]:
-        raise InvalidInput("The register is locked: the meeting stays with "
-                           f"{meeting['body_name']}.")
     data.check(conn)
+    moved = (stamp(data.starts_at), stamp(data.ends_at)) != (meeting["starts_at"],
+                                                            meeting["ends_at"])
+    if meeting["register_locked_at"]:
+        if data.body_id != meeting["body_id"]:
+            raise InvalidInput("The register is locked: the meeting stays with "
+                               f"{meeting['body_name']}.")
+        if data.title != meeting["title"] or moved:
+            raise InvalidInput("The register is locked: the meeting's title, date and times "
+                               "are part of its record and cannot change. The location, link "
+                               "and description still can.")
+    approved_here = approvals_recorded_at(conn, meeting_id)
+    if approved_here and (moved or data.body_id != meeting["body_id"]):
+        raise InvalidInput(f"The minutes of “{approved_here[0]['title']}” were approved at "
+                           "this meeting: it cannot move to another date, time or board.")
     with transaction(conn):
         conn.execute(
             "UPDATE meetings SET body_id = ?, title = ?, starts_at = ?, ends_at = ?, location = ?,"
@@ -129,23 +158,32 @@ def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInpu
     events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
 
 
-def set_folder(conn: Connection, actor: Identity, meeting_id: int, folder_id: int) -> None:
-    """Record the library folder that holds the meeting's papers."""
+def set_folder(conn: Connection, actor: Identity, meeting_id: int, folder_id: int, *,
+               confidential: bool = False) -> None:
+    """Record the library folder that holds the meeting's papers (with confidential=True, the
+    restricted room for its confidential items' papers), inside the caller's transaction if
+    there is one. Papers are filed by these ids only, never by a folder's title."""
+    column = "confidential_folder_id" if confidential else "folder_id"
     with transaction(conn):
-        conn.execute("UPDATE meetings SET folder_id = ? WHERE id = ?", (folder_id, meeting_id))
-        audit.record(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id)
+        conn.execute(f"UPDATE meetings SET {column} = ? WHERE id = ?", (folder_id, meeting_id))
+        audit.record(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id,
+                     confidential=confidential)
 
 
 def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> None:
     """Cancel a meeting, saying why."""
     meeting = get(conn, meeting_id)
-    reason = reason.strip()
+    reason = text.one_line(reason)
     if not reason:
         raise InvalidInput("Say why the meeting is cancelled.")
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is already cancelled.")
     if meeting["register_locked_at"]:
         raise InvalidInput("The meeting took place: its register is locked.")
+    approved_here = approvals_recorded_at(conn, meeting_id)
+    if approved_here:
+        raise InvalidInput(f"The meeting took place: the minutes of “{approved_here[0]['title']}”"
+                           " were approved at it, so it cannot be cancelled.")
     with transaction(conn):
         conn.execute(
             "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"
@@ -231,14 +269,16 @@ class MonthView:
         return f"{calendar.month_name[self.month]} {self.year}"
 
     @property
-    def previous(self) -> tuple[int, int]:
-        """The month before, as (year, month)."""
-        return (self.year - 1, 12) if self.month == 1 else (self.year, self.month - 1)
+    def previous(self) -> tuple[int, int] | None:
+        """The month before, as (year, month); None before clock.FIRST_YEAR."""
+        before = (self.year - 1, 12) if self.month == 1 else (self.year, self.month - 1)
+        return before if before[0] >= clock.FIRST_YEAR else None
 
     @property
-    def next(self) -> tuple[int, int]:
-        """The month after, as (year, month)."""
-        return (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
+    def next(self) -> tuple[int, int] | None:
+        """The month after, as (year, month); None after clock.LAST_YEAR."""
+        after = (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
+        return after if after[0] <= clock.LAST_YEAR else None
 
 
 def month(conn: Connection, year: int | None = None, month_number: int | None = None) -> MonthView:
@@ -246,14 +286,16 @@ def month(conn: Connection, year: int | None = None, month_number: int | None = 
     today = local_now().date()
     year = year or today.year
     month_number = month_number or today.month
-    if not (1 <= month_number <= 12 and 1900 <= year <= 9999):
+    if not (1 <= month_number <= 12 and clock.FIRST_YEAR <= year <= clock.LAST_YEAR):
         raise InvalidInput("No such month.")
     days = list(calendar.Calendar(firstweekday=0).itermonthdates(year, month_number))
     first, last = days[0], days[-1] + timedelta(days=1)
     by_day: dict[date, list] = {}
     for row in conn.execute(_SELECT + " WHERE m.starts_at >= ? AND m.starts_at < ?"
                             " ORDER BY m.starts_at", (first.isoformat(), last.isoformat())):
-        by_day.setdefault(parse_stamp(row["starts_at"]).date(), []).append(row)
+        start = read_stamp(row["starts_at"])
+        if start is not None:
+            by_day.setdefault(start.date(), []).append(row)
     weeks = [[(d, by_day.get(d, [])) for d in days[i:i + 7]] for i in range(0, len(days), 7)]
     return MonthView(year, month_number, weeks, today)
 

@@ -10,6 +10,7 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
+from gvo.core.text import one_line
 from gvo.meetings import agenda, attendance, pdf, records
 from gvo.meetings.meetings import get, has_started
 from gvo.meetings.rules import sees_confidential
@@ -121,7 +122,8 @@ def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner
                due_on: date | None) -> int:
     """Record an action: what, who owns it, when it is due."""
     item, _meeting = _editable(conn, item_id)
-    text = text.strip()
+    text = one_line(text)
+    clock.check_year(due_on, "The due date")
     if not text or len(text) > 500:
         raise InvalidInput("An action needs a description of 1-500 characters.")
     if owner_id is not None and conn.execute("SELECT 1 FROM users WHERE id = ?",
@@ -170,12 +172,8 @@ def circulate(conn: Connection, actor: Identity, meeting_id: int) -> None:
     _set_status(conn, actor, meeting_id, "circulated", "minutes.circulate")
 
 
-def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: int,
-            school: str) -> str:
-    """Record that the minutes were approved at a later meeting of the same body, one that
-    has started, once their register is locked. What they say is frozen (`record`) and the
-    approved PDF (part 1; `school` names the school on it) stored; its sha256, returned, goes
-    into the audit entry so anyone can later show that a copy is the approved one."""
+def _approvable(conn: Connection, meeting_id: int, at_meeting_id: int):
+    """The meeting and the meeting approving its minutes, or InvalidInput saying why not."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] in APPROVED:
         raise InvalidInput("These minutes are already approved.")
@@ -196,20 +194,47 @@ def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: i
     if not meeting["register_locked_at"]:
         raise InvalidInput(f"Lock the register of “{meeting['title']}” first: its approved "
                            "minutes record who attended.")
+    return meeting, at
+
+
+def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: int,
+            school: str) -> str:
+    """Record that the minutes were approved at a later meeting of the same body, one that
+    has started, once their register is locked. What they say is frozen (`record`) and the
+    approved PDF (part 1; `school` names the school on it) stored; its sha256, returned, goes
+    into the audit entry so anyone can later show that a copy is the approved one.
+
+    The PDF is drawn before the write transaction (drawing long text takes seconds, and a
+    write transaction holds the school's only write lock); the short transaction then checks
+    again that the minutes are still circulated and say what was drawn, and stores both.
+    InvalidInput if they cannot be approved, or changed while the PDF was drawn."""
+    meeting, _at = _approvable(conn, meeting_id, at_meeting_id)
+    when = clock.iso()
+    approved = dict(meeting) | {
+        "minutes_status": "approved", "minutes_approved_at": when,
+        "minutes_approved_by": actor.user_id, "minutes_approved_meeting_id": at_meeting_id}
+    snapshot = _take(conn, approved)
+    data = pdf.minutes_pdf(school, snapshot, attendance.register_record(conn, meeting), when)
     with transaction(conn):
-        cur = conn.execute(
+        _approvable(conn, meeting_id, at_meeting_id)
+        if _content(_take(conn, approved)) != _content(snapshot):
+            raise InvalidInput("The minutes changed while they were being approved: look at "
+                               "them again, then record the approval again.")
+        conn.execute(
             "UPDATE meetings SET minutes_status = 'approved', minutes_approved_at = ?,"
             " minutes_approved_by = ?, minutes_approved_meeting_id = ?, updated_at = ?"
             " WHERE id = ? AND minutes_status = 'circulated'",
-            (clock.iso(), actor.user_id, at_meeting_id, clock.iso(), meeting_id))
-        if cur.rowcount != 1:
-            raise InvalidInput("These minutes are already approved.")
-        approved = get(conn, meeting_id)
-        records.store(conn, meeting_id, "minutes", _take(conn, approved))
-        digest = records.store_pdf(conn, meeting_id, _render(conn, approved, school))
+            (when, actor.user_id, at_meeting_id, when, meeting_id))
+        records.store(conn, meeting_id, "minutes", snapshot)
+        digest = records.store_pdf(conn, meeting_id, data)
         audit.record(conn, actor, "minutes.approve", f"meeting:{meeting_id}",
                      at_meeting=at_meeting_id, pdf_sha256=digest)
     return digest
+
+
+def _content(snapshot: dict) -> dict:
+    """What a minutes snapshot says, without when it was taken."""
+    return {k: v for k, v in snapshot.items() if k != "taken_at"}
 
 
 def approved_pdf(conn: Connection, meeting_id: int, school: str) -> bytes:

@@ -7,20 +7,46 @@ to open) are listed as "provided separately" and not merged; a PDF with only an
 owner password is merged. Bookmarks: the cover, the agenda, then one per item
 with a child per paper. fpdf2 draws the cover, agenda and dividers;
 pypdf merges.
+
+Uploaded PDFs are untrusted: pypdf's work on one is unbounded (a page tree of millions of
+pages, a content stream that inflates to gigabytes). So each paper is first read and
+written again by pypdf in a child process held to limits (`gvo/library/extract_child.py
+clean-pdf`: CPU seconds, memory, wall time, pages, decoded content, size; see LIMITS),
+and only what it wrote is merged here. A paper beyond a limit is listed as provided
+separately, like one that needs a password. What the child wrote is kept in memory by the
+paper's sha256 (CACHE_BYTES at most), so the next pack with the same papers does not read
+them again.
 """
 
+import contextlib
+import hashlib
 import io
+import json
+import subprocess
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pypdf import PasswordType, PdfReader, PdfWriter
 
 from gvo.core.identity import Identity
+from gvo.library import extract
 from gvo.meetings import agenda, papers
 from gvo.meetings.pdf import Document, human_time
 from gvo.storage.sqlcipher import Connection
 
 CHUNK = 64 * 1024
+# What one paper may cost the child that reads it (pages and bytes are the paper's).
+LIMITS = {"pages": 1000, "size": extract.MAX_INPUT_BYTES, "expanded": 64 * 1024 * 1024,
+          "cpu": extract.CPU_SECONDS, "cpu_total": 600, "memory": extract.MEMORY_BYTES}
+WALL_SECONDS = extract.WALL_SECONDS
+CACHE_BYTES = 64 * 1024 * 1024
+_CHILD = extract._CHILD
+# What one board pack reads of its papers (see `items_for`), in bytes.
+MAX_PACK_PAPER_BYTES = 50 * 1024 * 1024
+MAX_PACK_BYTES = 150 * 1024 * 1024
 
 
 @dataclass
@@ -33,6 +59,9 @@ class PackPaper:
     reader: PdfReader | None = field(default=None, repr=False)
     first_page: int = 0            # 1-based page of its divider in the pack; 0 if not merged
     unreadable: bool = False       # a PDF that pypdf could not merge: listed, not merged
+    status: str = ""               # how the child read it: ok, password, unreadable, limit:..
+    digest: str = ""               # sha256 of the paper as uploaded
+    too_large: bool = False        # not read for the pack (`items_for`): listed only
 
     @property
     def pages(self) -> int:
@@ -151,7 +180,9 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
             detail += f", {item.minutes} min"
         rows = [("B", 0, (str(item.number), item.title, detail, ""))]
         for paper in item.papers:
-            where = (str(paper.first_page + offset) if paper.reader else "provided separately")
+            where = (str(paper.first_page + offset) if paper.reader
+                     else "provided separately (too large for the pack)" if paper.too_large
+                     else "provided separately")
             rows.append(("", PAPER_INDENT_MM, ("", paper.title, paper.filename, where)))
         for style, indent, cells in rows:
             columns = []
@@ -210,24 +241,118 @@ def _merges(paper: PackPaper) -> bool:
 
 def items_for(conn: Connection, who: Identity, meeting_id: int) -> list[PackItem]:
     """What goes into a meeting's pack for `who`: the agenda items they may see, each with
-    the papers they may open (a document's latest version; a page drawn as a PDF)."""
+    the papers they may open (a PDF document's latest version; a page drawn as a PDF; any
+    other document listed, unread: `papers.content`).
+
+    A pack is built in memory, so a PDF larger than MAX_PACK_PAPER_BYTES, or one that would
+    take the papers read for one pack past MAX_PACK_BYTES, is not read: the pack lists it as
+    provided separately (too large), and it is downloaded from the meeting's page.
+    """
+    left = MAX_PACK_BYTES
     items = []
     for item in agenda.items(conn, meeting_id, who):
-        pack_papers = [PackPaper(paper.title, paper.filename or "library page",
-                                 papers.content(conn, who, paper))
-                       for paper in papers.for_item(conn, who, item["id"])]
+        found = []
+        for paper in papers.for_item(conn, who, item["id"]):
+            pack_paper = PackPaper(paper.title, paper.filename or "library page")
+            if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
+                pack_paper.too_large = True
+            else:
+                pack_paper.data = papers.content(conn, who, paper)
+                left -= len(pack_paper.data or b"")
+            found.append(pack_paper)
         items.append(PackItem(item["number"], item["title"], item["purpose"],
-                              item["presenter"], item["minutes"], pack_papers))
+                              item["presenter"], item["minutes"], found))
     return items
+
+
+_cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _remember(digest: str, answer: tuple[str, bytes]) -> None:
+    with _cache_lock:
+        _cache[digest] = answer
+        while sum(len(data) for _status, data in _cache.values()) > CACHE_BYTES:
+            _cache.popitem(last=False)
+
+
+def _recalled(digest: str) -> tuple[str, bytes] | None:
+    with _cache_lock:
+        if digest in _cache:
+            _cache.move_to_end(digest)
+            return _cache[digest]
+    return None
+
+
+def _read_in_child(papers: list[PackPaper]) -> int:
+    """Have one child read `papers` in turn (see the module docstring); sets each one's
+    status and data. Returns how many it answered for: when the child dies on a paper (its
+    CPU or memory limit, or killed at WALL_SECONDS), that paper counts, as limit:time."""
+    child = subprocess.Popen(  # noqa: S603 - our own script, arguments we made
+        [sys.executable, "-I", str(_CHILD), "clean-pdf", json.dumps(LIMITS)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    answered = 0
+    try:
+        for paper in papers:
+            answered += 1
+            timer = threading.Timer(WALL_SECONDS, child.kill)
+            timer.start()
+            try:
+                child.stdin.write(len(paper.data).to_bytes(8, "big"))
+                child.stdin.write(paper.data)
+                child.stdin.flush()
+                answer = json.loads(child.stdout.readline() or b"null")
+                data = child.stdout.read(answer["length"]) if answer else b""
+            except (OSError, ValueError):
+                answer = None
+            finally:
+                timer.cancel()
+            if not answer or len(data) != answer["length"]:
+                paper.status, paper.data = "limit:time", None
+                break
+            paper.status, paper.data = answer["status"], data or None
+            _remember(paper.digest, (paper.status, data))
+        else:
+            child.stdin.write(b"\0" * 8)
+            child.stdin.flush()
+    except OSError:
+        pass  # the child is gone: the paper it was reading has its status
+    finally:
+        for pipe in (child.stdin, child.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+    return answered
+
+
+def read_papers(papers: list[PackPaper]) -> None:
+    """Replace each PDF paper's data by the child's reading of it (None, with its status,
+    when it is not to be merged); other papers are left as they are."""
+    todo = []
+    for paper in papers:
+        if not paper.data or not paper.data.lstrip()[:5].startswith(b"%PDF-"):
+            continue
+        paper.digest = hashlib.sha256(paper.data).hexdigest()
+        known = _recalled(paper.digest)
+        if known is not None:
+            paper.status, paper.data = known[0], known[1] or None
+        else:
+            todo.append(paper)
+    while todo:
+        todo = todo[_read_in_child(todo):]
 
 
 def build(school: str, meeting, items: list[PackItem], generated: str) -> bytes:
     """The board pack as PDF bytes (built in memory).
 
-    A PDF that opens but then fails to merge (damaged inside) is marked unreadable and the
-    pack is built again without it: one bad paper never stops the pack.
+    Each PDF paper is first read in a limited child process (`read_papers`). A PDF that
+    opens but then fails to merge (damaged inside) is marked unreadable and the pack is built
+    again without it: one bad paper never stops the pack.
     """
     papers = [p for item in items for p in item.papers]
+    read_papers(papers)
     for _ in range(len(papers) + 1):
         try:
             return _assemble(school, meeting, items, generated)

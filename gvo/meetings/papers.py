@@ -18,6 +18,9 @@ board or committee membership changes (`follow_access_change`, subscribed to
 the library lets holders of "manage meetings" make and maintain the meetings' folders
 (`GRANT`, the library's `grant`), and nothing else: everyone acts as who they are.
 Policies are not in the library yet: a paper is a document or a page.
+The folders are found by the ids GVO stored when it made them (the school's setting
+`meetings.papers_folder`, the meeting's `folder_id` and `confidential_folder_id`), never
+by title: a folder anyone else makes, whatever it is called, never receives papers.
 """
 
 from dataclasses import dataclass
@@ -26,16 +29,19 @@ from gvo.core import events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library import approvals, blobs, comments, documents, folders, pages, subjects
+from gvo.library import approvals, blobs, comments, documents, folders, intake, pages, subjects
 from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import text_pdf
 from gvo.meetings.rules import sees_confidential
+from gvo.people import settings
 from gvo.storage.sqlcipher import Connection
 
+PDF = "application/pdf"
 TOP_FOLDER = "Meeting papers"
 CONFIDENTIAL_FOLDER = "Confidential (part 2)"
 # The capability whose holders make and maintain the meetings' folders in the library.
 GRANT = "manage_meetings"
+TOP_FOLDER_SETTING = "meetings.papers_folder"
 FOLDER_CLOSED = ("This meeting's papers folder in the library (or its confidential room) is not "
                  "open to you, so nothing was added. Ask a Manager who can open it to give you "
                  "access, or to add the paper.")
@@ -55,6 +61,7 @@ class PaperView:
     comments: int = 0
     approvals: int = 0
     blob_id: int | None = None
+    size: int = 0           # bytes of a document's latest version
 
 
 def resolve(conn: Connection, who: Identity, link) -> PaperView | None:
@@ -63,7 +70,8 @@ def resolve(conn: Connection, who: Identity, link) -> PaperView | None:
         if link["kind"] == "document":
             doc = documents.get_document(conn, who, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "document", link["ref_id"],
-                              doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"])
+                              doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"],
+                              size=doc["size"])
         elif link["kind"] == "page":
             page = pages.get_page(conn, who, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "page", link["ref_id"], page["title"])
@@ -84,11 +92,13 @@ def for_item(conn: Connection, who: Identity, item_id: int) -> list[PaperView]:
 
 
 def content(conn: Connection, who: Identity, paper: PaperView) -> bytes | None:
-    """What goes into a pack for a paper `who` may open: a document's latest version as
-    stored, a page drawn as a PDF of its text; None if it is gone or hidden."""
+    """What goes into a pack for a paper `who` may open: a PDF document's latest version as
+    stored, a page drawn as a PDF of its text; None if it is gone or hidden, or a document
+    that is not a PDF (the pack lists it as provided separately, unread)."""
     try:
         if paper.kind == "document":
-            return blobs.read_all(conn, documents.get_document(conn, who, paper.ref_id)["blob_id"])
+            doc = documents.get_document(conn, who, paper.ref_id)
+            return blobs.read_all(conn, doc["blob_id"]) if doc["mime"] == PDF else None
         if paper.kind == "page":
             page = pages.get_page(conn, who, paper.ref_id)
             return text_pdf(page["title"], page["body"], f"Library page, updated "
@@ -104,18 +114,30 @@ def _confidential_audience(conn: Connection, body_id: int) -> list[int]:
             if (v := Identity.load(conn, u["id"])) and sees_confidential(conn, v, body_id)]
 
 
+def _live(conn: Connection, folder_id: int | None) -> bool:
+    """Whether the folder is there and not in the wastebin."""
+    return folder_id is not None and conn.execute(
+        "SELECT 1 FROM folders WHERE id = ? AND deleted_at IS NULL", (folder_id,)
+    ).fetchone() is not None
+
+
 def _top_folder(conn: Connection, who: Identity) -> int:
-    for row in folders.children(conn, who, None):
-        if row["title"] == TOP_FOLDER and not row["restricted"]:
-            return row["id"]
-    return folders.create_folder(conn, who, parent_id=None, title=TOP_FOLDER, grant=GRANT,
-                                 description="Papers of the board's and committees' meetings.")
+    """The top-level folder of all meetings' papers, by its stored id (made on first use)."""
+    stored = settings.get(conn, TOP_FOLDER_SETTING)
+    if stored.isdigit() and _live(conn, int(stored)):
+        return int(stored)
+    with transaction(conn):
+        folder_id = folders.create_folder(
+            conn, who, parent_id=None, title=TOP_FOLDER, grant=GRANT,
+            description="Papers of the board's and committees' meetings.")
+        settings.put(conn, TOP_FOLDER_SETTING, str(folder_id))
+    return folder_id
 
 
 def ensure_folder(conn: Connection, who: Identity, meeting_id: int) -> int:
     """The library folder for a meeting's papers, made on first use."""
     meeting = meetings.get(conn, meeting_id)
-    if meeting["folder_id"] and folders.exists(conn, meeting["folder_id"]):
+    if _live(conn, meeting["folder_id"]):
         return meeting["folder_id"]
     title = f"{meeting['starts_at'][:10]} {meeting['title']} ({meeting['body_name']})"
     folder_id = folders.create_folder(conn, who, parent_id=_top_folder(conn, who),
@@ -124,19 +146,20 @@ def ensure_folder(conn: Connection, who: Identity, meeting_id: int) -> int:
     return folder_id
 
 
-def _sync_room(conn: Connection, who: Identity, parent: int, body_id: int) -> int | None:
-    """Bring the confidential sub-folder's access list up to date; its id, or None if none."""
-    audience = _confidential_audience(conn, body_id)
-    for row in folders.children(conn, who, parent):
-        if row["title"] == CONFIDENTIAL_FOLDER and row["restricted"]:
-            users, groups = folders.access_list(conn, row["id"])
-            if sorted(users) != sorted(audience) or groups:
-                folders.update_folder(conn, who, row["id"], title=row["title"],
-                                      description=row["description"],
-                                      sort_order=row["sort_order"], restricted=True,
-                                      users=audience, grant=GRANT)
-            return row["id"]
-    return None
+def _sync_room(conn: Connection, who: Identity, meeting) -> int | None:
+    """Bring the meeting's confidential room's access list up to date; its id, or None if it
+    has none. NotFound or NotPermitted if the room is not open to `who`."""
+    room = meeting["confidential_folder_id"]
+    if not _live(conn, room):
+        return None
+    row = folders.get_folder(conn, who, room)
+    audience = _confidential_audience(conn, meeting["body_id"])
+    users, groups = folders.access_list(conn, room)
+    if sorted(users) != sorted(audience) or groups or not row["restricted"]:
+        folders.update_folder(conn, who, room, title=row["title"],
+                              description=row["description"], sort_order=row["sort_order"],
+                              restricted=True, users=audience, grant=GRANT)
+    return room
 
 
 def sync_confidential_access(conn: Connection, who: Identity, meeting_id: int) -> None:
@@ -146,7 +169,7 @@ def sync_confidential_access(conn: Connection, who: Identity, meeting_id: int) -
     if not meeting["folder_id"] or not folders.exists(conn, meeting["folder_id"]):
         return
     try:
-        _sync_room(conn, who, meeting["folder_id"], meeting["body_id"])
+        _sync_room(conn, who, meeting)
     except (NotFound, NotPermitted):
         return  # not this person's to maintain (a room that leaves them out)
 
@@ -179,38 +202,42 @@ events.subscribe(events.MEETING_CHANGED, follow_meeting_change)
 def _confidential_folder(conn: Connection, who: Identity, meeting) -> int:
     """The meeting's restricted sub-folder, its access list brought up to date."""
     parent = ensure_folder(conn, who, meeting["id"])
-    found = _sync_room(conn, who, parent, meeting["body_id"])
+    meeting = meetings.get(conn, meeting["id"])
+    found = _sync_room(conn, who, meeting)
     if found is not None:
         return found
-    if conn.execute("SELECT 1 FROM folders WHERE parent_id = ? AND title = ? AND restricted = 1"
-                    " AND deleted_at IS NULL", (parent, CONFIDENTIAL_FOLDER)).fetchone():
-        raise NotPermitted("the confidential papers' room is not open to this person")
     audience = _confidential_audience(conn, meeting["body_id"])
-    return folders.create_folder(
-        conn, who, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True, users=audience,
-        grant=GRANT,
-        description=f"Papers of confidential items: open to members of {meeting['body_name']},"
-                    " Editors and Managers.")
+    with transaction(conn):
+        room = folders.create_folder(
+            conn, who, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True,
+            users=audience, grant=GRANT,
+            description=f"Papers of confidential items: open to members of "
+                        f"{meeting['body_name']}, Editors and Managers.")
+        meetings.set_folder(conn, who, meeting["id"], room, confidential=True)
+    return room
 
 
 def upload(conn: Connection, who: Identity, item_id: int, parts, *, limit: int,
            fields: dict | None = None) -> list[int]:
     """Upload files into the meeting's folder (or its confidential sub-folder) and attach them
-    to the item; returns the new document ids. `parts` stream in (the library's upload parts);
-    `fields` fills with the form's other fields as they pass (a 'title' renames one file)."""
+    to the item; returns the new document ids. `parts` stream in (the library's upload parts)
+    and are read and checked before any transaction opens (`intake.receive`); `fields` fills
+    with the form's other fields as they pass (a 'title' renames one file)."""
     fields = {} if fields is None else fields
     item = agenda.get_item(conn, item_id, who)
     meeting = meetings.get(conn, item["meeting_id"])
     agenda.check_open(meeting)
-    # One transaction: a refused file (or title) leaves no folder made for it, no file
+    # Every file is read and checked first, with no transaction open; then one
+    # transaction: a refused file (or title) leaves no folder made for it, no file
     # stored and nothing attached.
-    with transaction(conn):
+    with (intake.receive(parts, limit=limit, max_files=documents.MAX_FILES) as files,
+          transaction(conn)):
         try:
             if item["confidential"]:
                 folder_id = _confidential_folder(conn, who, meeting)
             else:
                 folder_id = ensure_folder(conn, who, meeting["id"])
-            stored = documents.store_files(conn, who, folder_id, parts, limit=limit)
+            stored = documents.store_files(conn, who, folder_id, files)
             title = fields.get("title", "").strip()
             if title and len(stored) == 1:
                 documents.update_document(conn, who, stored[0][0], title=title,
@@ -224,6 +251,11 @@ def upload(conn: Connection, who: Identity, item_id: int, parts, *, limit: int,
             agenda.attach(conn, who, item_id, "document", doc_id)
     documents.index_text(conn, stored)
     return [doc_id for doc_id, _ in stored]
+
+
+def stored_names(conn: Connection, who: Identity, doc_ids: list[int]) -> list[str]:
+    """The file names papers just uploaded are stored under (to show the uploader)."""
+    return documents.stored_names(conn, who, doc_ids)
 
 
 def link(conn: Connection, who: Identity, item_id: int, kind: str, ref_id: int) -> int:

@@ -3,10 +3,13 @@
 Text is drawn in DejaVu Sans, shipped with the package (gvo/fonts, with its
 licence) and embedded as a subset, so any name people type (Siân ap Gwŷr,
 Łukasz Żółkiewski, Σοφία, curly quotes and dashes) is drawn and extracted as
-entered. A character the font lacks (an emoji, say) is drawn as U+FFFD, the
-Unicode replacement character, so the gap shows; invisible format characters
-it lacks (variation selectors, joiners) are left out. Every PDF is built in
-memory, never on disk.
+entered. Scripts it lacks (CJK, Indic, Thai...) are drawn in Debian's Noto fonts
+(FALLBACKS, fpdf2's fallback fonts), and right-to-left or joining scripts (Arabic,
+Hebrew, Indic) are shaped by HarfBuzz (fpdf2's text shaping, uharfbuzz). A character
+no installed font has (an emoji, say, or CJK without fonts-noto-cjk) is drawn as
+U+FFFD, the Unicode replacement character, so the gap shows; invisible format
+characters it lacks (variation selectors, joiners) are left out. Every PDF is
+built in memory, never on disk.
 """
 
 import copy
@@ -18,15 +21,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools import subset
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont, TTLibError
 from fpdf import FPDF
 from fpdf.enums import TextEmphasis, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
+
+from gvo.core.text import cap_marks
 
 FONT = "dejavusans"
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 MISSING = "\ufffd"
+# Fonts for the scripts DejaVu Sans lacks, from Debian's fonts-noto-core and fonts-noto-cjk
+# (`make test` and `make run` install them): (file, face in a collection). A character is
+# drawn in the first that has it; one none has (or a font not installed) shows as MISSING.
+NOTO = Path("/usr/share/fonts/truetype/noto")
+FALLBACKS = tuple((NOTO / f"NotoSans{script}-Regular.ttf", 0) for script in (
+    "Arabic", "Hebrew", "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Tamil", "Telugu",
+    "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Khmer", "Myanmar", "Ethiopic",
+    "Armenian", "Georgian", "Symbols2", "Symbols", "Math")) + (
+    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 0),)
+# Characters that need HarfBuzz (fpdf2's text shaping) to be drawn right: right-to-left
+# letters (reordered by the Unicode bidirectional algorithm) and scripts whose letters
+# join or reorder (Arabic, Indic, Thai...). Text without them is drawn unshaped (faster).
+_SHAPED_BIDI = frozenset(("R", "AL", "AN"))
+_SHAPED_RANGES = ((0x0590, 0x08FF), (0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x1000, 0x109F),
+                  (0x1780, 0x17FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 _KEEP = frozenset("\n\r\t")
 
@@ -51,6 +71,42 @@ class _Face:
 
 _faces: dict[str, _Face] = {}
 _reading = threading.Lock()
+_fallback_cmaps: list[set[int]] = []     # per FALLBACKS entry (empty: not installed)
+_fallback_fonts: dict[int, TTFFont] = {}  # FALLBACKS index -> fpdf2's reading, once
+
+
+def _fallback_index(char: str) -> int | None:
+    """The FALLBACKS entry that draws `char` (None: none installed has it). The fonts'
+    character maps are read on the first call (fontTools, about a second with CJK)."""
+    with _reading:
+        if not _fallback_cmaps:
+            for path, number in FALLBACKS:
+                try:
+                    font = TTFont(path, fontNumber=number, lazy=True)
+                    _fallback_cmaps.append(set(font.getBestCmap()))
+                    font.close()
+                except (OSError, TTLibError):
+                    _fallback_cmaps.append(set())
+    code = ord(char)
+    return next((i for i, cmap in enumerate(_fallback_cmaps) if code in cmap), None)
+
+
+def _fallback_prototype(index: int) -> TTFFont:
+    """fpdf2's reading of a fallback font, once per process."""
+    with _reading:
+        if index not in _fallback_fonts:
+            path, number = FALLBACKS[index]
+            reader = FPDF()
+            reader.add_font(f"fallback{index}", "", path, collection_font_number=number)
+            _fallback_fonts[index] = reader.fonts[f"fallback{index}"]
+    return _fallback_fonts[index]
+
+
+def needs_shaping(text: str) -> bool:
+    """Whether `text` holds right-to-left letters or a script whose letters join or reorder."""
+    return any(unicodedata.bidirectional(ch) in _SHAPED_BIDI
+               or any(low <= ord(ch) <= high for low, high in _SHAPED_RANGES)
+               for ch in text if ord(ch) > 0x58F)
 
 
 def _face(style: str) -> _Face:
@@ -85,6 +141,18 @@ def _fresh(data: bytes) -> TTFont:
     return TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
 
 
+def _copy_font(doc: FPDF, prototype: TTFFont, ttfont: TTFont) -> TTFFont:
+    """A font read once per process, made the document's own (see `_font_for`)."""
+    font = copy.copy(prototype)
+    font.cw = prototype.cw.copy()
+    font.missing_glyphs = []
+    font.ttfont = ttfont
+    font._hbfont = None  # HarfBuzz's font holds a size: one per document
+    font.i = len(doc.fonts) + 1
+    font.subset = SubsetMap(font)
+    return font
+
+
 def _font_for(doc: FPDF, style: str) -> TTFFont:
     """A style of the font for one document, without parsing the font file again.
 
@@ -94,23 +162,17 @@ def _font_for(doc: FPDF, style: str) -> TTFFont:
     characters drawn, and its own fontTools font, because fpdf2 subsets that one in place
     when the document is written (`Document.output` picks the common cut when it will do).
     """
-    prototype = _face(style).prototype
-    font = copy.copy(prototype)
-    font.cw = prototype.cw.copy()
-    font.missing_glyphs = []
-    font.ttfont = _fresh(_face(style).whole)
-    font.i = len(doc.fonts) + 1
-    font.subset = SubsetMap(font)
-    return font
+    return _copy_font(doc, _face(style).prototype, _fresh(_face(style).whole))
 
 
-def _drawable(text: str, cmap) -> str:
-    """`text` with each character `cmap` lacks replaced by MISSING (format characters dropped)."""
+def _drawable(text: str, cmap, also: frozenset = frozenset()) -> str:
+    """`text` with each character `cmap` lacks (and `also` does not hold) replaced by MISSING
+    (format characters dropped)."""
     if cmap.keys() >= set(map(ord, text)):
         return text
     out = []
     for ch in text:
-        if ord(ch) in cmap or ch in _KEEP:
+        if ord(ch) in cmap or ch in _KEEP or ch in also:
             out.append(ch)
         elif unicodedata.category(ch) != "Cf" and not 0xFE00 <= ord(ch) <= 0xFE0F:
             out.append(MISSING)
@@ -148,11 +210,37 @@ class Document(FPDF):
         super().set_font(FONT, face + extras, size)
 
     def normalize_text(self, text: str) -> str:
-        """Text as drawn (fpdf2 calls this for all text): composed (NFC), and each character
-        the current font lacks shown as MISSING (see the module docstring)."""
+        """Text as drawn (fpdf2 calls this for all text): composed (NFC), each run of
+        combining marks and zero-width characters cut to `gvo.text.MAX_MARKS` (fpdf2's line
+        breaking takes time quadratic in such a run: it draws nothing, so never breaks: a page
+        of U+200D took a minute), and each character the current font lacks shown as MISSING
+        (see the module docstring)."""
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        return _drawable(text, self.current_font.cmap)
+        text = cap_marks(text)
+        cmap = self.current_font.cmap
+        lacking = {ch for ch in set(text) if ord(ch) not in cmap and ch not in _KEEP}
+        covered = frozenset(ch for ch in lacking if self._add_fallback(ch))
+        if needs_shaping(text):
+            if not self.text_shaping:
+                self.set_text_shaping(True)
+        elif self.text_shaping:
+            self.set_text_shaping(False)
+        return _drawable(text, cmap, covered)
+
+    def _add_fallback(self, char: str) -> bool:
+        """Add the fallback font that draws `char` to the document (fpdf2 then draws the
+        character in it: `set_fallback_fonts`); False if no installed font has it."""
+        index = _fallback_index(char)
+        if index is None:
+            return False
+        key = f"fallback{index}"
+        if key not in self.fonts:
+            self.fonts[key] = _copy_font(self, _fallback_prototype(index),
+                                         _fallback_prototype(index).ttfont)
+            self._fallback_font_ids = [*self._fallback_font_ids, key]
+            self._fallback_font_exact_match = False
+        return True
 
     def footer(self):
         """Footer on every page: the title and the page number."""
@@ -222,9 +310,11 @@ def text_pdf(title: str, body: str, note: str = "") -> bytes:
 
 def human_time(starts_at: str, ends_at: str) -> str:
     """'Tuesday 3 March 2027, 18:00-20:00' from stored local stamps."""
-    from gvo.meetings.meetings import parse_stamp
+    from gvo.meetings.meetings import read_stamp
 
-    start, end = parse_stamp(starts_at), parse_stamp(ends_at)
+    start, end = read_stamp(starts_at), read_stamp(ends_at)
+    if start is None or end is None:  # a stored time that is not one: shown as stored
+        return f"{starts_at} to {ends_at}".replace("T", " ")
     day = f"{start:%A} {start.day} {start:%B %Y}"
     if start.date() == end.date():
         return f"{day}, {start:%H:%M}-{end:%H:%M}"

@@ -8,17 +8,29 @@ web share one set of rules. Roles and capabilities are defined in gvo.core.ident
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
-from gvo.core import audit, clock, events
+from gvo.core import audit, clock, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import CAPABILITIES, ROLES, Identity, capabilities
-from gvo.security import passwords
+from gvo.security import passwords, throttle
 from gvo.security.sessions import end_user_sessions
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 SETUP_LINK_HOURS = 72
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Events that end an account's credentials, and how they are told to its owner ("... because
+# <words>"). Each ends the account's sessions, signed in or part-way through sign-in, and
+# whatever else opens the office as the person without signing in (a calendar feed address).
+CREDENTIAL_EVENTS = {
+    "password_changed": "your password was changed",
+    "password_set": "a new password was set for your account",
+    "signed_out_everywhere": "you signed out everywhere",
+    "mfa_reset": "your two-step sign-in was reset",
+    "sessions_ended": "you were signed out everywhere by your clerk",
+    "made_inactive": "your account was made inactive",
+}
 
 
 def may_act_on(actor: Identity, user) -> bool:
@@ -29,6 +41,28 @@ def may_act_on(actor: Identity, user) -> bool:
     otherwise a holder of manage_users could take it over through any one of them.
     """
     return user["role"] != "manager" or actor.acts_as_manager or actor.user_id == user["id"]
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What an event that ends an account's credentials ended: how many sessions, and the
+    names of the other things that stopped working (e.g. "calendar feed address")."""
+
+    sessions: int
+    credential_version: int  # the account's from now on (a session kept holds it)
+    stopped: tuple[str, ...] = ()
+
+    def notice(self, whose: str) -> str:
+        """A sentence telling the owner ("Your") or a Manager ("Their") what else stopped,
+        or "" if nothing did."""
+        if not self.stopped:
+            return ""
+        return (f"{whose} {' and '.join(self.stopped)} stopped working too; a new one can "
+                "be made on the profile page.")
+
+
+class WrongPassword(InvalidInput):
+    """A signed-in person's password, asked again, was not right."""
 
 
 def _require_may_act_on(actor: Identity, user) -> None:
@@ -45,8 +79,6 @@ def may_appoint(actor: Identity, role: str) -> bool:
 def _require_may_appoint(actor: Identity, role: str) -> None:
     if not may_appoint(actor, role):
         raise NotPermitted("Only a Manager may make someone a Manager.")
-
-
 
 
 def normalise_email(email: str) -> str:
@@ -103,7 +135,7 @@ def add_user(
 ) -> int:
     """Create an account; with a password it is ready to sign in, else it needs a set-up link."""
     email = normalise_email(email)
-    name = name.strip()
+    name = text.one_line(name)
     if not name or len(name) > 120:
         raise InvalidInput("a name of 1-120 characters is required")
     role = check_role(role)
@@ -159,11 +191,12 @@ def user_for_setup_token(conn: Connection, token: str):
     return row
 
 
-def complete_setup(conn: Connection, token: str, password: str, ip: str = "") -> int:
+def complete_setup(conn: Connection, token: str, password: str, ip: str = "") -> Ended:
     """Set the password through a set-up link, which is then used up.
 
-    Every session the account had is ended (a link is how a lost or taken-over account is
-    given back). Returns the user's id; raises InvalidInput for a dead link or a weak password.
+    The account's credentials end (sessions, pending sign-ins, calendar feed: a link is
+    how a lost or taken-over account is given back). Returns what ended; raises
+    InvalidInput for a dead link or a weak password.
     """
     user = user_for_setup_token(conn, token)
     if user is None:
@@ -171,8 +204,8 @@ def complete_setup(conn: Connection, token: str, password: str, ip: str = "") ->
             "This set-up link has expired or was already used. Ask your clerk for a new one."
         )
     actor = Identity.of_account(user, ip=ip)
-    _store_password(conn, actor, user, password, "user.password_set", setup_token=token)
-    return user["id"]
+    return _store_password(conn, actor, user, password, "user.password_set", "password_set",
+                           setup_token=token)
 
 
 def set_role(conn: Connection, actor: Identity, user_id: int, role: str) -> None:
@@ -199,7 +232,7 @@ def set_role(conn: Connection, actor: Identity, user_id: int, role: str) -> None
             (role, clock.iso(), user_id),
         )
         if role == "inactive":
-            end_user_sessions(conn, user_id)
+            _end_credentials(conn, actor, user, "made_inactive")
         audit.record(conn, actor, "user.role", f"user:{user_id}", old=user["role"], new=role)
     events.publish(events.ACCESS_CHANGED, conn, user_id=user_id)
 
@@ -228,7 +261,7 @@ def set_capabilities(conn: Connection, actor: Identity, user_id: int, caps: set[
 def update_profile(conn: Connection, actor: Identity, user_id: int, *, name: str,
                    phone: str) -> None:
     """Change a user's own name and phone number."""
-    name, phone = name.strip(), phone.strip()
+    name, phone = text.one_line(name), text.one_line(phone)
     if not name or len(name) > 120:
         raise InvalidInput("a name of 1-120 characters is required")
     if len(phone) > 40:
@@ -242,32 +275,56 @@ def update_profile(conn: Connection, actor: Identity, user_id: int, *, name: str
         audit.record(conn, actor, "user.profile", f"user:{user_id}")
 
 
-def change_password(conn: Connection, actor: Identity, user_id: int, current: str, new: str, *,
-                    keep_session: str | None = None) -> int:
-    """Change a password after checking the current one.
+def confirm_password(conn: Connection, actor: Identity, password: str, *, purpose: str) -> None:
+    """Re-authentication: check a signed-in person's own password before a change to how
+    they sign in (`purpose`, for the audit log, e.g. "password change").
 
-    Ends every session of the account but `keep_session` (the token of the session making
-    the change); returns how many were ended. InvalidInput for a wrong current password or
-    a weak new one.
+    Throttled and counted like a failed sign-in (gvo.security.throttle), and each failure
+    audited as "reauth.failure": raises throttle.Throttled, or WrongPassword.
     """
-    user = get_user(conn, user_id)
-    if not passwords.verify(user["password_hash"], current):
-        raise InvalidInput("Your current password is not right.")
-    return _store_password(conn, actor, user, new, "user.password_change",
+    user = get_user(conn, actor.user_id)
+    throttle.check(conn, user["email"], actor.ip, step=throttle.PASSWORD,
+                   audit_as="reauth.throttled", user_id=user["id"])
+    if not passwords.verify(user["password_hash"], password):
+        throttle.record_failure(conn, user["email"], actor.ip, "reauth.failure",
+                                step=throttle.PASSWORD, user_id=user["id"], purpose=purpose)
+        raise WrongPassword("Your password is not right.")
+
+
+def change_password(conn: Connection, actor: Identity, current: str, new: str, *,
+                    keep_session: str | None = None) -> Ended:
+    """The actor changes their own password, after their current one is checked
+    (confirm_password: throttled, failures audited).
+
+    Ends the account's credentials (every session but `keep_session`, the token of the
+    session making the change; pending sign-ins; the calendar feed) and returns what
+    ended. Raises throttle.Throttled or WrongPassword for the current password,
+    InvalidInput for a weak new one.
+    """
+    try:
+        confirm_password(conn, actor, current, purpose="password change")
+    except WrongPassword:
+        raise WrongPassword("Your current password is not right.") from None
+    return _store_password(conn, actor, get_user(conn, actor.user_id), new,
+                           "user.password_change", "password_changed",
                            keep_session=keep_session)
 
 
-def set_password(conn: Connection, actor: Identity, user_id: int, new: str) -> int:
-    """Set a password without the old one (operator CLI); ends all the account's sessions
-    and returns how many. NotPermitted on a Manager's account unless the actor may act on it."""
-    return _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set")
+def set_password(conn: Connection, actor: Identity, user_id: int, new: str) -> Ended:
+    """Set a password without the old one (operator CLI); ends the account's credentials
+    and returns what ended. NotPermitted on a Manager's account unless the actor may act
+    on it."""
+    return _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set",
+                           "password_set")
 
 
-def _store_password(conn: Connection, actor: Identity, user, new: str, action: str, *,
-                    keep_session: str | None = None, setup_token: str | None = None) -> int:
+def _store_password(conn: Connection, actor: Identity, user, new: str, action: str, reason: str,
+                    *, keep_session: str | None = None,
+                    setup_token: str | None = None) -> Ended:
     """The one place a password is written: check it, store its hash, use up the set-up
-    link it came through (if any), and end every session of the account but
-    `keep_session`, all in one transaction. Returns how many sessions ended."""
+    link it came through (if any), and end the account's credentials but `keep_session`,
+    all in one transaction. The account's wrong codes are forgotten (they were guessed with
+    the old password). Returns what ended."""
     _require_may_act_on(actor, user)
     passwords.check(new, email=user["email"], name=user["name"])
     hashed = passwords.hash_password(new)  # slow on purpose: before the write lock is taken
@@ -284,31 +341,74 @@ def _store_password(conn: Connection, actor: Identity, user, new: str, action: s
             "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
             (hashed, clock.iso(), user["id"]),
         )
-        ended = end_user_sessions(conn, user["id"], except_token=keep_session)
-        audit.record(conn, actor, action, f"user:{user['id']}", sessions_ended=ended)
+        throttle.forget_code_failures(conn, user["email"])
+        ended = _end_credentials(conn, actor, user, reason, keep_session=keep_session)
+        audit.record(conn, actor, action, f"user:{user['id']}", sessions_ended=ended.sessions)
     return ended
 
 
-def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> None:
-    """Remove a user's authenticator and recovery codes, and end their sessions
-    (NotPermitted on a Manager's account unless the actor may act on it)."""
-    _require_may_act_on(actor, get_user(conn, user_id))
+def _end_credentials(conn: Connection, actor: Identity, user, reason: str, *,
+                     keep_session: str | None = None) -> Ended:
+    """End everything that lets someone act as the account without signing in afresh
+    (inside the caller's transaction): a sign-in part-way through (its password step
+    remembered the credential version, which changes here; so does a signed-in session,
+    gvo.web.access), every session but `keep_session`, and what features hold
+    (CREDENTIALS_ENDED: the calendar feed). A new password or inactivity also ends unused
+    set-up links: their purpose is gone.
+
+    `reason` is a key of CREDENTIAL_EVENTS. Returns what ended.
+    """
+    user_id = user["id"]
+    conn.execute("UPDATE users SET credential_version = credential_version + 1 WHERE id = ?",
+                 (user_id,))
+    if reason in ("password_changed", "password_set", "made_inactive"):
+        conn.execute("DELETE FROM setup_tokens WHERE user_id = ? AND used_at IS NULL",
+                     (user_id,))
+    sessions = end_user_sessions(conn, user_id, except_token=keep_session)
+    stopped = events.publish(events.CREDENTIALS_ENDED, conn, user_id=user_id, reason=reason,
+                             actor=actor)
+    version = conn.execute("SELECT credential_version FROM users WHERE id = ?",
+                           (user_id,)).fetchone()[0]
+    return Ended(sessions, version, tuple(stopped))
+
+
+def _ending_event(conn: Connection, actor: Identity, user_id: int, reason: str, action: str,
+                  change=None) -> Ended:
+    """One event that ends an account's credentials (`reason`), audited as `action`: the
+    actor's right to act on the account is checked, then in one transaction `change()` (if
+    any) runs, the credentials end and the audit entry is written."""
+    user = get_user(conn, user_id)
+    _require_may_act_on(actor, user)
     with transaction(conn):
-        conn.execute(
-            "UPDATE users SET totp_secret = NULL, mfa_enrolled_at = NULL, updated_at = ?"
-            " WHERE id = ?",
-            (clock.iso(), user_id),
-        )
+        if change is not None:
+            change()
+        ended = _end_credentials(conn, actor, user, reason)
+        audit.record(conn, actor, action, f"user:{user_id}", sessions=ended.sessions)
+    return ended
+
+
+def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> Ended:
+    """Remove a user's authenticator and recovery codes, and end their credentials
+    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted on a
+    Manager's account unless the actor may act on it."""
+
+    def remove_authenticator() -> None:
+        conn.execute("UPDATE users SET totp_secret = NULL, mfa_enrolled_at = NULL,"
+                     " updated_at = ? WHERE id = ?", (clock.iso(), user_id))
         conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
-        end_user_sessions(conn, user_id)
-        audit.record(conn, actor, "mfa.reset", f"user:{user_id}")
+
+    return _ending_event(conn, actor, user_id, "mfa_reset", "mfa.reset", remove_authenticator)
 
 
-def end_sessions(conn: Connection, actor: Identity, user_id: int) -> int:
-    """Sign a user out on every device; returns how many sessions ended (NotPermitted on a
-    Manager's account unless the actor may act on it)."""
-    _require_may_act_on(actor, get_user(conn, user_id))
-    with transaction(conn):
-        count = end_user_sessions(conn, user_id)
-        audit.record(conn, actor, "sessions.end", f"user:{user_id}", sessions=count)
-    return count
+def end_sessions(conn: Connection, actor: Identity, user_id: int) -> Ended:
+    """Sign a user out on every device (a Manager or the operator): ends their credentials
+    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted on a
+    Manager's account unless the actor may act on it."""
+    return _ending_event(conn, actor, user_id, "sessions_ended", "sessions.end")
+
+
+def sign_out_everywhere(conn: Connection, actor: Identity) -> Ended:
+    """The actor signs themselves out on every device, this one included: ends their
+    credentials (sessions, pending sign-ins, calendar feed); returns what ended."""
+    return _ending_event(conn, actor, actor.user_id, "signed_out_everywhere",
+                         "logout.everywhere")

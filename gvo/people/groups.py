@@ -6,7 +6,7 @@ Manager (or a holder of manage_users) outside it may remove people from the grou
 not add anyone, themselves included (README, "Who sees what").
 """
 
-from gvo.core import audit
+from gvo.core import audit, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
@@ -65,7 +65,7 @@ def save_group(
     Raises InvalidInput for a missing or taken name, NotPermitted when people would be
     added to a group that opens a room the actor is not in.
     """
-    name = name.strip()
+    name = text.one_line(name)
     if not name:
         raise InvalidInput("A group needs a name.")
     with transaction(conn):

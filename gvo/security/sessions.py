@@ -42,7 +42,8 @@ def _hash(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     """A session whose data lives in the school database."""
 
-    def __init__(self, initial=None, *, slug=None, token=None, last_seen=0.0, expired=False):
+    def __init__(self, initial=None, *, slug=None, token=None, last_seen=0.0, expired=False,
+                 failure: Exception | None = None):
         def on_update(_self):
             self.modified = True
 
@@ -51,6 +52,10 @@ class ServerSession(CallbackDict, SessionMixin):
         self.token = token
         self.last_seen = last_seen
         self.expired = expired  # the previous session timed out (say so on the sign-in page)
+        # The stored session could not be read (say, the database stayed locked): raised by
+        # raise_failure once the request runs, where the error pages can answer; the session
+        # is never saved, so the person's cookie and stored session are left as they were.
+        self.failure = failure
         self.modified = False
         self.new = token is None
         self.rotate_requested = False
@@ -89,11 +94,27 @@ class SchoolSessionInterface(SessionInterface):
         return inst.db(slug)
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
-        """The session for this request's school, or an empty one that is never saved."""
+        """The session for this request's school, or an empty one that is never saved.
+
+        Never raises: Flask opens the session before its error handling starts, so an
+        exception here was a bare 500 whose error page failed too (no session to render
+        with). The error is kept in the session (`failure`, never saved) and raised when
+        the request runs (raise_failure): a locked database then answers with the "office
+        is busy" page (503), like any other request that meets the lock, anything else with
+        the error page.
+        """
         # Sessions open before URL matching, so the school is read from the path itself.
         slug = school_from_path(request.path)
         if not slug:
             return ServerSession()
+        try:
+            return self._open(app, request, slug)
+        except Exception as exc:  # noqa: BLE001 - every failure is raised again, later
+            if not is_busy(exc):
+                log.exception("session for %s could not be opened", slug)
+            return ServerSession(slug=slug, failure=exc)
+
+    def _open(self, app: Flask, request: Request, slug: str) -> ServerSession:
         conn = self._db(app, slug)
         if conn is None:
             return ServerSession()
@@ -109,8 +130,14 @@ class SchoolSessionInterface(SessionInterface):
                 or now - row["created_at"] > cfg["GVO_ABSOLUTE_TIMEOUT"]):
             end_session(conn, token)
             return ServerSession(slug=slug, expired=row["user_id"] is not None)
-        return ServerSession(json.loads(row["data"]), slug=slug, token=token,
-                             last_seen=row["last_seen"])
+        try:
+            data = json.loads(row["data"])
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):  # unreadable: as if there were none (sign in again)
+            log.warning("session data of %s unreadable: ignored", slug)
+            return ServerSession(slug=slug)
+        return ServerSession(data, slug=slug, token=token, last_seen=row["last_seen"])
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         """Write the session back (or delete it) and set the cookie.
@@ -128,7 +155,7 @@ class SchoolSessionInterface(SessionInterface):
             log.warning("session for %s not saved: the database stayed locked", session.slug)
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
-        if not isinstance(session, ServerSession) or not session.slug:
+        if not isinstance(session, ServerSession) or not session.slug or session.failure:
             return
         conn = self._db(app, session.slug)
         if conn is None:
@@ -189,6 +216,16 @@ class SchoolSessionInterface(SessionInterface):
 def end_session(conn, token: str) -> None:
     """Delete the session whose cookie holds `token`."""
     conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(token),))
+
+
+def raise_failure() -> None:
+    """before_request (the first): raise the database error that kept this request's
+    session from opening (ServerSession.failure), so the error handlers answer it."""
+    from flask import session
+
+    failure = getattr(session, "failure", None)
+    if failure is not None:
+        raise failure
 
 
 def end_user_sessions(conn, user_id: int, *, except_token: str | None = None) -> int:

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from gvo.core import clock
+from gvo.core import clock, text
 from gvo.core.errors import GvoError, InvalidInput, NotFound
 from gvo.storage import files, keys, sqlcipher
 from gvo.storage.pool import ConnectionPool, PoolSettings
@@ -291,7 +291,7 @@ class Instance:
     def create_school(self, slug: str, name: str) -> SchoolRecord:
         """A new school database with a random data key, stored only wrapped."""
         check_slug(slug)
-        name = name.strip()
+        name = text.one_line(name)
         if not name or len(name) > 120:
             raise InvalidInput("a school needs a name of 1-120 characters")
         if self.has_school(slug):

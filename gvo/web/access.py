@@ -15,8 +15,10 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, se
 from flask_login import LoginManager, current_user
 
 from gvo.core.identity import CAPABILITIES, RANK, Identity
+from gvo.people.accounts import Ended
 
 EXEMPT_ENDPOINTS = {"static"}
+CREDENTIALS_KEY = "_credentials"  # session: the account's credential version at sign-in
 MAX_NEXT_LENGTH = 2000
 # Unicode categories refused in a `next` target: controls, format characters (such as
 # bidi overrides), line and paragraph separators, surrogates, private-use, unassigned.
@@ -90,7 +92,11 @@ def load_identity(user_id: str) -> Identity | None:
     inactive account)."""
     if not g.get("school"):
         return None
-    return Identity.load(db(), int(user_id), g.get("client_ip", ""))
+    # A session signed in before the account's credentials ended is not signed in, even if
+    # it was saved after they ended (its code step finished just before): see
+    # accounts.CREDENTIAL_EVENTS. Sessions from before versions were kept hold none.
+    return Identity.load(db(), int(user_id), g.get("client_ip", ""),
+                         credential_version=session.get(CREDENTIALS_KEY))
 
 
 def db():
@@ -180,11 +186,13 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def mark_signed_in(member_id: int) -> None:
+def mark_signed_in(member_id: int, credential_version: int) -> None:
     """Complete sign-in: a new session id holding only the signed-in member.
 
     Everything the session held before (the sign-in steps' state, half-made forms) is
-    dropped so nothing from before sign-in carries over; messages to show are kept.
+    dropped so nothing from before sign-in carries over; messages to show are kept. The
+    session holds `credential_version`, the account's when its password was checked: if
+    the account's is another by now, or changes later, the session is not signed in.
     """
     from flask_login import login_user
 
@@ -193,4 +201,11 @@ def mark_signed_in(member_id: int) -> None:
     session.clear()
     if flashes:
         session["_flashes"] = flashes
+    session[CREDENTIALS_KEY] = credential_version
     login_user(Identity.load(db(), member_id, g.get("client_ip", "")))
+
+
+def keep_signed_in(ended: Ended) -> None:
+    """The session that ended its own account's credentials (a password change) and was
+    kept: it holds the account's new credential version, so it stays signed in."""
+    session[CREDENTIALS_KEY] = ended.credential_version

@@ -8,7 +8,7 @@ from werkzeug.wsgi import ClosingIterator
 
 from gvo.blueprints import admin, auth, home, library, meetings, profile, site
 from gvo.core import numbers
-from gvo.security.sessions import SchoolSessionInterface
+from gvo.security.sessions import SchoolSessionInterface, raise_failure
 from gvo.web import access, errors
 from gvo.web.forms import csrf
 
@@ -28,7 +28,6 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-
 
 
 def sqlite_int(value) -> int:
@@ -104,6 +103,7 @@ def init_app(app: Flask) -> None:
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp):
         app.register_blueprint(bp)
 
+    app.before_request(raise_failure)  # first: a session that did not open answers alone
     app.before_request(_client_ip)
     app.before_request(access.enforce)
     app.after_request(_security_headers)

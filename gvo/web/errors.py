@@ -9,13 +9,14 @@ something else (show the message beside a form field); otherwise they let them t
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.storage.sqlcipher import OperationalError, is_busy
+from gvo.web.access import login_manager
 
 log = logging.getLogger("gvo.web")
 
@@ -53,12 +54,40 @@ def error_page(code: int, hint: str | None = None, *, text: tuple[str, str] | No
     lacks, `text`, else a 500's), the hint replaced by `hint` when given. Returns (body, code).
     """
     title, default = ERROR_TEXT.get(code, text or ERROR_TEXT[500])
-    signed = bool(g.get("school")) and current_user.is_authenticated
-    return render_template("error.html", code=code, title=title, hint=hint or default,
-                           signed_in=signed), code
+    return _render_error("error.html", code, title=title, hint=hint or default,
+                         signed_in=_signed_in()), code
+
+
+def _signed_in() -> bool:
+    """Whether a member of this request's school is signed in, for an error page.
+
+    Never raises: finding out reads the database, which may be what failed (it stayed
+    locked). Then the page is shown as to someone not signed in.
+    """
+    try:
+        return bool(g.get("school")) and current_user.is_authenticated
+    except Exception:  # noqa: BLE001 - an error page must not fail in turn
+        log.warning("error page for %s shown as signed out: the member could not be read",
+                    request.path)
+        login_manager._update_request_context_with_user()  # anonymous for the page
+        return False
+
+
+def _render_error(template: str, code: int, **context) -> str:
+    """An error page; if even that fails (the database that failed is read again while
+    rendering), the same words on a bare page, so the answer is still the right one."""
+    try:
+        return render_template(template, code=code, **context)
+    except Exception:  # noqa: BLE001 - an error page must not fail in turn
+        log.exception("error page %s for %s failed; a bare one was sent", code, request.path)
+        return current_app.jinja_env.get_template("bare_error.html").render(
+            code=code, title=context["title"], hint=context["hint"])
 
 
 def _http_error(error):
+    original = getattr(error, "original_exception", None)
+    if original is not None and is_busy(original):
+        return _database_busy(original)  # an unhandled busy error: the busy page, not a 500
     code = getattr(error, "code", 500) or 500
     hint = None
     if code == 413 and request.blueprint:
@@ -88,8 +117,8 @@ def _overflow(error):
 
 
 def _csrf_error(error):
-    return render_template(
-        "error.html", code=400, title="This form has expired",
+    return _render_error(
+        "error.html", 400, title="This form has expired",
         hint="For your security, forms stop working after a while or after signing in again. "
              "Go back, reload the page and try again.", signed_in=False,
     ), 400
@@ -105,7 +134,6 @@ def _database_busy(error):
     if request.mimetype == "application/x-www-form-urlencoded":
         typed = [(name, value) for name, value in request.form.items(multi=True)
                  if value.strip() and not any(word in name.lower() for word in _UNSHOWN)]
-    signed = bool(g.get("school")) and current_user.is_authenticated
-    body = render_template("busy.html", code=503, title=title, hint=hint, typed=typed,
-                           signed_in=signed)
+    body = _render_error("busy.html", 503, title=title, hint=hint, typed=typed,
+                         signed_in=_signed_in())
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -1,6 +1,7 @@
 """Flask-WTF forms (each carries a CSRF token): those shared by the blueprints, the forms of
-the blueprints that are one module (sign-in, profile, admin, the library), and the fields
-that read numbers, dates and times as people type them (`gvo.core.numbers`).
+the blueprints that are one module (sign-in, profile, admin, the library), the fields
+that read numbers, dates and times as people type them (`gvo.core.numbers`) and one-line
+text (`LineField`: every title, name and place in every form).
 
 A blueprint that is a package keeps its own forms beside it (gvo/blueprints/meetings/forms.py)."""
 
@@ -20,10 +21,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from gvo.core import identity, numbers
+from gvo.core import clock, identity, numbers, text
 from gvo.library import approvals, comments, pages
 from gvo.security import passwords
 
@@ -48,12 +56,36 @@ class WholeNumberField(_Numerals, IntegerField):
     """An integer field that reads digits of any script ("１２", "١٢")."""
 
 
-class DayField(_Numerals, DateField):
-    """A date field (YYYY-MM-DD) that reads digits of any script."""
+class _Years:
+    """A date field mixin: a date whose year is outside clock.FIRST_YEAR..LAST_YEAR (a year
+    typed 0226 or 9999) is the field's error, never stored."""
+
+    def pre_validate(self, form):
+        """Refuse a year out of range (before the other validators, which it stops)."""
+        super().pre_validate(form)
+        if self.data is not None and not clock.FIRST_YEAR <= self.data.year <= clock.LAST_YEAR:
+            raise StopValidation(clock.YEAR_RANGE)
 
 
-class LocalTimeField(_Numerals, DateTimeLocalField):
-    """A local date and time field (YYYY-MM-DDTHH:MM) that reads digits of any script."""
+class DayField(_Years, _Numerals, DateField):
+    """A date field (YYYY-MM-DD) that reads digits of any script; years 1900-2199."""
+
+
+class LocalTimeField(_Years, _Numerals, DateTimeLocalField):
+    """A local date and time field (YYYY-MM-DDTHH:MM) that reads digits of any script;
+    years 1900-2199."""
+
+
+class LineField(StringField):
+    """A one-line text field (a title, a name, a place): what is sent is read through
+    `text.one_line`, so line and paragraph separators (U+2028, U+2029), tabs and control
+    characters never reach a page, a PDF or a calendar as they were typed."""
+
+    def process_formdata(self, valuelist):
+        """Keep the one-line form of what was sent."""
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = text.one_line(self.data)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -117,8 +149,8 @@ class ChangePasswordForm(SetPasswordForm):
 class ProfileForm(FlaskForm):
     """A person's own details."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=120)])
+    phone = LineField("Phone", validators=[Optional(), Length(max=40)])
 
 
 class ConfirmForm(FlaskForm):
@@ -133,7 +165,7 @@ ROLE_CHOICES = choices(
 class InviteForm(FlaskForm):
     """A Manager invites a person; they get a set-up link."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="author")
 
@@ -150,7 +182,7 @@ class RoleForm(FlaskForm):
 class GroupForm(FlaskForm):
     """A group: a name and its members."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=80)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=500)])
     members = MultiCheckboxField("Members", coerce=int, choices=[])
 
@@ -158,9 +190,9 @@ class GroupForm(FlaskForm):
 class BodyForm(FlaskForm):
     """The board or a committee."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=120)])
     description = TextAreaField("Purpose", validators=[Optional(), Length(max=1000)])
-    quorum = StringField(
+    quorum = LineField(
         "Quorum",
         validators=[Optional(), Length(max=20)],
         description="Members needed for a quorate meeting. Leave empty for half the members, "
@@ -204,7 +236,7 @@ class MfaPolicyForm(FlaskForm):
 class FolderForm(FlaskForm):
     """A folder's details and who it is open to."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     sort_order = WholeNumberField("Sort order", default=0,
                               validators=[Optional(), NumberRange(-9999, 9999)],
@@ -219,14 +251,14 @@ class FolderForm(FlaskForm):
 class DocumentForm(FlaskForm):
     """A document's title and description."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
 
 
 class PageForm(FlaskForm):
     """A page: a title and a short note in Markdown."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Text", validators=[Optional(), Length(max=pages.MAX_BODY)],
                          description="Markdown: *italic*, **bold**, lists with -, links "
                                      "[text](https://...).")

@@ -79,3 +79,8 @@ def file_parts(fields: dict | None = None) -> Iterator[FilePart]:
         yield part
     if not checked:
         raise CSRFError("The CSRF token is missing.")
+
+
+def quoted(names: list[str]) -> str:
+    """File names as an upload's message shows them: “a.pdf”, “document.txt”."""
+    return ", ".join(f"“{name}”" for name in names)

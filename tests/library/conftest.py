@@ -5,8 +5,10 @@ import zipfile
 
 import pytest
 from conftest import sign_in
+from uploads import Part  # noqa: F401 - the library tests take it from here
 
 from gvo.core.identity import Identity
+from gvo.storage import sqlcipher
 
 
 def make_pdf(text: str) -> bytes:
@@ -89,6 +91,40 @@ def as_role(make_user, new_client):
     return make
 
 
+@pytest.fixture
+def author_in_folder(as_role, lib):
+    """(signed-in Author's client, the Author, a folder a Manager made for board papers)."""
+    from gvo.library import folders
+
+    _manager_client, manager = as_role("manager")
+    folder = folders.create_folder(lib.conn, lib.viewer(manager), parent_id=None,
+                                   title="Board papers")
+    client, person = as_role("author")
+    return client, person, folder
+
+
+def stored_counts(conn) -> tuple[int, ...]:
+    """How many blobs, chunks, documents, versions and search items the school holds."""
+    return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                 for t in ("blobs", "blob_chunks", "documents", "document_versions",
+                           "search_items"))
+
+
+def upgraded_school(instance, monkeypatch, before: int, sql: str, slug: str = "old"):
+    """A school as a release before school migration `before` left it, with `sql` run in it,
+    then opened (and so upgraded) by this release: its connection."""
+    every = sqlcipher.migrations("school")
+    monkeypatch.setattr(sqlcipher, "migrations",
+                        lambda kind: [m for m in every if kind != "school" or m[0] < before])
+    instance.create_school(slug, "Old School")
+    instance.close_school(slug)
+    conn = sqlcipher.connect(instance.school_path(slug), instance.school_key(slug))
+    conn.executescript(sql)
+    conn.close()
+    monkeypatch.setattr(sqlcipher, "migrations", lambda kind: every)
+    return instance.db(slug)
+
+
 def multipart(fields: list[tuple[str, str | tuple[str, bytes]]]) -> tuple[bytes, str]:
     """Encode form fields in the given order: ("name", "value") or ("name", (filename, bytes))."""
     boundary = "gvo-test-boundary-7d1c"
@@ -130,18 +166,6 @@ def post_raw(client, url, body: bytes, content_type: str, *, htmx=False, headers
                          content_type=content_type, headers=sent)
     client.last, client.last_text = resp, resp.get_data(as_text=True)
     return resp
-
-
-class Part:
-    """An in-memory upload part for the services."""
-
-    def __init__(self, filename: str, body: bytes, piece: int = 100_000):
-        self.filename, self.body, self.piece = filename, body, piece
-
-    def chunks(self):
-        """The body in pieces."""
-        for i in range(0, len(self.body), self.piece):
-            yield self.body[i: i + self.piece]
 
 
 def post_from(client, page, url, data=None, **kw):

@@ -3,6 +3,7 @@ it runs after the upload's transaction, in a child process held to limits the co
 and a write that still meets a held lock answers 503 with what was typed, never 500."""
 
 import io
+import random
 import threading
 import zipfile
 
@@ -11,7 +12,7 @@ from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from gvo.core.identity import Identity
-from gvo.library import documents, extract, folders, pages, search
+from gvo.library import documents, extract, folders, pages, search, sniff
 from gvo.storage import sqlcipher
 
 from .conftest import Part, post_from, upload
@@ -40,12 +41,19 @@ def shared_stream_pdf(pages: int = 40, stream_bytes: int = 1024 * 1024) -> bytes
     return out.getvalue()
 
 
-def bomb_docx(xml_bytes: int) -> bytes:
-    """A Word document of a few KB whose document.xml unzips to `xml_bytes`."""
+def bomb_docx(xml_bytes: int, *, varied: bool = False) -> bytes:
+    """A Word document whose document.xml unzips to `xml_bytes`: a few KB of one repeated
+    paragraph, or (`varied`) numbered paragraphs that pack only about ten times."""
     head = ('<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
             'wordprocessingml/2006/main"><w:body>')
     para = "<w:p><w:r><w:t>governors</w:t></w:r></w:p>"
-    body = head + para * (xml_bytes // len(para)) + "</w:body></w:document>"
+    if varied:
+        rng = random.Random(9)
+        paras = "".join(f"<w:p><w:r><w:t>governors {rng.getrandbits(40):010x}</w:t></w:r></w:p>"
+                        for _ in range(xml_bytes // (len(para) + 11)))
+    else:
+        paras = para * (xml_bytes // len(para))
+    body = head + paras + "</w:body></w:document>"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.'
@@ -128,12 +136,16 @@ def test_pages_sharing_one_content_stream_count_against_the_expanded_limit(lib, 
     assert _status(lib, "shared") == "limit:expanded"
 
 
-def test_a_zip_bomb_docx_is_cut_off_by_the_expansion_limit(lib, make_user):
+def test_a_docx_that_unpacks_past_the_extraction_limit_is_stored_unread(lib, make_user):
+    # A "zip bomb" is refused at upload (tests/library/test_upload_checks.py); a file that
+    # packs ordinarily but unpacks past the extraction limit is stored, found by its name.
     who = lib.viewer(make_user("alpha", "manager", mfa=False))
     folder = folders.create_folder(lib.conn, who, parent_id=None, title="Papers")
-    bomb = bomb_docx(extract.MAX_EXPANDED_BYTES + 8 * 1024 * 1024)
-    assert len(bomb) < 200_000
-    documents.add_files(lib.conn, who, folder, [Part("Report.docx", bomb),
+    big = bomb_docx(extract.MAX_EXPANDED_BYTES + 8 * 1024 * 1024, varied=True)
+    info = zipfile.ZipFile(io.BytesIO(big)).getinfo("word/document.xml")
+    assert info.file_size > extract.MAX_EXPANDED_BYTES
+    assert info.file_size < sniff.MAX_ZIP_RATIO * info.compress_size
+    documents.add_files(lib.conn, who, folder, [Part("Report.docx", big),
                                                 Part("Fine.docx", bomb_docx(10_000))],
                         limit=10 * 1024 * 1024)
     assert _status(lib, "Report") == "limit:expanded"

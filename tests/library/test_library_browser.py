@@ -86,7 +86,7 @@ def test_upload_comment_reply_approve_search_and_restore(new_context, live_serve
     mp.get_by_label("Files", exact=True).set_input_files(str(pdf))
     mp.get_by_role("button", name="Upload", exact=True).click()
     mp.get_by_test_id("upload-done").wait_for()
-    assert mp.get_by_test_id("upload-done").inner_text() == "Uploaded 1 file."
+    assert mp.get_by_test_id("upload-done").inner_text() == "Uploaded 1 file: “Budget_2025.pdf”."
     row = mp.get_by_test_id("documents").get_by_role("row").filter(has_text="Budget 2025")
     assert "PDF" in row.inner_text()
     screenshot(mp, "library-folder-after-upload")

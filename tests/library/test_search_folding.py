@@ -6,7 +6,7 @@ import pytest
 from gvo.library import documents, folders, pages, search
 from gvo.storage import sqlcipher
 
-from .conftest import Part, make_pdf
+from .conftest import Part, make_pdf, upgraded_school
 
 
 @pytest.fixture
@@ -56,14 +56,8 @@ def test_a_query_of_any_script_is_a_valid_match_expression(lib, office):
 
 def test_rows_indexed_before_the_fold_are_folded_by_the_upgrade(instance, monkeypatch):
     # A school as the previous release left it: migrations 1-3, search rows of two columns.
-    every = sqlcipher.migrations("school")
-    monkeypatch.setattr(sqlcipher, "migrations",
-                        lambda kind: [m for m in every if kind != "school" or m[0] <= 3])
-    instance.create_school("old", "Old School")
-    instance.close_school("old")
-    conn = sqlcipher.connect(instance.school_path("old"), instance.school_key("old"))
     now = "2026-01-01T00:00:00Z"
-    conn.executescript(f"""
+    conn = upgraded_school(instance, monkeypatch, 4, f"""
         INSERT INTO folders(id, title, created_at, updated_at)
             VALUES (1, 'Papers', '{now}', '{now}');
         INSERT INTO blobs(id, size, sha256, chunk_size, created_at) VALUES (1, 1, '', 1, '{now}');
@@ -78,10 +72,8 @@ def test_rows_indexed_before_the_fold_are_folded_by_the_upgrade(instance, monkey
             (2, 'Plan', 'plan' || char(8238) || 'fdp.exe' || char(10) || 'Wizyta w Łodzi'
                 || char(10) || 'Straße text of the plan');
     """)
-    conn.close()
-    monkeypatch.setattr(sqlcipher, "migrations", lambda kind: every)
-    conn = instance.db("old")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == every[-1][0]
+    latest = sqlcipher.migrations("school")[-1][0]
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == latest
     from gvo.core.identity import Identity
 
     manager = Identity(0, "manager", email="m@example.org")

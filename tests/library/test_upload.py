@@ -22,25 +22,9 @@ from .conftest import (
     multipart,
     post_from,
     post_raw,
+    stored_counts,
     upload,
 )
-
-
-@pytest.fixture
-def author_in_folder(as_role, lib):
-    from gvo.library import folders
-
-    manager_client, manager = as_role("manager")
-    folder = folders.create_folder(lib.conn, lib.viewer(manager), parent_id=None,
-                                   title="Board papers")
-    client, person = as_role("author")
-    return client, person, folder
-
-
-def _counts(conn):
-    return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
-                 for t in ("blobs", "blob_chunks", "documents", "document_versions",
-                           "search_items"))
 
 
 def test_upload_and_download_are_byte_identical(author_in_folder, lib):
@@ -67,15 +51,15 @@ def test_upload_and_download_are_byte_identical(author_in_folder, lib):
 def test_oversize_file_gets_413_and_leaves_nothing(author_in_folder, lib):
     client, _person, folder = author_in_folder
     settings.put(lib.conn, "upload_limit_mb", "1")
-    before = _counts(lib.conn)
+    before = stored_counts(lib.conn)
     big = b"%PDF-1.4\n" + b"x" * (1024 * 1024)
     resp = upload(client, folder, [("ok.txt", b"fine"), ("big.pdf", big)])
     assert resp.status_code == 413
     assert "limit of 1 MB per file" in resp.get_data(as_text=True)
-    assert _counts(lib.conn) == before
+    assert stored_counts(lib.conn) == before
     resp = upload(client, folder, [("big.pdf", big)], htmx=True)
     assert resp.status_code == 413 and "Nothing was uploaded" in resp.get_data(as_text=True)
-    assert _counts(lib.conn) == before
+    assert stored_counts(lib.conn) == before
 
 
 @pytest.mark.parametrize("name,body", [("minutes.pdf", ELF), ("report.pdf", MZ),
@@ -83,11 +67,11 @@ def test_oversize_file_gets_413_and_leaves_nothing(author_in_folder, lib):
                                        ("fake.docx", b"PK\x03\x04" + b"\x00" * 100)])
 def test_a_file_that_is_not_what_its_name_says_is_refused(author_in_folder, lib, name, body):
     client, _person, folder = author_in_folder
-    before = _counts(lib.conn)
+    before = stored_counts(lib.conn)
     resp = upload(client, folder, [(name, body)])
     assert resp.status_code == 415
     assert "not a file type the library accepts" in resp.get_data(as_text=True)
-    assert _counts(lib.conn) == before
+    assert stored_counts(lib.conn) == before
 
 
 def test_a_path_in_the_name_is_not_a_storage_path(author_in_folder, lib, instance):
@@ -157,7 +141,7 @@ def test_upload_without_csrf_token_is_refused(author_in_folder, lib):
     assert post_raw(client, url, body, ctype).status_code == 400
     body, ctype = multipart([("files", ("a.txt", b"hi"))])
     assert post_raw(client, url, body, ctype).status_code == 400
-    assert _counts(lib.conn)[2] == 0
+    assert stored_counts(lib.conn)[2] == 0
     # The header htmx sends works on its own.
     resp = post_raw(client, url, body, ctype, htmx=True, headers={"X-CSRFToken": token})
     assert resp.status_code == 200 and "Uploaded 1 file" in resp.get_data(as_text=True)
@@ -179,7 +163,7 @@ def test_a_body_that_is_not_the_multipart_it_says_is_a_bad_request(author_in_fol
     resp = post_raw(client, url, body, ctype)
     assert resp.status_code == 400
     assert "Something in that request was wrong" in resp.get_data(as_text=True)
-    assert _counts(lib.conn)[2] == 0
+    assert stored_counts(lib.conn)[2] == 0
 
 
 def test_versions_listed_and_each_downloadable(author_in_folder, lib):
@@ -220,10 +204,10 @@ def test_a_new_version_whose_upload_breaks_after_the_file_is_not_kept(author_in_
     if rest == "cut":  # the body ends in the middle of the next part's headers
         body = body[:body.rindex(b"--gvo-test-boundary-7d1c--")] + (
             b"--gvo-test-boundary-7d1c\r\nContent-Disposition: form-data; name=\"x\"")
-    before = _counts(lib.conn)
+    before = stored_counts(lib.conn)
     resp = post_raw(client, f"{page}/versions", body, ctype)
     assert resp.status_code == 400
-    assert _counts(lib.conn) == before
+    assert stored_counts(lib.conn) == before
     assert fetch(client, f"{page}/download").get_data() == b"version one"
 
 
@@ -354,7 +338,7 @@ def test_blob_writer_keeps_bytes_and_order_across_chunk_edges(lib, make_user):
     # Pieces smaller than, equal to and larger than a chunk, in an awkward order.
     sizes = [1, blobs.CHUNK_SIZE - 1, blobs.CHUNK_SIZE, 7, blobs.CHUNK_SIZE * 2 + 5]
     with transaction(conn):
-        writer = blobs.BlobWriter(conn, filename="x.bin", limit=len(data))
+        writer = blobs.BlobWriter(conn)
         at = 0
         for size in sizes:
             writer.write(data[at: at + size])
@@ -370,11 +354,11 @@ def test_blob_writer_keeps_bytes_and_order_across_chunk_edges(lib, make_user):
 def test_an_empty_file_is_refused_by_name_everywhere(author_in_folder, lib):
     """Issue 9: a 0-byte file was accepted as text; it is refused with a message naming it."""
     client, _person, folder = author_in_folder
-    before = _counts(lib.conn)
+    before = stored_counts(lib.conn)
     resp = upload(client, folder, [("agenda.txt", b"fine"), ("Minutes Łódź.pdf", b"")])
     assert resp.status_code == 422
     assert "“Minutes Łódź.pdf” is empty (0 bytes)" in resp.get_data(as_text=True)
-    assert _counts(lib.conn) == before
+    assert stored_counts(lib.conn) == before
     resp = upload(client, folder, [("blank.docx", b"")], htmx=True)
     assert resp.status_code == 422 and "“blank.docx” is empty" in resp.get_data(as_text=True)
     upload(client, folder, [("policy.txt", b"version one")])

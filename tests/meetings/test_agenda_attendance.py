@@ -238,3 +238,37 @@ def test_an_outsiders_agenda_has_no_gap_and_every_view_agrees(signed_in, new_cli
     outsider = rclient.get(page).get_data(as_text=True)
     assert "3. Close" in outsider and "C1. " not in outsider
     assert "C2. Exclusion appeal" in client.get(f"{page}/minutes").get_data(as_text=True)
+
+
+def test_page_anchors_name_items_by_number_never_by_database_id(signed_in, new_client,
+                                                               make_user, office):
+    """An outsider's page holds no anchor from which a hidden item's id could be read (item
+    ids 1, 3 around a hidden 2 would give it away); the clerk's redirects use numbers too."""
+    import re
+
+    from conftest import sign_in
+
+    from gvo.meetings import minutes
+
+    client, _ = signed_in("manager")
+    reader = make_user("alpha", "reader")
+    rclient = new_client()
+    sign_in(rclient, reader)
+    meeting_id = office.meeting(days=-20)
+    ids = [office.item(meeting_id, title, confidential=secret)
+           for title, secret in (("Welcome", False), ("Pay review", True), ("Budget", False))]
+    page = f"/alpha/meetings/{meeting_id}"
+    minutes_page = f"{page}/minutes"
+    resp = client.post(f"{minutes_page}/{ids[1]}/actions", {f"a{ids[1]}-text": ""},
+                       form_page=minutes_page)
+    assert resp.headers["Location"].endswith("#minutes-C1")
+    resp = client.post(f"{page}/agenda/{ids[2]}/link", {"ref": ""}, form_page=page)
+    assert resp.headers["Location"].endswith("#item-2")
+    minutes.circulate(office.conn, OP, meeting_id)
+    outsider = rclient.get(page).get_data(as_text=True)
+    anchors = re.findall(r'id="((?:item|minutes)[-\w]*)"', outsider)
+    assert anchors == ["item-1", "item-h-1", "item-2", "item-h-2", "minutes", "minutes-1",
+                       "minutes-2"]
+    assert f"item-{ids[2]}" not in outsider and f"minutes-{ids[2]}" not in outsider
+    insider = client.get(page).get_data(as_text=True)
+    assert 'id="item-C1"' in insider and 'id="minutes-C1"' in insider

@@ -80,20 +80,21 @@ def _content_lines_are_clean(data: bytes) -> None:
 
 
 def test_line_breaks_in_calendar_text_are_escaped(signed_in, office):
+    """Stored one-line fields with line breaks (written before they were normalised) go out
+    on one line; the description's own lines are escaped."""
     client, _ = signed_in("author")
     meeting_id = office.meeting(days=4, title="Spring board")
     other = office.meeting(days=6, title="Summer board")
-    # Text with bare CR and LF, as stored before titles were checked for them.
     office.conn.execute("UPDATE meetings SET title = ?, location = ? WHERE id = ?",
                         ("Spring\rboard", "Hall\nBlock B", meeting_id))
     office.conn.execute("UPDATE meetings SET title = ? WHERE id = ?", ("Summer\nboard", other))
-    meetings.cancel(office.conn, OP, other, "Snow\r\nSchool closed")
-    for mid, title in ((meeting_id, "Spring\nboard"), (other, "Summer\nboard")):
+    office.conn.execute("UPDATE meetings SET status = 'cancelled', cancel_reason = ?"
+                        " WHERE id = ?", ("Snow\r\nSchool closed", other))
+    for mid, title in ((meeting_id, "Spring board"), (other, "Summer board")):
         resp = download(client, f"/alpha/meetings/{mid}/calendar.ics")
         assert resp.status_code == 200
         _content_lines_are_clean(resp.data)
-        escaped = title.replace("\n", "\\n").encode()
-        assert b"\r\nX-WR-CALNAME:Alpha Primary: " + escaped + b"\r\n" in resp.data
+        assert b"\r\nX-WR-CALNAME:Alpha Primary: " + title.encode() + b"\r\n" in resp.data
         cal = icalendar.Calendar.from_ical(resp.data)
         assert str(cal.walk("VEVENT")[0]["summary"]).startswith(title)
     client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
@@ -104,16 +105,17 @@ def test_line_breaks_in_calendar_text_are_escaped(signed_in, office):
     _content_lines_are_clean(resp.data)
     events = {str(e["summary"]): e for e in icalendar.Calendar.from_ical(resp.data).walk(
         "VEVENT")}
-    assert str(events["Spring\nboard (Full Governing Board)"]["location"]) == "Hall\nBlock B"
+    assert str(events["Spring board (Full Governing Board)"]["location"]) == "Hall Block B"
     assert "Cancelled: Snow\nSchool closed" in str(
-        events["Summer\nboard (Full Governing Board)"]["description"])
+        events["Summer board (Full Governing Board)"]["description"])
 
 
-def test_a_title_with_a_line_break_is_refused_clearly(signed_in, office):
+def test_a_title_with_a_line_break_is_kept_on_one_line(signed_in, office):
     client, _ = signed_in("manager")
     resp = client.post("/alpha/meetings/new", {
         "body_id": str(office.board_id), "title": "Spring\nboard",
         "starts_at": "2031-03-04T18:00", "ends_at": "2031-03-04T20:00", "location": "Hall"},
         form_page="/alpha/meetings/new")
-    assert resp.status_code == 422 and "one line of text" in client.last_text
-    assert meetings.list_meetings(office.conn, Identity(0, "manager")) == []
+    assert resp.status_code == 302
+    [row] = meetings.list_meetings(office.conn, Identity(0, "manager"))
+    assert row["title"] == "Spring board"

@@ -1,6 +1,7 @@
 """Downloads named after a meeting or a committee in any language (issue 9): every one answers
 200 with RFC 6266's UTF-8 `filename*` and an ASCII `filename`, through one helper."""
 
+import unicodedata
 from datetime import date
 from urllib.parse import quote, unquote
 
@@ -70,16 +71,36 @@ def test_attendance_downloads_of_a_polish_committee(signed_in, office):
     ("a\u2066b\u2069\u200fc\r\n.txt", "abc.txt"),
     ("北京.pdf", "BeiJing.pdf"),
     ("..\\..\\secret.pdf", "secret.pdf"),
-    ("\u202e", "file"),
+    ("\u202e", "document"),
+    # Issue 9 (attack review): zero-width and other invisible characters, names of nothing
+    # but an extension, padding before a second extension, decomposed letters.
+    ("Min\u200butes\u2060 \ufeff2026\u200d.txt", "Minutes 2026.txt"),
+    ("   .txt", "document.txt"),
+    ("report.pdf\u00a0\u00a0\u3000   .exe", "report.pdf.exe"),
+    ("Proce\u0300s-verbal.pdf", "Proces-verbal.pdf"),
+    ("\u3164\u115f.pdf", "document.pdf"),
 ])
 def test_content_disposition(name, fallback):
     value = content_disposition(name, inline=name.endswith(".pdf"))
     kind = "inline" if name.endswith(".pdf") else "attachment"
     assert value.startswith(f'{kind}; filename="{fallback}"; filename*=UTF-8\'\'')
     sent = unquote(value.split("''", 1)[1])
-    assert not any(c in sent for c in "\u202e\u2066\u2069\u200f\r\n\\/")
+    assert not any(c in sent for c in "\u202e\u2066\u2069\u200f\u200b\u200d\u2060\ufeff"
+                                      "\u3164\r\n\\/")
+    assert unicodedata.is_normalized("NFC", sent) and sent == sent.strip()
     assert quote(sent, safe="") == value.split("''", 1)[1]
     value.encode("latin-1")  # what a WSGI header must be
+
+
+def test_a_decomposed_title_names_its_downloads_as_composed(signed_in, office):
+    # "Ŵ" typed as W + U+0302 (as macOS keeps file and form text) lost its accent as a "-".
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting(title=unicodedata.normalize("NFD", WELSH))
+    day = office.conn.execute("SELECT starts_at FROM meetings WHERE id = ?",
+                              (meeting_id,)).fetchone()[0][:10]
+    resp = download(client, f"/alpha/meetings/{meeting_id}/calendar.ics")
+    assert _names(resp) == (f"meeting-{day}-cyfarfod-wyl-dewi.ics",
+                            f"meeting-{day}-cyfarfod-ŵyl-dewi.ics")
 
 
 @pytest.mark.parametrize("query", ["Lodz", "łódź", "finansow", "Wyl Dewi", "ŵyl"])

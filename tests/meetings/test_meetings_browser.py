@@ -153,7 +153,7 @@ def _scenario(server, browser):
             "Welcome and apologies", "Budget 2031"]
 
         # A paper for the budget item, uploaded into the meeting's folder.
-        budget = agenda.items(conn, meeting_id)[1]["id"]
+        budget = agenda.items(conn, meeting_id)[1]["number"]
         clerk.locator(f"#item-{budget} summary").click()
         clerk.get_by_label("File for item 2").set_input_files(files=[{
             "name": "budget.pdf", "mimeType": "application/pdf",

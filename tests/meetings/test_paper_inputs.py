@@ -5,11 +5,14 @@ import io
 
 import pytest
 from pypdf import PdfReader, PdfWriter
+from uploads import Part, many_parts, word, write_lock_held
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
-from gvo.library import folders, pages
-from gvo.meetings import agenda, papers
+from gvo.library import folders, pages, sniff
+from gvo.meetings import agenda, packs, papers
 
 from .conftest import OP, download, make_pdf, pdf_text, upload
 
@@ -162,3 +165,198 @@ def test_a_refused_link_leaves_no_confidential_room_behind(office):
     with pytest.raises(InvalidInput, match="already attached"):
         papers.link(office.conn, viewer, secret, "page", page)
     assert _library_rows(office.conn) == before
+
+
+def _squat(office, meeting_id: int, clerk_id: int) -> tuple[int, int]:
+    """An Author makes a room called like the confidential one in the meeting's folder, open
+    to themselves and the clerk; returns (author id, folder id)."""
+    from gvo.meetings import meetings
+
+    author = office.person("Sam Squatter", "author", on_board=False)
+    squat = folders.create_folder(
+        office.conn, Identity(author, "author"),
+        parent_id=meetings.get(office.conn, meeting_id)["folder_id"],
+        title=papers.CONFIDENTIAL_FOLDER, restricted=True, users=[author, clerk_id])
+    return author, squat
+
+
+def test_a_folder_titled_like_the_confidential_room_never_receives_papers(signed_in, office):
+    from gvo.library import documents
+    from gvo.meetings import meetings
+
+    client, clerk = signed_in("manager")
+    meeting_id = office.meeting()
+    papers.ensure_folder(office.conn, Identity(clerk.id, "manager"), meeting_id)
+    secret = office.item(meeting_id, "Pay review", confidential=True)
+    author, squat = _squat(office, meeting_id, clerk.id)
+    assert upload(client, meeting_id, secret, "pay.pdf", make_pdf("Pay")).status_code == 302
+    [link] = agenda.paper_links(office.conn, secret)
+    doc = office.conn.execute("SELECT folder_id FROM documents WHERE id = ?",
+                              (link["ref_id"],)).fetchone()
+    room = meetings.get(office.conn, meeting_id)["confidential_folder_id"]
+    assert doc["folder_id"] == room and room != squat
+    with pytest.raises(folders.NotFound):
+        documents.get_document(office.conn, Identity(author, "author"), link["ref_id"])
+    assert sorted(folders.access_list(office.conn, squat)[0]) == sorted([author, clerk.id])
+
+
+def test_the_migration_keeps_the_room_gvo_made_not_a_squatters(signed_in, office):
+    """Migration 0008 finds each meeting's existing room: the one made by a meetings manager,
+    not an earlier folder of the same title made by someone else."""
+    from pathlib import Path
+
+    from gvo.meetings import meetings
+    from gvo.people import settings
+    from gvo.storage.sqlcipher import _split_sql
+
+    client, clerk = signed_in("manager")
+    meeting_id = office.meeting()
+    top_and_folder = papers.ensure_folder(office.conn, Identity(clerk.id, "manager"),
+                                          meeting_id)
+    secret = office.item(meeting_id, "Pay review", confidential=True)
+    _author, squat = _squat(office, meeting_id, clerk.id)
+    upload(client, meeting_id, secret, "pay.pdf", make_pdf("Pay"))
+    room = meetings.get(office.conn, meeting_id)["confidential_folder_id"]
+    top = settings.get(office.conn, papers.TOP_FOLDER_SETTING)
+    assert squat < room and top
+    # As before the migration: no ids stored.
+    office.conn.execute("UPDATE meetings SET confidential_folder_id = NULL")
+    office.conn.execute("DELETE FROM settings WHERE key = ?", (papers.TOP_FOLDER_SETTING,))
+    sql = (Path(papers.__file__).parent.parent / "storage" / "migrations" / "school"
+           / "0008_meeting_folders.sql").read_text()
+    for statement in _split_sql(sql):
+        if "ALTER TABLE" not in statement:
+            office.conn.execute(statement)
+    assert meetings.get(office.conn, meeting_id)["confidential_folder_id"] == room
+    assert settings.get(office.conn, papers.TOP_FOLDER_SETTING) == top
+    assert top_and_folder == meetings.get(office.conn, meeting_id)["folder_id"]
+
+
+# -- untrusted PDFs are read in a limited child ------------------------------------------
+
+MEETING = {"title": "Spring board", "body_name": "Board", "starts_at": "2031-03-04T18:00",
+           "ends_at": "2031-03-04T20:00", "location": "Hall", "online_link": ""}
+
+
+def _bomb(marker: str) -> bytes:
+    """A one-page PDF whose content stream inflates to 70 MB (70 KB as stored)."""
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    stream = DecodedStreamObject()
+    stream.set_data(f"% {marker}\n".encode() + b"0" * 70_000_000 + b"\n")
+    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _agenda_text(data: bytes) -> str:
+    return " ".join(PdfReader(io.BytesIO(data)).pages[1].extract_text().split())
+
+
+def test_a_paper_beyond_the_childs_limits_is_listed_not_merged():
+    bomb = _bomb("bomb-1")
+    assert len(bomb) < 200_000
+    items = [packs.PackItem("1", "Budget", "decision", papers=[
+        packs.PackPaper("Inflating paper", "bomb.pdf", bomb),
+        packs.PackPaper("Real paper", "real.pdf", make_pdf("Realcontent", 2))])]
+    data = packs.build("Alpha", MEETING, items, "now")
+    text = _agenda_text(data)
+    assert "Inflating paper bomb.pdf provided separately" in text
+    assert "Real paper real.pdf 3" in text
+    assert "Realcontent page 2" in pdf_text(data)
+    assert items[0].papers[0].status == "limit:expanded"
+    assert items[0].papers[1].status == "ok"
+
+
+def test_a_paper_that_outlasts_the_wall_clock_is_listed_and_the_next_still_merged(
+        monkeypatch):
+    """The child is killed at WALL_SECONDS (here: at once, for the first paper only); a new
+    child reads the rest."""
+    slow, fine = make_pdf("Slowpaper unique-7"), make_pdf("Finepaper unique-8")
+    real_timer = packs.threading.Timer
+    started = []
+
+    def timer(seconds, kill):  # the first paper's timer fires at once
+        started.append(seconds)
+        return real_timer(0 if len(started) == 1 else seconds, kill)
+
+    monkeypatch.setattr(packs.threading, "Timer", timer)
+    items = [packs.PackItem("1", "Budget", "decision", papers=[
+        packs.PackPaper("Slow", "slow.pdf", slow), packs.PackPaper("Fine", "fine.pdf", fine)])]
+    data = packs.build("Alpha", MEETING, items, "now")
+    assert [p.status for p in items[0].papers] == ["limit:time", "ok"]
+    text = _agenda_text(data)
+    assert "Slow slow.pdf provided separately" in text and "Fine fine.pdf 3" in text
+    assert "Finepaper" in pdf_text(data) and "Slowpaper" not in pdf_text(data)
+
+
+def test_a_refused_paper_is_answered_with_its_reason_without_the_write_lock(
+        signed_in, office, instance):
+    # Issue 9 (attack review): the type sniffer read a .docx's index inside the upload's
+    # write transaction, so a file of 560,000 parts held every write of the school.
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+    too_many = sniff.MAX_ZIP_ENTRIES + 1
+    before = _library_rows(office.conn)
+    page = f"/alpha/meetings/{meeting_id}"
+    client.get(page)  # its CSRF token is saved in the session before the lock is taken
+    # Encoded in memory (the test client would spool a body this size to a file it leaves
+    # open).
+    boundary, body = encode_multipart({"title": "Budget", "file": FileStorage(
+        io.BytesIO(many_parts(too_many)), "Budget.docx")})
+    with write_lock_held(instance, office.conn):
+        resp = client.c.post(
+            f"{page}/agenda/{item}/upload", base_url="https://localhost", data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers={"X-CSRFToken": client.token(), "Referer": "https://localhost" + page})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422, html[:300]
+    assert f"“Budget.docx” is made of {too_many:,} parts" in html
+    assert _library_rows(office.conn) == before
+
+
+def test_every_byte_of_a_paper_is_read_before_its_transaction(office):
+    manager = office.person("Mo Manager", "manager", on_board=False)
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+
+    class Watched(Part):
+        def chunks(self):
+            for piece in super().chunks():
+                seen.append(office.conn.in_transaction)
+                yield piece
+
+    seen: list[bool] = []
+    fields = {"title": "Budget report"}
+    [doc] = papers.upload(office.conn, Identity(manager, "manager"), item,
+                          [Watched("budget.docx", word(text="Budget"), piece=500)],
+                          limit=10**7, fields=fields)
+    assert seen and not any(seen)
+    assert [p["ref_id"] for p in agenda.paper_links(office.conn, item)] == [doc]
+
+
+@pytest.mark.parametrize("cap", ["paper", "pack"])
+def test_papers_too_large_for_the_pack_are_listed_not_read(signed_in, office, monkeypatch, cap):
+    # Issue 9 (siblings of the attack review): the pack read every paper of the meeting into
+    # memory whatever its size (and every Word or Excel paper too, only to list it).
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Budget")
+    small, big = make_pdf("Smallpaper", 1), make_pdf("Bigpaper", 40)
+    for name, data in (("small.pdf", small), ("big.pdf", big), ("notes.docx", word())):
+        assert upload(client, meeting_id, item, name, data).status_code == 302
+    if cap == "paper":
+        monkeypatch.setattr(packs, "MAX_PACK_PAPER_BYTES", len(big) - 1)
+    else:
+        monkeypatch.setattr(packs, "MAX_PACK_BYTES", len(small) + len(big) - 1)
+    resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
+    assert resp.status_code == 200
+    agenda_text = " ".join(PdfReader(io.BytesIO(resp.data)).pages[1].extract_text().split())
+    assert "big.pdf provided separately (too large for the pack)" in agenda_text
+    assert "notes.docx provided separately" in agenda_text
+    assert "Smallpaper page 1" in pdf_text(resp.data)
+    assert "Bigpaper" not in pdf_text(resp.data)

@@ -171,3 +171,59 @@ def test_each_character_is_drawn_with_its_own_glyph():
             assert name == expected, char
             assert width == whole["hmtx"][expected][0], char
             assert outline == glyf[expected].getCoordinates(glyf)[0].array.tolist(), char
+
+
+WORLD = {"Welsh": "Siân ap Gwŷr", "Polish": "Łukasz Żółkiewski", "Greek": "Σοφία Παπαδοπούλου",
+         "Arabic": "محمد العلي", "Hebrew": "דוד כהן", "Chinese": "王小明", "Japanese": "山田太郎",
+         "Korean": "김민준", "Hindi": "प्रिया शर्मा", "Thai": "สมชาย ใจดี"}
+
+
+def _extracted_lines(data: bytes) -> list[str]:
+    """The PDF's lines as pypdf extracts them, without the control characters and spaces it
+    puts where shaped clusters and CJK glyphs are (what extraction allows)."""
+    import re
+
+    return [re.sub(r"[\x00-\x1f ]", "", line) for line in pdf_text(data).splitlines()]
+
+
+def test_names_in_every_script_are_drawn_and_extracted_in_logical_order():
+    """Arabic and Hebrew are shaped and extracted in logical order; CJK, Indic and Thai are
+    drawn in Debian's Noto fonts (fpdf2 fallback fonts), never as U+FFFD."""
+    doc = Document("names")
+    doc.add_page()
+    for name in WORLD.values():
+        doc.para(name)
+    data = doc.bytes()
+    lines = _extracted_lines(data)
+    for script, name in WORLD.items():
+        assert name.replace(" ", "") in lines, script
+    assert MISSING not in pdf_text(data)
+    fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"]
+    bases = " ".join(str(f.get_object()["/BaseFont"]) for f in fonts.values())
+    # DejaVu Sans has Arabic and Hebrew (drawn shaped); the others come from Noto.
+    for family in ("NotoSansCJK", "NotoSansDevanagari", "NotoSansThai"):
+        assert family in bases
+
+
+def test_arabic_is_joined_not_drawn_letter_by_letter():
+    """Shaped Arabic uses the joined forms of its letters: the run is narrower than the same
+    letters drawn apart (their isolated forms)."""
+    from gvo.meetings import pdf
+
+    doc = Document("x")
+    doc.add_page()
+    doc.normalize_text("محمد")  # adds the Arabic font and turns shaping on
+    joined = doc.get_string_width("محمد")
+    apart = sum(doc.get_string_width(ch) for ch in "محمد")
+    assert pdf.needs_shaping("محمد") and not pdf.needs_shaping("Siân")
+    assert joined < apart
+
+
+def test_a_script_without_an_installed_font_shows_the_marker(monkeypatch):
+    from gvo.meetings import pdf
+
+    monkeypatch.setattr(pdf, "_fallback_cmaps", [set() for _ in pdf.FALLBACKS])
+    doc = Document("x")
+    doc.add_page()
+    doc.para("王小明 Siân")
+    assert f"{MISSING}{MISSING}{MISSING} Siân" in pdf_text(doc.bytes())

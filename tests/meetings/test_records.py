@@ -204,3 +204,146 @@ def test_the_attendance_report_counts_a_locked_register_as_it_was(office, locked
     assert count == 1
     assert [(r.name, r.attended, r.eligible) for r in rows] == [
         ("Ann Able", 1, 1), ("Ben Bold", 1, 1), ("Cat Cole", 1, 1)]
+
+
+def _details(meeting, **changes) -> meetings.MeetingInput:
+    """The meeting's details as its edit form would send them, with `changes`."""
+    data = {"body_id": meeting["body_id"], "title": meeting["title"],
+            "starts_at": meetings.parse_stamp(meeting["starts_at"]),
+            "ends_at": meetings.parse_stamp(meeting["ends_at"]),
+            "location": meeting["location"]} | changes
+    return meetings.MeetingInput(**data)
+
+
+def test_locked_pages_name_the_committee_as_the_record_does(signed_in, office):
+    client, _ = signed_in("manager")
+    ann = office.person("Ann Able", on_board=False)
+    office.member(ann, body_id=office.committee_id)
+    meeting_id = office.meeting(body_id=office.committee_id, days=-3, title="Spring finance")
+    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_register(office.conn, OP, meeting_id)
+    bodies.save_body(office.conn, OP, body_id=office.committee_id, kind="committee",
+                    name="Resources Committee", quorum_text="2")
+    for path in (f"/alpha/meetings/{meeting_id}", f"/alpha/meetings/{meeting_id}/register",
+                 f"/alpha/meetings/{meeting_id}/minutes"):
+        page = _main_text(client.get(path).get_data(as_text=True))
+        assert "Finance" in page and "Resources Committee" not in page, path
+
+
+def test_after_the_register_lock_the_title_and_times_stay(office):
+    ann = office.person("Ann Able")
+    meeting_id = office.meeting(days=-3, title="Spring board")
+    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_register(office.conn, OP, meeting_id)
+    meeting = meetings.get(office.conn, meeting_id)
+    start = meetings.parse_stamp(meeting["starts_at"])
+    for changes in ({"title": "Renamed"}, {"starts_at": start - timedelta(hours=1)},
+                    {"ends_at": start + timedelta(hours=3)}):
+        with pytest.raises(InvalidInput, match="title, date and times are part of its record"):
+            meetings.update(office.conn, OP, meeting_id, _details(meeting, **changes))
+    meetings.update(office.conn, OP, meeting_id, _details(meeting, location="Main hall"))
+    after = meetings.get(office.conn, meeting_id)
+    assert (after["title"], after["starts_at"], after["location"]) == (
+        "Spring board", meeting["starts_at"], "Main hall")
+
+
+def test_a_meeting_that_approved_minutes_is_neither_moved_nor_cancelled(signed_in, office,
+                                                                      locked_meeting):
+    client, _ = signed_in("manager")
+    meeting_id, _ = locked_meeting
+    at = minutes.approval_record(office.conn, meetings.get(office.conn, meeting_id))
+    later = meetings.get(office.conn, at["meeting"]["id"])
+    start = meetings.parse_stamp(later["starts_at"])
+    with pytest.raises(InvalidInput, match="were approved at this meeting"):
+        meetings.update(office.conn, OP, later["id"],
+                        _details(later, starts_at=start + timedelta(days=7),
+                                 ends_at=start + timedelta(days=7, hours=2)))
+    meetings.update(office.conn, OP, later["id"], _details(later, title="Spring board (AGM)"))
+    page = f"/alpha/meetings/{later['id']}"
+    client.post(f"{page}/cancel", {"reason": "Mistake"}, form_page=f"{page}/edit")
+    assert meetings.get(office.conn, later["id"])["status"] == "scheduled"
+    assert "were approved at it, so it cannot be cancelled" in client.get(page).get_data(
+        as_text=True)
+
+
+def _circulated_with_register(office, discussion: str):
+    """An earlier meeting with circulated minutes and a locked register, and a later one."""
+    ann = office.person("Ann Able")
+    earlier = office.meeting(days=-30, title="Autumn")
+    later = office.meeting(days=-1, title="Spring")
+    item = office.item(earlier, "Budget")
+    minutes.save_item(office.conn, OP, item, discussion, "Noted.")
+    attendance.save_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_register(office.conn, OP, earlier)
+    minutes.circulate(office.conn, OP, earlier)
+    return earlier, later, item
+
+
+def _second_connection(instance):
+    from gvo.storage import sqlcipher
+
+    other = sqlcipher.connect(instance.school_path("alpha"), instance.school_key("alpha"))
+    other.execute("PRAGMA busy_timeout = 0")
+    return other
+
+
+def test_the_approved_pdf_is_drawn_outside_the_write_transaction(instance, office,
+                                                                monkeypatch):
+    """While the PDF is drawn, another connection can write: approval holds the school's
+    write lock only for the short transaction that stores what was drawn."""
+    from gvo.meetings import pdf
+
+    earlier, later, _item = _circulated_with_register(office, "Spend " + "\u200d" * 19000)
+    other = _second_connection(instance)
+    real, seen = pdf.minutes_pdf, []
+
+    def drawing(*args):
+        seen.append(office.conn.in_transaction)
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if a writer holds it
+        other.execute("ROLLBACK")
+        return real(*args)
+
+    monkeypatch.setattr(pdf, "minutes_pdf", drawing)
+    try:
+        minutes.approve(office.conn, OP, earlier, later, SCHOOL)
+    finally:
+        other.close()
+    assert seen == [False]
+    data, digest = records.approved_pdf(office.conn, earlier)
+    assert hashlib.sha256(data).hexdigest() == digest
+    # The page of joiners is drawn with at most MAX_MARKS of them in a row.
+    from gvo.core.text import MAX_MARKS
+
+    assert "\u200d" * (MAX_MARKS + 1) not in pdf_text(data)
+
+
+def test_minutes_changed_while_the_pdf_is_drawn_are_not_approved(instance, office,
+                                                                monkeypatch):
+    from gvo.meetings import pdf
+
+    earlier, later, item = _circulated_with_register(office, "Spend is on track.")
+    real = pdf.minutes_pdf
+
+    def drawing(*args):
+        minutes.save_item(office.conn, OP, item, "Spend is NOT on track.", "Noted.")
+        return real(*args)
+
+    monkeypatch.setattr(pdf, "minutes_pdf", drawing)
+    with pytest.raises(InvalidInput, match="changed while they were being approved"):
+        minutes.approve(office.conn, OP, earlier, later, SCHOOL)
+    assert meetings.get(office.conn, earlier)["minutes_status"] == "circulated"
+    assert records.approved_pdf(office.conn, earlier) is None
+    assert records.load(office.conn, earlier, "minutes") is None
+
+
+def test_a_page_of_combining_characters_is_drawn_capped():
+    """The PDF's text normaliser cuts runs of marks, so fpdf2's line breaking (quadratic in
+    such a run) sees at most MAX_MARKS of them after each letter."""
+    from gvo.core.text import MAX_MARKS
+    from gvo.meetings.pdf import Document
+
+    doc = Document("x")
+    doc.add_page()
+    for mark in ("\u200d", "\u0301", "\u200b", "\U000e0067"):
+        drawn = doc.normalize_text("x" + mark * 20000 + "y")
+        assert len(drawn) <= 2 + MAX_MARKS, hex(ord(mark))

@@ -17,12 +17,12 @@ from gvo.blueprints.meetings.common import (
 from gvo.blueprints.meetings.meetings import show
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput
-from gvo.library import blobs
+from gvo.library import intake
 from gvo.meetings import agenda, papers
 from gvo.web.access import current_identity, db, requires
 from gvo.web.forms import ConfirmForm
 from gvo.web.htmx import is_htmx
-from gvo.web.uploads import file_parts, prepare_upload, streamed_upload
+from gvo.web.uploads import file_parts, prepare_upload, quoted, streamed_upload
 
 
 def _item_input(form) -> agenda.ItemInput:
@@ -102,14 +102,16 @@ def upload_paper(meeting_id: int, item_id: int):
     try:
         ids = papers.upload(db(), current_identity(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
-    except (InvalidInput, blobs.TooLarge) as exc:
+    except (InvalidInput, intake.TooLarge) as exc:
         flash(str(exc), "error")
         # The meeting page again, the paper's title as it was typed (a file input cannot be
         # filled in again by the server; the message names the file to choose).
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
-    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}.", "success")
-    return back(meeting_id, f"#item-{item_id}")
+    names = quoted(papers.stored_names(db(), current_identity(), ids))
+    flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}: {names}.",
+          "success")
+    return back(meeting_id, agenda.anchor(db(), item_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/link")
@@ -132,7 +134,7 @@ def link_paper(meeting_id: int, item_id: int):
             flash("The paper is attached.", "success")
     else:
         flash("Choose a document, page or policy.", "error")
-    return back(meeting_id, f"#item-{item_id}")
+    return back(meeting_id, agenda.anchor(db(), item_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/papers/<int:paper_id>/detach")
@@ -143,4 +145,4 @@ def detach_paper(meeting_id: int, paper_id: int):
     if ConfirmForm().validate_on_submit():
         attempt(agenda.detach, paper_id,
                 done="The paper is taken off the agenda (it stays in the library).")
-    return back(meeting_id, f"#item-{link['item_id']}")
+    return back(meeting_id, agenda.anchor(db(), link["item_id"]))

@@ -2,13 +2,15 @@
 the person may see (else 404), running a service with its refusal flashed, the way back, and
 the parts of the meeting page that more than one sub-feature renders."""
 
+import unicodedata
+
 from flask import flash, redirect, url_for
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.board import bodies
 from gvo.core import clock
 from gvo.core.errors import InvalidInput, NotFound
-from gvo.meetings import agenda, meetings, minutes, papers
+from gvo.meetings import agenda, attendance, meetings, minutes, papers
 from gvo.meetings.rules import manages, sees_confidential
 from gvo.web.access import current_identity, db, school_blueprint
 from gvo.web.forms import ConfirmForm, choices
@@ -17,9 +19,9 @@ bp = school_blueprint("meetings", "gvo.blueprints.meetings")
 
 
 def get_meeting(meeting_id: int):
-    """Load a meeting (every signed-in member may see a meeting's open parts); NotFound, so a
-    404, if there is none."""
-    return meetings.get(db(), meeting_id)
+    """Load a meeting, named as its record names it (`attendance.as_recorded`; every
+    signed-in member may see a meeting's open parts); NotFound, so a 404, if there is none."""
+    return attendance.as_recorded(db(), meetings.get(db(), meeting_id))
 
 
 def get_item(meeting, item_id: int):
@@ -84,7 +86,8 @@ def generated() -> str:
 
 
 def slug(text: str) -> str:
-    keep = "".join(c if c.isalnum() else "-" for c in text.lower())
+    # Composed first: a decomposed "ŵ" (w + U+0302) would otherwise lose its accent as a "-".
+    keep = "".join(c if c.isalnum() else "-" for c in unicodedata.normalize("NFC", text).lower())
     return "-".join(p for p in keep.split("-") if p)[:60] or "meeting"
 
 

@@ -8,12 +8,12 @@ refused with a message, never an error page.
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gvo.meetings.agenda import PURPOSES
 from gvo.meetings.attendance import STATUSES
-from gvo.web.forms import DayField, LocalTimeField, WholeNumberField, choices
+from gvo.web.forms import DayField, LineField, LocalTimeField, WholeNumberField, choices
 
 PURPOSE_CHOICES = choices((p, p.capitalize()) for p in PURPOSES)
 STATUS_CHOICES = choices(STATUSES.items())
@@ -23,12 +23,12 @@ class MeetingForm(FlaskForm):
     """A meeting's details."""
 
     body_id = SelectField("Board or committee", coerce=int, choices=[])
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", validators=[DataRequired(), Length(max=200)])
     starts_at = LocalTimeField("Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     ends_at = LocalTimeField("Ends", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    location = StringField("Location", validators=[Optional(), Length(max=300)],
+    location = LineField("Location", validators=[Optional(), Length(max=300)],
                            description="Where people meet. Give this, an online link, or both.")
-    online_link = StringField("Online link", validators=[Optional(), Length(max=500)],
+    online_link = LineField("Online link", validators=[Optional(), Length(max=500)],
                               description="An https:// link to join online.")
     description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
 
@@ -36,15 +36,15 @@ class MeetingForm(FlaskForm):
 class CancelForm(FlaskForm):
     """Cancelling a meeting needs a reason."""
 
-    reason = StringField("Reason for cancelling", validators=[DataRequired(), Length(max=500)])
+    reason = LineField("Reason for cancelling", validators=[DataRequired(), Length(max=500)])
 
 
 class ItemForm(FlaskForm):
     """An agenda item."""
 
-    title = StringField("Item title", validators=[DataRequired(), Length(max=200)])
+    title = LineField("Item title", validators=[DataRequired(), Length(max=200)])
     purpose = SelectField("Purpose", choices=PURPOSE_CHOICES, default="information")
-    presenter = StringField("Presenter", validators=[Optional(), Length(max=120)])
+    presenter = LineField("Presenter", validators=[Optional(), Length(max=120)])
     minutes = WholeNumberField("Minutes allotted", default=10,
                                validators=[Optional(), NumberRange(min=0, max=600)])
     confidential = BooleanField(
@@ -62,7 +62,7 @@ class MoveForm(FlaskForm):
 class UploadPaperForm(FlaskForm):
     """Uploading a paper into the meeting's folder."""
 
-    title = StringField("Paper title", validators=[Optional(), Length(max=200)],
+    title = LineField("Paper title", validators=[Optional(), Length(max=200)],
                         description="Leave empty to use the file name.")
     file = FileField("File", validators=[FileRequired()])
 
@@ -78,7 +78,7 @@ class ReplyForm(FlaskForm):
 
     reply = SelectField("Will you attend?", choices=choices(
         [("attending", "I am attending"), ("apologies", "I send my apologies")]))
-    reason = StringField("Reason for apologies", validators=[Optional(), Length(max=500)])
+    reason = LineField("Reason for apologies", validators=[Optional(), Length(max=500)])
 
 
 class LockRegisterForm(FlaskForm):
@@ -94,10 +94,10 @@ class LockRegisterForm(FlaskForm):
 class GuestForm(FlaskForm):
     """A guest or observer at the meeting."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = LineField("Name", validators=[DataRequired(), Length(max=120)])
     kind = SelectField("Attending as", choices=choices(
         [("guest", "Guest"), ("observer", "Observer")]))
-    organisation = StringField("Organisation or role", validators=[Optional(), Length(max=120)])
+    organisation = LineField("Organisation or role", validators=[Optional(), Length(max=120)])
 
 
 class MinuteItemForm(FlaskForm):
@@ -110,7 +110,7 @@ class MinuteItemForm(FlaskForm):
 class ActionForm(FlaskForm):
     """An action from the minutes."""
 
-    text = StringField("Action", validators=[DataRequired(), Length(max=500)])
+    text = LineField("Action", validators=[DataRequired(), Length(max=500)])
     owner_id = SelectField("Owner", coerce=int, choices=[])
     due_on = DayField("Due", validators=[Optional()])
 

@@ -93,8 +93,8 @@ def edit(meeting_id: int):
     meeting = get_meeting(meeting_id)
     form = mf.MeetingForm(data={
         "body_id": meeting["body_id"], "title": meeting["title"],
-        "starts_at": meetings.parse_stamp(meeting["starts_at"]),
-        "ends_at": meetings.parse_stamp(meeting["ends_at"]), "location": meeting["location"],
+        "starts_at": meetings.read_stamp(meeting["starts_at"]),
+        "ends_at": meetings.read_stamp(meeting["ends_at"]), "location": meeting["location"],
         "online_link": meeting["online_link"], "description": meeting["description"]})
     form.body_id.choices = body_choices()
     if form.validate_on_submit():

@@ -17,7 +17,7 @@ from gvo.blueprints.meetings.common import (
 )
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput
-from gvo.meetings import attendance, minutes
+from gvo.meetings import agenda, attendance, minutes
 from gvo.meetings.rules import sees_confidential
 from gvo.web.access import current_identity, db, requires, signed_in
 from gvo.web.downloads import file_response
@@ -65,7 +65,7 @@ def save_minutes_item(meeting_id: int, item_id: int):
                 form.decisions.data or "", done="Saved.")
     else:
         flash("Those minutes are too long.", "error")
-    return to_minutes(meeting_id, f"#minutes-{item_id}")
+    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
@@ -80,7 +80,7 @@ def add_action(meeting_id: int, item_id: int):
                 form.due_on.data, done="The action is recorded.")
     else:
         flash("An action needs a description, and the due date must be a date.", "error")
-    return to_minutes(meeting_id, f"#minutes-{item_id}")
+    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
