@@ -18,7 +18,7 @@ from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
 from gvo.library import comments, folders, pages, subjects
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes
-from gvo.people import accounts, groups, settings, signin
+from gvo.people import accounts, groups, settings
 
 OP = Identity.operator()
 
@@ -71,7 +71,7 @@ WRITES = {
         w["conn"], w["manager"], w["author_id"], {"manage_meetings"}),
     "change the MFA policy": lambda w: settings.set_mfa_policy(w["conn"], w["manager"],
                                                                "optional"),
-    "sign out everywhere": lambda w: signin.sign_out_everywhere(w["conn"], w["author"]),
+    "sign out everywhere": lambda w: accounts.sign_out_everywhere(w["conn"], w["author"]),
     "make a committee": lambda w: bodies.save_body(w["conn"], w["manager"], body_id=None,
                                                    kind="committee", name="Finance"),
     "change a group": lambda w: groups.save_group(

@@ -9,7 +9,7 @@ from uploads import Part, many_parts, word, write_lock_held
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from gvo.core.errors import InvalidInput
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.library import folders, pages, sniff
 from gvo.meetings import agenda, packs, papers
@@ -195,7 +195,7 @@ def test_a_folder_titled_like_the_confidential_room_never_receives_papers(signed
                               (link["ref_id"],)).fetchone()
     room = meetings.get(office.conn, meeting_id)["confidential_folder_id"]
     assert doc["folder_id"] == room and room != squat
-    with pytest.raises(folders.NotFound):
+    with pytest.raises(NotFound):
         documents.get_document(office.conn, Identity(author, "author"), link["ref_id"])
     assert sorted(folders.access_list(office.conn, squat)[0]) == sorted([author, clerk.id])
 
