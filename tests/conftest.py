@@ -22,10 +22,10 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 
-from gvo import auth as auth_service
-from gvo import clock as gvo_clock
-from gvo import create_app, people
-from gvo.people import Actor
+from gvo import create_app
+from gvo.core import clock as gvo_clock
+from gvo.core.identity import Identity
+from gvo.people import accounts, signin
 from gvo.security import passwords
 from gvo.storage.instance import Instance
 
@@ -307,7 +307,7 @@ class Person:
         return pyotp.TOTP(self.totp_secret).at(gvo_clock.now() if at is None else at)
 
 
-def enrol_authenticator(conn, user_id: int, actor: Actor | None = None) -> str:
+def enrol_authenticator(conn, user_id: int, actor: Identity | None = None) -> str:
     """Give a user an authenticator, enrolled as if 90 s ago, so the code of "now" is still
     unused for the sign-in; returns its secret. The actor defaults to the operator.
 
@@ -319,8 +319,8 @@ def enrol_authenticator(conn, user_id: int, actor: Actor | None = None) -> str:
     earlier = real() - 90
     gvo_clock.set_clock(lambda: earlier)
     try:
-        auth_service.enrol_totp(conn, actor or Actor.operator(), user_id, secret,
-                                pyotp.TOTP(secret).at(earlier))
+        signin.enrol_totp(conn, actor or Identity.operator(), user_id, secret,
+                           pyotp.TOTP(secret).at(earlier))
     finally:
         gvo_clock.set_clock(real)
     return secret
@@ -344,8 +344,8 @@ def add_person(instance: Instance, slug: str, role: str, email: str, *, mfa: boo
     """A member of the school who can sign in: with a password and, when mfa, an enrolled
     authenticator (make_user's work, for fixtures that are not per test)."""
     conn = instance.db(slug)
-    uid = people.add_user(conn, Actor.operator(), email=email, name=f"Test {role.title()}",
-                          role=role, password=password)
+    uid = accounts.add_user(conn, Identity.operator(), email=email, name=f"Test {role.title()}",
+                            role=role, password=password)
     person = Person(uid, email, password, role, slug)
     if mfa:
         person.totp_secret = enrol_authenticator(conn, uid)

@@ -2,7 +2,8 @@
 
 from conftest import sign_in
 
-from gvo import audit, board
+from gvo.board import bodies
+from gvo.core import audit
 
 
 def test_invite_change_role_and_deactivate(signed_in, instance, new_client):
@@ -58,11 +59,12 @@ def test_last_manager_cannot_be_demoted(signed_in):
 
 
 def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, instance, make_user):
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     client, person = signed_in("editor")
-    people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_users"})
     other = make_user(role="author")
     page = client.get(f"/alpha/admin/users/{other.id}").get_data(as_text=True)
     assert 'value="editor"' in page and 'value="manager"' not in page  # not offered
@@ -124,13 +126,13 @@ def test_board_committees_members_and_quorum(signed_in, make_user, instance):
         client.post(f"/alpha/board/{board_id}", {"user_id": p.id, "position": "member",
                                                  "governor_type": "parent"},
                     form_page=f"/alpha/board/{board_id}")
-    assert board.quorum(conn, board_id) == 3  # half of 5, rounded up
+    assert bodies.quorum(conn, board_id) == 3  # half of 5, rounded up
     client.post(f"/alpha/board/{board_id}", {"user_id": people_[0].id, "position": "chair",
                                              "governor_type": ""},
                 form_page=f"/alpha/board/{board_id}")
     client.post(f"/alpha/board/{board_id}/members/{people_[4].id}/remove", {},
                 form_page=f"/alpha/board/{board_id}")
-    assert board.quorum(conn, board_id) == 2  # half of 4
+    assert bodies.quorum(conn, board_id) == 2  # half of 4
     listing = client.get("/alpha/board").get_data(as_text=True)
     assert "Full Governing Board" in listing and "Chair" in listing
     second = client.post("/alpha/board/new?kind=board", {"name": "Another board"},
@@ -139,7 +141,7 @@ def test_board_committees_members_and_quorum(signed_in, make_user, instance):
     resp = client.post("/alpha/board/new?kind=committee", {"name": "Resources", "quorum": "3"},
                        form_page="/alpha/board/new?kind=committee")
     committee = conn.execute("SELECT id FROM bodies WHERE kind = 'committee'").fetchone()[0]
-    assert board.quorum(conn, committee) == 3
+    assert bodies.quorum(conn, committee) == 3
     bad = client.post(f"/alpha/board/{committee}/edit", {"name": "Resources", "quorum": "lots"},
                       form_page=f"/alpha/board/{committee}/edit")
     assert bad.status_code == 422 and "whole number" in client.last_text
@@ -220,7 +222,8 @@ def test_new_recovery_codes_replace_the_old(signed_in, instance):
 def test_demo_school(tmp_path):
     from conftest import gvo_command
 
-    from gvo import create_app, demo
+    from gvo import create_app
+    from gvo.people import demo
     from gvo.storage.instance import Instance
 
     path = tmp_path / "demo"
@@ -242,11 +245,11 @@ def test_demo_school(tmp_path):
     assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] >= 3
     assert conn.execute("SELECT count(*) FROM comments WHERE parent_id IS NOT NULL"
                         ).fetchone()[0] >= 1
+    from gvo.core.identity import Identity
     from gvo.library import folders
-    from gvo.library.access import Viewer
 
     clerk = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
-    visible = {f["title"] for f in folders.all_visible(conn, Viewer(clerk, "manager"))}
+    visible = {f["title"] for f in folders.all_visible(conn, Identity(clerk, "manager"))}
     assert "Governance" in visible and "Pay panel (confidential)" not in visible
     inst.close()
 
@@ -260,11 +263,12 @@ def test_non_demo_school_login_page_does_not_say_demo(client, school):
 
 def _user_manager(signed_in, instance):
     """An Editor who holds manage_users, signed in."""
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     client, person = signed_in("editor")
-    people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_users"})
     return client, person
 
 
@@ -304,27 +308,27 @@ def test_a_manage_users_holder_cannot_take_over_a_managers_account(
 def test_every_account_service_guards_managers_accounts(make_user, instance):
     import pytest
 
-    from gvo import people
-    from gvo.errors import NotPermitted
-    from gvo.people import Actor
+    from gvo.core.errors import NotPermitted
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     conn = instance.db("alpha")
     manager = make_user(role="manager", mfa=False)
     editor = make_user(role="editor", mfa=False)
-    as_editor = Actor(editor.id, editor.email, "192.0.2.1", "editor")
+    as_editor = Identity(editor.id, "editor", email=editor.email, ip="192.0.2.1")
     attempts = {
-        "setup link": lambda: people.new_setup_token(conn, as_editor, manager.id),
-        "password": lambda: people.set_password(conn, as_editor, manager.id,
-                                                "a taken-over passphrase"),
-        "mfa": lambda: people.reset_mfa(conn, as_editor, manager.id),
-        "sessions": lambda: people.end_sessions(conn, as_editor, manager.id),
-        "role": lambda: people.set_role(conn, as_editor, manager.id, "reader"),
-        "capabilities": lambda: people.set_capabilities(conn, as_editor, manager.id, set()),
-        "details": lambda: people.update_profile(conn, as_editor, manager.id, name="X",
-                                                 phone=""),
-        "make a manager": lambda: people.set_role(conn, as_editor, editor.id, "manager"),
-        "invite a manager": lambda: people.add_user(conn, as_editor, email="m2@example.org",
-                                                    name="M2", role="manager"),
+        "setup link": lambda: accounts.new_setup_token(conn, as_editor, manager.id),
+        "password": lambda: accounts.set_password(conn, as_editor, manager.id,
+                                                  "a taken-over passphrase"),
+        "mfa": lambda: accounts.reset_mfa(conn, as_editor, manager.id),
+        "sessions": lambda: accounts.end_sessions(conn, as_editor, manager.id),
+        "role": lambda: accounts.set_role(conn, as_editor, manager.id, "reader"),
+        "capabilities": lambda: accounts.set_capabilities(conn, as_editor, manager.id, set()),
+        "details": lambda: accounts.update_profile(conn, as_editor, manager.id, name="X",
+                                                   phone=""),
+        "make a manager": lambda: accounts.set_role(conn, as_editor, editor.id, "manager"),
+        "invite a manager": lambda: accounts.add_user(conn, as_editor, email="m2@example.org",
+                                                      name="M2", role="manager"),
     }
     for name, attempt in attempts.items():
         with pytest.raises(NotPermitted):
@@ -332,13 +336,13 @@ def test_every_account_service_guards_managers_accounts(make_user, instance):
         assert name
     # A role-less actor (a system task) is no Manager either.
     with pytest.raises(NotPermitted):
-        people.reset_mfa(conn, Actor(None, "system"), manager.id)
+        accounts.reset_mfa(conn, Identity(None, "", email="system"), manager.id)
     # Another Manager and the operator may.
     other = make_user(role="manager", mfa=False)
-    people.new_setup_token(conn, Actor(other.id, other.email, "", "manager"), manager.id)
-    ended = people.set_password(conn, Actor.operator(), manager.id, "the operator's choice")
+    accounts.new_setup_token(conn, Identity(other.id, "manager", email=other.email), manager.id)
+    ended = accounts.set_password(conn, Identity.operator(), manager.id, "the operator's choice")
     assert ended.sessions == 0
-    people.set_role(conn, Actor.operator(), editor.id, "manager")
+    accounts.set_role(conn, Identity.operator(), editor.id, "manager")
 
 
 def test_quorum_typed_in_full_width_or_other_digits(signed_in, instance):

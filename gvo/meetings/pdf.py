@@ -35,7 +35,7 @@ from fpdf.enums import TextDirection, TextEmphasis, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import OutputProducer
 
-from gvo.text import cap_marks
+from gvo.core.text import cap_marks
 
 FONT = "dejavusans"
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
@@ -249,7 +249,7 @@ class Document(FPDF):
 
     def normalize_text(self, text: str) -> str:
         """Text as drawn (fpdf2 calls this for all text): composed (NFC), each run of
-        combining marks and zero-width characters cut to `gvo.text.MAX_MARKS` (fpdf2's line
+        combining marks and zero-width characters cut to `gvo.core.text.MAX_MARKS` (fpdf2's line
         breaking takes time quadratic in such a run: it draws nothing, so never breaks: a page
         of U+200D took a minute), and each character the current font lacks shown as MISSING
         (see the module docstring)."""

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import sqlcipher3
 
-from gvo import text
-from gvo.errors import GvoError, WrongMasterKey
+from gvo.core import text
+from gvo.core.errors import GvoError, WrongMasterKey
 from gvo.storage import files, live_files
 
 Connection = sqlcipher3.Connection
@@ -188,7 +188,7 @@ def migrations(kind: str) -> list[tuple[int, str, str]]:
 
 
 def _migration_functions(conn: Connection) -> None:
-    """SQL functions migrations may call: gvo.text's rules, so data already stored is
+    """SQL functions migrations may call: gvo.core.text's rules, so data already stored is
     brought to them the same way as new data (deterministic: safe in any statement)."""
     conn.create_function("gvo_folded_words", 1, text.folded_words, deterministic=True)
     conn.create_function("gvo_safe_filename", 1, text.safe_filename, deterministic=True)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 import pytest
 from conftest import WebClient, add_person, copy_instance, make_app, make_pdf, sign_in
 
-from gvo import groups
+from gvo.core.identity import Identity
 from gvo.library import access, approvals, comments, documents, folders, subjects
-from gvo.library.access import Viewer
-from gvo.people import Actor
+from gvo.people import groups
 from gvo.security.sessions import cookie_name
 from gvo.storage.instance import Instance
 
@@ -50,7 +49,7 @@ def build_world(path) -> tuple[World, dict[str, str]]:
             cookies[who] = client.cookie(SESSION_COOKIE).value
         lib = Library(inst)
         conn = lib.conn
-        panel = groups.save_group(conn, Actor.operator(), group_id=None, name="Pay panel",
+        panel = groups.save_group(conn, Identity.operator(), group_id=None, name="Pay panel",
                                   description="", members=[persons["editor"].id])
         m = lib.viewer(persons["manager"])
         public = folders.create_folder(conn, m, parent_id=None, title="Board papers")
@@ -309,5 +308,5 @@ def test_counts_respect_restrictions(world, lib):
 
 
 def test_viewer_helpers(world):
-    v = Viewer(world.people["reader"].id, "reader")
+    v = Identity(world.people["reader"].id, "reader")
     assert not v.at_least("author")

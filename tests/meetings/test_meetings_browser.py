@@ -11,13 +11,14 @@ from browser.fixtures import LiveServer, sign_in
 from conftest import make_pdf
 from pypdf import PdfReader
 
-from gvo import board, people
+from gvo.board import bodies
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, meetings, minutes
-from gvo.people import Actor
+from gvo.people import accounts
 
 pytestmark = pytest.mark.browser
 
-OP = Actor.operator()
+OP = Identity.operator()
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +27,10 @@ def server(live_server: LiveServer):
     conn = live_server.instance.db(live_server.slug)
     clerk = live_server.add_person("manager", name="Clara Clerk", email="clerk@example.org")
     governor = live_server.add_person("author", name="Gita Governor", email="gov@example.org")
-    other = people.add_user(conn, OP, email="olu@example.org", name="Olu Other", role="author")
-    board_id = board.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
+    other = accounts.add_user(conn, OP, email="olu@example.org", name="Olu Other", role="author")
+    board_id = bodies.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
     for uid in (clerk.id, governor.id, other):
-        board.add_member(conn, OP, board_id, uid, "member")
+        bodies.add_member(conn, OP, board_id, uid, "member")
     start = meetings.local_now().replace(hour=18, minute=0) - timedelta(days=40)
     previous = meetings.create(conn, OP, meetings.MeetingInput(
         body_id=board_id, title="Previous full board", starts_at=start,

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from conftest import pdf_text
 
-from gvo import audit
-from gvo.errors import InvalidInput
+from gvo.core import audit
+from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes
 
 from .conftest import OP

@@ -9,7 +9,7 @@ from datetime import date
 from conftest import pdf_text
 from pypdf import PdfReader
 
-from gvo import board
+from gvo.board import bodies
 from gvo.meetings import attendance, minutes, packs
 from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document, text_pdf
 
@@ -28,7 +28,7 @@ def _flat(data: bytes) -> str:
 
 def _names_meeting(office, days=-20, title=MEETING):
     """A meeting of the committee named above, everyone on it present."""
-    body = board.save_body(office.conn, OP, body_id=None, kind="committee", name=COMMITTEE)
+    body = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name=COMMITTEE)
     ids = [office.person(name, on_board=False, email=f"person{n}@ex.org")
            for n, name in enumerate(NAMES)]
     for uid in ids:
@@ -304,7 +304,7 @@ def test_the_attendance_report_of_a_committee_named_in_hebrew_or_arabic(signed_i
     client, _ = signed_in("manager")
     year = date.today().year
     for name in ("ועדת כספים", "لجنة المالية"):
-        body = board.save_body(office.conn, OP, body_id=None, kind="committee", name=name)
+        body = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name=name)
         member = office.person(f"Member of {body}", on_board=False, email=f"m{body}@ex.org")
         office.member(member, body_id=body)
         meeting = office.meeting(body_id=body, days=-10, title="Meeting")
@@ -418,15 +418,15 @@ def test_pdfs_in_any_script_through_gvo_serve_in_a_row_and_at_once(tmp_path):
     try:
         conn = inst.db(SLUG)
         office = Office(0, 0, conn)
-        bodies = {}
+        committees = {}
         for n, (script, name) in enumerate(COMMITTEES.items()):
-            body = board.save_body(conn, OP, body_id=None, kind="committee", name=name)
+            body = bodies.save_body(conn, OP, body_id=None, kind="committee", name=name)
             member = office.person(MORE.get(script, ["Siân ap Gwŷr"])[0], on_board=False,
                                    email=f"member{n}@ex.org")
             office.member(member, body_id=body)
             meeting = office.meeting(body_id=body, days=-10, title="Meeting")
             attendance.save_register(conn, OP, meeting, {member: "present"})
-            bodies[script] = body
+            committees[script] = body
     finally:
         inst.close()
     port = free_port()
@@ -446,7 +446,8 @@ def test_pdfs_in_any_script_through_gvo_serve_in_a_row_and_at_once(tmp_path):
             Caller reads answers as text)."""
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             try:
-                conn.request("GET", f"/{SLUG}/meetings/attendance.pdf?body_id={bodies[script]}"
+                conn.request("GET", f"/{SLUG}/meetings/attendance.pdf"
+                                    f"?body_id={committees[script]}"
                                     f"&start={year - 1}-01-01&end={year + 1}-12-31",
                              headers={"Host": clerk.host, "Cookie": cookie})
                 resp = conn.getresponse()

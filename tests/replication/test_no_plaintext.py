@@ -6,8 +6,8 @@ import secrets
 
 from conftest import gvo_command
 
-from gvo import people
-from gvo.people import Actor
+from gvo.core.identity import Identity
+from gvo.people import accounts
 from gvo.replication import manifest as mf
 from gvo.replication import restore
 from gvo.replication.shipper import SchoolShipper
@@ -26,8 +26,8 @@ def _no_name(data: bytes, where) -> None:
 
 def _write_marker(inst) -> bytes:
     marker = "PLAINTEXT-MARKER-" + secrets.token_hex(8)
-    people.add_user(inst.db(SLUG), Actor.operator(), email=f"{marker.lower()}@example.org",
-                    name=marker, role="author", password="correct-horse-battery-staple")
+    accounts.add_user(inst.db(SLUG), Identity.operator(), email=f"{marker.lower()}@example.org",
+                      name=marker, role="author", password="correct-horse-battery-staple")
     return marker.encode()
 
 
