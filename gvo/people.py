@@ -113,6 +113,11 @@ class WrongPassword(InvalidInput):
     """A signed-in person's password, asked again, was not right."""
 
 
+class NotYoursToGive(NotPermitted):
+    """A change of role or extra permissions the actor may not make: to their own account,
+    or giving more than they hold (`check_access_change`); the message says which."""
+
+
 def _require_may_act_on(actor: Actor, user) -> None:
     if not may_act_on(actor, user):
         raise NotPermitted("Only a Manager may change a Manager's account.")
@@ -121,6 +126,77 @@ def _require_may_act_on(actor: Actor, user) -> None:
 def _require_may_appoint(actor: Actor, role: str) -> None:
     if role == "manager" and not actor.acts_as_manager:
         raise NotPermitted("Only a Manager may make someone a Manager.")
+
+
+def _own_access(conn: Connection, actor: Actor) -> tuple[str, set[str]]:
+    """The actor's role and extra permissions as the school holds them now ("" and none for
+    an actor without an account, such as a system task)."""
+    if actor.user_id is None:
+        return actor.role, set()
+    return get_user(conn, actor.user_id)["role"], capabilities(conn, actor.user_id)
+
+
+def roles_to_give(conn: Connection, actor: Actor) -> list[str]:
+    """The roles the actor may give (in ROLES order): every role for a Manager or the
+    operator; for anyone else their own role and those below it (never Manager)."""
+    if actor.acts_as_manager:
+        return list(ROLES)
+    own = RANK.get(_own_access(conn, actor)[0], 0)
+    return [r for r in ROLES if r != "manager" and RANK[r] <= own]
+
+
+def _require_may_give(conn: Connection, actor: Actor, role: str | None = None,
+                      caps: set[str] = frozenset()) -> None:
+    """NotYoursToGive unless the actor may give `role` and the extra permissions `caps`:
+    a Manager or the operator gives any; anyone else a role no higher than their own and
+    only extra permissions they hold themselves (least privilege)."""
+    if actor.acts_as_manager:
+        return
+    own_role, own_caps = _own_access(conn, actor)
+    if role is not None and role not in roles_to_give(conn, actor):
+        raise NotYoursToGive(
+            f"You may give your own role ({ROLE_LABELS.get(own_role, 'none')}) or one below "
+            f"it, not {ROLE_LABELS[role]}: ask a Manager.")
+    beyond = caps - own_caps
+    if beyond:
+        names = ", ".join(f"“{CAPABILITIES[c]}”" for c in sorted(beyond))
+        raise NotYoursToGive(f"You may give only extra permissions you hold yourself, not "
+                             f"{names}: ask a Manager.")
+
+
+def may_change_access(actor: Actor, user) -> bool:
+    """Whether `actor` may change the role or extra permissions of `user` (a users row) at
+    all: not their own account (the operator, who has none, excepted), and a Manager's only
+    as a Manager (`may_act_on`). What they may give is `check_access_change`'s to say."""
+    own = actor.user_id is not None and actor.user_id == user["id"]
+    return may_act_on(actor, user) and (actor.role == OPERATOR or not own)
+
+
+def check_access_change(conn: Connection, actor: Actor, user_id: int, *,
+                        role: str | None = None, caps: set[str] | None = None) -> None:
+    """Whether `actor` may set `user_id`'s role to `role` and extra permissions to `caps`
+    (None: left as they are); raises NotPermitted (NotYoursToGive) saying why not.
+
+    Least privilege (README, "Who sees what"): nobody changes their own role or extra
+    permissions (only the operator, who has no account, is not "own"); only a Manager or
+    the operator changes a Manager's account or makes a Manager; anyone else who holds
+    "Manage users and groups" gives a role no higher than their own and only extra
+    permissions they hold themselves. Taking a role or a permission away gives nothing
+    and is not held to what the actor holds. Nothing asked that changes nothing is refused.
+    """
+    user = get_user(conn, user_id)
+    _require_may_act_on(actor, user)
+    old_caps = capabilities(conn, user_id)
+    new_role = role if role is not None and role != user["role"] else None
+    new_caps = caps if caps is not None and caps != old_caps else None
+    if new_role is None and new_caps is None:
+        return
+    if not may_change_access(actor, user):
+        raise NotYoursToGive("Nobody changes their own role or extra permissions: another "
+                             "Manager (or someone else who manages users) does it.")
+    if new_role is not None:
+        _require_may_appoint(actor, new_role)
+    _require_may_give(conn, actor, new_role, (new_caps or set()) - old_caps)
 
 
 def _audit(conn: Connection, actor: Actor, action: str, target: str = "", /, **detail) -> None:
@@ -202,6 +278,7 @@ def add_user(
         raise InvalidInput("a name of 1-120 characters is required")
     role = check_role(role)
     _require_may_appoint(actor, role)
+    _require_may_give(conn, actor, role)
     hashed = None
     if password is not None:
         passwords.check(password, email=email, name=name)
@@ -273,13 +350,14 @@ def complete_setup(conn: Connection, token: str, password: str, ip: str = "") ->
 def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
     """Change a user's role; the last active Manager cannot be demoted.
 
-    Only a Manager (or the operator) makes a Manager or changes a Manager's role:
-    NotPermitted otherwise. Making someone inactive ends their sessions.
+    Who may give which role is `check_access_change`'s rule (nobody their own; only a
+    Manager or the operator makes a Manager or changes a Manager's role; others give at
+    most their own role): NotPermitted otherwise. Making someone inactive ends their
+    sessions.
     """
     role = check_role(role)
     user = get_user(conn, user_id)
-    _require_may_act_on(actor, user)
-    _require_may_appoint(actor, role)
+    check_access_change(conn, actor, user_id, role=role)
     if user["role"] == role:
         return
     with transaction(conn):
@@ -300,12 +378,13 @@ def set_role(conn: Connection, actor: Actor, user_id: int, role: str) -> None:
 
 
 def set_capabilities(conn: Connection, actor: Actor, user_id: int, caps: set[str]) -> None:
-    """Replace the extra capabilities granted to a user (NotPermitted on a Manager's account
-    unless the actor may act on it)."""
+    """Replace the extra capabilities granted to a user; NotPermitted unless
+    `check_access_change` allows it (nobody their own; a Manager's only by a Manager;
+    others give only what they hold)."""
     unknown = caps - CAPABILITIES.keys()
     if unknown:
         raise InvalidInput(f"unknown capability: {', '.join(sorted(unknown))}")
-    _require_may_act_on(actor, get_user(conn, user_id))
+    check_access_change(conn, actor, user_id, caps=caps)
     with transaction(conn):
         old = capabilities(conn, user_id)
         conn.execute("DELETE FROM user_capabilities WHERE user_id = ?", (user_id,))

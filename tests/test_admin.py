@@ -49,12 +49,22 @@ def test_deactivating_ends_sessions_and_blocks_sign_in(signed_in, make_user, new
     assert sign_in(new_client(), person).status_code == 422
 
 
-def test_last_manager_cannot_be_demoted(signed_in):
+def test_last_manager_cannot_be_demoted(signed_in, instance):
+    import pytest
+
+    from gvo import people
+    from gvo.errors import InvalidInput
+    from gvo.people import Actor
+
     client, manager = signed_in("manager")
+    # Nobody changes their own role, a Manager neither; the operator cannot take the
+    # school's last Manager away.
     resp = client.post(f"/alpha/admin/users/{manager.id}", {"role": "author"},
                        form_page=f"/alpha/admin/users/{manager.id}")
     assert resp.status_code == 422
-    assert "at least one Manager" in client.last_text
+    assert "Nobody changes their own role" in client.last_text
+    with pytest.raises(InvalidInput, match="at least one Manager"):
+        people.set_role(instance.db("alpha"), Actor.operator(), manager.id, "author")
 
 
 def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, instance, make_user):
@@ -381,3 +391,123 @@ def test_odd_numbers_in_the_admin_forms_get_a_message_not_a_500(signed_in, insta
                            form_page=f"/alpha/board/{board_id}")
         assert resp.status_code == 422, user_id
     assert instance.db("alpha").execute("SELECT count(*) FROM groups").fetchone()[0] == 0
+
+
+# -- Issue 9 (fix 3): least privilege for those who manage users ----------------------------
+
+
+def test_a_user_manager_cannot_raise_their_own_access_to_read_part_2(signed_in, instance,
+                                                                     make_user):
+    """The tester's case: an Author holding only "Manage users and groups" made themselves
+    an Editor with "Manage meetings" and "Edit board members and committees", then read
+    confidential (part 2) agenda items. Refused, and nothing changes."""
+    from datetime import timedelta
+
+    from gvo import people
+    from gvo.meetings import agenda, meetings
+    from gvo.people import Actor
+
+    conn = instance.db("alpha")
+    client, author = signed_in("author")
+    people.set_capabilities(conn, Actor.operator(), author.id, {"manage_users"})
+    op = Actor.operator()
+    board_id = board.save_body(conn, op, body_id=None, kind="board", name="Governing Board")
+    start = meetings.local_now().replace(hour=18, minute=0) + timedelta(days=3)
+    meeting_id = meetings.create(conn, op, meetings.MeetingInput(
+        body_id=board_id, title="Spring board", starts_at=start,
+        ends_at=start + timedelta(hours=2), location="Library"))
+    agenda.add_item(conn, op, meeting_id, agenda.ItemInput(
+        title="Headteacher pay review", purpose="decision", presenter="Chair", minutes=10,
+        confidential=True))
+
+    page = client.get(f"/alpha/admin/users/{author.id}").get_data(as_text=True)
+    assert "This is your own account" in page and 'name="role"' not in page
+    resp = client.post(f"/alpha/admin/users/{author.id}",
+                       {"role": "editor", "capabilities": ["manage_users", "manage_meetings",
+                                                           "manage_board"]},
+                       form_page=f"/alpha/admin/users/{author.id}")
+    assert resp.status_code == 422 and "Nobody changes their own role" in client.last_text
+    assert people.get_user(conn, author.id)["role"] == "author"
+    assert people.capabilities(conn, author.id) == {"manage_users"}
+    assert "Headteacher pay review" not in client.get(
+        f"/alpha/meetings/{meeting_id}").get_data(as_text=True)
+    assert not {"user.role", "user.capabilities"} & {
+        e["action"] for e in audit.recent(conn) if f"user:{author.id}" == e["target"]
+        and e["actor_id"] == author.id}
+
+    # On someone else's account they give no more than they hold, by the page or not.
+    other = make_user(role="reader")
+    page = client.get(f"/alpha/admin/users/{other.id}").get_data(as_text=True)
+    assert 'value="author"' in page and 'value="editor"' not in page
+    resp = client.post(f"/alpha/admin/users/{other.id}",
+                       {"role": "reader", "capabilities": ["manage_meetings"]},
+                       form_page=f"/alpha/admin/users/{other.id}")
+    assert resp.status_code == 422
+    assert "not “Manage meetings”" in client.last_text
+    assert people.capabilities(conn, other.id) == set()
+    resp = client.post(f"/alpha/admin/users/{other.id}",
+                       {"role": "author", "capabilities": ["manage_users"]},
+                       form_page=f"/alpha/admin/users/{other.id}")
+    assert resp.status_code == 302
+    assert people.get_user(conn, other.id)["role"] == "author"
+    assert people.capabilities(conn, other.id) == {"manage_users"}
+
+
+def test_every_way_to_give_a_role_or_permission_is_held_to_what_the_giver_holds(make_user,
+                                                                               instance):
+    import pytest
+
+    from gvo import people
+    from gvo.errors import NotPermitted
+    from gvo.people import Actor
+
+    conn = instance.db("alpha")
+    op = Actor.operator()
+    holder = make_user(role="author", mfa=False)
+    people.set_capabilities(conn, op, holder.id, {"manage_users", "manage_training"})
+    other = make_user(role="author", mfa=False)
+    people.set_capabilities(conn, op, other.id, {"manage_policies"})
+    as_holder = Actor(holder.id, holder.email, "192.0.2.1", "author")
+    refused = {
+        "own role, up": lambda: people.set_role(conn, as_holder, holder.id, "editor"),
+        "own role, down": lambda: people.set_role(conn, as_holder, holder.id, "reader"),
+        "own permissions, more": lambda: people.set_capabilities(
+            conn, as_holder, holder.id, {"manage_users", "manage_training", "manage_board"}),
+        "own permissions, fewer": lambda: people.set_capabilities(conn, as_holder, holder.id,
+                                                                   {"manage_users"}),
+        "a role above their own": lambda: people.set_role(conn, as_holder, other.id,
+                                                          "editor"),
+        "a permission they lack": lambda: people.set_capabilities(
+            conn, as_holder, other.id, {"manage_policies", "manage_meetings"}),
+        "an invitation above them": lambda: people.add_user(
+            conn, as_holder, email="ed@example.org", name="Ed", role="editor"),
+    }
+    for name, attempt in refused.items():
+        with pytest.raises(NotPermitted):
+            attempt()
+        assert name
+    assert people.get_user(conn, holder.id)["role"] == "author"
+    assert people.capabilities(conn, holder.id) == {"manage_users", "manage_training"}
+    assert people.get_user(conn, other.id)["role"] == "author"
+    assert people.capabilities(conn, other.id) == {"manage_policies"}
+    assert people.roles_to_give(conn, as_holder) == ["author", "reader", "inactive"]
+
+    # What they hold they may give; taking away gives nothing, so is theirs to do.
+    people.set_capabilities(conn, as_holder, other.id, {"manage_training"})
+    assert people.capabilities(conn, other.id) == {"manage_training"}
+    people.set_role(conn, as_holder, other.id, "reader")
+    people.add_user(conn, as_holder, email="al@example.org", name="Al", role="author")
+    editor = make_user(role="editor", mfa=False)
+    people.set_role(conn, as_holder, editor.id, "author")
+    # A Manager may give anything, but not to themselves; another Manager or the operator
+    # changes a Manager's own access.
+    manager = make_user(role="manager", mfa=False)
+    as_manager = Actor(manager.id, manager.email, "", "manager")
+    people.set_capabilities(conn, as_manager, other.id, {"manage_meetings", "manage_board"})
+    with pytest.raises(NotPermitted, match="Nobody changes their own"):
+        people.set_capabilities(conn, as_manager, manager.id, {"manage_meetings"})
+    second = make_user(role="manager", mfa=False)
+    people.set_capabilities(conn, Actor(second.id, second.email, "", "manager"), manager.id,
+                            {"manage_meetings"})
+    people.set_role(conn, op, second.id, "editor")
+    assert people.get_user(conn, second.id)["role"] == "editor"

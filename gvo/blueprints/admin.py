@@ -37,10 +37,11 @@ def _permitted(service, *args):
         abort(403)
 
 
-def _roles_i_may_give(form) -> None:
-    """Offer the Manager role only to those who may give it (the service checks too)."""
-    if not current_actor().acts_as_manager:
-        form.role.choices = [c for c in form.role.choices if c.value != "manager"]
+def _roles_i_may_give(form, current: str | None = None) -> None:
+    """Offer only the roles the person may give (people.roles_to_give; the service checks
+    too), and the account's `current` role, so saving other changes keeps it."""
+    allowed = set(people.roles_to_give(db(), current_actor())) | {current}
+    form.role.choices = [c for c in form.role.choices if c.value in allowed]
 
 
 def setup_url(token: str) -> str:
@@ -62,6 +63,8 @@ def users():
         try:
             uid = people.add_user(db(), current_actor(), email=form.email.data,
                                   name=form.name.data, role=form.role.data)
+        except people.NotYoursToGive as exc:
+            form.role.errors.append(str(exc))
         except NotPermitted:
             abort(403)
         except InvalidInput as exc:
@@ -82,11 +85,18 @@ def user(user_id: int):
     row = _load(people.get_user, user_id)
     form = RoleForm(data={"role": row["role"],
                           "capabilities": sorted(people.capabilities(db(), user_id))})
-    _roles_i_may_give(form)
+    may_change = people.may_change_access(current_actor(), row)
+    if may_change:  # otherwise no form is shown, and whatever is sent is refused below
+        _roles_i_may_give(form, row["role"])
     if form.validate_on_submit():
+        role, caps = form.role.data, set(form.capabilities.data)
         try:
-            people.set_role(db(), current_actor(), user_id, form.role.data)
-            people.set_capabilities(db(), current_actor(), user_id, set(form.capabilities.data))
+            # Both checked before either is saved: a refusal changes nothing.
+            people.check_access_change(db(), current_actor(), user_id, role=role, caps=caps)
+            people.set_role(db(), current_actor(), user_id, role)
+            people.set_capabilities(db(), current_actor(), user_id, caps)
+        except people.NotYoursToGive as exc:
+            form.role.errors.append(str(exc))
         except NotPermitted:
             abort(403)
         except InvalidInput as exc:
@@ -98,7 +108,8 @@ def user(user_id: int):
                             (user_id,)).fetchone()[0]
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
                            session_count=sessions,
-                           may_act=people.may_act_on(current_actor(), row)), (
+                           may_act=people.may_act_on(current_actor(), row),
+                           may_change=may_change), (
         422 if form.errors else 200)
 
 
