@@ -81,14 +81,23 @@ class Actor:
         return self.role in ("manager", OPERATOR)
 
 
-def may_act_on(actor: Actor, user) -> bool:
-    """Whether `actor` may change the account `user` (a users row).
+def may_act_on(conn: Connection, actor: Actor, user) -> bool:
+    """Whether `actor` may change the account `user` (a users row): its role, capabilities,
+    set-up links, password, two-step sign-in, sessions or details.
 
-    A Manager's account (its role, capabilities, set-up links, password, two-step
-    sign-in, sessions, details) is changed only by a Manager, the operator or its owner:
-    otherwise a holder of manage_users could take it over through any one of them.
+    Its owner, a Manager and the operator may. Anyone else (a holder of manage_users) only
+    if the account holds no more than they do: a role no higher than theirs, no Manager,
+    and no capability they lack. Otherwise a set-up link or a reset two-step sign-in would
+    let them take the account over and act with more than they were given (README, "Who
+    sees what").
     """
-    return user["role"] != "manager" or actor.acts_as_manager or actor.user_id == user["id"]
+    if actor.acts_as_manager or actor.user_id == user["id"]:
+        return True
+    if user["role"] == "manager":
+        return False
+    own_role, own_caps = _own_access(conn, actor)
+    return (RANK.get(user["role"], 0) <= RANK.get(own_role, 0)
+            and capabilities(conn, user["id"]) <= own_caps)
 
 
 @dataclass(frozen=True)
@@ -118,9 +127,13 @@ class NotYoursToGive(NotPermitted):
     or giving more than they hold (`check_access_change`); the message says which."""
 
 
-def _require_may_act_on(actor: Actor, user) -> None:
-    if not may_act_on(actor, user):
+def _require_may_act_on(conn: Connection, actor: Actor, user) -> None:
+    if may_act_on(conn, actor, user):
+        return
+    if user["role"] == "manager":
         raise NotPermitted("Only a Manager may change a Manager's account.")
+    raise NotPermitted(f"{user['name']} holds more than you do (a higher role or a permission "
+                       "you do not hold): only a Manager may change their account.")
 
 
 def _require_may_appoint(actor: Actor, role: str) -> None:
@@ -164,12 +177,12 @@ def _require_may_give(conn: Connection, actor: Actor, role: str | None = None,
                              f"{names}: ask a Manager.")
 
 
-def may_change_access(actor: Actor, user) -> bool:
+def may_change_access(conn: Connection, actor: Actor, user) -> bool:
     """Whether `actor` may change the role or extra permissions of `user` (a users row) at
-    all: not their own account (the operator, who has none, excepted), and a Manager's only
-    as a Manager (`may_act_on`). What they may give is `check_access_change`'s to say."""
+    all: not their own account (the operator, who has none, excepted), and only an account
+    they may act on (`may_act_on`). What they may give is `check_access_change`'s to say."""
     own = actor.user_id is not None and actor.user_id == user["id"]
-    return may_act_on(actor, user) and (actor.role == OPERATOR or not own)
+    return may_act_on(conn, actor, user) and (actor.role == OPERATOR or not own)
 
 
 def check_access_change(conn: Connection, actor: Actor, user_id: int, *,
@@ -179,19 +192,19 @@ def check_access_change(conn: Connection, actor: Actor, user_id: int, *,
 
     Least privilege (README, "Who sees what"): nobody changes their own role or extra
     permissions (only the operator, who has no account, is not "own"); only a Manager or
-    the operator changes a Manager's account or makes a Manager; anyone else who holds
-    "Manage users and groups" gives a role no higher than their own and only extra
-    permissions they hold themselves. Taking a role or a permission away gives nothing
-    and is not held to what the actor holds. Nothing asked that changes nothing is refused.
+    the operator makes a Manager; anyone else who holds "Manage users and groups" acts only
+    on accounts that hold no more than they do (`may_act_on`) and gives a role no higher
+    than their own and only extra permissions they hold themselves. A request that changes
+    nothing is not refused.
     """
     user = get_user(conn, user_id)
-    _require_may_act_on(actor, user)
+    _require_may_act_on(conn, actor, user)
     old_caps = capabilities(conn, user_id)
     new_role = role if role is not None and role != user["role"] else None
     new_caps = caps if caps is not None and caps != old_caps else None
     if new_role is None and new_caps is None:
         return
-    if not may_change_access(actor, user):
+    if not may_change_access(conn, actor, user):
         raise NotYoursToGive("Nobody changes their own role or extra permissions: another "
                              "Manager (or someone else who manages users) does it.")
     if new_role is not None:
@@ -303,7 +316,7 @@ def new_setup_token(conn: Connection, actor: Actor, user_id: int) -> str:
 
     Raises NotPermitted for a Manager's account unless the actor may act on it.
     """
-    _require_may_act_on(actor, get_user(conn, user_id))
+    _require_may_act_on(conn, actor, get_user(conn, user_id))
     token = secrets.token_urlsafe(32)
     with transaction(conn):
         conn.execute("DELETE FROM setup_tokens WHERE user_id = ?", (user_id,))
@@ -408,7 +421,7 @@ def update_profile(conn: Connection, actor: Actor, user_id: int, *, name: str, p
         raise InvalidInput("a name of 1-120 characters is required")
     if len(phone) > 40:
         raise InvalidInput("a phone number of at most 40 characters")
-    _require_may_act_on(actor, get_user(conn, user_id))
+    _require_may_act_on(conn, actor, get_user(conn, user_id))
     with transaction(conn):
         conn.execute(
             "UPDATE users SET name = ?, phone = ?, updated_at = ? WHERE id = ?",
@@ -467,7 +480,7 @@ def _store_password(conn: Connection, actor: Actor, user, new: str, action: str,
     link it came through (if any), and end the account's credentials but `keep_session`,
     all in one transaction. The account's wrong codes are forgotten (they were guessed with
     the old password). Returns what ended."""
-    _require_may_act_on(actor, user)
+    _require_may_act_on(conn, actor, user)
     passwords.check(new, email=user["email"], name=user["name"])
     hashed = passwords.hash_password(new)  # slow on purpose: before the write lock is taken
     with transaction(conn):
@@ -520,7 +533,7 @@ def _ending_event(conn: Connection, actor: Actor, user_id: int, reason: str, act
     actor's right to act on the account is checked, then in one transaction `change()` (if
     any) runs, the credentials end and the audit entry is written."""
     user = get_user(conn, user_id)
-    _require_may_act_on(actor, user)
+    _require_may_act_on(conn, actor, user)
     with transaction(conn):
         if change is not None:
             change()

@@ -451,6 +451,12 @@ def test_a_user_manager_cannot_raise_their_own_access_to_read_part_2(signed_in, 
     assert resp.status_code == 302
     assert people.get_user(conn, other.id)["role"] == "author"
     assert people.capabilities(conn, other.id) == {"manage_users"}
+    # An Editor's account holds more than they do: not theirs to change or take over.
+    editor = make_user(role="editor")
+    page = client.get(f"/alpha/admin/users/{editor.id}").get_data(as_text=True)
+    assert "holds more than you do" in page and "New set-up link" not in page
+    assert client.post(f"/alpha/admin/users/{editor.id}/setup-link", {},
+                       form_page="/alpha/admin/users").status_code == 403
 
 
 def test_every_way_to_give_a_role_or_permission_is_held_to_what_the_giver_holds(make_user,
@@ -466,7 +472,9 @@ def test_every_way_to_give_a_role_or_permission_is_held_to_what_the_giver_holds(
     holder = make_user(role="author", mfa=False)
     people.set_capabilities(conn, op, holder.id, {"manage_users", "manage_training"})
     other = make_user(role="author", mfa=False)
-    people.set_capabilities(conn, op, other.id, {"manage_policies"})
+    richer = make_user(role="author", mfa=False)
+    people.set_capabilities(conn, op, richer.id, {"manage_policies"})
+    editor = make_user(role="editor", mfa=False)
     as_holder = Actor(holder.id, holder.email, "192.0.2.1", "author")
     refused = {
         "own role, up": lambda: people.set_role(conn, as_holder, holder.id, "editor"),
@@ -477,33 +485,45 @@ def test_every_way_to_give_a_role_or_permission_is_held_to_what_the_giver_holds(
                                                                    {"manage_users"}),
         "a role above their own": lambda: people.set_role(conn, as_holder, other.id,
                                                           "editor"),
-        "a permission they lack": lambda: people.set_capabilities(
-            conn, as_holder, other.id, {"manage_policies", "manage_meetings"}),
+        "a permission they lack": lambda: people.set_capabilities(conn, as_holder, other.id,
+                                                                  {"manage_meetings"}),
         "an invitation above them": lambda: people.add_user(
             conn, as_holder, email="ed@example.org", name="Ed", role="editor"),
+        # An account holding more is not theirs to change, nor to take over.
+        "an Editor's role": lambda: people.set_role(conn, as_holder, editor.id, "reader"),
+        "an Editor's set-up link": lambda: people.new_setup_token(conn, as_holder, editor.id),
+        "an Editor's two-step sign-in": lambda: people.reset_mfa(conn, as_holder, editor.id),
+        "an Editor's sessions": lambda: people.end_sessions(conn, as_holder, editor.id),
+        "an Editor's password": lambda: people.set_password(conn, as_holder, editor.id,
+                                                             "a taken-over passphrase"),
+        "a richer Author's permissions": lambda: people.set_capabilities(
+            conn, as_holder, richer.id, set()),
+        "a richer Author's set-up link": lambda: people.new_setup_token(conn, as_holder,
+                                                                        richer.id),
     }
     for name, attempt in refused.items():
         with pytest.raises(NotPermitted):
             attempt()
         assert name
-    assert people.get_user(conn, holder.id)["role"] == "author"
-    assert people.capabilities(conn, holder.id) == {"manage_users", "manage_training"}
-    assert people.get_user(conn, other.id)["role"] == "author"
-    assert people.capabilities(conn, other.id) == {"manage_policies"}
+    assert [(people.get_user(conn, u.id)["role"], people.capabilities(conn, u.id))
+            for u in (holder, other, richer, editor)] == [
+        ("author", {"manage_users", "manage_training"}), ("author", set()),
+        ("author", {"manage_policies"}), ("editor", set())]
+    assert conn.execute("SELECT count(*) FROM setup_tokens").fetchone()[0] == 0
     assert people.roles_to_give(conn, as_holder) == ["author", "reader", "inactive"]
 
-    # What they hold they may give; taking away gives nothing, so is theirs to do.
+    # What they hold they may give, to accounts that hold no more than they do.
     people.set_capabilities(conn, as_holder, other.id, {"manage_training"})
     assert people.capabilities(conn, other.id) == {"manage_training"}
     people.set_role(conn, as_holder, other.id, "reader")
+    people.new_setup_token(conn, as_holder, other.id)
     people.add_user(conn, as_holder, email="al@example.org", name="Al", role="author")
-    editor = make_user(role="editor", mfa=False)
-    people.set_role(conn, as_holder, editor.id, "author")
     # A Manager may give anything, but not to themselves; another Manager or the operator
     # changes a Manager's own access.
     manager = make_user(role="manager", mfa=False)
     as_manager = Actor(manager.id, manager.email, "", "manager")
     people.set_capabilities(conn, as_manager, other.id, {"manage_meetings", "manage_board"})
+    people.set_role(conn, as_manager, editor.id, "reader")
     with pytest.raises(NotPermitted, match="Nobody changes their own"):
         people.set_capabilities(conn, as_manager, manager.id, {"manage_meetings"})
     second = make_user(role="manager", mfa=False)

@@ -85,7 +85,7 @@ def user(user_id: int):
     row = _load(people.get_user, user_id)
     form = RoleForm(data={"role": row["role"],
                           "capabilities": sorted(people.capabilities(db(), user_id))})
-    may_change = people.may_change_access(current_actor(), row)
+    may_change = people.may_change_access(db(), current_actor(), row)
     if may_change:  # otherwise no form is shown, and whatever is sent is refused below
         _roles_i_may_give(form, row["role"])
     if form.validate_on_submit():
@@ -108,7 +108,7 @@ def user(user_id: int):
                             (user_id,)).fetchone()[0]
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
                            session_count=sessions,
-                           may_act=people.may_act_on(current_actor(), row),
+                           may_act=people.may_act_on(db(), current_actor(), row),
                            may_change=may_change), (
         422 if form.errors else 200)
 
