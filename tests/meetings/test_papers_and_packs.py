@@ -240,14 +240,19 @@ def test_damaged_pdfs_never_stop_the_pack(caplog):
         assert "Goodpaper page 2" in reader.pages[-1].extract_text()
 
 
-def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
+def _charging_policy(office, clerk) -> int:
+    """A library page "Charging policy" in a folder "Policies", made by the clerk."""
     from gvo.library import folders, pages
 
-    client, clerk = signed_in("manager")
     lib = LibraryViewer(clerk.id, "manager")
     folder = folders.create_folder(office.conn, lib, parent_id=None, title="Policies")
-    page_id = pages.create_page(office.conn, lib, folder, title="Charging policy",
-                                body="## Scope\n\nTrips are voluntary contributions only.")
+    return pages.create_page(office.conn, lib, folder, title="Charging policy",
+                             body="## Scope\n\nTrips are voluntary contributions only.")
+
+
+def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
+    client, clerk = signed_in("manager")
+    page_id = _charging_policy(office, clerk)
     meeting_id = office.meeting()
     item = office.item(meeting_id, "Policies for approval")
     page = f"/alpha/meetings/{meeting_id}"
@@ -285,13 +290,8 @@ def test_a_governor_opens_each_paper_from_the_meeting_page(signed_in, new_client
     page and to its file, a page to its library page; following them gets the paper."""
     from conftest import sign_in
 
-    from gvo.library import folders, pages
-
     client, clerk = signed_in("manager")
-    lib = LibraryViewer(clerk.id, "manager")
-    folder = folders.create_folder(office.conn, lib, parent_id=None, title="Policies")
-    page_id = pages.create_page(office.conn, lib, folder, title="Charging policy",
-                                body="Trips are voluntary contributions only.")
+    page_id = _charging_policy(office, clerk)
     meeting_id = office.meeting()
     budget = office.item(meeting_id, "Budget 2031")
     secret = office.item(meeting_id, "Staffing review", confidential=True)
