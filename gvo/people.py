@@ -314,7 +314,7 @@ def add_user(
 def new_setup_token(conn: Connection, actor: Actor, user_id: int) -> str:
     """A one-time set-up token (returned once; stored hashed) valid for 72 hours.
 
-    Raises NotPermitted for a Manager's account unless the actor may act on it.
+    Raises NotPermitted for an account the actor may not act on (`may_act_on`).
     """
     _require_may_act_on(conn, actor, get_user(conn, user_id))
     token = secrets.token_urlsafe(32)
@@ -467,8 +467,8 @@ def change_password(conn: Connection, actor: Actor, current: str, new: str, *,
 
 def set_password(conn: Connection, actor: Actor, user_id: int, new: str) -> Ended:
     """Set a password without the old one (operator CLI); ends the account's credentials
-    and returns what ended. NotPermitted on a Manager's account unless the actor may act
-    on it."""
+    and returns what ended. NotPermitted for an account the actor may not act on
+    (`may_act_on`)."""
     return _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set",
                            "password_set")
 
@@ -544,8 +544,8 @@ def _ending_event(conn: Connection, actor: Actor, user_id: int, reason: str, act
 
 def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> Ended:
     """Remove a user's authenticator and recovery codes, and end their credentials
-    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted on a
-    Manager's account unless the actor may act on it."""
+    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted for an
+    account the actor may not act on (`may_act_on`)."""
 
     def remove_authenticator() -> None:
         conn.execute("UPDATE users SET totp_secret = NULL, mfa_enrolled_at = NULL,"
@@ -557,8 +557,8 @@ def reset_mfa(conn: Connection, actor: Actor, user_id: int) -> Ended:
 
 def end_sessions(conn: Connection, actor: Actor, user_id: int) -> Ended:
     """Sign a user out on every device (a Manager or the operator): ends their credentials
-    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted on a
-    Manager's account unless the actor may act on it."""
+    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted for an
+    account the actor may not act on (`may_act_on`)."""
     return _ending_event(conn, actor, user_id, "sessions_ended", "sessions.end")
 
 
