@@ -3,15 +3,10 @@
 from dataclasses import dataclass
 
 from flask import Flask
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gvo.storage import keys
 from gvo.storage.instance import Instance
-
-csrf = CSRFProtect()
-login_manager = LoginManager()
 
 
 @dataclass
@@ -23,8 +18,8 @@ class GvoState:
 
 def create_app(config: dict | None = None, instance: Instance | None = None) -> Flask:
     """Build the web application for one instance directory."""
-    from gvo import config as gvo_config
-    from gvo import web
+    from gvo.core import config as gvo_config
+    from gvo.web.app import init_app
 
     app = Flask(__name__)
     app.config.update(gvo_config.from_environment())
@@ -44,13 +39,10 @@ def create_app(config: dict | None = None, instance: Instance | None = None) -> 
     app.config["SECRET_KEY"] = keys.derive(instance.master_key, "flask-secret:v1").hex()
 
     # The one place X-Forwarded-* headers are believed. `gvo serve` has waitress pass them
-    # through only when this is on (gvo.cli_serve.proxy_options); off, waitress drops them.
+    # through only when this is on (gvo.cli.serve.proxy_options); off, waitress drops them.
     if app.config["GVO_TRUSTED_PROXIES"]:
         n = app.config["GVO_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.session_protection = None  # sessions are server-side and rotated at sign-in
-    web.init_app(app)
+    init_app(app)
     return app

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pyotp
 import pytest
 
-from gvo import auth as auth_service
-from gvo import clock as gvo_clock
-from gvo import create_app, people
-from gvo.people import Actor
+from gvo import create_app
+from gvo.core import clock as gvo_clock
+from gvo.core.identity import Identity
+from gvo.people import accounts, signin
 from gvo.storage.instance import Instance
 
 # The caller's shell may hold GVO_* settings (the disaster-recovery runbook exports
@@ -169,8 +169,8 @@ def make_user(instance, school):
         counter["n"] += 1
         email = email or f"{role}{counter['n']}@example.org"
         conn = instance.db(slug)
-        uid = people.add_user(conn, Actor.operator(), email=email, name=f"Test {role.title()}",
-                              role=role, password=password)
+        uid = accounts.add_user(conn, Identity.operator(), email=email, name=f"Test {role.title()}",
+                                role=role, password=password)
         person = Person(uid, email, password, role, slug)
         if mfa:
             secret = pyotp.random_base32(32)
@@ -180,7 +180,7 @@ def make_user(instance, school):
             gvo_clock.set_clock(lambda: earlier)
             try:
                 code = pyotp.TOTP(secret).at(earlier)
-                auth_service.enrol_totp(conn, Actor.operator(), uid, secret, code)
+                signin.enrol_totp(conn, Identity.operator(), uid, secret, code)
             finally:
                 gvo_clock.set_clock(real)
             person.totp_secret = secret

@@ -5,8 +5,8 @@ import re
 import pytest
 from conftest import sign_in
 
-from gvo.access import EXEMPT_ENDPOINTS
 from gvo.security.sessions import cookie_name
+from gvo.web.access import EXEMPT_ENDPOINTS
 
 
 def _concrete(rule, school="alpha"):
@@ -117,11 +117,12 @@ def test_manager_pages_by_role(signed_in, role, allowed):
 
 
 def test_capability_grants_just_that(signed_in, make_user, instance):
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     client, person = signed_in("author")
-    people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_board"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_board"})
     assert client.get("/alpha/board/new").status_code == 200
     assert client.get("/alpha/admin/users").status_code == 403
     assert client.get("/alpha/admin/settings").status_code == 403

@@ -2,7 +2,8 @@
 
 from conftest import sign_in
 
-from gvo import audit, board
+from gvo.board import bodies
+from gvo.core import audit
 
 
 def test_invite_change_role_and_deactivate(signed_in, instance, new_client):
@@ -52,9 +53,9 @@ def test_deactivating_ends_sessions_and_blocks_sign_in(signed_in, make_user, new
 def test_last_manager_cannot_be_demoted(signed_in, instance):
     import pytest
 
-    from gvo import people
-    from gvo.errors import InvalidInput
-    from gvo.people import Actor
+    from gvo.core.errors import InvalidInput
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     client, manager = signed_in("manager")
     # Nobody changes their own role, a Manager neither; the operator cannot take the
@@ -64,15 +65,16 @@ def test_last_manager_cannot_be_demoted(signed_in, instance):
     assert resp.status_code == 422
     assert "Nobody changes their own role" in client.last_text
     with pytest.raises(InvalidInput, match="at least one Manager"):
-        people.set_role(instance.db("alpha"), Actor.operator(), manager.id, "author")
+        accounts.set_role(instance.db("alpha"), Identity.operator(), manager.id, "author")
 
 
 def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, instance, make_user):
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     client, person = signed_in("editor")
-    people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_users"})
     other = make_user(role="author")
     page = client.get(f"/alpha/admin/users/{other.id}").get_data(as_text=True)
     assert 'value="editor"' in page and 'value="manager"' not in page  # not offered
@@ -134,13 +136,13 @@ def test_board_committees_members_and_quorum(signed_in, make_user, instance):
         client.post(f"/alpha/board/{board_id}", {"user_id": p.id, "position": "member",
                                                  "governor_type": "parent"},
                     form_page=f"/alpha/board/{board_id}")
-    assert board.quorum(conn, board_id) == 3  # half of 5, rounded up
+    assert bodies.quorum(conn, board_id) == 3  # half of 5, rounded up
     client.post(f"/alpha/board/{board_id}", {"user_id": people_[0].id, "position": "chair",
                                              "governor_type": ""},
                 form_page=f"/alpha/board/{board_id}")
     client.post(f"/alpha/board/{board_id}/members/{people_[4].id}/remove", {},
                 form_page=f"/alpha/board/{board_id}")
-    assert board.quorum(conn, board_id) == 2  # half of 4
+    assert bodies.quorum(conn, board_id) == 2  # half of 4
     listing = client.get("/alpha/board").get_data(as_text=True)
     assert "Full Governing Board" in listing and "Chair" in listing
     second = client.post("/alpha/board/new?kind=board", {"name": "Another board"},
@@ -149,7 +151,7 @@ def test_board_committees_members_and_quorum(signed_in, make_user, instance):
     resp = client.post("/alpha/board/new?kind=committee", {"name": "Resources", "quorum": "3"},
                        form_page="/alpha/board/new?kind=committee")
     committee = conn.execute("SELECT id FROM bodies WHERE kind = 'committee'").fetchone()[0]
-    assert board.quorum(conn, committee) == 3
+    assert bodies.quorum(conn, committee) == 3
     bad = client.post(f"/alpha/board/{committee}/edit", {"name": "Resources", "quorum": "lots"},
                       form_page=f"/alpha/board/{committee}/edit")
     assert bad.status_code == 422 and "whole number" in client.last_text
@@ -230,8 +232,9 @@ def test_new_recovery_codes_replace_the_old(signed_in, instance):
 def test_demo_school(tmp_path):
     from click.testing import CliRunner
 
-    from gvo import create_app, demo
+    from gvo import create_app
     from gvo.cli import cli
+    from gvo.people import demo
     from gvo.storage.instance import Instance
 
     path = tmp_path / "demo"
@@ -253,11 +256,11 @@ def test_demo_school(tmp_path):
     assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] >= 3
     assert conn.execute("SELECT count(*) FROM comments WHERE parent_id IS NOT NULL"
                         ).fetchone()[0] >= 1
+    from gvo.core.identity import Identity
     from gvo.library import folders
-    from gvo.library.access import Viewer
 
     clerk = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
-    visible = {f["title"] for f in folders.all_visible(conn, Viewer(clerk, "manager"))}
+    visible = {f["title"] for f in folders.all_visible(conn, Identity(clerk, "manager"))}
     assert "Governance" in visible and "Pay panel (confidential)" not in visible
     inst.close()
 
@@ -271,11 +274,12 @@ def test_non_demo_school_login_page_does_not_say_demo(client, school):
 
 def _user_manager(signed_in, instance):
     """An Editor who holds manage_users, signed in."""
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     client, person = signed_in("editor")
-    people.set_capabilities(instance.db("alpha"), Actor.operator(), person.id, {"manage_users"})
+    accounts.set_capabilities(instance.db("alpha"), Identity.operator(), person.id,
+                              {"manage_users"})
     return client, person
 
 
@@ -315,27 +319,27 @@ def test_a_manage_users_holder_cannot_take_over_a_managers_account(
 def test_every_account_service_guards_managers_accounts(make_user, instance):
     import pytest
 
-    from gvo import people
-    from gvo.errors import NotPermitted
-    from gvo.people import Actor
+    from gvo.core.errors import NotPermitted
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     conn = instance.db("alpha")
     manager = make_user(role="manager", mfa=False)
     editor = make_user(role="editor", mfa=False)
-    as_editor = Actor(editor.id, editor.email, "192.0.2.1", "editor")
+    as_editor = Identity(editor.id, "editor", email=editor.email, ip="192.0.2.1")
     attempts = {
-        "setup link": lambda: people.new_setup_token(conn, as_editor, manager.id),
-        "password": lambda: people.set_password(conn, as_editor, manager.id,
-                                                "a taken-over passphrase"),
-        "mfa": lambda: people.reset_mfa(conn, as_editor, manager.id),
-        "sessions": lambda: people.end_sessions(conn, as_editor, manager.id),
-        "role": lambda: people.set_role(conn, as_editor, manager.id, "reader"),
-        "capabilities": lambda: people.set_capabilities(conn, as_editor, manager.id, set()),
-        "details": lambda: people.update_profile(conn, as_editor, manager.id, name="X",
-                                                 phone=""),
-        "make a manager": lambda: people.set_role(conn, as_editor, editor.id, "manager"),
-        "invite a manager": lambda: people.add_user(conn, as_editor, email="m2@example.org",
-                                                    name="M2", role="manager"),
+        "setup link": lambda: accounts.new_setup_token(conn, as_editor, manager.id),
+        "password": lambda: accounts.set_password(conn, as_editor, manager.id,
+                                                  "a taken-over passphrase"),
+        "mfa": lambda: accounts.reset_mfa(conn, as_editor, manager.id),
+        "sessions": lambda: accounts.end_sessions(conn, as_editor, manager.id),
+        "role": lambda: accounts.set_role(conn, as_editor, manager.id, "reader"),
+        "capabilities": lambda: accounts.set_capabilities(conn, as_editor, manager.id, set()),
+        "details": lambda: accounts.update_profile(conn, as_editor, manager.id, name="X",
+                                                   phone=""),
+        "make a manager": lambda: accounts.set_role(conn, as_editor, editor.id, "manager"),
+        "invite a manager": lambda: accounts.add_user(conn, as_editor, email="m2@example.org",
+                                                      name="M2", role="manager"),
     }
     for name, attempt in attempts.items():
         with pytest.raises(NotPermitted):
@@ -343,13 +347,13 @@ def test_every_account_service_guards_managers_accounts(make_user, instance):
         assert name
     # A role-less actor (a system task) is no Manager either.
     with pytest.raises(NotPermitted):
-        people.reset_mfa(conn, Actor(None, "system"), manager.id)
+        accounts.reset_mfa(conn, Identity(None, "", email="system"), manager.id)
     # Another Manager and the operator may.
     other = make_user(role="manager", mfa=False)
-    people.new_setup_token(conn, Actor(other.id, other.email, "", "manager"), manager.id)
-    ended = people.set_password(conn, Actor.operator(), manager.id, "the operator's choice")
+    accounts.new_setup_token(conn, Identity(other.id, "manager", email=other.email), manager.id)
+    ended = accounts.set_password(conn, Identity.operator(), manager.id, "the operator's choice")
     assert ended.sessions == 0
-    people.set_role(conn, Actor.operator(), editor.id, "manager")
+    accounts.set_role(conn, Identity.operator(), editor.id, "manager")
 
 
 def test_quorum_typed_in_full_width_or_other_digits(signed_in, instance):
@@ -401,15 +405,15 @@ def test_a_user_manager_cannot_raise_their_own_access_to_read_part_2(signed_in, 
     """The tester's case: an Author holding only "Manage users and groups" made themselves
     an Editor with "Manage meetings" and "Edit board members and committees", then read
     confidential (part 2) agenda items. Refused, and nothing changes."""
-    from gvo import people
-    from gvo.meetings.rules import Viewer, sees_confidential
-    from gvo.people import Actor
+    from gvo.core.identity import Identity, capabilities
+    from gvo.meetings.rules import sees_confidential
+    from gvo.people import accounts
 
     conn = instance.db("alpha")
     client, author = signed_in("author")
-    people.set_capabilities(conn, Actor.operator(), author.id, {"manage_users"})
-    board_id = board.save_body(conn, Actor.operator(), body_id=None, kind="board",
-                               name="Governing Board")
+    accounts.set_capabilities(conn, Identity.operator(), author.id, {"manage_users"})
+    board_id = bodies.save_body(conn, Identity.operator(), body_id=None, kind="board",
+                                name="Governing Board")
 
     page = client.get(f"/alpha/admin/users/{author.id}").get_data(as_text=True)
     assert "This is your own account" in page and 'name="role"' not in page
@@ -418,9 +422,9 @@ def test_a_user_manager_cannot_raise_their_own_access_to_read_part_2(signed_in, 
                                                            "manage_board"]},
                        form_page=f"/alpha/admin/users/{author.id}")
     assert resp.status_code == 422 and "Nobody changes their own role" in client.last_text
-    assert people.get_user(conn, author.id)["role"] == "author"
-    assert people.capabilities(conn, author.id) == {"manage_users"}
-    assert not sees_confidential(conn, Viewer.load(conn, author.id), board_id)
+    assert accounts.get_user(conn, author.id)["role"] == "author"
+    assert capabilities(conn, author.id) == {"manage_users"}
+    assert not sees_confidential(conn, Identity.load(conn, author.id), board_id)
     assert not {"user.role", "user.capabilities"} & {
         e["action"] for e in audit.recent(conn) if f"user:{author.id}" == e["target"]
         and e["actor_id"] == author.id}
@@ -434,13 +438,13 @@ def test_a_user_manager_cannot_raise_their_own_access_to_read_part_2(signed_in, 
                        form_page=f"/alpha/admin/users/{other.id}")
     assert resp.status_code == 422
     assert "not “Manage meetings”" in client.last_text
-    assert people.capabilities(conn, other.id) == set()
+    assert capabilities(conn, other.id) == set()
     resp = client.post(f"/alpha/admin/users/{other.id}",
                        {"role": "author", "capabilities": ["manage_users"]},
                        form_page=f"/alpha/admin/users/{other.id}")
     assert resp.status_code == 302
-    assert people.get_user(conn, other.id)["role"] == "author"
-    assert people.capabilities(conn, other.id) == {"manage_users"}
+    assert accounts.get_user(conn, other.id)["role"] == "author"
+    assert capabilities(conn, other.id) == {"manage_users"}
     # An Editor's account holds more than they do: not theirs to change or take over.
     editor = make_user(role="editor")
     page = client.get(f"/alpha/admin/users/{editor.id}").get_data(as_text=True)
@@ -453,71 +457,71 @@ def test_every_way_to_give_a_role_or_permission_is_held_to_what_the_giver_holds(
                                                                                instance):
     import pytest
 
-    from gvo import people
-    from gvo.errors import NotPermitted
-    from gvo.people import Actor
+    from gvo.core.errors import NotPermitted
+    from gvo.core.identity import Identity, capabilities
+    from gvo.people import accounts
 
     conn = instance.db("alpha")
-    op = Actor.operator()
+    op = Identity.operator()
     holder = make_user(role="author", mfa=False)
-    people.set_capabilities(conn, op, holder.id, {"manage_users", "manage_training"})
+    accounts.set_capabilities(conn, op, holder.id, {"manage_users", "manage_training"})
     other = make_user(role="author", mfa=False)
     richer = make_user(role="author", mfa=False)
-    people.set_capabilities(conn, op, richer.id, {"manage_policies"})
+    accounts.set_capabilities(conn, op, richer.id, {"manage_policies"})
     editor = make_user(role="editor", mfa=False)
-    as_holder = Actor(holder.id, holder.email, "192.0.2.1", "author")
+    as_holder = Identity.load(conn, holder.id, "192.0.2.1")
     refused = {
-        "own role, up": lambda: people.set_role(conn, as_holder, holder.id, "editor"),
-        "own role, down": lambda: people.set_role(conn, as_holder, holder.id, "reader"),
-        "own permissions, more": lambda: people.set_capabilities(
+        "own role, up": lambda: accounts.set_role(conn, as_holder, holder.id, "editor"),
+        "own role, down": lambda: accounts.set_role(conn, as_holder, holder.id, "reader"),
+        "own permissions, more": lambda: accounts.set_capabilities(
             conn, as_holder, holder.id, {"manage_users", "manage_training", "manage_board"}),
-        "own permissions, fewer": lambda: people.set_capabilities(conn, as_holder, holder.id,
-                                                                   {"manage_users"}),
-        "a role above their own": lambda: people.set_role(conn, as_holder, other.id,
-                                                          "editor"),
-        "a permission they lack": lambda: people.set_capabilities(conn, as_holder, other.id,
-                                                                  {"manage_meetings"}),
-        "an invitation above them": lambda: people.add_user(
+        "own permissions, fewer": lambda: accounts.set_capabilities(
+            conn, as_holder, holder.id, {"manage_users"}),
+        "a role above their own": lambda: accounts.set_role(conn, as_holder, other.id,
+                                                            "editor"),
+        "a permission they lack": lambda: accounts.set_capabilities(
+            conn, as_holder, other.id, {"manage_meetings"}),
+        "an invitation above them": lambda: accounts.add_user(
             conn, as_holder, email="ed@example.org", name="Ed", role="editor"),
         # An account holding more is not theirs to change, nor to take over.
-        "an Editor's role": lambda: people.set_role(conn, as_holder, editor.id, "reader"),
-        "an Editor's set-up link": lambda: people.new_setup_token(conn, as_holder, editor.id),
-        "an Editor's two-step sign-in": lambda: people.reset_mfa(conn, as_holder, editor.id),
-        "an Editor's sessions": lambda: people.end_sessions(conn, as_holder, editor.id),
-        "an Editor's password": lambda: people.set_password(conn, as_holder, editor.id,
-                                                             "a taken-over passphrase"),
-        "a richer Author's permissions": lambda: people.set_capabilities(
+        "an Editor's role": lambda: accounts.set_role(conn, as_holder, editor.id, "reader"),
+        "an Editor's set-up link": lambda: accounts.new_setup_token(conn, as_holder, editor.id),
+        "an Editor's two-step sign-in": lambda: accounts.reset_mfa(conn, as_holder, editor.id),
+        "an Editor's sessions": lambda: accounts.end_sessions(conn, as_holder, editor.id),
+        "an Editor's password": lambda: accounts.set_password(
+            conn, as_holder, editor.id, "a taken-over passphrase"),
+        "a richer Author's permissions": lambda: accounts.set_capabilities(
             conn, as_holder, richer.id, set()),
-        "a richer Author's set-up link": lambda: people.new_setup_token(conn, as_holder,
-                                                                        richer.id),
+        "a richer Author's set-up link": lambda: accounts.new_setup_token(
+            conn, as_holder, richer.id),
     }
     for name, attempt in refused.items():
         with pytest.raises(NotPermitted):
             attempt()
         assert name
-    assert [(people.get_user(conn, u.id)["role"], people.capabilities(conn, u.id))
+    assert [(accounts.get_user(conn, u.id)["role"], capabilities(conn, u.id))
             for u in (holder, other, richer, editor)] == [
         ("author", {"manage_users", "manage_training"}), ("author", set()),
         ("author", {"manage_policies"}), ("editor", set())]
     assert conn.execute("SELECT count(*) FROM setup_tokens").fetchone()[0] == 0
-    assert people.roles_to_give(conn, as_holder) == ["author", "reader", "inactive"]
+    assert accounts.roles_to_give(as_holder) == ["author", "reader", "inactive"]
 
     # What they hold they may give, to accounts that hold no more than they do.
-    people.set_capabilities(conn, as_holder, other.id, {"manage_training"})
-    assert people.capabilities(conn, other.id) == {"manage_training"}
-    people.set_role(conn, as_holder, other.id, "reader")
-    people.new_setup_token(conn, as_holder, other.id)
-    people.add_user(conn, as_holder, email="al@example.org", name="Al", role="author")
+    accounts.set_capabilities(conn, as_holder, other.id, {"manage_training"})
+    assert capabilities(conn, other.id) == {"manage_training"}
+    accounts.set_role(conn, as_holder, other.id, "reader")
+    accounts.new_setup_token(conn, as_holder, other.id)
+    accounts.add_user(conn, as_holder, email="al@example.org", name="Al", role="author")
     # A Manager may give anything, but not to themselves; another Manager or the operator
     # changes a Manager's own access.
     manager = make_user(role="manager", mfa=False)
-    as_manager = Actor(manager.id, manager.email, "", "manager")
-    people.set_capabilities(conn, as_manager, other.id, {"manage_meetings", "manage_board"})
-    people.set_role(conn, as_manager, editor.id, "reader")
+    as_manager = Identity.load(conn, manager.id)
+    accounts.set_capabilities(conn, as_manager, other.id, {"manage_meetings", "manage_board"})
+    accounts.set_role(conn, as_manager, editor.id, "reader")
     with pytest.raises(NotPermitted, match="Nobody changes their own"):
-        people.set_capabilities(conn, as_manager, manager.id, {"manage_meetings"})
+        accounts.set_capabilities(conn, as_manager, manager.id, {"manage_meetings"})
     second = make_user(role="manager", mfa=False)
-    people.set_capabilities(conn, Actor(second.id, second.email, "", "manager"), manager.id,
-                            {"manage_meetings"})
-    people.set_role(conn, op, second.id, "editor")
-    assert people.get_user(conn, second.id)["role"] == "editor"
+    accounts.set_capabilities(conn, Identity.load(conn, second.id), manager.id,
+                              {"manage_meetings"})
+    accounts.set_role(conn, op, second.id, "editor")
+    assert accounts.get_user(conn, second.id)["role"] == "editor"

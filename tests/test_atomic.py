@@ -2,8 +2,8 @@
 
 import pytest
 
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput
 
 
 @pytest.fixture

@@ -34,10 +34,9 @@ import pytest
 from conftest import subprocess_env
 from replication.conftest import free_port
 
-from gvo import auth as auth_service
-from gvo import clock as gvo_clock
-from gvo import people
-from gvo.people import Actor
+from gvo.core import clock as gvo_clock
+from gvo.core.identity import Identity
+from gvo.people import accounts, signin
 from gvo.security import throttle
 from gvo.storage.instance import Instance
 
@@ -150,12 +149,12 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 def add_member(conn, email: str, name: str, role: str) -> str:
     """A member of the school with PASSWORD and an authenticator; returns its key."""
-    uid = people.add_user(conn, Actor.operator(), email=email, name=name, role=role,
-                          password=PASSWORD)
+    uid = accounts.add_user(conn, Identity.operator(), email=email, name=name, role=role,
+                            password=PASSWORD)
     secret = pyotp.random_base32(32)
     # Enrolled with the previous step's code, so the code of now is unused.
-    auth_service.enrol_totp(conn, Actor.operator(), uid, secret,
-                            pyotp.TOTP(secret).at(gvo_clock.now() - 30))
+    signin.enrol_totp(conn, Identity.operator(), uid, secret,
+                      pyotp.TOTP(secret).at(gvo_clock.now() - 30))
     return secret
 
 

@@ -15,9 +15,9 @@ import pyotp
 import pytest
 from conftest import PASSWORD, WebClient, sign_in
 
-from gvo import clock as gvo_clock
-from gvo import people
-from gvo.people import Actor
+from gvo.core import clock as gvo_clock
+from gvo.core.identity import Identity
+from gvo.people import accounts
 
 NEW_PASSWORD = "a lighthouse of oranges"
 # README, "Security, in short": failures of one account from one address in 15 minutes, and
@@ -51,7 +51,7 @@ def _successes(instance, person) -> int:
 
 
 def _set_up_link(new_client, instance, person, password=NEW_PASSWORD):
-    token = people.new_setup_token(instance.db("alpha"), Actor.operator(), person.id)
+    token = accounts.new_setup_token(instance.db("alpha"), Identity.operator(), person.id)
     fresh = new_client()
     fresh.get(f"/alpha/setup/{token}")
     resp = fresh.post(f"/alpha/setup/{token}", {"password": password, "confirm": password})
@@ -75,13 +75,13 @@ def _end(event: str, person, owner, new_client, instance, clock):
     elif event == "setup_link":
         _set_up_link(new_client, instance, person)
     elif event == "operator_password":
-        people.set_password(conn, Actor.operator(), person.id, NEW_PASSWORD)
+        accounts.set_password(conn, Identity.operator(), person.id, NEW_PASSWORD)
     elif event == "sign_out_everywhere":
         owner.post("/alpha/logout/everywhere", {}, form_page="/alpha/profile")
     elif event == "sessions_ended":
-        people.end_sessions(conn, Actor.operator(), person.id)
+        accounts.end_sessions(conn, Identity.operator(), person.id)
     elif event == "made_inactive":
-        people.set_role(conn, Actor.operator(), person.id, "inactive")
+        accounts.set_role(conn, Identity.operator(), person.id, "inactive")
     else:
         raise AssertionError(event)
 
@@ -161,7 +161,7 @@ def test_code_step_after_a_two_step_reset_sends_back_to_sign_in_to_enrol(
         client, make_user, instance, clock):
     person = make_user()
     assert _password_step(client, person).headers["Location"].endswith("/alpha/login/verify")
-    people.reset_mfa(instance.db("alpha"), Actor.operator(), person.id)
+    accounts.reset_mfa(instance.db("alpha"), Identity.operator(), person.id)
     resp = client.get("/alpha/login/verify")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/alpha/login")
     client.get("/alpha/login")
@@ -176,7 +176,7 @@ def test_a_code_posted_after_a_reset_while_the_code_page_was_open_is_no_500(
     person = make_user()
     _password_step(client, person)
     client.get("/alpha/login/verify")  # the code page is open, its form token in hand
-    people.reset_mfa(instance.db("alpha"), Actor.operator(), person.id)
+    accounts.reset_mfa(instance.db("alpha"), Identity.operator(), person.id)
     resp = client.post("/alpha/login/verify", {"code": person.code()})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/alpha/login")
     assert client.get("/alpha/").status_code == 302
@@ -323,7 +323,7 @@ def test_every_event_that_ends_the_credentials_stops_the_calendar_feed(
         fresh = _set_up_link(new_client, instance, person)
         told = (fresh, "/alpha/login", "Your calendar feed address stopped working")
     elif event == "operator_password":
-        people.set_password(instance.db("alpha"), Actor.operator(), person.id, NEW_PASSWORD)
+        accounts.set_password(instance.db("alpha"), Identity.operator(), person.id, NEW_PASSWORD)
     elif event == "sign_out_everywhere":
         theirs.post("/alpha/logout/everywhere", {}, form_page="/alpha/profile")
         told = (theirs, "/alpha/login", "Your calendar feed address stopped working")
@@ -380,8 +380,8 @@ def test_an_unused_set_up_link_ends_when_a_password_is_set_or_the_account_made_i
     if event == "profile_password":
         sign_in(owner, person)
     conn = instance.db("alpha")
-    token = people.new_setup_token(conn, Actor.operator(), person.id)
+    token = accounts.new_setup_token(conn, Identity.operator(), person.id)
     _end(event, person, owner, new_client, instance, clock)
     if event == "made_inactive":
-        people.set_role(conn, Actor.operator(), person.id, "author")
+        accounts.set_role(conn, Identity.operator(), person.id, "author")
     assert new_client().get(f"/alpha/setup/{token}").status_code == 410

@@ -55,7 +55,7 @@ def test_the_audit_page_number_of_any_size_is_read_not_overflowed(manager):
 
 def test_a_number_a_view_overflows_itself_is_a_bad_request(app, client):
     # The backstop for any view that still parses a number by hand: 400, never a 500.
-    from gvo.access import public
+    from gvo.web.access import public
 
     @public
     def overflowing():
@@ -67,7 +67,7 @@ def test_a_number_a_view_overflows_itself_is_a_bad_request(app, client):
     assert "Something in that request was wrong" in resp.get_data(as_text=True)
 
 
-# -- Numbers in any script, read by one helper (gvo.numbers) -----------------------------
+# -- Numbers in any script, read by one helper (gvo.core.numbers) -----------------------------
 
 
 @pytest.mark.parametrize("text, number", [
@@ -76,7 +76,7 @@ def test_a_number_a_view_overflows_itself_is_a_bad_request(app, client):
     ("1_000", None), ("½", None), ("x", None), (str(2**63), None), ("9" * 5000, None),
 ])
 def test_a_whole_number_or_none_reads_digits_of_any_script_and_nothing_else(text, number):
-    from gvo.numbers import whole_number_or_none
+    from gvo.core.numbers import whole_number_or_none
 
     assert whole_number_or_none(text) == number
 
@@ -84,13 +84,13 @@ def test_a_whole_number_or_none_reads_digits_of_any_script_and_nothing_else(text
 def test_a_comment_replying_to_a_superscript_is_a_comment_not_a_500(manager, instance):
     # Found by tests/fuzz: the reply's parent id was read with str.isdigit(), true for "²",
     # then int("²") raised ValueError. Now one helper reads every number.
+    from gvo.core.identity import Identity
     from gvo.library import pages
-    from gvo.library.access import Viewer
     from gvo.library.folders import create_folder
 
     conn = instance.db("alpha")
     uid = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
-    who = Viewer(uid, "manager")
+    who = Identity(uid, "manager")
     page = pages.create_page(conn, who, create_folder(conn, who, parent_id=None, title="F"),
                              title="Note", body="x")
 
@@ -114,13 +114,13 @@ def test_a_comment_replying_to_a_superscript_is_a_comment_not_a_500(manager, ins
 def test_dates_times_and_counts_in_arabic_indic_digits_are_read(signed_in, instance):
     # Before: meeting forms read only what NFKC turns into ASCII (full width), so a date in
     # Arabic-Indic digits was refused; folders' sort order read neither.
-    from gvo import board
+    from gvo.board import bodies
+    from gvo.core.identity import Identity
     from gvo.meetings import meetings
-    from gvo.people import Actor
 
     client, _ = signed_in("manager")
     conn = instance.db("alpha")
-    body = board.save_body(conn, Actor.operator(), body_id=None, kind="board", name="Board")
+    body = bodies.save_body(conn, Identity.operator(), body_id=None, kind="board", name="Board")
     client.get("/alpha/meetings/new")
     resp = client.post("/alpha/meetings/new", {
         "body_id": str(body), "title": "Board", "starts_at": "٢٠٣١-٠٣-٠٤T١٨:٠٠",

@@ -8,11 +8,11 @@ such a group, rename or delete it, but never add anyone, themselves included.
 import pytest
 from conftest import sign_in
 
-from gvo import groups
-from gvo.errors import NotPermitted
+from gvo.core.errors import NotPermitted
+from gvo.core.identity import Identity
 from gvo.library import folders
-from gvo.library.access import Viewer, can_see_folder
-from gvo.people import Actor
+from gvo.library.access import can_see_folder
+from gvo.people import groups
 
 
 @pytest.fixture
@@ -22,9 +22,9 @@ def pay_panel(instance, make_user):
     conn = instance.db("alpha")
     head = make_user(role="manager")
     governor = make_user(role="author")
-    gid = groups.save_group(conn, Actor.operator(), group_id=None, name="Pay panel",
+    gid = groups.save_group(conn, Identity.operator(), group_id=None, name="Pay panel",
                             description="", members=[governor.id])
-    room = folders.create_folder(conn, Viewer(head.id, "manager"), parent_id=None,
+    room = folders.create_folder(conn, Identity(head.id, "manager"), parent_id=None,
                                  title="Pay panel papers", restricted=True, users=[head.id],
                                  groups=[gid])
     return {"conn": conn, "gid": gid, "room": room, "head": head, "governor": governor}
@@ -69,13 +69,13 @@ def test_someone_in_the_room_may_add_people(client, pay_panel, make_user):
                        form_page=f"/alpha/admin/groups/{p['gid']}")
     assert resp.status_code == 302
     assert _members(p) == {p["governor"].id, newcomer.id}
-    assert can_see_folder(p["conn"], Viewer(newcomer.id, "author"), p["room"])
+    assert can_see_folder(p["conn"], Identity(newcomer.id, "author"), p["room"])
 
 
 def test_the_rule_is_in_the_service_for_every_caller(pay_panel, make_user):
     p = pay_panel
     editor = make_user(role="editor")
-    as_editor = Actor(editor.id, editor.email, "", "editor")
+    as_editor = Identity(editor.id, "editor", email=editor.email)
     with pytest.raises(NotPermitted):
         groups.save_group(p["conn"], as_editor, group_id=p["gid"], name="Pay panel",
                           description="", members=[p["governor"].id, editor.id])
@@ -87,6 +87,6 @@ def test_the_rule_is_in_the_service_for_every_caller(pay_panel, make_user):
         groups.save_group(p["conn"], as_editor, group_id=p["gid"], name="Pay panel",
                           description="", members=[p["governor"].id, editor.id])
     # The operator (CLI, restores) is outside the school's rooms by design and may.
-    groups.save_group(p["conn"], Actor.operator(), group_id=p["gid"], name="Pay panel",
+    groups.save_group(p["conn"], Identity.operator(), group_id=p["gid"], name="Pay panel",
                       description="", members=[p["governor"].id, editor.id])
     assert editor.id in _members(p)

@@ -23,7 +23,7 @@ from test_behind_nginx import (
     stop,
 )
 
-from gvo import clock as gvo_clock
+from gvo.core import clock as gvo_clock
 from gvo.storage import sqlcipher
 from gvo.storage.instance import Instance
 

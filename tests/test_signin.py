@@ -4,7 +4,7 @@ import pyotp
 import pytest
 from conftest import BASE, sign_in
 
-from gvo import clock as gvo_clock
+from gvo.core import clock as gvo_clock
 from gvo.security.sessions import cookie_name
 
 
@@ -118,12 +118,12 @@ def test_earlier_code_is_refused_after_a_later_one(client, new_client, make_user
 
 def test_recovery_code_works_once(client, new_client, make_user, instance, clock):
     person = make_user(mfa=False)
-    from gvo import auth as auth_service
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import signin
 
     secret = pyotp.random_base32(32)
-    codes = auth_service.enrol_totp(instance.db("alpha"), Actor.operator(), person.id, secret,
-                                    pyotp.TOTP(secret).at(clock.t))
+    codes = signin.enrol_totp(instance.db("alpha"), Identity.operator(), person.id, secret,
+                              pyotp.TOTP(secret).at(clock.t))
     person.totp_secret = secret
     assert sign_in(client, person, code=codes[0].upper().replace("-", " ")).status_code == 302
     assert "recovery code" in client.get("/alpha/").get_data(as_text=True)
@@ -259,9 +259,10 @@ def test_safe_next_only_inside_the_school(client, make_user):
     ("optional", "manager", True),
 ])
 def test_mfa_policy(client, make_user, instance, policy, role, expect_enrol):
-    from gvo import school_settings
+    from gvo.core.identity import Identity
+    from gvo.people import settings
 
-    school_settings.set_mfa_policy(instance.db("alpha"), policy)
+    settings.set_mfa_policy(instance.db("alpha"), Identity.operator(), policy)
     person = make_user(role=role, mfa=False)
     resp = client.post("/alpha/login", {"email": person.email, "password": person.password},
                        form_page="/alpha/login")
@@ -424,14 +425,14 @@ def test_new_recovery_codes_need_the_password(signed_in, instance):
 
 
 def test_setup_link_ends_the_accounts_sessions(signed_in, make_user, new_client, instance, clock):
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     person = make_user()
     theirs = new_client()
     sign_in(theirs, person)
     assert theirs.get("/alpha/").status_code == 200
-    token = people.new_setup_token(instance.db("alpha"), Actor.operator(), person.id)
+    token = accounts.new_setup_token(instance.db("alpha"), Identity.operator(), person.id)
     fresh = new_client()
     fresh.get(f"/alpha/setup/{token}")
     resp = fresh.post(f"/alpha/setup/{token}", {"password": "a lighthouse of oranges",
@@ -578,13 +579,13 @@ def test_full_width_code_enrols_at_sign_in_and_from_the_profile(client, make_use
 
 
 def test_full_width_recovery_code_works(client, make_user, instance, clock):
-    from gvo import auth as auth_service
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import signin
 
     person = make_user(mfa=False)
     secret = pyotp.random_base32(32)
-    codes = auth_service.enrol_totp(instance.db("alpha"), Actor.operator(), person.id, secret,
-                                    pyotp.TOTP(secret).at(clock.t))
+    codes = signin.enrol_totp(instance.db("alpha"), Identity.operator(), person.id, secret,
+                              pyotp.TOTP(secret).at(clock.t))
     person.totp_secret = secret
     wide = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in codes[0].upper())
     assert sign_in(client, person, code=wide).status_code == 302
@@ -611,7 +612,7 @@ def test_next_with_a_line_break_after_a_correct_password_goes_home(client, make_
     "/alpha/x#frag", "/beta/", "/alpha/" + "a" * 3000, "http://[/alpha/",
 ])
 def test_safe_next_refuses_anything_but_a_clean_school_path(app, target):
-    from gvo.access import safe_next
+    from gvo.web.access import safe_next
 
     with app.test_request_context("/alpha/login"):
         from flask import g
@@ -623,16 +624,16 @@ def test_safe_next_refuses_anything_but_a_clean_school_path(app, target):
 
 def test_enrolment_step_closes_if_an_authenticator_was_set_up_meanwhile(client, make_user,
                                                                        instance, clock):
-    from gvo import auth as auth_service
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import signin
 
     newcomer = make_user(role="author", mfa=False)
     _password_step(client, newcomer)
     client.get("/alpha/mfa/enrol")
     key = _enrol_secret(client)
     theirs = pyotp.random_base32(32)  # the owner enrols on their own device meanwhile
-    auth_service.enrol_totp(instance.db("alpha"), Actor.operator(), newcomer.id, theirs,
-                            pyotp.TOTP(theirs).at(clock.t))
+    signin.enrol_totp(instance.db("alpha"), Identity.operator(), newcomer.id, theirs,
+                      pyotp.TOTP(theirs).at(clock.t))
     clock.advance(30)
     resp = client.post("/alpha/mfa/enrol", {"code": pyotp.TOTP(key).now()},
                        form_page="/alpha/login")

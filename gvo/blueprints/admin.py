@@ -1,12 +1,17 @@
 """Manager pages: people, groups, the board and committees, settings, the audit log."""
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from gvo import audit, board, groups, numbers, people, school_settings
-from gvo.access import current_actor, db, requires, requires_role, school_blueprint
-from gvo.errors import InvalidInput, NotFound, NotPermitted
-from gvo.forms import (
+from gvo.board import bodies
+from gvo.core import audit, numbers
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import capabilities
+from gvo.people import accounts, groups
+from gvo.people import settings as school_settings
+from gvo.security.sessions import active_sessions
+from gvo.web.access import current_identity, db, requires, requires_role, school_blueprint
+from gvo.web.forms import (
     BodyForm,
     BodyMemberForm,
     ConfirmForm,
@@ -21,26 +26,10 @@ bp = school_blueprint("admin", __name__)
 MAX_AUDIT_PAGE = 10**6  # pages of 100 entries; beyond it, an odd number shows the first page
 
 
-def _load(fn, *args):
-    """Load an object by id or 404: views never query by id themselves."""
-    try:
-        return fn(db(), *args)
-    except NotFound:
-        abort(404)
-
-
-def _permitted(service, *args):
-    """Run a people service as the current member; 403 if their role does not allow it."""
-    try:
-        return service(db(), current_actor(), *args)
-    except NotPermitted:
-        abort(403)
-
-
 def _roles_i_may_give(form, current: str | None = None) -> None:
-    """Offer only the roles the person may give (people.roles_to_give; the service checks
+    """Offer only the roles the person may give (accounts.roles_to_give; the service checks
     too), and the account's `current` role, so saving other changes keeps it."""
-    allowed = set(people.roles_to_give(db(), current_actor())) | {current}
+    allowed = set(accounts.roles_to_give(current_identity())) | {current}
     form.role.choices = [c for c in form.role.choices if c.value in allowed]
 
 
@@ -61,20 +50,18 @@ def users():
     _roles_i_may_give(form)
     if form.validate_on_submit():
         try:
-            uid = people.add_user(db(), current_actor(), email=form.email.data,
-                                  name=form.name.data, role=form.role.data)
-        except people.NotYoursToGive as exc:
+            uid = accounts.add_user(db(), current_identity(), email=form.email.data,
+                                    name=form.name.data, role=form.role.data)
+        except accounts.NotYoursToGive as exc:
             form.role.errors.append(str(exc))
-        except NotPermitted:
-            abort(403)
         except InvalidInput as exc:
             form.email.errors.append(str(exc))
         else:
-            token = people.new_setup_token(db(), current_actor(), uid)
+            token = accounts.new_setup_token(db(), current_identity(), uid)
             flash(f"{form.name.data} is invited. Send them this set-up link (valid for "
-                  f"{people.SETUP_LINK_HOURS} hours): {setup_url(token)}", "success")
+                  f"{accounts.SETUP_LINK_HOURS} hours): {setup_url(token)}", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", users=people.list_users(db()), form=form), (
+    return render_template("admin/users.html", users=accounts.list_users(db()), form=form), (
         422 if form.errors else 200)
 
 
@@ -82,33 +69,30 @@ def users():
 @requires("manage_users")
 def user(user_id: int):
     """One person: role, extra permissions, MFA, sessions, set-up link."""
-    row = _load(people.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     form = RoleForm(data={"role": row["role"],
-                          "capabilities": sorted(people.capabilities(db(), user_id))})
-    may_change = people.may_change_access(db(), current_actor(), row)
+                          "capabilities": sorted(capabilities(db(), user_id))})
+    may_change = accounts.may_change_access(db(), current_identity(), row)
     if may_change:  # otherwise no form is shown, and whatever is sent is refused below
         _roles_i_may_give(form, row["role"])
     if form.validate_on_submit():
         role, caps = form.role.data, set(form.capabilities.data)
         try:
             # Both checked before either is saved: a refusal changes nothing.
-            people.check_access_change(db(), current_actor(), user_id, role=role, caps=caps)
-            people.set_role(db(), current_actor(), user_id, role)
-            people.set_capabilities(db(), current_actor(), user_id, caps)
-        except people.NotYoursToGive as exc:
+            who = current_identity()
+            accounts.check_access_change(db(), who, user_id, role=role, caps=caps)
+            accounts.set_role(db(), who, user_id, role)
+            accounts.set_capabilities(db(), who, user_id, caps)
+        except accounts.NotYoursToGive as exc:
             form.role.errors.append(str(exc))
-        except NotPermitted:
-            abort(403)
         except InvalidInput as exc:
             form.role.errors.append(str(exc))
         else:
             flash(f"Saved {row['name']}'s role and permissions.", "success")
             return redirect(url_for("admin.user", user_id=user_id))
-    sessions = db().execute("SELECT count(*) FROM sessions WHERE user_id = ?",
-                            (user_id,)).fetchone()[0]
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
-                           session_count=sessions,
-                           may_act=people.may_act_on(db(), current_actor(), row),
+                           session_count=len(active_sessions(db(), user_id)),
+                           may_act=accounts.may_act_on(db(), current_identity(), row),
                            may_change=may_change), (
         422 if form.errors else 200)
 
@@ -117,9 +101,9 @@ def user(user_id: int):
 @requires("manage_users")
 def reset_mfa(user_id: int):
     """Remove a person's authenticator (they set it up again at next sign-in)."""
-    row = _load(people.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        ended = _permitted(people.reset_mfa, user_id)
+        ended = accounts.reset_mfa(db(), current_identity(), user_id)
         flash(f"Two-step sign-in was reset for {row['name']}. They will set it up again "
               f"when they next sign in. {ended.notice('Their')}".strip(), "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -129,9 +113,9 @@ def reset_mfa(user_id: int):
 @requires("manage_users")
 def end_sessions(user_id: int):
     """Sign a person out on every device."""
-    row = _load(people.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        ended = _permitted(people.end_sessions, user_id)
+        ended = accounts.end_sessions(db(), current_identity(), user_id)
         flash(f"{row['name']} was signed out on {ended.sessions} device(s). "
               f"{ended.notice('Their')}".strip(), "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -141,10 +125,10 @@ def end_sessions(user_id: int):
 @requires("manage_users")
 def new_setup_link(user_id: int):
     """Make a new set-up link (the old one stops working)."""
-    row = _load(people.get_user, user_id)
+    row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        token = _permitted(people.new_setup_token, user_id)
-        flash(f"New set-up link for {row['name']} (valid for {people.SETUP_LINK_HOURS} hours): "
+        token = accounts.new_setup_token(db(), current_identity(), user_id)
+        flash(f"New set-up link for {row['name']} (valid for {accounts.SETUP_LINK_HOURS} hours): "
               f"{setup_url(token)}", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -153,7 +137,7 @@ def new_setup_link(user_id: int):
 
 
 def _member_choices():
-    return choices((u["id"], f"{u['name']} ({u['email']})") for u in people.list_users(db())
+    return choices((u["id"], f"{u['name']} ({u['email']})") for u in accounts.list_users(db())
                    if u["role"] != "inactive")
 
 
@@ -171,14 +155,14 @@ def group_edit(group_id: int | None):
     """Create or edit a group."""
     data = {}
     if group_id is not None:
-        row = _load(groups.get_group, group_id)
+        row = groups.get_group(db(), group_id)
         data = {"name": row["name"], "description": row["description"],
                 "members": groups.member_ids(db(), group_id)}
     form = GroupForm(data=data)
     form.members.choices = _member_choices()
     if form.validate_on_submit():
         try:
-            groups.save_group(db(), current_actor(), group_id=group_id, name=form.name.data,
+            groups.save_group(db(), current_identity(), group_id=group_id, name=form.name.data,
                               description=form.description.data or "",
                               members=form.members.data or [])
         except NotPermitted as exc:
@@ -188,7 +172,7 @@ def group_edit(group_id: int | None):
         else:
             flash(f"Group {form.name.data} saved.", "success")
             return redirect(url_for("admin.group_list"))
-    closed = groups.closed_rooms(db(), current_actor(), group_id) if group_id else 0
+    closed = groups.closed_rooms(db(), current_identity(), group_id) if group_id else 0
     return render_template("admin/group_edit.html", form=form, group_id=group_id,
                            confirm=ConfirmForm(), closed_rooms=closed), (
         422 if form.errors else 200)
@@ -198,9 +182,9 @@ def group_edit(group_id: int | None):
 @requires("manage_users")
 def group_delete(group_id: int):
     """Delete a group."""
-    _load(groups.get_group, group_id)
+    groups.get_group(db(), group_id)
     if ConfirmForm().validate_on_submit():
-        groups.delete_group(db(), current_actor(), group_id)
+        groups.delete_group(db(), current_identity(), group_id)
         flash("Group deleted.", "success")
     return redirect(url_for("admin.group_list"))
 
@@ -213,9 +197,9 @@ def group_delete(group_id: int):
 def board_list():
     """The governing board and its committees (everyone may see who sits where)."""
     conn = db()
-    bodies = [dict(b) | {"people": board.members(conn, b["id"]), "quorum_now": board.quorum(
-        conn, b["id"])} for b in board.list_bodies(conn)]
-    return render_template("admin/board.html", bodies=bodies,
+    shown = [dict(b) | {"people": bodies.members(conn, b["id"]), "quorum_now": bodies.quorum(
+        conn, b["id"])} for b in bodies.list_bodies(conn)]
+    return render_template("admin/board.html", bodies=shown,
                            can_edit=current_user.can("manage_board"))
 
 
@@ -227,16 +211,16 @@ def body_edit(body_id: int | None):
     conn = db()
     data, kind = {}, request.args.get("kind", "committee")
     if body_id is not None:
-        row = _load(board.get_body, body_id)
+        row = bodies.get_body(db(), body_id)
         kind = row["kind"]
         data = {"name": row["name"], "description": row["description"],
                 "quorum": str(row["quorum"] or "")}
     form = BodyForm(data=data)
     if form.validate_on_submit():
         try:
-            new_id = board.save_body(conn, current_actor(), body_id=body_id, kind=kind,
-                                     name=form.name.data, description=form.description.data or "",
-                                     quorum_text=form.quorum.data)
+            new_id = bodies.save_body(conn, current_identity(), body_id=body_id, kind=kind,
+                                      name=form.name.data, description=form.description.data or "",
+                                      quorum_text=form.quorum.data)
         except InvalidInput as exc:
             target = form.quorum if str(exc).startswith("Quorum") else form.name
             target.errors.append(str(exc))
@@ -252,30 +236,30 @@ def body_edit(body_id: int | None):
 def body_members(body_id: int):
     """Members of the board or a committee: add, change position, remove."""
     conn = db()
-    body = _load(board.get_body, body_id)
+    body = bodies.get_body(db(), body_id)
     form = BodyMemberForm()
     form.user_id.choices = _member_choices()
     if form.validate_on_submit():
         try:
-            board.add_member(conn, current_actor(), body_id, form.user_id.data,
-                             form.position.data, form.governor_type.data)
+            bodies.add_member(conn, current_identity(), body_id, form.user_id.data,
+                              form.position.data, form.governor_type.data)
         except (InvalidInput, NotFound) as exc:
             form.user_id.errors.append(str(exc))
         else:
             flash("Member saved.", "success")
             return redirect(url_for("admin.body_members", body_id=body_id))
     return render_template("admin/body_members.html", body=body, form=form,
-                           members=board.members(conn, body_id), confirm=ConfirmForm(),
-                           quorum=board.quorum(conn, body_id)), 422 if form.errors else 200
+                           members=bodies.members(conn, body_id), confirm=ConfirmForm(),
+                           quorum=bodies.quorum(conn, body_id)), 422 if form.errors else 200
 
 
 @bp.post("/board/<int:body_id>/members/<int:user_id>/remove")
 @requires("manage_board")
 def body_member_remove(body_id: int, user_id: int):
     """Take a person off the board or a committee."""
-    _load(board.get_body, body_id)
+    bodies.get_body(db(), body_id)
     if ConfirmForm().validate_on_submit():
-        board.remove_member(db(), current_actor(), body_id, user_id)
+        bodies.remove_member(db(), current_identity(), body_id, user_id)
         flash("Member removed.", "success")
     return redirect(url_for("admin.body_members", body_id=body_id))
 
@@ -284,10 +268,10 @@ def body_member_remove(body_id: int, user_id: int):
 @requires("manage_board")
 def body_delete(body_id: int):
     """Delete a committee."""
-    _load(board.get_body, body_id)
+    bodies.get_body(db(), body_id)
     if ConfirmForm().validate_on_submit():
         try:
-            board.delete_body(db(), current_actor(), body_id)
+            bodies.delete_body(db(), current_identity(), body_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -306,9 +290,7 @@ def settings():
     form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
     form.policy.choices = choices(school_settings.MFA_POLICIES.items())
     if form.validate_on_submit():
-        actor = current_actor()
-        school_settings.set_mfa_policy(conn, form.policy.data, actor_id=actor.user_id,
-                                       actor_email=actor.email, ip=actor.ip)
+        school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
     backup = None

@@ -3,10 +3,13 @@
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from gvo import audit, clock, people, school_settings
-from gvo import auth as auth_service
-from gvo.access import (
-    current_actor,
+from gvo.core import clock
+from gvo.core.errors import InvalidInput
+from gvo.people import accounts, settings, signin
+from gvo.people.signin import ENROL, VERIFY
+from gvo.security import totp
+from gvo.web.access import (
+    current_identity,
     db,
     mark_signed_in,
     public,
@@ -14,16 +17,13 @@ from gvo.access import (
     school_blueprint,
     signed_in,
 )
-from gvo.auth import ENROL, VERIFY
-from gvo.errors import InvalidInput
-from gvo.forms import ChangeAuthenticatorForm, CodeForm, ConfirmForm, LoginForm, SetPasswordForm
-from gvo.security import totp
+from gvo.web.forms import ChangeAuthenticatorForm, CodeForm, ConfirmForm, LoginForm, SetPasswordForm
 
 bp = school_blueprint("auth", __name__)
 SIGNIN_SECONDS = 10 * 60
 
 
-def _start_signin(result: auth_service.PasswordResult, step: str,
+def _start_signin(result: signin.PasswordResult, step: str,
                   next_target: str | None) -> None:
     """Record a passed password step as the one sign-in in progress in this browser.
 
@@ -67,8 +67,8 @@ def login():
     if form.validate_on_submit():
         session.pop("signin", None)  # a new attempt: whatever came before is void
         try:
-            result = auth_service.check_password(db(), form.email.data, form.password.data,
-                                                 g.client_ip)
+            result = signin.check_password(db(), form.email.data, form.password.data,
+                                           g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
@@ -80,14 +80,14 @@ def login():
             if result.must_enrol:
                 _start_signin(result, ENROL, target)
                 return redirect(url_for("auth.enrol"))
-            auth_service.record_password_only_login(db(), result.user_id, g.client_ip)
+            signin.record_password_only_login(db(), result.user_id, g.client_ip)
             return _finish(result.user_id, result.credential_version, target)
     return render_template(
-        "auth/login.html", form=form, demo=school_settings.is_demo(db()),
+        "auth/login.html", form=form, demo=settings.is_demo(db()),
     ), 200 if not form.errors else 422
 
 
-def _void(exc: auth_service.SignInVoid):
+def _void(exc: signin.SignInVoid):
     """End a sign-in in progress that can no longer finish: back to step one, saying why."""
     session.pop("signin", None)
     flash(str(exc), "info")
@@ -104,21 +104,21 @@ def verify():
         return redirect(url_for("auth.login"))
     user_id, version = state["user_id"], state.get("credentials")
     try:
-        auth_service.pending_account(db(), user_id, version, VERIFY)
-    except auth_service.SignInVoid as exc:
+        signin.pending_account(db(), user_id, version, VERIFY)
+    except signin.SignInVoid as exc:
         return _void(exc)
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            used = auth_service.check_second_factor(db(), user_id, version, form.code.data,
-                                                    g.client_ip)
-        except auth_service.SignInVoid as exc:
+            used = signin.check_second_factor(db(), user_id, version, form.code.data,
+                                              g.client_ip)
+        except signin.SignInVoid as exc:
             return _void(exc)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
         else:
             if used == "recovery":
-                left = auth_service.recovery_codes_left(db(), user_id)
+                left = signin.recovery_codes_left(db(), user_id)
                 flash(f"You used a recovery code; {left} left. Make new ones in your profile "
                       "if you are running low.", "warning")
             return _finish(user_id, version, state["next"])
@@ -143,8 +143,8 @@ def enrol():
     try:
         # Its premise may have gone since the password step (an authenticator was set up
         # meanwhile, a new password): never replace one without the password again.
-        user = auth_service.pending_account(db(), user_id, version, ENROL)
-    except auth_service.SignInVoid as exc:
+        user = signin.pending_account(db(), user_id, version, ENROL)
+    except signin.SignInVoid as exc:
         return _void(exc)
     if not state["enrol_secret"]:
         state["enrol_secret"] = totp.new_secret()
@@ -152,9 +152,9 @@ def enrol():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = auth_service.enrol_at_sign_in(db(), user_id, version, state["enrol_secret"],
-                                                  form.code.data, g.client_ip)
-        except auth_service.SignInVoid as exc:
+            codes = signin.enrol_at_sign_in(db(), user_id, version, state["enrol_secret"],
+                                            form.code.data, g.client_ip)
+        except signin.SignInVoid as exc:
             return _void(exc)
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
@@ -167,7 +167,7 @@ def enrol():
 
 def _enrol_signed_in():
     """A signed-in person sets up (or replaces) their authenticator, with their password."""
-    actor = current_actor()
+    actor = current_identity()
     setup = session.get("mfa_setup")
     if not isinstance(setup, dict) or setup.get("user_id") != actor.user_id:
         setup = {"user_id": actor.user_id, "secret": totp.new_secret()}
@@ -175,9 +175,9 @@ def _enrol_signed_in():
     form = ChangeAuthenticatorForm()
     if form.validate_on_submit():
         try:
-            codes = auth_service.change_authenticator(db(), actor, form.password.data,
-                                                      setup["secret"], form.code.data)
-        except (auth_service.WrongPassword, auth_service.Throttled) as exc:
+            codes = signin.change_authenticator(db(), actor, form.password.data,
+                                                setup["secret"], form.code.data)
+        except (signin.WrongPassword, signin.Throttled) as exc:
             form.password.errors.append(str(exc))
         except InvalidInput as exc:
             form.code.errors.append(str(exc))
@@ -185,7 +185,7 @@ def _enrol_signed_in():
             session.pop("mfa_setup", None)
             session["show_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))
-    return _enrol_page(form, people.get_user(db(), actor.user_id), setup["secret"],
+    return _enrol_page(form, accounts.get_user(db(), actor.user_id), setup["secret"],
                        forced=False)
 
 
@@ -212,13 +212,13 @@ def recovery_codes():
 @public
 def setup(token: str):
     """A set-up link from an invitation: choose a password, then sign in."""
-    user = people.user_for_setup_token(db(), token)
+    user = accounts.user_for_setup_token(db(), token)
     if user is None:
         return render_template("auth/setup_expired.html"), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            ended = people.complete_setup(db(), token, form.password.data, g.client_ip)
+            ended = accounts.complete_setup(db(), token, form.password.data, g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
@@ -234,8 +234,7 @@ def logout():
     """Sign out of this browser (the session is deleted on the server)."""
     form = ConfirmForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        audit.record(db(), "logout", target=f"user:{current_user.id}", actor_id=current_user.id,
-                     actor_email=current_user.email, ip=g.client_ip)
+        signin.sign_out(db(), current_identity(), session.token)
         logout_user()
     session.end()
     flash("You are signed out.", "info")
@@ -248,7 +247,7 @@ def logout_everywhere():
     """Sign out on every device, this one included."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        ended = people.sign_out_everywhere(db(), current_actor())
+        ended = accounts.sign_out_everywhere(db(), current_identity())
         logout_user()
         session.end()
         flash(f"You are signed out on every device. {ended.notice('Your')}".strip(), "info")

@@ -1,12 +1,12 @@
 """The office's home page after sign-in."""
 
 from flask import render_template
-from flask_login import current_user
 
-from gvo import board, school_settings
-from gvo.access import db, school_blueprint, signed_in
-from gvo.blueprints import library
+from gvo.board import bodies
+from gvo.library import news
 from gvo.meetings import meetings
+from gvo.people import settings
+from gvo.web.access import current_identity, db, school_blueprint, signed_in
 
 bp = school_blueprint("home", __name__)
 
@@ -15,14 +15,8 @@ bp = school_blueprint("home", __name__)
 @signed_in
 def index():
     """Home: the school, the person and their role, and where to go next."""
-    conn = db()
-    my_bodies = conn.execute(
-        "SELECT b.id, b.name, b.kind, m.position FROM body_members m JOIN bodies b"
-        " ON b.id = m.body_id WHERE m.user_id = ? ORDER BY b.kind = 'committee', b.name",
-        (current_user.id,),
-    ).fetchall()
-    suggest_mfa = (not current_user.mfa_enrolled
-                   and school_settings.get(conn, "mfa_policy") == "suggested")
+    conn, who = db(), current_identity()
     return render_template("home/index.html", upcoming_meetings=meetings.upcoming(conn),
-                           my_bodies=my_bodies, suggest_mfa=suggest_mfa,
-                           bodies=board.list_bodies(conn), whats_new=library.whats_new(conn))
+                           my_bodies=bodies.memberships(conn, who.user_id),
+                           suggest_mfa=settings.suggests_mfa(conn, who.user_id),
+                           bodies=bodies.list_bodies(conn), whats_new=news.latest(conn, who))

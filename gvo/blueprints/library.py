@@ -1,27 +1,21 @@
 """The library: folders, documents, pages, comments, approvals, search, wastebin (thin views).
 
-Uploads are streamed and CSRF-checked by `gvo.blueprints._uploads`.
+Uploads are streamed and CSRF-checked by `gvo.web.uploads`.
 """
 
 from flask import (
-    Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gvo import csrf, groups, numbers, people
-from gvo.access import db, requires_role, school_blueprint, signed_in
-from gvo.blueprints._downloads import file_response
-from gvo.blueprints._uploads import file_parts, prepare_upload, quoted, upload_limit
-from gvo.errors import InvalidInput, NotFound
-from gvo.forms import ConfirmForm, choices
+from gvo.core import identity, numbers
+from gvo.core.errors import InvalidInput, NotPermitted
+from gvo.core.identity import Identity
 from gvo.library import (
     approvals,
     blobs,
@@ -30,43 +24,33 @@ from gvo.library import (
     extract,
     folders,
     intake,
-    news,
     pages,
     search,
     sniff,
     subjects,
     wastebin,
 )
-from gvo.library.access import Forbidden, Viewer, can_see_folder, may_change, may_write
-from gvo.library.forms import ApprovalForm, CommentForm, DocumentForm, FolderForm, PageForm
-from gvo.web import ERROR_TEXT
+from gvo.library.access import can_see_folder, may_change, may_write
+from gvo.people import accounts, groups
+from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
+from gvo.web.downloads import file_response
+from gvo.web.errors import error_page
+from gvo.web.forms import (
+    ApprovalForm,
+    CommentForm,
+    ConfirmForm,
+    DocumentForm,
+    FolderForm,
+    PageForm,
+    choices,
+)
+from gvo.web.htmx import full_page_redirect, is_htmx
+from gvo.web.uploads import file_parts, prepare_upload, quoted, streamed_upload, upload_limit
 
 bp = school_blueprint("library", __name__)
 
 
-def viewer() -> Viewer:
-    """The signed-in member as the library's viewer."""
-    return Viewer(current_user.id, current_user.role, current_user.email,
-                  g.get("client_ip", ""))
-
-
 REFUSED = ("That file was refused", "The library accepts only some kinds of file.")
-
-
-def _error(code: int, hint: str | None = None):
-    title, default = ERROR_TEXT.get(code, REFUSED)
-    return render_template("error.html", code=code, title=title, hint=hint or default,
-                           signed_in=True), code
-
-
-@bp.errorhandler(NotFound)
-def _not_found(exc):
-    return _error(404)
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(exc):
-    return _error(403, f"You can't do that here: {exc}.")
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -77,20 +61,16 @@ def _too_large(exc):
                           f"{documents.MAX_FILES} files at a time. Nothing was uploaded.", 413)
 
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _back(default: str):
     return redirect(default, code=303)
 
 
-def _require_change(v: Viewer, item, what: str = "change it") -> None:
+def _require_change(v: Identity, item, what: str = "change it") -> None:
     if not may_change(v, item["owner_id"]):
-        raise Forbidden(f"only its owner or an Editor may {what}")
+        raise NotPermitted(f"only its owner or an Editor may {what}")
 
 
-def _to_wastebin(v: Viewer, item, delete) -> None:
+def _to_wastebin(v: Identity, item, delete) -> None:
     """On a confirmed POST, move `item` to the wastebin with `delete` and say so."""
     if ConfirmForm().validate_on_submit():
         delete(db(), v, item["id"])
@@ -104,7 +84,7 @@ def _to_wastebin(v: Viewer, item, delete) -> None:
 @signed_in
 def index():
     """The top of the library: top-level folders, search, the wastebin for Managers."""
-    v = viewer()
+    v = current_identity()
     return render_template("library/index.html", children=folders.children(db(), v, None),
                            may_add=folders.may_add_here(v, None))
 
@@ -113,12 +93,12 @@ def index():
 @signed_in
 def show_folder(folder_id: int):
     """A folder: its sub-folders, documents and pages; upload into it."""
-    v = viewer()
+    v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     return render_template("library/folder.html", **_folder_context(folder, v))
 
 
-def _folder_context(folder, v: Viewer) -> dict:
+def _folder_context(folder, v: Identity) -> dict:
     conn = db()
     return {
         "folder": folder,
@@ -137,8 +117,8 @@ def _folder_context(folder, v: Viewer) -> dict:
 
 def _folder_form(form: FolderForm) -> FolderForm:
     conn = db()
-    form.users.choices = choices((u["id"], f"{u['name']} ({people.ROLE_LABELS[u['role']]})")
-                                 for u in people.list_users(conn) if u["role"] != "inactive")
+    form.users.choices = choices((u["id"], f"{u['name']} ({identity.ROLE_LABELS[u['role']]})")
+                                 for u in accounts.list_users(conn) if u["role"] != "inactive")
     form.groups.choices = choices((gr["id"], gr["name"]) for gr in groups.list_groups(conn))
     return form
 
@@ -153,11 +133,11 @@ def _folder_values(form: FolderForm) -> dict:
 @requires_role("author")
 def new_folder():
     """Make a folder (top level: Managers; inside a folder: Authors and up)."""
-    v = viewer()
+    v = current_identity()
     parent_id = request.args.get("parent", type=int)
     parent = folders.get_folder(db(), v, parent_id) if parent_id is not None else None
     if not folders.may_add_here(v, parent_id):
-        raise Forbidden("only a Manager may add a top-level folder")
+        raise NotPermitted("only a Manager may add a top-level folder")
     form = _folder_form(FolderForm())
     if form.validate_on_submit():
         try:
@@ -176,10 +156,10 @@ def new_folder():
 @requires_role("author")
 def edit_folder(folder_id: int):
     """Change a folder's details and restriction."""
-    v = viewer()
+    v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     if not folders.may_edit(v, folder):
-        raise Forbidden("only its owner, an Editor or (top level) a Manager may change it")
+        raise NotPermitted("only its owner, an Editor or (top level) a Manager may change it")
     users, group_ids = folders.access_list(db(), folder_id)
     form = _folder_form(FolderForm(data={
         "title": folder["title"], "description": folder["description"],
@@ -204,7 +184,7 @@ def edit_folder(folder_id: int):
 @requires_role("author")
 def delete_folder(folder_id: int):
     """Move a folder to the wastebin."""
-    v = viewer()
+    v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     _to_wastebin(v, folder, folders.delete_folder)
     if folder["parent_id"]:
@@ -216,9 +196,9 @@ def delete_folder(folder_id: int):
 
 
 def _upload_failed(message: str, code: int):
-    if _is_htmx():
+    if is_htmx():
         return render_template("library/_upload_status.html", error=message), code
-    return _error(code, message)
+    return error_page(code, message, text=REFUSED)
 
 
 def _refused(exc: Exception):
@@ -232,10 +212,10 @@ def _refused(exc: Exception):
 
 @bp.post("/library/folders/<int:folder_id>/upload")
 @requires_role("author")
-@csrf.exempt
+@streamed_upload
 def upload(folder_id: int):
     """Upload one or many files into a folder (checked, then stored in the database)."""
-    v = viewer()
+    v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     limit = prepare_upload()
     try:
@@ -244,7 +224,7 @@ def upload(folder_id: int):
         return _refused(exc)
     names = documents.stored_names(db(), v, ids)
     message = f"Uploaded {len(ids)} file{'s' if len(ids) != 1 else ''}: {quoted(names)}."
-    if _is_htmx():
+    if is_htmx():
         ctx = _folder_context(folder, v)
         return render_template("library/_upload_status.html", message=message, **ctx)
     flash(message, "success")
@@ -253,10 +233,10 @@ def upload(folder_id: int):
 
 @bp.post("/library/documents/<int:doc_id>/versions")
 @requires_role("author")
-@csrf.exempt
+@streamed_upload
 def upload_version(doc_id: int):
     """Upload a new version of a document."""
-    v = viewer()
+    v = current_identity()
     doc = documents.get_document(db(), v, doc_id)
     _require_change(v, doc, "add a version")
     limit = prepare_upload()
@@ -266,18 +246,13 @@ def upload_version(doc_id: int):
         return _refused(exc)
     flash(f"Version {number} uploaded: {quoted(documents.stored_names(db(), v, [doc_id]))}.",
           "success")
-    url = url_for("library.show_document", doc_id=doc_id)
-    if _is_htmx():
-        resp = Response(status=204)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return _back(url)
+    return full_page_redirect(url_for("library.show_document", doc_id=doc_id))
 
 
 # -- documents ---------------------------------------------------------------
 
 
-def _subject_context(subject: subjects.Subject, v: Viewer) -> dict:
+def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
     conn = db()
     approval = approvals.get(conn, subject)
     approved, pending = approvals.status(conn, subject) if approval else ([], [])
@@ -318,7 +293,8 @@ def show_document(doc_id: int):
 @signed_in
 def download(doc_id: int):
     """A version's bytes, streamed from the database (PDF and images may open inline)."""
-    version = documents.get_version(db(), viewer(), doc_id, request.args.get("version", type=int))
+    version = documents.get_version(db(), current_identity(), doc_id,
+                                    request.args.get("version", type=int))
     inline = request.args.get("inline") == "1" and version["mime"] in sniff.INLINE
     # A name stored before its extension had to match its type gets one now.
     name = sniff.fit_extension(version["filename"], version["mime"])
@@ -330,7 +306,7 @@ def download(doc_id: int):
 @requires_role("author")
 def edit_document(doc_id: int):
     """Rename a document or change its description."""
-    v = viewer()
+    v = current_identity()
     doc = documents.get_document(db(), v, doc_id)
     _require_change(v, doc)
     form = DocumentForm(data={"title": doc["title"], "description": doc["description"]})
@@ -347,7 +323,7 @@ def edit_document(doc_id: int):
 @requires_role("author")
 def delete_document(doc_id: int):
     """Move a document to the wastebin."""
-    v = viewer()
+    v = current_identity()
     doc = documents.get_document(db(), v, doc_id)
     _to_wastebin(v, doc, documents.delete_document)
     return _back(url_for("library.show_folder", folder_id=doc["folder_id"]))
@@ -360,7 +336,7 @@ def delete_document(doc_id: int):
 @requires_role("author")
 def new_page(folder_id: int):
     """Write a page in a folder."""
-    v = viewer()
+    v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
 
     def create(title: str, body: str) -> int:
@@ -399,7 +375,7 @@ def show_page(page_id: int):
 @requires_role("author")
 def edit_page(page_id: int):
     """Edit a page."""
-    v = viewer()
+    v = current_identity()
     page = pages.get_page(db(), v, page_id)
     _require_change(v, page)
 
@@ -415,7 +391,7 @@ def edit_page(page_id: int):
 @requires_role("author")
 def delete_page(page_id: int):
     """Move a page to the wastebin."""
-    v = viewer()
+    v = current_identity()
     page = pages.get_page(db(), v, page_id)
     _to_wastebin(v, page, pages.delete_page)
     return _back(url_for("library.show_folder", folder_id=page["folder_id"]))
@@ -424,13 +400,13 @@ def delete_page(page_id: int):
 # -- comments and approvals (any registered subject) ------------------------
 
 
-def _subject(subject_type: str, subject_id: int) -> tuple[Viewer, subjects.Subject]:
+def _subject(subject_type: str, subject_id: int) -> tuple[Identity, subjects.Subject]:
     """The viewer, and the subject they may see (404 otherwise)."""
-    v = viewer()
+    v = current_identity()
     return v, subjects.load(db(), v, subject_type, subject_id)
 
 
-def _attempt(service, v: Viewer, *args) -> None:
+def _attempt(service, v: Identity, *args) -> None:
     """Call a library service as `v`, flashing its refusal."""
     try:
         service(db(), v, *args)
@@ -438,9 +414,9 @@ def _attempt(service, v: Viewer, *args) -> None:
         flash(str(exc), "error")
 
 
-def _subject_done(subject: subjects.Subject, v: Viewer, panel: str):
+def _subject_done(subject: subjects.Subject, v: Identity, panel: str):
     """htmx gets the subject's comments or approval panel again; others its page."""
-    if _is_htmx():
+    if is_htmx():
         return render_template(f"library/_{panel}.html", **_subject_context(subject, v))
     return _back(url_for(subject.endpoint, **subject.values) + f"#{panel}")
 
@@ -535,8 +511,8 @@ def highlight(snippet: str) -> Markup:
 def search_page():
     """Search folders, documents, pages and comments the member may open."""
     q = (request.args.get("q") or "").strip()[:200]
-    results = search.search(db(), viewer(), q) if q else []
-    template = "library/_results.html" if _is_htmx() else "library/search.html"
+    results = search.search(db(), current_identity(), q) if q else []
+    template = "library/_results.html" if is_htmx() else "library/search.html"
     return render_template(template, q=q, results=results, highlight=highlight)
 
 
@@ -544,7 +520,7 @@ def search_page():
 @requires_role("manager")
 def wastebin_page():
     """Deleted items a Manager may restore."""
-    return render_template("library/wastebin.html", items=wastebin.items(db(), viewer()),
+    return render_template("library/wastebin.html", items=wastebin.items(db(), current_identity()),
                            confirm=ConfirmForm())
 
 
@@ -554,14 +530,9 @@ def restore(kind: str, item_id: int):
     """Restore a deleted item to where it was."""
     if ConfirmForm().validate_on_submit():
         try:
-            wastebin.restore(db(), viewer(), kind, item_id)
+            wastebin.restore(db(), current_identity(), kind, item_id)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
             flash("Restored to where it was.", "success")
     return _back(url_for("library.wastebin_page"))
-
-
-def whats_new(conn) -> list:
-    """For the home page: the latest items the signed-in member may see."""
-    return news.latest(conn, viewer())

@@ -1,16 +1,15 @@
 """A person's own profile: details, password, two-step sign-in, sessions."""
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
-from gvo import auth as auth_service
-from gvo import people
-from gvo.access import current_actor, db, keep_signed_in, school_blueprint, signed_in
-from gvo.errors import InvalidInput
-from gvo.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
+from gvo.core.errors import InvalidInput
 from gvo.meetings import calendar_feed
+from gvo.people import accounts, signin
 from gvo.security.sessions import active_sessions, is_current
 from gvo.security.throttle import Throttled
+from gvo.web.access import current_identity, db, keep_signed_in, school_blueprint, signed_in
+from gvo.web.forms import ChangePasswordForm, ConfirmForm, ConfirmPasswordForm, ProfileForm
 
 bp = school_blueprint("profile", __name__)
 
@@ -24,7 +23,7 @@ def show():
 
 def _render(profile_form=None, password_form=None, codes_form=None, status=200):
     conn = db()
-    user = people.get_user(conn, current_user.id)
+    user = accounts.get_user(conn, current_user.id)
     profile_form = profile_form or ProfileForm(data={"name": user["name"], "phone": user["phone"]})
     sessions = [dict(s) | {"current": is_current(session, s["id_hash"])}
                 for s in active_sessions(conn, current_user.id)]
@@ -32,7 +31,7 @@ def _render(profile_form=None, password_form=None, codes_form=None, status=200):
         "profile/show.html", user=user, profile_form=profile_form,
         password_form=password_form or ChangePasswordForm(), confirm=ConfirmForm(),
         codes_form=codes_form or ConfirmPasswordForm(),
-        codes_left=auth_service.recovery_codes_left(conn, current_user.id), sessions=sessions,
+        codes_left=signin.recovery_codes_left(conn, current_user.id), sessions=sessions,
         feed_created=calendar_feed.feed_created(conn, current_user.id),
         feed_stopped=calendar_feed.feed_stopped(conn, current_user.id),
     ), status
@@ -45,8 +44,8 @@ def update():
     form = ProfileForm()
     if form.validate_on_submit():
         try:
-            people.update_profile(db(), current_actor(), current_user.id, name=form.name.data,
-                                  phone=form.phone.data or "")
+            accounts.update_profile(db(), current_identity(), current_user.id, name=form.name.data,
+                                    phone=form.phone.data or "")
         except InvalidInput as exc:
             form.name.errors.append(str(exc))
         else:
@@ -62,9 +61,9 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            ended = people.change_password(db(), current_actor(), form.current.data,
-                                           form.password.data, keep_session=session.token)
-        except (people.WrongPassword, Throttled) as exc:
+            ended = accounts.change_password(db(), current_identity(), form.current.data,
+                                             form.password.data, keep_session=session.token)
+        except (accounts.WrongPassword, Throttled) as exc:
             form.current.errors.append(str(exc))
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
@@ -86,11 +85,33 @@ def new_recovery_codes():
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
         try:
-            codes = auth_service.regenerate_recovery_codes(db(), current_actor(),
-                                                           form.password.data)
+            codes = signin.regenerate_recovery_codes(db(), current_identity(),
+                                                     form.password.data)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
             session["show_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))
     return _render(codes_form=form, status=422)
+
+
+@bp.post("/profile/calendar-feed")
+@signed_in
+def new_feed():
+    """Make a private calendar feed URL (any earlier one stops working)."""
+    if ConfirmForm().validate_on_submit():
+        token = calendar_feed.new_token(db(), current_identity(), current_user.id)
+        url = current_app.config["GVO_BASE_URL"].rstrip("/") + url_for(
+            "meetings.feed", token=token)
+        flash("Your calendar feed address (shown once; keep it private): " + url, "success")
+    return redirect(url_for("profile.show") + "#calendar")
+
+
+@bp.post("/profile/calendar-feed/revoke")
+@signed_in
+def revoke_feed():
+    """Stop the calendar feed URL from working."""
+    if ConfirmForm().validate_on_submit():
+        calendar_feed.revoke(db(), current_identity(), current_user.id)
+        flash("Your calendar feed address no longer works.", "success")
+    return redirect(url_for("profile.show") + "#calendar")

@@ -4,7 +4,7 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from gvo.access import public
+from gvo.web.access import public
 
 bp = Blueprint("site", __name__)
 _SEVERITY = {"ok": 0, "degraded": 1, "error": 2}

@@ -1,16 +1,11 @@
 """Small helpers shared by the library's services."""
 
-from gvo import audit, text
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import text
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.library import subjects
-from gvo.library.access import Viewer, can_see_folder, folder_audience
+from gvo.library.access import can_see_folder, folder_audience
 from gvo.storage.sqlcipher import Connection
-
-
-def record(conn: Connection, viewer: Viewer, action: str, target: str, /, **detail) -> None:
-    """Audit a library change (inside its transaction); any name may be a detail's."""
-    audit.record(conn, action, target=target, actor_id=viewer.user_id,
-                 actor_email=viewer.email, ip=viewer.ip, **detail)
 
 
 def clean_title(title: str, what: str = "title") -> str:
@@ -22,7 +17,7 @@ def clean_title(title: str, what: str = "title") -> str:
     return title
 
 
-def require_visible(conn: Connection, viewer: Viewer, row, what: str, *,
+def require_visible(conn: Connection, viewer: Identity, row, what: str, *,
                     include_deleted: bool = False):
     """A document or page row the viewer may open; NotFound("no such <what>") otherwise."""
     if row is None or (row["deleted_at"] is not None and not include_deleted):

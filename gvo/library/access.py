@@ -7,38 +7,16 @@ Manager out is a private room (pay panel, headteacher appraisal), and its
 existence is hidden from everyone outside it (404, never 403). Within what a
 member can see, the role decides what they may do: Readers read, Authors add
 and change their own items, Editors change anyone's, Managers also make
-top-level folders and empty the wastebin back.
+top-level folders and empty the wastebin back. A feature that keeps its own folders
+(the meetings' papers) names the capability that lets its people make and maintain
+them (`grant`), in place of the Manager's or Editor's role; nobody else gains by it.
+
+Who is asking is always a `gvo.core.identity.Identity` (its user id and role).
 """
 
-from dataclasses import dataclass
-
-from gvo import people
-from gvo.errors import GvoError, NotFound
-from gvo.people import Actor
+from gvo.core.errors import NotFound, NotPermitted
+from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
-
-
-class Forbidden(GvoError):
-    """The member can see the item but their role does not allow this."""
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The member asking: their id, role, and where the request came from."""
-
-    user_id: int
-    role: str
-    email: str = ""
-    ip: str = ""
-
-    def at_least(self, role: str) -> bool:
-        """Whether the role is `role` or higher."""
-        return people.RANK[self.role] >= people.RANK[role]
-
-    def actor(self) -> Actor:
-        """The viewer as the actor of an audited change."""
-        return Actor(self.user_id, self.email, self.ip)
-
 
 _ALLOWED = (
     "(f.restricted = 0 OR EXISTS (SELECT 1 FROM folder_access a WHERE a.folder_id = f.id"
@@ -47,30 +25,33 @@ _ALLOWED = (
 )
 
 
-def visible_cte(viewer: Viewer, *, include_deleted: bool = False) -> tuple[str, dict]:
+def visible_cte(viewer: Identity, *, include_deleted: bool = False) -> tuple[str, dict]:
     """A `WITH RECURSIVE visible_folders(id)` clause and its parameters for this viewer.
 
     With include_deleted the wastebin's folders count too (restrictions still apply).
+    The system (`Identity.system`, no person) sees every folder, so a feature can keep the
+    rooms it owns up to date whoever they are open to.
     """
     alive = "" if include_deleted else " AND f.deleted_at IS NULL"
+    allowed = "1" if viewer.is_system else _ALLOWED
     sql = (
         "WITH RECURSIVE visible_folders(id) AS ("
-        f" SELECT f.id FROM folders f WHERE f.parent_id IS NULL AND {_ALLOWED}{alive}"
+        f" SELECT f.id FROM folders f WHERE f.parent_id IS NULL AND {allowed}{alive}"
         " UNION ALL"
         " SELECT f.id FROM folders f JOIN visible_folders v ON f.parent_id = v.id"
-        f" WHERE {_ALLOWED}{alive}) "
+        f" WHERE {allowed}{alive}) "
     )
     return sql, {"viewer_id": viewer.user_id}
 
 
-def visible_folder_ids(conn: Connection, viewer: Viewer, *,
+def visible_folder_ids(conn: Connection, viewer: Identity, *,
                        include_deleted: bool = False) -> set[int]:
     """The ids of every folder the viewer may open."""
     cte, params = visible_cte(viewer, include_deleted=include_deleted)
     return {r[0] for r in conn.execute(cte + "SELECT id FROM visible_folders", params)}
 
 
-def can_see_folder(conn: Connection, viewer: Viewer, folder_id: int, *,
+def can_see_folder(conn: Connection, viewer: Identity, folder_id: int, *,
                    include_deleted: bool = False) -> bool:
     """Whether the viewer may open this folder (and so what it holds)."""
     cte, params = visible_cte(viewer, include_deleted=include_deleted)
@@ -80,29 +61,29 @@ def can_see_folder(conn: Connection, viewer: Viewer, folder_id: int, *,
     return row is not None
 
 
-def require_folder(conn: Connection, viewer: Viewer, folder_id: int, *,
+def require_folder(conn: Connection, viewer: Identity, folder_id: int, *,
                    include_deleted: bool = False) -> None:
     """Raise NotFound unless the viewer may open the folder: a room hides its existence."""
     if not can_see_folder(conn, viewer, folder_id, include_deleted=include_deleted):
         raise NotFound("no such folder")
 
 
-def may_write(viewer: Viewer) -> bool:
+def may_write(viewer: Identity) -> bool:
     """Whether the role may add items (folders, files, pages, comments) where it can see."""
     return viewer.at_least("author")
 
 
-def may_change(viewer: Viewer, owner_id: int | None) -> bool:
+def may_change(viewer: Identity, owner_id: int | None) -> bool:
     """Whether the viewer may edit or delete an item: its owner (Author+) or an Editor."""
     if viewer.at_least("editor"):
         return True
     return viewer.at_least("author") and owner_id == viewer.user_id
 
 
-def require_change(viewer: Viewer, owner_id: int | None) -> None:
-    """Raise Forbidden unless `may_change`."""
+def require_change(viewer: Identity, owner_id: int | None) -> None:
+    """Raise NotPermitted unless `may_change`."""
     if not may_change(viewer, owner_id):
-        raise Forbidden("only its owner or an Editor may change this")
+        raise NotPermitted("only its owner or an Editor may change this")
 
 
 def folder_audience(conn: Connection, folder_id: int) -> list:

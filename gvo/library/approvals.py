@@ -5,11 +5,11 @@ has and who has not yet approved (everyone who may open the item and is an
 Author or above); the owner (or an Editor) can lock it.
 """
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
-from gvo.library._util import record
-from gvo.library.access import Forbidden, Viewer, may_change, may_write
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotPermitted
+from gvo.core.identity import Identity
+from gvo.library.access import may_change, may_write
 from gvo.library.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -22,46 +22,46 @@ def get(conn: Connection, subject: Subject):
                         (subject.type, subject.id)).fetchone()
 
 
-def request_approval(conn: Connection, viewer: Viewer, subject: Subject, mode: str) -> None:
+def request_approval(conn: Connection, viewer: Identity, subject: Subject, mode: str) -> None:
     """Mark a subject for approval (its owner or an Editor)."""
     if mode not in MODES:
         raise InvalidInput(f"choose one of: {', '.join(MODES.values())}")
     if not may_change(viewer, subject.owner_id):
-        raise Forbidden("only the owner or an Editor may ask for approval")
+        raise NotPermitted("only the owner or an Editor may ask for approval")
     with transaction(conn):
         existing = get(conn, subject)
         if existing is not None and existing["locked_at"]:
-            raise Forbidden("the approval is locked")
+            raise NotPermitted("the approval is locked")
         conn.execute(
             "INSERT INTO approvals(subject_type, subject_id, mode, requested_by, requested_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(subject_type, subject_id) DO UPDATE"
             " SET mode = excluded.mode",
             (subject.type, subject.id, mode, viewer.user_id, clock.iso()))
-        record(conn, viewer, "approval.request", f"{subject.type}:{subject.id}", mode=mode)
+        audit.record(conn, viewer, "approval.request", f"{subject.type}:{subject.id}", mode=mode)
 
 
-def approve(conn: Connection, viewer: Viewer, subject: Subject) -> None:
+def approve(conn: Connection, viewer: Identity, subject: Subject) -> None:
     """Record the viewer's approval (Authors and up, once, while it is open)."""
     if not may_write(viewer):
-        raise Forbidden("Readers cannot approve")
+        raise NotPermitted("Readers cannot approve")
     approval = get(conn, subject)
     if approval is None:
         raise InvalidInput("This item is not waiting for approval.")
     if approval["locked_at"]:
-        raise Forbidden("the approval is locked")
+        raise NotPermitted("the approval is locked")
     with transaction(conn):
         cur = conn.execute("INSERT OR IGNORE INTO approval_marks(subject_type, subject_id,"
                            " user_id, at) VALUES (?, ?, ?, ?)",
                            (subject.type, subject.id, viewer.user_id, clock.iso()))
         if cur.rowcount:
-            record(conn, viewer, "approval.mark", f"{subject.type}:{subject.id}",
-                   mode=approval["mode"])
+            audit.record(conn, viewer, "approval.mark", f"{subject.type}:{subject.id}",
+                         mode=approval["mode"])
 
 
-def set_locked(conn: Connection, viewer: Viewer, subject: Subject, locked: bool) -> None:
+def set_locked(conn: Connection, viewer: Identity, subject: Subject, locked: bool) -> None:
     """Lock (or reopen) an approval: its owner or an Editor."""
     if not may_change(viewer, subject.owner_id):
-        raise Forbidden("only the owner or an Editor may lock the approval")
+        raise NotPermitted("only the owner or an Editor may lock the approval")
     if get(conn, subject) is None:
         raise InvalidInput("This item is not waiting for approval.")
     with transaction(conn):
@@ -69,8 +69,8 @@ def set_locked(conn: Connection, viewer: Viewer, subject: Subject, locked: bool)
                      " AND subject_id = ?",
                      (clock.iso() if locked else None, viewer.user_id if locked else None,
                       subject.type, subject.id))
-        record(conn, viewer, "approval.lock" if locked else "approval.unlock",
-               f"{subject.type}:{subject.id}")
+        audit.record(conn, viewer, "approval.lock" if locked else "approval.unlock",
+                     f"{subject.type}:{subject.id}")
 
 
 def status(conn: Connection, subject: Subject) -> tuple[list, list]:
@@ -84,7 +84,7 @@ def status(conn: Connection, subject: Subject) -> tuple[list, list]:
     return list(marks.values()), pending
 
 
-def has_approved(conn: Connection, viewer: Viewer, subject: Subject) -> bool:
+def has_approved(conn: Connection, viewer: Identity, subject: Subject) -> bool:
     """Whether the viewer's approval is recorded."""
     return conn.execute("SELECT 1 FROM approval_marks WHERE subject_type = ? AND subject_id = ?"
                         " AND user_id = ?", (subject.type, subject.id, viewer.user_id)

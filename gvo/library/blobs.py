@@ -13,7 +13,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 
-from gvo import clock
+from gvo.core import clock
 from gvo.storage.sqlcipher import Connection
 
 CHUNK_SIZE = 1024 * 1024

@@ -6,12 +6,12 @@ the subject's owner or an Editor can lock the thread; Readers read only.
 
 from dataclasses import dataclass, field
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import Identity
 from gvo.library import search
-from gvo.library._util import record
-from gvo.library.access import Forbidden, Viewer, may_change, may_write
+from gvo.library.access import may_change, may_write
 from gvo.library.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -76,7 +76,7 @@ def count(conn: Connection, subject: Subject) -> int:
                         " AND deleted_at IS NULL", (subject.type, subject.id)).fetchone()[0]
 
 
-def may_comment(conn: Connection, viewer: Viewer, subject: Subject) -> bool:
+def may_comment(conn: Connection, viewer: Identity, subject: Subject) -> bool:
     """Authors and up may comment while the thread is not locked."""
     return may_write(viewer) and not is_locked(conn, subject)
 
@@ -88,13 +88,13 @@ def _check_body(body: str) -> str:
     return body
 
 
-def add(conn: Connection, viewer: Viewer, subject: Subject, body: str,
+def add(conn: Connection, viewer: Identity, subject: Subject, body: str,
         parent_id: int | None = None) -> int:
     """Comment on a subject, or reply to one of its comments."""
     if not may_write(viewer):
-        raise Forbidden("Readers cannot comment")
+        raise NotPermitted("Readers cannot comment")
     if is_locked(conn, subject):
-        raise Forbidden("comments on this item are locked")
+        raise NotPermitted("comments on this item are locked")
     body = _check_body(body)
     if parent_id is not None:
         parent = conn.execute("SELECT * FROM comments WHERE id = ? AND subject_type = ?"
@@ -109,8 +109,8 @@ def add(conn: Connection, viewer: Viewer, subject: Subject, body: str,
             (subject.type, subject.id, parent_id, viewer.user_id, body, clock.iso())).lastrowid
         search.index(conn, "comment", comment_id, _folder_of(conn, subject),
                      f"Comment on {subject.title}", body)
-        record(conn, viewer, "comment.add", f"comment:{comment_id}",
-               subject=f"{subject.type}:{subject.id}", parent=parent_id)
+        audit.record(conn, viewer, "comment.add", f"comment:{comment_id}",
+                     subject=f"{subject.type}:{subject.id}", parent=parent_id)
     return comment_id
 
 
@@ -128,14 +128,14 @@ def get_comment(conn: Connection, subject: Subject, comment_id: int):
 
 def _require_own_unanswered(conn, viewer, subject, row) -> None:
     if row["author_id"] != viewer.user_id or not may_write(viewer):
-        raise Forbidden("only its author may change a comment")
+        raise NotPermitted("only its author may change a comment")
     if row["reply_count"]:
-        raise Forbidden("a comment cannot change once someone has replied")
+        raise NotPermitted("a comment cannot change once someone has replied")
     if is_locked(conn, subject):
-        raise Forbidden("comments on this item are locked")
+        raise NotPermitted("comments on this item are locked")
 
 
-def edit(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int,
+def edit(conn: Connection, viewer: Identity, subject: Subject, comment_id: int,
          body: str) -> None:
     """Change your own comment while nobody has replied."""
     row = get_comment(conn, subject, comment_id)
@@ -146,30 +146,30 @@ def edit(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int,
                      (body, clock.iso(), comment_id))
         search.index(conn, "comment", comment_id, _folder_of(conn, subject),
                      f"Comment on {subject.title}", body)
-        record(conn, viewer, "comment.edit", f"comment:{comment_id}",
-               subject=f"{subject.type}:{subject.id}")
+        audit.record(conn, viewer, "comment.edit", f"comment:{comment_id}",
+                     subject=f"{subject.type}:{subject.id}")
 
 
-def delete(conn: Connection, viewer: Viewer, subject: Subject, comment_id: int) -> None:
+def delete(conn: Connection, viewer: Identity, subject: Subject, comment_id: int) -> None:
     """Delete your own comment while nobody has replied."""
     row = get_comment(conn, subject, comment_id)
     _require_own_unanswered(conn, viewer, subject, row)
     with transaction(conn):
         conn.execute("UPDATE comments SET deleted_at = ? WHERE id = ?", (clock.iso(), comment_id))
         search.unindex(conn, "comment", comment_id)
-        record(conn, viewer, "comment.delete", f"comment:{comment_id}",
-               subject=f"{subject.type}:{subject.id}")
+        audit.record(conn, viewer, "comment.delete", f"comment:{comment_id}",
+                     subject=f"{subject.type}:{subject.id}")
 
 
-def may_lock(viewer: Viewer, subject: Subject) -> bool:
+def may_lock(viewer: Identity, subject: Subject) -> bool:
     """The subject's owner or an Editor may lock and unlock its comments."""
     return may_change(viewer, subject.owner_id)
 
 
-def set_locked(conn: Connection, viewer: Viewer, subject: Subject, locked: bool) -> None:
+def set_locked(conn: Connection, viewer: Identity, subject: Subject, locked: bool) -> None:
     """Lock or unlock a subject's comments."""
     if not may_lock(viewer, subject):
-        raise Forbidden("only the owner or an Editor may lock comments")
+        raise NotPermitted("only the owner or an Editor may lock comments")
     with transaction(conn):
         if locked:
             conn.execute("INSERT OR IGNORE INTO comment_locks(subject_type, subject_id,"
@@ -178,5 +178,5 @@ def set_locked(conn: Connection, viewer: Viewer, subject: Subject, locked: bool)
         else:
             conn.execute("DELETE FROM comment_locks WHERE subject_type = ? AND subject_id = ?",
                          (subject.type, subject.id))
-        record(conn, viewer, "comment.lock" if locked else "comment.unlock",
-               f"{subject.type}:{subject.id}")
+        audit.record(conn, viewer, "comment.lock" if locked else "comment.unlock",
+                     f"{subject.type}:{subject.id}")

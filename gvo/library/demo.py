@@ -2,8 +2,8 @@
 comments and approvals, all made through the library's own services (so they are audited
 and indexed for search like anything a person adds)."""
 
+from gvo.core.identity import Identity
 from gvo.library import approvals, comments, documents, folders, pages, subjects
-from gvo.library.access import Viewer
 from gvo.storage.sqlcipher import Connection
 
 _LIMIT = 5 * 1024 * 1024
@@ -61,7 +61,7 @@ BUDGET_CSV = (
 )
 
 
-def _upload(conn: Connection, who: Viewer, folder: int, filename: str, data: bytes,
+def _upload(conn: Connection, who: Identity, folder: int, filename: str, data: bytes,
             title: str, description: str = "") -> int:
     """Upload one file and give it a title people would use."""
     [doc_id] = documents.add_files(conn, who, folder, [_File(filename, data)], limit=_LIMIT)
@@ -71,11 +71,10 @@ def _upload(conn: Connection, who: Viewer, folder: int, filename: str, data: byt
 
 def sample(conn: Connection, ids: dict[str, int], pay_panel_group: int) -> None:
     """Fill the demo library (ids: demo users by e-mail)."""
-    clerk = Viewer(ids["clerk@riverside.example"], "manager", "clerk@riverside.example")
-    chair = Viewer(ids["chair@riverside.example"], "editor", "chair@riverside.example")
-    head = Viewer(ids["head@riverside.example"], "editor", "head@riverside.example")
-    governor = Viewer(ids["governor@riverside.example"], "author",
-                      "governor@riverside.example")
+    clerk, chair, head, governor = (
+        Identity(ids[f"{who}@riverside.example"], role, email=f"{who}@riverside.example")
+        for who, role in (("clerk", "manager"), ("chair", "editor"), ("head", "editor"),
+                          ("governor", "author")))
 
     governance = folders.create_folder(
         conn, clerk, parent_id=None, title="Governance", sort_order=1,

@@ -16,19 +16,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gvo import clock, school_settings
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import Identity
 from gvo.library import blobs, extract, intake, search, subjects, wastebin
-from gvo.library._util import clean_title, folder_subject, record, require_visible
-from gvo.library.access import (
-    Forbidden,
-    Viewer,
-    may_write,
-    require_change,
-    require_folder,
-    visible_cte,
-)
+from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library.access import may_write, require_change, require_folder, visible_cte
+from gvo.people import settings
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
 
 DEFAULT_LIMIT_MB = 50
@@ -52,7 +47,7 @@ class Stored:
 
 def upload_limit(conn: Connection, ceiling: int | None = None) -> int:
     """The school's per-file limit in bytes (setting upload_limit_mb), capped by the server's."""
-    value = school_settings.get(conn, "upload_limit_mb") or str(DEFAULT_LIMIT_MB)
+    value = settings.get(conn, "upload_limit_mb") or str(DEFAULT_LIMIT_MB)
     try:
         limit = int(value) * 1024 * 1024
     except ValueError:
@@ -78,13 +73,13 @@ def _about(filename: str, description: str) -> str:
     return "\n".join(x for x in (filename, description) if x)
 
 
-def _require_upload(conn: Connection, viewer: Viewer, folder_id: int) -> None:
+def _require_upload(conn: Connection, viewer: Identity, folder_id: int) -> None:
     require_folder(conn, viewer, folder_id)
     if not may_write(viewer):
-        raise Forbidden("Readers cannot upload")
+        raise NotPermitted("Readers cannot upload")
 
 
-def add_files(conn: Connection, viewer: Viewer, folder_id: int,
+def add_files(conn: Connection, viewer: Identity, folder_id: int,
               parts: Iterable[intake.UploadPart], *, limit: int) -> list[int]:
     """Upload one or many files into a folder as new documents; all or nothing.
 
@@ -99,14 +94,14 @@ def add_files(conn: Connection, viewer: Viewer, folder_id: int,
     return [doc_id for doc_id, _ in stored_files]
 
 
-def store_files(conn: Connection, viewer: Viewer, folder_id: int,
+def store_files(conn: Connection, viewer: Identity, folder_id: int,
                 files: list[intake.Checked]) -> list[tuple[int, Stored]]:
     """Store files already checked by `intake.receive` (called before the transaction opens)
     as new documents of a folder; (document id, what was stored) for each, to pass to
     `index_text` once the caller's transaction has committed (extraction never runs inside
     a write transaction).
 
-    Raises InvalidInput (no file) or Forbidden; then nothing is stored.
+    Raises InvalidInput (no file) or NotPermitted; then nothing is stored.
     """
     _require_upload(conn, viewer, folder_id)
     stored_files = []
@@ -122,9 +117,9 @@ def store_files(conn: Connection, viewer: Viewer, folder_id: int,
             _add_version_row(conn, viewer, doc_id, 1, stored, now)
             search.index(conn, "document", doc_id, folder_id, title, "",
                          about=_about(stored.filename, ""))
-            record(conn, viewer, "library.document.upload", f"document:{doc_id}",
-                   folder=folder_id, filename=stored.filename, mime=stored.mime,
-                   size=stored.size)
+            audit.record(conn, viewer, "library.document.upload", f"document:{doc_id}",
+                         folder=folder_id, filename=stored.filename, mime=stored.mime,
+                         size=stored.size)
             stored_files.append((doc_id, stored))
         if not stored_files:
             raise InvalidInput("Choose at least one file to upload.")
@@ -171,7 +166,7 @@ def _add_version_row(conn, viewer, doc_id, number, stored: Stored, now) -> int:
          viewer.user_id, now)).lastrowid
 
 
-def add_version(conn: Connection, viewer: Viewer, doc_id: int,
+def add_version(conn: Connection, viewer: Identity, doc_id: int,
                 parts: Iterable[intake.UploadPart], *, limit: int) -> int:
     """Upload a new version of a document (its owner or an Editor) from the first file of
     `parts`; returns its number.
@@ -196,9 +191,9 @@ def add_version(conn: Connection, viewer: Viewer, doc_id: int,
             # The earlier version's text stays searchable until this one's is read.
             search.index(conn, "document", doc_id, doc["folder_id"], doc["title"], None,
                          about=_about(stored.filename, doc["description"]))
-            record(conn, viewer, "library.document.version", f"document:{doc_id}",
-                   version=number, filename=stored.filename, mime=stored.mime,
-                   size=stored.size)
+            audit.record(conn, viewer, "library.document.version", f"document:{doc_id}",
+                         version=number, filename=stored.filename, mime=stored.mime,
+                         size=stored.size)
     index_text(conn, [(doc_id, stored)])
     return number
 
@@ -212,20 +207,20 @@ _DOC = (
 )
 
 
-def get_document(conn: Connection, viewer: Viewer, doc_id: int, *,
+def get_document(conn: Connection, viewer: Identity, doc_id: int, *,
                  include_deleted: bool = False):
     """A document the viewer may open (with its latest version); NotFound otherwise."""
     row = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
     return require_visible(conn, viewer, row, "document", include_deleted=include_deleted)
 
 
-def stored_names(conn: Connection, viewer: Viewer, doc_ids: list[int]) -> list[str]:
+def stored_names(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list[str]:
     """The file names the documents' latest versions are stored under (as the library shows
     and sends them), in the order of `doc_ids`."""
     return [get_document(conn, viewer, doc_id)["filename"] for doc_id in doc_ids]
 
 
-def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
+def in_folder(conn: Connection, viewer: Identity, folder_id: int) -> list:
     """The documents in a folder the viewer may open, by title."""
     cte, params = visible_cte(viewer)
     params["folder"] = folder_id
@@ -243,7 +238,7 @@ def versions(conn: Connection, doc_id: int) -> list:
         (doc_id,)).fetchall()
 
 
-def get_version(conn: Connection, viewer: Viewer, doc_id: int, number: int | None):
+def get_version(conn: Connection, viewer: Identity, doc_id: int, number: int | None):
     """One version (default: the latest) of a document the viewer may open."""
     doc = get_document(conn, viewer, doc_id)
     number = doc["version"] if number is None else number
@@ -254,7 +249,7 @@ def get_version(conn: Connection, viewer: Viewer, doc_id: int, number: int | Non
     return row
 
 
-def update_document(conn: Connection, viewer: Viewer, doc_id: int, *, title: str,
+def update_document(conn: Connection, viewer: Identity, doc_id: int, *, title: str,
                     description: str) -> None:
     """Rename a document or change its description (owner or Editor)."""
     doc = get_document(conn, viewer, doc_id)
@@ -265,17 +260,17 @@ def update_document(conn: Connection, viewer: Viewer, doc_id: int, *, title: str
                      " WHERE id = ?", (title, description.strip(), clock.iso(), doc_id))
         search.index(conn, "document", doc_id, doc["folder_id"], title, None,
                      about=_about(doc["filename"], description.strip()))
-        record(conn, viewer, "library.document.update", f"document:{doc_id}", title=title)
+        audit.record(conn, viewer, "library.document.update", f"document:{doc_id}", title=title)
 
 
-def delete_document(conn: Connection, viewer: Viewer, doc_id: int) -> None:
+def delete_document(conn: Connection, viewer: Identity, doc_id: int) -> None:
     """Move a document to the wastebin (owner or Editor)."""
     doc = get_document(conn, viewer, doc_id)
     require_change(viewer, doc["owner_id"])
     wastebin.discard(conn, viewer, "document", doc)
 
 
-def _subject(conn: Connection, viewer: Viewer, doc_id: int) -> subjects.Subject:
+def _subject(conn: Connection, viewer: Identity, doc_id: int) -> subjects.Subject:
     return folder_subject(conn, "document", get_document(conn, viewer, doc_id),
                           "library.show_document", "doc_id")
 

@@ -1,28 +1,22 @@
 """Folders: nested, ordered, optionally restricted to named people and groups."""
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotPermitted
+from gvo.core.identity import Identity
 from gvo.library import search, wastebin
-from gvo.library._util import clean_title, record
-from gvo.library.access import (
-    Forbidden,
-    Viewer,
-    may_change,
-    may_write,
-    require_folder,
-    visible_cte,
-)
+from gvo.library._util import clean_title
+from gvo.library.access import may_change, may_write, require_folder, visible_cte
 from gvo.storage.sqlcipher import Connection
 
 
-def get_folder(conn: Connection, viewer: Viewer, folder_id: int):
+def get_folder(conn: Connection, viewer: Identity, folder_id: int):
     """A folder the viewer may open; NotFound otherwise (a room's existence stays hidden)."""
     require_folder(conn, viewer, folder_id)
     return conn.execute("SELECT * FROM folders WHERE id = ?", (folder_id,)).fetchone()
 
 
-def children(conn: Connection, viewer: Viewer, parent_id: int | None) -> list:
+def children(conn: Connection, viewer: Identity, parent_id: int | None) -> list:
     """The visible sub-folders of a folder (or the top level), with visible document counts."""
     cte, params = visible_cte(viewer)
     params["parent"] = parent_id
@@ -35,7 +29,7 @@ def children(conn: Connection, viewer: Viewer, parent_id: int | None) -> list:
     ).fetchall()
 
 
-def all_visible(conn: Connection, viewer: Viewer) -> list:
+def all_visible(conn: Connection, viewer: Identity) -> list:
     """Every folder the viewer may open, for pickers."""
     cte, params = visible_cte(viewer)
     return conn.execute(cte + "SELECT f.* FROM folders f WHERE f.id IN"
@@ -73,17 +67,26 @@ def access_names(conn: Connection, folder_id: int) -> list[str]:
     return sorted(r["name"] for r in rows)
 
 
-def may_edit(viewer: Viewer, folder) -> bool:
-    """Top-level folders are the Managers'; others their owner's and the Editors'."""
+def may_edit(viewer: Identity, folder, grant: str | None = None) -> bool:
+    """Top-level folders are the Managers'; others their owner's and the Editors'.
+
+    `grant` is a capability that a feature keeping its own folders names (the meetings'
+    papers: manage_meetings): its holders may change the folders that feature keeps.
+    """
+    if grant is not None and viewer.can(grant):
+        return True
     if folder["parent_id"] is None:
-        return viewer.role == "manager"
+        return viewer.at_least("manager")
     return may_change(viewer, folder["owner_id"])
 
 
-def may_add_here(viewer: Viewer, parent_id: int | None) -> bool:
-    """Whether the viewer may make a folder here (top level: Managers only)."""
+def may_add_here(viewer: Identity, parent_id: int | None, grant: str | None = None) -> bool:
+    """Whether the viewer may make a folder here (top level: Managers only; holders of
+    `grant` where a feature makes its own folders, as in `may_edit`)."""
+    if grant is not None and viewer.can(grant):
+        return True
     if parent_id is None:
-        return viewer.role == "manager"
+        return viewer.at_least("manager")
     return may_write(viewer)
 
 
@@ -97,15 +100,17 @@ def _set_access(conn, folder_id, users, groups) -> None:
                      [(folder_id, g) for g in sorted(set(groups) & valid_groups)])
 
 
-def create_folder(conn: Connection, viewer: Viewer, *, parent_id: int | None, title: str,
+def create_folder(conn: Connection, viewer: Identity, *, parent_id: int | None, title: str,
                   description: str = "", sort_order: int = 0, restricted: bool = False,
-                  users: list[int] = (), groups: list[int] = ()) -> int:
-    """Make a folder: Managers at the top level, Authors and up inside folders they can see."""
+                  users: list[int] = (), groups: list[int] = (), grant: str | None = None) -> int:
+    """Make a folder: Managers at the top level, Authors and up inside folders they can see
+    (holders of `grant` anywhere they can see, for a feature's own folders: `may_add_here`).
+    """
     title = clean_title(title)
     if parent_id is not None:
         require_folder(conn, viewer, parent_id)
-    if not may_add_here(viewer, parent_id):
-        raise Forbidden("only a Manager may add a top-level folder")
+    if not may_add_here(viewer, parent_id, grant):
+        raise NotPermitted("only a Manager may add a top-level folder")
     if restricted and not (users or groups):
         raise InvalidInput("A restricted folder needs at least one person or group.")
     now = clock.iso()
@@ -118,19 +123,20 @@ def create_folder(conn: Connection, viewer: Viewer, *, parent_id: int | None, ti
         if restricted:
             _set_access(conn, folder_id, users, groups)
         search.index(conn, "folder", folder_id, folder_id, title, description)
-        record(conn, viewer, "library.folder.create", f"folder:{folder_id}", title=title,
-               parent=parent_id, restricted=bool(restricted), users=sorted(users),
-               groups=sorted(groups))
+        audit.record(conn, viewer, "library.folder.create", f"folder:{folder_id}", title=title,
+                     parent=parent_id, restricted=bool(restricted), users=sorted(users),
+                     groups=sorted(groups))
     return folder_id
 
 
-def update_folder(conn: Connection, viewer: Viewer, folder_id: int, *, title: str,
+def update_folder(conn: Connection, viewer: Identity, folder_id: int, *, title: str,
                   description: str, sort_order: int, restricted: bool,
-                  users: list[int] = (), groups: list[int] = ()) -> None:
-    """Change a folder's details and who it is open to."""
+                  users: list[int] = (), groups: list[int] = (),
+                  grant: str | None = None) -> None:
+    """Change a folder's details and who it is open to (`grant`: as in `may_edit`)."""
     folder = get_folder(conn, viewer, folder_id)
-    if not may_edit(viewer, folder):
-        raise Forbidden("you may not change this folder")
+    if not may_edit(viewer, folder, grant):
+        raise NotPermitted("you may not change this folder")
     title = clean_title(title)
     if restricted and not (users or groups):
         raise InvalidInput("A restricted folder needs at least one person or group.")
@@ -142,16 +148,16 @@ def update_folder(conn: Connection, viewer: Viewer, folder_id: int, *, title: st
              folder_id))
         _set_access(conn, folder_id, users if restricted else (), groups if restricted else ())
         search.index(conn, "folder", folder_id, folder_id, title, description)
-        record(conn, viewer, "library.folder.update", f"folder:{folder_id}", title=title,
-               restricted=bool(restricted), users=sorted(users) if restricted else [],
-               groups=sorted(groups) if restricted else [])
+        audit.record(conn, viewer, "library.folder.update", f"folder:{folder_id}", title=title,
+                     restricted=bool(restricted), users=sorted(users) if restricted else [],
+                     groups=sorted(groups) if restricted else [])
 
 
-def delete_folder(conn: Connection, viewer: Viewer, folder_id: int) -> None:
+def delete_folder(conn: Connection, viewer: Identity, folder_id: int) -> None:
     """Move a folder (and so all it holds) to the wastebin."""
     folder = get_folder(conn, viewer, folder_id)
     if not may_edit(viewer, folder):
-        raise Forbidden("you may not delete this folder")
+        raise NotPermitted("you may not delete this folder")
     wastebin.discard(conn, viewer, "folder", folder)
 
 
@@ -159,5 +165,3 @@ def exists(conn: Connection, folder_id: int) -> bool:
     """Whether any folder has this id (for tests of hiding)."""
     return conn.execute("SELECT 1 FROM folders WHERE id = ?", (folder_id,)).fetchone() is not None
 
-
-__all__ = ["NotFound", "Forbidden"]

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gvo import text
-from gvo.errors import GvoError, InvalidInput
+from gvo.core import text
+from gvo.core.errors import GvoError, InvalidInput
 from gvo.library import sniff
 from gvo.library.blobs import SizedReader
 from gvo.library.spool import EncryptedTempFile

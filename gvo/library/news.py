@@ -1,10 +1,11 @@
 """What's new: the latest documents, versions and comments a member may see."""
 
-from gvo.library.access import Viewer, visible_cte
+from gvo.core.identity import Identity
+from gvo.library.access import visible_cte
 from gvo.storage.sqlcipher import Connection
 
 
-def latest(conn: Connection, viewer: Viewer, limit: int = 10) -> list:
+def latest(conn: Connection, viewer: Identity, limit: int = 10) -> list:
     """The newest uploads, versions, pages and comments in folders the viewer may open."""
     cte, params = visible_cte(viewer)
     params["limit"] = limit

@@ -7,19 +7,13 @@ linear in the text: a page of 25,000 '[' costs five times a page of 5,000, not 2
 import nh3
 from markdown_it import MarkdownIt
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotPermitted
+from gvo.core.identity import Identity
 from gvo.library import search, subjects, wastebin
-from gvo.library._util import clean_title, folder_subject, record, require_visible
-from gvo.library.access import (
-    Forbidden,
-    Viewer,
-    may_write,
-    require_change,
-    require_folder,
-    visible_cte,
-)
+from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.storage.sqlcipher import Connection
 
 MAX_BODY = 50_000
@@ -44,12 +38,12 @@ def _check(title: str, body: str) -> tuple[str, str]:
     return clean_title(title), body
 
 
-def create_page(conn: Connection, viewer: Viewer, folder_id: int, *, title: str,
+def create_page(conn: Connection, viewer: Identity, folder_id: int, *, title: str,
                 body: str) -> int:
     """Add a page to a folder (Authors and up)."""
     require_folder(conn, viewer, folder_id)
     if not may_write(viewer):
-        raise Forbidden("Readers cannot add pages")
+        raise NotPermitted("Readers cannot add pages")
     title, body = _check(title, body)
     now = clock.iso()
     with transaction(conn):
@@ -58,19 +52,19 @@ def create_page(conn: Connection, viewer: Viewer, folder_id: int, *, title: str,
             " VALUES (?, ?, ?, ?, ?, ?)", (folder_id, title, body, viewer.user_id, now, now)
         ).lastrowid
         search.index(conn, "page", page_id, folder_id, title, body)
-        record(conn, viewer, "library.page.create", f"page:{page_id}", folder=folder_id,
-               title=title)
+        audit.record(conn, viewer, "library.page.create", f"page:{page_id}", folder=folder_id,
+                     title=title)
     return page_id
 
 
-def get_page(conn: Connection, viewer: Viewer, page_id: int, *, include_deleted: bool = False):
+def get_page(conn: Connection, viewer: Identity, page_id: int, *, include_deleted: bool = False):
     """A page the viewer may open; NotFound otherwise."""
     row = conn.execute("SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"
                        " ON u.id = p.owner_id WHERE p.id = ?", (page_id,)).fetchone()
     return require_visible(conn, viewer, row, "page", include_deleted=include_deleted)
 
 
-def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
+def in_folder(conn: Connection, viewer: Identity, folder_id: int) -> list:
     """The pages in a folder the viewer may open."""
     cte, params = visible_cte(viewer)
     params["folder"] = folder_id
@@ -81,7 +75,7 @@ def in_folder(conn: Connection, viewer: Viewer, folder_id: int) -> list:
         params).fetchall()
 
 
-def update_page(conn: Connection, viewer: Viewer, page_id: int, *, title: str,
+def update_page(conn: Connection, viewer: Identity, page_id: int, *, title: str,
                 body: str) -> None:
     """Edit a page (its owner or an Editor)."""
     page = get_page(conn, viewer, page_id)
@@ -91,17 +85,17 @@ def update_page(conn: Connection, viewer: Viewer, page_id: int, *, title: str,
         conn.execute("UPDATE pages SET title = ?, body = ?, updated_at = ? WHERE id = ?",
                      (title, body, clock.iso(), page_id))
         search.index(conn, "page", page_id, page["folder_id"], title, body)
-        record(conn, viewer, "library.page.update", f"page:{page_id}", title=title)
+        audit.record(conn, viewer, "library.page.update", f"page:{page_id}", title=title)
 
 
-def delete_page(conn: Connection, viewer: Viewer, page_id: int) -> None:
+def delete_page(conn: Connection, viewer: Identity, page_id: int) -> None:
     """Move a page to the wastebin (its owner or an Editor)."""
     page = get_page(conn, viewer, page_id)
     require_change(viewer, page["owner_id"])
     wastebin.discard(conn, viewer, "page", page)
 
 
-def _subject(conn: Connection, viewer: Viewer, page_id: int) -> subjects.Subject:
+def _subject(conn: Connection, viewer: Identity, page_id: int) -> subjects.Subject:
     return folder_subject(conn, "page", get_page(conn, viewer, page_id),
                           "library.show_page", "page_id")
 

@@ -7,7 +7,7 @@ encrypted database, like everything else.
 
 FTS5's unicode61 tokenizer removes accents (é, ó, â) but keeps letters that are
 not a base letter plus an accent (ł, ø, đ, ß, æ). So each row also holds, in its
-`folded` column, the transliterated form of its non-ASCII words (`gvo.text.fold`:
+`folded` column, the transliterated form of its non-ASCII words (`gvo.core.text.fold`:
 Łódź -> lodz, Straße -> strasse), and each searched word is looked for as typed
 and folded the same way: "Lodz" finds "Łódź", and "Łódź" still finds it.
 Columns: title, about (a document's file name and description), body (a
@@ -17,8 +17,9 @@ document's extracted text, a page, a comment), folded.
 import re
 from dataclasses import dataclass
 
-from gvo import text as gvo_text
-from gvo.library.access import Viewer, visible_cte
+from gvo.core import text as gvo_text
+from gvo.core.identity import Identity
+from gvo.library.access import visible_cte
 from gvo.storage.sqlcipher import Connection
 
 MARK_START, MARK_END = "\x02", "\x03"
@@ -139,7 +140,7 @@ _LIVE = (
 )
 
 
-def search(conn: Connection, viewer: Viewer, text: str) -> list[Result]:
+def search(conn: Connection, viewer: Identity, text: str) -> list[Result]:
     """What the viewer may open that matches the words, best first."""
     expression = match_expression(text)
     if not expression:
@@ -177,7 +178,7 @@ def _snippet(conn: Connection, row, folded_terms: list[str]) -> str:
     return _folded_snippet(body, folded_terms) or row["snip_body"] or row["snip_about"] or ""
 
 
-def count(conn: Connection, viewer: Viewer, text: str) -> int:
+def count(conn: Connection, viewer: Identity, text: str) -> int:
     """How many items the viewer may open match (same rule as `search`)."""
     expression = match_expression(text)
     if not expression:

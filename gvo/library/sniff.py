@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Callable
 from typing import IO
 
-from gvo.errors import GvoError
+from gvo.core.errors import GvoError
 
 ALLOWED = {
     "application/pdf": "PDF",

@@ -9,8 +9,8 @@ register theirs the same way.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gvo.errors import NotFound
-from gvo.library.access import Viewer
+from gvo.core.errors import NotFound
+from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 
@@ -27,15 +27,15 @@ class Subject:
     audience: Callable[[], list] | None = None   # who may see it (for approvals)
 
 
-_LOADERS: dict[str, Callable[[Connection, Viewer, int], Subject]] = {}
+_LOADERS: dict[str, Callable[[Connection, Identity, int], Subject]] = {}
 
 
-def register(subject_type: str, loader: Callable[[Connection, Viewer, int], Subject]) -> None:
+def register(subject_type: str, loader: Callable[[Connection, Identity, int], Subject]) -> None:
     """Make a subject type available to comments and approvals."""
     _LOADERS[subject_type] = loader
 
 
-def load(conn: Connection, viewer: Viewer, subject_type: str, subject_id: int) -> Subject:
+def load(conn: Connection, viewer: Identity, subject_type: str, subject_id: int) -> Subject:
     """A subject the viewer may see; NotFound for unknown types, ids, or hidden ones."""
     loader = _LOADERS.get(subject_type)
     if loader is None:

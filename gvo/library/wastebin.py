@@ -5,26 +5,26 @@ in with the restrictions it had. The wastebin applies restrictions like every
 other listing: a Manager outside a room never sees what was deleted in it.
 """
 
-from gvo import clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
-from gvo.library._util import record
-from gvo.library.access import Forbidden, Viewer, visible_cte
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import Identity
+from gvo.library.access import visible_cte
 from gvo.storage.sqlcipher import Connection
 
 KINDS = {"folder": "folders", "document": "documents", "page": "pages"}
 
 
-def discard(conn: Connection, viewer: Viewer, kind: str, item) -> None:
+def discard(conn: Connection, viewer: Identity, kind: str, item) -> None:
     """Move a folder, document or page to the wastebin (the caller has checked who may)."""
     with transaction(conn):
         conn.execute(f"UPDATE {KINDS[kind]} SET deleted_at = ?, deleted_by = ? WHERE id = ?",
                      (clock.iso(), viewer.user_id, item["id"]))
-        record(conn, viewer, f"library.{kind}.delete", f"{kind}:{item['id']}",
-               title=item["title"])
+        audit.record(conn, viewer, f"library.{kind}.delete", f"{kind}:{item['id']}",
+                     title=item["title"])
 
 
-def items(conn: Connection, viewer: Viewer) -> list:
+def items(conn: Connection, viewer: Identity) -> list:
     """Deleted items the viewer could open if they were restored, newest first."""
     cte, params = visible_cte(viewer, include_deleted=True)
     return conn.execute(
@@ -40,10 +40,10 @@ def items(conn: Connection, viewer: Viewer) -> list:
         " ORDER BY 4 DESC", params).fetchall()
 
 
-def restore(conn: Connection, viewer: Viewer, kind: str, item_id: int) -> None:
+def restore(conn: Connection, viewer: Identity, kind: str, item_id: int) -> None:
     """Put a deleted item back where it was (Managers only)."""
-    if viewer.role != "manager":
-        raise Forbidden("only a Manager may restore from the wastebin")
+    if not viewer.at_least("manager"):
+        raise NotPermitted("only a Manager may restore from the wastebin")
     if kind not in KINDS:
         raise NotFound("no such item")
     match = [r for r in items(conn, viewer) if r["kind"] == kind and r["id"] == item_id]
@@ -60,5 +60,5 @@ def restore(conn: Connection, viewer: Viewer, kind: str, item_id: int) -> None:
     with transaction(conn):
         conn.execute(f"UPDATE {KINDS[kind]} SET deleted_at = NULL, deleted_by = NULL"
                      " WHERE id = ?", (item_id,))
-        record(conn, viewer, f"library.{kind}.restore", f"{kind}:{item_id}",
-               title=item["title"])
+        audit.record(conn, viewer, f"library.{kind}.restore", f"{kind}:{item_id}",
+                     title=item["title"])

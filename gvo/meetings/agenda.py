@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from gvo import clock, text
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
-from gvo.meetings.meetings import _audit, get
-from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people import Actor
+from gvo.core import audit, clock, events, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
+from gvo.meetings.meetings import get
+from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 PURPOSES = ("information", "discussion", "decision")
@@ -39,7 +39,7 @@ class ItemInput:
             raise InvalidInput("The presenter's name is too long.")
 
 
-def items(conn: Connection, meeting_id: int, viewer: Viewer | None = None) -> list:
+def items(conn: Connection, meeting_id: int, viewer: Identity | None = None) -> list:
     """The agenda in order; confidential items only for those who may see them.
 
     Part 1 (open) items are numbered 1, 2, 3... among themselves and confidential (part 2)
@@ -75,7 +75,7 @@ def anchor(conn: Connection, item_id: int, prefix: str = "item") -> str:
     return f"#{prefix}-{number}"
 
 
-def get_item(conn: Connection, item_id: int, viewer: Viewer | None = None):
+def get_item(conn: Connection, item_id: int, viewer: Identity | None = None):
     """One agenda item; NotFound if none, or if it is confidential and the viewer may not see it."""
     row = conn.execute("SELECT * FROM agenda_items WHERE id = ?", (item_id,)).fetchone()
     if row is None:
@@ -95,7 +95,7 @@ def check_open(meeting) -> None:
         raise InvalidInput("The minutes are approved: the agenda can no longer change.")
 
 
-def add_item(conn: Connection, actor: Actor, meeting_id: int, data: ItemInput) -> int:
+def add_item(conn: Connection, actor: Identity, meeting_id: int, data: ItemInput) -> int:
     """Add an item at the end of the agenda."""
     check_open(get(conn, meeting_id))
     data.check()
@@ -108,12 +108,13 @@ def add_item(conn: Connection, actor: Actor, meeting_id: int, data: ItemInput) -
             (meeting_id, last + 1, data.title, data.purpose, data.presenter,
              int(data.minutes or 0), int(bool(data.confidential))),
         ).lastrowid
-        _audit(conn, actor, "agenda.add", f"meeting:{meeting_id}", item=item_id,
-               confidential=bool(data.confidential))
+        audit.record(conn, actor, "agenda.add", f"meeting:{meeting_id}", item=item_id,
+                     confidential=bool(data.confidential))
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
     return item_id
 
 
-def update_item(conn: Connection, actor: Actor, item_id: int, data: ItemInput) -> None:
+def update_item(conn: Connection, actor: Identity, item_id: int, data: ItemInput) -> None:
     """Change an agenda item."""
     row = get_item(conn, item_id)
     check_open(get(conn, row["meeting_id"]))
@@ -129,21 +130,22 @@ def update_item(conn: Connection, actor: Actor, item_id: int, data: ItemInput) -
             (data.title, data.purpose, data.presenter, int(data.minutes or 0),
              int(bool(data.confidential)), item_id),
         )
-        _audit(conn, actor, "agenda.update", f"meeting:{row['meeting_id']}", item=item_id,
-               confidential=bool(data.confidential))
+        audit.record(conn, actor, "agenda.update", f"meeting:{row['meeting_id']}", item=item_id,
+                     confidential=bool(data.confidential))
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=row["meeting_id"], who=actor)
 
 
-def delete_item(conn: Connection, actor: Actor, item_id: int) -> None:
+def delete_item(conn: Connection, actor: Identity, item_id: int) -> None:
     """Remove an agenda item (its papers stay in the library)."""
     row = get_item(conn, item_id)
     check_open(get(conn, row["meeting_id"]))
     with transaction(conn):
         conn.execute("DELETE FROM agenda_items WHERE id = ?", (item_id,))
         _renumber(conn, row["meeting_id"])
-        _audit(conn, actor, "agenda.delete", f"meeting:{row['meeting_id']}", item=item_id)
+        audit.record(conn, actor, "agenda.delete", f"meeting:{row['meeting_id']}", item=item_id)
 
 
-def move_item(conn: Connection, actor: Actor, item_id: int, direction: str) -> None:
+def move_item(conn: Connection, actor: Identity, item_id: int, direction: str) -> None:
     """Move an item one place 'up' or 'down' the agenda."""
     if direction not in ("up", "down"):
         raise InvalidInput("direction must be up or down")
@@ -160,8 +162,8 @@ def move_item(conn: Connection, actor: Actor, item_id: int, direction: str) -> N
             for position, some_id in enumerate(ids, start=1):
                 conn.execute("UPDATE agenda_items SET position = ? WHERE id = ?",
                              (position, some_id))
-            _audit(conn, actor, "agenda.move", f"meeting:{row['meeting_id']}", item=item_id,
-                   direction=direction)
+            audit.record(conn, actor, "agenda.move", f"meeting:{row['meeting_id']}", item=item_id,
+                         direction=direction)
 
 
 def _renumber(conn: Connection, meeting_id: int) -> None:
@@ -177,7 +179,7 @@ def paper_links(conn: Connection, item_id: int) -> list:
                         (item_id,)).fetchall()
 
 
-def attach(conn: Connection, actor: Actor, item_id: int, kind: str, ref_id: int) -> int:
+def attach(conn: Connection, actor: Identity, item_id: int, kind: str, ref_id: int) -> int:
     """Attach a library document, page or policy to an item (the caller checked access)."""
     if kind not in PAPER_KINDS:
         raise InvalidInput("A paper is a document, a page or a policy.")
@@ -194,8 +196,8 @@ def attach(conn: Connection, actor: Actor, item_id: int, kind: str, ref_id: int)
             ).lastrowid
         except IntegrityError:
             raise InvalidInput("That paper is already attached to this item.") from None
-        _audit(conn, actor, "agenda.paper_attach", f"meeting:{row['meeting_id']}", item=item_id,
-               kind=kind, ref=ref_id)
+        audit.record(conn, actor, "agenda.paper_attach", f"meeting:{row['meeting_id']}",
+                     item=item_id, kind=kind, ref=ref_id)
     return paper_id
 
 
@@ -208,11 +210,11 @@ def get_paper(conn: Connection, paper_id: int):
     return row
 
 
-def detach(conn: Connection, actor: Actor, paper_id: int) -> None:
+def detach(conn: Connection, actor: Identity, paper_id: int) -> None:
     """Take a paper off an item (the document stays in the library)."""
     row = get_paper(conn, paper_id)
     check_open(get(conn, row["meeting_id"]))
     with transaction(conn):
         conn.execute("DELETE FROM agenda_papers WHERE id = ?", (paper_id,))
-        _audit(conn, actor, "agenda.paper_detach", f"meeting:{row['meeting_id']}",
-               item=row["item_id"], kind=row["kind"], ref=row["ref_id"])
+        audit.record(conn, actor, "agenda.paper_detach", f"meeting:{row['meeting_id']}",
+                     item=row["item_id"], kind=row["kind"], ref=row["ref_id"])

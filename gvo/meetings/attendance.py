@@ -1,15 +1,18 @@
 """Attendance: members' replies before a meeting, the clerk's register, quorum, the report."""
 
+import csv
+import io
 import math
 from dataclasses import dataclass
 from datetime import date
 
-from gvo import audit, board, clock, text
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.board import bodies
+from gvo.core import audit, clock, events, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.meetings import records
-from gvo.meetings.meetings import _audit, get, has_started
-from gvo.people import Actor
+from gvo.meetings.meetings import get, has_started
 from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
@@ -22,7 +25,7 @@ STATUSES = {
 GUEST_KINDS = ("guest", "observer")
 
 
-def reply(conn: Connection, actor: Actor, meeting_id: int, user_id: int, answer: str,
+def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answer: str,
           reason: str = "") -> None:
     """A member says they are attending, or sends apologies (with a reason)."""
     meeting = get(conn, meeting_id)
@@ -46,8 +49,8 @@ def reply(conn: Connection, actor: Actor, meeting_id: int, user_id: int, answer:
             (meeting_id, user_id, answer, reason[:500] if answer == "apologies" else "",
              clock.iso()),
         )
-        _audit(conn, actor, "attendance.reply", f"meeting:{meeting_id}", user=user_id,
-               reply=answer)
+        audit.record(conn, actor, "attendance.reply", f"meeting:{meeting_id}", user=user_id,
+                     reply=answer)
 
 
 def replies(conn: Connection, meeting_id: int) -> dict[int, dict]:
@@ -76,7 +79,7 @@ def _live_register(conn: Connection, meeting) -> list[dict]:
     recorded = {r["user_id"]: r["status"] for r in conn.execute(
         "SELECT user_id, status FROM attendance WHERE meeting_id = ?", (meeting_id,))}
     answers = replies(conn, meeting_id)
-    seats = {m["id"]: m for m in board.members(conn, meeting["body_id"])}
+    seats = {m["id"]: m for m in bodies.members(conn, meeting["body_id"])}
     people = {r["id"]: r for r in conn.execute(
         "SELECT u.id, u.name FROM attendance a JOIN users u ON u.id = a.user_id"
         " WHERE a.meeting_id = ?", (meeting_id,))}
@@ -112,19 +115,9 @@ def register_record(conn: Connection, meeting) -> dict:
     return snapshot
 
 
-def as_recorded(conn: Connection, meeting) -> dict:
-    """The meeting as its record names it: once the register is locked, the board or
-    committee is named as the register's snapshot has it (a committee renamed later does not
-    rename a past meeting's record). Its title and times cannot change after the lock."""
-    row = dict(meeting)
-    if meeting["register_locked_at"]:
-        row["body_name"] = register_record(conn, meeting)["body"]["name"]
-    return row
-
-
 def _take_register(conn: Connection, meeting, *, late: bool = False) -> dict:
     """What the register says now, as a snapshot (see gvo.meetings.records)."""
-    body = board.get_body(conn, meeting["body_id"])
+    body = bodies.get_body(conn, meeting["body_id"])
     rows = [r for r in _live_register(conn, meeting) if r["recorded"]]
     members = [{k: r[k] for k in ("user_id", "name", "position", "category", "status", "reply",
                                   "reason")} for r in rows]
@@ -144,12 +137,12 @@ def _freeze_register(conn: Connection, meeting, *, late: bool) -> dict:
     with records.writing(conn):
         records.store(conn, meeting["id"], "register", _take_register(conn, meeting, late=late))
         if late:
-            audit.record(conn, "attendance.snapshot", target=f"meeting:{meeting['id']}",
-                         late=True)
+            audit.record(conn, records.LATE, "attendance.snapshot",
+                         f"meeting:{meeting['id']}", late=True)
     return records.load(conn, meeting["id"], "register")
 
 
-def save_register(conn: Connection, actor: Actor, meeting_id: int,
+def save_register(conn: Connection, actor: Identity, meeting_id: int,
                   statuses: dict[int, str]) -> None:
     """Record each member's attendance; refused once the register is locked."""
     meeting = get(conn, meeting_id)
@@ -170,11 +163,12 @@ def save_register(conn: Connection, actor: Actor, meeting_id: int,
                 " ON CONFLICT(meeting_id, user_id) DO UPDATE SET status = excluded.status",
                 (meeting_id, user_id, status),
             )
-        _audit(conn, actor, "attendance.register", f"meeting:{meeting_id}",
-               statuses={str(k): v for k, v in sorted(statuses.items())})
+        audit.record(conn, actor, "attendance.register", f"meeting:{meeting_id}",
+                     statuses={str(k): v for k, v in sorted(statuses.items())})
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
 
 
-def lock_register(conn: Connection, actor: Actor, meeting_id: int) -> None:
+def lock_register(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Lock the register once the meeting has started: from then on it cannot change, and what
     it says (members, positions, categories, attendance, guests, quorum) is frozen in a
     snapshot that every page, PDF and report of the meeting reads. The caller asks the person
@@ -195,11 +189,11 @@ def lock_register(conn: Connection, actor: Actor, meeting_id: int) -> None:
                      " WHERE id = ? AND register_locked_at IS NULL",
                      (clock.iso(), actor.user_id, meeting_id))
         snapshot = _freeze_register(conn, get(conn, meeting_id), late=False)
-        _audit(conn, actor, "attendance.lock", f"meeting:{meeting_id}",
-               present=snapshot["quorum"]["present"], needed=snapshot["quorum"]["needed"])
+        audit.record(conn, actor, "attendance.lock", f"meeting:{meeting_id}",
+                     present=snapshot["quorum"]["present"], needed=snapshot["quorum"]["needed"])
 
 
-def add_guest(conn: Connection, actor: Actor, meeting_id: int, name: str, kind: str,
+def add_guest(conn: Connection, actor: Identity, meeting_id: int, name: str, kind: str,
               organisation: str = "") -> int:
     """Add a guest or an observer to the meeting's record."""
     meeting = get(conn, meeting_id)
@@ -215,11 +209,12 @@ def add_guest(conn: Connection, actor: Actor, meeting_id: int, name: str, kind: 
             "INSERT INTO meeting_guests(meeting_id, name, kind, organisation) VALUES (?, ?, ?, ?)",
             (meeting_id, name, kind, organisation[:120]),
         ).lastrowid
-        _audit(conn, actor, "attendance.guest_add", f"meeting:{meeting_id}", name=name, kind=kind)
+        audit.record(conn, actor, "attendance.guest_add", f"meeting:{meeting_id}", name=name,
+                     kind=kind)
     return guest_id
 
 
-def remove_guest(conn: Connection, actor: Actor, guest_id: int) -> None:
+def remove_guest(conn: Connection, actor: Identity, guest_id: int) -> None:
     """Take a guest off the record (before the register is locked)."""
     row = conn.execute("SELECT * FROM meeting_guests WHERE id = ?", (guest_id,)).fetchone()
     if row is None:
@@ -228,8 +223,8 @@ def remove_guest(conn: Connection, actor: Actor, guest_id: int) -> None:
         raise InvalidInput("The register is locked and cannot change.")
     with transaction(conn):
         conn.execute("DELETE FROM meeting_guests WHERE id = ?", (guest_id,))
-        _audit(conn, actor, "attendance.guest_remove", f"meeting:{row['meeting_id']}",
-               name=row["name"])
+        audit.record(conn, actor, "attendance.guest_remove", f"meeting:{row['meeting_id']}",
+                     name=row["name"])
 
 
 def guests(conn: Connection, meeting_id: int) -> list[dict]:
@@ -266,9 +261,9 @@ def quorum(conn: Connection, meeting_id: int) -> Quorum:
     meeting = get(conn, meeting_id)
     if meeting["register_locked_at"]:
         return Quorum(**register_record(conn, meeting)["quorum"])
-    body = board.get_body(conn, meeting["body_id"])
+    body = bodies.get_body(conn, meeting["body_id"])
     statuses = {r["user_id"]: r["status"] for r in _live_register(conn, meeting)}
-    return _quorum(body, statuses, len(statuses) or len(board.members(conn, body["id"])))
+    return _quorum(body, statuses, len(statuses) or len(bodies.members(conn, body["id"])))
 
 
 def _quorum(body, statuses: dict[int, str], eligible: int) -> Quorum:
@@ -296,12 +291,19 @@ class ReportRow:
         return round(100 * self.attended / self.eligible) if self.eligible else None
 
 
+def school_year(today: date) -> tuple[date, date]:
+    """The school year holding `today`: 1 September to 31 August (England's academic year,
+    as governing boards report attendance)."""
+    year = today.year if today.month >= 9 else today.year - 1
+    return date(year, 9, 1), date(year + 1, 8, 31)
+
+
 def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list[ReportRow], int]:
     """Per member of a body: meetings attended / meetings they were on the register for, over
     [start, end] (local dates, inclusive); returns the rows (by name) and the number of
     meetings counted (those with a register taken). A locked register counts as its snapshot
     says; a person is named as the latest register in the period names them."""
-    board.get_body(conn, body_id)
+    bodies.get_body(conn, body_id)
     clock.check_year(start, "The start date")
     clock.check_year(end, "The end date")
     if end < start:
@@ -326,3 +328,16 @@ def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list
             line.attended += row["status"] == "present"
             line.eligible += 1
     return sorted(tally.values(), key=lambda r: r.name.casefold()), counted
+
+
+def report_csv(rows: list[ReportRow]) -> bytes:
+    """The attendance report as CSV (UTF-8 with a byte-order mark, for spreadsheets): name,
+    attended, eligible, percentage. A name starting with =, +, - or @ gets a leading ' so
+    a spreadsheet never reads it as a formula (OWASP, CSV injection)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "Attended", "Eligible", "Percentage"])
+    for r in rows:
+        name = "'" + r.name if r.name[:1] in "=+-@" else r.name
+        writer.writerow([name, r.attended, r.eligible, "" if r.percent is None else r.percent])
+    return out.getvalue().encode("utf-8-sig")

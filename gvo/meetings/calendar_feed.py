@@ -16,14 +16,13 @@ from datetime import UTC, timedelta
 
 import icalendar
 
-from gvo import clock, events, people
-from gvo.atomic import transaction
+from gvo.core import audit, clock, events
+from gvo.core.atomic import transaction
+from gvo.core.identity import Identity
+from gvo.core.text import one_line
 from gvo.meetings import meetings
-from gvo.meetings.meetings import _audit
-from gvo.meetings.rules import Viewer
-from gvo.people import Actor
+from gvo.people import accounts
 from gvo.storage.sqlcipher import Connection
-from gvo.text import one_line
 
 PRODID = "-//GVO//Governors' Virtual Office//EN"
 PAST_DAYS = 180
@@ -33,7 +32,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(conn: Connection, actor: Actor, user_id: int) -> str:
+def new_token(conn: Connection, actor: Identity, user_id: int) -> str:
     """Make (or replace) a person's feed token; returned once, stored only hashed."""
     token = secrets.token_urlsafe(32)
     with transaction(conn):
@@ -42,28 +41,28 @@ def new_token(conn: Connection, actor: Actor, user_id: int) -> str:
             " ON CONFLICT(user_id) DO UPDATE SET token_hash = excluded.token_hash,"
             " created_at = excluded.created_at, stopped_at = NULL, stopped_reason = ''",
             (user_id, _hash(token), clock.iso()))
-        _audit(conn, actor, "calendar.feed_new", f"user:{user_id}")
+        audit.record(conn, actor, "calendar.feed_new", f"user:{user_id}")
     return token
 
 
-def revoke(conn: Connection, actor: Actor, user_id: int) -> None:
+def revoke(conn: Connection, actor: Identity, user_id: int) -> None:
     """Stop a person's feed URL from working."""
     with transaction(conn):
         conn.execute("DELETE FROM calendar_feeds WHERE user_id = ?", (user_id,))
-        _audit(conn, actor, "calendar.feed_revoke", f"user:{user_id}")
+        audit.record(conn, actor, "calendar.feed_revoke", f"user:{user_id}")
 
 
-def stop_with_credentials(conn: Connection, *, user_id: int, reason: str, actor: Actor,
+def stop_with_credentials(conn: Connection, *, user_id: int, reason: str, actor: Identity,
                           **_details) -> str | None:
     """CREDENTIALS_ENDED: stop the person's feed address (inside the event's transaction),
-    keeping when and why (`reason`, a key of people.CREDENTIAL_EVENTS) for their profile.
+    keeping when and why (`reason`, a key of accounts.CREDENTIAL_EVENTS) for their profile.
     Returns "calendar feed address" if one stopped, else None."""
     cur = conn.execute(
         "UPDATE calendar_feeds SET stopped_at = ?, stopped_reason = ?"
         " WHERE user_id = ? AND stopped_at IS NULL", (clock.iso(), reason, user_id))
     if cur.rowcount == 0:
         return None
-    _audit(conn, actor, "calendar.feed_revoke", f"user:{user_id}", reason=reason)
+    audit.record(conn, actor, "calendar.feed_revoke", f"user:{user_id}", reason=reason)
     return "calendar feed address"
 
 
@@ -86,17 +85,17 @@ def feed_stopped(conn: Connection, user_id: int) -> tuple[str, str] | None:
                        " WHERE user_id = ? AND stopped_at IS NOT NULL", (user_id,)).fetchone()
     if row is None:
         return None
-    why = people.CREDENTIAL_EVENTS.get(row["stopped_reason"], "your sign-in details changed")
+    why = accounts.CREDENTIAL_EVENTS.get(row["stopped_reason"], "your sign-in details changed")
     return row["stopped_at"], why
 
 
-def viewer_for_token(conn: Connection, token: str) -> Viewer | None:
+def viewer_for_token(conn: Connection, token: str) -> Identity | None:
     """The (active) person a working feed token belongs to, or None."""
     if not token or len(token) > 100:
         return None
     row = conn.execute("SELECT user_id FROM calendar_feeds WHERE token_hash = ?"
                        " AND stopped_at IS NULL", (_hash(token),)).fetchone()
-    return Viewer.load(conn, row["user_id"]) if row else None
+    return Identity.load(conn, row["user_id"]) if row else None
 
 
 class _Text(icalendar.vText):
@@ -167,7 +166,7 @@ def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> 
     return cal.to_ical()
 
 
-def feed_ics(conn: Connection, viewer: Viewer, school: str, uid_host: str,
+def feed_ics(conn: Connection, viewer: Identity, school: str, uid_host: str,
              url_for_meeting) -> bytes:
     """The person's feed: meetings from six months ago onwards (cancelled ones marked), each
     named as its record names it (`meetings.get`)."""

@@ -3,9 +3,8 @@ upcoming ones with agendas and a paper."""
 
 from datetime import timedelta
 
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, meetings, minutes, papers
-from gvo.meetings.rules import Viewer
-from gvo.people import Actor
 from gvo.storage.sqlcipher import Connection
 
 AGENDA = [
@@ -50,8 +49,7 @@ def sample(conn: Connection, clerk_id: int, body_ids: dict[str, int],
            members: dict[str, list[int]], school: str) -> None:
     """Add meetings to the demo school called `school` (body_ids/members by body name; 'board'
     for the FGB)."""
-    op = Actor(clerk_id, "clerk (demo)")
-    clerk = Viewer(clerk_id, "manager")
+    op = Identity(clerk_id, "manager", email="clerk (demo)")
     now = meetings.local_now().replace(hour=18, minute=0)
 
     def meeting(body: str, title: str, days: int,
@@ -96,9 +94,8 @@ def sample(conn: Connection, clerk_id: int, body_ids: dict[str, int],
     # Spring's minutes wait for approval at the summer meeting.
 
     for meeting_id in (summer, resources):
-        papers.ensure_folder(conn, op, clerk, meeting_id)
-    papers.upload(conn, op, clerk, summer_items[2], [_Part("headteachers-report.pdf",
-                                                           _report_pdf())],
+        papers.ensure_folder(conn, op, meeting_id)
+    papers.upload(conn, op, summer_items[2], [_Part("headteachers-report.pdf", _report_pdf())],
                   limit=5 * 1024 * 1024, fields={"title": "Headteacher's report, summer term"})
     governor = members["board"][1] if len(members["board"]) > 1 else clerk_id
     attendance.reply(conn, op, summer, governor, "attending")

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gvo import audit, board, clock, text
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
-from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people import Actor
+from gvo.board import bodies
+from gvo.core import audit, clock, events, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
+from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
 
 # Meetings are held, and their times stored, in the school's local time.
@@ -18,11 +19,6 @@ SCHOOL_TZ = ZoneInfo("Europe/London")
 STAMP = "%Y-%m-%dT%H:%M"
 MAX_TEXT = 4000
 log = logging.getLogger(__name__)
-
-
-def _audit(conn: Connection, actor: Actor, action: str, target: str, /, **detail) -> None:
-    audit.record(conn, action, target=target, actor_id=actor.user_id,
-                 actor_email=actor.email, ip=actor.ip, **detail)
 
 
 def local_now() -> datetime:
@@ -77,7 +73,7 @@ class MeetingInput:
 
     def check(self, conn: Connection) -> None:
         """Raise InvalidInput if any rule is broken."""
-        board.get_body(conn, self.body_id)
+        bodies.get_body(conn, self.body_id)
         self.title = text.one_line(self.title)
         self.location = text.one_line(self.location)
         self.online_link = text.one_line(self.online_link)
@@ -98,7 +94,8 @@ class MeetingInput:
             raise InvalidInput("Some of the text is too long.")
 
 
-def create(conn: Connection, actor: Actor, data: MeetingInput, folder_id: int | None = None) -> int:
+def create(conn: Connection, actor: Identity, data: MeetingInput,
+           folder_id: int | None = None) -> int:
     """Schedule a meeting; returns its id."""
     data.check(conn)
     now = clock.iso()
@@ -110,8 +107,8 @@ def create(conn: Connection, actor: Actor, data: MeetingInput, folder_id: int | 
             (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
              data.online_link, data.description, folder_id, actor.user_id, now, now),
         ).lastrowid
-        _audit(conn, actor, "meeting.create", f"meeting:{meeting_id}", title=data.title,
-               body=data.body_id, starts_at=stamp(data.starts_at))
+        audit.record(conn, actor, "meeting.create", f"meeting:{meeting_id}", title=data.title,
+                     body=data.body_id, starts_at=stamp(data.starts_at))
     return meeting_id
 
 
@@ -122,7 +119,7 @@ def approvals_recorded_at(conn: Connection, meeting_id: int) -> list:
                         (meeting_id,)).fetchall()
 
 
-def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) -> None:
+def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInput) -> None:
     """Change a meeting's details, as far as the statutory record allows: once its register
     is locked its board, title and times are part of the register (in England the School
     Governance (Roles, Procedures and Allowances) Regulations 2013 make the signed minutes,
@@ -156,11 +153,12 @@ def update(conn: Connection, actor: Actor, meeting_id: int, data: MeetingInput) 
             (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
              data.online_link, data.description, clock.iso(), meeting_id),
         )
-        _audit(conn, actor, "meeting.update", f"meeting:{meeting_id}", title=data.title,
-               starts_at=stamp(data.starts_at))
+        audit.record(conn, actor, "meeting.update", f"meeting:{meeting_id}", title=data.title,
+                     starts_at=stamp(data.starts_at))
+    events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
 
 
-def set_folder(conn: Connection, actor: Actor, meeting_id: int, folder_id: int, *,
+def set_folder(conn: Connection, actor: Identity, meeting_id: int, folder_id: int, *,
                confidential: bool = False) -> None:
     """Record the library folder that holds the meeting's papers (with confidential=True, the
     restricted room for its confidential items' papers), inside the caller's transaction if
@@ -168,11 +166,11 @@ def set_folder(conn: Connection, actor: Actor, meeting_id: int, folder_id: int, 
     column = "confidential_folder_id" if confidential else "folder_id"
     with transaction(conn):
         conn.execute(f"UPDATE meetings SET {column} = ? WHERE id = ?", (folder_id, meeting_id))
-        _audit(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id,
-               confidential=confidential)
+        audit.record(conn, actor, "meeting.folder", f"meeting:{meeting_id}", folder=folder_id,
+                     confidential=confidential)
 
 
-def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None:
+def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> None:
     """Cancel a meeting, saying why."""
     meeting = get(conn, meeting_id)
     reason = text.one_line(reason)
@@ -190,7 +188,7 @@ def cancel(conn: Connection, actor: Actor, meeting_id: int, reason: str) -> None
         conn.execute(
             "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"
             " WHERE id = ?", (reason[:500], clock.iso(), meeting_id))
-        _audit(conn, actor, "meeting.cancel", f"meeting:{meeting_id}", reason=reason[:500])
+        audit.record(conn, actor, "meeting.cancel", f"meeting:{meeting_id}", reason=reason[:500])
 
 
 # A meeting with its board or committee's name and kind. Once its register is locked, they
@@ -214,7 +212,7 @@ def get(conn: Connection, meeting_id: int):
     return row
 
 
-def list_meetings(conn: Connection, viewer: Viewer, *, when: str = "all",
+def list_meetings(conn: Connection, viewer: Identity, *, when: str = "all",
                   body_id: int | None = None, query: str = "") -> list:
     """Meetings, soonest first for upcoming and newest first otherwise.
 
@@ -242,7 +240,7 @@ def list_meetings(conn: Connection, viewer: Viewer, *, when: str = "all",
     return [r for r in rows if _matches(conn, viewer, r, query)]
 
 
-def _matches(conn: Connection, viewer: Viewer, meeting, query: str) -> bool:
+def _matches(conn: Connection, viewer: Identity, meeting, query: str) -> bool:
     if query in text.fold(meeting["title"]) or query in text.fold(meeting["description"]):
         return True
     confidential_ok = sees_confidential(conn, viewer, meeting["body_id"])

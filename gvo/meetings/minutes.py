@@ -6,15 +6,15 @@ confidential items read (`rules.sees_confidential`).
 
 from datetime import date
 
-from gvo import audit, clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
+from gvo.core.text import one_line
 from gvo.meetings import agenda, attendance, pdf, records
-from gvo.meetings.meetings import _audit, get, has_started
-from gvo.meetings.rules import Viewer, sees_confidential
-from gvo.people import Actor
+from gvo.meetings.meetings import get, has_started
+from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
-from gvo.text import one_line
 
 STATUS_LABELS = {
     "draft": "Draft",
@@ -26,7 +26,7 @@ EDITABLE = ("draft", "circulated")
 APPROVED = ("approved", "locked")
 
 
-def for_meeting(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dict:
+def for_meeting(conn: Connection, meeting_id: int, viewer: Identity | None) -> dict:
     """The minutes as {'part1': [...], 'part2': [...]}, each item with number, title,
     discussion, decisions and actions (text, owner_name, due_on); part 2 (confidential) is
     empty for someone who may not see it (viewer=None: everything, for internal use).
@@ -39,7 +39,7 @@ def for_meeting(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dic
     return _live_parts(conn, meeting_id, viewer)
 
 
-def _live_parts(conn: Connection, meeting_id: int, viewer: Viewer | None) -> dict:
+def _live_parts(conn: Connection, meeting_id: int, viewer: Identity | None) -> dict:
     parts: dict[str, list] = {"part1": [], "part2": []}
     for item in agenda.items(conn, meeting_id, viewer):
         row = conn.execute("SELECT * FROM minute_items WHERE item_id = ?",
@@ -65,7 +65,8 @@ def record(conn: Connection, meeting) -> dict:
     if snapshot is None:
         with records.writing(conn):
             records.store(conn, meeting["id"], "minutes", _take(conn, meeting, late=True))
-            audit.record(conn, "minutes.snapshot", target=f"meeting:{meeting['id']}", late=True)
+            audit.record(conn, records.LATE, "minutes.snapshot", f"meeting:{meeting['id']}",
+                         late=True)
         snapshot = records.load(conn, meeting["id"], "minutes")
     return snapshot
 
@@ -103,7 +104,7 @@ def _editable(conn: Connection, item_id: int):
     return item, meeting
 
 
-def save_item(conn: Connection, actor: Actor, item_id: int, discussion: str,
+def save_item(conn: Connection, actor: Identity, item_id: int, discussion: str,
               decisions: str) -> None:
     """Write the minutes of one agenda item (while draft or circulated)."""
     item, _meeting = _editable(conn, item_id)
@@ -114,10 +115,10 @@ def save_item(conn: Connection, actor: Actor, item_id: int, discussion: str,
             "INSERT INTO minute_items(item_id, discussion, decisions) VALUES (?, ?, ?)"
             " ON CONFLICT(item_id) DO UPDATE SET discussion = excluded.discussion,"
             " decisions = excluded.decisions", (item_id, discussion.strip(), decisions.strip()))
-        _audit(conn, actor, "minutes.save", f"meeting:{item['meeting_id']}", item=item_id)
+        audit.record(conn, actor, "minutes.save", f"meeting:{item['meeting_id']}", item=item_id)
 
 
-def add_action(conn: Connection, actor: Actor, item_id: int, text: str, owner_id: int | None,
+def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner_id: int | None,
                due_on: date | None) -> int:
     """Record an action: what, who owns it, when it is due."""
     item, _meeting = _editable(conn, item_id)
@@ -133,8 +134,8 @@ def add_action(conn: Connection, actor: Actor, item_id: int, text: str, owner_id
             "INSERT INTO minute_actions(item_id, text, owner_id, due_on) VALUES (?, ?, ?, ?)",
             (item_id, text, owner_id, due_on.isoformat() if due_on else ""),
         ).lastrowid
-        _audit(conn, actor, "minutes.action_add", f"meeting:{item['meeting_id']}", item=item_id,
-               owner=owner_id, due=due_on.isoformat() if due_on else "")
+        audit.record(conn, actor, "minutes.action_add", f"meeting:{item['meeting_id']}",
+                     item=item_id, owner=owner_id, due=due_on.isoformat() if due_on else "")
     return action_id
 
 
@@ -153,17 +154,17 @@ def owners(conn: Connection) -> list:
                         " ORDER BY name COLLATE NOCASE").fetchall()
 
 
-def delete_action(conn: Connection, actor: Actor, action_id: int) -> None:
+def delete_action(conn: Connection, actor: Identity, action_id: int) -> None:
     """Remove an action from draft minutes."""
     row = get_action(conn, action_id)
     item, _meeting = _editable(conn, row["item_id"])
     with transaction(conn):
         conn.execute("DELETE FROM minute_actions WHERE id = ?", (action_id,))
-        _audit(conn, actor, "minutes.action_delete", f"meeting:{item['meeting_id']}",
-               action=action_id)
+        audit.record(conn, actor, "minutes.action_delete", f"meeting:{item['meeting_id']}",
+                     action=action_id)
 
 
-def circulate(conn: Connection, actor: Actor, meeting_id: int) -> None:
+def circulate(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Send draft minutes round for comment."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] != "draft":
@@ -196,7 +197,7 @@ def _approvable(conn: Connection, meeting_id: int, at_meeting_id: int):
     return meeting, at
 
 
-def approve(conn: Connection, actor: Actor, meeting_id: int, at_meeting_id: int,
+def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: int,
             school: str) -> str:
     """Record that the minutes were approved at a later meeting of the same body, one that
     has started, once their register is locked. What they say is frozen (`record`) and the
@@ -226,8 +227,8 @@ def approve(conn: Connection, actor: Actor, meeting_id: int, at_meeting_id: int,
             (when, actor.user_id, at_meeting_id, when, meeting_id))
         records.store(conn, meeting_id, "minutes", snapshot)
         digest = records.store_pdf(conn, meeting_id, data)
-        _audit(conn, actor, "minutes.approve", f"meeting:{meeting_id}", at_meeting=at_meeting_id,
-               pdf_sha256=digest)
+        audit.record(conn, actor, "minutes.approve", f"meeting:{meeting_id}",
+                     at_meeting=at_meeting_id, pdf_sha256=digest)
     return digest
 
 
@@ -247,8 +248,8 @@ def approved_pdf(conn: Connection, meeting_id: int, school: str) -> bytes:
     data = _render(conn, meeting, school)
     with records.writing(conn):
         digest = records.store_pdf(conn, meeting_id, data)
-        audit.record(conn, "minutes.pdf", target=f"meeting:{meeting_id}", pdf_sha256=digest,
-                     late=True)
+        audit.record(conn, records.LATE, "minutes.pdf", f"meeting:{meeting_id}",
+                     pdf_sha256=digest, late=True)
     return records.approved_pdf(conn, meeting_id)[0]
 
 
@@ -258,22 +259,22 @@ def _render(conn: Connection, meeting, school: str) -> bytes:
                            attendance.register_record(conn, meeting), clock.iso())
 
 
-def lock(conn: Connection, actor: Actor, meeting_id: int) -> None:
+def lock(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Lock approved minutes for good."""
     if get(conn, meeting_id)["minutes_status"] != "approved":
         raise InvalidInput("Only approved minutes can be locked.")
     _set_status(conn, actor, meeting_id, "locked", "minutes.lock")
 
 
-def _set_status(conn: Connection, actor: Actor, meeting_id: int, status: str,
+def _set_status(conn: Connection, actor: Identity, meeting_id: int, status: str,
                 action: str) -> None:
     with transaction(conn):
         conn.execute("UPDATE meetings SET minutes_status = ?, updated_at = ? WHERE id = ?",
                      (status, clock.iso(), meeting_id))
-        _audit(conn, actor, action, f"meeting:{meeting_id}")
+        audit.record(conn, actor, action, f"meeting:{meeting_id}")
 
 
-def add_comment(conn: Connection, actor: Actor, meeting_id: int, text: str) -> int:
+def add_comment(conn: Connection, actor: Identity, meeting_id: int, text: str) -> int:
     """Comment on circulated minutes."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] != "circulated":
@@ -285,7 +286,7 @@ def add_comment(conn: Connection, actor: Actor, meeting_id: int, text: str) -> i
         comment_id = conn.execute(
             "INSERT INTO minutes_comments(meeting_id, user_id, body, at) VALUES (?, ?, ?, ?)",
             (meeting_id, actor.user_id, text, clock.iso())).lastrowid
-        _audit(conn, actor, "minutes.comment", f"meeting:{meeting_id}", comment=comment_id)
+        audit.record(conn, actor, "minutes.comment", f"meeting:{meeting_id}", comment=comment_id)
     return comment_id
 
 

@@ -31,8 +31,11 @@ from dataclasses import dataclass, field
 
 from pypdf import PasswordType, PdfReader, PdfWriter
 
+from gvo.core.identity import Identity
 from gvo.library import extract
+from gvo.meetings import agenda, papers
 from gvo.meetings.pdf import Document, human_time
+from gvo.storage.sqlcipher import Connection
 
 CHUNK = 64 * 1024
 # What one paper may cost the child that reads it (pages and bytes are the paper's).
@@ -41,6 +44,9 @@ LIMITS = {"pages": 1000, "size": extract.MAX_INPUT_BYTES, "expanded": 64 * 1024 
 WALL_SECONDS = extract.WALL_SECONDS
 CACHE_BYTES = 64 * 1024 * 1024
 _CHILD = extract._CHILD
+# What one board pack reads of its papers (see `items_for`), in bytes.
+MAX_PACK_PAPER_BYTES = 50 * 1024 * 1024
+MAX_PACK_BYTES = 150 * 1024 * 1024
 
 
 @dataclass
@@ -55,7 +61,7 @@ class PackPaper:
     unreadable: bool = False       # a PDF that pypdf could not merge: listed, not merged
     status: str = ""               # how the child read it: ok, password, unreadable, limit:..
     digest: str = ""               # sha256 of the paper as uploaded
-    too_large: bool = False        # not read for the pack (`papers.pack_items`): listed only
+    too_large: bool = False        # not read for the pack (`items_for`): listed only
 
     @property
     def pages(self) -> int:
@@ -231,6 +237,32 @@ def _merges(paper: PackPaper) -> bool:
         return True
     except Exception:
         return False
+
+
+def items_for(conn: Connection, who: Identity, meeting_id: int) -> list[PackItem]:
+    """What goes into a meeting's pack for `who`: the agenda items they may see, each with
+    the papers they may open (a PDF document's latest version; a page drawn as a PDF; any
+    other document listed, unread: `papers.content`).
+
+    A pack is built in memory, so a PDF larger than MAX_PACK_PAPER_BYTES, or one that would
+    take the papers read for one pack past MAX_PACK_BYTES, is not read: the pack lists it as
+    provided separately (too large), and it is downloaded from the meeting's page.
+    """
+    left = MAX_PACK_BYTES
+    items = []
+    for item in agenda.items(conn, meeting_id, who):
+        found = []
+        for paper in papers.for_item(conn, who, item["id"]):
+            pack_paper = PackPaper(paper.title, paper.filename or "library page")
+            if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
+                pack_paper.too_large = True
+            else:
+                pack_paper.data = papers.content(conn, who, paper)
+                left -= len(pack_paper.data or b"")
+            found.append(pack_paper)
+        items.append(PackItem(item["number"], item["title"], item["purpose"],
+                              item["presenter"], item["minutes"], found))
+    return items
 
 
 _cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()

@@ -13,9 +13,10 @@ own listings and search never show those papers to anyone else. The list is a
 copy, re-derived whenever a confidential paper is added, the meeting, its
 agenda or its register is saved, and at once when a role, a capability or a
 board or committee membership changes (`follow_access_change`, subscribed to
-`gvo.events.ACCESS_CHANGED`). Making the
-top-level folder needs a Manager in the library; holding "manage meetings"
-grants that for the meeting folders only (`_library_viewer(elevate=True)`).
+`gvo.core.events.ACCESS_CHANGED`; that re-derivation is the office's own work, done as
+`Identity.system`). Making the top-level folder needs a Manager in the library;
+the library lets holders of "manage meetings" make and maintain the meetings' folders
+(`GRANT`, the library's `grant`), and nothing else: everyone acts as who they are.
 Policies are not in the library yet: a paper is a document or a page.
 The folders are found by the ids GVO stored when it made them (the school's setting
 `meetings.papers_folder`, the meeting's `folder_id` and `confidential_folder_id`), never
@@ -24,24 +25,22 @@ by title: a folder anyone else makes, whatever it is called, never receives pape
 
 from dataclasses import dataclass
 
-from gvo import events, school_settings
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput, NotFound
+from gvo.core import events
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import Identity
 from gvo.library import approvals, blobs, comments, documents, folders, intake, pages, subjects
-from gvo.library.access import Forbidden
-from gvo.library.access import Viewer as LibraryViewer
-from gvo.meetings import agenda, meetings, packs
+from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import text_pdf
-from gvo.meetings.rules import Viewer, manages, sees_confidential
-from gvo.people import Actor
+from gvo.meetings.rules import sees_confidential
+from gvo.people import settings
 from gvo.storage.sqlcipher import Connection
 
 PDF = "application/pdf"
-# What one board pack reads of its papers (see `pack_items`), in bytes.
-MAX_PACK_PAPER_BYTES = 50 * 1024 * 1024
-MAX_PACK_BYTES = 150 * 1024 * 1024
 TOP_FOLDER = "Meeting papers"
 CONFIDENTIAL_FOLDER = "Confidential (part 2)"
+# The capability whose holders make and maintain the meetings' folders in the library.
+GRANT = "manage_meetings"
 TOP_FOLDER_SETTING = "meetings.papers_folder"
 FOLDER_CLOSED = ("This meeting's papers folder in the library (or its confidential room) is not "
                  "open to you, so nothing was added. Ask a Manager who can open it to give you "
@@ -65,30 +64,20 @@ class PaperView:
     size: int = 0           # bytes of a document's latest version
 
 
-def _library_viewer(viewer: Viewer, actor: Actor | None = None, *,
-                    elevate: bool = False) -> LibraryViewer:
-    """The person as the library's viewer; with elevate, a meetings manager acts as a Manager
-    (only to make and maintain the meeting folders)."""
-    role = "manager" if elevate and manages(viewer) else viewer.role
-    return LibraryViewer(viewer.user_id, role, actor.email if actor else "",
-                         actor.ip if actor else "")
-
-
-def resolve(conn: Connection, viewer: Viewer, link) -> PaperView | None:
-    """A paper link as the viewer sees it, or None if it is gone or they may not open it."""
-    lib = _library_viewer(viewer)
+def resolve(conn: Connection, who: Identity, link) -> PaperView | None:
+    """A paper link as `who` sees it, or None if it is gone or they may not open it."""
     try:
         if link["kind"] == "document":
-            doc = documents.get_document(conn, lib, link["ref_id"])
+            doc = documents.get_document(conn, who, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "document", link["ref_id"],
                               doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"],
                               size=doc["size"])
         elif link["kind"] == "page":
-            page = pages.get_page(conn, lib, link["ref_id"])
+            page = pages.get_page(conn, who, link["ref_id"])
             paper = PaperView(link["id"], link["item_id"], "page", link["ref_id"], page["title"])
         else:
             return None
-        subject = subjects.load(conn, lib, link["kind"], link["ref_id"])
+        subject = subjects.load(conn, who, link["kind"], link["ref_id"])
     except NotFound:
         return None
     paper.comments = comments.count(conn, subject)
@@ -96,23 +85,22 @@ def resolve(conn: Connection, viewer: Viewer, link) -> PaperView | None:
     return paper
 
 
-def for_item(conn: Connection, viewer: Viewer, item_id: int) -> list[PaperView]:
-    """The papers of an item that the viewer may open, in order."""
+def for_item(conn: Connection, who: Identity, item_id: int) -> list[PaperView]:
+    """The papers of an item that `who` may open, in order."""
     return [p for link in agenda.paper_links(conn, item_id)
-            if (p := resolve(conn, viewer, link)) is not None]
+            if (p := resolve(conn, who, link)) is not None]
 
 
-def content(conn: Connection, viewer: Viewer, paper: PaperView) -> bytes | None:
-    """What goes into a pack for a paper the viewer may open: a PDF document's latest version
-    as stored, a page drawn as a PDF of its text; None if it is gone or hidden, or a document
+def content(conn: Connection, who: Identity, paper: PaperView) -> bytes | None:
+    """What goes into a pack for a paper `who` may open: a PDF document's latest version as
+    stored, a page drawn as a PDF of its text; None if it is gone or hidden, or a document
     that is not a PDF (the pack lists it as provided separately, unread)."""
-    lib = _library_viewer(viewer)
     try:
         if paper.kind == "document":
-            doc = documents.get_document(conn, lib, paper.ref_id)
+            doc = documents.get_document(conn, who, paper.ref_id)
             return blobs.read_all(conn, doc["blob_id"]) if doc["mime"] == PDF else None
         if paper.kind == "page":
-            page = pages.get_page(conn, lib, paper.ref_id)
+            page = pages.get_page(conn, who, paper.ref_id)
             return text_pdf(page["title"], page["body"], f"Library page, updated "
                             f"{page['updated_at'][:10]}")
     except NotFound:
@@ -120,34 +108,10 @@ def content(conn: Connection, viewer: Viewer, paper: PaperView) -> bytes | None:
     return None
 
 
-def pack_items(conn: Connection, viewer: Viewer, meeting_id: int) -> list[packs.PackItem]:
-    """The agenda items and papers of a meeting's board pack as the viewer may see them.
-
-    A pack is built in memory, so a PDF larger than MAX_PACK_PAPER_BYTES, or one that would
-    take the papers read for one pack past MAX_PACK_BYTES, is not read: the pack lists it as
-    provided separately (too large), and it is downloaded from the meeting's page.
-    """
-    left = MAX_PACK_BYTES
-    items = []
-    for item in agenda.items(conn, meeting_id, viewer):
-        found = []
-        for paper in for_item(conn, viewer, item["id"]):
-            pack_paper = packs.PackPaper(paper.title, paper.filename or "library page")
-            if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
-                pack_paper.too_large = True
-            else:
-                pack_paper.data = content(conn, viewer, paper)
-                left -= len(pack_paper.data or b"")
-            found.append(pack_paper)
-        items.append(packs.PackItem(item["number"], item["title"], item["purpose"],
-                                    item["presenter"], item["minutes"], found))
-    return items
-
-
 def _confidential_audience(conn: Connection, body_id: int) -> list[int]:
     users = conn.execute("SELECT id FROM users WHERE role != 'inactive'").fetchall()
     return [u["id"] for u in users
-            if (v := Viewer.load(conn, u["id"])) and sees_confidential(conn, v, body_id)]
+            if (v := Identity.load(conn, u["id"])) and sees_confidential(conn, v, body_id)]
 
 
 def _live(conn: Connection, folder_id: int | None) -> bool:
@@ -157,111 +121,112 @@ def _live(conn: Connection, folder_id: int | None) -> bool:
     ).fetchone() is not None
 
 
-def _top_folder(conn: Connection, lib: LibraryViewer) -> int:
+def _top_folder(conn: Connection, who: Identity) -> int:
     """The top-level folder of all meetings' papers, by its stored id (made on first use)."""
-    stored = school_settings.get(conn, TOP_FOLDER_SETTING)
+    stored = settings.get(conn, TOP_FOLDER_SETTING)
     if stored.isdigit() and _live(conn, int(stored)):
         return int(stored)
     with transaction(conn):
         folder_id = folders.create_folder(
-            conn, lib, parent_id=None, title=TOP_FOLDER,
+            conn, who, parent_id=None, title=TOP_FOLDER, grant=GRANT,
             description="Papers of the board's and committees' meetings.")
-        school_settings.put(conn, TOP_FOLDER_SETTING, str(folder_id))
+        settings.put(conn, TOP_FOLDER_SETTING, str(folder_id))
     return folder_id
 
 
-def ensure_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting_id: int) -> int:
+def ensure_folder(conn: Connection, who: Identity, meeting_id: int) -> int:
     """The library folder for a meeting's papers, made on first use."""
     meeting = meetings.get(conn, meeting_id)
-    lib = _library_viewer(viewer, actor, elevate=True)
     if _live(conn, meeting["folder_id"]):
         return meeting["folder_id"]
     title = f"{meeting['starts_at'][:10]} {meeting['title']} ({meeting['body_name']})"
-    folder_id = folders.create_folder(conn, lib, parent_id=_top_folder(conn, lib),
-                                      title=title[:200])
-    meetings.set_folder(conn, actor, meeting_id, folder_id)
+    folder_id = folders.create_folder(conn, who, parent_id=_top_folder(conn, who),
+                                      title=title[:200], grant=GRANT)
+    meetings.set_folder(conn, who, meeting_id, folder_id)
     return folder_id
 
 
-def _sync_room(conn: Connection, lib: LibraryViewer, meeting) -> int | None:
+def _sync_room(conn: Connection, who: Identity, meeting) -> int | None:
     """Bring the meeting's confidential room's access list up to date; its id, or None if it
-    has none. NotFound or Forbidden if the room is not open to `lib`."""
+    has none. NotFound or NotPermitted if the room is not open to `who`."""
     room = meeting["confidential_folder_id"]
     if not _live(conn, room):
         return None
-    row = folders.get_folder(conn, lib, room)
+    row = folders.get_folder(conn, who, room)
     audience = _confidential_audience(conn, meeting["body_id"])
     users, groups = folders.access_list(conn, room)
     if sorted(users) != sorted(audience) or groups or not row["restricted"]:
-        folders.update_folder(conn, lib, room, title=row["title"],
+        folders.update_folder(conn, who, room, title=row["title"],
                               description=row["description"], sort_order=row["sort_order"],
-                              restricted=True, users=audience)
+                              restricted=True, users=audience, grant=GRANT)
     return room
 
 
-def sync_confidential_access(conn: Connection, actor: Actor, viewer: Viewer,
-                             meeting_id: int) -> None:
+def sync_confidential_access(conn: Connection, who: Identity, meeting_id: int) -> None:
     """Re-open the meeting's confidential papers to exactly those who may now see confidential
     items (called after the meeting, its agenda or its register changes)."""
     meeting = meetings.get(conn, meeting_id)
     if not meeting["folder_id"] or not folders.exists(conn, meeting["folder_id"]):
         return
-    lib = _library_viewer(viewer, actor, elevate=True)
     try:
-        _sync_room(conn, lib, meeting)
-    except (NotFound, Forbidden):
+        _sync_room(conn, who, meeting)
+    except (NotFound, NotPermitted):
         return  # not this person's to maintain (a room that leaves them out)
 
 
 def follow_access_change(conn: Connection, body_id: int | None = None, **_details) -> None:
     """Re-derive the confidential paper rooms after a role, capability or membership change
-    (of one body's meetings, or all), so nobody keeps or waits for access to them."""
-    manager = conn.execute("SELECT id FROM users WHERE role = 'manager' ORDER BY id LIMIT 1"
-                           ).fetchone()
-    viewer = Viewer.load(conn, manager["id"]) if manager else None
-    if viewer is None:
-        return
-    actor = Actor(None, "system (access change)")
+    (of one body's meetings, or all), so nobody keeps or waits for access to them. The
+    office does it by itself: as the system, holding `GRANT` only."""
+    who = Identity.system("access change", {GRANT})
     query = "SELECT id FROM meetings WHERE folder_id IS NOT NULL"
     rows = (conn.execute(query + " AND body_id = ?", (body_id,)) if body_id is not None
             else conn.execute(query)).fetchall()
     for row in rows:
-        sync_confidential_access(conn, actor, viewer, row["id"])
+        sync_confidential_access(conn, who, row["id"])
 
 
 events.subscribe(events.ACCESS_CHANGED, follow_access_change)
 
 
-def _confidential_folder(conn: Connection, actor: Actor, viewer: Viewer, meeting) -> int:
+def follow_meeting_change(conn: Connection, meeting_id: int, who: Identity,
+                          **_details) -> None:
+    """After a meeting, its agenda or its register changed: re-open its confidential papers to
+    exactly those who may now see confidential items, as the person who made the change."""
+    sync_confidential_access(conn, who, meeting_id)
+
+
+events.subscribe(events.MEETING_CHANGED, follow_meeting_change)
+
+
+def _confidential_folder(conn: Connection, who: Identity, meeting) -> int:
     """The meeting's restricted sub-folder, its access list brought up to date."""
-    lib = _library_viewer(viewer, actor, elevate=True)
-    parent = ensure_folder(conn, actor, viewer, meeting["id"])
+    parent = ensure_folder(conn, who, meeting["id"])
     meeting = meetings.get(conn, meeting["id"])
-    found = _sync_room(conn, lib, meeting)
+    found = _sync_room(conn, who, meeting)
     if found is not None:
         return found
     audience = _confidential_audience(conn, meeting["body_id"])
     with transaction(conn):
         room = folders.create_folder(
-            conn, lib, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True,
-            users=audience,
+            conn, who, parent_id=parent, title=CONFIDENTIAL_FOLDER, restricted=True,
+            users=audience, grant=GRANT,
             description=f"Papers of confidential items: open to members of "
                         f"{meeting['body_name']}, Editors and Managers.")
-        meetings.set_folder(conn, actor, meeting["id"], room, confidential=True)
+        meetings.set_folder(conn, who, meeting["id"], room, confidential=True)
     return room
 
 
-def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, *,
-           limit: int, fields: dict | None = None) -> list[int]:
+def upload(conn: Connection, who: Identity, item_id: int, parts, *, limit: int,
+           fields: dict | None = None) -> list[int]:
     """Upload files into the meeting's folder (or its confidential sub-folder) and attach them
     to the item; returns the new document ids. `parts` stream in (the library's upload parts)
     and are read and checked before any transaction opens (`intake.receive`); `fields` fills
     with the form's other fields as they pass (a 'title' renames one file)."""
     fields = {} if fields is None else fields
-    item = agenda.get_item(conn, item_id, viewer)
+    item = agenda.get_item(conn, item_id, who)
     meeting = meetings.get(conn, item["meeting_id"])
     agenda.check_open(meeting)
-    lib = _library_viewer(viewer, actor)
     # Every file is read and checked first, with no transaction open; then one
     # transaction: a refused file (or title) leaves no folder made for it, no file
     # stored and nothing attached.
@@ -269,40 +234,38 @@ def upload(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, parts, 
           transaction(conn)):
         try:
             if item["confidential"]:
-                folder_id = _confidential_folder(conn, actor, viewer, meeting)
+                folder_id = _confidential_folder(conn, who, meeting)
             else:
-                folder_id = ensure_folder(conn, actor, viewer, meeting["id"])
-            stored = documents.store_files(conn, lib, folder_id, files)
+                folder_id = ensure_folder(conn, who, meeting["id"])
+            stored = documents.store_files(conn, who, folder_id, files)
             title = fields.get("title", "").strip()
             if title and len(stored) == 1:
-                documents.update_document(conn, lib, stored[0][0], title=title,
+                documents.update_document(conn, who, stored[0][0], title=title,
                                           description="")
         except NotFound:
             raise InvalidInput(FOLDER_CLOSED) from None
-        except Forbidden as exc:
+        except NotPermitted as exc:
             raise InvalidInput(f"The library refused the upload: {exc}. "
                                f"{FOLDER_CLOSED}") from None
         for doc_id, _ in stored:
-            agenda.attach(conn, actor, item_id, "document", doc_id)
+            agenda.attach(conn, who, item_id, "document", doc_id)
     documents.index_text(conn, stored)
     return [doc_id for doc_id, _ in stored]
 
 
-def stored_names(conn: Connection, viewer: Viewer, doc_ids: list[int]) -> list[str]:
+def stored_names(conn: Connection, who: Identity, doc_ids: list[int]) -> list[str]:
     """The file names papers just uploaded are stored under (to show the uploader)."""
-    return documents.stored_names(conn, _library_viewer(viewer), doc_ids)
+    return documents.stored_names(conn, who, doc_ids)
 
 
-def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str,
-         ref_id: int) -> int:
+def link(conn: Connection, who: Identity, item_id: int, kind: str, ref_id: int) -> int:
     """Attach an existing library document or page that the person may open."""
-    item = agenda.get_item(conn, item_id, viewer)
-    lib = _library_viewer(viewer, actor)
+    item = agenda.get_item(conn, item_id, who)
     try:
         if kind == "document":
-            documents.get_document(conn, lib, ref_id)
+            documents.get_document(conn, who, ref_id)
         elif kind == "page":
-            pages.get_page(conn, lib, ref_id)
+            pages.get_page(conn, who, ref_id)
         else:
             raise InvalidInput("A paper is a library document or page.")
     except NotFound:
@@ -311,20 +274,18 @@ def link(conn: Connection, actor: Actor, viewer: Viewer, item_id: int, kind: str
         if item["confidential"]:
             # Keep the confidential room's list current for the new paper's readers.
             try:
-                _confidential_folder(conn, actor, viewer,
-                                     meetings.get(conn, item["meeting_id"]))
-            except (NotFound, Forbidden):
+                _confidential_folder(conn, who, meetings.get(conn, item["meeting_id"]))
+            except (NotFound, NotPermitted):
                 raise InvalidInput(FOLDER_CLOSED) from None
-        return agenda.attach(conn, actor, item_id, kind, ref_id)
+        return agenda.attach(conn, who, item_id, kind, ref_id)
 
 
-def linkable(conn: Connection, viewer: Viewer) -> list[tuple[str, str]]:
-    """Documents and pages the viewer may open, as ('kind:id', label), by folder and title."""
-    lib = _library_viewer(viewer)
+def linkable(conn: Connection, who: Identity) -> list[tuple[str, str]]:
+    """Documents and pages `who` may open, as ('kind:id', label), by folder and title."""
     found = []
-    for folder in folders.all_visible(conn, lib):
-        for doc in documents.in_folder(conn, lib, folder["id"]):
+    for folder in folders.all_visible(conn, who):
+        for doc in documents.in_folder(conn, who, folder["id"]):
             found.append((f"document:{doc['id']}", f"{doc['title']} (in {folder['title']})"))
-        for page in pages.in_folder(conn, lib, folder["id"]):
+        for page in pages.in_folder(conn, who, folder["id"]):
             found.append((f"page:{page['id']}", f"{page['title']} (page in {folder['title']})"))
     return found

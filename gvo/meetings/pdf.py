@@ -8,11 +8,19 @@ entered. Scripts it lacks (CJK, Indic, Thai...) are drawn in Debian's Noto fonts
 Hebrew, Indic) are shaped by HarfBuzz (fpdf2's text shaping, uharfbuzz). A character
 no installed font has (an emoji, say, or CJK without fonts-noto-cjk) is drawn as
 U+FFFD, the Unicode replacement character, so the gap shows; invisible format
-characters it lacks (variation selectors, joiners) are left out. Every PDF is
-built in memory, never on disk.
+characters it lacks (variation selectors, joiners) are left out. All text, however it
+is placed (paragraphs, tables, headings, footers, the pack's agenda lines), goes through
+the same path: `Document.normalize_text`, then fpdf2's fragments. Every PDF is built in
+memory, never on disk.
+
+Each font is read from disk once per process (`_face`, `_fallback_face`: slow with CJK);
+each document draws with its own copy (`_copy_font`), because fpdf2 cuts a font in place
+when it writes the PDF. Documents are drawn one after another or at once (waitress serves
+on several threads) without sharing anything either changes.
 """
 
 import copy
+import dataclasses
 import io
 import threading
 import unicodedata
@@ -23,10 +31,11 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont, TTLibError
 from fpdf import FPDF
-from fpdf.enums import TextEmphasis, XPos, YPos
+from fpdf.enums import TextDirection, TextEmphasis, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.output import OutputProducer
 
-from gvo.text import cap_marks
+from gvo.core.text import cap_marks
 
 FONT = "dejavusans"
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
@@ -57,22 +66,32 @@ _KEEP = frozenset("\n\r\t")
 COMMON = ((0x0000, 0x024F), (0x0300, 0x036F), (0x0370, 0x03FF), (0x0400, 0x04FF),
           (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F),
           (0xFFFD, 0xFFFD))
+# Tables no embedded font needs: those fpdf2 drops when it cuts a font for the PDF (layout,
+# colour and bitmap tables: fpdf2.output.OutputProducer._add_fonts), the old kerning table
+# (fontTools drops it beside GPOS), FontForge's time stamp (fontTools cannot cut it) and
+# vertical metrics (text is only drawn across). A document's copy of a font is opened
+# without them, so the cut does not read them (a third of the cost with CJK). Shaping reads
+# the font file itself (HarfBuzz), never this copy.
+UNUSED_TABLES = ("GDEF", "GPOS", "GSUB", "MATH", "BASE", "JSTF", "kern", "hdmx", "meta",
+                 "sbix", "CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR",
+                 "FFTM", "DSIG", "vhea", "vmtx", "VORG")
 
 
 @dataclass(frozen=True)
 class _Face:
-    """One style of the font, read once per process."""
+    """A font read once per process and never changed after: documents draw with copies of it
+    (`_copy_font`), which share only what fpdf2 reads while drawing."""
 
-    prototype: TTFFont      # fpdf2's reading of the whole font: metrics and character map
-    whole: bytes            # the font file
-    common: bytes           # the font cut to COMMON, same glyph names and metrics
-    common_glyphs: frozenset
+    prototype: TTFFont      # fpdf2's reading of the font: metrics, character map, glyph ids
+    program: bytes          # the font (one face of a collection) without UNUSED_TABLES
+    common: bytes = b""     # DejaVu only: the program cut to COMMON, same glyph names
+    common_glyphs: frozenset = frozenset()
 
 
-_faces: dict[str, _Face] = {}
-_reading = threading.Lock()
+_faces: dict[str, _Face] = {}            # DejaVu Sans by style
+_fallbacks: dict[int, _Face] = {}        # FALLBACKS index -> its face, read on first use
 _fallback_cmaps: list[set[int]] = []     # per FALLBACKS entry (empty: not installed)
-_fallback_fonts: dict[int, TTFFont] = {}  # FALLBACKS index -> fpdf2's reading, once
+_reading = threading.Lock()              # held while a font is read (waitress has threads)
 
 
 def _fallback_index(char: str) -> int | None:
@@ -91,17 +110,6 @@ def _fallback_index(char: str) -> int | None:
     return next((i for i, cmap in enumerate(_fallback_cmaps) if code in cmap), None)
 
 
-def _fallback_prototype(index: int) -> TTFFont:
-    """fpdf2's reading of a fallback font, once per process."""
-    with _reading:
-        if index not in _fallback_fonts:
-            path, number = FALLBACKS[index]
-            reader = FPDF()
-            reader.add_font(f"fallback{index}", "", path, collection_font_number=number)
-            _fallback_fonts[index] = reader.fonts[f"fallback{index}"]
-    return _fallback_fonts[index]
-
-
 def needs_shaping(text: str) -> bool:
     """Whether `text` holds right-to-left letters or a script whose letters join or reorder."""
     return any(unicodedata.bidirectional(ch) in _SHAPED_BIDI
@@ -109,19 +117,44 @@ def needs_shaping(text: str) -> bool:
                for ch in text if ord(ch) > 0x58F)
 
 
+def _read_face(key: str, style: str, path: Path, number: int = 0) -> _Face:
+    """A font (face `number` of a collection) read from disk; call with `_reading` held.
+    fpdf2's own fontTools font of it is closed: no document uses it."""
+    reader = FPDF()
+    reader.add_font(key, style, path, collection_font_number=number)
+    prototype = reader.fonts[key + style]
+    prototype.ttfont.close()
+    program = TTFont(path, fontNumber=number, lazy=True, recalcTimestamp=False,
+                     recalcBBoxes=False)
+    for tag in UNUSED_TABLES:
+        if tag in program:
+            del program[tag]
+    data = io.BytesIO()
+    program.save(data)
+    program.close()
+    return _Face(prototype, data.getvalue())
+
+
+def _fallback_face(index: int) -> _Face:
+    """A fallback font, read on first use (once per process: about 1.5 s and 60 MB of memory
+    for CJK, whose program alone is 16 MB)."""
+    with _reading:
+        if index not in _fallbacks:
+            path, number = FALLBACKS[index]
+            _fallbacks[index] = _read_face(f"fallback{index}", "", path, number)
+    return _fallbacks[index]
+
+
 def _face(style: str) -> _Face:
-    """The style's font, read on first use (about 0.3 s, once per process)."""
+    """The style of DejaVu Sans, read on first use (about 0.3 s, once per process)."""
     with _reading:
         if style not in _faces:
-            path = FONT_DIR / FONT_FILES[style]
-            reader = FPDF()
-            reader.add_font(FONT, style, path)
-            whole = path.read_bytes()
-            cut = TTFont(io.BytesIO(whole), recalcTimestamp=False)
+            face = _read_face(FONT, style, FONT_DIR / FONT_FILES[style])
+            # Bounding boxes and maxima are computed again for the cut (once per process).
+            cut = TTFont(io.BytesIO(face.program), recalcTimestamp=False)
             options = subset.Options(glyph_names=True, notdef_outline=True,
                                      recommended_glyphs=True, name_IDs=["*"],
                                      name_languages=["*"], layout_features=[])
-            options.drop_tables += ["FFTM"]  # FontForge's time stamp: fontTools cannot cut it
             subsetter = subset.Subsetter(options)
             subsetter.populate(unicodes=[c for low, high in COMMON for c in range(low, high + 1)])
             subsetter.subset(cut)
@@ -130,39 +163,41 @@ def _face(style: str) -> _Face:
                                   if (t.platformID, t.platEncID) == (3, 1)]
             common = io.BytesIO()
             cut.save(common)
-            _faces[style] = _Face(reader.fonts[FONT + style], whole, common.getvalue(),
-                                  frozenset(cut.getGlyphOrder()))
+            _faces[style] = dataclasses.replace(face, common=common.getvalue(),
+                                                common_glyphs=frozenset(cut.getGlyphOrder()))
     return _faces[style]
 
 
 def _fresh(data: bytes) -> TTFont:
-    """A font file opened for fpdf2 to cut in place. Glyphs keep the bounding boxes stored in
-    the file: recomputing them means decoding every outline drawn, most of the cost."""
+    """A font program opened for fpdf2 to cut in place (the bytes are shared, never changed).
+    Glyphs keep the bounding boxes stored in the file: recomputing them means decoding every
+    outline drawn, most of the cost."""
     return TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
 
 
-def _copy_font(doc: FPDF, prototype: TTFFont, ttfont: TTFont) -> TTFFont:
-    """A font read once per process, made the document's own (see `_font_for`)."""
+def _copy_font(doc: FPDF, face: _Face) -> TTFFont:
+    """A font read once per process (`_face`, `_fallback_face`) made one document's own.
+
+    Reading a font's metrics takes fpdf2 50 ms (DejaVu) to a second (CJK), so each font is
+    read once per process and copied per document. The copy shares with other documents only
+    what fpdf2 only reads (character map, glyph ids, metrics) and the font program's bytes.
+    It has its own widths (a defaultdict, written to on lookups), its own record of the glyphs
+    drawn, its own HarfBuzz font (which holds a size), its own font descriptor (fpdf2 numbers
+    it and hangs the embedded font on it when writing) and its own fontTools font opened from
+    the program, because fpdf2 cuts that one in place when the document is written
+    (`Document.output`). So documents drawn one after another, or at once on several
+    threads, never meet a font another has cut.
+    """
+    prototype = face.prototype
     font = copy.copy(prototype)
     font.cw = prototype.cw.copy()
+    font.desc = copy.copy(prototype.desc)
     font.missing_glyphs = []
-    font.ttfont = ttfont
-    font._hbfont = None  # HarfBuzz's font holds a size: one per document
+    font.ttfont = _fresh(face.program)
+    font._hbfont = None
     font.i = len(doc.fonts) + 1
     font.subset = SubsetMap(font)
     return font
-
-
-def _font_for(doc: FPDF, style: str) -> TTFFont:
-    """A style of the font for one document, without parsing the font file again.
-
-    Reading a font's metrics takes fpdf2 about 50 ms per style, so each style is read once per
-    process and copied: the copy shares what fpdf2 only reads (the character map, glyph ids),
-    has its own widths (a defaultdict, written to on lookups), its own record of the
-    characters drawn, and its own fontTools font, because fpdf2 subsets that one in place
-    when the document is written (`Document.output` picks the common cut when it will do).
-    """
-    return _copy_font(doc, _face(style).prototype, _fresh(_face(style).whole))
 
 
 def _drawable(text: str, cmap, also: frozenset = frozenset()) -> str:
@@ -191,6 +226,9 @@ class Document(FPDF):
         self.set_font(size=11)
         # A merged document (the board pack) shows its own page numbers for some pages.
         self.page_numbers: dict[int, int] = {}
+        # A paragraph's direction (Unicode bidirectional algorithm, UAX #9): None, from its
+        # first letter (rules P2, P3); left to right for a line placed by `text`.
+        self._direction: TextDirection | None = None
 
     def set_font(self, family: str | None = None, style="", size: float = 0) -> None:
         """Choose the style ('' regular, 'B' bold, 'I' italic; bold italic is drawn bold) and
@@ -206,12 +244,12 @@ class Document(FPDF):
                 and size in (0, self.font_size_pt)):
             return  # already set: fpdf2's own check costs more (one call per table cell)
         if FONT + face not in self.fonts:
-            self.fonts[FONT + face] = _font_for(self, face)
+            self.fonts[FONT + face] = _copy_font(self, _face(face))
         super().set_font(FONT, face + extras, size)
 
     def normalize_text(self, text: str) -> str:
         """Text as drawn (fpdf2 calls this for all text): composed (NFC), each run of
-        combining marks and zero-width characters cut to `gvo.text.MAX_MARKS` (fpdf2's line
+        combining marks and zero-width characters cut to `gvo.core.text.MAX_MARKS` (fpdf2's line
         breaking takes time quadratic in such a run: it draws nothing, so never breaks: a page
         of U+200D took a minute), and each character the current font lacks shown as MISSING
         (see the module docstring)."""
@@ -222,8 +260,8 @@ class Document(FPDF):
         lacking = {ch for ch in set(text) if ord(ch) not in cmap and ch not in _KEEP}
         covered = frozenset(ch for ch in lacking if self._add_fallback(ch))
         if needs_shaping(text):
-            if not self.text_shaping:
-                self.set_text_shaping(True)
+            if not self.text_shaping or self.text_shaping["direction"] != self._direction:
+                self.set_text_shaping(True, direction=self._direction)
         elif self.text_shaping:
             self.set_text_shaping(False)
         return _drawable(text, cmap, covered)
@@ -236,11 +274,42 @@ class Document(FPDF):
             return False
         key = f"fallback{index}"
         if key not in self.fonts:
-            self.fonts[key] = _copy_font(self, _fallback_prototype(index),
-                                         _fallback_prototype(index).ttfont)
+            self.fonts[key] = _copy_font(self, _fallback_face(index))
             self._fallback_font_ids = [*self._fallback_font_ids, key]
             self._fallback_font_exact_match = False
         return True
+
+    def text(self, x: float, y: float, text: str = "") -> None:
+        """Draw one line of `text` starting at `x` mm on the baseline at `y` mm, in the current
+        font, colour and size (fpdf2's text(), which neither falls back nor shapes: drawn here
+        as a cell, like every other text, so any script is drawn and right-to-left text reads
+        right). The line runs left to right from `x` (a right-to-left name in it reads right
+        to left: UAX #9 with the paragraph level set by the layout, HL1), so a footer or an
+        agenda line that starts with a Hebrew title keeps its English words where they are.
+        The position and the page stay as they were."""
+        if not text:
+            return
+        where, lasth, breaks = (self.x, self.y), self._lasth, self.auto_page_break
+        # A cell's baseline is 0.5 h + 0.3 size below its top (fpdf2), its text c_margin in.
+        self.x, self.y = x - self.c_margin, y - 0.8 * self.font_size
+        self.auto_page_break, self._direction = False, TextDirection.LTR
+        try:
+            self.cell(h=self.font_size, text=text)
+        finally:
+            (self.x, self.y), self._lasth, self.auto_page_break = where, lasth, breaks
+            self._direction = None
+
+    def _render_styled_text_line(self, text_line, *args, **kwargs):
+        """fpdf2's drawing of one line of text (every cell, paragraph, table cell and `text`),
+        after giving the page its font outside the line when the line begins in a fallback font.
+        fpdf2 (2.8.9) sets it inside the line, which it wraps in q..Q when fonts change within
+        it, so the font is gone after the line while fpdf2 counts it as set: the next line in
+        the main font was drawn with no font at all (pypdf read it in the fallback font)."""
+        fragments = text_line.get_ordered_fragments()
+        if (fragments and not self.current_font_is_set_on_page
+                and fragments[0].font.fontkey in self._fallback_font_ids):
+            self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
+        return super()._render_styled_text_line(text_line, *args, **kwargs)
 
     def footer(self):
         """Footer on every page: the title and the page number."""
@@ -275,19 +344,33 @@ class Document(FPDF):
         self.set_font(size=11)
 
     def output(self, *args, **kwargs):
-        """The PDF (fpdf2's output), each style embedded from the font's common cut when that
-        holds every glyph drawn (the glyphs are found by name, so either file gives the same
-        PDF text)."""
+        """The PDF (fpdf2's output), each font embedded as `_Writer` says."""
+        return super().output(*args, output_producer_class=_Writer, **kwargs)
+
+    def embed_common_cuts(self) -> None:
+        """Embed each style of DejaVu Sans from its common cut when that holds every glyph
+        drawn (the glyphs are found by name, so either gives the same PDF text). Called once
+        everything is drawn, the last page's footer too (`_Writer`)."""
         for style in FONT_FILES:
             font = self.fonts.get(FONT + style)
             if font is not None and set(font.subset.get_all_glyph_names()) <= (
                     _face(style).common_glyphs):
                 font.ttfont = _fresh(_face(style).common)
-        return super().output(*args, **kwargs)
 
     def bytes(self) -> bytes:
         """The finished PDF."""
         return bytes(self.output())
+
+
+class _Writer(OutputProducer):
+    """fpdf2's writer of a finished document (`FPDF.output` calls it after drawing the last
+    page's footer), which first picks the font programs to embed (`embed_common_cuts`)."""
+
+    def bufferize(self) -> bytearray:
+        """The PDF's bytes."""
+        if isinstance(self.fpdf, Document):
+            self.fpdf.embed_common_cuts()
+        return super().bufferize()
 
 
 def text_pdf(title: str, body: str, note: str = "") -> bytes:

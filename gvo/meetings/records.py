@@ -25,10 +25,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gvo.atomic import transaction
+from gvo.core.atomic import transaction
+from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 VERSION = 1
+# Who takes a snapshot late (wherever it is first read, for a record locked before snapshots
+# existed): the office itself, not the person who happened to read it.
+LATE = Identity.system("late snapshot")
 
 
 def load(conn: Connection, meeting_id: int, part: str) -> dict | None:

@@ -21,7 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from gvo.errors import GvoError
+from gvo.core.errors import GvoError
 from gvo.replication.targets import NotFoundInTarget, Target
 from gvo.storage import keys
 

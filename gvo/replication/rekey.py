@@ -1,6 +1,6 @@
 """A new data key for a school (PRAGMA rekey), recorded as a new key version."""
 
-from gvo.errors import GvoError
+from gvo.core.errors import GvoError
 from gvo.storage import files, keys
 from gvo.storage.sqlcipher import connect, key_pragma
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gvo.errors import GvoError
+from gvo.core.errors import GvoError
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
 from gvo.replication.targets import NotFoundInTarget, Target, TargetError, fsync_path

@@ -16,7 +16,6 @@ import fcntl
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 from gvo.replication import manifest as mf
 from gvo.replication import segment, wal
 from gvo.replication.targets import Target, TargetError
-from gvo.storage import files
+from gvo.storage import files, live_files
 from gvo.storage.sqlcipher import BUSY_TIMEOUT_MS, MIN_CACHE_KIB, OperationalError, connect
 
 log = logging.getLogger("gvo.replication")
@@ -574,7 +573,7 @@ class SchoolShipper:
             with self._writers_blocked():
                 res = self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 complete = res[0] == 0 and res[1] == res[2]
-                shutil.copyfile(self.db_path, tmp)
+                live_files.copy(self.db_path, tmp)  # keeps SQLite's locks
                 db_stat = file_identity(self.db_path)
                 hdr = wal.read_header(self.wal_path)
                 run = None

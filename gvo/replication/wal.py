@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gvo.storage import live_files
+
 # 4.1 WAL file format: the header.
 WAL_HEADER_SIZE = 32
 WAL_MAGIC_LE = 0x377F0682  # checksum words read little-endian
@@ -255,9 +257,8 @@ _INDEX_HDR_SIZE = 48
 def index_end(shm_path: Path) -> IndexEnd | None:
     """The committed end recorded in the WAL index, or None if it cannot be read
     consistently (no -shm file, or a writer changing it as we read)."""
-    try:
-        with open(shm_path, "rb") as f:
-            raw = f.read(2 * _INDEX_HDR_SIZE)
+    try:  # never open()/close(): that would drop this process's SQLite locks on it
+        raw = live_files.read(shm_path, 2 * _INDEX_HDR_SIZE)
     except FileNotFoundError:
         return None
     if len(raw) < 2 * _INDEX_HDR_SIZE or raw[:_INDEX_HDR_SIZE] != raw[_INDEX_HDR_SIZE:]:

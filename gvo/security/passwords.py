@@ -12,7 +12,7 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from gvo.errors import InvalidInput
+from gvo.core.errors import InvalidInput
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128

@@ -16,7 +16,7 @@ from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from gvo import clock
+from gvo.core import clock
 from gvo.storage.instance import RESERVED_SLUGS, SLUG_RULE
 from gvo.storage.sqlcipher import OperationalError, is_busy
 
@@ -128,7 +128,7 @@ class SchoolSessionInterface(SessionInterface):
         cfg = app.config
         if (now - row["last_seen"] > cfg["GVO_IDLE_TIMEOUT"]
                 or now - row["created_at"] > cfg["GVO_ABSOLUTE_TIMEOUT"]):
-            conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(token),))
+            end_session(conn, token)
             return ServerSession(slug=slug, expired=row["user_id"] is not None)
         try:
             data = json.loads(row["data"])
@@ -167,7 +167,7 @@ class SchoolSessionInterface(SessionInterface):
         now = clock.now()
         if session.end_requested:
             if session.token:
-                conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.token),))
+                end_session(conn, session.token)
                 session.token = None
             if not session:
                 response.delete_cookie(name, path="/", secure=secure, httponly=True,
@@ -176,7 +176,7 @@ class SchoolSessionInterface(SessionInterface):
         if session.new and not session.modified:
             return
         if session.rotate_requested and session.token:
-            conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session.token),))
+            end_session(conn, session.token)
             session.token = None
         user_id = session.get("_user_id")
         if session.token is None:
@@ -211,6 +211,11 @@ class SchoolSessionInterface(SessionInterface):
             return
         response.set_cookie(name, session.token, path="/", secure=secure, httponly=True,
                             samesite="Lax")
+
+
+def end_session(conn, token: str) -> None:
+    """Delete the session whose cookie holds `token`."""
+    conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(token),))
 
 
 def raise_failure() -> None:

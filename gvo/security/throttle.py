@@ -20,9 +20,10 @@ addresses would guess a 6-digit code within days (ASVS 2.2.1, anti-automation).
 
 import math
 
-from gvo import audit, clock
-from gvo.atomic import transaction
-from gvo.errors import InvalidInput
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 WINDOW_SECONDS = 15 * 60
@@ -107,8 +108,9 @@ def check(conn: Connection, email: str, ip: str, *, step: str, audit_as: str,
     try:
         _refusal(conn, email, ip, step)
     except Throttled as exc:
-        audit.record(conn, audit_as, target=f"user:{user_id}" if user_id else "",
-                     actor_id=user_id, actor_email=email, ip=ip, step=step, limit=exc.limit)
+        with transaction(conn):
+            audit.record(conn, Identity.claimed(user_id, email, ip), audit_as,
+                         f"user:{user_id}" if user_id else "", step=step, limit=exc.limit)
         raise
 
 
@@ -121,8 +123,8 @@ def record_failure(conn: Connection, email: str, ip: str, action: str, *, step: 
         conn.execute("INSERT INTO login_failures(email, ip, at, step) VALUES (?, ?, ?, ?)",
                      (email, ip, now, step))
         conn.execute("DELETE FROM login_failures WHERE at < ?", (now - KEEP_SECONDS,))
-        audit.record(conn, action, target=f"user:{user_id}" if user_id else "",
-                     actor_id=user_id, actor_email=email, ip=ip, step=step, **detail)
+        audit.record(conn, Identity.claimed(user_id, email, ip), action,
+                     f"user:{user_id}" if user_id else "", step=step, **detail)
 
 
 def forget_code_failures(conn: Connection, email: str) -> None:

@@ -13,7 +13,7 @@ import pyotp
 import segno
 from markupsafe import Markup
 
-from gvo.numbers import ascii_digits, is_digits
+from gvo.core.numbers import ascii_digits, is_digits
 
 STEP_SECONDS = 30
 RECOVERY_CODES = 10

@@ -21,8 +21,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from gvo import clock, text
-from gvo.errors import GvoError, InvalidInput, NotFound
+from gvo.core import clock, text
+from gvo.core.errors import GvoError, InvalidInput, NotFound
 from gvo.storage import files, keys, sqlcipher
 from gvo.storage.pool import ConnectionPool, PoolSettings
 from gvo.storage.sqlcipher import Connection, connect, migrate, transaction

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gvo.errors import GvoError, WrongMasterKey
+from gvo.core.errors import GvoError, WrongMasterKey
 
 KEY_BYTES = 32
 MASTER_KEY_ENV = "GVO_MASTER_KEY"

@@ -14,15 +14,30 @@ from pathlib import Path
 
 import sqlcipher3
 
-from gvo import text
-from gvo.errors import GvoError, WrongMasterKey
-from gvo.storage import files
+from gvo.core import text
+from gvo.core.errors import GvoError, WrongMasterKey
+from gvo.storage import files, live_files
 
 Connection = sqlcipher3.Connection
 DatabaseError = sqlcipher3.DatabaseError
 IntegrityError = sqlcipher3.IntegrityError
 OperationalError = sqlcipher3.OperationalError
 Row = sqlcipher3.Row
+
+
+class _Counted(sqlcipher3.Connection):
+    """A connection that tells `live_files` when it is gone, so the descriptors the
+    replicator keeps for the database's files close only after the process's last
+    connection to it (closing one earlier would drop SQLite's locks: see live_files)."""
+
+    _db_path: str | None = None
+
+    def close(self) -> None:
+        """Close the connection (again: nothing)."""
+        super().close()
+        path, self._db_path = self._db_path, None
+        if path is not None:
+            live_files.closed(path)
 
 BUSY_TIMEOUT_MS = 10_000
 # Encrypted pages cost a decrypt each time they are read from the OS cache,
@@ -102,7 +117,14 @@ def connect(path: Path | str, key: bytes, *, create: bool = False,
         files.create_file(path)  # SQLite takes an empty file as a new database
     for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         files.tighten(part, files.FILE_MODE)
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    live_files.opening(path)
+    try:
+        conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                  factory=_Counted)
+    except BaseException:
+        live_files.closed(path)
+        raise
+    conn._db_path = str(path)
     try:
         # SQLCipher logs decryption failures to stderr; GVO reports them itself, once.
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -166,7 +188,7 @@ def migrations(kind: str) -> list[tuple[int, str, str]]:
 
 
 def _migration_functions(conn: Connection) -> None:
-    """SQL functions migrations may call: gvo.text's rules, so data already stored is
+    """SQL functions migrations may call: gvo.core.text's rules, so data already stored is
     brought to them the same way as new data (deterministic: safe in any statement)."""
     conn.create_function("gvo_folded_words", 1, text.folded_words, deterministic=True)
     conn.create_function("gvo_safe_filename", 1, text.safe_filename, deterministic=True)

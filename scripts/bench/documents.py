@@ -95,22 +95,21 @@ class LiveGvo:
 
     def _setup(self) -> None:
         sys.path.insert(0, str(ROOT))
-        from gvo import people, school_settings
+        from gvo.core.identity import Identity
         from gvo.library import folders
-        from gvo.library.access import Viewer
-        from gvo.people import Actor
+        from gvo.people import accounts, settings
         from gvo.storage.instance import Instance
 
         inst = Instance.init(self.instance, environ={})
         inst.create_school("alpha", "Alpha Primary")
         conn = inst.db("alpha")
-        school_settings.put(conn, "mfa_policy", "optional")
-        school_settings.put(conn, "upload_limit_mb", str(self.limit_mb))
-        manager = people.add_user(conn, Actor.operator(), email="bench-manager@example.org",
-                                  name="Bench Manager", role="manager", password=PASSWORD)
-        people.add_user(conn, Actor.operator(), email=EMAIL, name="Bench Author",
-                        role="author", password=PASSWORD)
-        self.folder_id = folders.create_folder(conn, Viewer(manager, "manager"),
+        settings.put(conn, "mfa_policy", "optional")
+        settings.put(conn, "upload_limit_mb", str(self.limit_mb))
+        manager = accounts.add_user(conn, Identity.operator(), email="bench-manager@example.org",
+                                    name="Bench Manager", role="manager", password=PASSWORD)
+        accounts.add_user(conn, Identity.operator(), email=EMAIL, name="Bench Author",
+                          role="author", password=PASSWORD)
+        self.folder_id = folders.create_folder(conn, Identity(manager, "manager"),
                                                parent_id=None, title="Bench")
         inst.close()
 

@@ -55,8 +55,8 @@ def _make_schools(args: tuple) -> None:
     """Worker: create some schools (and an Author in those that get sign-ins)."""
     path, numbers, signins = args
     sys.path.insert(0, str(ROOT))
-    from gvo import people, school_settings
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts, settings
     from gvo.storage.instance import Instance
 
     inst = Instance.open(path, environ={})
@@ -65,9 +65,9 @@ def _make_schools(args: tuple) -> None:
         inst.create_school(slug, f"School {i}")
         if i < signins:
             conn = inst.db(slug)
-            school_settings.put(conn, "mfa_policy", "optional")
-            people.add_user(conn, Actor.operator(), email=f"author{i}@example.org",
-                            name=f"Author {i}", role="author", password=PASSWORD)
+            settings.put(conn, "mfa_policy", "optional")
+            accounts.add_user(conn, Identity.operator(), email=f"author{i}@example.org",
+                              name=f"Author {i}", role="author", password=PASSWORD)
     inst.close()
 
 

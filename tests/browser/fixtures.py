@@ -25,10 +25,11 @@ import pytest
 import waitress
 from waitress import wasyncore
 
-from gvo import auth as auth_service
-from gvo import clock as gvo_clock
-from gvo import create_app, people
-from gvo.people import Actor
+from gvo import create_app
+from gvo.core import clock as gvo_clock
+from gvo.core import identity
+from gvo.core.identity import Identity
+from gvo.people import accounts, signin
 from gvo.storage.instance import Instance
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,8 +70,8 @@ class LiveServer:
         email = f"{role}{n}@example.org"
         name = f"Sam {role.title()} {n}"
         conn = self.instance.db(self.slug)
-        uid = people.add_user(conn, Actor.operator(), email=email, name=name, role=role,
-                              password=PASSWORD)
+        uid = accounts.add_user(conn, Identity.operator(), email=email, name=name, role=role,
+                                password=PASSWORD)
         secret = None
         if mfa:
             secret = pyotp.random_base32(32)
@@ -78,7 +79,7 @@ class LiveServer:
             # code of "now" is still unused when the browser signs in, without moving the clock
             # of a server that is running.
             previous = pyotp.TOTP(secret).at(gvo_clock.now() - 30)
-            auth_service.enrol_totp(conn, Actor.operator(), uid, secret, previous)
+            signin.enrol_totp(conn, Identity.operator(), uid, secret, previous)
         return BrowserPerson(uid, email, name, role, PASSWORD, secret)
 
 
@@ -96,7 +97,7 @@ class BrowserPerson:
     @property
     def role_label(self) -> str:
         """The role as the pages show it."""
-        return people.ROLE_LABELS[self.role]
+        return identity.ROLE_LABELS[self.role]
 
     def code(self) -> str:
         """The authenticator code of now."""

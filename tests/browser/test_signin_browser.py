@@ -9,7 +9,7 @@ import re
 import pyotp
 import pytest
 
-from gvo import people
+from gvo.people import accounts
 
 from .conftest import PHONE, fill_password_step, screenshot, sign_in
 
@@ -79,7 +79,7 @@ def test_enrol_mfa_when_the_school_requires_it(page, live_server):
     page.wait_for_url(live_server.url("/"))
     assert page.get_by_test_id("person-name").inner_text() == person.name
 
-    user = people.get_user(live_server.instance.db(live_server.slug), person.id)
+    user = accounts.get_user(live_server.instance.db(live_server.slug), person.id)
     assert user["mfa_enrolled_at"] and user["totp_secret"] == secret
     # The codes were shown once: coming back sends the person to their profile instead.
     page.goto(live_server.url("/mfa/recovery-codes"))
@@ -240,5 +240,5 @@ def test_new_phone_from_the_profile_asks_for_the_password(page, live_server):
     page.get_by_role("button", name="Turn on two-step sign-in").click()
     page.wait_for_url(live_server.url("/mfa/recovery-codes"))
     assert page.get_by_test_id("recovery-codes").locator("li").count() == 10
-    user = people.get_user(live_server.instance.db(live_server.slug), person.id)
+    user = accounts.get_user(live_server.instance.db(live_server.slug), person.id)
     assert user["totp_secret"] == secret

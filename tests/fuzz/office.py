@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pyotp
 
-from gvo import auth as auth_service
-from gvo import clock, create_app, demo, people, school_settings
+from gvo import create_app
+from gvo.core import clock
+from gvo.core.identity import Identity, capabilities
 from gvo.library import comments, documents, folders, pages, subjects
-from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
-from gvo.meetings.rules import Viewer as MeetingViewer
-from gvo.people import Actor
+from gvo.people import accounts, demo, settings, signin
 from gvo.security.sessions import cookie_name
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
@@ -35,7 +34,7 @@ PASSWORD = demo.PASSWORD
 # refusals, login_failures throttles, sessions hold the sign-in steps and messages.
 REFUSAL_RECORDS = frozenset({"audit_log", "login_failures", "sessions"})
 # What the audit log may gain from a refused request: failed and throttled sign-in steps
-# (gvo.auth). Anything else in it after a refusal records a change that was made.
+# (gvo.people.signin). Anything else in it after a refusal records a change that was made.
 REFUSAL_ACTIONS = frozenset({"login.failure", "login.mfa_failure", "login.throttled",
                              "reauth.failure"})
 CONFIG = {
@@ -85,8 +84,8 @@ def _enrol(conn, user_id: int, email: str) -> str:
     earlier = real() - 90
     clock.set_clock(lambda: earlier)
     try:
-        auth_service.enrol_totp(conn, Actor(user_id, email), user_id, secret,
-                                pyotp.TOTP(secret).at(earlier))
+        signin.enrol_totp(conn, Identity(user_id, "", email=email), user_id, secret,
+                          pyotp.TOTP(secret).at(earlier))
     finally:
         clock.set_clock(real)
     return secret
@@ -105,23 +104,23 @@ def _enrich(inst: Instance) -> dict:
     two-step sign-in, a capability holder who is no Manager, an invitation, a calendar feed,
     a wastebin, a cancelled meeting, comments on circulated minutes, a second school."""
     conn = inst.db(SCHOOL)
-    op = Actor.operator()
+    op = Identity.operator()
     ids = {row["email"].split("@")[0]: row["id"]
            for row in conn.execute("SELECT id, email FROM users")}
     with transaction(conn):
-        school_settings.put(conn, "demo", "0")
-        school_settings.put(conn, "mfa_policy", "required")
-    people.set_capabilities(conn, op, ids["staff"],
-                            {"manage_meetings", "manage_board", "manage_users"})
+        settings.put(conn, "demo", "0")
+        settings.put(conn, "mfa_policy", "required")
+    accounts.set_capabilities(conn, op, ids["staff"],
+                              {"manage_meetings", "manage_board", "manage_users"})
     secrets = {name: _enrol(conn, ids[name], f"{name}@riverside.example")
                for name in ("clerk", "chair", "governor", "staff", "inspector")}
     # "parent" is left without an authenticator: signing in makes them set one up.
-    invited = people.add_user(conn, op, email="new@riverside.example", name="Nia New",
-                              role="author")
-    setup_token = people.new_setup_token(conn, op, invited)
+    invited = accounts.add_user(conn, op, email="new@riverside.example", name="Nia New",
+                                role="author")
+    setup_token = accounts.new_setup_token(conn, op, invited)
     feed_token = calendar_feed.new_token(conn, op, ids["governor"])
 
-    clerk = LibraryViewer(ids["clerk"], "manager", "clerk@riverside.example")
+    clerk = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     bin_folder = folders.create_folder(conn, clerk, parent_id=None, title="Old papers",
                                        sort_order=7)
     [old_doc] = documents.add_files(conn, clerk, bin_folder,
@@ -133,8 +132,7 @@ def _enrich(inst: Instance) -> dict:
     gone = folders.create_folder(conn, clerk, parent_id=bin_folder, title="Gone folder")
     folders.delete_folder(conn, clerk, gone)
 
-    clerk_actor = Actor(ids["clerk"], "clerk@riverside.example", "", "manager")
-    clerk_viewer = MeetingViewer(ids["clerk"], "manager")
+    clerk_actor = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     board_id = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()[0]
     start = meetings.local_now().replace(hour=18, minute=0, second=0,
                                          microsecond=0) + timedelta(days=40)
@@ -172,8 +170,8 @@ def _enrich(inst: Instance) -> dict:
     agenda.add_item(conn, clerk_actor, today, agenda.ItemInput(
         title="Staffing", purpose="decision", presenter="Head", minutes=10, confidential=True))
     attendance.add_guest(conn, clerk_actor, today, "Jo Bursar", "guest", "Business manager")
-    papers.ensure_folder(conn, clerk_actor, clerk_viewer, today)
-    minutes.add_comment(conn, Actor(ids["chair"], "chair@riverside.example", "", "editor"),
+    papers.ensure_folder(conn, clerk_actor, today)
+    minutes.add_comment(conn, Identity(ids["chair"], "editor", email="chair@riverside.example"),
                         circulated, "Item 4: please add the figure agreed.")
     # A page linked as a paper (the demo only uploads one).
     page_id = conn.execute("SELECT id FROM pages WHERE deleted_at IS NULL").fetchone()[0]
@@ -181,17 +179,17 @@ def _enrich(inst: Instance) -> dict:
         "SELECT a.id FROM agenda_items a JOIN meetings m ON m.id = a.meeting_id"
         " WHERE m.minutes_status = 'draft' AND m.status = 'scheduled' AND a.confidential = 0"
         " ORDER BY a.id LIMIT 1").fetchone()[0]
-    papers.link(conn, clerk_actor, clerk_viewer, upcoming_item, "page", page_id)
+    papers.link(conn, clerk_actor, upcoming_item, "page", page_id)
     # A comment of the author's own that nobody answered (they may edit and delete it).
-    governor = LibraryViewer(ids["governor"], "author", "governor@riverside.example")
+    governor = Identity(ids["governor"], "author", email="governor@riverside.example")
     comments.add(conn, governor, subjects.load(conn, governor, "page", page_id),
                  "Could we add the dates?")
 
     inst.create_school(OTHER, "Hillside Academy")
     other = inst.db(OTHER)
-    head = people.add_user(other, op, email="head@hillside.example", name="Hal Head",
-                           role="manager", password=PASSWORD)
-    lib = LibraryViewer(head, "manager", "head@hillside.example")
+    head = accounts.add_user(other, op, email="head@hillside.example", name="Hal Head",
+                             role="manager", password=PASSWORD)
+    lib = Identity(head, "manager", email="head@hillside.example")
     # Enough rows that the other school's ids run past this school's.
     for n in range(60):
         folders.create_folder(other, lib, parent_id=None, title=f"Hillside folder {n}")
@@ -255,7 +253,7 @@ def build(path: Path) -> tuple[Template, object]:
         client = app.test_client()
         assert sign_in(client, email, secret), f"{name} could not sign in"
         template.actors[name] = Visitor(
-            name, email, roles[name], frozenset(people.capabilities(conn, made["ids"][name])),
+            name, email, roles[name], frozenset(capabilities(conn, made["ids"][name])),
             cookie=session_cookie(client), csrf=_form_token(client, "/profile"))
     # Not signed in yet: past the password, at the code (chair) or at setting up an
     # authenticator, which the school requires (parent).

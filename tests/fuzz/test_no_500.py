@@ -1,7 +1,7 @@
 """No input gives a 500, and a refused request leaves nothing half written (issue 9).
 
 For every route in `app.url_map` and each of its methods, Hypothesis sends requests as
-the people the route's access declaration (`gvo.access`) lets in: the real ids the
+the people the route's access declaration (`gvo.web.access`) lets in: the real ids the
 office's pages link to (and wrong ones: 0, negative, huge, another school's), the forms
 those pages serve with their CSRF token (or without, or forged), every field sent as
 served or as hostile text (any script, control characters, NUL, bidi overrides, very
@@ -48,7 +48,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from fuzz import inputs, office
-from gvo import clock, create_app, people
+from gvo import create_app
+from gvo.core import clock, identity
 from gvo.meetings import meetings
 from gvo.storage.instance import Instance
 
@@ -105,7 +106,7 @@ def eligible(app, route: Route, actors: dict[str, office.Visitor]) -> list[str]:
         return ["anonymous", "verifying", "enrolling", "governor"]
     signed = [actors[n] for n in SIGNED_IN]
     if rule.kind == "role":
-        signed = [a for a in signed if people.RANK[a.role] >= people.RANK[rule.value]]
+        signed = [a for a in signed if identity.RANK[a.role] >= identity.RANK[rule.value]]
     elif rule.kind == "capability":  # Managers, and anyone granted it
         signed = [a for a in signed if a.role == "manager" or rule.value in a.caps]
     return [a.name for a in signed]
@@ -181,7 +182,7 @@ class Run:
                        for path in {urlsplit(f.action).path for f in self.forms}}
         self.any_body = self._body(self.forms)
         self.file_field = next((n for f in self.forms for n, s in f.fields.items()
-                                if s.kind == "file"), None)
+                               if s.kind == "file"), None)
         self.args = self._args(found)
         # Each address's own values for the rule's parts, and wrong ones to put instead.
         self.values = {u: self.adapter.match(urlsplit(u).path, route.method)[1]

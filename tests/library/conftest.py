@@ -7,7 +7,7 @@ import pytest
 from conftest import sign_in
 from uploads import Part  # noqa: F401 - the library tests take it from here
 
-from gvo.library.access import Viewer
+from gvo.core.identity import Identity
 from gvo.storage import sqlcipher
 
 
@@ -66,9 +66,9 @@ class Library:
         """The school's connection."""
         return self.instance.db(self.slug)
 
-    def viewer(self, person) -> Viewer:
+    def viewer(self, person) -> Identity:
         """A person as a library viewer."""
-        return Viewer(person.id, person.role, person.email)
+        return Identity(person.id, person.role, email=person.email)
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from gvo import groups
+from gvo.core.identity import Identity
 from gvo.library import access, approvals, comments, documents, folders, subjects
-from gvo.library.access import Viewer
-from gvo.people import Actor
+from gvo.people import groups
 
 from .conftest import Part, make_pdf, post_from
 
@@ -34,7 +33,7 @@ def world(lib, as_role, instance):
                       ("reader", "reader"), ("outsider", "author"), ("room_reader", "reader")]:
         clients[who], persons[who] = as_role(role)
     conn = lib.conn
-    panel = groups.save_group(conn, Actor.operator(), group_id=None, name="Pay panel",
+    panel = groups.save_group(conn, Identity.operator(), group_id=None, name="Pay panel",
                               description="", members=[persons["editor"].id])
     m = lib.viewer(persons["manager"])
     public = folders.create_folder(conn, m, parent_id=None, title="Board papers")
@@ -258,5 +257,5 @@ def test_counts_respect_restrictions(world, lib):
 
 
 def test_viewer_helpers(world):
-    v = Viewer(world.people["reader"].id, "reader")
+    v = Identity(world.people["reader"].id, "reader")
     assert not v.at_least("author")

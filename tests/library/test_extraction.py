@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+from gvo.core.identity import Identity
 from gvo.library import documents, extract, folders, pages, search, sniff
-from gvo.library.access import Viewer
 from gvo.storage import sqlcipher
 
 from .conftest import Part, post_from, upload
@@ -114,7 +114,7 @@ def test_a_comment_commits_while_a_slow_pdf_is_being_extracted(two_governors, li
     assert answers[0].status_code == 303
     # The child process was stopped by its CPU limit: found by title and file name only.
     assert _status(lib, "Shared stream minutes") == "limit:cpu"
-    manager = Viewer(0, "manager", "")
+    manager = Identity(0, "manager")
     assert [r.title for r in search.search(lib.conn, manager, "shared stream")] == [
         "Shared stream minutes"]
     assert search.search(lib.conn, manager, "meeting") == []

@@ -6,7 +6,7 @@ as stored. Titles typed for documents and folders follow the same rule."""
 
 import pytest
 
-from gvo.errors import InvalidInput
+from gvo.core.errors import InvalidInput
 from gvo.library import documents, folders, search
 
 from .conftest import fetch, make_pdf, upgraded_school, upload
@@ -94,7 +94,7 @@ def test_names_stored_before_are_cleaned_by_the_upgrade(instance, monkeypatch):
     assert names == ["old.pdf", "Budget 2026.pdf"]
     about = conn.execute("SELECT about FROM search_fts WHERE rowid = 1").fetchone()[0]
     assert about == "Budget 2026.pdf\nWizyta"
-    from gvo.library.access import Viewer
+    from gvo.core.identity import Identity
 
-    manager = Viewer(0, "manager", "m@example.org")
+    manager = Identity(0, "manager", email="m@example.org")
     assert {r.title for r in search.search(conn, manager, "budget")} == {"Plan"}

@@ -74,9 +74,9 @@ def test_rows_indexed_before_the_fold_are_folded_by_the_upgrade(instance, monkey
     """)
     latest = sqlcipher.migrations("school")[-1][0]
     assert conn.execute("PRAGMA user_version").fetchone()[0] == latest
-    from gvo.library.access import Viewer
+    from gvo.core.identity import Identity
 
-    manager = Viewer(0, "manager", "m@example.org")
+    manager = Identity(0, "manager", email="m@example.org")
     assert _titles_of(conn, manager, "Soren") == {"Papers"}
     assert _titles_of(conn, manager, "lodzi") == {"Plan"}
     assert _titles_of(conn, manager, "strasse") == {"Plan"}

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from gvo import school_settings
 from gvo.library import blobs, sniff, spool
-from gvo.library.multipart import MultipartReader
+from gvo.people import settings
 from gvo.storage.sqlcipher import transaction
+from gvo.web.multipart import MultipartReader
 
 from .conftest import (
     ELF,
@@ -50,7 +50,7 @@ def test_upload_and_download_are_byte_identical(author_in_folder, lib):
 
 def test_oversize_file_gets_413_and_leaves_nothing(author_in_folder, lib):
     client, _person, folder = author_in_folder
-    school_settings.put(lib.conn, "upload_limit_mb", "1")
+    settings.put(lib.conn, "upload_limit_mb", "1")
     before = stored_counts(lib.conn)
     big = b"%PDF-1.4\n" + b"x" * (1024 * 1024)
     resp = upload(client, folder, [("ok.txt", b"fine"), ("big.pdf", big)])
@@ -190,7 +190,7 @@ def test_a_new_version_whose_upload_breaks_after_the_file_is_not_kept(author_in_
     # Found by tests/fuzz: the version was saved as soon as its file had arrived; a body
     # that broke after it (cut short, too many fields) was answered "Something in that
     # request was wrong" with the version kept.
-    from gvo.library.multipart import MAX_FIELDS
+    from gvo.web.multipart import MAX_FIELDS
 
     client, _person, folder = author_in_folder
     upload(client, folder, [("policy.txt", b"version one")])

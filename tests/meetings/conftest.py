@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from gvo import board, people
+from gvo.board import bodies
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, meetings
-from gvo.people import Actor
+from gvo.people import accounts
 
-OP = Actor.operator()
+OP = Identity.operator()
 
 
 @dataclass
@@ -36,12 +37,12 @@ class Office:
 
     def member(self, user_id, body_id=None, position="member"):
         """Put someone on the board (or a committee)."""
-        board.add_member(self.conn, OP, body_id or self.board_id, user_id, position)
+        bodies.add_member(self.conn, OP, body_id or self.board_id, user_id, position)
 
     def person(self, name, role="author", *, on_board=True, email=None) -> int:
         """An account (cannot sign in: no password) who may sit on the board."""
         email = email or f"{name.lower().replace(' ', '.')}@ex.org"
-        uid = people.add_user(self.conn, OP, email=email, name=name, role=role)
+        uid = accounts.add_user(self.conn, OP, email=email, name=name, role=role)
         if on_board:
             self.member(uid)
         return uid
@@ -51,9 +52,9 @@ class Office:
 def office(instance, school):
     """Alpha's board (quorum: half the members) and a Finance committee (quorum 2)."""
     conn = instance.db(school)
-    board_id = board.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
-    committee_id = board.save_body(conn, OP, body_id=None, kind="committee", name="Finance",
-                                   quorum_text="2")
+    board_id = bodies.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
+    committee_id = bodies.save_body(conn, OP, body_id=None, kind="committee", name="Finance",
+                                    quorum_text="2")
     return Office(board_id, committee_id, conn)
 
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from gvo import audit
-from gvo.errors import InvalidInput
+from gvo.core import audit
+from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, meetings
-from gvo.meetings.rules import Viewer
 
 from .conftest import OP, download
 
@@ -50,7 +50,7 @@ def test_edit_and_delete_an_item(signed_in, office):
     second = office.item(meeting_id, "Any other business")
     url = f"/alpha/meetings/{meeting_id}/agenda/{first}"
     resp = client.post(url, {"title": "Staff pay", "purpose": "decision", "presenter": "Head",
-                             "minutes": "20", "confidential": "y"}, form_page=url)
+                       "minutes": "20", "confidential": "y"}, form_page=url)
     assert resp.status_code == 302
     row = agenda.get_item(office.conn, first)
     assert (row["title"], row["purpose"], row["confidential"]) == ("Staff pay", "decision", 1)
@@ -86,7 +86,7 @@ def test_clerk_takes_the_register_adds_guests_and_locks_it(signed_in, office):
     page = client.get(url).get_data(as_text=True)
     assert "Ann Able" in page and "Ill" in page
     client.post(url, {f"status-{a}": "present", f"status-{b}": "apologies_accepted",
-                      f"status-{c}": "absent"}, form_page=url)
+                f"status-{c}": "absent"}, form_page=url)
     client.post(f"{url}/guests", {"name": "Dee Auditor", "kind": "observer",
                                   "organisation": "Trust"}, form_page=url)
     assert [g["name"] for g in attendance.guests(office.conn, meeting_id)] == ["Dee Auditor"]
@@ -165,7 +165,7 @@ def test_attendance_report_page_csv_and_pdf(signed_in, office):
     attendance.save_register(office.conn, OP, outside, {a: "absent", b: "absent"})
     today = date.today()
     rows, count = attendance.report(office.conn, office.board_id,
-                                     date(today.year - 1, today.month, 1), today)
+                                    date(today.year - 1, today.month, 1), today)
     assert count == 2
     assert [(r.name, r.attended, r.eligible, r.percent) for r in rows] == [
         ("=Ben Bold", 1, 2, 50), ("Ann Able", 2, 2, 100)]
@@ -186,8 +186,8 @@ def test_attendance_report_page_csv_and_pdf(signed_in, office):
 
 
 def test_a_reader_not_on_the_board_sees_no_confidential_item(office):
-    reader = Viewer(office.person("Rita Reader", "reader", on_board=False), "reader")
-    member = Viewer(office.person("Gail Governor"), "author")
+    reader = Identity(office.person("Rita Reader", "reader", on_board=False), "reader")
+    member = Identity(office.person("Gail Governor"), "author")
     meeting_id = office.meeting()
     office.item(meeting_id, "Open item")
     office.item(meeting_id, "Headteacher pay review", confidential=True)

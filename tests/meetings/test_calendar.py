@@ -2,7 +2,8 @@
 
 import icalendar
 
-from gvo import audit
+from gvo.core import audit
+from gvo.core.identity import Identity
 from gvo.meetings import calendar_feed, meetings
 
 from .conftest import OP, download
@@ -61,12 +62,12 @@ def test_the_private_feed_works_until_revoked(signed_in, new_client, office):
 
 
 def test_a_feed_of_an_inactive_person_stops(office):
-    from gvo import people
+    from gvo.people import accounts
 
     uid = office.person("Leaving Governor")
     token = calendar_feed.new_token(office.conn, OP, uid)
     assert calendar_feed.viewer_for_token(office.conn, token) is not None
-    people.set_role(office.conn, OP, uid, "inactive")
+    accounts.set_role(office.conn, OP, uid, "inactive")
     assert calendar_feed.viewer_for_token(office.conn, token) is None
     assert calendar_feed.viewer_for_token(office.conn, "nonsense") is None
 
@@ -116,5 +117,5 @@ def test_a_title_with_a_line_break_is_kept_on_one_line(signed_in, office):
         "starts_at": "2031-03-04T18:00", "ends_at": "2031-03-04T20:00", "location": "Hall"},
         form_page="/alpha/meetings/new")
     assert resp.status_code == 302
-    [row] = meetings.list_meetings(office.conn, meetings.Viewer(0, "manager"))
+    [row] = meetings.list_meetings(office.conn, Identity(0, "manager"))
     assert row["title"] == "Spring board"

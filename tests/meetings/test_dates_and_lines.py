@@ -9,11 +9,13 @@ import pytest
 from wtforms import StringField
 from wtforms.fields.core import UnboundField
 
-from gvo import clock, forms, people, text
-from gvo.errors import InvalidInput
-from gvo.library import forms as library_forms
+from gvo.blueprints.meetings import forms as meeting_forms
+from gvo.core import clock, text
+from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.meetings import attendance, calendar_feed, meetings, minutes
-from gvo.meetings import forms as meeting_forms
+from gvo.people import accounts
+from gvo.web import forms
 
 from .conftest import OP, at, download
 
@@ -112,9 +114,7 @@ def test_a_bad_stored_time_breaks_no_page_and_no_feed(signed_in, office):
 
 
 def meetings_viewer(office, user_id):
-    from gvo.meetings.rules import Viewer
-
-    return Viewer.load(office.conn, user_id)
+    return Identity.load(office.conn, user_id)
 
 
 # -- one-line fields --------------------------------------------------------------------
@@ -129,7 +129,7 @@ def test_one_line_turns_every_line_break_into_a_space_and_drops_controls():
 
 
 def _all_forms():
-    for module in (forms, meeting_forms, library_forms):
+    for module in (forms, meeting_forms):
         for _name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and issubclass(cls, forms.FlaskForm):
                 yield cls
@@ -175,7 +175,7 @@ def test_line_breaks_typed_in_one_line_fields_are_stored_as_spaces(signed_in, of
     assert tuple(guest) == ("Dee Auditor", "Trust Board")
     client.post("/alpha/profile", {"name": "Ann\u2029Able", "phone": ""},
                 form_page="/alpha/profile")
-    assert people.get_user(office.conn, manager.id)["name"] == "Ann Able"
+    assert accounts.get_user(office.conn, manager.id)["name"] == "Ann Able"
 
 
 def test_services_keep_one_line_fields_on_one_line(office):
@@ -184,8 +184,8 @@ def test_services_keep_one_line_fields_on_one_line(office):
         ends_at=at("2031-03-04T20:00"), location="Hall\u2029B"))
     row = meetings.get(office.conn, meeting_id)
     assert (row["title"], row["location"]) == ("Autumn board", "Hall B")
-    uid = people.add_user(office.conn, OP, email="x@ex.org", name="Bo\u2028Bell", role="author")
-    assert people.get_user(office.conn, uid)["name"] == "Bo Bell"
+    uid = accounts.add_user(office.conn, OP, email="x@ex.org", name="Bo\u2028Bell", role="author")
+    assert accounts.get_user(office.conn, uid)["name"] == "Bo Bell"
 
 
 # -- calendar escaping ------------------------------------------------------------------

@@ -4,9 +4,10 @@ import io
 
 from pypdf import PdfReader
 
-from gvo import audit, demo
+from gvo.core import audit
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, meetings, packs, papers
-from gvo.meetings.rules import Viewer
+from gvo.people import demo
 
 
 def test_demo_meetings(instance):
@@ -19,7 +20,7 @@ def test_demo_meetings(instance):
     upcoming = meetings.upcoming(conn)
     assert len(upcoming) == 2
     summer = next(m for m in upcoming if m["body_name"] == "Full Governing Board")
-    clerk = Viewer(conn.execute("SELECT id FROM users WHERE email = 'clerk@riverside.example'"
+    clerk = Identity(conn.execute("SELECT id FROM users WHERE email = 'clerk@riverside.example'"
                                 ).fetchone()[0], "manager")
     items = []
     for item in agenda.items(conn, summer["id"], clerk):

@@ -7,9 +7,9 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from gvo import board
-from gvo.blueprints._downloads import content_disposition
+from gvo.board import bodies
 from gvo.meetings import attendance
+from gvo.web.downloads import content_disposition
 
 from .conftest import OP, download
 
@@ -45,8 +45,8 @@ def test_meeting_downloads_with_a_welsh_title(signed_in, office):
 
 def test_attendance_downloads_of_a_polish_committee(signed_in, office):
     client, _ = signed_in("reader")
-    body_id = board.save_body(office.conn, OP, body_id=None, kind="committee", name=POLISH,
-                              quorum_text="2")
+    body_id = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name=POLISH,
+                               quorum_text="2")
     who = office.person("Zofia Łukasiewicz", on_board=False)
     office.member(who, body_id)
     meeting_id = office.meeting(body_id=body_id, days=-10, title=POLISH)
@@ -105,14 +105,14 @@ def test_a_decomposed_title_names_its_downloads_as_composed(signed_in, office):
 
 @pytest.mark.parametrize("query", ["Lodz", "łódź", "finansow", "Wyl Dewi", "ŵyl"])
 def test_the_meetings_list_folds_letters_like_search(office, query):
+    from gvo.core.identity import Identity
     from gvo.meetings import meetings
-    from gvo.meetings.rules import Viewer
 
     office.meeting(title=WELSH)
-    body_id = board.save_body(office.conn, OP, body_id=None, kind="committee", name="Ffair",
-                              quorum_text="2")
+    body_id = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name="Ffair",
+                               quorum_text="2")
     office.meeting(body_id=body_id, title=POLISH)
     office.meeting(title="Autumn board")
-    reader = Viewer(office.person("Rita Reader", "reader", on_board=False), "reader")
+    reader = Identity(office.person("Rita Reader", "reader", on_board=False), "reader")
     found = {m["title"] for m in meetings.list_meetings(office.conn, reader, query=query)}
     assert found == ({POLISH} if query in ("Lodz", "łódź", "finansow") else {WELSH})

@@ -2,10 +2,11 @@
 
 import pytest
 
-from gvo import audit, people
-from gvo.errors import InvalidInput
+from gvo.core import audit
+from gvo.core.errors import InvalidInput
+from gvo.core.identity import Identity
 from gvo.meetings import meetings
-from gvo.people import Actor
+from gvo.people import accounts
 
 from .conftest import OP, at
 
@@ -69,7 +70,7 @@ def test_only_managers_and_holders_of_manage_meetings_create(signed_in, office, 
     assert client.get(f"/alpha/meetings/{meeting_id}/register").status_code == 403
     assert client.get(f"/alpha/meetings/{meeting_id}/minutes").status_code == 403
     assert client.get(f"/alpha/meetings/{meeting_id}").status_code == 200
-    people.set_capabilities(office.conn, OP, person.id, {"manage_meetings"})
+    accounts.set_capabilities(office.conn, OP, person.id, {"manage_meetings"})
     # Capabilities are read at sign-in and on every request (the user loader).
     assert client.get("/alpha/meetings/new").status_code == 200
     resp = client.post("/alpha/meetings/new", _form(office.board_id),
@@ -119,14 +120,14 @@ def test_service_rules(office):
     with pytest.raises(InvalidInput):
         meetings.cancel(office.conn, OP, meeting_id, "again")
     with pytest.raises(InvalidInput):
-        meetings.update(office.conn, Actor.operator(), meeting_id, meetings.MeetingInput(
+        meetings.update(office.conn, Identity.operator(), meeting_id, meetings.MeetingInput(
             body_id=office.board_id, title="x", starts_at=at("2031-01-01T18:00"),
             ends_at=at("2031-01-01T19:00"), location="Hall"))
 
 
 def test_a_committee_with_meetings_is_not_deleted_and_the_clerk_is_told_why(signed_in,
                                                                              office):
-    from gvo import board
+    from gvo.board import bodies
 
     client, _ = signed_in("manager")
     office.meeting(body_id=office.committee_id, days=-10)
@@ -135,11 +136,11 @@ def test_a_committee_with_meetings_is_not_deleted_and_the_clerk_is_told_why(sign
     assert resp.status_code == 302
     page = client.get("/alpha/board").get_data(as_text=True)
     assert "Finance cannot be deleted: it has 1 meeting on record" in page
-    assert board.get_body(office.conn, office.committee_id)["name"] == "Finance"
+    assert bodies.get_body(office.conn, office.committee_id)["name"] == "Finance"
     # A committee that never met is deleted as before.
-    spare = board.save_body(office.conn, OP, body_id=None, kind="committee", name="Spare")
+    spare = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name="Spare")
     client.post(f"/alpha/board/{spare}/delete", {}, form_page=f"/alpha/board/{spare}")
-    assert [b["name"] for b in board.list_bodies(office.conn)] == [
+    assert [b["name"] for b in bodies.list_bodies(office.conn)] == [
         "Full Governing Board", "Finance"]
 
 

@@ -14,10 +14,11 @@ import waitress
 from pypdf import PdfReader
 from waitress import wasyncore
 
-from gvo import auth as auth_service
-from gvo import board, create_app, people
+from gvo import create_app
+from gvo.board import bodies
+from gvo.core.identity import Identity
 from gvo.meetings import agenda, attendance, meetings, minutes
-from gvo.people import Actor
+from gvo.people import accounts, signin
 from gvo.storage.instance import Instance
 
 from .conftest import make_pdf
@@ -28,14 +29,14 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct-horse-battery-staple"
-OP = Actor.operator()
+OP = Identity.operator()
 
 
 def _person(conn, email, name, role):
-    uid = people.add_user(conn, OP, email=email, name=name, role=role, password=PASSWORD)
+    uid = accounts.add_user(conn, OP, email=email, name=name, role=role, password=PASSWORD)
     secret = pyotp.random_base32(32)
     # Enrol with the previous step's code, so the code of "now" is unused at sign-in.
-    auth_service.enrol_totp(conn, OP, uid, secret, pyotp.TOTP(secret).at(time.time() - 30))
+    signin.enrol_totp(conn, OP, uid, secret, pyotp.TOTP(secret).at(time.time() - 30))
     return {"id": uid, "email": email, "name": name, "secret": secret}
 
 
@@ -47,10 +48,10 @@ def server(tmp_path_factory):
     conn = inst.db("alpha")
     clerk = _person(conn, "clerk@example.org", "Clara Clerk", "manager")
     governor = _person(conn, "gov@example.org", "Gita Governor", "author")
-    other = people.add_user(conn, OP, email="olu@example.org", name="Olu Other", role="author")
-    board_id = board.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
+    other = accounts.add_user(conn, OP, email="olu@example.org", name="Olu Other", role="author")
+    board_id = bodies.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
     for uid in (clerk["id"], governor["id"], other):
-        board.add_member(conn, OP, board_id, uid, "member")
+        bodies.add_member(conn, OP, board_id, uid, "member")
     start = meetings.local_now().replace(hour=18, minute=0) - timedelta(days=40)
     previous = meetings.create(conn, OP, meetings.MeetingInput(
         body_id=board_id, title="Previous full board", starts_at=start,

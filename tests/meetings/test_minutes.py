@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from gvo import audit
-from gvo.errors import InvalidInput
+from gvo.core import audit
+from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes
 
 from .conftest import OP, download, pdf_text

@@ -9,11 +9,10 @@ from uploads import Part, many_parts, word, write_lock_held
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from gvo.errors import InvalidInput
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
 from gvo.library import folders, pages, sniff
-from gvo.library.access import Viewer as LibraryViewer
-from gvo.meetings import agenda, papers
-from gvo.meetings.rules import Viewer
+from gvo.meetings import agenda, packs, papers
 
 from .conftest import OP, download, make_pdf, pdf_text, upload
 
@@ -54,7 +53,7 @@ def test_an_owner_password_pdf_is_merged_and_a_password_to_open_pdf_is_listed(si
 
 def _narrow(conn, manager_id: int, folder_id: int) -> None:
     """A library Manager makes a folder a room open to themselves alone."""
-    lib = LibraryViewer(manager_id, "manager")
+    lib = Identity(manager_id, "manager")
     row = folders.get_folder(conn, lib, folder_id)
     folders.update_folder(conn, lib, folder_id, title=row["title"], description="",
                           sort_order=0, restricted=True, users=[manager_id])
@@ -64,10 +63,10 @@ def _meetings_manager(make_user, new_client, conn):
     """An Author who holds "manage meetings", signed in."""
     from conftest import sign_in
 
-    from gvo import people
+    from gvo.people import accounts
 
     holder = make_user("alpha", "author")
-    people.set_capabilities(conn, OP, holder.id, {"manage_meetings"})
+    accounts.set_capabilities(conn, OP, holder.id, {"manage_meetings"})
     other = new_client()
     sign_in(other, holder)
     return other
@@ -155,16 +154,16 @@ def test_a_refused_link_leaves_no_confidential_room_behind(office):
     manager = office.person("Mo Manager", "manager", on_board=False)
     meeting_id = office.meeting()
     secret = office.item(meeting_id, "Pay", confidential=True)
-    lib = LibraryViewer(manager, "manager")
+    lib = Identity(manager, "manager")
     shelf = folders.create_folder(office.conn, lib, parent_id=None, title="Shelf")
     page = pages.create_page(office.conn, lib, shelf, title="Pay note", body="x")
-    viewer = Viewer(manager, "manager")
-    papers.link(office.conn, OP, viewer, secret, "page", page)
+    viewer = Identity(manager, "manager")
+    papers.link(office.conn, viewer, secret, "page", page)
     room = papers.CONFIDENTIAL_FOLDER
     office.conn.execute("UPDATE folders SET deleted_at = '2026-01-01' WHERE title = ?", (room,))
     before = _library_rows(office.conn)
     with pytest.raises(InvalidInput, match="already attached"):
-        papers.link(office.conn, OP, viewer, secret, "page", page)
+        papers.link(office.conn, viewer, secret, "page", page)
     assert _library_rows(office.conn) == before
 
 
@@ -175,7 +174,7 @@ def _squat(office, meeting_id: int, clerk_id: int) -> tuple[int, int]:
 
     author = office.person("Sam Squatter", "author", on_board=False)
     squat = folders.create_folder(
-        office.conn, LibraryViewer(author, "author"),
+        office.conn, Identity(author, "author"),
         parent_id=meetings.get(office.conn, meeting_id)["folder_id"],
         title=papers.CONFIDENTIAL_FOLDER, restricted=True, users=[author, clerk_id])
     return author, squat
@@ -187,7 +186,7 @@ def test_a_folder_titled_like_the_confidential_room_never_receives_papers(signed
 
     client, clerk = signed_in("manager")
     meeting_id = office.meeting()
-    papers.ensure_folder(office.conn, OP, Viewer(clerk.id, "manager"), meeting_id)
+    papers.ensure_folder(office.conn, Identity(clerk.id, "manager"), meeting_id)
     secret = office.item(meeting_id, "Pay review", confidential=True)
     author, squat = _squat(office, meeting_id, clerk.id)
     assert upload(client, meeting_id, secret, "pay.pdf", make_pdf("Pay")).status_code == 302
@@ -196,8 +195,8 @@ def test_a_folder_titled_like_the_confidential_room_never_receives_papers(signed
                               (link["ref_id"],)).fetchone()
     room = meetings.get(office.conn, meeting_id)["confidential_folder_id"]
     assert doc["folder_id"] == room and room != squat
-    with pytest.raises(folders.NotFound):
-        documents.get_document(office.conn, LibraryViewer(author, "author"), link["ref_id"])
+    with pytest.raises(NotFound):
+        documents.get_document(office.conn, Identity(author, "author"), link["ref_id"])
     assert sorted(folders.access_list(office.conn, squat)[0]) == sorted([author, clerk.id])
 
 
@@ -206,19 +205,19 @@ def test_the_migration_keeps_the_room_gvo_made_not_a_squatters(signed_in, office
     not an earlier folder of the same title made by someone else."""
     from pathlib import Path
 
-    from gvo import school_settings
     from gvo.meetings import meetings
+    from gvo.people import settings
     from gvo.storage.sqlcipher import _split_sql
 
     client, clerk = signed_in("manager")
     meeting_id = office.meeting()
-    top_and_folder = papers.ensure_folder(office.conn, OP, Viewer(clerk.id, "manager"),
+    top_and_folder = papers.ensure_folder(office.conn, Identity(clerk.id, "manager"),
                                           meeting_id)
     secret = office.item(meeting_id, "Pay review", confidential=True)
     _author, squat = _squat(office, meeting_id, clerk.id)
     upload(client, meeting_id, secret, "pay.pdf", make_pdf("Pay"))
     room = meetings.get(office.conn, meeting_id)["confidential_folder_id"]
-    top = school_settings.get(office.conn, papers.TOP_FOLDER_SETTING)
+    top = settings.get(office.conn, papers.TOP_FOLDER_SETTING)
     assert squat < room and top
     # As before the migration: no ids stored.
     office.conn.execute("UPDATE meetings SET confidential_folder_id = NULL")
@@ -229,7 +228,7 @@ def test_the_migration_keeps_the_room_gvo_made_not_a_squatters(signed_in, office
         if "ALTER TABLE" not in statement:
             office.conn.execute(statement)
     assert meetings.get(office.conn, meeting_id)["confidential_folder_id"] == room
-    assert school_settings.get(office.conn, papers.TOP_FOLDER_SETTING) == top
+    assert settings.get(office.conn, papers.TOP_FOLDER_SETTING) == top
     assert top_and_folder == meetings.get(office.conn, meeting_id)["folder_id"]
 
 
@@ -258,8 +257,6 @@ def _agenda_text(data: bytes) -> str:
 
 
 def test_a_paper_beyond_the_childs_limits_is_listed_not_merged():
-    from gvo.meetings import packs
-
     bomb = _bomb("bomb-1")
     assert len(bomb) < 200_000
     items = [packs.PackItem("1", "Budget", "decision", papers=[
@@ -278,8 +275,6 @@ def test_a_paper_that_outlasts_the_wall_clock_is_listed_and_the_next_still_merge
         monkeypatch):
     """The child is killed at WALL_SECONDS (here: at once, for the first paper only); a new
     child reads the rest."""
-    from gvo.meetings import packs
-
     slow, fine = make_pdf("Slowpaper unique-7"), make_pdf("Finepaper unique-8")
     real_timer = packs.threading.Timer
     started = []
@@ -296,6 +291,8 @@ def test_a_paper_that_outlasts_the_wall_clock_is_listed_and_the_next_still_merge
     text = _agenda_text(data)
     assert "Slow slow.pdf provided separately" in text and "Fine fine.pdf 3" in text
     assert "Finepaper" in pdf_text(data) and "Slowpaper" not in pdf_text(data)
+
+
 def test_a_refused_paper_is_answered_with_its_reason_without_the_write_lock(
         signed_in, office, instance):
     # Issue 9 (attack review): the type sniffer read a .docx's index inside the upload's
@@ -335,7 +332,7 @@ def test_every_byte_of_a_paper_is_read_before_its_transaction(office):
 
     seen: list[bool] = []
     fields = {"title": "Budget report"}
-    [doc] = papers.upload(office.conn, OP, Viewer(manager, "manager"), item,
+    [doc] = papers.upload(office.conn, Identity(manager, "manager"), item,
                           [Watched("budget.docx", word(text="Budget"), piece=500)],
                           limit=10**7, fields=fields)
     assert seen and not any(seen)
@@ -353,9 +350,9 @@ def test_papers_too_large_for_the_pack_are_listed_not_read(signed_in, office, mo
     for name, data in (("small.pdf", small), ("big.pdf", big), ("notes.docx", word())):
         assert upload(client, meeting_id, item, name, data).status_code == 302
     if cap == "paper":
-        monkeypatch.setattr(papers, "MAX_PACK_PAPER_BYTES", len(big) - 1)
+        monkeypatch.setattr(packs, "MAX_PACK_PAPER_BYTES", len(big) - 1)
     else:
-        monkeypatch.setattr(papers, "MAX_PACK_BYTES", len(small) + len(big) - 1)
+        monkeypatch.setattr(packs, "MAX_PACK_BYTES", len(small) + len(big) - 1)
     resp = download(client, f"/alpha/meetings/{meeting_id}/pack.pdf")
     assert resp.status_code == 200
     agenda_text = " ".join(PdfReader(io.BytesIO(resp.data)).pages[1].extract_text().split())

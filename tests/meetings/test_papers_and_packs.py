@@ -6,10 +6,9 @@ from html import unescape
 
 from pypdf import PdfReader
 
+from gvo.core.identity import Identity
 from gvo.library import search
-from gvo.library.access import Viewer as LibraryViewer
 from gvo.meetings import agenda, packs, papers
-from gvo.meetings.rules import Viewer
 
 from .conftest import OP, download, make_pdf, pdf_text, upload
 
@@ -146,13 +145,13 @@ def test_confidential_items_and_papers_never_reach_someone_without_access(
             assert c.get(f"/alpha/meetings/{meeting_id}/agenda/{secret}").status_code == 403
 
     # The library's own search and listings hide the confidential paper too.
-    lib_reader = LibraryViewer(reader_person.id, "reader")
-    lib_member = LibraryViewer(member_person.id, "author")
+    lib_reader = Identity(reader_person.id, "reader")
+    lib_member = Identity(member_person.id, "author")
     assert search.search(conn, lib_reader, "zanzibar") == []
     assert search.search(conn, lib_member, "zanzibar")
-    assert papers.for_item(conn, Viewer(reader_person.id, "reader"), secret) == []
+    assert papers.for_item(conn, Identity(reader_person.id, "reader"), secret) == []
     assert not any("zanzibar" in label.lower()
-                   for _, label in papers.linkable(conn, Viewer(reader_person.id, "reader")))
+                   for _, label in papers.linkable(conn, Identity(reader_person.id, "reader")))
 
     # A feed never carries agenda items.
     feed_token = __import__("gvo.meetings.calendar_feed", fromlist=["x"]).new_token(
@@ -168,7 +167,7 @@ def test_an_item_with_papers_cannot_become_confidential(signed_in, office):
     upload(client, meeting_id, item, "staff.pdf", make_pdf("Staff"))
     url = f"/alpha/meetings/{meeting_id}/agenda/{item}"
     resp = client.post(url, {"title": "Staffing", "purpose": "decision", "minutes": "5",
-                             "confidential": "y"}, form_page=url)
+                       "confidential": "y"}, form_page=url)
     assert resp.status_code == 422 and "detach its papers" in client.last_text
     assert not agenda.get_item(office.conn, item)["confidential"]
 
@@ -187,31 +186,32 @@ def test_an_upload_without_the_csrf_token_is_refused(signed_in, office):
 
 def test_the_confidential_room_follows_membership_and_roles_at_once(signed_in, make_user,
                                                                     office):
-    from gvo import board, people
+    from gvo.board import bodies
+    from gvo.people import accounts
 
     client, _ = signed_in("manager")
     meeting_id = office.meeting()
     secret = office.item(meeting_id, "Pay review", confidential=True)
     upload(client, meeting_id, secret, "pay.pdf", make_pdf("Payreview"))
     newcomer = make_user("alpha", "author")
-    viewer = Viewer(newcomer.id, "author")
+    viewer = Identity(newcomer.id, "author")
     assert papers.for_item(office.conn, viewer, secret) == []
     office.member(newcomer.id)  # joins the board: access at once, nobody saves anything
     assert [p.title for p in papers.for_item(office.conn, viewer, secret)] == ["pay"]
-    board.remove_member(office.conn, OP, office.board_id, newcomer.id)
+    bodies.remove_member(office.conn, OP, office.board_id, newcomer.id)
     assert papers.for_item(office.conn, viewer, secret) == []  # leaves: gone at once
     # An Editor (not on the board) sees confidential papers; demoted, they no longer do.
     editor = make_user("alpha", "editor")
-    assert [p.title for p in papers.for_item(office.conn, Viewer(editor.id, "editor"),
+    assert [p.title for p in papers.for_item(office.conn, Identity(editor.id, "editor"),
                                              secret)] == ["pay"]
-    people.set_role(office.conn, OP, editor.id, "author")
-    assert papers.for_item(office.conn, Viewer(editor.id, "author"), secret) == []
+    accounts.set_role(office.conn, OP, editor.id, "author")
+    assert papers.for_item(office.conn, Identity(editor.id, "author"), secret) == []
     # A capability grant opens it too, and its removal closes it.
-    people.set_capabilities(office.conn, OP, editor.id, {"manage_meetings"})
-    holder = Viewer(editor.id, "author", frozenset({"manage_meetings"}))
+    accounts.set_capabilities(office.conn, OP, editor.id, {"manage_meetings"})
+    holder = Identity(editor.id, "author", frozenset({"manage_meetings"}))
     assert [p.title for p in papers.for_item(office.conn, holder, secret)] == ["pay"]
-    people.set_capabilities(office.conn, OP, editor.id, set())
-    assert papers.for_item(office.conn, Viewer(editor.id, "author"), secret) == []
+    accounts.set_capabilities(office.conn, OP, editor.id, set())
+    assert papers.for_item(office.conn, Identity(editor.id, "author"), secret) == []
 
 
 def test_damaged_pdfs_never_stop_the_pack(caplog):
@@ -244,7 +244,7 @@ def _charging_policy(office, clerk) -> int:
     """A library page "Charging policy" in a folder "Policies", made by the clerk."""
     from gvo.library import folders, pages
 
-    lib = LibraryViewer(clerk.id, "manager")
+    lib = Identity(clerk.id, "manager")
     folder = folders.create_folder(office.conn, lib, parent_id=None, title="Policies")
     return pages.create_page(office.conn, lib, folder, title="Charging policy",
                              body="## Scope\n\nTrips are voluntary contributions only.")

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from gvo import audit, board, people
-from gvo.errors import InvalidInput
+from gvo.board import bodies
+from gvo.core import audit
+from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, calendar_feed, meetings, minutes, records
+from gvo.people import accounts
 
 from .conftest import OP, download, pdf_text
 
@@ -46,7 +48,7 @@ def _everything(client, meeting_id: int, body_id: int) -> dict:
 def locked_meeting(office):
     """A board meeting of three (Ann chairs), all present, register and minutes locked."""
     ann, ben, cat = (office.person(n) for n in ("Ann Able", "Ben Bold", "Cat Cole"))
-    board.add_member(office.conn, OP, office.board_id, ann, "chair", "parent governor")
+    bodies.add_member(office.conn, OP, office.board_id, ann, "chair", "parent governor")
     meeting_id = office.meeting(days=-30, title="Autumn full board")
     later = office.meeting(days=-2, title="Spring full board")
     item = office.item(meeting_id, "Budget monitoring")
@@ -76,10 +78,10 @@ def test_board_changes_after_the_lock_change_nothing_the_record_says(signed_in, 
     # Four people join the board, one leaves, one is renamed, the quorum is set to 5.
     for name in ("Dan Dale", "Eve East", "Fay Fox", "Gus Gray"):
         office.person(name)
-    board.remove_member(office.conn, OP, office.board_id, ben)
-    people.update_profile(office.conn, OP, cat, name="Catherine Cole-Smith", phone="")
-    board.save_body(office.conn, OP, body_id=office.board_id, kind="board",
-                    name="Full Governing Board", quorum_text="5")
+    bodies.remove_member(office.conn, OP, office.board_id, ben)
+    accounts.update_profile(office.conn, OP, cat, name="Catherine Cole-Smith", phone="")
+    bodies.save_body(office.conn, OP, body_id=office.board_id, kind="board",
+                     name="Full Governing Board", quorum_text="5")
 
     after = _everything(client, meeting_id, office.board_id)
     for what, said in before.items():
@@ -220,7 +222,7 @@ def test_locked_pages_name_the_committee_as_the_record_does(signed_in, office):
     meeting_id = office.meeting(body_id=office.committee_id, days=-3, title="Spring finance")
     attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
     attendance.lock_register(office.conn, OP, meeting_id)
-    board.save_body(office.conn, OP, body_id=office.committee_id, kind="committee",
+    bodies.save_body(office.conn, OP, body_id=office.committee_id, kind="committee",
                     name="Resources Committee", quorum_text="2")
     for path in (f"/alpha/meetings/{meeting_id}", f"/alpha/meetings/{meeting_id}/register",
                  f"/alpha/meetings/{meeting_id}/minutes"):
@@ -310,7 +312,7 @@ def test_the_approved_pdf_is_drawn_outside_the_write_transaction(instance, offic
     data, digest = records.approved_pdf(office.conn, earlier)
     assert hashlib.sha256(data).hexdigest() == digest
     # The page of joiners is drawn with at most MAX_MARKS of them in a row.
-    from gvo.text import MAX_MARKS
+    from gvo.core.text import MAX_MARKS
 
     assert "\u200d" * (MAX_MARKS + 1) not in pdf_text(data)
 
@@ -337,8 +339,8 @@ def test_minutes_changed_while_the_pdf_is_drawn_are_not_approved(instance, offic
 def test_a_page_of_combining_characters_is_drawn_capped():
     """The PDF's text normaliser cuts runs of marks, so fpdf2's line breaking (quadratic in
     such a run) sees at most MAX_MARKS of them after each letter."""
+    from gvo.core.text import MAX_MARKS
     from gvo.meetings.pdf import Document
-    from gvo.text import MAX_MARKS
 
     doc = Document("x")
     doc.add_page()
@@ -355,7 +357,7 @@ def test_a_committee_renamed_after_the_lock_keeps_its_old_name_on_the_record(
     calendar feed all name the committee as the register recorded it."""
     client, person = signed_in("manager")
     old, new = "Pwyllgor Łukasz Żółkiewski", "Resources Committee"
-    board.save_body(office.conn, OP, body_id=office.committee_id, kind="committee", name=old,
+    bodies.save_body(office.conn, OP, body_id=office.committee_id, kind="committee", name=old,
                     quorum_text="1")
     ann = office.person("Ann Able", on_board=False)
     office.member(ann, body_id=office.committee_id)
@@ -371,7 +373,7 @@ def test_a_committee_renamed_after_the_lock_keeps_its_old_name_on_the_record(
                        {"name": new, "description": "", "quorum": "1"},
                        form_page=f"/alpha/board/{office.committee_id}/edit")
     assert resp.status_code == 302
-    assert board.get_body(office.conn, office.committee_id)["name"] == new
+    assert bodies.get_body(office.conn, office.committee_id)["name"] == new
     resp = client.post(f"/alpha/meetings/{later}/approve-minutes", {"meeting_id": meeting_id},
                        form_page=f"/alpha/meetings/{later}")
     assert resp.status_code == 302

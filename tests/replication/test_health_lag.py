@@ -16,7 +16,7 @@ from .conftest import HEALTH_TOKEN, SLUG, operator_health, put
 def running(rep_instance, file_target):
     """The replicator as `gvo serve` runs it; nothing is written, so the test sets the lag."""
     app = create_app({"TESTING": True, "GVO_BASE_URL": "https://localhost",
-                      "GVO_HEALTH_TOKEN": HEALTH_TOKEN}, instance=rep_instance)
+                     "GVO_HEALTH_TOKEN": HEALTH_TOKEN}, instance=rep_instance)
     put(rep_instance, "k", "v")
     rep = service.start(app, rep_instance, file_target.url, options=Options(), interval=3600)
     end = time.monotonic() + 60  # hang guard for the first pass, not a performance limit
@@ -57,15 +57,15 @@ def test_anonymous_healthz_names_no_school(running):
 def test_managers_see_last_backed_up_on_the_settings_page(running, rep_instance):
     from conftest import WebClient
 
-    from gvo import people
-    from gvo.people import Actor
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
 
     app, rep = running
-    people.add_user(rep_instance.db(SLUG), Actor.operator(), email="clerk@example.org",
-                    name="Clerk", role="manager", password="tall-ships-and-harbours")
-    from gvo import school_settings
+    accounts.add_user(rep_instance.db(SLUG), Identity.operator(), email="clerk@example.org",
+                      name="Clerk", role="manager", password="tall-ships-and-harbours")
+    from gvo.people import settings
 
-    school_settings.put(rep_instance.db(SLUG), "demo", "1")  # password-only sign-in here
+    settings.put(rep_instance.db(SLUG), "demo", "1")  # password-only sign-in here
 
     class Person:
         slug, email, password, totp_secret = SLUG, "clerk@example.org", \

@@ -6,9 +6,9 @@ import secrets
 
 from click.testing import CliRunner
 
-from gvo import people
 from gvo.cli import cli
-from gvo.people import Actor
+from gvo.core.identity import Identity
+from gvo.people import accounts
 from gvo.replication import manifest as mf
 from gvo.replication import restore
 from gvo.replication.shipper import SchoolShipper
@@ -27,8 +27,8 @@ def _no_name(data: bytes, where) -> None:
 
 def _write_marker(inst) -> bytes:
     marker = "PLAINTEXT-MARKER-" + secrets.token_hex(8)
-    people.add_user(inst.db(SLUG), Actor.operator(), email=f"{marker.lower()}@example.org",
-                    name=marker, role="author", password="correct-horse-battery-staple")
+    accounts.add_user(inst.db(SLUG), Identity.operator(), email=f"{marker.lower()}@example.org",
+                      name=marker, role="author", password="correct-horse-battery-staple")
     return marker.encode()
 
 

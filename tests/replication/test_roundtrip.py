@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from gvo.errors import GvoError, WrongMasterKey
+from gvo.core.errors import GvoError, WrongMasterKey
 from gvo.replication import manifest as mf
 from gvo.replication import restore, segment
 from gvo.replication.rekey import rekey_school

@@ -1,6 +1,6 @@
 -- Issue 9, text that cannot break: search folds letters, file names lose bidi controls,
 -- and a document version records whether its text could be extracted.
--- gvo_folded_words() and gvo_safe_filename() are gvo.text's rules, registered for migrations
+-- gvo_folded_words() and gvo_safe_filename() are gvo.core.text's rules, registered for migrations
 -- by gvo.storage.sqlcipher.migrate.
 
 -- Search: a document's file name and description move to their own column (`about`) so a

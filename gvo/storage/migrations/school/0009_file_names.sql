@@ -1,7 +1,7 @@
 -- Issue 9, file names that show what they are: stored names are composed (NFC), lose
 -- zero-width, bidirectional and other invisible characters, are trimmed around their
 -- extension, and a name with nothing before its extension gets a stem ("   .txt" becomes
--- "document.txt"). gvo_safe_filename() is gvo.text.safe_filename, registered for
+-- "document.txt"). gvo_safe_filename() is gvo.core.text.safe_filename, registered for
 -- migrations by gvo.storage.sqlcipher.migrate.
 UPDATE document_versions SET filename = gvo_safe_filename(filename)
  WHERE filename <> gvo_safe_filename(filename);

@@ -1,0 +1,151 @@
+"""Meetings: the list and the month calendar, scheduling, editing and cancelling, and the
+meeting page."""
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from gvo.blueprints.meetings import forms as mf
+from gvo.blueprints.meetings.common import (
+    agenda_context,
+    attempt,
+    back,
+    body_choices,
+    bp,
+    get_meeting,
+)
+from gvo.board import bodies
+from gvo.core import numbers
+from gvo.core.errors import InvalidInput
+from gvo.meetings import attendance, meetings, minutes, papers
+from gvo.meetings.rules import is_member, manages, sees_confidential
+from gvo.web.access import current_identity, db, requires, signed_in
+from gvo.web.htmx import is_htmx
+
+
+@bp.get("/meetings")
+@signed_in
+def index():
+    """Upcoming and past meetings, with a search and a filter by board or committee."""
+    conn = db()
+    body_id = numbers.whole_number_or_none(request.args.get("body"))
+    query = request.args.get("q", "")[:100]
+    viewer = current_identity()
+    upcoming = meetings.list_meetings(conn, viewer, when="upcoming", body_id=body_id,
+                                      query=query)
+    past = meetings.list_meetings(conn, viewer, when="past", body_id=body_id, query=query)
+    return render_template("meetings/index.html", upcoming=upcoming, past=past[:50],
+                           bodies=bodies.list_bodies(conn), body_id=body_id, query=query,
+                           can_manage=manages(viewer))
+
+
+@bp.get("/meetings/calendar")
+@signed_in
+def month():
+    """A month calendar; htmx swaps just the month when moving between months."""
+    try:
+        view = meetings.month(db(), numbers.whole_number_or_none(request.args.get("year")),
+                              numbers.whole_number_or_none(request.args.get("month")))
+    except InvalidInput:
+        abort(404)
+    template = "meetings/_month.html" if is_htmx() else "meetings/calendar.html"
+    return render_template(template, view=view)
+
+
+def _meeting_input(form) -> meetings.MeetingInput:
+    return meetings.MeetingInput(
+        body_id=form.body_id.data, title=form.title.data or "",
+        starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+        location=form.location.data or "", online_link=form.online_link.data or "",
+        description=form.description.data or "")
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@requires("manage_meetings")
+def new():
+    """Schedule a meeting of the board or a committee."""
+    form = mf.MeetingForm()
+    form.body_id.choices = body_choices()
+    if not form.body_id.choices:
+        flash("Set up the governing board first (Board page).", "warning")
+        return redirect(url_for("meetings.index"))
+    if request.method == "GET":
+        start = meetings.local_now().replace(hour=18, minute=0) + timedelta(days=14)
+        form.starts_at.data, form.ends_at.data = start, start + timedelta(hours=2)
+    if form.validate_on_submit():
+        try:
+            meeting_id = meetings.create(db(), current_identity(), _meeting_input(form))
+            papers.ensure_folder(db(), current_identity(), meeting_id)
+        except InvalidInput as exc:
+            form.title.errors.append(str(exc))
+        else:
+            flash("The meeting is scheduled. Now add its agenda.", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting_id))
+    return render_template("meetings/edit.html", form=form, meeting=None), (
+        422 if form.errors else 200)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@requires("manage_meetings")
+def edit(meeting_id: int):
+    """Change a meeting's details, or cancel it."""
+    meeting = get_meeting(meeting_id)
+    form = mf.MeetingForm(data={
+        "body_id": meeting["body_id"], "title": meeting["title"],
+        "starts_at": meetings.read_stamp(meeting["starts_at"]),
+        "ends_at": meetings.read_stamp(meeting["ends_at"]), "location": meeting["location"],
+        "online_link": meeting["online_link"], "description": meeting["description"]})
+    form.body_id.choices = body_choices()
+    if form.validate_on_submit():
+        try:
+            meetings.update(db(), current_identity(), meeting_id, _meeting_input(form))
+        except InvalidInput as exc:
+            form.title.errors.append(str(exc))
+        else:
+            flash("The meeting is saved.", "success")
+            return back(meeting_id)
+    return render_template("meetings/edit.html", form=form, meeting=meeting,
+                           cancel_form=mf.CancelForm()), 422 if form.errors else 200
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+@requires("manage_meetings")
+def cancel(meeting_id: int):
+    """Cancel a meeting, with a reason."""
+    get_meeting(meeting_id)
+    form = mf.CancelForm()
+    if form.validate_on_submit():
+        attempt(meetings.cancel, meeting_id, form.reason.data,
+                done="The meeting is cancelled.")
+    else:
+        flash("Say why the meeting is cancelled.", "error")
+    return back(meeting_id)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@signed_in
+def show(meeting_id: int):
+    """The meeting: details, agenda and papers, attendance, minutes."""
+    meeting = get_meeting(meeting_id)
+    conn, viewer = db(), current_identity()
+    ctx = agenda_context(meeting)
+    my_reply = attendance.replies(conn, meeting_id).get(current_user.id)
+    member = is_member(conn, meeting["body_id"], current_user.id)
+    reply_form = mf.ReplyForm(data={"reply": my_reply["reply"] if my_reply else "attending",
+                                    "reason": my_reply["reason"] if my_reply else ""})
+    register = attendance.register(conn, meeting_id)
+    return render_template(
+        "meetings/show.html", **ctx, item_form=mf.ItemForm(formdata=None),
+        my_reply=my_reply, is_member=member, reply_form=reply_form, register=register,
+        guests=attendance.guests(conn, meeting_id),
+        quorum=attendance.quorum(conn, meeting_id),
+        status_labels=attendance.STATUSES, minutes_label=minutes.STATUS_LABELS,
+        awaiting=meetings.previous_meetings_awaiting_approval(conn, meeting),
+        approval=minutes.approval_record(conn, meeting), approve_form=mf.ApproveForm(),
+        sees_confidential=sees_confidential(conn, viewer, meeting["body_id"]),
+        minutes_parts=(minutes.for_meeting(conn, meeting_id, viewer)
+                       if meeting["minutes_status"] != "draft" else None),
+        comments=minutes.comments(conn, meeting_id), comment_form=mf.CommentForm(formdata=None),
+        started=meetings.has_started(meeting),
+    )

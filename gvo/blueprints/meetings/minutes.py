@@ -1,0 +1,155 @@
+"""Minutes: written item by item with actions, circulated, commented on, approved at a
+later meeting, locked; the approved minutes as PDF."""
+
+from flask import abort, flash, g, render_template, request
+
+from gvo.blueprints.meetings import forms as mf
+from gvo.blueprints.meetings.common import (
+    attempt,
+    back,
+    bp,
+    confirmed_step,
+    dated_slug,
+    get_meeting,
+    get_meeting_item,
+    item_row,
+    to_minutes,
+)
+from gvo.core import numbers
+from gvo.core.errors import InvalidInput
+from gvo.meetings import agenda, attendance, minutes
+from gvo.meetings.rules import sees_confidential
+from gvo.web.access import current_identity, db, requires, signed_in
+from gvo.web.downloads import file_response
+from gvo.web.forms import ConfirmForm, choices
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes")
+@requires("manage_meetings")
+def minutes_editor(meeting_id: int):
+    """Write the minutes item by item; circulate, lock."""
+    meeting = get_meeting(meeting_id)
+    conn = db()
+    parts = minutes.for_meeting(conn, meeting_id, current_identity())
+    owners = _owner_choices()
+    forms = {}
+    for item in parts["part1"] + parts["part2"]:
+        forms[item["id"]] = (
+            mf.MinuteItemForm(formdata=None, prefix=f"i{item['id']}", data=item),
+            _action_form(owners, item["id"]))
+    return render_template(
+        "meetings/minutes.html", meeting=meeting, parts=parts, forms=forms,
+        editable=meeting["minutes_status"] in minutes.EDITABLE, confirm=ConfirmForm(),
+        labels=minutes.STATUS_LABELS, quorum=attendance.quorum(conn, meeting_id),
+        comments=minutes.comments(conn, meeting_id))
+
+
+def _owner_choices():
+    return choices([(0, "—")] + [(u["id"], u["name"]) for u in minutes.owners(db())])
+
+
+def _action_form(owners, item_id):
+    form = mf.ActionForm(formdata=None, prefix=f"a{item_id}")
+    form.owner_id.choices = owners
+    return form
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>")
+@requires("manage_meetings")
+def save_minutes_item(meeting_id: int, item_id: int):
+    """Save the minutes of one item."""
+    get_meeting_item(meeting_id, item_id)
+    form = mf.MinuteItemForm(prefix=f"i{item_id}")
+    if form.validate_on_submit():
+        attempt(minutes.save_item, item_id, form.discussion.data or "",
+                form.decisions.data or "", done="Saved.")
+    else:
+        flash("Those minutes are too long.", "error")
+    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
+@requires("manage_meetings")
+def add_action(meeting_id: int, item_id: int):
+    """Add an action with an owner and a due date."""
+    get_meeting_item(meeting_id, item_id)
+    form = _action_form(_owner_choices(), item_id)
+    form.process(request.form)
+    if form.validate_on_submit():
+        attempt(minutes.add_action, item_id, form.text.data, form.owner_id.data or None,
+                form.due_on.data, done="The action is recorded.")
+    else:
+        flash("An action needs a description, and the due date must be a date.", "error")
+    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
+@requires("manage_meetings")
+def delete_action(meeting_id: int, action_id: int):
+    """Remove an action."""
+    item_row(get_meeting(meeting_id), minutes.get_action, action_id)
+    if ConfirmForm().validate_on_submit():
+        attempt(minutes.delete_action, action_id)
+    return to_minutes(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/circulate")
+@requires("manage_meetings")
+def circulate_minutes(meeting_id: int):
+    """Send the draft minutes round for comment."""
+    return confirmed_step(meeting_id, minutes.circulate,
+                          "The minutes are circulated for comment.", to_minutes)
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/lock")
+@requires("manage_meetings")
+def lock_minutes(meeting_id: int):
+    """Lock approved minutes."""
+    return confirmed_step(meeting_id, minutes.lock, "The minutes are locked.", to_minutes)
+
+
+@bp.post("/meetings/<int:meeting_id>/approve-minutes")
+@requires("manage_meetings")
+def approve_minutes(meeting_id: int):
+    """At this meeting, record the approval of an earlier meeting's minutes."""
+    get_meeting(meeting_id)
+    form = mf.ApproveForm()
+    if form.validate_on_submit():
+        earlier = numbers.whole_number_or_none(form.meeting_id.data)
+        try:
+            if earlier is None:
+                raise InvalidInput("Choose the meeting whose minutes are approved.")
+            get_meeting(earlier)
+            minutes.approve(db(), current_identity(), earlier, meeting_id, g.school_name)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The minutes are recorded as approved at this meeting.", "success")
+    return back(meeting_id, "#minutes")
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/comments")
+@signed_in
+def comment_minutes(meeting_id: int):
+    """Comment on circulated minutes (members of the body, Editors, Managers)."""
+    meeting = get_meeting(meeting_id)
+    if not sees_confidential(db(), current_identity(), meeting["body_id"]):
+        abort(403)
+    form = mf.CommentForm()
+    if form.validate_on_submit():
+        attempt(minutes.add_comment, meeting_id, form.text.data,
+                done="Your comment is sent to the clerk.")
+    return back(meeting_id, "#minutes")
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes.pdf")
+@signed_in
+def minutes_pdf(meeting_id: int):
+    """Approved minutes as PDF: part 1 only, never the confidential part."""
+    meeting = get_meeting(meeting_id)
+    if meeting["minutes_status"] not in minutes.APPROVED:
+        abort(404)
+    # The copy stored when the minutes were approved (part 1 only, never the confidential
+    # part), byte for byte: its sha256 is in the audit log.
+    data = minutes.approved_pdf(db(), meeting_id, g.school_name)
+    return file_response(data, f"minutes-{dated_slug(meeting)}.pdf", "application/pdf")

@@ -1,0 +1,151 @@
+"""The board structure: the governing board, its committees and their members."""
+
+import math
+
+from gvo.core import audit, events, numbers, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
+from gvo.storage.sqlcipher import Connection, IntegrityError
+
+POSITIONS = ("chair", "vice-chair", "member")
+
+
+def list_bodies(conn: Connection) -> list:
+    """The board first, then committees by sort order and name, with member counts."""
+    return conn.execute(
+        "SELECT b.*, (SELECT count(*) FROM body_members m JOIN users u ON u.id = m.user_id"
+        " WHERE m.body_id = b.id AND u.role != 'inactive') AS members"
+        " FROM bodies b ORDER BY b.kind = 'committee', b.sort_order, b.name"
+    ).fetchall()
+
+
+def get_body(conn: Connection, body_id: int):
+    """One board or committee; NotFound if none."""
+    row = conn.execute("SELECT * FROM bodies WHERE id = ?", (body_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such board or committee")
+    return row
+
+
+def members(conn: Connection, body_id: int) -> list:
+    """A body's members with their position, chair first."""
+    return conn.execute(
+        "SELECT u.id, u.name, u.email, u.role, m.position, m.governor_type FROM body_members m"
+        " JOIN users u ON u.id = m.user_id WHERE m.body_id = ?"
+        " ORDER BY CASE m.position WHEN 'chair' THEN 0 WHEN 'vice-chair' THEN 1 ELSE 2 END,"
+        " u.name COLLATE NOCASE",
+        (body_id,),
+    ).fetchall()
+
+
+def memberships(conn: Connection, user_id: int) -> list:
+    """The board and committees a person sits on (id, name, kind, position), board first."""
+    return conn.execute(
+        "SELECT b.id, b.name, b.kind, m.position FROM body_members m JOIN bodies b"
+        " ON b.id = m.body_id WHERE m.user_id = ? ORDER BY b.kind = 'committee', b.name",
+        (user_id,),
+    ).fetchall()
+
+
+def quorum(conn: Connection, body_id: int) -> int:
+    """Members needed for a quorate meeting: the set number, else half the current members
+    (rounded up)."""
+    body = get_body(conn, body_id)
+    if body["quorum"]:
+        return body["quorum"]
+    current = sum(1 for m in members(conn, body_id) if m["role"] != "inactive")
+    return max(1, math.ceil(current / 2))
+
+
+def _parse_quorum(text: str | None) -> int | None:
+    """The quorum typed (digits of any script or width), None if left empty."""
+    if text is None or not text.strip():
+        return None
+    return numbers.whole_number(text, what="Quorum", low=1, high=100)
+
+
+def save_body(
+    conn: Connection, actor: Identity, *, body_id: int | None, kind: str, name: str,
+    description: str = "", quorum_text: str | None = None,
+) -> int:
+    """Create or update the board or a committee."""
+    name = text.one_line(name)
+    if not name:
+        raise InvalidInput("A name is required.")
+    if kind not in ("board", "committee"):
+        raise InvalidInput("kind must be board or committee")
+    q = _parse_quorum(quorum_text)
+    with transaction(conn):
+        try:
+            if body_id is None:
+                body_id = conn.execute(
+                    "INSERT INTO bodies(name, kind, quorum, description) VALUES (?, ?, ?, ?)",
+                    (name, kind, q, description),
+                ).lastrowid
+                action = "body.create"
+            else:
+                get_body(conn, body_id)
+                conn.execute(
+                    "UPDATE bodies SET name = ?, quorum = ?, description = ? WHERE id = ?",
+                    (name, q, description, body_id),
+                )
+                action = "body.update"
+        except IntegrityError:
+            if kind == "board" and body_id is None:
+                raise InvalidInput("This school already has a governing board.") from None
+            raise InvalidInput(f"There is already a board or committee called {name!r}.") from None
+        audit.record(conn, actor, action, f"body:{body_id}", name=name, quorum=q)
+    return body_id
+
+
+def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, position: str,
+               governor_type: str = "") -> None:
+    """Add a person to a body, or change their position in it."""
+    if position not in POSITIONS:
+        raise InvalidInput("Position must be chair, vice-chair or member.")
+    get_body(conn, body_id)
+    if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+        raise NotFound("no such user")
+    with transaction(conn):
+        if position in ("chair", "vice-chair"):
+            conn.execute(
+                "UPDATE body_members SET position = 'member' WHERE body_id = ? AND position = ?",
+                (body_id, position),
+            )
+        conn.execute(
+            "INSERT INTO body_members(body_id, user_id, position, governor_type)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT(body_id, user_id) DO UPDATE SET"
+            " position = excluded.position, governor_type = excluded.governor_type",
+            (body_id, user_id, position, governor_type),
+        )
+        audit.record(conn, actor, "body.member_add", f"body:{body_id}", user=user_id,
+                     position=position)
+    events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
+
+
+def remove_member(conn: Connection, actor: Identity, body_id: int, user_id: int) -> None:
+    """Take a person off a body."""
+    with transaction(conn):
+        conn.execute("DELETE FROM body_members WHERE body_id = ? AND user_id = ?",
+                     (body_id, user_id))
+        audit.record(conn, actor, "body.member_remove", f"body:{body_id}", user=user_id)
+    events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
+
+
+def delete_body(conn: Connection, actor: Identity, body_id: int) -> None:
+    """Delete a committee (the governing board itself cannot be deleted). A committee that has
+    meetings is refused: their agendas, registers and minutes are records the school keeps."""
+    body = get_body(conn, body_id)
+    if body["kind"] == "board":
+        raise InvalidInput("The governing board cannot be deleted.")
+    held = conn.execute("SELECT count(*) FROM meetings WHERE body_id = ?", (body_id,)
+                        ).fetchone()[0]
+    if held:
+        raise InvalidInput(
+            f"{body['name']} cannot be deleted: it has {held} meeting{'s' if held != 1 else ''}"
+            " on record, whose agendas, registers and minutes the school must keep. If it no "
+            "longer meets, take its members off it and schedule no more meetings for it.")
+    with transaction(conn):
+        conn.execute("DELETE FROM bodies WHERE id = ?", (body_id,))
+        audit.record(conn, actor, "body.delete", f"body:{body_id}", name=body["name"])

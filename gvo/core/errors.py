@@ -1,0 +1,24 @@
+"""Errors that carry a message fit to show an operator or a user as it is."""
+
+
+class GvoError(Exception):
+    """A failure with a clear, user-facing message (no traceback needed)."""
+
+
+class WrongMasterKey(GvoError):
+    """The master key does not open this instance (or a replica of it)."""
+
+
+class NotFound(GvoError):
+    """A school, user or other named thing does not exist, or is hidden from the person
+    asking; the web answers 404 (gvo.web.errors)."""
+
+
+class InvalidInput(GvoError):
+    """Input that breaks a rule; the message says which. Views show it beside the form; one
+    that reaches the web unhandled answers 400 with the message (gvo.web.errors)."""
+
+
+class NotPermitted(GvoError):
+    """The person's role or capabilities do not allow this, on something they may see (the
+    message says who may); the web answers 403 (gvo.web.errors)."""
