@@ -50,12 +50,22 @@ def test_deactivating_ends_sessions_and_blocks_sign_in(signed_in, make_user, new
     assert sign_in(new_client(), person).status_code == 422
 
 
-def test_last_manager_cannot_be_demoted(signed_in):
+def test_last_manager_cannot_be_demoted(signed_in, instance):
+    import pytest
+
+    from gvo.core.errors import InvalidInput
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
+
     client, manager = signed_in("manager")
+    # Nobody changes their own role, a Manager neither; the operator cannot take the
+    # school's last Manager away.
     resp = client.post(f"/alpha/admin/users/{manager.id}", {"role": "author"},
                        form_page=f"/alpha/admin/users/{manager.id}")
     assert resp.status_code == 422
-    assert "at least one Manager" in client.last_text
+    assert "Nobody changes their own role" in client.last_text
+    with pytest.raises(InvalidInput, match="at least one Manager"):
+        accounts.set_role(instance.db("alpha"), Identity.operator(), manager.id, "author")
 
 
 def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, instance, make_user):
@@ -384,3 +394,133 @@ def test_odd_numbers_in_the_admin_forms_get_a_message_not_a_500(signed_in, insta
                            form_page=f"/alpha/board/{board_id}")
         assert resp.status_code == 422, user_id
     assert instance.db("alpha").execute("SELECT count(*) FROM groups").fetchone()[0] == 0
+
+
+# -- Issue 9 (fix 3): least privilege for those who manage users ----------------------------
+
+
+def test_a_user_manager_cannot_raise_their_own_access_to_read_part_2(signed_in, instance,
+                                                                     make_user):
+    """The tester's case: an Author holding only "Manage users and groups" made themselves
+    an Editor with "Manage meetings" and "Edit board members and committees", then read
+    confidential (part 2) agenda items. Refused, and nothing changes."""
+    from gvo.core.identity import Identity, capabilities
+    from gvo.meetings.rules import sees_confidential
+    from gvo.people import accounts
+
+    conn = instance.db("alpha")
+    client, author = signed_in("author")
+    accounts.set_capabilities(conn, Identity.operator(), author.id, {"manage_users"})
+    board_id = bodies.save_body(conn, Identity.operator(), body_id=None, kind="board",
+                                name="Governing Board")
+
+    page = client.get(f"/alpha/admin/users/{author.id}").get_data(as_text=True)
+    assert "This is your own account" in page and 'name="role"' not in page
+    resp = client.post(f"/alpha/admin/users/{author.id}",
+                       {"role": "editor", "capabilities": ["manage_users", "manage_meetings",
+                                                           "manage_board"]},
+                       form_page=f"/alpha/admin/users/{author.id}")
+    assert resp.status_code == 422 and "Nobody changes their own role" in client.last_text
+    assert accounts.get_user(conn, author.id)["role"] == "author"
+    assert capabilities(conn, author.id) == {"manage_users"}
+    assert not sees_confidential(conn, Identity.load(conn, author.id), board_id)
+    assert not {"user.role", "user.capabilities"} & {
+        e["action"] for e in audit.recent(conn) if f"user:{author.id}" == e["target"]
+        and e["actor_id"] == author.id}
+
+    # On someone else's account they give no more than they hold, by the page or not.
+    other = make_user(role="reader")
+    page = client.get(f"/alpha/admin/users/{other.id}").get_data(as_text=True)
+    assert 'value="author"' in page and 'value="editor"' not in page
+    resp = client.post(f"/alpha/admin/users/{other.id}",
+                       {"role": "reader", "capabilities": ["manage_meetings"]},
+                       form_page=f"/alpha/admin/users/{other.id}")
+    assert resp.status_code == 422
+    assert "not “Manage meetings”" in client.last_text
+    assert capabilities(conn, other.id) == set()
+    resp = client.post(f"/alpha/admin/users/{other.id}",
+                       {"role": "author", "capabilities": ["manage_users"]},
+                       form_page=f"/alpha/admin/users/{other.id}")
+    assert resp.status_code == 302
+    assert accounts.get_user(conn, other.id)["role"] == "author"
+    assert capabilities(conn, other.id) == {"manage_users"}
+    # An Editor's account holds more than they do: not theirs to change or take over.
+    editor = make_user(role="editor")
+    page = client.get(f"/alpha/admin/users/{editor.id}").get_data(as_text=True)
+    assert "holds more than you do" in page and "New set-up link" not in page
+    assert client.post(f"/alpha/admin/users/{editor.id}/setup-link", {},
+                       form_page="/alpha/admin/users").status_code == 403
+
+
+def test_every_way_to_give_a_role_or_permission_is_held_to_what_the_giver_holds(make_user,
+                                                                               instance):
+    import pytest
+
+    from gvo.core.errors import NotPermitted
+    from gvo.core.identity import Identity, capabilities
+    from gvo.people import accounts
+
+    conn = instance.db("alpha")
+    op = Identity.operator()
+    holder = make_user(role="author", mfa=False)
+    accounts.set_capabilities(conn, op, holder.id, {"manage_users", "manage_training"})
+    other = make_user(role="author", mfa=False)
+    richer = make_user(role="author", mfa=False)
+    accounts.set_capabilities(conn, op, richer.id, {"manage_policies"})
+    editor = make_user(role="editor", mfa=False)
+    as_holder = Identity.load(conn, holder.id, "192.0.2.1")
+    refused = {
+        "own role, up": lambda: accounts.set_role(conn, as_holder, holder.id, "editor"),
+        "own role, down": lambda: accounts.set_role(conn, as_holder, holder.id, "reader"),
+        "own permissions, more": lambda: accounts.set_capabilities(
+            conn, as_holder, holder.id, {"manage_users", "manage_training", "manage_board"}),
+        "own permissions, fewer": lambda: accounts.set_capabilities(
+            conn, as_holder, holder.id, {"manage_users"}),
+        "a role above their own": lambda: accounts.set_role(conn, as_holder, other.id,
+                                                            "editor"),
+        "a permission they lack": lambda: accounts.set_capabilities(
+            conn, as_holder, other.id, {"manage_meetings"}),
+        "an invitation above them": lambda: accounts.add_user(
+            conn, as_holder, email="ed@example.org", name="Ed", role="editor"),
+        # An account holding more is not theirs to change, nor to take over.
+        "an Editor's role": lambda: accounts.set_role(conn, as_holder, editor.id, "reader"),
+        "an Editor's set-up link": lambda: accounts.new_setup_token(conn, as_holder, editor.id),
+        "an Editor's two-step sign-in": lambda: accounts.reset_mfa(conn, as_holder, editor.id),
+        "an Editor's sessions": lambda: accounts.end_sessions(conn, as_holder, editor.id),
+        "an Editor's password": lambda: accounts.set_password(
+            conn, as_holder, editor.id, "a taken-over passphrase"),
+        "a richer Author's permissions": lambda: accounts.set_capabilities(
+            conn, as_holder, richer.id, set()),
+        "a richer Author's set-up link": lambda: accounts.new_setup_token(
+            conn, as_holder, richer.id),
+    }
+    for name, attempt in refused.items():
+        with pytest.raises(NotPermitted):
+            attempt()
+        assert name
+    assert [(accounts.get_user(conn, u.id)["role"], capabilities(conn, u.id))
+            for u in (holder, other, richer, editor)] == [
+        ("author", {"manage_users", "manage_training"}), ("author", set()),
+        ("author", {"manage_policies"}), ("editor", set())]
+    assert conn.execute("SELECT count(*) FROM setup_tokens").fetchone()[0] == 0
+    assert accounts.roles_to_give(as_holder) == ["author", "reader", "inactive"]
+
+    # What they hold they may give, to accounts that hold no more than they do.
+    accounts.set_capabilities(conn, as_holder, other.id, {"manage_training"})
+    assert capabilities(conn, other.id) == {"manage_training"}
+    accounts.set_role(conn, as_holder, other.id, "reader")
+    accounts.new_setup_token(conn, as_holder, other.id)
+    accounts.add_user(conn, as_holder, email="al@example.org", name="Al", role="author")
+    # A Manager may give anything, but not to themselves; another Manager or the operator
+    # changes a Manager's own access.
+    manager = make_user(role="manager", mfa=False)
+    as_manager = Identity.load(conn, manager.id)
+    accounts.set_capabilities(conn, as_manager, other.id, {"manage_meetings", "manage_board"})
+    accounts.set_role(conn, as_manager, editor.id, "reader")
+    with pytest.raises(NotPermitted, match="Nobody changes their own"):
+        accounts.set_capabilities(conn, as_manager, manager.id, {"manage_meetings"})
+    second = make_user(role="manager", mfa=False)
+    accounts.set_capabilities(conn, Identity.load(conn, second.id), manager.id,
+                              {"manage_meetings"})
+    accounts.set_role(conn, op, second.id, "editor")
+    assert accounts.get_user(conn, second.id)["role"] == "editor"

@@ -26,11 +26,11 @@ bp = school_blueprint("admin", __name__)
 MAX_AUDIT_PAGE = 10**6  # pages of 100 entries; beyond it, an odd number shows the first page
 
 
-def _roles_i_may_give(form) -> None:
-    """Offer only the roles the person may give (accounts.may_appoint; the service checks
-    too)."""
-    who = current_identity()
-    form.role.choices = [c for c in form.role.choices if accounts.may_appoint(who, c.value)]
+def _roles_i_may_give(form, current: str | None = None) -> None:
+    """Offer only the roles the person may give (accounts.roles_to_give; the service checks
+    too), and the account's `current` role, so saving other changes keeps it."""
+    allowed = set(accounts.roles_to_give(current_identity())) | {current}
+    form.role.choices = [c for c in form.role.choices if c.value in allowed]
 
 
 def setup_url(token: str) -> str:
@@ -52,6 +52,8 @@ def users():
         try:
             uid = accounts.add_user(db(), current_identity(), email=form.email.data,
                                     name=form.name.data, role=form.role.data)
+        except accounts.NotYoursToGive as exc:
+            form.role.errors.append(str(exc))
         except InvalidInput as exc:
             form.email.errors.append(str(exc))
         else:
@@ -70,12 +72,19 @@ def user(user_id: int):
     row = accounts.get_user(db(), user_id)
     form = RoleForm(data={"role": row["role"],
                           "capabilities": sorted(capabilities(db(), user_id))})
-    _roles_i_may_give(form)
+    may_change = accounts.may_change_access(db(), current_identity(), row)
+    if may_change:  # otherwise no form is shown, and whatever is sent is refused below
+        _roles_i_may_give(form, row["role"])
     if form.validate_on_submit():
+        role, caps = form.role.data, set(form.capabilities.data)
         try:
+            # Both checked before either is saved: a refusal changes nothing.
             who = current_identity()
-            accounts.set_role(db(), who, user_id, form.role.data)
-            accounts.set_capabilities(db(), who, user_id, set(form.capabilities.data))
+            accounts.check_access_change(db(), who, user_id, role=role, caps=caps)
+            accounts.set_role(db(), who, user_id, role)
+            accounts.set_capabilities(db(), who, user_id, caps)
+        except accounts.NotYoursToGive as exc:
+            form.role.errors.append(str(exc))
         except InvalidInput as exc:
             form.role.errors.append(str(exc))
         else:
@@ -83,7 +92,8 @@ def user(user_id: int):
             return redirect(url_for("admin.user", user_id=user_id))
     return render_template("admin/user.html", person=row, form=form, confirm=ConfirmForm(),
                            session_count=len(active_sessions(db(), user_id)),
-                           may_act=accounts.may_act_on(current_identity(), row)), (
+                           may_act=accounts.may_act_on(db(), current_identity(), row),
+                           may_change=may_change), (
         422 if form.errors else 200)
 
 

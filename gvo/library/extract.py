@@ -70,7 +70,8 @@ def extract(conn: Connection, blob_id: int, mime: str, size: int) -> Extracted:
     if mime in ("text/plain", "text/csv"):
         with blobs.open_blob(conn, blob_id) as raw:
             data = raw.read(MAX_TEXT_BYTES)
-        return Extracted(data.decode("utf-8", "ignore")[:MAX_CHARS])
+        # Stored text is UTF-8 (intake converts other encodings), maybe with a byte order mark.
+        return Extracted(data.decode("utf-8-sig", "ignore")[:MAX_CHARS])
     if mime not in PARSED:
         return Extracted("")
     if size > MAX_INPUT_BYTES:

@@ -8,6 +8,11 @@ size). All of it happens with no transaction open: a slow, large or hostile file
 never holds the school's write lock, and the whole request body has been read
 (so an upload that breaks after its files is refused) before the caller begins
 the transaction that only copies the checked bytes into the database.
+
+Text is stored as UTF-8: a text or CSV file in UTF-8 byte for byte as it came, one in
+another encoding the library reads (UTF-16, Windows-1252; see `sniff.TextSniffer`)
+converted, characters unchanged, to UTF-8 with a byte order mark, which Excel, phones and
+the library's search all read the same way.
 """
 
 import codecs
@@ -24,6 +29,9 @@ from gvo.library.spool import EncryptedTempFile
 
 HEAD_SIZE = 64 * 1024      # the first bytes, kept in memory for the sniffer
 READ_SIZE = 1024 * 1024    # pieces in which a checked file is read back
+TEXT_TYPES = ("text/plain", "text/csv")
+TEXT_NAMES = (".txt", ".csv", ".tsv", ".text")
+TEXT_ENCODINGS = "it reads UTF-8, UTF-16 with a byte order mark and Windows-1252 or Latin-1"
 
 
 class TooLarge(GvoError):
@@ -37,11 +45,18 @@ class TooLarge(GvoError):
 
 
 class RefusedType(InvalidInput):
-    """A file whose content is not on the allow-list."""
+    """A file whose content is not on the allow-list (the message says so differently for a
+    file named as text whose bytes are not text the library reads)."""
 
     def __init__(self, filename: str):
-        super().__init__(f"“{filename}” is not a file type the library accepts (it takes "
-                         f"{sniff.ALLOWED_TEXT}). Nothing was uploaded.")
+        if filename.lower().endswith(TEXT_NAMES):
+            message = (f"“{filename}” is named as a text or CSV file, but its content is not "
+                       f"text the library can read ({TEXT_ENCODINGS}). Save it again as "
+                       "“CSV UTF-8” or as plain text and upload that. Nothing was uploaded.")
+        else:
+            message = (f"“{filename}” is not a file type the library accepts (it takes "
+                       f"{sniff.ALLOWED_TEXT}). Nothing was uploaded.")
+        super().__init__(message)
         self.filename = filename
 
 
@@ -138,41 +153,52 @@ def _check(part: UploadPart, limit: int) -> Checked:
     spool = EncryptedTempFile()
     try:
         size, head = 0, bytearray()
-        utf8, is_text = codecs.getincrementaldecoder("utf-8")(), True
+        sniffer = sniff.TextSniffer()
         for chunk in part.chunks():
             size += len(chunk)
             if size > limit:
                 raise TooLarge(name, limit)
             if len(head) < HEAD_SIZE:
                 head += chunk[: HEAD_SIZE - len(head)]
-            if is_text:
-                is_text = _still_text(utf8, chunk, final=False)
+            sniffer.feed(chunk)
             spool.write(chunk)
         if size == 0:
             raise EmptyFile(name)
-        is_text = is_text and _still_text(utf8, b"", final=True)
+        encoding = sniffer.finish()
         try:
-            mime = sniff.sniff(bytes(head), name, is_text=is_text,
+            mime = sniff.sniff(bytes(head), name, is_text=encoding is not None,
                                open_file=lambda: io.BufferedReader(_SpoolView(spool, size)))
         except sniff.UnsafeArchive as exc:
             raise UnsafeArchive(name, str(exc)) from None
         if mime is None:
             raise RefusedType(name)
+        if mime in TEXT_TYPES and encoding != "utf-8":
+            spool = _to_utf8(spool, encoding)
+            size = spool.tell()
         return Checked(sniff.fit_extension(name, mime), mime, size, spool)
     except BaseException:
         spool.close()
         raise
 
 
-def _still_text(utf8: codecs.IncrementalDecoder, data: bytes, *, final: bool) -> bool:
-    # Text means UTF-8 without NUL bytes, over the whole file.
-    if b"\x00" in data:
-        return False
+def _to_utf8(spool: EncryptedTempFile, encoding: str) -> EncryptedTempFile:
+    """The text in `spool` (in `encoding`, checked by sniff.TextSniffer) as UTF-8 with a byte
+    order mark, in a new temporary file (its position at its end), piece by piece; `spool`
+    is closed. The limit on a file's size is held to the file as uploaded."""
+    utf8 = EncryptedTempFile()
     try:
-        utf8.decode(data, final=final)
-    except UnicodeDecodeError:
-        return False
-    return True
+        decoder = codecs.getincrementaldecoder(encoding)()
+        utf8.write(codecs.BOM_UTF8)
+        spool.seek(0)
+        while piece := spool.read(READ_SIZE):
+            utf8.write(decoder.decode(piece).encode("utf-8"))
+        utf8.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except BaseException:
+        utf8.close()
+        raise
+    finally:
+        spool.close()
+    return utf8
 
 
 class _SpoolView(SizedReader):

@@ -1,7 +1,10 @@
 """What a file really is, from its bytes: the allow-list and a small magic-bytes sniffer.
 
 The name's extension never decides the type. It only picks between types the
-content cannot tell apart by itself (plain text or CSV). ZIP-based formats are
+content cannot tell apart by itself (plain text or CSV). Text is read in the
+encodings people's programs write (`TextSniffer`): UTF-8, UTF-16 with a byte
+order mark (Excel's "Unicode text"), and Windows-1252 (Excel's usual CSV in the
+UK; Latin-1 text is part of it), judged over the whole file. ZIP-based formats are
 told apart by their parts: OOXML by `[Content_Types].xml` and its main part,
 OpenDocument by its `mimetype` entry (ODF 1.2, part 3, section 3.3). Old
 Office files are OLE2 compound files (MS-CFB), told apart by the streams in
@@ -16,6 +19,8 @@ and no two may share a name. zipfile never expands an entry past the size the
 index declares for it, so the declared sizes are what any reader gets.
 """
 
+import codecs
+import re
 import struct
 import zipfile
 from collections.abc import Callable
@@ -103,6 +108,87 @@ _OLE2_STREAMS = {
 }
 
 
+# Text. In Windows-1252 five bytes mean nothing (0x81, 0x8D, 0x8F, 0x90, 0x9D; WHATWG
+# Encoding, index-windows-1252), and text holds no control character but tab, line feed,
+# form feed and carriage return: a file with one of these bytes is not text in it.
+_NOT_TEXT_1252 = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f\x81\x8d\x8f\x90\x9d]")
+# Decoded UTF-16 text holds no other control character either, nor a noncharacter.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")
+_BOM_LENGTH = len(codecs.BOM_UTF8)
+
+
+class TextSniffer:
+    """Whether a file is text the library reads, and in which encoding, from all its bytes
+    fed in pieces as they arrive (`feed`, then `finish`).
+
+    In order: UTF-8 (with or without a byte order mark) without NUL bytes, as before; UTF-16
+    starting with a byte order mark (the Unicode Standard, 23.8), without unpaired surrogates
+    or control characters other than tab, line breaks and form feed; Windows-1252 when no
+    byte is one it leaves undefined or such a control character (ISO 8859-1 text is
+    Windows-1252 text, as WHATWG Encoding reads the "latin1" label). A file that starts with
+    a byte order mark is only read in its encoding.
+    """
+
+    def __init__(self) -> None:
+        self._start: bytes | None = b""     # the first bytes, until the mark is known
+        self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+        self._utf16 = codecs.getincrementaldecoder("utf-16")()
+        self._alive = {"utf-8", "utf-16", "cp1252"}
+
+    def feed(self, data: bytes) -> None:
+        """Look at the next piece of the file."""
+        if self._start is not None:
+            self._start += data
+            if len(self._start) < _BOM_LENGTH:
+                return
+            data, self._start = self._start, None
+            self._begin(data)
+        self._take(data, final=False)
+
+    def finish(self, *, complete: bool = True) -> str | None:
+        """The file's encoding ('utf-8', 'utf-16' or 'cp1252', Python's codec names), or None
+        if it is not text. complete=False: what was fed is the file's start only (a piece cut
+        short at its end is not held against it)."""
+        data = b""
+        if self._start is not None:
+            data, self._start = self._start, None
+            self._begin(data)
+        self._take(data, final=complete)
+        return next((e for e in ("utf-8", "utf-16", "cp1252") if e in self._alive), None)
+
+    def _begin(self, start: bytes) -> None:
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self._alive &= {"utf-16"}
+        else:
+            self._alive.discard("utf-16")
+            if start.startswith(codecs.BOM_UTF8):
+                self._alive &= {"utf-8"}
+
+    def _take(self, data: bytes, *, final: bool) -> None:
+        if "utf-8" in self._alive:
+            try:
+                self._utf8.decode(data, final=final)
+                if b"\x00" in data:
+                    raise ValueError
+            except ValueError:      # UnicodeDecodeError is one
+                self._alive.discard("utf-8")
+        if "utf-16" in self._alive:
+            try:
+                if _NOT_TEXT.search(self._utf16.decode(data, final=final)):
+                    raise ValueError
+            except ValueError:
+                self._alive.discard("utf-16")
+        if "cp1252" in self._alive and _NOT_TEXT_1252.search(data):
+            self._alive.discard("cp1252")
+
+
+def text_encoding(data: bytes, *, complete: bool = True) -> str | None:
+    """The encoding of text held whole in memory (see `TextSniffer`), or None."""
+    sniffer = TextSniffer()
+    sniffer.feed(data)
+    return sniffer.finish(complete=complete)
+
+
 class UnsafeArchive(GvoError):
     """A ZIP-based file over a cap (entries, index, unpacked size, packing ratio) or with two
     entries of one name; the message says which (to follow "“name” ")."""
@@ -112,8 +198,9 @@ def sniff(head: bytes, filename: str, *, is_text: bool,
           open_file: Callable[[], IO[bytes]]) -> str | None:
     """The allowed MIME type of a file, or None if it is not one GVO accepts.
 
-    `head` is the file's first bytes; `is_text` says whether the whole file is UTF-8
-    without NULs; `open_file` gives a seekable reader for formats that need more.
+    `head` is the file's first bytes; `is_text` says whether the whole file is text in an
+    encoding the library reads (`TextSniffer`); `open_file` gives a seekable reader for
+    formats that need more.
     Raises UnsafeArchive for a ZIP over a cap (see the module docstring).
     """
     if head.startswith(PDF_MAGIC):

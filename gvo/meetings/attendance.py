@@ -115,16 +115,6 @@ def register_record(conn: Connection, meeting) -> dict:
     return snapshot
 
 
-def as_recorded(conn: Connection, meeting) -> dict:
-    """The meeting as its record names it: once the register is locked, the board or
-    committee is named as the register's snapshot has it (a committee renamed later does not
-    rename a past meeting's record). Its title and times cannot change after the lock."""
-    row = dict(meeting)
-    if meeting["register_locked_at"]:
-        row["body_name"] = register_record(conn, meeting)["body"]["name"]
-    return row
-
-
 def _take_register(conn: Connection, meeting, *, late: bool = False) -> dict:
     """What the register says now, as a snapshot (see gvo.meetings.records)."""
     body = bodies.get_body(conn, meeting["body_id"])

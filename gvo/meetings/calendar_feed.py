@@ -168,14 +168,12 @@ def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> 
 
 def feed_ics(conn: Connection, viewer: Identity, school: str, uid_host: str,
              url_for_meeting) -> bytes:
-    """The person's feed: meetings from six months ago onwards (cancelled ones marked)."""
+    """The person's feed: meetings from six months ago onwards (cancelled ones marked), each
+    named as its record names it (`meetings.get`)."""
     since = meetings.stamp(meetings.local_now().replace(hour=0, minute=0)
                            - timedelta(days=PAST_DAYS))
-    rows = conn.execute(
-        "SELECT m.*, b.name AS body_name FROM meetings m JOIN bodies b ON b.id = m.body_id"
-        " WHERE m.starts_at >= ? ORDER BY m.starts_at", (since,)).fetchall()
     cal = _calendar(f"{school}: meetings")
-    for row in rows:
+    for row in meetings.starting_from(conn, since):
         event = _event(row, school, uid_host, url_for_meeting(row["id"]))
         if event is not None:
             cal.add_component(event)

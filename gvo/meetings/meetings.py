@@ -191,14 +191,21 @@ def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> N
         audit.record(conn, actor, "meeting.cancel", f"meeting:{meeting_id}", reason=reason[:500])
 
 
+# A meeting with its board or committee's name and kind. Once its register is locked, they
+# are as the register's snapshot has them (gvo.meetings.records): a committee renamed later
+# does not rename a past meeting anywhere (pages, lists, calendars, feeds, minutes).
 _SELECT = (
-    "SELECT m.*, b.name AS body_name, b.kind AS body_kind FROM meetings m"
-    " JOIN bodies b ON b.id = m.body_id"
+    "SELECT m.*,"
+    " coalesce(json_extract(r.register, '$.body.name'), b.name) AS body_name,"
+    " coalesce(json_extract(r.register, '$.body.kind'), b.kind) AS body_kind"
+    " FROM meetings m JOIN bodies b ON b.id = m.body_id"
+    " LEFT JOIN meeting_records r ON r.meeting_id = m.id"
 )
 
 
 def get(conn: Connection, meeting_id: int):
-    """One meeting with its body's name; NotFound if none."""
+    """One meeting with its body's name and kind (`body_name`, `body_kind`: as its locked
+    register's snapshot has them, else the body's own); NotFound if none."""
     row = conn.execute(_SELECT + " WHERE m.id = ?", (meeting_id,)).fetchone()
     if row is None:
         raise NotFound("no such meeting")
@@ -244,6 +251,13 @@ def _matches(conn: Connection, viewer: Identity, meeting, query: str) -> bool:
         if query in text.fold(item["title"]):
             return True
     return False
+
+
+def starting_from(conn: Connection, since: str) -> list:
+    """Meetings (cancelled ones too) starting at or after `since` (a stored local time,
+    'YYYY-MM-DDTHH:MM'), soonest first, named as `get` names them."""
+    return conn.execute(_SELECT + " WHERE m.starts_at >= ? ORDER BY m.starts_at",
+                        (since,)).fetchall()
 
 
 def upcoming(conn: Connection, limit: int = 5) -> list:

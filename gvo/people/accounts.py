@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from gvo.core import audit, clock, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
-from gvo.core.identity import CAPABILITIES, ROLES, Identity, capabilities
+from gvo.core.identity import CAPABILITIES, RANK, ROLE_LABELS, ROLES, Identity, capabilities
 from gvo.security import passwords, throttle
 from gvo.security.sessions import end_user_sessions
 from gvo.storage.sqlcipher import Connection, IntegrityError
@@ -33,14 +33,22 @@ CREDENTIAL_EVENTS = {
 }
 
 
-def may_act_on(actor: Identity, user) -> bool:
-    """Whether `actor` may change the account `user` (a users row).
+def may_act_on(conn: Connection, actor: Identity, user) -> bool:
+    """Whether `actor` may change the account `user` (a users row): its role, capabilities,
+    set-up links, password, two-step sign-in, sessions or details.
 
-    A Manager's account (its role, capabilities, set-up links, password, two-step
-    sign-in, sessions, details) is changed only by a Manager, the operator or its owner:
-    otherwise a holder of manage_users could take it over through any one of them.
+    Its owner, a Manager and the operator may. Anyone else (a holder of manage_users) only
+    if the account holds no more than they do: a role no higher than theirs, no Manager,
+    and no capability they lack. Otherwise a set-up link or a reset two-step sign-in would
+    let them take the account over and act with more than they were given (README, "Who
+    sees what").
     """
-    return user["role"] != "manager" or actor.acts_as_manager or actor.user_id == user["id"]
+    if actor.acts_as_manager or actor.user_id == user["id"]:
+        return True
+    if user["role"] == "manager":
+        return False
+    return (RANK.get(user["role"], 0) <= RANK.get(actor.role, 0)
+            and capabilities(conn, user["id"]) <= actor.caps)
 
 
 @dataclass(frozen=True)
@@ -65,9 +73,18 @@ class WrongPassword(InvalidInput):
     """A signed-in person's password, asked again, was not right."""
 
 
-def _require_may_act_on(actor: Identity, user) -> None:
-    if not may_act_on(actor, user):
+class NotYoursToGive(NotPermitted):
+    """A change of role or extra permissions the actor may not make: to their own account,
+    or giving more than they hold (`check_access_change`); the message says which."""
+
+
+def _require_may_act_on(conn: Connection, actor: Identity, user) -> None:
+    if may_act_on(conn, actor, user):
+        return
+    if user["role"] == "manager":
         raise NotPermitted("Only a Manager may change a Manager's account.")
+    raise NotPermitted(f"{user['name']} holds more than you do (a higher role or a permission "
+                       "you do not hold): only a Manager may change their account.")
 
 
 def may_appoint(actor: Identity, role: str) -> bool:
@@ -79,6 +96,69 @@ def may_appoint(actor: Identity, role: str) -> bool:
 def _require_may_appoint(actor: Identity, role: str) -> None:
     if not may_appoint(actor, role):
         raise NotPermitted("Only a Manager may make someone a Manager.")
+
+
+def roles_to_give(actor: Identity) -> list[str]:
+    """The roles the actor may give (in ROLES order): every role for a Manager or the
+    operator; for anyone else their own role and those below it (never Manager)."""
+    if actor.acts_as_manager:
+        return list(ROLES)
+    own = RANK.get(actor.role, 0)
+    return [r for r in ROLES if r != "manager" and RANK[r] <= own]
+
+
+def _require_may_give(actor: Identity, role: str | None = None,
+                      caps: set[str] = frozenset()) -> None:
+    """NotYoursToGive unless the actor may give `role` and the extra permissions `caps`:
+    a Manager or the operator gives any; anyone else a role no higher than their own and
+    only extra permissions they hold themselves (least privilege; the Identity holds them
+    as the school had them when it was loaded, at the start of the request)."""
+    if actor.acts_as_manager:
+        return
+    if role is not None and role not in roles_to_give(actor):
+        raise NotYoursToGive(
+            f"You may give your own role ({ROLE_LABELS.get(actor.role, 'none')}) or one "
+            f"below it, not {ROLE_LABELS[role]}: ask a Manager.")
+    beyond = caps - actor.caps
+    if beyond:
+        names = ", ".join(f"“{CAPABILITIES[c]}”" for c in sorted(beyond))
+        raise NotYoursToGive(f"You may give only extra permissions you hold yourself, not "
+                             f"{names}: ask a Manager.")
+
+
+def may_change_access(conn: Connection, actor: Identity, user) -> bool:
+    """Whether `actor` may change the role or extra permissions of `user` (a users row) at
+    all: not their own account (the operator, who has none, excepted), and only an account
+    they may act on (`may_act_on`). What they may give is `check_access_change`'s to say."""
+    own = actor.user_id is not None and actor.user_id == user["id"]
+    return may_act_on(conn, actor, user) and (actor.is_operator or not own)
+
+
+def check_access_change(conn: Connection, actor: Identity, user_id: int, *,
+                        role: str | None = None, caps: set[str] | None = None) -> None:
+    """Whether `actor` may set `user_id`'s role to `role` and extra permissions to `caps`
+    (None: left as they are); raises NotPermitted (NotYoursToGive) saying why not.
+
+    Least privilege (README, "Who sees what"): nobody changes their own role or extra
+    permissions (only the operator, who has no account, is not "own"); only a Manager or
+    the operator makes a Manager; anyone else who holds "Manage users and groups" acts only
+    on accounts that hold no more than they do (`may_act_on`) and gives a role no higher
+    than their own and only extra permissions they hold themselves. A request that changes
+    nothing is not refused.
+    """
+    user = get_user(conn, user_id)
+    _require_may_act_on(conn, actor, user)
+    old_caps = capabilities(conn, user_id)
+    new_role = role if role is not None and role != user["role"] else None
+    new_caps = caps if caps is not None and caps != old_caps else None
+    if new_role is None and new_caps is None:
+        return
+    if not may_change_access(conn, actor, user):
+        raise NotYoursToGive("Nobody changes their own role or extra permissions: another "
+                             "Manager (or someone else who manages users) does it.")
+    if new_role is not None:
+        _require_may_appoint(actor, new_role)
+    _require_may_give(actor, new_role, (new_caps or set()) - old_caps)
 
 
 def normalise_email(email: str) -> str:
@@ -140,6 +220,7 @@ def add_user(
         raise InvalidInput("a name of 1-120 characters is required")
     role = check_role(role)
     _require_may_appoint(actor, role)
+    _require_may_give(actor, role)
     hashed = None
     if password is not None:
         passwords.check(password, email=email, name=name)
@@ -162,9 +243,9 @@ def add_user(
 def new_setup_token(conn: Connection, actor: Identity, user_id: int) -> str:
     """A one-time set-up token (returned once; stored hashed) valid for 72 hours.
 
-    Raises NotPermitted for a Manager's account unless the actor may act on it.
+    Raises NotPermitted for an account the actor may not act on (`may_act_on`).
     """
-    _require_may_act_on(actor, get_user(conn, user_id))
+    _require_may_act_on(conn, actor, get_user(conn, user_id))
     token = secrets.token_urlsafe(32)
     with transaction(conn):
         conn.execute("DELETE FROM setup_tokens WHERE user_id = ?", (user_id,))
@@ -211,13 +292,14 @@ def complete_setup(conn: Connection, token: str, password: str, ip: str = "") ->
 def set_role(conn: Connection, actor: Identity, user_id: int, role: str) -> None:
     """Change a user's role; the last active Manager cannot be demoted.
 
-    Only a Manager (or the operator) makes a Manager or changes a Manager's role:
-    NotPermitted otherwise. Making someone inactive ends their sessions.
+    Who may give which role is `check_access_change`'s rule (nobody their own; only a
+    Manager or the operator makes a Manager or changes a Manager's role; others give at
+    most their own role): NotPermitted otherwise. Making someone inactive ends their
+    sessions.
     """
     role = check_role(role)
     user = get_user(conn, user_id)
-    _require_may_act_on(actor, user)
-    _require_may_appoint(actor, role)
+    check_access_change(conn, actor, user_id, role=role)
     if user["role"] == role:
         return
     with transaction(conn):
@@ -238,12 +320,13 @@ def set_role(conn: Connection, actor: Identity, user_id: int, role: str) -> None
 
 
 def set_capabilities(conn: Connection, actor: Identity, user_id: int, caps: set[str]) -> None:
-    """Replace the extra capabilities granted to a user (NotPermitted on a Manager's account
-    unless the actor may act on it)."""
+    """Replace the extra capabilities granted to a user; NotPermitted unless
+    `check_access_change` allows it (nobody their own; a Manager's only by a Manager;
+    others give only what they hold)."""
     unknown = caps - CAPABILITIES.keys()
     if unknown:
         raise InvalidInput(f"unknown capability: {', '.join(sorted(unknown))}")
-    _require_may_act_on(actor, get_user(conn, user_id))
+    check_access_change(conn, actor, user_id, caps=caps)
     with transaction(conn):
         old = capabilities(conn, user_id)
         conn.execute("DELETE FROM user_capabilities WHERE user_id = ?", (user_id,))
@@ -266,7 +349,7 @@ def update_profile(conn: Connection, actor: Identity, user_id: int, *, name: str
         raise InvalidInput("a name of 1-120 characters is required")
     if len(phone) > 40:
         raise InvalidInput("a phone number of at most 40 characters")
-    _require_may_act_on(actor, get_user(conn, user_id))
+    _require_may_act_on(conn, actor, get_user(conn, user_id))
     with transaction(conn):
         conn.execute(
             "UPDATE users SET name = ?, phone = ?, updated_at = ? WHERE id = ?",
@@ -312,8 +395,8 @@ def change_password(conn: Connection, actor: Identity, current: str, new: str, *
 
 def set_password(conn: Connection, actor: Identity, user_id: int, new: str) -> Ended:
     """Set a password without the old one (operator CLI); ends the account's credentials
-    and returns what ended. NotPermitted on a Manager's account unless the actor may act
-    on it."""
+    and returns what ended. NotPermitted for an account the actor may not act on
+    (`may_act_on`)."""
     return _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set",
                            "password_set")
 
@@ -325,7 +408,7 @@ def _store_password(conn: Connection, actor: Identity, user, new: str, action: s
     link it came through (if any), and end the account's credentials but `keep_session`,
     all in one transaction. The account's wrong codes are forgotten (they were guessed with
     the old password). Returns what ended."""
-    _require_may_act_on(actor, user)
+    _require_may_act_on(conn, actor, user)
     passwords.check(new, email=user["email"], name=user["name"])
     hashed = passwords.hash_password(new)  # slow on purpose: before the write lock is taken
     with transaction(conn):
@@ -378,7 +461,7 @@ def _ending_event(conn: Connection, actor: Identity, user_id: int, reason: str, 
     actor's right to act on the account is checked, then in one transaction `change()` (if
     any) runs, the credentials end and the audit entry is written."""
     user = get_user(conn, user_id)
-    _require_may_act_on(actor, user)
+    _require_may_act_on(conn, actor, user)
     with transaction(conn):
         if change is not None:
             change()
@@ -389,8 +472,8 @@ def _ending_event(conn: Connection, actor: Identity, user_id: int, reason: str, 
 
 def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> Ended:
     """Remove a user's authenticator and recovery codes, and end their credentials
-    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted on a
-    Manager's account unless the actor may act on it."""
+    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted for an
+    account the actor may not act on (`may_act_on`)."""
 
     def remove_authenticator() -> None:
         conn.execute("UPDATE users SET totp_secret = NULL, mfa_enrolled_at = NULL,"
@@ -402,8 +485,8 @@ def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> Ended:
 
 def end_sessions(conn: Connection, actor: Identity, user_id: int) -> Ended:
     """Sign a user out on every device (a Manager or the operator): ends their credentials
-    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted on a
-    Manager's account unless the actor may act on it."""
+    (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted for an
+    account the actor may not act on (`may_act_on`)."""
     return _ending_event(conn, actor, user_id, "sessions_ended", "sessions.end")
 
 

@@ -129,8 +129,9 @@ class ChangeAuthenticatorForm(CodeForm):
 class SetPasswordForm(FlaskForm):
     """Choosing a password (set-up link)."""
 
+    # Its own id: the profile page also asks for the current password to make new codes.
     password = PasswordField(
-        "New password",
+        "New password", id="new-password",
         validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)],
         description=f"At least {passwords.MIN_LENGTH} characters. A few unrelated words work well.",
     )

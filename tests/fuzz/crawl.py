@@ -53,6 +53,7 @@ class _PageParser(HTMLParser):
         self._select: str | None = None
         self._textarea: str | None = None
         self._text: list[str] = []
+        self.ids: list[str] = []
 
     def _resolve(self, href: str) -> str:
         parts = urlsplit(urljoin(self.url, href))
@@ -60,6 +61,8 @@ class _PageParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if a.get("id") is not None:
+            self.ids.append(a["id"])
         if tag == "a" and a.get("href") and not a["href"].startswith(("#", "mailto:")):
             self.links.append(self._resolve(a["href"]))
         elif tag == "form":
@@ -107,6 +110,9 @@ class Crawl:
     urls: set[str] = field(default_factory=set)
     forms: list[Form] = field(default_factory=list)
     pages: int = 0
+    # Pages on which two elements share an id (HTML: an id is unique in its document), with
+    # those ids: a label, a skip link or aria-describedby would point at the wrong one.
+    duplicate_ids: dict[str, list[str]] = field(default_factory=dict)
 
 
 def crawl(client, base: str, start: list[str], prefix: str | tuple[str, ...], into: Crawl,
@@ -138,6 +144,9 @@ def crawl(client, base: str, start: list[str], prefix: str | tuple[str, ...], in
             continue
         parser = _PageParser(url)
         parser.feed(resp.get_data(as_text=True))
+        twice = sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+        if twice:
+            into.duplicate_ids[url] = twice
         for form in parser.forms:
             into.forms.append(form)
             into.urls.add(form.action)

@@ -1,6 +1,8 @@
 """Papers through the library, and board packs (acceptance 1 and 2)."""
 
 import io
+import re
+from html import unescape
 
 from conftest import make_pdf, pdf_text
 from pypdf import PdfReader
@@ -239,14 +241,19 @@ def test_damaged_pdfs_never_stop_the_pack(caplog):
         assert "Goodpaper page 2" in reader.pages[-1].extract_text()
 
 
-def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
+def _charging_policy(office, clerk) -> int:
+    """A library page "Charging policy" in a folder "Policies", made by the clerk."""
     from gvo.library import folders, pages
 
-    client, clerk = signed_in("manager")
     lib = Identity(clerk.id, "manager")
     folder = folders.create_folder(office.conn, lib, parent_id=None, title="Policies")
-    page_id = pages.create_page(office.conn, lib, folder, title="Charging policy",
-                                body="## Scope\n\nTrips are voluntary contributions only.")
+    return pages.create_page(office.conn, lib, folder, title="Charging policy",
+                             body="## Scope\n\nTrips are voluntary contributions only.")
+
+
+def test_a_linked_library_page_is_drawn_into_the_pack(signed_in, office):
+    client, clerk = signed_in("manager")
+    page_id = _charging_policy(office, clerk)
     meeting_id = office.meeting()
     item = office.item(meeting_id, "Policies for approval")
     page = f"/alpha/meetings/{meeting_id}"
@@ -267,3 +274,55 @@ def test_an_empty_paper_is_refused_by_name_and_the_title_typed_is_kept(signed_in
         in page
     assert agenda.paper_links(office.conn, item) == []
     assert office.conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+
+
+def _paper_links(html: str) -> dict[str, str]:
+    """The links in a meeting page's lists of papers, by their text (hidden words included)."""
+    found = {}
+    for papers_list in re.findall(r'<ul class="papers">(.*?)</ul>', html, re.S):
+        for href, label in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', papers_list, re.S):
+            found[" ".join(re.sub(r"<[^>]+>", " ", label).split())] = unescape(href)
+    return found
+
+
+def test_a_governor_opens_each_paper_from_the_meeting_page(signed_in, new_client, make_user,
+                                                           office):
+    """Every paper listed on a meeting page links to what it is: a document to its library
+    page and to its file, a page to its library page; following them gets the paper."""
+    from conftest import sign_in
+
+    client, clerk = signed_in("manager")
+    page_id = _charging_policy(office, clerk)
+    meeting_id = office.meeting()
+    budget = office.item(meeting_id, "Budget 2031")
+    secret = office.item(meeting_id, "Staffing review", confidential=True)
+    page = f"/alpha/meetings/{meeting_id}"
+    budget_pdf = make_pdf("Budgetpaper")
+    upload(client, meeting_id, budget, "budget.pdf", budget_pdf, title="Draft budget 2031")
+    upload(client, meeting_id, secret, "staffing.txt", b"Confidential staffing notes\n",
+           title="Staffing paper")
+    client.post(f"{page}/agenda/{budget}/link", {"ref": f"page:{page_id}"}, form_page=page)
+
+    governor, reader = make_user("alpha", "author"), make_user("alpha", "reader")
+    office.member(governor.id)
+    gclient, rclient = new_client(), new_client()
+    sign_in(gclient, governor)
+    sign_in(rclient, reader)
+
+    links = _paper_links(gclient.get(page).get_data(as_text=True))
+    assert set(links) == {"Draft budget 2031", "Download Draft budget 2031", "Charging policy",
+                          "Staffing paper", "Download Staffing paper"}
+    doc_page = gclient.get(links["Draft budget 2031"])
+    assert doc_page.status_code == 200 and "budget.pdf" in doc_page.get_data(as_text=True)
+    got = download(gclient, links["Download Draft budget 2031"])
+    assert got.status_code == 200 and got.data == budget_pdf
+    got = download(gclient, links["Download Staffing paper"])
+    assert got.status_code == 200 and got.data == b"Confidential staffing notes\n"
+    policy = gclient.get(links["Charging policy"])
+    assert policy.status_code == 200 and "voluntary contributions" in policy.get_data(
+        as_text=True)
+
+    # Someone who may not see part 2 gets no link to its paper (nor the paper by its link).
+    reader_links = _paper_links(rclient.get(page).get_data(as_text=True))
+    assert "Staffing paper" not in reader_links and "Draft budget 2031" in reader_links
+    assert download(rclient, links["Download Staffing paper"]).status_code in (403, 404)

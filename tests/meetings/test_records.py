@@ -11,7 +11,7 @@ from conftest import pdf_text
 from gvo.board import bodies
 from gvo.core import audit
 from gvo.core.errors import InvalidInput
-from gvo.meetings import attendance, meetings, minutes, records
+from gvo.meetings import attendance, calendar_feed, meetings, minutes, records
 from gvo.people import accounts
 
 from .conftest import OP
@@ -348,3 +348,54 @@ def test_a_page_of_combining_characters_is_drawn_capped():
     for mark in ("\u200d", "\u0301", "\u200b", "\U000e0067"):
         drawn = doc.normalize_text("x" + mark * 20000 + "y")
         assert len(drawn) <= 2 + MAX_MARKS, hex(ord(mark))
+
+
+def test_a_committee_renamed_after_the_lock_keeps_its_old_name_on_the_record(
+        signed_in, new_client, office):
+    """The tester's case: the register is locked, the minutes circulated, the committee
+    renamed (through its edit page), then the minutes approved at the next meeting. The
+    approved PDF, its snapshot, the meetings list, the month calendar and the personal
+    calendar feed all name the committee as the register recorded it."""
+    client, person = signed_in("manager")
+    old, new = "Pwyllgor Łukasz Żółkiewski", "Resources Committee"
+    bodies.save_body(office.conn, OP, body_id=office.committee_id, kind="committee", name=old,
+                    quorum_text="1")
+    ann = office.person("Ann Able", on_board=False)
+    office.member(ann, body_id=office.committee_id)
+    meeting_id = office.meeting(body_id=office.committee_id, days=-30, title="Autumn finance")
+    later = office.meeting(body_id=office.committee_id, days=-2, title="Spring finance")
+    item = office.item(meeting_id, "Budget monitoring")
+    minutes.save_item(office.conn, OP, item, "Spend is on track.", "Budget noted.")
+    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_register(office.conn, OP, meeting_id)
+    minutes.circulate(office.conn, OP, meeting_id)
+
+    resp = client.post(f"/alpha/board/{office.committee_id}/edit",
+                       {"name": new, "description": "", "quorum": "1"},
+                       form_page=f"/alpha/board/{office.committee_id}/edit")
+    assert resp.status_code == 302
+    assert bodies.get_body(office.conn, office.committee_id)["name"] == new
+    resp = client.post(f"/alpha/meetings/{later}/approve-minutes", {"meeting_id": meeting_id},
+                       form_page=f"/alpha/meetings/{later}")
+    assert resp.status_code == 302
+    assert meetings.get(office.conn, meeting_id)["minutes_status"] == "approved"
+
+    stored, _digest = records.approved_pdf(office.conn, meeting_id)
+    assert old in pdf_text(stored) and new not in pdf_text(stored)
+    assert records.load(office.conn, meeting_id, "minutes")["meeting"]["body_name"] == old
+    assert download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data == stored
+
+    # Everything that lists the locked meeting names it as recorded; the later meeting,
+    # whose register is open, goes by the committee's name of today.
+    listing = _main_text(client.get("/alpha/meetings").get_data(as_text=True))
+    assert f"Autumn finance {old}" in listing and f"Spring finance {new}" in listing
+    start = meetings.parse_stamp(meetings.get(office.conn, meeting_id)["starts_at"])
+    days = [m for week in meetings.month(office.conn, start.year, start.month).weeks
+            for _day, ms in week for m in ms if m["id"] == meeting_id]
+    assert [m["body_name"] for m in days] == [old]
+    assert meetings.get(office.conn, meeting_id)["body_name"] == old
+    token = calendar_feed.new_token(office.conn, OP, person.id)
+    feed = download(new_client(), f"/alpha/calendar/{token}.ics").get_data(
+        as_text=True).replace("\r\n ", "")  # lines unfolded (RFC 5545, 3.1)
+    assert f"Autumn finance ({old})" in feed and f"Autumn finance ({new})" not in feed
+    assert f"Spring finance ({new})" in feed

@@ -10,7 +10,7 @@ from gvo.blueprints.meetings import forms as mf
 from gvo.board import bodies
 from gvo.core import clock
 from gvo.core.errors import InvalidInput, NotFound
-from gvo.meetings import agenda, attendance, meetings, minutes, papers
+from gvo.meetings import agenda, meetings, minutes, papers
 from gvo.meetings.rules import manages, sees_confidential
 from gvo.web.access import current_identity, db, school_blueprint
 from gvo.web.forms import ConfirmForm, choices
@@ -19,9 +19,9 @@ bp = school_blueprint("meetings", "gvo.blueprints.meetings")
 
 
 def get_meeting(meeting_id: int):
-    """Load a meeting, named as its record names it (`attendance.as_recorded`; every
-    signed-in member may see a meeting's open parts); NotFound, so a 404, if there is none."""
-    return attendance.as_recorded(db(), meetings.get(db(), meeting_id))
+    """Load a meeting, named as its record names it (`meetings.get`; every signed-in member
+    may see a meeting's open parts); NotFound, so a 404, if there is none."""
+    return meetings.get(db(), meeting_id)
 
 
 def get_item(meeting, item_id: int):

@@ -45,7 +45,8 @@ class ItemForm(FlaskForm):
     title = LineField("Item title", validators=[DataRequired(), Length(max=200)])
     purpose = SelectField("Purpose", choices=PURPOSE_CHOICES, default="information")
     presenter = LineField("Presenter", validators=[Optional(), Length(max=120)])
-    minutes = WholeNumberField("Minutes allotted", default=10,
+    # Its own id: the meeting page that holds this form has a section called "minutes".
+    minutes = WholeNumberField("Minutes allotted", default=10, id="item-minutes",
                                validators=[Optional(), NumberRange(min=0, max=600)])
     confidential = BooleanField(
         "Confidential (part 2)",
