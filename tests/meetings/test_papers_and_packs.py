@@ -314,9 +314,9 @@ def test_a_governor_opens_each_paper_from_the_meeting_page(signed_in, new_client
                           "Staffing paper", "Download Staffing paper"}
     doc_page = gclient.get(links["Draft budget 2031"])
     assert doc_page.status_code == 200 and "budget.pdf" in doc_page.get_data(as_text=True)
-    got = download(gclient, links["Download Draft budget 2031"])
+    got = gclient.download(links["Download Draft budget 2031"])
     assert got.status_code == 200 and got.data == budget_pdf
-    got = download(gclient, links["Download Staffing paper"])
+    got = gclient.download(links["Download Staffing paper"])
     assert got.status_code == 200 and got.data == b"Confidential staffing notes\n"
     policy = gclient.get(links["Charging policy"])
     assert policy.status_code == 200 and "voluntary contributions" in policy.get_data(
@@ -325,4 +325,4 @@ def test_a_governor_opens_each_paper_from_the_meeting_page(signed_in, new_client
     # Someone who may not see part 2 gets no link to its paper (nor the paper by its link).
     reader_links = _paper_links(rclient.get(page).get_data(as_text=True))
     assert "Staffing paper" not in reader_links and "Draft budget 2031" in reader_links
-    assert download(rclient, links["Download Staffing paper"]).status_code in (403, 404)
+    assert rclient.download(links["Download Staffing paper"]).status_code in (403, 404)

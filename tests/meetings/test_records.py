@@ -383,7 +383,7 @@ def test_a_committee_renamed_after_the_lock_keeps_its_old_name_on_the_record(
     stored, _digest = records.approved_pdf(office.conn, meeting_id)
     assert old in pdf_text(stored) and new not in pdf_text(stored)
     assert records.load(office.conn, meeting_id, "minutes")["meeting"]["body_name"] == old
-    assert download(client, f"/alpha/meetings/{meeting_id}/minutes.pdf").data == stored
+    assert client.download(f"/alpha/meetings/{meeting_id}/minutes.pdf").data == stored
 
     # Everything that lists the locked meeting names it as recorded; the later meeting,
     # whose register is open, goes by the committee's name of today.
@@ -395,7 +395,7 @@ def test_a_committee_renamed_after_the_lock_keeps_its_old_name_on_the_record(
     assert [m["body_name"] for m in days] == [old]
     assert meetings.get(office.conn, meeting_id)["body_name"] == old
     token = calendar_feed.new_token(office.conn, OP, person.id)
-    feed = download(new_client(), f"/alpha/calendar/{token}.ics").get_data(
+    feed = new_client().download(f"/alpha/calendar/{token}.ics").get_data(
         as_text=True).replace("\r\n ", "")  # lines unfolded (RFC 5545, 3.1)
     assert f"Autumn finance ({old})" in feed and f"Autumn finance ({new})" not in feed
     assert f"Spring finance ({new})" in feed
