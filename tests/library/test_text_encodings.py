@@ -11,7 +11,7 @@ from uploads import Part
 
 from gvo.library import intake, search, sniff
 
-from .conftest import ELF, fetch, stored_counts, upload
+from .conftest import ELF, stored_counts, upload
 
 CSV_TEXT = "Item,Cost\r\nBooks,£120\r\nCafé supplies,£35\r\n"
 UNICODE_TEXT = "Item\tCost\r\nBooks\t£120\r\nCafé supplies\t€35\r\nŁukasz Żółkiewski\t—\r\n"
@@ -41,7 +41,7 @@ def test_text_in_the_encodings_people_save_is_taken_stored_as_utf8_and_found(
     version = lib.conn.execute("SELECT mime, size, filename FROM document_versions"
                                " WHERE document_id = ?", (doc,)).fetchone()
     assert (version["mime"], version["filename"]) == (mime, name)
-    stored = fetch(client, f"/alpha/library/documents/{doc}/download").get_data()
+    stored = client.download(f"/alpha/library/documents/{doc}/download").get_data()
     # UTF-8 is kept byte for byte; anything else becomes UTF-8 with a byte order mark.
     expected = data if case.startswith("utf-8") else codecs.BOM_UTF8 + text.encode("utf-8")
     assert stored == expected and version["size"] == len(expected)
