@@ -176,6 +176,29 @@ def instance(tmp_path):
 
 
 @pytest.fixture
+def upgraded_school(instance, monkeypatch):
+    """upgrade(before, sql, slug="old"): a school as a release before school migration
+    `before` left it, with `sql` run in it, then opened (and so upgraded) by this release:
+    its connection."""
+    from gvo.storage import sqlcipher
+
+    every = sqlcipher.migrations("school")
+
+    def upgrade(before: int, sql: str, slug: str = "old"):
+        monkeypatch.setattr(sqlcipher, "migrations",
+                            lambda kind: [m for m in every if kind != "school" or m[0] < before])
+        instance.create_school(slug, "Old School")
+        instance.close_school(slug)
+        conn = sqlcipher.connect(instance.school_path(slug), instance.school_key(slug))
+        conn.executescript(sql)
+        conn.close()
+        monkeypatch.setattr(sqlcipher, "migrations", lambda kind: every)
+        return instance.db(slug)
+
+    return upgrade
+
+
+@pytest.fixture
 def school(instance):
     """A school called Alpha (slug 'alpha'), MFA policy as new schools have it (required)."""
     instance.create_school("alpha", "Alpha Primary")

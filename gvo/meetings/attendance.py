@@ -1,4 +1,5 @@
-"""Attendance: members' replies before a meeting, the clerk's register, quorum, the report."""
+"""Attendance: members' replies before a meeting, the clerk's attendance register, quorum,
+the report."""
 
 import csv
 import io
@@ -36,7 +37,7 @@ def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answ
         raise InvalidInput("Please give a reason with your apologies.")
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is cancelled.")
-    if meeting["register_locked_at"]:
+    if meeting["attendance_register_locked_at"]:
         raise InvalidInput("The register is locked.")
     if conn.execute("SELECT 1 FROM body_members WHERE body_id = ? AND user_id = ?",
                     (meeting["body_id"], user_id)).fetchone() is None:
@@ -59,29 +60,31 @@ def replies(conn: Connection, meeting_id: int) -> dict[int, dict]:
         "SELECT * FROM attendance_replies WHERE meeting_id = ?", (meeting_id,))}
 
 
-def register(conn: Connection, meeting_id: int) -> list[dict]:
-    """The register: every member eligible to attend, with their reply and recorded status.
+def attendance_register(conn: Connection, meeting_id: int) -> list[dict]:
+    """The attendance register: every member eligible to attend, with their reply and recorded
+    status.
 
     Until the register is locked, eligible = the members recorded on it plus the body's current
     active members (a status not yet recorded is suggested from their reply). Once locked, the
-    register is what its snapshot says (`register_record`), whatever has changed since.
+    register is what its snapshot says (`attendance_register_record`), whatever has changed since.
     Each row: user_id, name, position, category, reply, reason, status, recorded.
     """
     meeting = get(conn, meeting_id)
-    if meeting["register_locked_at"]:
-        return [m | {"recorded": True} for m in register_record(conn, meeting)["members"]]
-    return _live_register(conn, meeting)
+    if meeting["attendance_register_locked_at"]:
+        record = attendance_register_record(conn, meeting)
+        return [m | {"recorded": True} for m in record["members"]]
+    return _live_attendance_register(conn, meeting)
 
 
-def _live_register(conn: Connection, meeting) -> list[dict]:
-    """The register as it stands (see `register`), from live data."""
+def _live_attendance_register(conn: Connection, meeting) -> list[dict]:
+    """The register as it stands (see `attendance_register`), from live data."""
     meeting_id = meeting["id"]
     recorded = {r["user_id"]: r["status"] for r in conn.execute(
-        "SELECT user_id, status FROM attendance WHERE meeting_id = ?", (meeting_id,))}
+        "SELECT user_id, status FROM attendance_register WHERE meeting_id = ?", (meeting_id,))}
     answers = replies(conn, meeting_id)
     seats = {m["id"]: m for m in bodies.members(conn, meeting["body_id"])}
     people = {r["id"]: r for r in conn.execute(
-        "SELECT u.id, u.name FROM attendance a JOIN users u ON u.id = a.user_id"
+        "SELECT u.id, u.name FROM attendance_register a JOIN users u ON u.id = a.user_id"
         " WHERE a.meeting_id = ?", (meeting_id,))}
     for m in seats.values():
         if m["role"] != "inactive":
@@ -104,21 +107,21 @@ def _live_register(conn: Connection, meeting) -> list[dict]:
     return rows
 
 
-def register_record(conn: Connection, meeting) -> dict:
+def attendance_register_record(conn: Connection, meeting) -> dict:
     """The snapshot of a locked register (gvo.meetings.records), taken now if the register was
     locked before snapshots existed. Raises InvalidInput if the register is not locked."""
-    if not meeting["register_locked_at"]:
+    if not meeting["attendance_register_locked_at"]:
         raise InvalidInput("The register is not locked.")
-    snapshot = records.load(conn, meeting["id"], "register")
+    snapshot = records.load(conn, meeting["id"], "attendance_register")
     if snapshot is None:
-        snapshot = _freeze_register(conn, meeting, late=True)
+        snapshot = _freeze_attendance_register(conn, meeting, late=True)
     return snapshot
 
 
-def _take_register(conn: Connection, meeting, *, late: bool = False) -> dict:
+def _take_attendance_register(conn: Connection, meeting, *, late: bool = False) -> dict:
     """What the register says now, as a snapshot (see gvo.meetings.records)."""
     body = bodies.get_body(conn, meeting["body_id"])
-    rows = [r for r in _live_register(conn, meeting) if r["recorded"]]
+    rows = [r for r in _live_attendance_register(conn, meeting) if r["recorded"]]
     members = [{k: r[k] for k in ("user_id", "name", "position", "category", "status", "reply",
                                   "reason")} for r in rows]
     q = _quorum(body, {r["user_id"]: r["status"] for r in rows}, len(rows))
@@ -132,25 +135,26 @@ def _take_register(conn: Connection, meeting, *, late: bool = False) -> dict:
     }
 
 
-def _freeze_register(conn: Connection, meeting, *, late: bool) -> dict:
+def _freeze_attendance_register(conn: Connection, meeting, *, late: bool) -> dict:
     """Take and store the register's snapshot (in the caller's transaction, or its own)."""
     with records.writing(conn):
-        records.store(conn, meeting["id"], "register", _take_register(conn, meeting, late=late))
+        records.store(conn, meeting["id"], "attendance_register",
+                      _take_attendance_register(conn, meeting, late=late))
         if late:
             audit.record(conn, records.LATE, "attendance.snapshot",
                          f"meeting:{meeting['id']}", late=True)
-    return records.load(conn, meeting["id"], "register")
+    return records.load(conn, meeting["id"], "attendance_register")
 
 
-def save_register(conn: Connection, actor: Identity, meeting_id: int,
+def save_attendance_register(conn: Connection, actor: Identity, meeting_id: int,
                   statuses: dict[int, str]) -> None:
     """Record each member's attendance; refused once the register is locked."""
     meeting = get(conn, meeting_id)
-    if meeting["register_locked_at"]:
+    if meeting["attendance_register_locked_at"]:
         raise InvalidInput("The register is locked and cannot change.")
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is cancelled.")
-    eligible = {r["user_id"] for r in register(conn, meeting_id)}
+    eligible = {r["user_id"] for r in attendance_register(conn, meeting_id)}
     unknown = set(statuses) - eligible
     if unknown:
         raise InvalidInput("Only members of the board or committee are on the register.")
@@ -159,7 +163,7 @@ def save_register(conn: Connection, actor: Identity, meeting_id: int,
     with transaction(conn):
         for user_id, status in statuses.items():
             conn.execute(
-                "INSERT INTO attendance(meeting_id, user_id, status) VALUES (?, ?, ?)"
+                "INSERT INTO attendance_register(meeting_id, user_id, status) VALUES (?, ?, ?)"
                 " ON CONFLICT(meeting_id, user_id) DO UPDATE SET status = excluded.status",
                 (meeting_id, user_id, status),
             )
@@ -168,27 +172,28 @@ def save_register(conn: Connection, actor: Identity, meeting_id: int,
     events.publish(events.MEETING_CHANGED, conn, meeting_id=meeting_id, who=actor)
 
 
-def lock_register(conn: Connection, actor: Identity, meeting_id: int) -> None:
+def lock_attendance_register(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Lock the register once the meeting has started: from then on it cannot change, and what
     it says (members, positions, categories, attendance, guests, quorum) is frozen in a
     snapshot that every page, PDF and report of the meeting reads. The caller asks the person
     to confirm first (the register page does)."""
     meeting = get(conn, meeting_id)
-    if meeting["register_locked_at"]:
+    if meeting["attendance_register_locked_at"]:
         raise InvalidInput("The register is already locked.")
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is cancelled.")
     if not has_started(meeting):
         raise InvalidInput("The register can be locked once the meeting has started "
                            f"({meeting['starts_at'].replace('T', ' ')}).")
-    if conn.execute("SELECT count(*) FROM attendance WHERE meeting_id = ?",
+    if conn.execute("SELECT count(*) FROM attendance_register WHERE meeting_id = ?",
                     (meeting_id,)).fetchone()[0] == 0:
         raise InvalidInput("Save the register before locking it.")
     with transaction(conn):
-        conn.execute("UPDATE meetings SET register_locked_at = ?, register_locked_by = ?"
-                     " WHERE id = ? AND register_locked_at IS NULL",
+        conn.execute("UPDATE meetings SET attendance_register_locked_at = ?,"
+                     " attendance_register_locked_by = ?"
+                     " WHERE id = ? AND attendance_register_locked_at IS NULL",
                      (clock.iso(), actor.user_id, meeting_id))
-        snapshot = _freeze_register(conn, get(conn, meeting_id), late=False)
+        snapshot = _freeze_attendance_register(conn, get(conn, meeting_id), late=False)
         audit.record(conn, actor, "attendance.lock", f"meeting:{meeting_id}",
                      present=snapshot["quorum"]["present"], needed=snapshot["quorum"]["needed"])
 
@@ -197,7 +202,7 @@ def add_guest(conn: Connection, actor: Identity, meeting_id: int, name: str, kin
               organisation: str = "") -> int:
     """Add a guest or an observer to the meeting's record."""
     meeting = get(conn, meeting_id)
-    if meeting["register_locked_at"]:
+    if meeting["attendance_register_locked_at"]:
         raise InvalidInput("The register is locked and cannot change.")
     name, organisation = text.one_line(name), text.one_line(organisation)
     if not name or len(name) > 120:
@@ -219,7 +224,7 @@ def remove_guest(conn: Connection, actor: Identity, guest_id: int) -> None:
     row = conn.execute("SELECT * FROM meeting_guests WHERE id = ?", (guest_id,)).fetchone()
     if row is None:
         raise NotFound("no such guest")
-    if get(conn, row["meeting_id"])["register_locked_at"]:
+    if get(conn, row["meeting_id"])["attendance_register_locked_at"]:
         raise InvalidInput("The register is locked and cannot change.")
     with transaction(conn):
         conn.execute("DELETE FROM meeting_guests WHERE id = ?", (guest_id,))
@@ -231,8 +236,8 @@ def guests(conn: Connection, meeting_id: int) -> list[dict]:
     """Guests and observers, in the order added (once locked, as the register's snapshot has
     them): id, name, kind, organisation."""
     meeting = get(conn, meeting_id)
-    if meeting["register_locked_at"]:
-        return register_record(conn, meeting)["guests"]
+    if meeting["attendance_register_locked_at"]:
+        return attendance_register_record(conn, meeting)["guests"]
     return [dict(g) for g in _live_guests(conn, meeting_id)]
 
 
@@ -259,10 +264,10 @@ def quorum(conn: Connection, meeting_id: int) -> Quorum:
     """The quorum: from the locked register's snapshot, or else from the body's rule and the
     register as it stands (recorded statuses, suggested ones for the rest)."""
     meeting = get(conn, meeting_id)
-    if meeting["register_locked_at"]:
-        return Quorum(**register_record(conn, meeting)["quorum"])
+    if meeting["attendance_register_locked_at"]:
+        return Quorum(**attendance_register_record(conn, meeting)["quorum"])
     body = bodies.get_body(conn, meeting["body_id"])
-    statuses = {r["user_id"]: r["status"] for r in _live_register(conn, meeting)}
+    statuses = {r["user_id"]: r["status"] for r in _live_attendance_register(conn, meeting)}
     return _quorum(body, statuses, len(statuses) or len(bodies.members(conn, body["id"])))
 
 
@@ -315,11 +320,11 @@ def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list
     tally: dict[int, ReportRow] = {}
     counted = 0
     for meeting in held:
-        if meeting["register_locked_at"]:
-            rows = register_record(conn, meeting)["members"]
+        if meeting["attendance_register_locked_at"]:
+            rows = attendance_register_record(conn, meeting)["members"]
         else:
             rows = conn.execute(
-                "SELECT a.user_id, a.status, u.name FROM attendance a JOIN users u"
+                "SELECT a.user_id, a.status, u.name FROM attendance_register a JOIN users u"
                 " ON u.id = a.user_id WHERE a.meeting_id = ?", (meeting["id"],)).fetchall()
         counted += bool(rows)
         for row in rows:

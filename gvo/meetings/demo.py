@@ -75,9 +75,9 @@ def sample(conn: Connection, clerk_id: int, body_ids: dict[str, int],
         statuses = {uid: "present" for uid in board}
         statuses[board[-1]] = "apologies_accepted"
         attendance.reply(conn, op, meeting_id, board[-1], "apologies", "Work commitment")
-        attendance.save_register(conn, op, meeting_id, statuses)
+        attendance.save_attendance_register(conn, op, meeting_id, statuses)
         attendance.add_guest(conn, op, meeting_id, "Jo Bursar", "guest", "School business manager")
-        attendance.lock_register(conn, op, meeting_id)
+        attendance.lock_attendance_register(conn, op, meeting_id)
         minutes.save_item(conn, op, items[2], "The headteacher presented the report. Governors "
                           "asked about persistent absence and the support for disadvantaged "
                           "pupils.", "Report received.")

@@ -134,7 +134,7 @@ def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInpu
     data.check(conn)
     moved = (stamp(data.starts_at), stamp(data.ends_at)) != (meeting["starts_at"],
                                                             meeting["ends_at"])
-    if meeting["register_locked_at"]:
+    if meeting["attendance_register_locked_at"]:
         if data.body_id != meeting["body_id"]:
             raise InvalidInput("The register is locked: the meeting stays with "
                                f"{meeting['body_name']}.")
@@ -178,7 +178,7 @@ def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> N
         raise InvalidInput("Say why the meeting is cancelled.")
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is already cancelled.")
-    if meeting["register_locked_at"]:
+    if meeting["attendance_register_locked_at"]:
         raise InvalidInput("The meeting took place: its register is locked.")
     approved_here = approvals_recorded_at(conn, meeting_id)
     if approved_here:
@@ -196,8 +196,8 @@ def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> N
 # does not rename a past meeting anywhere (pages, lists, calendars, feeds, minutes).
 _SELECT = (
     "SELECT m.*,"
-    " coalesce(json_extract(r.register, '$.body.name'), b.name) AS body_name,"
-    " coalesce(json_extract(r.register, '$.body.kind'), b.kind) AS body_kind"
+    " coalesce(json_extract(r.attendance_register, '$.body.name'), b.name) AS body_name,"
+    " coalesce(json_extract(r.attendance_register, '$.body.kind'), b.kind) AS body_kind"
     " FROM meetings m JOIN bodies b ON b.id = m.body_id"
     " LEFT JOIN meeting_records r ON r.meeting_id = m.id"
 )

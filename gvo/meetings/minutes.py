@@ -191,7 +191,7 @@ def _approvable(conn: Connection, meeting_id: int, at_meeting_id: int):
     if not has_started(at):
         raise InvalidInput("Minutes are recorded as approved at a meeting that has started: "
                            f"this one starts {at['starts_at'].replace('T', ' ')}.")
-    if not meeting["register_locked_at"]:
+    if not meeting["attendance_register_locked_at"]:
         raise InvalidInput(f"Lock the register of “{meeting['title']}” first: its approved "
                            "minutes record who attended.")
     return meeting, at
@@ -214,7 +214,8 @@ def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: i
         "minutes_status": "approved", "minutes_approved_at": when,
         "minutes_approved_by": actor.user_id, "minutes_approved_meeting_id": at_meeting_id}
     snapshot = _take(conn, approved)
-    data = pdf.minutes_pdf(school, snapshot, attendance.register_record(conn, meeting), when)
+    data = pdf.minutes_pdf(school, snapshot,
+                           attendance.attendance_register_record(conn, meeting), when)
     with transaction(conn):
         _approvable(conn, meeting_id, at_meeting_id)
         if _content(_take(conn, approved)) != _content(snapshot):
@@ -256,7 +257,7 @@ def approved_pdf(conn: Connection, meeting_id: int, school: str) -> bytes:
 def _render(conn: Connection, meeting, school: str) -> bytes:
     """The approved minutes as PDF, from the minutes' and the register's snapshots."""
     return pdf.minutes_pdf(school, record(conn, meeting),
-                           attendance.register_record(conn, meeting), clock.iso())
+                           attendance.attendance_register_record(conn, meeting), clock.iso())
 
 
 def lock(conn: Connection, actor: Identity, meeting_id: int) -> None:

@@ -7,7 +7,7 @@ later changes to the board (members joining or leaving, a new quorum, a renamed 
 committee) never change it. The approved minutes PDF is stored byte for byte with its
 sha256, which the audit log also holds, so anyone can show that a copy is the approved one.
 
-Register snapshot (version 1): {"version", "taken_at" (UTC ISO), "late" (true when taken
+Attendance register snapshot (version 1): {"version", "taken_at" (UTC ISO), "late" (true when taken
 after the lock, for a register locked before snapshots existed), "body": {"id", "name",
 "kind", "quorum_setting"}, "members": [{"user_id", "name", "position", "category", "status",
 "reply", "reason"}], "guests": [{"id", "name", "kind", "organisation"}], "quorum":
@@ -36,7 +36,8 @@ LATE = Identity.system("late snapshot")
 
 
 def load(conn: Connection, meeting_id: int, part: str) -> dict | None:
-    """A meeting's stored snapshot `part` ('register' or 'minutes'), or None if not taken."""
+    """A meeting's stored snapshot `part` ('attendance_register' or 'minutes'), or None if
+    not taken."""
     row = conn.execute(f"SELECT {_column(part)} FROM meeting_records WHERE meeting_id = ?",
                        (meeting_id,)).fetchone()
     return json.loads(row[0]) if row and row[0] else None
@@ -84,6 +85,6 @@ def writing(conn: Connection) -> Iterator[Connection]:
 
 
 def _column(part: str) -> str:
-    if part not in ("register", "minutes"):
+    if part not in ("attendance_register", "minutes"):
         raise ValueError(f"no snapshot called {part!r}")
     return part

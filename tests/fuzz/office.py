@@ -142,9 +142,9 @@ def _enrich(inst: Instance) -> dict:
     winter_item = agenda.add_item(conn, clerk_actor, winter, agenda.ItemInput(
         title="Budget", purpose="decision", presenter="Chair", minutes=20, confidential=False))
     minutes.save_item(conn, clerk_actor, winter_item, "Discussed.", "Agreed.")
-    attendance.save_register(conn, clerk_actor, winter, {
-        r["user_id"]: "present" for r in attendance.register(conn, winter)})
-    attendance.lock_register(conn, clerk_actor, winter)
+    attendance.save_attendance_register(conn, clerk_actor, winter, {
+        r["user_id"]: "present" for r in attendance.attendance_register(conn, winter)})
+    attendance.lock_attendance_register(conn, clerk_actor, winter)
     minutes.circulate(conn, clerk_actor, winter)
     minutes.approve(conn, clerk_actor, winter, autumn, demo.NAME)
     today = meetings.create(conn, clerk_actor, meetings.MeetingInput(

@@ -8,7 +8,6 @@ from conftest import page_text, sign_in
 from uploads import Part  # noqa: F401 - the library tests take it from here
 
 from gvo.core.identity import Identity
-from gvo.storage import sqlcipher
 
 
 def make_docx(text: str) -> bytes:
@@ -89,21 +88,6 @@ def stored_counts(conn) -> tuple[int, ...]:
     return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
                  for t in ("blobs", "blob_chunks", "documents", "document_versions",
                            "search_items"))
-
-
-def upgraded_school(instance, monkeypatch, before: int, sql: str, slug: str = "old"):
-    """A school as a release before school migration `before` left it, with `sql` run in it,
-    then opened (and so upgraded) by this release: its connection."""
-    every = sqlcipher.migrations("school")
-    monkeypatch.setattr(sqlcipher, "migrations",
-                        lambda kind: [m for m in every if kind != "school" or m[0] < before])
-    instance.create_school(slug, "Old School")
-    instance.close_school(slug)
-    conn = sqlcipher.connect(instance.school_path(slug), instance.school_key(slug))
-    conn.executescript(sql)
-    conn.close()
-    monkeypatch.setattr(sqlcipher, "migrations", lambda kind: every)
-    return instance.db(slug)
 
 
 def multipart(fields: list[tuple[str, str | tuple[str, bytes]]]) -> tuple[bytes, str]:

@@ -10,7 +10,7 @@ from conftest import make_pdf
 from gvo.core.errors import InvalidInput
 from gvo.library import documents, folders, search
 
-from .conftest import upgraded_school, upload
+from .conftest import upload
 
 NAMES = [  # (as the browser sends it, its content, as stored)
     ("Agenda\u200b 2026\u2060.pdf", make_pdf("Agenda"), "Agenda 2026.pdf"),
@@ -72,10 +72,10 @@ def test_titles_typed_for_documents_and_folders_lose_invisible_characters(author
                                   description="")
 
 
-def test_names_stored_before_are_cleaned_by_the_upgrade(instance, monkeypatch):
+def test_names_stored_before_are_cleaned_by_the_upgrade(upgraded_school):
     # A school as the previous release left it: names kept their zero-width characters.
     now = "2026-01-01T00:00:00Z"
-    conn = upgraded_school(instance, monkeypatch, 9, f"""
+    conn = upgraded_school(9, f"""
         INSERT INTO folders(id, title, created_at, updated_at)
             VALUES (1, 'Papers', '{now}', '{now}');
         INSERT INTO blobs(id, size, sha256, chunk_size, created_at) VALUES (1, 1, '', 1, '{now}');

@@ -8,7 +8,7 @@ from gvo.library import documents, folders, pages, search
 from gvo.storage import sqlcipher
 from gvo.storage.instance import Instance
 
-from .conftest import Library, Part, upgraded_school
+from .conftest import Library, Part
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +80,10 @@ def test_a_query_of_any_script_is_a_valid_match_expression(lib, office):
         search.search(lib.conn, office, query)  # no FTS5 syntax error
 
 
-def test_rows_indexed_before_the_fold_are_folded_by_the_upgrade(instance, monkeypatch):
+def test_rows_indexed_before_the_fold_are_folded_by_the_upgrade(upgraded_school):
     # A school as the previous release left it: migrations 1-3, search rows of two columns.
     now = "2026-01-01T00:00:00Z"
-    conn = upgraded_school(instance, monkeypatch, 4, f"""
+    conn = upgraded_school(4, f"""
         INSERT INTO folders(id, title, created_at, updated_at)
             VALUES (1, 'Papers', '{now}', '{now}');
         INSERT INTO blobs(id, size, sha256, chunk_size, created_at) VALUES (1, 1, '', 1, '{now}');

@@ -93,23 +93,23 @@ def test_clerk_takes_the_register_adds_guests_and_locks_it(signed_in, office):
     # Locking needs the clerk's confirmation: without the tick box nothing is locked.
     client.post(f"{url}/lock", {}, form_page=url)
     assert "tick the box" in client.get(url).get_data(as_text=True)
-    assert not meetings.get(office.conn, meeting_id)["register_locked_at"]
+    assert not meetings.get(office.conn, meeting_id)["attendance_register_locked_at"]
     client.post(f"{url}/lock", {"confirm": "y"}, form_page=url)
     page = client.get(url).get_data(as_text=True)
     assert "cannot change" in page and "Save register" not in page
 
     # A locked register cannot change: not through the page, not through the service.
     client.post(url, {f"status-{a}": "absent"}, form_page=f"/alpha/meetings/{meeting_id}")
-    assert {r["user_id"]: r["status"] for r in attendance.register(office.conn, meeting_id)}[
-        a] == "present"
+    assert {r["user_id"]: r["status"]
+            for r in attendance.attendance_register(office.conn, meeting_id)}[a] == "present"
     with pytest.raises(InvalidInput, match="locked"):
-        attendance.save_register(office.conn, OP, meeting_id, {a: "absent"})
+        attendance.save_attendance_register(office.conn, OP, meeting_id, {a: "absent"})
     with pytest.raises(InvalidInput, match="locked"):
         attendance.add_guest(office.conn, OP, meeting_id, "Late guest", "guest")
     with pytest.raises(InvalidInput, match="locked"):
         attendance.reply(office.conn, OP, meeting_id, c, "attending")
     with pytest.raises(InvalidInput, match="already locked"):
-        attendance.lock_register(office.conn, OP, meeting_id)
+        attendance.lock_attendance_register(office.conn, OP, meeting_id)
     actions = {e["action"] for e in audit.recent(office.conn)}
     assert {"attendance.register", "attendance.guest_add", "attendance.lock",
             "attendance.reply"} <= actions
@@ -123,7 +123,7 @@ def test_board_quorum_is_half_the_members_rounded_up(office, members, present, q
     ids = [office.person(f"Member {n}") for n in range(members)]
     meeting_id = office.meeting(days=-1)
     statuses = {uid: ("present" if n < present else "absent") for n, uid in enumerate(ids)}
-    attendance.save_register(office.conn, OP, meeting_id, statuses)
+    attendance.save_attendance_register(office.conn, OP, meeting_id, statuses)
     q = attendance.quorum(office.conn, meeting_id)
     assert (q.present, q.quorate) == (present, quorate)
     assert q.needed == -(-members // 2)
@@ -135,7 +135,7 @@ def test_committee_quorum_is_its_set_number(office, present, quorate):
     for uid in ids:
         office.member(uid, office.committee_id)
     meeting_id = office.meeting(body_id=office.committee_id, days=-1)
-    attendance.save_register(office.conn, OP, meeting_id, {
+    attendance.save_attendance_register(office.conn, OP, meeting_id, {
         uid: "present" if n < present else "apologies_accepted" for n, uid in enumerate(ids)})
     q = attendance.quorum(office.conn, meeting_id)
     assert (q.needed, q.quorate) == (2, quorate)
@@ -146,11 +146,11 @@ def test_quorum_is_shown_on_the_register_and_the_minutes(signed_in, office):
     a, b = office.person("Ann Able"), office.person("Ben Bold")
     office.person("Cat Cole")
     meeting_id = office.meeting(days=-1)
-    attendance.save_register(office.conn, OP, meeting_id,
+    attendance.save_attendance_register(office.conn, OP, meeting_id,
                              {a: "present", b: "absent"})
     page = client.get(f"/alpha/meetings/{meeting_id}/register").get_data(as_text=True)
     assert "Quorum: 2" in page and "Not quorate" in page
-    attendance.save_register(office.conn, OP, meeting_id, {b: "present"})
+    attendance.save_attendance_register(office.conn, OP, meeting_id, {b: "present"})
     page = client.get(f"/alpha/meetings/{meeting_id}/minutes").get_data(as_text=True)
     assert "Quorum: 2" in page and "quorate" in page and "not quorate" not in page
 
@@ -160,9 +160,10 @@ def test_attendance_report_page_csv_and_pdf(signed_in, office):
     a, b = office.person("Ann Able"), office.person("=Ben Bold")
     first, second = office.meeting(days=-60), office.meeting(days=-30)
     outside = office.meeting(days=-400)
-    attendance.save_register(office.conn, OP, first, {a: "present", b: "present"})
-    attendance.save_register(office.conn, OP, second, {a: "present", b: "apologies_accepted"})
-    attendance.save_register(office.conn, OP, outside, {a: "absent", b: "absent"})
+    attendance.save_attendance_register(office.conn, OP, first, {a: "present", b: "present"})
+    attendance.save_attendance_register(office.conn, OP, second,
+                                        {a: "present", b: "apologies_accepted"})
+    attendance.save_attendance_register(office.conn, OP, outside, {a: "absent", b: "absent"})
     today = date.today()
     rows, count = attendance.report(office.conn, office.board_id,
                                     date(today.year - 1, today.month, 1), today)
@@ -227,8 +228,9 @@ def test_an_outsiders_agenda_has_no_gap_and_every_view_agrees(signed_in, new_cli
     pack = " ".join(pdf_text(client.download(f"{page}/pack.pdf").data).split())
     assert "C1 Pay review" in pack and "3 Close" in pack
 
-    attendance.save_register(office.conn, OP, meeting_id, {office.person("Ann Able"): "present"})
-    attendance.lock_register(office.conn, OP, meeting_id)
+    attendance.save_attendance_register(office.conn, OP, meeting_id,
+                                        {office.person("Ann Able"): "present"})
+    attendance.lock_attendance_register(office.conn, OP, meeting_id)
     minutes.circulate(office.conn, OP, meeting_id)
     minutes.approve(office.conn, OP, meeting_id, later, "Alpha Primary")
     text = pdf_text(rclient.download(f"{page}/minutes.pdf").data)

@@ -15,7 +15,7 @@ def test_demo_meetings(instance):
     conn = instance.db(demo.SLUG)
     rows = conn.execute("SELECT * FROM meetings ORDER BY starts_at").fetchall()
     assert [r["minutes_status"] for r in rows] == ["locked", "circulated", "draft", "draft"]
-    assert all(r["register_locked_at"] for r in rows[:2])
+    assert all(r["attendance_register_locked_at"] for r in rows[:2])
     assert attendance.quorum(conn, rows[0]["id"]).quorate
     upcoming = meetings.upcoming(conn)
     assert len(upcoming) == 2

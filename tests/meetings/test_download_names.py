@@ -50,7 +50,7 @@ def test_attendance_downloads_of_a_polish_committee(signed_in, office):
     who = office.person("Zofia Łukasiewicz", on_board=False)
     office.member(who, body_id)
     meeting_id = office.meeting(body_id=body_id, days=-10, title=POLISH)
-    attendance.save_register(office.conn, OP, meeting_id, {who: "present"})
+    attendance.save_attendance_register(office.conn, OP, meeting_id, {who: "present"})
     today = date.today()
     args = f"body_id={body_id}&start={date(today.year - 1, 1, 1)}&end={today}"
     resp = client.download(f"/alpha/meetings/attendance.csv?{args}")

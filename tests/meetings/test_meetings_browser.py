@@ -37,8 +37,8 @@ def server(live_server: LiveServer):
         ends_at=start + timedelta(hours=2), location="Hall"))
     item = agenda.add_item(conn, OP, previous, agenda.ItemInput(title="Budget", minutes=10))
     minutes.save_item(conn, OP, item, "Discussed.", "Approved.")
-    attendance.save_register(conn, OP, previous, {clerk.id: "present", other: "present"})
-    attendance.lock_register(conn, OP, previous)
+    attendance.save_attendance_register(conn, OP, previous, {clerk.id: "present", other: "present"})
+    attendance.lock_attendance_register(conn, OP, previous)
     minutes.circulate(conn, OP, previous)
     return {"live": live_server, "origin": live_server.origin, "clerk": clerk,
             "governor": governor, "conn": conn, "previous": previous, "other": other}
@@ -132,7 +132,8 @@ def _scenario(server, new_context):
         clerk.get_by_label("I have checked this register").check()
         clerk.get_by_role("button", name="Lock register").click()
         clerk.get_by_text("The register is locked.").wait_for()
-        statuses = {r["user_id"]: r["status"] for r in attendance.register(conn, meeting_id)}
+        statuses = {r["user_id"]: r["status"]
+                    for r in attendance.attendance_register(conn, meeting_id)}
         assert statuses[server["governor"].id] == "apologies_accepted"
 
         # ...and records the previous meeting's minutes as approved at this one.

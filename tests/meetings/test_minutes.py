@@ -28,8 +28,8 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
     open_item = office.item(earlier, "Budget monitoring")
     secret = office.item(earlier, "Staffing restructure", confidential=True)
     ann = office.person("Ann Able")
-    attendance.save_register(office.conn, OP, earlier, {ann: "present"})
-    attendance.lock_register(office.conn, OP, earlier)
+    attendance.save_attendance_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_attendance_register(office.conn, OP, earlier)
     editor = f"/alpha/meetings/{earlier}/minutes"
     client.post(f"{editor}/{open_item}", {f"i{open_item}-discussion": "Spend is on track.",
                                           f"i{open_item}-decisions": "Budget noted."},
@@ -83,8 +83,9 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
 
 def test_minutes_cannot_be_approved_at_their_own_meeting_or_twice(office, two_meetings):
     earlier, later = two_meetings
-    attendance.save_register(office.conn, OP, earlier, {office.person("Ann Able"): "present"})
-    attendance.lock_register(office.conn, OP, earlier)
+    attendance.save_attendance_register(office.conn, OP, earlier,
+                                        {office.person("Ann Able"): "present"})
+    attendance.lock_attendance_register(office.conn, OP, earlier)
     with pytest.raises(InvalidInput, match="Circulate"):
         minutes.approve(office.conn, OP, earlier, later, SCHOOL)
     minutes.circulate(office.conn, OP, earlier)

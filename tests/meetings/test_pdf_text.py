@@ -35,7 +35,8 @@ def _names_meeting(office, days=-20, title=MEETING):
         office.member(uid, body_id=body)
     meeting_id = office.meeting(body_id=body, days=days, title=title,
                                 location="Neuadd – Ysgol Gymraeg")
-    attendance.save_register(office.conn, OP, meeting_id, {uid: "present" for uid in ids})
+    attendance.save_attendance_register(office.conn, OP, meeting_id,
+                                        {uid: "present" for uid in ids})
     return body, meeting_id
 
 
@@ -66,7 +67,7 @@ def test_the_minutes_carry_names_in_any_script_exactly(signed_in, office):
                       f"Agreed: {NAMES[3]} to write to the trust")
     minutes.add_action(office.conn, OP, item, "Reply to the “Ŵyl” letter", None, None)
     minutes.circulate(office.conn, OP, meeting_id)
-    attendance.lock_register(office.conn, OP, meeting_id)
+    attendance.lock_attendance_register(office.conn, OP, meeting_id)
     minutes.approve(office.conn, OP, meeting_id, later, "Alpha Primary")
     text = _flat(client.download(f"/alpha/meetings/{meeting_id}/minutes.pdf").data)
     for expected in (MEETING, COMMITTEE, f"Cyllideb – {NAMES[2]}", NOTE,
@@ -308,7 +309,7 @@ def test_the_attendance_report_of_a_committee_named_in_hebrew_or_arabic(signed_i
         member = office.person(f"Member of {body}", on_board=False, email=f"m{body}@ex.org")
         office.member(member, body_id=body)
         meeting = office.meeting(body_id=body, days=-10, title="Meeting")
-        attendance.save_register(office.conn, OP, meeting, {member: "present"})
+        attendance.save_attendance_register(office.conn, OP, meeting, {member: "present"})
         resp = client.download(f"/alpha/meetings/attendance.pdf?body_id={body}"
                                 f"&start={year - 1}-01-01&end={year + 1}-12-31")
         assert resp.status_code == 200, name
@@ -425,7 +426,7 @@ def test_pdfs_in_any_script_through_gvo_serve_in_a_row_and_at_once(tmp_path):
                                    email=f"member{n}@ex.org")
             office.member(member, body_id=body)
             meeting = office.meeting(body_id=body, days=-10, title="Meeting")
-            attendance.save_register(conn, OP, meeting, {member: "present"})
+            attendance.save_attendance_register(conn, OP, meeting, {member: "present"})
             committees[script] = body
     finally:
         inst.close()

@@ -55,10 +55,10 @@ def locked_meeting(office):
     item = office.item(meeting_id, "Budget monitoring")
     minutes.save_item(office.conn, OP, item, "Spend is on track.", "Budget noted.")
     minutes.add_action(office.conn, OP, item, "Send the budget to the trust", ben, None)
-    attendance.save_register(office.conn, OP, meeting_id,
+    attendance.save_attendance_register(office.conn, OP, meeting_id,
                              {ann: "present", ben: "present", cat: "present"})
     attendance.add_guest(office.conn, OP, meeting_id, "Dee Auditor", "observer", "Trust")
-    attendance.lock_register(office.conn, OP, meeting_id)
+    attendance.lock_attendance_register(office.conn, OP, meeting_id)
     minutes.circulate(office.conn, OP, meeting_id)
     minutes.approve(office.conn, OP, meeting_id, later, SCHOOL)
     minutes.lock(office.conn, OP, meeting_id)
@@ -106,10 +106,10 @@ def test_the_approved_pdf_is_stored_and_its_hash_audited(signed_in, office, lock
 def test_a_register_is_locked_only_once_its_meeting_has_started(office):
     ann = office.person("Ann Able")
     upcoming = office.meeting(days=3)
-    attendance.save_register(office.conn, OP, upcoming, {ann: "present"})
+    attendance.save_attendance_register(office.conn, OP, upcoming, {ann: "present"})
     with pytest.raises(InvalidInput, match="once the meeting has started"):
-        attendance.lock_register(office.conn, OP, upcoming)
-    assert not meetings.get(office.conn, upcoming)["register_locked_at"]
+        attendance.lock_attendance_register(office.conn, OP, upcoming)
+    assert not meetings.get(office.conn, upcoming)["attendance_register_locked_at"]
 
 
 def test_the_register_page_asks_for_a_confirmation_and_waits_for_the_start(signed_in, office):
@@ -119,13 +119,13 @@ def test_the_register_page_asks_for_a_confirmation_and_waits_for_the_start(signe
     page = client.get(f"/alpha/meetings/{upcoming}/register").get_data(as_text=True)
     assert "can be locked once the meeting has started" in page and "Lock register" not in page
     past = office.meeting(days=-1)
-    attendance.save_register(office.conn, OP, past, {ann: "present"})
+    attendance.save_attendance_register(office.conn, OP, past, {ann: "present"})
     url = f"/alpha/meetings/{past}/register"
     assert "I have checked this register" in client.get(url).get_data(as_text=True)
     client.post(f"{url}/lock", {"confirm": ""}, form_page=url)
-    assert not meetings.get(office.conn, past)["register_locked_at"]
+    assert not meetings.get(office.conn, past)["attendance_register_locked_at"]
     client.post(f"{url}/lock", {"confirm": "y"}, form_page=url)
-    assert meetings.get(office.conn, past)["register_locked_at"]
+    assert meetings.get(office.conn, past)["attendance_register_locked_at"]
 
 
 def test_minutes_are_approved_only_at_a_meeting_that_has_started_with_a_locked_register(
@@ -139,8 +139,8 @@ def test_minutes_are_approved_only_at_a_meeting_that_has_started_with_a_locked_r
         minutes.approve(office.conn, OP, earlier, upcoming, SCHOOL)
     with pytest.raises(InvalidInput, match="Lock the register of “Autumn” first"):
         minutes.approve(office.conn, OP, earlier, now, SCHOOL)
-    attendance.save_register(office.conn, OP, earlier, {ann: "present"})
-    attendance.lock_register(office.conn, OP, earlier)
+    attendance.save_attendance_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_attendance_register(office.conn, OP, earlier)
     minutes.approve(office.conn, OP, earlier, now, SCHOOL)
     assert meetings.get(office.conn, earlier)["minutes_status"] == "approved"
 
@@ -153,8 +153,8 @@ def test_the_meeting_page_offers_approval_only_when_it_can_be_recorded(signed_in
     minutes.circulate(office.conn, OP, earlier)
     page = client.get(f"/alpha/meetings/{upcoming}").get_data(as_text=True)
     assert "lock the register" in page and "Record as approved" not in page
-    attendance.save_register(office.conn, OP, earlier, {ann: "present"})
-    attendance.lock_register(office.conn, OP, earlier)
+    attendance.save_attendance_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_attendance_register(office.conn, OP, earlier)
     page = client.get(f"/alpha/meetings/{upcoming}").get_data(as_text=True)
     assert "once this meeting has started" in page and "Record as approved" not in page
     resp = client.post(f"/alpha/meetings/{upcoming}/approve-minutes",
@@ -169,7 +169,7 @@ def test_a_record_locked_before_snapshots_existed_is_frozen_when_first_read(offi
     meeting_id, (ann, _ben, _cat) = locked_meeting
     office.conn.execute("DELETE FROM meeting_records WHERE meeting_id = ?", (meeting_id,))
     assert attendance.quorum(office.conn, meeting_id).present == 3
-    snapshot = records.load(office.conn, meeting_id, "register")
+    snapshot = records.load(office.conn, meeting_id, "attendance_register")
     assert snapshot["late"] and [m["name"] for m in snapshot["members"]] == [
         "Ann Able", "Ben Bold", "Cat Cole"]
     data = minutes.approved_pdf(office.conn, meeting_id, SCHOOL)
@@ -179,7 +179,7 @@ def test_a_record_locked_before_snapshots_existed_is_frozen_when_first_read(offi
     assert minutes.approved_pdf(office.conn, meeting_id, SCHOOL) == data
     assert {"attendance.snapshot", "minutes.snapshot", "minutes.pdf"} <= {
         e["action"] for e in audit.recent(office.conn)}
-    assert ann in {m["user_id"] for m in attendance.register(office.conn, meeting_id)}
+    assert ann in {m["user_id"] for m in attendance.attendance_register(office.conn, meeting_id)}
 
 
 def test_the_details_of_a_meeting_with_a_record_do_not_change(office, locked_meeting):
@@ -197,7 +197,7 @@ def test_the_details_of_a_meeting_with_a_record_do_not_change(office, locked_mee
 
 def test_the_attendance_report_counts_a_locked_register_as_it_was(office, locked_meeting):
     meeting_id, (_ann, ben, _cat) = locked_meeting
-    office.conn.execute("DELETE FROM attendance WHERE meeting_id = ? AND user_id = ?",
+    office.conn.execute("DELETE FROM attendance_register WHERE meeting_id = ? AND user_id = ?",
                         (meeting_id, ben))  # what a deleted account would leave behind
     today = date.today()
     rows, count = attendance.report(office.conn, office.board_id,
@@ -221,8 +221,8 @@ def test_locked_pages_name_the_committee_as_the_record_does(signed_in, office):
     ann = office.person("Ann Able", on_board=False)
     office.member(ann, body_id=office.committee_id)
     meeting_id = office.meeting(body_id=office.committee_id, days=-3, title="Spring finance")
-    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
-    attendance.lock_register(office.conn, OP, meeting_id)
+    attendance.save_attendance_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_attendance_register(office.conn, OP, meeting_id)
     bodies.save_body(office.conn, OP, body_id=office.committee_id, kind="committee",
                     name="Resources Committee", quorum_text="2")
     for path in (f"/alpha/meetings/{meeting_id}", f"/alpha/meetings/{meeting_id}/register",
@@ -234,8 +234,8 @@ def test_locked_pages_name_the_committee_as_the_record_does(signed_in, office):
 def test_after_the_register_lock_the_title_and_times_stay(office):
     ann = office.person("Ann Able")
     meeting_id = office.meeting(days=-3, title="Spring board")
-    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
-    attendance.lock_register(office.conn, OP, meeting_id)
+    attendance.save_attendance_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_attendance_register(office.conn, OP, meeting_id)
     meeting = meetings.get(office.conn, meeting_id)
     start = meetings.parse_stamp(meeting["starts_at"])
     for changes in ({"title": "Renamed"}, {"starts_at": start - timedelta(hours=1)},
@@ -274,8 +274,8 @@ def _circulated_with_register(office, discussion: str):
     later = office.meeting(days=-1, title="Spring")
     item = office.item(earlier, "Budget")
     minutes.save_item(office.conn, OP, item, discussion, "Noted.")
-    attendance.save_register(office.conn, OP, earlier, {ann: "present"})
-    attendance.lock_register(office.conn, OP, earlier)
+    attendance.save_attendance_register(office.conn, OP, earlier, {ann: "present"})
+    attendance.lock_attendance_register(office.conn, OP, earlier)
     minutes.circulate(office.conn, OP, earlier)
     return earlier, later, item
 
@@ -366,8 +366,8 @@ def test_a_committee_renamed_after_the_lock_keeps_its_old_name_on_the_record(
     later = office.meeting(body_id=office.committee_id, days=-2, title="Spring finance")
     item = office.item(meeting_id, "Budget monitoring")
     minutes.save_item(office.conn, OP, item, "Spend is on track.", "Budget noted.")
-    attendance.save_register(office.conn, OP, meeting_id, {ann: "present"})
-    attendance.lock_register(office.conn, OP, meeting_id)
+    attendance.save_attendance_register(office.conn, OP, meeting_id, {ann: "present"})
+    attendance.lock_attendance_register(office.conn, OP, meeting_id)
     minutes.circulate(office.conn, OP, meeting_id)
 
     resp = client.post(f"/alpha/board/{office.committee_id}/edit",

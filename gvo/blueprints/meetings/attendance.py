@@ -44,7 +44,7 @@ def register(meeting_id: int):
     """The clerk takes the register, adds guests, and locks it."""
     meeting = get_meeting(meeting_id)
     conn = db()
-    rows = attendance.register(conn, meeting_id)
+    rows = attendance.attendance_register(conn, meeting_id)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         statuses = {}
@@ -53,7 +53,7 @@ def register(meeting_id: int):
             if value:
                 statuses[row["user_id"]] = value
         try:
-            attendance.save_register(conn, current_identity(), meeting_id, statuses)
+            attendance.save_attendance_register(conn, current_identity(), meeting_id, statuses)
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
@@ -73,7 +73,7 @@ def lock_register(meeting_id: int):
     """Lock the register once the clerk has confirmed it: it cannot change afterwards."""
     get_meeting(meeting_id)
     if mf.LockRegisterForm().validate_on_submit():
-        attempt(attendance.lock_register, meeting_id, done="The register is locked.")
+        attempt(attendance.lock_attendance_register, meeting_id, done="The register is locked.")
     else:
         flash("The register is not locked: tick the box to confirm it is complete and correct "
               "first.", "error")

@@ -134,10 +134,11 @@ def show(meeting_id: int):
     member = is_member(conn, meeting["body_id"], current_user.id)
     reply_form = mf.ReplyForm(data={"reply": my_reply["reply"] if my_reply else "attending",
                                     "reason": my_reply["reason"] if my_reply else ""})
-    register = attendance.register(conn, meeting_id)
+    attendance_register = attendance.attendance_register(conn, meeting_id)
     return render_template(
         "meetings/show.html", **ctx, item_form=mf.ItemForm(formdata=None),
-        my_reply=my_reply, is_member=member, reply_form=reply_form, register=register,
+        my_reply=my_reply, is_member=member, reply_form=reply_form,
+        attendance_register=attendance_register,
         guests=attendance.guests(conn, meeting_id),
         quorum=attendance.quorum(conn, meeting_id),
         status_labels=attendance.STATUSES, minutes_label=minutes.STATUS_LABELS,
