@@ -134,11 +134,11 @@ def test_board_committees_members_and_quorum(signed_in, make_user, instance):
     people_ = [make_user(role="author") for _ in range(5)]
     for p in people_:
         client.post(f"/alpha/board/{board_id}", {"user_id": p.id, "position": "member",
-                                                 "governor_type": "parent"},
+                                                 "category": "parent"},
                     form_page=f"/alpha/board/{board_id}")
     assert bodies.quorum(conn, board_id) == 3  # half of 5, rounded up
     client.post(f"/alpha/board/{board_id}", {"user_id": people_[0].id, "position": "chair",
-                                             "governor_type": ""},
+                                             "category": ""},
                 form_page=f"/alpha/board/{board_id}")
     client.post(f"/alpha/board/{board_id}/members/{people_[4].id}/remove", {},
                 form_page=f"/alpha/board/{board_id}")
@@ -379,6 +379,35 @@ def test_audit_page_number_of_any_size_is_no_500(signed_in):
         assert client.get(f"/alpha/admin/audit?page={page}").status_code == 200, page
 
 
+def test_a_category_is_asked_on_the_board_only(signed_in, make_user, instance):
+    client, _ = signed_in("manager")
+    client.post("/alpha/board/new?kind=board", {"name": "Full Governing Board"},
+                form_page="/alpha/board/new?kind=board")
+    client.post("/alpha/board/new?kind=committee", {"name": "Resources"},
+                form_page="/alpha/board/new?kind=committee")
+    conn = instance.db("alpha")
+    board_id, committee_id = (conn.execute("SELECT id FROM bodies WHERE kind = ?", (kind,))
+                              .fetchone()[0] for kind in ("board", "committee"))
+    person = make_user(role="author")
+    client.post(f"/alpha/board/{board_id}", {"user_id": person.id, "position": "member",
+                                             "category": "co-opted"},
+                form_page=f"/alpha/board/{board_id}")
+    assert 'name="category"' in client.get(f"/alpha/board/{board_id}").get_data(as_text=True)
+    page = client.get(f"/alpha/board/{committee_id}").get_data(as_text=True)
+    assert 'name="category"' not in page
+    resp = client.post(f"/alpha/board/{committee_id}", {"user_id": person.id,
+                                                        "position": "member"},
+                       form_page=f"/alpha/board/{committee_id}")
+    assert resp.status_code == 302
+    listing = client.get("/alpha/board").get_data(as_text=True)
+    assert listing.count("(co opted)") == 2  # on the board and on the committee
+    resp = client.post(f"/alpha/board/{committee_id}", {"user_id": person.id,
+                                                        "position": "chair", "category": "staff"},
+                       form_page=f"/alpha/board/{committee_id}")
+    assert resp.status_code == 422 and "full governing board" in client.last_text
+    assert conn.execute("SELECT category FROM governors").fetchall()[0][0] == "co-opted"
+
+
 def test_odd_numbers_in_the_admin_forms_get_a_message_not_a_500(signed_in, instance):
     client, _ = signed_in("manager")
     for members in (["9" * 30], ["x"], ["-1"]):
@@ -390,7 +419,7 @@ def test_odd_numbers_in_the_admin_forms_get_a_message_not_a_500(signed_in, insta
     board_id = instance.db("alpha").execute("SELECT id FROM bodies").fetchone()[0]
     for user_id in ("9" * 30, "x", "-1"):
         resp = client.post(f"/alpha/board/{board_id}", {"user_id": user_id, "position": "member",
-                                                        "governor_type": ""},
+                                                        "category": ""},
                            form_page=f"/alpha/board/{board_id}")
         assert resp.status_code == 422, user_id
     assert instance.db("alpha").execute("SELECT count(*) FROM groups").fetchone()[0] == 0

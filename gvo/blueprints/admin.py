@@ -242,7 +242,7 @@ def body_members(body_id: int):
     if form.validate_on_submit():
         try:
             bodies.add_member(conn, current_identity(), body_id, form.user_id.data,
-                              form.position.data, form.governor_type.data)
+                              form.position.data, form.category.data)
         except (InvalidInput, NotFound) as exc:
             form.user_id.errors.append(str(exc))
         else:

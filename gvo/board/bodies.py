@@ -1,14 +1,28 @@
-"""The board structure: the governing board, its committees and their members."""
+"""The board structure: the governing board, its committees and their members, and each
+governor's category (on their place on the board, table `governors`)."""
 
 import math
 
-from gvo.core import audit, events, numbers, text
+from gvo.core import audit, clock, events, numbers, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 POSITIONS = ("chair", "vice-chair", "member")
+# Categories of governor the forms offer (the DfE's Governance Handbook and constitution
+# regulations; a trust's board has trustees), "" when not recorded.
+CATEGORIES = {
+    "": "—",
+    "parent": "Parent governor",
+    "staff": "Staff governor",
+    "headteacher": "Headteacher",
+    "local-authority": "Local authority governor",
+    "co-opted": "Co-opted governor",
+    "foundation": "Foundation governor",
+    "associate": "Associate member",
+    "trustee": "Trustee",
+}
 
 
 def list_bodies(conn: Connection) -> list:
@@ -29,10 +43,12 @@ def get_body(conn: Connection, body_id: int):
 
 
 def members(conn: Connection, body_id: int) -> list:
-    """A body's members with their position, chair first."""
+    """A body's members with their position and their category as a governor ("" if none
+    is recorded), chair first."""
     return conn.execute(
-        "SELECT u.id, u.name, u.email, u.role, m.position, m.governor_type FROM body_members m"
-        " JOIN users u ON u.id = m.user_id WHERE m.body_id = ?"
+        "SELECT u.id, u.name, u.email, u.role, m.position, coalesce(g.category, '') AS category"
+        " FROM body_members m JOIN users u ON u.id = m.user_id"
+        " LEFT JOIN governors g ON g.user_id = m.user_id WHERE m.body_id = ?"
         " ORDER BY CASE m.position WHEN 'chair' THEN 0 WHEN 'vice-chair' THEN 1 ELSE 2 END,"
         " u.name COLLATE NOCASE",
         (body_id,),
@@ -100,11 +116,18 @@ def save_body(
 
 
 def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, position: str,
-               governor_type: str = "") -> None:
-    """Add a person to a body, or change their position in it."""
+               category: str = "") -> None:
+    """Add a person to a body, or change their position in it. On the full governing board,
+    `category` (the forms offer CATEGORIES; "" for none) is their category as a governor,
+    kept on their place on the board (table `governors`); a committee takes none. Raises
+    InvalidInput for an unknown position or a category given on a committee, NotFound for
+    an unknown body or user."""
     if position not in POSITIONS:
         raise InvalidInput("Position must be chair, vice-chair or member.")
-    get_body(conn, body_id)
+    body = get_body(conn, body_id)
+    if category and body["kind"] != "board":
+        raise InvalidInput("A governor's category is recorded with their place on the full "
+                           "governing board, not on a committee.")
     if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise NotFound("no such user")
     with transaction(conn):
@@ -114,21 +137,33 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
                 (body_id, position),
             )
         conn.execute(
-            "INSERT INTO body_members(body_id, user_id, position, governor_type)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT(body_id, user_id) DO UPDATE SET"
-            " position = excluded.position, governor_type = excluded.governor_type",
-            (body_id, user_id, position, governor_type),
+            "INSERT INTO body_members(body_id, user_id, position) VALUES (?, ?, ?)"
+            " ON CONFLICT(body_id, user_id) DO UPDATE SET position = excluded.position",
+            (body_id, user_id, position),
         )
-        audit.record(conn, actor, "body.member_add", f"body:{body_id}", user=user_id,
-                     position=position)
+        detail = {"position": position}
+        if body["kind"] == "board":
+            now = clock.iso()
+            conn.execute(
+                "INSERT INTO governors(user_id, category, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET"
+                " category = excluded.category, updated_at = excluded.updated_at",
+                (user_id, category, now, now),
+            )
+            detail["category"] = category
+        audit.record(conn, actor, "body.member_add", f"body:{body_id}", user=user_id, **detail)
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
 
 def remove_member(conn: Connection, actor: Identity, body_id: int, user_id: int) -> None:
-    """Take a person off a body."""
+    """Take a person off a body (off the full governing board: their place on it, with their
+    category, goes too)."""
     with transaction(conn):
         conn.execute("DELETE FROM body_members WHERE body_id = ? AND user_id = ?",
                      (body_id, user_id))
+        if conn.execute("SELECT 1 FROM bodies WHERE id = ? AND kind = 'board'",
+                        (body_id,)).fetchone():
+            conn.execute("DELETE FROM governors WHERE user_id = ?", (user_id,))
         audit.record(conn, actor, "body.member_remove", f"body:{body_id}", user=user_id)
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 

@@ -13,19 +13,19 @@ NAME = "Riverside Primary"
 PASSWORD = "bluebell-meadow-42"  # noqa: S105 (printed for the demo on purpose)
 
 PEOPLE = [
-    # email, name, role, bodies [(body, position, category)]
+    # email, name, role, bodies [("board", position, category), (committee, position)]
     ("clerk@riverside.example", "Clara Clerk", "manager", []),
     ("chair@riverside.example", "Charles Chair", "editor",
-     [("board", "chair", "co-opted"), ("Resources", "member", "")]),
+     [("board", "chair", "co-opted"), ("Resources", "member")]),
     ("head@riverside.example", "Hannah Head", "editor",
-     [("board", "member", "headteacher"), ("Resources", "member", ""),
-      ("Teaching and Learning", "member", "")]),
+     [("board", "member", "headteacher"), ("Resources", "member"),
+      ("Teaching and Learning", "member")]),
     ("governor@riverside.example", "Grace Governor", "author",
-     [("board", "vice-chair", "parent"), ("Teaching and Learning", "chair", "")]),
+     [("board", "vice-chair", "parent"), ("Teaching and Learning", "chair")]),
     ("parent@riverside.example", "Peter Parent", "author",
-     [("board", "member", "parent"), ("Resources", "chair", "")]),
+     [("board", "member", "parent"), ("Resources", "chair")]),
     ("staff@riverside.example", "Sam Staff", "author",
-     [("board", "member", "staff"), ("Teaching and Learning", "member", "")]),
+     [("board", "member", "staff"), ("Teaching and Learning", "member")]),
     ("inspector@riverside.example", "Ivy Inspector", "reader", []),
     ("former@riverside.example", "Fred Former", "inactive", []),
 ]
@@ -54,8 +54,8 @@ def create(instance: Instance) -> None:
         body_ids[name] = bodies.save_body(conn, op, body_id=None, kind="committee", name=name,
                                           description=description, quorum_text=str(quorum))
     for email, _name, _role, memberships in PEOPLE:
-        for body, position, category in memberships:
-            bodies.add_member(conn, op, body_ids[body], ids[email], position, category)
+        for body, position, *category in memberships:
+            bodies.add_member(conn, op, body_ids[body], ids[email], position, *category)
     pay_panel = groups.save_group(
         conn, op, group_id=None, name="Pay panel",
         description="Governors who sit on the pay committee panel.",

@@ -31,6 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from gvo.board import bodies
 from gvo.core import clock, identity, numbers, text
 from gvo.library import approvals, comments, pages
 from gvo.security import passwords
@@ -209,20 +210,7 @@ class BodyMemberForm(FlaskForm):
         "Position",
         choices=choices([("member", "Member"), ("chair", "Chair"), ("vice-chair", "Vice-chair")]),
     )
-    governor_type = SelectField(
-        "Category",
-        choices=choices([
-            ("", "—"),
-            ("parent", "Parent governor"),
-            ("staff", "Staff governor"),
-            ("headteacher", "Headteacher"),
-            ("local-authority", "Local authority governor"),
-            ("co-opted", "Co-opted governor"),
-            ("foundation", "Foundation governor"),
-            ("associate", "Associate member"),
-            ("trustee", "Trustee"),
-        ]),
-    )
+    category = SelectField("Category", choices=choices(bodies.CATEGORIES.items()), default="")
 
 
 class MfaPolicyForm(FlaskForm):
