@@ -14,7 +14,7 @@ from gvo.blueprints.meetings.common import (
     generated,
     get_meeting,
     slug,
-    to_register,
+    to_attendance_register,
 )
 from gvo.board import bodies
 from gvo.core.errors import InvalidInput, NotFound
@@ -58,12 +58,12 @@ def register(meeting_id: int):
             flash(str(exc), "error")
         else:
             flash("The register is saved.", "success")
-            return to_register(meeting_id)
+            return to_attendance_register(meeting_id)
     return render_template(
         "meetings/register.html", meeting=meeting, rows=rows, form=form,
         statuses=attendance.STATUSES, guests=attendance.guests(conn, meeting_id),
         guest_form=mf.GuestForm(formdata=None), quorum=attendance.quorum(conn, meeting_id),
-        confirm=ConfirmForm(), lock_form=mf.LockRegisterForm(formdata=None),
+        confirm=ConfirmForm(), lock_form=mf.LockAttendanceRegisterForm(formdata=None),
         started=meetings.has_started(meeting))
 
 
@@ -72,12 +72,12 @@ def register(meeting_id: int):
 def lock_register(meeting_id: int):
     """Lock the register once the clerk has confirmed it: it cannot change afterwards."""
     get_meeting(meeting_id)
-    if mf.LockRegisterForm().validate_on_submit():
+    if mf.LockAttendanceRegisterForm().validate_on_submit():
         attempt(attendance.lock_attendance_register, meeting_id, done="The register is locked.")
     else:
         flash("The register is not locked: tick the box to confirm it is complete and correct "
               "first.", "error")
-    return to_register(meeting_id)
+    return to_attendance_register(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/register/guests")
@@ -91,7 +91,7 @@ def add_guest(meeting_id: int):
                 form.organisation.data or "", done=f"{form.name.data} is added.")
     else:
         flash("A guest needs a name.", "error")
-    return to_register(meeting_id)
+    return to_attendance_register(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/register/guests/<int:guest_id>/delete")
@@ -103,7 +103,7 @@ def remove_guest(meeting_id: int, guest_id: int):
         abort(404)
     if ConfirmForm().validate_on_submit():
         attempt(attendance.remove_guest, guest_id)
-    return to_register(meeting_id)
+    return to_attendance_register(meeting_id)
 
 
 def _report_args():

@@ -77,7 +77,7 @@ def to_minutes(meeting_id: int, anchor: str = ""):
     return redirect(url_for("meetings.minutes_editor", meeting_id=meeting_id) + anchor)
 
 
-def to_register(meeting_id: int):
+def to_attendance_register(meeting_id: int):
     return redirect(url_for("meetings.register", meeting_id=meeting_id))
 
 

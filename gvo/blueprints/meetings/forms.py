@@ -82,7 +82,7 @@ class ReplyForm(FlaskForm):
     reason = LineField("Reason for apologies", validators=[Optional(), Length(max=500)])
 
 
-class LockRegisterForm(FlaskForm):
+class LockAttendanceRegisterForm(FlaskForm):
     """Locking the register: the clerk first confirms that it is complete and correct."""
 
     confirm = BooleanField(
