@@ -1,9 +1,13 @@
 """Manager pages: people, groups, the board and committees, settings and audit."""
 
+import pytest
 from conftest import sign_in
 
 from gvo.board import bodies
 from gvo.core import audit
+from gvo.core.errors import NotPermitted
+from gvo.core.identity import Identity
+from gvo.people import accounts
 
 
 def test_invite_change_role_and_deactivate(signed_in, instance, new_client):
@@ -406,6 +410,31 @@ def test_a_category_is_asked_on_the_board_only(signed_in, make_user, instance):
                        form_page=f"/alpha/board/{committee_id}")
     assert resp.status_code == 422 and "full governing board" in client.last_text
     assert conn.execute("SELECT category FROM governors").fetchall()[0][0] == "co-opted"
+
+
+def test_nobody_but_a_manager_gives_themselves_a_seat_that_opens_part_2(signed_in, make_user,
+                                                                        instance):
+    """A holder of "Edit board members and committees" could add themselves to a committee
+    and so read its confidential items (found by a tester through gvo serve)."""
+    conn = instance.db("alpha")
+    op = Identity.operator()
+    committee = bodies.save_body(conn, op, body_id=None, kind="committee", name="Pay panel")
+    client, holder = signed_in("author")
+    accounts.set_capabilities(conn, op, holder.id, {"manage_board"})
+    resp = client.post(f"/alpha/board/{committee}", {"user_id": holder.id, "position": "chair"},
+                       form_page=f"/alpha/board/{committee}")
+    assert resp.status_code == 422 and "Nobody changes their own place" in client.last_text
+    assert bodies.members(conn, committee) == []
+    other = make_user(role="author")
+    resp = client.post(f"/alpha/board/{committee}", {"user_id": other.id, "position": "member"},
+                       form_page=f"/alpha/board/{committee}")
+    assert resp.status_code == 302
+    with pytest.raises(NotPermitted):  # nor their position, once someone else seated them
+        bodies.add_member(conn, Identity.load(conn, other.id), committee, other.id, "chair")
+    manager = make_user(role="manager", mfa=False)
+    bodies.add_member(conn, Identity.load(conn, manager.id), committee, manager.id, "member")
+    assert sorted(m["id"] for m in bodies.members(conn, committee)) == sorted(
+        [other.id, manager.id])
 
 
 def test_odd_numbers_in_the_admin_forms_get_a_message_not_a_500(signed_in, instance):

@@ -243,7 +243,7 @@ def body_members(body_id: int):
         try:
             bodies.add_member(conn, current_identity(), body_id, form.user_id.data,
                               form.position.data, form.category.data)
-        except (InvalidInput, NotFound) as exc:
+        except (InvalidInput, NotFound, NotPermitted) as exc:
             form.user_id.errors.append(str(exc))
         else:
             flash("Member saved.", "success")

@@ -5,7 +5,7 @@ import math
 
 from gvo.core import audit, clock, events, numbers, text
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
@@ -121,7 +121,12 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
     `category` (the forms offer CATEGORIES; "" for none) is their category as a governor,
     kept on their place on the board (table `governors`); a committee takes none. Raises
     InvalidInput for an unknown position or a category given on a committee, NotFound for
-    an unknown body or user."""
+    an unknown body or user, NotPermitted when someone who is not a Manager adds themselves
+    or changes their own place: a seat on a committee opens its confidential (Part 2) items,
+    so nobody gives themselves one (the same rule as for roles and permissions)."""
+    if actor.user_id == user_id and not actor.acts_as_manager:
+        raise NotPermitted("Nobody changes their own place on the board or a committee; "
+                           "ask the clerk or another member who looks after the board.")
     if position not in POSITIONS:
         raise InvalidInput("Position must be chair, vice-chair or member.")
     body = get_body(conn, body_id)
