@@ -16,7 +16,8 @@ from gvo.board import bodies
 from gvo.core import audit
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
-from gvo.library import comments, folders, pages, subjects
+from gvo.discussion import comments, subjects
+from gvo.library import folders, pages
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes
 from gvo.people import accounts, groups, settings
 

@@ -14,12 +14,11 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gvo.core import identity, numbers
-from gvo.core.errors import InvalidInput, NotPermitted
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.discussion import approvals, comments, subjects
 from gvo.library import (
-    approvals,
     blobs,
-    comments,
     documents,
     extract,
     folders,
@@ -27,7 +26,6 @@ from gvo.library import (
     pages,
     search,
     sniff,
-    subjects,
     wastebin,
 )
 from gvo.library.access import can_see_folder, may_change, may_write
@@ -400,9 +398,15 @@ def delete_page(page_id: int):
 # -- comments and approvals (any registered subject) ------------------------
 
 
+LIBRARY_SUBJECTS = ("document", "page")
+
+
 def _subject(subject_type: str, subject_id: int) -> tuple[Identity, subjects.Subject]:
-    """The viewer, and the subject they may see (404 otherwise)."""
+    """The viewer, and the library subject (document or page) they may see (404 otherwise:
+    other features' subjects are discussed on their own pages)."""
     v = current_identity()
+    if subject_type not in LIBRARY_SUBJECTS:
+        raise NotFound("no such item")
     return v, subjects.load(db(), v, subject_type, subject_id)
 
 

@@ -1,16 +1,16 @@
-"""Approvals: a document or page marked "Approved" or "Read and approved".
+"""Approvals: a subject (a document or page now) marked "Approved" or "Read and approved".
 
 Each governor's approval is recorded with name and time; the list shows who
-has and who has not yet approved (everyone who may open the item and is an
-Author or above); the owner (or an Editor) can lock it.
+has and who has not yet approved (everyone in the subject's audience who is not a
+Reader); whoever the subject lets moderate (library: the owner or an Editor) asks
+for it and can lock it; whoever it lets take part approves.
 """
 
 from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library.access import may_change, may_write
-from gvo.library.subjects import Subject
+from gvo.discussion.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
 MODES = {"approved": "Approved", "read_approved": "Read and approved"}
@@ -23,11 +23,11 @@ def get(conn: Connection, subject: Subject):
 
 
 def request_approval(conn: Connection, viewer: Identity, subject: Subject, mode: str) -> None:
-    """Mark a subject for approval (its owner or an Editor)."""
+    """Mark a subject for approval (whoever the subject lets moderate)."""
     if mode not in MODES:
         raise InvalidInput(f"choose one of: {', '.join(MODES.values())}")
-    if not may_change(viewer, subject.owner_id):
-        raise NotPermitted("only the owner or an Editor may ask for approval")
+    if not subject.may_moderate(viewer):
+        raise NotPermitted("you may not ask for approval here")
     with transaction(conn):
         existing = get(conn, subject)
         if existing is not None and existing["locked_at"]:
@@ -41,9 +41,10 @@ def request_approval(conn: Connection, viewer: Identity, subject: Subject, mode:
 
 
 def approve(conn: Connection, viewer: Identity, subject: Subject) -> None:
-    """Record the viewer's approval (Authors and up, once, while it is open)."""
-    if not may_write(viewer):
-        raise NotPermitted("Readers cannot approve")
+    """Record the viewer's approval (whoever the subject lets take part, once, while it is
+    open)."""
+    if not subject.may_take_part(viewer):
+        raise NotPermitted("you may not approve this")
     approval = get(conn, subject)
     if approval is None:
         raise InvalidInput("This item is not waiting for approval.")
@@ -59,9 +60,9 @@ def approve(conn: Connection, viewer: Identity, subject: Subject) -> None:
 
 
 def set_locked(conn: Connection, viewer: Identity, subject: Subject, locked: bool) -> None:
-    """Lock (or reopen) an approval: its owner or an Editor."""
-    if not may_change(viewer, subject.owner_id):
-        raise NotPermitted("only the owner or an Editor may lock the approval")
+    """Lock (or reopen) an approval: whoever the subject lets moderate."""
+    if not subject.may_moderate(viewer):
+        raise NotPermitted("you may not lock this approval")
     if get(conn, subject) is None:
         raise InvalidInput("This item is not waiting for approval.")
     with transaction(conn):

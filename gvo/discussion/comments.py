@@ -1,7 +1,8 @@
-"""Comments on any subject (documents and pages now; meetings, policies, tasks later).
+"""Comments on any subject (documents, pages and minutes now; policies, tasks later).
 
 Threaded replies; authors edit or delete their own while nobody has replied;
-the subject's owner or an Editor can lock the thread; Readers read only.
+whoever the subject's feature lets moderate can lock the thread. Who may take
+part is the subject's rule (`Subject.may_take_part`), not this module's.
 """
 
 from dataclasses import dataclass, field
@@ -10,9 +11,7 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library import search
-from gvo.library.access import may_change, may_write
-from gvo.library.subjects import Subject
+from gvo.discussion.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
 MAX_BODY = 10_000
@@ -28,14 +27,8 @@ class Comment:
     def __getattr__(self, name):
         return self.row[name]
 
-
-def _folder_of(conn: Connection, subject: Subject) -> int | None:
-    table = {"document": "documents", "page": "pages"}.get(subject.type)
-    if table is None:
-        return None
-    row = conn.execute(f"SELECT folder_id FROM {table} WHERE id = ?",  # noqa: S608 - fixed names
-                       (subject.id,)).fetchone()
-    return row[0] if row else None
+    def __getitem__(self, name):
+        return self.row[name]
 
 
 def is_locked(conn: Connection, subject: Subject) -> bool:
@@ -77,8 +70,13 @@ def count(conn: Connection, subject: Subject) -> int:
 
 
 def may_comment(conn: Connection, viewer: Identity, subject: Subject) -> bool:
-    """Authors and up may comment while the thread is not locked."""
-    return may_write(viewer) and not is_locked(conn, subject)
+    """Whoever the subject lets take part may comment while the thread is not locked."""
+    return subject.may_take_part(viewer) and not is_locked(conn, subject)
+
+
+def _on_text(conn: Connection, subject: Subject, comment_id: int, body: str | None) -> None:
+    if subject.on_text is not None:
+        subject.on_text(conn, comment_id, body)
 
 
 def _check_body(body: str) -> str:
@@ -91,8 +89,8 @@ def _check_body(body: str) -> str:
 def add(conn: Connection, viewer: Identity, subject: Subject, body: str,
         parent_id: int | None = None) -> int:
     """Comment on a subject, or reply to one of its comments."""
-    if not may_write(viewer):
-        raise NotPermitted("Readers cannot comment")
+    if not subject.may_take_part(viewer):
+        raise NotPermitted("you may not comment here")
     if is_locked(conn, subject):
         raise NotPermitted("comments on this item are locked")
     body = _check_body(body)
@@ -107,8 +105,7 @@ def add(conn: Connection, viewer: Identity, subject: Subject, body: str,
             "INSERT INTO comments(subject_type, subject_id, parent_id, author_id, body,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (subject.type, subject.id, parent_id, viewer.user_id, body, clock.iso())).lastrowid
-        search.index(conn, "comment", comment_id, _folder_of(conn, subject),
-                     f"Comment on {subject.title}", body)
+        _on_text(conn, subject, comment_id, body)
         audit.record(conn, viewer, "comment.add", f"comment:{comment_id}",
                      subject=f"{subject.type}:{subject.id}", parent=parent_id)
     return comment_id
@@ -127,7 +124,7 @@ def get_comment(conn: Connection, subject: Subject, comment_id: int):
 
 
 def _require_own_unanswered(conn, viewer, subject, row) -> None:
-    if row["author_id"] != viewer.user_id or not may_write(viewer):
+    if row["author_id"] != viewer.user_id or not subject.may_take_part(viewer):
         raise NotPermitted("only its author may change a comment")
     if row["reply_count"]:
         raise NotPermitted("a comment cannot change once someone has replied")
@@ -144,8 +141,7 @@ def edit(conn: Connection, viewer: Identity, subject: Subject, comment_id: int,
     with transaction(conn):
         conn.execute("UPDATE comments SET body = ?, edited_at = ? WHERE id = ?",
                      (body, clock.iso(), comment_id))
-        search.index(conn, "comment", comment_id, _folder_of(conn, subject),
-                     f"Comment on {subject.title}", body)
+        _on_text(conn, subject, comment_id, body)
         audit.record(conn, viewer, "comment.edit", f"comment:{comment_id}",
                      subject=f"{subject.type}:{subject.id}")
 
@@ -156,20 +152,21 @@ def delete(conn: Connection, viewer: Identity, subject: Subject, comment_id: int
     _require_own_unanswered(conn, viewer, subject, row)
     with transaction(conn):
         conn.execute("UPDATE comments SET deleted_at = ? WHERE id = ?", (clock.iso(), comment_id))
-        search.unindex(conn, "comment", comment_id)
+        _on_text(conn, subject, comment_id, None)
         audit.record(conn, viewer, "comment.delete", f"comment:{comment_id}",
                      subject=f"{subject.type}:{subject.id}")
 
 
 def may_lock(viewer: Identity, subject: Subject) -> bool:
-    """The subject's owner or an Editor may lock and unlock its comments."""
-    return may_change(viewer, subject.owner_id)
+    """Whoever the subject lets moderate (library: its owner or an Editor) may lock and
+    unlock its comments."""
+    return subject.may_moderate(viewer)
 
 
 def set_locked(conn: Connection, viewer: Identity, subject: Subject, locked: bool) -> None:
     """Lock or unlock a subject's comments."""
     if not may_lock(viewer, subject):
-        raise NotPermitted("only the owner or an Editor may lock comments")
+        raise NotPermitted("you may not lock these comments")
     with transaction(conn):
         if locked:
             conn.execute("INSERT OR IGNORE INTO comment_locks(subject_type, subject_id,"

@@ -3,8 +3,9 @@
 from gvo.core import text
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
-from gvo.library import subjects
-from gvo.library.access import can_see_folder, folder_audience
+from gvo.discussion import subjects
+from gvo.library import search
+from gvo.library.access import can_see_folder, folder_audience, may_change, may_write
 from gvo.storage.sqlcipher import Connection
 
 
@@ -29,6 +30,18 @@ def require_visible(conn: Connection, viewer: Identity, row, what: str, *,
 
 def folder_subject(conn: Connection, kind: str, row, endpoint: str,
                    id_arg: str) -> subjects.Subject:
-    """A document or page as a subject of comments and approvals: its folder is its audience."""
+    """A document or page as a subject of comments and approvals: its folder is its audience;
+    Authors and up take part, its owner or an Editor moderates (`access.may_write`,
+    `access.may_change`); its comments are found by the library's search."""
+    def on_text(conn: Connection, comment_id: int, body: str | None) -> None:
+        if body is None:
+            search.unindex(conn, "comment", comment_id)
+        else:
+            search.index(conn, "comment", comment_id, row["folder_id"],
+                         f"Comment on {row['title']}", body)
+
     return subjects.Subject(kind, row["id"], row["title"], row["owner_id"], endpoint,
-                            {id_arg: row["id"]}, lambda: folder_audience(conn, row["folder_id"]))
+                            {id_arg: row["id"]}, lambda: folder_audience(conn, row["folder_id"]),
+                            may_take_part=may_write,
+                            may_moderate=lambda who: may_change(who, row["owner_id"]),
+                            on_text=on_text)

@@ -3,7 +3,8 @@ comments and approvals, all made through the library's own services (so they are
 and indexed for search like anything a person adds)."""
 
 from gvo.core.identity import Identity
-from gvo.library import approvals, comments, documents, folders, pages, subjects
+from gvo.discussion import approvals, comments, subjects
+from gvo.library import documents, folders, pages
 from gvo.storage.sqlcipher import Connection
 
 _LIMIT = 5 * 1024 * 1024

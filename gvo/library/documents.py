@@ -20,7 +20,8 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library import blobs, extract, intake, search, subjects, wastebin
+from gvo.discussion import subjects
+from gvo.library import blobs, extract, intake, search, wastebin
 from gvo.library._util import clean_title, folder_subject, require_visible
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.people import settings

@@ -11,7 +11,8 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library import search, subjects, wastebin
+from gvo.discussion import subjects
+from gvo.library import search, wastebin
 from gvo.library._util import clean_title, folder_subject, require_visible
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.storage.sqlcipher import Connection

@@ -29,7 +29,8 @@ from gvo.core import events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library import approvals, blobs, comments, documents, folders, intake, pages, subjects
+from gvo.discussion import approvals, comments, subjects
+from gvo.library import blobs, documents, folders, intake, pages
 from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import text_pdf
 from gvo.meetings.rules import sees_confidential

@@ -33,7 +33,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from gvo.board import bodies
 from gvo.core import clock, identity, numbers, text
-from gvo.library import approvals, comments, pages
+from gvo.discussion import approvals, comments
+from gvo.library import pages
 from gvo.security import passwords
 
 csrf = CSRFProtect()  # every POST form carries its token (streamed uploads: gvo.web.uploads)

@@ -19,7 +19,8 @@ from conftest import copy_instance, enrol_authenticator
 from gvo import create_app
 from gvo.core import clock
 from gvo.core.identity import Identity, capabilities
-from gvo.library import comments, documents, folders, pages, subjects
+from gvo.discussion import comments, subjects
+from gvo.library import documents, folders, pages
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
 from gvo.people import accounts, demo, settings
 from gvo.security.sessions import cookie_name

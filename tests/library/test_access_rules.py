@@ -7,7 +7,8 @@ import pytest
 from conftest import WebClient, add_person, copy_instance, make_app, make_pdf, sign_in
 
 from gvo.core.identity import Identity
-from gvo.library import access, approvals, comments, documents, folders, subjects
+from gvo.discussion import approvals, comments, subjects
+from gvo.library import access, documents, folders
 from gvo.people import groups
 from gvo.security.sessions import cookie_name
 from gvo.storage.instance import Instance
