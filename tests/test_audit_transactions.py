@@ -38,7 +38,8 @@ def _everything(conn) -> dict:
 
 @pytest.fixture
 def world(instance, school):
-    """A school with a manager, an author, the board, a group, a folder, a page, a meeting."""
+    """A school with a manager, an author, the board, a group, a folder, a page, a meeting,
+    and a meeting whose minutes are circulated."""
     conn = instance.db(school)
     manager_id = accounts.add_user(conn, OP, email="clerk@example.org", name="Clerk",
                                    role="manager", password="a long enough passphrase 1")
@@ -58,9 +59,13 @@ def world(instance, school):
         location="Hall"))
     item = agenda.add_item(conn, manager, meeting, agenda.ItemInput(
         title="Budget", purpose="decision", presenter="Chair", minutes=10, confidential=False))
+    minuted = meetings.create(conn, manager, meetings.MeetingInput(
+        body_id=board, title="Board again", starts_at=start + timedelta(days=1),
+        ends_at=start + timedelta(days=1, hours=2), location="Hall"))
+    minutes.circulate(conn, manager, minuted)
     return {"conn": conn, "manager": manager, "author": author, "author_id": author_id,
             "board": board, "group": group, "folder": folder, "page": page,
-            "meeting": meeting, "item": item}
+            "meeting": meeting, "item": item, "minuted": minuted}
 
 
 WRITES = {
@@ -85,6 +90,8 @@ WRITES = {
     "comment": lambda w: comments.add(
         w["conn"], w["author"], subjects.load(w["conn"], w["author"], "page", w["page"]),
         "Looks right.", None),
+    "comment on circulated minutes": lambda w: minutes.add_comment(
+        w["conn"], w["author"], w["minuted"], "Spell 'budget' right."),
     "add an agenda item": lambda w: agenda.add_item(
         w["conn"], w["manager"], w["meeting"], agenda.ItemInput(
             title="Staffing", purpose="decision", presenter="Head", minutes=5,

@@ -11,6 +11,8 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.core.text import one_line
+from gvo.discussion import comments as discussion
+from gvo.discussion import subjects
 from gvo.meetings import agenda, attendance, pdf, records
 from gvo.meetings.meetings import get, has_started
 from gvo.meetings.rules import sees_confidential
@@ -275,27 +277,50 @@ def _set_status(conn: Connection, actor: Identity, meeting_id: int, status: str,
         audit.record(conn, actor, action, f"meeting:{meeting_id}")
 
 
+def _subject(conn: Connection, meeting) -> subjects.Subject:
+    """A meeting's minutes as a subject of the discussion layer ('minutes', meeting id):
+    while they are circulated, whoever may read the meeting's confidential items
+    (`rules.sees_confidential`: its members, Editors, meeting managers) comments on them;
+    nobody locks or asks for approval here (minutes are approved at a later meeting)."""
+    def may_take_part(who: Identity) -> bool:
+        return (get(conn, meeting["id"])["minutes_status"] == "circulated"
+                and sees_confidential(conn, who, meeting["body_id"]))
+
+    return subjects.Subject("minutes", meeting["id"], f"Minutes of {meeting['title']}", None,
+                            "meetings.show", {"meeting_id": meeting["id"]},
+                            may_take_part=may_take_part)
+
+
+def _load_subject(conn: Connection, who: Identity, meeting_id: int) -> subjects.Subject:
+    """The minutes of a meeting as a subject, for someone who may read its confidential
+    items; NotFound for anyone else."""
+    meeting = get(conn, meeting_id)
+    if not sees_confidential(conn, who, meeting["body_id"]):
+        raise NotFound("no such meeting")
+    return _subject(conn, meeting)
+
+
+subjects.register("minutes", _load_subject)
+
+
 def add_comment(conn: Connection, actor: Identity, meeting_id: int, text: str) -> int:
-    """Comment on circulated minutes."""
+    """Comment on circulated minutes (those who may read the meeting's confidential items),
+    through the discussion layer, audited there ('comment.add', subject 'minutes:<id>').
+    Returns the comment's id. InvalidInput unless circulated or for 1-4000 characters;
+    NotFound/NotPermitted for anyone else."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] != "circulated":
         raise InvalidInput("Comments are taken while the minutes are circulated.")
     text = text.strip()
     if not text or len(text) > 4000:
         raise InvalidInput("A comment of 1-4000 characters.")
-    with transaction(conn):
-        comment_id = conn.execute(
-            "INSERT INTO minutes_comments(meeting_id, user_id, body, at) VALUES (?, ?, ?, ?)",
-            (meeting_id, actor.user_id, text, clock.iso())).lastrowid
-        audit.record(conn, actor, "minutes.comment", f"meeting:{meeting_id}", comment=comment_id)
-    return comment_id
+    return discussion.add(conn, actor, _load_subject(conn, actor, meeting_id), text)
 
 
 def comments(conn: Connection, meeting_id: int) -> list:
-    """Comments on the minutes, oldest first."""
-    return conn.execute(
-        "SELECT c.*, u.name FROM minutes_comments c LEFT JOIN users u ON u.id = c.user_id"
-        " WHERE c.meeting_id = ? ORDER BY c.id", (meeting_id,)).fetchall()
+    """Comments on the minutes, oldest first (discussion-layer comments: `body`,
+    `author_name`, `created_at` as a UTC ISO string)."""
+    return discussion.thread(conn, _subject(conn, get(conn, meeting_id)))
 
 
 def approval_record(conn: Connection, meeting) -> dict | None:
