@@ -13,7 +13,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.profiles import RFC_9106_LOW_MEMORY
-from conftest import TEST_HASHER, gvo_command, subprocess_env
+from conftest import PASSWORD, TEST_HASHER, gvo_command, subprocess_env
 
 from gvo.security import passwords
 from gvo.storage.instance import Instance
@@ -51,3 +51,28 @@ def test_the_gvo_command_hashes_with_the_production_argon2id_profile(tmp_path):
     assert (cheap.memory_cost, cheap.time_cost, cheap.parallelism) == (
         TEST_HASHER.memory_cost, TEST_HASHER.time_cost, TEST_HASHER.parallelism) == (8, 1, 1)
     assert passwords.verify(stored, password)
+
+
+def test_an_outdated_hash_is_replaced_at_sign_in_outside_the_write_lock(instance, make_user,
+                                                                         monkeypatch):
+    """A hash made with other parameters is replaced by the current profile's at the
+    password step, and hashing happens before the transaction (no write lock held)."""
+    from gvo.people import signin
+
+    person = make_user(mfa=False)
+    conn = instance.db("alpha")
+    old = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(PASSWORD)
+    conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (old, person.id))
+    real_hash, in_transaction = passwords.hash_password, []
+
+    def watched(password):
+        in_transaction.append(conn.in_transaction)
+        return real_hash(password)
+
+    monkeypatch.setattr(passwords, "hash_password", watched)
+    signin.check_password(conn, person.email, PASSWORD, "127.0.0.1")
+    stored = conn.execute("SELECT password_hash FROM users WHERE id = ?",
+                          (person.id,)).fetchone()[0]
+    assert stored != old and not passwords.needs_rehash(stored)
+    assert passwords.verify(stored, PASSWORD)
+    assert in_transaction == [False]

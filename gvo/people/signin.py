@@ -50,9 +50,12 @@ def check_password(conn: Connection, email: str, password: str, ip: str) -> Pass
                                 user_id=user["id"] if user else None, reason=reason)
         raise InvalidInput("That e-mail address and password do not match an active account.")
     if passwords.needs_rehash(user["password_hash"]):
+        # Hashed before the transaction (Argon2id takes a good part of a second), so the
+        # school's write lock is held only for the UPDATE; a password changed meanwhile wins.
+        fresh = passwords.hash_password(password)
         with transaction(conn):
-            conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                         (passwords.hash_password(password), user["id"]))
+            conn.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                         (fresh, user["id"], user["password_hash"]))
     enrolled = user["mfa_enrolled_at"] is not None
     required = settings.mfa_required(conn, user["role"])
     return PasswordResult(user["id"], needs_totp=enrolled, must_enrol=required and not enrolled,
