@@ -214,8 +214,10 @@ class Caller:
     last: str = ""
 
     def request(self, method: str, path: str, form: dict | None = None,
-                headers: dict | None = None) -> http.client.HTTPResponse:
-        """One request; the response is read (body in .text) and its cookies kept."""
+                headers: dict | None = None, body: bytes | None = None
+                ) -> http.client.HTTPResponse:
+        """One request (a form, url-encoded, or a ready body); the response is read (body in
+        .text) and its cookies kept."""
         kw = {"timeout": 30, "source_address": (self.address, 0)}
         conn = (http.client.HTTPSConnection("127.0.0.1", self.port, context=self.tls, **kw)
                 if self.tls else http.client.HTTPConnection("127.0.0.1", self.port, **kw))
@@ -224,7 +226,6 @@ class Caller:
                 "User-Agent": "test-behind-nginx", **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
         if form is not None:
             body = urllib.parse.urlencode(form)
             sent["Content-Type"] = "application/x-www-form-urlencoded"

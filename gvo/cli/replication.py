@@ -3,6 +3,8 @@ shipping of what any other command changed (`ship_after_writes`)."""
 
 import json
 import os
+import signal
+import threading
 import time
 
 import click
@@ -60,19 +62,16 @@ def ship_after_writes(click_ctx: click.Context, *_args, **_kwargs) -> None:
 @click.option("--to", "url", default=None, help="Replica URL (default as for gvo serve).")
 @pass_ctx
 def replicate(ctx: Context, slug: str | None, once: bool, url: str | None) -> None:
-    """Replicate schools to the replica target (continuously, or --once)."""
+    """Replicate schools to the replica target (continuously, or --once).
+
+    Continuously, SIGTERM (systemd's stop) or Ctrl+C stops it as cleanly as `gvo serve`:
+    every committed change is shipped, the schools are checkpointed and closed and the
+    instance's replication lock released, within service.STOP_SECONDS; the exit status is 0.
+    """
     inst = ctx.instance()
     target = _target(ctx, url)
     if not once:
-        rep = service.start(None, inst, target.url)
-        click.echo(f"Replicating to {target.url} (Ctrl+C to stop)")
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            rep.stop()
+        _replicate_until_stopped(inst, target.url)
         return
     slugs = [slug] if slug else [s.slug for s in inst.schools()]
     failed = False
@@ -83,6 +82,32 @@ def replicate(ctx: Context, slug: str | None, once: bool, url: str | None) -> No
         failed |= not done and "running server" not in message
     if failed:
         raise GvoError(f"replication to {target.url} did not complete")
+
+
+def _replicate_until_stopped(inst, url: str) -> None:
+    """Run the replicator until SIGTERM or SIGINT, then stop it cleanly (the last ship and
+    checkpoint of every school, bounded by service.STOP_SECONDS) and close the instance.
+
+    Before, SIGTERM killed the process at once: commits since the last round were left
+    unshipped and unchecked, and the next start read the downtime as lag.
+    """
+    stopping = threading.Event()
+
+    def on_signal(_signum, _frame) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    rep = service.start(None, inst, url)
+    click.echo(f"Replicating to {url} (Ctrl+C to stop)")
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        rep.stop()
+        inst.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("Replication stopped: every committed change is shipped.")
 
 
 @click.group()

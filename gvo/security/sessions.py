@@ -5,6 +5,13 @@ session data, and when it was made and last used. So a session can be
 revoked (sign-out, "sign out everywhere", a Manager, a password change), and
 idle and absolute timeouts are enforced on the server. Over HTTPS the cookie
 is `__Host-gvo-<slug>` (Secure, HttpOnly, SameSite=Lax, Path=/).
+
+A visitor who has not started signing in has no row: what such a session holds (only
+the CSRF token of its forms and messages to show, `CLIENT_KEYS`) travels in the same
+cookie, signed with the app's secret for this school (itsdangerous, as Flask's own
+cookie sessions). So anonymous GETs (sign-in pages, set-up links) write nothing to
+the school's database; the row is made when the session first holds anything else,
+at the password step of sign-in, under a new random token (decision 0003).
 """
 
 import hashlib
@@ -14,6 +21,7 @@ import secrets
 
 from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from gvo.core import clock
@@ -24,6 +32,9 @@ log = logging.getLogger("gvo.sessions")
 
 TOUCH_EVERY_SECONDS = 60  # refresh last_seen at most once a minute: fewer writes to replicate
 TOUCH_SHARE = 10          # ... and at least 10 times per idle timeout, however short it is
+# What an anonymous session may hold in its signed cookie: anything else (a sign-in in
+# progress, a signed-in member) makes it a row in the school's database.
+CLIENT_KEYS = frozenset({"csrf_token", "_flashes"})
 
 
 def touch_every(idle_timeout: float) -> float:
@@ -43,7 +54,7 @@ class ServerSession(CallbackDict, SessionMixin):
     """A session whose data lives in the school database."""
 
     def __init__(self, initial=None, *, slug=None, token=None, last_seen=0.0, expired=False,
-                 failure: Exception | None = None):
+                 failure: Exception | None = None, stale_cookie: bool = False):
         def on_update(_self):
             self.modified = True
 
@@ -56,6 +67,9 @@ class ServerSession(CallbackDict, SessionMixin):
         # raise_failure once the request runs, where the error pages can answer; the session
         # is never saved, so the person's cookie and stored session are left as they were.
         self.failure = failure
+        # The request's cookie names no live session (expired, ended, unknown): the answer
+        # drops it, unless it sets another.
+        self.stale_cookie = stale_cookie
         self.modified = False
         self.new = token is None
         self.rotate_requested = False
@@ -76,6 +90,24 @@ class ServerSession(CallbackDict, SessionMixin):
 def cookie_name(slug: str, secure: bool) -> str:
     """The school's session cookie name."""
     return f"__Host-gvo-{slug}" if secure else f"gvo-{slug}"
+
+
+def client_serializer(app: Flask, slug: str) -> URLSafeTimedSerializer:
+    """Signs an anonymous session's data for the cookie of school `slug` (a value signed
+    for one school is refused by every other)."""
+    return URLSafeTimedSerializer(app.secret_key, salt=f"gvo-anonymous-session:{slug}")
+
+
+def is_client_value(value: str) -> bool:
+    """Whether a cookie value is signed session data rather than a server token (tokens are
+    `secrets.token_urlsafe`, which never holds a dot; signed values always do)."""
+    return "." in value
+
+
+def needs_row(session: "ServerSession") -> bool:
+    """Whether the session must live in the database: it has a row already, or holds
+    something other than CLIENT_KEYS (a sign-in in progress, a signed-in member)."""
+    return session.token is not None or any(key not in CLIENT_KEYS for key in session)
 
 
 def school_from_path(path: str) -> str | None:
@@ -121,15 +153,19 @@ class SchoolSessionInterface(SessionInterface):
         token = request.cookies.get(cookie_name(slug, request.is_secure))
         if not token:
             return ServerSession(slug=slug)
+        cfg = app.config
+        if is_client_value(token):
+            return self._open_client(app, slug, token)
         row = conn.execute("SELECT * FROM sessions WHERE id_hash = ?", (_hash(token),)).fetchone()
         if row is None:
-            return ServerSession(slug=slug)
+            return ServerSession(slug=slug, stale_cookie=True)
         now = clock.now()
-        cfg = app.config
         if (now - row["last_seen"] > cfg["GVO_IDLE_TIMEOUT"]
                 or now - row["created_at"] > cfg["GVO_ABSOLUTE_TIMEOUT"]):
-            end_session(conn, token)
-            return ServerSession(slug=slug, expired=row["user_id"] is not None)
+            # Not deleted here (a read must not write): refused from now on, and pruned
+            # when the next session of the school is stored.
+            return ServerSession(slug=slug, expired=row["user_id"] is not None,
+                                 stale_cookie=True)
         try:
             data = json.loads(row["data"])
         except ValueError:
@@ -138,6 +174,19 @@ class SchoolSessionInterface(SessionInterface):
             log.warning("session data of %s unreadable: ignored", slug)
             return ServerSession(slug=slug)
         return ServerSession(data, slug=slug, token=token, last_seen=row["last_seen"])
+
+    @staticmethod
+    def _open_client(app: Flask, slug: str, value: str) -> ServerSession:
+        """An anonymous session from its signed cookie; a bad or old signature, or data
+        beyond CLIENT_KEYS, is no session (a new one starts)."""
+        try:
+            data = client_serializer(app, slug).loads(
+                value, max_age=app.config["GVO_ABSOLUTE_TIMEOUT"])
+        except BadSignature:  # SignatureExpired included
+            return ServerSession(slug=slug, stale_cookie=True)
+        if not isinstance(data, dict) or not set(data) <= CLIENT_KEYS:
+            return ServerSession(slug=slug, stale_cookie=True)
+        return ServerSession(data, slug=slug)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         """Write the session back (or delete it) and set the cookie.
@@ -173,11 +222,12 @@ class SchoolSessionInterface(SessionInterface):
                 response.delete_cookie(name, path="/", secure=secure, httponly=True,
                                        samesite="Lax")
                 return
-        if session.new and not session.modified:
-            return
         if session.rotate_requested and session.token:
             end_session(conn, session.token)
             session.token = None
+        if not needs_row(session):
+            self._save_client(app, session, response, name, secure)
+            return
         user_id = session.get("_user_id")
         if session.token is None:
             session.token = secrets.token_urlsafe(32)
@@ -188,10 +238,11 @@ class SchoolSessionInterface(SessionInterface):
                  json.dumps(dict(session)), now, now, g.get("client_ip", ""),
                  (request.user_agent.string or "")[:200]),
             )
-            # Unauthenticated sessions (a visit to the sign-in page) are pruned as they go.
+            # Sessions past their idle or absolute timeout are pruned as new ones are made
+            # (reading an expired session does not delete it: a read writes nothing).
             conn.execute(
-                "DELETE FROM sessions WHERE user_id IS NULL AND last_seen < ?",
-                (now - app.config["GVO_IDLE_TIMEOUT"],),
+                "DELETE FROM sessions WHERE last_seen < ? OR created_at < ?",
+                (now - app.config["GVO_IDLE_TIMEOUT"], now - app.config["GVO_ABSOLUTE_TIMEOUT"]),
             )
         elif session.modified:
             cur = conn.execute(
@@ -211,6 +262,19 @@ class SchoolSessionInterface(SessionInterface):
             return
         response.set_cookie(name, session.token, path="/", secure=secure, httponly=True,
                             samesite="Lax")
+
+    @staticmethod
+    def _save_client(app: Flask, session: ServerSession, response: Response, name: str,
+                     secure: bool) -> None:
+        """An anonymous session: its data into the signed cookie, the database untouched."""
+        if session:
+            if session.modified or session.stale_cookie:
+                value = client_serializer(app, session.slug).dumps(dict(session))
+                response.set_cookie(name, value, path="/", secure=secure, httponly=True,
+                                    samesite="Lax")
+        elif session.stale_cookie or session.modified:
+            response.delete_cookie(name, path="/", secure=secure, httponly=True,
+                                   samesite="Lax")
 
 
 def end_session(conn, token: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyotp
 from conftest import copy_instance, enrol_authenticator
+from itsdangerous import BadSignature
 
 from gvo import create_app
 from gvo.core import clock
@@ -23,7 +24,7 @@ from gvo.discussion import comments, subjects
 from gvo.library import documents, folders, pages
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
 from gvo.people import accounts, demo, settings
-from gvo.security.sessions import cookie_name
+from gvo.security.sessions import client_serializer, cookie_name, is_client_value
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
 
@@ -231,7 +232,8 @@ def build(path: Path) -> tuple[Template, object]:
     template = Template(path, setup_token=made["setup_token"], feed_token=made["feed_token"],
                         other_ids=made["other_ids"])
     app = create_app(dict(CONFIG), instance=inst)
-    # Not signed in, on the sign-in page (so holding a session and its CSRF token).
+    # Not signed in, on the sign-in page (so holding an anonymous session, all in its
+    # signed cookie, and its CSRF token).
     client = app.test_client()
     template.actors["anonymous"] = Visitor("anonymous", csrf=_form_token(client, "/login"),
                                            cookie=session_cookie(client))
@@ -263,7 +265,7 @@ def snapshot_sessions(template: Template, app) -> None:
     """Keep each visitor's session row as it is now, to put back before every request."""
     conn = app.extensions["gvo"].instance.db(SCHOOL)
     for actor in template.actors.values():
-        if actor.cookie:
+        if actor.cookie and not is_client_value(actor.cookie):  # anonymous: the cookie is all
             row = conn.execute("SELECT * FROM sessions WHERE id_hash = ?",
                                (_hash(actor.cookie),)).fetchone()
             actor.session_row = dict(row)
@@ -276,7 +278,7 @@ def restore_session(inst: Instance, actor: Visitor) -> None:
     """Put the visitor's session back as it was made: signed in (or at their sign-in step,
     started now), no messages left over. A request may have signed them out, rotated the
     session or left a message; the next request starts from the same place."""
-    if not actor.cookie:
+    if not actor.session_row:  # no session, or an anonymous one (all in its cookie)
         return
     row = dict(actor.session_row)
     data = json.loads(row["data"])
@@ -289,13 +291,21 @@ def restore_session(inst: Instance, actor: Visitor) -> None:
         " :user_agent)", row)
 
 
-def flashes(inst: Instance, token: str | None) -> list[tuple[str, str]]:
-    """The messages waiting in the session with this token: (category, text)."""
+def flashes(app, token: str | None) -> list[tuple[str, str]]:
+    """The messages waiting in the session with this cookie value (a stored session's token,
+    or an anonymous session's signed data): (category, text)."""
     if not token:
         return []
-    row = inst.db(SCHOOL).execute("SELECT data FROM sessions WHERE id_hash = ?",
-                                  (_hash(token),)).fetchone()
-    return [tuple(f) for f in json.loads(row["data"]).get("_flashes", [])] if row else []
+    if is_client_value(token):
+        try:
+            data = client_serializer(app, SCHOOL).loads(token)
+        except BadSignature:
+            return []
+    else:
+        row = app.extensions["gvo"].instance.db(SCHOOL).execute(
+            "SELECT data FROM sessions WHERE id_hash = ?", (_hash(token),)).fetchone()
+        data = json.loads(row["data"]) if row else {}
+    return [tuple(f) for f in data.get("_flashes", [])]
 
 
 def client_for(app, actor: Visitor):

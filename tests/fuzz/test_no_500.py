@@ -378,7 +378,7 @@ class Run:
         self.answers.append((status, text[:2000]))
         after, audited = self.before, set(office.audited_since(self.inst, mark))
         assert 200 <= status < 400 or status in ANSWERS, f"{status} for {shot}"
-        messages = office.flashes(self.inst, office.session_cookie(client))
+        messages = office.flashes(self.app, office.session_cookie(client))
         refused = (status >= 400 or "has-error" in text or "flash flash-error" in text
                    or any(category == "error" for category, _ in messages))
         if refused or shot.method == "GET":
