@@ -12,18 +12,11 @@ from gvo.core import audit, dates
 from gvo.meetings import attendance, meetings
 
 from .conftest import OP, at
+from .test_meetings import _form
 
 # The last Sundays of March and October 2031: the clocks go forward at 01:00 GMT on 30 March
 # (01:00-01:59 does not exist) and back at 02:00 BST on 26 October (01:00-01:59 twice).
 GAP, OVERLAP = "2031-03-30T01:30", "2031-10-26T01:30"
-
-
-def _form(body_id, **kw):
-    data = {"body_id": body_id, "title": "Autumn full board", "starts_at": "2031-03-04T18:00",
-            "ends_at": "2031-03-04T20:00", "location": "Staff room", "online_link": "",
-            "description": ""}
-    data.update(kw)
-    return data
 
 
 def _meeting_id(resp) -> int:
@@ -172,7 +165,7 @@ def test_sequence_increases_with_each_change_and_the_calendar_is_published(signe
                                   ends_at="2031-05-06T20:00"), form_page=url)
     assert resp.status_code == 302
     assert int(entry()["sequence"]) == 1
-    assert str(entry()["summary"]) == "Autumn full board (Full Governing Board)"
+    assert str(entry()["summary"]) == "Spring full board (Full Governing Board)"
     client.post(f"/alpha/meetings/{meeting_id}/cancel", {"reason": "Snow"}, form_page=url)
     assert int(entry()["sequence"]) == 2
     # The feed carries the same.
