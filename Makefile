@@ -6,13 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 INSTANCE ?= instances
+# Where `make run` serves: `make run PORT=8080`, `make run HOST=0.0.0.0 PORT=8080`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test setup lint bench clean chromium test-packages fonts
 
 run: $(STAMP) fonts
-	@if [ ! -f "$(INSTANCE)/control.db" ]; then $(VENV)/bin/gvo --instance "$(INSTANCE)" demo; \
-	else $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --show; fi
-	$(VENV)/bin/gvo --instance "$(INSTANCE)" serve --host 127.0.0.1 --port 8000
+	@if [ ! -f "$(INSTANCE)/control.db" ]; then \
+	  $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --host "$(HOST)" --port "$(PORT)"; \
+	else $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --show --host "$(HOST)" --port "$(PORT)"; fi
+	$(VENV)/bin/gvo --instance "$(INSTANCE)" serve --host "$(HOST)" --port "$(PORT)"
 
 test: $(STAMP) test-packages fonts
 	$(VENV)/bin/ruff check gvo tests scripts

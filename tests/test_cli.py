@@ -1,11 +1,16 @@
 """The operator's command line: instances, schools, users, audit; errors are one clear line."""
 
 import json
+import re
+import signal
+import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import gvo_command
+from conftest import gvo_command, subprocess_env
 
 
 def run(*args, instance: Path, input_text=None, env_extra=None):
@@ -157,3 +162,57 @@ def test_audit_verify_reports_the_first_broken_link(inst):
 def test_unknown_school_is_a_clear_error(inst):
     result = run("user", "list", "nowhere", instance=inst)
     assert result.returncode != 0 and "no school 'nowhere'" in result.stderr
+
+
+# -- where `make run` serves (issue 12) ----------------------------------------------------
+
+
+def test_the_demo_prints_the_address_it_will_serve_on(tmp_path):
+    path = tmp_path / "demo"
+    made = run("demo", "--host", "127.0.0.1", "--port", "8080", instance=path)
+    assert made.returncode == 0, made.stderr
+    assert "Sign in at http://127.0.0.1:8080/riverside/login" in made.stdout
+    # Every address (0.0.0.0) is opened on loopback from this machine; IPv6 is bracketed.
+    every = "0.0.0.0"  # noqa: S104 - the unspecified address, as `make run HOST=` takes it
+    shown = run("demo", "--show", "--host", every, "--port", "9000", instance=path)
+    assert "Sign in at http://127.0.0.1:9000/riverside/login" in shown.stdout
+    shown = run("demo", "--show", "--host", "::1", "--port", "9000", instance=path)
+    assert "Sign in at http://[::1]:9000/riverside/login" in shown.stdout
+    # The public address, when set, is what people use.
+    shown = run("demo", "--show", "--port", "9000", instance=path,
+                env_extra={"GVO_BASE_URL": "https://governors.example.org/"})
+    assert "Sign in at https://governors.example.org/riverside/login" in shown.stdout
+    assert run("demo", "--show", "--port", "0", instance=path).returncode != 0
+
+
+def test_make_run_passes_host_and_port_to_the_demo_and_the_server():
+    root = Path(__file__).resolve().parents[1]
+    plan = subprocess.run(["make", "-n", "-C", str(root), "run", "HOST=0.0.0.0", "PORT=8080",
+                           "INSTANCE=/nonexistent/gvo"], capture_output=True, text=True,
+                          check=True).stdout
+    assert 'demo --host "0.0.0.0" --port "8080"' in plan
+    assert 'serve --host "0.0.0.0" --port "8080"' in plan
+    default = subprocess.run(["make", "-n", "-C", str(root), "run"], capture_output=True,
+                             text=True, check=True).stdout
+    assert 'serve --host "127.0.0.1" --port "8000"' in default
+
+
+def test_serve_prints_the_address_it_really_listens_on(tmp_path):
+    path = tmp_path / "inst"
+    assert run("init", instance=path).returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gvo", "--instance", str(path), "serve", "--port", "0"],
+        env=subprocess_env(GVO_REPLICA_URL=(tmp_path / "replica").as_uri()),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        for line in proc.stdout:  # noqa: B007 - the line that says where
+            if "GVO serving" in line:
+                break
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)", line).group(1))
+        assert port != 0
+        with socket.create_connection(("127.0.0.1", port)):
+            pass  # it listens where it says
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)

@@ -35,6 +35,21 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
-def base_url() -> str:
-    """The office's address as people reach it ($GVO_BASE_URL), for set-up and sign-in links."""
-    return (os.environ.get("GVO_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+
+
+def serving_url(host: str, port: int, *, from_here: bool = True) -> str:
+    """The http address of `gvo serve --host HOST --port PORT`; with from_here, as a browser
+    on this machine opens it (an unspecified address, 0.0.0.0 or ::, is reached on
+    loopback). An IPv6 address is bracketed (RFC 3986)."""
+    if from_here and host in ("", "0.0.0.0", "::"):  # noqa: S104 - the unspecified address
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def base_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
+    """The office's address as people reach it, for set-up and sign-in links: $GVO_BASE_URL
+    (its public address behind a proxy), else where `gvo serve --host --port` listens."""
+    return (os.environ.get("GVO_BASE_URL") or serving_url(host, port)).rstrip("/")

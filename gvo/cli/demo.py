@@ -2,15 +2,21 @@
 
 import click
 
-from gvo.cli.context import Context, base_url, pass_ctx
+from gvo.cli.context import DEFAULT_HOST, DEFAULT_PORT, Context, base_url, pass_ctx
 from gvo.storage.instance import Instance
 
 
 @click.command()
 @click.option("--show", is_flag=True, help="Only print the demo sign-in details.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="The address `gvo serve` will listen on (for the sign-in address printed).")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
+              help="The port `gvo serve` will listen on (for the sign-in address printed).")
 @pass_ctx
-def demo(ctx: Context, show: bool) -> None:
-    """Make a demo instance with the Riverside Primary office (if it is not there)."""
+def demo(ctx: Context, show: bool, host: str, port: int) -> None:
+    """Make a demo instance with the Riverside Primary office (if it is not there), and
+    print where to sign in: $GVO_BASE_URL, else the address `gvo serve --host HOST --port
+    PORT` serves on (what `make run HOST=... PORT=...` passes to both)."""
     from gvo.people import demo as demo_data
 
     if (ctx.path / "control.db").exists():
@@ -24,4 +30,4 @@ def demo(ctx: Context, show: bool) -> None:
             return
         demo_data.create(inst)
         click.echo("Created the demo school Riverside Primary.")
-    click.echo(demo_data.credentials_text(base_url()))
+    click.echo(demo_data.credentials_text(base_url(host, port)))

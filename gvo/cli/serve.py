@@ -8,7 +8,7 @@ import time
 
 import click
 
-from gvo.cli.context import Context, pass_ctx
+from gvo.cli.context import DEFAULT_HOST, DEFAULT_PORT, Context, pass_ctx, serving_url
 
 RECV_BYTES = 256 * 1024
 
@@ -104,8 +104,8 @@ class Serving:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--replica", "replica_url", default=None,
               help="Replica target URL (file:///path or s3://bucket/prefix); "
@@ -149,7 +149,12 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     replicator = service.start(app, inst, replica_url or os.environ.get("GVO_REPLICA_URL"),
                                workers=config["GVO_REPLICATION_WORKERS"],
                                idle_seconds=config["GVO_SCHOOL_IDLE_SECONDS"])
-    click.echo(f"GVO serving {inst.path} on http://{host}:{port}  (Ctrl+C to stop)")
+    # The addresses really listened on (port 0 picks a free one; a name may give several).
+    listening = getattr(server, "effective_listen", None) or [
+        (server.effective_host, server.effective_port)]
+    addresses = " and ".join(serving_url(str(h), int(p), from_here=False)
+                             for h, p in listening)
+    click.echo(f"GVO serving {inst.path} on {addresses}  (Ctrl+C to stop)")
     try:
         serving.run()
     finally:

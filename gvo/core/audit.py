@@ -10,9 +10,10 @@ views never write entries.
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
-from gvo.core import clock
+from gvo.core import clock, dates
 from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
@@ -90,3 +91,68 @@ def recent(conn: Connection, limit: int = 100, offset: int = 0) -> list:
     return conn.execute(
         "SELECT * FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
     ).fetchall()
+
+
+# What each action did, as the audit page says it; an action not named here is said from
+# its name ("library.folder.create": "Library folder create").
+ACTIONS = {
+    "meeting.create": "Scheduled a meeting", "meeting.update": "Changed a meeting",
+    "meeting.cancel": "Cancelled a meeting", "meeting.folder": "Filed a meeting's papers",
+    "agenda.add": "Added an agenda item", "agenda.update": "Changed an agenda item",
+    "agenda.delete": "Deleted an agenda item", "agenda.move": "Moved an agenda item",
+    "agenda.paper_attach": "Added a paper", "agenda.paper_detach": "Removed a paper",
+    "attendance.reply": "Answered whether attending", "attendance.register": "Took the register",
+    "attendance.lock": "Locked the register", "attendance.guest_add": "Added a guest",
+    "attendance.guest_remove": "Removed a guest",
+    "attendance.snapshot": "Recorded a locked register's snapshot",
+    "minutes.save": "Saved minutes", "minutes.approve": "Recorded minutes as approved",
+    "minutes.action_add": "Added an action", "minutes.action_delete": "Deleted an action",
+    "login.success": "Signed in", "logout": "Signed out", "mfa.enrol": "Set up two-step sign-in",
+    "mfa.recovery_codes": "Made new recovery codes", "user.add": "Invited a person",
+    "user.role": "Changed a person's role", "user.profile": "Changed their details",
+    "user.setup_link": "Sent a set-up link", "calendar.feed_new": "Made a calendar feed address",
+    "calendar.feed_revoke": "Stopped a calendar feed address",
+    "comment.add": "Commented", "comment.edit": "Edited a comment",
+    "comment.delete": "Deleted a comment",
+}
+DETAILS = {"body": "board or committee #", "user": "person #", "item": "item #",
+           "folder": "folder #", "starts_at": "starts", "reply": "answer"}
+_LOCAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_value(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, str):
+        if _INSTANT.fullmatch(value):
+            return dates.moment(value)
+        if _LOCAL.fullmatch(value):
+            return dates.when(value)
+        return f"“{value}”"
+    return str(value)
+
+
+def describe(entry) -> str:
+    """An audit entry (a row of `recent`) as a sentence for people: "Scheduled a meeting:
+    board or committee #1, starts Tue 4 Mar 2031, 6 pm, title “Summer board”." Times in
+    the details are shown in the school's local time (gvo.core.dates); a detail that is not
+    JSON is shown as stored."""
+    action = entry["action"]
+    said = ACTIONS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
+    try:
+        detail = json.loads(entry["detail"] or "{}")
+    except ValueError:
+        return f"{said}: {entry['detail']}"
+    if not isinstance(detail, dict) or not detail:
+        return f"{said}."
+    parts = []
+    for key, value in detail.items():
+        label = DETAILS.get(key, key.replace("_", " "))
+        parts.append(f"{label}{_value(value)}" if label.endswith("#") else
+                     f"{label} {_value(value)}")
+    return f"{said}: {', '.join(parts)}."

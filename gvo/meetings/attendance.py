@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from gvo.board import bodies
-from gvo.core import audit, clock, events, text
+from gvo.core import audit, clock, dates, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -23,7 +23,11 @@ STATUSES = {
     "apologies_not_accepted": "Apologies not accepted",
     "absent": "Absent",
 }
+# A member whose attendance the clerk has not recorded (and who did not reply): never
+# presumed absent.
+NOT_RECORDED = "Not recorded"
 GUEST_KINDS = ("guest", "observer")
+REASON_NEEDED = "Please give a reason with your apologies."
 
 
 def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answer: str,
@@ -34,7 +38,7 @@ def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answ
         raise InvalidInput("Answer attending or apologies.")
     reason = text.one_line(reason)
     if answer == "apologies" and not reason:
-        raise InvalidInput("Please give a reason with your apologies.")
+        raise InvalidInput(REASON_NEEDED)
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is cancelled.")
     if meeting["attendance_register_locked_at"]:
@@ -65,8 +69,9 @@ def attendance_register(conn: Connection, meeting_id: int) -> list[dict]:
     status.
 
     Until the register is locked, eligible = the members recorded on it plus the body's current
-    active members (a status not yet recorded is suggested from their reply). Once locked, the
-    register is what its snapshot says (`attendance_register_record`), whatever has changed since.
+    active members (a status not yet recorded is suggested from their reply; with no reply it
+    is '', "not recorded", never presumed absent). Once locked, the register is what its
+    snapshot says (`attendance_register_record`), whatever has changed since.
     Each row: user_id, name, position, category, reply, reason, status, recorded.
     """
     meeting = get(conn, meeting_id)
@@ -93,7 +98,7 @@ def _live_attendance_register(conn: Connection, meeting) -> list[dict]:
     for person in sorted(people.values(), key=lambda p: p["name"].casefold()):
         answer = answers.get(person["id"])
         seat = seats.get(person["id"])
-        suggested = "absent"
+        suggested = ""  # not recorded
         if answer:
             suggested = "present" if answer["reply"] == "attending" else "apologies_accepted"
         rows.append({
@@ -148,7 +153,8 @@ def _freeze_attendance_register(conn: Connection, meeting, *, late: bool) -> dic
 
 def save_attendance_register(conn: Connection, actor: Identity, meeting_id: int,
                   statuses: dict[int, str]) -> None:
-    """Record each member's attendance; refused once the register is locked."""
+    """Record each member's attendance (a status of '' takes a recorded one back to "not
+    recorded"); refused once the register is locked."""
     meeting = get(conn, meeting_id)
     if meeting["attendance_register_locked_at"]:
         raise InvalidInput("The register is locked and cannot change.")
@@ -158,10 +164,14 @@ def save_attendance_register(conn: Connection, actor: Identity, meeting_id: int,
     unknown = set(statuses) - eligible
     if unknown:
         raise InvalidInput("Only members of the board or committee are on the register.")
-    if any(s not in STATUSES for s in statuses.values()):
+    if any(s and s not in STATUSES for s in statuses.values()):
         raise InvalidInput("Unknown attendance status.")
     with transaction(conn):
         for user_id, status in statuses.items():
+            if not status:
+                conn.execute("DELETE FROM attendance_register WHERE meeting_id = ? AND user_id = ?",
+                             (meeting_id, user_id))
+                continue
             conn.execute(
                 "INSERT INTO attendance_register(meeting_id, user_id, status) VALUES (?, ?, ?)"
                 " ON CONFLICT(meeting_id, user_id) DO UPDATE SET status = excluded.status",
@@ -184,7 +194,7 @@ def lock_attendance_register(conn: Connection, actor: Identity, meeting_id: int)
         raise InvalidInput("The meeting is cancelled.")
     if not has_started(meeting):
         raise InvalidInput("The register can be locked once the meeting has started "
-                           f"({meeting['starts_at'].replace('T', ' ')}).")
+                           f"({dates.when(meeting['starts_at'], meeting['starts_fold'])}).")
     if conn.execute("SELECT count(*) FROM attendance_register WHERE meeting_id = ?",
                     (meeting_id,)).fetchone()[0] == 0:
         raise InvalidInput("Save the register before locking it.")
@@ -284,11 +294,16 @@ def _quorum(body, statuses: dict[int, str], eligible: int) -> Quorum:
 
 @dataclass
 class ReportRow:
-    """One member's attendance over a period."""
+    """One member's attendance over a period: meetings attended, those they sent apologies
+    for that were accepted, and absences (no apologies, or apologies not accepted: the
+    absences that count towards disqualification after six months, The School Governance
+    (Constitution) (England) Regulations 2012, Schedule 4 paragraph 8), out of `eligible`."""
 
     name: str
     attended: int
     eligible: int
+    apologies: int = 0
+    absent: int = 0
 
     @property
     def percent(self) -> int | None:
@@ -331,18 +346,23 @@ def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list
             line = tally.setdefault(row["user_id"], ReportRow(row["name"], 0, 0))
             line.name = row["name"]
             line.attended += row["status"] == "present"
+            line.apologies += row["status"] == "apologies_accepted"
+            line.absent += row["status"] in ("absent", "apologies_not_accepted")
             line.eligible += 1
     return sorted(tally.values(), key=lambda r: r.name.casefold()), counted
 
 
 def report_csv(rows: list[ReportRow]) -> bytes:
     """The attendance report as CSV (UTF-8 with a byte-order mark, for spreadsheets): name,
-    attended, eligible, percentage. A name starting with =, +, - or @ gets a leading ' so
-    a spreadsheet never reads it as a formula (OWASP, CSV injection)."""
+    attended, apologies accepted, absent, eligible, percentage. A name starting with =, +, -
+    or @ gets a leading ' so a spreadsheet never reads it as a formula (OWASP, CSV
+    injection)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Name", "Attended", "Eligible", "Percentage"])
+    writer.writerow(["Name", "Attended", "Apologies accepted", "Absent", "Eligible",
+                     "Percentage"])
     for r in rows:
         name = "'" + r.name if r.name[:1] in "=+-@" else r.name
-        writer.writerow([name, r.attended, r.eligible, "" if r.percent is None else r.percent])
+        writer.writerow([name, r.attended, r.apologies, r.absent, r.eligible,
+                         "" if r.percent is None else r.percent])
     return out.getvalue().encode("utf-8-sig")

@@ -12,11 +12,11 @@ never agenda items, papers or minutes.
 
 import hashlib
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import icalendar
 
-from gvo.core import audit, clock, events
+from gvo.core import audit, clock, dates, events, text
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
 from gvo.core.text import one_line
@@ -119,17 +119,18 @@ def _text(value: str) -> icalendar.vText:
 def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Event | None:
     """The meeting as a VEVENT; None for a meeting whose stored time is not one (left out of
     the feed, never breaking it)."""
-    times = [meetings.read_stamp(meeting[k]) for k in ("starts_at", "ends_at")]
-    if None in times:
+    if None in [meetings.read_stamp(meeting[k]) for k in ("starts_at", "ends_at")]:
         return None
     event = icalendar.Event()
     event.add("uid", f"meeting-{meeting['id']}@{uid_host}")
     event.add("dtstamp", clock.utcnow())
-    # Times go out in UTC: every calendar app reads them, no VTIMEZONE block needed.
-    for prop, local in zip(("dtstart", "dtend"), times, strict=True):
-        event.add(prop, local.replace(tzinfo=meetings.SCHOOL_TZ).astimezone(UTC))
-    # One-line fields stored before they were normalised may hold U+2028 and the like.
-    event.add("summary", _text(one_line(f"{meeting['title']} ({meeting['body_name']})")))
+    # RFC 5545 3.8.7.4: a calendar app replaces its copy when SEQUENCE is higher.
+    event.add("sequence", meeting["sequence"])
+    # Times go out in UTC: every calendar app reads them, no VTIMEZONE block needed; a time in
+    # the repeated October hour as the clerk chose it (its fold).
+    for prop, key in (("dtstart", "starts"), ("dtend", "ends")):
+        event.add(prop, dates.to_utc(meeting[f"{key}_at"], meeting[f"{key}_fold"]))
+    event.add("summary", _text(summary(meeting)))
     where = one_line(", ".join(x for x in (meeting["location"], meeting["online_link"]) if x))
     if where:
         event.add("location", _text(where))
@@ -148,11 +149,24 @@ def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Ev
     return event
 
 
+def summary(meeting) -> str:
+    """A meeting's calendar title: its title, followed by its board or committee's name in
+    brackets unless the title already names it ("Resources committee", not "Resources
+    committee (Resources)"). One line: fields stored before they were normalised may hold
+    U+2028 and the like."""
+    title, body = one_line(meeting["title"]), one_line(meeting["body_name"])
+    if text.fold(body) in text.fold(title):
+        return title
+    return f"{title} ({body})"
+
+
 def _calendar(name: str) -> icalendar.Calendar:
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
+    # RFC 5546 section 3.2.1: a published calendar, not an invitation to answer.
+    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", _text(name))
     return cal
 

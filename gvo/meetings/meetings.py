@@ -4,10 +4,9 @@ import calendar
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from gvo.board import bodies
-from gvo.core import audit, clock, events, text
+from gvo.core import audit, clock, dates, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -15,7 +14,7 @@ from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
 
 # Meetings are held, and their times stored, in the school's local time.
-SCHOOL_TZ = ZoneInfo("Europe/London")
+SCHOOL_TZ = dates.ZONE
 STAMP = "%Y-%m-%dT%H:%M"
 MAX_TEXT = 4000
 log = logging.getLogger(__name__)
@@ -61,7 +60,10 @@ def has_started(meeting) -> bool:
 
 @dataclass
 class MeetingInput:
-    """What a person enters for a meeting."""
+    """What a person enters for a meeting: its times are the school's local times, each with
+    its fold (which reading of a time in the hour repeated when the clocks go back: 0 the
+    first, 1 the second; None when the person has not said, which `check` refuses for such
+    a time; see gvo.core.dates)."""
 
     body_id: int
     title: str
@@ -70,6 +72,8 @@ class MeetingInput:
     location: str = ""
     online_link: str = ""
     description: str = ""
+    starts_fold: int | None = None
+    ends_fold: int | None = None
 
     def check(self, conn: Connection) -> None:
         """Raise InvalidInput if any rule is broken."""
@@ -81,9 +85,13 @@ class MeetingInput:
             raise InvalidInput("A title of 1-200 characters is required.")
         clock.check_year(self.starts_at, "The start")
         clock.check_year(self.ends_at, "The end")
-        if self.ends_at <= self.starts_at:
+        self.starts_fold = dates.resolve(self.starts_at, self.starts_fold, "The start")
+        self.ends_fold = dates.resolve(self.ends_at, self.ends_fold, "The end")
+        start = dates.to_utc(self.starts_at, self.starts_fold)
+        end = dates.to_utc(self.ends_at, self.ends_fold)
+        if end <= start:
             raise InvalidInput("The meeting must end after it starts.")
-        if self.ends_at - self.starts_at > timedelta(hours=24):
+        if end - start > timedelta(hours=24):
             raise InvalidInput("A meeting lasts at most 24 hours.")
         if not (self.location or self.online_link):
             raise InvalidInput("Give a location, an online link, or both.")
@@ -101,11 +109,12 @@ def create(conn: Connection, actor: Identity, data: MeetingInput,
     now = clock.iso()
     with transaction(conn):
         meeting_id = conn.execute(
-            "INSERT INTO meetings(body_id, title, starts_at, ends_at, location, online_link,"
-            " description, folder_id, created_by, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
-             data.online_link, data.description, folder_id, actor.user_id, now, now),
+            "INSERT INTO meetings(body_id, title, starts_at, ends_at, starts_fold, ends_fold,"
+            " location, online_link, description, folder_id, created_by, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at),
+             data.starts_fold, data.ends_fold, data.location, data.online_link,
+             data.description, folder_id, actor.user_id, now, now),
         ).lastrowid
         audit.record(conn, actor, "meeting.create", f"meeting:{meeting_id}", title=data.title,
                      body=data.body_id, starts_at=stamp(data.starts_at))
@@ -124,7 +133,8 @@ def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInpu
     is locked its board, title and times are part of the register (in England the School
     Governance (Roles, Procedures and Allowances) Regulations 2013 make the signed minutes,
     with who attended, the meeting's record) and stay; once minutes were approved at it, it
-    is the meeting those minutes name, so it is not moved either. InvalidInput says which."""
+    is the meeting those minutes name, so it is not moved either. InvalidInput says which.
+    Each change adds one to the meeting's `sequence` (its calendar entry's SEQUENCE)."""
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":
         raise InvalidInput("A cancelled meeting cannot be changed.")
@@ -132,8 +142,8 @@ def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInpu
         raise InvalidInput("The minutes are approved: the meeting's details are part of the "
                            "record and cannot change.")
     data.check(conn)
-    moved = (stamp(data.starts_at), stamp(data.ends_at)) != (meeting["starts_at"],
-                                                            meeting["ends_at"])
+    moved = (stamp(data.starts_at), stamp(data.ends_at), data.starts_fold, data.ends_fold) != (
+        meeting["starts_at"], meeting["ends_at"], meeting["starts_fold"], meeting["ends_fold"])
     if meeting["attendance_register_locked_at"]:
         if data.body_id != meeting["body_id"]:
             raise InvalidInput("The register is locked: the meeting stays with "
@@ -148,10 +158,12 @@ def update(conn: Connection, actor: Identity, meeting_id: int, data: MeetingInpu
                            "this meeting: it cannot move to another date, time or board.")
     with transaction(conn):
         conn.execute(
-            "UPDATE meetings SET body_id = ?, title = ?, starts_at = ?, ends_at = ?, location = ?,"
-            " online_link = ?, description = ?, updated_at = ? WHERE id = ?",
-            (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at), data.location,
-             data.online_link, data.description, clock.iso(), meeting_id),
+            "UPDATE meetings SET body_id = ?, title = ?, starts_at = ?, ends_at = ?,"
+            " starts_fold = ?, ends_fold = ?, location = ?, online_link = ?, description = ?,"
+            " sequence = sequence + 1, updated_at = ? WHERE id = ?",
+            (data.body_id, data.title, stamp(data.starts_at), stamp(data.ends_at),
+             data.starts_fold, data.ends_fold, data.location, data.online_link,
+             data.description, clock.iso(), meeting_id),
         )
         audit.record(conn, actor, "meeting.update", f"meeting:{meeting_id}", title=data.title,
                      starts_at=stamp(data.starts_at))
@@ -171,7 +183,7 @@ def set_folder(conn: Connection, actor: Identity, meeting_id: int, folder_id: in
 
 
 def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> None:
-    """Cancel a meeting, saying why."""
+    """Cancel a meeting, saying why (a change: `sequence` goes up by one)."""
     meeting = get(conn, meeting_id)
     reason = text.one_line(reason)
     if not reason:
@@ -186,8 +198,9 @@ def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> N
                            " were approved at it, so it cannot be cancelled.")
     with transaction(conn):
         conn.execute(
-            "UPDATE meetings SET status = 'cancelled', cancel_reason = ?, updated_at = ?"
-            " WHERE id = ?", (reason[:500], clock.iso(), meeting_id))
+            "UPDATE meetings SET status = 'cancelled', cancel_reason = ?,"
+            " sequence = sequence + 1, updated_at = ? WHERE id = ?",
+            (reason[:500], clock.iso(), meeting_id))
         audit.record(conn, actor, "meeting.cancel", f"meeting:{meeting_id}", reason=reason[:500])
 
 

@@ -6,7 +6,7 @@ confidential items read (`rules.sees_confidential`).
 
 from datetime import date
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, dates
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -192,7 +192,7 @@ def _approvable(conn: Connection, meeting_id: int, at_meeting_id: int):
         raise InvalidInput("That meeting was cancelled.")
     if not has_started(at):
         raise InvalidInput("Minutes are recorded as approved at a meeting that has started: "
-                           f"this one starts {at['starts_at'].replace('T', ' ')}.")
+                           f"this one starts {dates.when(at['starts_at'], at['starts_fold'])}.")
     if not meeting["attendance_register_locked_at"]:
         raise InvalidInput(f"Lock the register of “{meeting['title']}” first: its approved "
                            "minutes record who attended.")

@@ -25,7 +25,7 @@ by title: a folder anyone else makes, whatever it is called, never receives pape
 
 from dataclasses import dataclass
 
-from gvo.core import events
+from gvo.core import dates, events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
@@ -103,7 +103,7 @@ def content(conn: Connection, who: Identity, paper: PaperView) -> bytes | None:
         if paper.kind == "page":
             page = pages.get_page(conn, who, paper.ref_id)
             return text_pdf(page["title"], page["body"], f"Library page, updated "
-                            f"{page['updated_at'][:10]}")
+                            f"{dates.moment_day(page['updated_at'])}")
     except NotFound:
         return None
     return None

@@ -15,8 +15,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from gvo.core import dates
 from gvo.replication.shipper import (
     MANIFEST_EVERY_SECONDS,
     Busy,
@@ -586,8 +588,8 @@ class Replicator:
         if st["lag_seconds"] is not None and st["target_ok"]:
             when = human_ago(st["lag_seconds"])
         elif st["last_commit_at"]:
-            when = human_ago(time.time() - st["last_commit_at"]) + " (" + time.strftime(
-                "%Y-%m-%d %H:%M UTC", time.gmtime(st["last_commit_at"])) + ")"
+            when = (f"{human_ago(time.time() - st['last_commit_at'])} "
+                    f"({dates.moment(datetime.fromtimestamp(st['last_commit_at'], UTC))})")
         note = ""
         if not st["target_ok"]:
             note = "the backup target is unreachable; your server operator has been alerted"

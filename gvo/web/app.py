@@ -7,7 +7,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import ClosingIterator
 
 from gvo.blueprints import admin, auth, home, library, meetings, profile, site
-from gvo.core import numbers
+from gvo.core import audit, dates, numbers
 from gvo.security.sessions import SchoolSessionInterface, raise_failure
 from gvo.web import access, errors
 from gvo.web.forms import csrf
@@ -108,6 +108,9 @@ def init_app(app: Flask) -> None:
     app.before_request(access.enforce)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
+    for name, show in dates.FILTERS.items():  # every date and time on every page
+        app.add_template_filter(show, name)
+    app.add_template_filter(audit.describe, "audit_entry")
     errors.init_app(app)
     app.wsgi_app = ReleaseConnections(app.wsgi_app, app.extensions["gvo"].instance)
 

@@ -7,6 +7,7 @@ A blueprint that is a package keeps its own forms beside it (gvo/blueprints/meet
 
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,6 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -32,7 +34,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from gvo.board import bodies
-from gvo.core import clock, identity, numbers, text
+from gvo.core import clock, dates, identity, numbers, text
+from gvo.core.errors import InvalidInput
 from gvo.discussion import approvals, comments
 from gvo.library import pages
 from gvo.security import passwords
@@ -74,8 +77,53 @@ class DayField(_Years, _Numerals, DateField):
 
 
 class LocalTimeField(_Years, _Numerals, DateTimeLocalField):
-    """A local date and time field (YYYY-MM-DDTHH:MM) that reads digits of any script;
-    years 1900-2199."""
+    """A local date and time field (YYYY-MM-DDTHH:MM, the school's time zone) that reads
+    digits of any script; years 1900-2199.
+
+    A time that does not exist in the school's zone (the hour skipped when the clocks go
+    forward in March) is the field's error. A time that happens twice (the hour repeated when
+    they go back in October) is the field's error until the person chooses which: the field
+    then shows, beside its input, a choice of the two readings ("BST" or "GMT"), sent as
+    `<name>-zone`. `fold` is the reading chosen (0 the first, 1 the second; 0 for any other
+    time), for the service (gvo.core.dates.resolve is the rule). Every form that takes a
+    local date and time uses this field, so every one keeps the rule.
+    """
+
+    zone = ""
+    fold = 0
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        """Read the input, and the reading chosen for a time in the repeated hour."""
+        super().process(formdata, data, extra_filters)
+        if formdata is not None:
+            self.zone = formdata.get(f"{self.name}-zone", "")[:8]
+
+    def pre_validate(self, form):
+        """Refuse a year out of range, a time that does not exist, and a time that happens
+        twice with no reading chosen."""
+        super().pre_validate(form)
+        if self.data is not None:
+            try:
+                self.fold = dates.resolve(self.data, self.zone, str(self.label.text))
+            except InvalidInput as exc:
+                raise StopValidation(str(exc)) from None
+
+    def __call__(self, **kwargs):
+        """The input; for a time in the repeated hour, the choice of its two readings."""
+        html = super().__call__(**kwargs)
+        if self.data is None or not dates.is_ambiguous(self.data):
+            return html
+        names, at = dates.zones(self.data), dates.clock_time(self.data)
+        radio = Markup('<label class="choice"><input type="radio" name="{}-zone" id="{}-zone-{}"'
+                       ' value="{}"{}> {} ({} {})</label>')
+        radios = Markup("").join(
+            radio.format(self.name, self.id, fold, name,
+                         Markup(" checked") if name == self.zone else "", name,
+                         "the first" if fold == 0 else "the second", at)
+            for fold, name in enumerate(names))
+        return html + Markup('<fieldset class="zone-choice" id="{}-zone"><legend>Which {}? The'
+                             ' clocks go back that night.</legend>{}</fieldset>').format(
+                                 self.id, at, radios)
 
 
 class LineField(StringField):

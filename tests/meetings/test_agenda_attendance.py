@@ -64,8 +64,8 @@ def test_members_reply_and_apologies_need_a_reason(signed_in, office):
     office.member(governor.id)
     meeting_id = office.meeting()
     page = f"/alpha/meetings/{meeting_id}"
-    client.post(f"{page}/reply", {"reply": "apologies", "reason": ""}, form_page=page)
-    assert "give a reason" in client.get(page).get_data(as_text=True)
+    resp = client.post(f"{page}/reply", {"reply": "apologies", "reason": ""}, form_page=page)
+    assert resp.status_code == 422 and "give a reason" in resp.get_data(as_text=True)
     assert attendance.replies(office.conn, meeting_id) == {}
     client.post(f"{page}/reply", {"reply": "apologies", "reason": "Parents' evening"},
                 form_page=page)
@@ -177,8 +177,9 @@ def test_attendance_report_page_csv_and_pdf(signed_in, office):
     resp = client.download(f"/alpha/meetings/attendance.csv?{args}")
     assert resp.headers["Content-Disposition"].startswith("attachment")
     table = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
-    assert table[0] == ["Name", "Attended", "Eligible", "Percentage"]
-    assert ["'=Ben Bold", "1", "2", "50"] in table  # no spreadsheet formula
+    assert table[0] == ["Name", "Attended", "Apologies accepted", "Absent", "Eligible",
+                        "Percentage"]
+    assert ["'=Ben Bold", "1", "1", "0", "2", "50"] in table  # no spreadsheet formula
     resp = client.download(f"/alpha/meetings/attendance.pdf?{args}")
     assert resp.headers["Cache-Control"] == "no-store"
     text = PdfReader(io.BytesIO(resp.data)).pages[0].extract_text()

@@ -50,8 +50,8 @@ def test_upgraded_comments_show_on_the_minutes_page_and_new_ones_join_them(
     client, member = signed_in("author", slug="old")
     conn.execute("INSERT INTO body_members(body_id, user_id) VALUES (1, ?)", (member.id,))
     text = page_text(client.get("/old/meetings/1"))
-    assert "Ann Able" in text and "(2025-10-03): Item 1: spell budget right." in text
-    assert "Ben Bold" in text and "(2025-10-04): Item 2: add the vote." in text
+    assert "Ann Able" in text and "(Fri 3 Oct 2025): Item 1: spell budget right." in text
+    assert "Ben Bold" in text and "(Sat 4 Oct 2025): Item 2: add the vote." in text
     assert "the date is wrong" not in text
     client.post("/old/meetings/1/minutes/comments", {"text": "Item 3: agreed."},
                 form_page="/old/meetings/1")

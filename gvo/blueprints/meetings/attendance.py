@@ -16,6 +16,7 @@ from gvo.blueprints.meetings.common import (
     slug,
     to_attendance_register,
 )
+from gvo.blueprints.meetings.meetings import show as meeting_page
 from gvo.board import bodies
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings import attendance, meetings, pdf
@@ -27,15 +28,23 @@ from gvo.web.forms import ConfirmForm
 @bp.post("/meetings/<int:meeting_id>/reply")
 @signed_in
 def reply(meeting_id: int):
-    """A member says they will attend, or sends apologies."""
+    """A member says they will attend, or sends apologies. A refusal (apologies without a
+    reason) shows the meeting page again with the error beside the field and the answer as
+    chosen, never a different one."""
     get_meeting(meeting_id)
     form = mf.ReplyForm()
     if form.validate_on_submit():
-        attempt(attendance.reply, meeting_id, current_user.id, form.reply.data,
-                form.reason.data or "",
-                done="Thank you: your apologies are sent." if form.reply.data == "apologies"
-                 else "Thank you: you are down as attending.")
-    return back(meeting_id, "#attendance")
+        try:
+            attendance.reply(db(), current_identity(), meeting_id, current_user.id,
+                             form.reply.data, form.reason.data or "")
+        except InvalidInput as exc:
+            target = form.reason if str(exc) == attendance.REASON_NEEDED else form.reply
+            target.errors = [*target.errors, str(exc)]
+        else:
+            flash("Thank you: your apologies are sent." if form.reply.data == "apologies"
+                  else "Thank you: you are down as attending.", "success")
+            return back(meeting_id, "#attendance")
+    return meeting_page(meeting_id, reply_form=form), 422
 
 
 @bp.route("/meetings/<int:meeting_id>/register", methods=["GET", "POST"])
@@ -50,7 +59,7 @@ def register(meeting_id: int):
         statuses = {}
         for row in rows:
             value = request.form.get(f"status-{row['user_id']}")
-            if value:
+            if value is not None:  # '' is "not recorded"
                 statuses[row["user_id"]] = value
         try:
             attendance.save_attendance_register(conn, current_identity(), meeting_id, statuses)
@@ -61,7 +70,8 @@ def register(meeting_id: int):
             return to_attendance_register(meeting_id)
     return render_template(
         "meetings/register.html", meeting=meeting, rows=rows, form=form,
-        statuses=attendance.STATUSES, guests=attendance.guests(conn, meeting_id),
+        statuses=attendance.STATUSES, not_recorded=attendance.NOT_RECORDED,
+        guests=attendance.guests(conn, meeting_id),
         guest_form=mf.GuestForm(formdata=None), quorum=attendance.quorum(conn, meeting_id),
         confirm=ConfirmForm(), lock_form=mf.LockAttendanceRegisterForm(formdata=None),
         started=meetings.has_started(meeting))

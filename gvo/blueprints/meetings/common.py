@@ -8,7 +8,7 @@ from flask import flash, redirect, url_for
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.board import bodies
-from gvo.core import clock
+from gvo.core import clock, dates
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings import agenda, meetings, minutes, papers
 from gvo.meetings.rules import manages, sees_confidential
@@ -82,7 +82,8 @@ def to_attendance_register(meeting_id: int):
 
 
 def generated() -> str:
-    return clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    """Now, as a PDF's "generated on" line says it (school's local time)."""
+    return dates.moment(clock.iso())
 
 
 def slug(text: str) -> str:

@@ -9,8 +9,9 @@ refused with a message, never an error page.
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from gvo.meetings import attendance
 from gvo.meetings.agenda import PURPOSES
 from gvo.meetings.attendance import STATUSES
 from gvo.web.forms import DayField, LineField, LocalTimeField, WholeNumberField, choices
@@ -80,6 +81,12 @@ class ReplyForm(FlaskForm):
     reply = SelectField("Will you attend?", choices=choices(
         [("attending", "I am attending"), ("apologies", "I send my apologies")]))
     reason = LineField("Reason for apologies", validators=[Optional(), Length(max=500)])
+
+    def validate_reason(self, field):
+        """Apologies need a reason (gvo.meetings.attendance.reply's rule), shown beside the
+        reason with the choice kept."""
+        if self.reply.data == "apologies" and not (field.data or "").strip():
+            raise ValidationError(attendance.REASON_NEEDED)
 
 
 class LockAttendanceRegisterForm(FlaskForm):

@@ -16,7 +16,7 @@ from gvo.blueprints.meetings.common import (
     get_meeting,
 )
 from gvo.board import bodies
-from gvo.core import numbers
+from gvo.core import dates, numbers
 from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes, papers
 from gvo.meetings.rules import is_member, manages, sees_confidential
@@ -58,7 +58,8 @@ def _meeting_input(form) -> meetings.MeetingInput:
         body_id=form.body_id.data, title=form.title.data or "",
         starts_at=form.starts_at.data, ends_at=form.ends_at.data,
         location=form.location.data or "", online_link=form.online_link.data or "",
-        description=form.description.data or "")
+        description=form.description.data or "", starts_fold=form.starts_at.fold,
+        ends_fold=form.ends_at.fold)
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
@@ -97,6 +98,9 @@ def edit(meeting_id: int):
         "ends_at": meetings.read_stamp(meeting["ends_at"]), "location": meeting["location"],
         "online_link": meeting["online_link"], "description": meeting["description"]})
     form.body_id.choices = body_choices()
+    if not form.is_submitted():  # a time in October's repeated hour: the reading stored
+        form.starts_at.zone = dates.zone_name(meeting["starts_at"], meeting["starts_fold"])
+        form.ends_at.zone = dates.zone_name(meeting["ends_at"], meeting["ends_fold"])
     if form.validate_on_submit():
         try:
             meetings.update(db(), current_identity(), meeting_id, _meeting_input(form))
@@ -125,15 +129,17 @@ def cancel(meeting_id: int):
 
 @bp.get("/meetings/<int:meeting_id>")
 @signed_in
-def show(meeting_id: int):
-    """The meeting: details, agenda and papers, attendance, minutes."""
+def show(meeting_id: int, reply_form=None):
+    """The meeting: details, agenda and papers, attendance, minutes; `reply_form` is a reply
+    that was refused, shown as sent with its error."""
     meeting = get_meeting(meeting_id)
     conn, viewer = db(), current_identity()
     ctx = agenda_context(meeting)
     my_reply = attendance.replies(conn, meeting_id).get(current_user.id)
     member = is_member(conn, meeting["body_id"], current_user.id)
-    reply_form = mf.ReplyForm(data={"reply": my_reply["reply"] if my_reply else "attending",
-                                    "reason": my_reply["reason"] if my_reply else ""})
+    reply_form = reply_form or mf.ReplyForm(data={
+        "reply": my_reply["reply"] if my_reply else "attending",
+        "reason": my_reply["reason"] if my_reply else ""})
     attendance_register = attendance.attendance_register(conn, meeting_id)
     return render_template(
         "meetings/show.html", **ctx, item_form=mf.ItemForm(formdata=None),
@@ -141,7 +147,8 @@ def show(meeting_id: int):
         attendance_register=attendance_register,
         guests=attendance.guests(conn, meeting_id),
         quorum=attendance.quorum(conn, meeting_id),
-        status_labels=attendance.STATUSES, minutes_label=minutes.STATUS_LABELS,
+        status_labels=attendance.STATUSES, not_recorded=attendance.NOT_RECORDED,
+        minutes_label=minutes.STATUS_LABELS,
         awaiting=meetings.previous_meetings_awaiting_approval(conn, meeting),
         approval=minutes.approval_record(conn, meeting), approve_form=mf.ApproveForm(),
         sees_confidential=sees_confidential(conn, viewer, meeting["body_id"]),
