@@ -5,6 +5,7 @@ Uploads are streamed and CSRF-checked by `gvo.web.uploads`.
 
 from flask import (
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,6 +31,7 @@ from gvo.library import (
 )
 from gvo.library.access import can_see_folder, may_change, may_write
 from gvo.people import accounts, groups
+from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
 from gvo.web.downloads import file_response
 from gvo.web.errors import error_page
@@ -250,16 +252,27 @@ def upload_version(doc_id: int):
 # -- documents ---------------------------------------------------------------
 
 
+def _comments_context(subject: subjects.Subject, v: Identity, after: str | None = None
+                      ) -> dict:
+    """What the comments section needs: a page of the thread (the first by default)."""
+    conn = db()
+    return {
+        "subject": subject,
+        "thread": comments.thread(conn, subject, after),
+        "comment_count": comments.count(conn, subject),
+        "locked": comments.is_locked(conn, subject),
+        "may_comment": comments.may_comment(conn, v, subject),
+        "may_lock": comments.may_lock(v, subject),
+        "me": v.user_id,
+    }
+
+
 def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
     conn = db()
     approval = approvals.get(conn, subject)
     approved, pending = approvals.status(conn, subject) if approval else ([], [])
     return {
-        "subject": subject,
-        "thread": comments.thread(conn, subject),
-        "locked": comments.is_locked(conn, subject),
-        "may_comment": comments.may_comment(conn, v, subject),
-        "may_lock": comments.may_lock(v, subject),
+        **_comments_context(subject, v),
         "comment_form": CommentForm(),
         "approval": approval,
         "approved": approved,
@@ -268,7 +281,6 @@ def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
         "may_approve": may_write(v),
         "approval_form": ApprovalForm(),
         "modes": approvals.MODES,
-        "me": v.user_id,
         "confirm": ConfirmForm(),
     }
 
@@ -425,18 +437,59 @@ def _subject_done(subject: subjects.Subject, v: Identity, panel: str):
     return _back(url_for(subject.endpoint, **subject.values) + f"#{panel}")
 
 
+@bp.get("/library/<subject_type>/<int:subject_id>/comments")
+@signed_in
+def comments_page(subject_type: str, subject_id: int):
+    """A page of a subject's comments (htmx asking for the next page: those comments and
+    the next "more" control alone)."""
+    v, subject = _subject(subject_type, subject_id)
+    return paging.render("library/comments.html", "library/_comment_rows.html",
+                         **_comments_context(subject, v, paging.after()))
+
+
+def _comment_changed(subject: subjects.Subject, v: Identity, comment_id: int | None,
+                     error: str | None = None):
+    """After posting, editing or deleting a comment: htmx gets that comment alone (none
+    once deleted) and the new count, or the refusal beside the thread (422, what was
+    typed stays in the form); other requests go back to the subject's page."""
+    if not is_htmx():
+        if error:
+            flash(error, "error")
+        return _back(url_for(subject.endpoint, **subject.values) + "#comments")
+    if error:
+        response = make_response(render_template("library/_comment_error.html", error=error),
+                                 422)
+        response.headers["HX-Retarget"] = "#comments-status"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    conn = db()
+    comment = comments.one(conn, subject, comment_id) if comment_id is not None else None
+    return render_template("library/_comment_changed.html", comment=comment,
+                           comment_count=comments.count(conn, subject), subject=subject,
+                           may_comment=comments.may_comment(conn, v, subject), me=v.user_id)
+
+
+def _form_refusal(form: CommentForm) -> str:
+    """Why a comment form was refused, in words."""
+    if form.body.errors and form.body.data:
+        return f"A comment of 1-{comments.MAX_BODY:,} characters is required."
+    return "Write something first."
+
+
 @bp.post("/library/<subject_type>/<int:subject_id>/comments")
 @requires_role("author")
 def add_comment(subject_type: str, subject_id: int):
     """Comment on a subject, or reply to a comment."""
     v, subject = _subject(subject_type, subject_id)
     form = CommentForm()
-    if form.validate_on_submit():
-        _attempt(comments.add, v, subject, form.body.data,
-                 numbers.whole_number_or_none(form.parent_id.data))
-    else:
-        flash("Write something first.", "error")
-    return _subject_done(subject, v, "comments")
+    if not form.validate_on_submit():
+        return _comment_changed(subject, v, None, _form_refusal(form))
+    try:
+        comment_id = comments.add(db(), v, subject, form.body.data,
+                                  numbers.whole_number_or_none(form.parent_id.data))
+    except InvalidInput as exc:
+        return _comment_changed(subject, v, None, str(exc))
+    return _comment_changed(subject, v, comment_id)
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/edit")
@@ -445,9 +498,13 @@ def edit_comment(subject_type: str, subject_id: int, comment_id: int):
     """Change your own comment while nobody has replied."""
     v, subject = _subject(subject_type, subject_id)
     form = CommentForm()
-    if form.validate_on_submit():
-        _attempt(comments.edit, v, subject, comment_id, form.body.data)
-    return _subject_done(subject, v, "comments")
+    if not form.validate_on_submit():
+        return _comment_changed(subject, v, None, _form_refusal(form))
+    try:
+        comments.edit(db(), v, subject, comment_id, form.body.data)
+    except InvalidInput as exc:
+        return _comment_changed(subject, v, None, str(exc))
+    return _comment_changed(subject, v, comment_id)
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/delete")
@@ -455,9 +512,10 @@ def edit_comment(subject_type: str, subject_id: int, comment_id: int):
 def delete_comment(subject_type: str, subject_id: int, comment_id: int):
     """Delete your own comment while nobody has replied."""
     v, subject = _subject(subject_type, subject_id)
-    if ConfirmForm().validate_on_submit():
-        comments.delete(db(), v, subject, comment_id)
-    return _subject_done(subject, v, "comments")
+    if not ConfirmForm().validate_on_submit():
+        return _comment_changed(subject, v, None, "That did not work; reload the page.")
+    comments.delete(db(), v, subject, comment_id)
+    return _comment_changed(subject, v, None)
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/lock")

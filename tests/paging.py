@@ -1,0 +1,42 @@
+"""Following a paged list the way a reader does: the first page, then each "more" link,
+with htmx (the rows alone) or without JavaScript (whole pages)."""
+
+import html
+import re
+
+MORE = re.compile(r'class="more" data-testid="more">\s*(?:<td[^>]*>)?\s*<a href="([^"]+)" hx-get="([^"]+)"')
+
+
+def more_link(text: str) -> str | None:
+    """The address of the "more" control in a page or fragment, or None on the last page
+    (its plain link and its htmx address must be the same)."""
+    found = MORE.findall(text)
+    assert len(found) <= 1, "one 'more' control per list"
+    if not found:
+        return None
+    href, hx_get = found[0]
+    assert href == hx_get
+    return html.unescape(href)
+
+
+def follow(client, first: str, *, htmx: bool, ids: re.Pattern, max_bytes: int,
+           max_rows: int) -> list[str]:
+    """Every row id reached from `first` by following "more" links (as htmx requests when
+    `htmx`, else as plain page loads), checking that each answer is at most `max_bytes`
+    long and holds at most `max_rows` rows. Returns the ids in the order met."""
+    seen, url, n = [], first, 0
+    while url:
+        n += 1
+        headers = {"HX-Request": "true"} if htmx and n > 1 else {}
+        resp = client.get(url, headers=headers)
+        assert resp.status_code == 200, (url, resp.status_code)
+        text = resp.get_data(as_text=True)
+        found = ids.findall(text)
+        assert len(resp.get_data()) <= max_bytes, (url, len(resp.get_data()))
+        assert len(found) <= max_rows, (url, len(found))
+        if htmx and n > 1:
+            assert "<html" not in text  # the rows alone
+        seen += found
+        url = more_link(text)
+        assert n < 10_000
+    return seen
