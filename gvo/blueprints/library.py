@@ -443,8 +443,7 @@ def comments_page(subject_type: str, subject_id: int):
     """A page of a subject's comments (htmx asking for the next page: those comments and
     the next "more" control alone)."""
     v, subject = _subject(subject_type, subject_id)
-    return paging.render("library/comments.html", "library/_comment_rows.html",
-                         **_comments_context(subject, v, paging.after()))
+    return paging.render("library/comments.html", **_comments_context(subject, v, paging.after()))
 
 
 def _comment_changed(subject: subjects.Subject, v: Identity, comment_id: int | None,

@@ -4,10 +4,12 @@ Every paged list works the same way: the service returns a `Page`; the template 
 rows and, when there are more, the `more` control of `_paging.html`: a plain link to the
 next page (a whole page, so it works without JavaScript) that htmx turns into "load the
 next rows here" (an htmx request for the same address gets the rows alone, followed by
-the next control). The position travels in the query parameter `after`.
+the next control: the page template's block `rows`, so rows are written once). The
+position travels in the query parameter `after`.
 """
 
 from flask import render_template, request, url_for
+from jinja2_fragments.flask import render_block
 
 from gvo.core.paging import Page
 from gvo.web.htmx import is_htmx
@@ -32,12 +34,17 @@ def next_url(page: Page, endpoint: str | None = None, **values) -> str | None:
     return url_for(endpoint, **{**values, PARAM: page.after})
 
 
-def render(full: str, rows: str, **context) -> str:
-    """The whole page `full`, or for htmx's request for a following page only the
-    fragment `rows` (the next rows and the next control)."""
-    if is_htmx() and after() is not None:
-        return render_template(rows, **context)
-    return render_template(full, **context)
+def wants_rows() -> bool:
+    """Whether this is htmx asking for the rows of a following page (not a whole page)."""
+    return is_htmx() and after() is not None
+
+
+def render(template: str, **context) -> str:
+    """The page `template`; for htmx asking for a following page, only its block `rows`
+    (the next rows and the next control), rendered with jinja2-fragments."""
+    if wants_rows():
+        return render_block(template, "rows", **context)
+    return render_template(template, **context)
 
 
 def init_app(app) -> None:

@@ -152,9 +152,8 @@ def minutes_comments(meeting_id: int):
     meeting = get_meeting(meeting_id)
     if not sees_confidential(db(), current_identity(), meeting["body_id"]):
         abort(403)
-    return paging.render("meetings/minutes_comments.html", "meetings/_minutes_comments.html",
-                         meeting=meeting, comments=minutes.comments(db(), meeting_id,
-                                                                    paging.after()))
+    return paging.render("meetings/minutes_comments.html", meeting=meeting,
+                         comments=minutes.comments(db(), meeting_id, paging.after()))
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes.pdf")
