@@ -4,7 +4,8 @@ with htmx (the rows alone) or without JavaScript (whole pages)."""
 import html
 import re
 
-MORE = re.compile(r'class="more" data-testid="more">\s*(?:<td[^>]*>)?\s*<a href="([^"]+)" hx-get="([^"]+)"')
+MORE = re.compile(r'class="more" data-testid="more">\s*(?:<td[^>]*>)?\s*'
+                  r'<a href="([^"]+)" hx-get="([^"]+)"')
 
 
 def more_link(text: str) -> str | None:

@@ -135,7 +135,8 @@ def test_the_reply_count_and_the_thread_listing_use_indexes(lib):
 
 OLD_THREAD = """
     INSERT INTO users(id, email, name, role, created_at, updated_at) VALUES
-        (1, 'ann@example.org', 'Ann Able', 'author', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+        (1, 'ann@example.org', 'Ann Able', 'author', '2026-01-01T00:00:00Z',
+         '2026-01-01T00:00:00Z');
     INSERT INTO comments(id, subject_type, subject_id, parent_id, author_id, body, created_at)
     VALUES (1, 'page', 7, NULL, 1, 'top one', '2026-01-01T00:00:00Z'),
            (2, 'page', 7, NULL, 1, 'top two', '2026-01-01T00:01:00Z'),
