@@ -8,10 +8,12 @@ MORE = re.compile(r'class="more" data-testid="more">\s*(?:<td[^>]*>)?\s*'
                   r'<a href="([^"]+)" hx-get="([^"]+)"')
 
 
-def more_link(text: str) -> str | None:
-    """The address of the "more" control in a page or fragment, or None on the last page
-    (its plain link and its htmx address must be the same)."""
-    found = MORE.findall(text)
+def more_link(text: str, param: str = "after") -> str | None:
+    """The address of the "more" control of the list whose position is in `param`, in a
+    page or fragment, or None on the last page (its plain link and its htmx address must be
+    the same)."""
+    found = [(h, x) for h, x in MORE.findall(text)
+             if re.search(rf"[?&](amp;)?{param}=", h)]
     assert len(found) <= 1, "one 'more' control per list"
     if not found:
         return None
@@ -21,10 +23,11 @@ def more_link(text: str) -> str | None:
 
 
 def follow(client, first: str, *, htmx: bool, ids: re.Pattern, max_bytes: int,
-           max_rows: int) -> list[str]:
+           max_rows: int, param: str = "after") -> list[str]:
     """Every row id reached from `first` by following "more" links (as htmx requests when
     `htmx`, else as plain page loads), checking that each answer is at most `max_bytes`
-    long and holds at most `max_rows` rows. Returns the ids in the order met."""
+    long and holds at most `max_rows` rows. `param`: the query parameter of the list's
+    position (a page with several lists has one each). Returns the ids in the order met."""
     seen, url, n = [], first, 0
     while url:
         n += 1
@@ -38,6 +41,6 @@ def follow(client, first: str, *, htmx: bool, ids: re.Pattern, max_bytes: int,
         if htmx and n > 1:
             assert "<html" not in text  # the rows alone
         seen += found
-        url = more_link(text)
+        url = more_link(text, param)
         assert n < 10_000
     return seen

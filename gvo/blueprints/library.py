@@ -85,8 +85,9 @@ def _to_wastebin(v: Identity, item, delete) -> None:
 def index():
     """The top of the library: top-level folders, search, the wastebin for Managers."""
     v = current_identity()
-    return render_template("library/index.html", children=folders.children(db(), v, None),
-                           may_add=folders.may_add_here(v, None))
+    return paging.render(FOLDER_LISTS["folders"], block="folder_rows", param="folders",
+                         children=folders.children(db(), v, None, paging.after("folders")),
+                         may_add=folders.may_add_here(v, None))
 
 
 @bp.get("/library/folders/<int:folder_id>")
@@ -95,23 +96,40 @@ def show_folder(folder_id: int):
     """A folder: its sub-folders, documents and pages; upload into it."""
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
+    for name, template in FOLDER_LISTS.items():  # htmx asking for more of one list
+        if paging.wants_rows(name):
+            return paging.render(template, block=f"{name[:-1]}_rows", param=name,
+                                 **_folder_lists(folder, v, name))
     return render_template("library/folder.html", **_folder_context(folder, v))
+
+
+# A folder's lists, each shown a page at a time: the query parameter of each list's position
+# is its name; the template holding its rows (block "<name without s>_rows").
+FOLDER_LISTS = {"folders": "library/_folders.html", "documents": "library/_contents.html",
+                "pages": "library/_contents.html"}
+
+
+def _folder_lists(folder, v: Identity, *names: str) -> dict:
+    """The pages asked for of a folder's lists `names` (all by default), with what their
+    rows need."""
+    conn = db()
+    load = {"folders": lambda a: ("children", folders.children(conn, v, folder["id"], a)),
+            "documents": lambda a: ("documents", documents.folder_page(conn, v, folder["id"], a)),
+            "pages": lambda a: ("pages", pages.folder_page(conn, v, folder["id"], a))}
+    lists = dict(load[name](paging.after(name)) for name in names or FOLDER_LISTS)
+    return {"folder": folder, "sniff": sniff, **lists}
 
 
 def _folder_context(folder, v: Identity) -> dict:
     conn = db()
     return {
-        "folder": folder,
+        **_folder_lists(folder, v),
         "trail": folders.path(conn, folder["id"]),
-        "children": folders.children(conn, v, folder["id"]),
-        "documents": documents.in_folder(conn, v, folder["id"]),
-        "pages": pages.in_folder(conn, v, folder["id"]),
         "access": folders.access_names(conn, folder["id"]) if folder["restricted"] else [],
         "may_write": may_write(v),
         "may_edit": folders.may_edit(v, folder),
         "limit_mb": upload_limit() // (1024 * 1024),
         "confirm": ConfirmForm(),
-        "sniff": sniff,
     }
 
 
@@ -572,9 +590,13 @@ def highlight(snippet: str) -> Markup:
 def search_page():
     """Search folders, documents, pages and comments the member may open."""
     q = (request.args.get("q") or "").strip()[:200]
-    results = search.search(db(), current_identity(), q) if q else []
+    v = current_identity()
+    results = search.page(db(), v, q, paging.after())
+    if paging.wants_rows():
+        return paging.render("library/_results.html", q=q, results=results, highlight=highlight)
     template = "library/_results.html" if is_htmx() else "library/search.html"
-    return render_template(template, q=q, results=results, highlight=highlight)
+    return render_template(template, q=q, results=results, highlight=highlight,
+                           total=search.count(db(), v, q))
 
 
 @bp.get("/library/wastebin")

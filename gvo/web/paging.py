@@ -14,16 +14,18 @@ from jinja2_fragments.flask import render_block
 from gvo.core.paging import Page
 from gvo.web.htmx import is_htmx
 
-PARAM = "after"
+PARAM = "after"   # the query parameter of a page's only list; a page of several names each
 
 
-def after() -> str | None:
-    """The position token of the page asked for (None: the first page); the service
-    checks it (`gvo.core.paging.decode`, InvalidInput -> 400 with a clear message)."""
-    return request.args.get(PARAM) or None
+def after(param: str = PARAM) -> str | None:
+    """The position token of the page asked for in query parameter `param` (None: the
+    first page); the service checks it (`gvo.core.paging.decode`: InvalidInput, a 400
+    with a clear message)."""
+    return request.args.get(param) or None
 
 
-def next_url(page: Page, endpoint: str | None = None, **values) -> str | None:
+def next_url(page: Page, endpoint: str | None = None, *, param: str = PARAM,
+             **values) -> str | None:
     """The address of the page after `page` (None on the last page): `endpoint` with
     `values`, by default the current view with its address and query values."""
     if page.after is None:
@@ -31,19 +33,21 @@ def next_url(page: Page, endpoint: str | None = None, **values) -> str | None:
     if endpoint is None:
         endpoint = request.endpoint
         values = {**request.view_args, **request.args.to_dict(), **values}
-    return url_for(endpoint, **{**values, PARAM: page.after})
+    return url_for(endpoint, **{**values, param: page.after})
 
 
-def wants_rows() -> bool:
-    """Whether this is htmx asking for the rows of a following page (not a whole page)."""
-    return is_htmx() and after() is not None
+def wants_rows(param: str = PARAM) -> bool:
+    """Whether this is htmx asking for the rows of a following page of the list whose
+    position is in `param` (not a whole page)."""
+    return is_htmx() and after(param) is not None
 
 
-def render(template: str, **context) -> str:
-    """The page `template`; for htmx asking for a following page, only its block `rows`
-    (the next rows and the next control), rendered with jinja2-fragments."""
-    if wants_rows():
-        return render_block(template, "rows", **context)
+def render(template: str, *, block: str = "rows", param: str = PARAM, **context) -> str:
+    """The page `template`; for htmx asking for a following page of the list in `param`,
+    only the template's `block` (the next rows and the next control), rendered with
+    jinja2-fragments."""
+    if wants_rows(param):
+        return render_block(template, block, **context)
     return render_template(template, **context)
 
 
