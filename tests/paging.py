@@ -40,6 +40,8 @@ def follow(client, first: str, *, htmx: bool, ids: re.Pattern, max_bytes: int,
         assert len(found) <= max_rows, (url, len(found))
         if htmx and n > 1:
             assert "<html" not in text  # the rows alone
+        else:
+            assert "<h1" in text and "</html>" in text  # a whole page
         seen += found
         url = more_link(text, param)
         assert n < 10_000

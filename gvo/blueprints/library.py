@@ -85,7 +85,8 @@ def _to_wastebin(v: Identity, item, delete) -> None:
 def index():
     """The top of the library: top-level folders, search, the wastebin for Managers."""
     v = current_identity()
-    return paging.render(FOLDER_LISTS["folders"], block="folder_rows", param="folders",
+    return paging.render("library/index.html", rows_from=FOLDER_LISTS["folders"],
+                         block="folder_rows", param="folders",
                          children=folders.children(db(), v, None, paging.after("folders")),
                          may_add=folders.may_add_here(v, None))
 
@@ -98,7 +99,8 @@ def show_folder(folder_id: int):
     folder = folders.get_folder(db(), v, folder_id)
     for name, template in FOLDER_LISTS.items():  # htmx asking for more of one list
         if paging.wants_rows(name):
-            return paging.render(template, block=f"{name[:-1]}_rows", param=name,
+            return paging.render("library/folder.html", rows_from=template,
+                                 block=f"{name[:-1]}_rows", param=name,
                                  **_folder_lists(folder, v, name))
     return render_template("library/folder.html", **_folder_context(folder, v))
 
@@ -593,7 +595,8 @@ def search_page():
     v = current_identity()
     results = search.page(db(), v, q, paging.after())
     if paging.wants_rows():
-        return paging.render("library/_results.html", q=q, results=results, highlight=highlight)
+        return paging.render("library/search.html", rows_from="library/_results.html", q=q,
+                             results=results, highlight=highlight)
     template = "library/_results.html" if is_htmx() else "library/search.html"
     return render_template(template, q=q, results=results, highlight=highlight,
                            total=search.count(db(), v, q))

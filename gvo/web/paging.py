@@ -42,12 +42,14 @@ def wants_rows(param: str = PARAM) -> bool:
     return is_htmx() and after(param) is not None
 
 
-def render(template: str, *, block: str = "rows", param: str = PARAM, **context) -> str:
+def render(template: str, *, rows_from: str | None = None, block: str = "rows",
+           param: str = PARAM, **context) -> str:
     """The page `template`; for htmx asking for a following page of the list in `param`,
-    only the template's `block` (the next rows and the next control), rendered with
+    only the `block` (the next rows and the next control) of `rows_from` (by default the
+    page's template; the included template that holds the rows, if another), rendered with
     jinja2-fragments."""
     if wants_rows(param):
-        return render_block(template, block, **context)
+        return render_block(rows_from or template, block, **context)
     return render_template(template, **context)
 
 

@@ -73,3 +73,58 @@ def test_the_top_of_the_library_comes_in_pages(as_role, lib):
     seen = follow(client, "/alpha/library", htmx=True, ids=FOLDER_LINK, max_bytes=BOUND,
                   max_rows=paging.SIZE, param="folders")
     assert sorted(int(i) for i in seen) == sorted(tops)
+
+
+NEWS = re.compile(r'<li>(?:[^<]*commented on )?<a href="/alpha/library/(?:documents|pages)/\d+'
+                  r'(?:#comments)?">[^<]*</a>[^<]*<span class="muted">· <time datetime="[^"]+">')
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-javascript"])
+def test_whats_new_on_the_home_page_comes_in_pages(big_folder, lib, htmx):
+    from gvo.discussion import comments, subjects
+
+    client, _folder, docs, page_ids, _subs = big_folder
+    conn = lib.conn
+    manager = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
+    from gvo.core.identity import Identity
+    m = Identity(manager, "manager")
+    subject = subjects.load(conn, m, "page", page_ids[0])
+    for n in range(40):
+        comments.add(conn, m, subject, f"Comment {n}")
+    seen = follow(client, "/alpha/", htmx=htmx, ids=NEWS, max_bytes=BOUND,
+                  max_rows=10, param="news")
+    assert len(seen) == len(docs) + len(page_ids) + 40   # every upload, page and comment
+
+
+def test_the_news_and_the_folder_lists_read_through_indexes(lib):
+    """No list reads a whole table to find its page (EXPLAIN QUERY PLAN)."""
+    from gvo.core.identity import Identity
+    from gvo.library import news
+
+    conn, who = lib.conn, Identity.operator()
+    plans = []
+    real = conn.execute
+
+    def spy(sql, params=()):
+        if sql.lstrip().startswith(("WITH", "SELECT")) and "LIMIT :_limit" in sql:
+            plans.append("\n".join(r[3] for r in real("EXPLAIN QUERY PLAN " + sql, params)))
+        return real(sql, params)
+
+    conn.execute = spy
+    try:
+        token = paging.encode(("2026-01-01T00:00:00Z", 1, 5))
+        news.page(conn, who, token)
+        documents.folder_page(conn, who, 1, paging.encode(("a", 1)))
+        pages.folder_page(conn, who, 1, paging.encode(("a", 1)))
+        folders.children(conn, who, 1, paging.encode((0, "a", 1)))
+    finally:
+        del conn.execute
+    assert len(plans) == 4
+    news_plan, doc_plan, page_plan, folder_plan = plans
+    # What's new reads each source newest first through its own index.
+    for index in ("document_versions_uploaded", "pages_created", "comments_created"):
+        assert f"USING INDEX {index} (" in news_plan, news_plan
+    # A folder's lists come in the order of their index: nothing read whole and sorted.
+    for plan, index in ((doc_plan, "documents_folder"), (page_plan, "pages_folder"),
+                        (folder_plan, "folders_parent")):
+        assert f"USING INDEX {index} (" in plan and "TEMP B-TREE" not in plan, plan
