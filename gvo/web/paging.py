@@ -31,8 +31,13 @@ def next_url(page: Page, endpoint: str | None = None, *, param: str = PARAM,
     if page.after is None:
         return None
     if endpoint is None:
+        # The query's own values, but never url_for's options (_method, _external...) nor
+        # one that would change the address (?school=...).
+        in_path = request.url_rule.arguments if request.url_rule else set()
+        query = {k: v for k, v in request.args.items()
+                 if not k.startswith("_") and k not in in_path}
         endpoint = request.endpoint
-        values = {**request.view_args, **request.args.to_dict(), **values}
+        values = {**query, **request.view_args, **values}
     return url_for(endpoint, **{**values, param: page.after})
 
 
