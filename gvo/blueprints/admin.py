@@ -4,12 +4,13 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_login import current_user
 
 from gvo.board import bodies
-from gvo.core import audit, numbers
+from gvo.core import audit
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
 from gvo.people import accounts, groups
 from gvo.people import settings as school_settings
 from gvo.security.sessions import active_sessions
+from gvo.web import paging
 from gvo.web.access import current_identity, db, requires, requires_role, school_blueprint
 from gvo.web.forms import (
     BodyForm,
@@ -23,7 +24,6 @@ from gvo.web.forms import (
 )
 
 bp = school_blueprint("admin", __name__)
-MAX_AUDIT_PAGE = 10**6  # pages of 100 entries; beyond it, an odd number shows the first page
 
 
 def _roles_i_may_give(form, current: str | None = None) -> None:
@@ -303,12 +303,8 @@ def settings():
 @bp.get("/admin/audit")
 @requires_role("manager")
 def audit_log():
-    """The audit log, newest first, with the chain's state."""
-    try:
-        page = numbers.whole_number(request.args.get("page", "1"), what="Page", low=1,
-                                    high=MAX_AUDIT_PAGE)
-    except InvalidInput:
-        page = 1
-    entries = audit.recent(db(), limit=100, offset=(page - 1) * 100)
-    return render_template("admin/audit.html", entries=entries, page=page,
-                           chain=audit.verify(db()))
+    """The audit log, newest first, a page at a time, with the chain's state."""
+    # The chain is checked for the whole page, not for each following part of the list.
+    chain = None if paging.wants_rows() else audit.verify(db())
+    return paging.render("admin/audit.html", entries=audit.page(db(), paging.after()),
+                         chain=chain)

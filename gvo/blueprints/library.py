@@ -5,6 +5,7 @@ Uploads are streamed and CSRF-checked by `gvo.web.uploads`.
 
 from flask import (
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,6 +31,7 @@ from gvo.library import (
 )
 from gvo.library.access import can_see_folder, may_change, may_write
 from gvo.people import accounts, groups
+from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
 from gvo.web.downloads import file_response
 from gvo.web.errors import error_page
@@ -83,8 +85,10 @@ def _to_wastebin(v: Identity, item, delete) -> None:
 def index():
     """The top of the library: top-level folders, search, the wastebin for Managers."""
     v = current_identity()
-    return render_template("library/index.html", children=folders.children(db(), v, None),
-                           may_add=folders.may_add_here(v, None))
+    return paging.render("library/index.html", rows_from=FOLDER_LISTS["folders"],
+                         block="folder_rows", param="folders",
+                         children=folders.children(db(), v, None, paging.after("folders")),
+                         may_add=folders.may_add_here(v, None))
 
 
 @bp.get("/library/folders/<int:folder_id>")
@@ -93,23 +97,41 @@ def show_folder(folder_id: int):
     """A folder: its sub-folders, documents and pages; upload into it."""
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
+    for name, template in FOLDER_LISTS.items():  # htmx asking for more of one list
+        if paging.wants_rows(name):
+            return paging.render("library/folder.html", rows_from=template,
+                                 block=f"{name[:-1]}_rows", param=name,
+                                 **_folder_lists(folder, v, name))
     return render_template("library/folder.html", **_folder_context(folder, v))
+
+
+# A folder's lists, each shown a page at a time: the query parameter of each list's position
+# is its name; the template holding its rows (block "<name without s>_rows").
+FOLDER_LISTS = {"folders": "library/_folders.html", "documents": "library/_contents.html",
+                "pages": "library/_contents.html"}
+
+
+def _folder_lists(folder, v: Identity, *names: str) -> dict:
+    """The pages asked for of a folder's lists `names` (all by default), with what their
+    rows need."""
+    conn = db()
+    load = {"folders": lambda a: ("children", folders.children(conn, v, folder["id"], a)),
+            "documents": lambda a: ("documents", documents.folder_page(conn, v, folder["id"], a)),
+            "pages": lambda a: ("pages", pages.folder_page(conn, v, folder["id"], a))}
+    lists = dict(load[name](paging.after(name)) for name in names or FOLDER_LISTS)
+    return {"folder": folder, "sniff": sniff, **lists}
 
 
 def _folder_context(folder, v: Identity) -> dict:
     conn = db()
     return {
-        "folder": folder,
+        **_folder_lists(folder, v),
         "trail": folders.path(conn, folder["id"]),
-        "children": folders.children(conn, v, folder["id"]),
-        "documents": documents.in_folder(conn, v, folder["id"]),
-        "pages": pages.in_folder(conn, v, folder["id"]),
         "access": folders.access_names(conn, folder["id"]) if folder["restricted"] else [],
         "may_write": may_write(v),
         "may_edit": folders.may_edit(v, folder),
         "limit_mb": upload_limit() // (1024 * 1024),
         "confirm": ConfirmForm(),
-        "sniff": sniff,
     }
 
 
@@ -250,16 +272,27 @@ def upload_version(doc_id: int):
 # -- documents ---------------------------------------------------------------
 
 
+def _comments_context(subject: subjects.Subject, v: Identity, after: str | None = None
+                      ) -> dict:
+    """What the comments section needs: a page of the thread (the first by default)."""
+    conn = db()
+    return {
+        "subject": subject,
+        "thread": comments.thread(conn, subject, after),
+        "comment_count": comments.count(conn, subject),
+        "locked": comments.is_locked(conn, subject),
+        "may_comment": comments.may_comment(conn, v, subject),
+        "may_lock": comments.may_lock(v, subject),
+        "me": v.user_id,
+    }
+
+
 def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
     conn = db()
     approval = approvals.get(conn, subject)
     approved, pending = approvals.status(conn, subject) if approval else ([], [])
     return {
-        "subject": subject,
-        "thread": comments.thread(conn, subject),
-        "locked": comments.is_locked(conn, subject),
-        "may_comment": comments.may_comment(conn, v, subject),
-        "may_lock": comments.may_lock(v, subject),
+        **_comments_context(subject, v),
         "comment_form": CommentForm(),
         "approval": approval,
         "approved": approved,
@@ -268,7 +301,6 @@ def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
         "may_approve": may_write(v),
         "approval_form": ApprovalForm(),
         "modes": approvals.MODES,
-        "me": v.user_id,
         "confirm": ConfirmForm(),
     }
 
@@ -425,18 +457,58 @@ def _subject_done(subject: subjects.Subject, v: Identity, panel: str):
     return _back(url_for(subject.endpoint, **subject.values) + f"#{panel}")
 
 
+@bp.get("/library/<subject_type>/<int:subject_id>/comments")
+@signed_in
+def comments_page(subject_type: str, subject_id: int):
+    """A page of a subject's comments (htmx asking for the next page: those comments and
+    the next "more" control alone)."""
+    v, subject = _subject(subject_type, subject_id)
+    return paging.render("library/comments.html", **_comments_context(subject, v, paging.after()))
+
+
+def _comment_changed(subject: subjects.Subject, v: Identity, comment_id: int | None,
+                     error: str | None = None):
+    """After posting, editing or deleting a comment: htmx gets that comment alone (none
+    once deleted) and the new count, or the refusal beside the thread (422, what was
+    typed stays in the form); other requests go back to the subject's page."""
+    if not is_htmx():
+        if error:
+            flash(error, "error")
+        return _back(url_for(subject.endpoint, **subject.values) + "#comments")
+    if error:
+        response = make_response(render_template("library/_comment_error.html", error=error),
+                                 422)
+        response.headers["HX-Retarget"] = "#comments-status"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    conn = db()
+    comment = comments.one(conn, subject, comment_id) if comment_id is not None else None
+    return render_template("library/_comment_changed.html", comment=comment,
+                           comment_count=comments.count(conn, subject), subject=subject,
+                           may_comment=comments.may_comment(conn, v, subject), me=v.user_id)
+
+
+def _form_refusal(form: CommentForm) -> str:
+    """Why a comment form was refused, in words."""
+    if form.body.errors and form.body.data:
+        return f"A comment of 1-{comments.MAX_BODY:,} characters is required."
+    return "Write something first."
+
+
 @bp.post("/library/<subject_type>/<int:subject_id>/comments")
 @requires_role("author")
 def add_comment(subject_type: str, subject_id: int):
     """Comment on a subject, or reply to a comment."""
     v, subject = _subject(subject_type, subject_id)
     form = CommentForm()
-    if form.validate_on_submit():
-        _attempt(comments.add, v, subject, form.body.data,
-                 numbers.whole_number_or_none(form.parent_id.data))
-    else:
-        flash("Write something first.", "error")
-    return _subject_done(subject, v, "comments")
+    if not form.validate_on_submit():
+        return _comment_changed(subject, v, None, _form_refusal(form))
+    try:
+        comment_id = comments.add(db(), v, subject, form.body.data,
+                                  numbers.whole_number_or_none(form.parent_id.data))
+    except InvalidInput as exc:
+        return _comment_changed(subject, v, None, str(exc))
+    return _comment_changed(subject, v, comment_id)
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/edit")
@@ -445,9 +517,13 @@ def edit_comment(subject_type: str, subject_id: int, comment_id: int):
     """Change your own comment while nobody has replied."""
     v, subject = _subject(subject_type, subject_id)
     form = CommentForm()
-    if form.validate_on_submit():
-        _attempt(comments.edit, v, subject, comment_id, form.body.data)
-    return _subject_done(subject, v, "comments")
+    if not form.validate_on_submit():
+        return _comment_changed(subject, v, None, _form_refusal(form))
+    try:
+        comments.edit(db(), v, subject, comment_id, form.body.data)
+    except InvalidInput as exc:
+        return _comment_changed(subject, v, None, str(exc))
+    return _comment_changed(subject, v, comment_id)
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/<int:comment_id>/delete")
@@ -455,9 +531,10 @@ def edit_comment(subject_type: str, subject_id: int, comment_id: int):
 def delete_comment(subject_type: str, subject_id: int, comment_id: int):
     """Delete your own comment while nobody has replied."""
     v, subject = _subject(subject_type, subject_id)
-    if ConfirmForm().validate_on_submit():
-        comments.delete(db(), v, subject, comment_id)
-    return _subject_done(subject, v, "comments")
+    if not ConfirmForm().validate_on_submit():
+        return _comment_changed(subject, v, None, "That did not work; reload the page.")
+    comments.delete(db(), v, subject, comment_id)
+    return _comment_changed(subject, v, None)
 
 
 @bp.post("/library/<subject_type>/<int:subject_id>/comments/lock")
@@ -515,9 +592,14 @@ def highlight(snippet: str) -> Markup:
 def search_page():
     """Search folders, documents, pages and comments the member may open."""
     q = (request.args.get("q") or "").strip()[:200]
-    results = search.search(db(), current_identity(), q) if q else []
+    v = current_identity()
+    results = search.page(db(), v, q, paging.after())
+    if paging.wants_rows():
+        return paging.render("library/search.html", rows_from="library/_results.html", q=q,
+                             results=results, highlight=highlight)
     template = "library/_results.html" if is_htmx() else "library/search.html"
-    return render_template(template, q=q, results=results, highlight=highlight)
+    return render_template(template, q=q, results=results, highlight=highlight,
+                           total=search.count(db(), v, q))
 
 
 @bp.get("/library/wastebin")

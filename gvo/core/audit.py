@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from gvo.core import clock, dates
+from gvo.core import clock, dates, paging
 from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
@@ -86,11 +86,19 @@ def verify(conn: Connection) -> ChainReport:
     return ChainReport(count)
 
 
-def recent(conn: Connection, limit: int = 100, offset: int = 0) -> list:
-    """The newest entries first, for the Manager's audit page."""
-    return conn.execute(
-        "SELECT * FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
-    ).fetchall()
+PAGE_SIZE = 100  # entries per page of the Manager's audit page
+
+
+def page(conn: Connection, after: str | None = None, size: int = PAGE_SIZE) -> paging.Page:
+    """A page of entries, newest first, after the position `after` (`Page.after` of the
+    page before; InvalidInput for a bad one), for the Manager's audit page."""
+    return paging.keyset(conn, "SELECT * FROM audit_log WHERE {after}", {}, columns=("id",),
+                         key_of=lambda r: (r["id"],), after=after, size=size, descending=True)
+
+
+def recent(conn: Connection, limit: int = PAGE_SIZE) -> list:
+    """The newest `limit` entries, newest first."""
+    return page(conn, None, limit).items
 
 
 # What each action did, as the audit page says it; an action not named here is said from

@@ -7,7 +7,7 @@ part is the subject's rule (`Subject.may_take_part`), not this module's.
 
 from dataclasses import dataclass, field
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
@@ -23,6 +23,7 @@ class Comment:
 
     row: object
     replies: list = field(default_factory=list)
+    continued: bool = False  # a reply shown apart from its parent (on an earlier page)
 
     def __getattr__(self, name):
         return self.row[name]
@@ -37,30 +38,65 @@ def is_locked(conn: Connection, subject: Subject) -> bool:
                         (subject.type, subject.id)).fetchone() is not None
 
 
-def thread(conn: Connection, subject: Subject) -> list[Comment]:
-    """The subject's comments as a tree, oldest first; deleted ones with replies stay as stubs."""
-    rows = conn.execute(
-        "SELECT c.*, u.name AS author_name, (SELECT count(*) FROM comments r"
+PAGE_SIZE = 50  # comments per page of a thread
+_ORDER = ("c.root_id", "c.id")
+# A deleted comment stays as a stub while it has live replies (by the rules nobody can
+# delete a comment that has them, so this is a safeguard).
+_SHOWN = ("(c.deleted_at IS NULL OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id"
+          " AND r.deleted_at IS NULL))")
+_ROW = ("SELECT c.*, u.name AS author_name, (SELECT count(*) FROM comments r"
         " WHERE r.parent_id = c.id AND r.deleted_at IS NULL) AS reply_count"
-        " FROM comments c LEFT JOIN users u ON u.id = c.author_id"
-        " WHERE c.subject_type = ? AND c.subject_id = ? ORDER BY c.id",
-        (subject.type, subject.id)).fetchall()
+        " FROM comments c LEFT JOIN users u ON u.id = c.author_id")
+
+
+def thread(conn: Connection, subject: Subject, after: str | None = None,
+           size: int = PAGE_SIZE) -> paging.Page:
+    """One page of the subject's comments, oldest thread first: at most `size` comments,
+    as trees (each top-level comment with its replies under it).
+
+    A page ends at the end of a top-level comment's thread unless that thread alone is
+    longer than a page; then its later replies come on the next page, at its top, with
+    `continued` set (their parent was on an earlier page). `after` is the token of the
+    previous page (`Page.after`); InvalidInput for a bad one.
+    """
+    rows, more = paging.fetch(
+        conn, _ROW + " WHERE c.subject_type = :type AND c.subject_id = :id"
+        f" AND {_SHOWN} AND {{after}}", {"type": subject.type, "id": subject.id},
+        columns=_ORDER, after=paging.decode(after, len(_ORDER)), size=size)
+    if more and rows[0]["root_id"] != rows[-1]["root_id"]:
+        # Leave the last thread whole for the next page.
+        last_root = rows[-1]["root_id"]
+        rows = [r for r in rows if r["root_id"] != last_root]
+    page = paging.page_of(rows, more, lambda r: (r["root_id"], r["id"]))
+    return paging.Page(_tree(rows), page.after)
+
+
+def _tree(rows: list) -> list[Comment]:
+    """Rows in (root, id) order as trees; a reply whose parent is not among them is a tree
+    of its own, marked `continued`."""
     nodes = {r["id"]: Comment(r) for r in rows}
     top = []
     for r in rows:
         node = nodes[r["id"]]
         parent = nodes.get(r["parent_id"]) if r["parent_id"] else None
-        (parent.replies if parent else top).append(node)
-    return _prune(top)
+        if parent is not None:
+            parent.replies.append(node)
+        else:
+            node.continued = r["parent_id"] is not None
+            top.append(node)
+    return top
 
 
-def _prune(nodes: list[Comment]) -> list[Comment]:
-    kept = []
-    for node in nodes:
-        node.replies = _prune(node.replies)
-        if node.row["deleted_at"] is None or node.replies:
-            kept.append(node)
-    return kept
+def one(conn: Connection, subject: Subject, comment_id: int) -> Comment:
+    """A live comment of this subject with its author's name and reply count (its replies
+    not loaded): what a page shows after the comment was posted or changed. NotFound
+    otherwise."""
+    row = conn.execute(_ROW + " WHERE c.id = ? AND c.subject_type = ? AND c.subject_id = ?"
+                       " AND c.deleted_at IS NULL",
+                       (comment_id, subject.type, subject.id)).fetchone()
+    if row is None:
+        raise NotFound("no such comment")
+    return Comment(row)
 
 
 def count(conn: Connection, subject: Subject) -> int:
@@ -94,6 +130,7 @@ def add(conn: Connection, viewer: Identity, subject: Subject, body: str,
     if is_locked(conn, subject):
         raise NotPermitted("comments on this item are locked")
     body = _check_body(body)
+    parent = None
     if parent_id is not None:
         parent = conn.execute("SELECT * FROM comments WHERE id = ? AND subject_type = ?"
                               " AND subject_id = ? AND deleted_at IS NULL",
@@ -102,9 +139,12 @@ def add(conn: Connection, viewer: Identity, subject: Subject, body: str,
             raise NotFound("no such comment")
     with transaction(conn):
         comment_id = conn.execute(
-            "INSERT INTO comments(subject_type, subject_id, parent_id, author_id, body,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (subject.type, subject.id, parent_id, viewer.user_id, body, clock.iso())).lastrowid
+            "INSERT INTO comments(subject_type, subject_id, parent_id, root_id, author_id,"
+            " body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (subject.type, subject.id, parent_id, parent["root_id"] if parent else None,
+             viewer.user_id, body, clock.iso())).lastrowid
+        if parent is None:  # a top-level comment is the root of its own thread
+            conn.execute("UPDATE comments SET root_id = id WHERE id = ?", (comment_id,))
         _on_text(conn, subject, comment_id, body)
         audit.record(conn, viewer, "comment.add", f"comment:{comment_id}",
                      subject=f"{subject.type}:{subject.id}", parent=parent_id)

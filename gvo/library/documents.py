@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
@@ -221,14 +221,28 @@ def stored_names(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list
     return [get_document(conn, viewer, doc_id)["filename"] for doc_id in doc_ids]
 
 
+_IN_FOLDER = (" WHERE d.folder_id = :folder AND d.deleted_at IS NULL"
+              " AND d.folder_id IN (SELECT id FROM visible_folders)")
+_BY_TITLE = ("d.title COLLATE NOCASE", "d.id")
+
+
 def in_folder(conn: Connection, viewer: Identity, folder_id: int) -> list:
-    """The documents in a folder the viewer may open, by title."""
+    """All the documents in a folder the viewer may open, by title."""
     cte, params = visible_cte(viewer)
     params["folder"] = folder_id
-    return conn.execute(
-        cte + _DOC + " WHERE d.folder_id = :folder AND d.deleted_at IS NULL"
-        " AND d.folder_id IN (SELECT id FROM visible_folders) ORDER BY d.title COLLATE NOCASE",
-        params).fetchall()
+    return conn.execute(cte + _DOC + _IN_FOLDER + f" ORDER BY {', '.join(_BY_TITLE)}",
+                        params).fetchall()
+
+
+def folder_page(conn: Connection, viewer: Identity, folder_id: int, after: str | None = None,
+                size: int = paging.SIZE) -> paging.Page:
+    """A page of the documents in a folder the viewer may open, by title, after the
+    position `after` (`Page.after` of the page before; InvalidInput for a bad one)."""
+    cte, params = visible_cte(viewer)
+    params["folder"] = folder_id
+    return paging.keyset(conn, cte + _DOC + _IN_FOLDER + " AND {after}", params,
+                         columns=_BY_TITLE, key_of=lambda r: (r["title"], r["id"]),
+                         after=after, size=size)
 
 
 def versions(conn: Connection, doc_id: int) -> list:

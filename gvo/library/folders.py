@@ -1,6 +1,6 @@
 """Folders: nested, ordered, optionally restricted to named people and groups."""
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
@@ -16,17 +16,20 @@ def get_folder(conn: Connection, viewer: Identity, folder_id: int):
     return conn.execute("SELECT * FROM folders WHERE id = ?", (folder_id,)).fetchone()
 
 
-def children(conn: Connection, viewer: Identity, parent_id: int | None) -> list:
-    """The visible sub-folders of a folder (or the top level), with visible document counts."""
+def children(conn: Connection, viewer: Identity, parent_id: int | None,
+             after: str | None = None, size: int = paging.SIZE) -> paging.Page:
+    """A page of the visible sub-folders of a folder (or the top level), in their order
+    (sort order, then title), with visible document counts; after the position `after`
+    (`Page.after` of the page before; InvalidInput for a bad one)."""
     cte, params = visible_cte(viewer)
     params["parent"] = parent_id
-    return conn.execute(
-        cte + "SELECT f.*, (SELECT count(*) FROM documents d WHERE d.folder_id = f.id"
+    return paging.keyset(
+        conn, cte + "SELECT f.*, (SELECT count(*) FROM documents d WHERE d.folder_id = f.id"
         " AND d.deleted_at IS NULL) AS documents"
         " FROM folders f WHERE f.id IN (SELECT id FROM visible_folders)"
-        " AND f.parent_id IS :parent ORDER BY f.sort_order, f.title COLLATE NOCASE",
-        params,
-    ).fetchall()
+        " AND f.parent_id IS :parent AND {after}", params,
+        columns=("f.sort_order", "f.title COLLATE NOCASE", "f.id"),
+        key_of=lambda r: (r["sort_order"], r["title"], r["id"]), after=after, size=size)
 
 
 def all_visible(conn: Connection, viewer: Identity) -> list:

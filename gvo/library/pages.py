@@ -7,7 +7,7 @@ linear in the text: a page of 25,000 '[' costs five times a page of 5,000, not 2
 import nh3
 from markdown_it import MarkdownIt
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
@@ -65,15 +65,28 @@ def get_page(conn: Connection, viewer: Identity, page_id: int, *, include_delete
     return require_visible(conn, viewer, row, "page", include_deleted=include_deleted)
 
 
+_IN_FOLDER = ("SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"
+              " ON u.id = p.owner_id WHERE p.folder_id = :folder AND p.deleted_at IS NULL"
+              " AND p.folder_id IN (SELECT id FROM visible_folders)")
+_BY_TITLE = ("p.title COLLATE NOCASE", "p.id")
+
+
 def in_folder(conn: Connection, viewer: Identity, folder_id: int) -> list:
-    """The pages in a folder the viewer may open."""
+    """All the pages in a folder the viewer may open, by title."""
     cte, params = visible_cte(viewer)
     params["folder"] = folder_id
-    return conn.execute(
-        cte + "SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"
-        " ON u.id = p.owner_id WHERE p.folder_id = :folder AND p.deleted_at IS NULL"
-        " AND p.folder_id IN (SELECT id FROM visible_folders) ORDER BY p.title COLLATE NOCASE",
-        params).fetchall()
+    return conn.execute(cte + _IN_FOLDER + f" ORDER BY {', '.join(_BY_TITLE)}",
+                        params).fetchall()
+
+
+def folder_page(conn: Connection, viewer: Identity, folder_id: int, after: str | None = None,
+                size: int = paging.SIZE) -> paging.Page:
+    """A page of the pages in a folder the viewer may open, by title, after the position
+    `after` (`Page.after` of the page before; InvalidInput for a bad one)."""
+    cte, params = visible_cte(viewer)
+    params["folder"] = folder_id
+    return paging.keyset(conn, cte + _IN_FOLDER + " AND {after}", params, columns=_BY_TITLE,
+                         key_of=lambda r: (r["title"], r["id"]), after=after, size=size)
 
 
 def update_page(conn: Connection, viewer: Identity, page_id: int, *, title: str,

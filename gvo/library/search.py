@@ -17,6 +17,7 @@ document's extracted text, a page, a comment), folded.
 import re
 from dataclasses import dataclass
 
+from gvo.core import paging
 from gvo.core import text as gvo_text
 from gvo.core.identity import Identity
 from gvo.library.access import visible_cte
@@ -141,28 +142,42 @@ _LIVE = (
 
 
 def search(conn: Connection, viewer: Identity, text: str) -> list[Result]:
-    """What the viewer may open that matches the words, best first."""
+    """What the viewer may open that matches the words, best first: the first page."""
+    return page(conn, viewer, text).items
+
+
+_BM25 = "bm25(search_fts, 5.0, 2.0, 1.0, 1.0)"
+
+
+def page(conn: Connection, viewer: Identity, text: str, after: str | None = None,
+         size: int = MAX_RESULTS) -> paging.Page:
+    """A page of what the viewer may open that matches the words, best first (by BM25
+    rank, then index order), after the position `after` (`Page.after` of the page before;
+    InvalidInput for a bad one). Every match is ranked to find a page (FTS5 ranks them all
+    to sort), but only a page of them is read out with snippets."""
     expression = match_expression(text)
     if not expression:
-        return []
+        return paging.Page([])
     cte, params = visible_cte(viewer)
-    params.update(q=expression, limit=MAX_RESULTS)
+    params["q"] = expression
     marks = f"'{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}"
-    rows = conn.execute(
-        cte + "SELECT si.kind, si.item_id, search_fts.rowid AS rowid, search_fts.title AS title,"
+    found = paging.keyset(
+        conn,
+        cte + "SELECT * FROM (SELECT si.kind, si.item_id, search_fts.rowid AS rowid,"
+        f" search_fts.title AS title, {_BM25} AS score,"
         f" snippet(search_fts, 2, {marks}) AS snip_body,"
         f" snippet(search_fts, 1, {marks}) AS snip_about,"
         " c.subject_type, c.subject_id"
         " FROM search_fts JOIN search_items si ON si.id = search_fts.rowid"
         " LEFT JOIN comments c ON si.kind = 'comment' AND c.id = si.item_id"
         " WHERE search_fts MATCH :q AND si.folder_id IN (SELECT id FROM visible_folders)"
-        f" AND {_LIVE} ORDER BY bm25(search_fts, 5.0, 2.0, 1.0, 1.0) LIMIT :limit",
-        params,
-    ).fetchall()
+        f" AND {_LIVE}) WHERE {{after}}",
+        params, columns=("score", "rowid"), key_of=lambda r: (r["score"], r["rowid"]),
+        after=after, size=size)
     folded_terms = [f for _w, f in _words(text) if f]
-    return [Result(r["kind"], r["item_id"], r["title"],
-                   _snippet(conn, r, folded_terms), r["subject_type"], r["subject_id"])
-            for r in rows]
+    return paging.Page([Result(r["kind"], r["item_id"], r["title"],
+                               _snippet(conn, r, folded_terms), r["subject_type"],
+                               r["subject_id"]) for r in found], found.after)
 
 
 def _snippet(conn: Connection, row, folded_terms: list[str]) -> str:

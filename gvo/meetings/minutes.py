@@ -10,6 +10,7 @@ from gvo.core import audit, clock, dates
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
+from gvo.core.paging import Page
 from gvo.core.text import one_line
 from gvo.discussion import comments as discussion
 from gvo.discussion import subjects
@@ -317,10 +318,11 @@ def add_comment(conn: Connection, actor: Identity, meeting_id: int, text: str) -
     return discussion.add(conn, actor, _load_subject(conn, actor, meeting_id), text)
 
 
-def comments(conn: Connection, meeting_id: int) -> list:
-    """Comments on the minutes, oldest first (discussion-layer comments: `body`,
-    `author_name`, `created_at` as a UTC ISO string)."""
-    return discussion.thread(conn, _subject(conn, get(conn, meeting_id)))
+def comments(conn: Connection, meeting_id: int, after: str | None = None) -> Page:
+    """A page of the comments on the minutes, oldest first (discussion-layer comments:
+    `body`, `author_name`, `created_at` as a UTC ISO string), after the position `after`
+    (`Page.after` of the page before; InvalidInput for a bad one)."""
+    return discussion.thread(conn, _subject(conn, get(conn, meeting_id)), after)
 
 
 def approval_record(conn: Connection, meeting) -> dict | None:

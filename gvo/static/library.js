@@ -11,14 +11,27 @@
     bar.hidden = false;
     bar.value = Math.round((evt.detail.loaded / evt.detail.total) * 100);
   });
-  // A refused or too large upload answers 413/415/422 with a message to show.
+  function commentForm(elt) {
+    return elt && elt.closest ? elt.closest("form.comment-form") : null;
+  }
+  // A refused or too large upload answers 413/415/422 with a message to show; so does a
+  // refused comment (422, shown beside the thread; the form keeps what was typed).
   document.addEventListener("htmx:beforeSwap", function (evt) {
-    var form = uploadForm(evt.detail.requestConfig && evt.detail.requestConfig.elt);
+    var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
     var status = evt.detail.xhr.status;
-    if (form && (status === 400 || status === 413 || status === 415 || status === 422)) {
+    if ((uploadForm(elt) && (status === 400 || status === 413 || status === 415 || status === 422))
+        || (commentForm(elt) && status === 422)) {
       evt.detail.shouldSwap = true;
       evt.detail.isError = false;
     }
+  });
+  // A comment posted: empty its form and close the reply box it was in.
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = commentForm(evt.detail.elt);
+    if (!form || !evt.detail.successful || !form.isConnected) { return; }
+    form.reset();
+    var box = form.closest("details");
+    if (box) { box.open = false; }
   });
   // A busy office (503): nothing was saved; say so beside the form, which keeps what was typed.
   document.addEventListener("htmx:responseError", function (evt) {

@@ -9,7 +9,7 @@ from werkzeug.wsgi import ClosingIterator
 from gvo.blueprints import admin, auth, home, library, meetings, profile, site
 from gvo.core import audit, dates, numbers
 from gvo.security.sessions import SchoolSessionInterface, raise_failure
-from gvo.web import access, errors
+from gvo.web import access, errors, paging
 from gvo.web.forms import csrf
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
@@ -112,6 +112,7 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(show, name)
     app.add_template_filter(audit.describe, "audit_entry")
     errors.init_app(app)
+    paging.init_app(app)
     app.wsgi_app = ReleaseConnections(app.wsgi_app, app.extensions["gvo"].instance)
 
 

@@ -19,6 +19,7 @@ from gvo.core import numbers
 from gvo.core.errors import InvalidInput
 from gvo.meetings import agenda, attendance, minutes
 from gvo.meetings.rules import sees_confidential
+from gvo.web import paging
 from gvo.web.access import current_identity, db, requires, signed_in
 from gvo.web.downloads import file_response
 from gvo.web.forms import ConfirmForm, choices
@@ -140,6 +141,19 @@ def comment_minutes(meeting_id: int):
         attempt(minutes.add_comment, meeting_id, form.text.data,
                 done="Your comment is sent to the clerk.")
     return back(meeting_id, "#minutes")
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes/comments")
+@signed_in
+def minutes_comments(meeting_id: int):
+    """A page of the comments on a meeting's minutes (htmx asking for the next page: those
+    comments and the next "more" control alone); for whoever may read its confidential
+    items."""
+    meeting = get_meeting(meeting_id)
+    if not sees_confidential(db(), current_identity(), meeting["body_id"]):
+        abort(403)
+    return paging.render("meetings/minutes_comments.html", meeting=meeting,
+                         comments=minutes.comments(db(), meeting_id, paging.after()))
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes.pdf")
