@@ -10,7 +10,7 @@ from gvo.core import audit
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
 
-ENTRY = re.compile(r"<td>test\.entry</td><td>note:(\d+)</td>")
+ENTRY = re.compile(r"<td>Test entry\.</td><td>note:(\d+)</td>")
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-javascript"])
