@@ -11,6 +11,7 @@ transaction of its own. Until then (and for good, if extraction hits a limit)
 search finds the document by its title and file name.
 """
 
+import json
 import logging
 import time
 from collections.abc import Iterable
@@ -213,6 +214,26 @@ def get_document(conn: Connection, viewer: Identity, doc_id: int, *,
     """A document the viewer may open (with its latest version); NotFound otherwise."""
     row = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
     return require_visible(conn, viewer, row, "document", include_deleted=include_deleted)
+
+
+def get_many(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list:
+    """The documents among `doc_ids` the viewer may open (with their latest versions), in
+    one statement whatever their number; missing, deleted and hidden ones are left out."""
+    cte, params = visible_cte(viewer)
+    params["ids"] = json.dumps(list(doc_ids))
+    return conn.execute(
+        cte + _DOC + " WHERE d.id IN (SELECT value FROM json_each(:ids))"
+        " AND d.deleted_at IS NULL AND d.folder_id IN (SELECT id FROM visible_folders)",
+        params).fetchall()
+
+
+def all_visible(conn: Connection, viewer: Identity) -> list:
+    """Every document the viewer may open, by title (for pickers), in one statement."""
+    cte, params = visible_cte(viewer)
+    return conn.execute(
+        cte + _DOC + " WHERE d.deleted_at IS NULL"
+        " AND d.folder_id IN (SELECT id FROM visible_folders) ORDER BY d.title COLLATE NOCASE",
+        params).fetchall()
 
 
 def stored_names(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list[str]:

@@ -103,8 +103,9 @@ def body_choices():
 def agenda_context(meeting) -> dict:
     conn, viewer = db(), current_identity()
     items = agenda.items(conn, meeting["id"], viewer)
+    by_item = papers.for_items(conn, viewer, [item["id"] for item in items])
     for item in items:
-        item["papers"] = papers.for_item(conn, viewer, item["id"])
+        item["papers"] = by_item[item["id"]]
     return {"meeting": meeting, "items": items, "can_manage": manages(viewer),
             "editable": meeting["status"] == "scheduled"
             and meeting["minutes_status"] in minutes.EDITABLE,
