@@ -190,13 +190,15 @@ def load_wrk(url: str, cookie: str, seconds: float, connections: int) -> tuple[f
     return float(_WRK_RPS.search(out).group(1)), float(p50.group(1)) * _UNIT[p50.group(2)]
 
 
-def _python_worker(args: tuple) -> list[float]:
-    """One keep-alive connection asking for the page until the deadline; each latency (s)."""
+def _python_worker(args: tuple) -> tuple[list[float], float, float]:
+    """One keep-alive connection asking for the page until the deadline (at least once):
+    (each latency in s, when it began, when it ended: time.time())."""
     port, path, cookie, deadline = args
     headers = {"Cookie": cookie} if cookie else {}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     took = []
-    while time.time() < deadline:
+    began = time.time()
+    while not took or time.time() < deadline:
         t0 = time.perf_counter()
         conn.request("GET", path, headers=headers)
         resp = conn.getresponse()
@@ -205,17 +207,17 @@ def _python_worker(args: tuple) -> list[float]:
             raise RuntimeError(f"{path} answered {resp.status}")
         took.append(time.perf_counter() - t0)
     conn.close()
-    return took
+    return took, began, time.time()
 
 
 def load_python(pool, port: int, path: str, cookie: str, seconds: float,
                 connections: int) -> tuple[float, float]:
     """As load_wrk, from `connections` Python processes with one connection each."""
-    start = time.time() + 0.2  # the workers start together
-    deadline = start + seconds
+    deadline = time.time() + seconds
     parts = pool.map(_python_worker, [(port, path, cookie, deadline)] * connections)
-    took = [t for part in parts for t in part]
-    return len(took) / (time.time() - start), 1000 * statistics.median(took)
+    took = [t for part, _began, _ended in parts for t in part]
+    span = max(p[2] for p in parts) - min(p[1] for p in parts)
+    return len(took) / span, 1000 * statistics.median(took)
 
 
 # -- the run ------------------------------------------------------------------------------
