@@ -11,7 +11,6 @@ transaction of its own. Until then (and for good, if extraction hits a limit)
 search finds the document by its title and file name.
 """
 
-import json
 import logging
 import time
 from collections.abc import Iterable
@@ -23,7 +22,12 @@ from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.library import blobs, extract, intake, search, wastebin
-from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library._util import (
+    clean_title,
+    folder_subject,
+    require_visible,
+    visible_items,
+)
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
@@ -219,21 +223,12 @@ def get_document(conn: Connection, viewer: Identity, doc_id: int, *,
 def get_many(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list:
     """The documents among `doc_ids` the viewer may open (with their latest versions), in
     one statement whatever their number; missing, deleted and hidden ones are left out."""
-    cte, params = visible_cte(viewer)
-    params["ids"] = json.dumps(list(doc_ids))
-    return conn.execute(
-        cte + _DOC + " WHERE d.id IN (SELECT value FROM json_each(:ids))"
-        " AND d.deleted_at IS NULL AND d.folder_id IN (SELECT id FROM visible_folders)",
-        params).fetchall()
+    return visible_items(conn, viewer, _DOC, "d", doc_ids)
 
 
 def all_visible(conn: Connection, viewer: Identity) -> list:
     """Every document the viewer may open, by title (for pickers), in one statement."""
-    cte, params = visible_cte(viewer)
-    return conn.execute(
-        cte + _DOC + " WHERE d.deleted_at IS NULL"
-        " AND d.folder_id IN (SELECT id FROM visible_folders) ORDER BY d.title COLLATE NOCASE",
-        params).fetchall()
+    return visible_items(conn, viewer, _DOC, "d")
 
 
 def stored_names(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list[str]:

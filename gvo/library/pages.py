@@ -4,8 +4,6 @@ Markdown is rendered by markdown-it-py (CommonMark plus tables), whose parser ru
 linear in the text: a page of 25,000 '[' costs five times a page of 5,000, not 25.
 """
 
-import json
-
 import nh3
 from markdown_it import MarkdownIt
 
@@ -15,7 +13,12 @@ from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.library import search, wastebin
-from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library._util import (
+    clean_title,
+    folder_subject,
+    require_visible,
+    visible_items,
+)
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.storage.sqlcipher import Connection
 
@@ -71,23 +74,14 @@ _PAGE = "SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u ON u.id
 
 
 def get_many(conn: Connection, viewer: Identity, page_ids: list[int]) -> list:
-    """The pages among `page_ids` the viewer may open, in one statement whatever their
-    number; missing, deleted and hidden ones are left out."""
-    cte, params = visible_cte(viewer)
-    params["ids"] = json.dumps(list(page_ids))
-    return conn.execute(
-        cte + _PAGE + " WHERE p.id IN (SELECT value FROM json_each(:ids))"
-        " AND p.deleted_at IS NULL AND p.folder_id IN (SELECT id FROM visible_folders)",
-        params).fetchall()
+    """The pages among `page_ids` the viewer may open, in one statement whatever
+    their number; missing, deleted and hidden ones are left out."""
+    return visible_items(conn, viewer, _PAGE, "p", page_ids)
 
 
 def all_visible(conn: Connection, viewer: Identity) -> list:
     """Every page the viewer may open, by title (for pickers), in one statement."""
-    cte, params = visible_cte(viewer)
-    return conn.execute(
-        cte + _PAGE + " WHERE p.deleted_at IS NULL"
-        " AND p.folder_id IN (SELECT id FROM visible_folders) ORDER BY p.title COLLATE NOCASE",
-        params).fetchall()
+    return visible_items(conn, viewer, _PAGE, "p")
 
 
 def in_folder(conn: Connection, viewer: Identity, folder_id: int) -> list:

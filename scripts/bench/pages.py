@@ -30,10 +30,8 @@ Usage: .venv/bin/python scripts/bench/pages.py [--rounds 3] [--seconds 5]
 import argparse
 import http.client
 import multiprocessing
-import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +40,9 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# The same `gvo serve` harness as the many-schools benchmark (this folder is on sys.path).
+from scale import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_RATIO = 0.5
@@ -58,13 +59,6 @@ class Page:
     expect: str
     rps: list[float] = field(default_factory=list)
     p50_ms: list[float] = field(default_factory=list)
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_instance(path: Path) -> dict:
@@ -95,74 +89,19 @@ def make_instance(path: Path) -> dict:
     return ids
 
 
-class Server:
-    """A `gvo serve` subprocess on the instance."""
-
-    def __init__(self, instance: Path, replica: Path, threads: int):
-        self.instance, self.replica, self.threads = instance, replica, threads
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-        self.err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-
-    def start(self) -> None:
-        """Start it (without the caller's GVO_* settings) and wait until it listens."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GVO_")}
-        env["GVO_REPLICA_URL"] = self.replica.as_uri()
-        env["PYTHONPATH"] = str(ROOT)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gvo", "--instance", str(self.instance), "serve",
-             "--port", str(self.port), "--threads", str(self.threads)],
-            env=env, stdout=subprocess.DEVNULL, stderr=self.err, cwd=ROOT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("gvo serve exited: " + self.stderr_tail())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("gvo serve did not listen within 120 s")
-
-    def stderr_tail(self) -> str:
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace")[-1500:]
-
-    def request(self, method: str, path: str, body: str | None = None,
-                headers: dict | None = None) -> tuple[int, str, dict]:
-        """One request on a new connection: (status, body, headers)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            conn.request(method, path, body, headers or {})
-            resp = conn.getresponse()
-            return resp.status, resp.read().decode(errors="replace"), dict(resp.getheaders())
-        finally:
-            conn.close()
-
-    def sign_in(self, slug: str, email: str, password: str) -> str:
-        """Sign in over HTTP (the login form, CSRF and all); the session's Cookie header."""
-        _status, page, headers = self.request("GET", f"/{slug}/login")
-        cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
-        body = urllib.parse.urlencode({"csrf_token": _CSRF.search(page).group(1),
-                                       "email": email, "password": password})
-        status, _page, headers = self.request(
-            "POST", f"/{slug}/login", body,
-            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
-             "Referer": f"http://127.0.0.1:{self.port}/{slug}/login"})
-        if status != 302:
-            raise RuntimeError(f"sign-in as {email}: {status}")
-        return headers["Set-Cookie"].split(";", 1)[0]
-
-    def stop(self) -> None:
-        """SIGTERM, then kill if it lingers."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.err.close()
+def sign_in(server: Server, slug: str, email: str, password: str) -> str:
+    """Sign in over HTTP (the login form, CSRF and all); the session's Cookie header."""
+    _status, page, headers, _took = server.request("GET", f"/{slug}/login")
+    cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+    body = urllib.parse.urlencode({"csrf_token": _CSRF.search(page).group(1),
+                                   "email": email, "password": password})
+    status, _page, headers, _took = server.request(
+        "POST", f"/{slug}/login", body,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+         "Referer": f"http://127.0.0.1:{server.port}/{slug}/login"})
+    if status != 302:
+        raise RuntimeError(f"sign-in as {email}: {status}")
+    return headers["Set-Cookie"].split(";", 1)[0]
 
 
 # -- the load: wrk, or Python processes -------------------------------------------------
@@ -253,14 +192,14 @@ def run(args, work: Path) -> None:
     pool = None
     try:
         cookies = {"": "",
-                   "governor": server.sign_in(demo.SLUG, "governor@riverside.example",
-                                              demo.PASSWORD),
-                   "clerk": server.sign_in(demo.SLUG, "clerk@riverside.example",
-                                           demo.PASSWORD)}
+                   "governor": sign_in(server, demo.SLUG, "governor@riverside.example",
+                                       demo.PASSWORD),
+                   "clerk": sign_in(server, demo.SLUG, "clerk@riverside.example",
+                                    demo.PASSWORD)}
         pages = pages_of(ids)
         for page in pages:  # each answers itself, signed in, before anything is timed
-            status, body, _h = server.request("GET", page.path,
-                                              headers={"Cookie": cookies[page.who]})
+            status, body, _h, _took = server.request("GET", page.path,
+                                                     headers={"Cookie": cookies[page.who]})
             if status != 200 or page.expect not in body:
                 raise RuntimeError(f"{page.label} ({page.path}) answered {status}: {body[:300]}")
         client = args.client or ("wrk" if shutil.which("wrk") else "python")
@@ -288,6 +227,7 @@ def run(args, work: Path) -> None:
             pool.close()
             pool.join()
         server.stop()
+        server.kill()
 
 
 def report(pages: list[Page]) -> None:
