@@ -37,16 +37,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # The same `gvo serve` harness as the many-schools benchmark (this folder is on sys.path).
-from scale import Server
+from scale import Server, sign_in_as
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_RATIO = 0.5
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @dataclass
@@ -87,21 +85,6 @@ def make_instance(path: Path) -> dict:
     }
     inst.close()
     return ids
-
-
-def sign_in(server: Server, slug: str, email: str, password: str) -> str:
-    """Sign in over HTTP (the login form, CSRF and all); the session's Cookie header."""
-    _status, page, headers, _took = server.request("GET", f"/{slug}/login")
-    cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
-    body = urllib.parse.urlencode({"csrf_token": _CSRF.search(page).group(1),
-                                   "email": email, "password": password})
-    status, _page, headers, _took = server.request(
-        "POST", f"/{slug}/login", body,
-        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
-         "Referer": f"http://127.0.0.1:{server.port}/{slug}/login"})
-    if status != 302:
-        raise RuntimeError(f"sign-in as {email}: {status}")
-    return headers["Set-Cookie"].split(";", 1)[0]
 
 
 # -- the load: wrk, or Python processes -------------------------------------------------
@@ -192,10 +175,10 @@ def run(args, work: Path) -> None:
     pool = None
     try:
         cookies = {"": "",
-                   "governor": sign_in(server, demo.SLUG, "governor@riverside.example",
-                                       demo.PASSWORD),
-                   "clerk": sign_in(server, demo.SLUG, "clerk@riverside.example",
-                                    demo.PASSWORD)}
+                   "governor": sign_in_as(server, demo.SLUG, "governor@riverside.example",
+                                          demo.PASSWORD)[0],
+                   "clerk": sign_in_as(server, demo.SLUG, "clerk@riverside.example",
+                                       demo.PASSWORD)[0]}
         pages = pages_of(ids)
         for page in pages:  # each answers itself, signed in, before anything is timed
             status, body, _h, _took = server.request("GET", page.path,
