@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench/documents.py
 	$(PY) scripts/bench/pack.py
 	$(PY) scripts/bench/scale.py
+	$(PY) scripts/bench/pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -32,3 +32,18 @@ def test_scale_benchmark_quick_run_prints_every_figure():
                    "after 2 sign-ins", "open files, most seen", "gvo status --json"):
         assert figure in out, (figure, out)
     assert "SIGTERM to exit" in out and "exit status 0" in out, out
+
+
+def test_pages_benchmark_quick_run_prints_every_page_beside_its_target():
+    # The pure-Python client: the run works whether or not wrk is installed.
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench" / "pages.py"),
+                             "--rounds", "1", "--seconds", "0.3", "--connections", "2",
+                             "--client", "python"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for page in ("home", "library folder", "document", "meetings list", "meeting (clerk)",
+                 "calendar", "profile", "people (Manager)"):
+        [line] = [x for x in out.splitlines() if x.startswith(page + " ")]
+        assert "0.5x" in line and ("MET" in line), (page, out)
+    assert "every page at least 0.5x /healthz" in out, out

@@ -9,6 +9,7 @@ Flask-Login uses an Identity as its user object as it is (duck typing: `is_authe
 `is_active`, `is_anonymous`, `get_id()`); nothing here imports Flask.
 """
 
+import json
 from dataclasses import dataclass, field
 
 from gvo.storage.sqlcipher import Connection
@@ -98,13 +99,17 @@ class Identity:
         """The Identity of a school's account, or None for an unknown or inactive one, or
         (when `credential_version` is given: the account's when a session signed in) for
         one whose credentials ended since (gvo.people.accounts.CREDENTIAL_EVENTS)."""
-        row = conn.execute("SELECT id, role, email, name, credential_version FROM users"
-                           " WHERE id = ?", (user_id,)).fetchone()
+        # One statement (it runs for every signed-in request): the capabilities come along
+        # as a JSON array.
+        row = conn.execute(
+            "SELECT id, role, email, name, credential_version, (SELECT json_group_array("
+            "capability) FROM user_capabilities WHERE user_id = users.id) AS caps"
+            " FROM users WHERE id = ?", (user_id,)).fetchone()
         if row is None or row["role"] == "inactive":
             return None
         if credential_version is not None and row["credential_version"] != credential_version:
             return None
-        return cls.of_account(row, capabilities(conn, user_id), ip)
+        return cls.of_account(row, set(json.loads(row["caps"])), ip)
 
     # -- the checks -------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ Reader); whoever the subject lets moderate (library: the owner or an Editor) ask
 for it and can lock it; whoever it lets take part approves.
 """
 
+import json
+
 from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotPermitted
@@ -83,6 +85,16 @@ def status(conn: Connection, subject: Subject) -> tuple[list, list]:
     audience = subject.audience() if subject.audience else []
     pending = [u for u in audience if u["id"] not in marks and u["role"] != "reader"]
     return list(marks.values()), pending
+
+
+def counts(conn: Connection, subject_type: str, subject_ids: list[int]) -> dict[int, int]:
+    """How many people approved each of several subjects of one kind (as `status`'s first
+    list counts them), in one statement: {subject id: count}, unapproved ones left out."""
+    return dict(conn.execute(
+        "SELECT m.subject_id, count(DISTINCT m.user_id) FROM approval_marks m"
+        " JOIN users u ON u.id = m.user_id WHERE m.subject_type = ?"
+        " AND m.subject_id IN (SELECT value FROM json_each(?)) GROUP BY m.subject_id",
+        (subject_type, json.dumps(list(subject_ids)))).fetchall())
 
 
 def has_approved(conn: Connection, viewer: Identity, subject: Subject) -> bool:

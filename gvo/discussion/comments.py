@@ -5,6 +5,7 @@ whoever the subject's feature lets moderate can lock the thread. Who may take
 part is the subject's rule (`Subject.may_take_part`), not this module's.
 """
 
+import json
 from dataclasses import dataclass, field
 
 from gvo.core import audit, clock, paging
@@ -103,6 +104,15 @@ def count(conn: Connection, subject: Subject) -> int:
     """How many live comments a subject has."""
     return conn.execute("SELECT count(*) FROM comments WHERE subject_type = ? AND subject_id = ?"
                         " AND deleted_at IS NULL", (subject.type, subject.id)).fetchone()[0]
+
+
+def counts(conn: Connection, subject_type: str, subject_ids: list[int]) -> dict[int, int]:
+    """How many live comments each of several subjects of one kind has, in one statement:
+    {subject id: count}, subjects without comments left out."""
+    return dict(conn.execute(
+        "SELECT subject_id, count(*) FROM comments WHERE subject_type = ?"
+        " AND subject_id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL"
+        " GROUP BY subject_id", (subject_type, json.dumps(list(subject_ids)))).fetchall())
 
 
 def may_comment(conn: Connection, viewer: Identity, subject: Subject) -> bool:

@@ -1,11 +1,19 @@
 """Small helpers shared by the library's services."""
 
+import json
+
 from gvo.core import text
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.library import search
-from gvo.library.access import can_see_folder, folder_audience, may_change, may_write
+from gvo.library.access import (
+    can_see_folder,
+    folder_audience,
+    may_change,
+    may_write,
+    visible_cte,
+)
 from gvo.storage.sqlcipher import Connection
 
 
@@ -45,3 +53,17 @@ def folder_subject(conn: Connection, kind: str, row, endpoint: str,
                             may_take_part=may_write,
                             may_moderate=lambda who: may_change(who, row["owner_id"]),
                             on_text=on_text)
+
+
+def visible_items(conn: Connection, viewer: Identity, select: str, alias: str,
+                  ids: list[int] | None = None) -> list:
+    """Live documents or pages (`select` reads them as `alias`) the viewer may open, in one
+    statement whatever their number: those among `ids`, or (ids None) every one, by title."""
+    cte, params = visible_cte(viewer)
+    sql = (cte + select + f" WHERE {alias}.deleted_at IS NULL"
+           f" AND {alias}.folder_id IN (SELECT id FROM visible_folders)")
+    if ids is None:
+        return conn.execute(sql + f" ORDER BY {alias}.title COLLATE NOCASE", params).fetchall()
+    params["ids"] = json.dumps(list(ids))
+    return conn.execute(sql + f" AND {alias}.id IN (SELECT value FROM json_each(:ids))",
+                        params).fetchall()

@@ -22,7 +22,12 @@ from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.library import blobs, extract, intake, search, wastebin
-from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library._util import (
+    clean_title,
+    folder_subject,
+    require_visible,
+    visible_items,
+)
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
@@ -213,6 +218,17 @@ def get_document(conn: Connection, viewer: Identity, doc_id: int, *,
     """A document the viewer may open (with its latest version); NotFound otherwise."""
     row = conn.execute(_DOC + " WHERE d.id = ?", (doc_id,)).fetchone()
     return require_visible(conn, viewer, row, "document", include_deleted=include_deleted)
+
+
+def get_many(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list:
+    """The documents among `doc_ids` the viewer may open (with their latest versions), in
+    one statement whatever their number; missing, deleted and hidden ones are left out."""
+    return visible_items(conn, viewer, _DOC, "d", doc_ids)
+
+
+def all_visible(conn: Connection, viewer: Identity) -> list:
+    """Every document the viewer may open, by title (for pickers), in one statement."""
+    return visible_items(conn, viewer, _DOC, "d")
 
 
 def stored_names(conn: Connection, viewer: Identity, doc_ids: list[int]) -> list[str]:

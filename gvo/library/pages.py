@@ -13,7 +13,12 @@ from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.library import search, wastebin
-from gvo.library._util import clean_title, folder_subject, require_visible
+from gvo.library._util import (
+    clean_title,
+    folder_subject,
+    require_visible,
+    visible_items,
+)
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.storage.sqlcipher import Connection
 
@@ -63,6 +68,20 @@ def get_page(conn: Connection, viewer: Identity, page_id: int, *, include_delete
     row = conn.execute("SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"
                        " ON u.id = p.owner_id WHERE p.id = ?", (page_id,)).fetchone()
     return require_visible(conn, viewer, row, "page", include_deleted=include_deleted)
+
+
+_PAGE = "SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u ON u.id = p.owner_id"
+
+
+def get_many(conn: Connection, viewer: Identity, page_ids: list[int]) -> list:
+    """The pages among `page_ids` the viewer may open, in one statement whatever
+    their number; missing, deleted and hidden ones are left out."""
+    return visible_items(conn, viewer, _PAGE, "p", page_ids)
+
+
+def all_visible(conn: Connection, viewer: Identity) -> list:
+    """Every page the viewer may open, by title (for pickers), in one statement."""
+    return visible_items(conn, viewer, _PAGE, "p")
 
 
 _IN_FOLDER = ("SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"

@@ -250,9 +250,11 @@ def items_for(conn: Connection, who: Identity, meeting_id: int) -> list[PackItem
     """
     left = MAX_PACK_BYTES
     items = []
-    for item in agenda.items(conn, meeting_id, who):
+    listed = agenda.items(conn, meeting_id, who)
+    by_item = papers.for_items(conn, who, [item["id"] for item in listed])
+    for item in listed:
         found = []
-        for paper in papers.for_item(conn, who, item["id"]):
+        for paper in by_item[item["id"]]:
             pack_paper = PackPaper(paper.title, paper.filename or "library page")
             if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
                 pack_paper.too_large = True

@@ -29,7 +29,7 @@ from gvo.core import dates, events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.discussion import approvals, comments, subjects
+from gvo.discussion import approvals, comments
 from gvo.library import blobs, documents, folders, intake, pages
 from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import text_pdf
@@ -65,31 +65,45 @@ class PaperView:
     size: int = 0           # bytes of a document's latest version
 
 
-def resolve(conn: Connection, who: Identity, link) -> PaperView | None:
-    """A paper link as `who` sees it, or None if it is gone or they may not open it."""
-    try:
-        if link["kind"] == "document":
-            doc = documents.get_document(conn, who, link["ref_id"])
-            paper = PaperView(link["id"], link["item_id"], "document", link["ref_id"],
-                              doc["title"], doc["filename"], doc["mime"], blob_id=doc["blob_id"],
-                              size=doc["size"])
-        elif link["kind"] == "page":
-            page = pages.get_page(conn, who, link["ref_id"])
-            paper = PaperView(link["id"], link["item_id"], "page", link["ref_id"], page["title"])
-        else:
-            return None
-        subject = subjects.load(conn, who, link["kind"], link["ref_id"])
-    except NotFound:
-        return None
-    paper.comments = comments.count(conn, subject)
-    paper.approvals = len(approvals.status(conn, subject)[0])
-    return paper
-
-
 def for_item(conn: Connection, who: Identity, item_id: int) -> list[PaperView]:
     """The papers of an item that `who` may open, in order."""
-    return [p for link in agenda.paper_links(conn, item_id)
-            if (p := resolve(conn, who, link)) is not None]
+    return for_items(conn, who, [item_id]).get(item_id, [])
+
+
+def for_items(conn: Connection, who: Identity, item_ids: list[int]) -> dict[int, list[PaperView]]:
+    """The papers of several items that `who` may open: {item id: its papers, in order}.
+
+    The same papers as `resolve` gives one by one (the library's rule decides which
+    `who` may open), read in a fixed number of statements (links, documents, pages,
+    comment and approval counts), whatever the number of items and papers.
+    """
+    links = agenda.papers_of(conn, item_ids)
+    wanted = {kind: [link["ref_id"] for link in links if link["kind"] == kind]
+              for kind in ("document", "page")}
+    found = {
+        "document": {d["id"]: d for d in documents.get_many(conn, who, wanted["document"])}
+        if wanted["document"] else {},
+        "page": {p["id"]: p for p in pages.get_many(conn, who, wanted["page"])}
+        if wanted["page"] else {},
+    }
+    counted = {kind: (comments.counts(conn, kind, list(found[kind])),
+                      approvals.counts(conn, kind, list(found[kind])))
+               for kind in found if found[kind]}
+    by_item: dict[int, list[PaperView]] = {item_id: [] for item_id in item_ids}
+    for link in links:
+        row = found.get(link["kind"], {}).get(link["ref_id"])
+        if row is None:
+            continue
+        paper = PaperView(link["id"], link["item_id"], link["kind"], link["ref_id"],
+                          row["title"])
+        if link["kind"] == "document":
+            paper.filename, paper.mime = row["filename"], row["mime"]
+            paper.blob_id, paper.size = row["blob_id"], row["size"]
+        comment_counts, approval_counts = counted[link["kind"]]
+        paper.comments = comment_counts.get(link["ref_id"], 0)
+        paper.approvals = approval_counts.get(link["ref_id"], 0)
+        by_item[link["item_id"]].append(paper)
+    return by_item
 
 
 def content(conn: Connection, who: Identity, paper: PaperView) -> bytes | None:
@@ -283,10 +297,15 @@ def link(conn: Connection, who: Identity, item_id: int, kind: str, ref_id: int) 
 
 def linkable(conn: Connection, who: Identity) -> list[tuple[str, str]]:
     """Documents and pages `who` may open, as ('kind:id', label), by folder and title."""
+    docs, pages_in = {}, {}
+    for doc in documents.all_visible(conn, who):  # three statements, however many folders
+        docs.setdefault(doc["folder_id"], []).append(doc)
+    for page in pages.all_visible(conn, who):
+        pages_in.setdefault(page["folder_id"], []).append(page)
     found = []
     for folder in folders.all_visible(conn, who):
-        for doc in documents.in_folder(conn, who, folder["id"]):
+        for doc in docs.get(folder["id"], []):
             found.append((f"document:{doc['id']}", f"{doc['title']} (in {folder['title']})"))
-        for page in pages.in_folder(conn, who, folder["id"]):
+        for page in pages_in.get(folder["id"], []):
             found.append((f"page:{page['id']}", f"{page['title']} (page in {folder['title']})"))
     return found

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
+from gvo.core.errors import NotFound
 from gvo.core.identity import CAPABILITIES, RANK, Identity
 from gvo.people.accounts import Ended
 
@@ -117,11 +118,14 @@ def school_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     @bp.url_value_preprocessor
     def pull_school(endpoint, values):
         slug = (values or {}).pop("school", None)
-        inst = current_app.extensions["gvo"].instance
-        if not slug or not inst.has_school(slug):
+        if not slug:
+            abort(404)
+        try:  # one look-up of the school: whether it is there, and its name
+            record = current_app.extensions["gvo"].instance.school(slug)
+        except NotFound:
             abort(404)
         g.school = slug
-        g.school_name = inst.school(slug).name
+        g.school_name = record.name
 
     @bp.url_defaults
     def add_school(endpoint, values):

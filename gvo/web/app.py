@@ -10,7 +10,7 @@ from gvo.blueprints import admin, auth, home, library, meetings, profile, site
 from gvo.core import audit, dates, numbers
 from gvo.security.sessions import SchoolSessionInterface, raise_failure
 from gvo.web import access, errors, paging
-from gvo.web.forms import csrf
+from gvo.web.forms import SignedTokens, csrf
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 # Strict CSP (DESIGN.md, Web): no inline script or style, nothing from other hosts.
@@ -106,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.before_request(raise_failure)  # first: a session that did not open answers alone
     app.before_request(_client_ip)
     app.before_request(access.enforce)
+    SignedTokens().init_app(app)  # one per app: a token is signed with the app's secret
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     for name, show in dates.FILTERS.items():  # every date and time on every page

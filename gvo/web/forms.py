@@ -5,6 +5,10 @@ text (`LineField`: every title, name and place in every form).
 
 A blueprint that is a package keeps its own forms beside it (gvo/blueprints/meetings/forms.py)."""
 
+import threading
+from collections import OrderedDict
+
+from flask import g, session
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
@@ -41,6 +45,57 @@ from gvo.library import pages
 from gvo.security import passwords
 
 csrf = CSRFProtect()  # every POST form carries its token (streamed uploads: gvo.web.uploads)
+CSRF_FIELD = "csrf_token"  # Flask-WTF's default: the session key and the request's g attribute
+SIGNED_TOKENS_KEPT = 4096
+
+
+class SignedTokens:
+    """Each session's signed CSRF token, signed once and kept, not once per page.
+
+    Flask-WTF signs the session's random CSRF value for every request that shows a form
+    (itsdangerous: JSON, HMAC, base64), a fixed cost on every signed-in page (the page
+    header holds the token for htmx and the sign-out form). The signed token of a value
+    does not change while the app's secret stays (`WTF_CSRF_TIME_LIMIT` is None: the
+    token lives as long as the session), so the one signed first is kept (in memory, by
+    the session's value; the least recently used of more than SIGNED_TOKENS_KEPT
+    dropped) and handed to Flask-WTF before the request (it uses `g.csrf_token` when it
+    is there). Validation is Flask-WTF's, unchanged.
+    docs/decisions/0008-fast-pages.md has the measurements.
+    """
+
+    def __init__(self, size: int = SIGNED_TOKENS_KEPT):
+        self.size = size
+        self._tokens: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def init_app(self, app) -> None:
+        """Hand the kept token over before each request; keep a newly signed one after."""
+        app.before_request(self.before_request)
+        app.after_request(self.after_request)
+
+    def before_request(self) -> None:
+        """before_request: the session's kept signed token as Flask-WTF's for this request."""
+        raw = session.get(CSRF_FIELD)
+        if isinstance(raw, str):
+            with self._lock:
+                token = self._tokens.get(raw)
+                if token is not None:
+                    self._tokens.move_to_end(raw)
+            if token is not None:
+                setattr(g, CSRF_FIELD, token)
+
+    def after_request(self, response):
+        """after_request: keep the token Flask-WTF signed in this request, if it did."""
+        raw, token = session.get(CSRF_FIELD), g.get(CSRF_FIELD)
+        if isinstance(raw, str) and token is not None:
+            with self._lock:
+                self._tokens[raw] = token
+                self._tokens.move_to_end(raw)
+                while len(self._tokens) > self.size:
+                    self._tokens.popitem(last=False)
+        return response
+
+
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""

@@ -231,21 +231,25 @@ def snapshot(label: str, proc: Proc, bounds: dict) -> None:
           f"{verdict(rss < MEMORY_TARGET_MB)})   threads {threads:4d}   open files {files:5d}")
 
 
-def sign_in(server: Server, i: int) -> float:
-    """Sign in as school i's Author (a new session); seconds for the POST."""
-    slug = slug_of(i)
-    status, page, headers, _ = server.request("GET", f"/{slug}/login")
+def sign_in_as(server: Server, slug: str, email: str, password: str) -> tuple[str, float]:
+    """Sign in over HTTP (the form, CSRF and all) as a new session: (the session's Cookie
+    header, seconds for the POST)."""
+    _status, page, headers, _ = server.request("GET", f"/{slug}/login")
     cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
     token = _CSRF.search(page).group(1)
-    body = urllib.parse.urlencode({"csrf_token": token, "email": f"author{i}@example.org",
-                                   "password": PASSWORD})
-    status, _page, _h, took = server.request(
+    body = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password})
+    status, _page, headers, took = server.request(
         "POST", f"/{slug}/login", body,
         {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
          "Referer": f"http://127.0.0.1:{server.port}/{slug}/login"})
     if status != 302:
-        raise ServerDied(f"sign-in {slug}: {status}")
-    return took
+        raise ServerDied(f"sign-in {slug} as {email}: {status}")
+    return headers["Set-Cookie"].split(";", 1)[0], took
+
+
+def sign_in(server: Server, i: int) -> float:
+    """Sign in as school i's Author (a new session); seconds for the POST."""
+    return sign_in_as(server, slug_of(i), f"author{i}@example.org", PASSWORD)[1]
 
 
 def wait_for_health(server: Server, timeout: float = 600) -> float:

@@ -104,13 +104,18 @@ def body_choices():
 def agenda_context(meeting) -> dict:
     conn, viewer = db(), current_identity()
     items = agenda.items(conn, meeting["id"], viewer)
+    by_item = papers.for_items(conn, viewer, [item["id"] for item in items])
     for item in items:
-        item["papers"] = papers.for_item(conn, viewer, item["id"])
-    return {"meeting": meeting, "items": items, "can_manage": manages(viewer),
-            "editable": meeting["status"] == "scheduled"
-            and meeting["minutes_status"] in minutes.EDITABLE,
-            "confirm": ConfirmForm(), "move_form": mf.MoveForm(),
-            "upload_form": mf.UploadPaperForm(formdata=None), "link_form": link_form(),
+        item["papers"] = by_item[item["id"]]
+    can_manage = manages(viewer)
+    editable = (meeting["status"] == "scheduled"
+                and meeting["minutes_status"] in minutes.EDITABLE)
+    # The agenda's forms (and the picker's list of every linkable paper) only for those
+    # who see them: the template shows them when can_manage and editable.
+    forms = ({"confirm": ConfirmForm(), "move_form": mf.MoveForm(), "link_form": link_form()}
+             if can_manage and editable else {})
+    return {"meeting": meeting, "items": items, "can_manage": can_manage,
+            "editable": editable, **forms,
             "hidden_confidential": not sees_confidential(conn, viewer, meeting["body_id"])}
 
 

@@ -19,7 +19,7 @@ from gvo.board import bodies
 from gvo.core import dates, numbers
 from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes, papers
-from gvo.meetings.rules import is_member, manages, sees_confidential
+from gvo.meetings.rules import is_member, manages
 from gvo.web.access import current_identity, db, requires, signed_in
 from gvo.web.htmx import is_htmx
 
@@ -141,19 +141,27 @@ def show(meeting_id: int, reply_form=None):
         "reply": my_reply["reply"] if my_reply else "attending",
         "reason": my_reply["reason"] if my_reply else ""})
     attendance_register = attendance.attendance_register(conn, meeting_id)
+    confidential = not ctx["hidden_confidential"]
+    # What only some people see is read and built only for them (the template's conditions).
+    manager_parts = {
+        "item_form": mf.ItemForm(formdata=None) if ctx["editable"] else None,
+        "awaiting": meetings.previous_meetings_awaiting_approval(conn, meeting),
+        "approve_form": mf.ApproveForm(),
+    } if ctx["can_manage"] else {"awaiting": []}
+    discussed = meeting["minutes_status"] == "circulated" and confidential
     return render_template(
-        "meetings/show.html", **ctx, item_form=mf.ItemForm(formdata=None),
+        "meetings/show.html", **ctx, **manager_parts,
         my_reply=my_reply, is_member=member, reply_form=reply_form,
         attendance_register=attendance_register,
         guests=attendance.guests(conn, meeting_id),
         quorum=attendance.quorum(conn, meeting_id),
         status_labels=attendance.STATUSES, not_recorded=attendance.NOT_RECORDED,
         minutes_label=minutes.STATUS_LABELS,
-        awaiting=meetings.previous_meetings_awaiting_approval(conn, meeting),
-        approval=minutes.approval_record(conn, meeting), approve_form=mf.ApproveForm(),
-        sees_confidential=sees_confidential(conn, viewer, meeting["body_id"]),
+        approval=minutes.approval_record(conn, meeting),
+        sees_confidential=confidential,
         minutes_parts=(minutes.for_meeting(conn, meeting_id, viewer)
                        if meeting["minutes_status"] != "draft" else None),
-        comments=minutes.comments(conn, meeting_id), comment_form=mf.CommentForm(formdata=None),
+        comments=minutes.comments(conn, meeting_id) if discussed else [],
+        comment_form=mf.CommentForm(formdata=None) if discussed else None,
         started=meetings.has_started(meeting),
     )

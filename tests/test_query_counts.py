@@ -1,0 +1,162 @@
+"""The main signed-in pages run a number of SQL statements that does not grow with the data.
+
+The demo school (Riverside Primary) is made, then grown twice by the same amounts of
+comments (on a document, a page and the meeting's minutes), papers (pages and documents
+attached to the meeting's agenda items, each with comments), library items and members
+(people on the board and in a group). Each page is rendered after each growth and its
+statements counted with SQLite's trace callback on the school's connection: the counts
+after N and after 3N rows are equal. Counting statements, not time: no clock involved.
+"""
+
+import re
+
+import pytest
+
+from gvo import create_app
+from gvo.board import bodies
+from gvo.core.identity import Identity
+from gvo.discussion import comments, subjects
+from gvo.library import documents, pages
+from gvo.meetings import agenda, papers
+from gvo.people import accounts, demo, groups
+
+BASE = "https://localhost"
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class _File:
+    """An in-memory upload part."""
+
+    def __init__(self, filename: str, data: bytes):
+        self.filename, self._data = filename, data
+
+    def chunks(self):
+        yield self._data
+
+
+class Riverside:
+    """The demo school, its ids, and a way to grow it."""
+
+    def __init__(self, instance):
+        demo.create(instance)
+        self.conn = instance.db(demo.SLUG)
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        self.clerk = Identity.load(self.conn, one(
+            "SELECT id FROM users WHERE email = 'clerk@riverside.example'"))
+        self.governor = Identity.load(self.conn, one(
+            "SELECT id FROM users WHERE email = 'governor@riverside.example'"))
+        self.board = one("SELECT id FROM bodies WHERE kind = 'board'")
+        # A meeting whose agenda may still change (papers are added to it), one whose
+        # minutes are out for comment, and the document with the most comments.
+        self.meeting = one("SELECT id FROM meetings WHERE minutes_status = 'draft'"
+                           " AND status = 'scheduled' ORDER BY starts_at DESC LIMIT 1")
+        self.minuted = one("SELECT id FROM meetings WHERE minutes_status = 'circulated'"
+                           " LIMIT 1")
+        self.document = one("SELECT d.id FROM documents d LEFT JOIN comments c"
+                            " ON c.subject_type = 'document' AND c.subject_id = d.id"
+                            " WHERE d.deleted_at IS NULL GROUP BY d.id"
+                            " ORDER BY count(c.id) DESC, d.id LIMIT 1")
+        self.folder = one(f"SELECT folder_id FROM documents WHERE id = {self.document}")
+        self.page = pages.create_page(self.conn, self.clerk, self.folder, title="Growing page",
+                                      body="A page that gathers comments.")
+        self.items = [r[0] for r in self.conn.execute(
+            "SELECT id FROM agenda_items WHERE meeting_id = ? AND confidential = 0"
+            " ORDER BY position", (self.meeting,))]
+        self.group = groups.save_group(self.conn, self.clerk, group_id=None, name="Visits",
+                                       description="Governors who visit.", members=[])
+        self.grown = 0
+
+    def grow(self, n: int) -> None:
+        """n more of everything: comments, papers (with comments), library items, members."""
+        conn, clerk, gov = self.conn, self.clerk, self.governor
+        for _ in range(n):
+            k = self.grown = self.grown + 1
+            for kind, ref in (("document", self.document), ("page", self.page)):
+                comments.add(conn, gov, subjects.load(conn, gov, kind, ref), f"Comment {k}")
+            comments.add(conn, clerk, subjects.load(conn, clerk, "minutes", self.minuted),
+                         f"Minutes comment {k}")
+            page_id = pages.create_page(conn, clerk, self.folder, title=f"Paper page {k}",
+                                        body="Paper.")
+            png = _File(f"paper-{k}.png", b"\x89PNG\r\n\x1a\n" + bytes(k))
+            [doc_id] = documents.add_files(conn, clerk, self.folder, [png], limit=1024 * 1024)
+            for kind, ref in (("page", page_id), ("document", doc_id)):
+                item = self.items[k % len(self.items)]
+                papers.link(conn, clerk, item, kind, ref)
+                comments.add(conn, gov, subjects.load(conn, gov, kind, ref), f"On paper {k}")
+            uid = accounts.add_user(conn, Identity.operator(), email=f"member{k}@example.org",
+                                    name=f"Member {k}", role="author", password=demo.PASSWORD)
+            bodies.add_member(conn, clerk, self.board, uid, "member", "parent")
+            members = groups.member_ids(conn, self.group)
+            group = groups.get_group(conn, self.group)
+            groups.save_group(conn, clerk, group_id=self.group, name=group["name"],
+                              description=group["description"], members=[*members, uid])
+        assert sum(len(agenda.paper_links(conn, i)) for i in self.items) >= 2 * self.grown
+
+
+def signed_in_client(app, email: str):
+    """A test client signed in through the real sign-in page (the demo needs no code)."""
+    client = app.test_client()
+    page = client.get(f"/{demo.SLUG}/login", base_url=BASE).get_data(as_text=True)
+    resp = client.post(f"/{demo.SLUG}/login", base_url=BASE,
+                       data={"csrf_token": _CSRF.search(page).group(1), "email": email,
+                             "password": demo.PASSWORD},
+                       headers={"Referer": f"{BASE}/{demo.SLUG}/login"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    return client
+
+
+@pytest.fixture
+def riverside(instance):
+    return Riverside(instance)
+
+
+def count_statements(app, instance, client, path: str) -> int:
+    """The SQL statements one GET of `path` runs on the school's database (after a first
+    GET, so that what is made once, such as a folder or a session touch, is not counted)."""
+    statements: list[str] = []
+    conn = instance.db(demo.SLUG)
+    assert client.get(path, base_url=BASE).status_code == 200, path
+    conn.set_trace_callback(statements.append)
+    try:
+        resp = client.get(path, base_url=BASE)
+    finally:
+        conn.set_trace_callback(None)
+    assert resp.status_code == 200, (path, resp.status_code)
+    return len(statements)
+
+
+def test_main_pages_run_as_many_statements_with_3n_rows_as_with_n(instance, riverside):
+    app = create_app({"TESTING": True, "GVO_BASE_URL": BASE}, instance=instance)
+    s = f"/{demo.SLUG}"
+    r = riverside
+    pages_of = {
+        "home": f"{s}/",
+        "library": f"{s}/library",
+        "library folder": f"{s}/library/folders/{r.folder}",
+        "document": f"{s}/library/documents/{r.document}",
+        "page": f"{s}/library/pages/{r.page}",
+        "meetings list": f"{s}/meetings",
+        "meeting": f"{s}/meetings/{r.meeting}",
+        "minuted meeting": f"{s}/meetings/{r.minuted}",
+        "calendar": f"{s}/meetings/calendar",
+        "board": f"{s}/board",
+        "profile": f"{s}/profile",
+    }
+    manager_pages = {**pages_of, "people": f"{s}/admin/users",
+                     "minutes editor": f"{s}/meetings/{r.minuted}/minutes",
+                     "group": f"{s}/admin/groups/{r.group}"}
+    who = {"governor": (signed_in_client(app, "governor@riverside.example"), pages_of),
+           "clerk": (signed_in_client(app, "clerk@riverside.example"), manager_pages)}
+
+    def counts() -> dict:
+        return {(person, name): count_statements(app, instance, client, path)
+                for person, (client, paths) in who.items() for name, path in paths.items()}
+
+    r.grow(2)
+    with_n = counts()
+    r.grow(4)
+    with_3n = counts()
+    grew = {k: (with_n[k], with_3n[k]) for k in with_n if with_3n[k] != with_n[k]}
+    assert not grew, f"statements per page grew with the data (N -> 3N): {grew}"
+    # And the meeting page's papers are read in a few statements, not a few per paper.
+    assert with_3n[("clerk", "meeting")] <= 40, with_3n
