@@ -7,14 +7,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 INSTANCE ?= instances
 
-.PHONY: run test setup lint bench clean chromium test-packages fonts
+.PHONY: run test setup lint bench clean chromium test-packages fonts office
 
-run: $(STAMP) fonts
+run: $(STAMP) fonts office
 	@if [ ! -f "$(INSTANCE)/control.db" ]; then $(VENV)/bin/gvo --instance "$(INSTANCE)" demo; \
 	else $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --show; fi
 	$(VENV)/bin/gvo --instance "$(INSTANCE)" serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) test-packages fonts
+test: $(STAMP) test-packages fonts office
 	$(VENV)/bin/ruff check gvo tests scripts
 	$(PY) -m pytest -p no:cacheprovider
 
@@ -53,6 +53,24 @@ fonts:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 	  || echo "Could not install$$missing: PDFs will show those scripts as U+FFFD."; fi
+
+# Board packs merge Word, Excel, PowerPoint and OpenDocument papers as PDFs that Debian's
+# LibreOffice makes (headless, no desktop: gvo/library/pdf_copies.py). Without it GVO still
+# runs and packs list such papers as "provided separately"; the tests need it.
+OFFICE_PACKAGES := libreoffice-writer-nogui:/usr/lib/libreoffice/program/libswlo.so \
+	libreoffice-calc-nogui:/usr/lib/libreoffice/program/libsclo.so \
+	libreoffice-impress-nogui:/usr/lib/libreoffice/program/libwpftimpresslo.so
+
+office:
+	@missing=""; for entry in $(OFFICE_PACKAGES); do \
+	  pkg=$${entry%%:*}; file=$${entry#*:}; \
+	  [ -f "$$file" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing to put Word, Excel and PowerPoint papers in packs..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  || echo "Could not install$$missing: packs will list office papers as provided separately."; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gvo tests scripts
