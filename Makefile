@@ -38,21 +38,27 @@ test-packages:
 
 chromium: test-packages
 
+# $(call apt_install,ENTRIES,WHAT FOR,WITHOUT THEM): install, in one apt run, the Debian
+# packages of ENTRIES (package:file) whose file is missing; if that fails, say WITHOUT THEM.
+define apt_install
+	@missing=""; for entry in $(1); do \
+	  pkg=$${entry%%:*}; file=$${entry#*:}; \
+	  [ -f "$$file" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing $(2)..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  || echo "Could not install$$missing: $(3)."; fi
+endef
+
 # PDFs draw scripts DejaVu Sans lacks (Arabic, Hebrew, Indic, Thai, CJK...) in Debian's Noto
 # fonts (gvo/meetings/pdf.py FALLBACKS); without them such text shows as U+FFFD.
 FONT_PACKAGES := fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf \
 	fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 fonts:
-	@missing=""; for entry in $(FONT_PACKAGES); do \
-	  pkg=$${entry%%:*}; file=$${entry#*:}; \
-	  [ -f "$$file" ] || missing="$$missing $$pkg"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian's$$missing for PDFs in every script..."; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
-	  || echo "Could not install$$missing: PDFs will show those scripts as U+FFFD."; fi
+	$(call apt_install,$(FONT_PACKAGES),for PDFs in every script,PDFs will show those scripts as U+FFFD)
 
 # Board packs merge Word, Excel, PowerPoint and OpenDocument papers as PDFs that Debian's
 # LibreOffice makes (headless, no desktop: gvo/library/pdf_copies.py). Without it GVO still
@@ -62,15 +68,7 @@ OFFICE_PACKAGES := libreoffice-writer-nogui:/usr/lib/libreoffice/program/libswlo
 	libreoffice-impress-nogui:/usr/lib/libreoffice/program/libwpftimpresslo.so
 
 office:
-	@missing=""; for entry in $(OFFICE_PACKAGES); do \
-	  pkg=$${entry%%:*}; file=$${entry#*:}; \
-	  [ -f "$$file" ] || missing="$$missing $$pkg"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian's$$missing to put Word, Excel and PowerPoint papers in packs..."; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
-	  || echo "Could not install$$missing: packs will list office papers as provided separately."; fi
+	$(call apt_install,$(OFFICE_PACKAGES),to put office papers in board packs,packs will list office papers as provided separately)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gvo tests scripts

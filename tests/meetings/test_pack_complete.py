@@ -210,22 +210,31 @@ def _copies(conn) -> list[str]:
     return [r[0] for r in conn.execute("SELECT status FROM document_pdfs ORDER BY blob_id")]
 
 
+def _upload_papers(signed_in, office, converter: str, papers: list[tuple[str, bytes]]):
+    """A clerk (whose GVO runs LibreOffice as `converter`) uploads `papers` to one item of a
+    new meeting and waits for what the uploads started; (client, the pack's address)."""
+    client, _ = signed_in("manager")
+    client.c.application.config["GVO_LIBREOFFICE"] = converter
+    meeting_id = office.meeting()
+    item = office.item(meeting_id, "Head's report and budget")
+    for name, data in papers:
+        upload(client, meeting_id, item, name, data)
+    pdf_copies.wait_for_background()
+    return client, f"/alpha/meetings/{meeting_id}/pack.pdf"
+
+
 @pytest.mark.slow
 def test_word_and_excel_papers_are_converted_once_at_upload_and_become_pages_of_the_pack(
         signed_in, office):
     assert pdf_copies.available(LIBREOFFICE), "make test installs LibreOffice"
-    client, _ = signed_in("manager")
-    client.c.application.config["GVO_LIBREOFFICE"] = LIBREOFFICE
-    meeting_id = office.meeting()
-    item = office.item(meeting_id, "Head's report and budget")
-    upload(client, meeting_id, item, "report.docx", _docx("Wordpaperzebra attendance rose"))
-    upload(client, meeting_id, item, "budget.xlsx", _xlsx("Excelpapergiraffe"))
-    pdf_copies.wait_for_background()  # the upload converted them, off the pack's path
-    assert _copies(office.conn) == ["ok", "ok"]
+    client, url = _upload_papers(signed_in, office, LIBREOFFICE, [
+        ("report.docx", _docx("Wordpaperzebra attendance rose")),
+        ("budget.xlsx", _xlsx("Excelpapergiraffe"))])
+    assert _copies(office.conn) == ["ok", "ok"]  # the uploads converted them, not the pack
 
     # The pack is built from the copies in the database: LibreOffice is not run again.
     client.c.application.config["GVO_LIBREOFFICE"] = MISSING_PROGRAM
-    data = client.download(f"/alpha/meetings/{meeting_id}/pack.pdf").data
+    data = client.download(url).data
     pages = _pages(data)
     text = _flat("\n".join(pages))
     assert "Wordpaperzebra attendance rose" in text and "Excelpapergiraffe" in text
@@ -240,14 +249,8 @@ def test_word_and_excel_papers_are_converted_once_at_upload_and_become_pages_of_
 @pytest.mark.slow
 def test_without_libreoffice_the_pack_lists_office_papers_and_converts_them_once_it_is_there(
         signed_in, office):
-    client, _ = signed_in("manager")
-    client.c.application.config["GVO_LIBREOFFICE"] = MISSING_PROGRAM
-    meeting_id = office.meeting()
-    item = office.item(meeting_id, "Head's report")
-    upload(client, meeting_id, item, "report.docx", _docx("Wordpaperokapi"))
-    upload(client, meeting_id, item, "minutes.pdf", make_pdf("Pdfpaper"))
-    pdf_copies.wait_for_background()
-    url = f"/alpha/meetings/{meeting_id}/pack.pdf"
+    client, url = _upload_papers(signed_in, office, MISSING_PROGRAM, [
+        ("report.docx", _docx("Wordpaperokapi")), ("minutes.pdf", make_pdf("Pdfpaper"))])
     pages = _pages(client.download(url).data)
     assert "report.docx provided separately" in _flat(pages[1])
     assert "Wordpaperokapi" not in "".join(pages) and "Pdfpaper" in "".join(pages)
