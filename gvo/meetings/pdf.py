@@ -22,10 +22,12 @@ on several threads) without sharing anything either changes.
 import copy
 import dataclasses
 import io
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from html import escape, unescape
 from pathlib import Path
 
 from fontTools import subset
@@ -448,20 +450,67 @@ _HTML_STYLES = {
 }
 
 
+_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S)
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_TAG = re.compile(r"<[^>]+>")
+_CELL = re.compile(r"(<t[hd]\b[^>]*>)(.*?)(</t[hd]>)", re.S)
+
+
+def _unlinked(html: str) -> str:
+    """`html` with each link replaced by its text, followed by its address in brackets when
+    that is a web or mail address other than the text (printed, a link is its address).
+    fpdf2's HTML layout refuses a link in a table cell, one without an address and one to a
+    place in the page."""
+    def text(match: re.Match) -> str:
+        found = _HREF.search(match.group(1))
+        href = unescape(found.group(1)) if found else ""
+        label = match.group(2)
+        if href.startswith(("http://", "https://", "mailto:")) and (
+                unescape(_TAG.sub("", label)).strip() != href):
+            return f"{label} ({escape(href.removeprefix('mailto:'))})"
+        return label
+    return _LINK.sub(text, html)
+
+
+def _for_fpdf(html: str) -> str:
+    """Cleaned HTML as fpdf2's layout takes it: links as text (`_unlinked`), tables ruled,
+    and table cells in plain text (it refuses inline tags in a cell)."""
+    html = _unlinked(html).replace("<table>", '<table border="1">')
+    return _CELL.sub(lambda m: m.group(1) + _TAG.sub("", m.group(2)) + m.group(3), html)
+
+
 def html_pdf(title: str, html: str, note: str = "") -> bytes:
     """A library page as a PDF, to merge into a pack: its title, `note` (when it was
     updated), then its body as HTML already rendered from Markdown and cleaned
     (`gvo.library.pages.render`: headings, paragraphs, lists, tables, quotes, code), drawn by
-    fpdf2's HTML layout. Tables get ruled cells and repeat their header on each page."""
-    doc = Document(title)
-    doc.add_page()
-    doc.heading(title)
-    if note:
-        doc.para(note, 9, "I")
-        doc.ln(2)
-    doc.set_font(size=11)
-    doc.write_html(html.replace("<table>", '<table border="1">'), tag_styles=_HTML_STYLES,
-                   li_prefix_color=(0, 0, 0), warn_on_tags_not_matching=False)
+    fpdf2's HTML layout; links are printed as their text and address. Tables get ruled cells
+    and repeat their header on each page. Should fpdf2's layout refuse what the page holds
+    (it takes less than browsers do), the page's text is drawn as plain paragraphs instead:
+    a page never stops a pack."""
+    def start() -> Document:
+        doc = Document(title)
+        doc.add_page()
+        doc.heading(title)
+        if note:
+            doc.para(note, 9, "I")
+            doc.ln(2)
+        doc.set_font(size=11)
+        return doc
+
+    doc = start()
+    try:
+        if "<table" in html:  # fpdf2 checks the bold style is there before drawing headers
+            doc.set_font(style="B")
+            doc.set_font()
+        doc.write_html(_for_fpdf(html), tag_styles=_HTML_STYLES, li_prefix_color=(0, 0, 0),
+                       warn_on_tags_not_matching=False)
+    except Exception:  # noqa: BLE001 - fpdf2 refuses some HTML in many ways: draw it plainly
+        doc = start()
+        for block in re.split(r"</(?:p|h\d|li|tr|pre|blockquote)>", html):
+            text = unescape(_TAG.sub(" ", block)).strip()
+            if text:
+                doc.para(text)
+                doc.ln(1)
     return doc.bytes()
 
 

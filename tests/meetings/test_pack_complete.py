@@ -183,6 +183,32 @@ def test_a_library_page_is_rendered_not_printed_as_markdown(signed_in, office):
         "Entry"][1]
 
 
+AWKWARD = """- | In a list | Cost |
+  |---|---|
+  | **Coach** | [quote](https://coaches.example/quote) |
+
+> Quoted [within the page](#scope), [relative](charges.html), [mail](mailto:office@school.example)
+
+| Plain | `code` |
+|---|---|
+| [https://a.example](https://a.example) | *x* |
+"""
+
+
+def test_links_and_tables_anywhere_in_a_page_are_drawn_and_none_stops_the_pack():
+    from gvo.library.pages import render
+
+    text = _flat(pdf_text(html_pdf("Awkward", render(AWKWARD))))
+    assert "|" not in text and "**" not in text
+    assert "Coach quote (https://coaches.example/quote)" in text
+    assert "Quoted within the page, relative, mail (office@school.example)" in text
+    assert "https://a.example x" in text and "(https://a.example)" not in text
+    # HTML fpdf2's layout refuses (a table in a table) is drawn as plain paragraphs.
+    nested = "<p>Before</p><table><tr><td><table><tr><td>Inner</td></tr></table></td></tr></table>"
+    text = _flat(pdf_text(html_pdf("Nested", nested)))
+    assert "Before" in text and "Inner" in text
+
+
 def _docx(text: str) -> bytes:
     import docx
 
