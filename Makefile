@@ -10,15 +10,15 @@ INSTANCE ?= instances
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint bench clean chromium test-packages fonts
+.PHONY: run test setup lint bench clean chromium test-packages fonts office
 
-run: $(STAMP) fonts
+run: $(STAMP) fonts office
 	@if [ ! -f "$(INSTANCE)/control.db" ]; then \
 	  $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --host "$(HOST)" --port "$(PORT)"; \
 	else $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --show --host "$(HOST)" --port "$(PORT)"; fi
 	$(VENV)/bin/gvo --instance "$(INSTANCE)" serve --host "$(HOST)" --port "$(PORT)"
 
-test: $(STAMP) test-packages fonts
+test: $(STAMP) test-packages fonts office
 	$(VENV)/bin/ruff check gvo tests scripts
 	$(PY) -m pytest -p no:cacheprovider
 
@@ -42,21 +42,37 @@ test-packages:
 
 chromium: test-packages
 
+# $(call apt_install,ENTRIES,WHAT FOR,WITHOUT THEM): install, in one apt run, the Debian
+# packages of ENTRIES (package:file) whose file is missing; if that fails, say WITHOUT THEM.
+define apt_install
+	@missing=""; for entry in $(1); do \
+	  pkg=$${entry%%:*}; file=$${entry#*:}; \
+	  [ -f "$$file" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing $(2)..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  || echo "Could not install$$missing: $(3)."; fi
+endef
+
 # PDFs draw scripts DejaVu Sans lacks (Arabic, Hebrew, Indic, Thai, CJK...) in Debian's Noto
 # fonts (gvo/meetings/pdf.py FALLBACKS); without them such text shows as U+FFFD.
 FONT_PACKAGES := fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf \
 	fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 fonts:
-	@missing=""; for entry in $(FONT_PACKAGES); do \
-	  pkg=$${entry%%:*}; file=$${entry#*:}; \
-	  [ -f "$$file" ] || missing="$$missing $$pkg"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian's$$missing for PDFs in every script..."; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
-	  || echo "Could not install$$missing: PDFs will show those scripts as U+FFFD."; fi
+	$(call apt_install,$(FONT_PACKAGES),for PDFs in every script,PDFs will show those scripts as U+FFFD)
+
+# Board packs merge Word, Excel, PowerPoint and OpenDocument papers as PDFs that Debian's
+# LibreOffice makes (headless, no desktop: gvo/library/pdf_copies.py). Without it GVO still
+# runs and packs list such papers as "provided separately"; the tests need it.
+OFFICE_PACKAGES := libreoffice-writer-nogui:/usr/lib/libreoffice/program/libswlo.so \
+	libreoffice-calc-nogui:/usr/lib/libreoffice/program/libsclo.so \
+	libreoffice-impress-nogui:/usr/lib/libreoffice/program/libwpftimpresslo.so
+
+office:
+	$(call apt_install,$(OFFICE_PACKAGES),to put office papers in board packs,packs will list office papers as provided separately)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gvo tests scripts

@@ -238,7 +238,8 @@ TEMPLATE_CODE = TemplateCode()
 
 def make_app(instance: Instance):
     """The web app as the tests run it (TESTING, on https://localhost), bound to `instance`."""
-    app = create_app({"TESTING": True, "GVO_BASE_URL": BASE}, instance=instance)
+    app = create_app({"TESTING": True, "GVO_BASE_URL": BASE, "GVO_LIBREOFFICE": "soffice"},
+                     instance=instance)
     app.jinja_env.bytecode_cache = TEMPLATE_CODE
     return app
 

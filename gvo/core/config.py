@@ -39,6 +39,9 @@ def from_environment(env: dict | None = None) -> dict:
         "GVO_SCHOOL_IDLE_SECONDS": _int(env, "GVO_SCHOOL_IDLE_SECONDS", 60),
         # gvo serve: replication threads, whatever the number of schools.
         "GVO_REPLICATION_WORKERS": _int(env, "GVO_REPLICATION_WORKERS", 4),
+        # LibreOffice's program (a name on PATH or a path), which converts Word, Excel,
+        # PowerPoint and OpenDocument papers to PDF for board packs (gvo.library.pdf_copies).
+        "GVO_LIBREOFFICE": env.get("GVO_LIBREOFFICE") or "soffice",
     }
     for name, least in (("GVO_CACHE_MB", 16), ("GVO_SCHOOL_IDLE_SECONDS", 1),
                         ("GVO_REPLICATION_WORKERS", 1)):

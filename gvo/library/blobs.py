@@ -161,11 +161,16 @@ def read_all(conn: Connection, blob_id: int) -> bytes:
 
 
 def delete_unused(conn: Connection) -> int:
-    """Remove blobs no version refers to; returns how many (call inside a transaction)."""
+    """Remove blobs no version refers to, with their PDF copies (`pdf_copies`); returns how
+    many (call inside a transaction)."""
     ids = [r[0] for r in conn.execute(
         "SELECT b.id FROM blobs b WHERE NOT EXISTS"
-        " (SELECT 1 FROM document_versions v WHERE v.blob_id = b.id)")]
+        " (SELECT 1 FROM document_versions v WHERE v.blob_id = b.id) AND NOT EXISTS"
+        " (SELECT 1 FROM document_pdfs p JOIN document_versions v ON v.blob_id = p.blob_id"
+        "  WHERE p.pdf_blob_id = b.id)")]
     for blob_id in ids:
+        conn.execute("DELETE FROM document_pdfs WHERE blob_id = ? OR pdf_blob_id = ?",
+                     (blob_id, blob_id))
         conn.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (blob_id,))
         conn.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
     return len(ids)

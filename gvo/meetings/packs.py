@@ -2,11 +2,18 @@
 
 Layout: a cover (school, meeting, date, location), the agenda with the page
 number of each paper, then for each paper a divider page followed by the paper
-itself. Papers that are not PDFs (or not valid PDFs, or PDFs that need a password
-to open) are listed as "provided separately" and not merged; a PDF with only an
-owner password is merged. Bookmarks: the cover, the agenda, then one per item
-with a child per paper. fpdf2 draws the cover, agenda and dividers;
-pypdf merges.
+itself. Word, Excel, PowerPoint and OpenDocument papers are merged as their PDF copies
+(`gvo.library.pdf_copies`, made by LibreOffice once per version), library pages as their
+Markdown rendered (headings, lists, tables). Papers with nothing to merge (another kind of
+file, an office file with no copy because LibreOffice is not installed, PDFs that are not
+valid or need a password to open) are listed as "provided separately"; a PDF with only an
+owner password is merged. Bookmarks: the cover, the agenda, then one per item with a child
+per paper. fpdf2 draws the cover, agenda and dividers; pypdf merges.
+
+Every page, the papers' own included, is stamped "Page N of M" (N and M over the whole pack,
+the numbers the agenda gives), and every page of a confidential (part 2) item, its divider
+and its papers, "Confidential (part 2)" at the top (`_stamp`); the agenda marks those items
+too. A pack made for someone who may not see part 2 holds none of it (`items_for`).
 
 Uploaded PDFs are untrusted: pypdf's work on one is unbounded (a page tree of millions of
 pages, a content stream that inflates to gigabytes). So each paper is first read and
@@ -29,12 +36,21 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 from pypdf import PasswordType, PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    TextStringObject,
+)
 
 from gvo.core.identity import Identity
-from gvo.library import extract
+from gvo.library import extract, pdf_copies
 from gvo.meetings import agenda, papers
-from gvo.meetings.pdf import Document, human_time
+from gvo.meetings.pdf import LANGUAGE, Document, human_time
 from gvo.storage.sqlcipher import Connection
 
 CHUNK = 64 * 1024
@@ -79,6 +95,7 @@ class PackItem:
     presenter: str = ""
     minutes: int = 0
     papers: list[PackPaper] = field(default_factory=list)
+    confidential: bool = False     # part 2: its pages are marked CONFIDENTIAL_MARK
 
 
 def _open_pdf(data: bytes | None) -> PdfReader | None:
@@ -102,47 +119,21 @@ def _open_pdf(data: bytes | None) -> PdfReader | None:
         return None
 
 
+CONFIDENTIAL_MARK = "Confidential (part 2)"
 AGENDA_LINE_MM = 4.5
 AGENDA_PAD_MM = 1.5
 AGENDA_WIDTHS = (12, 82, 44, 36)
 PAPER_INDENT_MM = 4
 
 
-def _wrap(doc: Document, text: str, width: float) -> list[str]:
-    """`text` in the current font broken into lines that fit `width` mm (less 2 mm of gutter):
-    at spaces, and inside a word only when the word alone is wider than a line."""
-    room = width - 2
-    text = " ".join(text.split())
-    if doc.get_string_width(text) <= room:
-        return [text] if text else []
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        joined = f"{line} {word}" if line else word
-        if doc.get_string_width(joined) <= room:
-            line = joined
-            continue
-        if line:
-            lines.append(line)
-        while len(word) > 1 and doc.get_string_width(word) > room:
-            cut = len(word) - 1
-            while cut > 1 and doc.get_string_width(word[:cut]) > room:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
-        line = word
-    if line:
-        lines.append(line)
-    return lines
-
-
 def _front(school: str, meeting, items: list[PackItem], generated: str, offset: int) -> Document:
     """Cover and agenda; paper page numbers are shifted by `offset` (the front's own length).
 
-    The agenda is drawn line by line with doc.text() (long titles wrap, never cut): fpdf2's
-    table layout costs more than all the merging.
+    The agenda is drawn line by line with doc.text() (long titles, presenters and durations
+    wrap, never cut): fpdf2's table layout costs more than all the merging. Page numbers are
+    not drawn in the footer: the whole pack is stamped once merged (`_stamp`).
     """
-    doc = Document(f"{school} - {meeting['title']}")
+    doc = Document(f"{school} - {meeting['title']}", numbered=False)
     doc.add_page()
     doc.ln(30)
     doc.heading(school, 14)
@@ -157,7 +148,7 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
         doc.para(f"Online: {meeting['online_link']}", 11)
     doc.ln(20)
     doc.para(f"Board pack generated {generated}. It contains only the items and papers "
-             "its reader may open. Confidential: do not forward.", 9)
+             "its reader may open. Do not forward it.", 9)
     doc.add_page()
     doc.heading("Agenda")
     lefts = [doc.l_margin + sum(AGENDA_WIDTHS[:i]) for i in range(len(AGENDA_WIDTHS))]
@@ -178,6 +169,8 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
             detail += f", {item.presenter}"
         if item.minutes:
             detail += f", {item.minutes} min"
+        if item.confidential:
+            detail = f"{CONFIDENTIAL_MARK}. {detail}"
         rows = [("B", 0, (str(item.number), item.title, detail, ""))]
         for paper in item.papers:
             where = (str(paper.first_page + offset) if paper.reader
@@ -190,7 +183,7 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
                 doc.set_font(style=style if i < 2 else "", size=10 if i < 2 else 9)
                 width = AGENDA_WIDTHS[i] - (indent if i == 1 else 0)
                 columns.append((style if i < 2 else "", 10 if i < 2 else 9,
-                                _wrap(doc, text, width)))
+                                doc.wrap(text, width)))
             height = max(len(lines) for *_, lines in columns) * AGENDA_LINE_MM + AGENDA_PAD_MM
             if doc.y + height > bottom:
                 doc.add_page()
@@ -204,22 +197,116 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
     return doc
 
 
-def _dividers(doc: Document, items: list[PackItem], offset: int) -> None:
+def _dividers(doc: Document, items: list[PackItem]) -> None:
     """One divider page per merged paper, in order, added at the end of `doc`."""
     width = doc.w - doc.l_margin - doc.r_margin
     for item in items:
         for paper in item.papers:
             if paper.reader:
                 doc.add_page()
-                doc.page_numbers[doc.page_no()] = paper.first_page + offset
                 y = 100.0
-                for text, style, size in ((f"Item {item.number}: {item.title}", "B", 14),
-                                          (paper.title, "B", 20), (paper.filename, "", 11)):
+                lines = [(f"Item {item.number}: {item.title}", "B", 14),
+                         (paper.title, "B", 20), (paper.filename, "", 11)]
+                if item.confidential:
+                    lines.append((f"{CONFIDENTIAL_MARK}: for those who may see part 2 of "
+                                  "the agenda only.", "B", 11))
+                for text, style, size in lines:
                     doc.set_font(style=style, size=size)
-                    for line in _wrap(doc, text, width):
+                    for line in doc.wrap(text, width):
                         doc.text(doc.l_margin, y, line)
                         y += size * 0.45
                     y += 4
+
+
+# The stamps on every page of a pack (`_stamp`): Helvetica Bold, one of the PDF standard
+# fonts every reader has (PDF 1.7, 9.6.2.2), so nothing is embedded; text in WinAnsi.
+STAMP_FONT = "/GVOStamp"
+STAMP_SIZE = 8                        # points
+STAMP_MARGIN = 18 / 25.4 * 72         # from the page's side, as the drawn pages' margins
+STAMP_BASELINE = 8 / 25.4 * 72        # from the page's bottom, as the drawn pages' footers
+_STAMP_WIDTHS = CORE_FONTS_CHARWIDTHS["helveticaB"]
+
+
+def _stamp_width(text: str, size: float) -> float:
+    """Width in points of `text` in Helvetica Bold at `size` points."""
+    return sum(_STAMP_WIDTHS[ch] for ch in text) * size / 1000
+
+
+def _stamp_ops(text: str, x: float, y: float, rgb: str) -> str:
+    """Content operators drawing `text` at (x, y) points on a white band, in colour `rgb`."""
+    width = _stamp_width(text, STAMP_SIZE)
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return (f"1 g {x - 2:.2f} {y - 2.5:.2f} {width + 4:.2f} {STAMP_SIZE + 3:.2f} re f "
+            f"BT {STAMP_FONT} {STAMP_SIZE} Tf {rgb} rg {x:.2f} {y:.2f} Td ({escaped}) Tj ET ")
+
+
+A4_POINTS = (0.0, 0.0, 595.28, 841.89)
+
+
+def _shown(page) -> tuple[float, float, float, float, int]:
+    """The box a page is shown in (its crop box, else its media box; A4 if it has neither
+    that reads) and its rotation (a multiple of 90 degrees, 0 if it is not one)."""
+    try:
+        box = tuple(float(v) for v in page.cropbox)
+    except (ValueError, TypeError):
+        box = A4_POINTS
+    x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(
+        box[1], box[3])
+    try:
+        rotation = int(page.rotation) % 360
+    except (ValueError, TypeError):
+        rotation = 0
+    return x0, y0, x1, y1, rotation if rotation in (0, 90, 180, 270) else 0
+
+
+def _dictionary(parent: DictionaryObject, key: str) -> DictionaryObject:
+    """`parent[key]` when it is a dictionary (an empty one if it is missing or damaged)."""
+    found = parent.get(key)
+    found = found.get_object() if found is not None else None
+    return found if isinstance(found, DictionaryObject) else DictionaryObject()
+
+
+def _stamp(writer: PdfWriter, confidential: list[bool]) -> None:
+    """Stamp each page "Page N of M" at the bottom right, and each page marked in
+    `confidential` (one flag a page) CONFIDENTIAL_MARK at the top, as the page is shown (its
+    crop box and rotation). The page's own content is left as it is, wrapped in q..Q so
+    nothing it leaves set (a transformation, a colour) moves or hides the stamp."""
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica-Bold"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+    opening = DecodedStreamObject()
+    opening.set_data(b"q\n")
+    opening = writer._add_object(opening)
+    total = len(writer.pages)
+    for number, page in enumerate(writer.pages, start=1):
+        x0, y0, x1, y1, rotation = _shown(page)
+        width, height = (y1 - y0, x1 - x0) if rotation in (90, 270) else (x1 - x0, y1 - y0)
+        # From the page as shown (origin at its bottom left) to the page's own space.
+        matrix = {0: (1, 0, 0, 1, x0, y0), 90: (0, 1, -1, 0, x1, y0),
+                  180: (-1, 0, 0, -1, x1, y1), 270: (0, -1, 1, 0, x0, y1)}[rotation]
+        label = f"Page {number} of {total}"
+        ops = _stamp_ops(label, width - STAMP_MARGIN - _stamp_width(label, STAMP_SIZE),
+                         STAMP_BASELINE, "0.25 0.25 0.25")
+        if confidential[number - 1]:
+            mark = CONFIDENTIAL_MARK.upper()
+            ops += _stamp_ops(mark, (width - _stamp_width(mark, STAMP_SIZE)) / 2,
+                              height - STAMP_BASELINE - STAMP_SIZE, "0.7 0 0")
+        closing = DecodedStreamObject()
+        closing.set_data(("Q q {} {} {} {} {:.2f} {:.2f} cm ".format(*matrix) + ops + "Q\n")
+                         .encode("latin-1"))
+        raw = page.raw_get("/Contents") if "/Contents" in page else None
+        content = raw.get_object() if raw is not None else None
+        parts = (list(content) if isinstance(content, ArrayObject)
+                 else [] if content is None
+                 else [raw if isinstance(raw, IndirectObject) else writer._add_object(content)])
+        page[NameObject("/Contents")] = ArrayObject(
+            [opening, *parts, writer._add_object(closing)])
+        resources = DictionaryObject(_dictionary(page, "/Resources"))
+        fonts = DictionaryObject(_dictionary(resources, "/Font"))
+        fonts[NameObject(STAMP_FONT)] = font
+        resources[NameObject("/Font")] = fonts
+        page[NameObject("/Resources")] = resources
 
 
 class _PaperFailed(Exception):
@@ -239,12 +326,15 @@ def _merges(paper: PackPaper) -> bool:
         return False
 
 
-def items_for(conn: Connection, who: Identity, meeting_id: int) -> list[PackItem]:
-    """What goes into a meeting's pack for `who`: the agenda items they may see, each with
-    the papers they may open (a PDF document's latest version; a page drawn as a PDF; any
-    other document listed, unread: `papers.content`).
+def items_for(conn: Connection, who: Identity, meeting_id: int, *,
+              converter: str = pdf_copies.PROGRAM) -> list[PackItem]:
+    """What goes into a meeting's pack for `who`: the agenda items they may see (part 2 only
+    for those who may see it), each with the papers they may open (`papers.content`: a PDF
+    document's latest version, an office document's PDF copy made with the LibreOffice
+    program `converter` if it has none yet, a page rendered; any other document listed,
+    unread). Call it outside any transaction (a conversion takes seconds).
 
-    A pack is built in memory, so a PDF larger than MAX_PACK_PAPER_BYTES, or one that would
+    A pack is built in memory, so a paper larger than MAX_PACK_PAPER_BYTES, or one that would
     take the papers read for one pack past MAX_PACK_BYTES, is not read: the pack lists it as
     provided separately (too large), and it is downloaded from the meeting's page.
     """
@@ -259,11 +349,16 @@ def items_for(conn: Connection, who: Identity, meeting_id: int) -> list[PackItem
             if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
                 pack_paper.too_large = True
             else:
-                pack_paper.data = papers.content(conn, who, paper)
-                left -= len(pack_paper.data or b"")
+                data, _how = papers.content(conn, who, paper, converter=converter)
+                if data is not None and len(data) > min(left, MAX_PACK_PAPER_BYTES):
+                    pack_paper.too_large = True  # a PDF copy larger than its original
+                else:
+                    pack_paper.data = data
+                    left -= len(data or b"")
             found.append(pack_paper)
         items.append(PackItem(item["number"], item["title"], item["purpose"],
-                              item["presenter"], item["minutes"], found))
+                              item["presenter"], item["minutes"], found,
+                              bool(item["confidential"])))
     return items
 
 
@@ -386,11 +481,12 @@ def _assemble(school: str, meeting, items: list[PackItem], generated: str) -> by
         front = _front(school, meeting, items, generated, front.pages_count)
     front_pages = front.pages_count
     # Dividers go in the same fpdf2 document: one drawing, one parse.
-    _dividers(front, items, front_pages)
+    _dividers(front, items)
     drawn = PdfReader(io.BytesIO(front.bytes()))
 
     writer = PdfWriter()
     writer.append(drawn, pages=(0, front_pages), import_outline=False)
+    confidential = [False] * front_pages
     writer.add_outline_item(title="Cover", page_number=0)
     writer.add_outline_item(title="Agenda", page_number=1)
     divider = 0
@@ -410,11 +506,14 @@ def _assemble(school: str, meeting, items: list[PackItem], generated: str) -> by
             except Exception as exc:
                 raise _PaperFailed(paper) from exc
             writer.add_outline_item(title=paper.title, page_number=at, parent=parent)
+            confidential += [item.confidential] * (len(writer.pages) - at)
         if parent is None:
             # No merged paper: the bookmark points at the agenda, where the item is listed.
             writer.add_outline_item(title=f"{item.number}. {item.title}", page_number=1)
+    _stamp(writer, confidential)
     writer.set_page_label(0, len(writer.pages) - 1, style="/D", start=1)
     writer.add_metadata({"/Title": f"{school}: {meeting['title']}", "/Creator": "GVO"})
+    writer.root_object[NameObject("/Lang")] = TextStringObject(LANGUAGE)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -30,9 +30,9 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.discussion import approvals, comments
-from gvo.library import blobs, documents, folders, intake, pages
+from gvo.library import blobs, documents, folders, intake, pages, pdf_copies
 from gvo.meetings import agenda, meetings
-from gvo.meetings.pdf import text_pdf
+from gvo.meetings.pdf import html_pdf
 from gvo.meetings.rules import sees_confidential
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection
@@ -106,21 +106,44 @@ def for_items(conn: Connection, who: Identity, item_ids: list[int]) -> dict[int,
     return by_item
 
 
-def content(conn: Connection, who: Identity, paper: PaperView) -> bytes | None:
-    """What goes into a pack for a paper `who` may open: a PDF document's latest version as
-    stored, a page drawn as a PDF of its text; None if it is gone or hidden, or a document
-    that is not a PDF (the pack lists it as provided separately, unread)."""
+def content(conn: Connection, who: Identity, paper: PaperView, *,
+            converter: str = pdf_copies.PROGRAM) -> tuple[bytes | None, str]:
+    """What goes into a pack for a paper `who` may open, and how it was had: a PDF document's
+    latest version as stored ('pdf'); a Word, Excel, PowerPoint or OpenDocument one's PDF copy
+    ('converted': `gvo.library.pdf_copies`, made now with the LibreOffice program `converter`
+    if that version has none yet: call outside any transaction); a page rendered from its
+    Markdown ('page'). (None, why) when there is nothing to merge: the paper is gone or hidden
+    ('gone'), is of another kind ('other'), or has no copy ('missing': LibreOffice is not
+    installed; or the copy's status): the pack lists it as provided separately."""
     try:
         if paper.kind == "document":
             doc = documents.get_document(conn, who, paper.ref_id)
-            return blobs.read_all(conn, doc["blob_id"]) if doc["mime"] == PDF else None
+            if doc["mime"] == PDF:
+                return blobs.read_all(conn, doc["blob_id"]), "pdf"
+            copy = pdf_copies.pdf_copy(conn, doc["blob_id"], doc["mime"], doc["size"],
+                                       program=converter)
+            return copy.data, "converted" if copy.data else copy.status
         if paper.kind == "page":
             page = pages.get_page(conn, who, paper.ref_id)
-            return text_pdf(page["title"], page["body"], f"Library page, updated "
-                            f"{dates.moment_day(page['updated_at'])}")
+            return html_pdf(page["title"], pages.render(page["body"]),
+                            f"Library page, updated {dates.moment_day(page['updated_at'])}"), "page"
     except NotFound:
-        return None
-    return None
+        return None, "gone"
+    return None, "other"
+
+
+def convert_later(conn: Connection, who: Identity, doc_ids: list[int], *, open_conn, release,
+                  converter: str = pdf_copies.PROGRAM) -> None:
+    """Make the PDF copies of the Word, Excel, PowerPoint and OpenDocument papers just
+    uploaded (`doc_ids`, which `who` may open) in the background, so the next board pack finds
+    them ready (`gvo.library.pdf_copies.convert_in_background`: `open_conn()` gives the
+    thread its own connection to the school, `release()` gives it back). Call it after the
+    upload has committed."""
+    versions = []
+    for doc_id in doc_ids:
+        doc = documents.get_document(conn, who, doc_id)
+        versions.append((doc["blob_id"], doc["mime"], doc["size"]))
+    pdf_copies.convert_in_background(open_conn, release, versions, program=converter)
 
 
 def _confidential_audience(conn: Connection, body_id: int) -> list[int]:

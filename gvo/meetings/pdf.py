@@ -22,17 +22,19 @@ on several threads) without sharing anything either changes.
 import copy
 import dataclasses
 import io
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from html import escape, unescape
 from pathlib import Path
 
 from fontTools import subset
 from fontTools.ttLib import TTFont, TTLibError
 from fpdf import FPDF
 from fpdf.enums import TextDirection, TextEmphasis, XPos, YPos
-from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.fonts import FontFace, SubsetMap, TextStyle, TTFFont
 from fpdf.output import OutputProducer
 
 from gvo.core import dates
@@ -215,18 +217,30 @@ def _drawable(text: str, cmap, also: frozenset = frozenset()) -> str:
     return "".join(out)
 
 
-class Document(FPDF):
-    """An A4 document in DejaVu Sans with a small footer: title and page number."""
+LANGUAGE = "en-GB"  # of every PDF GVO draws (its metadata: PDF 1.7, 14.9.2)
+FOOTER_SIZE = 8
+FOOTER_ROOM_MM = 40  # kept free at the footer's right for the page number
 
-    def __init__(self, footer_text: str = ""):
+
+class Document(FPDF):
+    """An A4 document in DejaVu Sans with a small footer: title and page number.
+
+    `footer_text` is also the document's title in its metadata, beside its language
+    (LANGUAGE). `numbered`: whether the footer shows the page number (the board pack stamps
+    its own, "Page N of M", on every page once merged: `gvo.meetings.packs`).
+    """
+
+    def __init__(self, footer_text: str = "", *, numbered: bool = True):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.footer_text = footer_text
+        self.numbered = numbered
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 18, 18)
         self.set_creator("GVO")
+        self.set_lang(LANGUAGE)
+        if footer_text:
+            self.set_title(footer_text)
         self.set_font(size=11)
-        # A merged document (the board pack) shows its own page numbers for some pages.
-        self.page_numbers: dict[int, int] = {}
         # A paragraph's direction (Unicode bidirectional algorithm, UAX #9): None, from its
         # first letter (rules P2, P3); left to right for a line placed by `text`.
         self._direction: TextDirection | None = None
@@ -300,6 +314,15 @@ class Document(FPDF):
             (self.x, self.y), self._lasth, self.auto_page_break = where, lasth, breaks
             self._direction = None
 
+    def _preload_font_styles(self, text, markdown, _initial_emphasis=None):
+        """fpdf2's split of text into styled fragments, after the Unicode bidirectional
+        algorithm when text is shaped. fpdf2 (2.8.9) applies it to cells and paragraphs but not
+        to text laid out by its HTML layout (`write_html`, text regions), which called this
+        directly: a right-to-left name in a library page came out backwards."""
+        if self.text_shaping and _initial_emphasis is None:
+            return self._preload_bidirectional_text(text, markdown)
+        return super()._preload_font_styles(text, markdown, _initial_emphasis)
+
     def _render_styled_text_line(self, text_line, *args, **kwargs):
         """fpdf2's drawing of one line of text (every cell, paragraph, table cell and `text`),
         after giving the page its font outside the line when the line begins in a fallback font.
@@ -312,13 +335,54 @@ class Document(FPDF):
             self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
         return super()._render_styled_text_line(text_line, *args, **kwargs)
 
+    def wrap(self, text: str, width: float) -> list[str]:
+        """`text` in the current font broken into lines that fit `width` mm (less 2 mm of
+        gutter): at spaces, and inside a word only when the word alone is wider than a line.
+        Nothing is left out: the lines hold every word of `text`."""
+        room = width - 2
+        text = " ".join(text.split())
+        if self.get_string_width(text) <= room:
+            return [text] if text else []
+        lines: list[str] = []
+        line = ""
+        for word in text.split():
+            joined = f"{line} {word}" if line else word
+            if self.get_string_width(joined) <= room:
+                line = joined
+                continue
+            if line:
+                lines.append(line)
+            while len(word) > 1 and self.get_string_width(word) > room:
+                cut = len(word) - 1
+                while cut > 1 and self.get_string_width(word[:cut]) > room:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        if line:
+            lines.append(line)
+        return lines
+
     def footer(self):
-        """Footer on every page: the title and the page number."""
-        number = self.page_numbers.get(self.page_no(), self.page_no())
-        self.set_font(size=8)
+        """Footer on every page: the title (wrapped, never cut: smaller when long, rising
+        into the bottom margin) and, if `numbered`, the page number at the right."""
         self.set_text_color(90)
-        self.text(self.l_margin, self.h - 8, f"{self.footer_text}    Page {number}"
-                  if self.footer_text else f"Page {number}")
+        width = self.w - self.l_margin - self.r_margin - FOOTER_ROOM_MM
+        size = FOOTER_SIZE
+        self.set_font(size=size)
+        lines = self.wrap(self.footer_text, width)
+        while len(lines) > 3 and size > 5:
+            size -= 1
+            self.set_font(size=size)
+            lines = self.wrap(self.footer_text, width)
+        step = size * 0.4
+        for n, line in enumerate(lines):
+            self.text(self.l_margin, self.h - 8 - (len(lines) - 1 - n) * step, line)
+        if self.numbered:
+            self.set_font(size=FOOTER_SIZE)
+            number = f"Page {self.page_no()}"
+            self.text(self.w - self.r_margin - self.get_string_width(number), self.h - 8,
+                      number)
         self.set_text_color(0)
 
     def heading(self, text: str, size: int = 16) -> None:
@@ -374,21 +438,80 @@ class _Writer(OutputProducer):
         return super().bufferize()
 
 
-def text_pdf(title: str, body: str, note: str = "") -> bytes:
-    """A library page (Markdown source) as a plain PDF, to merge into a pack."""
-    doc = Document(title)
-    doc.add_page()
-    doc.heading(title)
-    if note:
-        doc.para(note, 9, "I")
-        doc.ln(2)
-    for block in body.replace("\r\n", "\n").split("\n\n"):
-        text = block.strip()
-        if text.startswith("#"):
-            doc.heading(text.lstrip("#").strip(), 13)
-        elif text:
-            doc.para(text)
-            doc.ln(1)
+# Markdown's HTML (gvo.library.pages.render) as drawn: headings and quotes in black and grey
+# rather than fpdf2's red, code in the document's font (fpdf2's Courier has no "£").
+_HTML_STYLES = {
+    **{f"h{n}": TextStyle(font_style="B", color=0, font_size_pt=size, t_margin=4, b_margin=1)
+       for n, size in ((1, 16), (2, 14), (3, 12), (4, 11), (5, 11), (6, 11))},
+    "blockquote": TextStyle(color=70, t_margin=2, b_margin=2, l_margin=6),
+    "pre": TextStyle(t_margin=3, font_family=FONT),
+    "ul": TextStyle(t_margin=2, b_margin=3),
+    "ol": TextStyle(t_margin=2, b_margin=3),
+    "code": FontFace(family=FONT),
+}
+
+
+_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S)
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_TAG = re.compile(r"<[^>]+>")
+_CELL = re.compile(r"(<t[hd]\b[^>]*>)(.*?)(</t[hd]>)", re.S)
+
+
+def _unlinked(html: str) -> str:
+    """`html` with each link replaced by its text, followed by its address in brackets when
+    that is a web or mail address other than the text (printed, a link is its address).
+    fpdf2's HTML layout refuses a link in a table cell, one without an address and one to a
+    place in the page."""
+    def text(match: re.Match) -> str:
+        found = _HREF.search(match.group(1))
+        href = unescape(found.group(1)) if found else ""
+        label = match.group(2)
+        if href.startswith(("http://", "https://", "mailto:")) and (
+                unescape(_TAG.sub("", label)).strip() != href):
+            return f"{label} ({escape(href.removeprefix('mailto:'))})"
+        return label
+    return _LINK.sub(text, html)
+
+
+def _for_fpdf(html: str) -> str:
+    """Cleaned HTML as fpdf2's layout takes it: links as text (`_unlinked`), tables ruled,
+    and table cells in plain text (it refuses inline tags in a cell)."""
+    html = _unlinked(html).replace("<table>", '<table border="1">')
+    return _CELL.sub(lambda m: m.group(1) + _TAG.sub("", m.group(2)) + m.group(3), html)
+
+
+def html_pdf(title: str, html: str, note: str = "") -> bytes:
+    """A library page as a PDF, to merge into a pack: its title, `note` (when it was
+    updated), then its body as HTML already rendered from Markdown and cleaned
+    (`gvo.library.pages.render`: headings, paragraphs, lists, tables, quotes, code), drawn by
+    fpdf2's HTML layout; links are printed as their text and address. Tables get ruled cells
+    and repeat their header on each page. Should fpdf2's layout refuse what the page holds
+    (it takes less than browsers do), the page's text is drawn as plain paragraphs instead:
+    a page never stops a pack."""
+    def start() -> Document:
+        doc = Document(title)
+        doc.add_page()
+        doc.heading(title)
+        if note:
+            doc.para(note, 9, "I")
+            doc.ln(2)
+        doc.set_font(size=11)
+        return doc
+
+    doc = start()
+    try:
+        if "<table" in html:  # fpdf2 checks the bold style is there before drawing headers
+            doc.set_font(style="B")
+            doc.set_font()
+        doc.write_html(_for_fpdf(html), tag_styles=_HTML_STYLES, li_prefix_color=(0, 0, 0),
+                       warn_on_tags_not_matching=False)
+    except Exception:  # noqa: BLE001 - fpdf2 refuses some HTML in many ways: draw it plainly
+        doc = start()
+        for block in re.split(r"</(?:p|h\d|li|tr|pre|blockquote)>", html):
+            text = unescape(_TAG.sub(" ", block)).strip()
+            if text:
+                doc.para(text)
+                doc.ln(1)
     return doc.bytes()
 
 

@@ -1,9 +1,10 @@
 """Benchmark: building a 300-page board pack vs pypdf merely concatenating the same papers.
 
 Both are measured in this one run on the same 30 generated papers of 10 pages
-each. The pack adds a cover, an agenda with page numbers, 30 dividers and
-bookmarks. Prints the ratio (best of several rounds each, interleaved) beside
-its target. Usage: .venv/bin/python scripts/bench/pack.py [--rounds N]
+each. The pack adds a cover, an agenda with page numbers, 30 dividers,
+bookmarks and a "Page N of M" stamp on every page. Prints the ratio (best of
+several rounds each, interleaved) beside its target.
+Usage: .venv/bin/python scripts/bench/pack.py [--rounds N]
 """
 
 import argparse
@@ -84,7 +85,7 @@ def main() -> None:
         full.append(best(pack, files))
     ratio = min(full) / min(base)
     print(f"papers: {PAPERS} x {PAGES} pages; pack: {pages} pages "
-          f"(cover, agenda, {PAPERS} dividers, bookmarks)")
+          f"(cover, agenda, {PAPERS} dividers, bookmarks, page stamps)")
     print(f"pypdf concatenation: {min(base) * 1000:.1f} ms (best of {rounds})")
     print(f"board pack:          {min(full) * 1000:.1f} ms (best of {rounds})")
     verdict = "ok" if ratio <= TARGET else "OVER TARGET"

@@ -6,7 +6,7 @@ from pypdf import PdfReader
 
 from gvo.core import audit
 from gvo.core.identity import Identity
-from gvo.meetings import agenda, attendance, meetings, packs, papers
+from gvo.meetings import attendance, meetings, packs
 from gvo.people import demo
 
 
@@ -22,11 +22,7 @@ def test_demo_meetings(instance):
     summer = next(m for m in upcoming if m["body_name"] == "Full Governing Board")
     clerk = Identity(conn.execute("SELECT id FROM users WHERE email = 'clerk@riverside.example'"
                                 ).fetchone()[0], "manager")
-    items = []
-    for item in agenda.items(conn, summer["id"], clerk):
-        found = papers.for_item(conn, clerk, item["id"])
-        items.append(packs.PackItem(item["number"], item["title"], item["purpose"], papers=[
-            packs.PackPaper(p.title, p.filename, papers.content(conn, clerk, p)) for p in found]))
+    items = packs.items_for(conn, clerk, summer["id"])
     assert sum(len(i.papers) for i in items) == 1
     pack = PdfReader(io.BytesIO(packs.build(demo.NAME, summer, items, "now")))
     assert len(pack.pages) == 4  # cover, agenda, divider, report

@@ -138,10 +138,18 @@ def test_confidential_items_and_papers_never_reach_someone_without_access(
         found = c.get("/alpha/meetings?q=performance").get_data(as_text=True)
         assert ("Headteacher performance review" in found or
                 f"/alpha/meetings/{meeting_id}\"" in found) is sees
-        pack = pdf_text(c.download(f"/alpha/meetings/{meeting_id}/pack.pdf").data)
+        data = c.download(f"/alpha/meetings/{meeting_id}/pack.pdf").data
+        pack = pdf_text(data)
         assert "School improvement plan" in pack and "Sipcontent" in pack
         assert ("Headteacher performance review" in pack) is sees
         assert ("Zanzibarsecret" in pack) is sees
+        # No trace of part 2 (not even its mark) for someone who may not see it; for those
+        # who may, its paper's pages are marked.
+        assert ("confidential" in pack.lower()) is sees
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+        assert [n for n, page in enumerate(pages) if "CONFIDENTIAL (PART 2)" in page] == [
+            n for n, page in enumerate(pages) if n > 1 and (  # after the cover and agenda
+                "Zanzibarsecret" in page or "Review of the headteacher zanzibar" in page)]
         if not sees:
             assert c.get(f"/alpha/meetings/{meeting_id}/agenda/{secret}").status_code == 403
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from gvo.board import bodies
 from gvo.meetings import attendance, minutes, packs
-from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document, text_pdf
+from gvo.meetings.pdf import FONT_DIR, FONT_FILES, MISSING, Document, html_pdf
 
 from .conftest import OP
 
@@ -252,10 +252,10 @@ MORE = {"Chinese": ["会议纪要", "财务委员会", "王小明"], "Japanese":
 def _round_pdf(n: int, scripts: tuple) -> tuple[list[str], bytes]:
     """A document naming people in `scripts` (which names: by round `n`, so the glyphs drawn
     differ from one document to the next), in its body and in its footer; every other one a
-    library page (`text_pdf`)."""
+    library page (`html_pdf`)."""
     names = [MORE[s][n % len(MORE[s])] for s in scripts]
     if n % 2:
-        return names, text_pdf(" ".join(names), "\n\n".join(names))
+        return names, html_pdf(" ".join(names), "".join(f"<p>{n}</p>" for n in names))
     doc = Document(" ".join(names))
     doc.add_page()
     for name in names:

@@ -1,7 +1,7 @@
 """A meeting's agenda and its papers: items added, edited, moved and removed; papers uploaded,
 linked from the library and taken off."""
 
-from flask import flash, g, render_template, request
+from flask import current_app, flash, g, render_template, request
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.blueprints.meetings.common import (
@@ -108,6 +108,10 @@ def upload_paper(meeting_id: int, item_id: int):
         # filled in again by the server; the message names the file to choose).
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
+    instance, school = current_app.extensions["gvo"].instance, g.school
+    papers.convert_later(db(), current_identity(), ids, open_conn=lambda: instance.db(school),
+                         release=instance.release,
+                         converter=current_app.config["GVO_LIBREOFFICE"])
     names = quoted(papers.stored_names(db(), current_identity(), ids))
     flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}: {names}.",
           "success")

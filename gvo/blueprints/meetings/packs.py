@@ -17,8 +17,9 @@ def pack(meeting_id: int):
     """The board pack: only what this person may open; built in memory and streamed."""
     meeting = get_meeting(meeting_id)
     who = current_identity()
-    data = packs.build(g.school_name, meeting, packs.items_for(db(), who, meeting_id),
-                       f"{generated()} for {who.name}")
+    items = packs.items_for(db(), who, meeting_id,
+                            converter=current_app.config["GVO_LIBREOFFICE"])
+    data = packs.build(g.school_name, meeting, items, f"{generated()} for {who.name}")
     return file_response(packs.stream(data), f"board-pack-{dated_slug(meeting)}.pdf",
                          "application/pdf", length=len(data))
 

@@ -1,0 +1,238 @@
+"""PDF copies of Word, Excel, PowerPoint and OpenDocument files, made by LibreOffice.
+
+A board pack merges PDFs only; schools mostly write their papers in Word and Excel. So each
+version of such a document is converted to PDF once, by LibreOffice in headless mode, and the
+copy is kept in the school database (`document_pdfs`, the copy itself a blob), where it is
+encrypted and replicated like the file it was made from. A version whose conversion failed or
+ran out of time keeps that status and is not tried again; a file of another kind has no copy.
+
+When it runs: a paper uploaded to a meeting is converted in the background just after its
+upload has committed (`convert_in_background`), so the first pack built after it finds the
+copy ready; a pack that meets a version not converted yet (linked from the library, uploaded
+before LibreOffice was installed, or still queued) converts it then (`pdf_copy`), once.
+Conversions run one at a time in a process (LibreOffice is heavy; the machine is small).
+
+How it runs: LibreOffice (`soffice --headless --convert-to pdf`) in a child process of its
+own session, killed with everything it started after SECONDS; with a throwaway profile folder
+(-env:UserInstallation) and the file in a private temporary folder, in memory where the
+system has one (/dev/shm), removed at once; in a network namespace of its own with no
+interfaces but loopback (`unshare -rn`, util-linux), so a document that links a picture or
+a template on the web cannot make it fetch anything. Where no namespace can be made, the
+conversion is not run (status 'no-sandbox'). Where LibreOffice is not installed (or the
+program the GVO_LIBREOFFICE setting names is missing) nothing is stored and the pack lists the
+paper as provided separately; installing it later converts the paper on the next pack.
+"""
+
+import contextlib
+import functools
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from gvo.core import clock
+from gvo.core.atomic import transaction
+from gvo.library import blobs, extract, sniff
+from gvo.storage.sqlcipher import Connection
+
+# The office formats GVO accepts (gvo.library.sniff.ALLOWED) that LibreOffice converts.
+CONVERTIBLE = frozenset({
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+})
+PROGRAM = "soffice"                    # the default; the GVO_LIBREOFFICE setting overrides it
+SECONDS = 120                          # one conversion, start to finish (LibreOffice included)
+MAX_INPUT_BYTES = extract.MAX_INPUT_BYTES
+MAX_OUTPUT_BYTES = 100 * 1024 * 1024
+SANDBOX = ("unshare", "--map-root-user", "--net")
+# Statuses that say the copy will never be made for that version (stored); others are not.
+FINAL = ("ok", "unreadable", "limit:time", "limit:size")
+
+log = logging.getLogger(__name__)
+_one_at_a_time = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A version's PDF copy: `data` when `status` is 'ok'. Other statuses: 'unreadable' (the
+    converter made no PDF), 'limit:time', 'limit:size' (stored: not tried again); 'missing'
+    (LibreOffice is not installed), 'no-sandbox' (no network namespace could be made),
+    'other' (not an office file) (not stored)."""
+
+    status: str
+    data: bytes | None = None
+
+
+def convertible(mime: str) -> bool:
+    """Whether files of this type are converted (Word, Excel, PowerPoint, OpenDocument)."""
+    return mime in CONVERTIBLE
+
+
+def available(program: str = PROGRAM) -> bool:
+    """Whether the LibreOffice program (a name on PATH or a path) is there to run."""
+    return shutil.which(program) is not None
+
+
+@functools.cache
+def _sandbox_works() -> bool:
+    """Whether this system lets a child have a network namespace of its own (checked once)."""
+    try:
+        return subprocess.run([*SANDBOX, "true"], stdout=subprocess.DEVNULL,  # noqa: S603
+                              stderr=subprocess.DEVNULL, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def stored(conn: Connection, blob_id: int) -> Copy | None:
+    """The copy kept for a version's content (None: not converted yet)."""
+    row = conn.execute("SELECT status, pdf_blob_id FROM document_pdfs WHERE blob_id = ?",
+                       (blob_id,)).fetchone()
+    if row is None:
+        return None
+    data = blobs.read_all(conn, row["pdf_blob_id"]) if row["pdf_blob_id"] else None
+    return Copy(row["status"], data)
+
+
+def pdf_copy(conn: Connection, blob_id: int, mime: str, size: int, *,
+             program: str = PROGRAM) -> Copy:
+    """The PDF copy of a document version (its content's blob, type and size in bytes),
+    converted now if it has none yet and kept (see the module docstring).
+
+    Call it outside any transaction: a conversion takes seconds (up to SECONDS). Never raises
+    for a bad file; the status says why there is no copy.
+    """
+    if not convertible(mime):
+        return Copy("other")
+    found = stored(conn, blob_id)
+    if found is not None:
+        return found
+    if not available(program):
+        return Copy("missing")
+    if not _sandbox_works():
+        log.warning("LibreOffice conversions need a network namespace (unshare -rn): none")
+        return Copy("no-sandbox")
+    if conn.in_transaction:
+        raise RuntimeError("documents are converted outside any transaction")
+    with _one_at_a_time:
+        found = stored(conn, blob_id)  # converted by another thread while this one waited
+        if found is not None:
+            return found
+        if size > MAX_INPUT_BYTES:
+            made = Copy("limit:size")
+        else:
+            made = convert(blobs.read_all(conn, blob_id), mime, program)
+        _keep(conn, blob_id, made)
+    return made
+
+
+def _keep(conn: Connection, blob_id: int, made: Copy) -> None:
+    """Store a conversion's outcome (a final one only) in one short transaction."""
+    if made.status not in FINAL:
+        return
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM document_pdfs WHERE blob_id = ?", (blob_id,)).fetchone():
+            return
+        if conn.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
+            return  # the version went while it was converted
+        pdf_blob = None
+        if made.data:
+            with blobs.small_cache(conn):
+                writer = blobs.BlobWriter(conn)
+                writer.write(made.data)
+                pdf_blob = writer.close()
+        conn.execute("INSERT INTO document_pdfs(blob_id, status, pdf_blob_id, converted_at)"
+                     " VALUES (?, ?, ?, ?)", (blob_id, made.status, pdf_blob, clock.iso()))
+
+
+def _scratch_root() -> str | None:
+    """Where the file and the profile are written while converting: memory if possible."""
+    shm = Path("/dev/shm")  # noqa: S108 - a private folder is made inside it (mkdtemp, 0700)
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def convert(data: bytes, mime: str, program: str = PROGRAM) -> Copy:
+    """Convert one office file's bytes to PDF with LibreOffice (see the module docstring);
+    nothing is kept. Returns Copy('ok', pdf), or the status of a failure."""
+    if not available(program):
+        return Copy("missing")
+    with tempfile.TemporaryDirectory(prefix="gvo-convert-", dir=_scratch_root()) as scratch:
+        folder = Path(scratch)
+        source = folder / ("paper" + sniff.EXTENSIONS[mime][0])
+        source.write_bytes(data)
+        out = folder / "out"
+        command = [*SANDBOX, program, "--headless", "--invisible", "--norestore", "--nologo",
+                   "--nodefault", "--nolockcheck", "--nofirststartwizard",
+                   f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+                   "--convert-to", "pdf", "--outdir", str(out), str(source)]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
+               "LANG": "C.UTF-8", "TMPDIR": scratch}
+        try:
+            child = subprocess.Popen(command, stdin=subprocess.DEVNULL,  # noqa: S603
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     cwd=scratch, env=env, start_new_session=True)
+        except OSError:
+            return Copy("missing")
+        try:
+            child.wait(timeout=SECONDS)
+        except subprocess.TimeoutExpired:
+            return Copy("limit:time")
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)  # whatever it left running
+            child.wait()
+        made = out / "paper.pdf"
+        if not made.is_file() or made.stat().st_size > MAX_OUTPUT_BYTES:
+            return Copy("unreadable")
+        pdf = made.read_bytes()
+        return Copy("ok", pdf) if pdf.lstrip()[:5] == sniff.PDF_MAGIC else Copy("unreadable")
+
+
+def convert_in_background(open_conn, release, versions: list[tuple[int, str, int]], *,
+                          program: str = PROGRAM) -> threading.Thread | None:
+    """Convert `versions` (blob id, type, size) in a thread of their own, so the upload that
+    made them returns at once; `open_conn()` gives that thread its connection to the school,
+    `release()` gives it back at the end. Returns the thread (None: nothing to convert)."""
+    todo = [v for v in versions if convertible(v[1])]
+    if not todo or not available(program):
+        return None
+
+    def run() -> None:
+        try:
+            conn = open_conn()
+            for blob_id, mime, size in todo:
+                pdf_copy(conn, blob_id, mime, size, program=program)
+        except Exception:  # the pack converts it later: never let a thread die loudly
+            log.exception("a paper's PDF copy could not be made in the background")
+        finally:
+            release()
+
+    thread = threading.Thread(target=run, name="gvo-pdf-copies", daemon=True)
+    with _threads_lock:
+        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
+    thread.start()
+    return thread
+
+
+_threads: list[threading.Thread] = []
+_threads_lock = threading.Lock()
+
+
+def wait_for_background() -> None:
+    """Wait until every conversion started by `convert_in_background` has ended (for
+    shutdown, and for tests that check what it stored)."""
+    with _threads_lock:
+        running = list(_threads)
+    for thread in running:
+        thread.join()
