@@ -121,6 +121,7 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
 
     from gvo import create_app
     from gvo.library import spool
+    from gvo.mail import sender as mail_sender
     from gvo.replication import service
 
     inst = ctx.instance()
@@ -149,10 +150,14 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     replicator = service.start(app, inst, replica_url or os.environ.get("GVO_REPLICA_URL"),
                                workers=config["GVO_REPLICATION_WORKERS"],
                                idle_seconds=config["GVO_SCHOOL_IDLE_SECONDS"])
+    # One mail sender for every school, started and stopped with replication.
+    sender = mail_sender.start(app, inst)
     click.echo(f"GVO serving {inst.path} on http://{host}:{port}  (Ctrl+C to stop)")
     try:
         serving.run()
     finally:
+        if sender is not None:
+            sender.stop()
         replicator.stop()
         inst.close()
     click.echo("GVO stopped: every committed change is shipped.")

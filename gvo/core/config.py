@@ -39,6 +39,10 @@ def from_environment(env: dict | None = None) -> dict:
         "GVO_SCHOOL_IDLE_SECONDS": _int(env, "GVO_SCHOOL_IDLE_SECONDS", 60),
         # gvo serve: replication threads, whatever the number of schools.
         "GVO_REPLICATION_WORKERS": _int(env, "GVO_REPLICATION_WORKERS", 4),
+        # Mail (gvo.mail.config checks them): the SMTP server's URL and the sender address;
+        # unset, the office sends nothing and shows set-up links to copy.
+        "GVO_SMTP_URL": env.get("GVO_SMTP_URL") or None,
+        "GVO_MAIL_FROM": env.get("GVO_MAIL_FROM") or None,
     }
     for name, least in (("GVO_CACHE_MB", 16), ("GVO_SCHOOL_IDLE_SECONDS", 1),
                         ("GVO_REPLICATION_WORKERS", 1)):

@@ -7,6 +7,7 @@ files) and no automatic checkpoints (the replicator owns checkpoints).
 
 import contextlib
 import functools
+import logging
 import re
 from collections.abc import Iterator
 from importlib import resources
@@ -157,16 +158,41 @@ def apply_settings(conn: Connection, cache_kib: int = CACHE_KIB) -> None:
     conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
 
 
+def database_path(conn: Connection) -> str | None:
+    """The file a connection opened with `connect` is to (None once it is closed)."""
+    return getattr(conn, "_db_path", None)
+
+
+def after_commit(conn: Connection, hook) -> None:
+    """Call `hook()` once the write transaction `conn` is in commits (at once if it is in
+    none); forgotten if it rolls back. For hints to other threads that something committed
+    (the mail sender is woken so), never for work that must happen: a crash between the
+    commit and the call loses the call."""
+    if not conn.in_transaction:
+        hook()
+        return
+    hooks = conn.__dict__.setdefault("_after_commit", [])
+    hooks.append(hook)
+
+
 @contextlib.contextmanager
 def transaction(conn: Connection) -> Iterator[Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; after the COMMIT the hooks
+    given to `after_commit` inside it run."""
     conn.execute("BEGIN IMMEDIATE")
+    conn.__dict__.pop("_after_commit", None)
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
+        conn.__dict__.pop("_after_commit", None)
         raise
     conn.execute("COMMIT")
+    for hook in conn.__dict__.pop("_after_commit", ()):
+        try:
+            hook()
+        except Exception:  # committed: a hint that fails must not look like a failed write
+            logging.getLogger("gvo.storage").exception("after-commit hook failed")
 
 
 @functools.cache
