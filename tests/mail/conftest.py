@@ -103,20 +103,22 @@ class SmtpServer:
             self.controller.stop()
             self.controller = None
 
-    def to(self, address: str) -> list[Arrived]:
-        """What arrived for `address`."""
-        return [a for a in self.arrived if address in a.rcpt_tos]
+    def to(self, address: str, subject: str | None = None) -> list[Arrived]:
+        """What arrived for `address` (with that subject, if given)."""
+        return [a for a in self.arrived if address in a.rcpt_tos
+                and (subject is None or a.message["Subject"] == subject)]
 
-    def wait_for(self, count: int, to: str | None = None, limit: float = 60.0) -> list[Arrived]:
-        """What arrived (for `to`, if given) once `count` messages have, or `limit` seconds
-        passed (a guard against a hang, not a measure: the test asserts on what arrived)."""
+    def wait_for(self, count: int, to: str | None = None, subject: str | None = None,
+                 limit: float = 60.0) -> list[Arrived]:
+        """What arrived (for `to`, with `subject`, if given) once `count` messages have, or
+        `limit` seconds passed (a guard against a hang, not a measure: the test asserts on
+        what arrived)."""
         deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            got = self.to(to) if to else self.arrived
-            if len(got) >= count:
-                break
+        while True:
+            got = self.to(to, subject) if to else self.arrived
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
             time.sleep(0.02)
-        return self.to(to) if to else self.arrived
 
 
 @pytest.fixture
