@@ -14,11 +14,11 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from conftest import BASE, TEMPLATE_CODE
 
 from gvo import create_app
 from gvo.mail import config
 from gvo.mail.sender import Sender
-from conftest import BASE, TEMPLATE_CODE
 
 MAIL_FROM = "GVO Office <office@gvo.example>"
 
