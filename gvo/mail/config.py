@@ -15,7 +15,7 @@ services read `current()`.
 
 import ipaddress
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -36,7 +36,7 @@ class SmtpSettings:
     port: int
     security: str
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     timeout: float = TIMEOUT_SECONDS
 
     def describe(self) -> str:

@@ -6,7 +6,6 @@ refuse recipients with a given answer, and be stopped and started again on the s
 """
 
 import email
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import BASE, TEMPLATE_CODE
+from replication.conftest import free_port
 
 from gvo import create_app
 from gvo.mail import config
@@ -63,13 +63,6 @@ class Recorder:
             self.arrived.append(Arrived(envelope.mail_from, list(envelope.rcpt_tos),
                                         envelope.original_content))
         return "250 2.0.0 Ok: queued as test"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpServer:
