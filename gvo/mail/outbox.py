@@ -25,11 +25,11 @@ from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.mail import compose, config
 from gvo.mail.compose import Letter, Recipient
-from gvo.people import settings as school_settings
 from gvo.storage.sqlcipher import Connection, after_commit, database_path
 
 GIVE_UP_SECONDS = 48 * 3600  # temporary failures this long after queueing: failed
 KEEP_SENT_SECONDS = 30 * 24 * 3600  # a sent message's row (no body) is kept this long
+REPLY_TO_KEY = "mail_reply_to"  # the school setting: where replies go (its clerk)
 SYSTEM = Identity.system("mail")
 
 _wakers: list[Callable[[str], None]] = []
@@ -66,9 +66,14 @@ def school_slug(conn: Connection) -> str:
     return Path(path).parent.name
 
 
+def _setting(conn: Connection, key: str) -> str:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return row["value"] if row else ""
+
+
 def reply_to(conn: Connection) -> str:
-    """The school's reply-to address (its clerk's), or "" if none is set."""
-    return school_settings.get(conn, school_settings.REPLY_TO_KEY)
+    """The school's reply-to address (its clerk's, set by gvo.people.settings), or ""."""
+    return _setting(conn, REPLY_TO_KEY)
 
 
 def school_url(conn: Connection) -> str:
@@ -84,7 +89,7 @@ def enabled() -> bool:
 def compose_for(conn: Connection, to: Recipient, letter: Letter):
     """The message `letter` makes for `to` in this school (not queued): for queueing, for
     `gvo mail test`, and for equal work when there is no one to send to."""
-    return compose.build(config.current(), school_name=school_settings.get(conn, "name"),
+    return compose.build(config.current(), school_name=_setting(conn, "name"),
                          school_url=school_url(conn), reply_to=reply_to(conn), to=to,
                          letter=letter)
 

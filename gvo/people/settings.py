@@ -4,6 +4,7 @@ from gvo.core import audit
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
+from gvo.mail import outbox
 from gvo.storage.sqlcipher import Connection
 
 MFA_POLICIES = {
@@ -12,7 +13,7 @@ MFA_POLICIES = {
     "optional": "Optional",
 }
 DEFAULTS = {"mfa_policy": "required", "demo": "0"}
-REPLY_TO_KEY = "mail_reply_to"  # where replies to the school's e-mail go (its clerk)
+REPLY_TO_KEY = outbox.REPLY_TO_KEY  # where replies to the school's e-mail go (its clerk)
 
 
 def get(conn: Connection, key: str) -> str:

@@ -10,6 +10,7 @@ from gvo.core.errors import GvoError
 from gvo.core.identity import Identity
 from gvo.mail import config, outbox, sender
 from gvo.mail.compose import Letter, Recipient
+from gvo.storage.instance import Instance
 
 from .conftest import MAIL_FROM, mail_settings
 
@@ -136,3 +137,19 @@ def test_healthz_says_mail_is_off(app, instance):
 
 def test_mail_from_is_the_sender():
     assert config.parse_from(MAIL_FROM).addr_spec == "office@gvo.example"
+
+
+def test_gvo_user_add_queues_the_invitation(instance, school, smtp_server):
+    instance.close()
+    result = gvo_command("--instance", str(instance.path), "user", "add", school,
+                         "new@example.org", "--name", "Siân ap Gwŷr", "--role", "reader",
+                         **mail_settings(smtp_server))
+    assert result.returncode == 0, result.output
+    assert "https://localhost/alpha/setup/" in result.stdout
+    assert "An invitation carrying it is queued for new@example.org" in result.stdout
+    inst = Instance.open(instance.path, environ={})
+    try:
+        [row] = inst.db(school).execute("SELECT kind, recipient FROM mail_outbox").fetchall()
+        assert tuple(row) == ("invitation", "new@example.org")
+    finally:
+        inst.close()
