@@ -148,14 +148,6 @@ def mail_app(instance, smtp_server):
     return mail_app_for(instance, smtp_server)
 
 
-@pytest.fixture(autouse=True)
-def forget_mail_settings():
-    """Every test starts and ends with the process's mail settings unset."""
-    config.configure(None)
-    yield
-    config.configure(None)
-
-
 @pytest.fixture
 def start_sender(instance):
     """Factory: start_sender(**options) -> a running Sender for the test instance with short
