@@ -223,17 +223,25 @@ def setup(token: str):
     user = accounts.user_for_setup_token(db(), token)
     if user is None:
         return render_template("auth/setup_expired.html"), 410
+    return _choose_password(user, token, accounts.complete_setup, "auth/setup.html",
+                            "Your password is set.")
+
+
+def _choose_password(user, token: str, save, template: str, done: str):
+    """The page of a one-time link (set-up or new password) whose owner is `user`: choose
+    a password, which `save(conn, token, password, ip)` stores; then back to sign in (a
+    link signs no one in), saying `done`."""
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            ended = accounts.complete_setup(db(), token, form.password.data, g.client_ip)
+            ended = save(db(), token, form.password.data, g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
-            flash(f"Your password is set. Sign in with it now. {ended.notice('Your')}".strip(),
-                  "success")
+            session.pop("signin", None)
+            flash(f"{done} Sign in with it now. {ended.notice('Your')}".strip(), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/setup.html", form=form, user=user), 200 if not form.errors else 422
+    return render_template(template, form=form, user=user), 200 if not form.errors else 422
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -264,19 +272,8 @@ def reset_password(token: str):
     user = recovery.user_for_link(db(), token)
     if user is None:
         return render_template("auth/reset_expired.html", minutes=recovery.LINK_MINUTES), 410
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            ended = recovery.choose_password(db(), token, form.password.data, g.client_ip)
-        except InvalidInput as exc:
-            form.password.errors.append(str(exc))
-        else:
-            session.pop("signin", None)
-            flash(f"Your new password is set. Sign in with it now. {ended.notice('Your')}"
-                  .strip(), "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", form=form, user=user), (
-        422 if form.errors else 200)
+    return _choose_password(user, token, recovery.choose_password, "auth/reset.html",
+                            "Your new password is set.")
 
 
 @bp.post("/logout")

@@ -1,6 +1,5 @@
 """`gvo serve`: running the office (waitress, with replication alongside)."""
 
-import ipaddress
 import os
 import signal
 import threading
@@ -9,15 +8,9 @@ import time
 import click
 
 from gvo.cli.context import Context, pass_ctx
+from gvo.core.config import is_loopback
 
 RECV_BYTES = 256 * 1024
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def proxy_options(trusted_proxies: int) -> dict:
@@ -130,10 +123,10 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     inst.bound_resources(cache_mb=config["GVO_CACHE_MB"], threads=threads,
                          idle_seconds=config["GVO_SCHOOL_IDLE_SECONDS"])
     proxies = config["GVO_TRUSTED_PROXIES"]
-    if not _is_loopback(host) and not proxies:
+    if not is_loopback(host) and not proxies:
         click.echo("Warning: serving on a public address without a TLS reverse proxy; "
                    "see deploy/ for Caddy and nginx examples.", err=True)
-    if not _is_loopback(host) and proxies:
+    if not is_loopback(host) and proxies:
         click.echo("Warning: GVO_TRUSTED_PROXIES is set but GVO listens on a public address: "
                    "anyone reaching it directly can claim any client address. Listen on "
                    "127.0.0.1 behind the proxy.", err=True)

@@ -1,11 +1,20 @@
 """Settings from the environment, with safe defaults; unsafe production settings are refused."""
 
+import ipaddress
 import os
 from pathlib import Path
 
 from gvo.core.errors import GvoError
 
 HEALTH_TOKEN_MIN = 32
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an IP address, or "localhost") is this machine's loopback."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _int(env: dict, name: str, default: int) -> int:

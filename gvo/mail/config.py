@@ -13,13 +13,13 @@ The web app and the CLI `configure` the process once (create_app, the CLI contex
 services read `current()`.
 """
 
-import ipaddress
 import threading
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from gvo.core.config import is_loopback
 from gvo.core.errors import GvoError
 
 SMTP_ENV, FROM_ENV = "GVO_SMTP_URL", "GVO_MAIL_FROM"
@@ -43,13 +43,6 @@ class SmtpSettings:
         """The server without its password, for messages and `gvo status`."""
         user = f"{self.username}@" if self.username else ""
         return f"{user}{self.host}:{self.port} ({self.security})"
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def parse_smtp_url(url: str) -> SmtpSettings:
@@ -80,7 +73,7 @@ def parse_smtp_url(url: str) -> SmtpSettings:
         if scheme != "smtp" or value not in ("off", "on"):
             raise GvoError(f"{SMTP_ENV}: starttls=off is the only option, and only for smtp://")
         if value == "off":
-            if not _is_loopback(host):
+            if not is_loopback(host):
                 raise GvoError(f"{SMTP_ENV}: starttls=off is allowed only to a loopback "
                                f"address (127.0.0.1, ::1, localhost), not {host}")
             security = "none"

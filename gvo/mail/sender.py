@@ -93,6 +93,9 @@ def deliver(conn: smtplib.SMTP, envelope_from: str, recipient: str, data: bytes)
     Refused for an answer that is not acceptance (the conversation is reset for the next
     message); Unreachable if the connection broke.
     """
+    if not recipient.isascii():
+        # Needs SMTPUTF8 (RFC 6531), which this sender does not speak: a permanent refusal.
+        raise Refused(553, "an address with characters beyond ASCII cannot be sent to")
     try:
         code, resp = conn.mail(envelope_from)
         if code != 250:

@@ -5,6 +5,7 @@ refuse recipients with a given answer, and be stopped and started again on the s
 (the mail server "down for a while").
 """
 
+import asyncio
 import email
 import threading
 import time
@@ -49,6 +50,7 @@ class Recorder:
         self.arrived: list[Arrived] = []
         self.refuse: str | None = None
         self.lock = threading.Lock()
+        self.hold = threading.Event()  # while set, a message is kept but not yet answered
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         """Accept the recipient, or answer with `refuse`."""
@@ -62,6 +64,8 @@ class Recorder:
         with self.lock:
             self.arrived.append(Arrived(envelope.mail_from, list(envelope.rcpt_tos),
                                         envelope.original_content))
+        while self.hold.is_set():  # the message is received; the answer waits
+            await asyncio.sleep(0.02)
         return "250 2.0.0 Ok: queued as test"
 
 

@@ -145,3 +145,16 @@ def test_temporary_failures_for_too_long_end_as_a_failure(instance, school, mail
         smtp_server.wait_for(99, limit=0.01)
     [row] = failed
     assert "still refused" in row["last_error"] and "452" in row["last_error"]
+
+
+def test_an_address_beyond_ascii_fails_at_once_and_the_sender_goes_on(
+        instance, school, mail_app, smtp_server, start_sender):
+    conn = instance.db(school)
+    outbox.queue(conn, Identity.operator(), Recipient("Siân", "siân@example.org"),
+                 Letter("test", "Hello", "a test"), kind="test")
+    _queue(conn, 1, "after")
+    instance.release()
+    start_sender()
+    assert smtp_server.wait_for(1, to="after0@example.org")
+    [row] = outbox.failed_messages(conn)
+    assert row["recipient"] == "siân@example.org" and "beyond ASCII" in row["last_error"]

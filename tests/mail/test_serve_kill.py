@@ -66,3 +66,36 @@ def test_kill_9_while_mail_is_queued_then_every_message_arrives_once(tmp_path, s
         assert health["queued"] == 0 and health["failed"] == 0 and health["reachable"]
     finally:
         stop(server)
+
+
+@pytest.mark.slow
+def test_only_a_message_accepted_before_the_kill_is_sent_twice(tmp_path, smtp_server):
+    """The window of README's "at least once": the SMTP server has the message, but
+    `gvo serve` dies before it hears the answer (and so before marking it sent)."""
+    instance = tmp_path / "instance"
+    make_office(instance)
+    settings = mail_settings(smtp_server)
+    addresses = [f"governor{i}@example.org" for i in range(4)]
+    config.configure(config.from_mapping(settings))
+    inst = Instance.open(instance, environ={})
+    try:
+        for address in addresses:
+            outbox.queue(inst.db(SLUG), Identity.operator(), Recipient("Gov", address),
+                         Letter("test", "Papers", "a test"), kind="test")
+    finally:
+        inst.close()
+    smtp_server.handler.hold.set()
+    port = free_port()
+    server = gvo_serve(instance, port, **settings)
+    try:
+        [first] = smtp_server.wait_for(1)  # received, its answer held back
+    finally:
+        stop(server, signal.SIGKILL)
+    smtp_server.handler.hold.clear()
+    server = gvo_serve(instance, port, **settings)
+    try:
+        got = [a.rcpt_tos[0] for a in smtp_server.wait_for(len(addresses) + 1)]
+    finally:
+        stop(server)
+    assert sorted(got) == sorted(addresses + first.rcpt_tos)
+    assert got.count(first.rcpt_tos[0]) == 2
