@@ -4,7 +4,7 @@
 import json
 
 import pytest
-from conftest import gvo_command
+from conftest import WebClient, gvo_command, sign_in
 
 from gvo.core.errors import GvoError
 from gvo.core.identity import Identity
@@ -153,3 +153,21 @@ def test_gvo_user_add_queues_the_invitation(instance, school, smtp_server):
         assert tuple(row) == ("invitation", "new@example.org")
     finally:
         inst.close()
+
+
+def test_a_manager_sets_the_reply_to_address(instance, school, mail_app, make_user):
+    manager = make_user(school, "manager")
+    client = WebClient(mail_app.test_client())
+    assert sign_in(client, manager).status_code == 302
+    bad = client.post(f"/{school}/admin/settings/mail", {"reply_to": "not an address"},
+                      form_page=f"/{school}/admin/settings")
+    assert bad.status_code == 422
+    assert outbox.reply_to(instance.db(school)) == ""
+    good = client.post(f"/{school}/admin/settings/mail", {"reply_to": " clerk@alpha.example "},
+                       form_page=f"/{school}/admin/settings")
+    assert good.status_code == 302
+    conn = instance.db(school)
+    assert outbox.reply_to(conn) == "clerk@alpha.example"
+    [entry] = conn.execute("SELECT actor_email, detail FROM audit_log"
+                           " WHERE action = 'school.mail_reply_to'").fetchall()
+    assert entry["actor_email"] == manager.email and "clerk@alpha.example" in entry["detail"]
