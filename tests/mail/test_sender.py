@@ -107,7 +107,7 @@ def test_retry_needs_the_csrf_token_and_a_manager(instance, school, mail_app, ma
     assert resp.status_code == 400
 
 
-def test_a_4xx_answer_is_retried_with_growing_waits(instance, school, mail_app, smtp_server):
+def test_a_4xx_answer_is_retried_until_accepted(instance, school, mail_app, smtp_server):
     conn = instance.db(school)
     smtp_server.handler.refuse = "451 4.3.0 try again later"
     _queue(conn, 1, "slow")
