@@ -19,6 +19,7 @@ class GvoState:
 def create_app(config: dict | None = None, instance: Instance | None = None) -> Flask:
     """Build the web application for one instance directory."""
     from gvo.core import config as gvo_config
+    from gvo.mail import config as mail_config
     from gvo.web.app import init_app
 
     app = Flask(__name__)
@@ -32,6 +33,8 @@ def create_app(config: dict | None = None, instance: Instance | None = None) -> 
     )
     if config:
         app.config.update(config)
+    # The process sends mail as this app is configured (a bad URL or address stops here).
+    mail_config.configure(mail_config.from_mapping(app.config))
     if instance is None:
         instance = Instance.open(app.config["GVO_INSTANCE"])
     app.extensions["gvo"] = GvoState(instance)

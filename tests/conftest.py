@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from gvo import create_app
 from gvo.core import clock as gvo_clock
 from gvo.core.identity import Identity
+from gvo.mail import config as mail_config
 from gvo.people import accounts, signin
 from gvo.security import passwords
 from gvo.storage.instance import Instance
@@ -73,6 +74,15 @@ def cheap_password_hashing():
     patch.setattr(passwords, "_hasher", TEST_HASHER)
     yield TEST_HASHER
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def no_mail_settings_between_tests():
+    """Each test starts with the process's mail settings unset (an app a test made with
+    GVO_SMTP_URL configures the process: gvo.mail.config), and leaves them so."""
+    mail_config.configure(None)
+    yield
+    mail_config.configure(None)
 
 
 @dataclass

@@ -42,3 +42,23 @@ def test_alone_it_commits_like_storage_transaction(conn):
         conn.execute("INSERT INTO t VALUES ('x')")
         assert conn.in_transaction
     assert _values(conn) == ["x"] and not conn.in_transaction
+
+
+def test_after_commit_hooks_run_once_the_outermost_transaction_commits(conn):
+    from gvo.storage.sqlcipher import after_commit
+
+    seen = []
+    with transaction(conn):
+        with transaction(conn):  # a service's savepoint
+            after_commit(conn, lambda: seen.append(_values(conn)))
+            conn.execute("INSERT INTO t VALUES ('x')")
+        assert seen == []
+    assert seen == [["x"]]  # after the commit: another connection would see the row
+    with pytest.raises(InvalidInput), transaction(conn):
+        after_commit(conn, lambda: seen.append("rolled back"))
+        raise InvalidInput("no")
+    with transaction(conn):
+        conn.execute("INSERT INTO t VALUES ('y')")
+    assert seen == [["x"]]  # a rolled-back transaction's hook never runs, nor later
+    after_commit(conn, lambda: seen.append("now"))
+    assert seen == [["x"], "now"]

@@ -7,6 +7,7 @@ from gvo.board import bodies
 from gvo.core import audit
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
+from gvo.mail import outbox
 from gvo.people import accounts, groups
 from gvo.people import settings as school_settings
 from gvo.security.sessions import active_sessions
@@ -19,6 +20,7 @@ from gvo.web.forms import (
     GroupForm,
     InviteForm,
     MfaPolicyForm,
+    ReplyToForm,
     RoleForm,
     choices,
 )
@@ -31,12 +33,6 @@ def _roles_i_may_give(form, current: str | None = None) -> None:
     too), and the account's `current` role, so saving other changes keeps it."""
     allowed = set(accounts.roles_to_give(current_identity())) | {current}
     form.role.choices = [c for c in form.role.choices if c.value in allowed]
-
-
-def setup_url(token: str) -> str:
-    """The full set-up link for an invitation."""
-    base = current_app.config["GVO_BASE_URL"]
-    return f"{base}{url_for('auth.setup', token=token)}"
 
 
 # -- people ------------------------------------------------------------------
@@ -57,9 +53,14 @@ def users():
         except InvalidInput as exc:
             form.email.errors.append(str(exc))
         else:
-            token = accounts.new_setup_token(db(), current_identity(), uid)
-            flash(f"{form.name.data} is invited. Send them this set-up link (valid for "
-                  f"{accounts.SETUP_LINK_HOURS} hours): {setup_url(token)}", "success")
+            sent = accounts.invite(db(), current_identity(), uid)
+            if sent.mailed:
+                flash(f"{form.name.data} is invited: an e-mail with their set-up link (valid "
+                      f"for {accounts.SETUP_LINK_HOURS} hours) is on its way to "
+                      f"{form.email.data.strip()}.", "success")
+            else:
+                flash(f"{form.name.data} is invited. Send them this set-up link (valid for "
+                      f"{accounts.SETUP_LINK_HOURS} hours): {sent.link}", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/users.html", users=accounts.list_users(db()), form=form), (
         422 if form.errors else 200)
@@ -127,9 +128,13 @@ def new_setup_link(user_id: int):
     """Make a new set-up link (the old one stops working)."""
     row = accounts.get_user(db(), user_id)
     if ConfirmForm().validate_on_submit():
-        token = accounts.new_setup_token(db(), current_identity(), user_id)
-        flash(f"New set-up link for {row['name']} (valid for {accounts.SETUP_LINK_HOURS} hours): "
-              f"{setup_url(token)}", "success")
+        sent = accounts.invite(db(), current_identity(), user_id)
+        if sent.mailed:
+            flash(f"A new set-up link (valid for {accounts.SETUP_LINK_HOURS} hours) is on its "
+                  f"way to {row['name']} at {row['email']}.", "success")
+        else:
+            flash(f"New set-up link for {row['name']} (valid for {accounts.SETUP_LINK_HOURS} "
+                  f"hours): {sent.link}", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -293,11 +298,55 @@ def settings():
         school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
+    return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}))
+
+
+def _settings_page(form, reply_form):
     backup = None
     status_hook = current_app.extensions.get("gvo_backup_status")
     if status_hook:
         backup = status_hook(g.school)
-    return render_template("admin/settings.html", form=form, backup=backup)
+    failed = len(outbox.failed_messages(db()))
+    return render_template("admin/settings.html", form=form, reply_form=reply_form,
+                           backup=backup, mail_on=outbox.enabled(), mail_failed=failed), (
+        422 if form.errors or reply_form.errors else 200)
+
+
+@bp.post("/admin/settings/mail")
+@requires_role("manager")
+def mail_settings():
+    """Where replies to the school's e-mail go (the clerk's address)."""
+    conn = db()
+    reply_form = ReplyToForm()
+    if reply_form.validate_on_submit():
+        try:
+            school_settings.set_reply_to(conn, current_identity(), reply_form.reply_to.data or "")
+        except InvalidInput as exc:
+            reply_form.reply_to.errors.append(str(exc))
+        else:
+            flash("Reply-to address saved.", "success")
+            return redirect(url_for("admin.settings"))
+    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
+    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    return _settings_page(form, reply_form)
+
+
+@bp.get("/admin/mail")
+@requires_role("manager")
+def mail_failures():
+    """Messages the mail server refused for good (or for too long), with the reason."""
+    return render_template("admin/mail.html", failed=outbox.failed_messages(db()),
+                           mail_on=outbox.enabled(), confirm=ConfirmForm())
+
+
+@bp.post("/admin/mail/<int:message_id>/retry")
+@requires_role("manager")
+def mail_retry(message_id: int):
+    """Send a failed message again."""
+    if ConfirmForm().validate_on_submit():
+        outbox.retry(db(), current_identity(), message_id)
+        flash("The message will be sent again.", "success")
+    return redirect(url_for("admin.mail_failures"))
 
 
 @bp.get("/admin/audit")

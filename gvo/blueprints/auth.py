@@ -5,7 +5,7 @@ from flask_login import current_user, logout_user
 
 from gvo.core import clock
 from gvo.core.errors import InvalidInput
-from gvo.people import accounts, settings, signin
+from gvo.people import accounts, recovery, settings, signin
 from gvo.people.signin import ENROL, VERIFY
 from gvo.security import totp
 from gvo.web.access import (
@@ -17,7 +17,14 @@ from gvo.web.access import (
     school_blueprint,
     signed_in,
 )
-from gvo.web.forms import ChangeAuthenticatorForm, CodeForm, ConfirmForm, LoginForm, SetPasswordForm
+from gvo.web.forms import (
+    ChangeAuthenticatorForm,
+    CodeForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    SetPasswordForm,
+)
 
 bp = school_blueprint("auth", __name__)
 SIGNIN_SECONDS = 10 * 60
@@ -84,6 +91,7 @@ def login():
             return _finish(result.user_id, result.credential_version, target)
     return render_template(
         "auth/login.html", form=form, demo=settings.is_demo(db()),
+        can_reset=recovery.available(),
     ), 200 if not form.errors else 422
 
 
@@ -215,17 +223,57 @@ def setup(token: str):
     user = accounts.user_for_setup_token(db(), token)
     if user is None:
         return render_template("auth/setup_expired.html"), 410
+    return _choose_password(user, token, accounts.complete_setup, "auth/setup.html",
+                            "Your password is set.")
+
+
+def _choose_password(user, token: str, save, template: str, done: str):
+    """The page of a one-time link (set-up or new password) whose owner is `user`: choose
+    a password, which `save(conn, token, password, ip)` stores; then back to sign in (a
+    link signs no one in), saying `done`."""
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            ended = accounts.complete_setup(db(), token, form.password.data, g.client_ip)
+            ended = save(db(), token, form.password.data, g.client_ip)
         except InvalidInput as exc:
             form.password.errors.append(str(exc))
         else:
-            flash(f"Your password is set. Sign in with it now. {ended.notice('Your')}".strip(),
-                  "success")
+            session.pop("signin", None)
+            flash(f"{done} Sign in with it now. {ended.notice('Your')}".strip(), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/setup.html", form=form, user=user), 200 if not form.errors else 422
+    return render_template(template, form=form, user=user), 200 if not form.errors else 422
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    """"Forgotten password": ask for a link by e-mail. The same answer whether or not the
+    address has an account (gvo.people.recovery); the page itself writes nothing."""
+    if current_user.is_authenticated:
+        return redirect(url_for("profile.show"))
+    form = ForgotPasswordForm()
+    if recovery.available() and form.validate_on_submit():
+        try:
+            recovery.request_link(db(), form.email.data, g.client_ip)
+        except signin.Throttled as exc:
+            form.email.errors.append(str(exc))
+        else:
+            return render_template("auth/forgot_sent.html", email=form.email.data.strip(),
+                                   minutes=recovery.LINK_MINUTES)
+    return render_template("auth/forgot.html", form=form, available=recovery.available()), (
+        422 if form.errors else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    """A link from a "forgotten password" message: choose a new password, then sign in
+    (with two-step sign-in, as always)."""
+    user = recovery.user_for_link(db(), token)
+    if user is None:
+        return render_template("auth/reset_expired.html", minutes=recovery.LINK_MINUTES), 410
+    return _choose_password(user, token, recovery.choose_password, "auth/reset.html",
+                            "Your new password is set.")
 
 
 @bp.post("/logout")

@@ -1,6 +1,6 @@
 """The `gvo` operator command: the root group (`--instance`), `gvo init` and the entry point.
 
-One module per command group: schools, users, audit, serve, demo, replication. Each
+One module per command group: schools, users, audit, serve, demo, mail, replication. Each
 defines its commands on its own; this module adds them to the root group.
 """
 
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from gvo.cli import audit, demo, replication, schools, serve, users
+from gvo.cli import audit, demo, mail, replication, schools, serve, users
 from gvo.cli.context import Context, pass_ctx
 from gvo.core.errors import GvoError
+from gvo.mail import config as mail_config
 from gvo.storage.instance import Instance, default_instance_dir
 
 
@@ -27,6 +28,7 @@ from gvo.storage.instance import Instance, default_instance_dir
 @click.pass_context
 def cli(ctx: click.Context, instance_path: Path | None) -> None:
     """GVO: the Governors' Virtual Office, operator commands."""
+    mail_config.configure(None)  # read GVO_SMTP_URL and GVO_MAIL_FROM at first use
     ctx.obj = Context(instance_path or default_instance_dir())
 
 
@@ -44,7 +46,7 @@ def init(ctx: Context) -> None:
 
 
 for _command in (schools.school, users.user, audit.audit_group, serve.serve, demo.demo,
-                 *replication.COMMANDS):
+                 mail.mail_group, *replication.COMMANDS):
     cli.add_command(_command)
 schools.school.add_command(replication.school_rekey)
 cli.result_callback()(replication.ship_after_writes)

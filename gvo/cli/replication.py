@@ -10,7 +10,9 @@ import time
 import click
 
 from gvo.cli.context import Context, human_size, pass_ctx
+from gvo.core import clock
 from gvo.core.errors import GvoError
+from gvo.mail import config, outbox
 from gvo.replication import manifest as mf
 from gvo.replication import restore as restoring
 from gvo.replication import service, wal
@@ -261,7 +263,8 @@ def live_lag(db_path, last_commit_at: float, now: float | None = None) -> float:
 @click.option("--to", "url", default=None, help="Replica URL (default as for gvo serve).")
 @pass_ctx
 def status_cmd(ctx: Context, as_json: bool, url: str | None) -> None:
-    """Replication per school: last shipped commit, lag, replica size, target health."""
+    """Per school: replication (last shipped commit, lag, replica size, target health) and
+    the mail outbox (queued, oldest's age, failed)."""
     inst = ctx.instance()
     target = _target(ctx, url)
     same = service.same_disk(inst.path, target)
@@ -272,22 +275,34 @@ def status_cmd(ctx: Context, as_json: bool, url: str | None) -> None:
         health = f"failing: {exc}"
     serving = server_running(inst.path)
     rows = [school_status(inst, target, s.slug, serving) for s in inst.schools()]
+    now = clock.now()
+    for r in rows:
+        r["mail"] = outbox.stats(inst.db(r["slug"])).as_dict(now)
+    mail = config.current()
     if as_json:
         click.echo(json.dumps({"target": target.url, "target_health": health,
-                               "same_disk": same, "schools": rows}, indent=2))
+                               "same_disk": same, "schools": rows,
+                               "mail": {"configured": mail.enabled,
+                                        "server": mail.smtp.describe() if mail.smtp else None}},
+                              indent=2))
         return
     click.echo(f"Replica target: {target.url}  [{health}]"
                + ("  (same disk: not a backup)" if same else ""))
     if not rows:
         click.echo("No schools.")
         return
-    click.echo(f"{'SLUG':<24} {'LAST SHIPPED COMMIT':<25} {'LAG':>8} {'SIZE':>9}  NOTE")
+    click.echo(f"{'SLUG':<24} {'LAST SHIPPED COMMIT':<25} {'LAG':>8} {'SIZE':>9} "
+               f"{'MAIL QUEUED':>11} {'OLDEST':>8} {'FAILED':>6}  NOTE")
     for r in rows:
         lag = "-" if r["lag_seconds"] is None else f"{r['lag_seconds']:.1f}s"
         size = "-" if r["replica_bytes"] is None else human_size(r["replica_bytes"])
         note = r["error"] or ("serving" if r["replicated_by_server"] else "")
+        m = r["mail"]
+        oldest = "-" if m["oldest_seconds"] is None else f"{m['oldest_seconds']:.0f}s"
         click.echo(f"{r['slug']:<24} {r['last_shipped_commit'] or 'never':<25} {lag:>8} "
-                   f"{size:>9}  {note}")
+                   f"{size:>9} {m['queued']:>11} {oldest:>8} {m['failed']:>6}  {note}")
+    click.echo(f"Mail: {'through ' + mail.smtp.describe() if mail.enabled else 'off'}"
+               + ("" if mail.enabled else f" (set {config.SMTP_ENV} and {config.FROM_ENV})"))
 
 
 @click.command("rekey")

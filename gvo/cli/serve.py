@@ -1,6 +1,5 @@
 """`gvo serve`: running the office (waitress, with replication alongside)."""
 
-import ipaddress
 import os
 import signal
 import threading
@@ -9,15 +8,9 @@ import time
 import click
 
 from gvo.cli.context import DEFAULT_HOST, DEFAULT_PORT, Context, pass_ctx, serving_url
+from gvo.core.config import is_loopback
 
 RECV_BYTES = 256 * 1024
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def proxy_options(trusted_proxies: int) -> dict:
@@ -121,6 +114,7 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
 
     from gvo import create_app
     from gvo.library import spool
+    from gvo.mail import sender as mail_sender
     from gvo.replication import service
 
     inst = ctx.instance()
@@ -129,10 +123,10 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     inst.bound_resources(cache_mb=config["GVO_CACHE_MB"], threads=threads,
                          idle_seconds=config["GVO_SCHOOL_IDLE_SECONDS"])
     proxies = config["GVO_TRUSTED_PROXIES"]
-    if not _is_loopback(host) and not proxies:
+    if not is_loopback(host) and not proxies:
         click.echo("Warning: serving on a public address without a TLS reverse proxy; "
                    "see deploy/ for Caddy and nginx examples.", err=True)
-    if not _is_loopback(host) and proxies:
+    if not is_loopback(host) and proxies:
         click.echo("Warning: GVO_TRUSTED_PROXIES is set but GVO listens on a public address: "
                    "anyone reaching it directly can claim any client address. Listen on "
                    "127.0.0.1 behind the proxy.", err=True)
@@ -154,10 +148,14 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
         (server.effective_host, server.effective_port)]
     addresses = " and ".join(serving_url(str(h), int(p), from_here=False)
                              for h, p in listening)
+    # One mail sender for every school, started and stopped with replication.
+    sender = mail_sender.start(app, inst)
     click.echo(f"GVO serving {inst.path} on {addresses}  (Ctrl+C to stop)")
     try:
         serving.run()
     finally:
+        if sender is not None:
+            sender.stop()
         replicator.stop()
         inst.close()
     click.echo("GVO stopped: every committed change is shipped.")

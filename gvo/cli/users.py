@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from gvo.cli.context import Context, base_url, pass_ctx
+from gvo.cli.context import Context, pass_ctx
 from gvo.core import identity
 from gvo.core.errors import GvoError, NotFound
 from gvo.core.identity import Identity
@@ -25,7 +25,8 @@ def user() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_ctx
 def user_add(ctx: Context, slug: str, email: str, name: str, role: str, password_stdin: bool):
-    """Add a person; without a password, print a one-time set-up link."""
+    """Add a person; without a password, print a one-time set-up link (and, when the
+    office sends mail, queue the invitation carrying it)."""
     inst = ctx.instance()
     inst.school(slug)
     password = None
@@ -38,9 +39,12 @@ def user_add(ctx: Context, slug: str, email: str, name: str, role: str, password
                             password=password)
     click.echo(f"Added {email} to {slug} as {identity.ROLE_LABELS[role.lower()]}")
     if password is None:
-        token = accounts.new_setup_token(conn, Identity.operator(), uid)
+        sent = accounts.invite(conn, Identity.operator(), uid)
         click.echo(f"Set-up link (valid {accounts.SETUP_LINK_HOURS} hours, works once):")
-        click.echo(f"  {base_url()}/{slug}/setup/{token}")
+        click.echo(f"  {sent.link}")
+        if sent.mailed:
+            click.echo(f"An invitation carrying it is queued for {email}: the running server "
+                       "sends it.")
 
 
 @user.command("list")

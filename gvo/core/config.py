@@ -1,11 +1,20 @@
 """Settings from the environment, with safe defaults; unsafe production settings are refused."""
 
+import ipaddress
 import os
 from pathlib import Path
 
 from gvo.core.errors import GvoError
 
 HEALTH_TOKEN_MIN = 32
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an IP address, or "localhost") is this machine's loopback."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -42,6 +51,10 @@ def from_environment(env: dict | None = None) -> dict:
         # LibreOffice's program (a name on PATH or a path), which converts Word, Excel,
         # PowerPoint and OpenDocument papers to PDF for board packs (gvo.library.pdf_copies).
         "GVO_LIBREOFFICE": env.get("GVO_LIBREOFFICE") or "soffice",
+        # Mail (gvo.mail.config checks them): the SMTP server's URL and the sender address;
+        # unset, the office sends nothing and shows set-up links to copy.
+        "GVO_SMTP_URL": env.get("GVO_SMTP_URL") or None,
+        "GVO_MAIL_FROM": env.get("GVO_MAIL_FROM") or None,
     }
     for name, least in (("GVO_CACHE_MB", 16), ("GVO_SCHOOL_IDLE_SECONDS", 1),
                         ("GVO_REPLICATION_WORKERS", 1)):

@@ -14,11 +14,14 @@ from gvo.core import audit, clock, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import CAPABILITIES, RANK, ROLE_LABELS, ROLES, Identity, capabilities
+from gvo.mail import outbox
+from gvo.mail.compose import Letter, Recipient
 from gvo.security import passwords, throttle
 from gvo.security.sessions import end_user_sessions
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 SETUP_LINK_HOURS = 72
+ACCOUNT_MAIL_WHY = "it is about your account's security (such messages are always sent)"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Events that end an account's credentials, and how they are told to its owner ("... because
 # <words>"). Each ends the account's sessions, signed in or part-way through sign-in, and
@@ -251,13 +254,55 @@ def new_setup_token(conn: Connection, actor: Identity, user_id: int) -> str:
         conn.execute("DELETE FROM setup_tokens WHERE user_id = ?", (user_id,))
         conn.execute(
             "INSERT INTO setup_tokens(token_hash, user_id, expires_at) VALUES (?, ?, ?)",
-            (_token_hash(token), user_id, clock.now() + SETUP_LINK_HOURS * 3600),
+            (token_hash(token), user_id, clock.now() + SETUP_LINK_HOURS * 3600),
         )
         audit.record(conn, actor, "user.setup_link", f"user:{user_id}")
     return token
 
 
-def _token_hash(token: str) -> str:
+@dataclass(frozen=True)
+class Invitation:
+    """A set-up link made for an account: the link (to show when it was not mailed) and
+    whether an invitation e-mail carrying it was queued."""
+
+    link: str
+    mailed: bool
+
+
+def invite(conn: Connection, actor: Identity, user_id: int) -> Invitation:
+    """A new set-up link for the account (the old one stops working) and, when the office
+    sends mail, the invitation carrying it, queued in the same transaction (audited as
+    "user.setup_link" and "mail.queue"). NotPermitted for an account the actor may not act
+    on (`may_act_on`)."""
+    user = get_user(conn, user_id)
+    with transaction(conn):
+        token = new_setup_token(conn, actor, user_id)
+        link = f"{outbox.school_url(conn)}/setup/{token}"
+        letter = Letter("invitation", "Your invitation to the Governors' Virtual Office",
+                        f"{actor.name or 'your clerk'} invited you to "
+                        "the school's Governors' Virtual Office",
+                        {"link": link, "hours": SETUP_LINK_HOURS,
+                         "inviter": actor.name or "Your clerk"})
+        queued = outbox.queue(conn, actor, Recipient(user["name"], user["email"], user_id),
+                              letter, kind="invitation")
+    return Invitation(link, queued is not None)
+
+
+def notify_account(conn: Connection, actor: Identity, user, what: str) -> None:
+    """Tell the account's owner (a users row) by e-mail that `what` happened to how they
+    sign in ("Your password was changed"), inside the caller's transaction. Account mail:
+    sent whatever the person's choices about mail (and not at all when mail is off)."""
+    if user["role"] == "inactive":
+        return
+    letter = Letter("account_notice", what, ACCOUNT_MAIL_WHY,
+                    {"what": what, "when": clock.iso().replace("T", " ").rstrip("Z"),
+                     "reply_to": bool(outbox.reply_to(conn))})
+    outbox.queue(conn, actor, Recipient(user["name"], user["email"], user["id"]), letter,
+                 kind="notice")
+
+
+def token_hash(token: str) -> str:
+    """How a one-time link's token is stored (SHA-256, hex): the link itself never is."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -267,7 +312,7 @@ def user_for_setup_token(conn: Connection, token: str):
         "SELECT u.* FROM setup_tokens t JOIN users u ON u.id = t.user_id"
         " WHERE t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ?"
         " AND u.role != 'inactive'",
-        (_token_hash(token), clock.now()),
+        (token_hash(token), clock.now()),
     ).fetchone()
     return row
 
@@ -285,8 +330,8 @@ def complete_setup(conn: Connection, token: str, password: str, ip: str = "") ->
             "This set-up link has expired or was already used. Ask your clerk for a new one."
         )
     actor = Identity.of_account(user, ip=ip)
-    return _store_password(conn, actor, user, password, "user.password_set", "password_set",
-                           setup_token=token)
+    return store_password(conn, actor, user, password, "user.password_set", "password_set",
+                          link=("setup_tokens", token))
 
 
 def set_role(conn: Connection, actor: Identity, user_id: int, role: str) -> None:
@@ -388,38 +433,46 @@ def change_password(conn: Connection, actor: Identity, current: str, new: str, *
         confirm_password(conn, actor, current, purpose="password change")
     except WrongPassword:
         raise WrongPassword("Your current password is not right.") from None
-    return _store_password(conn, actor, get_user(conn, actor.user_id), new,
-                           "user.password_change", "password_changed",
-                           keep_session=keep_session)
+    return store_password(conn, actor, get_user(conn, actor.user_id), new,
+                          "user.password_change", "password_changed", keep_session=keep_session)
 
 
 def set_password(conn: Connection, actor: Identity, user_id: int, new: str) -> Ended:
     """Set a password without the old one (operator CLI); ends the account's credentials
     and returns what ended. NotPermitted for an account the actor may not act on
     (`may_act_on`)."""
-    return _store_password(conn, actor, get_user(conn, user_id), new, "user.password_set",
-                           "password_set")
+    return store_password(conn, actor, get_user(conn, user_id), new, "user.password_set",
+                          "password_set")
 
 
-def _store_password(conn: Connection, actor: Identity, user, new: str, action: str, reason: str,
-                    *, keep_session: str | None = None,
-                    setup_token: str | None = None) -> Ended:
-    """The one place a password is written: check it, store its hash, use up the set-up
-    link it came through (if any), and end the account's credentials but `keep_session`,
-    all in one transaction. The account's wrong codes are forgotten (they were guessed with
-    the old password). Returns what ended."""
+# The tables of one-time links a password may come through, and what a used one says.
+_LINK_TABLES = {
+    "setup_tokens": "This set-up link was already used. Ask your clerk for a new one.",
+    "password_resets": "This link was already used. Ask for a new one on the sign-in page.",
+}
+
+
+def store_password(conn: Connection, actor: Identity, user, new: str, action: str, reason: str,
+                   *, keep_session: str | None = None,
+                   link: tuple[str, str] | None = None) -> Ended:
+    """The one place a password is written: check it, store its hash, use up the link it
+    came through (if any: ("setup_tokens" or "password_resets", token)), end the account's
+    credentials but `keep_session`, and tell the owner by e-mail when a password they had
+    was replaced, all in one transaction. The account's wrong codes are forgotten (they
+    were guessed with the old password). Returns what ended; InvalidInput for a weak
+    password or a link used meanwhile."""
     _require_may_act_on(conn, actor, user)
     passwords.check(new, email=user["email"], name=user["name"])
     hashed = passwords.hash_password(new)  # slow on purpose: before the write lock is taken
     with transaction(conn):
-        if setup_token is not None:
+        if link is not None:
+            table, token = link
             used = conn.execute(
-                "UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
-                (clock.now(), _token_hash(setup_token)),
+                f"UPDATE {table} SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                (clock.now(), token_hash(token)),
             )
             if used.rowcount != 1:  # used by another request meanwhile
-                raise InvalidInput("This set-up link was already used. Ask your clerk for a "
-                                   "new one.")
+                raise InvalidInput(_LINK_TABLES[table])
         conn.execute(
             "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
             (hashed, clock.iso(), user["id"]),
@@ -427,6 +480,10 @@ def _store_password(conn: Connection, actor: Identity, user, new: str, action: s
         throttle.forget_code_failures(conn, user["email"])
         ended = _end_credentials(conn, actor, user, reason, keep_session=keep_session)
         audit.record(conn, actor, action, f"user:{user['id']}", sessions_ended=ended.sessions)
+        if user["password_hash"] is not None:  # not the first one, chosen from an invitation
+            notify_account(conn, actor, user, "Your password was changed"
+                           if reason == "password_changed" else "A new password was set for "
+                           "your account")
     return ended
 
 
@@ -437,7 +494,7 @@ def _end_credentials(conn: Connection, actor: Identity, user, reason: str, *,
     remembered the credential version, which changes here; so does a signed-in session,
     gvo.web.access), every session but `keep_session`, and what features hold
     (CREDENTIALS_ENDED: the calendar feed). A new password or inactivity also ends unused
-    set-up links: their purpose is gone.
+    set-up and new-password links: their purpose is gone.
 
     `reason` is a key of CREDENTIAL_EVENTS. Returns what ended.
     """
@@ -446,6 +503,8 @@ def _end_credentials(conn: Connection, actor: Identity, user, reason: str, *,
                  (user_id,))
     if reason in ("password_changed", "password_set", "made_inactive"):
         conn.execute("DELETE FROM setup_tokens WHERE user_id = ? AND used_at IS NULL",
+                     (user_id,))
+        conn.execute("DELETE FROM password_resets WHERE user_id = ? AND used_at IS NULL",
                      (user_id,))
     sessions = end_user_sessions(conn, user_id, except_token=keep_session)
     stopped = events.publish(events.CREDENTIALS_ENDED, conn, user_id=user_id, reason=reason,
@@ -480,7 +539,12 @@ def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> Ended:
                      " updated_at = ? WHERE id = ?", (clock.iso(), user_id))
         conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
 
-    return _ending_event(conn, actor, user_id, "mfa_reset", "mfa.reset", remove_authenticator)
+    def remove_and_tell() -> None:
+        remove_authenticator()
+        notify_account(conn, actor, get_user(conn, user_id),
+                       "Two-step sign-in was reset for your account")
+
+    return _ending_event(conn, actor, user_id, "mfa_reset", "mfa.reset", remove_and_tell)
 
 
 def end_sessions(conn: Connection, actor: Identity, user_id: int) -> Ended:

@@ -1,9 +1,10 @@
-"""A school's settings: name, MFA policy, demo flag, upload limit."""
+"""A school's settings: name, MFA policy, demo flag, upload limit, e-mail reply-to."""
 
 from gvo.core import audit
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
+from gvo.mail import outbox
 from gvo.storage.sqlcipher import Connection
 
 MFA_POLICIES = {
@@ -12,6 +13,7 @@ MFA_POLICIES = {
     "optional": "Optional",
 }
 DEFAULTS = {"mfa_policy": "required", "demo": "0"}
+REPLY_TO_KEY = outbox.REPLY_TO_KEY  # where replies to the school's e-mail go (its clerk)
 
 
 def get(conn: Connection, key: str) -> str:
@@ -66,3 +68,17 @@ def suggests_mfa(conn: Connection, user_id: int) -> bool:
     row = conn.execute("SELECT mfa_enrolled_at FROM users WHERE id = ?", (user_id,)).fetchone()
     return row is not None and row["mfa_enrolled_at"] is None and get(
         conn, "mfa_policy") == "suggested"
+
+
+def set_reply_to(conn: Connection, actor: Identity, address: str) -> None:
+    """Set the address replies to the school's e-mail go to (its clerk's), or clear it with
+    ""; audited as "school.mail_reply_to". InvalidInput for text that is not an address."""
+    address = address.strip()
+    if address:
+        from gvo.people.accounts import normalise_email
+
+        address = normalise_email(address)
+    with transaction(conn):
+        old = get(conn, REPLY_TO_KEY)
+        put(conn, REPLY_TO_KEY, address)
+        audit.record(conn, actor, "school.mail_reply_to", "school", old=old, new=address)

@@ -13,7 +13,7 @@ from gvo.core.identity import Identity
 from gvo.core.numbers import ascii_digits, is_digits
 from gvo.people import settings
 from gvo.people.accounts import WrongPassword as WrongPassword  # re-exported: views catch it here
-from gvo.people.accounts import confirm_password, get_user
+from gvo.people.accounts import confirm_password, get_user, notify_account
 from gvo.security import passwords, throttle, totp
 from gvo.security.sessions import end_session
 from gvo.security.throttle import Throttled as Throttled  # re-exported, as WrongPassword
@@ -178,13 +178,15 @@ def enrol_at_sign_in(conn: Connection, user_id: int, credential_version: int, se
 
 def enrol_totp(conn: Connection, actor: Identity, user_id: int, secret: str,
                code: str) -> list[str]:
-    """Confirm a new authenticator with a code from it; returns 10 recovery codes to show once."""
+    """Confirm a new authenticator with a code from it; returns 10 recovery codes to show
+    once. The owner is told by e-mail (accounts.notify_account)."""
     step = totp.matching_step(secret, code, clock.now(), 0)
     if step is None:
         raise InvalidInput(
             "That code does not match. Check your phone's clock and type the 6-digit code "
             "shown now."
         )
+    user = get_user(conn, user_id)
     with transaction(conn):
         conn.execute(
             "UPDATE users SET totp_secret = ?, totp_last_step = ?, mfa_enrolled_at = ?,"
@@ -193,6 +195,9 @@ def enrol_totp(conn: Connection, actor: Identity, user_id: int, secret: str,
         )
         codes = _replace_recovery_codes(conn, user_id)
         audit.record(conn, actor, "mfa.enrol", f"user:{user_id}")
+        notify_account(conn, actor, user, "Two-step sign-in was set up on a new device for "
+                       "your account" if user["mfa_enrolled_at"] else
+                       "Two-step sign-in was set up for your account")
     return codes
 
 

@@ -36,6 +36,12 @@ MAX_CODE_FAILURES_PER_ACCOUNT = 10  # wrong codes of one account, all addresses,
 KEEP_SECONDS = 24 * 3600         # failures older than this are deleted
 
 PASSWORD, CODE = "password", "code"  # the step that failed
+# "Forgotten password" requests (gvo.people.recovery) are counted too, each one (it sends
+# mail), apart from sign-in failures: at most MAX_RESETS_PER_ACCOUNT per account over all
+# addresses and MAX_RESETS_PER_ADDRESS per address over all accounts, within the window.
+RESET = "reset"
+MAX_RESETS_PER_ACCOUNT = 3
+MAX_RESETS_PER_ADDRESS = 10
 
 
 class Throttled(InvalidInput):
@@ -62,13 +68,32 @@ def _refuse_account(wait: float, limit: str) -> None:
         f"{_wait_words(wait)} and try again, or ask your clerk for help.", limit)
 
 
+def _reset_refusal(conn: Connection, email: str, ip: str) -> None:
+    """Raise Throttled if one more "forgotten password" request would be too many."""
+    now = clock.now()
+    since = now - WINDOW_SECONDS
+    for column, value, most, words in (
+            ("email", email, MAX_RESETS_PER_ACCOUNT, "for this address"),
+            ("ip", ip, MAX_RESETS_PER_ADDRESS, "from your network")):
+        row = conn.execute(
+            f"SELECT count(*), min(at) FROM login_failures WHERE {column} = ? AND step = ?"
+            " AND at > ?", (value, RESET, since)).fetchone()
+        if row[0] >= most:
+            raise Throttled(f"Too many requests for a new password {words}. Wait "
+                            f"{_wait_words(row[1] + WINDOW_SECONDS - now)} and try again.",
+                            f"reset {column}")
+
+
 def _refusal(conn: Connection, email: str, ip: str, step: str) -> None:
     """Raise Throttled if a failure of `step` from `ip` on `email` would be one too many."""
+    if step == RESET:
+        _reset_refusal(conn, email, ip)
+        return
     now = clock.now()
     since = now - WINDOW_SECONDS
     rows = conn.execute(
-        "SELECT ip, at, step FROM login_failures WHERE email = ? AND at > ?",
-        (email, now - max(WINDOW_SECONDS, CODE_WINDOW_SECONDS)),
+        "SELECT ip, at, step FROM login_failures WHERE email = ? AND at > ? AND step != ?",
+        (email, now - max(WINDOW_SECONDS, CODE_WINDOW_SECONDS), RESET),
     ).fetchall()
     recent = [r for r in rows if r["at"] > since]
     here = sorted(r["at"] for r in recent if r["ip"] == ip)
@@ -87,8 +112,8 @@ def _refusal(conn: Connection, email: str, ip: str, step: str) -> None:
     if len(recent) >= ACCOUNT_PRESSURE and here and now - here[-1] < SLOW_SECONDS:
         _refuse_account(here[-1] + SLOW_SECONDS - now, "account pressure")
     by_address = conn.execute(
-        "SELECT count(*), min(at) FROM login_failures WHERE ip = ? AND at > ?", (ip, since)
-    ).fetchone()
+        "SELECT count(*), min(at) FROM login_failures WHERE ip = ? AND at > ? AND step != ?",
+        (ip, since, RESET)).fetchone()
     if by_address[0] >= MAX_FAILURES_PER_ADDRESS:
         wait = by_address[1] + WINDOW_SECONDS - now
         raise Throttled(
@@ -118,13 +143,19 @@ def record_failure(conn: Connection, email: str, ip: str, action: str, *, step: 
                    user_id: int | None = None, **detail) -> None:
     """Count a failed secret check (one transaction with its audit entry `action`, which
     never holds the secret) and forget failures older than a day."""
-    now = clock.now()
     with transaction(conn):
-        conn.execute("INSERT INTO login_failures(email, ip, at, step) VALUES (?, ?, ?, ?)",
-                     (email, ip, now, step))
-        conn.execute("DELETE FROM login_failures WHERE at < ?", (now - KEEP_SECONDS,))
+        count(conn, email, ip, step)
         audit.record(conn, Identity.claimed(user_id, email, ip), action,
                      f"user:{user_id}" if user_id else "", step=step, **detail)
+
+
+def count(conn: Connection, email: str, ip: str, step: str) -> None:
+    """Count one attempt of `step` (a failure, or a RESET request) inside the caller's
+    transaction, and forget those older than a day."""
+    now = clock.now()
+    conn.execute("INSERT INTO login_failures(email, ip, at, step) VALUES (?, ?, ?, ?)",
+                 (email, ip, now, step))
+    conn.execute("DELETE FROM login_failures WHERE at < ?", (now - KEEP_SECONDS,))
 
 
 def forget_code_failures(conn: Connection, email: str) -> None:

@@ -7,6 +7,7 @@ files) and no automatic checkpoints (the replicator owns checkpoints).
 
 import contextlib
 import functools
+import logging
 import re
 from collections.abc import Iterator
 from importlib import resources
@@ -157,16 +158,49 @@ def apply_settings(conn: Connection, cache_kib: int = CACHE_KIB) -> None:
     conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
 
 
+_AFTER_COMMIT = "_gvo_after_commit"
+
+
+def database_path(conn: Connection) -> str | None:
+    """The file a connection opened with `connect` is to (None once it is closed)."""
+    return getattr(conn, "_db_path", None)
+
+
+def after_commit(conn: Connection, hook) -> None:
+    """Call `hook()` once the write transaction `conn` is in commits (at once if it is in
+    none, or if `conn` was not opened by `connect`); forgotten if it rolls back. For hints
+    to other threads that something committed (the mail sender is woken so), never for
+    work that must happen: a crash between the commit and the call loses the call."""
+    hooks = getattr(conn, "__dict__", None)
+    if not conn.in_transaction or hooks is None:
+        hook()
+        return
+    hooks.setdefault(_AFTER_COMMIT, []).append(hook)
+
+
+def _take_hooks(conn: Connection) -> list:
+    """The hooks given to `after_commit` in the transaction that just ended (forgotten)."""
+    return getattr(conn, "__dict__", {}).pop(_AFTER_COMMIT, [])
+
+
 @contextlib.contextmanager
 def transaction(conn: Connection) -> Iterator[Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; after the COMMIT the hooks
+    given to `after_commit` inside it run."""
     conn.execute("BEGIN IMMEDIATE")
+    _take_hooks(conn)
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
+        _take_hooks(conn)
         raise
     conn.execute("COMMIT")
+    for hook in _take_hooks(conn):
+        try:
+            hook()
+        except Exception:  # committed: a hint that fails must not look like a failed write
+            logging.getLogger("gvo.storage").exception("after-commit hook failed")
 
 
 @functools.cache

@@ -259,6 +259,20 @@ class ProfileForm(FlaskForm):
     phone = LineField("Phone", validators=[Optional(), Length(max=40)])
 
 
+class ForgotPasswordForm(FlaskForm):
+    """"Forgotten password": the address to send a link to."""
+
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)],
+                       description="The address you sign in with.")
+
+
+class ReplyToForm(FlaskForm):
+    """Where replies to the school's e-mail go (the clerk's address)."""
+
+    reply_to = EmailField("Replies go to", validators=[Optional(), Length(max=254)],
+                          description="Your clerk's address. Leave empty for none.")
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 

@@ -26,7 +26,9 @@ def fuzz_office(tmp_path_factory):
                     route_of)
     # Someone signed out, with a set-up link, and people at each sign-in step.
     setup = f"/{office.SCHOOL}/setup/{template.setup_token}"
-    for name, start in (("anonymous", [f"/{office.SCHOOL}/login", setup, "/", "/healthz"]),
+    reset = f"/{office.SCHOOL}/password/reset/{template.reset_token}"
+    for name, start in (("anonymous", [f"/{office.SCHOOL}/login", setup, reset, "/",
+                                       "/healthz"]),
                         ("verifying", [f"/{office.SCHOOL}/login/verify"]),
                         ("enrolling", [f"/{office.SCHOOL}/mfa/enrol"])):
         client = office.client_for(app, template.actors[name])

@@ -9,6 +9,7 @@ cookie is signed in at once, without Argon2 or a TOTP code per route.
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +23,11 @@ from gvo.core import clock
 from gvo.core.identity import Identity, capabilities
 from gvo.discussion import comments, subjects
 from gvo.library import documents, folders, pages
+from gvo.mail import config as mail_config
+from gvo.mail import outbox
+from gvo.mail.compose import Letter
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
-from gvo.people import accounts, demo, settings
+from gvo.people import accounts, demo, recovery, settings
 from gvo.security.sessions import client_serializer, cookie_name, is_client_value
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
@@ -38,7 +42,7 @@ REFUSAL_RECORDS = frozenset({"audit_log", "login_failures", "sessions"})
 # What the audit log may gain from a refused request: failed and throttled sign-in steps
 # (gvo.people.signin). Anything else in it after a refusal records a change that was made.
 REFUSAL_ACTIONS = frozenset({"login.failure", "login.mfa_failure", "login.throttled",
-                             "reauth.failure"})
+                             "reauth.failure", "password.reset_throttled"})
 CONFIG = {
     "TESTING": True,
     "GVO_BASE_URL": BASE,
@@ -46,6 +50,9 @@ CONFIG = {
     # template must stay good for the whole run.
     "GVO_IDLE_TIMEOUT": 10**7,
     "GVO_ABSOLUTE_TIMEOUT": 10**8,
+    # Mail on (queued, never sent: nothing listens there), so its forms are fuzzed too.
+    "GVO_SMTP_URL": "smtp://127.0.0.1:9?starttls=off",
+    "GVO_MAIL_FROM": "Office <office@riverside.example>",
 }
 
 
@@ -70,6 +77,7 @@ class Template:
     actors: dict[str, Visitor] = field(default_factory=dict)
     setup_token: str = ""
     feed_token: str = ""
+    reset_token: str = ""
     other_ids: list[int] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)   # TOTP secrets of those at a code step
 
@@ -107,6 +115,13 @@ def _enrich(inst: Instance) -> dict:
                                 role="author")
     setup_token = accounts.new_setup_token(conn, op, invited)
     feed_token = calendar_feed.new_token(conn, op, ids["governor"])
+    # A "forgotten password" link, and a message the mail server refused.
+    recovery.request_link(conn, "governor@riverside.example", "127.0.0.1")
+    body = conn.execute("SELECT message FROM mail_outbox WHERE kind = 'password_reset'"
+                        ).fetchone()[0]
+    reset_token = re.search(rb"/password/reset/([\w-]+)", bytes(body)).group(1).decode()
+    outbox.mark_failed(conn, outbox.notify(conn, op, [ids["chair"]], Letter(
+        "test", "Papers", "a test"), kind="test")[0], "550 5.1.1 mailbox unavailable")
 
     clerk = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     bin_folder = folders.create_folder(conn, clerk, parent_id=None, title="Old papers",
@@ -184,12 +199,10 @@ def _enrich(inst: Instance) -> dict:
     other_ids = [r[0] for r in other.execute(
         "SELECT id FROM folders ORDER BY id DESC LIMIT 5")]
     return {"ids": ids, "secrets": secrets, "setup_token": setup_token,
-            "feed_token": feed_token, "other_ids": other_ids}
+            "feed_token": feed_token, "reset_token": reset_token, "other_ids": other_ids}
 
 
 def _token(html: str) -> str:
-    import re
-
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
@@ -223,6 +236,7 @@ def session_cookie(client) -> str | None:
 
 def build(path: Path) -> tuple[Template, object]:
     """Make the office at `path`; returns it and an app on it (for the crawl)."""
+    mail_config.configure(mail_config.from_mapping(CONFIG))
     inst = Instance.init(path, environ={})
     demo.create(inst)
     made = _enrich(inst)
@@ -230,7 +244,7 @@ def build(path: Path) -> tuple[Template, object]:
     roles = {r["email"].split("@")[0]: r["role"]
              for r in conn.execute("SELECT email, role FROM users")}
     template = Template(path, setup_token=made["setup_token"], feed_token=made["feed_token"],
-                        other_ids=made["other_ids"])
+                        reset_token=made["reset_token"], other_ids=made["other_ids"])
     app = create_app(dict(CONFIG), instance=inst)
     # Not signed in, on the sign-in page (so holding an anonymous session, all in its
     # signed cookie, and its CSRF token).

@@ -1,0 +1,16 @@
+"""E-mail: an outbox in each school's database, and one sender inside `gvo serve`.
+
+- `gvo.mail.config`: the operator's settings (GVO_SMTP_URL, GVO_MAIL_FROM).
+- `gvo.mail.compose`: one message from templates (text and HTML, good headers).
+- `gvo.mail.outbox`: `queue` (account mail) and `notify` (everything else) put mail in the
+  school's outbox inside the caller's transaction; the Managers' failed list and retry.
+- `gvo.mail.sender`: the sender thread, smtplib, retries and failures.
+
+A module that must tell people of something calls
+
+    outbox.notify(conn, who, user_ids, Letter(template, subject, why, context), kind=...)
+
+inside the transaction of the change, with only the people who may open the item; the
+person's own choices about mail (a later step: immediate, digest, newsletter, nothing)
+apply there, not in the caller.
+"""

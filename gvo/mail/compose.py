@@ -1,0 +1,87 @@
+"""Building one message: multipart text and HTML from templates, with good headers.
+
+Templates live in gvo/templates/mail/: `<name>.txt` and `<name>.html`, extending
+`_base.txt` and `_base.html`, which add the footer saying why the person got the message
+and how to change that. Headers (RFC 5322 and RFC 2047 for non-ASCII names, through the
+standard library's `email.policy.SMTP`): From (the school's name, the operator's
+address), To (the person's name and address), Reply-To (the school's clerk, if set),
+Subject, Date, Message-ID, and `Auto-Submitted: auto-generated` (RFC 3834: no
+out-of-office replies to it). Mail holds titles and links, never a document's content.
+"""
+
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+import jinja2
+
+from gvo.core import clock, text
+from gvo.mail.config import MailSettings
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("gvo", "templates/mail"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message is for: their name and address (and account, if they have one)."""
+
+    name: str
+    address: str
+    user_id: int | None = None
+
+    def header(self) -> Address:
+        """The To header's value (a non-ASCII name is encoded by the policy)."""
+        user, _, domain = self.address.rpartition("@")
+        return Address(display_name=text.one_line(self.name), username=user, domain=domain)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What a message says: its template (gvo/templates/mail/<template>.txt/.html), subject,
+    the words ending "You received this because ..." (`why`), what to do to change that
+    (`change`, optional), and the template's values."""
+
+    template: str
+    subject: str
+    why: str
+    context: dict = field(default_factory=dict)
+    change: str = ""
+
+
+def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to: str,
+          to: Recipient, letter: Letter) -> EmailMessage:
+    """The message for `to`: text and HTML parts from `letter`'s templates and headers.
+
+    school_url: the school's address in the office (links start there). reply_to: the
+    clerk's address, or "" for none. The Date is the app's clock (UTC). Raises
+    jinja2.TemplateNotFound for a template that does not exist (a bug).
+    """
+    values = dict(letter.context, school_name=school_name, school_url=school_url,
+                  recipient=to, why=letter.why, change=letter.change)
+    body = _env.get_template(f"{letter.template}.txt").render(values)
+    html = _env.get_template(f"{letter.template}.html").render(values)
+    sender = settings.sender
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = Address(display_name=text.one_line(school_name), username=sender.username,
+                          domain=sender.domain)
+    msg["To"] = to.header()
+    if reply_to:
+        user, _, domain = reply_to.rpartition("@")
+        msg["Reply-To"] = Address(display_name=text.one_line(school_name), username=user,
+                                  domain=domain)
+    msg["Subject"] = text.one_line(letter.subject)
+    msg["Date"] = format_datetime(clock.utcnow())
+    msg["Message-ID"] = make_msgid(domain=sender.domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(body)
+    msg.add_alternative(html, subtype="html")
+    return msg

@@ -1,0 +1,88 @@
+"""What arrives at a real SMTP server: recipients, headers, both parts, encoded names."""
+
+import re
+
+from conftest import WebClient, add_person, sign_in
+
+from gvo.core.identity import Identity
+from gvo.mail import outbox
+from gvo.mail.compose import Letter, Recipient
+from gvo.people import accounts, settings
+
+WELSH = "Siân ap Gwŷr"
+
+
+def test_an_invitation_arrives_whole_with_a_welsh_name_encoded(instance, school, mail_app,
+                                                                 smtp_server, start_sender):
+    conn = instance.db(school)
+    settings.set_reply_to(conn, Identity.operator(), "clerk@alpha.example")
+    manager = add_person(instance, school, "manager", "head@alpha.example")
+    client = WebClient(mail_app.test_client())
+    assert sign_in(client, manager).status_code == 302
+    start_sender()
+    resp = client.post(f"/{school}/admin/users", {"name": WELSH, "email": "sian@example.org",
+                                                  "role": "reader"},
+                       form_page=f"/{school}/admin/users")
+    assert resp.status_code == 302
+    page = client.get(f"/{school}/admin/users").get_data(as_text=True)
+    assert "on its way to sian@example.org" in page and "/setup/" not in page
+
+    [got] = smtp_server.wait_for(1, to="sian@example.org")
+    assert got.rcpt_tos == ["sian@example.org"]
+    assert got.mail_from == "office@gvo.example"
+    raw_headers = got.data.split(b"\r\n\r\n", 1)[0]
+    assert raw_headers.isascii()  # RFC 2047 / 5322: headers are ASCII on the wire
+    assert b"=?utf-8?" in raw_headers.lower() and "Gwŷr".encode() not in raw_headers
+    msg = got.message
+    assert msg["To"].addresses[0].display_name == WELSH
+    assert msg["To"].addresses[0].addr_spec == "sian@example.org"
+    assert msg["From"].addresses[0].display_name == "Alpha Primary"
+    assert msg["From"].addresses[0].addr_spec == "office@gvo.example"
+    assert msg["Reply-To"].addresses[0].addr_spec == "clerk@alpha.example"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert re.fullmatch(r"<[^@<>]+@gvo\.example>", msg["Message-ID"])
+    assert msg["Date"].datetime is not None
+    assert msg.get_content_type() == "multipart/alternative"
+    text, html = got.part("plain"), got.part("html")
+    link = re.search(r"https://localhost/alpha/setup/[\w-]+", text).group(0)
+    assert link in html and f"Dear {WELSH}" in text and "Siân" in html
+    assert "You received this because" in text and "You received this because" in html
+
+    # The link works: the invited person chooses a password through it.
+    newcomer = WebClient(mail_app.test_client())
+    page = newcomer.get(link.removeprefix("https://localhost"))
+    assert page.status_code == 200 and WELSH in page.get_data(as_text=True)
+
+
+def test_queued_mail_commits_with_the_change_or_not_at_all(instance, school, mail_app):
+    conn = instance.db(school)
+    uid = accounts.add_user(conn, Identity.operator(), email="a@example.org", name="A",
+                            role="reader")
+    letter = Letter("test", "Hello", "a test")
+    try:
+        with outbox.transaction(conn):
+            outbox.queue(conn, Identity.operator(), Recipient("A", "a@example.org", uid), letter,
+                         kind="test")
+            raise RuntimeError("the change fails")
+    except RuntimeError:
+        pass
+    assert outbox.stats(conn).queued == 0
+    with outbox.transaction(conn):
+        outbox.queue(conn, Identity.operator(), Recipient("A", "a@example.org", uid), letter,
+                     kind="test")
+    assert outbox.stats(conn).queued == 1
+    audit_actions = [r["action"] for r in conn.execute("SELECT action FROM audit_log")]
+    assert audit_actions.count("mail.queue") == 1
+
+
+def test_without_smtp_nothing_is_queued_and_the_invitation_shows_the_link(instance, school,
+                                                                          client):
+    manager = add_person(instance, school, "manager", "head@alpha.example")
+    assert sign_in(client, manager).status_code == 302
+    client.post(f"/{school}/admin/users", {"name": "New One", "email": "new@example.org",
+                                           "role": "reader"}, form_page=f"/{school}/admin/users")
+    page = client.get(f"/{school}/admin/users").get_data(as_text=True)
+    assert "https://localhost/alpha/setup/" in page
+    assert outbox.stats(instance.db(school)).queued == 0
+    login = client.get(f"/{school}/login")  # signed in: redirected; sign-in page says ask
+    assert login.status_code == 302
