@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 INSTANCE ?= instances
 
-.PHONY: run test setup lint bench clean chromium test-packages fonts
+.PHONY: run test setup lint bench load clean chromium test-packages fonts
 
 run: $(STAMP) fonts
 	@if [ ! -f "$(INSTANCE)/control.db" ]; then $(VENV)/bin/gvo --instance "$(INSTANCE)" demo; \
@@ -65,6 +65,12 @@ bench: $(STAMP)
 	$(PY) scripts/bench/documents.py
 	$(PY) scripts/bench/pack.py
 	$(PY) scripts/bench/scale.py
+
+# 50 governors against `gvo serve` with replication on, for MINUTES minutes (scripts/load/).
+MINUTES ?= 10
+load: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[load]'
+	$(PY) scripts/load/run.py --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
