@@ -275,6 +275,12 @@ class LiveGvo:
         return total, hasher.hexdigest() if digest else ""
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system, all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_idle(pid: int, *, tick: float = 0.2, most: float = 60.0) -> None:
     """Wait until a process uses almost no CPU (under 10% of a core over `tick` seconds).
 
@@ -282,23 +288,19 @@ def wait_idle(pid: int, *, tick: float = 0.2, most: float = 60.0) -> None:
     acknowledged; each transfer is timed once that is done, so one transfer is not charged
     for the last one's background work.
     """
-    def cpu_ticks() -> int:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
-
-    hz = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + most
-    last = cpu_ticks()
+    last = cpu_seconds(pid)
     while time.monotonic() < deadline:
         time.sleep(tick)
-        now = cpu_ticks()
-        if (now - last) / hz < 0.1 * tick:
+        now = cpu_seconds(pid)
+        if now - last < 0.1 * tick:
             return
         last = now
 
 
-def sqlcipher_blob_seconds(db_path: Path, src: Path) -> tuple[float, float]:
-    """Seconds for SQLCipher itself to write the file as a chunked BLOB and read it back.
+def sqlcipher_blob_seconds(db_path: Path, src: Path) -> tuple[float, float, float, float]:
+    """Seconds for SQLCipher itself to write the file as a chunked BLOB and read it back,
+    then the CPU seconds each took (write, read, write CPU, read CPU).
 
     The physical limit for encrypted storage: a database made with sqlcipher3 and the same
     PRAGMAs as a school database (raw key, so no KDF; `CIPHER_SETTINGS`: 2048-byte pages,
@@ -324,7 +326,7 @@ def sqlcipher_blob_seconds(db_path: Path, src: Path) -> tuple[float, float]:
         conn.execute("CREATE TABLE IF NOT EXISTS blob_chunks (id INTEGER PRIMARY KEY,"
                      " blob_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
                      " UNIQUE (blob_id, seq))")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         conn.execute("BEGIN IMMEDIATE")
         with open(src, "rb") as f:
             seq = 0
@@ -333,8 +335,8 @@ def sqlcipher_blob_seconds(db_path: Path, src: Path) -> tuple[float, float]:
                              (seq, chunk))
                 seq += 1
         conn.execute("COMMIT")
-        write = time.perf_counter() - start
-        start = time.perf_counter()
+        write, write_cpu = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
         seq = 0
         while True:
             row = conn.execute("SELECT data FROM blob_chunks WHERE blob_id = 1 AND seq = ?",
@@ -342,36 +344,38 @@ def sqlcipher_blob_seconds(db_path: Path, src: Path) -> tuple[float, float]:
             if row is None:
                 break
             seq += 1
-        read = time.perf_counter() - start
+        read, read_cpu = time.perf_counter() - start, time.process_time() - cpu
         conn.execute("DELETE FROM blob_chunks")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         conn.close()
-    return write, read
+    return write, read, write_cpu, read_cpu
 
 
-def timed_transfer(server: LiveGvo, src: Path) -> tuple[float, float, int]:
-    """Seconds to upload a file and to download it back; the document's id.
+def timed_transfer(server: LiveGvo, src: Path) -> tuple[float, float, int, float, float]:
+    """Seconds to upload a file and to download it back; the document's id; the CPU
+    seconds the server process (all its threads) spent on the upload and the download.
 
     The upload's CSRF token is fetched before the clock starts: the page load is not
     part of the transfer. The timed download only counts the bytes (hashing them is the
     client's work, not the server's); the bytes are compared once, untimed, afterwards.
     """
     token = server.folder_token()
-    wait_idle(server.proc.pid)
-    start = time.perf_counter()
+    pid = server.proc.pid
+    wait_idle(pid)
+    start, cpu = time.perf_counter(), cpu_seconds(pid)
     status, body = server.upload(src, token=token)
-    up = time.perf_counter() - start
+    up, up_cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu
     if status != 303:
         raise RuntimeError(f"upload answered {status}: {body[:300]}")
     doc_id = server.latest_document()
-    wait_idle(server.proc.pid)
-    start = time.perf_counter()
+    wait_idle(pid)
+    start, cpu = time.perf_counter(), cpu_seconds(pid)
     total, _ = server.download(doc_id, digest=False)
-    down = time.perf_counter() - start
+    down, down_cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu
     if total != src.stat().st_size:
         raise RuntimeError("download was short")
-    return up, down, doc_id
+    return up, down, doc_id, up_cpu, down_cpu
 
 
 def spread(values: list[float]) -> str:
@@ -404,32 +408,37 @@ def main() -> int:
                   f"{fixed_up * 1000:.0f} ms up, {fixed_down * 1000:.0f} ms down "
                   "(the fixed cost of a request)")
             print(f"{'size':>6} {'what':>8} {'gvo MB/s':>9} {'SQLCipher MB/s':>15} "
-                  f"{'ratio min/med/max':>18} {'target':>7} {'peak MiB before→after':>22}")
+                  f"{'ratio min/med/max':>18} {'target':>7} {'CPU ratio':>10} "
+                  f"{'peak MiB before→after':>22}")
             verdicts = []
             for mb in sizes:
                 src = work / f"file-{mb}.png"
                 digest = make_file(src, mb * 1024 * 1024)
                 os.sync()  # the file on disk, not dirty in the cache, before anything is timed
                 before = peak_rss_kib(server.proc.pid)
-                rows = {"upload": ([], []), "download": ([], [])}
+                rows = {"upload": ([], [], [], []), "download": ([], [], [], [])}
                 for _ in range(args.rounds):
                     # Interleaved: SQLCipher's own I/O, then the server's, each round.
                     wait_idle(server.proc.pid)
-                    write, read = sqlcipher_blob_seconds(work / "plain-blob.db", src)
-                    up, down, doc_id = timed_transfer(server, src)
-                    rows["upload"][0].append(up)
-                    rows["upload"][1].append(write)
-                    rows["download"][0].append(down)
-                    rows["download"][1].append(read)
+                    write, read, write_cpu, read_cpu = sqlcipher_blob_seconds(
+                        work / "plain-blob.db", src)
+                    up, down, doc_id, up_cpu, down_cpu = timed_transfer(server, src)
+                    for what, values in (("upload", (up, write, up_cpu, write_cpu)),
+                                         ("download", (down, read, down_cpu, read_cpu))):
+                        for column, value in zip(rows[what], values, strict=True):
+                            column.append(value)
                 after = peak_rss_kib(server.proc.pid)
                 total, got = server.download(doc_id)
                 assert total == mb * 1024 * 1024 and got == digest, "bytes differ"
-                for what, (gvo_s, base_s) in rows.items():
+                for what, (gvo_s, base_s, gvo_cpu, base_cpu) in rows.items():
                     ratios = [b / g for g, b in zip(gvo_s, base_s, strict=True)]
                     med = statistics.median(ratios)
+                    cpu_ratio = statistics.median(base_cpu) / max(statistics.median(gvo_cpu),
+                                                                  1e-9)
                     print(f"{mb:>4}MB {what:>8} {mb / statistics.median(gvo_s):>9.0f} "
                           f"{mb / statistics.median(base_s):>15.0f} {spread(ratios):>18} "
-                          f"{TARGET_RATIO:>6.1f}x {before / 1024:>10.0f} → {after / 1024:.0f}")
+                          f"{TARGET_RATIO:>6.1f}x {cpu_ratio:>9.2f}x "
+                          f"{before / 1024:>10.0f} → {after / 1024:.0f}")
                     verdicts.append(f"{'PASS' if med >= TARGET_RATIO else 'MISS'} {mb} MB "
                                     f"{what} {med:.2f}x median (target {TARGET_RATIO}x)")
                 src.unlink()
@@ -438,6 +447,10 @@ def main() -> int:
                   f"{work} (the instance's disk); ratio = its time / the server's, per round")
             print(f"{args.rounds} rounds per size, interleaved; `gvo serve` ships WAL to its "
                   "replica while it serves, as in production")
+            print("CPU ratio: SQLCipher's CPU seconds / the server process's (all threads, "
+                  "replicator included), medians: what the web path costs beside the "
+                  "storage, whatever else the machine runs (the time ratios are the target; "
+                  f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
             print("\n".join(verdicts))
         finally:
             server.stop()
