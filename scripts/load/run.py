@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
-from documents import free_port, make_file  # noqa: E402 - the bench's helpers
+from documents import cpu_seconds, free_port, make_file  # noqa: E402 - the bench's helpers
 
 P95_TARGET_MS = 300
 LAG_P99_TARGET = 0.1
@@ -190,12 +190,6 @@ def start_server(workdir: Path, port: int, token: str) -> subprocess.Popen:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("gvo serve did not answer within 60 s")
-
-
-def cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far (user + system), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(stats_csv: Path, lags: LagSampler, minutes: float) -> None:
