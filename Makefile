@@ -10,7 +10,7 @@ INSTANCE ?= instances
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint bench clean chromium test-packages fonts office
+.PHONY: run test setup lint bench load clean chromium test-packages fonts office
 
 run: $(STAMP) fonts office
 	@if [ ! -f "$(INSTANCE)/control.db" ]; then \
@@ -86,6 +86,12 @@ bench: $(STAMP)
 	$(PY) scripts/bench/pack.py
 	$(PY) scripts/bench/scale.py
 	$(PY) scripts/bench/pages.py
+
+# 50 governors against `gvo serve` with replication on, for MINUTES minutes (scripts/load/).
+MINUTES ?= 10
+load: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[load]'
+	$(PY) scripts/load/run.py --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

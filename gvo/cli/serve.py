@@ -11,6 +11,17 @@ from gvo.cli.context import DEFAULT_HOST, DEFAULT_PORT, Context, pass_ctx, servi
 from gvo.core.config import is_loopback
 
 RECV_BYTES = 256 * 1024
+# Responses: a streamed download hands waitress 1 MiB chunks (gvo.library.blobs.CHUNK_SIZE).
+# waitress keeps pending output in memory up to outbuf_overflow and spools the rest to a
+# temporary file (encrypted: gvo.library.spool), and pauses the app above the high
+# watermark. Its defaults (1 MiB, 16 MiB) sent every chunk of a download through that
+# file (AES-CTR in and out, and a disk write), which cost a third of a download's time
+# (scripts/bench/documents.py). With the watermark at 2 MiB and the overflow above what
+# the watermark lets pile up (2 MiB + one chunk), a download stays in memory, at most
+# 3 MiB per connection whatever the file's size; a response larger than 4 MiB given in one
+# piece still goes to the encrypted file.
+OUTBUF_HIGH_WATERMARK = 2 * 1024 * 1024
+OUTBUF_OVERFLOW = 4 * 1024 * 1024
 
 
 def proxy_options(trusted_proxies: int) -> dict:
@@ -135,6 +146,8 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     # for large files: scripts/bench/documents.py).
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="GVO",
                                     recv_bytes=RECV_BYTES, asyncore_use_poll=True,
+                                    outbuf_overflow=OUTBUF_OVERFLOW,
+                                    outbuf_high_watermark=OUTBUF_HIGH_WATERMARK,
                                     **proxy_options(proxies))
     serving = Serving(server)
     serving.install_signal_handlers()

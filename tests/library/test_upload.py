@@ -281,6 +281,31 @@ def test_multipart_reader_streams_parts():
     assert parts == [("csrf_token", "tok"), ("a.txt", 600_000)]
 
 
+class CountedReads(io.BytesIO):
+    """A body that notes the size of every read asked of it."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, size=-1):
+        """Read, noting the size asked."""
+        self.asked.append(size)
+        return super().read(size)
+
+
+def test_multipart_reader_feeds_the_decoder_in_cache_sized_pieces():
+    # Werkzeug's decoder costs twice the CPU per byte fed 1 MiB at a time as fed 256 KiB
+    # (scripts/bench/documents.py; gvo/web/multipart.py READ_SIZE): a 3 MiB file is read
+    # in pieces of at most 256 KiB, and arrives whole.
+    size = 3 * 1024 * 1024
+    body = CountedReads(b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\""
+                        b"\r\n\r\n" + b"z" * size + b"\r\n--b--\r\n")
+    got = sum(len(c) for part in MultipartReader(body, "b") for c in part.chunks())
+    assert got == size
+    assert body.asked and max(body.asked) <= 256 * 1024 and min(body.asked) > 0
+
+
 def test_waitress_spool_is_ciphertext_on_disk():
     spool.install()
     from waitress import buffers
