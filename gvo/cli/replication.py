@@ -276,9 +276,11 @@ def status_cmd(ctx: Context, as_json: bool, url: str | None) -> None:
     serving = server_running(inst.path)
     rows = [school_status(inst, target, s.slug, serving) for s in inst.schools()]
     now = clock.now()
-    for r in rows:
-        r["mail"] = outbox.stats(inst.db(r["slug"])).as_dict(now)
     mail = config.current()
+    for r in rows:
+        # The outbox is in the school's database: read only when this office sends mail,
+        # so without it status opens no school (it stays quick with hundreds).
+        r["mail"] = outbox.stats(inst.db(r["slug"])).as_dict(now) if mail.enabled else None
     if as_json:
         click.echo(json.dumps({"target": target.url, "target_health": health,
                                "same_disk": same, "schools": rows,
@@ -297,7 +299,7 @@ def status_cmd(ctx: Context, as_json: bool, url: str | None) -> None:
         lag = "-" if r["lag_seconds"] is None else f"{r['lag_seconds']:.1f}s"
         size = "-" if r["replica_bytes"] is None else human_size(r["replica_bytes"])
         note = r["error"] or ("serving" if r["replicated_by_server"] else "")
-        m = r["mail"]
+        m = r["mail"] or {"queued": "-", "oldest_seconds": None, "failed": "-"}
         oldest = "-" if m["oldest_seconds"] is None else f"{m['oldest_seconds']:.0f}s"
         click.echo(f"{r['slug']:<24} {r['last_shipped_commit'] or 'never':<25} {lag:>8} "
                    f"{size:>9} {m['queued']:>11} {oldest:>8} {m['failed']:>6}  {note}")
