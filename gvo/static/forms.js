@@ -85,11 +85,13 @@
     if (form.hasAttribute("hx-post")) { return; }  // htmx: see htmx:afterRequest
     store.setItem(PENDING, JSON.stringify(formBoxes(form).map(keyOf)));
   });
-  document.addEventListener("htmx:afterRequest", function (evt) {
+  // Before the answer is swapped in (the form may be replaced, and events from a removed
+  // element reach no listener here): a form the office took is forgotten.
+  document.addEventListener("htmx:beforeOnLoad", function (evt) {
     leaving = false;
     var elt = evt.detail.elt, form = elt && elt.closest ? elt.closest("form") : null;
     var xhr = evt.detail.xhr;
-    if (!form || !evt.detail.successful || xhr.getResponseHeader("HX-Redirect") ||
+    if (!form || xhr.status < 200 || xhr.status > 299 || xhr.getResponseHeader("HX-Redirect") ||
         xhr.getResponseHeader("HX-Refresh")) { return; }
     forget(formBoxes(form).map(keyOf));
   });

@@ -31,15 +31,16 @@ PHONE = {"width": 390, "height": 844}
 SIDEWAYS = """() => {
   const root = document.documentElement, width = root.clientWidth;
   if (root.scrollWidth <= width) { return []; }
-  // What sticks out: the outermost elements that pass the viewport's right edge, or whose
-  // content spills out of them (a long line in a box that fits).
-  const out = [];
-  for (const el of document.body.querySelectorAll('*')) {
-    const r = el.getBoundingClientRect();
-    const spills = el.scrollWidth > el.clientWidth + 1 &&
-      getComputedStyle(el).overflowX === 'visible' && r.left + el.scrollWidth > width + 1;
-    if ((r.right > width + 1 || spills) && !out.some((o) => o.contains(el))) { out.push(el); }
+  // What sticks out: the innermost elements that pass the viewport's right edge, else those
+  // whose content spills out of them (a long line in a box that fits).
+  const all = Array.from(document.body.querySelectorAll('*'));
+  let out = all.filter((el) => el.getBoundingClientRect().right > width + 1);
+  if (!out.length) {
+    out = all.filter((el) => el.scrollWidth > el.clientWidth + 1 &&
+      getComputedStyle(el).overflowX === 'visible' &&
+      el.getBoundingClientRect().left + el.scrollWidth > width + 1);
   }
+  out = out.filter((el) => !out.some((o) => o !== el && el.contains(o)));
   const found = out.slice(0, 5).map((el) => el.outerHTML.slice(0, 160));
   return found.length ? found : ['the page is ' + root.scrollWidth + ' px wide'];
 }"""
@@ -156,7 +157,12 @@ def test_a_page_that_scrolls_sideways_fails_the_check(demo_server, new_context):
     """The sideways check itself: a page made too wide at 390 px is reported."""
     page = new_context(viewport=PHONE).new_page()
     page.goto(demo_server.url("/login"))
-    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', "
-                  "'<pre id=\"wide\">' + 'x'.repeat(400) + '</pre>')")
+    page.evaluate("""() => {
+      const wide = document.createElement('div');
+      wide.id = 'wide';
+      wide.style.width = '800px';
+      wide.style.height = '1px';
+      document.querySelector('main').append(wide);
+    }""")
     problems = check_page(page)
     assert any("scrolls sideways" in p and 'id="wide"' in p for p in problems), problems
