@@ -39,7 +39,7 @@ def evening(live_server: LiveServer):
     # Two governors: each test signs in once (an authenticator code is used only once).
     governor = live_server.add_person("author", name="Eve Evening", email="eve@example.org")
     second = live_server.add_person("author", name="Nia Night", email="nia@example.org")
-    board = bodies.save_body(conn, OP, body_id=None, kind="board", name="Evening Board")
+    board = bodies.save_body(conn, OP, body_id=None, kind="committee", name="Evening Committee")
     for person in (governor, second):
         bodies.add_member(conn, OP, board, person.id, "member")
     start = meetings.local_now().replace(hour=18, minute=0) + timedelta(days=5)

@@ -11,7 +11,6 @@ from gvo.blueprints.meetings.common import (
     confirmed_step,
     dated_slug,
     get_meeting,
-    get_meeting_item,
     item_row,
     to_minutes,
 )
@@ -93,35 +92,6 @@ def _action_form(owners, item_id):
     form = mf.ActionForm(formdata=None, prefix=f"a{item_id}")
     form.owner_id.choices = owners
     return form
-
-
-@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>")
-@requires("manage_meetings")
-def save_minutes_item(meeting_id: int, item_id: int):
-    """Save the minutes of one item."""
-    get_meeting_item(meeting_id, item_id)
-    form = mf.MinuteItemForm(prefix=f"i{item_id}")
-    if form.validate_on_submit():
-        attempt(minutes.save_item, item_id, form.discussion.data or "",
-                form.decisions.data or "", done="Saved.")
-    else:
-        flash("Those minutes are too long.", "error")
-    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
-
-
-@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
-@requires("manage_meetings")
-def add_action(meeting_id: int, item_id: int):
-    """Add an action with an owner and a due date."""
-    get_meeting_item(meeting_id, item_id)
-    form = _action_form(_owner_choices(), item_id)
-    form.process(request.form)
-    if form.validate_on_submit():
-        attempt(minutes.add_action, item_id, form.text.data, form.owner_id.data or None,
-                form.due_on.data, done="The action is recorded.")
-    else:
-        flash("An action needs a description, and the due date must be a date.", "error")
-    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
