@@ -1,6 +1,7 @@
 """Every page of the demo office, for each demo role, in a real Chromium (issue 12,
-acceptance 2): axe-core finds no WCAG 2.2 A or AA violation at 1280 px or at 390 px, and no
-page scrolls sideways at 390 px.
+acceptance 2): axe-core finds no WCAG 2.2 A or AA violation at 1280 px or at 390 px, no
+page scrolls sideways at 390 px, inputs (dates and times too) are at least 44 px tall and
+the month calendar shows all seven days.
 
 "Every page" is found, not listed: from each person's home page the test follows every link
 on the office's own origin (GET only, one visit per address and per set of query names, at
@@ -43,6 +44,21 @@ SIDEWAYS = """() => {
   out = out.filter((el) => !out.some((o) => o !== el && el.contains(o)));
   const found = out.slice(0, 5).map((el) => el.outerHTML.slice(0, 160));
   return found.length ? found : ['the page is ' + root.scrollWidth + ' px wide'];
+}"""
+# At 390 px: text inputs (dates and times included) and selects at least 44 px tall, and the
+# month calendar's seven days all on screen (not scrolled off inside its region).
+PHONE_SIZES = """() => {
+  const out = [], width = document.documentElement.clientWidth;
+  for (const el of document.querySelectorAll('main input, main select, main textarea')) {
+    if (['checkbox', 'radio', 'hidden', 'file', 'submit'].includes(el.type)) { continue; }
+    const r = el.getBoundingClientRect();
+    if (r.width && r.height < 44) { out.push(`${el.type || el.tagName} #${el.id} is ${r.height} px tall`); }
+  }
+  for (const month of document.querySelectorAll('table.month')) {
+    const r = month.getBoundingClientRect();
+    if (r.right > width + 1) { out.push(`the month calendar is ${r.width} px wide`); }
+  }
+  return out;
 }"""
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
@@ -106,6 +122,7 @@ def check_page(page) -> list[str]:
     page.set_viewport_size(PHONE)
     problems += [f"390 px: {v}" for v in page.evaluate(RUN_AXE, AXE_TAGS)]
     problems += [f"390 px scrolls sideways: {el}" for el in page.evaluate(SIDEWAYS)]
+    problems += [f"390 px: {p}" for p in page.evaluate(PHONE_SIZES)]
     return problems
 
 
