@@ -52,7 +52,9 @@ PHONE_SIZES = """() => {
   for (const el of document.querySelectorAll('main input, main select, main textarea')) {
     if (['checkbox', 'radio', 'hidden', 'file', 'submit'].includes(el.type)) { continue; }
     const r = el.getBoundingClientRect();
-    if (r.width && r.height < 44) { out.push(`${el.type || el.tagName} #${el.id} is ${r.height} px tall`); }
+    if (r.width && r.height < 44) {
+      out.push(`${el.type || el.tagName} #${el.id} is ${r.height} px tall`);
+    }
   }
   for (const month of document.querySelectorAll('table.month')) {
     const r = month.getBoundingClientRect();
