@@ -200,6 +200,34 @@ def edit_folder(folder_id: int):
                            parent=None), 422 if form.errors else 200
 
 
+def _confirm_delete(title: str, lines: list[str], action: str, cancel: str):
+    """The step that asks before something is deleted (a page: it works without script)."""
+    return render_template("library/confirm_delete.html", title=title, lines=lines,
+                           action=action, cancel=cancel, confirm=ConfirmForm())
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@bp.get("/library/folders/<int:folder_id>/delete")
+@requires_role("author")
+def confirm_delete_folder(folder_id: int):
+    """Ask before a folder and everything in it goes to the wastebin."""
+    v = current_identity()
+    conn = db()
+    folder = folders.get_folder(conn, v, folder_id)
+    held = [_plural(len(folders.children(conn, v, folder_id)), "folder"),
+            _plural(len(documents.in_folder(conn, v, folder_id)), "document"),
+            _plural(len(pages.in_folder(conn, v, folder_id)), "page")]
+    return _confirm_delete(
+        folder["title"],
+        [f"The folder and everything in it ({', '.join(held)} directly inside it, and all "
+         f"they hold) go to the wastebin.", "A Manager can restore them from there."],
+        url_for("library.delete_folder", folder_id=folder_id),
+        url_for("library.show_folder", folder_id=folder_id))
+
+
 @bp.post("/library/folders/<int:folder_id>/delete")
 @requires_role("author")
 def delete_folder(folder_id: int):
@@ -349,6 +377,18 @@ def edit_document(doc_id: int):
         422 if form.errors else 200)
 
 
+@bp.get("/library/documents/<int:doc_id>/delete")
+@requires_role("author")
+def confirm_delete_document(doc_id: int):
+    """Ask before a document (all its versions) goes to the wastebin."""
+    doc = documents.get_document(db(), current_identity(), doc_id)
+    return _confirm_delete(
+        doc["title"], ["The document and all its versions go to the wastebin.",
+                       "A Manager can restore it from there."],
+        url_for("library.delete_document", doc_id=doc_id),
+        url_for("library.show_document", doc_id=doc_id))
+
+
 @bp.post("/library/documents/<int:doc_id>/delete")
 @requires_role("author")
 def delete_document(doc_id: int):
@@ -415,6 +455,17 @@ def edit_page(page_id: int):
 
     return _save_page(PageForm(data={"title": page["title"], "body": page["body"]}), update,
                       page=page, folder=None)
+
+
+@bp.get("/library/pages/<int:page_id>/delete")
+@requires_role("author")
+def confirm_delete_page(page_id: int):
+    """Ask before a page goes to the wastebin."""
+    page = pages.get_page(db(), current_identity(), page_id)
+    return _confirm_delete(page["title"], ["The page goes to the wastebin.",
+                                           "A Manager can restore it from there."],
+                           url_for("library.delete_page", page_id=page_id),
+                           url_for("library.show_page", page_id=page_id))
 
 
 @bp.post("/library/pages/<int:page_id>/delete")
@@ -531,6 +582,14 @@ def edit_comment(subject_type: str, subject_id: int, comment_id: int):
 def delete_comment(subject_type: str, subject_id: int, comment_id: int):
     """Delete your own comment while nobody has replied."""
     v, subject = _subject(subject_type, subject_id)
+    if request.form.get("confirmed") != "1":
+        # Sent without its confirmation (no script ran hx-confirm): ask on a page.
+        here = url_for(subject.endpoint, **subject.values)
+        return _confirm_delete(
+            "your comment", ["It is removed from the discussion for everyone; this cannot "
+                             "be undone."],
+            url_for("library.delete_comment", subject_type=subject_type,
+                    subject_id=subject_id, comment_id=comment_id), f"{here}#c{comment_id}")
     if not ConfirmForm().validate_on_submit():
         return _comment_changed(subject, v, None, "That did not work; reload the page.")
     comments.delete(db(), v, subject, comment_id)

@@ -121,6 +121,25 @@ def save_item(conn: Connection, actor: Identity, item_id: int, discussion: str,
         audit.record(conn, actor, "minutes.save", f"meeting:{item['meeting_id']}", item=item_id)
 
 
+def save_all(conn: Connection, actor: Identity, meeting_id: int,
+             texts: dict[int, tuple[str, str]],
+             actions: list[tuple[int, str, int | None, date | None]]) -> int:
+    """Write the minutes of several items of one meeting at once (`texts`: item id ->
+    (discussion, decisions)) and record new `actions` ((item id, text, owner id or None,
+    due date or None)), in one transaction: all of it is saved, or none of it
+    (InvalidInput, as `save_item` and `add_action` raise; NotFound for an item of another
+    meeting). Returns how many actions were added."""
+    with transaction(conn):
+        for item_id in [*texts, *(a[0] for a in actions)]:
+            if agenda.get_item(conn, item_id)["meeting_id"] != meeting_id:
+                raise NotFound("no such agenda item")
+        for item_id, (discussion, decisions) in texts.items():
+            save_item(conn, actor, item_id, discussion, decisions)
+        for item_id, text, owner_id, due_on in actions:
+            add_action(conn, actor, item_id, text, owner_id, due_on)
+    return len(actions)
+
+
 def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner_id: int | None,
                due_on: date | None) -> int:
     """Record an action: what, who owns it, when it is due."""

@@ -30,7 +30,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.discussion import approvals, comments
-from gvo.library import blobs, documents, folders, intake, pages, pdf_copies
+from gvo.library import blobs, documents, folders, intake, pages, pdf_copies, sniff
 from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import html_pdf
 from gvo.meetings.rules import sees_confidential
@@ -63,6 +63,17 @@ class PaperView:
     approvals: int = 0
     blob_id: int | None = None
     size: int = 0           # bytes of a document's latest version
+
+    @property
+    def opens_in_browser(self) -> bool:
+        """Whether the paper opens in the browser itself: a page, or a PDF or image document
+        (`sniff.INLINE`); other documents (Word, Excel...) are downloaded."""
+        return self.kind == "page" or self.mime in sniff.INLINE
+
+    @property
+    def type_label(self) -> str:
+        """What kind of paper it is, in words ("PDF", "Word", "library page")."""
+        return sniff.label(self.mime) if self.kind == "document" else "library page"
 
 
 def for_item(conn: Connection, who: Identity, item_id: int) -> list[PaperView]:

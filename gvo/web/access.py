@@ -11,12 +11,13 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from gvo.core.errors import NotFound
 from gvo.core.identity import CAPABILITIES, RANK, Identity
 from gvo.people.accounts import Ended
+from gvo.web.htmx import full_page_redirect, is_htmx
 
 EXEMPT_ENDPOINTS = {"static"}
 CREDENTIALS_KEY = "_credentials"  # session: the account's credential version at sign-in
@@ -149,16 +150,54 @@ def enforce() -> None:
     if not g.get("school"):
         abort(404)
     if not current_user.is_authenticated:
-        if getattr(session, "expired", False):
-            flash("You were signed out because the office was left unused for a while. "
-                  "Please sign in again.", "info")
-        nxt = request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=safe_next(nxt)))
+        return to_sign_in()
     if rule.kind == "role" and not current_user.at_least(rule.value):
         abort(403)
     if rule.kind == "capability" and not current_user.can(rule.value):
         abort(403)
     return None
+
+
+SIGNED_OUT_IDLE = ("You were signed out because the office was left unused for a while. "
+                   "Please sign in again.")
+SIGNED_OUT = "You are signed out. Please sign in again to carry on where you were."
+
+
+def to_sign_in():
+    """The answer to a request that needs a signed-in member but has none (never signed
+    in, the session timed out, or it was ended elsewhere): the sign-in page as a whole page.
+
+    htmx requests get HX-Redirect (gvo.web.htmx), so the sign-in page is never swapped
+    into a part of a page. A message says why when a session had ended or the request
+    was an in-page action or a form sent. The way back (`next`) is the page asked for
+    (GET), else the page the action was taken on (htmx's HX-Current-URL, or the Referer),
+    if it is a clean path inside this school (`safe_next`).
+    """
+    if getattr(session, "expired", False):
+        flash(SIGNED_OUT_IDLE, "info")
+    elif is_htmx() or request.method != "GET":
+        flash(SIGNED_OUT, "info")
+    if request.method == "GET" and not is_htmx():
+        nxt = request.full_path
+    else:
+        nxt = _local_path(request.headers.get("HX-Current-URL") or request.referrer)
+    return full_page_redirect(url_for("auth.login", next=safe_next(nxt)),
+                              302 if request.method == "GET" else 303)
+
+
+def _local_path(url: str | None) -> str | None:
+    """The path and query of `url` if it is on this server's origin, else None."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    if parts.scheme and parts.scheme != request.scheme:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def safe_next(target: str | None) -> str | None:

@@ -128,7 +128,8 @@ def _template_globals() -> dict:
 
 def _security_headers(response):
     h = response.headers
-    h["Content-Security-Policy"] = CSP
+    if "Content-Security-Policy" not in h:  # files carry their own (downloads.FILE_CSP)
+        h["Content-Security-Policy"] = CSP
     h["X-Content-Type-Options"] = "nosniff"
     h["X-Frame-Options"] = "DENY"
     h["Referrer-Policy"] = "same-origin"

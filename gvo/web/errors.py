@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest
 
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.storage.sqlcipher import OperationalError, is_busy
-from gvo.web.access import login_manager
+from gvo.web.access import login_manager, to_sign_in
 
 log = logging.getLogger("gvo.web")
 
@@ -56,6 +56,13 @@ def error_page(code: int, hint: str | None = None, *, text: tuple[str, str] | No
     title, default = ERROR_TEXT.get(code, text or ERROR_TEXT[500])
     return _render_error("error.html", code, title=title, hint=hint or default,
                          signed_in=_signed_in()), code
+
+
+def _needs_member() -> bool:
+    """Whether this request is for a school's page that only signed-in members may use."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    rule = getattr(view, "gvo_access", None)
+    return bool(g.get("school")) and rule is not None and rule.kind != "public"
 
 
 def _signed_in() -> bool:
@@ -117,6 +124,12 @@ def _overflow(error):
 
 
 def _csrf_error(error):
+    """A form or in-page action without a valid CSRF token. Where a member's page was acted on
+    by someone no longer signed in (their session ended, so its token went with it), the
+    answer is the sign-in page, as a whole page (`access.to_sign_in`); otherwise the form
+    has expired (400)."""
+    if _needs_member() and not _signed_in():
+        return to_sign_in()
     return _render_error(
         "error.html", 400, title="This form has expired",
         hint="For your security, forms stop working after a while or after signing in again. "

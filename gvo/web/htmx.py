@@ -14,11 +14,11 @@ def is_htmx() -> bool:
             and request.headers.get("HX-History-Restore-Request") != "true")
 
 
-def full_page_redirect(url: str) -> Response:
+def full_page_redirect(url: str, code: int = 303) -> Response:
     """Go to `url` as a whole page: htmx follows HX-Redirect (204, no body); anything else
-    gets a 303 See Other."""
+    gets a redirect with status `code` (303 See Other unless told)."""
     if is_htmx():
         response = Response(status=204)
         response.headers["HX-Redirect"] = url
         return response
-    return redirect(url, code=303)
+    return redirect(url, code=code)

@@ -13,6 +13,7 @@ Chromium is Debian's /usr/bin/chromium (`make test` installs it). When it is
 missing the browser tests fail with a message saying so: they never skip.
 """
 
+import contextlib
 import itertools
 import os
 import threading
@@ -109,11 +110,10 @@ class BrowserPerson:
         return pyotp.TOTP(self.totp_secret).now()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """GVO served by waitress on 127.0.0.1:<free port> from a temporary instance."""
-    inst = Instance.init(tmp_path_factory.mktemp("browser") / "instance", environ={})
-    inst.create_school(SLUG, SCHOOL_NAME)
+@contextlib.contextmanager
+def serve(inst: Instance) -> Iterator[str]:
+    """Serve `inst` with GVO on waitress at 127.0.0.1:<free port>, in a background thread;
+    yields the origin ("http://127.0.0.1:PORT") and stops the server cleanly afterwards."""
     app = create_app({}, instance=inst)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, ident="GVO")
     origin = f"http://127.0.0.1:{server.effective_port}"
@@ -121,7 +121,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     thread = threading.Thread(target=server.run, name="gvo-waitress", daemon=True)
     thread.start()
     try:
-        yield LiveServer(origin, inst)
+        yield origin
     finally:
         # Close every socket from inside the server's own loop, so it ends cleanly.
         server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
@@ -129,6 +129,28 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         server.task_dispatcher.shutdown()
         inst.close()
         assert not thread.is_alive(), "the waitress thread did not stop"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """GVO served by waitress on 127.0.0.1:<free port> from a temporary instance."""
+    inst = Instance.init(tmp_path_factory.mktemp("browser") / "instance", environ={})
+    inst.create_school(SLUG, SCHOOL_NAME)
+    with serve(inst) as origin:
+        yield LiveServer(origin, inst)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The demo office (Riverside Primary, as `gvo demo` makes it), served like live_server.
+
+    Its people sign in with `demo.PASSWORD` and no second step (the demo relaxes it)."""
+    from gvo.people import demo
+
+    inst = Instance.init(tmp_path_factory.mktemp("demo") / "instance", environ={})
+    demo.create(inst)
+    with serve(inst) as origin:
+        yield LiveServer(origin, inst, slug=demo.SLUG)
 
 
 @pytest.fixture(scope="session")

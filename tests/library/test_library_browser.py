@@ -146,7 +146,8 @@ def test_upload_comment_reply_approve_search_and_restore(new_context, live_serve
 
     # The Manager deletes the document: gone from the folder and from search.
     mp.goto(doc_url)
-    mp.get_by_role("button", name="Delete document").click()
+    mp.get_by_role("link", name="Delete document").click()
+    mp.get_by_role("button", name="Yes, delete it").click()
     mp.wait_for_url(folder_url)
     assert "is in the wastebin" in mp.get_by_role("main").inner_text()
     assert mp.get_by_test_id("documents").count() == 0

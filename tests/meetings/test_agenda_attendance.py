@@ -260,7 +260,7 @@ def test_page_anchors_name_items_by_number_never_by_database_id(signed_in, new_c
            for title, secret in (("Welcome", False), ("Pay review", True), ("Budget", False))]
     page = f"/alpha/meetings/{meeting_id}"
     minutes_page = f"{page}/minutes"
-    resp = client.post(f"{minutes_page}/{ids[1]}/actions", {f"a{ids[1]}-text": ""},
+    resp = client.post(minutes_page, {f"a{ids[1]}-text": "", "at": str(ids[1])},
                        form_page=minutes_page)
     assert resp.headers["Location"].endswith("#minutes-C1")
     resp = client.post(f"{page}/agenda/{ids[2]}/link", {"ref": ""}, form_page=page)

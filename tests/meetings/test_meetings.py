@@ -160,7 +160,7 @@ def test_numbers_and_dates_in_full_width_digits_are_read_and_nonsense_is_refused
                 form_page=page)
     item = agenda.items(office.conn, meeting_id)[0]
     assert item["minutes"] == 15
-    client.post(f"{page}/minutes/{item['id']}/actions", {
+    client.post(f"{page}/minutes", {
         f"a{item['id']}-text": "Write to the trust", f"a{item['id']}-owner_id": "0",
         f"a{item['id']}-due_on": "２０３１-04-01"}, form_page=f"{page}/minutes")
     assert minutes.for_meeting(office.conn, meeting_id, None)["part1"][0]["actions"][0][

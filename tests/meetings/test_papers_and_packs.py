@@ -295,8 +295,9 @@ def _paper_links(html: str) -> dict[str, str]:
 
 def test_a_governor_opens_each_paper_from_the_meeting_page(signed_in, new_client, make_user,
                                                            office):
-    """Every paper listed on a meeting page links to what it is: a document to its library
-    page and to its file, a page to its library page; following them gets the paper."""
+    """Every paper listed on a meeting page opens from its title (issue 12): a PDF in the
+    browser, another document as a download, a page as its library page; its details,
+    comments and approval are linked beside it. Following them gets the paper."""
     from conftest import sign_in
 
     client, clerk = signed_in("manager")
@@ -318,14 +319,21 @@ def test_a_governor_opens_each_paper_from_the_meeting_page(signed_in, new_client
     sign_in(rclient, reader)
 
     links = _paper_links(gclient.get(page).get_data(as_text=True))
-    assert set(links) == {"Draft budget 2031", "Download Draft budget 2031", "Charging policy",
-                          "Staffing paper", "Download Staffing paper"}
-    doc_page = gclient.get(links["Draft budget 2031"])
+    papers_with_details = ("Draft budget 2031", "Staffing paper")
+    assert set(links) == {
+        "Draft budget 2031", "Staffing paper", "Charging policy",
+        *(f"Details and versions of {p}" for p in papers_with_details),
+        *(f"0 comments on {p}" for p in (*papers_with_details, "Charging policy")),
+        *(f"0 approvals of {p}" for p in (*papers_with_details, "Charging policy"))}
+    doc_page = gclient.get(links["Details and versions of Draft budget 2031"])
     assert doc_page.status_code == 200 and "budget.pdf" in doc_page.get_data(as_text=True)
-    got = gclient.download(links["Download Draft budget 2031"])
+    assert links["0 comments on Draft budget 2031"].endswith("#comments")
+    got = gclient.download(links["Draft budget 2031"])
     assert got.status_code == 200 and got.data == budget_pdf
-    got = gclient.download(links["Download Staffing paper"])
+    assert got.headers["Content-Disposition"].startswith("inline;")
+    got = gclient.download(links["Staffing paper"])
     assert got.status_code == 200 and got.data == b"Confidential staffing notes\n"
+    assert got.headers["Content-Disposition"].startswith("attachment;")
     policy = gclient.get(links["Charging policy"])
     assert policy.status_code == 200 and "voluntary contributions" in policy.get_data(
         as_text=True)
@@ -333,4 +341,4 @@ def test_a_governor_opens_each_paper_from_the_meeting_page(signed_in, new_client
     # Someone who may not see part 2 gets no link to its paper (nor the paper by its link).
     reader_links = _paper_links(rclient.get(page).get_data(as_text=True))
     assert "Staffing paper" not in reader_links and "Draft budget 2031" in reader_links
-    assert rclient.download(links["Download Staffing paper"]).status_code in (403, 404)
+    assert rclient.download(links["Staffing paper"]).status_code in (403, 404)

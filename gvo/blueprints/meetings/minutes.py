@@ -11,7 +11,6 @@ from gvo.blueprints.meetings.common import (
     confirmed_step,
     dated_slug,
     get_meeting,
-    get_meeting_item,
     item_row,
     to_minutes,
 )
@@ -29,20 +28,61 @@ from gvo.web.forms import ConfirmForm, choices
 @requires("manage_meetings")
 def minutes_editor(meeting_id: int):
     """Write the minutes item by item; circulate, lock."""
-    meeting = get_meeting(meeting_id)
+    return _editor(get_meeting(meeting_id))
+
+
+def _editor(meeting, forms: dict | None = None, status: int = 200):
+    """The minutes editor; `forms` (item id -> (minutes form, action form)) as sent, with
+    their errors, or empty ones."""
     conn = db()
-    parts = minutes.for_meeting(conn, meeting_id, current_identity())
-    owners = _owner_choices()
-    forms = {}
-    for item in parts["part1"] + parts["part2"]:
-        forms[item["id"]] = (
-            mf.MinuteItemForm(formdata=None, prefix=f"i{item['id']}", data=item),
-            _action_form(owners, item["id"]))
+    parts = minutes.for_meeting(conn, meeting["id"], current_identity())
+    if forms is None:
+        owners = _owner_choices()
+        forms = {item["id"]: (mf.MinuteItemForm(formdata=None, prefix=f"i{item['id']}",
+                                                data=item), _action_form(owners, item["id"]))
+                 for item in parts["part1"] + parts["part2"]}
     return render_template(
         "meetings/minutes.html", meeting=meeting, parts=parts, forms=forms,
         editable=meeting["minutes_status"] in minutes.EDITABLE, confirm=ConfirmForm(),
-        labels=minutes.STATUS_LABELS, quorum=attendance.quorum(conn, meeting_id),
-        comments=minutes.comments(conn, meeting_id))
+        labels=minutes.STATUS_LABELS, quorum=attendance.quorum(conn, meeting["id"]),
+        comments=minutes.comments(conn, meeting["id"])), status
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes")
+@requires("manage_meetings")
+def save_minutes(meeting_id: int):
+    """Save everything typed in the minutes editor at once: every item's minutes and any
+    action filled in, in one transaction. Errors are shown beside their fields with all
+    that was typed kept, and nothing is saved until all of it can be."""
+    meeting = get_meeting(meeting_id)
+    parts = minutes.for_meeting(db(), meeting_id, current_identity())
+    owners = _owner_choices()
+    forms, texts, actions, valid = {}, {}, [], ConfirmForm().validate_on_submit()
+    for item in parts["part1"] + parts["part2"]:
+        item_id = item["id"]
+        mform = mf.MinuteItemForm(prefix=f"i{item_id}")
+        aform = _action_form(owners, item_id)
+        aform.process(request.form)
+        forms[item_id] = (mform, aform)
+        if f"i{item_id}-discussion" in request.form or f"i{item_id}-decisions" in request.form:
+            valid = mform.validate() and valid
+            texts[item_id] = (mform.discussion.data or "", mform.decisions.data or "")
+        if (aform.text.data or "").strip() or request.form.get(f"a{item_id}-due_on"):
+            valid = aform.validate() and valid
+            actions.append((item_id, aform.text.data, aform.owner_id.data or None,
+                            aform.due_on.data))
+    if not valid:
+        flash("Nothing was saved yet: correct what is marked below, then save again.", "error")
+        return _editor(meeting, forms, 422)
+    try:
+        added = minutes.save_all(db(), current_identity(), meeting_id, texts, actions)
+    except InvalidInput as exc:
+        flash(f"Nothing was saved: {exc}", "error")
+        return _editor(meeting, forms, 422)
+    flash("The minutes are saved." + (f" {added} action{'s' if added != 1 else ''} recorded."
+                                      if added else ""), "success")
+    at = request.form.get("at", type=int)
+    return to_minutes(meeting_id, agenda.anchor(db(), at, "minutes") if at in forms else "")
 
 
 def _owner_choices():
@@ -53,35 +93,6 @@ def _action_form(owners, item_id):
     form = mf.ActionForm(formdata=None, prefix=f"a{item_id}")
     form.owner_id.choices = owners
     return form
-
-
-@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>")
-@requires("manage_meetings")
-def save_minutes_item(meeting_id: int, item_id: int):
-    """Save the minutes of one item."""
-    get_meeting_item(meeting_id, item_id)
-    form = mf.MinuteItemForm(prefix=f"i{item_id}")
-    if form.validate_on_submit():
-        attempt(minutes.save_item, item_id, form.discussion.data or "",
-                form.decisions.data or "", done="Saved.")
-    else:
-        flash("Those minutes are too long.", "error")
-    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
-
-
-@bp.post("/meetings/<int:meeting_id>/minutes/<int:item_id>/actions")
-@requires("manage_meetings")
-def add_action(meeting_id: int, item_id: int):
-    """Add an action with an owner and a due date."""
-    get_meeting_item(meeting_id, item_id)
-    form = _action_form(_owner_choices(), item_id)
-    form.process(request.form)
-    if form.validate_on_submit():
-        attempt(minutes.add_action, item_id, form.text.data, form.owner_id.data or None,
-                form.due_on.data, done="The action is recorded.")
-    else:
-        flash("An action needs a description, and the due date must be a date.", "error")
-    return to_minutes(meeting_id, agenda.anchor(db(), item_id, "minutes"))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")

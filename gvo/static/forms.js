@@ -1,0 +1,106 @@
+// What a person types into a text box is kept in this tab (sessionStorage) until the
+// office has it: if their session ended meanwhile (they are sent to the sign-in page), the
+// text is put back in the same box once they are signed in again, with a note saying so.
+// A form marked data-warn-unsaved also asks before the page is left with unsent changes.
+// A page shown again with errors puts the focus on the first field in error.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var invalid = document.querySelector("main [aria-invalid=true]");
+    if (invalid && !document.querySelector("main [autofocus]")) { invalid.focus(); }
+  });
+})();
+(function () {
+  "use strict";
+  var PREFIX = "gvo-draft:";
+  var PENDING = "gvo-draft-pending";
+  var store;
+  try { store = window.sessionStorage; } catch (e) { return; }
+  if (!store) { return; }
+
+  function keyOf(field) {
+    var form = field.form;
+    if (!form || !field.name || (form.getAttribute("method") || "").toLowerCase() !== "post") {
+      return null;
+    }
+    var parent = form.elements.namedItem("parent_id");
+    return PREFIX + (form.getAttribute("action") || location.pathname) + "|" + field.name +
+      "|" + (parent && parent.value ? parent.value : "");
+  }
+  function boxes(root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll("textarea"));
+  }
+  function formBoxes(form) {
+    return Array.prototype.slice.call(form.elements).filter(function (el) {
+      return el.tagName === "TEXTAREA";
+    });
+  }
+  function forget(keys) {
+    keys.forEach(function (key) { if (key) { store.removeItem(key); } });
+  }
+  function forgetAll() {
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (key && key.indexOf(PREFIX) === 0) { store.removeItem(key); }
+    }
+    store.removeItem(PENDING);
+  }
+  function restore(root) {
+    boxes(root).forEach(function (box) {
+      var key = keyOf(box), kept = key && store.getItem(key);
+      if (!kept || kept === box.value) { return; }
+      box.value = kept;
+      var note = document.createElement("p");
+      note.className = "hint draft-note";
+      note.setAttribute("role", "status");
+      note.textContent = "Put back: what you typed here before was not sent yet. Check it and send it again.";
+      box.parentNode.insertBefore(note, box);
+    });
+  }
+
+  var signedOut = document.body && document.body.hasAttribute("data-signed-out");
+  var pending = store.getItem(PENDING);
+  if (pending) {
+    store.removeItem(PENDING);
+    // The office answered the form that was sent: it saved the text or showed it back.
+    // Only a sign-in page means the text never arrived: then it is kept for later.
+    if (!signedOut) {
+      try { forget(JSON.parse(pending)); } catch (e) { /* nothing to forget */ }
+    }
+  }
+  if (!signedOut) { restore(document); }
+
+  document.addEventListener("input", function (evt) {
+    var box = evt.target;
+    if (box.tagName !== "TEXTAREA") { return; }
+    var key = keyOf(box);
+    if (!key) { return; }
+    if (box.value.trim()) { store.setItem(key, box.value); } else { store.removeItem(key); }
+  });
+  var leaving = false;
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (/\/logout(\/|$)/.test(form.getAttribute("action") || "")) { forgetAll(); return; }
+    leaving = true;
+    if (form.hasAttribute("hx-post")) { return; }  // htmx: see htmx:afterRequest
+    store.setItem(PENDING, JSON.stringify(formBoxes(form).map(keyOf)));
+  });
+  // Before the answer is swapped in (the form may be replaced, and events from a removed
+  // element reach no listener here): a form the office took is forgotten.
+  document.addEventListener("htmx:beforeOnLoad", function (evt) {
+    leaving = false;
+    var elt = evt.detail.elt, form = elt && elt.closest ? elt.closest("form") : null;
+    var xhr = evt.detail.xhr;
+    if (!form || xhr.status < 200 || xhr.status > 299 || xhr.getResponseHeader("HX-Redirect") ||
+        xhr.getResponseHeader("HX-Refresh")) { return; }
+    forget(formBoxes(form).map(keyOf));
+  });
+  window.addEventListener("beforeunload", function (evt) {
+    if (leaving) { return; }
+    var unsent = Array.prototype.some.call(
+      document.querySelectorAll("form[data-warn-unsaved]"), function (form) {
+        return formBoxes(form).some(function (box) { return box.value !== box.defaultValue; });
+      });
+    if (unsent) { evt.preventDefault(); evt.returnValue = ""; }
+  });
+})();
