@@ -24,10 +24,12 @@ def _meeting_id(resp) -> int:
 
 
 def _field_error(page: str, field: str) -> str:
-    """The error shown beside a field (the <p class="error"> with the field's id)."""
-    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', page, re.S)
+    """The error shown beside a field (the announced block with the field's id), as text."""
+    match = re.search(rf'<div class="error" id="{field}-error" role="alert">(.*?)</div>', page,
+                      re.S)
     assert match, f"no error beside {field}"
-    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+    text = re.sub(r"<span class=\"visually-hidden\">Error:</span>", "", match.group(1))
+    return " ".join(re.sub(r"<[^>]+>", "", text).split())
 
 
 # -- dates and times as people say them ---------------------------------------------------
@@ -250,7 +252,7 @@ def test_apologies_without_a_reason_keep_the_choice_and_never_record_attending(
     resp = client.post(f"{page}/reply", {"reply": "apologies", "reason": ""}, form_page=page)
     assert resp.status_code == 422
     text = client.last_text
-    assert _field_error(text, "reason") == "Error: Please give a reason with your apologies."
+    assert _field_error(text, "reason") == "Please give a reason with your apologies."
     assert '<option selected value="apologies">' in text  # the choice is kept
     assert 'aria-invalid="true"' in text.split('id="reason"')[0].rsplit("<input", 1)[1] + (
         text.split('id="reason"')[1].split(">")[0])

@@ -145,9 +145,8 @@ def show(meeting_id: int, reply_form=None):
     # What only some people see is read and built only for them (the template's conditions).
     manager_parts = {
         "item_form": mf.ItemForm(formdata=None) if ctx["editable"] else None,
-        "awaiting": meetings.previous_meetings_awaiting_approval(conn, meeting),
         "approve_form": mf.ApproveForm(),
-    } if ctx["can_manage"] else {"awaiting": []}
+    } if ctx["can_manage"] else {}
     discussed = meeting["minutes_status"] == "circulated" and confidential
     return render_template(
         "meetings/show.html", **ctx, **manager_parts,
@@ -158,6 +157,8 @@ def show(meeting_id: int, reply_form=None):
         status_labels=attendance.STATUSES, not_recorded=attendance.NOT_RECORDED,
         minutes_label=minutes.STATUS_LABELS,
         approval=minutes.approval_record(conn, meeting),
+        # Everyone who sees the meeting sees earlier draft minutes on its agenda, for approval.
+        awaiting=meetings.previous_meetings_awaiting_approval(conn, meeting),
         sees_confidential=confidential,
         minutes_parts=(minutes.for_meeting(conn, meeting_id, viewer)
                        if meeting["minutes_status"] != "draft" else None),
