@@ -404,3 +404,12 @@ class FollowForm(FlaskForm):
 
     following = HiddenField()
     user_id = SelectField("Person", coerce=int, validate_choice=False, default=0)
+
+
+class ReminderForm(FlaskForm):
+    """How many days before a meeting members who have not replied are reminded."""
+
+    days = WholeNumberField(
+        "Remind members who have not replied, days before a meeting",
+        validators=[NumberRange(min=0, max=60, message="Give a number of days from 0 to 60.")],
+        description="0 for no reminder. Each member is reminded once per meeting.")

@@ -102,3 +102,30 @@ def test_members_following_minutes_hear_of_comments(scene, clock):
     minutes.add_comment(conn, scene.who(scene.ann), past, "Item 2 needs a correction")
     assert _queued(conn, "comment") == [("clerk@ex.org", "New comment on “Minutes of Autumn "
                                                          "board”")]
+
+
+def test_the_follow_button_follows_and_unfollows(scene, mail_app):
+    from conftest import Person, WebClient, enrol_authenticator, sign_in
+
+    from gvo.core.identity import Identity
+
+    accounts.set_password(scene.conn, Identity.operator(), scene.ann, "a-long-passphrase-12")
+    ann = Person(scene.ann, "ann@ex.org", "a-long-passphrase-12", "author", "alpha",
+                 enrol_authenticator(scene.conn, scene.ann))
+    client = WebClient(mail_app.test_client())
+    assert sign_in(client, ann).status_code == 302
+    page = f"/alpha/library/documents/{scene.room_doc}"
+    assert ">Follow<" in client.get(page).get_data(as_text=True)
+    act = f"/alpha/follow/document/{scene.room_doc}"
+    assert client.post(act, {"following": "1"}, form_page=page).status_code == 302
+    assert ">Unfollow<" in client.get(page).get_data(as_text=True)
+    assert followers.is_following(scene.conn, _subject(scene, scene.ann), scene.ann)
+    client.post(act, {"following": "0"}, form_page=page)
+    assert not followers.is_following(scene.conn, _subject(scene, scene.ann), scene.ann)
+    # Ann is no Manager: she cannot subscribe the clerk
+    client.post(act, {"following": "1", "user_id": str(scene.clerk)}, form_page=page)
+    assert "only a Manager may subscribe" in client.get(page).get_data(as_text=True)
+    # a document she may not open (she left the room) is not found
+    folders.update_folder(scene.conn, scene.who(scene.clerk), scene.room, title="Pay panel",
+                          description="", sort_order=0, restricted=True, users=[scene.clerk])
+    assert client.post(act, {"following": "1"}).status_code == 404  # the last page's token

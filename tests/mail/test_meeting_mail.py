@@ -113,3 +113,28 @@ def test_reminder_days_are_a_school_setting(scene):
     assert notices.due_reminders(scene.conn, gvo_clock.now()) == 0
     with pytest.raises(InvalidInput, match="from 0 to 60"):
         notices.set_reminder_days(scene.conn, scene.who(scene.clerk), 61)
+
+
+def test_the_clerk_publishes_papers_and_sets_the_reminder_on_the_pages(scene, mail_app):
+    from conftest import Person, WebClient, enrol_authenticator, sign_in
+
+    from gvo.core.identity import Identity
+    from gvo.people import accounts
+
+    accounts.set_password(scene.conn, Identity.operator(), scene.clerk, "a-long-passphrase-12")
+    clerk = Person(scene.clerk, "clerk@ex.org", "a-long-passphrase-12", "manager", "alpha",
+                   enrol_authenticator(scene.conn, scene.clerk))
+    client = WebClient(mail_app.test_client())
+    assert sign_in(client, clerk).status_code == 302
+    page = f"/alpha/meetings/{scene.meeting}"
+    assert "Papers not yet published" in client.get(page).get_data(as_text=True)
+    client.post(f"{page}/publish-papers", {}, form_page=page)
+    assert meetings.get(scene.conn, scene.meeting)["papers_published_at"]
+    assert "Papers published" in client.get(page).get_data(as_text=True)
+    assert _kinds(scene.conn, "papers_published") == [
+        ("ann@ex.org", "Papers published: Full board meeting")]
+    settings = "/alpha/admin/settings"
+    resp = client.post(f"{settings}/reminders", {"days": "99"}, form_page=settings)
+    assert resp.status_code == 422 and "from 0 to 60" in resp.get_data(as_text=True)
+    resp = client.post(f"{settings}/reminders", {"days": "5"}, form_page=settings)
+    assert resp.status_code == 302 and notices.reminder_days(scene.conn) == 5
