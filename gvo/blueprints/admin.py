@@ -294,8 +294,7 @@ def body_delete(body_id: int):
 def settings():
     """School settings: two-step sign-in policy; backup status."""
     conn = db()
-    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    form = _mfa_form(conn)
     if form.validate_on_submit():
         school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
@@ -333,10 +332,15 @@ def reminder_settings():
             return redirect(url_for("admin.settings"))
     elif not reminder_form.days.errors:
         reminder_form.days.errors.append("Give a number of days from 0 to 60.")
+    return _settings_page(_mfa_form(conn), ReplyToForm(data={"reply_to": outbox.reply_to(conn)}),
+                          reminder_form)
+
+
+def _mfa_form(conn):
+    """The two-step sign-in policy form as the school has it."""
     form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
     form.policy.choices = choices(school_settings.MFA_POLICIES.items())
-    return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}),
-                          reminder_form)
+    return form
 
 
 @bp.post("/admin/settings/mail")
@@ -353,9 +357,7 @@ def mail_settings():
         else:
             flash("Reply-to address saved.", "success")
             return redirect(url_for("admin.settings"))
-    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
-    return _settings_page(form, reply_form)
+    return _settings_page(_mfa_form(conn), reply_form)
 
 
 @bp.get("/admin/mail")

@@ -76,3 +76,19 @@ def _pdf() -> bytes:
     from conftest import make_pdf
 
     return make_pdf(PAPER_WORDS)
+
+
+def signed_in_client(app, scene: Scene, user_id: int):
+    """A browser-like client of `app`, signed in as the scene's person `user_id` (given a
+    password and an authenticator here)."""
+    from conftest import Person, WebClient, enrol_authenticator, sign_in
+
+    from gvo.people import accounts
+
+    row = scene.conn.execute("SELECT email, role FROM users WHERE id = ?", (user_id,)).fetchone()
+    accounts.set_password(scene.conn, OP, user_id, "a-long-passphrase-12")
+    person = Person(user_id, row["email"], "a-long-passphrase-12", row["role"], "alpha",
+                    enrol_authenticator(scene.conn, user_id))
+    client = WebClient(app.test_client())
+    assert sign_in(client, person).status_code == 302
+    return client

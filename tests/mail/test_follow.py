@@ -9,7 +9,7 @@ from gvo.discussion import approvals, comments, followers, subjects
 from gvo.library import folders
 from gvo.meetings import minutes
 from gvo.people import accounts
-from mail.scene import PAPER_WORDS, build
+from mail.scene import PAPER_WORDS, build, signed_in_client
 
 
 @pytest.fixture
@@ -105,15 +105,7 @@ def test_members_following_minutes_hear_of_comments(scene, clock):
 
 
 def test_the_follow_button_follows_and_unfollows(scene, mail_app):
-    from conftest import Person, WebClient, enrol_authenticator, sign_in
-
-    from gvo.core.identity import Identity
-
-    accounts.set_password(scene.conn, Identity.operator(), scene.ann, "a-long-passphrase-12")
-    ann = Person(scene.ann, "ann@ex.org", "a-long-passphrase-12", "author", "alpha",
-                 enrol_authenticator(scene.conn, scene.ann))
-    client = WebClient(mail_app.test_client())
-    assert sign_in(client, ann).status_code == 302
+    client = signed_in_client(mail_app, scene, scene.ann)
     page = f"/alpha/library/documents/{scene.room_doc}"
     assert ">Follow<" in client.get(page).get_data(as_text=True)
     act = f"/alpha/follow/document/{scene.room_doc}"

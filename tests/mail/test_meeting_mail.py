@@ -9,7 +9,7 @@ from meetings.conftest import OP
 from gvo.core import clock as gvo_clock
 from gvo.core.errors import InvalidInput
 from gvo.meetings import attendance, meetings, minutes, notices
-from mail.scene import build
+from mail.scene import build, signed_in_client
 
 
 @pytest.fixture
@@ -116,16 +116,7 @@ def test_reminder_days_are_a_school_setting(scene):
 
 
 def test_the_clerk_publishes_papers_and_sets_the_reminder_on_the_pages(scene, mail_app):
-    from conftest import Person, WebClient, enrol_authenticator, sign_in
-
-    from gvo.core.identity import Identity
-    from gvo.people import accounts
-
-    accounts.set_password(scene.conn, Identity.operator(), scene.clerk, "a-long-passphrase-12")
-    clerk = Person(scene.clerk, "clerk@ex.org", "a-long-passphrase-12", "manager", "alpha",
-                   enrol_authenticator(scene.conn, scene.clerk))
-    client = WebClient(mail_app.test_client())
-    assert sign_in(client, clerk).status_code == 302
+    client = signed_in_client(mail_app, scene, scene.clerk)
     page = f"/alpha/meetings/{scene.meeting}"
     assert "Papers not yet published" in client.get(page).get_data(as_text=True)
     client.post(f"{page}/publish-papers", {}, form_page=page)

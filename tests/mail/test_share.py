@@ -2,12 +2,11 @@
 and why; mail holds the title, the words and a link, never the item's content."""
 
 import pytest
-from conftest import BASE, WebClient, sign_in
+from conftest import BASE
 
 from gvo.core.errors import InvalidInput
-from gvo.core.identity import Identity
 from gvo.sharing import share
-from mail.scene import PAPER_WORDS, build
+from mail.scene import PAPER_WORDS, build, signed_in_client
 
 
 @pytest.fixture
@@ -96,15 +95,7 @@ def test_bad_input_and_the_hourly_limits(scene, monkeypatch):
 
 
 def test_the_form_names_who_was_left_out_and_refuses_bad_input(scene, instance, mail_app):
-    from gvo.people import accounts
-
-    accounts.set_password(scene.conn, Identity.operator(), scene.clerk, "a-long-passphrase-12")
-    from conftest import Person, enrol_authenticator
-
-    person = Person(scene.clerk, "clerk@ex.org", "a-long-passphrase-12", "manager", "alpha",
-                    enrol_authenticator(scene.conn, scene.clerk))
-    client = WebClient(mail_app.test_client())
-    assert sign_in(client, person).status_code == 302
+    client = signed_in_client(mail_app, scene, scene.clerk)
     page = f"/alpha/share/document/{scene.room_doc}"
     assert "Share “appraisal”" in client.get(page).get_data(as_text=True)
     resp = client.post(page, {"people": [str(scene.ben)], "message": ""}, form_page=page)
