@@ -6,9 +6,8 @@ them). A Shareable carries the item's title, its path in the office (the link) a
 `refusal(person)` (for an active account): None when the person may open it, else why
 not, in words for the sharer, who may open it and so may read them ("not in the
 confidential room", "Part 2 item: not a member of the Finance committee"). The
-library's documents and pages and the
-meetings' meetings, minutes and agenda items are registered here; a later module (policies,
-tasks) registers its own kind the same way.
+library's documents and pages and the meetings' meetings, minutes and agenda items are
+registered here; a later module (policies, tasks) registers its own kind the same way.
 """
 
 from collections.abc import Callable
