@@ -8,6 +8,7 @@ from gvo.core import audit
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
 from gvo.mail import outbox
+from gvo.meetings import notices
 from gvo.people import accounts, groups
 from gvo.people import settings as school_settings
 from gvo.security.sessions import active_sessions
@@ -20,6 +21,7 @@ from gvo.web.forms import (
     GroupForm,
     InviteForm,
     MfaPolicyForm,
+    ReminderForm,
     ReplyToForm,
     RoleForm,
     choices,
@@ -292,8 +294,7 @@ def body_delete(body_id: int):
 def settings():
     """School settings: two-step sign-in policy; backup status."""
     conn = db()
-    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    form = _mfa_form(conn)
     if form.validate_on_submit():
         school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
@@ -301,15 +302,45 @@ def settings():
     return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}))
 
 
-def _settings_page(form, reply_form):
+def _settings_page(form, reply_form, reminder_form=None):
     backup = None
     status_hook = current_app.extensions.get("gvo_backup_status")
     if status_hook:
         backup = status_hook(g.school)
     failed = len(outbox.failed_messages(db()))
+    reminder_form = reminder_form or ReminderForm(
+        data={"days": notices.reminder_days(db())})
     return render_template("admin/settings.html", form=form, reply_form=reply_form,
-                           backup=backup, mail_on=outbox.enabled(), mail_failed=failed), (
-        422 if form.errors or reply_form.errors else 200)
+                           reminder_form=reminder_form, backup=backup, mail_on=outbox.enabled(),
+                           mail_failed=failed), (
+        422 if form.errors or reply_form.errors or reminder_form.errors else 200)
+
+
+@bp.post("/admin/settings/reminders")
+@requires_role("manager")
+def reminder_settings():
+    """How many days before a meeting members who have not replied are reminded."""
+    conn = db()
+    reminder_form = ReminderForm()
+    if reminder_form.validate_on_submit():
+        try:
+            notices.set_reminder_days(conn, current_identity(), reminder_form.days.data)
+        except InvalidInput as exc:
+            reminder_form.days.errors.append(str(exc))
+        else:
+            flash("Reminder saved.", "success")
+            return redirect(url_for("admin.settings"))
+    elif not reminder_form.days.errors:
+        reminder_form.days.errors.append("Give a number of days from 0 to 60.")
+    return _settings_page(_mfa_form(conn), ReplyToForm(data={"reply_to": outbox.reply_to(conn)}),
+                          reminder_form)
+
+
+def _mfa_form(conn):
+    """The two-step sign-in policy form as the school has it."""
+    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
+    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    return form
 
 
 @bp.post("/admin/settings/mail")
@@ -326,9 +357,7 @@ def mail_settings():
         else:
             flash("Reply-to address saved.", "success")
             return redirect(url_for("admin.settings"))
-    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
-    return _settings_page(form, reply_form)
+    return _settings_page(_mfa_form(conn), reply_form)
 
 
 @bp.get("/admin/mail")

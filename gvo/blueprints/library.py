@@ -35,6 +35,7 @@ from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
 from gvo.web.downloads import file_response
 from gvo.web.errors import error_page
+from gvo.web.following import follow_context
 from gvo.web.forms import (
     ApprovalForm,
     CommentForm,
@@ -330,6 +331,7 @@ def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
         "approval_form": ApprovalForm(),
         "modes": approvals.MODES,
         "confirm": ConfirmForm(),
+        **follow_context(conn, v, subject),
     }
 
 

@@ -12,6 +12,7 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
+from gvo.discussion import followers
 from gvo.discussion.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -40,6 +41,20 @@ def request_approval(conn: Connection, viewer: Identity, subject: Subject, mode:
             " SET mode = excluded.mode",
             (subject.type, subject.id, mode, viewer.user_id, clock.iso()))
         audit.record(conn, viewer, "approval.request", f"{subject.type}:{subject.id}", mode=mode)
+        if existing is None:  # a new request (changing its kind tells nobody again)
+            _tell(conn, viewer, subject, mode)
+
+
+def _tell(conn: Connection, viewer: Identity, subject: Subject, mode: str) -> None:
+    """Mail the subject's followers and the people whose approval is asked (its audience,
+    Readers apart, as `status` counts them) that it awaits approval."""
+    approvers = [u["id"] for u in (subject.audience() if subject.audience else [])
+                 if u["role"] != "reader"]
+    followers.tell(conn, viewer, subject, kind="approval_request",
+                   headline=f"{viewer.name or 'Someone'} asks for “{MODES[mode]}” on",
+                   subject_line=f"Approval requested: “{subject.title}”",
+                   also=approvers, also_why="your approval is asked for",
+                   note="Open it to read it and record your approval.")
 
 
 def approve(conn: Connection, viewer: Identity, subject: Subject) -> None:

@@ -12,6 +12,7 @@ from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.discussion import followers
 from gvo.discussion.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -158,7 +159,24 @@ def add(conn: Connection, viewer: Identity, subject: Subject, body: str,
         _on_text(conn, subject, comment_id, body)
         audit.record(conn, viewer, "comment.add", f"comment:{comment_id}",
                      subject=f"{subject.type}:{subject.id}", parent=parent_id)
+        _tell(conn, viewer, subject, parent)
     return comment_id
+
+
+def _tell(conn: Connection, viewer: Identity, subject: Subject, parent) -> None:
+    """Mail the subject's followers (and, for a reply, the author of the comment replied
+    to) of a new comment: the item's title and a link, never the comment's words."""
+    name = viewer.name or "Someone"
+    if parent is None:
+        followers.tell(conn, viewer, subject, kind="comment",
+                       headline=f"{name} commented on",
+                       subject_line=f"New comment on “{subject.title}”")
+    else:
+        followers.tell(conn, viewer, subject, kind="reply",
+                       headline=f"{name} replied to a comment on",
+                       subject_line=f"New reply on “{subject.title}”",
+                       also=[parent["author_id"]] if parent["author_id"] else [],
+                       also_why="someone replied to your comment")
 
 
 def get_comment(conn: Connection, subject: Subject, comment_id: int):

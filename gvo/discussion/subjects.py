@@ -29,7 +29,8 @@ class Subject:
     visible to them). `may_moderate(who)`: whether `who` may lock comments and ask
     for or lock an approval. `on_text(conn, comment_id, body)` is called inside the
     write's transaction when a comment's text is added or changed (body) or deleted
-    (None), e.g. to keep a search index in step."""
+    (None), e.g. to keep a search index in step. `path` is where it is shown, under the
+    school's address ("/library/documents/7"): the link in e-mail about it."""
 
     type: str
     id: int
@@ -41,6 +42,7 @@ class Subject:
     may_take_part: Callable[[Identity], bool] = nobody
     may_moderate: Callable[[Identity], bool] = nobody
     on_text: Callable[[Connection, int, str | None], None] | None = None
+    path: str = ""
 
 
 _LOADERS: dict[str, Callable[[Connection, Identity, int], Subject]] = {}

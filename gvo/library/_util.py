@@ -52,7 +52,7 @@ def folder_subject(conn: Connection, kind: str, row, endpoint: str,
                             {id_arg: row["id"]}, lambda: folder_audience(conn, row["folder_id"]),
                             may_take_part=may_write,
                             may_moderate=lambda who: may_change(who, row["owner_id"]),
-                            on_text=on_text)
+                            on_text=on_text, path=f"/library/{kind}s/{row['id']}")
 
 
 def visible_items(conn: Connection, viewer: Identity, select: str, alias: str,

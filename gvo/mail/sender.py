@@ -3,7 +3,8 @@
 One thread ("gvo-mail") sends for all schools, whatever their number (decision 0007): it
 visits a school when a transaction there queued mail (the commit wakes it), when a
 message's retry time comes, at start (mail queued before a stop or a crash), and every
-SWEEP_SECONDS (mail queued by another process, such as a CLI command). Between visits a
+SWEEP_SECONDS (mail queued by another process, such as a CLI command); each sweep also runs
+the tasks of `gvo.mail.periodic` for every school (reminders that fell due). Between visits a
 school costs nothing: its connection goes back to the pool.
 
 Answers of the SMTP server (RFC 5321, 4.2.1): 2xx accepted (the message is marked sent);
@@ -25,7 +26,7 @@ import ssl
 import threading
 
 from gvo.core import clock
-from gvo.mail import outbox
+from gvo.mail import outbox, periodic
 from gvo.mail.config import MailSettings, SmtpSettings
 
 log = logging.getLogger("gvo.mail")
@@ -228,6 +229,15 @@ class Sender:
                     self._stats.pop(slug, None)
             for slug in slugs:
                 self._due[slug] = now
+        for slug in sorted(slugs):  # reminders that fell due (gvo.mail.periodic)
+            if self._stop.is_set():
+                break
+            try:
+                periodic.run_all(self.instance.db(slug), now, slug)
+            except Exception as exc:  # gone, or being restored
+                log.warning("mail: cannot run periodic tasks for %s: %s", slug, exc)
+            finally:
+                self.instance.release()
 
     def _visit(self, slug: str) -> bool:
         """Send what is due in one school; False if the server could not be reached."""

@@ -14,7 +14,7 @@ from gvo.core.paging import Page
 from gvo.core.text import one_line
 from gvo.discussion import comments as discussion
 from gvo.discussion import subjects
-from gvo.meetings import agenda, attendance, pdf, records
+from gvo.meetings import agenda, attendance, notices, pdf, records
 from gvo.meetings.meetings import get, has_started
 from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
@@ -187,11 +187,14 @@ def delete_action(conn: Connection, actor: Identity, action_id: int) -> None:
 
 
 def circulate(conn: Connection, actor: Identity, meeting_id: int) -> None:
-    """Send draft minutes round for comment."""
+    """Send draft minutes round for comment; the body's members are told by e-mail
+    (gvo.meetings.notices)."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] != "draft":
         raise InvalidInput("Only draft minutes can be circulated.")
-    _set_status(conn, actor, meeting_id, "circulated", "minutes.circulate")
+    with transaction(conn):
+        _set_status(conn, actor, meeting_id, "circulated", "minutes.circulate")
+        notices.minutes_circulated(conn, actor, meeting)
 
 
 def _approvable(conn: Connection, meeting_id: int, at_meeting_id: int):
@@ -252,6 +255,7 @@ def approve(conn: Connection, actor: Identity, meeting_id: int, at_meeting_id: i
         digest = records.store_pdf(conn, meeting_id, data)
         audit.record(conn, actor, "minutes.approve", f"meeting:{meeting_id}",
                      at_meeting=at_meeting_id, pdf_sha256=digest)
+        notices.minutes_approved(conn, actor, meeting)
     return digest
 
 
@@ -308,7 +312,8 @@ def _subject(conn: Connection, meeting) -> subjects.Subject:
 
     return subjects.Subject("minutes", meeting["id"], f"Minutes of {meeting['title']}", None,
                             "meetings.show", {"meeting_id": meeting["id"]},
-                            may_take_part=may_take_part)
+                            may_take_part=may_take_part,
+                            path=f"/meetings/{meeting['id']}#minutes")
 
 
 def _load_subject(conn: Connection, who: Identity, meeting_id: int) -> subjects.Subject:

@@ -382,3 +382,34 @@ class ApprovalForm(FlaskForm):
     """Asking for approval."""
 
     mode = SelectField("Kind of approval", choices=choices(approvals.MODES.items()))
+
+
+class ShareForm(FlaskForm):
+    """Share an item: people, groups, boards and committees (checkboxes; choices set per
+    school by the view), and a short message."""
+
+    people = MultiCheckboxField("People", coerce=int)
+    groups = MultiCheckboxField("Groups", coerce=int)
+    bodies = MultiCheckboxField("Boards and committees", coerce=int)
+    message = TextAreaField(
+        "Message (optional)",
+        validators=[Optional(), Length(max=1000, message="A message of at most 1,000 "
+                                                         "characters.")],
+        description="A few words to go with the link. The e-mail holds the item's title and "
+                    "a link, never the item itself.")
+
+
+class FollowForm(FlaskForm):
+    """Follow or stop following an item (for oneself, or, by a Manager, for someone else)."""
+
+    following = HiddenField()
+    user_id = SelectField("Person", coerce=int, validate_choice=False, default=0)
+
+
+class ReminderForm(FlaskForm):
+    """How many days before a meeting members who have not replied are reminded."""
+
+    days = WholeNumberField(
+        "Remind members who have not replied, days before a meeting",
+        validators=[NumberRange(min=0, max=60, message="Give a number of days from 0 to 60.")],
+        description="0 for no reminder. Each member is reminded once per meeting.")

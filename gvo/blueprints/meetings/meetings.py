@@ -13,14 +13,17 @@ from gvo.blueprints.meetings.common import (
     back,
     body_choices,
     bp,
+    confirmed_step,
     get_meeting,
 )
 from gvo.board import bodies
 from gvo.core import dates, numbers
 from gvo.core.errors import InvalidInput
-from gvo.meetings import attendance, meetings, minutes, papers
+from gvo.discussion import subjects
+from gvo.meetings import attendance, meetings, minutes, notices, papers
 from gvo.meetings.rules import is_member, manages
 from gvo.web.access import current_identity, db, requires, signed_in
+from gvo.web.following import follow_context
 from gvo.web.htmx import is_htmx
 
 
@@ -127,6 +130,14 @@ def cancel(meeting_id: int):
     return back(meeting_id)
 
 
+@bp.post("/meetings/<int:meeting_id>/publish-papers")
+@requires("manage_meetings")
+def publish_papers(meeting_id: int):
+    """Record that the papers went out, and tell the board's or committee's members."""
+    return confirmed_step(meeting_id, notices.publish_papers,
+                          "The papers are published: the members are told by e-mail.", back)
+
+
 @bp.get("/meetings/<int:meeting_id>")
 @signed_in
 def show(meeting_id: int, reply_form=None):
@@ -165,4 +176,6 @@ def show(meeting_id: int, reply_form=None):
         comments=minutes.comments(conn, meeting_id) if discussed else [],
         comment_form=mf.CommentForm(formdata=None) if discussed else None,
         started=meetings.has_started(meeting),
+        **(follow_context(conn, viewer, subjects.load(conn, viewer, "minutes", meeting_id))
+           if discussed else {}),
     )
