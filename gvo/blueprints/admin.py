@@ -8,6 +8,7 @@ from gvo.core import audit
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
 from gvo.mail import outbox
+from gvo.newsletter import letters as newsletter_letters
 from gvo.people import accounts, groups
 from gvo.people import settings as school_settings
 from gvo.security.sessions import active_sessions
@@ -20,6 +21,7 @@ from gvo.web.forms import (
     GroupForm,
     InviteForm,
     MfaPolicyForm,
+    NewsletterScheduleForm,
     ReplyToForm,
     RoleForm,
     choices,
@@ -292,8 +294,7 @@ def body_delete(body_id: int):
 def settings():
     """School settings: two-step sign-in policy; backup status."""
     conn = db()
-    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    form = _mfa_form(conn)
     if form.validate_on_submit():
         school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
@@ -301,15 +302,25 @@ def settings():
     return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}))
 
 
-def _settings_page(form, reply_form):
+def _mfa_form(conn):
+    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
+    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    return form
+
+
+def _settings_page(form, reply_form, news_form=None):
+    if news_form is None:
+        day, hour = newsletter_letters.schedule_of(db())
+        news_form = NewsletterScheduleForm(data={"day": day, "hour": hour})
     backup = None
     status_hook = current_app.extensions.get("gvo_backup_status")
     if status_hook:
         backup = status_hook(g.school)
     failed = len(outbox.failed_messages(db()))
     return render_template("admin/settings.html", form=form, reply_form=reply_form,
-                           backup=backup, mail_on=outbox.enabled(), mail_failed=failed), (
-        422 if form.errors or reply_form.errors else 200)
+                           news_form=news_form, backup=backup, mail_on=outbox.enabled(),
+                           mail_failed=failed), (
+        422 if form.errors or reply_form.errors or news_form.errors else 200)
 
 
 @bp.post("/admin/settings/mail")
@@ -326,9 +337,24 @@ def mail_settings():
         else:
             flash("Reply-to address saved.", "success")
             return redirect(url_for("admin.settings"))
-    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    form = _mfa_form(conn)
     return _settings_page(form, reply_form)
+
+
+@bp.post("/admin/settings/newsletter")
+@requires_role("manager")
+def newsletter_settings():
+    """When the weekly newsletter (and the daily digest's hour) goes out."""
+    conn = db()
+    news_form = NewsletterScheduleForm()
+    if news_form.validate_on_submit():
+        newsletter_letters.set_schedule(conn, current_identity(), news_form.day.data,
+                                        news_form.hour.data)
+        flash("Newsletter time saved.", "success")
+        return redirect(url_for("admin.settings"))
+    form = _mfa_form(conn)
+    return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}),
+                          news_form)
 
 
 @bp.get("/admin/mail")

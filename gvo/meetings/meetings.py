@@ -207,7 +207,7 @@ def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> N
 # A meeting with its board or committee's name and kind. Once its register is locked, they
 # are as the register's snapshot has them (gvo.meetings.records): a committee renamed later
 # does not rename a past meeting anywhere (pages, lists, calendars, feeds, minutes).
-_SELECT = (
+SELECT = (
     "SELECT m.*,"
     " coalesce(json_extract(r.attendance_register, '$.body.name'), b.name) AS body_name,"
     " coalesce(json_extract(r.attendance_register, '$.body.kind'), b.kind) AS body_kind"
@@ -219,7 +219,7 @@ _SELECT = (
 def get(conn: Connection, meeting_id: int):
     """One meeting with its body's name and kind (`body_name`, `body_kind`: as its locked
     register's snapshot has them, else the body's own); NotFound if none."""
-    row = conn.execute(_SELECT + " WHERE m.id = ?", (meeting_id,)).fetchone()
+    row = conn.execute(SELECT + " WHERE m.id = ?", (meeting_id,)).fetchone()
     if row is None:
         raise NotFound("no such meeting")
     return row
@@ -244,7 +244,7 @@ def list_meetings(conn: Connection, viewer: Identity, *, when: str = "all",
     if body_id:
         where.append("m.body_id = ?")
         args.append(body_id)
-    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    sql = SELECT + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY m.starts_at" + ("" if when == "upcoming" else " DESC")
     rows = conn.execute(sql, args).fetchall()
     query = text.fold(query)
@@ -269,16 +269,27 @@ def _matches(conn: Connection, viewer: Identity, meeting, query: str) -> bool:
 def starting_from(conn: Connection, since: str) -> list:
     """Meetings (cancelled ones too) starting at or after `since` (a stored local time,
     'YYYY-MM-DDTHH:MM'), soonest first, named as `get` names them."""
-    return conn.execute(_SELECT + " WHERE m.starts_at >= ? ORDER BY m.starts_at",
+    return conn.execute(SELECT + " WHERE m.starts_at >= ? ORDER BY m.starts_at",
                         (since,)).fetchall()
 
 
-def upcoming(conn: Connection, limit: int = 5) -> list:
-    """The next meetings that are not cancelled, soonest first (home page)."""
+def upcoming(conn: Connection, limit: int = 5, within: timedelta | None = None) -> list:
+    """The next meetings that are not cancelled, soonest first (home page); with `within`,
+    only those starting before now + within (the newsletter's next two weeks)."""
+    now = local_now()
+    until = stamp(now + within) if within is not None else "9999"
     return conn.execute(
-        _SELECT + " WHERE m.ends_at >= ? AND m.status = 'scheduled' ORDER BY m.starts_at LIMIT ?",
-        (stamp(local_now()), limit),
+        SELECT + " WHERE m.ends_at >= ? AND m.starts_at < ? AND m.status = 'scheduled'"
+        " ORDER BY m.starts_at LIMIT ?", (stamp(now), until, limit),
     ).fetchall()
+
+
+def created_since(conn: Connection, since: str, limit: int = 20) -> list:
+    """Meetings scheduled (created) at or after `since` (UTC ISO), not cancelled, newest
+    first, at most `limit` (the newsletter's "new meetings")."""
+    return conn.execute(
+        SELECT + " WHERE m.created_at >= ? AND m.status = 'scheduled'"
+        " ORDER BY m.created_at DESC, m.id DESC LIMIT ?", (since, limit)).fetchall()
 
 
 @dataclass
@@ -318,7 +329,7 @@ def month(conn: Connection, year: int | None = None, month_number: int | None = 
     days = list(calendar.Calendar(firstweekday=0).itermonthdates(year, month_number))
     first, last = days[0], days[-1] + timedelta(days=1)
     by_day: dict[date, list] = {}
-    for row in conn.execute(_SELECT + " WHERE m.starts_at >= ? AND m.starts_at < ?"
+    for row in conn.execute(SELECT + " WHERE m.starts_at >= ? AND m.starts_at < ?"
                             " ORDER BY m.starts_at", (first.isoformat(), last.isoformat())):
         start = read_stamp(row["starts_at"])
         if start is not None:
@@ -330,7 +341,7 @@ def month(conn: Connection, year: int | None = None, month_number: int | None = 
 def previous_meetings_awaiting_approval(conn: Connection, meeting) -> list:
     """Earlier meetings of the same body whose minutes are circulated and await approval."""
     return conn.execute(
-        _SELECT + " WHERE m.body_id = ? AND m.starts_at < ? AND m.minutes_status = 'circulated'"
+        SELECT + " WHERE m.body_id = ? AND m.starts_at < ? AND m.minutes_status = 'circulated'"
         " AND m.status = 'scheduled' ORDER BY m.starts_at",
         (meeting["body_id"], meeting["starts_at"]),
     ).fetchall()
