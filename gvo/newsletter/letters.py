@@ -350,8 +350,10 @@ def send_due(conn: Connection, now: float | None = None) -> float:
     now = clock.now() if now is None else now
     due = times(conn, now)
     if outbox.enabled():
-        for kind, done_key, send in ((volume.NEWSLETTER, NEWSLETTER_DONE, send_newsletters),
-                                     (volume.DIGEST, DIGEST_DONE, send_digests)):
+        # The digest first: a notification held for a digest goes in it, not in the
+        # newsletter due at the same hour.
+        for kind, done_key, send in ((volume.DIGEST, DIGEST_DONE, send_digests),
+                                     (volume.NEWSLETTER, NEWSLETTER_DONE, send_newsletters)):
             last = due[kind][0].astimezone(UTC).isoformat()
             done = _setting(conn, done_key)
             if not done:  # the school's first check: start from the next slot
