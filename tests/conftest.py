@@ -393,7 +393,11 @@ def new_feed_path(client, slug: str = "alpha") -> str:
     """Make a new calendar feed address on the profile page and return its path (the page
     shows it once, in a field with a copy button and a webcal:// subscribe link)."""
     client.post(f"/{slug}/profile/calendar-feed", {}, form_page=f"/{slug}/profile")
-    page = client.get(f"/{slug}/profile").get_data(as_text=True)
+    return feed_path_in(client.get(f"/{slug}/profile").get_data(as_text=True))
+
+
+def feed_path_in(page: str) -> str:
+    """The path of the new calendar feed address a profile page shows."""
     return _NEW_FEED.search(page).group(1)
 
 

@@ -72,15 +72,26 @@ def use_instance(instance) -> None:
     key = keys.derive(instance.master_key, "mail-unsubscribe:v1")
     with _keys_lock:
         _keys[Path(instance.path).resolve()] = key
+        _serializers.clear()
+
+
+_serializers: dict[str, URLSafeSerializer] = {}  # by school database path
 
 
 def _serializer(conn: Connection) -> URLSafeSerializer:
-    path = Path(database_path(conn)).resolve()
+    where = database_path(conn)
     with _keys_lock:
-        for root, key in _keys.items():
-            if path.is_relative_to(root):
-                return URLSafeSerializer(key, salt=_SALT)
-    raise RuntimeError("unsubscribe links need the instance's key: call volume.use_instance")
+        found = _serializers.get(where)
+        if found is None:
+            path = Path(where).resolve()
+            for root, key in _keys.items():
+                if path.is_relative_to(root):
+                    found = _serializers[where] = URLSafeSerializer(key, salt=_SALT)
+                    break
+    if found is None:
+        raise RuntimeError("unsubscribe links need the instance's key: call "
+                           "volume.use_instance")
+    return found
 
 
 def _slug(conn: Connection) -> str:

@@ -31,6 +31,7 @@ A newsletter with nothing to say is not sent. The digest goes to people whose vo
 Mail holds titles and links, never content.
 """
 
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -231,8 +232,15 @@ def _library_lines(conn: Connection, who: Identity, since: str) -> list[Line]:
     return lines
 
 
-def _meeting_line(m, note: str = "") -> Line:
-    return Line(m["title"], f"/meetings/{m['id']}", note or dates.meeting_span(m))
+@functools.lru_cache(maxsize=512)
+def _span(starts: str, ends: str, starts_fold: int, ends_fold: int) -> str:
+    """dates.span, kept: every person's newsletter names the same meetings."""
+    return dates.span(starts, ends, starts_fold, ends_fold)
+
+
+def _meeting_line(m) -> Line:
+    return Line(m["title"], f"/meetings/{m['id']}",
+                _span(m["starts_at"], m["ends_at"], m["starts_fold"], m["ends_fold"]))
 
 
 def build(conn: Connection, who: Identity, period: Period) -> Newsletter:

@@ -1,7 +1,7 @@
 """Calendar: an .ics per meeting and a private, revocable feed (acceptance 3)."""
 
 import icalendar
-from conftest import new_feed_path
+from conftest import feed_path_in, new_feed_path
 
 from gvo.core import audit
 from gvo.core.identity import Identity
@@ -113,3 +113,20 @@ def test_a_title_with_a_line_break_is_kept_on_one_line(signed_in, office):
     assert resp.status_code == 302
     [row] = meetings.list_meetings(office.conn, Identity(0, "manager"))
     assert row["title"] == "Spring board"
+
+
+def test_the_profile_page_offers_a_subscribe_link_and_a_copy_button(signed_in):
+    client, _person = signed_in("author")
+    path = new_feed_path(client)
+    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
+    page = client.get("/alpha/profile").get_data(as_text=True)
+    box = page.split('data-testid="new-feed"')[1].split("</div>")[0]
+    new_path = feed_path_in(page)
+    assert new_path != path
+    assert f'href="webcal://localhost{new_path}"' in box
+    assert 'data-copy="feed-url"' in box
+    assert "copy.js" in page and "<script>" not in page  # no inline script (strict CSP)
+    flashes = page.split('class="flash')[1:]
+    assert not any("/calendar/" in f.split("</")[0] for f in flashes)  # not in a message
+    # Shown once: the next visit no longer shows it.
+    assert "webcal://" not in client.get("/alpha/profile").get_data(as_text=True)
