@@ -33,14 +33,13 @@ Mail holds titles and links, never content.
 
 import functools
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from gvo.core import audit, clock, dates
+from gvo.core import audit, clock, dates, events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
@@ -111,24 +110,6 @@ def register_section(name: str, title: str,
 
 # -- the school's schedule ---------------------------------------------------------------
 
-_listeners: list[Callable[[str], None]] = []
-_listeners_lock = threading.Lock()
-
-
-def add_listener(fn: Callable[[str], None]) -> None:
-    """Call fn(slug) after a school's schedule changes (the running scheduler listens)."""
-    with _listeners_lock:
-        if fn not in _listeners:
-            _listeners.append(fn)
-
-
-def remove_listener(fn: Callable[[str], None]) -> None:
-    """Stop calling `fn`."""
-    with _listeners_lock:
-        if fn in _listeners:
-            _listeners.remove(fn)
-
-
 def _setting(conn: Connection, key: str) -> str:
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
     return row[0] if row else ""
@@ -160,14 +141,7 @@ def set_schedule(conn: Connection, who: Identity, day: int, hour: int) -> None:
         _put(conn, HOUR_KEY, str(hour))
         audit.record(conn, who, "school.newsletter_schedule", "school",
                      old=f"{DAYS[old[0]]} {old[1]:02d}:00", new=f"{DAYS[day]} {hour:02d}:00")
-        after_commit(conn, lambda: _changed(slug))
-
-
-def _changed(slug: str) -> None:
-    with _listeners_lock:
-        listeners = list(_listeners)
-    for fn in listeners:
-        fn(slug)
+        after_commit(conn, lambda: events.publish(events.SCHEDULE_CHANGED, conn, slug=slug))
 
 
 def _trigger(day: int | None, hour: int) -> CronTrigger:

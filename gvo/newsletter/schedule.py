@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from gvo.core import clock
+from gvo.core import clock, events
 from gvo.newsletter import letters
 
 log = logging.getLogger("gvo.newsletter")
@@ -43,7 +43,7 @@ class Scheduler:
 
     def start(self) -> "Scheduler":
         """Start: the job runs at once (a period missed while stopped), then every tick."""
-        letters.add_listener(self.changed)
+        events.subscribe(events.SCHEDULE_CHANGED, self._schedule_changed)
         self._scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=JOB_ID,
                                 next_run_time=datetime.now(UTC))
         self._scheduler.start()
@@ -51,9 +51,12 @@ class Scheduler:
 
     def stop(self) -> None:
         """Stop after the visit in progress (if any)."""
-        letters.remove_listener(self.changed)
+        events.unsubscribe(events.SCHEDULE_CHANGED, self._schedule_changed)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+
+    def _schedule_changed(self, _conn, slug: str) -> None:
+        self.changed(slug)
 
     def changed(self, slug: str) -> None:
         """School `slug`'s schedule changed: visit it at the next tick, which comes now."""

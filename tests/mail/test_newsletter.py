@@ -10,6 +10,7 @@ from conftest import BASE, make_pdf, sign_in
 from uploads import Part
 
 from gvo.board import bodies
+from gvo.core import events
 from gvo.core.identity import Identity
 from gvo.discussion import approvals, comments, subjects
 from gvo.library import folders, pages
@@ -84,17 +85,18 @@ def test_the_newsletter_goes_out_at_its_hour_once(school_week, clock, instance):
     assert sum(len(v) for v in _letters(conn).values()) == 6
 
 
-def test_a_school_visited_between_its_hours_is_not_opened_again(school_week, clock, instance,
-                                                               monkeypatch):
-    monkeypatch.setattr(letters, "_listeners", [])
+def test_a_school_visited_between_its_hours_is_not_opened_again(school_week, clock, instance):
     sched = schedule.Scheduler(instance)
-    letters.add_listener(sched.changed)  # as start() does
-    assert sched.tick() == 1
-    clock.t = MONDAY_8AM + 1800
-    assert sched.tick() == 0  # its next time (09:00) has not come: not visited
-    letters.set_schedule(school_week, OP, 0, 8)  # a change of time brings the visit forward
-    assert sched.tick() == 1
-    assert sched.tick() == 0
+    events.subscribe(events.SCHEDULE_CHANGED, sched._schedule_changed)  # as start() does
+    try:
+        assert sched.tick() == 1
+        clock.t = MONDAY_8AM + 1800
+        assert sched.tick() == 0  # its next time (09:00) has not come: not visited
+        letters.set_schedule(school_week, OP, 0, 8)  # a new time brings the visit forward
+        assert sched.tick() == 1
+        assert sched.tick() == 0
+    finally:
+        events.unsubscribe(events.SCHEDULE_CHANGED, sched._schedule_changed)
 
 
 def test_a_newsletter_missed_while_the_server_was_down_goes_out_once(
