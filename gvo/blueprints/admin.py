@@ -299,7 +299,7 @@ def settings():
         school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
-    return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}))
+    return _settings_page(form=form)
 
 
 def _mfa_form(conn):
@@ -308,15 +308,21 @@ def _mfa_form(conn):
     return form
 
 
-def _settings_page(form, reply_form, news_form=None):
+def _settings_page(*, form=None, reply_form=None, news_form=None):
+    """The settings page, with the forms given (one sent back with its errors) and the
+    others filled from the school's settings."""
+    conn = db()
+    form = _mfa_form(conn) if form is None else form
+    if reply_form is None:
+        reply_form = ReplyToForm(data={"reply_to": outbox.reply_to(conn)})
     if news_form is None:
-        day, hour = newsletter_letters.schedule_of(db())
+        day, hour = newsletter_letters.schedule_of(conn)
         news_form = NewsletterScheduleForm(data={"day": day, "hour": hour})
     backup = None
     status_hook = current_app.extensions.get("gvo_backup_status")
     if status_hook:
         backup = status_hook(g.school)
-    failed = len(outbox.failed_messages(db()))
+    failed = len(outbox.failed_messages(conn))
     return render_template("admin/settings.html", form=form, reply_form=reply_form,
                            news_form=news_form, backup=backup, mail_on=outbox.enabled(),
                            mail_failed=failed), (
@@ -337,8 +343,7 @@ def mail_settings():
         else:
             flash("Reply-to address saved.", "success")
             return redirect(url_for("admin.settings"))
-    form = _mfa_form(conn)
-    return _settings_page(form, reply_form)
+    return _settings_page(reply_form=reply_form)
 
 
 @bp.post("/admin/settings/newsletter")
@@ -352,9 +357,7 @@ def newsletter_settings():
                                         news_form.hour.data)
         flash("Newsletter time saved.", "success")
         return redirect(url_for("admin.settings"))
-    form = _mfa_form(conn)
-    return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}),
-                          news_form)
+    return _settings_page(news_form=news_form)
 
 
 @bp.get("/admin/mail")

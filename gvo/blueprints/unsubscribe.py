@@ -24,7 +24,7 @@ def confirm(token: str):
     try:
         _user_id, kind = volume.read_token(db(), token)
     except InvalidInput as exc:
-        return render_template("mail_pages/unsubscribe.html", error=str(exc)), 400
+        return render_template("mail_pages/unsubscribe.html", error=str(exc)), 404
     return render_template("mail_pages/unsubscribe.html", kind=volume.kind_label(kind),
                            token=token, done=False, error=None)
 
@@ -37,6 +37,6 @@ def unsubscribe(token: str):
     try:
         _user_id, kind, _changed = volume.unsubscribe(db(), token)
     except (InvalidInput, NotFound) as exc:
-        return render_template("mail_pages/unsubscribe.html", error=str(exc)), 400
+        return render_template("mail_pages/unsubscribe.html", error=str(exc)), 404
     return render_template("mail_pages/unsubscribe.html", kind=volume.kind_label(kind),
                            token=token, done=True, error=None)
