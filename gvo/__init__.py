@@ -20,7 +20,6 @@ def create_app(config: dict | None = None, instance: Instance | None = None) -> 
     """Build the web application for one instance directory."""
     from gvo.core import config as gvo_config
     from gvo.mail import config as mail_config
-    from gvo.mail import volume as mail_volume
     from gvo.web.app import init_app
 
     app = Flask(__name__)
@@ -39,7 +38,6 @@ def create_app(config: dict | None = None, instance: Instance | None = None) -> 
     if instance is None:
         instance = Instance.open(app.config["GVO_INSTANCE"])
     app.extensions["gvo"] = GvoState(instance)
-    mail_volume.use_instance(instance)  # unsubscribe links are signed with its key
     # Flask's signing secret is derived from the master key: one secret fewer to manage.
     app.config["SECRET_KEY"] = keys.derive(instance.master_key, "flask-secret:v1").hex()
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from gvo.mail import volume
 from gvo.storage.instance import Instance
 
 
@@ -20,8 +19,6 @@ class Context:
         """The opened instance (a wrong or missing key fails here, clearly)."""
         if self._instance is None:
             self._instance = Instance.open(self.path)
-            # Mail queued by a command carries unsubscribe links signed with its key.
-            volume.use_instance(self._instance)
         return self._instance
 
 

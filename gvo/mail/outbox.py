@@ -102,6 +102,49 @@ def unsubscribe_url(conn: Connection, user_id: int, kind: str) -> str:
     return f"{school_url(conn)}/mail/unsubscribe/{volume.token(conn, user_id, kind)}"
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A message built for one person, not yet queued (`prepare`, then `queue_prepared`)."""
+
+    to: Recipient
+    kind: str
+    message_id: str
+    subject: str
+    data: bytes
+
+
+def prepare(conn: Connection, to: Recipient, letter: Letter, *, kind: str,
+            unsubscribe: bool = False) -> Prepared | None:
+    """Build the message `letter` makes for `to` (reads only: no transaction needed), to
+    queue later with `queue_prepared`; None when mail is off. Mail sent to many people at
+    once (the newsletter) is built this way first, so the transaction that queues it is
+    short. unsubscribe: as `queue`."""
+    if not enabled():
+        return None
+    link = unsubscribe_url(conn, to.user_id, kind) if unsubscribe else ""
+    msg = compose_for(conn, to, letter, unsubscribe=link)
+    return Prepared(to, kind, msg["Message-ID"].strip("<>"), str(msg["Subject"]),
+                    msg.as_bytes())
+
+
+def queue_prepared(conn: Connection, who: Identity, prepared: Prepared) -> int:
+    """Put a prepared message in the outbox (inside the caller's transaction, or its own),
+    audited as "mail.queue"; the outbox row's id."""
+    now = clock.now()
+    slug = school_slug(conn)
+    to = prepared.to
+    with transaction(conn):
+        cur = conn.execute(
+            "INSERT INTO mail_outbox(message_id, kind, user_id, recipient, subject, message,"
+            " created_at, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (prepared.message_id, prepared.kind, to.user_id, to.address, prepared.subject,
+             prepared.data, now, now, now))
+        audit.record(conn, who, "mail.queue", f"mail:{cur.lastrowid}", kind=prepared.kind,
+                     to=to.address, user=to.user_id)
+        after_commit(conn, lambda: _wake(slug))
+    return cur.lastrowid
+
+
 def queue(conn: Connection, who: Identity, to: Recipient, letter: Letter, *,
           kind: str, unsubscribe: bool = False) -> int | None:
     """Queue one message to `to`, inside the caller's transaction (or its own): the mail is
@@ -114,23 +157,8 @@ def queue(conn: Connection, who: Identity, to: Recipient, letter: Letter, *,
     unsubscribe: add the one-click unsubscribe link for this person and `kind` (all mail
     but account mail; `to` must be an account).
     """
-    if not enabled():
-        return None
-    link = unsubscribe_url(conn, to.user_id, kind) if unsubscribe else ""
-    msg = compose_for(conn, to, letter, unsubscribe=link)
-    data = msg.as_bytes()
-    now = clock.now()
-    slug = school_slug(conn)
-    with transaction(conn):
-        cur = conn.execute(
-            "INSERT INTO mail_outbox(message_id, kind, user_id, recipient, subject, message,"
-            " created_at, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (msg["Message-ID"].strip("<>"), kind, to.user_id, to.address, str(msg["Subject"]),
-             data, now, now, now))
-        audit.record(conn, who, "mail.queue", f"mail:{cur.lastrowid}", kind=kind,
-                     to=to.address, user=to.user_id)
-        after_commit(conn, lambda: _wake(slug))
-    return cur.lastrowid
+    prepared = prepare(conn, to, letter, kind=kind, unsubscribe=unsubscribe)
+    return None if prepared is None else queue_prepared(conn, who, prepared)
 
 
 def notify(conn: Connection, who: Identity, user_ids: Iterable[int], letter: Letter, *,

@@ -28,6 +28,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.storage import keys
+from gvo.storage.instance import owning
 from gvo.storage.sqlcipher import Connection, database_path
 
 VOLUMES = {
@@ -62,35 +63,23 @@ def kind_label(kind: str) -> str:
 
 # -- the signing key -------------------------------------------------------------------
 
-_keys: dict[Path, bytes] = {}
-_keys_lock = threading.Lock()
-
-
-def use_instance(instance) -> None:
-    """Let this process sign unsubscribe links for `instance`'s schools (create_app and the
-    CLI call it when they open an instance): the key is derived from its master key."""
-    key = keys.derive(instance.master_key, "mail-unsubscribe:v1")
-    with _keys_lock:
-        _keys[Path(instance.path).resolve()] = key
-        _serializers.clear()
-
-
-_serializers: dict[str, URLSafeSerializer] = {}  # by school database path
+_serializers: dict[bytes, URLSafeSerializer] = {}  # by master key
+_lock = threading.Lock()
 
 
 def _serializer(conn: Connection) -> URLSafeSerializer:
+    """The signer for this school's links: its instance's master key, derived for this
+    purpose (the instance is the open one whose directory holds the database)."""
     where = database_path(conn)
-    with _keys_lock:
-        found = _serializers.get(where)
+    inst = owning(where)
+    if inst is None:
+        raise RuntimeError(f"no open instance holds {where}")
+    master = inst.master_key
+    with _lock:
+        found = _serializers.get(master)
         if found is None:
-            path = Path(where).resolve()
-            for root, key in _keys.items():
-                if path.is_relative_to(root):
-                    found = _serializers[where] = URLSafeSerializer(key, salt=_SALT)
-                    break
-    if found is None:
-        raise RuntimeError("unsubscribe links need the instance's key: call "
-                           "volume.use_instance")
+            found = _serializers[master] = URLSafeSerializer(
+                keys.derive(master, "mail-unsubscribe:v1"), salt=_SALT)
     return found
 
 
@@ -202,8 +191,3 @@ def release(conn: Connection, held_ids: list[int]) -> None:
     with transaction(conn):
         conn.executemany("UPDATE mail_held SET released_at = ? WHERE id = ?",
                          [(now, i) for i in held_ids])
-
-
-def volume_label(volume: str) -> str:
-    """A volume as the profile page says it."""
-    return VOLUMES.get(volume, volume)

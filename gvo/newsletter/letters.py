@@ -278,51 +278,65 @@ def newsletter_letter(letter: Newsletter, when: datetime) -> Letter:
                   change="To change how much e-mail you get, open your profile page.")
 
 
+def _queue_once(conn: Connection, kind: str, done_key: str, period_key: str,
+                ready: list[tuple[outbox.Prepared, list[int]]]) -> int:
+    """Queue prepared messages, release the held notifications each carries and record
+    `period_key` as sent, in one short transaction; nothing if that period (or a later
+    one) was recorded meanwhile. How many were queued."""
+    with transaction(conn):
+        done = _setting(conn, done_key)
+        if done and done >= period_key:
+            return 0
+        for prepared, held_ids in ready:
+            outbox.queue_prepared(conn, SYSTEM, prepared)
+            volume.release(conn, held_ids)
+        _put(conn, done_key, period_key)
+        audit.record(conn, SYSTEM, f"mail.{kind}", "school", period=period_key,
+                     sent=len(ready))
+    return len(ready)
+
+
+def _recipient(row) -> Recipient:
+    return Recipient(row["name"], row["email"], row["id"])
+
+
 def send_newsletters(conn: Connection, period_key: str, now: float) -> int:
-    """Build and queue every person's newsletter, release the held notifications it carries
-    and record `period_key` as sent, all in one transaction; how many were queued."""
+    """Build every person's newsletter (reading only), then queue them, release the held
+    notifications they carry and record `period_key` as sent, in one transaction (a
+    short one: the school's other writers wait for it); how many were queued."""
     period = Period(now, now - LOOK_BACK_DAYS * 86400)
     when = datetime.fromtimestamp(now, UTC)
-    sent = 0
-    with transaction(conn):
-        for row in _recipients(conn, volume.NEWSLETTER, tuple(volume.VOLUMES.keys() - {"none"})):
-            who = _identity(row)
-            letter = build(conn, who, period)
-            if not letter:
-                continue
-            outbox.queue(conn, SYSTEM, Recipient(row["name"], row["email"], row["id"]),
-                         newsletter_letter(letter, when), kind=volume.NEWSLETTER,
-                         unsubscribe=True)
-            volume.release(conn, letter.held_ids)
-            sent += 1
-        _put(conn, NEWSLETTER_DONE, period_key)
-        audit.record(conn, SYSTEM, "mail.newsletter", "school", period=period_key, sent=sent)
-    return sent
+    ready = []
+    for row in _recipients(conn, volume.NEWSLETTER, tuple(volume.VOLUMES.keys() - {"none"})):
+        letter = build(conn, _identity(row), period)
+        if letter:
+            prepared = outbox.prepare(conn, _recipient(row), newsletter_letter(letter, when),
+                                      kind=volume.NEWSLETTER, unsubscribe=True)
+            if prepared is not None:
+                ready.append((prepared, letter.held_ids))
+    return _queue_once(conn, volume.NEWSLETTER, NEWSLETTER_DONE, period_key, ready)
 
 
 def send_digests(conn: Connection, period_key: str, now: float) -> int:
-    """Queue a digest to each person whose volume is "digest" and who has held
-    notifications, release them and record `period_key` as sent, in one transaction; how
-    many were queued."""
+    """A digest to each person whose volume is "digest" and who has held notifications:
+    built first, then queued (releasing them) with `period_key` recorded as sent, in one
+    transaction; how many were queued."""
     when = datetime.fromtimestamp(now, UTC)
-    sent = 0
-    with transaction(conn):
-        for row in _recipients(conn, volume.DIGEST, ("digest",)):
-            held = volume.waiting(conn, row["id"])
-            if not held:
-                continue
-            items = [Line(h["subject"], _held_path(conn, h["link"])) for h in held]
-            letter = Letter("digest", f"Today in the governors' office: {dates.day(when)}",
-                            "you asked for one e-mail a day gathering this school's "
-                            "notifications", {"items": items},
-                            change="To change how much e-mail you get, open your profile page.")
-            outbox.queue(conn, SYSTEM, Recipient(row["name"], row["email"], row["id"]), letter,
-                         kind=volume.DIGEST, unsubscribe=True)
-            volume.release(conn, [h["id"] for h in held])
-            sent += 1
-        _put(conn, DIGEST_DONE, period_key)
-        audit.record(conn, SYSTEM, "mail.digest", "school", period=period_key, sent=sent)
-    return sent
+    ready = []
+    for row in _recipients(conn, volume.DIGEST, ("digest",)):
+        held = volume.waiting(conn, row["id"])
+        if not held:
+            continue
+        items = [Line(h["subject"], _held_path(conn, h["link"])) for h in held]
+        letter = Letter("digest", f"Today in the governors' office: {dates.day(when)}",
+                        "you asked for one e-mail a day gathering this school's "
+                        "notifications", {"items": items},
+                        change="To change how much e-mail you get, open your profile page.")
+        prepared = outbox.prepare(conn, _recipient(row), letter, kind=volume.DIGEST,
+                                  unsubscribe=True)
+        if prepared is not None:
+            ready.append((prepared, [h["id"] for h in held]))
+    return _queue_once(conn, volume.DIGEST, DIGEST_DONE, period_key, ready)
 
 
 def send_due(conn: Connection, now: float | None = None) -> float:

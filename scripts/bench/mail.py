@@ -41,7 +41,7 @@ from gvo.core.atomic import transaction  # noqa: E402
 from gvo.core.identity import Identity  # noqa: E402
 from gvo.discussion import approvals, comments, subjects  # noqa: E402
 from gvo.library import folders, pages  # noqa: E402
-from gvo.mail import config, volume  # noqa: E402
+from gvo.mail import config  # noqa: E402
 from gvo.mail.sender import Sender  # noqa: E402
 from gvo.meetings import meetings  # noqa: E402
 from gvo.newsletter import letters  # noqa: E402
@@ -162,7 +162,6 @@ def main() -> None:
         "GVO_BASE_URL": "https://gvo.example"}))
     with tempfile.TemporaryDirectory() as tmp:
         inst = Instance.init(Path(tmp) / "instance", environ={})
-        volume.use_instance(inst)
         try:
             conn = make_school(inst, args.people)
             print(f"one school, {args.people} people (+ the clerk), loopback aiosmtpd")
