@@ -24,7 +24,7 @@ from gvo.core.identity import Identity, capabilities
 from gvo.discussion import comments, subjects
 from gvo.library import documents, folders, pages
 from gvo.mail import config as mail_config
-from gvo.mail import outbox
+from gvo.mail import outbox, volume
 from gvo.mail.compose import Letter
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
 from gvo.people import accounts, demo, recovery, settings
@@ -125,6 +125,9 @@ def _enrich(inst: Instance) -> dict:
         "test", "Papers", "a test"), kind="test")[0], "550 5.1.1 mailbox unavailable")
     unsubscribe_path = "/" + outbox.unsubscribe_url(conn, ids["governor"], "test").split(
         "/", 3)[3]
+    # The governor stopped one kind of mail: their profile offers to start it again.
+    volume.unsubscribe(conn, outbox.unsubscribe_url(conn, ids["governor"], "newsletter")
+                       .rsplit("/", 1)[1])
 
     clerk = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     bin_folder = folders.create_folder(conn, clerk, parent_id=None, title="Old papers",
