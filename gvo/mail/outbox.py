@@ -169,7 +169,8 @@ def notify(conn: Connection, who: Identity, user_ids: Iterable[int], letter: Let
     For each active account among `user_ids` (inside the caller's transaction, like
     `queue`), the person's choices apply (gvo.mail.volume): a person who stopped `kind`
     with an unsubscribe link, or wants only account mail ("none"), gets nothing; "digest"
-    and "newsletter" hold the notification (its subject and `letter.link`) for the next
+    and "newsletter" hold the notification (its subject, and `letter.link` or else the
+    template's `link` value) for the next
     daily digest or weekly newsletter; "immediate" queues the message now, with a one-click
     unsubscribe link for `kind`. Returns the outbox ids queued now (none when mail is off).
     The caller decides who may hear of the item (only people who may open it);
@@ -189,7 +190,8 @@ def notify(conn: Connection, who: Identity, user_ids: Iterable[int], letter: Let
             if row["stopped"] or row["mail_volume"] == "none":
                 continue
             if row["mail_volume"] in volume.HELD:
-                volume.hold(conn, who, row["id"], kind, letter.subject, letter.link)
+                volume.hold(conn, who, row["id"], kind, letter.subject,
+                            letter.link or str(letter.context.get("link", "")))
                 continue
             out.append(queue(conn, who, Recipient(row["name"], row["email"], row["id"]), letter,
                              kind=kind, unsubscribe=True))

@@ -47,6 +47,15 @@ _SALT = "gvo-mail-unsubscribe"
 _KIND_LABELS = {
     DIGEST: "the daily digest",
     NEWSLETTER: "the weekly newsletter",
+    # The kinds of gvo.discussion.followers, gvo.meetings.notices and gvo.sharing.
+    "comment": "e-mails about new comments on items you follow",
+    "reply": "e-mails about replies to your comments",
+    "approval_request": "e-mails asking for your approval",
+    "papers_published": "e-mails saying a meeting's papers are ready",
+    "minutes_circulated": "e-mails saying minutes are circulated",
+    "minutes_approved": "e-mails saying minutes are approved",
+    "attendance_reminder": "reminders to say whether you will attend a meeting",
+    "share": "items people share with you",
 }
 
 

@@ -13,7 +13,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.meetings import records
-from gvo.meetings.meetings import SELECT, get, has_started, local_now, stamp
+from gvo.meetings.meetings import get, has_started
 from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
@@ -56,20 +56,6 @@ def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answ
         )
         audit.record(conn, actor, "attendance.reply", f"meeting:{meeting_id}", user=user_id,
                      reply=answer)
-
-
-def awaiting_reply(conn: Connection, user_id: int, limit: int = 20) -> list:
-    """Meetings waiting for the person to say whether they will attend, soonest first (at
-    most `limit`): not cancelled, not yet ended (school's local time), register not
-    locked, of a board or committee they are a member of, and no reply from them. Rows as
-    `get` gives them. For the home page's "For you" and the newsletter."""
-    return conn.execute(
-        SELECT + " WHERE m.status = 'scheduled' AND m.ends_at >= ?"
-        " AND m.attendance_register_locked_at IS NULL"
-        " AND EXISTS (SELECT 1 FROM body_members bm WHERE bm.body_id = m.body_id"
-        " AND bm.user_id = ?) AND NOT EXISTS (SELECT 1 FROM attendance_replies ar"
-        " WHERE ar.meeting_id = m.id AND ar.user_id = ?) ORDER BY m.starts_at LIMIT ?",
-        (stamp(local_now()), user_id, user_id, limit)).fetchall()
 
 
 def replies(conn: Connection, meeting_id: int) -> dict[int, dict]:

@@ -207,7 +207,7 @@ def cancel(conn: Connection, actor: Identity, meeting_id: int, reason: str) -> N
 # A meeting with its board or committee's name and kind. Once its register is locked, they
 # are as the register's snapshot has them (gvo.meetings.records): a committee renamed later
 # does not rename a past meeting anywhere (pages, lists, calendars, feeds, minutes).
-SELECT = (
+_SELECT = (
     "SELECT m.*,"
     " coalesce(json_extract(r.attendance_register, '$.body.name'), b.name) AS body_name,"
     " coalesce(json_extract(r.attendance_register, '$.body.kind'), b.kind) AS body_kind"
@@ -219,7 +219,7 @@ SELECT = (
 def get(conn: Connection, meeting_id: int):
     """One meeting with its body's name and kind (`body_name`, `body_kind`: as its locked
     register's snapshot has them, else the body's own); NotFound if none."""
-    row = conn.execute(SELECT + " WHERE m.id = ?", (meeting_id,)).fetchone()
+    row = conn.execute(_SELECT + " WHERE m.id = ?", (meeting_id,)).fetchone()
     if row is None:
         raise NotFound("no such meeting")
     return row
@@ -244,7 +244,7 @@ def list_meetings(conn: Connection, viewer: Identity, *, when: str = "all",
     if body_id:
         where.append("m.body_id = ?")
         args.append(body_id)
-    sql = SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY m.starts_at" + ("" if when == "upcoming" else " DESC")
     rows = conn.execute(sql, args).fetchall()
     query = text.fold(query)
@@ -269,7 +269,7 @@ def _matches(conn: Connection, viewer: Identity, meeting, query: str) -> bool:
 def starting_from(conn: Connection, since: str) -> list:
     """Meetings (cancelled ones too) starting at or after `since` (a stored local time,
     'YYYY-MM-DDTHH:MM'), soonest first, named as `get` names them."""
-    return conn.execute(SELECT + " WHERE m.starts_at >= ? ORDER BY m.starts_at",
+    return conn.execute(_SELECT + " WHERE m.starts_at >= ? ORDER BY m.starts_at",
                         (since,)).fetchall()
 
 
@@ -279,16 +279,30 @@ def upcoming(conn: Connection, limit: int = 5, within: timedelta | None = None) 
     now = local_now()
     until = stamp(now + within) if within is not None else "9999"
     return conn.execute(
-        SELECT + " WHERE m.ends_at >= ? AND m.starts_at < ? AND m.status = 'scheduled'"
+        _SELECT + " WHERE m.ends_at >= ? AND m.starts_at < ? AND m.status = 'scheduled'"
         " ORDER BY m.starts_at LIMIT ?", (stamp(now), until, limit),
     ).fetchall()
+
+
+def awaiting_reply(conn: Connection, user_id: int, limit: int = 20) -> list:
+    """Meetings waiting for the person to say whether they will attend, soonest first (at
+    most `limit`): not cancelled, not yet ended (school's local time), attendance register
+    not locked, of a board or committee they are a member of, and no reply from them. Rows
+    as `get` gives them. For the home page's "For you" and the newsletter."""
+    return conn.execute(
+        _SELECT + " WHERE m.status = 'scheduled' AND m.ends_at >= ?"
+        " AND m.attendance_register_locked_at IS NULL"
+        " AND EXISTS (SELECT 1 FROM body_members bm WHERE bm.body_id = m.body_id"
+        " AND bm.user_id = ?) AND NOT EXISTS (SELECT 1 FROM attendance_replies ar"
+        " WHERE ar.meeting_id = m.id AND ar.user_id = ?) ORDER BY m.starts_at LIMIT ?",
+        (stamp(local_now()), user_id, user_id, limit)).fetchall()
 
 
 def created_since(conn: Connection, since: str, limit: int = 20) -> list:
     """Meetings scheduled (created) at or after `since` (UTC ISO), not cancelled, newest
     first, at most `limit` (the newsletter's "new meetings")."""
     return conn.execute(
-        SELECT + " WHERE m.created_at >= ? AND m.status = 'scheduled'"
+        _SELECT + " WHERE m.created_at >= ? AND m.status = 'scheduled'"
         " ORDER BY m.created_at DESC, m.id DESC LIMIT ?", (since, limit)).fetchall()
 
 
@@ -329,7 +343,7 @@ def month(conn: Connection, year: int | None = None, month_number: int | None = 
     days = list(calendar.Calendar(firstweekday=0).itermonthdates(year, month_number))
     first, last = days[0], days[-1] + timedelta(days=1)
     by_day: dict[date, list] = {}
-    for row in conn.execute(SELECT + " WHERE m.starts_at >= ? AND m.starts_at < ?"
+    for row in conn.execute(_SELECT + " WHERE m.starts_at >= ? AND m.starts_at < ?"
                             " ORDER BY m.starts_at", (first.isoformat(), last.isoformat())):
         start = read_stamp(row["starts_at"])
         if start is not None:
@@ -341,7 +355,7 @@ def month(conn: Connection, year: int | None = None, month_number: int | None = 
 def previous_meetings_awaiting_approval(conn: Connection, meeting) -> list:
     """Earlier meetings of the same body whose minutes are circulated and await approval."""
     return conn.execute(
-        SELECT + " WHERE m.body_id = ? AND m.starts_at < ? AND m.minutes_status = 'circulated'"
+        _SELECT + " WHERE m.body_id = ? AND m.starts_at < ? AND m.minutes_status = 'circulated'"
         " AND m.status = 'scheduled' ORDER BY m.starts_at",
         (meeting["body_id"], meeting["starts_at"]),
     ).fetchall()

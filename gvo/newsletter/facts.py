@@ -2,7 +2,7 @@
 newsletter both show, from the same functions.
 
 - approvals waiting for them (gvo.discussion.approvals.awaiting),
-- meetings waiting for their reply (gvo.meetings.attendance.awaiting_reply),
+- meetings waiting for their reply (gvo.meetings.meetings.awaiting_reply),
 - new replies to their comments (gvo.discussion.comments.replies_to).
 
 Each comes from the module that owns the rule, through that module's access checks: a
@@ -16,7 +16,7 @@ from gvo.core.identity import Identity
 from gvo.discussion import approvals, comments
 from gvo.discussion.subjects import Subject
 from gvo.library import documents, pages  # noqa: F401  (register 'document' and 'page')
-from gvo.meetings import attendance, minutes  # noqa: F401  (minutes registers 'minutes')
+from gvo.meetings import meetings, minutes  # noqa: F401  (minutes registers 'minutes')
 from gvo.storage.sqlcipher import Connection
 
 HOME_REPLIES_DAYS = 14  # "new" replies on the home page: this many days
@@ -55,5 +55,5 @@ def for_you(conn: Connection, who: Identity, replies_since: float | None = None)
     comments made since `replies_since` (epoch seconds; default HOME_REPLIES_DAYS ago)."""
     if replies_since is None:
         replies_since = clock.now() - HOME_REPLIES_DAYS * 86400
-    return ForYou(approvals.awaiting(conn, who), attendance.awaiting_reply(conn, who.user_id),
+    return ForYou(approvals.awaiting(conn, who), meetings.awaiting_reply(conn, who.user_id),
                   comments.replies_to(conn, who, clock.iso(replies_since)))

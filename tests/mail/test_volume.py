@@ -195,3 +195,13 @@ def test_a_person_chooses_their_volume_on_the_profile_page(signed_in, instance, 
     assert "The weekly newsletter" in page
     client.post("/alpha/profile/mail/resume/newsletter", {}, form_page="/alpha/profile")
     assert volume.opted_out(conn, person.id) == set()
+
+
+def test_a_held_notification_keeps_the_link_its_template_names(four):
+    conn, people = four
+    letter = Letter("test", "Papers published", "you are a governor",
+                    {"link": f"{BASE}/alpha/meetings/4"})
+    outbox.notify(conn, OP, [people["digest"]], letter, kind="papers_published")
+    [held] = volume.waiting(conn, people["digest"])
+    assert held["link"] == f"{BASE}/alpha/meetings/4"
+    assert volume.kind_label("papers_published") == "e-mails saying a meeting's papers are ready"
