@@ -386,6 +386,21 @@ def add_person(instance: Instance, slug: str, role: str, email: str, *, mfa: boo
     return person
 
 
+_NEW_FEED = re.compile(r'id="feed-url"[^>]*value="https://localhost(/[^"]+)"')
+
+
+def new_feed_path(client, slug: str = "alpha") -> str:
+    """Make a new calendar feed address on the profile page and return its path (the page
+    shows it once, in a field with a copy button and a webcal:// subscribe link)."""
+    client.post(f"/{slug}/profile/calendar-feed", {}, form_page=f"/{slug}/profile")
+    return feed_path_in(client.get(f"/{slug}/profile").get_data(as_text=True))
+
+
+def feed_path_in(page: str) -> str:
+    """The path of the new calendar feed address a profile page shows."""
+    return _NEW_FEED.search(page).group(1)
+
+
 def make_pdf(text: str, pages: int = 1) -> bytes:
     """A small real PDF (fpdf2, as GVO's own packs) whose pages say "`text` page N".
 

@@ -209,11 +209,13 @@ def test_anonymous_gets_of_every_public_route_write_nothing(office, watcher, app
     assert 'name="csrf_token"' in returning.request("GET", f"/{SLUG}/login").text
 
 
-def post_routes(app, ids: dict[str, int]) -> tuple[list[str], list[str]]:
+def post_routes(app, ids: dict[str, int]) -> tuple[list[str], list[str], list[str]]:
     """Every POST route of school alpha, ids filled with 1: (those Flask-WTF checks before
-    the view, those exempted because they check the token themselves: streamed uploads).
+    the view, those exempted because they check the token themselves: streamed uploads,
+    and those exempted because a signed token in the address is the proof: the one-click
+    unsubscribe link of RFC 8058, which a mail program POSTs with no cookie).
     Other ids are 1 (the CSRF check comes first), those of `ids` name things that exist."""
-    checked, own = [], []
+    checked, own, by_link = [], [], []
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods:
             continue
@@ -224,8 +226,11 @@ def post_routes(app, ids: dict[str, int]) -> tuple[list[str], list[str]]:
             url = url_for(rule.endpoint, **values)
         view = app.view_functions[rule.endpoint]
         exempt = f"{view.__module__}.{view.__name__}" in csrf._exempt_views
-        (own if exempt else checked).append(url)
-    return checked, own
+        if exempt and view.gvo_access.kind == "public":
+            by_link.append(url)
+        else:
+            (own if exempt else checked).append(url)
+    return checked, own, by_link
 
 
 def upload(caller: Caller, url: str, token: str | None, *, header: bool = False):
@@ -257,8 +262,9 @@ def test_every_post_without_or_with_a_wrong_csrf_token_is_refused(office, watche
     mine, theirs = visitor.token(f"/{SLUG}/login"), other.token(f"/{SLUG}/login")
     assert mine != theirs
     before = wait_until_quiet(instance, watcher, visitor)
-    checked, own = post_routes(app, ids)
+    checked, own, by_link = post_routes(app, ids)
     assert f"/{SLUG}/login" in checked and f"/{SLUG}/logout" in checked and own
+    assert by_link == [f"/{SLUG}/mail/unsubscribe/1"]
     wrong = ({}, {"csrf_token": "not-a-token"}, {"csrf_token": theirs})
     for url in checked:
         for form in wrong:
@@ -267,6 +273,8 @@ def test_every_post_without_or_with_a_wrong_csrf_token_is_refused(office, watche
     for url in own:  # the view checks the token, after sign-in is required
         resp = visitor.request("POST", url, {})
         assert resp.status == 302 and f"/{SLUG}/login" in resp.headers["Location"], url
+    for url in by_link:  # an address whose signed token is not valid does nothing
+        assert visitor.request("POST", url, {}).status == 404, url
     # Another visitor's (valid) cookie with my token: the pair must match.
     swapped = Caller("127.0.0.82", port, host=host, cookies=dict(other.cookies))
     resp = swapped.request("POST", f"/{SLUG}/login",

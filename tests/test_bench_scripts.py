@@ -47,3 +47,15 @@ def test_pages_benchmark_quick_run_prints_every_page_beside_its_target():
         [line] = [x for x in out.splitlines() if x.startswith(page + " ")]
         assert "0.5x" in line and ("MET" in line), (page, out)
     assert "every page at least 0.5x /healthz" in out, out
+
+
+def test_mail_benchmark_quick_run_prints_both_figures_beside_their_targets():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench" / "mail.py"),
+                             "--people", "8", "--rounds", "1"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    [news] = [x for x in out.splitlines() if x.startswith("newsletter build+queue: 9 ")]
+    assert "ms per person" in news and "target < 20 ms" in news, out
+    [ratio] = [x for x in out.splitlines() if x.startswith("sender/smtplib throughput")]
+    assert "target >= 0.5x" in ratio, out

@@ -9,6 +9,7 @@ from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
 from gvo.mail import outbox
 from gvo.meetings import notices
+from gvo.newsletter import letters as newsletter_letters
 from gvo.people import accounts, groups
 from gvo.people import settings as school_settings
 from gvo.security.sessions import active_sessions
@@ -21,6 +22,7 @@ from gvo.web.forms import (
     GroupForm,
     InviteForm,
     MfaPolicyForm,
+    NewsletterScheduleForm,
     ReminderForm,
     ReplyToForm,
     RoleForm,
@@ -299,21 +301,37 @@ def settings():
         school_settings.set_mfa_policy(conn, current_identity(), form.policy.data)
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
-    return _settings_page(form, ReplyToForm(data={"reply_to": outbox.reply_to(conn)}))
+    return _settings_page(form=form)
 
 
-def _settings_page(form, reply_form, reminder_form=None):
+def _mfa_form(conn):
+    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
+    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
+    return form
+
+
+def _settings_page(*, form=None, reply_form=None, news_form=None, reminder_form=None):
+    """The settings page, with the forms given (one sent back with its errors) and the
+    others filled from the school's settings."""
+    conn = db()
+    form = _mfa_form(conn) if form is None else form
+    if reply_form is None:
+        reply_form = ReplyToForm(data={"reply_to": outbox.reply_to(conn)})
+    if news_form is None:
+        day, hour = newsletter_letters.schedule_of(conn)
+        news_form = NewsletterScheduleForm(data={"day": day, "hour": hour})
+    if reminder_form is None:
+        reminder_form = ReminderForm(data={"days": notices.reminder_days(conn)})
     backup = None
     status_hook = current_app.extensions.get("gvo_backup_status")
     if status_hook:
         backup = status_hook(g.school)
-    failed = len(outbox.failed_messages(db()))
-    reminder_form = reminder_form or ReminderForm(
-        data={"days": notices.reminder_days(db())})
+    failed = len(outbox.failed_messages(conn))
+    forms = (form, reply_form, news_form, reminder_form)
     return render_template("admin/settings.html", form=form, reply_form=reply_form,
-                           reminder_form=reminder_form, backup=backup, mail_on=outbox.enabled(),
-                           mail_failed=failed), (
-        422 if form.errors or reply_form.errors or reminder_form.errors else 200)
+                           news_form=news_form, reminder_form=reminder_form, backup=backup,
+                           mail_on=outbox.enabled(), mail_failed=failed), (
+        422 if any(f.errors for f in forms) else 200)
 
 
 @bp.post("/admin/settings/reminders")
@@ -332,15 +350,7 @@ def reminder_settings():
             return redirect(url_for("admin.settings"))
     elif not reminder_form.days.errors:
         reminder_form.days.errors.append("Give a number of days from 0 to 60.")
-    return _settings_page(_mfa_form(conn), ReplyToForm(data={"reply_to": outbox.reply_to(conn)}),
-                          reminder_form)
-
-
-def _mfa_form(conn):
-    """The two-step sign-in policy form as the school has it."""
-    form = MfaPolicyForm(data={"policy": school_settings.get(conn, "mfa_policy")})
-    form.policy.choices = choices(school_settings.MFA_POLICIES.items())
-    return form
+    return _settings_page(reminder_form=reminder_form)
 
 
 @bp.post("/admin/settings/mail")
@@ -357,7 +367,21 @@ def mail_settings():
         else:
             flash("Reply-to address saved.", "success")
             return redirect(url_for("admin.settings"))
-    return _settings_page(_mfa_form(conn), reply_form)
+    return _settings_page(reply_form=reply_form)
+
+
+@bp.post("/admin/settings/newsletter")
+@requires_role("manager")
+def newsletter_settings():
+    """When the weekly newsletter (and the daily digest's hour) goes out."""
+    conn = db()
+    news_form = NewsletterScheduleForm()
+    if news_form.validate_on_submit():
+        newsletter_letters.set_schedule(conn, current_identity(), news_form.day.data,
+                                        news_form.hour.data)
+        flash("Newsletter time saved.", "success")
+        return redirect(url_for("admin.settings"))
+    return _settings_page(news_form=news_form)
 
 
 @bp.get("/admin/mail")

@@ -5,6 +5,7 @@ from flask import render_template
 from gvo.board import bodies
 from gvo.library import news
 from gvo.meetings import meetings
+from gvo.newsletter import facts
 from gvo.people import settings
 from gvo.web import paging
 from gvo.web.access import current_identity, db, school_blueprint, signed_in
@@ -24,4 +25,5 @@ def index():
     return render_template("home/index.html", upcoming_meetings=meetings.upcoming(conn),
                            my_bodies=bodies.memberships(conn, who.user_id),
                            suggest_mfa=settings.suggests_mfa(conn, who.user_id),
-                           bodies=bodies.list_bodies(conn), whats_new=whats_new)
+                           bodies=bodies.list_bodies(conn), whats_new=whats_new,
+                           for_you=facts.for_you(conn, who))

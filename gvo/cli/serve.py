@@ -126,6 +126,7 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     from gvo import create_app
     from gvo.library import spool
     from gvo.mail import sender as mail_sender
+    from gvo.newsletter import schedule
     from gvo.replication import service
 
     inst = ctx.instance()
@@ -161,12 +162,16 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
         (server.effective_host, server.effective_port)]
     addresses = " and ".join(serving_url(str(h), int(p), from_here=False)
                              for h, p in listening)
-    # One mail sender for every school, started and stopped with replication.
+    # One mail sender for every school, started and stopped with replication, and one
+    # scheduler finding the schools whose newsletter or digest is due.
     sender = mail_sender.start(app, inst)
+    newsletters = schedule.start(inst) if sender is not None else None
     click.echo(f"GVO serving {inst.path} on {addresses}  (Ctrl+C to stop)")
     try:
         serving.run()
     finally:
+        if newsletters is not None:
+            newsletters.stop()
         if sender is not None:
             sender.stop()
         replicator.stop()

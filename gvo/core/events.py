@@ -25,6 +25,9 @@ MEETING_CHANGED = "meeting_changed"
 # gvo.people.accounts.CREDENTIAL_EVENTS), actor. Published inside the transaction; a
 # subscriber that ended something of the person's returns its name ("calendar feed address").
 CREDENTIALS_ENDED = "credentials_ended"
+# A school's newsletter day or hour changed (details: slug), published after the change
+# has committed: the running newsletter scheduler visits the school again at once.
+SCHEDULE_CHANGED = "schedule_changed"
 # Modules that subscribe to events; imported before the first event is published.
 SUBSCRIBER_MODULES = ("gvo.meetings.papers", "gvo.meetings.calendar_feed")
 
@@ -37,6 +40,12 @@ def subscribe(event: str, handler: Callable) -> Callable:
     if handler not in _subscribers[event]:
         _subscribers[event].append(handler)
     return handler
+
+
+def unsubscribe(event: str, handler: Callable) -> None:
+    """Stop calling `handler` after `event` (a running service stopping)."""
+    if handler in _subscribers[event]:
+        _subscribers[event].remove(handler)
 
 
 def publish(event: str, conn, **details) -> list:

@@ -10,9 +10,9 @@ import json
 
 from gvo.core import audit, clock
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput, NotPermitted
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.discussion import followers
+from gvo.discussion import followers, subjects
 from gvo.discussion.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -117,3 +117,24 @@ def has_approved(conn: Connection, viewer: Identity, subject: Subject) -> bool:
     return conn.execute("SELECT 1 FROM approval_marks WHERE subject_type = ? AND subject_id = ?"
                         " AND user_id = ?", (subject.type, subject.id, viewer.user_id)
                         ).fetchone() is not None
+
+
+def awaiting(conn: Connection, viewer: Identity) -> list[Subject]:
+    """Subjects waiting for the viewer's approval, oldest request first: open (not locked),
+    not yet approved by them, and each one's own rules (`subjects.load`, `may_take_part`)
+    letting them see it and approve (so a room, a Part 2 item or a restricted folder they
+    may not open is never named). For the home page's "For you" and the newsletter."""
+    rows = conn.execute(
+        "SELECT a.subject_type, a.subject_id FROM approvals a WHERE a.locked_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM approval_marks m WHERE m.subject_type = a.subject_type"
+        " AND m.subject_id = a.subject_id AND m.user_id = ?)"
+        " ORDER BY a.requested_at, a.subject_type, a.subject_id", (viewer.user_id,)).fetchall()
+    out = []
+    for row in rows:
+        try:
+            subject = subjects.load(conn, viewer, row["subject_type"], row["subject_id"])
+        except NotFound:
+            continue
+        if subject.may_take_part(viewer):
+            out.append(subject)
+    return out

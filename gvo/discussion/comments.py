@@ -12,7 +12,7 @@ from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.discussion import followers
+from gvo.discussion import followers, subjects
 from gvo.discussion.subjects import Subject
 from gvo.storage.sqlcipher import Connection
 
@@ -245,3 +245,40 @@ def set_locked(conn: Connection, viewer: Identity, subject: Subject, locked: boo
                          (subject.type, subject.id))
         audit.record(conn, viewer, "comment.lock" if locked else "comment.unlock",
                      f"{subject.type}:{subject.id}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply someone else made to one of the viewer's comments: the subject it is on (as
+    the viewer may see it), the reply's id, author's name and time (UTC ISO)."""
+
+    subject: Subject
+    comment_id: int
+    author_name: str
+    at: str
+
+
+def replies_to(conn: Connection, viewer: Identity, since: str, limit: int = 20) -> list[Reply]:
+    """Replies by others to the viewer's comments made at or after `since` (UTC ISO), newest
+    first, at most `limit`, only on subjects the viewer may still see (each subject's own
+    rule, `subjects.load`). For the home page's "For you" and the newsletter."""
+    rows = conn.execute(
+        "SELECT c.id, c.subject_type, c.subject_id, c.created_at, u.name AS author_name"
+        " FROM comments p JOIN comments c ON c.parent_id = p.id"
+        " LEFT JOIN users u ON u.id = c.author_id"
+        " WHERE p.author_id = ? AND c.author_id IS NOT ? AND c.deleted_at IS NULL"
+        " AND c.created_at >= ? ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
+        (viewer.user_id, viewer.user_id, since, limit)).fetchall()
+    seen: dict[tuple[str, int], Subject | None] = {}
+    out = []
+    for row in rows:
+        key = (row["subject_type"], row["subject_id"])
+        if key not in seen:
+            try:
+                seen[key] = subjects.load(conn, viewer, *key)
+            except NotFound:
+                seen[key] = None
+        if seen[key] is not None:
+            out.append(Reply(seen[key], row["id"], row["author_name"] or "Someone",
+                             row["created_at"]))
+    return out

@@ -4,13 +4,17 @@
 - `gvo.mail.compose`: one message from templates (text and HTML, good headers).
 - `gvo.mail.outbox`: `queue` (account mail) and `notify` (everything else) put mail in the
   school's outbox inside the caller's transaction; the Managers' failed list and retry.
+- `gvo.mail.volume`: each person's volume (immediate, daily digest, newsletter only,
+  none), one-click unsubscribe tokens, notifications held for the digest or newsletter
+  (which `gvo.newsletter` builds and sends).
 - `gvo.mail.sender`: the sender thread, smtplib, retries and failures.
 
 A module that must tell people of something calls
 
     outbox.notify(conn, who, user_ids, Letter(template, subject, why, context), kind=...)
 
-inside the transaction of the change, with only the people who may open the item; the
-person's own choices about mail (a later step: immediate, digest, newsletter, nothing)
-apply there, not in the caller.
+inside the transaction of the change, with only the people who may open the item (give
+the Letter a `link`: a digest or newsletter lists a held notification by its subject and
+link); the person's own choices about mail (immediate, digest, newsletter, nothing, and
+kinds they unsubscribed from) apply there, not in the caller.
 """

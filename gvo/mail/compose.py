@@ -48,25 +48,31 @@ class Recipient:
 class Letter:
     """What a message says: its template (gvo/templates/mail/<template>.txt/.html), subject,
     the words ending "You received this because ..." (`why`), what to do to change that
-    (`change`, optional), and the template's values."""
+    (`change`, optional), the template's values, and `link`: the address of the item it is
+    about (a digest or the newsletter lists a held notification as its subject and this
+    link)."""
 
     template: str
     subject: str
     why: str
     context: dict = field(default_factory=dict)
     change: str = ""
+    link: str = ""
 
 
 def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to: str,
-          to: Recipient, letter: Letter) -> EmailMessage:
+          to: Recipient, letter: Letter, unsubscribe: str = "") -> EmailMessage:
     """The message for `to`: text and HTML parts from `letter`'s templates and headers.
 
     school_url: the school's address in the office (links start there). reply_to: the
-    clerk's address, or "" for none. The Date is the app's clock (UTC). Raises
-    jinja2.TemplateNotFound for a template that does not exist (a bug).
+    clerk's address, or "" for none. unsubscribe: for mail that is not account mail, the
+    one-click unsubscribe link (https), sent as `List-Unsubscribe` with
+    `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058, RFC 2369) and shown in
+    the footer. The Date is the app's clock (UTC). Raises jinja2.TemplateNotFound for a
+    template that does not exist (a bug).
     """
     values = dict(letter.context, school_name=school_name, school_url=school_url,
-                  recipient=to, why=letter.why, change=letter.change)
+                  recipient=to, why=letter.why, change=letter.change, unsubscribe=unsubscribe)
     body = _env.get_template(f"{letter.template}.txt").render(values)
     html = _env.get_template(f"{letter.template}.html").render(values)
     sender = settings.sender
@@ -82,6 +88,9 @@ def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to
     msg["Date"] = format_datetime(clock.utcnow())
     msg["Message-ID"] = make_msgid(domain=sender.domain)
     msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(body)
     msg.add_alternative(html, subtype="html")
     return msg

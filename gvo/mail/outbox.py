@@ -12,6 +12,7 @@ Delivery is at least once: only a crash between the SMTP server's acceptance and
 commit that marks the message sent can send it again.
 
 With mail off (no GVO_SMTP_URL) nothing is queued: `queue` and `notify` return None / [].
+Each person's volume and unsubscribes apply in `notify` (gvo.mail.volume).
 """
 
 import threading
@@ -23,7 +24,7 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
-from gvo.mail import compose, config
+from gvo.mail import compose, config, volume
 from gvo.mail.compose import Letter, Recipient
 from gvo.storage.sqlcipher import Connection, after_commit, database_path
 
@@ -86,40 +87,78 @@ def enabled() -> bool:
     return config.current().enabled
 
 
-def compose_for(conn: Connection, to: Recipient, letter: Letter):
+def compose_for(conn: Connection, to: Recipient, letter: Letter, *, unsubscribe: str = ""):
     """The message `letter` makes for `to` in this school (not queued): for queueing, for
-    `gvo mail test`, and for equal work when there is no one to send to."""
+    `gvo mail test`, and for equal work when there is no one to send to. unsubscribe: the
+    one-click unsubscribe link, for mail that is not account mail (see `unsubscribe_url`)."""
     return compose.build(config.current(), school_name=_setting(conn, "name"),
                          school_url=school_url(conn), reply_to=reply_to(conn), to=to,
-                         letter=letter)
+                         letter=letter, unsubscribe=unsubscribe)
+
+
+def unsubscribe_url(conn: Connection, user_id: int, kind: str) -> str:
+    """The one-click unsubscribe link that stops `kind` of mail for the person (RFC 8058;
+    gvo.mail.volume signs it)."""
+    return f"{school_url(conn)}/mail/unsubscribe/{volume.token(conn, user_id, kind)}"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A message built for one person, not yet queued (`prepare`, then `queue_prepared`)."""
+
+    to: Recipient
+    kind: str
+    message_id: str
+    subject: str
+    data: bytes
+
+
+def prepare(conn: Connection, to: Recipient, letter: Letter, *, kind: str,
+            unsubscribe: bool = False) -> Prepared | None:
+    """Build the message `letter` makes for `to` (reads only: no transaction needed), to
+    queue later with `queue_prepared`; None when mail is off. Mail sent to many people at
+    once (the newsletter) is built this way first, so the transaction that queues it is
+    short. unsubscribe: as `queue`."""
+    if not enabled():
+        return None
+    link = unsubscribe_url(conn, to.user_id, kind) if unsubscribe else ""
+    msg = compose_for(conn, to, letter, unsubscribe=link)
+    return Prepared(to, kind, msg["Message-ID"].strip("<>"), str(msg["Subject"]),
+                    msg.as_bytes())
+
+
+def queue_prepared(conn: Connection, who: Identity, prepared: Prepared) -> int:
+    """Put a prepared message in the outbox (inside the caller's transaction, or its own),
+    audited as "mail.queue"; the outbox row's id."""
+    now = clock.now()
+    slug = school_slug(conn)
+    to = prepared.to
+    with transaction(conn):
+        cur = conn.execute(
+            "INSERT INTO mail_outbox(message_id, kind, user_id, recipient, subject, message,"
+            " created_at, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (prepared.message_id, prepared.kind, to.user_id, to.address, prepared.subject,
+             prepared.data, now, now, now))
+        audit.record(conn, who, "mail.queue", f"mail:{cur.lastrowid}", kind=prepared.kind,
+                     to=to.address, user=to.user_id)
+        after_commit(conn, lambda: _wake(slug))
+    return cur.lastrowid
 
 
 def queue(conn: Connection, who: Identity, to: Recipient, letter: Letter, *,
-          kind: str) -> int | None:
+          kind: str, unsubscribe: bool = False) -> int | None:
     """Queue one message to `to`, inside the caller's transaction (or its own): the mail is
     committed with the change it tells of, or not at all, and audited as "mail.queue".
 
     kind: what the message is ("invitation", "password_reset", "notice", ...), for the
     Managers' list. Returns the outbox row's id, or None when mail is off. Account mail
-    (invitations, password links and notices) calls this directly; mail about the
-    school's business goes through `notify`.
+    (invitations, password links and notices) calls this directly and ignores the
+    person's volume; mail about the school's business goes through `notify`.
+    unsubscribe: add the one-click unsubscribe link for this person and `kind` (all mail
+    but account mail; `to` must be an account).
     """
-    if not enabled():
-        return None
-    msg = compose_for(conn, to, letter)
-    data = msg.as_bytes()
-    now = clock.now()
-    slug = school_slug(conn)
-    with transaction(conn):
-        cur = conn.execute(
-            "INSERT INTO mail_outbox(message_id, kind, user_id, recipient, subject, message,"
-            " created_at, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (msg["Message-ID"].strip("<>"), kind, to.user_id, to.address, str(msg["Subject"]),
-             data, now, now, now))
-        audit.record(conn, who, "mail.queue", f"mail:{cur.lastrowid}", kind=kind,
-                     to=to.address, user=to.user_id)
-        after_commit(conn, lambda: _wake(slug))
-    return cur.lastrowid
+    prepared = prepare(conn, to, letter, kind=kind, unsubscribe=unsubscribe)
+    return None if prepared is None else queue_prepared(conn, who, prepared)
 
 
 def notify(conn: Connection, who: Identity, user_ids: Iterable[int], letter: Letter, *,
@@ -127,23 +166,35 @@ def notify(conn: Connection, who: Identity, user_ids: Iterable[int], letter: Let
     """Tell people of this school something by e-mail: the one function modules call to
     notify (papers published, a reply, an approval waiting, a share...).
 
-    Queues `letter` for each active account among `user_ids` (inside the caller's
-    transaction, like `queue`); returns the outbox ids (none when mail is off). The caller
-    decides who may hear of the item (only people who may open it); `letter.why` says why
-    they get it. This is where each person's choices about mail (immediate, a digest, the
-    newsletter only, nothing but account mail) will apply: callers need not change.
+    For each active account among `user_ids` (inside the caller's transaction, like
+    `queue`), the person's choices apply (gvo.mail.volume): a person who stopped `kind`
+    with an unsubscribe link, or wants only account mail ("none"), gets nothing; "digest"
+    and "newsletter" hold the notification (its subject, and `letter.link` or else the
+    template's `link` value) for the next
+    daily digest or weekly newsletter; "immediate" queues the message now, with a one-click
+    unsubscribe link for `kind`. Returns the outbox ids queued now (none when mail is off).
+    The caller decides who may hear of the item (only people who may open it);
+    `letter.why` says why they get it.
     """
     ids = sorted(set(user_ids))
     if not ids or not enabled():
         return []
     marks = ",".join("?" * len(ids))
-    rows = conn.execute(f"SELECT id, name, email FROM users WHERE id IN ({marks})"
-                        " AND role != 'inactive' ORDER BY id", ids).fetchall()
+    rows = conn.execute(
+        "SELECT id, name, email, mail_volume, EXISTS (SELECT 1 FROM mail_optouts o"
+        " WHERE o.user_id = users.id AND o.kind = ?) AS stopped FROM users"
+        f" WHERE id IN ({marks}) AND role != 'inactive' ORDER BY id", [kind, *ids]).fetchall()
     out = []
     with transaction(conn):
         for row in rows:
+            if row["stopped"] or row["mail_volume"] == "none":
+                continue
+            if row["mail_volume"] in volume.HELD:
+                volume.hold(conn, who, row["id"], kind, letter.subject,
+                            letter.link or str(letter.context.get("link", "")))
+                continue
             out.append(queue(conn, who, Recipient(row["name"], row["email"], row["id"]), letter,
-                             kind=kind))
+                             kind=kind, unsubscribe=True))
     return [i for i in out if i is not None]
 
 

@@ -69,6 +69,14 @@ def stop_with_credentials(conn: Connection, *, user_id: int, reason: str, actor:
 events.subscribe(events.CREDENTIALS_ENDED, stop_with_credentials)
 
 
+def webcal(url: str) -> str:
+    """A feed's https (or http) address as a `webcal://` link, which phones and calendar
+    programs open as "subscribe" (the scheme is a de facto convention, not an RFC: the same
+    address with webcal in place of http or https)."""
+    scheme, sep, rest = url.partition("://")
+    return f"webcal://{rest}" if sep and scheme in ("http", "https") else url
+
+
 def feed_created(conn: Connection, user_id: int) -> str | None:
     """When the person's working feed URL was made (ISO 8601, UTC), or None if they have
     none."""

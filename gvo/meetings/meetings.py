@@ -273,12 +273,37 @@ def starting_from(conn: Connection, since: str) -> list:
                         (since,)).fetchall()
 
 
-def upcoming(conn: Connection, limit: int = 5) -> list:
-    """The next meetings that are not cancelled, soonest first (home page)."""
+def upcoming(conn: Connection, limit: int = 5, within: timedelta | None = None) -> list:
+    """The next meetings that are not cancelled, soonest first (home page); with `within`,
+    only those starting before now + within (the newsletter's next two weeks)."""
+    now = local_now()
+    until = stamp(now + within) if within is not None else "9999"
     return conn.execute(
-        _SELECT + " WHERE m.ends_at >= ? AND m.status = 'scheduled' ORDER BY m.starts_at LIMIT ?",
-        (stamp(local_now()), limit),
+        _SELECT + " WHERE m.ends_at >= ? AND m.starts_at < ? AND m.status = 'scheduled'"
+        " ORDER BY m.starts_at LIMIT ?", (stamp(now), until, limit),
     ).fetchall()
+
+
+def awaiting_reply(conn: Connection, user_id: int, limit: int = 20) -> list:
+    """Meetings waiting for the person to say whether they will attend, soonest first (at
+    most `limit`): not cancelled, not yet ended (school's local time), attendance register
+    not locked, of a board or committee they are a member of, and no reply from them. Rows
+    as `get` gives them. For the home page's "For you" and the newsletter."""
+    return conn.execute(
+        _SELECT + " WHERE m.status = 'scheduled' AND m.ends_at >= ?"
+        " AND m.attendance_register_locked_at IS NULL"
+        " AND EXISTS (SELECT 1 FROM body_members bm WHERE bm.body_id = m.body_id"
+        " AND bm.user_id = ?) AND NOT EXISTS (SELECT 1 FROM attendance_replies ar"
+        " WHERE ar.meeting_id = m.id AND ar.user_id = ?) ORDER BY m.starts_at LIMIT ?",
+        (stamp(local_now()), user_id, user_id, limit)).fetchall()
+
+
+def created_since(conn: Connection, since: str, limit: int = 20) -> list:
+    """Meetings scheduled (created) at or after `since` (UTC ISO), not cancelled, newest
+    first, at most `limit` (the newsletter's "new meetings")."""
+    return conn.execute(
+        _SELECT + " WHERE m.created_at >= ? AND m.status = 'scheduled'"
+        " ORDER BY m.created_at DESC, m.id DESC LIMIT ?", (since, limit)).fetchall()
 
 
 @dataclass

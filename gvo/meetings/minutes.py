@@ -161,6 +161,20 @@ def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner
     return action_id
 
 
+def actions_due(conn: Connection, who: Identity, start: date, end: date) -> list:
+    """Actions the person owns due from `start` to `end` (dates, inclusive), soonest first,
+    on agenda items they may read (a Part 2 item's only for those who see confidential
+    items): id, due_on, meeting_id, meeting_title. For the newsletter's deadlines."""
+    rows = conn.execute(
+        "SELECT a.id, a.due_on, i.confidential, m.id AS meeting_id, m.title AS meeting_title,"
+        " m.body_id FROM minute_actions a JOIN agenda_items i ON i.id = a.item_id"
+        " JOIN meetings m ON m.id = i.meeting_id WHERE a.owner_id = ? AND a.due_on >= ?"
+        " AND a.due_on <= ? ORDER BY a.due_on, a.id",
+        (who.user_id, start.isoformat(), end.isoformat())).fetchall()
+    return [r for r in rows if not r["confidential"]
+            or sees_confidential(conn, who, r["body_id"])]
+
+
 def get_action(conn: Connection, action_id: int):
     """One action with its item's meeting id; NotFound if none."""
     row = conn.execute("SELECT a.*, i.meeting_id FROM minute_actions a JOIN agenda_items i"

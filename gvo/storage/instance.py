@@ -14,10 +14,12 @@ A long-running server bounds them (`bound_resources`): connections unused for a 
 are closed, and SQLite's page caches share one memory budget.
 """
 
+import functools
 import os
 import re
 import shutil
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,27 @@ class SchoolRecord:
     created_at: str
 
 
+_opened: "weakref.WeakValueDictionary[Path, Instance]" = weakref.WeakValueDictionary()
+_opened_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(path: str) -> Path:
+    return Path(path).resolve()
+
+
+def owning(path: Path | str) -> "Instance | None":
+    """The open Instance (in this process) whose directory holds `path` (a school's
+    database file), or None: for work that has a school's connection and needs a key
+    derived from its instance's master key (gvo.mail.volume's unsubscribe links)."""
+    path = _resolved(str(path))
+    with _opened_lock:
+        for root, inst in list(_opened.items()):
+            if path.is_relative_to(root):
+                return inst
+    return None
+
+
 class Instance:
     """One instance directory, opened with its master key."""
 
@@ -78,6 +101,8 @@ class Instance:
         self._write_gates: dict[str, threading.Lock] = {}
         self.control()  # fail early, and clearly, on a wrong key
         self._tighten_folders()
+        with _opened_lock:
+            _opened[self.path.resolve()] = self
 
     def _tighten_folders(self) -> None:
         """Folders of instances made before GVO set modes itself become 0700."""

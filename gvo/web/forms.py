@@ -42,6 +42,8 @@ from gvo.core import clock, dates, identity, numbers, text
 from gvo.core.errors import InvalidInput
 from gvo.discussion import approvals, comments
 from gvo.library import pages
+from gvo.mail import volume
+from gvo.newsletter import letters as newsletter_letters
 from gvo.security import passwords
 
 csrf = CSRFProtect()  # every POST form carries its token (streamed uploads: gvo.web.uploads)
@@ -275,6 +277,26 @@ class ReplyToForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class MailVolumeForm(FlaskForm):
+    """How much e-mail a person gets (gvo.mail.volume)."""
+
+    volume = SelectField("E-mails about the school's business",
+                         choices=choices(volume.VOLUMES.items()),
+                         description="Mail about your account (invitations, passwords, "
+                         "security) always comes.")
+
+
+class NewsletterScheduleForm(FlaskForm):
+    """When the school's weekly newsletter goes out (and, at that hour, the daily digest)."""
+
+    day = SelectField("Day", coerce=int,
+                      choices=choices(enumerate(newsletter_letters.DAYS)))
+    hour = SelectField("Hour (UK time)", coerce=int,
+                       choices=choices((h, f"{h:02d}:00") for h in range(24)),
+                       description="People who chose one e-mail a day get it at this hour "
+                       "every day.")
 
 
 ROLE_CHOICES = choices(

@@ -28,7 +28,7 @@ def fuzz_office(tmp_path_factory):
     setup = f"/{office.SCHOOL}/setup/{template.setup_token}"
     reset = f"/{office.SCHOOL}/password/reset/{template.reset_token}"
     for name, start in (("anonymous", [f"/{office.SCHOOL}/login", setup, reset, "/",
-                                       "/healthz"]),
+                                       "/healthz", template.unsubscribe_path]),
                         ("verifying", [f"/{office.SCHOOL}/login/verify"]),
                         ("enrolling", [f"/{office.SCHOOL}/mfa/enrol"])):
         client = office.client_for(app, template.actors[name])

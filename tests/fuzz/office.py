@@ -24,7 +24,7 @@ from gvo.core.identity import Identity, capabilities
 from gvo.discussion import comments, subjects
 from gvo.library import documents, folders, pages
 from gvo.mail import config as mail_config
-from gvo.mail import outbox
+from gvo.mail import outbox, volume
 from gvo.mail.compose import Letter
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
 from gvo.people import accounts, demo, recovery, settings
@@ -78,6 +78,7 @@ class Template:
     setup_token: str = ""
     feed_token: str = ""
     reset_token: str = ""
+    unsubscribe_path: str = ""  # a governor's one-click unsubscribe link (its path)
     other_ids: list[int] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)   # TOTP secrets of those at a code step
 
@@ -122,6 +123,11 @@ def _enrich(inst: Instance) -> dict:
     reset_token = re.search(rb"/password/reset/([\w-]+)", bytes(body)).group(1).decode()
     outbox.mark_failed(conn, outbox.notify(conn, op, [ids["chair"]], Letter(
         "test", "Papers", "a test"), kind="test")[0], "550 5.1.1 mailbox unavailable")
+    unsubscribe_path = "/" + outbox.unsubscribe_url(conn, ids["governor"], "test").split(
+        "/", 3)[3]
+    # The governor stopped one kind of mail: their profile offers to start it again.
+    volume.unsubscribe(conn, outbox.unsubscribe_url(conn, ids["governor"], "newsletter")
+                       .rsplit("/", 1)[1])
 
     clerk = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     bin_folder = folders.create_folder(conn, clerk, parent_id=None, title="Old papers",
@@ -199,7 +205,8 @@ def _enrich(inst: Instance) -> dict:
     other_ids = [r[0] for r in other.execute(
         "SELECT id FROM folders ORDER BY id DESC LIMIT 5")]
     return {"ids": ids, "secrets": secrets, "setup_token": setup_token,
-            "feed_token": feed_token, "reset_token": reset_token, "other_ids": other_ids}
+            "feed_token": feed_token, "reset_token": reset_token, "other_ids": other_ids,
+            "unsubscribe_path": unsubscribe_path}
 
 
 def _token(html: str) -> str:
@@ -244,7 +251,8 @@ def build(path: Path) -> tuple[Template, object]:
     roles = {r["email"].split("@")[0]: r["role"]
              for r in conn.execute("SELECT email, role FROM users")}
     template = Template(path, setup_token=made["setup_token"], feed_token=made["feed_token"],
-                        reset_token=made["reset_token"], other_ids=made["other_ids"])
+                        reset_token=made["reset_token"], other_ids=made["other_ids"],
+                        unsubscribe_path=made["unsubscribe_path"])
     app = create_app(dict(CONFIG), instance=inst)
     # Not signed in, on the sign-in page (so holding an anonymous session, all in its
     # signed cookie, and its CSRF token).

@@ -1,6 +1,7 @@
 """Calendar: an .ics per meeting and a private, revocable feed (acceptance 3)."""
 
 import icalendar
+from conftest import feed_path_in, new_feed_path
 
 from gvo.core import audit
 from gvo.core.identity import Identity
@@ -32,10 +33,7 @@ def test_the_private_feed_works_until_revoked(signed_in, new_client, office):
     office.meeting(days=3, title="Finance review", body_id=office.committee_id)
     cancelled = office.meeting(days=5, title="Extra meeting")
     meetings.cancel(office.conn, OP, cancelled, "Not needed")
-    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
-    page = client.get("/alpha/profile").get_data(as_text=True)
-    url = page.split("keep it private): ")[1].split("<")[0].strip()
-    path = url.split("localhost", 1)[1]
+    path = new_feed_path(client)
     assert path.startswith("/alpha/calendar/") and path.endswith(".ics")
 
     anonymous = new_client()
@@ -49,10 +47,8 @@ def test_the_private_feed_works_until_revoked(signed_in, new_client, office):
     assert token not in "".join(str(r["detail"]) for r in audit.recent(office.conn))
 
     # A new address replaces the old one; revoking stops it.
-    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
+    new_path = new_feed_path(client)
     assert anonymous.c.get(path, base_url="https://localhost").status_code == 404
-    new_path = client.get("/alpha/profile").get_data(as_text=True).split(
-        "keep it private): ")[1].split("<")[0].strip().split("localhost", 1)[1]
     assert anonymous.c.get(new_path, base_url="https://localhost").status_code == 200
     client.post("/alpha/profile/calendar-feed/revoke", {}, form_page="/alpha/profile")
     assert anonymous.c.get(new_path, base_url="https://localhost").status_code == 404
@@ -97,9 +93,7 @@ def test_line_breaks_in_calendar_text_are_escaped(signed_in, office):
         assert b"\r\nX-WR-CALNAME:Alpha Primary: " + title.encode() + b"\r\n" in resp.data
         cal = icalendar.Calendar.from_ical(resp.data)
         assert str(cal.walk("VEVENT")[0]["summary"]).startswith(title)
-    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
-    path = client.get("/alpha/profile").get_data(as_text=True).split(
-        "keep it private): ")[1].split("<")[0].strip().split("localhost", 1)[1]
+    path = new_feed_path(client)
     resp = client.c.get(path, base_url="https://localhost")
     assert resp.status_code == 200
     _content_lines_are_clean(resp.data)
@@ -119,3 +113,20 @@ def test_a_title_with_a_line_break_is_kept_on_one_line(signed_in, office):
     assert resp.status_code == 302
     [row] = meetings.list_meetings(office.conn, Identity(0, "manager"))
     assert row["title"] == "Spring board"
+
+
+def test_the_profile_page_offers_a_subscribe_link_and_a_copy_button(signed_in):
+    client, _person = signed_in("author")
+    path = new_feed_path(client)
+    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
+    page = client.get("/alpha/profile").get_data(as_text=True)
+    box = page.split('data-testid="new-feed"')[1].split("</div>")[0]
+    new_path = feed_path_in(page)
+    assert new_path != path
+    assert f'href="webcal://localhost{new_path}"' in box
+    assert 'data-copy="feed-url"' in box
+    assert "copy.js" in page and "<script>" not in page  # no inline script (strict CSP)
+    flashes = page.split('class="flash')[1:]
+    assert not any("/calendar/" in f.split("</")[0] for f in flashes)  # not in a message
+    # Shown once: the next visit no longer shows it.
+    assert "webcal://" not in client.get("/alpha/profile").get_data(as_text=True)

@@ -95,7 +95,9 @@ def _scenario(server, new_context):
         # A governor sends apologies and downloads the pack.
         gov_ctx, gov = _sign_in(new_context, server, server["governor"])
         try:
-            gov.get_by_role("link", name="Spring full board").click()
+            # "For you" on the home page asks for the reply.
+            gov.get_by_test_id("for-you-meetings").get_by_role(
+                "link", name="Spring full board").click()
             gov.get_by_label("Will you attend?").select_option("apologies")
             gov.get_by_label("Reason for apologies").fill("Parents' evening at work")
             gov.get_by_role("button", name="Send answer").click()

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import icalendar
 import pytest
+from conftest import new_feed_path
 
 from gvo.core import audit, dates
 from gvo.meetings import attendance, meetings
@@ -171,9 +172,7 @@ def test_sequence_increases_with_each_change_and_the_calendar_is_published(signe
     client.post(f"/alpha/meetings/{meeting_id}/cancel", {"reason": "Snow"}, form_page=url)
     assert int(entry()["sequence"]) == 2
     # The feed carries the same.
-    client.post("/alpha/profile/calendar-feed", {}, form_page="/alpha/profile")
-    feed = client.get("/alpha/profile").get_data(as_text=True)
-    path = feed.split("keep it private): ")[1].split("<")[0].strip().split("localhost", 1)[1]
+    path = new_feed_path(client)
     cal = icalendar.Calendar.from_ical(client.download(path).data)
     assert str(cal["method"]) == "PUBLISH"
     assert [int(e["sequence"]) for e in cal.walk("VEVENT")] == [2]

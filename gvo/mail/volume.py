@@ -1,0 +1,202 @@
+"""How much mail each person wants, one-click unsubscribe, and notifications held for later.
+
+Volume (the person's choice on their profile page; `users.mail_volume`, migration 0018):
+
+- "immediate": each notification is queued as it happens (the default);
+- "digest": notifications are held and sent together once a day;
+- "newsletter": notifications are held and listed in the weekly newsletter;
+- "none": nothing but account mail (invitations, password links, security notices).
+
+`gvo.mail.outbox.notify` applies it; account mail (`outbox.queue`) ignores it. The weekly
+newsletter and the daily digest are built by `gvo.newsletter`.
+
+Unsubscribe (RFC 8058, "one-click"): every message that is not account mail carries
+`List-Unsubscribe: <https://.../<school>/mail/unsubscribe/TOKEN>` and
+`List-Unsubscribe-Post: List-Unsubscribe=One-Click`. TOKEN is signed (itsdangerous, HMAC
+SHA-1 under a key derived from the instance's master key, gvo.storage.keys.derive) and
+names one school, one person and one kind of mail; using it stops only that kind for
+that person (`mail_optouts`), without signing in.
+"""
+
+import threading
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from gvo.core import audit, clock
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound
+from gvo.core.identity import Identity
+from gvo.storage import keys
+from gvo.storage.instance import owning
+from gvo.storage.sqlcipher import Connection, database_path
+
+VOLUMES = {
+    "immediate": "Each e-mail as it happens",
+    "digest": "One e-mail a day gathering them (a daily digest)",
+    "newsletter": "Only the weekly newsletter, which lists them",
+    "none": "None: only mail about my account (invitations, passwords, security)",
+}
+DEFAULT_VOLUME = "immediate"
+HELD = ("digest", "newsletter")  # volumes that hold notifications for later
+DIGEST, NEWSLETTER = "digest", "newsletter"  # the kinds of the gathered messages
+_SALT = "gvo-mail-unsubscribe"
+
+# What a kind of mail is called on the unsubscribe page ("You will no longer get ...").
+# A module with a kind of its own adds it with `describe_kind`.
+_KIND_LABELS = {
+    DIGEST: "the daily digest",
+    NEWSLETTER: "the weekly newsletter",
+    # The kinds of gvo.discussion.followers, gvo.meetings.notices and gvo.sharing.
+    "comment": "e-mails about new comments on items you follow",
+    "reply": "e-mails about replies to your comments",
+    "approval_request": "e-mails asking for your approval",
+    "papers_published": "e-mails saying a meeting's papers are ready",
+    "minutes_circulated": "e-mails saying minutes are circulated",
+    "minutes_approved": "e-mails saying minutes are approved",
+    "attendance_reminder": "reminders to say whether you will attend a meeting",
+    "share": "items people share with you",
+}
+
+
+def describe_kind(kind: str, label: str) -> None:
+    """Name a kind of mail for people ("e-mails about new comments"): shown on the
+    unsubscribe page and the profile page."""
+    _KIND_LABELS[kind] = label
+
+
+def kind_label(kind: str) -> str:
+    """A kind of mail as people read it (its registered label, else its name)."""
+    return _KIND_LABELS.get(kind) or f"e-mails of the kind “{kind.replace('_', ' ')}”"
+
+
+# -- the signing key -------------------------------------------------------------------
+
+_serializers: dict[bytes, URLSafeSerializer] = {}  # by master key
+_lock = threading.Lock()
+
+
+def _serializer(conn: Connection) -> URLSafeSerializer:
+    """The signer for this school's links: its instance's master key, derived for this
+    purpose (the instance is the open one whose directory holds the database)."""
+    where = database_path(conn)
+    inst = owning(where)
+    if inst is None:
+        raise RuntimeError(f"no open instance holds {where}")
+    master = inst.master_key
+    with _lock:
+        found = _serializers.get(master)
+        if found is None:
+            found = _serializers[master] = URLSafeSerializer(
+                keys.derive(master, "mail-unsubscribe:v1"), salt=_SALT)
+    return found
+
+
+def _slug(conn: Connection) -> str:
+    return Path(database_path(conn)).parent.name
+
+
+def token(conn: Connection, user_id: int, kind: str) -> str:
+    """The signed unsubscribe token for one person and one kind of mail of this school."""
+    return _serializer(conn).dumps([_slug(conn), user_id, kind])
+
+
+def read_token(conn: Connection, value: str) -> tuple[int, str]:
+    """(user id, kind) a token names; InvalidInput if it was altered, signed with another
+    key, or made for another school."""
+    try:
+        slug, user_id, kind = _serializer(conn).loads(value)
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidInput("This unsubscribe link is not valid: it may have been cut short "
+                           "or altered. Sign in and change your e-mail settings instead."
+                           ) from None
+    if slug != _slug(conn) or not isinstance(user_id, int) or not isinstance(kind, str):
+        raise InvalidInput("This unsubscribe link is not for this school.")
+    return user_id, kind
+
+
+# -- volume and opt-outs ---------------------------------------------------------------
+
+
+def get_volume(conn: Connection, user_id: int) -> str:
+    """The person's volume (one of VOLUMES); NotFound for no such account."""
+    row = conn.execute("SELECT mail_volume FROM users WHERE id = ?", (user_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such user")
+    return row[0]
+
+
+def set_volume(conn: Connection, who: Identity, user_id: int, volume: str) -> None:
+    """Set how much mail the person gets (audited as "mail.volume"); InvalidInput for a
+    value not in VOLUMES. Notifications already held stay held: the next digest or
+    newsletter carries them."""
+    if volume not in VOLUMES:
+        raise InvalidInput(f"Choose one of: {', '.join(VOLUMES)}.")
+    old = get_volume(conn, user_id)
+    with transaction(conn):
+        conn.execute("UPDATE users SET mail_volume = ? WHERE id = ?", (volume, user_id))
+        audit.record(conn, who, "mail.volume", f"user:{user_id}", old=old, new=volume)
+
+
+def opted_out(conn: Connection, user_id: int) -> set[str]:
+    """The kinds of mail the person stopped."""
+    return {r[0] for r in conn.execute("SELECT kind FROM mail_optouts WHERE user_id = ?",
+                                       (user_id,))}
+
+
+def unsubscribe(conn: Connection, token_value: str) -> tuple[int, str, bool]:
+    """Stop the kind of mail a token names for its person (no sign-in: the token is the
+    proof). Returns (user id, kind, whether this changed anything: False if already
+    stopped). Audited as "mail.unsubscribe" by the person. InvalidInput for a bad token,
+    NotFound for an account that is gone."""
+    user_id, kind = read_token(conn, token_value)
+    row = conn.execute("SELECT id, role, email, name FROM users WHERE id = ?",
+                       (user_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such user")
+    with transaction(conn):
+        cur = conn.execute("INSERT OR IGNORE INTO mail_optouts(user_id, kind, at)"
+                           " VALUES (?, ?, ?)", (user_id, kind, clock.now()))
+        if cur.rowcount:
+            audit.record(conn, Identity.claimed(user_id, row["email"]), "mail.unsubscribe",
+                         f"user:{user_id}", kind=kind)
+    return user_id, kind, bool(cur.rowcount)
+
+
+def resubscribe(conn: Connection, who: Identity, user_id: int, kind: str) -> None:
+    """Start a stopped kind of mail again (the person, from their profile page)."""
+    with transaction(conn):
+        if conn.execute("DELETE FROM mail_optouts WHERE user_id = ? AND kind = ?",
+                        (user_id, kind)).rowcount:
+            audit.record(conn, who, "mail.resubscribe", f"user:{user_id}", kind=kind)
+
+
+# -- held notifications --------------------------------------------------------------
+
+
+def hold(conn: Connection, who: Identity, user_id: int, kind: str, subject: str,
+         link: str) -> int:
+    """Keep a notification for the person's next digest or newsletter (inside the caller's
+    transaction); audited as "mail.hold". Returns its id."""
+    with transaction(conn):
+        held_id = conn.execute(
+            "INSERT INTO mail_held(user_id, kind, subject, link, created_at)"
+            " VALUES (?, ?, ?, ?, ?)", (user_id, kind, subject, link, clock.now())).lastrowid
+        audit.record(conn, who, "mail.hold", f"user:{user_id}", kind=kind)
+    return held_id
+
+
+def waiting(conn: Connection, user_id: int) -> list:
+    """The person's held notifications not yet sent (id, kind, subject, link, created_at),
+    oldest first."""
+    return conn.execute("SELECT id, kind, subject, link, created_at FROM mail_held"
+                        " WHERE user_id = ? AND released_at IS NULL ORDER BY id",
+                        (user_id,)).fetchall()
+
+
+def release(conn: Connection, held_ids: list[int]) -> None:
+    """Mark held notifications as sent (in the transaction that queued their message)."""
+    now = clock.now()
+    with transaction(conn):
+        conn.executemany("UPDATE mail_held SET released_at = ? WHERE id = ?",
+                         [(now, i) for i in held_ids])
