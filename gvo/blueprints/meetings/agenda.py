@@ -9,6 +9,7 @@ from gvo.blueprints.meetings.common import (
     attempt,
     back,
     bp,
+    converting_school,
     get_meeting,
     get_meeting_item,
     item_row,
@@ -108,9 +109,7 @@ def upload_paper(meeting_id: int, item_id: int):
         # filled in again by the server; the message names the file to choose).
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
-    instance, school = current_app.extensions["gvo"].instance, g.school
-    papers.convert_later(db(), current_identity(), ids, open_conn=lambda: instance.db(school),
-                         release=instance.release,
+    papers.convert_later(db(), current_identity(), ids, converting_school(),
                          converter=current_app.config["GVO_LIBREOFFICE"])
     names = quoted(papers.stored_names(db(), current_identity(), ids))
     flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}: {names}.",
