@@ -25,7 +25,9 @@ def pack(meeting_id: int):
 
 
 def _uid_host() -> str:
-    return urlsplit(current_app.config.get("GVO_BASE_URL", "")).hostname or "gvo"
+    """This school's part of calendar UIDs (`calendar_feed.uid_domain`)."""
+    host = urlsplit(current_app.config.get("GVO_BASE_URL", "")).hostname or "gvo"
+    return calendar_feed.uid_domain(g.school, host)
 
 
 def _meeting_url(meeting_id: int) -> str:
