@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from gvo.core import audit, clock, events, text
+from gvo.core import audit, clock, dates, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import CAPABILITIES, RANK, ROLE_LABELS, ROLES, Identity, capabilities
@@ -295,7 +295,7 @@ def notify_account(conn: Connection, actor: Identity, user, what: str) -> None:
     if user["role"] == "inactive":
         return
     letter = Letter("account_notice", what, ACCOUNT_MAIL_WHY,
-                    {"what": what, "when": clock.iso().replace("T", " ").rstrip("Z"),
+                    {"what": what, "when": dates.moment(clock.iso()),
                      "reply_to": bool(outbox.reply_to(conn))})
     outbox.queue(conn, actor, Recipient(user["name"], user["email"], user["id"]), letter,
                  kind="notice")
