@@ -21,7 +21,7 @@ from gvo.core.errors import InvalidInput
 from gvo.library import intake
 from gvo.meetings import agenda, papers
 from gvo.web.access import current_identity, db, requires
-from gvo.web.forms import ConfirmForm
+from gvo.web.forms import ConfirmForm, error_beside, errors_text
 from gvo.web.htmx import is_htmx
 from gvo.web.uploads import file_parts, prepare_upload, quoted, streamed_upload
 
@@ -46,7 +46,7 @@ def add_item(meeting_id: int):
         else:
             flash(f"Added “{form.title.data}” to the agenda.", "success")
     else:
-        flash("An agenda item needs a title; minutes are a whole number.", "error")
+        flash(errors_text(form) or "That did not work; reload the page and try again.", "error")
     return back(meeting_id, "#agenda")
 
 
@@ -60,7 +60,7 @@ def edit_item(meeting_id: int, item_id: int):
         try:
             agenda.update_item(db(), current_identity(), item_id, _item_input(form))
         except InvalidInput as exc:
-            form.title.errors.append(str(exc))
+            error_beside(form, exc, "title")
         else:
             flash("The agenda item is saved.", "success")
             return back(meeting_id, "#agenda")
