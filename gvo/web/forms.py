@@ -129,7 +129,15 @@ class _Numerals:
 
 
 class WholeNumberField(_Numerals, IntegerField):
-    """An integer field that reads digits of any script ("１２", "١٢")."""
+    """An integer field that reads digits of any script ("１２", "١٢"); anything else is
+    "Write a whole number in digits." (not WTForms' "Not a valid integer value.")."""
+
+    def process_formdata(self, valuelist):
+        """Parse what was sent, or say what is expected."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Write a whole number in digits.") from None
 
 
 class _Years:
