@@ -216,3 +216,20 @@ def test_serve_prints_the_address_it_really_listens_on(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
+
+
+def test_init_and_the_demo_say_where_the_master_key_really_is(tmp_path):
+    # Attack 4: with GVO_MASTER_KEY set, `gvo demo` said "master key in <instance>/master.key"
+    # and wrote no such file.
+    key = "ab" * 32
+    for command in ("init", "demo"):
+        path = tmp_path / f"{command}-env"
+        made = run(command, instance=path, env_extra={"GVO_MASTER_KEY": key})
+        assert made.returncode == 0, made.stderr
+        assert not (path / "master.key").exists()
+        assert "master.key" not in made.stdout
+        assert "The master key is the one in GVO_MASTER_KEY (no key file written)" in made.stdout
+        path = tmp_path / f"{command}-file"
+        made = run(command, instance=path)
+        assert (path / "master.key").exists()
+        assert f"Master key written to {path / 'master.key'} (mode 0600)" in made.stdout

@@ -4,7 +4,17 @@ Before: an id of 2**64 in any `<int:...>` route, or in `?parent=` / `?body=`, re
 SQLite and raised OverflowError (a 500; in TESTING mode the exception itself).
 """
 
+import base64
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
+from uploads import Part
+
+from gvo.board import bodies
+from gvo.core.identity import Identity
+from gvo.library import documents, folders
+from gvo.meetings import meetings
 
 TOO_BIG = str(2**64)
 JUST_TOO_BIG = str(2**63)  # one past SQLite's largest INTEGER
@@ -133,3 +143,57 @@ def test_dates_times_and_counts_in_arabic_indic_digits_are_read(signed_in, insta
     assert resp.status_code == 303
     assert conn.execute("SELECT sort_order FROM folders WHERE title = 'Policies'"
                         ).fetchone()[0] == 7
+
+
+# Found by attack 4: a position token is JSON, and JSON can escape a lone surrogate
+# ("\ud800"), which no UTF-8 text holds: SQLite's binding raised UnicodeEncodeError (a 500)
+# on every paged list. Each list below, by the query parameter of its position.
+PAGED_LISTS = [
+    ("/alpha/", "news"), ("/alpha/library", "folders"),
+    ("/alpha/library/folders/{folder}", "folders"),
+    ("/alpha/library/folders/{folder}", "documents"),
+    ("/alpha/library/folders/{folder}", "pages"),
+    ("/alpha/library/search?q=paper", "after"),
+    ("/alpha/library/document/{document}/comments", "after"),
+    ("/alpha/meetings/{meeting}/minutes/comments", "after"),
+    ("/alpha/admin/audit", "after"),
+]
+
+
+def _token(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_every_paged_list_is_in_the_list_above():
+    # Each view reads a list's position through gvo.web.paging.after: one call per page of
+    # lists (the folder's three lists share one call).
+    calls = sum(p.read_text().count("paging.after(")
+                for p in Path("gvo/blueprints").rglob("*.py"))
+    assert calls == len(PAGED_LISTS) - 2
+
+
+@pytest.mark.parametrize("url, param", PAGED_LISTS)
+def test_a_position_with_a_lone_surrogate_is_a_clear_400_on_every_list(
+        signed_in, instance, url, param):
+    client, person = signed_in("manager")
+    conn, who = instance.db("alpha"), Identity(person.id, person.role, email=person.email)
+    folder = folders.create_folder(conn, who, parent_id=None, title="Papers")
+    document = documents.add_files(conn, who, folder, [Part("paper.txt", b"a paper")],
+                                   limit=10_000_000)[0]
+    board = bodies.save_body(conn, Identity.operator(), body_id=None, kind="board",
+                             name="Full Governing Board")
+    start = meetings.local_now().replace(hour=18, minute=0)
+    meeting = meetings.create(conn, Identity.operator(), meetings.MeetingInput(
+        body_id=board, title="Board", starts_at=start, ends_at=start + timedelta(hours=1),
+        location="Library"))
+    address = url.format(folder=folder, document=document, meeting=meeting)
+    assert client.get(address).status_code == 200
+    joiner = "&" if "?" in address else "?"
+    for value in ('"\\ud800"', '"a\\udfff"'):
+        for arity in (1, 2, 3):   # one of them the list's own
+            raw = "[" + ",".join([value] * arity) + "]"
+            for htmx in ({}, {"HX-Request": "true"}):
+                resp = client.get(f"{address}{joiner}{param}={_token(raw)}", headers=htmx)
+                assert resp.status_code == 400, (address, param, raw)
+                assert "That link to the rest of the list is not valid" in \
+                    resp.get_data(as_text=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from gvo.cli import audit, demo, mail, replication, schools, serve, users
-from gvo.cli.context import Context, pass_ctx
+from gvo.cli.context import Context, master_key_note, pass_ctx
 from gvo.core.errors import GvoError
 from gvo.mail import config as mail_config
 from gvo.storage.instance import Instance, default_instance_dir
@@ -38,11 +38,7 @@ def init(ctx: Context) -> None:
     """Create a new instance: control database and master key file."""
     Instance.init(ctx.path)
     click.echo(f"Created instance at {ctx.path}")
-    if not os.environ.get("GVO_MASTER_KEY"):
-        click.echo(
-            f"Master key written to {ctx.path / 'master.key'} (mode 0600).\n"
-            "Keep a copy of it somewhere else: without it no school and no replica can be opened."
-        )
+    click.echo(master_key_note(ctx.path))
 
 
 for _command in (schools.school, users.user, audit.audit_group, serve.serve, demo.demo,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from gvo.storage import keys
 from gvo.storage.instance import Instance
 
 
@@ -23,6 +24,18 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def master_key_note(path: Path) -> str:
+    """What `gvo init` and `gvo demo` say of a new instance's master key: the file it was
+    written to, or that it is the one in GVO_MASTER_KEY (then no file is written:
+    `Instance.init`)."""
+    if os.environ.get(keys.MASTER_KEY_ENV):
+        return (f"The master key is the one in {keys.MASTER_KEY_ENV} (no key file written): "
+                "keep a copy of it somewhere else; without it no school and no replica can "
+                "be opened.")
+    return (f"Master key written to {path / keys.MASTER_KEY_FILE} (mode 0600).\n"
+            "Keep a copy of it somewhere else: without it no school and no replica can be opened.")
 
 
 def human_size(n: int) -> str:

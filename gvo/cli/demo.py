@@ -2,7 +2,14 @@
 
 import click
 
-from gvo.cli.context import DEFAULT_HOST, DEFAULT_PORT, Context, base_url, pass_ctx
+from gvo.cli.context import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Context,
+    base_url,
+    master_key_note,
+    pass_ctx,
+)
 from gvo.storage.instance import Instance
 
 
@@ -23,7 +30,8 @@ def demo(ctx: Context, show: bool, host: str, port: int) -> None:
         inst = ctx.instance()
     else:
         inst = Instance.init(ctx.path)
-        click.echo(f"Created a new instance at {ctx.path} (master key in {ctx.path}/master.key)")
+        click.echo(f"Created a new instance at {ctx.path}.")
+        click.echo(master_key_note(ctx.path))
     if not inst.has_school(demo_data.SLUG):
         if show:
             click.echo("This instance has no demo school; run: gvo demo")

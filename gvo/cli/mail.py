@@ -3,6 +3,7 @@
 import click
 
 from gvo.cli.context import Context, pass_ctx
+from gvo.core import addresses
 from gvo.core.errors import GvoError
 from gvo.mail import config, outbox, sender
 from gvo.mail.compose import Letter, Recipient
@@ -26,14 +27,13 @@ def mail_test(ctx: Context, slug: str, address: str) -> None:
                        "(see README, 'E-mail')")
     inst = ctx.instance()
     inst.school(slug)
-    if "@" not in address or any(c.isspace() for c in address):
-        raise GvoError(f"{address!r} is not an e-mail address")
+    address = addresses.check(address)
     letter = Letter("test", "Test message from the Governors' Virtual Office",
                     "the server's operator sent a test message to this address")
-    msg = outbox.compose_for(inst.db(slug), Recipient("", address.strip()), letter)
+    msg = outbox.compose_for(inst.db(slug), Recipient("", address), letter)
     click.echo(f"Sending to {address} through {settings.smtp.describe()} ...")
     try:
-        answer = sender.send_now(settings, address.strip(), msg.as_bytes())
+        answer = sender.send_now(settings, address, msg.as_bytes())
     except sender.Refused as exc:
         raise GvoError(f"the mail server refused the message: {exc}") from None
     except sender.Unreachable as exc:

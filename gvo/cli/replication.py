@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import threading
-import time
 
 import click
 
@@ -209,7 +208,10 @@ def verify_cmd(ctx: Context, slug: str, url: str | None) -> None:
     result = verifying.verify(inst, target, slug)
     for problem in result.problems:
         click.echo(f"Warning: {problem}", err=True)
-    click.echo(f"Replica commit: {iso(result.commit_at)}  lag: {result.lag_seconds:.1f} s")
+    # The replica's lag as `gvo status` has it (0 when every commit is shipped), and how
+    # long ago the school last changed: before, "lag" was that age, and contradicted status.
+    click.echo(f"Replica commit: {iso(result.commit_at)} (the school's last change "
+               f"{result.age_seconds:.1f} s ago)  lag: {result.lag_seconds:.1f} s")
     if not result.same:
         raise GvoError(f"the replica of {slug} differs from the live school in: "
                        + ", ".join(result.differing))
@@ -237,25 +239,9 @@ def school_status(inst, target, slug: str, serving: bool | None = None) -> dict:
     last = m.shipped.get("last_commit_at")
     row["last_shipped_commit"] = iso(last) if last else None
     if last:
-        row["lag_seconds"] = round(live_lag(inst.school_path(slug), last), 3)
+        row["lag_seconds"] = round(wal.live_lag(inst.school_path(slug), last), 3)
     return row
 
-
-def live_lag(db_path, last_commit_at: float, now: float | None = None) -> float:
-    """Seconds the replica may be behind: 0 when no commit is newer than the last one
-    shipped, else the time since that one.
-
-    Every commit writes the WAL, so the WAL's mtime is the newest commit's time; the
-    database file's is not (checkpoints write it, and so does a server's first round
-    after a restart: counting it showed the downtime as lag).
-    """
-    try:
-        st = os.stat(str(db_path) + "-wal")
-    except FileNotFoundError:
-        return 0.0
-    if st.st_size <= wal.WAL_HEADER_SIZE or st.st_mtime <= last_commit_at:
-        return 0.0  # no frame (opening a database makes an empty WAL), or none newer
-    return max(0.0, (time.time() if now is None else now) - last_commit_at)
 
 
 @click.command("status")

@@ -75,8 +75,12 @@ def _instant(value) -> datetime | None:
 
 def zones(value: datetime) -> tuple[str, str]:
     """The zone abbreviations of a local time's first and second readings (('BST', 'GMT')
-    for a time in October's repeated hour; the same name twice for any other)."""
+    for a time in October's repeated hour; the same name twice for any other, the first
+    reading's for a time in March's skipped hour)."""
     naive = value.replace(tzinfo=None)
+    if not is_ambiguous(naive):
+        name = naive.replace(tzinfo=ZONE).tzname() or ""
+        return name, name
     return (naive.replace(tzinfo=ZONE, fold=0).tzname() or "",
             naive.replace(tzinfo=ZONE, fold=1).tzname() or "")
 
@@ -89,10 +93,13 @@ def zone_name(value, fold: int = 0) -> str:
 
 
 def is_ambiguous(value: datetime) -> bool:
-    """Whether a local (naive) time happens twice in the school's zone."""
+    """Whether a local (naive) time happens twice in the school's zone (October's repeated
+    hour). False in March's skipped hour, where the two readings differ too (PEP 495: a
+    time in a gap reads with the offset before the change at fold 0, after it at fold 1) but
+    the time does not happen at all."""
     naive = value.replace(tzinfo=None)
-    return (naive.replace(tzinfo=ZONE, fold=0).utcoffset()
-            != naive.replace(tzinfo=ZONE, fold=1).utcoffset())
+    return exists(naive) and (naive.replace(tzinfo=ZONE, fold=0).utcoffset()
+                              != naive.replace(tzinfo=ZONE, fold=1).utcoffset())
 
 
 def exists(value: datetime) -> bool:

@@ -15,8 +15,14 @@ class NotFound(GvoError):
 
 
 class InvalidInput(GvoError):
-    """Input that breaks a rule; the message says which. Views show it beside the form; one
-    that reaches the web unhandled answers 400 with the message (gvo.web.errors)."""
+    """Input that breaks a rule; the message says which. Views show it beside the field it
+    names (`field`: the input's name, as the service and its form call it; None for a
+    rule about the whole thing, such as "the meeting is cancelled"); one that reaches the
+    web unhandled answers 400 with the message (gvo.web.errors)."""
+
+    def __init__(self, message: str = "", *args, field: str | None = None):
+        super().__init__(message, *args)
+        self.field = field
 
 
 class NotPermitted(GvoError):

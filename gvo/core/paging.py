@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from gvo.core import text
 from gvo.core.errors import InvalidInput
 from gvo.storage.sqlcipher import Connection
 
@@ -55,7 +56,8 @@ def encode(key: Sequence) -> str:
 def decode(token: str | None, arity: int) -> Key | None:
     """The key in a token from `encode`, or None for no token (the first page).
 
-    Raises InvalidInput for anything else (cut short, edited, another list's token)."""
+    Raises InvalidInput for anything else (cut short, edited, another list's token, or
+    text with lone surrogates, which JSON can escape but SQLite cannot store or compare)."""
     if not token:
         return None
     bad = InvalidInput("That link to the rest of the list is not valid; "
@@ -68,8 +70,8 @@ def decode(token: str | None, arity: int) -> Key | None:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise bad from None
     if (not isinstance(key, list) or len(key) != arity
-            or not all(v is None or isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                       for v in key)):
+            or not all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
+                       or isinstance(v, str) and text.is_well_formed(v) for v in key)):
         raise bad
     return tuple(key)
 

@@ -46,6 +46,26 @@ MAX_NAME = 200
 DEFAULT_STEM = "document"
 
 
+def is_well_formed(text: str) -> bool:
+    """Whether `text` has a UTF-8 form: no lone surrogates (U+D800-U+DFFF outside a pair
+    cannot be written in UTF-8, Unicode 3.9 D92, so SQLite cannot take them). Werkzeug
+    reads addresses, forms and cookies with replacement characters; text that reaches GVO
+    another way (JSON's \\ud800 escapes, a PDF's text map) may still carry them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def well_formed(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (and each escaped pair joined
+    into its character), so it can be stored; see `is_well_formed`."""
+    if is_well_formed(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def strip_controls(text: str) -> str:
     """`text` without control, format (zero-width, bidirectional), separator or other
     default-ignorable characters (see _INVISIBLE)."""

@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from gvo.core import text
 from gvo.library import blobs
 from gvo.storage.sqlcipher import Connection
 
@@ -126,7 +127,8 @@ def _in_child(conn: Connection, blob_id: int, mime: str) -> Extracted:
     if answer.get("error"):
         log.info("no text extracted from blob %s: %s", blob_id, answer["error"])
         return Extracted("", "unreadable")
-    return Extracted(answer.get("text") or "")
+    # A PDF's text map may name lone surrogates (pypdf keeps them): stored as U+FFFD.
+    return Extracted(text.well_formed(answer.get("text") or ""))
 
 
 def _stopped(blob_id: int, what: str) -> Extracted:

@@ -41,7 +41,16 @@ class Recipient:
     def header(self) -> Address:
         """The To header's value (a non-ASCII name is encoded by the policy)."""
         user, _, domain = self.address.rpartition("@")
-        return Address(display_name=text.one_line(self.name), username=user, domain=domain)
+        return Address(display_name=header_text(self.name), username=user, domain=domain)
+
+
+def header_text(value: str) -> str:
+    """Typed text (a name, a title) for a header (a display name, the Subject): one line,
+    and never read as an RFC 2047 encoded word ("=?utf-8?q?...?="), which a mail client
+    would decode into other text. Python's header registry decodes such a word, even inside
+    quotes, and writes it back as it is; so "=?" becomes "= ?" (shown as typed, but for
+    that space)."""
+    return text.one_line(value).replace("=?", "= ?")
 
 
 @dataclass(frozen=True)
@@ -77,14 +86,14 @@ def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to
     html = _env.get_template(f"{letter.template}.html").render(values)
     sender = settings.sender
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(display_name=text.one_line(school_name), username=sender.username,
+    msg["From"] = Address(display_name=header_text(school_name), username=sender.username,
                           domain=sender.domain)
     msg["To"] = to.header()
     if reply_to:
         user, _, domain = reply_to.rpartition("@")
-        msg["Reply-To"] = Address(display_name=text.one_line(school_name), username=user,
+        msg["Reply-To"] = Address(display_name=header_text(school_name), username=user,
                                   domain=domain)
-    msg["Subject"] = text.one_line(letter.subject)
+    msg["Subject"] = header_text(letter.subject)
     msg["Date"] = format_datetime(clock.utcnow())
     msg["Message-ID"] = make_msgid(domain=sender.domain)
     msg["Auto-Submitted"] = "auto-generated"

@@ -19,8 +19,9 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from gvo.core import addresses
 from gvo.core.config import is_loopback
-from gvo.core.errors import GvoError
+from gvo.core.errors import GvoError, InvalidInput
 
 SMTP_ENV, FROM_ENV = "GVO_SMTP_URL", "GVO_MAIL_FROM"
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
@@ -84,9 +85,11 @@ def parse_smtp_url(url: str) -> SmtpSettings:
 def parse_from(value: str) -> Address:
     """GVO_MAIL_FROM ("Name <addr>" or "addr") as an Address; GvoError if not an address."""
     name, addr = parseaddr(value)
-    if "@" not in addr or any(c.isspace() for c in addr):
+    try:
+        addr = addresses.check(addr)
+    except InvalidInput as exc:
         raise GvoError(f"{FROM_ENV} must be an e-mail address such as "
-                       f"'School office <office@example.org>', not {value!r}")
+                       f"'School office <office@example.org>', not {value!r} ({exc})") from None
     user, _, domain = addr.rpartition("@")
     return Address(display_name=name, username=user, domain=domain)
 

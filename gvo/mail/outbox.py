@@ -285,12 +285,11 @@ def forget_sent(conn: Connection) -> int:
 
 def failed_messages(conn: Connection) -> list[dict]:
     """Messages the sender gave up on, newest first: id, kind, recipient, subject, reason
-    (last_error), attempts, and failed_when (ISO 8601, UTC)."""
+    (last_error), attempts, and failed_at (ISO 8601, UTC: shown with the `moment` filter)."""
     rows = conn.execute(
         "SELECT id, kind, recipient, subject, last_error, attempts, failed_at"
         " FROM mail_outbox WHERE status = 'failed' ORDER BY failed_at DESC, id DESC").fetchall()
-    return [dict(r) | {"failed_when": clock.iso(r["failed_at"]).replace("T", " ")}
-            for r in rows]
+    return [dict(r) | {"failed_at": clock.iso(r["failed_at"])} for r in rows]
 
 
 def retry(conn: Connection, who: Identity, message_id: int) -> None:

@@ -31,13 +31,15 @@ class ItemInput:
         self.title = text.one_line(self.title)
         self.presenter = text.one_line(self.presenter)
         if not self.title or len(self.title) > 200:
-            raise InvalidInput("An item needs a title of 1-200 characters.")
+            raise InvalidInput("An item needs a title of 1-200 characters.", field="title")
         if self.purpose not in PURPOSES:
-            raise InvalidInput("The purpose is information, discussion or decision.")
+            raise InvalidInput("The purpose is information, discussion or decision.",
+                               field="purpose")
         if not 0 <= int(self.minutes or 0) <= 600:
-            raise InvalidInput("Minutes allotted must be between 0 and 600.")
+            raise InvalidInput("Minutes allotted must be between 0 and 600.", field="minutes")
         if len(self.presenter) > 120:
-            raise InvalidInput("The presenter's name is too long.")
+            raise InvalidInput("The presenter's name is at most 120 characters.",
+                               field="presenter")
 
 
 def items(conn: Connection, meeting_id: int, viewer: Identity | None = None) -> list:

@@ -124,9 +124,18 @@ def _text(value: str) -> icalendar.vText:
     return _Text(value)
 
 
+def uid_domain(slug: str, host: str) -> str:
+    """The part after '@' of the UIDs of a school's calendar entries: the school's slug
+    under the server's host name ("riverside.gvo.example"), so meeting 5 of one school and
+    meeting 5 of another on the same server are two entries in one calendar app. RFC 5545
+    section 3.8.4.7: a UID is globally unique; "unique-id@domain" is the recommended form."""
+    return f"{slug}.{host}"
+
+
 def _event(meeting, school: str, uid_host: str, url: str | None) -> icalendar.Event | None:
-    """The meeting as a VEVENT; None for a meeting whose stored time is not one (left out of
-    the feed, never breaking it)."""
+    """The meeting as a VEVENT (its UID "meeting-<id>@<uid_host>", `uid_host` from
+    `uid_domain`); None for a meeting whose stored time is not one (left out of the feed,
+    never breaking it)."""
     if None in [meetings.read_stamp(meeting[k]) for k in ("starts_at", "ends_at")]:
         return None
     event = icalendar.Event()
@@ -180,7 +189,7 @@ def _calendar(name: str) -> icalendar.Calendar:
 
 
 def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> bytes:
-    """One meeting as an .ics file."""
+    """One meeting as an .ics file (`school`: its name; `uid_host`: see `uid_domain`)."""
     cal = _calendar(one_line(f"{school}: {meeting['title']}"))
     event = _event(meeting, school, uid_host, url)
     if event is not None:
@@ -191,7 +200,7 @@ def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> 
 def feed_ics(conn: Connection, viewer: Identity, school: str, uid_host: str,
              url_for_meeting) -> bytes:
     """The person's feed: meetings from six months ago onwards (cancelled ones marked), each
-    named as its record names it (`meetings.get`)."""
+    named as its record names it (`meetings.get`); `uid_host`: see `uid_domain`."""
     since = meetings.stamp(meetings.local_now().replace(hour=0, minute=0)
                            - timedelta(days=PAST_DAYS))
     cal = _calendar(f"{school}: meetings")

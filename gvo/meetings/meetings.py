@@ -82,24 +82,31 @@ class MeetingInput:
         self.location = text.one_line(self.location)
         self.online_link = text.one_line(self.online_link)
         if not self.title or len(self.title) > 200:
-            raise InvalidInput("A title of 1-200 characters is required.")
-        clock.check_year(self.starts_at, "The start")
-        clock.check_year(self.ends_at, "The end")
-        self.starts_fold = dates.resolve(self.starts_at, self.starts_fold, "The start")
-        self.ends_fold = dates.resolve(self.ends_at, self.ends_fold, "The end")
+            raise InvalidInput("A title of 1-200 characters is required.", field="title")
+        for field, what in (("starts_at", "The start"), ("ends_at", "The end")):
+            try:
+                clock.check_year(getattr(self, field), what)
+                fold = dates.resolve(getattr(self, field), getattr(self, field[:-3] + "_fold"),
+                                     what)
+            except InvalidInput as exc:
+                exc.field = field
+                raise
+            setattr(self, field[:-3] + "_fold", fold)
         start = dates.to_utc(self.starts_at, self.starts_fold)
         end = dates.to_utc(self.ends_at, self.ends_fold)
         if end <= start:
-            raise InvalidInput("The meeting must end after it starts.")
+            raise InvalidInput("The meeting must end after it starts.", field="ends_at")
         if end - start > timedelta(hours=24):
-            raise InvalidInput("A meeting lasts at most 24 hours.")
+            raise InvalidInput("A meeting lasts at most 24 hours.", field="ends_at")
         if not (self.location or self.online_link):
-            raise InvalidInput("Give a location, an online link, or both.")
+            raise InvalidInput("Give a location, an online link, or both.", field="location")
         if self.online_link and not self.online_link.startswith("https://"):
-            raise InvalidInput("The online link must start with https://")
-        if len(self.description) > MAX_TEXT or len(self.location) > 300 or len(
-                self.online_link) > 500:
-            raise InvalidInput("Some of the text is too long.")
+            raise InvalidInput("The online link must start with https://", field="online_link")
+        for field, what, most in (("location", "The location", 300),
+                                  ("online_link", "The online link", 500),
+                                  ("description", "The description", MAX_TEXT)):
+            if len(getattr(self, field)) > most:
+                raise InvalidInput(f"{what} is at most {most:,} characters.", field=field)
 
 
 def create(conn: Connection, actor: Identity, data: MeetingInput,

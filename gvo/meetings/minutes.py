@@ -111,8 +111,11 @@ def save_item(conn: Connection, actor: Identity, item_id: int, discussion: str,
               decisions: str) -> None:
     """Write the minutes of one agenda item (while draft or circulated)."""
     item, _meeting = _editable(conn, item_id)
-    if len(discussion) > 20000 or len(decisions) > 10000:
-        raise InvalidInput("The minutes of one item are too long.")
+    for field, value, most in (("discussion", discussion, 20_000),
+                               ("decisions", decisions, 10_000)):
+        if len(value) > most:
+            raise InvalidInput(f"“{item['title']}”: the {field} may have at most {most:,} "
+                               "characters.", field=field)
     with transaction(conn):
         conn.execute(
             "INSERT INTO minute_items(item_id, discussion, decisions) VALUES (?, ?, ?)"

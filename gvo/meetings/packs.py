@@ -78,6 +78,7 @@ class PackPaper:
     status: str = ""               # how the child read it: ok, password, unreadable, limit:..
     digest: str = ""               # sha256 of the paper as uploaded
     too_large: bool = False        # not read for the pack (`items_for`): listed only
+    converting: bool = False       # its PDF copy is being made (`items_for`): listed only
 
     @property
     def pages(self) -> int:
@@ -175,6 +176,7 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
         for paper in item.papers:
             where = (str(paper.first_page + offset) if paper.reader
                      else "provided separately (too large for the pack)" if paper.too_large
+                     else "provided separately (being converted)" if paper.converting
                      else "provided separately")
             rows.append(("", PAPER_INDENT_MM, ("", paper.title, paper.filename, where)))
         for style, indent, cells in rows:
@@ -326,13 +328,14 @@ def _merges(paper: PackPaper) -> bool:
         return False
 
 
-def items_for(conn: Connection, who: Identity, meeting_id: int, *,
+def items_for(conn: Connection, who: Identity, meeting_id: int, school: pdf_copies.School, *,
               converter: str = pdf_copies.PROGRAM) -> list[PackItem]:
     """What goes into a meeting's pack for `who`: the agenda items they may see (part 2 only
     for those who may see it), each with the papers they may open (`papers.content`: a PDF
-    document's latest version, an office document's PDF copy made with the LibreOffice
-    program `converter` if it has none yet, a page rendered; any other document listed,
-    unread). Call it outside any transaction (a conversion takes seconds).
+    document's latest version, an office document's PDF copy, a page rendered; any other
+    document listed, unread). An office document without its copy yet is listed as provided
+    separately (being converted), its conversion queued for `school` with the LibreOffice
+    program `converter`: a pack never waits for a conversion.
 
     A pack is built in memory, so a paper larger than MAX_PACK_PAPER_BYTES, or one that would
     take the papers read for one pack past MAX_PACK_BYTES, is not read: the pack lists it as
@@ -349,7 +352,8 @@ def items_for(conn: Connection, who: Identity, meeting_id: int, *,
             if paper.kind == "document" and paper.size > min(left, MAX_PACK_PAPER_BYTES):
                 pack_paper.too_large = True
             else:
-                data, _how = papers.content(conn, who, paper, converter=converter)
+                data, how = papers.content(conn, who, paper, school, converter=converter)
+                pack_paper.converting = how == "converting"
                 if data is not None and len(data) > min(left, MAX_PACK_PAPER_BYTES):
                     pack_paper.too_large = True  # a PDF copy larger than its original
                 else:

@@ -117,21 +117,21 @@ def for_items(conn: Connection, who: Identity, item_ids: list[int]) -> dict[int,
     return by_item
 
 
-def content(conn: Connection, who: Identity, paper: PaperView, *,
+def content(conn: Connection, who: Identity, paper: PaperView, school: pdf_copies.School, *,
             converter: str = pdf_copies.PROGRAM) -> tuple[bytes | None, str]:
     """What goes into a pack for a paper `who` may open, and how it was had: a PDF document's
     latest version as stored ('pdf'); a Word, Excel, PowerPoint or OpenDocument one's PDF copy
-    ('converted': `gvo.library.pdf_copies`, made now with the LibreOffice program `converter`
-    if that version has none yet: call outside any transaction); a page rendered from its
-    Markdown ('page'). (None, why) when there is nothing to merge: the paper is gone or hidden
-    ('gone'), is of another kind ('other'), or has no copy ('missing': LibreOffice is not
-    installed; or the copy's status): the pack lists it as provided separately."""
+    ('converted': `gvo.library.pdf_copies`); a page rendered from its Markdown ('page').
+    (None, why) when there is nothing to merge: the paper is gone or hidden ('gone'), is of
+    another kind ('other'), or has no copy ('converting': queued for `school`'s conversions
+    with the LibreOffice program `converter`, never waited for; 'missing': LibreOffice is
+    not installed; or the copy's status): the pack lists it as provided separately."""
     try:
         if paper.kind == "document":
             doc = documents.get_document(conn, who, paper.ref_id)
             if doc["mime"] == PDF:
                 return blobs.read_all(conn, doc["blob_id"]), "pdf"
-            copy = pdf_copies.pdf_copy(conn, doc["blob_id"], doc["mime"], doc["size"],
+            copy = pdf_copies.pdf_copy(conn, doc["blob_id"], doc["mime"], doc["size"], school,
                                        program=converter)
             return copy.data, "converted" if copy.data else copy.status
         if paper.kind == "page":
@@ -143,18 +143,17 @@ def content(conn: Connection, who: Identity, paper: PaperView, *,
     return None, "other"
 
 
-def convert_later(conn: Connection, who: Identity, doc_ids: list[int], *, open_conn, release,
-                  converter: str = pdf_copies.PROGRAM) -> None:
+def convert_later(conn: Connection, who: Identity, doc_ids: list[int],
+                  school: pdf_copies.School, *, converter: str = pdf_copies.PROGRAM) -> None:
     """Make the PDF copies of the Word, Excel, PowerPoint and OpenDocument papers just
     uploaded (`doc_ids`, which `who` may open) in the background, so the next board pack finds
-    them ready (`gvo.library.pdf_copies.convert_in_background`: `open_conn()` gives the
-    thread its own connection to the school, `release()` gives it back). Call it after the
-    upload has committed."""
+    them ready (`gvo.library.pdf_copies.convert_in_background`: queued for `school`'s turn
+    of the one conversion worker). Call it after the upload has committed."""
     versions = []
     for doc_id in doc_ids:
         doc = documents.get_document(conn, who, doc_id)
         versions.append((doc["blob_id"], doc["mime"], doc["size"]))
-    pdf_copies.convert_in_background(open_conn, release, versions, program=converter)
+    pdf_copies.convert_in_background(school, versions, program=converter)
 
 
 def _confidential_audience(conn: Connection, body_id: int) -> list[int]:

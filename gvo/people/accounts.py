@@ -6,11 +6,10 @@ web share one set of rules. Roles and capabilities are defined in gvo.core.ident
 """
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
-from gvo.core import audit, clock, events, text
+from gvo.core import addresses, audit, clock, dates, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import CAPABILITIES, RANK, ROLE_LABELS, ROLES, Identity, capabilities
@@ -22,7 +21,6 @@ from gvo.storage.sqlcipher import Connection, IntegrityError
 
 SETUP_LINK_HOURS = 72
 ACCOUNT_MAIL_WHY = "it is about your account's security (such messages are always sent)"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Events that end an account's credentials, and how they are told to its owner ("... because
 # <words>"). Each ends the account's sessions, signed in or part-way through sign-in, and
 # whatever else opens the office as the person without signing in (a calendar feed address).
@@ -164,14 +162,6 @@ def check_access_change(conn: Connection, actor: Identity, user_id: int, *,
     _require_may_give(actor, new_role, (new_caps or set()) - old_caps)
 
 
-def normalise_email(email: str) -> str:
-    """Trim and check an e-mail address; raise InvalidInput if it is not one."""
-    email = email.strip()
-    if not _EMAIL.match(email) or len(email) > 254:
-        raise InvalidInput(f"{email!r} is not an e-mail address")
-    return email
-
-
 def check_role(role: str) -> str:
     """Return the role in lower case if it is one of the five, else raise."""
     role = role.strip().lower()
@@ -217,7 +207,7 @@ def add_user(
     password: str | None = None,
 ) -> int:
     """Create an account; with a password it is ready to sign in, else it needs a set-up link."""
-    email = normalise_email(email)
+    email = addresses.check(email)
     name = text.one_line(name)
     if not name or len(name) > 120:
         raise InvalidInput("a name of 1-120 characters is required")
@@ -295,7 +285,7 @@ def notify_account(conn: Connection, actor: Identity, user, what: str) -> None:
     if user["role"] == "inactive":
         return
     letter = Letter("account_notice", what, ACCOUNT_MAIL_WHY,
-                    {"what": what, "when": clock.iso().replace("T", " ").rstrip("Z"),
+                    {"what": what, "when": dates.moment(clock.iso()),
                      "reply_to": bool(outbox.reply_to(conn))})
     outbox.queue(conn, actor, Recipient(user["name"], user["email"], user["id"]), letter,
                  kind="notice")

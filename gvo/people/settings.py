@@ -1,6 +1,6 @@
 """A school's settings: name, MFA policy, demo flag, upload limit, e-mail reply-to."""
 
-from gvo.core import audit
+from gvo.core import addresses, audit
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
@@ -75,9 +75,7 @@ def set_reply_to(conn: Connection, actor: Identity, address: str) -> None:
     ""; audited as "school.mail_reply_to". InvalidInput for text that is not an address."""
     address = address.strip()
     if address:
-        from gvo.people.accounts import normalise_email
-
-        address = normalise_email(address)
+        address = addresses.check(address)
     with transaction(conn):
         old = get(conn, REPLY_TO_KEY)
         put(conn, REPLY_TO_KEY, address)

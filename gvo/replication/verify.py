@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gvo.replication import restore
+from gvo.replication import restore, wal
 from gvo.replication.targets import Target
 from gvo.storage.sqlcipher import connect
 
@@ -48,9 +48,15 @@ class Verified:
     same: bool
     differing: list[str]
     commit_at: float
-    lag_seconds: float
+    lag_seconds: float   # the replica behind the live school (`wal.live_lag`, as gvo status)
     problems: list[str]
     attempts: int
+
+    @property
+    def age_seconds(self) -> float:
+        """Seconds since the replica's last commit was made (not a lag: a school nobody
+        changed for an hour has an hour-old last commit and is fully replicated)."""
+        return max(0.0, time.time() - self.commit_at)
 
 
 def verify(instance, target: Target, slug: str, *, attempts: int = 5,
@@ -70,7 +76,7 @@ def verify(instance, target: Target, slug: str, *, attempts: int = 5,
         finally:
             shutil.rmtree(work, ignore_errors=True)
         differing = sorted(k for k in set(live) | set(copy) if live.get(k) != copy.get(k))
-        lag = max(0.0, time.time() - built.commit_at)
+        lag = wal.live_lag(instance.school_path(slug), built.commit_at)
         result = Verified(not differing, differing, built.commit_at, lag, built.problems,
                           attempt)
         if result.same:

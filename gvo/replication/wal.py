@@ -10,6 +10,7 @@ import functools
 import os
 import struct
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -515,3 +516,20 @@ def iter_frames(data: bytes, page_size: int):
         yield parse_frame_header(data[pos : pos + WAL_FRAME_HEADER_SIZE]), data[
             pos + WAL_FRAME_HEADER_SIZE : pos + fsize
         ]
+
+
+def live_lag(db_path, last_commit_at: float, now: float | None = None) -> float:
+    """Seconds the replica may be behind: 0 when no commit is newer than the last one
+    shipped, else the time since that one.
+
+    Every commit writes the WAL, so the WAL's mtime is the newest commit's time; the
+    database file's is not (checkpoints write it, and so does a server's first round
+    after a restart: counting it showed the downtime as lag).
+    """
+    try:
+        st = os.stat(str(db_path) + "-wal")
+    except FileNotFoundError:
+        return 0.0
+    if st.st_size <= WAL_HEADER_SIZE or st.st_mtime <= last_commit_at:
+        return 0.0  # no frame (opening a database makes an empty WAL), or none newer
+    return max(0.0, (time.time() if now is None else now) - last_commit_at)

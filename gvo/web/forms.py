@@ -99,6 +99,22 @@ class SignedTokens:
 
 
 
+def error_beside(form, exc: InvalidInput, default: str) -> None:
+    """Show a service's refusal beside the field it names (`InvalidInput.field`, when the
+    form has that field), else beside the field `default` (a rule about the whole form)."""
+    named = form._fields.get(exc.field) if exc.field else None
+    field = named if named is not None else form[default]
+    field.errors = [*field.errors, str(exc)]
+
+
+def errors_text(form) -> str:
+    """A form's field errors in one message, each after its field's label ("Purpose: Not a
+    valid choice."), for a form whose fields cannot show them (one flashed on another page)."""
+    return " ".join(f"{form[name].label.text}: {error}"
+                    for name, errors in form.errors.items() if name in form._fields
+                    for error in errors)
+
+
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -115,7 +131,15 @@ class _Numerals:
 
 
 class WholeNumberField(_Numerals, IntegerField):
-    """An integer field that reads digits of any script ("１２", "١٢")."""
+    """An integer field that reads digits of any script ("１２", "١٢"); anything else is
+    "Write a whole number in digits." (not WTForms' "Not a valid integer value.")."""
+
+    def process_formdata(self, valuelist):
+        """Parse what was sent, or say what is expected."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Write a whole number in digits.") from None
 
 
 class _Years:

@@ -8,6 +8,7 @@ NUL, bidi overrides, very long text, empty text, malformed numbers and dates, an
 that are not UTF-8 at all.
 """
 
+import base64
 from functools import cache
 from urllib.parse import quote, quote_from_bytes
 
@@ -35,6 +36,13 @@ TEXTS = [
     "//evil.example", "\\\\evil", "null", "None", "true", "[]", "on", "1", "y",
     "document", "page", "folder", "meeting", "comment", "up", "down",
 ]
+# Positions in a long list (gvo.core.paging tokens: JSON in URL-safe base64) as forged:
+# JSON escapes text no UTF-8 form can carry (lone surrogates), and other shapes and types.
+FORGED_POSITIONS = [
+    base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=") for raw in (
+        '["\\ud800"]', '["\\udfff","\\ud800"]', '["a\\ud800b",1,2]', '[1,"\\udc00"]',
+        '["\\ud83d\\ude00"]', '[null,null,null]', "[true]", "[1e999]", "[NaN]", "{}",
+        '["\\u0000"]', "[99999999999999999999999]", "[" + ",".join(["1"] * 50) + "]")]
 # Bytes a form can carry that are not UTF-8 text (a broken or hostile client).
 BAD_BYTES = [b"\xff\xfe", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe2\x82", b"a\x00\xff"]
 
@@ -70,6 +78,7 @@ def _nasty(most: int) -> st.SearchStrategy:
         st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
         long_text(most),
         st.sampled_from(BAD_BYTES),
+        st.sampled_from(FORGED_POSITIONS),
     )
 
 

@@ -52,6 +52,7 @@ from gvo import create_app
 from gvo.core import clock, identity
 from gvo.meetings import meetings
 from gvo.storage.instance import Instance
+from gvo.web import paging
 
 FUZZ_EXAMPLES = int(os.environ.get("GVO_FUZZ_EXAMPLES") or 12)
 FUZZ_SEED = os.environ.get("GVO_FUZZ_SEED")
@@ -61,6 +62,9 @@ ANSWERS = {400, 403, 404, 405, 410, 413, 415, 422}
 SIGNED_IN = ("clerk", "chair", "staff", "governor", "inspector")
 # Names a view reads from the query string itself (request.args.get("...")).
 _ARG = re.compile(r"""request\.args\.get\(\s*["'](\w+)["']""")
+# ... and the position of a paged list (gvo.web.paging.after: "after" unless named; a
+# module's dicts named *_LISTS name lists read through a variable).
+_PAGED = re.compile(r"""paging\.(?:after|wants_rows)\(\s*(?:["'](\w+)["'])?\s*\)""")
 _PART = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 SCHOOLS = st.sampled_from([office.SCHOOL] * 8 + [office.OTHER, "nowhere", "static",
                                                    "Riverside"])
@@ -246,6 +250,13 @@ class Run:
         source = inspect.getsource(sys.modules[view.__module__])
         for name in _ARG.findall(source):
             args.setdefault(name, [])
+        for name in _PAGED.findall(source):
+            args.setdefault(name or paging.PARAM, [])
+        if "paging.after(" in source:
+            for var, lists in vars(sys.modules[view.__module__]).items():
+                if var.endswith("_LISTS") and isinstance(lists, dict):
+                    for name in lists:
+                        args.setdefault(name, [])
         if self.route.method == "GET":
             for form in self.forms:
                 for name, spec in form.fields.items():

@@ -213,3 +213,41 @@ def test_a_write_that_meets_a_held_lock_answers_503_with_what_was_typed(two_gove
                      {"body": "My careful comment about the budget."})
     assert resp.status_code == 303
     assert lib.conn.execute("SELECT count(*) FROM comments").fetchone()[0] == 1
+
+
+def lone_surrogate_pdf() -> bytes:
+    """A one-page PDF drawing "zebra AAA" whose font's text map (ToUnicode) says the letter
+    A is U+D800, a lone surrogate: pypdf's extracted text carries it."""
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+            b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+            b"1 beginbfchar <41> <D800> endbfchar\n"
+            b"endcmap CMapName currentdict /CMap defineresource pop end end\n")
+    content = b"BT /F1 12 Tf 10 10 Td (zebra AAA) Tj ET"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_a_pdf_whose_text_map_names_lone_surrogates_is_stored_and_found(lib, make_user):
+    # Attack 4's kind (text SQLite cannot store): the extracted text reached the search
+    # index with U+D800 in it (UnicodeEncodeError, a 500 on upload).
+    who = lib.viewer(make_user("alpha", "manager", mfa=False))
+    folder = folders.create_folder(lib.conn, who, parent_id=None, title="Papers")
+    documents.add_files(lib.conn, who, folder, [Part("Odd.pdf", lone_surrogate_pdf())],
+                        limit=10 * 1024 * 1024)
+    assert _status(lib, "Odd") == "indexed"
+    assert {r.title for r in search.search(lib.conn, who, "zebra")} == {"Odd"}

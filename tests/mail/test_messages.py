@@ -86,3 +86,22 @@ def test_without_smtp_nothing_is_queued_and_the_invitation_shows_the_link(instan
     assert outbox.stats(instance.db(school)).queued == 0
     login = client.get(f"/{school}/login")  # signed in: redirected; sign-in page says ask
     assert login.status_code == 302
+
+
+def test_typed_text_that_looks_like_an_encoded_word_arrives_as_typed(
+        instance, school, mail_app, smtp_server, start_sender):
+    # Attack 4: a name typed as "=?utf-8?q?Head_Teacher?=" went out as it was, so mail
+    # clients showed "Head Teacher"; the same for a title in a Subject. Python's header
+    # registry decodes such words even inside quotes, so "=?" goes out as "= ?".
+    conn = instance.db(school)
+    forged = "=?utf-8?q?Head_Teacher?="
+    outbox.queue(conn, Identity.operator(), Recipient(forged, "sian@example.org"),
+                 Letter("test", f"Papers: {forged}", "a test"), kind="test")
+    instance.release()
+    start_sender()
+    [got] = smtp_server.wait_for(1, to="sian@example.org")
+    raw_headers = got.data.split(b"\r\n\r\n", 1)[0]
+    assert b"=?utf-8?q?Head_Teacher?=" not in raw_headers
+    assert got.message["To"].addresses[0].display_name == "= ?utf-8?q?Head_Teacher?="
+    assert got.message["Subject"] == "Papers: = ?utf-8?q?Head_Teacher?="
+    assert "Head Teacher" not in str(got.message["To"]) + str(got.message["Subject"])

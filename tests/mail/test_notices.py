@@ -1,5 +1,7 @@
 """Account mail: "your password / two-step sign-in was changed" notices reach the owner."""
 
+import re
+
 from conftest import add_person
 
 from gvo.core.identity import Identity
@@ -33,6 +35,7 @@ def test_changes_to_how_a_person_signs_in_are_told_to_them(instance, school, mai
     assert len(arrived) == 4
     body = arrived[1].part("plain")
     assert "Your password was changed on" in body and "tell your clerk" in body
+    assert re.search(r"changed on \w{3} \d{1,2} \w{3} 20\d\d, \d{1,2}(:\d\d)? [ap]m\.", body)
     assert "You received this because it is about your account's security" in body
 
 

@@ -171,3 +171,48 @@ def test_a_manager_sets_the_reply_to_address(instance, school, mail_app, make_us
     [entry] = conn.execute("SELECT actor_email, detail FROM audit_log"
                            " WHERE action = 'school.mail_reply_to'").fetchall()
     assert entry["actor_email"] == manager.email and "clerk@alpha.example" in entry["detail"]
+
+
+# Attack 4: addresses a mail server refuses as malformed were accepted everywhere an address
+# is typed (a regular expression asked only for "x@y.z"). One check (gvo.core.addresses,
+# the email-validator library) now serves the invitation form, `gvo user add`, the reply-to
+# setting, GVO_MAIL_FROM and `gvo mail test`.
+MALFORMED = ["governor@example.org.", "governor@-example.org", "governor@example-.org",
+             "gov..ernor@example.org", ".governor@example.org", "governor@exa_mple.org",
+             "governor@" + "a" * 64 + ".org", "governor@localhost"]
+
+
+@pytest.mark.parametrize("address", MALFORMED)
+def test_malformed_addresses_are_refused_by_every_form_and_command(
+        address, instance, school, mail_app, make_user, smtp_server):
+    manager = make_user(school, "manager")
+    client = WebClient(mail_app.test_client())
+    assert sign_in(client, manager).status_code == 302
+    conn = instance.db(school)
+    people = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    resp = client.post(f"/{school}/admin/users", {"name": "Nia New", "email": address,
+                                                  "role": "author"},
+                       form_page=f"/{school}/admin/users")
+    assert resp.status_code == 422 and "is not an e-mail address" in client.last_text
+    assert "Nia New" in client.last_text  # what was typed is kept
+    resp = client.post(f"/{school}/admin/settings/mail", {"reply_to": address},
+                       form_page=f"/{school}/admin/settings")
+    assert resp.status_code == 422 and outbox.reply_to(conn) == ""
+    assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == people
+    with pytest.raises(GvoError, match="GVO_MAIL_FROM must be an e-mail address"):
+        config.parse_from(f"School office <{address}>")
+    instance.close()
+    for command in (["user", "add", school, address, "--name", "Nia", "--role", "reader"],
+                    ["mail", "test", school, address]):
+        result = gvo_command("--instance", str(instance.path), *command,
+                             **mail_settings(smtp_server))
+        assert result.returncode != 0 and "is not an e-mail address" in result.output
+    assert smtp_server.arrived == []
+
+
+def test_well_formed_addresses_are_taken_as_typed():
+    from gvo.core import addresses
+
+    for address in ("sian@example.org", "Ann.O'Neil+board@Example.ORG", "ann@bücher.example",
+                    "ann@xn--bcher-kva.example", "  head@school.sch.uk "):
+        assert addresses.check(address) == address.strip()

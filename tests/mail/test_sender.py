@@ -2,6 +2,7 @@
 
 from conftest import WebClient, add_person, sign_in
 
+from gvo.core import dates
 from gvo.core.identity import Identity
 from gvo.mail import outbox
 from gvo.mail.compose import Letter, Recipient
@@ -84,6 +85,8 @@ def test_a_5xx_answer_ends_as_a_visible_failure_a_manager_may_retry(
     assert "1 message could not be sent" in settings_page
     page = client.get(f"/{school}/admin/mail").get_data(as_text=True)
     assert "nobody@example.org" in page and "mailbox unavailable" in page
+    # When it failed, in the school's time as every page says it (attack 4: raw UTC).
+    assert f">{dates.moment(row['failed_at'])}</time>" in page and "Z</td>" not in page
     smtp_server.handler.refuse = None
     resp = client.post(f"/{school}/admin/mail/{row['id']}/retry", {},
                        form_page=f"/{school}/admin/mail")

@@ -63,11 +63,12 @@ def at(text: str) -> datetime:
     return meetings.parse_stamp(text)
 
 
-def upload(client, meeting_id: int, item_id: int, filename: str, data: bytes, title: str = ""):
-    """Upload a paper to an item through the meeting page's form."""
+def upload(client, meeting_id: int, item_id: int, filename: str, data: bytes, title: str = "",
+           slug: str = "alpha"):
+    """Upload a paper to an item through the meeting page's form (of school `slug`)."""
     import io
 
-    page = f"/alpha/meetings/{meeting_id}"
+    page = f"/{slug}/meetings/{meeting_id}"
     client.get(page)
     return client.c.post(
         f"{page}/agenda/{item_id}/upload", base_url="https://localhost",

@@ -273,3 +273,65 @@ def test_page_anchors_name_items_by_number_never_by_database_id(signed_in, new_c
     assert f"item-{ids[2]}" not in outsider and f"minutes-{ids[2]}" not in outsider
     insider = client.get(page).get_data(as_text=True)
     assert 'id="item-C1"' in insider and 'id="minutes-C1"' in insider
+
+
+def test_a_refused_item_names_the_field_that_is_wrong(signed_in, office):
+    # Attack 4: an agenda item with an invalid purpose was refused with "An agenda item
+    # needs a title; minutes are a whole number." (both were fine).
+    client, _ = signed_in("manager")
+    meeting_id = office.meeting()
+    page = f"/alpha/meetings/{meeting_id}"
+    for sent, said in (({"purpose": "vote"}, "Purpose: Not a valid choice."),
+                       ({"minutes": "601"}, "Minutes allotted: "),
+                       ({"title": ""}, "Item title: ")):
+        form = {"title": "Budget", "purpose": "decision", "presenter": "Chair",
+                "minutes": "15"} | sent
+        client.post(f"{page}/agenda", form, form_page=page)
+        shown = client.get(page).get_data(as_text=True)
+        assert said in shown
+        for other in {"Purpose", "Minutes allotted", "Item title"} - {said.split(":")[0]}:
+            assert f"{other}: " not in shown
+        assert "needs a title; minutes are a whole number" not in shown
+    assert agenda.items(office.conn, meeting_id) == []
+
+
+def test_every_refusal_of_an_item_or_a_meeting_names_a_field_of_its_form(office):
+    # The services' refusals say which input is wrong (InvalidInput.field), so the pages put
+    # each beside that field (gvo.web.forms.error_beside), never beside the title by default.
+    from datetime import datetime
+
+    from gvo.blueprints.meetings.forms import ItemForm, MeetingForm
+
+    item_fields = {name for name in ItemForm.__dict__ if not name.startswith("_")}
+    for bad, field in (({"title": ""}, "title"), ({"purpose": "vote"}, "purpose"),
+                       ({"minutes": 601}, "minutes"), ({"presenter": "x" * 121}, "presenter")):
+        with pytest.raises(InvalidInput) as refused:
+            agenda.ItemInput(**({"title": "Budget", "purpose": "decision"} | bad)).check()
+        assert refused.value.field == field and field in item_fields
+    meeting_fields = {name for name in MeetingForm.__dict__ if not name.startswith("_")}
+    start = datetime(2031, 3, 4, 18, 0)
+    good = {"body_id": office.board_id, "title": "Board", "starts_at": start,
+            "ends_at": start.replace(hour=20), "location": "Hall"}
+    for bad, field in (({"title": ""}, "title"), ({"ends_at": start}, "ends_at"),
+                       ({"ends_at": start.replace(day=6)}, "ends_at"),
+                       ({"location": ""}, "location"),
+                       ({"online_link": "http://x.example"}, "online_link"),
+                       ({"location": "x" * 301}, "location"),
+                       ({"description": "x" * 4001}, "description"),
+                       ({"starts_at": datetime(2031, 3, 30, 1, 30)}, "starts_at"),
+                       ({"starts_at": start.replace(year=1066)}, "starts_at")):
+        data = meetings.MeetingInput(**(good | bad))
+        with pytest.raises(InvalidInput) as refused:
+            data.check(office.conn)
+        assert refused.value.field == field and field in meeting_fields, (bad, refused.value)
+
+
+def test_a_meetings_refusal_shows_beside_the_field_it_names(signed_in, office):
+    from .test_meetings import _form
+
+    client, _ = signed_in("manager")
+    resp = client.post("/alpha/meetings/new", _form(office.board_id, location=""),
+                       form_page="/alpha/meetings/new")
+    assert resp.status_code == 422
+    assert 'id="location-error"' in client.last_text and 'id="title-error"' not in client.last_text
+    assert "Give a location, an online link, or both." in client.last_text

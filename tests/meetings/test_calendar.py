@@ -130,3 +130,34 @@ def test_the_profile_page_offers_a_subscribe_link_and_a_copy_button(signed_in):
     assert not any("/calendar/" in f.split("</")[0] for f in flashes)  # not in a message
     # Shown once: the next visit no longer shows it.
     assert "webcal://" not in client.get("/alpha/profile").get_data(as_text=True)
+
+
+def test_calendar_entries_of_two_schools_on_one_server_never_share_a_uid(
+        signed_in, new_client, office, instance, make_user):
+    # Attack 4: the UID was "meeting-<id>@<host>", the same for meeting 1 of every school,
+    # so a governor of two schools saw one school's meeting replace the other's.
+    from conftest import sign_in
+
+    from gvo.board import bodies
+
+    from .conftest import Office
+
+    instance.create_school("beta", "Beta Primary")
+    conn_b = instance.db("beta")
+    board_b = bodies.save_body(conn_b, OP, body_id=None, kind="board", name="Beta board")
+    ids = {"alpha": office.meeting(title="Alpha meeting"),
+           "beta": Office(board_b, board_b, conn_b).meeting(title="Beta meeting")}
+    assert ids["alpha"] == ids["beta"]  # the same number in each school's own database
+    clients = {"alpha": signed_in("manager")[0], "beta": new_client()}
+    assert sign_in(clients["beta"], make_user("beta", "manager")).status_code == 302
+    uids = {}
+    for slug, client in clients.items():
+        ics = client.download(f"/{slug}/meetings/{ids[slug]}/calendar.ics").data
+        [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+        path = new_feed_path(client, slug)
+        [fed] = icalendar.Calendar.from_ical(client.download(path).data).walk("VEVENT")
+        assert str(fed["uid"]) == str(event["uid"])  # the .ics and the feed agree
+        uids[slug] = str(event["uid"])
+    assert uids["alpha"] != uids["beta"]
+    assert uids["alpha"].startswith(f"meeting-{ids['alpha']}@alpha.")
+    assert uids["beta"].startswith(f"meeting-{ids['beta']}@beta.")

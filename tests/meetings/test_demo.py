@@ -6,6 +6,7 @@ from pypdf import PdfReader
 
 from gvo.core import audit
 from gvo.core.identity import Identity
+from gvo.library import pdf_copies
 from gvo.meetings import attendance, meetings, packs
 from gvo.people import demo
 
@@ -22,7 +23,8 @@ def test_demo_meetings(instance):
     summer = next(m for m in upcoming if m["body_name"] == "Full Governing Board")
     clerk = Identity(conn.execute("SELECT id FROM users WHERE email = 'clerk@riverside.example'"
                                 ).fetchone()[0], "manager")
-    items = packs.items_for(conn, clerk, summer["id"])
+    school = pdf_copies.School(demo.SLUG, lambda: instance.db(demo.SLUG), instance.release)
+    items = packs.items_for(conn, clerk, summer["id"], school)
     assert sum(len(i.papers) for i in items) == 1
     pack = PdfReader(io.BytesIO(packs.build(demo.NAME, summer, items, "now")))
     assert len(pack.pages) == 4  # cover, agenda, divider, report

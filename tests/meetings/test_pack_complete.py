@@ -3,6 +3,7 @@ page, library pages rendered, "Page N of M" over the whole pack matching the age
 Excel papers converted by LibreOffice (and listed as provided separately without it), and a
 title and language in the metadata of the pack and of the minutes."""
 
+import hashlib
 import io
 import os
 import re
@@ -11,7 +12,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import make_pdf, pdf_text
+from conftest import make_pdf, pdf_text, sign_in
 from pypdf import PdfReader, PdfWriter
 
 from gvo.library import pdf_copies
@@ -283,7 +284,10 @@ def test_without_libreoffice_the_pack_lists_office_papers_and_converts_them_once
     assert _copies(office.conn) == []  # nothing stored: it is converted once installed
 
     client.c.application.config["GVO_LIBREOFFICE"] = LIBREOFFICE
-    pages = _pages(client.download(url).data)  # converted as the pack is built, and kept
+    pages = _pages(client.download(url).data)  # queued as the pack is built, not waited for
+    assert "report.docx provided separately (being converted)" in _flat(pages[1])
+    pdf_copies.wait_for_background()
+    pages = _pages(client.download(url).data)  # converted meanwhile, and kept
     assert "Wordpaperokapi" in "".join(pages) and "provided separately" not in pages[1]
     assert _copies(office.conn) == ["ok"]
 
@@ -326,6 +330,65 @@ def _ended(pid: int) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def _wait_for(path: Path, lines: int = 1) -> list[str]:
+    """Wait until the stand-in has written `lines` lines to `path` (no time limit here:
+    pytest-timeout guards a test that never gets there)."""
+    while not path.is_file() or len(path.read_text().splitlines()) < lines:
+        select.select([], [], [], 0.05)
+    return path.read_text().splitlines()
+
+
+def test_one_schools_hanging_conversion_never_holds_another_schools_pack(
+        tmp_path, instance, office, signed_in, new_client, make_user):
+    # Attack 4: a hostile office file in one school held the process-wide conversion lock
+    # (120 s each), and every school's pack waited for it. Now a pack never waits for a
+    # conversion, and the one worker takes the schools in turn.
+    from gvo.board import bodies
+    from gvo.core.identity import Identity
+
+    from .conftest import Office
+
+    started, gate = tmp_path / "started", tmp_path / "gate"
+    # Notes which file it was given, then hangs until the test opens the gate; then a PDF.
+    program = _stand_in(tmp_path, f'for a in "$@"; do [ "$last" = --outdir ] && dir="$a"; '
+                        f'last="$a"; done\nsha256sum < "$last" | cut -c1-64 >> {started}\n'
+                        f'while [ ! -e {gate} ]; do sleep 0.05; done\nmkdir -p "$dir"\n'
+                        f'printf "%%PDF-1.4 converted" > "$dir/paper.pdf"\n')
+    clerk_a, _ = signed_in("manager")
+    clerk_a.c.application.config["GVO_LIBREOFFICE"] = program
+    meeting_a = office.meeting()
+    item_a = office.item(meeting_a, "Budget")
+    hostile = [_docx(f"Hostile spreadsheet {n}") for n in range(3)]
+    for n, data in enumerate(hostile):
+        upload(clerk_a, meeting_a, item_a, f"hostile-{n}.docx", data)
+    assert _wait_for(started) == [hashlib.sha256(hostile[0]).hexdigest()]  # hangs now
+
+    instance.create_school("beta", "Beta Primary")
+    conn_b = instance.db("beta")
+    board_b = bodies.save_body(conn_b, Identity.operator(), body_id=None, kind="board",
+                               name="Full Governing Board")
+    beta = Office(board_b, board_b, conn_b)
+    clerk_b = new_client()
+    assert sign_in(clerk_b, make_user("beta", "manager")).status_code == 302
+    meeting_b = beta.meeting()
+    report = _docx("Beta head's report")
+    upload(clerk_b, meeting_b, beta.item(meeting_b, "Head's report"), "report.docx", report,
+           slug="beta")
+    resp = clerk_b.download(f"/beta/meetings/{meeting_b}/pack.pdf")
+    assert resp.status_code == 200
+    assert "report.docx provided separately (being converted)" in _flat(_pages(resp.data)[1])
+    # ... returned while alpha's first conversion still runs, its other two still queued.
+    assert not gate.exists() and len(started.read_text().splitlines()) == 1
+    assert pdf_copies.pending("alpha") == 3 and pdf_copies.pending("beta") == 1
+
+    gate.touch()
+    pdf_copies.wait_for_background()
+    order = started.read_text().splitlines()
+    digests = [hashlib.sha256(d).hexdigest() for d in (hostile[0], report, *hostile[1:])]
+    assert order == digests  # beta's paper had the second turn, not the fourth
+    assert _copies(conn_b) == ["ok"] and _copies(office.conn) == ["ok", "ok", "ok"]
 
 
 def test_a_conversion_that_hangs_is_stopped_at_its_time_limit(tmp_path, monkeypatch):

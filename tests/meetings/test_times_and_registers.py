@@ -91,6 +91,11 @@ def test_a_time_in_the_hour_skipped_in_march_is_refused_beside_the_field(signed_
     error = _field_error(client.last_text, "starts_at")
     assert "1:30 am does not exist on Sun 30 Mar 2031" in error
     assert 'value="2031-03-30T01:30"' in client.last_text  # what was typed is kept
+    # Attack 4: the skipped hour also offered October's choice ("Which 1:30 am? The clocks
+    # go back that night.", BST or GMT), neither of which was then accepted.
+    assert "clocks go back" not in client.last_text and "-zone" not in client.last_text
+    assert not dates.is_ambiguous(at(GAP)) and dates.zones(at(GAP)) == ("GMT", "GMT")
+    assert dates.is_ambiguous(at(OVERLAP)) and dates.zones(at(OVERLAP)) == ("BST", "GMT")
     assert meetings.list_meetings(office.conn, OP) == []
     # The service keeps the rule whoever calls it.
     with pytest.raises(dates.NonexistentTime):

@@ -76,3 +76,24 @@ def test_managers_see_last_backed_up_on_the_settings_page(running, rep_instance)
     page = client.get(f"/{SLUG}/admin/settings").get_data(as_text=True)
     assert 'data-testid="last-backed-up"' in page
     assert "Last backed up" in page and "not yet" not in page.split("last-backed-up")[1][:200]
+
+
+def test_gvo_verify_reports_the_lag_gvo_status_reports(rep_instance, file_target):
+    # Attack 4: `gvo verify` printed "lag: 14.7 s", the age of the last commit, while
+    # `gvo status` said 0.0 s for the same fully shipped school.
+    import json
+    import re
+
+    from conftest import gvo_command
+
+    put(rep_instance, "k", "v")
+    rep_instance.close()
+    common = ("--instance", str(rep_instance.path))
+    env = {"GVO_REPLICA_URL": file_target.url}
+    assert gvo_command(*common, "replicate", "--once", **env).returncode == 0
+    verified = gvo_command(*common, "verify", SLUG, **env)
+    assert verified.returncode == 0, verified.output
+    status = gvo_command(*common, "status", "--json", **env)
+    [row] = [r for r in json.loads(status.stdout)["schools"] if r["slug"] == SLUG]
+    assert row["lag_seconds"] == 0.0
+    assert re.search(r"the school's last change [\d.]+ s ago\)  lag: 0\.0 s", verified.stdout)

@@ -9,6 +9,7 @@ from gvo.blueprints.meetings.common import (
     attempt,
     back,
     bp,
+    converting_school,
     get_meeting,
     get_meeting_item,
     item_row,
@@ -20,7 +21,7 @@ from gvo.core.errors import InvalidInput
 from gvo.library import intake
 from gvo.meetings import agenda, papers
 from gvo.web.access import current_identity, db, requires
-from gvo.web.forms import ConfirmForm
+from gvo.web.forms import ConfirmForm, error_beside, errors_text
 from gvo.web.htmx import is_htmx
 from gvo.web.uploads import file_parts, prepare_upload, quoted, streamed_upload
 
@@ -45,7 +46,7 @@ def add_item(meeting_id: int):
         else:
             flash(f"Added “{form.title.data}” to the agenda.", "success")
     else:
-        flash("An agenda item needs a title; minutes are a whole number.", "error")
+        flash(errors_text(form) or "That did not work; reload the page and try again.", "error")
     return back(meeting_id, "#agenda")
 
 
@@ -59,7 +60,7 @@ def edit_item(meeting_id: int, item_id: int):
         try:
             agenda.update_item(db(), current_identity(), item_id, _item_input(form))
         except InvalidInput as exc:
-            form.title.errors.append(str(exc))
+            error_beside(form, exc, "title")
         else:
             flash("The agenda item is saved.", "success")
             return back(meeting_id, "#agenda")
@@ -108,9 +109,7 @@ def upload_paper(meeting_id: int, item_id: int):
         # filled in again by the server; the message names the file to choose).
         g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
         return show(meeting_id), 422
-    instance, school = current_app.extensions["gvo"].instance, g.school
-    papers.convert_later(db(), current_identity(), ids, open_conn=lambda: instance.db(school),
-                         release=instance.release,
+    papers.convert_later(db(), current_identity(), ids, converting_school(),
                          converter=current_app.config["GVO_LIBREOFFICE"])
     names = quoted(papers.stored_names(db(), current_identity(), ids))
     flash(f"Uploaded and attached {len(ids)} paper{'s' if len(ids) != 1 else ''}: {names}.",

@@ -4,18 +4,26 @@ the parts of the meeting page that more than one sub-feature renders."""
 
 import unicodedata
 
-from flask import flash, redirect, url_for
+from flask import current_app, flash, g, redirect, url_for
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.board import bodies
 from gvo.core import clock, dates
 from gvo.core.errors import InvalidInput, NotFound
+from gvo.library import pdf_copies
 from gvo.meetings import agenda, meetings, minutes, papers
 from gvo.meetings.rules import manages, sees_confidential
 from gvo.web.access import current_identity, db, school_blueprint
 from gvo.web.forms import ConfirmForm, choices
 
 bp = school_blueprint("meetings", "gvo.blueprints.meetings")
+
+
+def converting_school() -> pdf_copies.School:
+    """This request's school as the PDF copies' worker needs it (its slug, and how that
+    thread opens and gives back its own connection)."""
+    instance, school = current_app.extensions["gvo"].instance, g.school
+    return pdf_copies.School(school, lambda: instance.db(school), instance.release)
 
 
 def get_meeting(meeting_id: int):

@@ -48,7 +48,8 @@ class ItemForm(FlaskForm):
     presenter = LineField("Presenter", validators=[Optional(), Length(max=120)])
     # Its own id: the meeting page that holds this form has a section called "minutes".
     minutes = WholeNumberField("Minutes allotted", default=10, id="item-minutes",
-                               validators=[Optional(), NumberRange(min=0, max=600)])
+                               validators=[Optional(), NumberRange(
+                                   min=0, max=600, message="From 0 to 600 minutes.")])
     confidential = BooleanField(
         "Confidential (part 2)",
         description="Only members of this board or committee, Editors and Managers see it, "

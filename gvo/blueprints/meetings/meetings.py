@@ -24,6 +24,7 @@ from gvo.meetings import attendance, meetings, minutes, notices, papers
 from gvo.meetings.rules import is_member, manages
 from gvo.web.access import current_identity, db, requires, signed_in
 from gvo.web.following import follow_context
+from gvo.web.forms import error_beside
 from gvo.web.htmx import is_htmx
 
 
@@ -82,7 +83,7 @@ def new():
             meeting_id = meetings.create(db(), current_identity(), _meeting_input(form))
             papers.ensure_folder(db(), current_identity(), meeting_id)
         except InvalidInput as exc:
-            form.title.errors.append(str(exc))
+            error_beside(form, exc, "title")
         else:
             flash("The meeting is scheduled. Now add its agenda.", "success")
             return redirect(url_for("meetings.show", meeting_id=meeting_id))
@@ -108,7 +109,7 @@ def edit(meeting_id: int):
         try:
             meetings.update(db(), current_identity(), meeting_id, _meeting_input(form))
         except InvalidInput as exc:
-            form.title.errors.append(str(exc))
+            error_beside(form, exc, "title")
         else:
             flash("The meeting is saved.", "success")
             return back(meeting_id)

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, url_for
 
-from gvo.blueprints.meetings.common import bp, dated_slug, generated, get_meeting
+from gvo.blueprints.meetings.common import bp, converting_school, dated_slug, generated, get_meeting
 from gvo.meetings import calendar_feed, packs
 from gvo.web.access import current_identity, db, public, signed_in
 from gvo.web.downloads import file_response
@@ -17,7 +17,7 @@ def pack(meeting_id: int):
     """The board pack: only what this person may open; built in memory and streamed."""
     meeting = get_meeting(meeting_id)
     who = current_identity()
-    items = packs.items_for(db(), who, meeting_id,
+    items = packs.items_for(db(), who, meeting_id, converting_school(),
                             converter=current_app.config["GVO_LIBREOFFICE"])
     data = packs.build(g.school_name, meeting, items, f"{generated()} for {who.name}")
     return file_response(packs.stream(data), f"board-pack-{dated_slug(meeting)}.pdf",
@@ -25,7 +25,9 @@ def pack(meeting_id: int):
 
 
 def _uid_host() -> str:
-    return urlsplit(current_app.config.get("GVO_BASE_URL", "")).hostname or "gvo"
+    """This school's part of calendar UIDs (`calendar_feed.uid_domain`)."""
+    host = urlsplit(current_app.config.get("GVO_BASE_URL", "")).hostname or "gvo"
+    return calendar_feed.uid_domain(g.school, host)
 
 
 def _meeting_url(meeting_id: int) -> str:
