@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from gvo.board import bodies
-from gvo.core import audit, clock, dates, events, text
+from gvo.core import audit, clock, dates, events, paging, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -276,8 +276,8 @@ def starting_from(conn: Connection, since: str) -> list:
 def upcoming(conn: Connection, limit: int = 5) -> list:
     """The next meetings that are not cancelled, soonest first (home page)."""
     return conn.execute(
-        _SELECT + " WHERE m.ends_at >= ? AND m.status = 'scheduled' ORDER BY m.starts_at LIMIT ?",
-        (stamp(local_now()), limit),
+        _SELECT + " WHERE m.ends_at >= ? AND m.status = 'scheduled' ORDER BY m.starts_at "
+        + paging.limit_clause(limit), (stamp(local_now()),),
     ).fetchall()
 
 
