@@ -1,11 +1,12 @@
 """Work done once instead of per request gives the same answers as doing it each time.
 
-A connection keeps every statement the app runs compiled (gvo.storage.sqlcipher). Days
-and times of day are formatted once, and links built once (gvo.web.urls): the same links
-as Flask builds, for every school and mount point (gvo.core.dates keeps the text): every minute of
-a day and every day over several years reads as Babel formats it. Form fields are
-rendered by GVO's attribute writer (gvo.web.forms): the markup is WTForms' own, byte for
-byte, for every kind of value.
+- A connection keeps every statement the app runs compiled (gvo.storage.sqlcipher).
+- Days and times of day are formatted once (gvo.core.dates): every minute of a day and
+  every day over several years reads as Babel formats it.
+- Form fields are written by GVO's attribute writer (gvo.web.forms): the markup is
+  WTForms' own, byte for byte, for every kind of value.
+- Links are built once (gvo.web.urls): the same links as Flask builds, for every school
+  and mount point.
 """
 
 from datetime import UTC, date, datetime, timedelta
