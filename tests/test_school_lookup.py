@@ -25,6 +25,13 @@ def sign_in_page(client, slug: str):
     return client.get(f"/{slug}/login", base_url=BASE)
 
 
+def assert_answers_as(client, slug: str, name: str) -> None:
+    """The school's sign-in page answers, under the school's name."""
+    page = sign_in_page(client, slug)
+    assert page.status_code == 200
+    assert name in page.get_data(as_text=True)
+
+
 def test_a_school_made_by_another_process_answers_at_once(instance, app):
     instance.create_school("alpha", "Alpha Primary")
     client = app.test_client()
@@ -34,9 +41,7 @@ def test_a_school_made_by_another_process_answers_at_once(instance, app):
     made = gvo_process(instance, "school", "create", "beta", "--name", "Beta Academy")
     assert made.returncode == 0, made.stderr
 
-    page = sign_in_page(client, "beta")
-    assert page.status_code == 200
-    assert "Beta Academy" in page.get_data(as_text=True)
+    assert_answers_as(client, "beta", "Beta Academy")
 
 
 def test_a_school_removed_by_another_process_stops_answering_at_once(instance, app):
@@ -79,9 +84,7 @@ def test_a_school_restored_by_another_process_answers_at_once(instance, app, tmp
     restored = gvo_process(instance, "restore", "alpha", "--as", "gamma", "--from", target.url)
     assert restored.returncode == 0, restored.stderr
 
-    page = sign_in_page(client, "gamma")
-    assert page.status_code == 200
-    assert "Alpha Primary" in page.get_data(as_text=True)
+    assert_answers_as(client, "gamma", "Alpha Primary")
 
 
 def test_a_school_renamed_in_this_process_shows_its_new_name_at_once(instance, app):

@@ -51,6 +51,11 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write pyinstrument profiles here")
     parser.add_argument("--only", action="append", help="only the pages with this label")
     args = parser.parse_args()
+    if args.profile:
+        try:
+            import pyinstrument  # noqa: F401 - only to say early that it is missing
+        except ImportError:
+            parser.error("--profile needs pyinstrument: .venv/bin/pip install -e '.[dev]'")
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(Path(__file__).parent))
     from pages import make_instance, pages_of
