@@ -12,6 +12,7 @@ from conftest import BASE, subprocess_env
 
 from gvo.replication.shipper import SchoolShipper
 from gvo.replication.targets import FileTarget
+from gvo.storage.instance import Instance
 
 
 def gvo_process(instance, *args: str) -> subprocess.CompletedProcess:
@@ -99,3 +100,16 @@ def test_a_school_renamed_in_this_process_shows_its_new_name_at_once(instance, a
 
     page = sign_in_page(client, "alpha").get_data(as_text=True)
     assert "Alpha Federation" in page and "Alpha Primary" not in page
+
+
+def test_a_school_removed_while_the_instance_was_closed_is_gone_when_it_is_used_again(instance):
+    # A connection opened after `close` counts its data_version afresh: the records held
+    # from before must not be trusted by it.
+    instance.create_school("alpha", "Alpha Primary")
+    assert instance.has_school("alpha")
+    instance.close()
+    other = Instance.open(instance.path, environ={})
+    other.control().execute("DELETE FROM schools WHERE slug = 'alpha'")
+    other.close()
+
+    assert not instance.has_school("alpha")

@@ -315,6 +315,9 @@ class Instance:
             for conn in self._control.values():
                 conn.close()
             self._control.clear()
+            # The records were checked against connections now closed (a new connection's
+            # data_version starts afresh): read them again.
+            self._schools_seen = threading.local()
 
     def create_school(self, slug: str, name: str) -> SchoolRecord:
         """A new school database with a random data key, stored only wrapped."""
