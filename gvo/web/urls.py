@@ -42,10 +42,11 @@ class GvoFlask(Flask):
         """As Flask's `url_for` (same arguments, same URL, same errors), from memory when
         this link was built before for the same school and mount point."""
         req_ctx = _cv_request.get(None)
-        if req_ctx is None or _external or _scheme is not None or endpoint[:1] == ".":
+        adapter = req_ctx.url_adapter if req_ctx is not None else None
+        if adapter is None or _external or _scheme is not None or endpoint[:1] == ".":
             return super().url_for(endpoint, _anchor=_anchor, _method=_method,
                                    _scheme=_scheme, _external=_external, **values)
-        key = (endpoint, _anchor, _method, req_ctx.url_adapter.script_name,
+        key = (endpoint, _anchor, _method, adapter.script_name,
                getattr(_cv_app.get().g, "school", None), tuple(values.items()),
                tuple(map(type, values.values())))
         try:
