@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench/pack.py
 	$(PY) scripts/bench/scale.py
 	$(PY) scripts/bench/pages.py
+	$(PY) scripts/bench/page_cpu.py
 
 # 50 governors against `gvo serve` with replication on, for MINUTES minutes (scripts/load/).
 MINUTES ?= 10

@@ -21,8 +21,9 @@ def create_app(config: dict | None = None, instance: Instance | None = None) -> 
     from gvo.core import config as gvo_config
     from gvo.mail import config as mail_config
     from gvo.web.app import init_app
+    from gvo.web.urls import GvoFlask, check_url_defaults
 
-    app = Flask(__name__)
+    app = GvoFlask(__name__)
     app.config.update(gvo_config.from_environment())
     app.config.update(
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
@@ -48,4 +49,5 @@ def create_app(config: dict | None = None, instance: Instance | None = None) -> 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     init_app(app)
+    check_url_defaults(app)
     return app

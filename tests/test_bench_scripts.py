@@ -7,6 +7,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def run_bench(script: str, *args: str) -> subprocess.CompletedProcess:
+    """scripts/bench/<script> ARGS, run to its end (its output as text)."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "bench" / script), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
 def test_storage_benchmark_quick_run_prints_its_ratios():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench" / "storage.py"),
                              "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=300)
@@ -34,12 +40,19 @@ def test_scale_benchmark_quick_run_prints_every_figure():
     assert "SIGTERM to exit" in out and "exit status 0" in out, out
 
 
+def test_page_cpu_benchmark_quick_run_prints_every_page_with_its_statements():
+    result = run_bench("page_cpu.py", "--rounds", "1", "--requests", "2", "--only", "home",
+                       "--only", "meeting (clerk)")
+    assert result.returncode == 0, result.stderr
+    for page in ("home", "meeting (clerk)"):
+        [line] = [x for x in result.stdout.splitlines() if x.startswith(page + " ")]
+        assert line.endswith(" statements"), result.stdout
+
+
 def test_pages_benchmark_quick_run_prints_every_page_beside_its_target():
     # The pure-Python client: the run works whether or not wrk is installed.
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench" / "pages.py"),
-                             "--rounds", "1", "--seconds", "0.3", "--connections", "2",
-                             "--client", "python"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    result = run_bench("pages.py", "--rounds", "1", "--seconds", "0.3", "--connections", "2",
+                       "--client", "python")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for page in ("home", "library folder", "document", "meetings list", "meeting (clerk)",

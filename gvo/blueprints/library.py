@@ -339,8 +339,9 @@ def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
 @signed_in
 def show_document(doc_id: int):
     """A document: download or view, versions, comments, approval."""
-    v, subject = _subject("document", doc_id)
-    doc = documents.get_document(db(), v, doc_id)
+    v = current_identity()
+    doc = documents.get_document(db(), v, doc_id)  # read once: the document is the subject
+    subject = documents.subject_of(db(), doc)
     return render_template(
         "library/document.html", doc=doc, versions=documents.versions(db(), doc_id),
         trail=folders.path(db(), doc["folder_id"]), may_edit=may_change(v, doc["owner_id"]),
@@ -435,8 +436,9 @@ def _save_page(form: PageForm, save, **context):
 @signed_in
 def show_page(page_id: int):
     """A page, with its comments and approval."""
-    v, subject = _subject("page", page_id)
-    page = pages.get_page(db(), v, page_id)
+    v = current_identity()
+    page = pages.get_page(db(), v, page_id)  # read once: the page is also the subject
+    subject = pages.subject_of(db(), page)
     return render_template("library/page.html", page=page, html=Markup(pages.render(page["body"])),  # noqa: S704 - nh3-sanitised
                            trail=folders.path(db(), page["folder_id"]),
                            may_edit=may_change(v, page["owner_id"]),

@@ -22,6 +22,7 @@ person must say which, never a silent pick.
 """
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -53,8 +54,14 @@ def _local(value) -> datetime | None:
     """A stored local time (text or datetime) as a naive datetime, or None."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=None) if value.tzinfo is None else value
+    return _local_text(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _local_text(value: str) -> datetime | None:
+    # strptime costs about 20 µs and a page reads the same few stamps many times.
     try:
-        return datetime.strptime(str(value).strip()[:16], "%Y-%m-%dT%H:%M")
+        return datetime.strptime(value.strip()[:16], "%Y-%m-%dT%H:%M")
     except ValueError:
         return None
 
@@ -143,23 +150,38 @@ def to_utc(value, fold: int = 0) -> datetime | None:
     return local.replace(tzinfo=ZONE, fold=fold or 0).astimezone(UTC)
 
 
+# Babel formats a date in about 20 µs and a page shows dozens; the text of a calendar day
+# and of a time of day never changes, so each is formatted once (a few thousand days and
+# the 1,440 minutes of a day at most: bounded caches).
+@lru_cache(maxsize=4096)
+def _day_text(value: date) -> str:
+    return format_date(value, _DAY, locale=LOCALE)
+
+
+@lru_cache(maxsize=2048)
+def _clock_text(hour_of_day: int, minute: int) -> str:
+    # The patterns hold only the hour, the minute and am/pm: nothing else of the time shows.
+    return format_time(datetime(2000, 1, 1, hour_of_day, minute),
+                       _MINUTE if minute else _HOUR, locale=LOCALE)
+
+
 def day(value) -> str:
     """'Wed 9 Dec 2026' for a date, a local time or a stored stamp (text as stored if it is
     not one)."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return format_date(value, _DAY, locale=LOCALE)
+        return _day_text(value)
     local = _local(value)
     if local is None:
         try:
-            return format_date(date.fromisoformat(str(value)[:10]), _DAY, locale=LOCALE)
+            return _day_text(date.fromisoformat(str(value)[:10]))
         except ValueError:
             return str(value)
-    return format_date(local, _DAY, locale=LOCALE)
+    return _day_text(local.date())
 
 
 def clock_time(value: datetime) -> str:
     """'6 pm' on the hour, else '6:30 pm'."""
-    return format_time(value, _MINUTE if value.minute else _HOUR, locale=LOCALE)
+    return _clock_text(value.hour, value.minute)
 
 
 def hour(value) -> str:

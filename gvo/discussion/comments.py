@@ -267,8 +267,8 @@ def replies_to(conn: Connection, viewer: Identity, since: str, limit: int = 20) 
         " FROM comments p JOIN comments c ON c.parent_id = p.id"
         " LEFT JOIN users u ON u.id = c.author_id"
         " WHERE p.author_id = ? AND c.author_id IS NOT ? AND c.deleted_at IS NULL"
-        " AND c.created_at >= ? ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
-        (viewer.user_id, viewer.user_id, since, limit)).fetchall()
+        " AND c.created_at >= ? ORDER BY c.created_at DESC, c.id DESC "
+        + paging.limit_clause(limit), (viewer.user_id, viewer.user_id, since)).fetchall()
     seen: dict[tuple[str, int], Subject | None] = {}
     out = []
     for row in rows:

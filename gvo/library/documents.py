@@ -301,9 +301,14 @@ def delete_document(conn: Connection, viewer: Identity, doc_id: int) -> None:
     wastebin.discard(conn, viewer, "document", doc)
 
 
+def subject_of(conn: Connection, doc) -> subjects.Subject:
+    """The document `get_document` returned, as the subject of its comments and approval
+    (for a view that has it already: no second read)."""
+    return folder_subject(conn, "document", doc, "library.show_document", "doc_id")
+
+
 def _subject(conn: Connection, viewer: Identity, doc_id: int) -> subjects.Subject:
-    return folder_subject(conn, "document", get_document(conn, viewer, doc_id),
-                          "library.show_document", "doc_id")
+    return subject_of(conn, get_document(conn, viewer, doc_id))
 
 
 subjects.register("document", _subject)

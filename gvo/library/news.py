@@ -37,7 +37,8 @@ def page(conn: Connection, viewer: Identity, after: str | None = None,
     InvalidInput for a bad one). Rows: kind, at (UTC ISO), subject_type, subject_id, title,
     number (a version's), who."""
     cte, params = visible_cte(viewer)
-    newest = f" ORDER BY {paging.order_clause(_KEY, descending=True)} LIMIT :_limit"
+    newest = (f" ORDER BY {paging.order_clause(_KEY, descending=True)} "
+              + paging.limit_clause(size + 1))
     branches = " UNION ALL ".join(
         f"SELECT * FROM (SELECT * FROM ({source}) WHERE {{after}}{newest})"
         for source in _SOURCES)

@@ -128,9 +128,14 @@ def delete_page(conn: Connection, viewer: Identity, page_id: int) -> None:
     wastebin.discard(conn, viewer, "page", page)
 
 
+def subject_of(conn: Connection, page) -> subjects.Subject:
+    """The page `get_page` returned, as the subject of its comments and approval (for a
+    view that has it already: no second read)."""
+    return folder_subject(conn, "page", page, "library.show_page", "page_id")
+
+
 def _subject(conn: Connection, viewer: Identity, page_id: int) -> subjects.Subject:
-    return folder_subject(conn, "page", get_page(conn, viewer, page_id),
-                          "library.show_page", "page_id")
+    return subject_of(conn, get_page(conn, viewer, page_id))
 
 
 subjects.register("page", _subject)

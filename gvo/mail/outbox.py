@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gvo.core import audit, clock
+from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -214,8 +214,8 @@ def due(conn: Connection, now: float, limit: int) -> list:
     attempts, queued_at), at most `limit`."""
     return conn.execute(
         "SELECT id, recipient, message, attempts, queued_at FROM mail_outbox"
-        " WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id"
-        " LIMIT ?", (now, limit)).fetchall()
+        " WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
+        + paging.limit_clause(limit), (now,)).fetchall()
 
 
 def mark_sent(conn: Connection, message_id: int, answer: str) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from gvo.board import bodies
-from gvo.core import audit, clock, dates, events, text
+from gvo.core import audit, clock, dates, events, paging, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
@@ -287,7 +287,7 @@ def upcoming(conn: Connection, limit: int = 5, within: timedelta | None = None) 
     until = stamp(now + within) if within is not None else "9999"
     return conn.execute(
         _SELECT + " WHERE m.ends_at >= ? AND m.starts_at < ? AND m.status = 'scheduled'"
-        " ORDER BY m.starts_at LIMIT ?", (stamp(now), until, limit),
+        " ORDER BY m.starts_at " + paging.limit_clause(limit), (stamp(now), until),
     ).fetchall()
 
 
@@ -301,8 +301,8 @@ def awaiting_reply(conn: Connection, user_id: int, limit: int = 20) -> list:
         " AND m.attendance_register_locked_at IS NULL"
         " AND EXISTS (SELECT 1 FROM body_members bm WHERE bm.body_id = m.body_id"
         " AND bm.user_id = ?) AND NOT EXISTS (SELECT 1 FROM attendance_replies ar"
-        " WHERE ar.meeting_id = m.id AND ar.user_id = ?) ORDER BY m.starts_at LIMIT ?",
-        (stamp(local_now()), user_id, user_id, limit)).fetchall()
+        " WHERE ar.meeting_id = m.id AND ar.user_id = ?) ORDER BY m.starts_at "
+        + paging.limit_clause(limit), (stamp(local_now()), user_id, user_id)).fetchall()
 
 
 def created_since(conn: Connection, since: str, limit: int = 20) -> list:
@@ -310,7 +310,8 @@ def created_since(conn: Connection, since: str, limit: int = 20) -> list:
     first, at most `limit` (the newsletter's "new meetings")."""
     return conn.execute(
         _SELECT + " WHERE m.created_at >= ? AND m.status = 'scheduled'"
-        " ORDER BY m.created_at DESC, m.id DESC LIMIT ?", (since, limit)).fetchall()
+        " ORDER BY m.created_at DESC, m.id DESC " + paging.limit_clause(limit),
+        (since,)).fetchall()
 
 
 @dataclass

@@ -99,6 +99,8 @@ class Instance:
         self._closing = threading.Event()
         self._school_keys: dict[str, bytes] = {}
         self._write_gates: dict[str, threading.Lock] = {}
+        self._schools_seen = threading.local()  # `school`: this thread's records, their version
+        self._schools_changed = 0
         self.control()  # fail early, and clearly, on a wrong key
         self._tighten_folders()
         with _opened_lock:
@@ -182,20 +184,46 @@ class Instance:
         return [SchoolRecord(**dict(r)) for r in rows]
 
     def school(self, slug: str) -> SchoolRecord:
-        """One school's record; NotFound if there is none."""
-        row = self.control().execute(
-            "SELECT slug, name, key_version, created_at FROM schools WHERE slug = ?", (slug,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no school {slug!r} in this instance")
-        return SchoolRecord(**dict(row))
+        """One school's record; NotFound if there is none.
+
+        Every request looks its school up (its session, then its URL), so the records
+        read are kept per thread, and trusted only while the control database is
+        unchanged: SQLite's `PRAGMA data_version` on the thread's connection moves when
+        any other connection, in this process or another (`gvo school create`, `gvo
+        restore`), commits to it, and `_schools_changed` is bumped by this process's own
+        writes (which do not move the writing connection's own data_version). So a
+        school created, restored, renamed or removed is seen by the next request, and an
+        unchanged control database costs one PRAGMA instead of a query per look-up.
+        Slugs that are not schools are not kept (the cache holds only schools).
+        """
+        conn = self.control()
+        version = (conn.execute("PRAGMA data_version").fetchone()[0], self._schools_changed)
+        seen = self._schools_seen.__dict__
+        if seen.get("version") != version:
+            seen["version"], seen["records"] = version, {}
+        record = seen["records"].get(slug)
+        if record is None:
+            row = conn.execute(
+                "SELECT slug, name, key_version, created_at FROM schools WHERE slug = ?", (slug,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no school {slug!r} in this instance")
+            record = seen["records"][slug] = SchoolRecord(**dict(row))
+        return record
 
     def has_school(self, slug: str) -> bool:
-        """Whether a school with this slug exists."""
-        return (
-            self.control().execute("SELECT 1 FROM schools WHERE slug = ?", (slug,)).fetchone()
-            is not None
-        )
+        """Whether a school with this slug exists (as `school`, from the same records)."""
+        try:
+            self.school(slug)
+        except NotFound:
+            return False
+        return True
+
+    def _forget_schools(self) -> None:
+        """The control database's schools changed in this process: every thread reads
+        them again (see `school`)."""
+        with self._lock:
+            self._schools_changed += 1
 
     # -- school databases --------------------------------------------------
 
@@ -312,6 +340,9 @@ class Instance:
             for conn in self._control.values():
                 conn.close()
             self._control.clear()
+            # The records were checked against connections now closed (a new connection's
+            # data_version starts afresh): read them again.
+            self._schools_seen = threading.local()
 
     def create_school(self, slug: str, name: str) -> SchoolRecord:
         """A new school database with a random data key, stored only wrapped."""
@@ -348,6 +379,8 @@ class Instance:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        finally:
+            self._forget_schools()
         return self.school(slug)
 
     def register_school(self, slug: str, name: str, wrapped_key: bytes, key_version: int) -> None:
@@ -364,6 +397,7 @@ class Instance:
                     " VALUES (?, ?, ?, ?, ?)",
                     (slug, name, wrapped_key, key_version, clock.iso()),
                 )
+        self._forget_schools()
         with self._lock:
             self._school_keys.pop(slug, None)
 

@@ -41,6 +41,13 @@ class _Counted(sqlcipher3.Connection):
             live_files.closed(path)
 
 BUSY_TIMEOUT_MS = 10_000
+# Compiled statements each connection keeps, by SQL text. sqlcipher3's cache (pysqlite's
+# old one) keeps the most used; once full, a statement not in it is compiled, stored in
+# the last place and pushed out by the next such statement, so every statement outside
+# the first N compiles again at every use (0.05 to 0.7 ms each: the visibility CTE, the
+# news). The app runs a few hundred distinct statements, so the cache holds them all; a
+# compiled statement takes a few KiB (docs/decisions/0008-fast-pages.md).
+CACHED_STATEMENTS = 1024
 # Encrypted pages cost a decrypt each time they are read from the OS cache,
 # so a larger page cache is what brings encrypted reads near plain SQLite
 # (scripts/bench/storage.py measures it). At most 64 MiB per connection, allocated lazily;
@@ -121,7 +128,7 @@ def connect(path: Path | str, key: bytes, *, create: bool = False,
     live_files.opening(path)
     try:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
-                                  factory=_Counted)
+                                  factory=_Counted, cached_statements=CACHED_STATEMENTS)
     except BaseException:
         live_files.closed(path)
         raise

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from flask import g, session
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -36,6 +36,7 @@ from wtforms.validators import (
     StopValidation,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import core as wtforms_widgets
 
 from gvo.board import bodies
 from gvo.core import clock, dates, identity, numbers, text
@@ -49,6 +50,44 @@ from gvo.security import passwords
 csrf = CSRFProtect()  # every POST form carries its token (streamed uploads: gvo.web.uploads)
 CSRF_FIELD = "csrf_token"  # Flask-WTF's default: the session key and the request's g attribute
 SIGNED_TOKENS_KEPT = 4096
+
+
+WTFORMS_HTML_PARAMS = wtforms_widgets.html_params  # WTForms' own (the tests compare)
+
+
+def html_params(**kwargs) -> Markup:
+    """A field's HTML attributes, exactly as WTForms' `html_params` writes them, about ten
+    times faster.
+
+    WTForms builds each attribute with `Markup.format` (Python's string.Formatter, an
+    escape per part): about 20 µs an attribute, so the fields of a form cost more than
+    the rest of its page. Here each key and value is escaped once (MarkupSafe's C
+    escape) and joined: keys sorted, `_` suffixes and `data_`/`aria_` keys as WTForms
+    cleans them, True as a bare attribute, False left out, `"` in Markup values as
+    `&quot;`. Installed for every WTForms widget by `install_html_params` (at import);
+    tests/test_page_work.py checks the output is WTForms' byte for byte.
+    """
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = wtforms_widgets.clean_key(key)
+        if value is True:
+            params.append(str(escape(key)))
+        elif value is not False:
+            params.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(params))  # noqa: S704 - every key and value escaped above
+
+
+def install_html_params() -> None:
+    """Have WTForms' widgets write attributes with `html_params`: the widgets that call
+    the module's function (Select, TextArea, the list widgets) and those that call their
+    own `html_params` attribute (Input and its kinds, Button), which WTForms exposes to
+    be replaced."""
+    wtforms_widgets.html_params = html_params
+    for widget in (wtforms_widgets.Input, wtforms_widgets.Button):
+        widget.html_params = staticmethod(html_params)
+
+
+install_html_params()
 
 
 class SignedTokens:
