@@ -1,6 +1,9 @@
 // What a person types into a text box is kept in this tab (sessionStorage) until the
 // office has it: if their session ended meanwhile (they are sent to the sign-in page), the
 // text is put back in the same box once they are signed in again, with a note saying so.
+// A draft belongs to the person who typed it (the page's data-draft-owner, an opaque value
+// per person): it is put back only for them, the drafts of anyone else are dropped when
+// someone signs in on this tab, and a draft older than DRAFT_HOURS is dropped.
 // A form marked data-warn-unsaved also asks before the page is left with unsent changes.
 // A page shown again with errors puts the focus on the first field in error.
 (function () {
@@ -14,18 +17,43 @@
   "use strict";
   var PREFIX = "gvo-draft:";
   var PENDING = "gvo-draft-pending";
+  var DRAFT_HOURS = 12;
   var store;
   try { store = window.sessionStorage; } catch (e) { return; }
   if (!store) { return; }
+  var owner = (document.body && document.body.getAttribute("data-draft-owner")) || "";
+  var mine = PREFIX + owner + ":";
 
   function keyOf(field) {
     var form = field.form;
-    if (!form || !field.name || (form.getAttribute("method") || "").toLowerCase() !== "post") {
+    if (!owner || !form || !field.name ||
+        (form.getAttribute("method") || "").toLowerCase() !== "post") {
       return null;
     }
     var parent = form.elements.namedItem("parent_id");
-    return PREFIX + (form.getAttribute("action") || location.pathname) + "|" + field.name +
+    return mine + (form.getAttribute("action") || location.pathname) + "|" + field.name +
       "|" + (parent && parent.value ? parent.value : "");
+  }
+  function keep(key, text) {
+    store.setItem(key, JSON.stringify({text: text, at: Date.now()}));
+  }
+  function kept(key) {
+    var raw = store.getItem(key), draft;
+    try { draft = JSON.parse(raw); } catch (e) { draft = null; }
+    if (!draft || typeof draft.text !== "string" || typeof draft.at !== "number" ||
+        Date.now() - draft.at > DRAFT_HOURS * 3600 * 1000) {
+      if (raw !== null) { store.removeItem(key); }
+      return null;
+    }
+    return draft.text;
+  }
+  // Signed in: drafts of anyone else (or of no one, or too old) leave this tab.
+  function dropOthers() {
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (!key || key.indexOf(PREFIX) !== 0) { continue; }
+      if (key.indexOf(mine) !== 0) { store.removeItem(key); } else { kept(key); }
+    }
   }
   function boxes(root) {
     return Array.prototype.slice.call((root || document).querySelectorAll("textarea"));
@@ -47,9 +75,9 @@
   }
   function restore(root) {
     boxes(root).forEach(function (box) {
-      var key = keyOf(box), kept = key && store.getItem(key);
-      if (!kept || kept === box.value) { return; }
-      box.value = kept;
+      var key = keyOf(box), text = key && kept(key);
+      if (!text || text === box.value) { return; }
+      box.value = text;
       var note = document.createElement("p");
       note.className = "hint draft-note";
       note.setAttribute("role", "status");
@@ -68,14 +96,14 @@
       try { forget(JSON.parse(pending)); } catch (e) { /* nothing to forget */ }
     }
   }
-  if (!signedOut) { restore(document); }
+  if (!signedOut && owner) { dropOthers(); restore(document); }
 
   document.addEventListener("input", function (evt) {
     var box = evt.target;
     if (box.tagName !== "TEXTAREA") { return; }
     var key = keyOf(box);
     if (!key) { return; }
-    if (box.value.trim()) { store.setItem(key, box.value); } else { store.removeItem(key); }
+    if (box.value.trim()) { keep(key, box.value); } else { store.removeItem(key); }
   });
   var leaving = false;
   document.addEventListener("submit", function (evt) {
