@@ -33,6 +33,7 @@ from gvo.library.access import can_see_folder, may_change, may_write
 from gvo.people import accounts, groups
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.downloads import file_response
 from gvo.web.errors import error_page
 from gvo.web.following import follow_context
@@ -203,8 +204,7 @@ def edit_folder(folder_id: int):
 
 def _confirm_delete(title: str, lines: list[str], action: str, cancel: str):
     """The step that asks before something is deleted (a page: it works without script)."""
-    return render_template("library/confirm_delete.html", title=title, lines=lines,
-                           action=action, cancel=cancel, confirm=ConfirmForm())
+    return ask_first(f"Delete “{title}”?", lines, cancel, action=action)
 
 
 def _plural(n: int, word: str) -> str:
@@ -232,7 +232,9 @@ def confirm_delete_folder(folder_id: int):
 @bp.post("/library/folders/<int:folder_id>/delete")
 @requires_role("author")
 def delete_folder(folder_id: int):
-    """Move a folder to the wastebin."""
+    """Move a folder to the wastebin (asking first, on a page, unless this is the answer)."""
+    if not confirmed():
+        return confirm_delete_folder(folder_id)
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     _to_wastebin(v, folder, folders.delete_folder)
@@ -394,7 +396,9 @@ def confirm_delete_document(doc_id: int):
 @bp.post("/library/documents/<int:doc_id>/delete")
 @requires_role("author")
 def delete_document(doc_id: int):
-    """Move a document to the wastebin."""
+    """Move a document to the wastebin (asking first, on a page, unless this is the answer)."""
+    if not confirmed():
+        return confirm_delete_document(doc_id)
     v = current_identity()
     doc = documents.get_document(db(), v, doc_id)
     _to_wastebin(v, doc, documents.delete_document)
@@ -473,7 +477,9 @@ def confirm_delete_page(page_id: int):
 @bp.post("/library/pages/<int:page_id>/delete")
 @requires_role("author")
 def delete_page(page_id: int):
-    """Move a page to the wastebin."""
+    """Move a page to the wastebin (asking first, on a page, unless this is the answer)."""
+    if not confirmed():
+        return confirm_delete_page(page_id)
     v = current_identity()
     page = pages.get_page(db(), v, page_id)
     _to_wastebin(v, page, pages.delete_page)
@@ -584,7 +590,7 @@ def edit_comment(subject_type: str, subject_id: int, comment_id: int):
 def delete_comment(subject_type: str, subject_id: int, comment_id: int):
     """Delete your own comment while nobody has replied."""
     v, subject = _subject(subject_type, subject_id)
-    if request.form.get("confirmed") != "1":
+    if not confirmed():
         # Sent without its confirmation (no script ran hx-confirm): ask on a page.
         here = url_for(subject.endpoint, **subject.values)
         return _confirm_delete(

@@ -109,8 +109,10 @@
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
     if (/\/logout(\/|$)/.test(form.getAttribute("action") || "")) { forgetAll(); return; }
-    leaving = true;
     if (form.hasAttribute("hx-post")) { return; }  // htmx: see htmx:afterRequest
+    // Leaving on purpose only when no other form keeps unsaved changes: a button of another
+    // form (Circulate, Remove, ...) still gets the warning.
+    leaving = !unsavedForms().some(function (other) { return other !== form; });
     store.setItem(PENDING, JSON.stringify(formBoxes(form).map(keyOf)));
   });
   // Before the answer is swapped in (the form may be replaced, and events from a removed
@@ -123,12 +125,14 @@
         xhr.getResponseHeader("HX-Refresh")) { return; }
     forget(formBoxes(form).map(keyOf));
   });
-  window.addEventListener("beforeunload", function (evt) {
-    if (leaving) { return; }
-    var unsent = Array.prototype.some.call(
+  function unsavedForms() {
+    return Array.prototype.filter.call(
       document.querySelectorAll("form[data-warn-unsaved]"), function (form) {
         return formBoxes(form).some(function (box) { return box.value !== box.defaultValue; });
       });
-    if (unsent) { evt.preventDefault(); evt.returnValue = ""; }
+  }
+  window.addEventListener("beforeunload", function (evt) {
+    if (leaving) { leaving = false; return; }
+    if (unsavedForms().length) { evt.preventDefault(); evt.returnValue = ""; }
   });
 })();

@@ -131,7 +131,7 @@ def test_a_committee_with_meetings_is_not_deleted_and_the_clerk_is_told_why(sign
 
     client, _ = signed_in("manager")
     office.meeting(body_id=office.committee_id, days=-10)
-    resp = client.post(f"/alpha/board/{office.committee_id}/delete", {},
+    resp = client.post(f"/alpha/board/{office.committee_id}/delete", {"confirmed": "1"},
                        form_page=f"/alpha/board/{office.committee_id}")
     assert resp.status_code == 302
     page = client.get("/alpha/board").get_data(as_text=True)
@@ -139,7 +139,8 @@ def test_a_committee_with_meetings_is_not_deleted_and_the_clerk_is_told_why(sign
     assert bodies.get_body(office.conn, office.committee_id)["name"] == "Finance"
     # A committee that never met is deleted as before.
     spare = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name="Spare")
-    client.post(f"/alpha/board/{spare}/delete", {}, form_page=f"/alpha/board/{spare}")
+    client.post(f"/alpha/board/{spare}/delete", {"confirmed": "1"},
+                form_page=f"/alpha/board/{spare}")
     assert [b["name"] for b in bodies.list_bodies(office.conn)] == [
         "Full Governing Board", "Finance"]
 

@@ -48,7 +48,7 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
 
     # No PDF before approval.
     assert client.download(f"/alpha/meetings/{earlier}/minutes.pdf").status_code == 404
-    client.post(f"{editor}/circulate", {}, form_page=editor)
+    client.post(f"{editor}/circulate", {"confirmed": "1"}, form_page=editor)
     assert meetings.get(office.conn, earlier)["minutes_status"] == "circulated"
 
     # The later meeting's page offers the approval; recording it approves the minutes.
@@ -74,7 +74,7 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
     # The confidential part never goes into the PDF, whoever downloads it.
     assert "Quokka" not in text and "Staffing restructure" not in text
 
-    client.post(f"{editor}/lock", {}, form_page=editor)
+    client.post(f"{editor}/lock", {"confirmed": "1"}, form_page=editor)
     assert meetings.get(office.conn, earlier)["minutes_status"] == "locked"
     actions = {e["action"] for e in audit.recent(office.conn)}
     assert {"minutes.save", "minutes.action_add", "minutes.circulate", "minutes.approve",
@@ -142,7 +142,7 @@ def test_the_clerk_removes_an_action_from_draft_minutes(signed_in, office, two_m
     item = office.item(earlier, "Premises")
     action = minutes.add_action(office.conn, OP, item, "Fix roof", None, None)
     editor = f"/alpha/meetings/{earlier}/minutes"
-    resp = client.post(f"{editor}/actions/{action}/delete", {}, form_page=editor)
+    resp = client.post(f"{editor}/actions/{action}/delete", {"confirmed": "1"}, form_page=editor)
     assert resp.status_code == 302
     assert minutes.for_meeting(office.conn, earlier, None)["part1"][0]["actions"] == []
     entry = audit.recent(office.conn)[0]

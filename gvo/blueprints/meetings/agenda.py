@@ -1,7 +1,7 @@
 """A meeting's agenda and its papers: items added, edited, moved and removed; papers uploaded,
 linked from the library and taken off."""
 
-from flask import current_app, flash, g, render_template, request
+from flask import current_app, flash, g, render_template, request, url_for
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.blueprints.meetings.common import (
@@ -20,6 +20,7 @@ from gvo.core.errors import InvalidInput
 from gvo.library import intake
 from gvo.meetings import agenda, papers
 from gvo.web.access import current_identity, db, requires
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.forms import ConfirmForm
 from gvo.web.htmx import is_htmx
 from gvo.web.uploads import file_parts, prepare_upload, quoted, streamed_upload
@@ -70,12 +71,24 @@ def edit_item(meeting_id: int, item_id: int):
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/delete")
 @requires("manage_meetings")
 def delete_item(meeting_id: int, item_id: int):
-    """Remove an agenda item."""
-    get_meeting_item(meeting_id, item_id)
-    if ConfirmForm().validate_on_submit():
-        attempt(agenda.delete_item, item_id,
-                done="The item is removed from the agenda.")
+    """Remove an agenda item, with its minutes and actions (its papers stay in the library),
+    asking first on a page that says what goes with it."""
+    meeting, item = get_meeting_item(meeting_id, item_id)
+    if not confirmed():
+        held = agenda.held_by(db(), item_id)
+        return ask_first(
+            f"Remove “{item['title']}” from the agenda?",
+            [f"Its minutes ({held['minutes']}), {_plural(held['actions'], 'action')} and the "
+             f"links to {_plural(held['papers'], 'paper')} go with it; this cannot be undone. "
+             "The papers themselves stay in the library."],
+            url_for("meetings.edit_item", meeting_id=meeting_id, item_id=item_id),
+            yes="Yes, remove it")
+    attempt(agenda.delete_item, item_id, done="The item is removed from the agenda.")
     return back(meeting_id, "#agenda")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/move")
@@ -144,9 +157,15 @@ def link_paper(meeting_id: int, item_id: int):
 @bp.post("/meetings/<int:meeting_id>/papers/<int:paper_id>/detach")
 @requires("manage_meetings")
 def detach_paper(meeting_id: int, paper_id: int):
-    """Take a paper off its item (it stays in the library)."""
+    """Take a paper off its item (it stays in the library), asking first on a page."""
     link = item_row(get_meeting(meeting_id), agenda.get_paper, paper_id)
-    if ConfirmForm().validate_on_submit():
-        attempt(agenda.detach, paper_id,
-                done="The paper is taken off the agenda (it stays in the library).")
-    return back(meeting_id, agenda.anchor(db(), link["item_id"]))
+    there = agenda.anchor(db(), link["item_id"])
+    if not confirmed():
+        return ask_first("Take this paper off the agenda?",
+                         ["Members no longer find it on this meeting's agenda or in its "
+                          "pack. It stays in the library."],
+                         url_for("meetings.show", meeting_id=meeting_id) + there,
+                         yes="Yes, take it off", no="No, keep it on")
+    attempt(agenda.detach, paper_id,
+            done="The paper is taken off the agenda (it stays in the library).")
+    return back(meeting_id, there)

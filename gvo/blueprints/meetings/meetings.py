@@ -23,6 +23,7 @@ from gvo.discussion import subjects
 from gvo.meetings import attendance, meetings, minutes, notices, papers
 from gvo.meetings.rules import is_member, manages
 from gvo.web.access import current_identity, db, requires, signed_in
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.following import follow_context
 from gvo.web.htmx import is_htmx
 
@@ -133,7 +134,15 @@ def cancel(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/publish-papers")
 @requires("manage_meetings")
 def publish_papers(meeting_id: int):
-    """Record that the papers went out, and tell the board's or committee's members."""
+    """Record that the papers went out, and tell the board's or committee's members (asking
+    first, on a page: the mail cannot be called back)."""
+    meeting = get_meeting(meeting_id)
+    if not confirmed():
+        return ask_first(f"Publish the papers of {meeting['title']}?",
+                         ["Every member is told by e-mail that the papers are ready; the mail "
+                          "cannot be called back."],
+                         url_for("meetings.show", meeting_id=meeting_id),
+                         yes="Yes, publish and tell them", no="No, not yet")
     return confirmed_step(meeting_id, notices.publish_papers,
                           "The papers are published: the members are told by e-mail.", back)
 
