@@ -1,4 +1,4 @@
-// What a person types into a text box is kept in this tab (sessionStorage) until the
+// What a person types into a form field (text boxes, one-line fields, dates, choices) is kept in this tab (sessionStorage) until the
 // office has it: if their session ended meanwhile (they are sent to the sign-in page), the
 // text is put back in the same box once they are signed in again, with a note saying so.
 // A draft belongs to the person who typed it (the page's data-draft-owner, an opaque value
@@ -55,13 +55,29 @@
       if (key.indexOf(mine) !== 0) { store.removeItem(key); } else { kept(key); }
     }
   }
+  // The fields whose typing is kept and warned about: not passwords, hidden fields, files,
+  // ticks or buttons.
+  var TYPED = {text: 1, date: 1, email: 1, number: 1, tel: 1, url: 1, time: 1,
+               "datetime-local": 1};
+  function typed(el) {
+    if (el.tagName === "TEXTAREA") { return true; }
+    if (el.tagName === "SELECT") { return !el.multiple; }
+    return el.tagName === "INPUT" && TYPED.hasOwnProperty((el.type || "text").toLowerCase());
+  }
+  function changed(el) {
+    if (el.tagName === "SELECT") {
+      return Array.prototype.some.call(el.options, function (o) {
+        return o.selected !== o.defaultSelected;
+      });
+    }
+    return el.value !== el.defaultValue;
+  }
   function boxes(root) {
-    return Array.prototype.slice.call((root || document).querySelectorAll("textarea"));
+    return Array.prototype.filter.call(
+      (root || document).querySelectorAll("textarea, input, select"), typed);
   }
   function formBoxes(form) {
-    return Array.prototype.slice.call(form.elements).filter(function (el) {
-      return el.tagName === "TEXTAREA";
-    });
+    return Array.prototype.filter.call(form.elements, typed);
   }
   function forget(keys) {
     keys.forEach(function (key) { if (key) { store.removeItem(key); } });
@@ -77,6 +93,9 @@
     boxes(root).forEach(function (box) {
       var key = keyOf(box), text = key && kept(key);
       if (!text || text === box.value) { return; }
+      if (box.tagName === "SELECT" && !Array.prototype.some.call(box.options, function (o) {
+        return o.value === text;
+      })) { return; }
       box.value = text;
       var note = document.createElement("p");
       note.className = "hint draft-note";
@@ -100,7 +119,7 @@
 
   document.addEventListener("input", function (evt) {
     var box = evt.target;
-    if (box.tagName !== "TEXTAREA") { return; }
+    if (!typed(box)) { return; }
     var key = keyOf(box);
     if (!key) { return; }
     if (box.value.trim()) { keep(key, box.value); } else { store.removeItem(key); }
@@ -128,7 +147,7 @@
   function unsavedForms() {
     return Array.prototype.filter.call(
       document.querySelectorAll("form[data-warn-unsaved]"), function (form) {
-        return formBoxes(form).some(function (box) { return box.value !== box.defaultValue; });
+        return formBoxes(form).some(changed);
       });
   }
   window.addEventListener("beforeunload", function (evt) {
