@@ -155,3 +155,42 @@
     if (unsavedForms().length) { evt.preventDefault(); evt.returnValue = ""; }
   });
 })();
+// An in-page (htmx) action the office refused without a part of the page to show: say so,
+// beside its form and in the page's alert region (a live region), instead of nothing.
+// A busy office (503) and the answers library.js shows itself are left to it.
+(function () {
+  "use strict";
+  var SAY = {
+    400: "This page is out of date (perhaps you signed in again in another tab), so that " +
+         "was not done. Reload the page and try again: what you typed is put back.",
+    403: "You may not do that (any more), so it was not done.",
+    404: "That is no longer there, so it was not done. Reload the page to see it as it is.",
+    409: "Someone else changed this meanwhile, so that was not done. Reload the page and " +
+         "try again.",
+    422: "That was not accepted, so nothing was saved. Check what you typed and try again."
+  };
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr.status;
+    if (status === 503) { return; }
+    var text = SAY[status] || ("Something went wrong (error " + status + "), so that was not " +
+                               "done. Reload the page and try again.");
+    var region = document.getElementById("page-alert");
+    if (region) {
+      region.className = "flash flash-error";
+      region.textContent = text;
+      region.hidden = false;
+    }
+    var elt = evt.detail.elt;
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    if (form) {
+      var note = form.querySelector(".refusal-note");
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "flash flash-error refusal-note";
+        form.prepend(note);
+      }
+      note.textContent = text;
+    }
+    if (region && region.scrollIntoView && !form) { region.scrollIntoView({block: "nearest"}); }
+  });
+})();

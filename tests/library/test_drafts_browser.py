@@ -115,3 +115,37 @@ def test_an_old_draft_is_not_put_back(tablet, new_context):
     page.reload()
     assert page.get_by_label("Add a comment").input_value() == ""
     assert "Typed yesterday" not in _stored_text(page)
+
+
+def test_a_refused_in_page_action_says_so_and_the_text_comes_back(tablet, new_context):
+    """Attack 5, F6: a comment posted from a page loaded under a session that was replaced
+    (signed out and in again in another tab) is refused (400, stale CSRF token): the page
+    says so in its alert region, and after reloading the text is put back."""
+    server = tablet["live"]
+    conn = server.instance.db(server.slug)
+    person = server.add_person("author", name="Stan Stale", email="stan.stale@example.org")
+    codes = signin.regenerate_recovery_codes(conn, Identity.load(conn, person.id),
+                                             person.password)
+    context = new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    doc_url = server.url(f"/library/documents/{tablet['doc']}")
+    sign_in(page, server, person)
+    page.goto(doc_url)
+    page.get_by_label("Add a comment").fill("Typed before signing in again")
+
+    other = context.new_page()
+    other.goto(server.url("/"))
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url("**/login")
+    _sign_in_here(other, person, codes[0])
+    other.wait_for_url(server.url("/"))
+
+    with page.expect_response(lambda r: "/comments" in r.url) as answer:
+        page.get_by_role("button", name="Post").click()
+    assert answer.value.status == 400
+    alert = page.locator("#page-alert")
+    alert.wait_for(state="visible")
+    assert "out of date" in alert.inner_text()
+    assert page.get_by_label("Add a comment").input_value() == "Typed before signing in again"
+    page.reload()
+    assert page.get_by_label("Add a comment").input_value() == "Typed before signing in again"
