@@ -441,7 +441,8 @@ def show_page(page_id: int):
     """A page, with its comments and approval."""
     v, subject = _subject("page", page_id)
     page = pages.get_page(db(), v, page_id)
-    return render_template("library/page.html", page=page, html=Markup(pages.render(page["body"])),  # noqa: S704 - nh3-sanitised
+    html = Markup(pages.render_web(page["body"]))  # noqa: S704 - nh3-sanitised
+    return render_template("library/page.html", page=page, html=html,
                            trail=folders.path(db(), page["folder_id"]),
                            may_edit=may_change(v, page["owner_id"]),
                            **_subject_context(subject, v))
