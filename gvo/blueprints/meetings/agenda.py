@@ -35,19 +35,19 @@ def _item_input(form) -> agenda.ItemInput:
 @bp.post("/meetings/<int:meeting_id>/agenda")
 @requires("manage_meetings")
 def add_item(meeting_id: int):
-    """Add an item at the end of the agenda."""
+    """Add an item at the end of the agenda; refused, the meeting page again (422) with the
+    form as it was sent and the errors beside their fields."""
     get_meeting(meeting_id)
     form = mf.ItemForm()
     if form.validate_on_submit():
         try:
             agenda.add_item(db(), current_identity(), meeting_id, _item_input(form))
         except InvalidInput as exc:
-            flash(str(exc), "error")
+            form.title.errors.append(str(exc))
         else:
             flash(f"Added “{form.title.data}” to the agenda.", "success")
-    else:
-        flash("An agenda item needs a title; minutes are a whole number.", "error")
-    return back(meeting_id, "#agenda")
+            return back(meeting_id, "#agenda")
+    return show(meeting_id, item_form=form), 422
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])
@@ -116,10 +116,10 @@ def upload_paper(meeting_id: int, item_id: int):
         ids = papers.upload(db(), current_identity(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
     except (InvalidInput, intake.TooLarge) as exc:
-        flash(str(exc), "error")
         # The meeting page again, the paper's title as it was typed (a file input cannot be
-        # filled in again by the server; the message names the file to choose).
-        g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
+        # filled in again by the server) and the message beside the file to choose.
+        g.kept_upload = {"item_id": item_id, "title": fields.get("title", ""),
+                         "error": str(exc)}
         return show(meeting_id), 422
     instance, school = current_app.extensions["gvo"].instance, g.school
     papers.convert_later(db(), current_identity(), ids, open_conn=lambda: instance.db(school),
