@@ -532,6 +532,13 @@ def _comment_changed(subject: subjects.Subject, v: Identity, comment_id: int | N
     once deleted) and the new count, or the refusal beside the thread (422, what was
     typed stays in the form); other requests go back to the subject's page."""
     if not is_htmx():
+        if error and request.endpoint in ("library.add_comment", "library.edit_comment"):
+            # The form again, with what was typed and why beside it.
+            return render_template(
+                "library/comment_refused.html", subject=subject, action=request.path,
+                body=request.form.get("body", ""), parent_id=request.form.get("parent_id", ""),
+                button="Save" if request.endpoint == "library.edit_comment" else "Post",
+                error=error), 422
         if error:
             flash(error, "error")
         return _back(url_for(subject.endpoint, **subject.values) + "#comments")
