@@ -7,7 +7,8 @@ import json
 import re
 
 import pytest
-from browser.fixtures import LiveServer, sign_in
+from browser.fixtures import LiveServer, end_session_elsewhere, sign_in, sign_in_here
+from uploads import Part
 
 from gvo.core.identity import Identity
 from gvo.library import documents, folders
@@ -19,14 +20,6 @@ OP = Identity.operator()
 SECRET = "PRIVATE: I think the head is hiding the safeguarding incident"
 
 
-class _Part:
-    def __init__(self, filename: str, data: bytes):
-        self.filename, self._data = filename, data
-
-    def chunks(self):
-        yield self._data
-
-
 @pytest.fixture(scope="module")
 def tablet(live_server: LiveServer):
     """Two governors sharing a tablet, and a paper both may comment on."""
@@ -34,28 +27,12 @@ def tablet(live_server: LiveServer):
     grace = live_server.add_person("author", name="Grace Tablet", email="grace.t@example.org")
     peter = live_server.add_person("author", name="Peter Tablet", email="peter.t@example.org")
     folder = folders.create_folder(conn, OP, parent_id=None, title="Shared tablet papers")
-    [doc_id] = documents.add_files(conn, OP, folder, [_Part("notes.txt", b"Notes\n")],
+    [doc_id] = documents.add_files(conn, OP, folder, [Part("notes.txt", b"Notes\n")],
                                    limit=1024 * 1024)
     codes = signin.regenerate_recovery_codes(conn, Identity.load(conn, grace.id),
                                              grace.password)
     return {"live": live_server, "grace": grace, "peter": peter, "doc": doc_id,
             "codes": codes}
-
-
-def _end_session_elsewhere(context, server):
-    other = context.new_page()
-    other.goto(server.url("/"))
-    other.get_by_role("button", name="Sign out").click()
-    other.wait_for_url("**/login")
-    other.close()
-
-
-def _sign_in_here(page, person, code):
-    page.get_by_label("E-mail address").fill(person.email)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(code)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _stored_text(page) -> str:
@@ -73,20 +50,20 @@ def test_a_draft_is_put_back_only_for_the_person_who_typed_it(tablet, new_contex
 
     # Grace's session ends elsewhere; posting lands on the sign-in page; she signs in again
     # and her text is back.
-    _end_session_elsewhere(context, server)
+    end_session_elsewhere(context, server)
     page.get_by_role("button", name="Post").click()
     page.wait_for_url(re.compile(r"/login\?next=/"))
-    _sign_in_here(page, grace, tablet["codes"][0])
+    sign_in_here(page, grace, tablet["codes"][0])
     page.wait_for_url(doc_url)
     assert page.get_by_label("Add a comment").input_value() == SECRET
 
     # Her session ends again with the text still unsent; this time Peter signs in on the
     # same tab: his box is empty, no note offers him anything, and her words left the tab.
-    _end_session_elsewhere(context, server)
+    end_session_elsewhere(context, server)
     page.get_by_role("button", name="Post").click()
     page.wait_for_url(re.compile(r"/login\?next=/"))
     assert SECRET in _stored_text(page)  # kept while nobody is signed in
-    _sign_in_here(page, peter, peter.code())
+    sign_in_here(page, peter, peter.code())
     page.wait_for_url(doc_url)
     assert page.get_by_label("Add a comment").input_value() == ""
     assert page.get_by_text("was not sent yet").count() == 0
@@ -134,10 +111,8 @@ def test_a_refused_in_page_action_says_so_and_the_text_comes_back(tablet, new_co
     page.get_by_label("Add a comment").fill("Typed before signing in again")
 
     other = context.new_page()
-    other.goto(server.url("/"))
-    other.get_by_role("button", name="Sign out").click()
-    other.wait_for_url("**/login")
-    _sign_in_here(other, person, codes[0])
+    end_session_elsewhere(context, server, other)
+    sign_in_here(other, person, codes[0])
     other.wait_for_url(server.url("/"))
 
     with page.expect_response(lambda r: "/comments" in r.url) as answer:

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from browser.fixtures import LiveServer, sign_in
+from browser.fixtures import LiveServer, end_session_elsewhere, sign_in, sign_in_here
 
 from gvo.board import bodies
 from gvo.core.identity import Identity
@@ -57,17 +57,10 @@ def test_a_new_action_is_guarded_and_put_back(editor, new_context):
 
     # The session ends in another tab; saving lands on the sign-in page; signed in again,
     # the action's text and owner are back.
-    other = context.new_page()
-    other.goto(server.url("/"))
-    other.get_by_role("button", name="Sign out").click()
-    other.wait_for_url("**/login")
+    end_session_elsewhere(context, server)
     page.get_by_role("button", name="Add action to item 1 and save").click()
     page.wait_for_url(re.compile(r"/login\?next=/"))
-    page.get_by_label("E-mail address").fill(clerk.email)
-    page.get_by_label("Password").fill(clerk.password)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(editor["codes"][0])
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_here(page, clerk, editor["codes"][0])
     page.wait_for_url(re.compile(r"/minutes(#.*)?$"))
     assert page.get_by_label("Action").first.input_value() == "Chase the LA"
     owner = page.get_by_label("Owner").first
