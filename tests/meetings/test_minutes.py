@@ -1,5 +1,6 @@
 """Minutes: drafted per item, circulated, approved at a later meeting (once), locked, PDF."""
 
+import re
 from datetime import date
 
 import pytest
@@ -117,6 +118,12 @@ def test_comments_while_circulated_by_members_only(signed_in, new_client, make_u
                 form_page=page)
     assert [c["body"] for c in minutes.comments(office.conn, earlier)] == [
         "Item 1: spell 'budget' right."]
+    # Too long (attack 5, F7): the meeting page again, the text kept, the reason beside it.
+    long = "Item 2: " + "x" * 4000
+    resp = client.post(f"{page}/minutes/comments", {"text": long}, form_page=page)
+    assert resp.status_code == 422 and long in client.last_text
+    box = re.search(r'<textarea[^>]*name="text"[^>]*>', client.last_text).group(0)
+    assert 'aria-invalid="true"' in box and 'id="text-error"' in client.last_text
     outsider = make_user("alpha", "reader")
     other = new_client()
     sign_in(other, outsider)

@@ -168,9 +168,10 @@ def publish_papers(meeting_id: int):
 
 @bp.get("/meetings/<int:meeting_id>")
 @signed_in
-def show(meeting_id: int, reply_form=None, item_form=None):
-    """The meeting: details, agenda and papers, attendance, minutes; `reply_form` is a reply
-    and `item_form` a new agenda item that were refused, shown as sent with their errors."""
+def show(meeting_id: int, reply_form=None, item_form=None, comment_form=None):
+    """The meeting: details, agenda and papers, attendance, minutes; `reply_form` is a reply,
+    `item_form` a new agenda item and `comment_form` a comment on the minutes that were
+    refused, shown as sent with their errors."""
     meeting = get_meeting(meeting_id)
     conn, viewer = db(), current_identity()
     ctx = agenda_context(meeting)
@@ -202,7 +203,7 @@ def show(meeting_id: int, reply_form=None, item_form=None):
         minutes_parts=(minutes.for_meeting(conn, meeting_id, viewer)
                        if meeting["minutes_status"] != "draft" else None),
         comments=minutes.comments(conn, meeting_id) if discussed else [],
-        comment_form=mf.CommentForm(formdata=None) if discussed else None,
+        comment_form=(comment_form or mf.CommentForm(formdata=None)) if discussed else None,
         started=meetings.has_started(meeting),
         **(follow_context(conn, viewer, subjects.load(conn, viewer, "minutes", meeting_id))
            if discussed else {}),

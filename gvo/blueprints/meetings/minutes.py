@@ -14,6 +14,7 @@ from gvo.blueprints.meetings.common import (
     item_row,
     to_minutes,
 )
+from gvo.blueprints.meetings.meetings import show
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput
 from gvo.meetings import agenda, attendance, minutes
@@ -200,15 +201,21 @@ def approve_minutes(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/minutes/comments")
 @signed_in
 def comment_minutes(meeting_id: int):
-    """Comment on circulated minutes (members of the body, Editors, Managers)."""
+    """Comment on circulated minutes (members of the body, Editors, Managers); refused, the
+    meeting page again (422) with the comment as typed and the reason beside it."""
     meeting = get_meeting(meeting_id)
     if not sees_confidential(db(), current_identity(), meeting["body_id"]):
         abort(403)
     form = mf.CommentForm()
     if form.validate_on_submit():
-        attempt(minutes.add_comment, meeting_id, form.text.data,
-                done="Your comment is sent to the clerk.")
-    return back(meeting_id, "#minutes")
+        try:
+            minutes.add_comment(db(), current_identity(), meeting_id, form.text.data)
+        except InvalidInput as exc:
+            form.text.errors.append(str(exc))
+        else:
+            flash("Your comment is sent to the clerk.", "success")
+            return back(meeting_id, "#minutes")
+    return show(meeting_id, comment_form=form), 422
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/comments")
