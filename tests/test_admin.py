@@ -95,7 +95,7 @@ def test_user_manager_who_is_not_a_manager_cannot_make_managers(signed_in, insta
 def test_reset_mfa_from_the_manager_page(signed_in, make_user, instance, new_client, clock):
     client, _ = signed_in("manager")
     person = make_user(role="author")
-    client.post(f"/alpha/admin/users/{person.id}/reset-mfa", {},
+    client.post(f"/alpha/admin/users/{person.id}/reset-mfa", {"confirmed": "1"},
                 form_page=f"/alpha/admin/users/{person.id}")
     row = instance.db("alpha").execute("SELECT totp_secret, mfa_enrolled_at FROM users"
                                        " WHERE id = ?", (person.id,)).fetchone()
@@ -124,7 +124,8 @@ def test_groups_create_edit_delete(signed_in, make_user, instance):
     dup = client.post("/alpha/admin/groups/new", {"name": "pay PANEL"},
                       form_page="/alpha/admin/groups/new")
     assert dup.status_code == 422 and "already a group" in client.last_text
-    client.post(f"/alpha/admin/groups/{gid}/delete", {}, form_page=f"/alpha/admin/groups/{gid}")
+    client.post(f"/alpha/admin/groups/{gid}/delete", {"confirmed": "1"},
+                form_page=f"/alpha/admin/groups/{gid}")
     assert conn.execute("SELECT count(*) FROM groups").fetchone()[0] == 0
 
 
@@ -144,7 +145,7 @@ def test_board_committees_members_and_quorum(signed_in, make_user, instance):
     client.post(f"/alpha/board/{board_id}", {"user_id": people_[0].id, "position": "chair",
                                              "category": ""},
                 form_page=f"/alpha/board/{board_id}")
-    client.post(f"/alpha/board/{board_id}/members/{people_[4].id}/remove", {},
+    client.post(f"/alpha/board/{board_id}/members/{people_[4].id}/remove", {"confirmed": "1"},
                 form_page=f"/alpha/board/{board_id}")
     assert bodies.quorum(conn, board_id) == 2  # half of 4
     listing = client.get("/alpha/board").get_data(as_text=True)
@@ -159,9 +160,11 @@ def test_board_committees_members_and_quorum(signed_in, make_user, instance):
     bad = client.post(f"/alpha/board/{committee}/edit", {"name": "Resources", "quorum": "lots"},
                       form_page=f"/alpha/board/{committee}/edit")
     assert bad.status_code == 422 and "whole number" in client.last_text
-    client.post(f"/alpha/board/{board_id}/delete", {}, form_page=f"/alpha/board/{board_id}")
+    client.post(f"/alpha/board/{board_id}/delete", {"confirmed": "1"},
+                form_page=f"/alpha/board/{board_id}")
     assert conn.execute("SELECT count(*) FROM bodies WHERE kind='board'").fetchone()[0] == 1
-    client.post(f"/alpha/board/{committee}/delete", {}, form_page=f"/alpha/board/{committee}")
+    client.post(f"/alpha/board/{committee}/delete", {"confirmed": "1"},
+                form_page=f"/alpha/board/{committee}")
     assert conn.execute("SELECT count(*) FROM bodies").fetchone()[0] == 1
 
 
@@ -299,7 +302,7 @@ def test_a_manage_users_holder_cannot_take_over_a_managers_account(
     assert "Only a Manager can change a Manager" in page
     assert "New set-up link" not in page and "Reset two-step" not in page
     for action in ("setup-link", "reset-mfa", "end-sessions"):
-        resp = client.post(f"/alpha/admin/users/{manager.id}/{action}", {},
+        resp = client.post(f"/alpha/admin/users/{manager.id}/{action}", {"confirmed": "1"},
                            form_page="/alpha/admin/users")
         assert resp.status_code == 403, action
     resp = client.post(f"/alpha/admin/users/{manager.id}", {"role": "editor"},

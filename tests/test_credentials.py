@@ -328,7 +328,7 @@ def test_every_event_that_ends_the_credentials_stops_the_calendar_feed(
         theirs.post("/alpha/logout/everywhere", {}, form_page="/alpha/profile")
         told = (theirs, "/alpha/login", "Your calendar feed address stopped working")
     elif event == "mfa_reset":
-        manager_client.post(f"{admin_page}/reset-mfa", {}, form_page=admin_page)
+        manager_client.post(f"{admin_page}/reset-mfa", {"confirmed": "1"}, form_page=admin_page)
         told = (manager_client, admin_page, "Their calendar feed address stopped working")
     elif event == "sessions_ended":
         manager_client.post(f"{admin_page}/end-sessions", {}, form_page=admin_page)

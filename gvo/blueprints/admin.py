@@ -15,6 +15,7 @@ from gvo.people import settings as school_settings
 from gvo.security.sessions import active_sessions
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires, requires_role, school_blueprint
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.forms import (
     BodyForm,
     BodyMemberForm,
@@ -105,8 +106,15 @@ def user(user_id: int):
 @bp.post("/admin/users/<int:user_id>/reset-mfa")
 @requires("manage_users")
 def reset_mfa(user_id: int):
-    """Remove a person's authenticator (they set it up again at next sign-in)."""
+    """Remove a person's authenticator (they set it up again at next sign-in), asking first
+    on a page."""
     row = accounts.get_user(db(), user_id)
+    if not confirmed():
+        return ask_first(f"Reset two-step sign-in for {row['name']}?",
+                         ["Their authenticator app stops working here and they are signed out "
+                          "everywhere; they set it up again when they next sign in."],
+                         url_for("admin.user", user_id=user_id), yes="Yes, reset it",
+                         no="No, leave it")
     if ConfirmForm().validate_on_submit():
         ended = accounts.reset_mfa(db(), current_identity(), user_id)
         flash(f"Two-step sign-in was reset for {row['name']}. They will set it up again "
@@ -190,8 +198,13 @@ def group_edit(group_id: int | None):
 @bp.post("/admin/groups/<int:group_id>/delete")
 @requires("manage_users")
 def group_delete(group_id: int):
-    """Delete a group."""
-    groups.get_group(db(), group_id)
+    """Delete a group (asking first, on a page: a group may be the way into a room)."""
+    group = groups.get_group(db(), group_id)
+    if not confirmed():
+        return ask_first(f"Delete the group “{group['name']}”?",
+                         ["Its members lose whatever the group gave them (rooms, folders "
+                          "shared with it); this cannot be undone."],
+                         url_for("admin.group_edit", group_id=group_id))
     if ConfirmForm().validate_on_submit():
         groups.delete_group(db(), current_identity(), group_id)
         flash("Group deleted.", "success")
@@ -265,8 +278,13 @@ def body_members(body_id: int):
 @bp.post("/board/<int:body_id>/members/<int:user_id>/remove")
 @requires("manage_board")
 def body_member_remove(body_id: int, user_id: int):
-    """Take a person off the board or a committee."""
-    bodies.get_body(db(), body_id)
+    """Take a person off the board or a committee (asking first, on a page)."""
+    body = bodies.get_body(db(), body_id)
+    if not confirmed():
+        return ask_first(f"Take this person off {body['name']}?",
+                         ["They no longer see its confidential items and papers."],
+                         url_for("admin.body_members", body_id=body_id),
+                         yes="Yes, take them off", no="No, keep them")
     if ConfirmForm().validate_on_submit():
         bodies.remove_member(db(), current_identity(), body_id, user_id)
         flash("Member removed.", "success")
@@ -276,8 +294,12 @@ def body_member_remove(body_id: int, user_id: int):
 @bp.post("/board/<int:body_id>/delete")
 @requires("manage_board")
 def body_delete(body_id: int):
-    """Delete a committee."""
-    bodies.get_body(db(), body_id)
+    """Delete a committee (asking first, on a page)."""
+    body = bodies.get_body(db(), body_id)
+    if not confirmed():
+        return ask_first(f"Delete the committee “{body['name']}”?",
+                         ["It is deleted for good; this cannot be undone."],
+                         url_for("admin.body_members", body_id=body_id))
     if ConfirmForm().validate_on_submit():
         try:
             bodies.delete_body(db(), current_identity(), body_id)

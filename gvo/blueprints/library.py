@@ -33,6 +33,7 @@ from gvo.library.access import can_see_folder, may_change, may_write
 from gvo.people import accounts, groups
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.downloads import file_response
 from gvo.web.errors import error_page
 from gvo.web.following import follow_context
@@ -203,8 +204,7 @@ def edit_folder(folder_id: int):
 
 def _confirm_delete(title: str, lines: list[str], action: str, cancel: str):
     """The step that asks before something is deleted (a page: it works without script)."""
-    return render_template("library/confirm_delete.html", title=title, lines=lines,
-                           action=action, cancel=cancel, confirm=ConfirmForm())
+    return ask_first(f"Delete “{title}”?", lines, cancel, action=action)
 
 
 def _plural(n: int, word: str) -> str:
@@ -232,7 +232,9 @@ def confirm_delete_folder(folder_id: int):
 @bp.post("/library/folders/<int:folder_id>/delete")
 @requires_role("author")
 def delete_folder(folder_id: int):
-    """Move a folder to the wastebin."""
+    """Move a folder to the wastebin (asking first, on a page, unless this is the answer)."""
+    if not confirmed():
+        return confirm_delete_folder(folder_id)
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
     _to_wastebin(v, folder, folders.delete_folder)
@@ -395,7 +397,9 @@ def confirm_delete_document(doc_id: int):
 @bp.post("/library/documents/<int:doc_id>/delete")
 @requires_role("author")
 def delete_document(doc_id: int):
-    """Move a document to the wastebin."""
+    """Move a document to the wastebin (asking first, on a page, unless this is the answer)."""
+    if not confirmed():
+        return confirm_delete_document(doc_id)
     v = current_identity()
     doc = documents.get_document(db(), v, doc_id)
     _to_wastebin(v, doc, documents.delete_document)
@@ -439,7 +443,8 @@ def show_page(page_id: int):
     v = current_identity()
     page = pages.get_page(db(), v, page_id)  # read once: the page is also the subject
     subject = pages.subject_of(db(), page)
-    return render_template("library/page.html", page=page, html=Markup(pages.render(page["body"])),  # noqa: S704 - nh3-sanitised
+    html = Markup(pages.render_web(page["body"]))  # noqa: S704 - nh3-sanitised
+    return render_template("library/page.html", page=page, html=html,
                            trail=folders.path(db(), page["folder_id"]),
                            may_edit=may_change(v, page["owner_id"]),
                            **_subject_context(subject, v))
@@ -475,7 +480,9 @@ def confirm_delete_page(page_id: int):
 @bp.post("/library/pages/<int:page_id>/delete")
 @requires_role("author")
 def delete_page(page_id: int):
-    """Move a page to the wastebin."""
+    """Move a page to the wastebin (asking first, on a page, unless this is the answer)."""
+    if not confirmed():
+        return confirm_delete_page(page_id)
     v = current_identity()
     page = pages.get_page(db(), v, page_id)
     _to_wastebin(v, page, pages.delete_page)
@@ -527,6 +534,13 @@ def _comment_changed(subject: subjects.Subject, v: Identity, comment_id: int | N
     once deleted) and the new count, or the refusal beside the thread (422, what was
     typed stays in the form); other requests go back to the subject's page."""
     if not is_htmx():
+        if error and request.endpoint in ("library.add_comment", "library.edit_comment"):
+            # The form again, with what was typed and why beside it.
+            return render_template(
+                "library/comment_refused.html", subject=subject, action=request.path,
+                body=request.form.get("body", ""), parent_id=request.form.get("parent_id", ""),
+                button="Save" if request.endpoint == "library.edit_comment" else "Post",
+                error=error), 422
         if error:
             flash(error, "error")
         return _back(url_for(subject.endpoint, **subject.values) + "#comments")
@@ -586,7 +600,7 @@ def edit_comment(subject_type: str, subject_id: int, comment_id: int):
 def delete_comment(subject_type: str, subject_id: int, comment_id: int):
     """Delete your own comment while nobody has replied."""
     v, subject = _subject(subject_type, subject_id)
-    if request.form.get("confirmed") != "1":
+    if not confirmed():
         # Sent without its confirmation (no script ran hx-confirm): ask on a page.
         here = url_for(subject.endpoint, **subject.values)
         return _confirm_delete(

@@ -38,6 +38,19 @@ def render(body: str) -> str:
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
 
 
+def render_web(body: str) -> str:
+    """`render`, for a web page: each table sits in a labelled, focusable region that scrolls
+    sideways on a narrow screen ("Table 1 of the page", ...), so its cells keep their words
+    whole (WCAG 2.2 1.4.10 Reflow and 2.1.1 Keyboard). PDFs draw `render`'s HTML."""
+    parts = render(body).split("<table>")
+    out = [parts[0]]
+    for n, rest in enumerate(parts[1:], start=1):
+        out.append(f'<div class="table-wrap" role="region" tabindex="0" '
+                   f'aria-label="Table {n} of the page"><table>'
+                   + rest.replace("</table>", "</table></div>", 1))
+    return "".join(out)
+
+
 def _check(title: str, body: str) -> tuple[str, str]:
     if len(body) > MAX_BODY:
         raise InvalidInput(f"A page holds at most {MAX_BODY:,} characters; upload a file instead.")

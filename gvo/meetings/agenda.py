@@ -138,10 +138,30 @@ def update_item(conn: Connection, actor: Identity, item_id: int, data: ItemInput
     events.publish(events.MEETING_CHANGED, conn, meeting_id=row["meeting_id"], who=actor)
 
 
+def held_by(conn: Connection, item_id: int) -> dict:
+    """What goes with an agenda item if it is removed: 'minutes' (its minutes in words:
+    "none" or "N characters"), 'actions' and 'papers' (how many linked)."""
+    row = conn.execute("SELECT length(discussion) + length(decisions) FROM minute_items"
+                       " WHERE item_id = ?", (item_id,)).fetchone()
+    chars = row[0] if row else 0
+    actions = conn.execute("SELECT count(*) FROM minute_actions WHERE item_id = ?",
+                           (item_id,)).fetchone()[0]
+    papers = conn.execute("SELECT count(*) FROM agenda_papers WHERE item_id = ?",
+                          (item_id,)).fetchone()[0]
+    return {"minutes": f"{chars} characters" if chars else "none", "actions": actions,
+            "papers": papers}
+
+
 def delete_item(conn: Connection, actor: Identity, item_id: int) -> None:
-    """Remove an agenda item (its papers stay in the library)."""
+    """Remove an agenda item with its minutes and actions (its papers stay in the library).
+    Raises InvalidInput once the meeting's minutes have gone out for comment (members have
+    read that item's minutes) or the meeting is not open to changes."""
     row = get_item(conn, item_id)
-    check_open(get(conn, row["meeting_id"]))
+    meeting = get(conn, row["meeting_id"])
+    check_open(meeting)
+    if meeting["minutes_status"] != "draft":
+        raise InvalidInput("The minutes have been circulated, so their items stay on the "
+                           "agenda: change an item's title or minutes instead.")
     with transaction(conn):
         conn.execute("DELETE FROM agenda_items WHERE id = ?", (item_id,))
         _renumber(conn, row["meeting_id"])

@@ -4,6 +4,7 @@ Confidential items' minutes form a separate part 2 that only those who may see
 confidential items read (`rules.sees_confidential`).
 """
 
+import hashlib
 from datetime import date
 
 from gvo.core import audit, clock, dates
@@ -124,19 +125,57 @@ def save_item(conn: Connection, actor: Identity, item_id: int, discussion: str,
         audit.record(conn, actor, "minutes.save", f"meeting:{item['meeting_id']}", item=item_id)
 
 
+class Conflict(InvalidInput):
+    """Someone else saved items' minutes after the editor was opened: `theirs` maps each such
+    item id to what is saved now (discussion, decisions). Nothing was saved."""
+
+    def __init__(self, theirs: dict[int, tuple[str, str]]):
+        super().__init__("someone else saved the minutes of "
+                         f"{'an item' if len(theirs) == 1 else 'some items'} meanwhile.")
+        self.theirs = theirs
+
+
+def version(discussion: str, decisions: str) -> str:
+    """A short fingerprint (16 hex digits of SHA-256) of one item's minutes as saved, sent
+    with the editor so that a save can tell whether they changed since it was opened."""
+    return hashlib.sha256(f"{discussion}\0{decisions}".encode()).hexdigest()[:16]
+
+
+def _saved_text(conn: Connection, item_id: int) -> tuple[str, str]:
+    row = conn.execute("SELECT discussion, decisions FROM minute_items WHERE item_id = ?",
+                       (item_id,)).fetchone()
+    return (row["discussion"], row["decisions"]) if row else ("", "")
+
+
 def save_all(conn: Connection, actor: Identity, meeting_id: int,
-             texts: dict[int, tuple[str, str]],
+             texts: dict[int, tuple[str, str, str | None]],
              actions: list[tuple[int, str, int | None, date | None]]) -> int:
     """Write the minutes of several items of one meeting at once (`texts`: item id ->
-    (discussion, decisions)) and record new `actions` ((item id, text, owner id or None,
-    due date or None)), in one transaction: all of it is saved, or none of it
-    (InvalidInput, as `save_item` and `add_action` raise; NotFound for an item of another
-    meeting). Returns how many actions were added."""
+    (discussion, decisions, base), where base is the `version` of that item when the editor
+    was opened, or None) and record new `actions` ((item id, text, owner id or None, due date
+    or None)), in one transaction: all of it is saved, or none of it (InvalidInput, as
+    `save_item` and `add_action` raise; NotFound for an item of another meeting).
+
+    Only items whose text differs from their base are written, so a save never puts back an
+    older text of an item its sender did not touch; an item changed by both (its saved
+    version is no longer the base) raises Conflict, naming what is saved now. Returns how
+    many actions were added."""
     with transaction(conn):
         for item_id in [*texts, *(a[0] for a in actions)]:
             if agenda.get_item(conn, item_id)["meeting_id"] != meeting_id:
                 raise NotFound("no such agenda item")
-        for item_id, (discussion, decisions) in texts.items():
+        changed, theirs = {}, {}
+        for item_id, (discussion, decisions, base) in texts.items():
+            typed = (discussion.strip(), decisions.strip())
+            saved = _saved_text(conn, item_id)
+            if typed == saved or (base is not None and version(*typed) == base):
+                continue  # nothing new from this editor
+            if base is not None and version(*saved) != base:
+                theirs[item_id] = saved
+            changed[item_id] = typed
+        if theirs:
+            raise Conflict(theirs)
+        for item_id, (discussion, decisions) in changed.items():
             save_item(conn, actor, item_id, discussion, decisions)
         for item_id, text, owner_id, due_on in actions:
             add_action(conn, actor, item_id, text, owner_id, due_on)

@@ -4,8 +4,8 @@ A kind registers a loader (`register`): `loader(conn, who, ref_id)` returns the 
 that `who` may open, or raises NotFound (an item someone may not open does not exist for
 them). A Shareable carries the item's title, its path in the office (the link) and
 `refusal(person)` (for an active account): None when the person may open it, else why
-not, in words for the sharer, who may open it and so may read them ("not in the
-confidential room", "Part 2 item: not a member of the Finance committee"). The
+not, in words for the sharer, who may open it and so may read them ("not in the room
+“Pay panel”", "Part 2 item: not a member of the Finance committee"). The
 library's documents and pages and the meetings' meetings, minutes and agenda items are
 registered here; a later module (policies, tasks) registers its own kind the same way.
 """
@@ -65,8 +65,10 @@ def load(conn: Connection, who: Identity, kind: str, ref_id: int) -> Shareable:
 def _folder_refusal(conn: Connection, folder_id: int) -> Callable[[Identity], str | None]:
     """The rule for an item in a library folder: the person may open the folder, else the
     restricted folder (room) on its path whose list leaves them out is named."""
-    confidential = {r[0] for r in conn.execute(
-        "SELECT confidential_folder_id FROM meetings WHERE confidential_folder_id IS NOT NULL")}
+    # A meeting's confidential folder: its body's members read it (README, "Share").
+    confidential = {r[0]: r[1] for r in conn.execute(
+        "SELECT m.confidential_folder_id, b.name FROM meetings m JOIN bodies b"
+        " ON b.id = m.body_id WHERE m.confidential_folder_id IS NOT NULL")}
 
     def refusal(person: Identity) -> str | None:
         if can_see_folder(conn, person, folder_id):
@@ -74,7 +76,8 @@ def _folder_refusal(conn: Connection, folder_id: int) -> Callable[[Identity], st
         for folder in folders.path(conn, folder_id):
             if folder["restricted"] and not can_see_folder(conn, person, folder["id"]):
                 if folder["id"] in confidential:
-                    return "Part 2 (confidential) paper: not in the confidential room"
+                    return ("Part 2 (confidential) paper: not a member of "
+                            f"{confidential[folder['id']]}")
                 return f"not in the room “{folder['title']}”"
         return "may not open the folder it is in"
 

@@ -7,6 +7,8 @@ under `/<school>/`: the school comes from the URL and the connection from the
 school, so a query can only ever reach that one school's file.
 """
 
+import hashlib
+import hmac
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -110,6 +112,18 @@ def current_identity() -> Identity:
     """The person acting in this request: the signed-in person, or an anonymous visitor
     (Flask-Login's `current_user`, built once per request)."""
     return current_user._get_current_object()
+
+
+def draft_owner() -> str:
+    """Who the text a browser keeps for "put back" belongs to: an opaque value per person and
+    school (an HMAC of school and member id under the app's secret, 16 hex digits), or "" for
+    someone not signed in. forms.js keys its drafts by it and drops the drafts of anyone else,
+    so words typed by one person are never offered to the next person signing in on the same
+    tab; the value names nobody and differs between schools and instances."""
+    if not g.get("school") or not current_user.is_authenticated:
+        return ""
+    message = f"gvo-draft-owner:{g.school}:{current_user.id}".encode()
+    return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()[:16]
 
 
 def school_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:

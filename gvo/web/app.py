@@ -124,7 +124,7 @@ def _client_ip() -> None:
 
 def _template_globals() -> dict:
     return {"htmx_file": HTMX_FILE, "school_slug": g.get("school"),
-            "school_name": g.get("school_name")}
+            "school_name": g.get("school_name"), "draft_owner": access.draft_owner()}
 
 
 def _security_headers(response):

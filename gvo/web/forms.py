@@ -146,14 +146,6 @@ def error_beside(form, exc: InvalidInput, default: str) -> None:
     field.errors = [*field.errors, str(exc)]
 
 
-def errors_text(form) -> str:
-    """A form's field errors in one message, each after its field's label ("Purpose: Not a
-    valid choice."), for a form whose fields cannot show them (one flashed on another page)."""
-    return " ".join(f"{form[name].label.text}: {error}"
-                    for name, errors in form.errors.items() if name in form._fields
-                    for error in errors)
-
-
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]

@@ -4,7 +4,9 @@ from .fixtures import (  # noqa: F401 - re-exported for the tests here
     PHONE,
     BrowserPerson,
     LiveServer,
+    end_session_elsewhere,
     fill_password_step,
     screenshot,
     sign_in,
+    sign_in_here,
 )

@@ -209,6 +209,25 @@ def sign_in(page, server: LiveServer, person: BrowserPerson) -> None:
     page.wait_for_url(server.url("/"))
 
 
+def end_session_elsewhere(context, server: LiveServer, other=None) -> None:
+    """End the session of `context` from another tab (`other`, else a new one, closed after):
+    "Sign out" there, as someone would in a second tab."""
+    tab = other or context.new_page()
+    tab.goto(server.url("/"))
+    tab.get_by_role("button", name="Sign out").click()
+    tab.wait_for_url("**/login")
+    if other is None:
+        tab.close()
+
+
+def sign_in_here(page, person: BrowserPerson, code: str) -> None:
+    """Both sign-in steps on the sign-in page `page` already shows, with `code` (an
+    authenticator code or a recovery code)."""
+    fill_password_step(page, person)
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def fill_password_step(page, person: BrowserPerson) -> None:
     """Step one of sign-in: e-mail and password, then Continue."""
     page.get_by_label("E-mail address").fill(person.email)

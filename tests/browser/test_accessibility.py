@@ -45,15 +45,23 @@ SIDEWAYS = """() => {
   const found = out.slice(0, 5).map((el) => el.outerHTML.slice(0, 160));
   return found.length ? found : ['the page is ' + root.scrollWidth + ' px wide'];
 }"""
-# At 390 px: text inputs (dates and times included) and selects at least 44 px tall, and the
-# month calendar's seven days all on screen (not scrolled off inside its region).
+# At 390 px: text inputs (dates and times included), selects and file pickers at least 44 px
+# tall, every button (the header's "Sign out" and link-styled buttons included) and link styled
+# as a button too, and the month calendar's seven days all on screen (not scrolled off inside
+# its region).
 PHONE_SIZES = """() => {
   const out = [], width = document.documentElement.clientWidth;
   for (const el of document.querySelectorAll('main input, main select, main textarea')) {
-    if (['checkbox', 'radio', 'hidden', 'file', 'submit'].includes(el.type)) { continue; }
+    if (['checkbox', 'radio', 'hidden', 'submit'].includes(el.type)) { continue; }
     const r = el.getBoundingClientRect();
     if (r.width && r.height < 44) {
       out.push(`${el.type || el.tagName} #${el.id} is ${r.height} px tall`);
+    }
+  }
+  for (const el of document.querySelectorAll('body button, body a.button')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.height < 44) {
+      out.push(`${el.tagName} "${el.textContent.trim().slice(0, 40)}" is ${r.height} px tall`);
     }
   }
   for (const month of document.querySelectorAll('table.month')) {

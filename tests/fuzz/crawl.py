@@ -65,6 +65,12 @@ class _PageParser(HTMLParser):
             self.ids.append(a["id"])
         if tag == "a" and a.get("href") and not a["href"].startswith(("#", "mailto:")):
             self.links.append(self._resolve(a["href"]))
+        elif tag == "button" and a.get("formaction"):
+            # A button that sends a form (its own, or the one its form attribute names) to
+            # another address: that address is a form of its own.
+            self.forms.append(Form(self._resolve(a["formaction"]), "POST",
+                                   "application/x-www-form-urlencoded",
+                                   {"csrf_token": FormField("csrf_token", "hidden")}))
         elif tag == "form":
             self._form = Form(self._resolve(a.get("action") or self.url),
                               (a.get("method") or "get").upper(),

@@ -270,7 +270,7 @@ def test_author_edits_and_deletes_own_document(world):
                      {"title": "Pay 2026", "description": ""})
     assert resp.status_code == 303
     resp = post_from(c, f"/alpha/library/documents/{world.room_doc}",
-                     f"/alpha/library/documents/{world.room_doc}/delete")
+                     f"/alpha/library/documents/{world.room_doc}/delete", {"confirmed": "1"})
     assert resp.status_code == 303
     assert c.get(f"/alpha/library/documents/{world.room_doc}").status_code == 404
 
@@ -282,7 +282,7 @@ def test_wastebin_keeps_rooms_hidden_and_restores_in_place(world, lib):
     page = m.get("/alpha/library/wastebin").get_data(as_text=True)
     assert "pay" not in page.lower().replace("pay panel", "")  # the room's item is not listed
     post_from(m, f"/alpha/library/documents/{world.public_doc}",
-              f"/alpha/library/documents/{world.public_doc}/delete")
+              f"/alpha/library/documents/{world.public_doc}/delete", {"confirmed": "1"})
     page = m.get("/alpha/library/wastebin").get_data(as_text=True)
     assert "minutes" in page
     bin_page = "/alpha/library/wastebin"

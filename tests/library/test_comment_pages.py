@@ -105,6 +105,23 @@ def test_a_refused_comment_says_why_and_keeps_the_thread(long_thread):
     assert "1-10,000 characters" in resp.get_data(as_text=True)
 
 
+def test_a_refused_comment_without_script_keeps_the_text_beside_its_reason(long_thread):
+    """Attack 5, F7: without script, a comment too long (or empty) comes back in its form
+    (422) with the reason beside the box, instead of a banner and the text lost."""
+    client, url, _ids = long_thread
+    client.get(url)
+    path = url.replace("/pages/", "/page/") + "/comments"
+    typed = "Careful words " + "x" * 10_000
+    resp = client.post(path, {"body": typed, "parent_id": ""})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert typed in page and "1-10,000 characters" in page
+    box = re.search(r'<textarea[^>]*id="comment-refused"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in box and 'aria-describedby="comment-refused-error"' in box
+    assert '<div class="error" id="comment-refused-error" role="alert">' in page
+    assert f'action="{path}"' in page
+
+
 def test_a_forged_position_is_a_clear_400(long_thread):
     client, url, _ids = long_thread
     path = url.replace("/pages/", "/page/") + "/comments"

@@ -119,7 +119,7 @@ def test_the_clerk_publishes_papers_and_sets_the_reminder_on_the_pages(scene, ma
     client = signed_in_client(mail_app, scene, scene.clerk)
     page = f"/alpha/meetings/{scene.meeting}"
     assert "Papers not yet published" in client.get(page).get_data(as_text=True)
-    client.post(f"{page}/publish-papers", {}, form_page=page)
+    client.post(f"{page}/publish-papers", {"confirmed": "1"}, form_page=page)
     assert meetings.get(scene.conn, scene.meeting)["papers_published_at"]
     assert "Papers published" in client.get(page).get_data(as_text=True)
     assert _kinds(scene.conn, "papers_published") == [

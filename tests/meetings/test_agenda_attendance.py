@@ -54,7 +54,7 @@ def test_edit_and_delete_an_item(signed_in, office):
     assert resp.status_code == 302
     row = agenda.get_item(office.conn, first)
     assert (row["title"], row["purpose"], row["confidential"]) == ("Staff pay", "decision", 1)
-    client.post(f"{url}/delete", {}, form_page=url)
+    client.post(f"{url}/delete", {"confirmed": "1"}, form_page=url)
     assert [i["id"] for i in agenda.items(office.conn, meeting_id)] == [second]
     assert agenda.items(office.conn, meeting_id)[0]["number"] == "1"
 

@@ -173,3 +173,47 @@ def test_deleting_asks_first_without_script(signed_in, office):
     resp = client.post(delete, {"confirmed": "1"})
     assert comments.count(office.conn, subject) == 0
     assert agenda.paper_links(office.conn, item)
+
+
+def _beside(page: str, field_id: str) -> bool:
+    """The field carries its error beside it: tied (aria-describedby), marked, announced."""
+    error = re.search(rf'<div class="error" id="{field_id}-error" role="alert">', page)
+    tag = re.search(rf'<(input|select|textarea)[^>]*id="{field_id}"[^>]*>', page)
+    return bool(error and tag and 'aria-invalid="true"' in tag.group(0)
+                and f"{field_id}-error" in tag.group(0))
+
+
+def test_meeting_page_forms_keep_what_was_typed_and_say_why_beside_the_field(signed_in,
+                                                                             office):
+    """Attack 5, F7: adding an agenda item, cancelling a meeting and uploading a paper
+    without a file show the form again (422) with everything typed and the error beside
+    its field, instead of a banner on another page."""
+    client, _clerk = signed_in("manager")
+    meeting_id = office.meeting(days=5)
+    item = office.item(meeting_id, "Budget")
+    page_url = f"/alpha/meetings/{meeting_id}"
+    resp = client.post(f"{page_url}/agenda", {"title": "", "purpose": "decision",
+                                              "presenter": "Head teacher", "minutes": "abc",
+                                              "confidential": "y"}, form_page=page_url)
+    assert resp.status_code == 422
+    page = client.last_text
+    assert _beside(page, "title") and _beside(page, "item-minutes")
+    assert 'value="Head teacher"' in page and 'value="abc"' in page
+    assert re.search(r'<option selected value="decision">|<option value="decision" selected',
+                     page)
+    [tick] = re.findall(r'<input[^>]*name="confidential"[^>]*>', page)
+    assert "checked" in tick
+
+    edit = f"{page_url}/edit"
+    resp = client.post(f"{page_url}/cancel", {"reason": "  "}, form_page=edit)
+    assert resp.status_code == 422
+    assert _beside(client.last_text, "reason")
+    assert "Cancel this meeting" in client.last_text  # the edit page, not the meeting page
+    assert office.conn.execute("SELECT status FROM meetings WHERE id = ?",
+                               (meeting_id,)).fetchone()[0] == "scheduled"
+
+    resp = upload(client, meeting_id, item, "", b"", "Budget paper")
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert _beside(page, "file-1") and "Choose at least one file" in page
+    assert 'value="Budget paper"' in page

@@ -1,5 +1,6 @@
 """Minutes: drafted per item, circulated, approved at a later meeting (once), locked, PDF."""
 
+import re
 from datetime import date
 
 import pytest
@@ -48,7 +49,7 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
 
     # No PDF before approval.
     assert client.download(f"/alpha/meetings/{earlier}/minutes.pdf").status_code == 404
-    client.post(f"{editor}/circulate", {}, form_page=editor)
+    client.post(f"{editor}/circulate", {"confirmed": "1"}, form_page=editor)
     assert meetings.get(office.conn, earlier)["minutes_status"] == "circulated"
 
     # The later meeting's page offers the approval; recording it approves the minutes.
@@ -74,7 +75,7 @@ def test_the_clerk_drafts_circulates_and_a_later_meeting_approves(signed_in, off
     # The confidential part never goes into the PDF, whoever downloads it.
     assert "Quokka" not in text and "Staffing restructure" not in text
 
-    client.post(f"{editor}/lock", {}, form_page=editor)
+    client.post(f"{editor}/lock", {"confirmed": "1"}, form_page=editor)
     assert meetings.get(office.conn, earlier)["minutes_status"] == "locked"
     actions = {e["action"] for e in audit.recent(office.conn)}
     assert {"minutes.save", "minutes.action_add", "minutes.circulate", "minutes.approve",
@@ -117,6 +118,12 @@ def test_comments_while_circulated_by_members_only(signed_in, new_client, make_u
                 form_page=page)
     assert [c["body"] for c in minutes.comments(office.conn, earlier)] == [
         "Item 1: spell 'budget' right."]
+    # Too long (attack 5, F7): the meeting page again, the text kept, the reason beside it.
+    long = "Item 2: " + "x" * 4000
+    resp = client.post(f"{page}/minutes/comments", {"text": long}, form_page=page)
+    assert resp.status_code == 422 and long in client.last_text
+    box = re.search(r'<textarea[^>]*name="text"[^>]*>', client.last_text).group(0)
+    assert 'aria-invalid="true"' in box and 'id="text-error"' in client.last_text
     outsider = make_user("alpha", "reader")
     other = new_client()
     sign_in(other, outsider)
@@ -142,7 +149,7 @@ def test_the_clerk_removes_an_action_from_draft_minutes(signed_in, office, two_m
     item = office.item(earlier, "Premises")
     action = minutes.add_action(office.conn, OP, item, "Fix roof", None, None)
     editor = f"/alpha/meetings/{earlier}/minutes"
-    resp = client.post(f"{editor}/actions/{action}/delete", {}, form_page=editor)
+    resp = client.post(f"{editor}/actions/{action}/delete", {"confirmed": "1"}, form_page=editor)
     assert resp.status_code == 302
     assert minutes.for_meeting(office.conn, earlier, None)["part1"][0]["actions"] == []
     entry = audit.recent(office.conn)[0]

@@ -261,10 +261,11 @@ def test_a_meeting_that_approved_minutes_is_neither_moved_nor_cancelled(signed_i
                                  ends_at=start + timedelta(days=7, hours=2)))
     meetings.update(office.conn, OP, later["id"], _details(later, title="Spring board (AGM)"))
     page = f"/alpha/meetings/{later['id']}"
-    client.post(f"{page}/cancel", {"reason": "Mistake"}, form_page=f"{page}/edit")
+    resp = client.post(f"{page}/cancel", {"reason": "Mistake"}, form_page=f"{page}/edit")
     assert meetings.get(office.conn, later["id"])["status"] == "scheduled"
-    assert "were approved at it, so it cannot be cancelled" in client.get(page).get_data(
-        as_text=True)
+    # The edit page again, the refusal beside the reason.
+    assert resp.status_code == 422
+    assert "were approved at it, so it cannot be cancelled" in client.last_text
 
 
 def _circulated_with_register(office, discussion: str):

@@ -1,7 +1,7 @@
 """A meeting's agenda and its papers: items added, edited, moved and removed; papers uploaded,
 linked from the library and taken off."""
 
-from flask import current_app, flash, g, render_template, request
+from flask import current_app, flash, g, render_template, request, url_for
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.blueprints.meetings.common import (
@@ -21,7 +21,8 @@ from gvo.core.errors import InvalidInput
 from gvo.library import intake
 from gvo.meetings import agenda, papers
 from gvo.web.access import current_identity, db, requires
-from gvo.web.forms import ConfirmForm, error_beside, errors_text
+from gvo.web.confirm import ask_first, confirmed
+from gvo.web.forms import ConfirmForm, error_beside
 from gvo.web.htmx import is_htmx
 from gvo.web.uploads import file_parts, prepare_upload, quoted, streamed_upload
 
@@ -35,19 +36,19 @@ def _item_input(form) -> agenda.ItemInput:
 @bp.post("/meetings/<int:meeting_id>/agenda")
 @requires("manage_meetings")
 def add_item(meeting_id: int):
-    """Add an item at the end of the agenda."""
+    """Add an item at the end of the agenda; refused, the meeting page again (422) with the
+    form as it was sent and the errors beside their fields."""
     get_meeting(meeting_id)
     form = mf.ItemForm()
     if form.validate_on_submit():
         try:
             agenda.add_item(db(), current_identity(), meeting_id, _item_input(form))
         except InvalidInput as exc:
-            flash(str(exc), "error")
+            error_beside(form, exc, "title")
         else:
             flash(f"Added “{form.title.data}” to the agenda.", "success")
-    else:
-        flash(errors_text(form) or "That did not work; reload the page and try again.", "error")
-    return back(meeting_id, "#agenda")
+            return back(meeting_id, "#agenda")
+    return show(meeting_id, item_form=form), 422
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])
@@ -71,12 +72,24 @@ def edit_item(meeting_id: int, item_id: int):
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/delete")
 @requires("manage_meetings")
 def delete_item(meeting_id: int, item_id: int):
-    """Remove an agenda item."""
-    get_meeting_item(meeting_id, item_id)
-    if ConfirmForm().validate_on_submit():
-        attempt(agenda.delete_item, item_id,
-                done="The item is removed from the agenda.")
+    """Remove an agenda item, with its minutes and actions (its papers stay in the library),
+    asking first on a page that says what goes with it."""
+    meeting, item = get_meeting_item(meeting_id, item_id)
+    if not confirmed():
+        held = agenda.held_by(db(), item_id)
+        return ask_first(
+            f"Remove “{item['title']}” from the agenda?",
+            [f"Its minutes ({held['minutes']}), {_plural(held['actions'], 'action')} and the "
+             f"links to {_plural(held['papers'], 'paper')} go with it; this cannot be undone. "
+             "The papers themselves stay in the library."],
+            url_for("meetings.edit_item", meeting_id=meeting_id, item_id=item_id),
+            yes="Yes, remove it")
+    attempt(agenda.delete_item, item_id, done="The item is removed from the agenda.")
     return back(meeting_id, "#agenda")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/move")
@@ -104,10 +117,10 @@ def upload_paper(meeting_id: int, item_id: int):
         ids = papers.upload(db(), current_identity(), item_id, file_parts(fields),
                             limit=limit, fields=fields)
     except (InvalidInput, intake.TooLarge) as exc:
-        flash(str(exc), "error")
         # The meeting page again, the paper's title as it was typed (a file input cannot be
-        # filled in again by the server; the message names the file to choose).
-        g.kept_upload = {"item_id": item_id, "title": fields.get("title", "")}
+        # filled in again by the server) and the message beside the file to choose.
+        g.kept_upload = {"item_id": item_id, "title": fields.get("title", ""),
+                         "error": str(exc)}
         return show(meeting_id), 422
     papers.convert_later(db(), current_identity(), ids, converting_school(),
                          converter=current_app.config["GVO_LIBREOFFICE"])
@@ -143,9 +156,15 @@ def link_paper(meeting_id: int, item_id: int):
 @bp.post("/meetings/<int:meeting_id>/papers/<int:paper_id>/detach")
 @requires("manage_meetings")
 def detach_paper(meeting_id: int, paper_id: int):
-    """Take a paper off its item (it stays in the library)."""
+    """Take a paper off its item (it stays in the library), asking first on a page."""
     link = item_row(get_meeting(meeting_id), agenda.get_paper, paper_id)
-    if ConfirmForm().validate_on_submit():
-        attempt(agenda.detach, paper_id,
-                done="The paper is taken off the agenda (it stays in the library).")
-    return back(meeting_id, agenda.anchor(db(), link["item_id"]))
+    there = agenda.anchor(db(), link["item_id"])
+    if not confirmed():
+        return ask_first("Take this paper off the agenda?",
+                         ["Members no longer find it on this meeting's agenda or in its "
+                          "pack. It stays in the library."],
+                         url_for("meetings.show", meeting_id=meeting_id) + there,
+                         yes="Yes, take it off", no="No, keep it on")
+    attempt(agenda.detach, paper_id,
+            done="The paper is taken off the agenda (it stays in the library).")
+    return back(meeting_id, there)

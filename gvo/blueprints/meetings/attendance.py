@@ -2,7 +2,7 @@
 guests, and the attendance report (page, CSV, PDF)."""
 
 
-from flask import abort, flash, g, render_template, request
+from flask import abort, flash, g, render_template, request, url_for
 from flask_login import current_user
 
 from gvo.blueprints.meetings import forms as mf
@@ -21,6 +21,7 @@ from gvo.board import bodies
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.meetings import attendance, meetings, pdf
 from gvo.web.access import current_identity, db, requires, signed_in
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.downloads import file_response
 from gvo.web.forms import ConfirmForm
 
@@ -107,12 +108,18 @@ def add_guest(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/register/guests/<int:guest_id>/delete")
 @requires("manage_meetings")
 def remove_guest(meeting_id: int, guest_id: int):
-    """Take a guest off the record."""
+    """Take a guest off the record (asking first, on a page)."""
     get_meeting(meeting_id)
-    if not any(g_["id"] == guest_id for g_ in attendance.guests(db(), meeting_id)):
+    guest = next((g_ for g_ in attendance.guests(db(), meeting_id) if g_["id"] == guest_id),
+                 None)
+    if guest is None:
         abort(404)
-    if ConfirmForm().validate_on_submit():
-        attempt(attendance.remove_guest, guest_id)
+    if not confirmed():
+        return ask_first(f"Remove {guest['name']} from the register?",
+                         ["They are taken off this meeting's record of who attended."],
+                         url_for("meetings.register", meeting_id=meeting_id),
+                         yes="Yes, remove them")
+    attempt(attendance.remove_guest, guest_id, done=f"{guest['name']} is removed.")
     return to_attendance_register(meeting_id)
 
 

@@ -114,6 +114,9 @@ class MinuteItemForm(FlaskForm):
 
     discussion = TextAreaField("Discussion", validators=[Optional(), Length(max=20000)])
     decisions = TextAreaField("Decisions", validators=[Optional(), Length(max=10000)])
+    # minutes.version of the item when the editor was opened: a save never overwrites
+    # what someone else saved since (minutes.save_all).
+    base = HiddenField()
 
 
 class ActionForm(FlaskForm):

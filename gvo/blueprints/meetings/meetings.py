@@ -9,7 +9,6 @@ from flask_login import current_user
 from gvo.blueprints.meetings import forms as mf
 from gvo.blueprints.meetings.common import (
     agenda_context,
-    attempt,
     back,
     body_choices,
     bp,
@@ -23,6 +22,7 @@ from gvo.discussion import subjects
 from gvo.meetings import attendance, meetings, minutes, notices, papers
 from gvo.meetings.rules import is_member, manages
 from gvo.web.access import current_identity, db, requires, signed_in
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.following import follow_context
 from gvo.web.forms import error_beside
 from gvo.web.htmx import is_htmx
@@ -96,15 +96,7 @@ def new():
 def edit(meeting_id: int):
     """Change a meeting's details, or cancel it."""
     meeting = get_meeting(meeting_id)
-    form = mf.MeetingForm(data={
-        "body_id": meeting["body_id"], "title": meeting["title"],
-        "starts_at": meetings.read_stamp(meeting["starts_at"]),
-        "ends_at": meetings.read_stamp(meeting["ends_at"]), "location": meeting["location"],
-        "online_link": meeting["online_link"], "description": meeting["description"]})
-    form.body_id.choices = body_choices()
-    if not form.is_submitted():  # a time in October's repeated hour: the reading stored
-        form.starts_at.zone = dates.zone_name(meeting["starts_at"], meeting["starts_fold"])
-        form.ends_at.zone = dates.zone_name(meeting["ends_at"], meeting["ends_fold"])
+    form = _meeting_form(meeting)
     if form.validate_on_submit():
         try:
             meetings.update(db(), current_identity(), meeting_id, _meeting_input(form))
@@ -113,37 +105,74 @@ def edit(meeting_id: int):
         else:
             flash("The meeting is saved.", "success")
             return back(meeting_id)
+    return _edit_page(meeting, form, mf.CancelForm(formdata=None))
+
+
+def _meeting_form(meeting, *, as_stored: bool = False):
+    """The form of a meeting's details: as this request sent it, or (`as_stored`, or a GET)
+    as stored."""
+    sent = {} if not as_stored else {"formdata": None}
+    form = mf.MeetingForm(**sent, data={
+        "body_id": meeting["body_id"], "title": meeting["title"],
+        "starts_at": meetings.read_stamp(meeting["starts_at"]),
+        "ends_at": meetings.read_stamp(meeting["ends_at"]), "location": meeting["location"],
+        "online_link": meeting["online_link"], "description": meeting["description"]})
+    form.body_id.choices = body_choices()
+    if as_stored or not form.is_submitted():  # October's repeated hour: the reading stored
+        form.starts_at.zone = dates.zone_name(meeting["starts_at"], meeting["starts_fold"])
+        form.ends_at.zone = dates.zone_name(meeting["ends_at"], meeting["ends_fold"])
+    return form
+
+
+def _edit_page(meeting, form, cancel_form):
+    """The edit page (details and cancelling); 422 when either form carries errors."""
+    status = 422 if form.errors or cancel_form.errors else 200
     return render_template("meetings/edit.html", form=form, meeting=meeting,
-                           cancel_form=mf.CancelForm()), 422 if form.errors else 200
+                           cancel_form=cancel_form), status
 
 
 @bp.post("/meetings/<int:meeting_id>/cancel")
 @requires("manage_meetings")
 def cancel(meeting_id: int):
-    """Cancel a meeting, with a reason."""
-    get_meeting(meeting_id)
+    """Cancel a meeting, with a reason; refused, the edit page again (422) with the reason as
+    typed and the error beside it."""
+    meeting = get_meeting(meeting_id)
     form = mf.CancelForm()
     if form.validate_on_submit():
-        attempt(meetings.cancel, meeting_id, form.reason.data,
-                done="The meeting is cancelled.")
-    else:
-        flash("Say why the meeting is cancelled.", "error")
-    return back(meeting_id)
+        try:
+            meetings.cancel(db(), current_identity(), meeting_id, form.reason.data)
+        except InvalidInput as exc:
+            form.reason.errors.append(str(exc))
+        else:
+            flash("The meeting is cancelled.", "success")
+            return back(meeting_id)
+    elif not form.reason.errors or not (form.reason.data or "").strip():
+        form.reason.errors = ["Say why the meeting is cancelled."]
+    return _edit_page(meeting, _meeting_form(meeting, as_stored=True), form)
 
 
 @bp.post("/meetings/<int:meeting_id>/publish-papers")
 @requires("manage_meetings")
 def publish_papers(meeting_id: int):
-    """Record that the papers went out, and tell the board's or committee's members."""
+    """Record that the papers went out, and tell the board's or committee's members (asking
+    first, on a page: the mail cannot be called back)."""
+    meeting = get_meeting(meeting_id)
+    if not confirmed():
+        return ask_first(f"Publish the papers of {meeting['title']}?",
+                         ["Every member is told by e-mail that the papers are ready; the mail "
+                          "cannot be called back."],
+                         url_for("meetings.show", meeting_id=meeting_id),
+                         yes="Yes, publish and tell them", no="No, not yet")
     return confirmed_step(meeting_id, notices.publish_papers,
                           "The papers are published: the members are told by e-mail.", back)
 
 
 @bp.get("/meetings/<int:meeting_id>")
 @signed_in
-def show(meeting_id: int, reply_form=None):
-    """The meeting: details, agenda and papers, attendance, minutes; `reply_form` is a reply
-    that was refused, shown as sent with its error."""
+def show(meeting_id: int, reply_form=None, item_form=None, comment_form=None):
+    """The meeting: details, agenda and papers, attendance, minutes; `reply_form` is a reply,
+    `item_form` a new agenda item and `comment_form` a comment on the minutes that were
+    refused, shown as sent with their errors."""
     meeting = get_meeting(meeting_id)
     conn, viewer = db(), current_identity()
     ctx = agenda_context(meeting)
@@ -156,7 +185,7 @@ def show(meeting_id: int, reply_form=None):
     confidential = not ctx["hidden_confidential"]
     # What only some people see is read and built only for them (the template's conditions).
     manager_parts = {
-        "item_form": mf.ItemForm(formdata=None) if ctx["editable"] else None,
+        "item_form": (item_form or mf.ItemForm(formdata=None)) if ctx["editable"] else None,
         "approve_form": mf.ApproveForm(),
     } if ctx["can_manage"] else {}
     discussed = meeting["minutes_status"] == "circulated" and confidential
@@ -175,7 +204,7 @@ def show(meeting_id: int, reply_form=None):
         minutes_parts=(minutes.for_meeting(conn, meeting_id, viewer)
                        if meeting["minutes_status"] != "draft" else None),
         comments=minutes.comments(conn, meeting_id) if discussed else [],
-        comment_form=mf.CommentForm(formdata=None) if discussed else None,
+        comment_form=(comment_form or mf.CommentForm(formdata=None)) if discussed else None,
         started=meetings.has_started(meeting),
         **(follow_context(conn, viewer, subjects.load(conn, viewer, "minutes", meeting_id))
            if discussed else {}),

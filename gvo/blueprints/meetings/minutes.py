@@ -1,7 +1,7 @@
 """Minutes: written item by item with actions, circulated, commented on, approved at a
 later meeting, locked; the approved minutes as PDF."""
 
-from flask import abort, flash, g, render_template, request
+from flask import abort, flash, g, render_template, request, url_for
 
 from gvo.blueprints.meetings import forms as mf
 from gvo.blueprints.meetings.common import (
@@ -14,12 +14,14 @@ from gvo.blueprints.meetings.common import (
     item_row,
     to_minutes,
 )
+from gvo.blueprints.meetings.meetings import show
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput
 from gvo.meetings import agenda, attendance, minutes
 from gvo.meetings.rules import sees_confidential
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires, signed_in
+from gvo.web.confirm import ask_first, confirmed
 from gvo.web.downloads import file_response
 from gvo.web.forms import ConfirmForm, choices
 
@@ -38,9 +40,10 @@ def _editor(meeting, forms: dict | None = None, status: int = 200):
     parts = minutes.for_meeting(conn, meeting["id"], current_identity())
     if forms is None:
         owners = _owner_choices()
-        forms = {item["id"]: (mf.MinuteItemForm(formdata=None, prefix=f"i{item['id']}",
-                                                data=item), _action_form(owners, item["id"]))
-                 for item in parts["part1"] + parts["part2"]}
+        forms = {item["id"]: (mf.MinuteItemForm(
+            formdata=None, prefix=f"i{item['id']}",
+            data=item | {"base": minutes.version(item["discussion"], item["decisions"])}),
+            _action_form(owners, item["id"])) for item in parts["part1"] + parts["part2"]}
     return render_template(
         "meetings/minutes.html", meeting=meeting, parts=parts, forms=forms,
         editable=meeting["minutes_status"] in minutes.EDITABLE, confirm=ConfirmForm(),
@@ -55,6 +58,20 @@ def save_minutes(meeting_id: int):
     action filled in, in one transaction. Errors are shown beside their fields with all
     that was typed kept, and nothing is saved until all of it can be."""
     meeting = get_meeting(meeting_id)
+    refused, forms = _save_typed(meeting)
+    if refused:
+        return refused
+    at = request.form.get("at", type=int)
+    return to_minutes(meeting_id, agenda.anchor(db(), at, "minutes") if at in forms else "")
+
+
+def _save_typed(meeting):
+    """Save what the minutes editor sent with this POST (its buttons that circulate or remove
+    an action send it too, so nothing typed is left out or lost). Returns (None, forms) when
+    it is saved (or nothing was sent), or (the editor shown again with its errors, 422, and
+    everything typed kept; forms) when nothing was saved: invalid input, or an item someone
+    else saved since the editor was opened (both versions shown)."""
+    meeting_id = meeting["id"]
     parts = minutes.for_meeting(db(), meeting_id, current_identity())
     owners = _owner_choices()
     forms, texts, actions, valid = {}, {}, [], ConfirmForm().validate_on_submit()
@@ -66,23 +83,40 @@ def save_minutes(meeting_id: int):
         forms[item_id] = (mform, aform)
         if f"i{item_id}-discussion" in request.form or f"i{item_id}-decisions" in request.form:
             valid = mform.validate() and valid
-            texts[item_id] = (mform.discussion.data or "", mform.decisions.data or "")
+            texts[item_id] = (mform.discussion.data or "", mform.decisions.data or "",
+                              mform.base.data or None)
         if (aform.text.data or "").strip() or request.form.get(f"a{item_id}-due_on"):
             valid = aform.validate() and valid
             actions.append((item_id, aform.text.data, aform.owner_id.data or None,
                             aform.due_on.data))
+    if not texts and not actions:
+        return None, forms
     if not valid:
         flash("Nothing was saved yet: correct what is marked below, then save again.", "error")
-        return _editor(meeting, forms, 422)
+        return _editor(meeting, forms, 422), forms
     try:
         added = minutes.save_all(db(), current_identity(), meeting_id, texts, actions)
+    except minutes.Conflict as exc:
+        for item_id, (discussion, decisions) in exc.theirs.items():
+            mform = forms[item_id][0]
+            mform.base.data = minutes.version(discussion, decisions)
+            mform.discussion.errors = [*mform.discussion.errors, _conflict(discussion,
+                                                                            decisions)]
+        flash("Nothing was saved: someone else saved the minutes of an item marked below "
+              "after you opened this page. What you typed is kept.", "error")
+        return _editor(meeting, forms, 422), forms
     except InvalidInput as exc:
         flash(f"Nothing was saved: {exc}", "error")
-        return _editor(meeting, forms, 422)
+        return _editor(meeting, forms, 422), forms
     flash("The minutes are saved." + (f" {added} action{'s' if added != 1 else ''} recorded."
                                       if added else ""), "success")
-    at = request.form.get("at", type=int)
-    return to_minutes(meeting_id, agenda.anchor(db(), at, "minutes") if at in forms else "")
+    return None, forms
+
+
+def _conflict(discussion: str, decisions: str) -> str:
+    return (f"Someone else saved this item after you opened the page. Saved now: "
+            f"discussion “{discussion or 'nothing'}”; decisions “{decisions or 'nothing'}”. "
+            f"What you typed is kept below: combine the two, then save again.")
 
 
 def _owner_choices():
@@ -98,17 +132,34 @@ def _action_form(owners, item_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
 @requires("manage_meetings")
 def delete_action(meeting_id: int, action_id: int):
-    """Remove an action."""
-    item_row(get_meeting(meeting_id), minutes.get_action, action_id)
-    if ConfirmForm().validate_on_submit():
-        attempt(minutes.delete_action, action_id)
+    """Remove an action: what the editor sent with the button is saved first, then this
+    asks on a page before the action goes."""
+    meeting = get_meeting(meeting_id)
+    action = item_row(meeting, minutes.get_action, action_id)
+    if not confirmed():
+        refused, _forms = _save_typed(meeting)
+        return refused or ask_first(
+            f"Remove the action “{action['text']}”?",
+            ["It is taken off the minutes; this cannot be undone."],
+            url_for("meetings.minutes_editor", meeting_id=meeting_id), yes="Yes, remove it")
+    attempt(minutes.delete_action, action_id, done="The action is removed.")
     return to_minutes(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/circulate")
 @requires("manage_meetings")
 def circulate_minutes(meeting_id: int):
-    """Send the draft minutes round for comment."""
+    """Send the draft minutes round for comment: what the editor sent with the button is
+    saved first (never circulated without it), then this asks on a page."""
+    meeting = get_meeting(meeting_id)
+    if not confirmed():
+        refused, _forms = _save_typed(meeting)
+        return refused or ask_first(
+            f"Circulate the minutes of {meeting['title']} for comment?",
+            ["The minutes as saved now go to the members for comment, and they are told by "
+             "e-mail. They cannot go back to a draft."],
+            url_for("meetings.minutes_editor", meeting_id=meeting_id),
+            yes="Yes, circulate them", no="No, not yet")
     return confirmed_step(meeting_id, minutes.circulate,
                           "The minutes are circulated for comment.", to_minutes)
 
@@ -116,7 +167,14 @@ def circulate_minutes(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/minutes/lock")
 @requires("manage_meetings")
 def lock_minutes(meeting_id: int):
-    """Lock approved minutes."""
+    """Lock approved minutes (asking first, on a page): they can never change again."""
+    meeting = get_meeting(meeting_id)
+    if not confirmed():
+        return ask_first(
+            f"Lock the minutes of {meeting['title']}?",
+            ["Locked minutes can never change again."],
+            url_for("meetings.minutes_editor", meeting_id=meeting_id),
+            yes="Yes, lock them", no="No, not yet")
     return confirmed_step(meeting_id, minutes.lock, "The minutes are locked.", to_minutes)
 
 
@@ -143,15 +201,21 @@ def approve_minutes(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/minutes/comments")
 @signed_in
 def comment_minutes(meeting_id: int):
-    """Comment on circulated minutes (members of the body, Editors, Managers)."""
+    """Comment on circulated minutes (members of the body, Editors, Managers); refused, the
+    meeting page again (422) with the comment as typed and the reason beside it."""
     meeting = get_meeting(meeting_id)
     if not sees_confidential(db(), current_identity(), meeting["body_id"]):
         abort(403)
     form = mf.CommentForm()
     if form.validate_on_submit():
-        attempt(minutes.add_comment, meeting_id, form.text.data,
-                done="Your comment is sent to the clerk.")
-    return back(meeting_id, "#minutes")
+        try:
+            minutes.add_comment(db(), current_identity(), meeting_id, form.text.data)
+        except InvalidInput as exc:
+            form.text.errors.append(str(exc))
+        else:
+            flash("Your comment is sent to the clerk.", "success")
+            return back(meeting_id, "#minutes")
+    return show(meeting_id, comment_form=form), 422
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/comments")
