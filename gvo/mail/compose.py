@@ -9,6 +9,7 @@ Subject, Date, Message-ID, and `Auto-Submitted: auto-generated` (RFC 3834: no
 out-of-office replies to it). Mail holds titles and links, never a document's content.
 """
 
+import secrets
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -95,7 +96,10 @@ def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to
                                   domain=domain)
     msg["Subject"] = header_text(letter.subject)
     msg["Date"] = format_datetime(clock.utcnow())
-    msg["Message-ID"] = make_msgid(domain=sender.domain)
+    # The unique part from `secrets`, not only make_msgid's own: that draws on the `random`
+    # module, whose state a test framework (Hypothesis) or a fork may repeat, and the outbox
+    # holds each Message-ID once.
+    msg["Message-ID"] = make_msgid(idstring=secrets.token_hex(12), domain=sender.domain)
     msg["Auto-Submitted"] = "auto-generated"
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"

@@ -105,3 +105,24 @@ def test_typed_text_that_looks_like_an_encoded_word_arrives_as_typed(
     assert got.message["To"].addresses[0].display_name == "= ?utf-8?q?Head_Teacher?="
     assert got.message["Subject"] == "Papers: = ?utf-8?q?Head_Teacher?="
     assert "Head Teacher" not in str(got.message["To"]) + str(got.message["Subject"])
+
+
+def test_message_ids_stay_unique_when_the_random_module_repeats():
+    # Found by the fuzz suite: Hypothesis reseeds `random`, make_msgid drew its unique part
+    # from it, and a second message in the same 10 ms got the same Message-ID (the outbox
+    # holds each once: an IntegrityError, a 500).
+    import random
+
+    from gvo.mail import compose, config
+
+    settings = config.from_mapping({"GVO_SMTP_URL": "smtp://127.0.0.1:25?starttls=off",
+                                    "GVO_MAIL_FROM": "Office <office@example.org>"})
+    letter = compose.Letter("test", "Papers", "a test")
+    ids = set()
+    for _ in range(20):
+        random.seed(7)
+        msg = compose.build(settings, school_name="Alpha", school_url="https://gvo.example/alpha",
+                            reply_to="", to=compose.Recipient("A", "a@example.org"),
+                            letter=letter)
+        ids.add(msg["Message-ID"])
+    assert len(ids) == 20
