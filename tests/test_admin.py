@@ -412,7 +412,7 @@ def test_a_category_is_asked_on_the_board_only(signed_in, make_user, instance):
                                                         "position": "chair", "category": "staff"},
                        form_page=f"/alpha/board/{committee_id}")
     assert resp.status_code == 422 and "full governing board" in client.last_text
-    assert conn.execute("SELECT category FROM governors").fetchall()[0][0] == "co-opted"
+    assert conn.execute("SELECT category FROM governor_records").fetchall()[0][0] == "co-opted"
 
 
 def test_nobody_but_a_manager_gives_themselves_a_seat_that_opens_part_2(signed_in, make_user,

@@ -1,9 +1,9 @@
 """The board structure: the governing board, its committees and their members, and each
-governor's category (on their place on the board, table `governors`)."""
+governor's category (on their place on the board, table `governor_records`)."""
 
 import math
 
-from gvo.core import audit, clock, events, numbers, text
+from gvo.core import audit, clock, dates, events, numbers, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
@@ -48,7 +48,9 @@ def members(conn: Connection, body_id: int) -> list:
     return conn.execute(
         "SELECT u.id, u.name, u.email, u.role, m.position, coalesce(g.category, '') AS category"
         " FROM body_members m JOIN users u ON u.id = m.user_id"
-        " LEFT JOIN governors g ON g.user_id = m.user_id WHERE m.body_id = ?"
+        " LEFT JOIN governor_records g ON g.user_id = m.user_id"
+        " AND g.body_id = (SELECT id FROM bodies WHERE kind = 'board')"
+        " AND g.stepped_down_on IS NULL WHERE m.body_id = ?"
         " ORDER BY CASE m.position WHEN 'chair' THEN 0 WHEN 'vice-chair' THEN 1 ELSE 2 END,"
         " u.name COLLATE NOCASE",
         (body_id,),
@@ -119,7 +121,7 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
                category: str = "") -> None:
     """Add a person to a body, or change their position in it. On the full governing board,
     `category` (the forms offer CATEGORIES; "" for none) is their category as a governor,
-    kept on their place on the board (table `governors`); a committee takes none. Raises
+    kept on their governor record (table `governor_records`); a committee takes none. Raises
     InvalidInput for an unknown position or a category given on a committee, NotFound for
     an unknown body or user, NotPermitted when someone who is not a Manager adds themselves
     or changes their own place: a seat on a committee opens its confidential (Part 2) items,
@@ -150,10 +152,12 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
         if body["kind"] == "board":
             now = clock.iso()
             conn.execute(
-                "INSERT INTO governors(user_id, category, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET"
-                " category = excluded.category, updated_at = excluded.updated_at",
-                (user_id, category, now, now),
+                "INSERT INTO governor_records(body_id, user_id, category, term_years,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(body_id, user_id) DO UPDATE SET category = excluded.category,"
+                " stepped_down_on = NULL, stepped_down_reason = '',"
+                " updated_at = excluded.updated_at",
+                (body_id, user_id, category, None if category == "headteacher" else 4, now, now),
             )
             detail["category"] = category
         audit.record(conn, actor, "body.member_add", f"body:{body_id}", user=user_id, **detail)
@@ -168,7 +172,11 @@ def remove_member(conn: Connection, actor: Identity, body_id: int, user_id: int)
                      (body_id, user_id))
         if conn.execute("SELECT 1 FROM bodies WHERE id = ? AND kind = 'board'",
                         (body_id,)).fetchone():
-            conn.execute("DELETE FROM governors WHERE user_id = ?", (user_id,))
+            # Their governor record stays (the public page lists those who left in the last
+            # 12 months); leaving the board is stepping down.
+            conn.execute("UPDATE governor_records SET stepped_down_on = coalesce("
+                         "stepped_down_on, ?), updated_at = ? WHERE body_id = ? AND user_id = ?",
+                         (dates.today().isoformat(), clock.iso(), body_id, user_id))
         audit.record(conn, actor, "body.member_remove", f"body:{body_id}", user=user_id)
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 

@@ -27,12 +27,19 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
+from gvo.core import clock
 from gvo.core.errors import InvalidInput
 
 ZONE = ZoneInfo("Europe/London")
 LOCALE = "en_GB"
 _DAY = "EEE d MMM y"          # Wed 9 Dec 2026
 _HOUR, _MINUTE = "h a", "h:mm a"  # 6 pm, 6:30 pm
+
+
+def today() -> date:
+    """Today's date in the school's time zone (from the injectable clock, gvo.core.clock):
+    what "date appointed", "term ends" and "due on" are compared with."""
+    return clock.utcnow().astimezone(ZONE).date()
 
 
 class NonexistentTime(InvalidInput):

@@ -71,7 +71,7 @@ OLD_BOARD = f"""
 
 def test_governor_categories_move_to_the_board_places_in_the_upgrade(upgraded_school):
     conn = upgraded_school(11, OLD_BOARD)
-    held = {r["user_id"]: r["category"] for r in conn.execute("SELECT * FROM governors")}
+    held = {r["user_id"]: r["category"] for r in conn.execute("SELECT * FROM governor_records")}
     # Everyone on the board, and the associate member's category (only on committees).
     assert held == {1: "parent", 2: "", 3: "associate"}
     columns = {r["name"] for r in conn.execute("PRAGMA table_info(body_members)")}
@@ -87,10 +87,13 @@ def test_the_category_is_kept_with_the_place_on_the_board(office):
     assert [m["category"] for m in bodies.members(office.conn, office.committee_id)] == ["parent"]
     with pytest.raises(InvalidInput, match="full governing board"):
         bodies.add_member(office.conn, OP, office.committee_id, ann, "chair", "staff")
-    assert office.conn.execute("SELECT category FROM governors WHERE user_id = ?",
+    assert office.conn.execute("SELECT category FROM governor_records WHERE user_id = ?",
                                (ann,)).fetchone()[0] == "parent"
     bodies.remove_member(office.conn, OP, office.board_id, ann)
-    assert office.conn.execute("SELECT count(*) FROM governors").fetchone()[0] == 0
+    # Leaving the board is stepping down: the governor record stays, dated.
+    kept = office.conn.execute("SELECT category, stepped_down_on FROM governor_records"
+                               " WHERE user_id = ?", (ann,)).fetchone()
+    assert kept["category"] == "parent" and kept["stepped_down_on"]
     assert [m["category"] for m in bodies.members(office.conn, office.committee_id)] == [""]
 
 
