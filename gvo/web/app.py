@@ -6,7 +6,18 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import ClosingIterator
 
-from gvo.blueprints import admin, auth, home, library, meetings, profile, share, site, unsubscribe
+from gvo.blueprints import (
+    admin,
+    auth,
+    governance,
+    home,
+    library,
+    meetings,
+    profile,
+    share,
+    site,
+    unsubscribe,
+)
 from gvo.core import audit, dates, numbers
 from gvo.security.sessions import SchoolSessionInterface, raise_failure
 from gvo.web import access, errors, paging
@@ -101,7 +112,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     access.init_login(app)
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp,
-               share.bp, unsubscribe.bp):
+               governance.bp, share.bp, unsubscribe.bp):
         app.register_blueprint(bp)
 
     app.before_request(raise_failure)  # first: a session that did not open answers alone
