@@ -7,6 +7,7 @@ from gvo.board import bodies
 from gvo.core import audit
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
+from gvo.governance import categories
 from gvo.mail import outbox
 from gvo.meetings import notices
 from gvo.newsletter import letters as newsletter_letters
@@ -261,6 +262,7 @@ def body_members(body_id: int):
     body = bodies.get_body(db(), body_id)
     form = BodyMemberForm()
     form.user_id.choices = _member_choices()
+    form.category.choices = choices(categories.labels(conn).items())
     if form.validate_on_submit():
         try:
             bodies.add_member(conn, current_identity(), body_id, form.user_id.data,

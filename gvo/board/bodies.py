@@ -10,19 +10,6 @@ from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 POSITIONS = ("chair", "vice-chair", "member")
-# Categories of governor the forms offer (the DfE's Governance Handbook and constitution
-# regulations; a trust's board has trustees), "" when not recorded.
-CATEGORIES = {
-    "": "—",
-    "parent": "Parent governor",
-    "staff": "Staff governor",
-    "headteacher": "Headteacher",
-    "local-authority": "Local authority governor",
-    "co-opted": "Co-opted governor",
-    "foundation": "Foundation governor",
-    "associate": "Associate member",
-    "trustee": "Trustee",
-}
 
 
 def list_bodies(conn: Connection) -> list:
@@ -120,7 +107,7 @@ def save_body(
 def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, position: str,
                category: str = "") -> None:
     """Add a person to a body, or change their position in it. On the full governing board,
-    `category` (the forms offer CATEGORIES; "" for none) is their category as a governor,
+    `category` (a key of gvo.governance.categories; "" for none) is their category as a governor,
     kept on their governor record (table `governor_records`); a committee takes none. Raises
     InvalidInput for an unknown position or a category given on a committee, NotFound for
     an unknown body or user, NotPermitted when someone who is not a Manager adds themselves
@@ -137,6 +124,10 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
                            "governing board, not on a committee.")
     if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise NotFound("no such user")
+    from gvo.governance import categories, gias, records
+
+    if category and categories.get(conn, category) is None:
+        raise InvalidInput("Choose a category this school uses.", field="category")
     with transaction(conn):
         if position in ("chair", "vice-chair"):
             conn.execute(
@@ -157,9 +148,11 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
                 " ON CONFLICT(body_id, user_id) DO UPDATE SET category = excluded.category,"
                 " stepped_down_on = NULL, stepped_down_reason = '',"
                 " updated_at = excluded.updated_at",
-                (body_id, user_id, category, None if category == "headteacher" else 4, now, now),
+                (body_id, user_id, category,
+                 None if categories.is_ex_officio(conn, category) else 4, now, now),
             )
             detail["category"] = category
+            records.board_position_changed(conn, actor, body_id, user_id, position)
         audit.record(conn, actor, "body.member_add", f"body:{body_id}", user=user_id, **detail)
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 
@@ -174,9 +167,20 @@ def remove_member(conn: Connection, actor: Identity, body_id: int, user_id: int)
                         (body_id,)).fetchone():
             # Their governor record stays (the public page lists those who left in the last
             # 12 months); leaving the board is stepping down.
+            from gvo.governance import gias
+
+            today = dates.today().isoformat()
+            left = conn.execute(
+                "SELECT r.id, u.name FROM governor_records r JOIN users u ON u.id = r.user_id"
+                " WHERE r.body_id = ? AND r.user_id = ? AND r.stepped_down_on IS NULL",
+                (body_id, user_id)).fetchone()
             conn.execute("UPDATE governor_records SET stepped_down_on = coalesce("
                          "stepped_down_on, ?), updated_at = ? WHERE body_id = ? AND user_id = ?",
-                         (dates.today().isoformat(), clock.iso(), body_id, user_id))
+                         (today, clock.iso(), body_id, user_id))
+            if left is not None:
+                gias.log(conn, left["id"], "stepped-down", f"{left['name']} stepped down", today)
+                conn.execute("UPDATE governor_positions SET ends_on = ? WHERE record_id = ?"
+                             " AND (ends_on IS NULL OR ends_on > ?)", (today, left["id"], today))
         audit.record(conn, actor, "body.member_remove", f"body:{body_id}", user=user_id)
     events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
 

@@ -38,7 +38,6 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.widgets import core as wtforms_widgets
 
-from gvo.board import bodies
 from gvo.core import clock, dates, identity, numbers, text
 from gvo.core.errors import InvalidInput
 from gvo.discussion import approvals, comments
@@ -405,7 +404,8 @@ class BodyMemberForm(FlaskForm):
         "Position",
         choices=choices([("member", "Member"), ("chair", "Chair"), ("vice-chair", "Vice-chair")]),
     )
-    category = SelectField("Category", choices=choices(bodies.CATEGORIES.items()), default="")
+    # The school's categories (gvo.governance.categories), set by the view.
+    category = SelectField("Category", choices=[], default="")
 
 
 class MfaPolicyForm(FlaskForm):

@@ -1,0 +1,534 @@
+"""Governor records (table `governor_records`, migration 0019): one per person per board,
+kept after they step down.
+
+A record holds the governor's category (gvo.governance.categories), the appointing or
+electing body, the date appointed or elected, the term of office (1 to 4 years, default 4;
+"not applicable" for an ex-officio place) and its end, the date stepped down and why, the
+enhanced DBS check (date and certificate reference), the section 128 check (academies), the
+positions held with their own dates (chair, vice-chair, clerk, link roles) and the school's
+own extra checks. Committee memberships are read from `body_members`.
+
+Who may do what: Managers and holders of `manage_board` ("Edit board members") change
+records (`may_edit`); each governor reads their own full record; everyone else signed in
+reads names and categories only (`may_read_full`). Every write is audited with the values
+before and after, in the transaction of the change; appointments, stepping down and chair
+or vice-chair changes add a row to the GIAS change log (gvo.governance.gias) in the same
+transaction.
+
+Read functions for the other governance modules: `board_id`, `current`, `everyone`,
+`record_for`, `get`, `positions_of`, `committees_of`, `term_end`.
+"""
+
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+
+from gvo.core import audit, clock, dates, events, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import Identity
+from gvo.governance import categories, gias
+from gvo.storage.sqlcipher import Connection
+
+DEFAULT_TERM_YEARS = 4
+TERM_YEARS = range(1, 5)  # "not less than one and not more than four years"
+BOARD_POSITIONS = ("chair", "vice-chair")  # also kept on body_members.position
+POSITION_LABELS = {"chair": "Chair", "vice-chair": "Vice-chair", "clerk": "Clerk"}
+LINK_ROLES = ("safeguarding", "SEND", "pupil premium", "health and safety", "finance",
+              "training", "wellbeing")
+MAX_POSITION = 60
+_EDITABLE = ("category", "appointed_by", "appointed_on", "term_years", "stepped_down_on",
+             "stepped_down_reason", "dbs_checked_on", "dbs_reference", "s128_checked_on")
+
+
+def term_end(appointed_on: date, years: int) -> date:
+    """The last day of a term of `years` years that starts on `appointed_on`.
+
+    The rule: a term of N years runs from the day of appointment up to the day before its
+    Nth anniversary (appointed 1 September 2024 for 4 years: ends 31 August 2028). The
+    anniversary of 29 February in a year with no 29 February is 1 March, so such a term
+    ends on 28 February (appointed 29 February 2024 for 4 years: ends 28 February 2028, the
+    day before the anniversary 29 February 2028; for 1 year: ends 28 February 2025).
+    dateutil's relativedelta is not used: it moves the anniversary to 28 February, which
+    would end a one-year term on 27 February, a day short.
+
+    The Constitution Regulations 2012 leave the term to the instrument of government,
+    within one to four years; raises InvalidInput outside that range.
+    """
+    if years not in TERM_YEARS:
+        raise InvalidInput("The term of office is 1 to 4 years.", field="term_years")
+    try:
+        anniversary = appointed_on.replace(year=appointed_on.year + years)
+    except ValueError:  # 29 February, and the anniversary's year has none
+        anniversary = date(appointed_on.year + years, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
+@dataclass
+class RecordInput:
+    """What a person types into a governor record (dates as calendar dates, None for none).
+
+    `term_years` None means "not applicable": only for an ex-officio category, where it is
+    always None whatever is given.
+    """
+
+    category: str
+    appointed_by: str = ""
+    appointed_on: date | None = None
+    term_years: int | None = DEFAULT_TERM_YEARS
+    stepped_down_on: date | None = None
+    stepped_down_reason: str = ""
+    dbs_checked_on: date | None = None
+    dbs_reference: str = ""
+    s128_checked_on: date | None = None
+
+
+# -- who may do what ---------------------------------------------------------------------
+
+
+def may_edit(actor: Identity) -> bool:
+    """Whether `actor` changes governor records: Managers and holders of `manage_board`."""
+    return actor.can("manage_board")
+
+
+def may_read_full(actor: Identity, record) -> bool:
+    """Whether `actor` reads all of `record` (dates, DBS, checks): editors and the governor
+    whose record it is. Others see the name and category only."""
+    return may_edit(actor) or (record is not None and actor.user_id == record["user_id"])
+
+
+def _require_edit(actor: Identity) -> None:
+    if not may_edit(actor):
+        raise NotPermitted("Only a Manager or someone who may edit board members changes "
+                           "governor records.")
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def board_id(conn: Connection) -> int | None:
+    """The id of the school's full governing board, or None before it is set up."""
+    row = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()
+    return row["id"] if row else None
+
+
+_SELECT = (
+    "SELECT r.*, u.name, u.email, coalesce(c.label, '') AS category_label,"
+    " coalesce(c.votes, 1) AS votes, coalesce(c.ex_officio, 0) AS ex_officio"
+    " FROM governor_records r JOIN users u ON u.id = r.user_id"
+    " LEFT JOIN governor_categories c ON c.key = r.category")
+_ORDER = " ORDER BY u.name COLLATE NOCASE, r.id"
+
+
+def current(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
+    """The governors in office on the board on day `on` (default today, the school's zone):
+    appointed on or before it (or with no date recorded) and not stepped down by it (a
+    governor who steps down on a day is out of office from that day). Rows of
+    governor_records with name, email, category_label, votes, ex_officio; by name."""
+    on = (on or dates.today()).isoformat()
+    body_id = body_id or board_id(conn)
+    return conn.execute(
+        _SELECT + " WHERE r.body_id = ? AND (r.appointed_on IS NULL OR r.appointed_on <= ?)"
+        " AND (r.stepped_down_on IS NULL OR r.stepped_down_on > ?)" + _ORDER,
+        (body_id, on, on)).fetchall()
+
+
+def everyone(conn: Connection, body_id: int | None = None) -> list:
+    """Every record of the board, in office or stepped down (columns as `current`)."""
+    return conn.execute(_SELECT + " WHERE r.body_id = ?" + _ORDER,
+                        (body_id or board_id(conn),)).fetchall()
+
+
+def former(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
+    """Records of those who stepped down on or before `on` (default today), latest first."""
+    on = (on or dates.today()).isoformat()
+    return conn.execute(_SELECT + " WHERE r.body_id = ? AND r.stepped_down_on <= ?"
+                        " ORDER BY r.stepped_down_on DESC, u.name COLLATE NOCASE",
+                        (body_id or board_id(conn), on)).fetchall()
+
+
+def record_for(conn: Connection, user_id: int, body_id: int | None = None):
+    """A person's record on the board (default: the full governing board), or None."""
+    return conn.execute(_SELECT + " WHERE r.body_id = ? AND r.user_id = ?",
+                        (body_id or board_id(conn), user_id)).fetchone()
+
+
+def get(conn: Connection, record_id: int):
+    """One record (columns as `current`); NotFound if none."""
+    row = conn.execute(_SELECT + " WHERE r.id = ?", (record_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such governor record")
+    return row
+
+
+def positions_of(conn: Connection, record_id: int) -> list:
+    """A record's positions (id, position, starts_on, ends_on), those held now first."""
+    return conn.execute(
+        "SELECT * FROM governor_positions WHERE record_id = ?"
+        " ORDER BY ends_on IS NOT NULL, starts_on DESC, id", (record_id,)).fetchall()
+
+
+def positions_held(conn: Connection, on: date | None = None,
+                   body_id: int | None = None) -> dict[int, list[str]]:
+    """{record id: [position, ...]} of the positions held on day `on` (default today)."""
+    on = (on or dates.today()).isoformat()
+    held: dict[int, list[str]] = {}
+    for row in conn.execute(
+            "SELECT p.record_id, p.position FROM governor_positions p JOIN governor_records r"
+            " ON r.id = p.record_id WHERE r.body_id = ? AND p.starts_on <= ?"
+            " AND (p.ends_on IS NULL OR p.ends_on >= ?) ORDER BY p.starts_on",
+            (body_id or board_id(conn), on, on)):
+        held.setdefault(row["record_id"], []).append(row["position"])
+    return held
+
+
+def position_label(position: str) -> str:
+    """A position as pages show it ("Vice-chair", "Safeguarding link governor")."""
+    return POSITION_LABELS.get(position) or f"{position[:1].upper()}{position[1:]} link governor"
+
+
+def committees_of(conn: Connection, user_id: int) -> list:
+    """The committees a person sits on (id, name, position), by name."""
+    return conn.execute(
+        "SELECT b.id, b.name, m.position FROM body_members m JOIN bodies b ON b.id = m.body_id"
+        " WHERE m.user_id = ? AND b.kind = 'committee' ORDER BY b.name", (user_id,)).fetchall()
+
+
+def checks(conn: Connection) -> list:
+    """The school's own extra checks (id, label), in order."""
+    return conn.execute("SELECT * FROM governor_checks ORDER BY sort_order, label").fetchall()
+
+
+def check_marks(conn: Connection, record_id: int) -> dict[int, str]:
+    """{check id: ISO date done} for a record."""
+    return {r["check_id"]: r["done_on"] for r in conn.execute(
+        "SELECT check_id, done_on FROM governor_check_marks WHERE record_id = ?",
+        (record_id,))}
+
+
+# -- changing ----------------------------------------------------------------------------
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def check_input(conn: Connection, data: RecordInput) -> dict:
+    """The values to store for `data` (term end computed), or InvalidInput naming the field
+    that is wrong."""
+    category = categories.get(conn, data.category or "")
+    if category is None:
+        raise InvalidInput("Choose the governor's category.", field="category")
+    for name in ("appointed_on", "stepped_down_on", "dbs_checked_on", "s128_checked_on"):
+        value = getattr(data, name)
+        if value is not None:
+            try:
+                clock.check_year(value)
+            except InvalidInput as exc:
+                raise InvalidInput(str(exc), field=name) from None
+    appointed_by = text.one_line(data.appointed_by or "")
+    if len(appointed_by) > 120:
+        raise InvalidInput("The appointing body is at most 120 characters.", field="appointed_by")
+    reason = text.one_line(data.stepped_down_reason or "")
+    if len(reason) > 200:
+        raise InvalidInput("The reason is at most 200 characters.", field="stepped_down_reason")
+    reference = text.one_line(data.dbs_reference or "")
+    if len(reference) > 40:
+        raise InvalidInput("The certificate reference is at most 40 characters.",
+                           field="dbs_reference")
+    if data.stepped_down_on and data.appointed_on and data.stepped_down_on < data.appointed_on:
+        raise InvalidInput("The date stepped down is before the date appointed.",
+                           field="stepped_down_on")
+    if reason and not data.stepped_down_on:
+        raise InvalidInput("Give the date they stepped down, or leave the reason empty.",
+                           field="stepped_down_on")
+    if category["ex_officio"]:
+        years = ends = None  # held by virtue of an office: no term
+    else:
+        years = DEFAULT_TERM_YEARS if data.term_years is None else data.term_years
+        if years not in TERM_YEARS:
+            raise InvalidInput("The term of office is 1 to 4 years.", field="term_years")
+        ends = term_end(data.appointed_on, years) if data.appointed_on else None
+    return {"category": category["key"], "appointed_by": appointed_by,
+            "appointed_on": _iso(data.appointed_on), "term_years": years,
+            "term_ends_on": _iso(ends), "stepped_down_on": _iso(data.stepped_down_on),
+            "stepped_down_reason": reason, "dbs_checked_on": _iso(data.dbs_checked_on),
+            "dbs_reference": reference, "s128_checked_on": _iso(data.s128_checked_on)}
+
+
+def save(conn: Connection, actor: Identity, user_id: int, data: RecordInput,
+         body_id: int | None = None) -> int:
+    """Create or change a person's record on the board (default: the full governing board);
+    returns its id. The term end is computed (`term_end`). A new record, or a first date
+    appointed, puts them on the board; stepping down takes them off it (`body_members`)
+    and ends the positions they hold on that day. Audited ("governor.record_create" or
+    "governor.record_update", with `before` and `after` of each value that changed); GIAS
+    changes logged in the same transaction.
+
+    Raises NotPermitted unless `may_edit`, NotFound for an unknown person or no board,
+    InvalidInput (with `field`) for a value that breaks a rule.
+    """
+    _require_edit(actor)
+    body_id = body_id or board_id(conn)
+    if body_id is None:
+        raise NotFound("Set up the governing board first.")
+    person = conn.execute("SELECT id, name FROM users WHERE id = ?", (user_id,)).fetchone()
+    if person is None:
+        raise NotFound("no such user")
+    values = check_input(conn, data)
+    now = clock.iso()
+    with transaction(conn):
+        old = conn.execute("SELECT * FROM governor_records WHERE body_id = ? AND user_id = ?",
+                           (body_id, user_id)).fetchone()
+        if old is None:
+            record_id = conn.execute(
+                "INSERT INTO governor_records(body_id, user_id, created_at, updated_at, "
+                + ", ".join(values) + ") VALUES (?, ?, ?, ?, " + ", ".join("?" * len(values))
+                + ")", (body_id, user_id, now, now, *values.values())).lastrowid
+            before = {}
+        else:
+            record_id = old["id"]
+            before = {k: old[k] for k in values if old[k] != values[k]}
+            if not before:
+                return record_id
+            conn.execute("UPDATE governor_records SET " + ", ".join(f"{k} = ?" for k in values)
+                         + ", updated_at = ? WHERE id = ?", (*values.values(), now, record_id))
+        after = {k: values[k] for k in values if old is None or k in before}
+        _log_changes(conn, record_id, person["name"], old, values)
+        _keep_membership(conn, body_id, user_id, record_id, values)
+        audit.record(conn, actor, "governor.record_create" if old is None
+                     else "governor.record_update", f"governor:{record_id}", user=user_id,
+                     before=before, after=after)
+    events.publish(events.ACCESS_CHANGED, conn, body_id=body_id)
+    return record_id
+
+
+def _log_changes(conn: Connection, record_id: int, name: str, old, values: dict) -> None:
+    """The GIAS change log's rows for a record's change: an appointment (a new record, or a
+    first date appointed) and stepping down."""
+    if values["appointed_on"] and (old is None or not old["appointed_on"]):
+        label = categories.labels(conn).get(values["category"], values["category"])
+        gias.log(conn, record_id, "appointed", f"{name} appointed ({label})",
+                 values["appointed_on"])
+    if values["stepped_down_on"] and (old is None or not old["stepped_down_on"]):
+        why = f": {values['stepped_down_reason']}" if values["stepped_down_reason"] else ""
+        gias.log(conn, record_id, "stepped-down", f"{name} stepped down{why}",
+                 values["stepped_down_on"])
+
+
+def _keep_membership(conn: Connection, body_id: int, user_id: int, record_id: int,
+                     values: dict) -> None:
+    """Keep `body_members` true to the record: on the board while not stepped down (as a
+    member, unless they already sit there); off it, with their open positions ended, once
+    stepped down."""
+    left = values["stepped_down_on"]
+    if left and left <= dates.today().isoformat():
+        conn.execute("DELETE FROM body_members WHERE body_id = ? AND user_id = ?",
+                     (body_id, user_id))
+    elif not left:
+        conn.execute("INSERT OR IGNORE INTO body_members(body_id, user_id, position)"
+                     " VALUES (?, ?, 'member')", (body_id, user_id))
+    if left:
+        conn.execute("UPDATE governor_positions SET ends_on = ? WHERE record_id = ? AND"
+                     " (ends_on IS NULL OR ends_on > ?)", (left, record_id, left))
+        _sync_board_positions(conn, body_id)
+
+
+def _position_key(typed: str) -> str:
+    """The stored form of a position typed: 'chair', 'vice-chair', 'clerk' (any case,
+    "Vice chair" too), else the link role as typed on one line."""
+    position = text.one_line(typed or "")
+    folded = position.casefold().replace(" ", "-")
+    for key in POSITION_LABELS:
+        if folded == key:
+            return key
+    if folded.endswith("-link-governor"):
+        position = position[: -len(" link governor")]
+    if not position or len(position) > MAX_POSITION:
+        raise InvalidInput(f"Name the position in 1-{MAX_POSITION} characters.",
+                           field="position")
+    return position
+
+
+def add_position(conn: Connection, actor: Identity, record_id: int, position: str,
+                 starts_on: date, ends_on: date | None = None) -> int:
+    """Record that a governor holds `position` from `starts_on` (to `ends_on`, None: still
+    held); returns its id. A board has one chair and one vice-chair: a new open-ended
+    chair (or vice-chair) ends the other holder's on the day before. A chair or vice-chair
+    change is logged for GIAS, and the board's `body_members.position` follows the dated
+    positions (`_sync_board_positions`). Audited ("governor.position_add").
+
+    Raises NotPermitted unless `may_edit`, NotFound for an unknown record, InvalidInput for
+    an empty position or an end before the start.
+    """
+    _require_edit(actor)
+    record = get(conn, record_id)
+    key = _position_key(position)
+    for value, name in ((starts_on, "starts_on"), (ends_on, "ends_on")):
+        if value is not None:
+            try:
+                clock.check_year(value)
+            except InvalidInput as exc:
+                raise InvalidInput(str(exc), field=name) from None
+    if ends_on is not None and ends_on < starts_on:
+        raise InvalidInput("The end is before the start.", field="ends_on")
+    with transaction(conn):
+        if key in BOARD_POSITIONS and ends_on is None:
+            conn.execute(
+                "UPDATE governor_positions SET ends_on = max(starts_on, ?) WHERE position = ?"
+                " AND ends_on IS NULL AND record_id IN (SELECT id FROM governor_records"
+                " WHERE body_id = ?)",
+                ((starts_on - timedelta(days=1)).isoformat(), key, record["body_id"]))
+        position_id = conn.execute(
+            "INSERT INTO governor_positions(record_id, position, starts_on, ends_on)"
+            " VALUES (?, ?, ?, ?)", (record_id, key, starts_on.isoformat(), _iso(ends_on))
+        ).lastrowid
+        if key in BOARD_POSITIONS:
+            gias.log(conn, record_id, key, f"{record['name']}: {POSITION_LABELS[key].lower()}"
+                     f" from {starts_on.isoformat()}", starts_on.isoformat())
+            _sync_board_positions(conn, record["body_id"])
+        audit.record(conn, actor, "governor.position_add", f"governor:{record_id}",
+                     position=key, starts_on=starts_on.isoformat(), ends_on=_iso(ends_on))
+    return position_id
+
+
+def end_position(conn: Connection, actor: Identity, position_id: int, ends_on: date) -> None:
+    """End a position on `ends_on` (a correction of an end already set is allowed).
+    Audited with the end before and after. Raises NotPermitted unless `may_edit`, NotFound,
+    InvalidInput for an end before the start."""
+    _require_edit(actor)
+    row = conn.execute("SELECT p.*, r.body_id FROM governor_positions p JOIN governor_records"
+                       " r ON r.id = p.record_id WHERE p.id = ?", (position_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such position")
+    clock.check_year(ends_on)
+    if ends_on.isoformat() < row["starts_on"]:
+        raise InvalidInput("The end is before the start.", field="ends_on")
+    with transaction(conn):
+        conn.execute("UPDATE governor_positions SET ends_on = ? WHERE id = ?",
+                     (ends_on.isoformat(), position_id))
+        if row["position"] in BOARD_POSITIONS:
+            _sync_board_positions(conn, row["body_id"])
+        audit.record(conn, actor, "governor.position_end", f"governor:{row['record_id']}",
+                     position=row["position"], before=row["ends_on"], after=ends_on.isoformat())
+
+
+def _sync_board_positions(conn: Connection, body_id: int) -> None:
+    """Make the board's `body_members.position` say who is chair and vice-chair today by the
+    dated positions, for each of the two a dated position was ever recorded for (a board
+    that never dated its chair keeps the position set on the board page)."""
+    today = dates.today().isoformat()
+    for key in BOARD_POSITIONS:
+        rows = conn.execute(
+            "SELECT r.user_id, p.starts_on <= ? AND (p.ends_on IS NULL OR p.ends_on >= ?)"
+            " AS held FROM governor_positions p JOIN governor_records r ON r.id = p.record_id"
+            " WHERE r.body_id = ? AND p.position = ?", (today, today, body_id, key)).fetchall()
+        if not rows:
+            continue
+        conn.execute("UPDATE body_members SET position = 'member' WHERE body_id = ?"
+                     " AND position = ?", (body_id, key))
+        for row in rows:
+            if row["held"]:
+                conn.execute("UPDATE body_members SET position = ? WHERE body_id = ?"
+                             " AND user_id = ?", (key, body_id, row["user_id"]))
+
+
+def board_position_changed(conn: Connection, actor: Identity, body_id: int, user_id: int,
+                           position: str) -> None:
+    """What the board page's "position" (gvo.board.bodies.add_member) means for the dated
+    positions, inside its transaction: made chair or vice-chair, a dated position from
+    today (ending the other holder's, logged for GIAS); back to member, their open chair
+    or vice-chair ends yesterday."""
+    record = record_for(conn, user_id, body_id)
+    if record is None:
+        return
+    today = dates.today()
+    held = {p["position"]: p for p in positions_of(conn, record["id"]) if p["ends_on"] is None}
+    with transaction(conn):
+        for key in BOARD_POSITIONS:
+            if key == position and key not in held:
+                add_position(conn, actor, record["id"], key, today)
+            elif key != position and key in held:
+                end_position(conn, actor, held[key]["id"],
+                             max(today - timedelta(days=1), date.fromisoformat(
+                                 held[key]["starts_on"])))
+
+
+def replace_positions(conn: Connection, actor: Identity, record_id: int,
+                      wanted: list[tuple[str, date, date | None]]) -> None:
+    """Make a record's positions exactly `wanted` ((position, starts_on, ends_on) each), as
+    an import does: nothing happens when they are already so. A chair or vice-chair not
+    recorded before is logged for GIAS; the board's `body_members.position` follows.
+    Audited ("governor.positions", before and after). Raises NotPermitted unless
+    `may_edit`, InvalidInput for a position with an end before its start."""
+    _require_edit(actor)
+    record = get(conn, record_id)
+    new = sorted((_position_key(p), s.isoformat(), _iso(e)) for p, s, e in wanted)
+    for _, start, end in new:
+        if end is not None and end < start:
+            raise InvalidInput("A position ends before it starts.", field="positions")
+    old = sorted((p["position"], p["starts_on"], p["ends_on"])
+                 for p in positions_of(conn, record_id))
+    if new == old:
+        return
+    with transaction(conn):
+        conn.execute("DELETE FROM governor_positions WHERE record_id = ?", (record_id,))
+        for key, start, end in new:
+            conn.execute("INSERT INTO governor_positions(record_id, position, starts_on,"
+                         " ends_on) VALUES (?, ?, ?, ?)", (record_id, key, start, end))
+            if key in BOARD_POSITIONS and (key, start, end) not in old:
+                gias.log(conn, record_id, key, f"{record['name']}: "
+                         f"{POSITION_LABELS[key].lower()} from {start}", start)
+        _sync_board_positions(conn, record["body_id"])
+        audit.record(conn, actor, "governor.positions", f"governor:{record_id}",
+                     before=[" ".join(filter(None, p)) for p in old],
+                     after=[" ".join(filter(None, p)) for p in new])
+
+
+def mark_check(conn: Connection, actor: Identity, record_id: int, check_id: int,
+               done_on: date | None) -> None:
+    """Record the day a governor met one of the school's own checks (None: not met).
+    Audited with before and after. Raises NotPermitted unless `may_edit`, NotFound."""
+    _require_edit(actor)
+    get(conn, record_id)
+    if conn.execute("SELECT 1 FROM governor_checks WHERE id = ?", (check_id,)).fetchone() is None:
+        raise NotFound("no such check")
+    if done_on is not None:
+        clock.check_year(done_on)
+    before = check_marks(conn, record_id).get(check_id)
+    with transaction(conn):
+        if done_on is None:
+            conn.execute("DELETE FROM governor_check_marks WHERE record_id = ? AND check_id = ?",
+                         (record_id, check_id))
+        else:
+            conn.execute("INSERT INTO governor_check_marks(record_id, check_id, done_on)"
+                         " VALUES (?, ?, ?) ON CONFLICT(record_id, check_id) DO UPDATE SET"
+                         " done_on = excluded.done_on", (record_id, check_id, done_on.isoformat()))
+        audit.record(conn, actor, "governor.check", f"governor:{record_id}", check=check_id,
+                     before=before, after=_iso(done_on))
+
+
+def add_check(conn: Connection, actor: Identity, label: str) -> int:
+    """Add one of the school's own checks ("Signed the code of conduct"); a Manager's
+    decision. Raises NotPermitted for others, InvalidInput for an empty or repeated label."""
+    if not actor.acts_as_manager:
+        raise NotPermitted("Only a Manager adds a check.")
+    label = text.one_line(label or "")
+    if not label or len(label) > 120:
+        raise InvalidInput("A check of 1-120 characters is required.", field="label")
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM governor_checks WHERE label = ?", (label,)).fetchone():
+            raise InvalidInput(f"There is already a check “{label}”.", field="label")
+        check_id = conn.execute(
+            "INSERT INTO governor_checks(label, sort_order) VALUES (?, (SELECT coalesce("
+            "max(sort_order), 0) + 10 FROM governor_checks))", (label,)).lastrowid
+        audit.record(conn, actor, "governor.check_add", f"check:{check_id}", label=label)
+    return check_id
+
+
+def input_of(record) -> RecordInput:
+    """The RecordInput a stored record holds (to fill a form, or compare)."""
+    def day(value):
+        return date.fromisoformat(value) if value else None
+
+    return RecordInput(**{f.name: (day(record[f.name]) if f.name.endswith("_on")
+                                   else record[f.name]) for f in fields(RecordInput)})
