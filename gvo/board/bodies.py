@@ -124,7 +124,7 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
                            "governing board, not on a committee.")
     if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise NotFound("no such user")
-    from gvo.governance import categories, gias, records
+    from gvo.governance import categories, records
 
     if category and categories.get(conn, category) is None:
         raise InvalidInput("Choose a category this school uses.", field="category")

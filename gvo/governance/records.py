@@ -181,6 +181,15 @@ def positions_held(conn: Connection, on: date | None = None,
     return held
 
 
+def position_record(conn: Connection, position_id: int) -> int:
+    """The id of the record a position belongs to; NotFound if none."""
+    row = conn.execute("SELECT record_id FROM governor_positions WHERE id = ?",
+                       (position_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such position")
+    return row["record_id"]
+
+
 def position_label(position: str) -> str:
     """A position as pages show it ("Vice-chair", "Safeguarding link governor")."""
     return POSITION_LABELS.get(position) or f"{position[:1].upper()}{position[1:]} link governor"

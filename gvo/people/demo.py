@@ -60,8 +60,16 @@ def create(instance: Instance) -> None:
         conn, op, group_id=None, name="Pay panel",
         description="Governors who sit on the pay committee panel.",
         members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
+    _sample_governor_records(conn, ids)
     _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
+
+
+def _sample_governor_records(conn, ids: dict) -> None:
+    """Governor records, positions and the GIAS change log (gvo.governance.demo_records)."""
+    from gvo.governance import demo_records
+
+    demo_records.sample(conn, ids)
 
 
 def _sample_library(conn, ids: dict, pay_panel: int) -> None:

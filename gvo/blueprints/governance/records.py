@@ -13,6 +13,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from gvo.blueprints.governance.common import bp
 from gvo.core import dates
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.governance import categories, gias, records, transfer
@@ -20,8 +21,6 @@ from gvo.people import accounts
 from gvo.web.access import current_identity, db, requires, requires_role
 from gvo.web.downloads import file_response
 from gvo.web.forms import ConfirmForm, DayField, LineField, choices, error_beside
-
-from gvo.blueprints.governance.common import bp
 
 TERM_CHOICES = choices([("1", "1 year"), ("2", "2 years"), ("3", "3 years"), ("4", "4 years")])
 
@@ -250,10 +249,7 @@ def position_add(record_id: int):
 def position_end(position_id: int):
     """End a position on a day."""
     conn = db()
-    row = conn.execute("SELECT record_id FROM governor_positions WHERE id = ?",
-                       (position_id,)).fetchone()
-    if row is None:
-        abort(404)
+    record_id = records.position_record(conn, position_id)
     form = EndPositionForm()
     if form.validate_on_submit():
         try:
@@ -264,7 +260,7 @@ def position_end(position_id: int):
             flash("Position ended.", "success")
     else:
         flash("Give the day it ended (YYYY-MM-DD).", "error")
-    return redirect(url_for("governance.record", record_id=row["record_id"]))
+    return redirect(url_for("governance.record", record_id=record_id))
 
 
 @bp.post("/governors/<int:record_id>/checks")
@@ -361,7 +357,8 @@ def gias_unreported(change_id: int):
 # -- import and export ---------------------------------------------------------------------
 
 
-@bp.get("/governors/export.<any(csv, xlsx):kind>")
+@bp.get("/governors/export.csv", defaults={"kind": "csv"}, endpoint="export")
+@bp.get("/governors/export.xlsx", defaults={"kind": "xlsx"}, endpoint="export_xlsx")
 @requires("manage_board")
 def export(kind: str):
     """Every governor record as CSV or Excel."""
