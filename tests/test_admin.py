@@ -407,7 +407,7 @@ def test_a_category_is_asked_on_the_board_only(signed_in, make_user, instance):
                        form_page=f"/alpha/board/{committee_id}")
     assert resp.status_code == 302
     listing = client.get("/alpha/board").get_data(as_text=True)
-    assert listing.count("(co opted)") == 2  # on the board and on the committee
+    assert listing.count("(Co-opted governor)") == 2  # on the board and on the committee
     resp = client.post(f"/alpha/board/{committee_id}", {"user_id": person.id,
                                                         "position": "chair", "category": "staff"},
                        form_page=f"/alpha/board/{committee_id}")

@@ -30,14 +30,17 @@ def get_body(conn: Connection, body_id: int):
 
 
 def members(conn: Connection, body_id: int) -> list:
-    """A body's members with their position and their category as a governor ("" if none
-    is recorded), chair first."""
+    """A body's members with their position, their category as a governor (`category`, the
+    key; "" if none is recorded) and its label as the school names it (`category_label`,
+    "" if none), chair first."""
     return conn.execute(
-        "SELECT u.id, u.name, u.email, u.role, m.position, coalesce(g.category, '') AS category"
+        "SELECT u.id, u.name, u.email, u.role, m.position, coalesce(g.category, '') AS category,"
+        " coalesce(c.label, g.category, '') AS category_label"
         " FROM body_members m JOIN users u ON u.id = m.user_id"
         " LEFT JOIN governor_records g ON g.user_id = m.user_id"
         " AND g.body_id = (SELECT id FROM bodies WHERE kind = 'board')"
-        " AND g.stepped_down_on IS NULL WHERE m.body_id = ?"
+        " AND g.stepped_down_on IS NULL"
+        " LEFT JOIN governor_categories c ON c.key = g.category WHERE m.body_id = ?"
         " ORDER BY CASE m.position WHEN 'chair' THEN 0 WHEN 'vice-chair' THEN 1 ELSE 2 END,"
         " u.name COLLATE NOCASE",
         (body_id,),

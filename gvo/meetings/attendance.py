@@ -104,7 +104,8 @@ def _live_attendance_register(conn: Connection, meeting) -> list[dict]:
         rows.append({
             "user_id": person["id"], "name": person["name"],
             "position": seat["position"] if seat else "",
-            "category": seat["category"] if seat else "",
+            # The label, as the school names the category: a locked register keeps it.
+            "category": seat["category_label"] if seat else "",
             "reply": answer["reply"] if answer else "",
             "reason": answer["reason"] if answer else "",
             "status": recorded.get(person["id"], suggested), "recorded": person["id"] in recorded,

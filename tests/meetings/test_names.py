@@ -104,5 +104,6 @@ def test_a_locked_register_keeps_the_category_it_was_taken_with(office):
     attendance.save_attendance_register(office.conn, OP, meeting_id, {ann: "present"})
     attendance.lock_attendance_register(office.conn, OP, meeting_id)
     bodies.add_member(office.conn, OP, office.board_id, ann, "member", "co-opted")
+    # The register keeps the category as the school named it when it was locked.
     assert [m["category"] for m in attendance.attendance_register(office.conn, meeting_id)] == [
-        "parent"]
+        "Parent governor"]
