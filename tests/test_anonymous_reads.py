@@ -32,9 +32,11 @@ from test_behind_nginx import (
 )
 
 from gvo.board import bodies
+from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
+from gvo.governance import public
 from gvo.library import documents, folders
-from gvo.meetings import agenda, meetings
+from gvo.meetings import agenda, attendance, meetings
 from gvo.people import accounts
 from gvo.storage import sqlcipher
 from gvo.storage.instance import Instance
@@ -350,3 +352,44 @@ def test_the_session_row_is_made_at_sign_in_under_a_new_token(office):
     for old in (anonymous, pending):
         planted = Caller("127.0.0.91", port, host=host, cookies={f"gvo-{SLUG}": old})
         assert planted.request("GET", f"/{SLUG}/").status == 302
+
+
+def test_the_public_governance_page_switched_on_writes_nothing(office, watcher, app):
+    """Issue 14: with the public governance page on (the tests above see it off: 404), its
+    page, CSV and JSON write nothing either, a register locked before snapshots existed
+    included (reading it must not take the late snapshot)."""
+    instance, port, token = office[:3]
+    inst = Instance.open(instance, environ={})
+    try:
+        conn = inst.db(SLUG)
+        op = Identity.operator()
+        board = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()[0]
+        governor = accounts.add_user(conn, op, email="ada@example.org", name="Ada Governor",
+                                     role="author")
+        bodies.add_member(conn, op, board, governor, "chair", "parent")
+        start = meetings.local_now().replace(hour=18, minute=0) - timedelta(days=380)
+        held = meetings.create(conn, op, meetings.MeetingInput(
+            body_id=board, title="Board", starts_at=start, ends_at=start + timedelta(hours=2),
+            location="Hall"))
+        attendance.save_attendance_register(conn, op, held, {governor: "present"})
+        attendance.lock_attendance_register(conn, op, held)
+        with transaction(conn):
+            conn.execute("DELETE FROM meeting_records WHERE meeting_id = ?", (held,))
+        public.set_publishing(conn, op, True, "governance@example.org")
+    finally:
+        inst.close()
+    urls = public_get_urls(app, token)
+    host = f"127.0.0.1:{port}"
+    visitor = Caller("127.0.0.75", port, host=host)
+    assert visitor.request("GET", f"/{SLUG}/governance").status == 200
+    before = wait_until_quiet(instance, watcher, visitor)
+    for caller in (Caller("127.0.0.76", port, host=host), visitor):
+        seen = visit_all(urls, caller)
+        assert all(code < 500 for code in seen.values()), seen
+        for path in ("/governance", "/governance.csv", "/governance.json"):
+            assert seen[f"/{SLUG}{path}"] == 200, path
+    after = school_state(instance, watcher)
+    assert after[2] == before[2], "a commit to the school during anonymous GETs"
+    assert after[:2] == before[:2], "the school's database or WAL changed"
+    resp = Caller("127.0.0.77", port, host=host).request("GET", f"/{SLUG}/governance")
+    assert "Set-Cookie" not in resp.headers and "Ada Governor" in resp.text

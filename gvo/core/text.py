@@ -100,6 +100,18 @@ def one_line(text: str) -> str:
     return cap_marks(_SPACES.sub(" ", line)).strip()
 
 
+# What makes a spreadsheet read a cell as a formula when it starts with it (OWASP, "CSV
+# Injection"): equals, plus, minus, at, tab and carriage return.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs: one starting with a character of
+    FORMULA_STARTS gets a leading ' (OWASP's advice for CSV injection); others as they are.
+    Every CSV GVO writes passes its text cells through this."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 
 
 def safe_filename(name: str, default: str = DEFAULT_STEM) -> str:

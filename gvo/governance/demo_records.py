@@ -34,8 +34,8 @@ def sample(conn, ids: dict) -> None:
          _years_ago(today, 1, -60), 4, None, [("SEND", 0)]),
         ("staff@riverside.example", "staff", "Elected by staff",
          today - timedelta(days=5), 4, today - timedelta(days=3), []),
-        ("clerk@riverside.example", "associate", "The governing board",
-         _years_ago(today, 3), 4, _years_ago(today, 3, 12), [("clerk", 3)]),
+        ("clerk@riverside.example", "clerk", "The governing board",
+         _years_ago(today, 3), None, _years_ago(today, 3, 12), [("clerk", 3)]),
     ]
     for email, category, by, appointed, term, dbs, positions in rows:
         record_id = records.save(conn, op, ids[email], records.RecordInput(

@@ -356,14 +356,13 @@ def report(conn: Connection, body_id: int, start: date, end: date) -> tuple[list
 def report_csv(rows: list[ReportRow]) -> bytes:
     """The attendance report as CSV (UTF-8 with a byte-order mark, for spreadsheets): name,
     attended, apologies accepted, absent, eligible, percentage. A name starting with =, +, -
-    or @ gets a leading ' so a spreadsheet never reads it as a formula (OWASP, CSV
-    injection)."""
+    or @ (or a tab or carriage return) gets a leading ' so a spreadsheet never reads it as a
+    formula (text.spreadsheet_safe: OWASP, CSV injection)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Name", "Attended", "Apologies accepted", "Absent", "Eligible",
                      "Percentage"])
     for r in rows:
-        name = "'" + r.name if r.name[:1] in "=+-@" else r.name
-        writer.writerow([name, r.attended, r.apologies, r.absent, r.eligible,
-                         "" if r.percent is None else r.percent])
+        writer.writerow([text.spreadsheet_safe(r.name), r.attended, r.apologies, r.absent,
+                         r.eligible, "" if r.percent is None else r.percent])
     return out.getvalue().encode("utf-8-sig")

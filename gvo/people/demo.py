@@ -63,6 +63,7 @@ def create(instance: Instance) -> None:
     _sample_governor_records(conn, ids)
     _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
+    _sample_public_page(conn, ids)
 
 
 def _sample_governor_records(conn, ids: dict) -> None:
@@ -86,6 +87,14 @@ def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:
     members = {name: [m["id"] for m in bodies.members(conn, body_id)]
                for name, body_id in body_ids.items()}
     meetings_demo.sample(conn, ids["clerk@riverside.example"], body_ids, members, NAME)
+
+
+def _sample_public_page(conn, ids: dict) -> None:
+    """The public governance page, switched on (gvo.governance.demo_public); after the
+    governor records exist."""
+    from gvo.governance import demo_public
+
+    demo_public._demo_public(conn, ids["clerk@riverside.example"])
 
 
 def credentials_text(base_url: str) -> str:

@@ -1,7 +1,7 @@
 """Wiring of the web layer: blueprints, access enforcement, security headers; error pages
 and the answers to service errors are gvo.web.errors'."""
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, g, request, session
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import ClosingIterator
@@ -138,6 +138,15 @@ def _template_globals() -> dict:
             "school_name": g.get("school_name"), "draft_owner": access.draft_owner()}
 
 
+def _public_and_cookieless(response) -> bool:
+    """Whether a school's response may stay as its view marked it: one the view declared
+    cacheable by anyone (`Cache-Control: public`, the public governance page) whose session
+    will set or delete no cookie (the session is saved after this runs, so its state is read
+    here, not the headers). Anything else from a school is no-store."""
+    return (bool(response.cache_control.public) and not session.modified
+            and not getattr(session, "stale_cookie", False))
+
+
 def _security_headers(response):
     h = response.headers
     if "Content-Security-Policy" not in h:  # files carry their own (downloads.FILE_CSP)
@@ -149,7 +158,7 @@ def _security_headers(response):
     h["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if g.get("school") and request.endpoint != "static":
+    if g.get("school") and request.endpoint != "static" and not _public_and_cookieless(response):
         # Board papers and personal data must not linger in shared caches or the back button.
         h["Cache-Control"] = "no-store"
         h["Pragma"] = "no-cache"

@@ -6,7 +6,9 @@
 -- `votes` = 0 for associate members, who neither vote nor count towards the quorum (The
 -- School Governance (Constitution) (England) Regulations 2012, reg. 2 and the Roles,
 -- Procedures and Allowances Regulations 2013, reg. 14); `ex_officio` = 1 for a place held by
--- virtue of an office (the headteacher): no term of office.
+-- virtue of an office (the headteacher): no term of office. The clerk is not a governor
+-- (Roles, Procedures and Allowances Regulations 2013, reg. 9): a record of category 'clerk'
+-- holds their clerk position, without a vote or a place in the quorum.
 CREATE TABLE governor_categories (
     key         TEXT PRIMARY KEY,
     label       TEXT NOT NULL,
@@ -25,7 +27,8 @@ INSERT INTO governor_categories(key, label, votes, ex_officio, builtin, sort_ord
     ('co-opted', 'Co-opted governor', 1, 0, 1, 70),
     ('trustee', 'Trustee', 1, 0, 1, 80),
     ('member', 'Member (academy trust)', 1, 0, 1, 90),
-    ('associate', 'Associate member', 0, 0, 1, 100);
+    ('associate', 'Associate member', 0, 0, 1, 100),
+    ('clerk', 'Clerk to the board (not a governor)', 0, 1, 1, 110);
 
 -- The instrument of government: how many places of each category a board has. A vacancy is
 -- a place with nobody in it.
