@@ -62,6 +62,7 @@ def create(instance: Instance) -> None:
         members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
     _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
+    _sample_interests(conn, ids)
 
 
 def _sample_library(conn, ids: dict, pay_panel: int) -> None:
@@ -78,6 +79,13 @@ def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:
     members = {name: [m["id"] for m in bodies.members(conn, body_id)]
                for name, body_id in body_ids.items()}
     meetings_demo.sample(conn, ids["clerk@riverside.example"], body_ids, members, NAME)
+
+
+def _sample_interests(conn, ids: dict) -> None:
+    """The register of interests and a declaration at a meeting (gvo.governance)."""
+    from gvo.governance import demo_interests
+
+    demo_interests.sample(conn, ids)
 
 
 def credentials_text(base_url: str) -> str:
