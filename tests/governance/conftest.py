@@ -4,7 +4,6 @@ calendar day."""
 from datetime import UTC, datetime
 
 import pytest
-
 from meetings.conftest import OP, Office, office  # noqa: F401 (fixtures shared with meetings)
 
 __all__ = ["OP", "Office", "office", "on_day"]

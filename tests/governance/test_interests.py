@@ -5,7 +5,6 @@ and every write audited (acceptance 5)."""
 from datetime import date
 
 import pytest
-from conftest import sign_in
 
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity

@@ -6,7 +6,7 @@ from flask import flash, url_for
 from gvo.blueprints.meetings.common import bp, get_meeting_item, to_minutes
 from gvo.blueprints.meetings.minutes import _editor, declaration_form
 from gvo.core.errors import InvalidInput
-from gvo.meetings import declarations
+from gvo.meetings import agenda, declarations
 from gvo.web.access import current_identity, db, requires
 from gvo.web.confirm import ask_first, confirmed
 from gvo.web.forms import error_beside
@@ -24,10 +24,13 @@ def declare(meeting_id: int, item_id: int):
             declarations.declare(db(), current_identity(), item_id, form.user_id.data,
                                  form.interest.data, form.withdrew.data)
         except InvalidInput as exc:
-            error_beside(form, exc, "interest")
+            if exc.field:
+                error_beside(form, exc, "interest")
+            else:  # a rule about the minutes (approved): the form may not be shown
+                flash(f"Not recorded: {exc}", "error")
         else:
             flash("The declaration of interest is recorded.", "success")
-            return to_minutes(meeting_id, f"#minutes-{item['number']}")
+            return to_minutes(meeting_id, agenda.anchor(db(), item["id"], "minutes"))
     return _editor(meeting, status=422, declaring=(item_id, form))
 
 
@@ -47,5 +50,5 @@ def remove_declaration(meeting_id: int, item_id: int, user_id: int):
         flash(str(exc), "error")
     else:
         flash("The declaration is removed.", "success")
-    return to_minutes(meeting_id, f"#minutes-{item['number']}")
+    return to_minutes(meeting_id, agenda.anchor(db(), item["id"], "minutes"))
 
