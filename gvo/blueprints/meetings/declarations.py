@@ -3,7 +3,7 @@
 
 from flask import flash, url_for
 
-from gvo.blueprints.meetings.common import bp, get_meeting_item, to_minutes
+from gvo.blueprints.meetings.common import attempt, bp, get_meeting_item, to_minutes
 from gvo.blueprints.meetings.minutes import _editor, declaration_form
 from gvo.core.errors import InvalidInput
 from gvo.meetings import agenda, declarations
@@ -44,11 +44,6 @@ def remove_declaration(meeting_id: int, item_id: int, user_id: int):
                          ["It is taken off the minutes of this item."],
                          url_for("meetings.minutes_editor", meeting_id=meeting_id),
                          yes="Yes, remove it")
-    try:
-        declarations.remove(db(), current_identity(), item_id, user_id)
-    except InvalidInput as exc:
-        flash(str(exc), "error")
-    else:
-        flash("The declaration is removed.", "success")
+    attempt(declarations.remove, item_id, user_id, done="The declaration is removed.")
     return to_minutes(meeting_id, agenda.anchor(db(), item["id"], "minutes"))
 
