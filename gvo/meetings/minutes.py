@@ -15,7 +15,7 @@ from gvo.core.paging import Page
 from gvo.core.text import one_line
 from gvo.discussion import comments as discussion
 from gvo.discussion import subjects
-from gvo.meetings import agenda, attendance, notices, pdf, records
+from gvo.meetings import agenda, attendance, declarations, notices, pdf, records
 from gvo.meetings.meetings import get, has_started
 from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
@@ -32,15 +32,20 @@ APPROVED = ("approved", "locked")
 
 def for_meeting(conn: Connection, meeting_id: int, viewer: Identity | None) -> dict:
     """The minutes as {'part1': [...], 'part2': [...]}, each item with number, title,
-    discussion, decisions and actions (text, owner_name, due_on); part 2 (confidential) is
-    empty for someone who may not see it (viewer=None: everything, for internal use).
+    discussion, decisions, actions (text, owner_name, due_on), declarations of interest
+    (user_id, name, interest, withdrew; gvo.meetings.declarations) and `quorum`, the item's
+    own quorum where someone who declared an interest withdrew (else None); part 2
+    (confidential) is empty for someone who may not see it (viewer=None: everything, for
+    internal use).
     Approved minutes come from their snapshot (`record`), never from live data."""
     meeting = get(conn, meeting_id)
     if meeting["minutes_status"] in APPROVED:
         snapshot = record(conn, meeting)
         allowed = viewer is None or sees_confidential(conn, viewer, meeting["body_id"])
-        return {"part1": snapshot["part1"], "part2": snapshot["part2"] if allowed else []}
-    return _live_parts(conn, meeting_id, viewer)
+        parts = {"part1": snapshot["part1"], "part2": snapshot["part2"] if allowed else []}
+    else:
+        parts = _live_parts(conn, meeting_id, viewer)
+    return declarations.add_quorum(conn, meeting_id, parts)
 
 
 def _live_parts(conn: Connection, meeting_id: int, viewer: Identity | None) -> dict:
@@ -55,6 +60,7 @@ def _live_parts(conn: Connection, meeting_id: int, viewer: Identity | None) -> d
             "discussion": row["discussion"] if row else "",
             "decisions": row["decisions"] if row else "",
             "actions": [dict(a) for a in actions],
+            "declarations": declarations.for_item(conn, item["id"]),
         }
         parts["part2" if item["confidential"] else "part1"].append(entry)
     return parts
@@ -82,7 +88,8 @@ def _take(conn: Connection, meeting, *, late: bool = False) -> dict:
                                      "decisions")} | {
             "confidential": bool(item["confidential"]),
             "actions": [{k: a[k] for k in ("id", "text", "owner_name", "due_on")}
-                        for a in item["actions"]]}
+                        for a in item["actions"]],
+            "declarations": item["declarations"]}
 
     parts = _live_parts(conn, meeting["id"], None)
     by = conn.execute("SELECT name FROM users WHERE id = ?",

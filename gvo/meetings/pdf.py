@@ -564,6 +564,7 @@ def minutes_pdf(school_name: str, minutes: dict, register: dict, made_at: str) -
     for item in minutes["part1"]:
         doc.ln(2)
         doc.heading(f"{item['number']}. {item['title']}", 13)
+        _declarations(doc, item.get("declarations", []), register)
         if item["discussion"]:
             doc.para(item["discussion"])
         if item["decisions"]:
@@ -575,6 +576,20 @@ def minutes_pdf(school_name: str, minutes: dict, register: dict, made_at: str) -
     doc.ln(4)
     doc.para(f"Approved copy made by GVO on {dates.moment(made_at)}.", size=8)
     return doc.bytes()
+
+
+def _declarations(doc: "Document", declared: list[dict], register: dict) -> None:
+    """An item's declarations of interest, and its quorum when a withdrawal changes it
+    (gvo.meetings.declarations.item_quorum)."""
+    from gvo.meetings.declarations import item_quorum
+
+    for d in declared:
+        left = "withdrew for this item" if d["withdrew"] else "stayed for this item"
+        doc.para(f"Declaration of interest: {d['name']}: {d['interest']} ({left}).", style="I")
+    q = item_quorum(register["quorum"], register["members"], declared)
+    if q:
+        doc.para(f"Quorum for this item: {q['needed']} ({q['rule']}); {q['present']} present - "
+                 f"{'quorate' if q['quorate'] else 'NOT quorate'}.", style="I")
 
 
 def attendance_pdf(school_name: str, body_name: str, start: str, end: str, rows: list,

@@ -16,8 +16,9 @@ after the lock, for a register locked before snapshots existed), "body": {"id", 
 Minutes snapshot (version 1): {"version", "taken_at", "late", "meeting": {"title",
 "body_name", "starts_at", "ends_at", "location"}, "part1": [...], "part2": [...] (items with
 "id", "number", "title", "confidential", "discussion", "decisions", "actions": [{"text",
-"owner_name", "due_on"}]), "approval": {"when", "by", "meeting": {"id", "title",
-"starts_at"}}}.
+"owner_name", "due_on"}], "declarations": [{"user_id", "name", "interest", "withdrew"}]
+(absent from snapshots taken before declarations were recorded: read as none)),
+"approval": {"when", "by", "meeting": {"id", "title", "starts_at"}}}.
 """
 
 import hashlib

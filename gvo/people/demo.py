@@ -63,6 +63,7 @@ def create(instance: Instance) -> None:
     _sample_governor_records(conn, ids)
     _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
+    _sample_interests(conn, ids)
     _sample_public_page(conn, ids)
 
 
@@ -95,6 +96,13 @@ def _sample_public_page(conn, ids: dict) -> None:
     from gvo.governance import demo_public
 
     demo_public._demo_public(conn, ids["clerk@riverside.example"])
+
+
+def _sample_interests(conn, ids: dict) -> None:
+    """The register of interests and a declaration at a meeting (gvo.governance)."""
+    from gvo.governance import demo_interests
+
+    demo_interests.sample(conn, ids)
 
 
 def credentials_text(base_url: str) -> str:

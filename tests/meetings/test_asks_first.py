@@ -10,7 +10,7 @@ from conftest import make_pdf
 from gvo.core.identity import Identity
 from gvo.discussion import comments, subjects
 from gvo.library import pages
-from gvo.meetings import attendance, minutes, papers
+from gvo.meetings import attendance, declarations, minutes, papers
 from gvo.people import groups
 
 from .conftest import OP, upload
@@ -21,6 +21,7 @@ DESTRUCTIVE = re.compile(r"delete|remove|detach|lock|circulate|publish|reset_mfa
 NOT_OF_THE_KIND = {
     "library.lock_comments": "locks or reopens comments: undone with the same button",
     "library.lock_approval": "locks or reopens an approval: undone with the same button",
+    "governance.publish_settings": "the public page's settings form: switched back with it",
 }
 # Routes that ask with a required field of their own form instead of a page.
 ASK_WITH_A_FIELD = {
@@ -49,6 +50,7 @@ def test_every_destructive_button_asks_first(signed_in, office, make_user):
                            None)
     guest = attendance.add_guest(conn, OP, meeting_id, "Gail Guest", "guest")
     action = minutes.add_action(conn, OP, item, "Chase the LA", None, None)
+    declarations.declare(conn, OP, item, clerk.id, "Director of the roofer", True)
     member = make_user(role="author")
     office.member(member.id, office.committee_id)
     group = groups.save_group(conn, OP, group_id=None, name="Readers' circle", description="",
@@ -72,6 +74,7 @@ def test_every_destructive_button_asks_first(signed_in, office, make_user):
         "meetings.lock_register": f"{m}/register/lock",
         "meetings.remove_guest": f"{m}/register/guests/{guest}/delete",
         "meetings.delete_action": f"{m}/minutes/actions/{action}/delete",
+        "meetings.remove_declaration": f"{m}/agenda/{item}/declarations/{clerk.id}/remove",
         "meetings.circulate_minutes": f"{m}/minutes/circulate",
         "meetings.lock_minutes": f"{m}/minutes/lock",
     }

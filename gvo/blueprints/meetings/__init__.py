@@ -2,8 +2,16 @@
 
 `common` makes the blueprint; `meetings` (list, calendar, create/edit, the meeting page),
 `agenda` (items, papers), `attendance` (replies, the attendance register, the report),
-`minutes` and `packs` (board pack, .ics, the calendar feed) add their routes to it.
+`minutes`, `declarations` (declarations of interest against items) and `packs` (board
+pack, .ics, the calendar feed) add their routes to it.
 """
 
-from gvo.blueprints.meetings import agenda, attendance, meetings, minutes, packs  # noqa: F401
+from gvo.blueprints.meetings import (  # noqa: F401
+    agenda,
+    attendance,
+    declarations,
+    meetings,
+    minutes,
+    packs,
+)
 from gvo.blueprints.meetings.common import bp  # noqa: F401

@@ -127,6 +127,15 @@ class ActionForm(FlaskForm):
     due_on = DayField("Due", validators=[Optional()])
 
 
+class DeclarationForm(FlaskForm):
+    """A declaration of interest against an agenda item (gvo.meetings.declarations)."""
+
+    user_id = SelectField("Who declared an interest", coerce=int, choices=[])
+    interest = LineField("The interest declared", validators=[DataRequired(), Length(max=500)])
+    withdrew = BooleanField("They withdrew for this item (not counted in its quorum)",
+                            default=True)
+
+
 class ApproveForm(FlaskForm):
     """Recording the approval of an earlier meeting's minutes at this meeting."""
 

@@ -33,11 +33,18 @@ def minutes_editor(meeting_id: int):
     return _editor(get_meeting(meeting_id))
 
 
-def _editor(meeting, forms: dict | None = None, status: int = 200):
+def _editor(meeting, forms: dict | None = None, status: int = 200,
+            declaring: tuple | None = None):
     """The minutes editor; `forms` (item id -> (minutes form, action form)) as sent, with
-    their errors, or empty ones."""
+    their errors, or empty ones; `declaring` (item id, declaration form) a declaration of
+    interest refused, with its errors."""
     conn = db()
     parts = minutes.for_meeting(conn, meeting["id"], current_identity())
+    people = _register_choices(meeting["id"])
+    declare_forms = {item["id"]: declaration_form(meeting["id"], item["id"], people=people)
+                     for item in parts["part1"] + parts["part2"]}
+    if declaring:
+        declare_forms[declaring[0]] = declaring[1]
     if forms is None:
         owners = _owner_choices()
         forms = {item["id"]: (mf.MinuteItemForm(
@@ -48,6 +55,7 @@ def _editor(meeting, forms: dict | None = None, status: int = 200):
         "meetings/minutes.html", meeting=meeting, parts=parts, forms=forms,
         editable=meeting["minutes_status"] in minutes.EDITABLE, confirm=ConfirmForm(),
         labels=minutes.STATUS_LABELS, quorum=attendance.quorum(conn, meeting["id"]),
+        declare_forms=declare_forms,
         comments=minutes.comments(conn, meeting["id"])), status
 
 
@@ -121,6 +129,20 @@ def _conflict(discussion: str, decisions: str) -> str:
 
 def _owner_choices():
     return choices([(0, "—")] + [(u["id"], u["name"]) for u in minutes.owners(db())])
+
+
+def _register_choices(meeting_id: int) -> list:
+    return choices((r["user_id"], r["name"])
+                   for r in attendance.attendance_register(db(), meeting_id))
+
+
+def declaration_form(meeting_id: int, item_id: int, *, formdata: bool = False,
+                     people: list | None = None):
+    """The declaration-of-interest form of one item (prefix d<item id>; with `formdata`, as
+    sent), its choices the people on the meeting's register (`people`, else read)."""
+    form = mf.DeclarationForm(prefix=f"d{item_id}", **({} if formdata else {"formdata": None}))
+    form.user_id.choices = people if people is not None else _register_choices(meeting_id)
+    return form
 
 
 def _action_form(owners, item_id):

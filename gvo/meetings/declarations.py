@@ -1,0 +1,123 @@
+"""Declarations of interest against agenda items, and each item's quorum net of those who
+declared an interest and withdrew.
+
+A governor with an interest in an item declares it and, where the interest is one that
+stops them taking part, withdraws from the meeting for that item: they neither vote nor count
+towards the quorum for it (The School Governance (Roles, Procedures and Allowances)
+(England) Regulations 2013, the regulations on the quorum and on the restrictions on persons
+taking part in proceedings; DfE Governance Handbook, "Declaring and managing interests").
+The clerk records the declaration (those who manage meetings, `rules.manages`), before or
+during the meeting; it appears in the item's minutes (page, snapshot and PDF). Once the
+minutes are approved they hold: declarations are refused.
+"""
+
+from gvo.core import audit, clock, text
+from gvo.core.atomic import transaction
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.identity import Identity
+from gvo.meetings import agenda, attendance
+from gvo.meetings.meetings import get
+from gvo.meetings.rules import manages
+from gvo.storage.sqlcipher import Connection
+
+MAX_INTEREST = 500
+
+
+def for_item(conn: Connection, item_id: int) -> list[dict]:
+    """An item's declarations, by name: user_id, name, interest, withdrew (bool)."""
+    return [dict(r) | {"withdrew": bool(r["withdrew"])} for r in conn.execute(
+        "SELECT d.user_id, u.name, d.interest, d.withdrew FROM item_declarations d"
+        " JOIN users u ON u.id = d.user_id WHERE d.item_id = ?"
+        " ORDER BY u.name COLLATE NOCASE", (item_id,))]
+
+
+def _open_item(conn: Connection, actor: Identity, item_id: int):
+    from gvo.meetings.minutes import EDITABLE  # minutes reads this module's declarations
+
+    if not manages(actor):
+        raise NotPermitted("Those who manage meetings record declarations of interest.")
+    item = agenda.get_item(conn, item_id)
+    meeting = get(conn, item["meeting_id"])
+    if meeting["minutes_status"] not in EDITABLE:
+        raise InvalidInput("The minutes are approved: their declarations of interest cannot "
+                           "change.")
+    return item, meeting
+
+
+def declare(conn: Connection, actor: Identity, item_id: int, user_id: int, interest: str,
+            withdrew: bool) -> None:
+    """Record that `user_id` declared `interest` (1-500 characters, one line) in the item and
+    whether they withdrew for it. Recording again for the same person replaces what was
+    recorded. The person is on the meeting's register (a member of its board or
+    committee). Audited ('declaration.record', with before and after). InvalidInput once
+    the minutes are approved, or naming the field; NotPermitted unless `rules.manages`."""
+    item, meeting = _open_item(conn, actor, item_id)
+    interest = text.one_line(interest or "")
+    if not interest or len(interest) > MAX_INTEREST:
+        raise InvalidInput(f"Say what the interest is, in 1-{MAX_INTEREST} characters.",
+                           field="interest")
+    if user_id not in {r["user_id"] for r in attendance.attendance_register(conn, meeting["id"])}:
+        raise InvalidInput("Choose a member of the board or committee.", field="user_id")
+    with transaction(conn):
+        old = conn.execute("SELECT interest, withdrew FROM item_declarations WHERE item_id = ?"
+                           " AND user_id = ?", (item_id, user_id)).fetchone()
+        conn.execute(
+            "INSERT INTO item_declarations(item_id, user_id, interest, withdrew, recorded_by,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(item_id, user_id) DO UPDATE"
+            " SET interest = excluded.interest, withdrew = excluded.withdrew,"
+            " recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+            (item_id, user_id, interest, int(withdrew), actor.user_id, clock.iso()))
+        audit.record(conn, actor, "declaration.record", f"meeting:{meeting['id']}",
+                     item=item_id, user=user_id,
+                     before=dict(old) if old else None,
+                     after={"interest": interest, "withdrew": int(withdrew)})
+
+
+def remove(conn: Connection, actor: Identity, item_id: int, user_id: int) -> None:
+    """Take back a declaration recorded in error (before the minutes are approved); audited
+    ('declaration.remove', with what it said). NotFound if there is none."""
+    _item, meeting = _open_item(conn, actor, item_id)
+    with transaction(conn):
+        old = conn.execute("SELECT interest, withdrew FROM item_declarations WHERE item_id = ?"
+                           " AND user_id = ?", (item_id, user_id)).fetchone()
+        if old is None:
+            raise NotFound("no such declaration")
+        conn.execute("DELETE FROM item_declarations WHERE item_id = ? AND user_id = ?",
+                     (item_id, user_id))
+        audit.record(conn, actor, "declaration.remove", f"meeting:{meeting['id']}",
+                     item=item_id, user=user_id, before=dict(old))
+
+
+def item_quorum(quorum: dict, members: list[dict], declared: list[dict]) -> dict | None:
+    """The quorum for one item: the meeting's `quorum` ({'present', 'needed', 'rule'}) less
+    those who declared an interest in it (`declared`: the item's declarations) and withdrew
+    while marked present on the register (`members`: rows with user_id and status). None
+    when no such withdrawal changes it. Returns {'present', 'needed', 'rule', 'quorate',
+    'withdrew'} (withdrew: how many are left out)."""
+    present = {m["user_id"] for m in members if m.get("status") == "present"}
+    out = sum(1 for d in declared if d.get("withdrew") and d.get("user_id") in present)
+    if not out:
+        return None
+    count = quorum["present"] - out
+    return {"present": count, "needed": quorum["needed"], "withdrew": out,
+            "quorate": count >= quorum["needed"],
+            "rule": f"{quorum['rule']}; {out} who declared an interest and withdrew "
+                    "not counted"}
+
+
+def add_quorum(conn: Connection, meeting_id: int, parts: dict) -> dict:
+    """Give each item of minutes `parts` ({'part1', 'part2'}: items with 'declarations')
+    its `item_quorum` as 'quorum' (None when no withdrawal changes it), from the meeting's
+    quorum (gvo.meetings.attendance.quorum) and its register as it stands (or as locked).
+    Returns `parts`."""
+    items = [i for part in parts.values() for i in part]
+    if not any(d["withdrew"] for i in items for d in i.get("declarations", [])):
+        for item in items:
+            item["quorum"] = None
+        return parts
+    q = attendance.quorum(conn, meeting_id)
+    meeting = {"present": q.present, "needed": q.needed, "rule": q.rule}
+    members = attendance.attendance_register(conn, meeting_id)
+    for item in items:
+        item["quorum"] = item_quorum(meeting, members, item.get("declarations", []))
+    return parts
