@@ -28,6 +28,7 @@ from gvo.core import addresses, audit, dates, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
+from gvo.governance import interests
 from gvo.meetings import attendance, records
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection
@@ -54,11 +55,6 @@ NOT_APPLICABLE = "not applicable"   # term_ends_on of an ex-officio place (the h
 # interests' status: a current interest declared; a return with nothing current; no return.
 DECLARED, NONE_DECLARED, NOT_YET_DECLARED = "declared", "none declared", "not yet declared"
 POSITION_LABELS = {"chair": "Chair", "vice-chair": "Vice-chair", "clerk": "Clerk"}
-INTEREST_KINDS = {
-    "business": "Business", "financial": "Financial", "employment": "Employment",
-    "relationship": "Relationship with staff", "governance": "Governance of another school",
-    "other": "Other",
-}
 
 
 @dataclass
@@ -231,13 +227,8 @@ def _interests(conn: Connection, user_id: int, today: date) -> dict:
     """Current interests (not ended, not replaced by a later entry), and whether the person
     has ever made a return or declared anything ("none declared") or not ("not yet
     declared")."""
-    current = [{"kind": INTEREST_KINDS.get(r["kind"], r["kind"]),
-                "organisation": r["organisation"], "nature": r["nature"]}
-               for r in conn.execute(
-        "SELECT kind, organisation, nature FROM interests WHERE user_id = ?"
-        " AND replaced_by IS NULL AND (ends_on IS NULL OR ends_on > ?)"
-        " AND declared_on <= ? ORDER BY declared_on, id",
-        (user_id, today.isoformat(), today.isoformat()))]
+    current = [{"kind": i["kind_label"], "organisation": i["organisation"],
+                "nature": i["nature"]} for i in interests.current_interests(conn, user_id)]
     if current:
         status = DECLARED
     elif conn.execute("SELECT 1 FROM interest_returns WHERE user_id = ? AND returned_on <= ?"

@@ -168,7 +168,7 @@ def test_exactly_the_listed_fields_in_page_csv_and_json(board, client):
     assert rows[0] == headings and len(rows) == 2 and len(rows[1]) == len(keys)
     assert rows[1] == ["Ada Parent", "Parent governor", "Parents (election)", "2024-09-01",
                        "2028-08-31", "", "Chair from 2025-09-01", "Resources", "0 of 0",
-                       "Business: Ada Ltd, Director"]
+                       "Business interest: Ada Ltd, Director"]
     # The page: each governor's fields, marked with their keys, under the same headings.
     article = html[html.index('<article class="governor"'):html.index("</article>")]
     assert re.findall(r'data-field="([a-z_]+)"', article) == keys
@@ -247,8 +247,8 @@ def test_interests_current_only_nil_return_and_not_yet_declared(board, client):
     board.governor("Cat Never")
     found = {g["name"]: g["interests"] for g in client.get(PAGES[2]).get_json()["governors"]}
     assert found["Ada Declared"] == {"status": "declared", "declared": [
-        {"kind": "Business", "organisation": "Ada Ltd", "nature": "Director"},
-        {"kind": "Financial", "organisation": "Bank", "nature": "Shares (sold half)"}]}
+        {"kind": "Business interest", "organisation": "Ada Ltd", "nature": "Director"},
+        {"kind": "Financial interest", "organisation": "Bank", "nature": "Shares (sold half)"}]}
     assert found["Ben Nil"] == {"status": "none declared", "declared": []}
     assert found["Cat Never"] == {"status": "not yet declared", "declared": []}
     page = client.get(PAGES[0]).get_data(as_text=True)
