@@ -62,6 +62,7 @@ def create(instance: Instance) -> None:
         members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
     _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
+    _sample_places(conn)
 
 
 def _sample_library(conn, ids: dict, pay_panel: int) -> None:
@@ -69,6 +70,13 @@ def _sample_library(conn, ids: dict, pay_panel: int) -> None:
     from gvo.library import demo as library_demo
 
     library_demo.sample(conn, ids, pay_panel)
+
+
+def _sample_places(conn) -> None:
+    """The instrument of government's places, with one vacancy (gvo.governance.demo_places)."""
+    from gvo.governance import demo_places
+
+    demo_places._demo_places(conn)
 
 
 def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:

@@ -4,4 +4,5 @@
 public page, the compliance dashboard) adds its routes to it when imported here.
 """
 
+from gvo.blueprints.governance import places  # noqa: F401,E402
 from gvo.blueprints.governance.common import bp  # noqa: F401
