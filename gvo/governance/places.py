@@ -179,8 +179,14 @@ def in_office(conn: Connection, body_id: int, on: date) -> dict[int, str]:
     return found
 
 
-def _non_voting(conn: Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT key FROM governor_categories WHERE votes = 0")}
+def _tally(cats: list, set_places: dict[str, int], held: dict[int, str], on: date) -> Vacancies:
+    """Vacancies from the categories, the places and who holds which category."""
+    count: dict[str, int] = {}
+    for category in held.values():
+        count[category] = count.get(category, 0) + 1
+    rows = [CategoryPlaces(c["key"], c["label"], bool(c["votes"]), set_places.get(c["key"], 0),
+                           count.get(c["key"], 0)) for c in cats]
+    return Vacancies(on, rows, count.get("", 0))
 
 
 def vacancies(conn: Connection, body_id: int, on: date) -> Vacancies:
@@ -190,13 +196,28 @@ def vacancies(conn: Connection, body_id: int, on: date) -> Vacancies:
     none. Governors whose category is not recorded fill no place (`uncategorised`).
     Raises NotFound for an unknown body, InvalidInput for a committee."""
     _board(conn, body_id)
-    set_places = places(conn, body_id)
-    held: dict[str, int] = {}
-    for category in in_office(conn, body_id, on).values():
-        held[category] = held.get(category, 0) + 1
-    rows = [CategoryPlaces(c["key"], c["label"], bool(c["votes"]), set_places.get(c["key"], 0),
-                           held.get(c["key"], 0)) for c in categories(conn)]
-    return Vacancies(on, rows, held.get("", 0))
+    return _tally(categories(conn), places(conn, body_id), in_office(conn, body_id, on), on)
+
+
+def _body(conn: Connection, body_id: int):
+    body = conn.execute("SELECT * FROM bodies WHERE id = ?", (body_id,)).fetchone()
+    if body is None:
+        raise NotFound("no such board or committee")
+    return body
+
+
+def _voters(conn: Connection, body, on: date, cats: list) -> tuple[set[int], dict[int, str]]:
+    """(who counts towards the body's quorum on `on`, the board's governors in office)."""
+    board = body["id"] if body["kind"] == "board" else board_id(conn)
+    if board is None:
+        return set(), {}
+    silent = {c["key"] for c in cats if not c["votes"]}
+    held = in_office(conn, board, on)
+    voters = {uid for uid, cat in held.items() if cat not in silent}
+    if body["kind"] != "board":
+        voters &= {r[0] for r in conn.execute(
+            "SELECT user_id FROM body_members WHERE body_id = ?", (body["id"],))}
+    return voters, held
 
 
 def voting_governors(conn: Connection, body_id: int, on: date) -> set[int]:
@@ -204,18 +225,7 @@ def voting_governors(conn: Connection, body_id: int, on: date) -> set[int]:
     office on that date in a category that votes (not associate members), who sit on the
     body (for the board itself: all of them; for a committee: its members who are such
     governors, reg. 22(2)). Raises NotFound for an unknown body."""
-    body = conn.execute("SELECT * FROM bodies WHERE id = ?", (body_id,)).fetchone()
-    if body is None:
-        raise NotFound("no such board or committee")
-    board = body_id if body["kind"] == "board" else board_id(conn)
-    if board is None:
-        return set()
-    silent = _non_voting(conn)
-    voters = {uid for uid, cat in in_office(conn, board, on).items() if cat not in silent}
-    if body["kind"] == "board":
-        return voters
-    return voters & {r[0] for r in conn.execute(
-        "SELECT user_id FROM body_members WHERE body_id = ?", (body_id,))}
+    return _voters(conn, _body(conn, body_id), on, categories(conn))[0]
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -226,31 +236,38 @@ def quorum_rule(conn: Connection, body_id: int, on: date) -> QuorumRule:
     """The quorum of a meeting of body `body_id` held on `on` (a local date), with the rule in
     words and its numbers (see the module's docstring for the law). Raises NotFound for an
     unknown body."""
-    body = conn.execute("SELECT * FROM bodies WHERE id = ?", (body_id,)).fetchone()
-    if body is None:
-        raise NotFound("no such board or committee")
+    return quorum_and_voters(conn, body_id, on)[0]
+
+
+def quorum_and_voters(conn: Connection, body_id: int, on: date
+                      ) -> tuple[QuorumRule, frozenset[int]]:
+    """`quorum_rule` and `voting_governors` together, reading each table once (a meeting's
+    page asks for both). Raises NotFound for an unknown body."""
+    body = _body(conn, body_id)
+    cats = categories(conn)
+    voters, held = _voters(conn, body, on, cats)
+    governors = len(voters)
     if body["kind"] != "board":
-        governors = len(voting_governors(conn, body_id, on))
         if body["quorum"]:
             needed = max(COMMITTEE_MINIMUM, body["quorum"])
             return QuorumRule(needed, f"{needed} governors who are members of {body['name']}, "
                               "as the committee set (at least three)", "committee-set",
-                              governors, source=REG_COMMITTEE)
+                              governors, source=REG_COMMITTEE), frozenset(voters)
         return QuorumRule(COMMITTEE_MINIMUM, f"{COMMITTEE_MINIMUM} governors who are members "
                           f"of {body['name']}, the least the law allows (no number set)",
-                          "committee-minimum", governors, source=REG_COMMITTEE)
-    count = len(voting_governors(conn, body_id, on))
-    needed = max(1, math.ceil(count / 2))
-    vac = vacancies(conn, body_id, on)
+                          "committee-minimum", governors, source=REG_COMMITTEE), frozenset(voters)
+    needed = max(1, math.ceil(governors / 2))
+    vac = _tally(cats, places(conn, body_id), held, on)
     about = ""
     total_places = vac.governor_places or None
     vacant = vac.governor_vacancies if total_places else None
     if total_places:
         about = (f" ({_plural(total_places, 'place', 'places')}, "
                  f"{_plural(vacant, 'vacancy', 'vacancies')})")
-    rule = (f"half of the {_plural(count, 'governor', 'governors')} in office{about}, "
+    rule = (f"half of the {_plural(governors, 'governor', 'governors')} in office{about}, "
             f"rounded up: {needed}")
-    return QuorumRule(needed, rule, "board", count, total_places, vacant, REG_BOARD)
+    return (QuorumRule(needed, rule, "board", governors, total_places, vacant, REG_BOARD),
+            frozenset(voters))
 
 
 def set_places(conn: Connection, actor: Identity, body_id: int, typed: dict[str, str]) -> bool:

@@ -317,12 +317,19 @@ def _from_snapshot(record: dict, excluding: frozenset[int]) -> Quorum:
     return Quorum(present, q["needed"], q["rule"], counted - excluding, q.get("detail", {}))
 
 
+def _meeting_day(meeting) -> date:
+    """The meeting's local date (whose governors in office count), or today for a time
+    stored before years were checked ('226-...'), which cannot be read."""
+    try:
+        return parse_stamp(meeting["starts_at"]).date()
+    except InvalidInput:
+        return dates.today()
+
+
 def _live_quorum(conn: Connection, meeting, statuses: dict[int, str],
                  excluding: frozenset[int] = frozenset()) -> Quorum:
     """The rule for the meeting's body on its date, applied to the statuses."""
-    on = parse_stamp(meeting["starts_at"]).date()
-    rule = places.quorum_rule(conn, meeting["body_id"], on)
-    voters = places.voting_governors(conn, meeting["body_id"], on)
+    rule, voters = places.quorum_and_voters(conn, meeting["body_id"], _meeting_day(meeting))
     counted = frozenset(uid for uid, s in statuses.items()
                         if s == "present" and uid in voters and uid not in excluding)
     return Quorum(len(counted), rule.needed, rule.rule, counted, rule.as_dict())
