@@ -374,7 +374,8 @@ def test_quorum_typed_in_full_width_or_other_digits(signed_in, instance):
                               (f"Committee {expected}",)).fetchone()[0]
         assert stored == expected
     for typed, message in (("1_0", "whole number"), ("1.5", "whole number"), ("-1", "whole number"),
-                           ("０", "between 1 and 100"), ("9" * 20, "between 1 and 100")):
+                           ("０", "between 3 and 100"), ("２", "between 3 and 100"),
+                           ("9" * 20, "between 3 and 100")):
         resp = client.post("/alpha/board/new?kind=committee", {"name": "Odd", "quorum": typed},
                            form_page="/alpha/board/new?kind=committee")
         assert resp.status_code == 422 and message in client.last_text, typed

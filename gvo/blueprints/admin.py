@@ -220,7 +220,7 @@ def group_delete(group_id: int):
 def board_list():
     """The governing board and its committees (everyone may see who sits where)."""
     conn = db()
-    shown = [dict(b) | {"people": bodies.members(conn, b["id"]), "quorum_now": bodies.quorum(
+    shown = [dict(b) | {"people": bodies.members(conn, b["id"]), "quorum_now": bodies.quorum_rule(
         conn, b["id"])} for b in bodies.list_bodies(conn)]
     return render_template("admin/board.html", bodies=shown,
                            can_edit=current_user.can("manage_board"))
@@ -243,7 +243,7 @@ def body_edit(body_id: int | None):
         try:
             new_id = bodies.save_body(conn, current_identity(), body_id=body_id, kind=kind,
                                       name=form.name.data, description=form.description.data or "",
-                                      quorum_text=form.quorum.data)
+                                      quorum_text=None if kind == "board" else form.quorum.data)
         except InvalidInput as exc:
             target = form.quorum if str(exc).startswith("Quorum") else form.name
             target.errors.append(str(exc))
@@ -274,7 +274,7 @@ def body_members(body_id: int):
             return redirect(url_for("admin.body_members", body_id=body_id))
     return render_template("admin/body_members.html", body=body, form=form,
                            members=bodies.members(conn, body_id), confirm=ConfirmForm(),
-                           quorum=bodies.quorum(conn, body_id)), 422 if form.errors else 200
+                           quorum=bodies.quorum_rule(conn, body_id)), 422 if form.errors else 200
 
 
 @bp.post("/board/<int:body_id>/members/<int:user_id>/remove")

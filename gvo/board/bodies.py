@@ -1,12 +1,13 @@
 """The board structure: the governing board, its committees and their members, and each
 governor's category (on their place on the board, table `governor_records`)."""
 
-import math
+from datetime import date
 
 from gvo.core import audit, clock, dates, events, numbers, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.governance import places
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 POSITIONS = ("chair", "vice-chair", "member")
@@ -56,21 +57,33 @@ def memberships(conn: Connection, user_id: int) -> list:
     ).fetchall()
 
 
-def quorum(conn: Connection, body_id: int) -> int:
-    """Members needed for a quorate meeting: the set number, else half the current members
-    (rounded up)."""
-    body = get_body(conn, body_id)
-    if body["quorum"]:
-        return body["quorum"]
-    current = sum(1 for m in members(conn, body_id) if m["role"] != "inactive")
-    return max(1, math.ceil(current / 2))
+def quorum(conn: Connection, body_id: int, on: date | None = None) -> int:
+    """Governors needed for a quorate meeting of the body on `on` (a local date; default
+    today): for the board, half the voting governors in office, rounded up (vacancies and
+    associate members left out); for a committee, its set number, at least three
+    (gvo.governance.places.quorum_rule has the law and the rule in words). NotFound for an
+    unknown body."""
+    return quorum_rule(conn, body_id, on).needed
 
 
-def _parse_quorum(text: str | None) -> int | None:
-    """The quorum typed (digits of any script or width), None if left empty."""
+def quorum_rule(conn: Connection, body_id: int, on: date | None = None) -> places.QuorumRule:
+    """The quorum of the body on `on` (default today) with its rule in words
+    (gvo.governance.places.quorum_rule)."""
+    return places.quorum_rule(conn, body_id, on or dates.today())
+
+
+def _parse_quorum(text: str | None, kind: str) -> int | None:
+    """The quorum typed (digits of any script or width), None if left empty. A committee's
+    is at least three (governors who are members of it, reg. 22(2) of the Roles, Procedures
+    and Allowances Regulations 2013); the board's is fixed by law (reg. 14(1): half the
+    governors in office, rounded up), so none may be typed for it. InvalidInput
+    (starting "Quorum") otherwise."""
     if text is None or not text.strip():
         return None
-    return numbers.whole_number(text, what="Quorum", low=1, high=100)
+    if kind == "board":
+        raise InvalidInput("Quorum: the law sets the governing board's quorum (half the "
+                           "governors in office, rounded up); leave it empty.")
+    return numbers.whole_number(text, what="Quorum", low=places.COMMITTEE_MINIMUM, high=100)
 
 
 def save_body(
@@ -83,7 +96,7 @@ def save_body(
         raise InvalidInput("A name is required.")
     if kind not in ("board", "committee"):
         raise InvalidInput("kind must be board or committee")
-    q = _parse_quorum(quorum_text)
+    q = _parse_quorum(quorum_text, kind)
     with transaction(conn):
         try:
             if body_id is None:

@@ -3,8 +3,7 @@ the report."""
 
 import csv
 import io
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from gvo.board import bodies
@@ -12,8 +11,9 @@ from gvo.core import audit, clock, dates, events, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
+from gvo.governance import places
 from gvo.meetings import records
-from gvo.meetings.meetings import get, has_started
+from gvo.meetings.meetings import get, has_started, parse_stamp
 from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
@@ -130,14 +130,14 @@ def _take_attendance_register(conn: Connection, meeting, *, late: bool = False) 
     rows = [r for r in _live_attendance_register(conn, meeting) if r["recorded"]]
     members = [{k: r[k] for k in ("user_id", "name", "position", "category", "status", "reply",
                                   "reason")} for r in rows]
-    q = _quorum(body, {r["user_id"]: r["status"] for r in rows}, len(rows))
+    q = _live_quorum(conn, meeting, {r["user_id"]: r["status"] for r in rows})
     return {
-        "version": records.VERSION, "taken_at": clock.iso(), "late": late,
+        "version": records.REGISTER_VERSION, "taken_at": clock.iso(), "late": late,
         "body": {"id": body["id"], "name": body["name"], "kind": body["kind"],
                  "quorum_setting": body["quorum"]},
         "members": members,
         "guests": [dict(g) for g in _live_guests(conn, meeting["id"])],
-        "quorum": {"present": q.present, "needed": q.needed, "rule": q.rule},
+        "quorum": q.snapshot(),
     }
 
 
@@ -259,38 +259,81 @@ def _live_guests(conn: Connection, meeting_id: int) -> list:
 
 @dataclass
 class Quorum:
-    """Whether enough members were present."""
+    """Whether enough governors were present (see gvo.governance.places for the law).
+
+    `present`: governors counted towards the quorum (voting governors in office on the
+    meeting's date who sit on the body and are present, less any excluded); `needed`: the
+    quorum; `rule`: the rule in words with its numbers; `counted`: the user ids counted
+    (empty for a register locked before version 2 snapshots, which did not keep them);
+    `detail`: the rule's numbers (gvo.governance.places.QuorumRule.as_dict), {} for old
+    snapshots.
+    """
 
     present: int
     needed: int
     rule: str
+    counted: frozenset[int] = frozenset()
+    detail: dict = field(default_factory=dict)
 
     @property
     def quorate(self) -> bool:
-        """True when at least `needed` members are present."""
+        """True when at least `needed` governors are present."""
         return self.present >= self.needed
 
+    def snapshot(self) -> dict:
+        """The quorum as a locked register keeps it (version 2): present, needed, rule,
+        counted (sorted ids) and the rule's numbers, so later changes to places, records or
+        the body's setting never change it."""
+        return {"present": self.present, "needed": self.needed, "rule": self.rule,
+                "counted": sorted(self.counted), "detail": self.detail}
 
-def quorum(conn: Connection, meeting_id: int) -> Quorum:
-    """The quorum: from the locked register's snapshot, or else from the body's rule and the
-    register as it stands (recorded statuses, suggested ones for the rest)."""
+
+def quorum(conn: Connection, meeting_id: int, excluding: frozenset[int] | set[int] = frozenset()
+           ) -> Quorum:
+    """The quorum of a meeting: from the locked register's snapshot, or else from the rule
+    (gvo.governance.places.quorum_rule, on the meeting's local date) and the register as it
+    stands (recorded statuses, suggested ones for the rest).
+
+    `excluding`: user ids left out of the count of those present (for one agenda item, the
+    governors who declared an interest in it and withdrew): `needed` stays as it is, the
+    present count drops by those of them who were counted. For a register locked before
+    snapshots kept who was counted (version 1), everyone recorded present was counted.
+    Raises NotFound for an unknown meeting."""
     meeting = get(conn, meeting_id)
     if meeting["attendance_register_locked_at"]:
-        return Quorum(**attendance_register_record(conn, meeting)["quorum"])
-    body = bodies.get_body(conn, meeting["body_id"])
+        record = attendance_register_record(conn, meeting)
+        return _from_snapshot(record, frozenset(excluding))
     statuses = {r["user_id"]: r["status"] for r in _live_attendance_register(conn, meeting)}
-    return _quorum(body, statuses, len(statuses) or len(bodies.members(conn, body["id"])))
+    return _live_quorum(conn, meeting, statuses, frozenset(excluding))
 
 
-def _quorum(body, statuses: dict[int, str], eligible: int) -> Quorum:
-    """The body's rule (a set number, else half the `eligible` members rounded up) applied to
-    the statuses."""
-    present = sum(1 for s in statuses.values() if s == "present")
-    if body["quorum"]:
-        return Quorum(present, body["quorum"], f"{body['quorum']} members, as set for "
-                                               f"{body['name']}")
-    needed = max(1, math.ceil(eligible / 2))
-    return Quorum(present, needed, f"half of the {eligible} members, rounded up")
+def _from_snapshot(record: dict, excluding: frozenset[int]) -> Quorum:
+    """A locked register's quorum, from its snapshot (version 1 or 2, records.py)."""
+    q = record["quorum"]
+    if "counted" in q:
+        counted = frozenset(q["counted"])
+    else:  # version 1: everyone recorded present counted
+        counted = frozenset(m["user_id"] for m in record["members"] if m["status"] == "present")
+    present = q["present"] - len(counted & excluding)
+    return Quorum(present, q["needed"], q["rule"], counted - excluding, q.get("detail", {}))
+
+
+def _meeting_day(meeting) -> date:
+    """The meeting's local date (whose governors in office count), or today for a time
+    stored before years were checked ('226-...'), which cannot be read."""
+    try:
+        return parse_stamp(meeting["starts_at"]).date()
+    except InvalidInput:
+        return dates.today()
+
+
+def _live_quorum(conn: Connection, meeting, statuses: dict[int, str],
+                 excluding: frozenset[int] = frozenset()) -> Quorum:
+    """The rule for the meeting's body on its date, applied to the statuses."""
+    rule, voters = places.quorum_and_voters(conn, meeting["body_id"], _meeting_day(meeting))
+    counted = frozenset(uid for uid, s in statuses.items()
+                        if s == "present" and uid in voters and uid not in excluding)
+    return Quorum(len(counted), rule.needed, rule.rule, counted, rule.as_dict())
 
 
 @dataclass

@@ -89,12 +89,18 @@ def remove(conn: Connection, actor: Identity, item_id: int, user_id: int) -> Non
 
 
 def item_quorum(quorum: dict, members: list[dict], declared: list[dict]) -> dict | None:
-    """The quorum for one item: the meeting's `quorum` ({'present', 'needed', 'rule'}) less
-    those who declared an interest in it (`declared`: the item's declarations) and withdrew
-    while marked present on the register (`members`: rows with user_id and status). None
-    when no such withdrawal changes it. Returns {'present', 'needed', 'rule', 'quorate',
-    'withdrew'} (withdrew: how many are left out)."""
-    present = {m["user_id"] for m in members if m.get("status") == "present"}
+    """The quorum for one item: the meeting's `quorum` ({'present', 'needed', 'rule'} and,
+    from registers that keep it, 'counted': the ids counted towards the quorum) less those
+    who declared an interest in it (`declared`: the item's declarations), withdrew and were
+    counted: a withdrawing associate member or observer was never counted, so changes
+    nothing. Without 'counted' (a register locked before it was kept), everyone recorded
+    present on `members` (rows with user_id and status) was counted. None when no such
+    withdrawal changes it. Returns {'present', 'needed', 'rule', 'quorate', 'withdrew'}
+    (withdrew: how many are left out)."""
+    if "counted" in quorum:
+        present = set(quorum["counted"])
+    else:
+        present = {m["user_id"] for m in members if m.get("status") == "present"}
     out = sum(1 for d in declared if d.get("withdrew") and d.get("user_id") in present)
     if not out:
         return None
@@ -116,7 +122,8 @@ def add_quorum(conn: Connection, meeting_id: int, parts: dict) -> dict:
             item["quorum"] = None
         return parts
     q = attendance.quorum(conn, meeting_id)
-    meeting = {"present": q.present, "needed": q.needed, "rule": q.rule}
+    meeting = {"present": q.present, "needed": q.needed, "rule": q.rule,
+               "counted": sorted(q.counted)}
     members = attendance.attendance_register(conn, meeting_id)
     for item in items:
         item["quorum"] = item_quorum(meeting, members, item.get("declarations", []))

@@ -7,11 +7,15 @@ later changes to the board (members joining or leaving, a new quorum, a renamed 
 committee) never change it. The approved minutes PDF is stored byte for byte with its
 sha256, which the audit log also holds, so anyone can show that a copy is the approved one.
 
-Attendance register snapshot (version 1): {"version", "taken_at" (UTC ISO), "late" (true when taken
+Attendance register snapshot (version 2): {"version", "taken_at" (UTC ISO), "late" (true when taken
 after the lock, for a register locked before snapshots existed), "body": {"id", "name",
 "kind", "quorum_setting"}, "members": [{"user_id", "name", "position", "category", "status",
 "reply", "reason"}], "guests": [{"id", "name", "kind", "organisation"}], "quorum":
-{"present", "needed", "rule"}}.
+{"present", "needed", "rule", "counted" (the user ids counted towards the quorum: voting
+governors in office who were present), "detail" (the rule's numbers:
+gvo.governance.places.QuorumRule: "needed", "rule", "basis", "in_office", "places",
+"vacancies", "source")}}. Version 1 (still read) had "quorum": {"present", "needed",
+"rule"} only, counting everyone recorded present against half the members on the register.
 
 Minutes snapshot (version 1): {"version", "taken_at", "late", "meeting": {"title",
 "body_name", "starts_at", "ends_at", "location"}, "part1": [...], "part2": [...] (items with
@@ -30,7 +34,8 @@ from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
-VERSION = 1
+VERSION = 1  # the minutes snapshot
+REGISTER_VERSION = 2  # the attendance register snapshot (version 1 is still read)
 # Who takes a snapshot late (wherever it is first read, for a record locked before snapshots
 # existed): the office itself, not the person who happened to read it.
 LATE = Identity.system("late snapshot")

@@ -64,6 +64,7 @@ def create(instance: Instance) -> None:
     _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
     _sample_interests(conn, ids)
+    _sample_places(conn)
     _sample_public_page(conn, ids)
 
 
@@ -79,6 +80,13 @@ def _sample_library(conn, ids: dict, pay_panel: int) -> None:
     from gvo.library import demo as library_demo
 
     library_demo.sample(conn, ids, pay_panel)
+
+
+def _sample_places(conn) -> None:
+    """The instrument of government's places, with one vacancy (gvo.governance.demo_places)."""
+    from gvo.governance import demo_places
+
+    demo_places._demo_places(conn)
 
 
 def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:

@@ -391,8 +391,8 @@ class BodyForm(FlaskForm):
     quorum = LineField(
         "Quorum",
         validators=[Optional(), Length(max=20)],
-        description="Members needed for a quorate meeting. Leave empty for half the members, "
-        "rounded up.",
+        description="Governors on the committee needed for a quorate meeting: at least 3. "
+        "Leave empty for 3.",
     )
 
 

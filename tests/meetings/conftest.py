@@ -50,11 +50,11 @@ class Office:
 
 @pytest.fixture
 def office(instance, school):
-    """Alpha's board (quorum: half the members) and a Finance committee (quorum 2)."""
+    """Alpha's board (quorum: half the governors in office) and a Finance committee (quorum 3)."""
     conn = instance.db(school)
     board_id = bodies.save_body(conn, OP, body_id=None, kind="board", name="Full Governing Board")
     committee_id = bodies.save_body(conn, OP, body_id=None, kind="committee", name="Finance",
-                                    quorum_text="2")
+                                    quorum_text="3")
     return Office(board_id, committee_id, conn)
 
 

@@ -129,16 +129,18 @@ def test_board_quorum_is_half_the_members_rounded_up(office, members, present, q
     assert q.needed == -(-members // 2)
 
 
-@pytest.mark.parametrize(("present", "quorate"), [(1, False), (2, True)])
-def test_committee_quorum_is_its_set_number(office, present, quorate):
-    ids = [office.person(f"Fin {n}", on_board=False) for n in range(5)]
-    for uid in ids:
+@pytest.mark.parametrize(("present", "quorate"), [(2, False), (3, True)])
+def test_committee_quorum_is_its_set_number_of_governors(office, present, quorate):
+    ids = [office.person(f"Fin {n}") for n in range(5)]
+    outsider = office.person("Not A Governor", on_board=False)
+    for uid in ids + [outsider]:
         office.member(uid, office.committee_id)
     meeting_id = office.meeting(body_id=office.committee_id, days=-1)
     attendance.save_attendance_register(office.conn, OP, meeting_id, {
-        uid: "present" if n < present else "apologies_accepted" for n, uid in enumerate(ids)})
+        uid: "present" if n < present else "apologies_accepted" for n, uid in enumerate(ids)}
+        | {outsider: "present"})  # a member who is not a governor never counts (reg. 22(2))
     q = attendance.quorum(office.conn, meeting_id)
-    assert (q.needed, q.quorate) == (2, quorate)
+    assert (q.needed, q.present, q.quorate) == (3, present, quorate)
 
 
 def test_quorum_is_shown_on_the_register_and_the_minutes(signed_in, office):

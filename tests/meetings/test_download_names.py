@@ -46,7 +46,7 @@ def test_meeting_downloads_with_a_welsh_title(signed_in, office):
 def test_attendance_downloads_of_a_polish_committee(signed_in, office):
     client, _ = signed_in("reader")
     body_id = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name=POLISH,
-                               quorum_text="2")
+                               quorum_text="3")
     who = office.person("Zofia Łukasiewicz", on_board=False)
     office.member(who, body_id)
     meeting_id = office.meeting(body_id=body_id, days=-10, title=POLISH)
@@ -110,7 +110,7 @@ def test_the_meetings_list_folds_letters_like_search(office, query):
 
     office.meeting(title=WELSH)
     body_id = bodies.save_body(office.conn, OP, body_id=None, kind="committee", name="Ffair",
-                               quorum_text="2")
+                               quorum_text="3")
     office.meeting(body_id=body_id, title=POLISH)
     office.meeting(title="Autumn board")
     reader = Identity(office.person("Rita Reader", "reader", on_board=False), "reader")
