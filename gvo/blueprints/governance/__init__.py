@@ -4,4 +4,5 @@
 public page, the compliance dashboard) adds its routes to it when imported here.
 """
 
+from gvo.blueprints.governance import compliance  # noqa: F401  (the dashboard)
 from gvo.blueprints.governance.common import bp  # noqa: F401
