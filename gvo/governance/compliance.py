@@ -145,6 +145,27 @@ def _worst(findings, default: str = PASS) -> str:
     return min((f.status for f in findings), key=_SEVERITY.get, default=default)
 
 
+def _count(findings, status: str) -> int:
+    return sum(1 for f in findings if f.status == status)
+
+
+def _verdict(findings, facts: str, *, empty: str = "", fail: str = "", warn: str = "",
+             ordered: bool = True) -> Result:
+    """The result of a rule judged by its findings: the worst of their statuses, what to do
+    for it (`fail` or `warn`, each standing in for the other when only one is given), the
+    findings worst first when `ordered`; with no findings, not applicable, as `empty` says."""
+    if not findings:
+        return Result(NA, empty)
+    status = _worst(findings)
+    todo = {FAIL: fail or warn, WARN: warn or fail}.get(status, "")
+    return Result(status, facts, todo,
+                  tuple(sorted(findings, key=_by_status) if ordered else findings))
+
+
+def _meeting_name(m) -> str:
+    return f"{m['title']} ({m['body_name']}), {dates.when(m['starts_at'], m['starts_fold'])}"
+
+
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
@@ -181,7 +202,7 @@ def clear_days(sent_at: str, starts_at: str, starts_fold: int = 0) -> int | None
     counts. Papers sent on Monday 1st for a meeting on Thursday 9th give 7 clear days (2nd
     to 8th), whatever the hours. Negative when sent after the day before the meeting; None
     if either value cannot be read."""
-    sent = _local_date_of_instant(sent_at)
+    sent = dates.local_date(sent_at)
     start = dates.to_utc(starts_at, starts_fold)
     if sent is None or start is None:
         return None
@@ -193,16 +214,6 @@ def papers_due_by(starts_at: str, starts_fold: int = 0) -> date | None:
     start = dates.to_utc(starts_at, starts_fold)
     return None if start is None else (
         start.astimezone(dates.ZONE).date() - timedelta(days=CLEAR_DAYS + 1))
-
-
-def _local_date_of_instant(value: str) -> date | None:
-    try:
-        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(dates.ZONE).date()
 
 
 def _now(today: date) -> datetime:
@@ -339,7 +350,7 @@ def papers_notice(conn: Connection, today: date) -> Result:
     for m in _q_meetings(conn, first, last):
         if m["status"] == "cancelled":
             continue
-        name = f"{m['title']} ({m['body_name']}), {dates.when(m['starts_at'], m['starts_fold'])}"
+        name = _meeting_name(m)
         sent = m["papers_published_at"]
         if sent:
             days = clear_days(sent, m["starts_at"], m["starts_fold"] or 0)
@@ -358,19 +369,14 @@ def papers_notice(conn: Connection, today: date) -> Result:
         else:
             findings.append(Finding(FAIL, f"{name}: the papers are not out and seven clear "
                                     "days' notice can no longer be given."))
-    if not findings:
-        return Result(NA, "No meetings this school year yet.")
-    late = sum(1 for f in findings if f.status == FAIL)
-    due = sum(1 for f in findings if f.status == WARN)
-    facts = (f"{_plural(len(findings), 'meeting')} this school year: {late} without seven "
-             f"clear days' notice, {due} with papers still to send.")
-    status = _worst(findings)
-    todo = {FAIL: "Publish papers at least 8 days before each meeting (7 clear days). Where "
-                  "the chair directed shorter notice for urgent business, record it in the "
-                  "minutes.",
-            WARN: "Publish the papers of the coming meetings by the dates shown.",
-            PASS: ""}[status]
-    return Result(status, facts, todo, tuple(findings))
+    facts = (f"{_plural(len(findings), 'meeting')} this school year: "
+             f"{_count(findings, FAIL)} without seven clear days' notice, "
+             f"{_count(findings, WARN)} with papers still to send.")
+    return _verdict(findings, facts, empty="No meetings this school year yet.", ordered=False,
+                    fail="Publish papers at least 8 days before each meeting (7 clear days). "
+                         "Where the chair directed shorter notice for urgent business, record "
+                         "it in the minutes.",
+                    warn="Publish the papers of the coming meetings by the dates shown.")
 
 
 def quorum_met(conn: Connection, today: date) -> Result:
@@ -389,7 +395,7 @@ def quorum_met(conn: Connection, today: date) -> Result:
     for m in _q_meetings(conn, first, last):
         if m["status"] == "cancelled" or not _started(m, now):
             continue
-        name = f"{m['title']} ({m['body_name']}), {dates.when(m['starts_at'], m['starts_fold'])}"
+        name = _meeting_name(m)
         if not m["attendance_register_locked_at"]:
             findings.append(Finding(WARN, f"{name}: quorum not recorded (the register is not "
                                     "locked)."))
@@ -398,18 +404,14 @@ def quorum_met(conn: Connection, today: date) -> Result:
         findings.append(Finding(PASS if q.quorate else FAIL,
                                 f"{name}: {q.present} present, {q.needed} needed "
                                 f"({'quorate' if q.quorate else 'not quorate'})."))
-    if not findings:
-        return Result(NA, "No meetings held this school year yet.")
-    bad = sum(1 for f in findings if f.status == FAIL)
-    open_ = sum(1 for f in findings if f.status == WARN)
-    facts = (f"{_plural(len(findings), 'meeting')} held this school year: {bad} not quorate, "
-             f"{open_} with the register still open.")
-    status = _worst(findings)
-    todo = {FAIL: "Decisions taken at a meeting that was not quorate are not valid: take "
-                  "them again at a quorate meeting.",
-            WARN: "Take and lock the attendance register of each meeting held.",
-            PASS: ""}[status]
-    return Result(status, facts, todo, tuple(findings))
+    facts = (f"{_plural(len(findings), 'meeting')} held this school year: "
+             f"{_count(findings, FAIL)} not quorate, {_count(findings, WARN)} with the register "
+             "still open.")
+    return _verdict(findings, facts, empty="No meetings held this school year yet.",
+                    ordered=False,
+                    fail="Decisions taken at a meeting that was not quorate are not valid: "
+                         "take them again at a quorate meeting.",
+                    warn="Take and lock the attendance register of each meeting held.")
 
 
 def dbs_checks(conn: Connection, today: date) -> Result:
@@ -439,16 +441,11 @@ def dbs_checks(conn: Connection, today: date) -> Result:
         else:
             findings.append(Finding(FAIL, f"{g['name']}: DBS check overdue since "
                                     f"{dates.day(due)}."))
-    if not findings:
-        return Result(NA, "No governors in office.")
-    missing = [f for f in findings if f.status != PASS]
-    facts = (f"{_plural(len(findings) - len(missing), 'governor')} of {len(findings)} with an "
+    facts = (f"{_plural(_count(findings, PASS), 'governor')} of {len(findings)} with an "
              f"enhanced DBS check recorded.")
-    status = _worst(findings)
-    todo = "" if status == PASS else (
-        "Apply for an enhanced DBS check for each governor listed and record its date and "
-        "certificate number on their record.")
-    return Result(status, facts, todo, tuple(sorted(findings, key=_by_status)))
+    return _verdict(findings, facts, empty="No governors in office.",
+                    fail="Apply for an enhanced DBS check for each governor listed and record "
+                         "its date and certificate number on their record.")
 
 
 def dbs_due(governor) -> date | None:
@@ -483,16 +480,11 @@ def interests_reconfirmed(conn: Connection, today: date) -> Result:
         findings.append(Finding(WARN if today <= due else FAIL,
                                 f"{g['name']}: no return since {dates.day(since)}"
                                 f"{' (due by ' + dates.day(due) + ')' if today <= due else ''}."))
-    if not findings:
-        return Result(NA, "No governors in office.")
-    done = sum(1 for f in findings if f.status == PASS)
-    facts = (f"{done} of {len(findings)} reconfirmed their interests since "
+    facts = (f"{_count(findings, PASS)} of {len(findings)} reconfirmed their interests since "
              f"{dates.day(since)}.")
-    status = _worst(findings)
-    todo = "" if status == PASS else (
-        "Ask each governor listed to confirm their interests (or make a nil return), or "
-        "enter their return on their behalf.")
-    return Result(status, facts, todo, tuple(sorted(findings, key=_by_status)))
+    return _verdict(findings, facts, empty="No governors in office.",
+                    fail="Ask each governor listed to confirm their interests (or make a nil "
+                         "return), or enter their return on their behalf.")
 
 
 def terms_ending(conn: Connection, today: date) -> Result:
@@ -516,11 +508,9 @@ def terms_ending(conn: Connection, today: date) -> Result:
             findings.append(Finding(WARN, f"{g['name']}: term ends {dates.day(ends)}."))
     if not findings:
         return Result(PASS, f"No term ends in the next {period} days.")
-    status = _worst(findings)
-    facts = (f"{_plural(len(findings), 'term')} ended or ending in the next {period} days.")
-    return Result(status, facts, "Reappoint or re-elect each governor listed, or record that "
-                  "they step down, and fill the place.",
-                  tuple(sorted(findings, key=_by_status)))
+    facts = f"{_plural(len(findings), 'term')} ended or ending in the next {period} days."
+    return _verdict(findings, facts, fail="Reappoint or re-elect each governor listed, or "
+                    "record that they step down, and fill the place.")
 
 
 def governor_term_end(governor) -> date | None:
@@ -572,12 +562,11 @@ def vacancies(conn: Connection, today: date) -> Result:
             findings.append(Finding(PASS, f"{p['label']}: all {p['places']} places filled."))
     total = sum(p["places"] for p in places)
     facts = f"{total - empty} of {_plural(total, 'place')} filled, {empty} vacant."
-    status = _worst(findings)
-    todo = {FAIL: "Check the records: a category has more governors than the instrument of "
-                  "government allows.",
-            WARN: "Fill each vacancy (by election or appointment, as its category requires).",
-            PASS: ""}[status]
-    return Result(status, facts, todo, tuple(sorted(findings, key=_by_status)))
+    return _verdict(findings, facts,
+                    fail="Check the records: a category has more governors than the "
+                         "instrument of government allows.",
+                    warn="Fill each vacancy (by election or appointment, as its category "
+                         "requires).")
 
 
 def clerk_in_post(conn: Connection, today: date) -> Result:
@@ -608,16 +597,13 @@ def committee_governors(conn: Connection, today: date) -> Result:
     committees = _q_committee_governor_counts(conn, today)
     if not committees:
         return Result(NA, "The board has no committees.")
-    findings = tuple(
-        Finding(PASS if c["governors"] >= COMMITTEE_GOVERNORS else FAIL,
-                f"{c['name']}: {_plural(c['governors'], 'governor')}")
-        for c in committees)
-    short = sum(1 for f in findings if f.status == FAIL)
-    facts = f"{_plural(len(findings), 'committee')}, {short} with fewer than three governors."
-    status = _worst(findings)
-    return Result(status, facts, "" if status == PASS else
-                  "Appoint governors to each committee listed until it has at least three.",
-                  tuple(sorted(findings, key=_by_status)))
+    findings = [Finding(PASS if c["governors"] >= COMMITTEE_GOVERNORS else FAIL,
+                        f"{c['name']}: {_plural(c['governors'], 'governor')}")
+                for c in committees]
+    facts = (f"{_plural(len(findings), 'committee')}, {_count(findings, FAIL)} with fewer than "
+             "three governors.")
+    return _verdict(findings, facts, fail="Appoint governors to each committee listed until "
+                    "it has at least three.")
 
 
 def _by_status(finding: Finding) -> int:

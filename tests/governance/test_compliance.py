@@ -222,17 +222,23 @@ def _quorum_board(board):
     return govs, associate
 
 
+def _held(board, title: str, present: list[int], absent: list[int]) -> int:
+    """A board meeting on 5 November 2026 whose register is saved and locked."""
+    board.at("2026-11-01T09:00")
+    m = board.meeting("2026-11-05T18:00", title)
+    board.at("2026-11-05T19:00")
+    board.register(m, {**{g: "present" for g in present}, **{g: "absent" for g in absent}})
+    return m
+
+
 def test_quorum_rule_with_vacancies_and_associate_members(board):
     govs, associate = _quorum_board(board)
     assert "7 of 10 places filled, 3 vacant" in compliance.vacancies(
         board.conn, date(2026, 12, 1)).facts
     board.at("2026-11-01T09:00")
-    quorate = board.meeting("2026-11-05T18:00", "Quorate")
     board.meeting("2026-11-06T18:00", "Register open")
-    board.at("2026-11-05T19:00")
     # Half of the 7 governors in office, rounded up: 4. The associate does not count.
-    board.register(quorate, {**{g: "present" for g in govs[:4]},
-                             **{g: "absent" for g in govs[4:]}, associate: "present"})
+    _held(board, "Quorate", govs[:4] + [associate], govs[4:])
     board.at("2026-12-01T09:00")
     result = compliance.quorum_met(board.conn, date(2026, 12, 1))
     assert _finding(result, "Quorate").status == PASS
@@ -243,11 +249,7 @@ def test_quorum_rule_with_vacancies_and_associate_members(board):
 
 def test_quorum_rule_fails_a_meeting_that_was_not_quorate(board):
     govs, _associate = _quorum_board(board)
-    board.at("2026-11-01T09:00")
-    thin = board.meeting("2026-11-05T18:00", "Thin")
-    board.at("2026-11-05T19:00")
-    board.register(thin, {**{g: "present" for g in govs[:2]},
-                          **{g: "absent" for g in govs[2:]}})
+    _held(board, "Thin", govs[:2], govs[2:])
     result = compliance.quorum_met(board.conn, date(2026, 12, 1))
     assert result.status == FAIL and "not quorate" in _finding(result, "Thin").text
     assert compliance.quorum_met(board.conn, date(2027, 9, 1)).status == NA  # a new year
@@ -258,12 +260,8 @@ def test_quorum_rule_fails_a_meeting_that_was_not_quorate(board):
                    "marker when that is merged")
 def test_quorum_rule_does_not_count_an_associate_member_towards_the_quorum(board):
     govs, associate = _quorum_board(board)
-    board.at("2026-11-01T09:00")
-    m = board.meeting("2026-11-05T18:00", "Three and an associate")
-    board.at("2026-11-05T19:00")
     # 3 governors of 7 in office (4 needed) and the associate: not quorate.
-    board.register(m, {**{g: "present" for g in govs[:3]},
-                       **{g: "absent" for g in govs[3:]}, associate: "present"})
+    _held(board, "Three and an associate", govs[:3] + [associate], govs[3:])
     result = compliance.quorum_met(board.conn, date(2026, 12, 1))
     assert _finding(result, "Three and an associate").status == FAIL
 
