@@ -3,6 +3,7 @@
 from flask import render_template
 
 from gvo.board import bodies
+from gvo.governance import compliance
 from gvo.library import news
 from gvo.meetings import meetings
 from gvo.newsletter import facts
@@ -26,4 +27,6 @@ def index():
                            my_bodies=bodies.memberships(conn, who.user_id),
                            suggest_mfa=settings.suggests_mfa(conn, who.user_id),
                            bodies=bodies.list_bodies(conn), whats_new=whats_new,
-                           for_you=facts.for_you(conn, who))
+                           for_you=facts.for_you(conn, who),
+                           attention=compliance.needs_attention(compliance.check_all(conn))
+                           if who.can("manage_board") else None)

@@ -245,6 +245,13 @@ def moment_day(value) -> str:
     return str(value) if local is None else day(local)
 
 
+def local_date(value) -> date | None:
+    """The school's calendar date of a stored UTC instant (text or datetime); None if it is
+    not one."""
+    local = _instant(value)
+    return None if local is None else local.date()
+
+
 FILTERS = {"day": day, "hour": hour, "when": when, "span": span, "meeting_span": meeting_span,
            "moment": moment, "moment_day": moment_day}
 

@@ -60,8 +60,9 @@ def publish_papers(conn: Connection, actor: Identity, meeting_id: int) -> str:
     as the meeting's `papers_published_at` and the body's members are told. Publishing
     again (papers changed) records the new time and tells them again: the statutory notice
     check (papers sent at least 7 clear days before; School Governance (Roles, Procedures
-    and Allowances) (England) Regulations 2013, reg. 14) reads the latest. Audited as
-    "meeting.papers_published". InvalidInput for a cancelled meeting or one that started.
+    and Allowances) (England) Regulations 2013, reg. 13(4); gvo.governance.compliance) reads
+    the latest. Audited as "meeting.papers_published". InvalidInput for a cancelled meeting
+    or one that started.
     """
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":

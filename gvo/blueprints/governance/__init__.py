@@ -4,5 +4,11 @@
 public page, the compliance dashboard) adds its routes to it when imported here.
 """
 
-from gvo.blueprints.governance import interests, places, public, records  # noqa: F401
+from gvo.blueprints.governance import (  # noqa: F401
+    compliance,
+    interests,
+    places,
+    public,
+    records,
+)
 from gvo.blueprints.governance.common import bp  # noqa: F401
