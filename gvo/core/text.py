@@ -144,3 +144,18 @@ def folded_words(text: str) -> str:
         if not word.isascii():
             seen.setdefault(fold(word), None)
     return " ".join(sorted(w for w in seen if w))
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): =, +, - and @
+# first (also after spaces, which some spreadsheets skip), or a tab or carriage return first.
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def spreadsheet_cell(value):
+    """A value for a CSV cell that a spreadsheet never runs as a formula: text starting with
+    =, +, - or @ (after any spaces), a tab or a carriage return gets a leading ' (OWASP,
+    CSV Injection); other values are returned as they are."""
+    if isinstance(value, str) and (value[:1] in ("\t", "\r")
+                                   or value.lstrip(" ")[:1] in _FORMULA_START):
+        return "'" + value
+    return value

@@ -62,6 +62,7 @@ def create(instance: Instance) -> None:
         members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
     _sample_library(conn, ids, pay_panel)
     _sample_meetings(conn, ids, body_ids)
+    _sample_policies(conn, ids)
 
 
 def _sample_library(conn, ids: dict, pay_panel: int) -> None:
@@ -78,6 +79,14 @@ def _sample_meetings(conn, ids: dict, body_ids: dict) -> None:
     members = {name: [m["id"] for m in bodies.members(conn, body_id)]
                for name, body_id in body_ids.items()}
     meetings_demo.sample(conn, ids["clerk@riverside.example"], body_ids, members, NAME)
+
+
+def _sample_policies(conn, ids: dict) -> None:
+    """The policy register: statutory list, live policies, one under review, one overdue
+    (gvo.policies.demo)."""
+    from gvo.policies import demo as policies_demo
+
+    policies_demo.sample(conn, ids["clerk@riverside.example"], ids["head@riverside.example"])
 
 
 def credentials_text(base_url: str) -> str:
