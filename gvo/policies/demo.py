@@ -2,7 +2,7 @@
 spring board meeting, written into its minutes), one under review with a draft beside its
 live version and due within a fortnight, one overdue, two published on the public page."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from gvo.core import dates
 from gvo.core.identity import Identity
@@ -56,14 +56,7 @@ def _policy_id(conn: Connection, key: str) -> int:
 
 
 def _details(conn: Connection, who: Identity, policy_id: int, **changes) -> None:
-    p = register.get(conn, who, policy_id)
-    data = register.PolicyInput(
-        name=p["name"], approval_level=p["approval_level"], cycle_months=p["cycle_months"],
-        type_id=p["type_id"], owner_body_id=p["owner_body_id"], owner_ids=p["owner_ids"],
-        next_review_on=date.fromisoformat(p["next_review_on"])
-        if p["next_review_on"] else None,
-        statutory=bool(p["statutory"]), statutory_source=p["statutory_source"],
-        publish_publicly=bool(p["publish_publicly"]))
+    data = register.input_of(register.get(conn, who, policy_id))
     for name, value in changes.items():
         setattr(data, name, value)
     register.update(conn, who, policy_id, data)

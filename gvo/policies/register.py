@@ -55,6 +55,18 @@ class PolicyInput:
     publish_publicly: bool = False
 
 
+def input_of(policy) -> PolicyInput:
+    """A policy (as `get` gives it) as the details `update` takes, to change some of them."""
+    return PolicyInput(
+        name=policy["name"], approval_level=policy["approval_level"],
+        cycle_months=policy["cycle_months"], type_id=policy["type_id"],
+        owner_body_id=policy["owner_body_id"], owner_ids=list(policy["owner_ids"]),
+        next_review_on=date.fromisoformat(policy["next_review_on"])
+        if policy["next_review_on"] else None,
+        statutory=bool(policy["statutory"]), statutory_source=policy["statutory_source"],
+        publish_publicly=bool(policy["publish_publicly"]))
+
+
 def _checked(conn: Connection, data: PolicyInput) -> PolicyInput:
     name = one_line(data.name or "")
     if not name or len(name) > 200:

@@ -89,10 +89,9 @@ def test_status_says_missing_overdue_and_due(office):
 
 
 def _set_review(conn, policy_id, day):
-    p = register.get(conn, OP, policy_id)
-    register.update(conn, OP, policy_id, register.PolicyInput(
-        name=p["name"], approval_level=p["approval_level"], cycle_months=p["cycle_months"],
-        next_review_on=day, statutory=True, statutory_source=p["statutory_source"]))
+    data = register.input_of(register.get(conn, OP, policy_id))
+    data.next_review_on = day
+    register.update(conn, OP, policy_id, data)
 
 
 def test_reviews_due_in_a_range_and_by_owner(office):

@@ -15,10 +15,9 @@ from .conftest import OP
 def _due(office, name, days, **kw) -> int:
     pid = office.policy(name, **kw)
     office.live(pid)
-    p = register.get(office.conn, OP, pid)
-    register.update(office.conn, OP, pid, register.PolicyInput(
-        name=name, next_review_on=dates.today() + timedelta(days=days),
-        owner_ids=p["owner_ids"]))
+    data = register.input_of(register.get(office.conn, OP, pid))
+    data.next_review_on = dates.today() + timedelta(days=days)
+    register.update(office.conn, OP, pid, data)
     return pid
 
 

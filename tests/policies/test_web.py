@@ -225,6 +225,27 @@ def test_approving_through_the_web_records_it_and_refuses_beside_the_field(offic
     assert "Full board meeting" in client.last_text  # the history names the meeting
 
 
+def test_a_draft_is_written_or_linked_through_the_web(office, signed_in):
+    conn = office.conn
+    client, _ = signed_in("manager")
+    pid = office.policy()
+    page = f"/alpha/policies/{pid}"
+    empty = client.post(f"{page}/write", {"body": ""}, form_page=page)
+    assert empty.status_code == 422 and 'id="body-error"' in client.last_text
+    assert client.post(f"{page}/write", {"body": "## Our policy"}, form_page=page
+                       ).status_code == 302
+    written = register.get(conn, OP, pid)
+    assert written["draft_kind"] == "page" and written["draft_number"] == 1
+    doc = office.document(make_pdf("Policy"), "policy.pdf")
+    bad = client.post(f"{page}/text", {"text": "document:999"}, form_page=page)
+    assert bad.status_code == 422 and 'id="text-error"' in client.last_text
+    assert client.post(f"{page}/text", {"text": f"document:{doc}"}, form_page=page
+                       ).status_code == 302
+    linked = register.get(conn, OP, pid)
+    assert (linked["draft_kind"], linked["draft_item"], linked["draft_number"]) == (
+        "document", doc, 1)
+
+
 def test_withdrawing_asks_first(office, published, signed_in):
     client, _ = signed_in("manager")
     page = f"/alpha/policies/{published}"

@@ -17,42 +17,48 @@ def _to_policy(policy_id: int):
     return redirect(url_for("policies.show", policy_id=policy_id))
 
 
+def _draft_step(policy_id: int, form, key: str, name: str, step, done: str):
+    """A draft's text from `form` (the policy page's form `key`): on a valid POST `step()`
+    (the draft's number), then the policy's page saying `done`; else the page again with
+    the error beside field `name`."""
+    policy = get_policy(policy_id)
+    if form.validate_on_submit():
+        try:
+            number = step()
+        except InvalidInput as exc:
+            error_beside(form, exc, name)
+        else:
+            flash(done.format(number=number), "success")
+            return _to_policy(policy_id)
+    return show_page(policy, status=422, **{key: form})
+
+
 @bp.post("/policies/<int:policy_id>/text")
 @requires("manage_policies")
 def link_text(policy_id: int):
     """Make a library document or page the text of the policy's draft."""
-    policy = get_policy(policy_id)
     form = text_form(request.form)
-    if form.validate_on_submit():
+
+    def step() -> int:
         kind, _, ref = form.text.data.partition(":")
-        try:
-            ref_id = numbers.whole_number_or_none(ref)
-            if ref_id is None:
-                raise InvalidInput("Choose a document or page.", field="text")
-            number = lifecycle.set_draft_text(db(), current_identity(), policy_id, kind, ref_id)
-        except InvalidInput as exc:
-            error_beside(form, exc, "text")
-        else:
-            flash(f"Draft version {number} has its text.", "success")
-            return _to_policy(policy_id)
-    return show_page(policy, status=422, text_form=form)
+        ref_id = numbers.whole_number_or_none(ref)
+        if ref_id is None:
+            raise InvalidInput("Choose a document or page.", field="text")
+        return lifecycle.set_draft_text(db(), current_identity(), policy_id, kind, ref_id)
+
+    return _draft_step(policy_id, form, "text_form", "text", step,
+                       "Draft version {number} has its text.")
 
 
 @bp.post("/policies/<int:policy_id>/write")
 @requires("manage_policies")
 def write_text(policy_id: int):
     """Write the policy's draft as a new library page."""
-    policy = get_policy(policy_id)
     form = pf.WriteForm()
-    if form.validate_on_submit():
-        try:
-            number = lifecycle.write_page(db(), current_identity(), policy_id, form.body.data)
-        except InvalidInput as exc:
-            error_beside(form, exc, "body")
-        else:
-            flash(f"Draft version {number} is written, as a page in the library.", "success")
-            return _to_policy(policy_id)
-    return show_page(policy, status=422, write_form=form)
+    return _draft_step(
+        policy_id, form, "write_form", "body",
+        lambda: lifecycle.write_page(db(), current_identity(), policy_id, form.body.data),
+        "Draft version {number} is written, as a page in the library.")
 
 
 @bp.post("/policies/<int:policy_id>/review")

@@ -1,7 +1,7 @@
 """The register's routes: the list, a policy's page, adding and changing policies, the
 school's types, the statutory list in one step, and the school's policy settings."""
 
-from datetime import date
+from dataclasses import asdict
 
 from flask import flash, redirect, render_template, request, url_for
 
@@ -61,21 +61,31 @@ def _input(form) -> register.PolicyInput:
         publish_publicly=form.publish_publicly.data)
 
 
+def _save(form, policy, save, done: str):
+    """The add or edit page: on a valid POST `save()` (the policy's id), then its page."""
+    if request.method == "POST" and form.validate():
+        try:
+            policy_id = save()
+        except InvalidInput as exc:
+            error_beside(form, exc, "name")
+        else:
+            flash(done, "success")
+            return redirect(url_for("policies.show", policy_id=policy_id))
+    return render_template("policies/edit.html", form=form, policy=policy), (
+        422 if form.errors else 200)
+
+
+def _posted():
+    return request.form if request.method == "POST" else None
+
+
 @bp.route("/policies/new", methods=["GET", "POST"])
 @requires("manage_policies")
 def new():
     """Add a policy to the register."""
-    form = _policy_form(formdata=request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate():
-        try:
-            policy_id = register.create(db(), current_identity(), _input(form))
-        except InvalidInput as exc:
-            error_beside(form, exc, "name")
-        else:
-            flash("The policy is in the register. Now give it its text.", "success")
-            return redirect(url_for("policies.show", policy_id=policy_id))
-    return render_template("policies/edit.html", form=form, policy=None), (
-        422 if form.errors else 200)
+    form = _policy_form(formdata=_posted())
+    return _save(form, None, lambda: register.create(db(), current_identity(), _input(form)),
+                 "The policy is in the register. Now give it its text.")
 
 
 @bp.route("/policies/<int:policy_id>/edit", methods=["GET", "POST"])
@@ -83,24 +93,16 @@ def new():
 def edit(policy_id: int):
     """Change a policy's details."""
     policy = get_policy(policy_id)
-    data = {k: policy[k] for k in ("name", "approval_level", "cycle_months", "statutory",
-                                   "statutory_source", "publish_publicly")}
-    data |= {"type_id": policy["type_id"] or pf.NONE,
-             "owner_body_id": policy["owner_body_id"] or pf.NONE,
-             "owner_ids": policy["owner_ids"],
-             "next_review_on": date.fromisoformat(policy["next_review_on"])
-             if policy["next_review_on"] else None}
-    form = _policy_form(data=data, formdata=request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate():
-        try:
-            register.update(db(), current_identity(), policy_id, _input(form))
-        except InvalidInput as exc:
-            error_beside(form, exc, "name")
-        else:
-            flash("The policy is saved.", "success")
-            return redirect(url_for("policies.show", policy_id=policy_id))
-    return render_template("policies/edit.html", form=form, policy=policy), (
-        422 if form.errors else 200)
+    data = asdict(register.input_of(policy))
+    data |= {"type_id": data["type_id"] or pf.NONE,
+             "owner_body_id": data["owner_body_id"] or pf.NONE}
+    form = _policy_form(data=data, formdata=_posted())
+
+    def save() -> int:
+        register.update(db(), current_identity(), policy_id, _input(form))
+        return policy_id
+
+    return _save(form, policy, save, "The policy is saved.")
 
 
 @bp.post("/policies/types")
