@@ -34,10 +34,11 @@ from test_behind_nginx import (
 from gvo.board import bodies
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
-from gvo.governance import public
+from gvo.governance import public as governance_page
 from gvo.library import documents, folders
 from gvo.meetings import agenda, attendance, meetings
 from gvo.people import accounts
+from gvo.policies import lifecycle, public, register
 from gvo.storage import sqlcipher
 from gvo.storage.instance import Instance
 from gvo.web.access import EXEMPT_ENDPOINTS
@@ -72,11 +73,12 @@ def _public_get_rules(app) -> list:
     return rules
 
 
-def public_get_urls(app, setup_token: str) -> list[str]:
+def public_get_urls(app, setup_token: str, policy_id: int) -> list[str]:
     """Every public GET route of the app, as URLs of school alpha (with a live set-up link,
-    a used-up one, and `next` on the sign-in page)."""
+    a used-up one, `next` on the sign-in page, a published policy and one not there)."""
     values = {"school": [SLUG], "token": [setup_token, "no-such-token"],
-              "filename": ["gvo.css", "vendor/no-such-file.js"]}
+              "filename": ["gvo.css", "vendor/no-such-file.js"],
+              "policy_id": [policy_id, 999]}
     urls = []
     for rule in _public_get_rules(app):
         unknown = set(rule.arguments) - set(values)
@@ -123,7 +125,8 @@ def wait_until_quiet(instance, conn, caller: Caller) -> tuple:
 
 
 def existing_ids(conn) -> dict[str, int]:
-    """A folder, a document in it, a meeting and its agenda item: ids for POST routes."""
+    """A folder, a document in it, a meeting and its agenda item: ids for POST routes; a
+    policy published on the public policy page (a live page), for its public GETs."""
     op = Identity.operator()
     board = bodies.save_body(conn, op, body_id=None, kind="board", name="Board")
     folder = folders.create_folder(conn, op, parent_id=None, title="Governance")
@@ -133,7 +136,19 @@ def existing_ids(conn) -> dict[str, int]:
         body_id=board, title="Board", starts_at=start, ends_at=start + timedelta(hours=2),
         location="Hall"))
     item = agenda.add_item(conn, op, meeting, agenda.ItemInput(title="Budget"))
-    return {"folder_id": folder, "doc_id": doc, "meeting_id": meeting, "item_id": item}
+    public.switch(conn, op, True)
+    policy = register.create(conn, op, register.PolicyInput(name="Complaints",
+                                                            publish_publicly=True))
+    lifecycle.write_page(conn, op, policy, "We listen.")
+    past = meetings.local_now().replace(hour=18, minute=0) - timedelta(days=7)
+    held = meetings.create(conn, op, meetings.MeetingInput(
+        body_id=board, title="Board", starts_at=past, ends_at=past + timedelta(hours=2),
+        location="Hall"))
+    approval = agenda.add_item(conn, op, held, agenda.ItemInput(title="Policies"))
+    agenda.attach(conn, op, approval, "policy", policy)
+    lifecycle.approve_at_meeting(conn, op, policy, approval)
+    return {"folder_id": folder, "doc_id": doc, "meeting_id": meeting, "item_id": item,
+            "policy_id": policy}
 
 
 @pytest.fixture(scope="module")
@@ -179,13 +194,16 @@ def visit_all(urls: list[str], caller: Caller) -> dict[str, int]:
 
 
 def test_anonymous_gets_of_every_public_route_write_nothing(office, watcher, app):
-    instance, port, token, _secret, _poster = office[:5]
-    urls = public_get_urls(app, token)
+    instance, port, token, _secret, _poster, ids = office
+    urls = public_get_urls(app, token, ids["policy_id"])
     host = f"127.0.0.1:{port}"
     returning = Caller("127.0.0.70", port, host=host)
     statuses = visit_all(urls, returning)  # a first visit (the school opens, replicates)
     assert statuses[f"/{SLUG}/login"] == 200 and statuses[f"/{SLUG}/setup/{token}"] == 200
     assert statuses[f"/{SLUG}/setup/no-such-token"] == 410 and statuses["/healthz"] == 200
+    published = f"/{SLUG}/policies/public/{ids['policy_id']}"
+    assert statuses[f"/{SLUG}/policies"] == 200 and statuses[published] == 200
+    assert statuses[published + "/pdf"] == 200 and statuses[f"/{SLUG}/policies/public/999"] == 404
     # A visitor whose session expired while signed in, and one with an unknown token.
     expired = Caller("127.0.0.71", port, host=host)
     assert expired.password_step(CLERK, PASSWORD).status == 302
@@ -375,10 +393,10 @@ def test_the_public_governance_page_switched_on_writes_nothing(office, watcher, 
         attendance.lock_attendance_register(conn, op, held)
         with transaction(conn):
             conn.execute("DELETE FROM meeting_records WHERE meeting_id = ?", (held,))
-        public.set_publishing(conn, op, True, "governance@example.org")
+        governance_page.set_publishing(conn, op, True, "governance@example.org")
     finally:
         inst.close()
-    urls = public_get_urls(app, token)
+    urls = public_get_urls(app, token, 999)
     host = f"127.0.0.1:{port}"
     visitor = Caller("127.0.0.75", port, host=host)
     assert visitor.request("GET", f"/{SLUG}/governance").status == 200

@@ -122,6 +122,14 @@ ACTIONS = {
     "calendar.feed_revoke": "Stopped a calendar feed address",
     "comment.add": "Commented", "comment.edit": "Edited a comment",
     "comment.delete": "Deleted a comment",
+    "policy.create": "Added a policy", "policy.update": "Changed a policy",
+    "policy.draft_text": "Gave a policy's draft its text",
+    "policy.review_start": "Started a policy review",
+    "policy.approve": "Recorded a policy's approval at a meeting",
+    "policy.withdraw": "Withdrew a policy", "policy.type_add": "Added a policy type",
+    "policy.settings": "Changed the policy settings",
+    "policy.statutory_added": "Added the statutory policies the school lacked",
+    "policy.public_viewer": "Switched the public policy page",
 }
 DETAILS = {"body": "board or committee #", "user": "person #", "item": "item #",
            "folder": "folder #", "starts_at": "starts", "reply": "answer"}

@@ -100,20 +100,6 @@ def one_line(text: str) -> str:
     return cap_marks(_SPACES.sub(" ", line)).strip()
 
 
-# What makes a spreadsheet read a cell as a formula when it starts with it (OWASP, "CSV
-# Injection"): equals, plus, minus, at, tab and carriage return.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs: one starting with a character of
-    FORMULA_STARTS gets a leading ' (OWASP's advice for CSV injection); others as they are.
-    Every CSV GVO writes passes its text cells through this."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
-
-
 def safe_filename(name: str, default: str = DEFAULT_STEM) -> str:
     """A file name fit to store, show and send: no folders, nothing invisible, no leading
     dots, no trailing dots or spaces (Windows drops them), trimmed around its extension.
@@ -156,3 +142,27 @@ def folded_words(text: str) -> str:
         if not word.isascii():
             seen.setdefault(fold(word), None)
     return " ".join(sorted(w for w in seen if w))
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): =, +, - and @
+# first (also after spaces, which some spreadsheets skip), or a tab or carriage return first.
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def spreadsheet_cell(value):
+    """A value for a CSV cell that a spreadsheet never runs as a formula: text starting with
+    =, +, - or @ (after any spaces), a tab or a carriage return gets a leading ' (OWASP,
+    CSV Injection); other values are returned as they are. Every CSV and XLSX GVO writes
+    passes its text cells through this."""
+    if isinstance(value, str) and (value[:1] in ("\t", "\r")
+                                   or value.lstrip(" ")[:1] in _FORMULA_START):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_cell(value: str) -> str:
+    """A cell written by `spreadsheet_cell` back to its text (what an import of GVO's own
+    export reads): the leading ' taken off only where `spreadsheet_cell` put it."""
+    if value.startswith("'") and spreadsheet_cell(value[1:]) == value:
+        return value[1:]
+    return value

@@ -341,10 +341,10 @@ def cell_text(key: str, value) -> str:
 def as_csv(gov: Governance) -> bytes:
     """The governors as CSV (UTF-8 with a byte-order mark, for spreadsheets): the header is
     FIELDS' headings, one row per listed governor; every cell is made safe from formula
-    injection (text.spreadsheet_safe)."""
+    injection (text.spreadsheet_cell)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([heading for _, heading in FIELDS])
     for row in gov.governors:
-        writer.writerow([text.spreadsheet_safe(cell_text(key, row[key])) for key in FIELD_KEYS])
+        writer.writerow([text.spreadsheet_cell(cell_text(key, row[key])) for key in FIELD_KEYS])
     return out.getvalue().encode("utf-8-sig")

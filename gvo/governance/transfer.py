@@ -47,7 +47,6 @@ COLUMNS = (
 )
 REQUIRED = ("email", "name", "category")
 NOT_APPLICABLE = "not applicable"
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _HEADINGS = {k: k for k, _ in COLUMNS} | {h.casefold(): k for k, h in COLUMNS}
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _POSITION = re.compile(r"(.+?) from (\S+)(?: until (\S+))?")
@@ -78,19 +77,13 @@ def rows(conn: Connection) -> list[list[str]]:
     return out
 
 
-def safe_cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula: one starting with = + - @, a tab or
-    a carriage return gets a leading apostrophe."""
-    return "'" + value if value.startswith(_FORMULA) else value
-
-
 def to_csv(conn: Connection) -> bytes:
     """The records as CSV: UTF-8 with a byte order mark (Excel then reads accents right),
     CRLF line ends, quoted as Excel quotes, formula-safe cells."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, dialect="excel")
     for row in rows(conn):
-        writer.writerow([safe_cell(v) for v in row])
+        writer.writerow([text.spreadsheet_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -154,11 +147,6 @@ def _day(value: str, what: str) -> date | None:
     except ValueError:
         raise InvalidInput(f"{what}: “{value}” is not a date (write YYYY-MM-DD or "
                            "DD/MM/YYYY).") from None
-
-
-def _unsafe(value: str) -> str:
-    """A cell as exported (formula-safe) back to its value."""
-    return value[1:] if value.startswith("'") and value[1:2] in _FORMULA and value[1:] else value
 
 
 def _text_of(data: bytes) -> tuple[str | None, list[str]]:
@@ -232,7 +220,8 @@ def _row(conn: Connection, actor: Identity, line: int, keys: list, cells: list[s
     """One line of the file checked: what it says and what is wrong with it."""
     if len(cells) > len(keys):
         return Row(line, errors=[f"{len(cells)} cells, but the file has {len(keys)} columns."])
-    values = {k: _unsafe(text.one_line(c)) for k, c in zip(keys, cells, strict=False) if k}
+    values = {k: text.from_spreadsheet_cell(text.one_line(c))
+              for k, c in zip(keys, cells, strict=False) if k}
     row = Row(line, email=values.get("email", ""), name=values.get("name", ""))
     try:
         row.email = addresses.check(row.email)

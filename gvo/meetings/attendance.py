@@ -400,12 +400,12 @@ def report_csv(rows: list[ReportRow]) -> bytes:
     """The attendance report as CSV (UTF-8 with a byte-order mark, for spreadsheets): name,
     attended, apologies accepted, absent, eligible, percentage. A name starting with =, +, -
     or @ (or a tab or carriage return) gets a leading ' so a spreadsheet never reads it as a
-    formula (text.spreadsheet_safe: OWASP, CSV injection)."""
+    formula (text.spreadsheet_cell: OWASP, CSV injection)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Name", "Attended", "Apologies accepted", "Absent", "Eligible",
                      "Percentage"])
     for r in rows:
-        writer.writerow([text.spreadsheet_safe(r.name), r.attended, r.apologies, r.absent,
+        writer.writerow([text.spreadsheet_cell(r.name), r.attended, r.apologies, r.absent,
                          r.eligible, "" if r.percent is None else r.percent])
     return out.getvalue().encode("utf-8-sig")

@@ -17,7 +17,8 @@ board or committee membership changes (`follow_access_change`, subscribed to
 `Identity.system`). Making the top-level folder needs a Manager in the library;
 the library lets holders of "manage meetings" make and maintain the meetings' folders
 (`GRANT`, the library's `grant`), and nothing else: everyone acts as who they are.
-Policies are not in the library yet: a paper is a document or a page.
+A paper of kind "policy" is a policy of the register (gvo.policies): listed to those who may
+see it there, linking to its page, where its draft is approved (gvo.policies.lifecycle).
 The folders are found by the ids GVO stored when it made them (the school's setting
 `meetings.papers_folder`, the meeting's `folder_id` and `confidential_folder_id`), never
 by title: a folder anyone else makes, whatever it is called, never receives papers.
@@ -35,6 +36,7 @@ from gvo.meetings import agenda, meetings
 from gvo.meetings.pdf import html_pdf
 from gvo.meetings.rules import sees_confidential
 from gvo.people import settings
+from gvo.policies import register as policy_register
 from gvo.storage.sqlcipher import Connection
 
 PDF = "application/pdf"
@@ -54,7 +56,7 @@ class PaperView:
 
     id: int                 # agenda_papers.id
     item_id: int
-    kind: str               # document | page
+    kind: str               # document | page | policy
     ref_id: int
     title: str
     filename: str = ""
@@ -72,7 +74,9 @@ class PaperView:
 
     @property
     def type_label(self) -> str:
-        """What kind of paper it is, in words ("PDF", "Word", "library page")."""
+        """What kind of paper it is, in words ("PDF", "Word", "library page", "policy")."""
+        if self.kind == "policy":
+            return "policy"
         return sniff.label(self.mime) if self.kind == "document" else "library page"
 
 
@@ -100,6 +104,10 @@ def for_items(conn: Connection, who: Identity, item_ids: list[int]) -> dict[int,
     counted = {kind: (comments.counts(conn, kind, list(found[kind])),
                       approvals.counts(conn, kind, list(found[kind])))
                for kind in found if found[kind]}
+    if any(link["kind"] == "policy" for link in links):  # the register's rule decides
+        found["policy"] = {p["id"]: p | {"title": p["name"]}
+                           for p in policy_register.listing(conn, who)}
+        counted["policy"] = ({}, {})
     by_item: dict[int, list[PaperView]] = {item_id: [] for item_id in item_ids}
     for link in links:
         row = found.get(link["kind"], {}).get(link["ref_id"])
@@ -314,10 +322,12 @@ def link(conn: Connection, who: Identity, item_id: int, kind: str, ref_id: int) 
             documents.get_document(conn, who, ref_id)
         elif kind == "page":
             pages.get_page(conn, who, ref_id)
+        elif kind == "policy":
+            policy_register.get(conn, who, ref_id)
         else:
-            raise InvalidInput("A paper is a library document or page.")
+            raise InvalidInput("A paper is a library document or page, or a policy.")
     except NotFound:
-        raise InvalidInput("That document or page is not in the library.") from None
+        raise InvalidInput("That document, page or policy is not there.") from None
     with transaction(conn):  # a refused link leaves no room made or changed for it
         if item["confidential"]:
             # Keep the confidential room's list current for the new paper's readers.
@@ -329,7 +339,8 @@ def link(conn: Connection, who: Identity, item_id: int, kind: str, ref_id: int) 
 
 
 def linkable(conn: Connection, who: Identity) -> list[tuple[str, str]]:
-    """Documents and pages `who` may open, as ('kind:id', label), by folder and title."""
+    """Documents and pages `who` may open, as ('kind:id', label), by folder and title; then
+    the policies of the register `who` may see."""
     docs, pages_in = {}, {}
     for doc in documents.all_visible(conn, who):  # three statements, however many folders
         docs.setdefault(doc["folder_id"], []).append(doc)
@@ -341,4 +352,6 @@ def linkable(conn: Connection, who: Identity) -> list[tuple[str, str]]:
             found.append((f"document:{doc['id']}", f"{doc['title']} (in {folder['title']})"))
         for page in pages_in.get(folder["id"], []):
             found.append((f"page:{page['id']}", f"{page['title']} (page in {folder['title']})"))
+    for policy in policy_register.listing(conn, who):
+        found.append((f"policy:{policy['id']}", f"{policy['name']} (policy)"))
     return found

@@ -66,6 +66,7 @@ def create(instance: Instance) -> None:
     _sample_interests(conn, ids)
     _sample_places(conn)
     _sample_public_page(conn, ids)
+    _sample_policies(conn, ids)
 
 
 def _sample_governor_records(conn, ids: dict) -> None:
@@ -111,6 +112,14 @@ def _sample_interests(conn, ids: dict) -> None:
     from gvo.governance import demo_interests
 
     demo_interests.sample(conn, ids)
+
+
+def _sample_policies(conn, ids: dict) -> None:
+    """The policy register: statutory list, live policies, one under review, one overdue
+    (gvo.policies.demo)."""
+    from gvo.policies import demo as policies_demo
+
+    policies_demo.sample(conn, ids["clerk@riverside.example"], ids["head@riverside.example"])
 
 
 def credentials_text(base_url: str) -> str:

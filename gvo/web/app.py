@@ -13,6 +13,7 @@ from gvo.blueprints import (
     home,
     library,
     meetings,
+    policies,
     profile,
     share,
     site,
@@ -112,7 +113,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     access.init_login(app)
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp,
-               governance.bp, share.bp, unsubscribe.bp):
+               policies.bp, governance.bp, share.bp, unsubscribe.bp):
         app.register_blueprint(bp)
 
     app.before_request(raise_failure)  # first: a session that did not open answers alone
