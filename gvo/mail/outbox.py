@@ -89,7 +89,7 @@ def school_url(conn: Connection) -> str:
     return f"{config.current().base_url}/{school_slug(conn)}"
 
 
-DEMO_KEY = "demo"  # the school setting `gvo demo` sets (gvo.people.demo)
+DEMO_KEY = "demo"  # the setting `gvo demo` sets ("1"; gvo.people.settings.is_demo reads it)
 
 
 def enabled(conn: Connection | None = None) -> bool:
