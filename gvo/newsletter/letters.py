@@ -27,7 +27,9 @@ not open:
 - coming up in the next 14 days: meetings, and actions you own falling due;
 - the last 7 days: new in the library (documents, versions, pages, comments), new
   meetings, replies to your comments;
-- notifications held for you (volume "digest" or "newsletter");
+- notifications held for you (volume "digest" or "newsletter"), each checked again for the
+  person now (gvo.mail.volume.deliverable: one whose item they may no longer open, or
+  that is gone, is left out), several about one item as one line;
 - sections other modules add (`register_section`), by default for Managers only.
 
 A newsletter with nothing to say is not sent. The digest goes to people whose volume is

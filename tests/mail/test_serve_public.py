@@ -7,12 +7,11 @@ import urllib.request
 
 import pytest
 from replication.conftest import free_port
-from test_behind_nginx import SLUG, gvo_serve, make_office, stop
+from test_behind_nginx import SLUG, gvo_serve, stop
 
-from gvo.mail import config, volume
-from gvo.storage.instance import Instance
+from gvo.mail import volume
 
-from .conftest import mail_settings
+from .conftest import serve_ready_office
 
 
 def _fetch(url: str, data: bytes | None = None):
@@ -26,17 +25,8 @@ def _fetch(url: str, data: bytes | None = None):
 
 @pytest.mark.slow
 def test_the_unsubscribe_pages_set_no_cookie(tmp_path, smtp_server):
-    instance = tmp_path / "instance"
-    make_office(instance)
-    settings = mail_settings(smtp_server)
-    config.configure(config.from_mapping(settings))
-    inst = Instance.open(instance, environ={})
-    try:
-        conn = inst.db(SLUG)
-        clerk = conn.execute("SELECT id FROM users WHERE role = 'manager'").fetchone()[0]
-        token = volume.token(conn, clerk, "comment")
-    finally:
-        inst.close()
+    instance, settings, token = serve_ready_office(
+        tmp_path, smtp_server, lambda conn, clerk: volume.token(conn, clerk.user_id, "comment"))
     port = free_port()
     server = gvo_serve(instance, port, **settings)
     base = f"http://127.0.0.1:{port}/{SLUG}"
