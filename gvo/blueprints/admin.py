@@ -410,7 +410,8 @@ def newsletter_settings():
 @requires_role("manager")
 def mail_failures():
     """Messages the mail server refused for good (or for too long), with the reason."""
-    return render_template("admin/mail.html", failed=outbox.failed_messages(db()),
+    return render_template("admin/mail.html",
+                           failed=outbox.failed_messages(db(), current_identity()),
                            mail_on=outbox.enabled(db()), confirm=ConfirmForm())
 
 

@@ -369,13 +369,26 @@ def forget_sent(conn: Connection) -> int:
 # -- Managers' view -----------------------------------------------------------------------
 
 
-def failed_messages(conn: Connection) -> list[dict]:
+HIDDEN_SUBJECT = "(about an item you may not open)"
+
+
+def failed_messages(conn: Connection, viewer: Identity | None = None) -> list[dict]:
     """Messages the sender gave up on, newest first: id, kind, recipient, subject, reason
-    (last_error), attempts, and failed_at (ISO 8601, UTC: shown with the `moment` filter)."""
+    (last_error), attempts, and failed_at (ISO 8601, UTC: shown with the `moment` filter).
+    Given the Manager reading the list (`viewer`), the subject of a message about an item
+    they may not open (a room they are not in) is HIDDEN_SUBJECT: its title is not named
+    to them."""
     rows = conn.execute(
-        "SELECT id, kind, recipient, subject, last_error, attempts, failed_at"
+        "SELECT id, kind, recipient, subject, last_error, attempts, failed_at, ref_type, ref_id"
         " FROM mail_outbox WHERE status = 'failed' ORDER BY failed_at DESC, id DESC").fetchall()
-    return [dict(r) | {"failed_at": clock.iso(r["failed_at"])} for r in rows]
+    out = []
+    for r in rows:
+        row = {k: r[k] for k in ("id", "kind", "recipient", "subject", "last_error",
+                                 "attempts")} | {"failed_at": clock.iso(r["failed_at"])}
+        if viewer is not None and not refs.visible_to(conn, viewer, r["ref_type"], r["ref_id"]):
+            row["subject"] = HIDDEN_SUBJECT
+        out.append(row)
+    return out
 
 
 def retry(conn: Connection, who: Identity, message_id: int) -> None:

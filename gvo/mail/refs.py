@@ -44,13 +44,20 @@ def may_open(conn: Connection, user_id: int | None, ref_type: str | None,
     hidden from them, or an unregistered type."""
     if ref_type is None:
         return True
+    person = Identity.load(conn, user_id) if user_id is not None else None
+    return person is not None and visible_to(conn, person, ref_type, ref_id)
+
+
+def visible_to(conn: Connection, who: Identity, ref_type: str | None,
+               ref_id: int | None) -> bool:
+    """Whether `who` (a person signed in, or the operator) may open the item a notice is
+    about: as `may_open`, for an Identity at hand (a Manager reading the failed list)."""
+    if ref_type is None:
+        return True
     check = _CHECKS.get(ref_type)
-    if check is None or user_id is None or ref_id is None:
-        return False
-    person = Identity.load(conn, user_id)  # None: no such account, or inactive
-    if person is None:
+    if check is None or ref_id is None:
         return False
     try:
-        return bool(check(conn, person, ref_id))
+        return bool(check(conn, who, ref_id))
     except (NotFound, InvalidInput):
         return False

@@ -13,8 +13,9 @@ from gvo.library import folders
 from gvo.mail import outbox, refs, volume
 from gvo.mail.compose import Letter
 from gvo.newsletter import letters
+from gvo.people import accounts
 from gvo.sharing import share
-from mail.scene import build
+from mail.scene import OP, build, signed_in_client
 
 TITLE = "appraisal"  # the room's document's title (its file's name)
 
@@ -130,3 +131,20 @@ def test_mail_about_an_unregistered_kind_of_item_is_refused(scene):
     with pytest.raises(ValueError, match="unregistered"):
         outbox.notify(scene.conn, scene.who(scene.clerk), [scene.ann], letter, kind="x")
     assert not refs.may_open(scene.conn, scene.ann, "no-such-kind", 1)
+
+
+def test_the_failed_list_does_not_name_a_room_item_to_a_manager_outside_the_room(
+        scene, mail_app):
+    conn = scene.conn
+    _ann_follows_and_clerk_comments(scene)  # "New comment on “appraisal”" to Ann
+    [mail_id] = [r[0] for r in conn.execute("SELECT id FROM mail_outbox WHERE kind = 'comment'")]
+    outbox.mark_failed(conn, mail_id, "refused by the mail server: 550 no such user")
+    other = accounts.add_user(conn, OP, email="head@ex.org", name="Head", role="manager")
+    [seen] = outbox.failed_messages(conn, scene.who(other))
+    assert seen["subject"] == outbox.HIDDEN_SUBJECT and seen["recipient"] == "ann@ex.org"
+    [seen] = outbox.failed_messages(conn, scene.who(scene.clerk))  # in the room
+    assert seen["subject"] == f"New comment on “{TITLE}”"
+    page = signed_in_client(mail_app, scene, other).get("/alpha/admin/mail")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "ann@ex.org" in text and TITLE not in text
