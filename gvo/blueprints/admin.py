@@ -354,7 +354,7 @@ def _settings_page(*, form=None, reply_form=None, news_form=None, reminder_form=
     forms = (form, reply_form, news_form, reminder_form)
     return render_template("admin/settings.html", form=form, reply_form=reply_form,
                            news_form=news_form, reminder_form=reminder_form, backup=backup,
-                           mail_on=outbox.enabled(), mail_failed=failed), (
+                           mail_on=outbox.enabled(db()), mail_failed=failed), (
         422 if any(f.errors for f in forms) else 200)
 
 
@@ -412,8 +412,9 @@ def newsletter_settings():
 @requires_role("manager")
 def mail_failures():
     """Messages the mail server refused for good (or for too long), with the reason."""
-    return render_template("admin/mail.html", failed=outbox.failed_messages(db()),
-                           mail_on=outbox.enabled(), confirm=ConfirmForm())
+    return render_template("admin/mail.html",
+                           failed=outbox.failed_messages(db(), current_identity()),
+                           mail_on=outbox.enabled(db()), confirm=ConfirmForm())
 
 
 @bp.post("/admin/mail/<int:message_id>/retry")

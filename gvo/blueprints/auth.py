@@ -91,7 +91,7 @@ def login():
             return _finish(result.user_id, result.credential_version, target)
     return render_template(
         "auth/login.html", form=form, demo=settings.is_demo(db()),
-        can_reset=recovery.available(),
+        can_reset=recovery.available(db()),
     ), 200 if not form.errors else 422
 
 
@@ -252,7 +252,7 @@ def forgot_password():
     if current_user.is_authenticated:
         return redirect(url_for("profile.show"))
     form = ForgotPasswordForm()
-    if recovery.available() and form.validate_on_submit():
+    if recovery.available(db()) and form.validate_on_submit():
         try:
             recovery.request_link(db(), form.email.data, g.client_ip)
         except signin.Throttled as exc:
@@ -260,7 +260,7 @@ def forgot_password():
         else:
             return render_template("auth/forgot_sent.html", email=form.email.data.strip(),
                                    minutes=recovery.LINK_MINUTES)
-    return render_template("auth/forgot.html", form=form, available=recovery.available()), (
+    return render_template("auth/forgot.html", form=form, available=recovery.available(db())), (
         422 if form.errors else 200)
 
 

@@ -45,7 +45,7 @@ def _render(profile_form=None, password_form=None, codes_form=None, mail_form=No
         feed_created=calendar_feed.feed_created(conn, current_user.id),
         feed_stopped=calendar_feed.feed_stopped(conn, current_user.id),
         new_feed=new_feed and {"https": new_feed, "webcal": calendar_feed.webcal(new_feed)},
-        mail_form=mail_form, mail_on=outbox.enabled(),
+        mail_form=mail_form, mail_on=outbox.enabled(db()),
         stopped=[(k, volume.kind_label(k))
                  for k in sorted(volume.opted_out(conn, current_user.id))],
     ), status

@@ -48,7 +48,7 @@ def share_item(kind: str, item_id: int):
         else:
             error, status = "Please correct the form.", 422
     return render_template("share/form.html", item=item, form=form, outcome=outcome,
-                           error=error, mail_on=share.outbox.enabled()), status
+                           error=error, mail_on=share.outbox.enabled(conn)), status
 
 
 @bp.post("/follow/<subject_type>/<int:subject_id>")

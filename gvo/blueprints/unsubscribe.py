@@ -4,7 +4,8 @@ A mail program POSTs `List-Unsubscribe=One-Click` to the link with no cookie and
 token, so the POST is exempt from CSRF: the signed token in the address is the proof
 (gvo.mail.volume). A person who opens the link gets a page with one button; opening it
 writes nothing (a mail scanner fetching links must not unsubscribe anyone), and the page
-carries no form token either, so no session is made.
+carries no form token either, so no session is made and no cookie is set (base.html asks
+for a form token only for signed-in people and in forms).
 """
 
 from flask import render_template

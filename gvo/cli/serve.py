@@ -163,7 +163,7 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     addresses = " and ".join(serving_url(str(h), int(p), from_here=False)
                              for h, p in listening)
     # One mail sender for every school, started and stopped with replication, and one
-    # scheduler finding the schools whose newsletter or digest is due.
+    # scheduler (APScheduler) for timed work: newsletters, digests, reminders (decision 0009).
     sender = mail_sender.start(app, inst)
     newsletters = schedule.start(inst) if sender is not None else None
     click.echo(f"GVO serving {inst.path} on {addresses}  (Ctrl+C to stop)")

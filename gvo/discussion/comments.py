@@ -170,11 +170,13 @@ def _tell(conn: Connection, viewer: Identity, subject: Subject, parent) -> None:
     if parent is None:
         followers.tell(conn, viewer, subject, kind="comment",
                        headline=f"{name} commented on",
-                       subject_line=f"New comment on “{subject.title}”")
+                       subject_line=f"New comment on “{subject.title}”",
+                       gathered=f"{{n}} new comments on “{subject.title}”")
     else:
         followers.tell(conn, viewer, subject, kind="reply",
                        headline=f"{name} replied to a comment on",
                        subject_line=f"New reply on “{subject.title}”",
+                       gathered=f"{{n}} new replies on “{subject.title}”",
                        also=[parent["author_id"]] if parent["author_id"] else [],
                        also_why="someone replied to your comment")
 

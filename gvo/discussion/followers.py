@@ -99,12 +99,14 @@ def followers(conn: Connection, subject: Subject) -> list:
 
 def tell(conn: Connection, actor: Identity, subject: Subject, *, kind: str, headline: str,
          subject_line: str, also: Iterable[int] = (), also_why: str = "",
-         note: str = "") -> list[int]:
+         note: str = "", gathered: str = "") -> list[int]:
     """Tell the subject's followers, and the people in `also` (the author of the comment
     replied to, the people whose approval is asked; their footer says `also_why`), of
     something `actor` did, inside the caller's transaction: everyone but the actor who may
-    open the subject now. Returns the outbox ids (none when mail is off)."""
-    if not outbox.enabled():
+    open the subject now. `gathered`: the Subject for several such notices gathered in one
+    message ("{n} new comments on ..."; see gvo.mail.outbox.notify). Returns the outbox ids
+    (none when mail is off)."""
+    if not outbox.enabled(conn):
         return []
     following = follower_ids(conn, subject) - {actor.user_id}
     others = set(also) - following - {actor.user_id}
@@ -114,6 +116,7 @@ def tell(conn: Connection, actor: Identity, subject: Subject, *, kind: str, head
         if allowed:
             letter = about.item_letter(conn, subject=subject_line, why=why, headline=headline,
                                        title=subject.title, path=subject.path, note=note,
-                                       change=change)
+                                       change=change, ref=(subject.type, subject.id),
+                                       gathered=gathered)
             out += outbox.notify(conn, actor, allowed, letter, kind=kind)
     return out

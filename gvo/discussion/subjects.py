@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from gvo.core.errors import NotFound
 from gvo.core.identity import Identity
+from gvo.mail import refs
 from gvo.storage.sqlcipher import Connection
 
 
@@ -50,8 +51,11 @@ _LOADERS: dict[str, Callable[[Connection, Identity, int], Subject]] = {}
 
 def register(subject_type: str, loader: Callable[[Connection, Identity, int], Subject]) -> None:
     """Make a kind of subject available to comments and approvals: `loader(conn, who,
-    ref_id)` returns the Subject `who` may see, or raises NotFound."""
+    ref_id)` returns the Subject `who` may see, or raises NotFound. Mail about the subject
+    (reference `(subject_type, id)`) is checked with the same loader when it is made
+    (gvo.mail.refs)."""
     _LOADERS[subject_type] = loader
+    refs.register(subject_type, lambda conn, who, ref_id: loader(conn, who, ref_id) is not None)
 
 
 def load(conn: Connection, viewer: Identity, subject_type: str, subject_id: int) -> Subject:

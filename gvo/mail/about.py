@@ -19,12 +19,16 @@ def link(conn: Connection, path: str) -> str:
 
 
 def item_letter(conn: Connection, *, subject: str, why: str, headline: str, title: str,
-                path: str, when: str = "", note: str = "", message: str = "",
-                message_from: str = "", change: str = "") -> Letter:
+                path: str, ref: tuple[str, int], when: str = "", note: str = "",
+                message: str = "", message_from: str = "", change: str = "",
+                gathered: str = "") -> Letter:
     """The Letter telling of an item: `subject` (the message's Subject), `why` (the footer's
     "You received this because ..."), `headline` ("Ann Jones commented on"), the item's
     `title` and `path`, and optionally `when` (a line under the title, e.g. the meeting's
-    date), `note` (a sentence after it), a person's `message` and who wrote it."""
+    date), `note` (a sentence after it), a person's `message` and who wrote it. `ref`: the
+    item as gvo.mail.refs knows it (access is checked again when the mail is made);
+    `gathered`: the Subject for several such notices in one message (Letter.gathered)."""
     return Letter("item", subject, why, {
         "headline": headline, "title": title, "link": link(conn, path), "when": when,
-        "note": note, "message": message, "message_from": message_from}, change=change)
+        "note": note, "message": message, "message_from": message_from}, change=change,
+        ref=ref, gathered=gathered)

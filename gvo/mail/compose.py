@@ -7,19 +7,57 @@ standard library's `email.policy.SMTP`): From (the school's name, the operator's
 address), To (the person's name and address), Reply-To (the school's clerk, if set),
 Subject, Date, Message-ID, and `Auto-Submitted: auto-generated` (RFC 3834: no
 out-of-office replies to it). Mail holds titles and links, never a document's content.
+
+`List-Unsubscribe` and `List-Unsubscribe-Post` are written as they are, never folded or
+encoded (`_Policy`): RFC 2369 and RFC 8058 want `<https://...>` in ASCII, and a mail
+program or a large provider's one-click check does not decode RFC 2047 encoded-words in
+them (the standard library folds any token longer than 78 characters into encoded-words).
 """
 
 import secrets
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 
 import jinja2
 
 from gvo.core import clock, text
 from gvo.mail.config import MailSettings
+
+RAW_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+MAX_LINE = 998  # RFC 5322 2.1.1: a line's limit (78 is only recommended)
+
+
+class _Policy(EmailPolicy):
+    """`email.policy.SMTP`, but the headers of RAW_HEADERS are written unfolded and
+    unencoded (their values are ASCII, checked when set, and under MAX_LINE)."""
+
+    def _raw(self, name: str, value: str) -> str | None:
+        return f"{name}: {value}{self.linesep}" if name.lower() in RAW_HEADERS else None
+
+    def fold(self, name, value):
+        """The header as text (raw for RAW_HEADERS)."""
+        return self._raw(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        """The header as bytes (raw, ASCII, for RAW_HEADERS)."""
+        raw = self._raw(name, value)
+        return raw.encode("ascii") if raw else super().fold_binary(name, value)
+
+
+POLICY = _Policy().clone(linesep="\r\n")
+
+
+def raw_header_value(value: str) -> str:
+    """`value` checked for a header written as it is: ASCII, no control characters (no
+    line breaks: no header can be added through it), and short enough for one line.
+    ValueError otherwise (an operator's GVO_BASE_URL that is not ASCII, a bug)."""
+    if not value.isascii() or not value.isprintable() or len(value) > MAX_LINE - 40:
+        raise ValueError(f"not a raw header value: {value[:80]!r}")
+    return value
+
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("gvo", "templates/mail"),
@@ -60,7 +98,13 @@ class Letter:
     the words ending "You received this because ..." (`why`), what to do to change that
     (`change`, optional), the template's values, and `link`: the address of the item it is
     about (a digest or the newsletter lists a held notification as its subject and this
-    link)."""
+    link).
+
+    `ref`: the item the message is about, (ref_type, ref_id) as registered in
+    gvo.mail.refs, so access is checked again when the mail is made (None: about no item).
+    `gathered`: the Subject for several notices of this kind about the item gathered in one
+    message, with "{n}" for their number ("{n} new comments on ..."); "" leaves each notice
+    a message of its own (gvo.mail.outbox.notify)."""
 
     template: str
     subject: str
@@ -68,6 +112,8 @@ class Letter:
     context: dict = field(default_factory=dict)
     change: str = ""
     link: str = ""
+    ref: tuple[str, int] | None = None
+    gathered: str = ""
 
 
 def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to: str,
@@ -86,7 +132,7 @@ def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to
     body = _env.get_template(f"{letter.template}.txt").render(values)
     html = _env.get_template(f"{letter.template}.html").render(values)
     sender = settings.sender
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = Address(display_name=header_text(school_name), username=sender.username,
                           domain=sender.domain)
     msg["To"] = to.header()
@@ -102,7 +148,7 @@ def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to
     msg["Message-ID"] = f"<{secrets.token_hex(16)}@{sender.domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     if unsubscribe:
-        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe"] = f"<{raw_header_value(unsubscribe)}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(body)
     msg.add_alternative(html, subtype="html")

@@ -13,23 +13,30 @@ commit that marks the message sent can send it again.
 
 With mail off (no GVO_SMTP_URL) nothing is queued: `queue` and `notify` return None / [].
 Each person's volume and unsubscribes apply in `notify` (gvo.mail.volume).
+
+A notice about an item carries the item (`Letter.ref`, gvo.mail.refs): the sender checks
+again that the person may open it before handing the message over (`still_allowed`), and
+withdraws it otherwise. Notices of one kind about one item to one person are gathered
+(`notify`): after one is sent, the next waits until COALESCE_SECONDS have passed and the
+ones that come meanwhile join it ("3 new comments on ...").
 """
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
-from gvo.mail import compose, config, volume
+from gvo.mail import compose, config, refs, volume
 from gvo.mail.compose import Letter, Recipient
 from gvo.storage.sqlcipher import Connection, after_commit, database_path
 
 GIVE_UP_SECONDS = 48 * 3600  # temporary failures this long after queueing: failed
 KEEP_SENT_SECONDS = 30 * 24 * 3600  # a sent message's row (no body) is kept this long
+COALESCE_SECONDS = 600.0  # notices about one item to one person: one message per this
 REPLY_TO_KEY = "mail_reply_to"  # the school setting: where replies go (its clerk)
 SYSTEM = Identity.system("mail")
 
@@ -82,9 +89,15 @@ def school_url(conn: Connection) -> str:
     return f"{config.current().base_url}/{school_slug(conn)}"
 
 
-def enabled() -> bool:
-    """Whether this office sends mail (GVO_SMTP_URL and GVO_MAIL_FROM are set)."""
-    return config.current().enabled
+DEMO_KEY = "demo"  # the setting `gvo demo` sets ("1"; gvo.people.settings.is_demo reads it)
+
+
+def enabled(conn: Connection | None = None) -> bool:
+    """Whether this office sends mail (GVO_SMTP_URL and GVO_MAIL_FROM are set) and, given a
+    school's connection, whether that school does: the demo school (`gvo demo`) never
+    sends, so trying the demo next to a real relay mails nobody; it behaves as an office
+    without mail (set-up links on the page)."""
+    return config.current().enabled and (conn is None or _setting(conn, DEMO_KEY) != "1")
 
 
 def compose_for(conn: Connection, to: Recipient, letter: Letter, *, unsubscribe: str = ""):
@@ -111,6 +124,7 @@ class Prepared:
     message_id: str
     subject: str
     data: bytes
+    ref: tuple[str, int] | None = None
 
 
 def prepare(conn: Connection, to: Recipient, letter: Letter, *, kind: str,
@@ -119,26 +133,30 @@ def prepare(conn: Connection, to: Recipient, letter: Letter, *, kind: str,
     queue later with `queue_prepared`; None when mail is off. Mail sent to many people at
     once (the newsletter) is built this way first, so the transaction that queues it is
     short. unsubscribe: as `queue`."""
-    if not enabled():
+    if not enabled(conn):
         return None
     link = unsubscribe_url(conn, to.user_id, kind) if unsubscribe else ""
     msg = compose_for(conn, to, letter, unsubscribe=link)
     return Prepared(to, kind, msg["Message-ID"].strip("<>"), str(msg["Subject"]),
-                    msg.as_bytes())
+                    msg.as_bytes(), letter.ref)
 
 
-def queue_prepared(conn: Connection, who: Identity, prepared: Prepared) -> int:
+def queue_prepared(conn: Connection, who: Identity, prepared: Prepared, *,
+                   at: float | None = None) -> int:
     """Put a prepared message in the outbox (inside the caller's transaction, or its own),
-    audited as "mail.queue"; the outbox row's id."""
+    audited as "mail.queue"; the outbox row's id. at: not sent before (epoch seconds;
+    default now)."""
     now = clock.now()
     slug = school_slug(conn)
     to = prepared.to
+    ref_type, ref_id = prepared.ref or (None, None)
     with transaction(conn):
         cur = conn.execute(
             "INSERT INTO mail_outbox(message_id, kind, user_id, recipient, subject, message,"
-            " created_at, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, queued_at, next_attempt_at, ref_type, ref_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (prepared.message_id, prepared.kind, to.user_id, to.address, prepared.subject,
-             prepared.data, now, now, now))
+             prepared.data, now, now, now if at is None else max(now, at), ref_type, ref_id))
         audit.record(conn, who, "mail.queue", f"mail:{cur.lastrowid}", kind=prepared.kind,
                      to=to.address, user=to.user_id)
         after_commit(conn, lambda: _wake(slug))
@@ -169,16 +187,20 @@ def notify(conn: Connection, who: Identity, user_ids: Iterable[int], letter: Let
     For each active account among `user_ids` (inside the caller's transaction, like
     `queue`), the person's choices apply (gvo.mail.volume): a person who stopped `kind`
     with an unsubscribe link, or wants only account mail ("none"), gets nothing; "digest"
-    and "newsletter" hold the notification (its subject, and `letter.link` or else the
-    template's `link` value) for the next
-    daily digest or weekly newsletter; "immediate" queues the message now, with a one-click
-    unsubscribe link for `kind`. Returns the outbox ids queued now (none when mail is off).
-    The caller decides who may hear of the item (only people who may open it);
-    `letter.why` says why they get it.
+    and "newsletter" hold the notification (its subject, `letter.link` or else the
+    template's `link` value, and `letter.ref`) for the next daily digest or weekly
+    newsletter; "immediate" queues the message with a one-click unsubscribe link for
+    `kind` (see `queue_notice`: notices about one item are gathered). Returns the outbox
+    ids queued or gathered into (none when mail is off). The caller decides who may hear
+    of the item (only people who may open it); `letter.ref` names the item, so that access
+    is checked again when the mail is made; `letter.why` says why they get it. ValueError
+    for a `letter.ref` of a type gvo.mail.refs does not know (a bug).
     """
     ids = sorted(set(user_ids))
-    if not ids or not enabled():
+    if not ids or not enabled(conn):
         return []
+    if letter.ref is not None and not refs.known(letter.ref[0]):
+        raise ValueError(f"mail about an unregistered kind of item: {letter.ref[0]}")
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
         "SELECT id, name, email, mail_volume, EXISTS (SELECT 1 FROM mail_optouts o"
@@ -191,11 +213,53 @@ def notify(conn: Connection, who: Identity, user_ids: Iterable[int], letter: Let
                 continue
             if row["mail_volume"] in volume.HELD:
                 volume.hold(conn, who, row["id"], kind, letter.subject,
-                            letter.link or str(letter.context.get("link", "")))
+                            letter.link or str(letter.context.get("link", "")), letter.ref)
                 continue
-            out.append(queue(conn, who, Recipient(row["name"], row["email"], row["id"]), letter,
-                             kind=kind, unsubscribe=True))
+            out.append(queue_notice(conn, who, Recipient(row["name"], row["email"], row["id"]),
+                                    letter, kind=kind))
     return [i for i in out if i is not None]
+
+
+def queue_notice(conn: Connection, who: Identity, to: Recipient, letter: Letter, *,
+                 kind: str) -> int | None:
+    """Queue a notice to an account (with its unsubscribe link), gathering notices of one
+    kind about one item (a letter with `ref` and `gathered`) into one message per
+    COALESCE_SECONDS, in the manner of Discourse's and Loomio's notification mail: after a
+    message about the item went to the person (or is going now), the next waits until
+    COALESCE_SECONDS after it, and notices that come meanwhile are gathered into that
+    waiting message, rebuilt from the latest letter with the Subject `letter.gathered`
+    ("{n}" is their number). Audited as "mail.queue" or "mail.gather". The outbox id, or
+    None when mail is off."""
+    if not letter.gathered or letter.ref is None:
+        return queue(conn, who, to, letter, kind=kind, unsubscribe=True)
+    if not enabled(conn):
+        return None
+    now = clock.now()
+    with transaction(conn):
+        last = conn.execute(
+            "SELECT id, status, next_attempt_at, sent_at, gathered FROM mail_outbox"
+            " WHERE user_id = ? AND kind = ? AND ref_type = ? AND ref_id = ?"
+            " AND status != 'failed' ORDER BY id DESC LIMIT 1",
+            (to.user_id, kind, *letter.ref)).fetchone()
+        if last is not None and last["status"] == "queued" and last["next_attempt_at"] > now:
+            # Waiting, so not being sent: gather this notice into it.
+            n = last["gathered"] + 1
+            prepared = prepare(conn, to, replace(
+                letter, subject=letter.gathered.replace("{n}", str(n)),
+                context=dict(letter.context, gathered=n)), kind=kind, unsubscribe=True)
+            conn.execute("UPDATE mail_outbox SET message_id = ?, subject = ?, message = ?,"
+                         " gathered = ? WHERE id = ?", (prepared.message_id, prepared.subject,
+                                                       prepared.data, n, last["id"]))
+            audit.record(conn, who, "mail.gather", f"mail:{last['id']}", kind=kind,
+                         to=to.address, user=to.user_id, gathered=n)
+            return last["id"]
+        at = now
+        if last is not None:
+            went = last["sent_at"] if last["status"] == "sent" else last["next_attempt_at"]
+            if now - went < COALESCE_SECONDS:
+                at = went + COALESCE_SECONDS
+        prepared = prepare(conn, to, letter, kind=kind, unsubscribe=True)
+        return queue_prepared(conn, who, prepared, at=at)
 
 
 def user_recipient(conn: Connection, user_id: int) -> Recipient:
@@ -211,11 +275,33 @@ def user_recipient(conn: Connection, user_id: int) -> Recipient:
 
 def due(conn: Connection, now: float, limit: int) -> list:
     """Queued messages whose time has come, oldest first (id, recipient, message,
-    attempts, queued_at), at most `limit`."""
+    attempts, queued_at, user_id, kind, ref_type, ref_id), at most `limit`."""
     return conn.execute(
-        "SELECT id, recipient, message, attempts, queued_at FROM mail_outbox"
+        "SELECT id, recipient, message, attempts, queued_at, user_id, kind, ref_type, ref_id"
+        " FROM mail_outbox"
         " WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
         + paging.limit_clause(limit), (now,)).fetchall()
+
+
+def still_allowed(conn: Connection, row) -> bool:
+    """Whether a queued message (a row of `due`) may still go: True unless it is about an
+    item its person may no longer open (gvo.mail.refs), checked as it is sent."""
+    return row["ref_type"] is None or refs.may_open(conn, row["user_id"], row["ref_type"],
+                                                    row["ref_id"])
+
+
+def withdraw(conn: Connection, message_id: int) -> None:
+    """Take back a queued message about an item its person may no longer open (or that is
+    gone): deleted, so nobody sees its subject, and audited as "mail.withdrawn"."""
+    with transaction(conn):
+        row = conn.execute("SELECT kind, user_id, ref_type, ref_id FROM mail_outbox"
+                           " WHERE id = ? AND status = 'queued'", (message_id,)).fetchone()
+        if row is None:
+            return
+        conn.execute("DELETE FROM mail_outbox WHERE id = ?", (message_id,))
+        audit.record(conn, SYSTEM, "mail.withdrawn", f"mail:{message_id}", kind=row["kind"],
+                     user=row["user_id"], item=f"{row['ref_type']}:{row['ref_id']}",
+                     reason="the person may no longer open the item")
 
 
 def mark_sent(conn: Connection, message_id: int, answer: str) -> None:
@@ -283,13 +369,26 @@ def forget_sent(conn: Connection) -> int:
 # -- Managers' view -----------------------------------------------------------------------
 
 
-def failed_messages(conn: Connection) -> list[dict]:
+HIDDEN_SUBJECT = "(about an item you may not open)"
+
+
+def failed_messages(conn: Connection, viewer: Identity | None = None) -> list[dict]:
     """Messages the sender gave up on, newest first: id, kind, recipient, subject, reason
-    (last_error), attempts, and failed_at (ISO 8601, UTC: shown with the `moment` filter)."""
+    (last_error), attempts, and failed_at (ISO 8601, UTC: shown with the `moment` filter).
+    Given the Manager reading the list (`viewer`), the subject of a message about an item
+    they may not open (a room they are not in) is HIDDEN_SUBJECT: its title is not named
+    to them."""
     rows = conn.execute(
-        "SELECT id, kind, recipient, subject, last_error, attempts, failed_at"
+        "SELECT id, kind, recipient, subject, last_error, attempts, failed_at, ref_type, ref_id"
         " FROM mail_outbox WHERE status = 'failed' ORDER BY failed_at DESC, id DESC").fetchall()
-    return [dict(r) | {"failed_at": clock.iso(r["failed_at"])} for r in rows]
+    out = []
+    for r in rows:
+        row = {k: r[k] for k in ("id", "kind", "recipient", "subject", "last_error",
+                                 "attempts")} | {"failed_at": clock.iso(r["failed_at"])}
+        if viewer is not None and not refs.visible_to(conn, viewer, r["ref_type"], r["ref_id"]):
+            row["subject"] = HIDDEN_SUBJECT
+        out.append(row)
+    return out
 
 
 def retry(conn: Connection, who: Identity, message_id: int) -> None:

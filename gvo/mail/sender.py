@@ -3,9 +3,10 @@
 One thread ("gvo-mail") sends for all schools, whatever their number (decision 0007): it
 visits a school when a transaction there queued mail (the commit wakes it), when a
 message's retry time comes, at start (mail queued before a stop or a crash), and every
-SWEEP_SECONDS (mail queued by another process, such as a CLI command); each sweep also runs
-the tasks of `gvo.mail.periodic` for every school (reminders that fell due). Between visits a
-school costs nothing: its connection goes back to the pool.
+SWEEP_SECONDS (mail queued by another process, such as a CLI command). It plans no work
+of its own: timed work (the newsletter, the digest, reminders) is the scheduler's
+(gvo.newsletter.schedule, decision 0009). Between visits a school costs nothing: its
+connection goes back to the pool.
 
 Answers of the SMTP server (RFC 5321, 4.2.1): 2xx accepted (the message is marked sent);
 4xx a temporary failure (retried after RETRY_BASE_SECONDS, doubling up to
@@ -16,7 +17,9 @@ doubling up to RETRY_MAX_SECONDS, and /healthz reports it. One connection carrie
 message of a pass and is closed when the sender goes idle.
 
 At least once: a message is marked sent in its own transaction after the server accepted
-it, so only a crash between the two sends it again.
+it, so only a crash between the two sends it again. A message about an item (a comment, a
+share, papers) is checked again as it is sent: if its person may no longer open the item
+it is withdrawn (gvo.mail.outbox.withdraw), never sent.
 """
 
 import contextlib
@@ -26,7 +29,7 @@ import ssl
 import threading
 
 from gvo.core import clock
-from gvo.mail import outbox, periodic
+from gvo.mail import outbox
 from gvo.mail.config import MailSettings, SmtpSettings
 
 log = logging.getLogger("gvo.mail")
@@ -229,15 +232,6 @@ class Sender:
                     self._stats.pop(slug, None)
             for slug in slugs:
                 self._due[slug] = now
-        for slug in sorted(slugs):  # reminders that fell due (gvo.mail.periodic)
-            if self._stop.is_set():
-                break
-            try:
-                periodic.run_all(self.instance.db(slug), now, slug)
-            except Exception as exc:  # gone, or being restored
-                log.warning("mail: cannot run periodic tasks for %s: %s", slug, exc)
-            finally:
-                self.instance.release()
 
     def _visit(self, slug: str) -> bool:
         """Send what is due in one school; False if the server could not be reached."""
@@ -274,7 +268,11 @@ class Sender:
         return reachable
 
     def _send(self, conn, slug: str, row) -> bool:
-        """One message; False if the server could not be reached (the message waits)."""
+        """One message; False if the server could not be reached (the message waits). A
+        message about an item its person may no longer open is withdrawn, not sent."""
+        if not outbox.still_allowed(conn, row):
+            outbox.withdraw(conn, row["id"])
+            return True
         try:
             if self._smtp is None:
                 self._smtp = connect(self.settings.smtp)

@@ -19,6 +19,7 @@ that person (`mail_optouts`), without signing in.
 """
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -27,6 +28,7 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
+from gvo.mail import refs
 from gvo.storage import keys
 from gvo.storage.instance import owning
 from gvo.storage.sqlcipher import Connection, database_path
@@ -175,23 +177,62 @@ def resubscribe(conn: Connection, who: Identity, user_id: int, kind: str) -> Non
 
 
 def hold(conn: Connection, who: Identity, user_id: int, kind: str, subject: str,
-         link: str) -> int:
+         link: str, ref: tuple[str, int] | None = None) -> int:
     """Keep a notification for the person's next digest or newsletter (inside the caller's
-    transaction); audited as "mail.hold". Returns its id."""
+    transaction); audited as "mail.hold". `ref`: the item it is about (gvo.mail.refs),
+    checked again when the digest or newsletter is made. Returns its id."""
+    ref_type, ref_id = ref or (None, None)
     with transaction(conn):
         held_id = conn.execute(
-            "INSERT INTO mail_held(user_id, kind, subject, link, created_at)"
-            " VALUES (?, ?, ?, ?, ?)", (user_id, kind, subject, link, clock.now())).lastrowid
+            "INSERT INTO mail_held(user_id, kind, subject, link, created_at, ref_type, ref_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (user_id, kind, subject, link, clock.now(), ref_type, ref_id)).lastrowid
         audit.record(conn, who, "mail.hold", f"user:{user_id}", kind=kind)
     return held_id
 
 
 def waiting(conn: Connection, user_id: int) -> list:
-    """The person's held notifications not yet sent (id, kind, subject, link, created_at),
-    oldest first."""
-    return conn.execute("SELECT id, kind, subject, link, created_at FROM mail_held"
-                        " WHERE user_id = ? AND released_at IS NULL ORDER BY id",
+    """The person's held notifications not yet sent (id, kind, subject, link, created_at,
+    ref_type, ref_id), oldest first, whether or not they may still open their items (see
+    `deliverable`)."""
+    return conn.execute("SELECT id, kind, subject, link, created_at, ref_type, ref_id"
+                        " FROM mail_held WHERE user_id = ? AND released_at IS NULL ORDER BY id",
                         (user_id,)).fetchall()
+
+
+@dataclass(frozen=True)
+class Held:
+    """A line of a digest or newsletter made of held notifications: its subject and link,
+    how many notifications it stands for (the same kind about the same item), and their
+    ids."""
+
+    subject: str
+    link: str
+    count: int
+    ids: tuple[int, ...]
+
+
+def deliverable(conn: Connection, user_id: int) -> tuple[list[Held], list[int]]:
+    """What a digest or newsletter made now may say of the person's held notifications:
+    (the lines, every held id to release with it). Each notification's item is checked
+    again for the person, now (gvo.mail.refs): one whose item they may no longer open, or
+    that is gone, is left out (and released, so it is never named). Notifications of one
+    kind about one item become one line ("New comment on X (3)")."""
+    lines: dict[tuple, Held] = {}
+    allowed: dict[tuple, bool] = {}
+    ids = []
+    for row in waiting(conn, user_id):
+        ids.append(row["id"])
+        ref = (row["ref_type"], row["ref_id"])
+        if ref not in allowed:
+            allowed[ref] = refs.may_open(conn, user_id, *ref)
+        if not allowed[ref]:
+            continue
+        key = (row["kind"], *ref) if ref[0] is not None else ("", row["id"])
+        found = lines.get(key)
+        lines[key] = Held(row["subject"], row["link"], 1, (row["id"],)) if found is None \
+            else Held(row["subject"], row["link"], found.count + 1, (*found.ids, row["id"]))
+    return list(lines.values()), ids
 
 
 def release(conn: Connection, held_ids: list[int]) -> None:

@@ -251,11 +251,12 @@ def delete_action(conn: Connection, actor: Identity, action_id: int) -> None:
 
 def circulate(conn: Connection, actor: Identity, meeting_id: int) -> None:
     """Send draft minutes round for comment; the body's members are told by e-mail
-    (gvo.meetings.notices)."""
-    meeting = get(conn, meeting_id)
-    if meeting["minutes_status"] != "draft":
-        raise InvalidInput("Only draft minutes can be circulated.")
+    (gvo.meetings.notices). InvalidInput unless the minutes are draft, checked in the write
+    transaction (two requests at once circulate, and mail, once)."""
     with transaction(conn):
+        meeting = get(conn, meeting_id)
+        if meeting["minutes_status"] != "draft":
+            raise InvalidInput("Only draft minutes can be circulated.")
         _set_status(conn, actor, meeting_id, "circulated", "minutes.circulate")
         notices.minutes_circulated(conn, actor, meeting)
 

@@ -11,8 +11,8 @@ Mail goes through `gvo.mail.outbox.notify` (kinds "papers_published",
 The reminder goes REMINDER_SETTING days (a school setting, default DEFAULT_REMINDER_DAYS;
 0 for none) before the meeting starts, once per meeting and person, to members who have
 not replied: `due_reminders(conn, now)` does that work and is safe to call at any time and
-any number of times (`gvo serve`'s mail sender calls it on each sweep, through
-`gvo.mail.periodic`).
+any number of times (`gvo serve`'s scheduler calls it when it visits the school, through
+`gvo.mail.periodic`, and `next_reminder` tells it when the next one falls due).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -21,13 +21,14 @@ from gvo.core import audit, clock, dates
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
-from gvo.mail import about, outbox, periodic
+from gvo.mail import about, outbox, periodic, refs
 from gvo.meetings.meetings import SCHOOL_TZ, get, has_started, stamp
 from gvo.storage.sqlcipher import Connection
 
 REMINDER_SETTING = "meetings.reply_reminder_days"
 DEFAULT_REMINDER_DAYS = 3
 MAX_REMINDER_DAYS = 60
+REPUBLISH_SECONDS = 60.0  # "Publish papers" again within this: a repeat, ignored
 SYSTEM = Identity.system("meeting reminders")
 WHY_MEMBER = "you are a member of {body}"
 
@@ -40,18 +41,28 @@ def _members(conn: Connection, body_id: int, but: int | None = None) -> list[int
         if r[0] != but]
 
 
+def _meeting_exists(conn: Connection, _who: Identity, meeting_id: int) -> bool:
+    """Mail about a meeting names its title and date, which every member may see (its
+    Part 2 is never in the mail): the check is that the meeting is still there."""
+    return get(conn, meeting_id) is not None
+
+
+refs.register("meeting", _meeting_exists)
+
+
 def _tell_members(conn: Connection, actor: Identity, meeting, *, kind: str, subject: str,
-                  headline: str, path: str, note: str = "", people: list[int] | None = None
-                  ) -> list[int]:
+                  headline: str, path: str, note: str = "", people: list[int] | None = None,
+                  gathered: str = "") -> list[int]:
     """Mail a meeting's body members (or `people`) about it, inside the caller's
-    transaction."""
-    if not outbox.enabled():
+    transaction (`gathered`: see gvo.mail.compose.Letter)."""
+    if not outbox.enabled(conn):
         return []
     people = _members(conn, meeting["body_id"], actor.user_id) if people is None else people
     letter = about.item_letter(
         conn, subject=subject, why=WHY_MEMBER.format(body=meeting["body_name"]),
         headline=headline, title=meeting["title"], path=path,
-        when=dates.when(meeting["starts_at"], meeting["starts_fold"] or 0), note=note)
+        when=dates.when(meeting["starts_at"], meeting["starts_fold"] or 0), note=note,
+        ref=("meeting", meeting["id"]), gathered=gathered)
     return outbox.notify(conn, actor, people, letter, kind=kind)
 
 
@@ -63,20 +74,33 @@ def publish_papers(conn: Connection, actor: Identity, meeting_id: int) -> str:
     and Allowances) (England) Regulations 2013, reg. 13(4); gvo.governance.compliance) reads
     the latest. Audited as "meeting.papers_published". InvalidInput for a cancelled meeting
     or one that started.
+
+    Idempotent under a race: the publication is claimed in the write transaction that
+    tells the members, so a second "Publish papers" within REPUBLISH_SECONDS of the last
+    (a double click, a retried request, two tabs) records nothing and sends nothing, and
+    returns the time already recorded. Members who get mail at once hear of repeated
+    publishing at most once per gvo.mail.outbox.COALESCE_SECONDS (the notices gather).
     """
     meeting = get(conn, meeting_id)
     if meeting["status"] == "cancelled":
         raise InvalidInput("The meeting is cancelled.")
     if has_started(meeting):
         raise InvalidInput("The meeting has started: its papers can no longer be published.")
-    when = clock.iso()
-    again = meeting["papers_published_at"] is not None
     with transaction(conn):
+        now = clock.now()
+        when = clock.iso(now)
+        last = conn.execute("SELECT papers_published_at FROM meetings WHERE id = ?",
+                            (meeting_id,)).fetchone()["papers_published_at"]
+        if last is not None and now - datetime.fromisoformat(last).timestamp() \
+                < REPUBLISH_SECONDS:
+            return last
+        again = last is not None
         conn.execute("UPDATE meetings SET papers_published_at = ?, papers_published_by = ?"
                      " WHERE id = ?", (when, actor.user_id, meeting_id))
         audit.record(conn, actor, "meeting.papers_published", f"meeting:{meeting_id}",
                      again=again)
         _tell_members(conn, actor, meeting, kind="papers_published",
+                      gathered=f"Papers updated: {meeting['title']}",
                       subject=(f"Papers updated: {meeting['title']}" if again
                                else f"Papers published: {meeting['title']}"),
                       headline=("The papers for this meeting were updated" if again
@@ -141,7 +165,7 @@ def due_reminders(conn: Connection, now: float) -> int:
     people were reminded; 0 (and nothing recorded) while the office sends no mail.
     Audited as "meeting.reply_reminder" by the system, one entry per meeting."""
     days = reminder_days(conn)
-    if days == 0 or not outbox.enabled():
+    if days == 0 or not outbox.enabled(conn):
         return 0
     start = _local(now)
     rows = conn.execute(
@@ -174,4 +198,21 @@ def due_reminders(conn: Connection, now: float) -> int:
     return sum(len(p) for p in by_meeting.values())
 
 
-periodic.register("meetings.due_reminders", due_reminders)
+def next_reminder(conn: Connection, now: float) -> float | None:
+    """When the next reminder falls due (epoch seconds): the reminder days before the
+    soonest scheduled meeting that starts after that window; None for none (or no mail).
+    A meeting added later is found at the scheduler's next regular visit."""
+    days = reminder_days(conn)
+    if days == 0 or not outbox.enabled(conn):
+        return None
+    row = conn.execute(
+        "SELECT min(starts_at) FROM meetings WHERE status = 'scheduled'"
+        " AND attendance_register_locked_at IS NULL AND starts_at > ?",
+        (stamp(_local(now) + timedelta(days=days)),)).fetchone()
+    if row[0] is None:
+        return None
+    starts = datetime.fromisoformat(row[0]).replace(tzinfo=SCHOOL_TZ)
+    return (starts - timedelta(days=days)).timestamp()
+
+
+periodic.register("meetings.due_reminders", due_reminders, next_reminder)

@@ -4,12 +4,17 @@
 `set_schedule`); the newsletter goes out then, and the daily digest at that hour every
 day. The times come from APScheduler's CronTrigger in the school's time zone, so they
 follow the clocks' changes. `send_due` is called by the one scheduler of `gvo serve`
-(gvo.newsletter.schedule): it sends a school's newsletter (or digest) when the last time
-it was due is later than the last period the school recorded, and records that period in
-the school's database in the same transaction as queueing the messages. So a newsletter
-missed while the server was down goes out once when it comes back (only the latest
-missed one), and never twice. A school's first check records the current period without
-sending (a new school starts at its next slot).
+(gvo.newsletter.schedule). What is recorded is the school's week (the newsletter: the ISO
+week, Monday to Sunday, in Europe/London) or day (the digest: the date in Europe/London)
+last sent, not the time slot: `send_due` sends when the last time due falls in a later
+week (day) than the one recorded, and records it in the same transaction as queueing the
+messages. So a newsletter missed while the server was down goes out once when it comes
+back (only the latest missed one), never twice, and at most one goes out in a school week
+whatever the clerk does to the schedule (moving Friday 16:00 to Monday 09:00 after
+Friday's went sends the next on Monday of the next week; moving it to a time already
+passed in a week whose newsletter has not gone sends it at once). The same holds for the
+digest per day. A school's first check records the current week and day without sending
+(a new school starts at its next slot).
 
 **What.** The newsletter is personal: for each active person who wants mail (volume not
 "none", the newsletter not unsubscribed), built only from functions that apply the
@@ -22,7 +27,9 @@ not open:
 - coming up in the next 14 days: meetings, and actions you own falling due;
 - the last 7 days: new in the library (documents, versions, pages, comments), new
   meetings, replies to your comments;
-- notifications held for you (volume "digest" or "newsletter");
+- notifications held for you (volume "digest" or "newsletter"), each checked again for the
+  person now (gvo.mail.volume.deliverable: one whose item they may no longer open, or
+  that is gone, is left out), several about one item as one line;
 - sections other modules add (`register_section`), by default for Managers only.
 
 A newsletter with nothing to say is not sent. The digest goes to people whose volume is
@@ -53,7 +60,9 @@ from gvo.storage.sqlcipher import Connection, after_commit
 DAY_KEY, HOUR_KEY = "newsletter_day", "newsletter_hour"
 DEFAULT_DAY, DEFAULT_HOUR = 4, 16  # Friday, 4 p.m.
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-NEWSLETTER_DONE, DIGEST_DONE = "newsletter_last_period", "digest_last_period"
+NEWSLETTER_DONE, DIGEST_DONE = "newsletter_last_week", "digest_last_day"
+# Before attack 6's fix the time slot last sent was recorded (UTC ISO 8601): read once.
+_OLD_DONE = {NEWSLETTER_DONE: "newsletter_last_period", DIGEST_DONE: "digest_last_period"}
 LOOK_BACK_DAYS = 7
 LOOK_AHEAD_DAYS = 14
 MAX_LINES = 15  # per section; "and N more" beyond
@@ -170,6 +179,26 @@ def times(conn: Connection, now: float) -> dict[str, tuple[datetime, datetime]]:
             volume.DIGEST: _last_and_next(_trigger(None, hour), at, timedelta(days=1))}
 
 
+def period_key(kind: str, at: datetime) -> str:
+    """The school week ("2026-W49", ISO 8601 weeks in Europe/London) of a newsletter due at
+    `at` (aware), or the school day ("2026-12-01", Europe/London) of a digest: what is
+    recorded as sent. Keys of one kind sort in time order."""
+    local = at.astimezone(dates.ZONE)
+    if kind == volume.NEWSLETTER:
+        year, week, _day = local.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+    return local.date().isoformat()
+
+
+def _done(conn: Connection, kind: str, done_key: str) -> str:
+    """The week (day) last recorded as sent, "" for none (a slot recorded by an older
+    version is read as its week or day)."""
+    done = _setting(conn, done_key)
+    if not done and (old := _setting(conn, _OLD_DONE[done_key])):
+        done = period_key(kind, datetime.fromisoformat(old))
+    return done
+
+
 # -- building ---------------------------------------------------------------------------
 
 
@@ -239,10 +268,8 @@ def build(conn: Connection, who: Identity, period: Period) -> Newsletter:
     letter.add("Replies to your comments",
                [Line(f"{r.author_name} replied to you on {r.subject.title}",
                      facts.subject_path(r.subject) + "#comments") for r in mine.replies])
-    held = volume.waiting(conn, who.user_id)
-    letter.held_ids = [h["id"] for h in held]
-    letter.add("Notifications kept for this newsletter",
-               [Line(h["subject"], _held_path(conn, h["link"])) for h in held])
+    held, letter.held_ids = volume.deliverable(conn, who.user_id)
+    letter.add("Notifications kept for this newsletter", _held_lines(conn, held))
     for section in _sections.values():
         if section.managers_only and not who.acts_as_manager:
             continue
@@ -254,6 +281,13 @@ def _held_path(conn: Connection, link: str) -> str:
     """A held notification's link as a path below the school's address when it is one."""
     base = outbox.school_url(conn)
     return link[len(base):] if link.startswith(base + "/") else link
+
+
+def _held_lines(conn: Connection, held: list[volume.Held]) -> list[Line]:
+    """Held notifications (already checked for the person) as lines; several about one
+    item are one line, with their number."""
+    return [Line(h.subject, _held_path(conn, h.link), f"{h.count} notices" if h.count > 1
+                 else "") for h in held]
 
 
 def _recipients(conn: Connection, kind: str, volumes: tuple[str, ...]) -> list:
@@ -278,56 +312,64 @@ def newsletter_letter(letter: Newsletter, when: datetime) -> Letter:
                   change="To change how much e-mail you get, open your profile page.")
 
 
-def _queue_once(conn: Connection, kind: str, done_key: str, period_key: str,
-                ready: list[tuple[outbox.Prepared, list[int]]]) -> int:
-    """Queue prepared messages, release the held notifications each carries and record
-    `period_key` as sent, in one short transaction; nothing if that period (or a later
-    one) was recorded meanwhile. How many were queued."""
+def _queue_once(conn: Connection, kind: str, done_key: str, period: str,
+                ready: list[tuple[outbox.Prepared | None, list[int]]]) -> int:
+    """Queue prepared messages, release the held notifications each carries (None: none
+    to send, only notices to release) and record `period` as sent, in one short
+    transaction; nothing if that period (or a later one) was recorded meanwhile. How many
+    were queued."""
     with transaction(conn):
-        done = _setting(conn, done_key)
-        if done and done >= period_key:
+        done = _done(conn, kind, done_key)
+        if done and done >= period:
             return 0
+        sent = 0
         for prepared, held_ids in ready:
-            outbox.queue_prepared(conn, SYSTEM, prepared)
+            if prepared is not None:
+                outbox.queue_prepared(conn, SYSTEM, prepared)
+                sent += 1
             volume.release(conn, held_ids)
-        _put(conn, done_key, period_key)
-        audit.record(conn, SYSTEM, f"mail.{kind}", "school", period=period_key,
-                     sent=len(ready))
-    return len(ready)
+        _put(conn, done_key, period)
+        audit.record(conn, SYSTEM, f"mail.{kind}", "school", period=period, sent=sent)
+    return sent
 
 
 def _recipient(row) -> Recipient:
     return Recipient(row["name"], row["email"], row["id"])
 
 
-def send_newsletters(conn: Connection, period_key: str, now: float) -> int:
+def send_newsletters(conn: Connection, period: str, now: float) -> int:
     """Build every person's newsletter (reading only), then queue them, release the held
-    notifications they carry and record `period_key` as sent, in one transaction (a
-    short one: the school's other writers wait for it); how many were queued."""
-    period = Period(now, now - LOOK_BACK_DAYS * 86400)
+    notifications they carry and record `period` (a `period_key`) as sent, in one
+    transaction (a short one: the school's other writers wait for it); how many were
+    queued."""
+    covers = Period(now, now - LOOK_BACK_DAYS * 86400)
     when = datetime.fromtimestamp(now, UTC)
     ready = []
     for row in _recipients(conn, volume.NEWSLETTER, tuple(volume.VOLUMES.keys() - {"none"})):
-        letter = build(conn, _identity(row), period)
+        letter = build(conn, _identity(row), covers)
         if letter:
             prepared = outbox.prepare(conn, _recipient(row), newsletter_letter(letter, when),
                                       kind=volume.NEWSLETTER, unsubscribe=True)
             if prepared is not None:
                 ready.append((prepared, letter.held_ids))
-    return _queue_once(conn, volume.NEWSLETTER, NEWSLETTER_DONE, period_key, ready)
+        elif letter.held_ids:  # held notices about items the person may no longer open
+            ready.append((None, letter.held_ids))
+    return _queue_once(conn, volume.NEWSLETTER, NEWSLETTER_DONE, period, ready)
 
 
-def send_digests(conn: Connection, period_key: str, now: float) -> int:
+def send_digests(conn: Connection, period: str, now: float) -> int:
     """A digest to each person whose volume is "digest" and who has held notifications:
-    built first, then queued (releasing them) with `period_key` recorded as sent, in one
+    built first, then queued (releasing them) with `period` recorded as sent, in one
     transaction; how many were queued."""
     when = datetime.fromtimestamp(now, UTC)
     ready = []
     for row in _recipients(conn, volume.DIGEST, ("digest",)):
-        held = volume.waiting(conn, row["id"])
+        held, held_ids = volume.deliverable(conn, row["id"])
         if not held:
+            if held_ids:  # all about items the person may no longer open: never named
+                ready.append((None, held_ids))
             continue
-        items = [Line(h["subject"], _held_path(conn, h["link"])) for h in held]
+        items = _held_lines(conn, held)
         letter = Letter("digest", f"Today in the governors' office: {dates.day(when)}",
                         "you asked for one e-mail a day gathering this school's "
                         "notifications", {"items": items},
@@ -335,8 +377,8 @@ def send_digests(conn: Connection, period_key: str, now: float) -> int:
         prepared = outbox.prepare(conn, _recipient(row), letter, kind=volume.DIGEST,
                                   unsubscribe=True)
         if prepared is not None:
-            ready.append((prepared, [h["id"] for h in held]))
-    return _queue_once(conn, volume.DIGEST, DIGEST_DONE, period_key, ready)
+            ready.append((prepared, held_ids))
+    return _queue_once(conn, volume.DIGEST, DIGEST_DONE, period, ready)
 
 
 def send_due(conn: Connection, now: float | None = None) -> float:
@@ -345,13 +387,13 @@ def send_due(conn: Connection, now: float | None = None) -> float:
     but answer when mail is off."""
     now = clock.now() if now is None else now
     due = times(conn, now)
-    if outbox.enabled():
+    if outbox.enabled(conn):
         # The digest first: a notification held for a digest goes in it, not in the
         # newsletter due at the same hour.
         for kind, done_key, send in ((volume.DIGEST, DIGEST_DONE, send_digests),
                                      (volume.NEWSLETTER, NEWSLETTER_DONE, send_newsletters)):
-            last = due[kind][0].astimezone(UTC).isoformat()
-            done = _setting(conn, done_key)
+            last = period_key(kind, due[kind][0])
+            done = _done(conn, kind, done_key)
             if not done:  # the school's first check: start from the next slot
                 with transaction(conn):
                     _put(conn, done_key, last)

@@ -1,13 +1,16 @@
-"""The one scheduler of `gvo serve` that sends every school's newsletter and digest.
+"""The one scheduler of `gvo serve`: every school's newsletter, digest and timed tasks.
 
 One APScheduler BackgroundScheduler (apscheduler 3.11, one worker thread) runs one
-interval job, every TICK_SECONDS and once at start. The job visits a school only when its
-next newsletter or digest may be due (or SWEEP_SECONDS after its last visit, for a change
-of schedule made by another process; a change made in this process brings the visit
-forward at once): so 500 schools cost one pass over a dictionary a minute, not 500 jobs or
-500 database opens. A visit calls `letters.send_due`, which sends what is due once and
+interval job, every TICK_SECONDS and once at start (decision 0009: the only scheduler;
+the mail sender only sends). The job visits a school only when its next newsletter,
+digest or task (gvo.mail.periodic: meeting reminders, and what later modules register)
+may be due, or SWEEP_SECONDS after its last visit (a change made by another process, a
+meeting added since; a change of schedule made in this process brings the visit forward at
+once): so 500 schools cost one pass over a dictionary a minute, not 500 jobs or 500
+database opens. A visit calls `letters.send_due`, which sends what is due once and
 records it in the school's database (a restart never sends a period twice; a period missed
-while the server was down goes out at start).
+while the server was down goes out at start), then runs the periodic tasks, each of which
+does its work once whenever it runs.
 
 It starts after the mail sender and stops before it (gvo.cli.serve).
 """
@@ -20,6 +23,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from gvo.core import clock, events
+from gvo.mail import periodic
 from gvo.newsletter import letters
 
 log = logging.getLogger("gvo.newsletter")
@@ -66,7 +70,8 @@ class Scheduler:
             self._scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
 
     def tick(self) -> int:
-        """Visit every school whose newsletter or digest may be due; how many were visited."""
+        """Visit every school whose newsletter, digest or a periodic task may be due; how
+        many were visited."""
         now = clock.now()
         try:
             slugs = [s.slug for s in self.instance.schools()]
@@ -80,9 +85,13 @@ class Scheduler:
         for slug in due:
             nxt = now + self.sweep
             try:
-                nxt = min(nxt, letters.send_due(self.instance.db(slug), now))
+                conn = self.instance.db(slug)
+                nxt = min(nxt, letters.send_due(conn, now))
+                task_next = periodic.run_all(conn, now, slug)
+                if task_next is not None:  # not sooner than the next tick
+                    nxt = min(nxt, max(task_next, now + self.tick_seconds / 2))
             except Exception:  # one school's fault must not stop the others'
-                log.exception("newsletter: school %s failed; trying again later", slug)
+                log.exception("scheduler: school %s failed; trying again later", slug)
             finally:
                 self.instance.release()
             with self._lock:

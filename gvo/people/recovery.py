@@ -26,10 +26,11 @@ LINK_MINUTES = 60
 MAX_EMAIL = 254
 
 
-def available() -> bool:
-    """Whether people can ask for a link (the office sends mail); without it, the sign-in
-    page says to ask the clerk, as before."""
-    return outbox.enabled()
+def available(conn: Connection) -> bool:
+    """Whether people of the school can ask for a link (it sends mail: not so without an
+    SMTP server, nor in the demo school); without it, the sign-in page says to ask the
+    clerk, as before."""
+    return outbox.enabled(conn)
 
 
 def request_link(conn: Connection, email: str, ip: str) -> None:
@@ -40,7 +41,7 @@ def request_link(conn: Connection, email: str, ip: str) -> None:
     or from that client (the same whether the account exists or not), InvalidInput when
     mail is off.
     """
-    if not available():
+    if not available(conn):
         raise InvalidInput("This office does not send e-mail: ask your clerk for a set-up link.")
     email = email.strip()[:MAX_EMAIL]
     throttle.check(conn, email, ip, step=throttle.RESET, audit_as="password.reset_throttled")

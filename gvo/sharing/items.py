@@ -18,6 +18,7 @@ from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.library import documents, folders, pages
 from gvo.library.access import can_see_folder
+from gvo.mail import refs
 from gvo.meetings import agenda, meetings
 from gvo.meetings.rules import sees_confidential
 from gvo.storage.sqlcipher import Connection
@@ -44,8 +45,17 @@ _LOADERS: dict[str, Callable[[Connection, Identity, int], Shareable]] = {}
 
 
 def register(kind: str, loader: Callable[[Connection, Identity, int], Shareable]) -> None:
-    """Make a kind of item shareable (see the module's docstring)."""
+    """Make a kind of item shareable (see the module's docstring). A share's mail refers to
+    the item as `ref(kind)` and is checked with the same loader and refusal when it is made
+    (gvo.mail.refs)."""
     _LOADERS[kind] = loader
+    refs.register(ref(kind), lambda conn, who, ref_id: loader(conn, who, ref_id).refusal(who)
+                  is None)
+
+
+def ref(kind: str) -> str:
+    """The reference type of a shared item of `kind` in mail ("shared:document")."""
+    return f"shared:{kind}"
 
 
 def kinds() -> list[str]:

@@ -23,7 +23,8 @@ MAX_MESSAGE = 1000  # characters
 SHARES_PER_HOUR = 20
 PEOPLE_PER_HOUR = 200
 HOUR = 3600.0
-MAIL_OFF = ("This office does not send e-mail (its operator has not set it up), so nothing "
+MAIL_OFF = ("This office does not send e-mail (its operator has not set it up, or this is the "
+            "demo school), so nothing "
             "can be shared by e-mail. Copy the page's address instead.")
 
 
@@ -83,7 +84,7 @@ def share(conn: Connection, who: Identity, kind: str, ref_id: int, *, people: li
     nothing is sent).
     """
     item = items.load(conn, who, kind, ref_id)
-    if not outbox.enabled():
+    if not outbox.enabled(conn):
         raise InvalidInput(MAIL_OFF)
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
@@ -111,21 +112,24 @@ def share(conn: Connection, who: Identity, kind: str, ref_id: int, *, people: li
     outcome.left_out.sort(key=lambda pair: pair[0].casefold())
     if not allowed:
         return outcome
-    now = clock.now()
-    shares, reached = sent_last_hour(conn, who.user_id, now)
-    if shares >= SHARES_PER_HOUR:
-        raise InvalidInput(f"You have shared {shares} times in the last hour, the most "
-                           "allowed. Please try again later.")
-    if reached + len(allowed) > PEOPLE_PER_HOUR:
-        raise InvalidInput(f"This would share with {len(allowed)} people; you have shared with "
-                           f"{reached} in the last hour, and the limit is {PEOPLE_PER_HOUR} an "
-                           "hour. Choose fewer people or try again later.")
     name = who.name or who.email or "Someone"
     letter = about.item_letter(
         conn, subject=f"{name} shared “{item.title}” with you", why=f"{name} shared it with you",
         headline=f"{name} shared a {item.label} with you", title=item.title, path=item.path,
-        when=item.when, message=message, message_from=name)
+        ref=(items.ref(kind), ref_id), when=item.when, message=message, message_from=name)
     with transaction(conn):
+        # Counted in the write transaction that records the share (BEGIN IMMEDIATE: one
+        # writer at a time), so shares sent at the same moment cannot pass the limits.
+        now = clock.now()
+        shares, reached = sent_last_hour(conn, who.user_id, now)
+        if shares >= SHARES_PER_HOUR:
+            raise InvalidInput(f"You have shared {shares} times in the last hour, the most "
+                               "allowed. Please try again later.")
+        if reached + len(allowed) > PEOPLE_PER_HOUR:
+            raise InvalidInput(f"This would share with {len(allowed)} people; you have shared "
+                               f"with {reached} in the last hour, and the limit is "
+                               f"{PEOPLE_PER_HOUR} an hour. Choose fewer people or try again "
+                               "later.")
         conn.execute("INSERT INTO shares(sender_id, item, recipients, at) VALUES (?, ?, ?, ?)",
                      (who.user_id, f"{kind}:{ref_id}", len(allowed), now))
         audit.record(conn, who, "share.send", f"{kind}:{ref_id}", to=allowed,

@@ -167,3 +167,27 @@ def start_sender(instance):
     yield start
     for sender in started:
         sender.stop()
+
+
+def serve_ready_office(tmp_path, server: SmtpServer, prepare) -> tuple:
+    """An instance with school alpha and its clerk (tests/test_behind_nginx.py), mail set to
+    go through `server`, and `prepare(conn, clerk)` run on it before `gvo serve` starts
+    (the clerk as an Identity); (the instance's path, its GVO_* settings, what prepare
+    returned)."""
+    from test_behind_nginx import SLUG, make_office
+
+    from gvo.core.identity import Identity
+    from gvo.storage.instance import Instance
+
+    instance = tmp_path / "instance"
+    make_office(instance)
+    settings = mail_settings(server)
+    config.configure(config.from_mapping(settings))
+    inst = Instance.open(instance, environ={})
+    try:
+        conn = inst.db(SLUG)
+        clerk = Identity.load(conn, conn.execute("SELECT id FROM users WHERE role = 'manager'")
+                              .fetchone()[0])
+        return instance, settings, prepare(conn, clerk)
+    finally:
+        inst.close()

@@ -2,13 +2,17 @@
 with the meeting's title and a link only; the reminder goes once to those who have not
 said whether they will attend."""
 
+from datetime import datetime
+
 import pytest
 from conftest import BASE
 from meetings.conftest import OP
 
 from gvo.core import clock as gvo_clock
 from gvo.core.errors import InvalidInput
+from gvo.mail import outbox
 from gvo.meetings import attendance, meetings, minutes, notices
+from gvo.newsletter import schedule
 from mail.scene import build, signed_in_client
 
 
@@ -22,7 +26,7 @@ def _kinds(conn, kind):
         "SELECT recipient, subject FROM mail_outbox WHERE kind = ?", (kind,)))
 
 
-def test_papers_published_records_the_time_and_tells_the_members(scene, instance,
+def test_papers_published_records_the_time_and_tells_the_members(scene, instance, clock,
                                                                  smtp_server, start_sender):
     conn = scene.conn
     when = notices.publish_papers(conn, scene.who(scene.clerk), scene.meeting)
@@ -30,9 +34,14 @@ def test_papers_published_records_the_time_and_tells_the_members(scene, instance
     # Ann is the only active member (Dee is inactive; the clerk acted)
     assert _kinds(conn, "papers_published") == [
         ("ann@ex.org", "Papers published: Full board meeting")]
+    # Again at once (a double click, a retried request): a repeat, ignored.
+    assert notices.publish_papers(conn, scene.who(scene.clerk), scene.meeting) == when
+    assert len(_kinds(conn, "papers_published")) == 1
+    clock.advance(notices.REPUBLISH_SECONDS + 1)
     notices.publish_papers(conn, scene.who(scene.clerk), scene.meeting)
     assert ("ann@ex.org", "Papers updated: Full board meeting") in _kinds(conn,
                                                                           "papers_published")
+    clock.advance(outbox.COALESCE_SECONDS)  # the second waits for the first's window
     instance.release()
     start_sender()
     arrived = smtp_server.wait_for(2)
@@ -92,17 +101,33 @@ def test_the_reminder_goes_once_to_members_who_have_not_replied(scene, instance,
         ("ann@ex.org", "Will you attend? Full board meeting"),
         ("bea@ex.org", "Will you attend? Extra board")]
     instance.release()
-    start_sender()  # its first sweep runs the reminders (before sending): none is due again
+    schedule.Scheduler(instance).tick()  # the scheduler runs them again: none is due again
+    start_sender()
     assert len(smtp_server.wait_for(3)) == 3
     assert len(_kinds(conn, "attendance_reminder")) == 3
 
 
-def test_the_sender_sweep_sends_reminders_that_fell_due(scene, instance, smtp_server,
-                                                        start_sender):
+def test_the_one_scheduler_sends_reminders_that_fell_due(scene, instance, smtp_server,
+                                                         start_sender, clock):
     scene.office.meeting(days=1, title="Tomorrow's board")
+    later = scene.office.meeting(days=20, title="Next month's board")
     instance.release()
-    start_sender()
+    sender = start_sender()  # the sender only sends: it plans no timed work (decision 0009)
+    assert _kinds(scene.conn, "attendance_reminder") == []
+    sched = schedule.Scheduler(instance)
+    assert sched.tick() == 1  # the scheduler's visit runs the reminders
     [mail] = smtp_server.wait_for(1)
+    # It knows when the next reminder falls due (3 days before the later meeting), and
+    # visits the school then, not before its regular visit.
+    starts = meetings.get(scene.conn, later)["starts_at"]
+    due = datetime.fromisoformat(starts).replace(tzinfo=meetings.SCHOOL_TZ).timestamp() \
+        - 3 * 86400
+    assert sched._next["alpha"] == min(due, gvo_clock.now() + schedule.SWEEP_SECONDS)
+    clock.t = due + 1
+    assert sched.tick() == 1
+    assert ("ann@ex.org", "Will you attend? Next month's board") in _kinds(
+        scene.conn, "attendance_reminder")
+    assert sender is not None
     assert mail.message["Subject"] == "Will you attend? Tomorrow's board"
     assert mail.rcpt_tos == ["ann@ex.org"]
 

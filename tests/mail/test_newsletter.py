@@ -259,3 +259,56 @@ def test_the_school_sets_the_newsletters_time(signed_in, instance, school):
                        form_page="/alpha/admin/settings")
     assert resp.status_code == 422
     assert letters.schedule_of(conn) == (2, 7)
+
+
+def test_a_changed_schedule_never_sends_a_second_newsletter_in_the_same_week(
+        school_week, clock):
+    conn = school_week
+    digest_person = _user(conn, "Dee", "author")
+    volume.set_volume(conn, OP, digest_person.user_id, "digest")
+
+    def held(subject):
+        outbox.notify(conn, OP, [digest_person.user_id],
+                      Letter("test", subject, "you are a governor"), kind="minutes")
+
+    letters.send_due(conn)  # Monday 08:00: the first look
+    held("First")
+    clock.t = MONDAY_8AM + 3600 + 30  # Monday 09:00:30: the newsletter and the digest go
+    letters.send_due(conn)
+    assert sum(len(v) for v in _letters(conn).values()) == 4
+    assert len(_letters(conn, "digest")["dee@example.org"]) == 1
+    # The clerk moves it to 10:00 the same day, then to Friday 16:00: the same school week.
+    held("Second")
+    letters.set_schedule(conn, OP, 0, 10)
+    clock.t = MONDAY_8AM + 2 * 3600 + 30
+    letters.send_due(conn)
+    assert sum(len(v) for v in _letters(conn).values()) == 4
+    assert len(_letters(conn, "digest")["dee@example.org"]) == 1  # one digest a day, too
+    letters.set_schedule(conn, OP, 4, 16)
+    clock.t = MONDAY_8AM + 4 * 86400 + 8 * 3600 + 30  # Friday 16:00:30
+    letters.send_due(conn)
+    assert sum(len(v) for v in _letters(conn).values()) == 4
+    assert len(_letters(conn, "digest")["dee@example.org"]) == 2  # Friday's digest: "Second"
+    # Moved to Monday 09:00 on Friday evening: next Monday's goes, not a "missed" one now.
+    letters.set_schedule(conn, OP, 0, 9)
+    clock.t = MONDAY_8AM + 4 * 86400 + 12 * 3600
+    letters.send_due(conn)
+    assert sum(len(v) for v in _letters(conn).values()) == 4
+    conn.add_page("Summer term dates")
+    clock.t = MONDAY_8AM + 7 * 86400 + 3600 + 30
+    letters.send_due(conn)
+    assert sum(len(v) for v in _letters(conn).values()) == 8
+    assert conn.execute("SELECT value FROM settings WHERE key = ?", (letters.NEWSLETTER_DONE,)
+                        ).fetchone()[0] == "2026-W48"
+
+
+def test_a_week_recorded_by_the_older_version_is_read_as_its_week(school_week, clock):
+    conn = school_week
+    conn.execute("INSERT INTO settings(key, value) VALUES ('newsletter_last_period', ?)",
+                 ("2026-11-16T09:00:00+00:00",))  # this Monday's slot, sent
+    conn.execute("INSERT INTO settings(key, value) VALUES ('digest_last_period', ?)",
+                 ("2026-11-16T09:00:00+00:00",))
+    letters.set_schedule(conn, OP, 0, 10)
+    clock.t = MONDAY_8AM + 2 * 3600 + 30
+    letters.send_due(conn)
+    assert _letters(conn) == {}
