@@ -25,7 +25,7 @@ pick it up.
 **One rule per fact.** The rules judge; the facts are the owning services': who is in
 office and each term's end (gvo.governance.records: `governors`, `term_end_of`, `holders`),
 places and vacancies, and who counts towards a committee's quorum (gvo.governance.places),
-each governor's reconfirmation status red/amber/green (gvo.governance.interests.register,
+each governor's reconfirmation status red/amber/green (gvo.governance.interests.statuses,
 reported here as Not met / Needs attention / Met). The clerk is not a governor
 (records.governors leaves them out): no DBS-within-21-days rule (a clerk's DBS check is
 the employer's safer-recruitment check, DfE Keeping children safe in education, kept in the
@@ -435,8 +435,7 @@ def interests_reconfirmed(conn: Connection, today: date) -> Result:
     """
     since = interests.year_start(conn, today)
     findings = []
-    for g in interests.register(conn, today):
-        state = g["status"]
+    for g, state in interests.statuses(conn, today):
         if state.rag == "green":
             text = f"{g['name']}: returned {dates.day(state.last['returned_on'])}."
         else:

@@ -359,16 +359,14 @@ def year_start(conn: Connection, today: date | None = None) -> date:
     return start if start <= today else on(today.year - 1)
 
 
-def status(conn: Connection, user_id: int, today: date | None = None,
-           appointed_on: str | None = None) -> Status:
-    """A governor's reconfirmation status on `today` (see the module's docstring): the one
-    computation of it, which the register, the newsletter and the compliance dashboard's
-    "interests reconfirmed" rule all report. Only returns made on or before `today` count."""
-    today = today or dates.today()
-    start = year_start(conn, today)
-    last = conn.execute("SELECT * FROM interest_returns WHERE user_id = ? AND returned_on <= ?"
-                        " ORDER BY returned_on DESC, id DESC LIMIT 1",
-                        (user_id, today.isoformat())).fetchone()
+_LATEST = ("SELECT * FROM interest_returns r WHERE returned_on <= ? AND NOT EXISTS (SELECT 1"
+           " FROM interest_returns later WHERE later.user_id = r.user_id AND later.returned_on"
+           " <= ? AND (later.returned_on, later.id) > (r.returned_on, r.id))")
+
+
+def _judge(start: date, last, appointed_on: str | None, today: date) -> Status:
+    """The status from the year's start, the latest return (row or None) and the date
+    appointed: the one rule (see the module's docstring)."""
     grace_from = max(start, date.fromisoformat(appointed_on)) if appointed_on else start
     due_by = grace_from + timedelta(days=GRACE_DAYS)
     if last is not None and last["returned_on"] >= start.isoformat():
@@ -378,12 +376,34 @@ def status(conn: Connection, user_id: int, today: date | None = None,
     return Status(rag, last, start, due_by)
 
 
+def status(conn: Connection, user_id: int, today: date | None = None,
+           appointed_on: str | None = None) -> Status:
+    """A governor's reconfirmation status on `today` (see the module's docstring): the one
+    computation of it, which the register, the newsletter and the compliance dashboard's
+    "interests reconfirmed" rule all report (`statuses` for everyone at once). Only returns
+    made on or before `today` count."""
+    today = today or dates.today()
+    day = today.isoformat()
+    last = conn.execute(_LATEST + " AND r.user_id = ?", (day, day, user_id)).fetchone()
+    return _judge(year_start(conn, today), last, appointed_on, today)
+
+
+def statuses(conn: Connection, today: date | None = None) -> list[tuple[dict, Status]]:
+    """Each governor who keeps a register (`governors`) with their status on `today`
+    (default today), by name: `status` for everyone, reading the returns once."""
+    today = today or dates.today()
+    day = today.isoformat()
+    start = year_start(conn, today)
+    latest = {r["user_id"]: r for r in conn.execute(_LATEST, (day, day))}
+    return [(g, _judge(start, latest.get(g["id"]), g["appointed_on"], today))
+            for g in governors(conn, today)]
+
+
 def register(conn: Connection, today: date | None = None) -> list[dict]:
     """The register on `today` (default today): each governor who keeps one (`governors`:
-    id, name) with their current interests and status (`status`), by name."""
+    id, name) with their current interests and status (`statuses`), by name."""
     return [{"id": g["id"], "name": g["name"], "interests": current_interests(conn, g["id"]),
-             "status": status(conn, g["id"], today, g["appointed_on"])}
-            for g in governors(conn, today)]
+             "status": state} for g, state in statuses(conn, today)]
 
 
 # -- the newsletter ------------------------------------------------------------------------
