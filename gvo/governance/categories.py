@@ -17,6 +17,7 @@ from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
+CLERK = "clerk"  # the clerk's record: not a governor (no vote, no place, no term)
 NOT_RECORDED = "—"  # what a record with no category ('') shows
 
 

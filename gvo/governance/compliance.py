@@ -22,25 +22,33 @@ then import that module where the app starts (as gvo.blueprints.governance.compl
 imports this one). The dashboard, the home page's summary and the tests that walk `RULES`
 pick it up.
 
-**Reads of other modules' tables.** Governor records, positions, places and interest returns
-are read here with small read-only queries, each a function named `_q_...` at the end of
-this module, so they can be swapped for the services (gvo.governance.records, places,
-interests) when those are merged.
+**One rule per fact.** The rules judge; the facts are the owning services': who is in
+office and each term's end (gvo.governance.records: `governors`, `term_end_of`, `holders`),
+places and vacancies, and who counts towards a committee's quorum (gvo.governance.places),
+each governor's reconfirmation status red/amber/green (gvo.governance.interests.statuses,
+reported here as Not met / Needs attention / Met). The clerk is not a governor
+(records.governors leaves them out): no DBS-within-21-days rule (a clerk's DBS check is
+the employer's safer-recruitment check, DfE Keeping children safe in education, kept in the
+single central record, not a governor's check), no term, no place, no register of
+interests; the "clerk in post" rule is theirs. Only the meetings of a school year are read
+here directly (`_meetings`): gvo.meetings lists meetings for a viewer, not by date range.
 
 **Settings** (table `settings`): `governance_warning_days` (the warning period for terms
-ending and DBS checks, default 60 days; Managers change it, audited) and
-`interests_reconfirm_from` ('MM-DD', default '09-01': the day each year from which
-governors reconfirm their interests; the register of interests' own setting).
+ending and DBS checks, default 60 days; Managers change it, audited). The reconfirmation
+date of the register of interests is the register's own setting
+(gvo.governance.interests.RECONFIRM_KEY).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from gvo.board import bodies
 from gvo.core import audit, clock, dates
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
+from gvo.governance import interests, places, records
 from gvo.meetings import attendance
 from gvo.storage.sqlcipher import Connection
 
@@ -50,16 +58,12 @@ _SEVERITY = {FAIL: 0, WARN: 1, PASS: 2, NA: 3}
 
 WARNING_DAYS_KEY = "governance_warning_days"
 DEFAULT_WARNING_DAYS, MIN_WARNING_DAYS, MAX_WARNING_DAYS = 60, 1, 366
-RECONFIRM_KEY = "interests_reconfirm_from"
-DEFAULT_RECONFIRM = "09-01"
 MEETINGS_PER_YEAR = 3
 CLEAR_DAYS = 7
 DBS_DAYS = 21
-COMMITTEE_GOVERNORS = 3
-# GVO's choice, not the law's (which sets no deadline): a governor has this many days from
-# the reconfirmation date, or from their appointment, to make their return before it counts
-# as missing ("Not met") rather than due ("Needs attention").
-RECONFIRM_GRACE_DAYS = 28
+COMMITTEE_GOVERNORS = places.COMMITTEE_MINIMUM
+# The register's red/amber/green as this dashboard's statuses.
+RAG_STATUS = {"green": PASS, "amber": WARN, "red": FAIL}
 
 
 @dataclass(frozen=True)
@@ -177,22 +181,6 @@ def school_year(today: date) -> tuple[date, date]:
     return start, date(start.year + 1, 8, 31)
 
 
-def add_years(day: date, years: int) -> date:
-    """`day` moved on `years` years; 29 February becomes 1 March in a year without one (the
-    anniversary of 29 February falls on 1 March in a common year)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February into a common year
-        return date(day.year + years, 3, 1)
-
-
-def term_end(appointed_on: date, years: int) -> date:
-    """The last day of a term of `years` years that began on `appointed_on`: the day before
-    its anniversary (a 4-year term from 1 September 2022 ends on 31 August 2026; from 29
-    February 2024, on 28 February 2028; from 1 March 2024, on 29 February 2028)."""
-    return add_years(appointed_on, years) - timedelta(days=1)
-
-
 def clear_days(sent_at: str, starts_at: str, starts_fold: int = 0) -> int | None:
     """The clear days between papers sent at `sent_at` (a UTC instant, ISO 8601) and a
     meeting starting at `starts_at` (the school's local time, 'YYYY-MM-DDTHH:MM', with its
@@ -265,29 +253,6 @@ def set_warning_days(conn: Connection, actor: Identity, days: int) -> None:
         audit.record(conn, actor, "governance.warning_days", "school", old=old, new=days)
 
 
-def reconfirm_from(conn: Connection, today: date) -> date:
-    """The first day of the current reconfirmation year of the register of interests: the
-    latest date on or before `today` with the school's month and day (setting
-    `interests_reconfirm_from`, 'MM-DD', default '09-01'; 29 February is 28 February in a
-    common year)."""
-    value = _setting(conn, RECONFIRM_KEY) or DEFAULT_RECONFIRM
-    try:
-        month, day = (int(p) for p in value.split("-"))
-        date(2000, month, day)  # a real month and day (2000 had a 29 February)
-    except ValueError:
-        month, day = 9, 1
-
-    def on(year: int) -> date:
-        return date(year, month, min(day, 28 if month == 2 and not _leap(year) else day))
-
-    this = on(today.year)
-    return this if this <= today else on(today.year - 1)
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
 def _setting(conn: Connection, key: str) -> str:
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
     return row[0].strip() if row else ""
@@ -303,13 +268,13 @@ def board_meetings(conn: Connection, today: date) -> Result:
     Source: The School Governance (Roles, Procedures and Allowances) (England) Regulations
     2013, reg. 13(1) ("Convening meetings of the governing body"); DfE Governance Handbook.
     """
-    board = _q_board(conn)
+    board = records.board_id(conn)
     first, last = school_year(today)
     if board is None:
         return Result(FAIL, "No governing board is set up.", "Set up the governing board.")
     now = _now(today)
     held, planned = [], []
-    for m in _q_meetings(conn, first, last, body_id=board["id"]):
+    for m in _meetings(conn, first, last, body_id=board):
         if m["status"] == "cancelled":
             continue
         (held if _started(m, now) else planned).append(m)
@@ -346,7 +311,7 @@ def papers_notice(conn: Connection, today: date) -> Result:
     first, last = school_year(today)
     now = _now(today)
     findings = []
-    for m in _q_meetings(conn, first, last):
+    for m in _meetings(conn, first, last):
         if m["status"] == "cancelled":
             continue
         name = _meeting_name(m)
@@ -391,7 +356,7 @@ def quorum_met(conn: Connection, today: date) -> Result:
     first, last = school_year(today)
     now = _now(today)
     findings = []
-    for m in _q_meetings(conn, first, last):
+    for m in _meetings(conn, first, last):
         if m["status"] == "cancelled" or not _started(m, now):
             continue
         name = _meeting_name(m)
@@ -417,7 +382,8 @@ def dbs_checks(conn: Connection, today: date) -> Result:
     """Every governor in office has an enhanced DBS check, applied for within 21 days of
     their appointment or election. Due (within 21 days of appointment, none recorded):
     "Needs attention"; overdue, or no appointment date to count from: "Not met". Associate
-    members are not governors and are not counted.
+    members are not governors and are not counted; nor is the clerk, who is not a governor
+    (their check is the employer's, under Keeping children safe in education).
 
     Source: The School Governance (Constitution) (England) Regulations 2012, as amended by
     the School Governance (Constitution and Federations) (England) (Amendment) Regulations
@@ -425,7 +391,7 @@ def dbs_checks(conn: Connection, today: date) -> Result:
     DfE Governance Handbook (checks on governors and trustees).
     """
     findings = []
-    for g in _q_governors_in_office(conn, today):
+    for g in records.governors(conn, today):
         if not g["votes"]:
             continue
         due = dbs_due(g)
@@ -457,28 +423,25 @@ def dbs_due(governor) -> date | None:
 def interests_reconfirmed(conn: Connection, today: date) -> Result:
     """Every governor and associate member in office has made their return to the register
     of business interests (their interests, or a nil return) since this year's
-    reconfirmation date (setting `interests_reconfirm_from`, default 1 September). Missing
-    within RECONFIRM_GRACE_DAYS of that date or of their appointment: "Needs attention";
-    later: "Not met".
+    reconfirmation date (the register's setting, default 1 September). The status of each is
+    the register's own (gvo.governance.interests.status, shown red/amber/green on the
+    register): green "Met", amber (within the register's grace period from that date or
+    from their appointment) "Needs attention", red "Not met". The clerk keeps no register.
 
     Source: DfE Governance Handbook (registers of interests, reviewed and published each
     year); Academy Trust Handbook (declaring and managing business interests); The School
     Governance (Roles, Procedures and Allowances) (England) Regulations 2013, reg. 16
     ("Restrictions on persons taking part in proceedings").
     """
-    since = reconfirm_from(conn, today)
-    returns = _q_latest_interest_returns(conn)
+    since = interests.year_start(conn, today)
     findings = []
-    for g in _q_governors_in_office(conn, today):
-        latest = _date(returns.get(g["user_id"]))
-        if latest is not None and latest >= since:
-            findings.append(Finding(PASS, f"{g['name']}: returned {dates.day(latest)}."))
-            continue
-        started = max(since, _date(g["appointed_on"]) or since)
-        due = started + timedelta(days=RECONFIRM_GRACE_DAYS)
-        findings.append(Finding(WARN if today <= due else FAIL,
-                                f"{g['name']}: no return since {dates.day(since)}"
-                                f"{' (due by ' + dates.day(due) + ')' if today <= due else ''}."))
+    for g, state in interests.statuses(conn, today):
+        if state.rag == "green":
+            text = f"{g['name']}: returned {dates.day(state.last['returned_on'])}."
+        else:
+            due = f" (due by {dates.day(state.due_by)})" if state.rag == "amber" else ""
+            text = f"{g['name']}: no return since {dates.day(since)}{due}."
+        findings.append(Finding(RAG_STATUS[state.rag], text))
     facts = (f"{_count(findings, PASS)} of {len(findings)} reconfirmed their interests since "
              f"{dates.day(since)}.")
     return _verdict(findings, facts, empty="No governors in office.",
@@ -490,15 +453,16 @@ def terms_ending(conn: Connection, today: date) -> Result:
     """No governor's term of office ends within the warning period (setting
     `governance_warning_days`, default 60 days) without the board acting: a term that ends
     within it is "Needs attention"; one that has ended while the governor is still recorded
-    in office is "Not met". Ex-officio places (the headteacher) have no term.
+    in office is "Not met". Ex-officio places (the headteacher) and the clerk have no term;
+    the term's end is the records' rule (gvo.governance.records.term_end_of).
 
     Source: The School Governance (Constitution) (England) Regulations 2012 (terms of office
     of one to four years, set in the instrument of government); DfE Governance Handbook.
     """
     period = warning_days(conn)
     findings = []
-    for g in _q_governors_in_office(conn, today):
-        ends = governor_term_end(g)
+    for g in records.governors(conn, today):
+        ends = records.term_end_of(g)
         if ends is None:
             continue
         if ends < today:
@@ -512,55 +476,36 @@ def terms_ending(conn: Connection, today: date) -> Result:
                     "record that they step down, and fill the place.")
 
 
-def governor_term_end(governor) -> date | None:
-    """A governor's last day in office: their record's term end, else computed from the
-    date of appointment and the term's length (`term_end`); None when not applicable (ex
-    officio, or no term recorded)."""
-    if governor["ex_officio"]:
-        return None
-    stored = _date(governor["term_ends_on"])
-    if stored is not None:
-        return stored
-    appointed = _date(governor["appointed_on"])
-    if appointed is None or not governor["term_years"]:
-        return None
-    return term_end(appointed, governor["term_years"])
-
-
 def vacancies(conn: Connection, today: date) -> Result:
-    """The board's places, category by category as the instrument of government sets them
-    (`board_places`), against the governors in office: a vacancy is "Needs attention"; more
-    governors than places in a category is "Not met"; no places recorded is "Needs
-    attention" (nothing to check against).
+    """The board's places, category by category as the instrument of government sets them,
+    against the governors in office (gvo.governance.places.vacancies, the places page's
+    count): a vacancy is "Needs attention"; more governors than places in a category is "Not
+    met"; no places recorded is "Needs attention" (nothing to check against).
 
     Source: The School Governance (Constitution) (England) Regulations 2012 (the instrument
     of government; Part 2, categories of governor); DfE Governance Handbook.
     """
-    board = _q_board(conn)
+    board = records.board_id(conn)
     if board is None:
         return Result(FAIL, "No governing board is set up.", "Set up the governing board.")
-    places = _q_places(conn, board["id"])
-    if not places:
+    vac = places.vacancies(conn, board, today)
+    if not vac.places:
         return Result(WARN, "The instrument of government's places are not recorded.",
                       "Record how many places of each category the board has.")
-    filled: dict[str, int] = {}
-    for g in _q_governors_in_office(conn, today):
-        filled[g["category"]] = filled.get(g["category"], 0) + 1
-    findings, empty = [], 0
-    for p in places:
-        have = filled.get(p["category"], 0)
-        if have < p["places"]:
-            empty += p["places"] - have
-            gap = _plural(p["places"] - have, "vacancy", "vacancies")
-            findings.append(Finding(WARN, f"{p['label']}: {have} of {p['places']} places "
+    findings = []
+    for c in vac.categories:
+        if not c.places:
+            continue
+        if c.vacant:
+            gap = _plural(c.vacant, "vacancy", "vacancies")
+            findings.append(Finding(WARN, f"{c.label}: {c.filled} of {c.places} places "
                                     f"filled, {gap}."))
-        elif have > p["places"]:
-            findings.append(Finding(FAIL, f"{p['label']}: {have} in office for "
-                                    f"{_plural(p['places'], 'place')}."))
+        elif c.filled > c.places:
+            findings.append(Finding(FAIL, f"{c.label}: {c.filled} in office for "
+                                    f"{_plural(c.places, 'place')}."))
         else:
-            findings.append(Finding(PASS, f"{p['label']}: all {p['places']} places filled."))
-    total = sum(p["places"] for p in places)
-    facts = f"{total - empty} of {_plural(total, 'place')} filled, {empty} vacant."
+            findings.append(Finding(PASS, f"{c.label}: all {c.places} places filled."))
+    facts = f"{vac.filled} of {_plural(vac.places, 'place')} filled, {vac.vacant} vacant."
     return _verdict(findings, facts,
                     fail="Check the records: a category has more governors than the "
                          "instrument of government allows.",
@@ -569,13 +514,14 @@ def vacancies(conn: Connection, today: date) -> Result:
 
 
 def clerk_in_post(conn: Connection, today: date) -> Result:
-    """The board has a clerk in post today (a current 'clerk' position on the board).
+    """The board has a clerk in post today: a record in office holding the 'clerk' position
+    today (gvo.governance.records.holders, as the public page names the clerk).
 
     Source: The School Governance (Roles, Procedures and Allowances) (England) Regulations
     2013, reg. 10 ("Appointment and removal of the clerk to the governing body") and reg. 11
     ("Functions of the clerk to the governing body").
     """
-    clerks = _q_current_positions(conn, today, "clerk")
+    clerks = records.holders(conn, "clerk", today)
     if not clerks:
         return Result(FAIL, "No clerk is recorded in post.", "Appoint a clerk to the board "
                       "and record the position on their record.")
@@ -588,17 +534,19 @@ def clerk_in_post(conn: Connection, today: date) -> Result:
 def committee_governors(conn: Connection, today: date) -> Result:
     """Each committee has at least three governors among its members (its quorum must be
     at least three governors who are members); associate members and others who are not
-    governors in office are not counted.
+    governors in office are not counted: those who count towards the committee's quorum
+    (gvo.governance.places.voting_governors, the quorum's own rule).
 
     Source: The School Governance (Roles, Procedures and Allowances) (England) Regulations
     2013, reg. 22(2) ("Establishment of committees of the governing body").
     """
-    committees = _q_committee_governor_counts(conn, today)
+    committees = [b for b in bodies.list_bodies(conn) if b["kind"] == "committee"]
     if not committees:
         return Result(NA, "The board has no committees.")
-    findings = [Finding(PASS if c["governors"] >= COMMITTEE_GOVERNORS else FAIL,
-                        f"{c['name']}: {_plural(c['governors'], 'governor')}")
-                for c in committees]
+    counts = [(c["name"], len(places.voting_governors(conn, c["id"], today)))
+              for c in committees]
+    findings = [Finding(PASS if n >= COMMITTEE_GOVERNORS else FAIL,
+                        f"{name}: {_plural(n, 'governor')}") for name, n in counts]
     facts = (f"{_plural(len(findings), 'committee')}, {_count(findings, FAIL)} with fewer than "
              "three governors.")
     return _verdict(findings, facts, fail="Appoint governors to each committee listed until "
@@ -630,8 +578,8 @@ def warnings(conn: Connection, today: date | None = None) -> list[GovernorWarnin
     today = today or dates.today()
     horizon = today + timedelta(days=warning_days(conn))
     found = []
-    for g in _q_governors_in_office(conn, today):
-        ends = governor_term_end(g)
+    for g in records.governors(conn, today):
+        ends = records.term_end_of(g)
         if ends is not None and ends <= horizon:
             text = (f"{g['name']}'s term ended on {dates.day(ends)}" if ends < today
                     else f"{g['name']}'s term ends on {dates.day(ends)}")
@@ -662,14 +610,9 @@ def _register_newsletter_section() -> None:
                              newsletter_lines, managers_only=True)
 
 
-# -- read-only queries of other modules' tables (swap for their services at merge) -------
+# -- the meetings of a school year ------------------------------------------------------
 
-def _q_board(conn: Connection):
-    """The full governing board (bodies row), or None."""
-    return conn.execute("SELECT * FROM bodies WHERE kind = 'board'").fetchone()
-
-
-def _q_meetings(conn: Connection, first: date, last: date, body_id: int | None = None) -> list:
+def _meetings(conn: Connection, first: date, last: date, body_id: int | None = None) -> list:
     """Meetings (with their body's name) whose local start date is in first..last, by start."""
     rows = conn.execute(
         "SELECT m.*, b.name AS body_name, b.kind AS body_kind FROM meetings m"
@@ -678,60 +621,6 @@ def _q_meetings(conn: Connection, first: date, last: date, body_id: int | None =
         (first.isoformat(), (last + timedelta(days=1)).isoformat())
         + ((body_id,) if body_id is not None else ())).fetchall()
     return [r for r in rows if (d := _meeting_day(r)) is not None and first <= d <= last]
-
-
-def _q_governors_in_office(conn: Connection, today: date) -> list:
-    """The board's governor records in office today (appointed by today or undated, not
-    stepped down by today), with the person's name and the category's `votes` and
-    `ex_officio` (a category not recorded: votes 1, ex_officio 0), by name."""
-    return conn.execute(
-        "SELECT g.*, u.name, coalesce(c.votes, 1) AS votes,"
-        " coalesce(c.ex_officio, 0) AS ex_officio, coalesce(c.label, '') AS category_label"
-        " FROM governor_records g JOIN users u ON u.id = g.user_id"
-        " LEFT JOIN governor_categories c ON c.key = g.category"
-        " WHERE g.body_id = (SELECT id FROM bodies WHERE kind = 'board')"
-        " AND (g.appointed_on IS NULL OR g.appointed_on <= ?)"
-        " AND (g.stepped_down_on IS NULL OR g.stepped_down_on > ?)"
-        " ORDER BY u.name COLLATE NOCASE", (today.isoformat(), today.isoformat())).fetchall()
-
-
-def _q_places(conn: Connection, body_id: int) -> list:
-    """The instrument of government's places on a body, by category order."""
-    return conn.execute(
-        "SELECT p.category, p.places, coalesce(c.label, p.category) AS label"
-        " FROM board_places p LEFT JOIN governor_categories c ON c.key = p.category"
-        " WHERE p.body_id = ? ORDER BY c.sort_order, p.category", (body_id,)).fetchall()
-
-
-def _q_latest_interest_returns(conn: Connection) -> dict[int, str]:
-    """Each person's latest return to the register of interests: user id -> 'YYYY-MM-DD'."""
-    return {r[0]: r[1] for r in conn.execute(
-        "SELECT user_id, max(returned_on) FROM interest_returns GROUP BY user_id")}
-
-
-def _q_current_positions(conn: Connection, today: date, position: str) -> list:
-    """Who holds `position` on the board today (name, starts_on)."""
-    return conn.execute(
-        "SELECT u.name, p.starts_on FROM governor_positions p"
-        " JOIN governor_records g ON g.id = p.record_id JOIN users u ON u.id = g.user_id"
-        " WHERE g.body_id = (SELECT id FROM bodies WHERE kind = 'board') AND p.position = ?"
-        " AND p.starts_on <= ? AND (p.ends_on IS NULL OR p.ends_on >= ?)"
-        " ORDER BY p.starts_on", (position, today.isoformat(), today.isoformat())).fetchall()
-
-
-def _q_committee_governor_counts(conn: Connection, today: date) -> list:
-    """Each committee (id, name) with how many of its members are governors in office who
-    count (not associate members), by the board structure's order."""
-    in_office = {g["user_id"] for g in _q_governors_in_office(conn, today) if g["votes"]}
-    out = []
-    for c in conn.execute("SELECT id, name FROM bodies WHERE kind = 'committee'"
-                          " ORDER BY sort_order, name"):
-        members = [r[0] for r in conn.execute(
-            "SELECT m.user_id FROM body_members m JOIN users u ON u.id = m.user_id"
-            " WHERE m.body_id = ? AND u.role != 'inactive'", (c["id"],))]
-        out.append({"id": c["id"], "name": c["name"],
-                    "governors": sum(1 for u in members if u in in_office)})
-    return out
 
 
 # -- the registry -------------------------------------------------------------------------

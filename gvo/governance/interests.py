@@ -34,6 +34,7 @@ from gvo.core import audit, clock, dates, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.governance import records
 from gvo.newsletter import letters
 from gvo.storage.sqlcipher import Connection
 
@@ -113,13 +114,13 @@ def _check_edit(conn: Connection, actor: Identity, user_id: int):
 # -- governors --------------------------------------------------------------------------
 
 
-def governors(conn: Connection) -> list:
-    """The governors who keep a register: active accounts with a governor record not
-    stepped down (id, name, appointed_on), by name."""
-    return conn.execute(
-        "SELECT u.id, u.name, u.role, min(g.appointed_on) AS appointed_on FROM users u"
-        " JOIN governor_records g ON g.user_id = u.id AND g.stepped_down_on IS NULL"
-        " WHERE u.role != 'inactive' GROUP BY u.id ORDER BY u.name COLLATE NOCASE").fetchall()
+def governors(conn: Connection, today: date | None = None) -> list[dict]:
+    """Who keeps a register on `today` (default: today, the school's zone): the governors
+    and associate members in office, by the records' rule (records.governors: appointed by
+    today, not stepped down; not the clerk, who is not a governor). Dicts with id (the user
+    id), name and appointed_on (ISO date or None), by name."""
+    return [{"id": r["user_id"], "name": r["name"], "appointed_on": r["appointed_on"]}
+            for r in records.governors(conn, today)]
 
 
 def governor(conn: Connection, user_id: int):
@@ -310,11 +311,13 @@ def make_return(conn: Connection, actor: Identity, user_id: int, kind: str) -> i
 
 
 def reconfirm_from(conn: Connection) -> tuple[int, int]:
-    """The (month, day) each reconfirmation year starts (setting RECONFIRM_KEY)."""
+    """The (month, day) each reconfirmation year starts (setting RECONFIRM_KEY, 'MM-DD'; an
+    unreadable value is the default, 1 September). A 29 February stored by other means than
+    `set_reconfirm_from` is kept: `year_start` reads it as 28 February in a common year."""
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (RECONFIRM_KEY,)).fetchone()
     try:
         month, day = (int(p) for p in (row["value"] if row else DEFAULT_RECONFIRM).split("-"))
-        date(2001, month, day)
+        date(2000, month, day)  # a real month and day (2000 had a 29 February)
     except ValueError:
         month, day = (int(p) for p in DEFAULT_RECONFIRM.split("-"))
     return month, day
@@ -345,17 +348,25 @@ def year_start(conn: Connection, today: date | None = None) -> date:
     before `today` (default: today in the school's zone)."""
     today = today or dates.today()
     month, day = reconfirm_from(conn)
-    start = date(today.year, month, day)
-    return start if start <= today else date(today.year - 1, month, day)
+
+    def on(year: int) -> date:
+        try:
+            return date(year, month, day)
+        except ValueError:  # 29 February in a common year
+            return date(year, 2, 28)
+
+    start = on(today.year)
+    return start if start <= today else on(today.year - 1)
 
 
-def status(conn: Connection, user_id: int, today: date | None = None,
-           appointed_on: str | None = None) -> Status:
-    """A governor's reconfirmation status on `today` (see the module's docstring)."""
-    today = today or dates.today()
-    start = year_start(conn, today)
-    last = conn.execute("SELECT * FROM interest_returns WHERE user_id = ? ORDER BY"
-                        " returned_on DESC, id DESC LIMIT 1", (user_id,)).fetchone()
+_LATEST = ("SELECT * FROM interest_returns r WHERE returned_on <= ? AND NOT EXISTS (SELECT 1"
+           " FROM interest_returns later WHERE later.user_id = r.user_id AND later.returned_on"
+           " <= ? AND (later.returned_on, later.id) > (r.returned_on, r.id))")
+
+
+def _judge(start: date, last, appointed_on: str | None, today: date) -> Status:
+    """The status from the year's start, the latest return (row or None) and the date
+    appointed: the one rule (see the module's docstring)."""
     grace_from = max(start, date.fromisoformat(appointed_on)) if appointed_on else start
     due_by = grace_from + timedelta(days=GRACE_DAYS)
     if last is not None and last["returned_on"] >= start.isoformat():
@@ -365,11 +376,34 @@ def status(conn: Connection, user_id: int, today: date | None = None,
     return Status(rag, last, start, due_by)
 
 
+def status(conn: Connection, user_id: int, today: date | None = None,
+           appointed_on: str | None = None) -> Status:
+    """A governor's reconfirmation status on `today` (see the module's docstring): the one
+    computation of it, which the register, the newsletter and the compliance dashboard's
+    "interests reconfirmed" rule all report (`statuses` for everyone at once). Only returns
+    made on or before `today` count."""
+    today = today or dates.today()
+    day = today.isoformat()
+    last = conn.execute(_LATEST + " AND r.user_id = ?", (day, day, user_id)).fetchone()
+    return _judge(year_start(conn, today), last, appointed_on, today)
+
+
+def statuses(conn: Connection, today: date | None = None) -> list[tuple[dict, Status]]:
+    """Each governor who keeps a register (`governors`) with their status on `today`
+    (default today), by name: `status` for everyone, reading the returns once."""
+    today = today or dates.today()
+    day = today.isoformat()
+    start = year_start(conn, today)
+    latest = {r["user_id"]: r for r in conn.execute(_LATEST, (day, day))}
+    return [(g, _judge(start, latest.get(g["id"]), g["appointed_on"], today))
+            for g in governors(conn, today)]
+
+
 def register(conn: Connection, today: date | None = None) -> list[dict]:
-    """The register: each governor (id, name) with their current interests and status."""
+    """The register on `today` (default today): each governor who keeps one (`governors`:
+    id, name) with their current interests and status (`statuses`), by name."""
     return [{"id": g["id"], "name": g["name"], "interests": current_interests(conn, g["id"]),
-             "status": status(conn, g["id"], today, g["appointed_on"])}
-            for g in governors(conn)]
+             "status": state} for g, state in statuses(conn, today)]
 
 
 # -- the newsletter ------------------------------------------------------------------------

@@ -3,12 +3,13 @@ vacancies (places with nobody in them) and the quorum that follows from them.
 
 A maintained school's instrument of government sets how many governors of each category
 the board has (The School Governance (Constitution) (England) Regulations 2012, Part 2);
-they are kept in table `board_places`. A governor is *in office* on a date when their
-record (`governor_records`, owned by gvo.governance.records) has `appointed_on` on or
-before it (or not recorded) and `stepped_down_on` after it (or none). A record whose
+they are kept in table `board_places`. Who is *in office* on a date is the records'
+rule (gvo.governance.records.governors: appointed by then, not stepped down; the clerk is
+not a governor and holds no place, so has no category here either). A record whose
 category is not recorded ('') fills no category's place, but is still a governor in office
 (it counts towards the quorum). A person on the board with no governor record at all (a
-board set up before records existed) is counted as a governor in office of no category.
+board set up before records existed, records.unrecorded) is counted as a governor in
+office of no category.
 
 Quorum (`quorum_rule`):
 
@@ -35,6 +36,8 @@ from gvo.core import audit, numbers
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.governance import categories as governor_categories
+from gvo.governance import records
 from gvo.storage.sqlcipher import Connection
 
 MAX_PLACES = 100  # board_places.places CHECK (0-100)
@@ -130,10 +133,7 @@ class QuorumRule:
         return asdict(self)
 
 
-def board_id(conn: Connection) -> int | None:
-    """The governing board's body id, or None if the school has not set one up."""
-    row = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()
-    return row[0] if row else None
+board_id = records.board_id  # the governing board's body id, or None (one rule)
 
 
 def _board(conn: Connection, body_id: int):
@@ -147,10 +147,11 @@ def _board(conn: Connection, body_id: int):
 
 
 def categories(conn: Connection) -> list:
-    """The categories of governor (table governor_categories, read only): key, label, votes,
-    in their order."""
-    return conn.execute("SELECT key, label, votes FROM governor_categories"
-                        " ORDER BY sort_order, label").fetchall()
+    """The categories of governor that hold places (table governor_categories, read only):
+    key, label, votes, in their order. The clerk's category is not one: the clerk is not a
+    governor and has no place on the instrument of government."""
+    return conn.execute("SELECT key, label, votes FROM governor_categories WHERE key != ?"
+                        " ORDER BY sort_order, label", (governor_categories.CLERK,)).fetchall()
 
 
 def places(conn: Connection, body_id: int) -> dict[str, int]:
@@ -161,21 +162,12 @@ def places(conn: Connection, body_id: int) -> dict[str, int]:
 
 def in_office(conn: Connection, body_id: int, on: date) -> dict[int, str]:
     """The governors of board `body_id` in office on `on` (a local date): user id -> category
-    key ('' when not recorded). A record is in office when appointed_on is NULL or on or
-    before `on`, and stepped_down_on is NULL or after `on`; a person on the board with no
-    record at all (set up before records existed, and not an inactive account) counts too,
-    with category ''."""
-    day = on.isoformat()
-    found = {r["user_id"]: r["category"] for r in conn.execute(
-        "SELECT user_id, category FROM governor_records WHERE body_id = ?"
-        " AND (appointed_on IS NULL OR appointed_on <= ?)"
-        " AND (stepped_down_on IS NULL OR stepped_down_on > ?)", (body_id, day, day))}
-    for r in conn.execute(
-            "SELECT m.user_id FROM body_members m JOIN users u ON u.id = m.user_id"
-            " WHERE m.body_id = ? AND u.role != 'inactive' AND NOT EXISTS (SELECT 1 FROM"
-            " governor_records g WHERE g.body_id = m.body_id AND g.user_id = m.user_id)",
-            (body_id,)):
-        found[r["user_id"]] = ""
+    key ('' when not recorded). The records' rule (records.governors: the clerk is not a
+    governor), and anyone on the board with no record at all (records.unrecorded), with
+    category ''."""
+    found = {r["user_id"]: r["category"] for r in records.governors(conn, on, body_id)}
+    for user_id in records.unrecorded(conn, body_id):
+        found[user_id] = ""
     return found
 
 

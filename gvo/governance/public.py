@@ -13,9 +13,12 @@ turns on (`is_published`, `set_publishing`). It reads only: a public page writes
 Nothing else about a person leaves the office: no e-mail address, phone, DBS or section 128
 check, the school's own checks or any history beyond the fields below.
 
-The queries of governor_records, governor_positions and interests here are small read-only
-ones of their own (issue 14: the records and interests services were built at the same
-time); at merge they may be switched to gvo.governance.records / interests.
+Who is in office, their term's end, positions, committees, the chair and the clerk are the
+records' facts (gvo.governance.records), read through its functions, so this page lists
+exactly the governors the quorum counts and the dashboard checks; the clerk (records'
+`is_clerk`) is named as clerk and never listed as a governor. The page's own rule is the
+12-month window for those who stepped down (`listed`). Interests are the register's
+(gvo.governance.interests).
 """
 
 import csv
@@ -29,6 +32,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
 from gvo.governance import interests
+from gvo.governance import records as governor_records
 from gvo.meetings import attendance, records
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection
@@ -54,7 +58,6 @@ FIELD_KEYS = tuple(key for key, _ in FIELDS)
 NOT_APPLICABLE = "not applicable"   # term_ends_on of an ex-officio place (the headteacher)
 # interests' status: a current interest declared; a return with nothing current; no return.
 DECLARED, NONE_DECLARED, NOT_YET_DECLARED = "declared", "none declared", "not yet declared"
-POSITION_LABELS = {"chair": "Chair", "vice-chair": "Vice-chair", "clerk": "Clerk"}
 
 
 @dataclass
@@ -145,8 +148,9 @@ def governance(conn: Connection, today: date | None = None) -> Governance:
     """Everything the public page shows, as of `today` (default: today in the school's
     zone). Reads only."""
     today = today or dates.today()
-    board = conn.execute("SELECT id, name, description FROM bodies WHERE kind = 'board'"
-                         ).fetchone()
+    board_id = governor_records.board_id(conn)
+    board = conn.execute("SELECT id, name, description FROM bodies WHERE id = ?",
+                         (board_id,)).fetchone() if board_id else None
     start, end = attendance_year(today)
     result = Governance(today, board["name"] if board else "",
                         board["description"] if board else "", None, None,
@@ -155,34 +159,26 @@ def governance(conn: Connection, today: date | None = None) -> Governance:
         return result
     people = listed(conn, board["id"], today)
     tally = attended(conn, start, end)
-    names = {p["user_id"]: p["name"] for p in people}
-    result.chair = _holder(conn, board["id"], "chair", today) or _seat_chair(conn, board["id"])
-    result.clerk = _holder(conn, board["id"], "clerk", today)
-    result.committees = _committees(conn, names)
+    result.chair = governor_records.chair(conn, today, board["id"])
+    clerks = governor_records.holders(conn, "clerk", today, board["id"])
+    result.clerk = clerks[0]["name"] if clerks else None
+    result.committees = _committees(conn, people)
     result.governors = [governor_row(conn, p, today, tally) for p in people]
     return result
 
 
 def listed(conn: Connection, board_id: int, today: date) -> list:
-    """The governor records the page lists: on the board now (appointed on or before today,
-    or with no date recorded) or stepped down on or after `twelve_months_before(today)`;
-    those who stepped down earlier never. The clerk (a record of category 'clerk', or one
-    with no category and a clerk position) is named as clerk, not listed as a governor. In
-    office first, then by name."""
+    """The governor records the page lists: the governors in office today (records.governors,
+    the rule the quorum and the dashboard use) and those who stepped down on or after
+    `twelve_months_before(today)` (records.former); those who stepped down earlier never.
+    The clerk (records' `is_clerk`) is named as clerk, not listed as a governor. In office
+    first, then by name."""
     cutoff = twelve_months_before(today).isoformat()
-    return conn.execute(
-        "SELECT r.id, r.user_id, u.name, r.category, coalesce(c.label, r.category) AS label,"
-        " coalesce(c.ex_officio, 0) AS ex_officio, r.appointed_by, r.appointed_on,"
-        " r.term_ends_on, r.stepped_down_on FROM governor_records r"
-        " JOIN users u ON u.id = r.user_id"
-        " LEFT JOIN governor_categories c ON c.key = r.category"
-        " WHERE r.body_id = ? AND (r.stepped_down_on IS NULL OR r.stepped_down_on >= ?)"
-        " AND (r.appointed_on IS NULL OR r.appointed_on <= ?)"
-        " AND r.category <> 'clerk'"
-        " AND NOT (r.category = '' AND EXISTS (SELECT 1 FROM governor_positions p"
-        "   WHERE p.record_id = r.id AND p.position = 'clerk'))"
-        " ORDER BY r.stepped_down_on IS NOT NULL, u.name COLLATE NOCASE, r.id",
-        (board_id, cutoff, today.isoformat())).fetchall()
+    people = governor_records.governors(conn, today, board_id) + [
+        r for r in governor_records.former(conn, today, board_id)
+        if r["stepped_down_on"] >= cutoff and not r["is_clerk"]]
+    return sorted(people, key=lambda r: (r["stepped_down_on"] is not None,
+                                         r["name"].casefold(), r["id"]))
 
 
 def governor_row(conn: Connection, person, today: date, tally: dict[int, Counter]) -> dict:
@@ -193,21 +189,18 @@ def governor_row(conn: Connection, person, today: date, tally: dict[int, Counter
     attendance ({"attended", "meetings"} over `attendance_year`, from locked registers) and
     interests ({"status", "declared": [{"kind", "organisation", "nature"}]})."""
     counts = tally.get(person["user_id"], Counter())
-    term = person["term_ends_on"]
-    if term is None and person["ex_officio"]:
-        term = NOT_APPLICABLE
+    ends = governor_records.term_end_of(person)
+    term = NOT_APPLICABLE if person["ex_officio"] else ends and ends.isoformat()
     row = {
         "name": person["name"],
-        "category": person["label"],
+        "category": person["category_label"] or person["category"],
         "appointed_by": person["appointed_by"],
         "appointed_on": person["appointed_on"],
         "term_ends_on": term,
         "stepped_down_on": person["stepped_down_on"],
         "positions": _positions(conn, person["id"], today),
-        "committees": [r["name"] for r in conn.execute(
-            "SELECT b.name FROM body_members m JOIN bodies b ON b.id = m.body_id"
-            " WHERE m.user_id = ? AND b.kind = 'committee'"
-            " ORDER BY b.sort_order, b.name COLLATE NOCASE", (person["user_id"],))],
+        "committees": [c["name"] for c in governor_records.committees_of(
+            conn, person["user_id"])],
         "attendance": {"attended": counts["attended"], "meetings": counts["meetings"]},
         "interests": _interests(conn, person["user_id"], today),
     }
@@ -215,12 +208,14 @@ def governor_row(conn: Connection, person, today: date, tally: dict[int, Counter
 
 
 def _positions(conn: Connection, record_id: int, today: date) -> list[dict]:
+    """A record's positions held at some time in the last 12 months, oldest first."""
     cutoff = twelve_months_before(today).isoformat()
-    return [{"position": POSITION_LABELS.get(r["position"], r["position"]),
-             "from": r["starts_on"], "to": r["ends_on"]} for r in conn.execute(
-        "SELECT position, starts_on, ends_on FROM governor_positions WHERE record_id = ?"
-        " AND starts_on <= ? AND (ends_on IS NULL OR ends_on >= ?) ORDER BY starts_on, id",
-        (record_id, today.isoformat(), cutoff))]
+    held = [p for p in governor_records.positions_of(conn, record_id)
+            if p["starts_on"] <= today.isoformat() and (p["ends_on"] is None
+                                                        or p["ends_on"] >= cutoff)]
+    return [{"position": governor_records.POSITION_LABELS.get(p["position"], p["position"]),
+             "from": p["starts_on"], "to": p["ends_on"]}
+            for p in sorted(held, key=lambda p: (p["starts_on"], p["id"]))]
 
 
 def _interests(conn: Connection, user_id: int, today: date) -> dict:
@@ -264,40 +259,20 @@ def attended(conn: Connection, start: date, end: date) -> dict[int, Counter]:
     return tally
 
 
-def _holder(conn: Connection, board_id: int, position: str, today: date) -> str | None:
-    """The name of whoever holds `position` on the board today (a governor_positions row
-    current today, on a record not stepped down), None if nobody."""
-    row = conn.execute(
-        "SELECT u.name FROM governor_positions p JOIN governor_records r ON r.id = p.record_id"
-        " JOIN users u ON u.id = r.user_id WHERE r.body_id = ? AND p.position = ?"
-        " AND p.starts_on <= ? AND (p.ends_on IS NULL OR p.ends_on >= ?)"
-        " AND (r.stepped_down_on IS NULL OR r.stepped_down_on > ?)"
-        " ORDER BY p.starts_on DESC, p.id DESC LIMIT 1",
-        (board_id, position, *[today.isoformat()] * 3)).fetchone()
-    return row["name"] if row else None
-
-
-def _seat_chair(conn: Connection, body_id: int) -> str | None:
-    """The chair as the board structure has them (body_members), for a school whose records
-    hold no chair position yet."""
-    row = conn.execute("SELECT u.name FROM body_members m JOIN users u ON u.id = m.user_id"
-                       " WHERE m.body_id = ? AND m.position = 'chair'", (body_id,)).fetchone()
-    return row["name"] if row else None
-
-
-def _committees(conn: Connection, names: dict[int, str]) -> list[Committee]:
+def _committees(conn: Connection, people: list) -> list[Committee]:
     """Each committee with its chair and members, naming only the governors listed (anyone
-    else on a committee is not published)."""
+    else on a committee is not published), in the board structure's order."""
+    seats: dict[int, list] = {}
+    for person in people:
+        for c in governor_records.committees_of(conn, person["user_id"]):
+            seats.setdefault(c["id"], []).append((person["name"], c["position"]))
     found = []
     for body in conn.execute("SELECT id, name, description FROM bodies WHERE kind = 'committee'"
                              " ORDER BY sort_order, name COLLATE NOCASE").fetchall():
-        seats = conn.execute("SELECT user_id, position FROM body_members WHERE body_id = ?",
-                             (body["id"],)).fetchall()
-        chair = next((names[s["user_id"]] for s in seats
-                      if s["position"] == "chair" and s["user_id"] in names), None)
-        members = sorted((names[s["user_id"]] for s in seats if s["user_id"] in names),
-                         key=str.casefold)
-        found.append(Committee(body["name"], body["description"], chair, members))
+        sitting = seats.get(body["id"], [])
+        chair = next((name for name, position in sitting if position == "chair"), None)
+        found.append(Committee(body["name"], body["description"], chair,
+                               sorted((name for name, _ in sitting), key=str.casefold)))
     return found
 
 

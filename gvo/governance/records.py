@@ -15,8 +15,18 @@ before and after, in the transaction of the change; appointments, stepping down 
 or vice-chair changes add a row to the GIAS change log (gvo.governance.gias) in the same
 transaction.
 
-Read functions for the other governance modules: `board_id`, `current`, `everyone`,
-`record_for`, `get`, `positions_of`, `committees_of`, `term_end`.
+Read functions for the other governance modules, the one rule for each fact (places,
+interests, compliance and the public page build on them): `board_id`; `current` (every
+record in office on a date, the clerk's too), `governors` (the same without the clerk: who
+holds a place on the board), `everyone`, `former`, `record_for`, `get`, `unrecorded`;
+`is_clerk` (the column on every row); `term_end` and `term_end_of` (a record's last day
+in office); `positions_of`, `positions_held`, `holders`, `chair`; `committees_of`.
+
+The clerk is not a governor (The School Governance (Roles, Procedures and Allowances)
+(England) Regulations 2013, regs. 10-11: the board appoints a clerk to serve it, not a
+member of it): their record (category `categories.CLERK`, or a record with no
+category recorded that holds, or held, the clerk position) is in office like any other but
+holds no place, has no vote, no term of office and no register of interests.
 """
 
 from dataclasses import dataclass, fields
@@ -111,25 +121,62 @@ def board_id(conn: Connection) -> int | None:
     return row["id"] if row else None
 
 
+_IS_CLERK = (
+    f"(r.category = '{categories.CLERK}' OR (r.category = '' AND EXISTS (SELECT 1 FROM"
+    " governor_positions cp WHERE cp.record_id = r.id AND cp.position = 'clerk')))")
 _SELECT = (
     "SELECT r.*, u.name, u.email, coalesce(c.label, '') AS category_label,"
-    " coalesce(c.votes, 1) AS votes, coalesce(c.ex_officio, 0) AS ex_officio"
+    " coalesce(c.votes, 1) AS votes, coalesce(c.ex_officio, 0) AS ex_officio,"
+    f" {_IS_CLERK} AS is_clerk"
     " FROM governor_records r JOIN users u ON u.id = r.user_id"
     " LEFT JOIN governor_categories c ON c.key = r.category")
+_IN_OFFICE = (" AND (r.appointed_on IS NULL OR r.appointed_on <= ?)"
+              " AND (r.stepped_down_on IS NULL OR r.stepped_down_on > ?)")
 _ORDER = " ORDER BY u.name COLLATE NOCASE, r.id"
 
 
 def current(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
-    """The governors in office on the board on day `on` (default today, the school's zone):
+    """Every record in office on the board on day `on` (default today, the school's zone):
     appointed on or before it (or with no date recorded) and not stepped down by it (a
-    governor who steps down on a day is out of office from that day). Rows of
-    governor_records with name, email, category_label, votes, ex_officio; by name."""
+    governor who steps down on a day is out of office from that day); the clerk's record
+    too. Rows of governor_records with name, email, category_label, votes, ex_officio,
+    is_clerk; by name. This is THE rule for "in office on a date": `governors`,
+    gvo.governance.places.in_office, the register of interests, the compliance rules and
+    the public page all read it."""
     on = (on or dates.today()).isoformat()
-    body_id = body_id or board_id(conn)
-    return conn.execute(
-        _SELECT + " WHERE r.body_id = ? AND (r.appointed_on IS NULL OR r.appointed_on <= ?)"
-        " AND (r.stepped_down_on IS NULL OR r.stepped_down_on > ?)" + _ORDER,
-        (body_id, on, on)).fetchall()
+    return conn.execute(_SELECT + " WHERE r.body_id = ?" + _IN_OFFICE + _ORDER,
+                        (body_id or board_id(conn), on, on)).fetchall()
+
+
+def governors(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
+    """The governors and associate members in office on day `on` (default today): `current`
+    without the clerk, who is not a governor. Associate members are in it (category `votes`
+    0: they keep a register of interests but neither vote nor count towards a quorum)."""
+    return [r for r in current(conn, on, body_id) if not r["is_clerk"]]
+
+
+def unrecorded(conn: Connection, body_id: int | None = None) -> list[int]:
+    """User ids of active accounts on the board (`body_members`) with no governor record at
+    all: a board set up before records existed. They count as governors in office of no
+    category (gvo.governance.places.in_office)."""
+    return [r[0] for r in conn.execute(
+        "SELECT m.user_id FROM body_members m JOIN users u ON u.id = m.user_id"
+        " WHERE m.body_id = ? AND u.role != 'inactive' AND NOT EXISTS (SELECT 1 FROM"
+        " governor_records g WHERE g.body_id = m.body_id AND g.user_id = m.user_id)",
+        (body_id or board_id(conn),))]
+
+
+def term_end_of(record) -> date | None:
+    """A record's last day in office: its stored term end, else one computed from the date
+    appointed and the term's length (`term_end`); None when not applicable (an ex-officio
+    place, the clerk) or not known (no date appointed). `record`: a row of `current`."""
+    if record["ex_officio"] or record["is_clerk"]:
+        return None
+    if record["term_ends_on"]:
+        return date.fromisoformat(record["term_ends_on"])
+    if not record["appointed_on"] or record["term_years"] not in TERM_YEARS:
+        return None
+    return term_end(date.fromisoformat(record["appointed_on"]), record["term_years"])
 
 
 def everyone(conn: Connection, body_id: int | None = None) -> list:
@@ -181,6 +228,33 @@ def positions_held(conn: Connection, on: date | None = None,
     return held
 
 
+def holders(conn: Connection, position: str, on: date | None = None,
+            body_id: int | None = None) -> list:
+    """The records in office on `on` (default today) holding `position` ('chair', 'clerk', a
+    link role) that day: rows of `current` with the position's `starts_on`, the latest
+    appointed first. The dashboard's "clerk in post" and the public page's chair and clerk."""
+    day = (on or dates.today()).isoformat()
+    return conn.execute(
+        _SELECT.replace("SELECT r.*", "SELECT p.starts_on AS starts_on, r.*", 1)
+        + " JOIN governor_positions p ON p.record_id = r.id WHERE r.body_id = ?" + _IN_OFFICE
+        + " AND p.position = ? AND p.starts_on <= ? AND (p.ends_on IS NULL OR p.ends_on >= ?)"
+        " ORDER BY p.starts_on DESC, p.id DESC",
+        (body_id or board_id(conn), day, day, position, day, day)).fetchall()
+
+
+def chair(conn: Connection, on: date | None = None, body_id: int | None = None) -> str | None:
+    """The name of the board's chair on `on` (default today): the holder of a dated chair
+    position, else (a board that never dated its chair) the chair the board page sets
+    (`body_members.position`); None if neither."""
+    held = holders(conn, "chair", on, body_id)
+    if held:
+        return held[0]["name"]
+    row = conn.execute("SELECT u.name FROM body_members m JOIN users u ON u.id = m.user_id"
+                       " WHERE m.body_id = ? AND m.position = 'chair'",
+                       (body_id or board_id(conn),)).fetchone()
+    return row["name"] if row else None
+
+
 def position_record(conn: Connection, position_id: int) -> int:
     """The id of the record a position belongs to; NotFound if none."""
     row = conn.execute("SELECT record_id FROM governor_positions WHERE id = ?",
@@ -196,10 +270,12 @@ def position_label(position: str) -> str:
 
 
 def committees_of(conn: Connection, user_id: int) -> list:
-    """The committees a person sits on (id, name, position), by name."""
+    """The committees a person sits on (id, name, position), in the board structure's order
+    (sort order, then name)."""
     return conn.execute(
         "SELECT b.id, b.name, m.position FROM body_members m JOIN bodies b ON b.id = m.body_id"
-        " WHERE m.user_id = ? AND b.kind = 'committee' ORDER BY b.name", (user_id,)).fetchall()
+        " WHERE m.user_id = ? AND b.kind = 'committee'"
+        " ORDER BY b.sort_order, b.name COLLATE NOCASE", (user_id,)).fetchall()
 
 
 def checks(conn: Connection) -> list:

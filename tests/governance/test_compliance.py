@@ -12,7 +12,7 @@ from gvo.board import bodies
 from gvo.core import dates
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
-from gvo.governance import compliance
+from gvo.governance import compliance, interests
 from gvo.governance.compliance import FAIL, NA, PASS, WARN
 from gvo.meetings import attendance, meetings, notices
 from gvo.newsletter import letters
@@ -309,27 +309,23 @@ def test_interests_rule_case_by_case(board):
 
 
 def test_interests_reconfirmation_date_is_the_schools_setting(board):
+    # The register's setting and its grace period (interests.GRACE_DAYS, 30 days): the
+    # dashboard reports the register's status, it has no date rule of its own.
     board.conn.execute("INSERT INTO settings(key, value) VALUES (?, '11-15')",
-                       (compliance.RECONFIRM_KEY,))
-    assert compliance.reconfirm_from(board.conn, date(2026, 12, 1)) == date(2026, 11, 15)
-    assert compliance.reconfirm_from(board.conn, date(2026, 11, 14)) == date(2025, 11, 15)
+                       (interests.RECONFIRM_KEY,))
+    assert interests.year_start(board.conn, date(2026, 12, 1)) == date(2026, 11, 15)
+    assert interests.year_start(board.conn, date(2026, 11, 14)) == date(2025, 11, 15)
     board.governor("Early", appointed_on="2020-01-01")
     assert compliance.interests_reconfirmed(board.conn, date(2026, 12, 1)).status == WARN
-    assert compliance.interests_reconfirmed(board.conn, date(2026, 12, 14)).status == FAIL
+    assert compliance.interests_reconfirmed(board.conn, date(2026, 12, 15)).status == WARN
+    assert compliance.interests_reconfirmed(board.conn, date(2026, 12, 16)).status == FAIL
     board.conn.execute("UPDATE settings SET value = '02-29' WHERE key = ?",
-                       (compliance.RECONFIRM_KEY,))
-    assert compliance.reconfirm_from(board.conn, date(2027, 3, 1)) == date(2027, 2, 28)
-    assert compliance.reconfirm_from(board.conn, date(2028, 3, 1)) == date(2028, 2, 29)
+                       (interests.RECONFIRM_KEY,))
+    assert interests.year_start(board.conn, date(2027, 3, 1)) == date(2027, 2, 28)
+    assert interests.year_start(board.conn, date(2028, 3, 1)) == date(2028, 2, 29)
 
 
 # -- terms ending; 29 February ------------------------------------------------------------
-
-
-def test_a_term_from_29_february_and_a_term_ending_on_it():
-    assert compliance.term_end(date(2024, 2, 29), 4) == date(2028, 2, 28)
-    assert compliance.term_end(date(2024, 3, 1), 4) == date(2028, 2, 29)
-    assert compliance.term_end(date(2024, 2, 29), 1) == date(2025, 2, 28)
-    assert compliance.term_end(date(2022, 9, 1), 4) == date(2026, 8, 31)
 
 
 @pytest.mark.parametrize("stored", [None, "2028-02-29"])

@@ -21,6 +21,8 @@ OP = Identity.operator()
     (date(2024, 2, 29), 4, date(2028, 2, 28)),   # the anniversary exists: the day before it
     (date(2024, 2, 29), 1, date(2025, 2, 28)),   # no 29 Feb 2025: anniversary 1 March
     (date(2024, 2, 29), 3, date(2027, 2, 28)),
+    (date(2024, 3, 1), 4, date(2028, 2, 29)),    # a four-year term ending on 29 February
+    (date(2022, 9, 1), 4, date(2026, 8, 31)),
     (date(2023, 3, 1), 1, date(2024, 2, 29)),    # ends on a 29 February
     (date(2024, 9, 1), 4, date(2028, 8, 31)),    # the school year
     (date(2024, 12, 31), 2, date(2026, 12, 30)),
