@@ -18,6 +18,7 @@ from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 NOT_RECORDED = "—"  # what a record with no category ('') shows
+CLERK = "clerk"  # the clerk's category: not a governor (reg. 9), keeps no register of interests
 
 
 def all_categories(conn: Connection) -> list:

@@ -34,6 +34,7 @@ from gvo.core import audit, clock, dates, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.governance import categories
 from gvo.newsletter import letters
 from gvo.storage.sqlcipher import Connection
 
@@ -113,18 +114,26 @@ def _check_edit(conn: Connection, actor: Identity, user_id: int):
 # -- governors --------------------------------------------------------------------------
 
 
-def governors(conn: Connection) -> list:
-    """The governors who keep a register: active accounts with a governor record not
-    stepped down (id, name, appointed_on), by name."""
+def governors(conn: Connection, *, kept: bool = False) -> list:
+    """The governors who keep a register (id, name, role, appointed_on), by name: active
+    accounts with a governor record in office today (appointed on or before today, not
+    stepped down by today: a future date stepped down keeps them on until that day). The
+    clerk is not a governor (reg. 9 of the Roles, Procedures and Allowances Regulations
+    2013) and keeps none. `kept`: also those not in office, whose register is kept (to
+    read its history)."""
+    today = dates.today().isoformat()
     return conn.execute(
         "SELECT u.id, u.name, u.role, min(g.appointed_on) AS appointed_on FROM users u"
-        " JOIN governor_records g ON g.user_id = u.id AND g.stepped_down_on IS NULL"
-        " WHERE u.role != 'inactive' GROUP BY u.id ORDER BY u.name COLLATE NOCASE").fetchall()
+        " JOIN governor_records g ON g.user_id = u.id AND g.category != ? AND (? OR ("
+        " (g.appointed_on IS NULL OR g.appointed_on <= ?) AND (g.stepped_down_on IS NULL"
+        " OR g.stepped_down_on > ?) AND u.role != 'inactive'))"
+        " GROUP BY u.id ORDER BY u.name COLLATE NOCASE",
+        (categories.CLERK, int(kept), today, today)).fetchall()
 
 
-def governor(conn: Connection, user_id: int):
-    """One governor (as `governors`); NotFound for anyone who is not one."""
-    for row in governors(conn):
+def governor(conn: Connection, user_id: int, *, kept: bool = False):
+    """One governor (as `governors`, with `kept`); NotFound for anyone who is not one."""
+    for row in governors(conn, kept=kept):
         if row["id"] == user_id:
             return row
     raise NotFound("no such governor")
@@ -327,7 +336,7 @@ def set_reconfirm_from(conn: Connection, actor: Identity, month: int, day: int) 
         raise NotPermitted("Only Managers set the reconfirmation date.")
     try:
         date(2001, month, day)  # 2001 is not a leap year: 29 February is refused
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise InvalidInput("Choose a day that comes every year (not 29 February).",
                            field="day") from None
     old_month, old_day = reconfirm_from(conn)

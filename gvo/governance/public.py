@@ -29,6 +29,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
 from gvo.governance import interests
+from gvo.governance.records import position_label
 from gvo.meetings import attendance, records
 from gvo.people import settings
 from gvo.storage.sqlcipher import Connection
@@ -54,7 +55,6 @@ FIELD_KEYS = tuple(key for key, _ in FIELDS)
 NOT_APPLICABLE = "not applicable"   # term_ends_on of an ex-officio place (the headteacher)
 # interests' status: a current interest declared; a return with nothing current; no return.
 DECLARED, NONE_DECLARED, NOT_YET_DECLARED = "declared", "none declared", "not yet declared"
-POSITION_LABELS = {"chair": "Chair", "vice-chair": "Vice-chair", "clerk": "Clerk"}
 
 
 @dataclass
@@ -216,7 +216,7 @@ def governor_row(conn: Connection, person, today: date, tally: dict[int, Counter
 
 def _positions(conn: Connection, record_id: int, today: date) -> list[dict]:
     cutoff = twelve_months_before(today).isoformat()
-    return [{"position": POSITION_LABELS.get(r["position"], r["position"]),
+    return [{"position": position_label(r["position"]),
              "from": r["starts_on"], "to": r["ends_on"]} for r in conn.execute(
         "SELECT position, starts_on, ends_on FROM governor_positions WHERE record_id = ?"
         " AND starts_on <= ? AND (ends_on IS NULL OR ends_on >= ?) ORDER BY starts_on, id",
