@@ -172,13 +172,20 @@ class WholeNumberField(_Numerals, IntegerField):
         MAX_WHOLE_DIGITS digits is refused here ("That number is too large."), before any
         range check or service sees it (Python's int has no limit; SQLite's and the
         datetime module's do, and would fail with OverflowError)."""
+        self.too_large = False
         try:
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Write a whole number in digits.") from None
         if self.data is not None and abs(self.data) >= 10 ** MAX_WHOLE_DIGITS:
-            self.data = None
-            raise ValueError("That number is too large.")
+            self.data, self.too_large = None, True
+
+    def pre_validate(self, form):
+        """Refuse a number too large, with that message alone (a DataRequired validator
+        would otherwise replace it with its own)."""
+        super().pre_validate(form)
+        if getattr(self, "too_large", False):
+            raise StopValidation("That number is too large.")
 
 
 class _Years:

@@ -324,7 +324,7 @@ def test_an_oversized_number_gets_a_message_beside_its_field(people, client, mak
     resp = client.post(path, data, form_page=form_page)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422, page[:300]
-    assert f'id="{field}-error"' in page or "too large" in page or "day of the month" in page
+    assert "That number is too large." in page
     assert "99999999999999999999" in page  # what was typed is kept
 
 
