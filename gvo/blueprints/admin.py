@@ -4,7 +4,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_login import current_user
 
 from gvo.board import bodies
-from gvo.core import audit
+from gvo.core import audit, dates
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
 from gvo.governance import categories
@@ -220,8 +220,10 @@ def group_delete(group_id: int):
 def board_list():
     """The governing board and its committees (everyone may see who sits where)."""
     conn = db()
-    shown = [dict(b) | {"people": bodies.members(conn, b["id"]), "quorum_now": bodies.quorum_rule(
-        conn, b["id"])} for b in bodies.list_bodies(conn)]
+    today = dates.today()
+    shown = [dict(b) | {"people": bodies.members(conn, b["id"], today),
+                        "quorum_now": bodies.quorum_rule(conn, b["id"], today)}
+             for b in bodies.list_bodies(conn)]
     return render_template("admin/board.html", bodies=shown,
                            can_edit=current_user.can("manage_board"))
 

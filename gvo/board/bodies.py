@@ -30,22 +30,46 @@ def get_body(conn: Connection, body_id: int):
     return row
 
 
-def members(conn: Connection, body_id: int) -> list:
+def members(conn: Connection, body_id: int, on: date | None = None) -> list:
     """A body's members with their position, their category as a governor (`category`, the
-    key; "" if none is recorded) and its label as the school names it (`category_label`,
-    "" if none), chair first."""
-    return conn.execute(
+    key; "" if none is recorded), its label as the school names it (`category_label`, ""
+    if none) and whether it votes (`votes`, 1 when no record), chair first.
+
+    With `on` (a local date) only those who are members on that day: a person whose board
+    record (gvo.governance.places.in_office) is not in office on `on` (not yet appointed,
+    or stepped down) is left out, and for the governing board the governors in office on
+    `on` who have since left its seats are added (a past meeting's register lists them).
+    Without `on`, every seat as set on the board page (to change them), the category only
+    from a record not stepped down."""
+    day = on.isoformat() if on else None
+    rows = conn.execute(
         "SELECT u.id, u.name, u.email, u.role, m.position, coalesce(g.category, '') AS category,"
-        " coalesce(c.label, g.category, '') AS category_label"
+        " coalesce(c.label, g.category, '') AS category_label, coalesce(c.votes, 1) AS votes"
         " FROM body_members m JOIN users u ON u.id = m.user_id"
         " LEFT JOIN governor_records g ON g.user_id = m.user_id"
         " AND g.body_id = (SELECT id FROM bodies WHERE kind = 'board')"
-        " AND g.stepped_down_on IS NULL"
+        " AND (? IS NOT NULL OR g.stepped_down_on IS NULL)"
         " LEFT JOIN governor_categories c ON c.key = g.category WHERE m.body_id = ?"
+        " AND (? IS NULL OR g.id IS NULL OR ((g.appointed_on IS NULL OR g.appointed_on <= ?)"
+        " AND (g.stepped_down_on IS NULL OR g.stepped_down_on > ?)))"
         " ORDER BY CASE m.position WHEN 'chair' THEN 0 WHEN 'vice-chair' THEN 1 ELSE 2 END,"
         " u.name COLLATE NOCASE",
-        (body_id,),
+        (day, body_id, day, day, day),
     ).fetchall()
+    if on is None or get_body(conn, body_id)["kind"] != "board":
+        return rows
+    seated = {r["id"] for r in rows}
+    held = places.in_office(conn, body_id, on)
+    if not set(held) - seated:
+        return rows
+    former = conn.execute(
+        "SELECT u.id, u.name, u.email, u.role, 'member' AS position, g.category,"
+        " coalesce(c.label, g.category, '') AS category_label, coalesce(c.votes, 1) AS votes"
+        " FROM governor_records g JOIN users u ON u.id = g.user_id"
+        " LEFT JOIN governor_categories c ON c.key = g.category"
+        " WHERE g.body_id = ? AND g.user_id IN (" + ", ".join("?" * len(set(held) - seated))
+        + ")", (body_id, *sorted(set(held) - seated))).fetchall()
+    return [*rows, *sorted(former, key=lambda r: r["name"].casefold())]
 
 
 def memberships(conn: Connection, user_id: int) -> list:

@@ -19,6 +19,7 @@ from gvo.storage.sqlcipher import Connection
 
 CLERK = "clerk"  # the clerk's record: not a governor (no vote, no place, no term)
 NOT_RECORDED = "—"  # what a record with no category ('') shows
+CLERK = "clerk"  # the clerk's category: not a governor (reg. 9), keeps no register of interests
 
 
 def all_categories(conn: Connection) -> list:

@@ -9,7 +9,7 @@ that make such a change (gvo.governance.records) call `log` inside their own tra
 so the change and its row are kept or lost together.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from gvo.core import audit, clock, dates
 from gvo.core.atomic import transaction
@@ -18,6 +18,7 @@ from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 DAYS_TO_REPORT = 14
+IMPORT_DAYS = 90  # an import logs changes of the last 90 days only (`log_recent`)
 KINDS = {"appointed": "Appointment", "stepped-down": "Stepped down", "chair": "New chair",
          "vice-chair": "New vice-chair", "details": "Details changed"}
 
@@ -36,6 +37,17 @@ def log(conn: Connection, record_id: int | None, kind: str, summary: str,
         "INSERT INTO gias_changes(record_id, kind, summary, happened_on, created_at)"
         " VALUES (?, ?, ?, ?, ?)", (record_id, kind, summary, happened_on, clock.iso())
     ).lastrowid
+
+
+def log_recent(conn: Connection, record_id: int | None, kind: str, summary: str,
+               happened_on: str) -> int | None:
+    """`log` for a change an import brings in: only one that happened within the last
+    IMPORT_DAYS days (the school's zone) is logged; an older one is history the school
+    reported (or should have) before it kept its records in GVO, and logging it would fill
+    the log with long-overdue changes to tick by hand. Returns the id, or None."""
+    if happened_on < (dates.today() - timedelta(days=IMPORT_DAYS)).isoformat():
+        return None
+    return log(conn, record_id, kind, summary, happened_on)
 
 
 def due_on(happened_on: str) -> date:

@@ -114,18 +114,27 @@ def _check_edit(conn: Connection, actor: Identity, user_id: int):
 # -- governors --------------------------------------------------------------------------
 
 
-def governors(conn: Connection, today: date | None = None) -> list[dict]:
+def governors(conn: Connection, today: date | None = None, *, kept: bool = False) -> list[dict]:
     """Who keeps a register on `today` (default: today, the school's zone): the governors
     and associate members in office, by the records' rule (records.governors: appointed by
-    today, not stepped down; not the clerk, who is not a governor). Dicts with id (the user
-    id), name and appointed_on (ISO date or None), by name."""
-    return [{"id": r["user_id"], "name": r["name"], "appointed_on": r["appointed_on"]}
-            for r in records.governors(conn, today)]
+    today, not stepped down by today, so a future date stepped down keeps them on until that
+    day; not the clerk, who is not a governor: reg. 9 of the Roles, Procedures and
+    Allowances Regulations 2013). `kept`: also those not in office (stepped down, or not
+    yet appointed), whose register is kept to read. Dicts with id (the user id), name and
+    appointed_on (ISO date or None), by name."""
+    rows = ([r for r in records.everyone(conn) if not r["is_clerk"]] if kept
+            else records.governors(conn, today))
+    seen, out = set(), []
+    for r in rows:
+        if r["user_id"] not in seen:
+            seen.add(r["user_id"])
+            out.append({"id": r["user_id"], "name": r["name"], "appointed_on": r["appointed_on"]})
+    return out
 
 
-def governor(conn: Connection, user_id: int):
-    """One governor (as `governors`); NotFound for anyone who is not one."""
-    for row in governors(conn):
+def governor(conn: Connection, user_id: int, *, kept: bool = False):
+    """One governor (as `governors`, with `kept`); NotFound for anyone who is not one."""
+    for row in governors(conn, kept=kept):
         if row["id"] == user_id:
             return row
     raise NotFound("no such governor")
@@ -330,7 +339,7 @@ def set_reconfirm_from(conn: Connection, actor: Identity, month: int, day: int) 
         raise NotPermitted("Only Managers set the reconfirmation date.")
     try:
         date(2001, month, day)  # 2001 is not a leap year: 29 February is refused
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise InvalidInput("Choose a day that comes every year (not 29 February).",
                            field="day") from None
     old_month, old_day = reconfirm_from(conn)

@@ -213,7 +213,7 @@ def _positions(conn: Connection, record_id: int, today: date) -> list[dict]:
     held = [p for p in governor_records.positions_of(conn, record_id)
             if p["starts_on"] <= today.isoformat() and (p["ends_on"] is None
                                                         or p["ends_on"] >= cutoff)]
-    return [{"position": governor_records.POSITION_LABELS.get(p["position"], p["position"]),
+    return [{"position": governor_records.position_label(p["position"]),
              "from": p["starts_on"], "to": p["ends_on"]}
             for p in sorted(held, key=lambda p: (p["starts_on"], p["id"]))]
 

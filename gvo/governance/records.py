@@ -29,7 +29,7 @@ category recorded that holds, or held, the clerk position) is in office like any
 holds no place, has no vote, no term of office and no register of interests.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 
 from gvo.core import audit, clock, dates, events, text
@@ -42,6 +42,7 @@ from gvo.storage.sqlcipher import Connection
 DEFAULT_TERM_YEARS = 4
 TERM_YEARS = range(1, 5)  # "not less than one and not more than four years"
 BOARD_POSITIONS = ("chair", "vice-chair")  # also kept on body_members.position
+SINGLE_HOLDER = ("chair", "vice-chair", "clerk")  # one holder at a time on a board
 POSITION_LABELS = {"chair": "Chair", "vice-chair": "Vice-chair", "clerk": "Clerk"}
 LINK_ROLES = ("safeguarding", "SEND", "pupil premium", "health and safety", "finance",
               "training", "wellbeing")
@@ -193,6 +194,15 @@ def former(conn: Connection, on: date | None = None, body_id: int | None = None)
                         (body_id or board_id(conn), on)).fetchall()
 
 
+def not_yet(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
+    """Records of those appointed after `on` (default today): not yet in office, so on no
+    register, quorum or register of interests until that day; soonest first."""
+    on = (on or dates.today()).isoformat()
+    return conn.execute(_SELECT + " WHERE r.body_id = ? AND r.appointed_on > ?"
+                        " ORDER BY r.appointed_on, u.name COLLATE NOCASE",
+                        (body_id or board_id(conn), on)).fetchall()
+
+
 def record_for(conn: Connection, user_id: int, body_id: int | None = None):
     """A person's record on the board (default: the full governing board), or None."""
     return conn.execute(_SELECT + " WHERE r.body_id = ? AND r.user_id = ?",
@@ -341,13 +351,15 @@ def check_input(conn: Connection, data: RecordInput) -> dict:
 
 
 def save(conn: Connection, actor: Identity, user_id: int, data: RecordInput,
-         body_id: int | None = None) -> int:
+         body_id: int | None = None, *, imported: bool = False) -> int:
     """Create or change a person's record on the board (default: the full governing board);
     returns its id. The term end is computed (`term_end`). A new record, or a first date
     appointed, puts them on the board; stepping down takes them off it (`body_members`)
     and ends the positions they hold on that day. Audited ("governor.record_create" or
     "governor.record_update", with `before` and `after` of each value that changed); GIAS
-    changes logged in the same transaction.
+    changes logged in the same transaction (`imported`: by an import, which logs only recent
+    ones, gias.log_recent). A reappointment (`is_reappointment`) keeps the term it ends
+    (`terms`) and is logged for GIAS as an appointment.
 
     Raises NotPermitted unless `may_edit`, NotFound for an unknown person or no board,
     InvalidInput (with `field`) for a value that breaks a rule.
@@ -375,10 +387,12 @@ def save(conn: Connection, actor: Identity, user_id: int, data: RecordInput,
             before = {k: old[k] for k in values if old[k] != values[k]}
             if not before:
                 return record_id
+            if is_reappointment(old, values):
+                _keep_term(conn, old)
             conn.execute("UPDATE governor_records SET " + ", ".join(f"{k} = ?" for k in values)
                          + ", updated_at = ? WHERE id = ?", (*values.values(), now, record_id))
         after = {k: values[k] for k in values if old is None or k in before}
-        _log_changes(conn, record_id, person["name"], old, values)
+        _log_changes(conn, record_id, person["name"], old, values, imported)
         _keep_membership(conn, body_id, user_id, record_id, values)
         audit.record(conn, actor, "governor.record_create" if old is None
                      else "governor.record_update", f"governor:{record_id}", user=user_id,
@@ -387,17 +401,56 @@ def save(conn: Connection, actor: Identity, user_id: int, data: RecordInput,
     return record_id
 
 
-def _log_changes(conn: Connection, record_id: int, name: str, old, values: dict) -> None:
-    """The GIAS change log's rows for a record's change: an appointment (a new record, or a
-    first date appointed) and stepping down."""
-    if values["appointed_on"] and (old is None or not old["appointed_on"]):
+def is_reappointment(old, values: dict) -> bool:
+    """Whether a change to a stored record (`old`) into `values` starts a new term rather
+    than correcting the one recorded: the date stepped down is cleared, or the new date
+    appointed comes after the old term ended (stepped down, or the term's end passed)."""
+    if old is None or not old["appointed_on"] or not values["appointed_on"]:
+        return False
+    if old["stepped_down_on"] and not values["stepped_down_on"]:
+        return True
+    ended = old["stepped_down_on"] or old["term_ends_on"]
+    return bool(ended) and values["appointed_on"] > ended
+
+
+def terms(conn: Connection, record_id: int) -> list:
+    """A record's earlier terms (table governor_terms, migration 0028), latest first: id,
+    category (key) and category_label, appointed_by, appointed_on, term_years, term_ends_on,
+    stepped_down_on, stepped_down_reason, kept_at."""
+    return conn.execute(
+        "SELECT t.*, coalesce(c.label, t.category) AS category_label FROM governor_terms t"
+        " LEFT JOIN governor_categories c ON c.key = t.category WHERE t.record_id = ?"
+        " ORDER BY t.appointed_on DESC, t.id DESC", (record_id,)).fetchall()
+
+
+def _keep_term(conn: Connection, old) -> None:
+    """Keep the term a reappointment ends (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO governor_terms(record_id, category, appointed_by, appointed_on,"
+        " term_years, term_ends_on, stepped_down_on, stepped_down_reason, kept_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (old["id"], old["category"], old["appointed_by"], old["appointed_on"],
+         old["term_years"], old["term_ends_on"], old["stepped_down_on"],
+         old["stepped_down_reason"], clock.iso()))
+
+
+def _log_changes(conn: Connection, record_id: int, name: str, old, values: dict,
+                 imported: bool = False) -> None:
+    """The GIAS change log's rows for a record's change: an appointment (a new record, a
+    first date appointed, or a reappointment: `is_reappointment`) and stepping down. An
+    import logs only recent changes (gias.log_recent)."""
+    log = gias.log_recent if imported else gias.log
+    appointed = values["appointed_on"] and (
+        old is None or not old["appointed_on"] or is_reappointment(old, values))
+    if appointed:
         label = categories.labels(conn).get(values["category"], values["category"])
-        gias.log(conn, record_id, "appointed", f"{name} appointed ({label})",
-                 values["appointed_on"])
+        again = " again" if old is not None and old["appointed_on"] else ""
+        log(conn, record_id, "appointed", f"{name} appointed{again} ({label})",
+            values["appointed_on"])
     if values["stepped_down_on"] and (old is None or not old["stepped_down_on"]):
         why = f": {values['stepped_down_reason']}" if values["stepped_down_reason"] else ""
-        gias.log(conn, record_id, "stepped-down", f"{name} stepped down{why}",
-                 values["stepped_down_on"])
+        log(conn, record_id, "stepped-down", f"{name} stepped down{why}",
+            values["stepped_down_on"])
 
 
 def _keep_membership(conn: Connection, body_id: int, user_id: int, record_id: int,
@@ -428,25 +481,161 @@ def _position_key(typed: str) -> str:
             return key
     if folded.endswith("-link-governor"):
         position = position[: -len(" link governor")]
+    for role in LINK_ROLES:  # "Safeguarding" as the export writes it is "safeguarding"
+        if position.casefold() == role.casefold():
+            return role
     if not position or len(position) > MAX_POSITION:
         raise InvalidInput(f"Name the position in 1-{MAX_POSITION} characters.",
                            field="position")
     return position
 
 
+@dataclass(frozen=True)
+class Holding:
+    """A position held or to be held, for `check_positions`: `owner` is a record id (or, for
+    a file's row with no record yet, any other key), `name` the holder's name, dates ISO
+    (`ends_on` None: still held), `id` the stored position's id (None: not stored)."""
+
+    owner: object
+    name: str
+    position: str
+    starts_on: str
+    ends_on: str | None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whose positions are checked: their name and the dates of their time in office (ISO,
+    None when not recorded)."""
+
+    name: str
+    appointed_on: str | None
+    stepped_down_on: str | None
+
+
+@dataclass
+class PositionPlan:
+    """What `check_positions` found: messages per owner (none: every position may be
+    written), and the stored positions to end earlier ({position id: new ISO end}, with the
+    words saying so) because a new holder follows them."""
+
+    errors: dict = field(default_factory=dict)
+    trims: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+
+
+def _words(h: Holding) -> str:
+    return f"“{position_label(h.position)} from {h.starts_on}" + (
+        f" until {h.ends_on}”" if h.ends_on else "”")
+
+
+def _overlaps(a: Holding, b: Holding) -> bool:
+    return a.starts_on <= (b.ends_on or "9999-12-31") and b.starts_on <= (a.ends_on
+                                                                          or "9999-12-31")
+
+
+def stored_holdings(conn: Connection, body_id: int) -> list[Holding]:
+    """Every position stored on the board, as Holdings."""
+    return [Holding(r["record_id"], r["name"], r["position"], r["starts_on"], r["ends_on"],
+                    r["id"]) for r in conn.execute(
+        "SELECT p.*, u.name FROM governor_positions p JOIN governor_records r"
+        " ON r.id = p.record_id JOIN users u ON u.id = r.user_id WHERE r.body_id = ?"
+        " ORDER BY p.starts_on, p.id", (body_id,))]
+
+
+def check_positions(holders: dict, new: list[Holding], others: list[Holding]) -> PositionPlan:
+    """The one rule for positions, whoever writes them (the record page, the board page, an
+    import's preview and its confirm): each `new` holding is checked against `others`
+    (positions kept as they are) and the other new ones. `holders` maps each new holding's
+    owner to its Holder.
+
+    - A position ends on or after its start.
+    - Its holder is in office over its dates: it starts on or after the date appointed and
+      before the date stepped down, and ends by then.
+    - A holder does not hold the same position twice at once, nor chair and vice-chair at
+      once.
+    - A board has one chair, one vice-chair and one clerk at a time (SINGLE_HOLDER; the
+      Roles, Procedures and Allowances Regulations 2013, regs. 7-9, provide for one of
+      each). A new open-ended holder who starts after a stored holder's start ends theirs
+      the day before (`trims`); any other overlap is refused: nobody's earlier history is
+      rewritten.
+    """
+    plan = PositionPlan()
+
+    def refuse(h: Holding, message: str) -> None:
+        plan.errors.setdefault(h.owner, []).append(message)
+
+    for h in new:
+        who = holders[h.owner]
+        if h.ends_on is not None and h.ends_on < h.starts_on:
+            refuse(h, f"{_words(h)} ends before it starts.")
+            continue
+        if who.appointed_on and h.starts_on < who.appointed_on:
+            refuse(h, f"{_words(h)} starts before {who.name} was appointed "
+                      f"({who.appointed_on}).")
+        left = who.stepped_down_on
+        if left and (h.starts_on >= left or (h.ends_on is not None and h.ends_on > left)):
+            refuse(h, f"{_words(h)} is after {who.name} stepped down ({who.stepped_down_on}).")
+        for o in [*others, *(n for n in new if n is not h)]:
+            if not _overlaps(h, o):
+                continue
+            if o.owner == h.owner:
+                if o.position == h.position:
+                    refuse(h, f"{_words(h)} overlaps {_words(o)}.")
+                elif {o.position, h.position} == set(BOARD_POSITIONS):
+                    refuse(h, f"{who.name} cannot be chair and vice-chair at once: "
+                              f"{_words(h)} overlaps {_words(o)}.")
+            elif o.position == h.position and h.position in SINGLE_HOLDER:
+                if o.id is not None and h.ends_on is None and o.starts_on < h.starts_on:
+                    end = (date.fromisoformat(h.starts_on) - timedelta(days=1)).isoformat()
+                    plan.trims[o.id] = end
+                    plan.notes.setdefault(h.owner, []).append(
+                        f"{o.name}'s {position_label(o.position).lower()} ends on {end}.")
+                else:
+                    label = position_label(h.position).lower()
+                    refuse(h, f"{o.name} is {label} {_words(o)[1:-1].split(' ', 1)[1]}; a board"
+                              f" has one {label} at a time. A new {label} starts after "
+                              f"{o.starts_on} (theirs then ends the day before).")
+    return plan
+
+
+def _raise_plan(plan: PositionPlan) -> None:
+    if plan.errors:
+        raise InvalidInput(" ".join(m for ms in plan.errors.values() for m in ms),
+                           field="starts_on")
+
+
+def apply_trims(conn: Connection, actor: Identity, plan: PositionPlan) -> None:
+    """End the stored positions a new holder follows (`plan.trims`; audited, inside the
+    caller's transaction)."""
+    for position_id, end in plan.trims.items():
+        row = conn.execute("SELECT * FROM governor_positions WHERE id = ?",
+                           (position_id,)).fetchone()
+        conn.execute("UPDATE governor_positions SET ends_on = ? WHERE id = ?", (end, position_id))
+        audit.record(conn, actor, "governor.position_end", f"governor:{row['record_id']}",
+                     position=row["position"], before=row["ends_on"], after=end)
+
+
+def holder_of(record) -> Holder:
+    """The Holder a stored record is (its name and dates in office)."""
+    return Holder(record["name"], record["appointed_on"], record["stepped_down_on"])
+
+
 def add_position(conn: Connection, actor: Identity, record_id: int, position: str,
                  starts_on: date, ends_on: date | None = None) -> int:
     """Record that a governor holds `position` from `starts_on` (to `ends_on`, None: still
-    held); returns its id. A board has one chair and one vice-chair: a new open-ended
-    chair (or vice-chair) ends the other holder's on the day before. A chair or vice-chair
-    change is logged for GIAS, and the board's `body_members.position` follows the dated
-    positions (`_sync_board_positions`). Audited ("governor.position_add").
+    held); returns its id. The rules are `check_positions`' (one chair, vice-chair and clerk
+    at a time; a new open-ended one ends the previous holder's the day before; only while
+    in office), checked and written in one write transaction (BEGIN IMMEDIATE), so two
+    at once cannot both pass. A chair or vice-chair change is logged for GIAS, and the
+    board's `body_members.position` follows the dated positions
+    (`_sync_board_positions`). Audited ("governor.position_add").
 
     Raises NotPermitted unless `may_edit`, NotFound for an unknown record, InvalidInput for
-    an empty position or an end before the start.
+    an empty position or a position the rules refuse (with the reason).
     """
     _require_edit(actor)
-    record = get(conn, record_id)
     key = _position_key(position)
     for value, name in ((starts_on, "starts_on"), (ends_on, "ends_on")):
         if value is not None:
@@ -457,12 +646,12 @@ def add_position(conn: Connection, actor: Identity, record_id: int, position: st
     if ends_on is not None and ends_on < starts_on:
         raise InvalidInput("The end is before the start.", field="ends_on")
     with transaction(conn):
-        if key in BOARD_POSITIONS and ends_on is None:
-            conn.execute(
-                "UPDATE governor_positions SET ends_on = max(starts_on, ?) WHERE position = ?"
-                " AND ends_on IS NULL AND record_id IN (SELECT id FROM governor_records"
-                " WHERE body_id = ?)",
-                ((starts_on - timedelta(days=1)).isoformat(), key, record["body_id"]))
+        record = get(conn, record_id)
+        wanted = Holding(record_id, record["name"], key, starts_on.isoformat(), _iso(ends_on))
+        plan = check_positions({record_id: holder_of(record)}, [wanted],
+                               stored_holdings(conn, record["body_id"]))
+        _raise_plan(plan)
+        apply_trims(conn, actor, plan)
         position_id = conn.execute(
             "INSERT INTO governor_positions(record_id, position, starts_on, ends_on)"
             " VALUES (?, ?, ?, ?)", (record_id, key, starts_on.isoformat(), _iso(ends_on))
@@ -477,18 +666,26 @@ def add_position(conn: Connection, actor: Identity, record_id: int, position: st
 
 
 def end_position(conn: Connection, actor: Identity, position_id: int, ends_on: date) -> None:
-    """End a position on `ends_on` (a correction of an end already set is allowed).
+    """End a position on `ends_on` (a correction of an end already set is allowed, within
+    `check_positions`' rules: a later end may not run into the next holder's time).
     Audited with the end before and after. Raises NotPermitted unless `may_edit`, NotFound,
-    InvalidInput for an end before the start."""
+    InvalidInput for an end before the start or one the rules refuse."""
     _require_edit(actor)
-    row = conn.execute("SELECT p.*, r.body_id FROM governor_positions p JOIN governor_records"
-                       " r ON r.id = p.record_id WHERE p.id = ?", (position_id,)).fetchone()
-    if row is None:
-        raise NotFound("no such position")
     clock.check_year(ends_on)
-    if ends_on.isoformat() < row["starts_on"]:
-        raise InvalidInput("The end is before the start.", field="ends_on")
     with transaction(conn):
+        row = conn.execute("SELECT p.*, r.body_id FROM governor_positions p JOIN"
+                           " governor_records r ON r.id = p.record_id WHERE p.id = ?",
+                           (position_id,)).fetchone()
+        if row is None:
+            raise NotFound("no such position")
+        if ends_on.isoformat() < row["starts_on"]:
+            raise InvalidInput("The end is before the start.", field="ends_on")
+        record = get(conn, row["record_id"])
+        changed = Holding(row["record_id"], record["name"], row["position"], row["starts_on"],
+                          ends_on.isoformat())
+        others = [h for h in stored_holdings(conn, row["body_id"]) if h.id != position_id]
+        plan = check_positions({row["record_id"]: holder_of(record)}, [changed], others)
+        _raise_plan(plan)
         conn.execute("UPDATE governor_positions SET ends_on = ? WHERE id = ?",
                      (ends_on.isoformat(), position_id))
         if row["position"] in BOARD_POSITIONS:
@@ -538,31 +735,60 @@ def board_position_changed(conn: Connection, actor: Identity, body_id: int, user
                                  held[key]["starts_on"])))
 
 
+def wanted_holdings(owner, name: str,
+                    wanted: list[tuple[str, date, date | None]]) -> list[Holding]:
+    """(position typed, starts_on, ends_on) triples as Holdings of `owner` (positions'
+    stored keys; InvalidInput for a position name that is empty or too long)."""
+    return [Holding(owner, name, _position_key(p), s.isoformat(), _iso(e)) for p, s, e in wanted]
+
+
+def plan_replacement(conn: Connection, body_id: int, holders: dict,
+                     wanted: dict) -> PositionPlan:
+    """`check_positions` for owners whose positions are to become exactly `wanted[owner]`
+    (lists of Holdings), as an import does: checked against the board's other stored
+    positions; a holding a record already has is not checked again."""
+    stored = stored_holdings(conn, body_id)
+    others = [h for h in stored if h.owner not in wanted]
+    kept = {(h.owner, h.position, h.starts_on, h.ends_on) for h in stored if h.owner in wanted}
+    new, unchanged = [], []
+    for holdings in wanted.values():
+        for h in holdings:
+            same = (h.owner, h.position, h.starts_on, h.ends_on) in kept
+            (unchanged if same else new).append(h)
+    return check_positions(holders, new, [*others, *unchanged])
+
+
 def replace_positions(conn: Connection, actor: Identity, record_id: int,
-                      wanted: list[tuple[str, date, date | None]]) -> None:
+                      wanted: list[tuple[str, date, date | None]],
+                      plan: PositionPlan | None = None) -> None:
     """Make a record's positions exactly `wanted` ((position, starts_on, ends_on) each), as
-    an import does: nothing happens when they are already so. A chair or vice-chair not
-    recorded before is logged for GIAS; the board's `body_members.position` follows.
-    Audited ("governor.positions", before and after). Raises NotPermitted unless
-    `may_edit`, InvalidInput for a position with an end before its start."""
+    an import does: nothing happens when they are already so. The rules are
+    `check_positions`' (through `plan_replacement`; `plan`: one already made for a whole
+    file, inside the same transaction). A chair or vice-chair not recorded before is logged
+    for GIAS; the board's `body_members.position` follows. Audited ("governor.positions",
+    before and after). Raises NotPermitted unless `may_edit`, InvalidInput for a position
+    the rules refuse."""
     _require_edit(actor)
-    record = get(conn, record_id)
-    new = sorted((_position_key(p), s.isoformat(), _iso(e)) for p, s, e in wanted)
-    for _, start, end in new:
-        if end is not None and end < start:
-            raise InvalidInput("A position ends before it starts.", field="positions")
-    old = sorted((p["position"], p["starts_on"], p["ends_on"])
-                 for p in positions_of(conn, record_id))
-    if new == old:
-        return
     with transaction(conn):
+        record = get(conn, record_id)
+        holdings = wanted_holdings(record_id, record["name"], wanted)
+        new = sorted((h.position, h.starts_on, h.ends_on) for h in holdings)
+        old = sorted((p["position"], p["starts_on"], p["ends_on"])
+                     for p in positions_of(conn, record_id))
+        if new == old:
+            return
+        if plan is None:
+            plan = plan_replacement(conn, record["body_id"], {record_id: holder_of(record)},
+                                    {record_id: holdings})
+            _raise_plan(plan)
+            apply_trims(conn, actor, plan)
         conn.execute("DELETE FROM governor_positions WHERE record_id = ?", (record_id,))
         for key, start, end in new:
             conn.execute("INSERT INTO governor_positions(record_id, position, starts_on,"
                          " ends_on) VALUES (?, ?, ?, ?)", (record_id, key, start, end))
             if key in BOARD_POSITIONS and (key, start, end) not in old:
-                gias.log(conn, record_id, key, f"{record['name']}: "
-                         f"{POSITION_LABELS[key].lower()} from {start}", start)
+                gias.log_recent(conn, record_id, key, f"{record['name']}: "
+                                f"{POSITION_LABELS[key].lower()} from {start}", start)
         _sync_board_positions(conn, record["body_id"])
         audit.record(conn, actor, "governor.positions", f"governor:{record_id}",
                      before=[" ".join(filter(None, p)) for p in old],

@@ -49,6 +49,7 @@ REQUIRED = ("email", "name", "category")
 NOT_APPLICABLE = "not applicable"
 _HEADINGS = {k: k for k, _ in COLUMNS} | {h.casefold(): k for k, h in COLUMNS}
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _POSITION = re.compile(r"(.+?) from (\S+)(?: until (\S+))?")
 
 
@@ -58,7 +59,7 @@ _POSITION = re.compile(r"(.+?) from (\S+)(?: until (\S+))?")
 def _positions_text(conn: Connection, record_id: int) -> str:
     parts = []
     for p in reversed(records.positions_of(conn, record_id)):
-        label = records.POSITION_LABELS.get(p["position"], p["position"])
+        label = records.position_label(p["position"])
         until = f" until {p['ends_on']}" if p["ends_on"] else ""
         parts.append(f"{label} from {p['starts_on']}{until}")
     return "; ".join(parts)
@@ -119,6 +120,14 @@ class Row:
     positions: list[tuple[str, date, date | None]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     user_id: int | None = None  # the account it matches, None: a new account
+    record_id: int | None = None  # their record on the board, None: a new record
+    unchanged: bool = False  # the record and positions are already exactly so
+    notes: list[str] = field(default_factory=list)  # what else the row does
+
+    @property
+    def owner(self):
+        """Who the row's positions belong to, for records.check_positions."""
+        return self.record_id or ("line", self.line)
 
 
 @dataclass
@@ -143,6 +152,8 @@ def _day(value: str, what: str) -> date | None:
         if match:
             day, month, year = (int(g) for g in match.groups())
             return date(year, month, day)
+        if not _ISO.fullmatch(value):  # fromisoformat also reads 20250101 and 2025-W01-1
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{what}: “{value}” is not a date (write YYYY-MM-DD or "
@@ -191,16 +202,26 @@ def parse(conn: Connection, actor: Identity, data: bytes, filename: str = "") ->
     keys = [_HEADINGS.get(" ".join(h.split()).casefold()) for h in table[0]]
     unknown = [h for h, k in zip(table[0], keys, strict=True) if k is None and h.strip()]
     missing = [dict(COLUMNS)[k] for k in REQUIRED if k not in keys]
+    twice = [dict(COLUMNS)[k] for k in dict.fromkeys(keys) if k and keys.count(k) > 1]
+    if twice:
+        return Preview([], [f"The heading “{h}” appears twice: keep one column of it."
+                            for h in twice])
     if unknown or missing:
         said = []
         if unknown:
             said.append("Unknown columns: " + ", ".join(f"“{h}”" for h in unknown) + ".")
+            if any(";" in h for h in unknown):
+                said.append("The file seems to be separated by semicolons, as Excel saves "
+                            "CSV in some languages: save it as “CSV UTF-8 (comma "
+                            "delimited)”, or change the list separator to a comma.")
         if missing:
             said.append("Missing columns: " + ", ".join(missing) + ".")
         return Preview([], [*said, "The first line must hold the headings: "
                             + ", ".join(h for _, h in COLUMNS) + "."])
     body = [(n, cells) for n, cells in enumerate(table[1:], start=2)
             if any(c.strip() for c in cells)]
+    if not body:
+        return Preview([], ["The file has no rows: only the headings."])
     if len(body) > MAX_ROWS:
         return Preview([], [f"The file has more than {MAX_ROWS} rows."])
     seen: dict[str, int] = {}
@@ -213,7 +234,28 @@ def parse(conn: Connection, actor: Identity, data: bytes, filename: str = "") ->
                               "governor.")
         seen.setdefault(folded, line)
         out.append(row)
+    plan = _plan(conn, out)
+    for row in out:
+        row.errors += plan.errors.get(row.owner, [])
+        row.notes += plan.notes.get(row.owner, [])
     return Preview(out)
+
+
+def _plan(conn: Connection, rows: list[Row]) -> records.PositionPlan:
+    """The positions of the file's good rows checked together against the board's other
+    positions (records.plan_replacement: the rules the record page keeps)."""
+    good = [r for r in rows if not r.errors]
+    holders = {r.owner: records.Holder(r.name, _iso(r.data.appointed_on),
+                                       _iso(r.data.stepped_down_on)) for r in good}
+    wanted = {r.owner: records.wanted_holdings(r.owner, r.name, r.positions) for r in good}
+    body_id = records.board_id(conn)
+    if body_id is None:
+        return records.PositionPlan()
+    return records.plan_replacement(conn, body_id, holders, wanted)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _row(conn: Connection, actor: Identity, line: int, keys: list, cells: list[str]) -> Row:
@@ -241,7 +283,11 @@ def _row(conn: Connection, actor: Identity, line: int, keys: list, cells: list[s
             row.errors.append(str(exc))
     term = values.get("term_years", "").strip()
     years = None
-    if term and term.casefold() not in (NOT_APPLICABLE, "n/a"):
+    if term and term.casefold() in (NOT_APPLICABLE, "n/a"):
+        if category and not categories.is_ex_officio(conn, category):
+            row.errors.append(f"Term (years): “{term}” is only for a place held ex officio; "
+                              "write 1, 2, 3 or 4 (empty: 4).")
+    elif term:
         if term.isascii() and term.isdigit() and int(term) in records.TERM_YEARS:
             years = int(term)
         else:
@@ -254,6 +300,7 @@ def _row(conn: Connection, actor: Identity, line: int, keys: list, cells: list[s
                                    "(with “until YYYY-MM-DD” for one that ended).")
             row.positions.append((match[1], _day(match[2], "Positions"),
                                   _day(match[3] or "", "Positions")))
+            records.wanted_holdings(None, "", row.positions[-1:])  # the position's name
         except InvalidInput as exc:
             row.errors.append(str(exc))
     if row.errors:
@@ -271,16 +318,35 @@ def _row(conn: Connection, actor: Identity, line: int, keys: list, cells: list[s
     account = accounts.find_by_email(conn, row.email)
     if account is not None:
         row.user_id = account["id"]
+        record = records.record_for(conn, row.user_id)
+        if record is not None:
+            row.record_id = record["id"]
+            row.unchanged = _unchanged(conn, record, row)
     elif not actor.can("manage_users"):
         row.errors.append(f"No account has the address {row.email}: ask someone who manages "
                           "people to invite them first.")
     return row
 
 
+def _unchanged(conn: Connection, record, row: Row) -> bool:
+    """Whether importing `row` would change nothing on `record` (values and positions)."""
+    values = records.check_input(conn, row.data)
+    if any(record[k] != v for k, v in values.items()):
+        return False
+    held = sorted((p["position"], p["starts_on"], p["ends_on"])
+                  for p in records.positions_of(conn, record["id"]))
+    return held == sorted((h.position, h.starts_on, h.ends_on) for h in
+                          records.wanted_holdings(record["id"], row.name, row.positions))
+
+
 def apply(conn: Connection, actor: Identity, preview: Preview) -> int:
     """Write a checked file's rows, all or none: new accounts for unknown addresses, each
     record created or changed (records.save: audited, GIAS changes logged), positions in
     the file replacing those recorded. Returns the number of rows written.
+
+    The positions of the whole file are checked again inside the write transaction
+    (records.check_positions' rules), so nothing that changed since the preview slips
+    through. Changes older than gias.IMPORT_DAYS are not logged for GIAS (history).
 
     Raises NotPermitted unless the actor may edit records, InvalidInput if the preview has
     errors (nothing is written)."""
@@ -290,9 +356,14 @@ def apply(conn: Connection, actor: Identity, preview: Preview) -> int:
     if not preview.ok:
         raise InvalidInput("The file has errors; nothing was imported.")
     with transaction(conn):
+        plan = _plan(conn, preview.rows)
+        if plan.errors:
+            raise InvalidInput("The file has errors; nothing was imported. " + " ".join(
+                m for ms in plan.errors.values() for m in ms))
+        records.apply_trims(conn, actor, plan)
         for row in preview.rows:
             user_id = row.user_id or accounts.add_user(
                 conn, actor, email=row.email, name=row.name, role=NEW_ACCOUNT_ROLE)
-            record_id = records.save(conn, actor, user_id, row.data)
-            records.replace_positions(conn, actor, record_id, row.positions)
+            record_id = records.save(conn, actor, user_id, row.data, imported=True)
+            records.replace_positions(conn, actor, record_id, row.positions, plan=plan)
     return len(preview.rows)

@@ -87,7 +87,8 @@ def _live_attendance_register(conn: Connection, meeting) -> list[dict]:
     recorded = {r["user_id"]: r["status"] for r in conn.execute(
         "SELECT user_id, status FROM attendance_register WHERE meeting_id = ?", (meeting_id,))}
     answers = replies(conn, meeting_id)
-    seats = {m["id"]: m for m in bodies.members(conn, meeting["body_id"])}
+    seats = {m["id"]: m for m in bodies.members(conn, meeting["body_id"],
+                                                  _meeting_day(meeting))}
     people = {r["id"]: r for r in conn.execute(
         "SELECT u.id, u.name FROM attendance_register a JOIN users u ON u.id = a.user_id"
         " WHERE a.meeting_id = ?", (meeting_id,))}

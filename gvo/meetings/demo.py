@@ -75,7 +75,10 @@ def sample(conn: Connection, clerk_id: int, body_ids: dict[str, int],
         statuses = {uid: "present" for uid in board}
         statuses[board[-1]] = "apologies_accepted"
         attendance.reply(conn, op, meeting_id, board[-1], "apologies", "Work commitment")
-        attendance.save_attendance_register(conn, op, meeting_id, statuses)
+        # Only those on the board on the meeting's day (a governor appointed since is not).
+        eligible = {r["user_id"] for r in attendance.attendance_register(conn, meeting_id)}
+        attendance.save_attendance_register(
+            conn, op, meeting_id, {u: s for u, s in statuses.items() if u in eligible})
         attendance.add_guest(conn, op, meeting_id, "Jo Bursar", "guest", "School business manager")
         attendance.lock_attendance_register(conn, op, meeting_id)
         minutes.save_item(conn, op, items[2], "The headteacher presented the report. Governors "

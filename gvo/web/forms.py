@@ -160,16 +160,32 @@ class _Numerals:
                                   for v in valuelist])
 
 
+MAX_WHOLE_DIGITS = 9  # the largest whole number a form takes has 9 digits
+
+
 class WholeNumberField(_Numerals, IntegerField):
     """An integer field that reads digits of any script ("１２", "١٢"); anything else is
     "Write a whole number in digits." (not WTForms' "Not a valid integer value.")."""
 
     def process_formdata(self, valuelist):
-        """Parse what was sent, or say what is expected."""
+        """Parse what was sent, or say what is expected. A number of more than
+        MAX_WHOLE_DIGITS digits is refused here ("That number is too large."), before any
+        range check or service sees it (Python's int has no limit; SQLite's and the
+        datetime module's do, and would fail with OverflowError)."""
+        self.too_large = False
         try:
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Write a whole number in digits.") from None
+        if self.data is not None and abs(self.data) >= 10 ** MAX_WHOLE_DIGITS:
+            self.data, self.too_large = None, True
+
+    def pre_validate(self, form):
+        """Refuse a number too large, with that message alone (a DataRequired validator
+        would otherwise replace it with its own)."""
+        super().pre_validate(form)
+        if getattr(self, "too_large", False):
+            raise StopValidation("That number is too large.")
 
 
 class _Years:

@@ -7,7 +7,7 @@ service refuses the rest (403)."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gvo.blueprints.governance.common import bp
 from gvo.core.errors import InvalidInput
@@ -51,13 +51,15 @@ class ReconfirmForm(FlaskForm):
     """The day each year's reconfirmation starts."""
 
     month = SelectField("Month", coerce=int, choices=choices(enumerate(MONTHS, start=1)))
-    day = WholeNumberField("Day", validators=[DataRequired("Give the day of the month.")])
+    day = WholeNumberField("Day", validators=[
+        DataRequired("Give the day of the month."),
+        NumberRange(min=1, max=31, message="Give a day of the month (1-31).")])
 
 
 def _person_page(user_id: int, *, add_form=None, end_forms=None, status: int = 200):
     """A governor's register: current interests, status and (for whoever may) the forms."""
     conn, me = db(), current_identity()
-    person = interests.governor(conn, user_id)
+    person = interests.governor(conn, user_id, kept=interests.may_see_history(me, user_id))
     listed = interests.listed(conn, user_id)
     end_forms = end_forms or {}
     return render_template(
@@ -184,7 +186,7 @@ def history(user_id: int):
     """Every entry of a governor's register, changed and ended ones too, and every return
     (Managers, those who edit board members, the governor)."""
     conn = db()
-    person = interests.governor(conn, user_id)
+    person = interests.governor(conn, user_id, kept=True)
     return render_template("governance/interests_history.html", person=person,
                            kinds=interests.KINDS, return_labels=interests.RETURNS,
                            **interests.history(conn, current_identity(), user_id))

@@ -138,7 +138,7 @@ def governors():
     mine = records.record_for(conn, current_identity().user_id)
     return render_template(
         "governance/governors.html", current=records.current(conn),
-        former=records.former(conn), full=full, mine=mine,
+        former=records.former(conn), coming=records.not_yet(conn), full=full, mine=mine,
         held=records.positions_held(conn) if full else {}, today=dates.today().isoformat(),
         soon=(dates.today() + timedelta(days=60)).isoformat(), label=records.position_label,
         board=records.board_id(conn))
@@ -169,6 +169,7 @@ def _record_page(record_id: int, form=None, position_form=None, status=200):
     return render_template(
         "governance/record.html", r=row, form=form, can_edit=can_edit,
         positions=records.positions_of(conn, record_id), label=records.position_label,
+        terms=records.terms(conn, record_id),
         committees=records.committees_of(conn, row["user_id"]),
         checks=[(c, marks.get(c["id"])) for c in records.checks(conn)],
         position_form=position_form or PositionForm(), end_form=EndPositionForm(),
@@ -402,6 +403,13 @@ def import_confirm():
     if not preview.ok:
         return render_template("governance/import.html", form=ImportForm(), preview=preview,
                                confirm=None), 422
-    count = transfer.apply(db(), current_identity(), preview)
+    try:
+        count = transfer.apply(db(), current_identity(), preview)
+    except InvalidInput as exc:  # the board changed since the preview: show it again
+        preview = transfer.parse(db(), current_identity(), form.content.data.encode("utf-8"))
+        if not preview.errors and all(not r.errors for r in preview.rows):
+            preview.errors.append(str(exc))
+        return render_template("governance/import.html", form=ImportForm(), preview=preview,
+                               confirm=None), 422
     flash(f"{count} governor record{'s' if count != 1 else ''} imported.", "success")
     return redirect(url_for("governance.governors"))
