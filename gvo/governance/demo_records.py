@@ -1,6 +1,7 @@
 """Riverside Primary's governor records for the demo: categories, appointing bodies, dates
 (one term ending within 60 days, one DBS check missing), positions (chair, vice-chair, the
-clerk, a safeguarding and a SEND link governor) and one GIAS change not yet reported. Dates
+clerk, a safeguarding and a SEND link governor), one GIAS change not yet reported, and the
+school's own check "Signed the code of conduct" (not yet by one governor). Dates
 are counted from today, so the demo shows the same situation whenever it is built."""
 
 from datetime import date, timedelta
@@ -37,6 +38,7 @@ def sample(conn, ids: dict) -> None:
         ("clerk@riverside.example", "clerk", "The governing board",
          _years_ago(today, 3), None, _years_ago(today, 3, 12), [("clerk", 3)]),
     ]
+    code = records.add_check(conn, op, "Signed the code of conduct")
     for email, category, by, appointed, term, dbs, positions in rows:
         record_id = records.save(conn, op, ids[email], records.RecordInput(
             category=category, appointed_by=by, appointed_on=appointed, term_years=term,
@@ -45,6 +47,9 @@ def sample(conn, ids: dict) -> None:
         records.replace_positions(conn, op, record_id, [
             (position, max(appointed, _years_ago(today, years)), None)
             for position, years in positions])
+        if email != "parent@riverside.example":  # one governor has not signed it yet
+            records.mark_check(conn, op, record_id, code, max(appointed, today - timedelta(
+                days=200)))
     # Everything reported but the staff governor's appointment five days ago.
     for change in gias.changes(conn, open_only=True):
         if change["kind"] != "appointed" or change["happened_on"] < (
