@@ -150,7 +150,8 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
     `category` (a key of gvo.governance.categories; "" for none) is their category as a governor,
     kept on their governor record (table `governor_records`); a committee takes none. Raises
     InvalidInput for an unknown position or a category given on a committee, NotFound for
-    an unknown body or user, NotPermitted when someone who is not a Manager adds themselves
+    an unknown body or user, InvalidInput when adding to a committee someone whose governor
+    record says they are out of office (gvo.governance.records.has_left), NotPermitted when someone who is not a Manager adds themselves
     or changes their own place: a seat on a committee opens its confidential (Part 2) items,
     so nobody gives themselves one (the same rule as for roles and permissions)."""
     if actor.user_id == user_id and not actor.acts_as_manager:
@@ -168,6 +169,12 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
 
     if category and categories.get(conn, category) is None:
         raise InvalidInput("Choose a category this school uses.", field="category")
+    if body["kind"] == "committee":
+        record = records.record_for(conn, user_id)
+        if record is not None and records.has_left(record):
+            raise InvalidInput(f"{record['name']} is no longer a governor (stepped down, or "
+                               "their term ended): record a new term on their governor "
+                               "record before adding them to a committee.", field="user_id")
     with transaction(conn):
         if position in ("chair", "vice-chair"):
             conn.execute(

@@ -49,7 +49,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
 from gvo.governance import interests, places, records
-from gvo.meetings import attendance
+from gvo.meetings import attendance, declarations
 from gvo.storage.sqlcipher import Connection
 
 PASS, WARN, FAIL, NA = "pass", "warn", "fail", "na"
@@ -347,8 +347,11 @@ def quorum_met(conn: Connection, today: date) -> Result:
     """Each meeting of the board and its committees held this school year was quorate,
     as its locked attendance register records (gvo.meetings.attendance.quorum: one half of
     the governors in office, vacancies excluded, rounded up, associate members not counted;
-    for committees their own quorum, at least three governors). A meeting held whose
-    register is not locked has its quorum "not recorded": "Needs attention".
+    for committees their own quorum, at least three governors), and each agenda item was
+    quorate once those who declared an interest in it and withdrew are left out
+    (gvo.meetings.declarations.inquorate_items): an inquorate item is "Not met", named. A
+    meeting held whose register is not locked has its quorum "not recorded": "Needs
+    attention".
 
     Source: The School Governance (Roles, Procedures and Allowances) (England) Regulations
     2013, reg. 14 ("Proceedings of the governing body") and reg. 22(2) (committees).
@@ -368,6 +371,10 @@ def quorum_met(conn: Connection, today: date) -> Result:
         findings.append(Finding(PASS if q.quorate else FAIL,
                                 f"{name}: {q.present} present, {q.needed} needed "
                                 f"({'quorate' if q.quorate else 'not quorate'})."))
+        findings.extend(Finding(FAIL, f"{name}: item {i['number']} ‘{i['title']}’ was not "
+                                f"quorate ({i['present']} present, {i['needed']} needed, "
+                                "after those who declared an interest withdrew).")
+                        for i in declarations.inquorate_items(conn, m["id"]))
     facts = (f"{_plural(len(findings), 'meeting')} held this school year: "
              f"{_count(findings, FAIL)} not quorate, {_count(findings, WARN)} with the register "
              "still open.")
@@ -381,7 +388,10 @@ def quorum_met(conn: Connection, today: date) -> Result:
 def dbs_checks(conn: Connection, today: date) -> Result:
     """Every governor in office has an enhanced DBS check, applied for within 21 days of
     their appointment or election. Due (within 21 days of appointment, none recorded):
-    "Needs attention"; overdue, or no appointment date to count from: "Not met". Associate
+    "Needs attention"; overdue, or no appointment date to count from: "Not met"; a check
+    dated more than 21 days after appointment is "Not met" as late, with the days (it stays
+    so while the governor is in office); a check dated in the future (refused at input,
+    records.check_input) "Needs attention". Associate
     members are not governors and are not counted; nor is the clerk, who is not a governor
     (their check is the employer's, under Keeping children safe in education).
 
@@ -395,9 +405,17 @@ def dbs_checks(conn: Connection, today: date) -> Result:
         if not g["votes"]:
             continue
         due = dbs_due(g)
-        if g["dbs_checked_on"]:
-            findings.append(Finding(PASS, f"{g['name']}: checked "
-                                    f"{dates.day(g['dbs_checked_on'])}."))
+        checked = _date(g["dbs_checked_on"])
+        if checked is not None and checked > today:
+            findings.append(Finding(WARN, f"{g['name']}: DBS check dated {dates.day(checked)},"
+                                    " in the future: correct the date."))
+        elif checked is not None and due is not None and checked > due:
+            late = (checked - due).days
+            findings.append(Finding(FAIL, f"{g['name']}: checked {dates.day(checked)}, late: "
+                                    f"{_plural(late, 'day')} after the 21 days (due by "
+                                    f"{dates.day(due)})."))
+        elif checked is not None:
+            findings.append(Finding(PASS, f"{g['name']}: checked {dates.day(checked)}."))
         elif due is None:
             findings.append(Finding(FAIL, f"{g['name']}: no DBS check recorded, and no date of "
                                     "appointment to count the 21 days from."))
@@ -407,7 +425,7 @@ def dbs_checks(conn: Connection, today: date) -> Result:
             findings.append(Finding(FAIL, f"{g['name']}: DBS check overdue since "
                                     f"{dates.day(due)}."))
     facts = (f"{_plural(_count(findings, PASS), 'governor')} of {len(findings)} with an "
-             f"enhanced DBS check recorded.")
+             f"enhanced DBS check recorded within 21 days of appointment.")
     return _verdict(findings, facts, empty="No governors in office.",
                     fail="Apply for an enhanced DBS check for each governor listed and record "
                          "its date and certificate number on their record.")
@@ -452,22 +470,21 @@ def interests_reconfirmed(conn: Connection, today: date) -> Result:
 def terms_ending(conn: Connection, today: date) -> Result:
     """No governor's term of office ends within the warning period (setting
     `governance_warning_days`, default 60 days) without the board acting: a term that ends
-    within it is "Needs attention"; one that has ended while the governor is still recorded
-    in office is "Not met". Ex-officio places (the headteacher) and the clerk have no term;
+    within it is "Needs attention"; one that has ended with neither a new term nor stepping
+    down recorded is "Not met" (records.lapsed: the governor is out of office from the day
+    after the term's end, records.current, so the place is vacant). Ex-officio places (the headteacher) and the clerk have no term;
     the term's end is the records' rule (gvo.governance.records.term_end_of).
 
     Source: The School Governance (Constitution) (England) Regulations 2012 (terms of office
     of one to four years, set in the instrument of government); DfE Governance Handbook.
     """
     period = warning_days(conn)
-    findings = []
+    findings = [Finding(FAIL, f"{g['name']}: term ended on {dates.day(records.term_end_of(g))}"
+                        " — reappoint (record the new term) or record stepping down.")
+                for g in records.lapsed(conn, today)]
     for g in records.governors(conn, today):
         ends = records.term_end_of(g)
-        if ends is None:
-            continue
-        if ends < today:
-            findings.append(Finding(FAIL, f"{g['name']}: term ended {dates.day(ends)}."))
-        elif ends <= today + timedelta(days=period):
+        if ends is not None and ends <= today + timedelta(days=period):
             findings.append(Finding(WARN, f"{g['name']}: term ends {dates.day(ends)}."))
     if not findings:
         return Result(PASS, f"No term ends in the next {period} days.")
@@ -479,8 +496,12 @@ def terms_ending(conn: Connection, today: date) -> Result:
 def vacancies(conn: Connection, today: date) -> Result:
     """The board's places, category by category as the instrument of government sets them,
     against the governors in office (gvo.governance.places.vacancies, the places page's
-    count): a vacancy is "Needs attention"; more governors than places in a category is "Not
-    met"; no places recorded is "Needs attention" (nothing to check against).
+    count): a vacancy is "Needs attention"; more governors than places in a category of
+    governor, a category with no places included, is "Not met"; no places recorded at all
+    is "Needs attention" (nothing to check against). The totals count governor places
+    apart from associate members' (places.Vacancies.summary, as the places page shows).
+    Categories that do not vote (associate members, academy trust members) hold no place
+    on the instrument, so people in them without places recorded are not flagged.
 
     Source: The School Governance (Constitution) (England) Regulations 2012 (the instrument
     of government; Part 2, categories of governor); DfE Governance Handbook.
@@ -494,19 +515,18 @@ def vacancies(conn: Connection, today: date) -> Result:
                       "Record how many places of each category the board has.")
     findings = []
     for c in vac.categories:
-        if not c.places:
+        if c.filled > c.places and c.votes:
+            findings.append(Finding(FAIL, f"{c.label}: {c.filled} in office for "
+                                    f"{_plural(c.places, 'place')}."))
+        elif not c.places:
             continue
-        if c.vacant:
+        elif c.vacant:
             gap = _plural(c.vacant, "vacancy", "vacancies")
             findings.append(Finding(WARN, f"{c.label}: {c.filled} of {c.places} places "
                                     f"filled, {gap}."))
-        elif c.filled > c.places:
-            findings.append(Finding(FAIL, f"{c.label}: {c.filled} in office for "
-                                    f"{_plural(c.places, 'place')}."))
         else:
             findings.append(Finding(PASS, f"{c.label}: all {c.places} places filled."))
-    facts = f"{vac.filled} of {_plural(vac.places, 'place')} filled, {vac.vacant} vacant."
-    return _verdict(findings, facts,
+    return _verdict(findings, vac.summary() + ".",
                     fail="Check the records: a category has more governors than the "
                          "instrument of government allows.",
                     warn="Fill each vacancy (by election or appointment, as its category "
@@ -578,13 +598,13 @@ def warnings(conn: Connection, today: date | None = None) -> list[GovernorWarnin
     today = today or dates.today()
     horizon = today + timedelta(days=warning_days(conn))
     found = []
-    for g in records.governors(conn, today):
+    for g in [*records.lapsed(conn, today), *records.governors(conn, today)]:
         ends = records.term_end_of(g)
         if ends is not None and ends <= horizon:
             text = (f"{g['name']}'s term ended on {dates.day(ends)}" if ends < today
                     else f"{g['name']}'s term ends on {dates.day(ends)}")
             found.append(GovernorWarning(g["user_id"], g["name"], "term", ends, text))
-        if g["votes"] and not g["dbs_checked_on"]:
+        if g["votes"] and not g["dbs_checked_on"] and not records.has_left(g, today):
             due = dbs_due(g)
             text = (f"{g['name']} has no DBS check recorded" if due is None else
                     f"{g['name']}'s DBS check {'was due' if due < today else 'is due'} by "

@@ -107,6 +107,36 @@ class Vacancies:
         """Vacancies among the places for governors (what reg. 14(1) leaves out)."""
         return sum(c.vacant for c in self.categories if c.votes)
 
+    @property
+    def governor_filled(self) -> int:
+        """Places for governors filled (governors in office in a voting category, up to its
+        places): always governor_places - governor_vacancies."""
+        return sum(min(c.places, c.filled) for c in self.categories if c.votes)
+
+    @property
+    def over(self) -> list[CategoryPlaces]:
+        """Categories of governor with more in office than places (0 places included): the
+        instrument of government does not allow them."""
+        return [c for c in self.categories if c.votes and c.filled > c.places]
+
+    @property
+    def associate_places(self) -> int:
+        """Places recorded for categories that do not vote (associate members): not places
+        on the instrument of government, counted apart."""
+        return sum(c.places for c in self.categories if not c.votes)
+
+    def summary(self) -> str:
+        """Today's totals in words, as the places page and the compliance rule give them:
+        governor places apart from associate members' ("8 governor places, 5 filled, 3
+        vacant; associate members: 2 places, 1 filled")."""
+        words = (f"{_plural(self.governor_places, 'governor place', 'governor places')}, "
+                 f"{self.governor_filled} filled, {self.governor_vacancies} vacant")
+        if self.associate_places:
+            filled = sum(min(c.places, c.filled) for c in self.categories if not c.votes)
+            words += (f"; associate members: "
+                      f"{_plural(self.associate_places, 'place', 'places')}, {filled} filled")
+        return words
+
 
 @dataclass
 class QuorumRule:
@@ -255,7 +285,10 @@ def quorum_and_voters(conn: Connection, body_id: int, on: date
     vacant = vac.governor_vacancies if total_places else None
     if total_places:
         about = (f" ({_plural(total_places, 'place', 'places')}, "
-                 f"{_plural(vacant, 'vacancy', 'vacancies')})")
+                 f"{_plural(vacant, 'vacancy', 'vacancies')}")
+        beyond = governors - vac.governor_filled  # over a category's places, or no category
+        about += (f"; {beyond} in office beyond the places or with no category recorded)"
+                  if beyond > 0 else ")")
     rule = (f"half of the {_plural(governors, 'governor', 'governors')} in office{about}, "
             f"rounded up: {needed}")
     return (QuorumRule(needed, rule, "board", governors, total_places, vacant, REG_BOARD),

@@ -162,23 +162,32 @@ def governance(conn: Connection, today: date | None = None) -> Governance:
     result.chair = governor_records.chair(conn, today, board["id"])
     clerks = governor_records.holders(conn, "clerk", today, board["id"])
     result.clerk = clerks[0]["name"] if clerks else None
-    result.committees = _committees(conn, people)
+    result.committees = _committees(conn, [p for p in people if _in_office(p, today)])
     result.governors = [governor_row(conn, p, today, tally) for p in people]
     return result
 
 
 def listed(conn: Connection, board_id: int, today: date) -> list:
     """The governor records the page lists: the governors in office today (records.governors,
-    the rule the quorum and the dashboard use) and those who stepped down on or after
-    `twelve_months_before(today)` (records.former); those who stepped down earlier never.
+    the rule the quorum and the dashboard use) and those out of office (stepped down, or
+    their term ended: records.left_on) on or after `twelve_months_before(today)`
+    (records.former); those who left earlier never.
     The clerk (records' `is_clerk`) is named as clerk, not listed as a governor. In office
     first, then by name."""
-    cutoff = twelve_months_before(today).isoformat()
+    cutoff = twelve_months_before(today)
     people = governor_records.governors(conn, today, board_id) + [
         r for r in governor_records.former(conn, today, board_id)
-        if r["stepped_down_on"] >= cutoff and not r["is_clerk"]]
-    return sorted(people, key=lambda r: (r["stepped_down_on"] is not None,
+        if governor_records.left_on(r) >= cutoff and not r["is_clerk"]]
+    return sorted(people, key=lambda r: (governor_records.left_on(r) is not None
+                                         and governor_records.left_on(r) <= today,
                                          r["name"].casefold(), r["id"]))
+
+
+def _in_office(person, today: date) -> bool:
+    """Whether a listed person is in office today (not stepped down, term not ended): only
+    they are published as committee members."""
+    left = governor_records.left_on(person)
+    return left is None or left > today
 
 
 def governor_row(conn: Connection, person, today: date, tally: dict[int, Counter]) -> dict:
@@ -190,6 +199,7 @@ def governor_row(conn: Connection, person, today: date, tally: dict[int, Counter
     interests ({"status", "declared": [{"kind", "organisation", "nature"}]})."""
     counts = tally.get(person["user_id"], Counter())
     ends = governor_records.term_end_of(person)
+    left = governor_records.left_on(person)  # stepped down, or the day after the term ended
     term = NOT_APPLICABLE if person["ex_officio"] else ends and ends.isoformat()
     row = {
         "name": person["name"],
@@ -197,10 +207,11 @@ def governor_row(conn: Connection, person, today: date, tally: dict[int, Counter
         "appointed_by": person["appointed_by"],
         "appointed_on": person["appointed_on"],
         "term_ends_on": term,
-        "stepped_down_on": person["stepped_down_on"],
+        "stepped_down_on": person["stepped_down_on"] or (
+            left.isoformat() if left and left <= today else None),
         "positions": _positions(conn, person["id"], today),
         "committees": [c["name"] for c in governor_records.committees_of(
-            conn, person["user_id"])],
+            conn, person["user_id"])] if _in_office(person, today) else [],
         "attendance": {"attended": counts["attended"], "meetings": counts["meetings"]},
         "interests": _interests(conn, person["user_id"], today),
     }

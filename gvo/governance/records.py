@@ -138,15 +138,54 @@ _ORDER = " ORDER BY u.name COLLATE NOCASE, r.id"
 
 def current(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
     """Every record in office on the board on day `on` (default today, the school's zone):
-    appointed on or before it (or with no date recorded) and not stepped down by it (a
-    governor who steps down on a day is out of office from that day); the clerk's record
-    too. Rows of governor_records with name, email, category_label, votes, ex_officio,
-    is_clerk; by name. This is THE rule for "in office on a date": `governors`,
-    gvo.governance.places.in_office, the register of interests, the compliance rules and
-    the public page all read it."""
-    on = (on or dates.today()).isoformat()
-    return conn.execute(_SELECT + " WHERE r.body_id = ?" + _IN_OFFICE + _ORDER,
-                        (body_id or board_id(conn), on, on)).fetchall()
+    appointed on or before it (or with no date recorded), not stepped down by it (a
+    governor who steps down on a day is out of office from that day) and with their term
+    of office not ended (`left_on`: out of office from the day after the term's last day,
+    unless a new term is recorded; ex-officio places and the clerk have no term); the
+    clerk's record too. Rows of governor_records with name, email, category_label, votes,
+    ex_officio, is_clerk; by name. This is THE rule for "in office on a date": `governors`,
+    `holders`, `former`, gvo.governance.places.in_office, the register of interests, the
+    compliance rules and the public page all read it.
+
+    Source: The School Governance (Constitution) (England) Regulations 2012 (a governor
+    holds office for the term the instrument of government sets, one to four years)."""
+    day = on or dates.today()
+    iso = day.isoformat()
+    rows = conn.execute(_SELECT + " WHERE r.body_id = ?" + _IN_OFFICE + _ORDER,
+                        (body_id or board_id(conn), iso, iso)).fetchall()
+    return [r for r in rows if _still_in(r, day)]
+
+
+def left_on(record) -> date | None:
+    """The first day a record is out of office: the date stepped down, or the day after its
+    term ended (`term_end_of`), whichever comes first; None while neither is recorded or
+    known. `record`: a row of `current` or `everyone`."""
+    ends = term_end_of(record)
+    days = [date.fromisoformat(record["stepped_down_on"])] if record["stepped_down_on"] else []
+    if ends is not None:
+        days.append(ends + timedelta(days=1))
+    return min(days, default=None)
+
+
+def _still_in(record, day: date) -> bool:
+    left = left_on(record)
+    return left is None or left > day
+
+
+def has_left(record, day: date | None = None) -> bool:
+    """Whether a record is out of office by `day` (default today): stepped down, or its
+    term ended (`left_on`). A record appointed later has not left."""
+    return not _still_in(record, day or dates.today())
+
+
+def lapsed(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
+    """Records whose term of office ended before `on` (default today) with no date stepped
+    down recorded and no new term: out of office by `current`'s rule, but the board has not
+    said whether they were reappointed or left (the "terms ending" rule asks it to).
+    Columns as `current`; by name."""
+    day = on or dates.today()
+    return [r for r in everyone(conn, body_id) if not r["stepped_down_on"]
+            and (ends := term_end_of(r)) is not None and ends < day]
 
 
 def governors(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
@@ -187,11 +226,12 @@ def everyone(conn: Connection, body_id: int | None = None) -> list:
 
 
 def former(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
-    """Records of those who stepped down on or before `on` (default today), latest first."""
-    on = (on or dates.today()).isoformat()
-    return conn.execute(_SELECT + " WHERE r.body_id = ? AND r.stepped_down_on <= ?"
-                        " ORDER BY r.stepped_down_on DESC, u.name COLLATE NOCASE",
-                        (body_id or board_id(conn), on)).fetchall()
+    """Records of those out of office by `on` (default today): stepped down on or before
+    it, or whose term ended before it (`left_on`); the latest to leave first."""
+    day = on or dates.today()
+    gone = [r for r in everyone(conn, body_id) if (left := left_on(r)) is not None
+            and left <= day]
+    return sorted(gone, key=lambda r: left_on(r), reverse=True)
 
 
 def not_yet(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
@@ -243,13 +283,15 @@ def holders(conn: Connection, position: str, on: date | None = None,
     """The records in office on `on` (default today) holding `position` ('chair', 'clerk', a
     link role) that day: rows of `current` with the position's `starts_on`, the latest
     appointed first. The dashboard's "clerk in post" and the public page's chair and clerk."""
-    day = (on or dates.today()).isoformat()
-    return conn.execute(
+    on = on or dates.today()
+    day = on.isoformat()
+    return [r for r in conn.execute(
         _SELECT.replace("SELECT r.*", "SELECT p.starts_on AS starts_on, r.*", 1)
         + " JOIN governor_positions p ON p.record_id = r.id WHERE r.body_id = ?" + _IN_OFFICE
         + " AND p.position = ? AND p.starts_on <= ? AND (p.ends_on IS NULL OR p.ends_on >= ?)"
         " ORDER BY p.starts_on DESC, p.id DESC",
         (body_id or board_id(conn), day, day, position, day, day)).fetchall()
+        if _still_in(r, on)]
 
 
 def chair(conn: Connection, on: date | None = None, body_id: int | None = None) -> str | None:
@@ -320,6 +362,9 @@ def check_input(conn: Connection, data: RecordInput) -> dict:
                 clock.check_year(value)
             except InvalidInput as exc:
                 raise InvalidInput(str(exc), field=name) from None
+    if data.dbs_checked_on is not None and data.dbs_checked_on > dates.today():
+        raise InvalidInput("The DBS check date is in the future: give the date on the "
+                           "certificate.", field="dbs_checked_on")
     appointed_by = text.one_line(data.appointed_by or "")
     if len(appointed_by) > 120:
         raise InvalidInput("The appointing body is at most 120 characters.", field="appointed_by")
@@ -456,12 +501,14 @@ def _log_changes(conn: Connection, record_id: int, name: str, old, values: dict,
 def _keep_membership(conn: Connection, body_id: int, user_id: int, record_id: int,
                      values: dict) -> None:
     """Keep `body_members` true to the record: on the board while not stepped down (as a
-    member, unless they already sit there); off it, with their open positions ended, once
-    stepped down."""
+    member, unless they already sit there); off it and off every committee, with their open
+    positions ended, once stepped down."""
     left = values["stepped_down_on"]
     if left and left <= dates.today().isoformat():
-        conn.execute("DELETE FROM body_members WHERE body_id = ? AND user_id = ?",
-                     (body_id, user_id))
+        # Off the board and its committees: a committee's members are governors (reg. 22).
+        conn.execute("DELETE FROM body_members WHERE user_id = ? AND (body_id = ? OR body_id"
+                     " IN (SELECT id FROM bodies WHERE kind = 'committee'))",
+                     (user_id, body_id))
     elif not left:
         conn.execute("INSERT OR IGNORE INTO body_members(body_id, user_id, position)"
                      " VALUES (?, ?, 'member')", (body_id, user_id))
@@ -512,6 +559,7 @@ class Holder:
     name: str
     appointed_on: str | None
     stepped_down_on: str | None
+    category: str = ""  # governor_categories key; '' not recorded
 
 
 @dataclass
@@ -551,6 +599,10 @@ def check_positions(holders: dict, new: list[Holding], others: list[Holding]) ->
     owner to its Holder.
 
     - A position ends on or after its start.
+    - The clerk position goes only to a record of the clerk's category (or none recorded):
+      the board may not appoint one of its governors, associate members or the headteacher
+      as clerk (The School Governance (Roles, Procedures and Allowances) (England)
+      Regulations 2013, reg. 10).
     - Its holder is in office over its dates: it starts on or after the date appointed and
       before the date stepped down, and ends by then.
     - A holder does not hold the same position twice at once, nor chair and vice-chair at
@@ -570,6 +622,11 @@ def check_positions(holders: dict, new: list[Holding], others: list[Holding]) ->
         who = holders[h.owner]
         if h.ends_on is not None and h.ends_on < h.starts_on:
             refuse(h, f"{_words(h)} ends before it starts.")
+            continue
+        if h.position == "clerk" and who.category not in ("", categories.CLERK):
+            refuse(h, f"{who.name} is a governor or associate member of the board: the clerk "
+                      "may not be one, nor the headteacher (2013 Regulations, reg. 10). "
+                      "Give the clerk position to the clerk's own record.")
             continue
         if who.appointed_on and h.starts_on < who.appointed_on:
             refuse(h, f"{_words(h)} starts before {who.name} was appointed "
@@ -591,7 +648,8 @@ def check_positions(holders: dict, new: list[Holding], others: list[Holding]) ->
                     end = (date.fromisoformat(h.starts_on) - timedelta(days=1)).isoformat()
                     plan.trims[o.id] = end
                     plan.notes.setdefault(h.owner, []).append(
-                        f"{o.name}'s {position_label(o.position).lower()} ends on {end}.")
+                        f"{o.name}'s {position_label(o.position).lower()} ends on {end}"
+                        f" (the day before {h.name}'s starts).")
                 else:
                     label = position_label(h.position).lower()
                     refuse(h, f"{o.name} is {label} {_words(o)[1:-1].split(' ', 1)[1]}; a board"
@@ -614,16 +672,20 @@ def apply_trims(conn: Connection, actor: Identity, plan: PositionPlan) -> None:
                            (position_id,)).fetchone()
         conn.execute("UPDATE governor_positions SET ends_on = ? WHERE id = ?", (end, position_id))
         audit.record(conn, actor, "governor.position_end", f"governor:{row['record_id']}",
-                     position=row["position"], before=row["ends_on"], after=end)
+                     position=row["position"], before=row["ends_on"], after=end,
+                     reason="a new holder follows",
+                     backdated=end < dates.today().isoformat())
 
 
 def holder_of(record) -> Holder:
     """The Holder a stored record is (its name and dates in office)."""
-    return Holder(record["name"], record["appointed_on"], record["stepped_down_on"])
+    return Holder(record["name"], record["appointed_on"], record["stepped_down_on"],
+                  record["category"])
 
 
 def add_position(conn: Connection, actor: Identity, record_id: int, position: str,
-                 starts_on: date, ends_on: date | None = None) -> int:
+                 starts_on: date, ends_on: date | None = None, *,
+                 notes: list[str] | None = None) -> int:
     """Record that a governor holds `position` from `starts_on` (to `ends_on`, None: still
     held); returns its id. The rules are `check_positions`' (one chair, vice-chair and clerk
     at a time; a new open-ended one ends the previous holder's the day before; only while
@@ -631,6 +693,10 @@ def add_position(conn: Connection, actor: Identity, record_id: int, position: st
     at once cannot both pass. A chair or vice-chair change is logged for GIAS, and the
     board's `body_members.position` follows the dated positions
     (`_sync_board_positions`). Audited ("governor.position_add").
+
+    `notes`: a list the sentences saying whose position this ends (and on what day, past
+    days included) are added to, for the page to show; the audit's "governor.position_end"
+    row says so too (`backdated` when that day is already past).
 
     Raises NotPermitted unless `may_edit`, NotFound for an unknown record, InvalidInput for
     an empty position or a position the rules refuse (with the reason).
@@ -652,6 +718,8 @@ def add_position(conn: Connection, actor: Identity, record_id: int, position: st
                                stored_holdings(conn, record["body_id"]))
         _raise_plan(plan)
         apply_trims(conn, actor, plan)
+        if notes is not None:
+            notes.extend(m for ms in plan.notes.values() for m in ms)
         position_id = conn.execute(
             "INSERT INTO governor_positions(record_id, position, starts_on, ends_on)"
             " VALUES (?, ?, ?, ?)", (record_id, key, starts_on.isoformat(), _iso(ends_on))

@@ -246,7 +246,8 @@ def _plan(conn: Connection, rows: list[Row]) -> records.PositionPlan:
     positions (records.plan_replacement: the rules the record page keeps)."""
     good = [r for r in rows if not r.errors]
     holders = {r.owner: records.Holder(r.name, _iso(r.data.appointed_on),
-                                       _iso(r.data.stepped_down_on)) for r in good}
+                                       _iso(r.data.stepped_down_on), r.data.category)
+               for r in good}
     wanted = {r.owner: records.wanted_holdings(r.owner, r.name, r.positions) for r in good}
     body_id = records.board_id(conn)
     if body_id is None:

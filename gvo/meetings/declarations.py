@@ -128,3 +128,28 @@ def add_quorum(conn: Connection, meeting_id: int, parts: dict) -> dict:
     for item in items:
         item["quorum"] = item_quorum(meeting, members, item.get("declarations", []))
     return parts
+
+
+def inquorate_items(conn: Connection, meeting_id: int) -> list[dict]:
+    """The agenda items of a meeting that were not quorate once those who declared an
+    interest and withdrew are left out (`item_quorum`), in agenda order: [{'number' (the
+    item's place on the agenda), 'title', 'present', 'needed'}]. The compliance rule
+    "quorum met at each meeting held" reads it: a decision on an inquorate item is not
+    valid. Raises NotFound for an unknown meeting."""
+    rows = conn.execute(
+        "SELECT i.id, i.position, i.title FROM agenda_items i WHERE i.meeting_id = ? AND"
+        " EXISTS (SELECT 1 FROM item_declarations d WHERE d.item_id = i.id AND d.withdrew = 1)"
+        " ORDER BY i.position", (meeting_id,)).fetchall()
+    if not rows:
+        return []
+    q = attendance.quorum(conn, meeting_id)
+    meeting = {"present": q.present, "needed": q.needed, "rule": q.rule,
+               "counted": sorted(q.counted)}
+    members = attendance.attendance_register(conn, meeting_id)
+    found = []
+    for row in rows:
+        item = item_quorum(meeting, members, for_item(conn, row["id"]))
+        if item is not None and not item["quorate"]:
+            found.append({"number": row["position"], "title": row["title"],
+                          "present": item["present"], "needed": item["needed"]})
+    return found

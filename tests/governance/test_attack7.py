@@ -22,7 +22,7 @@ OP = Identity.operator()
 TODAY = "2026-12-01"
 
 
-def _person(conn, name: str, category: str = "parent", appointed: str | None = "2020-09-01",
+def _person(conn, name: str, category: str = "parent", appointed: str | None = "2023-01-01",
             left: str | None = None) -> tuple[int, int]:
     """(user id, record id) of a governor with a record."""
     uid = accounts.add_user(conn, OP, email=f"{name.lower().replace(' ', '.')}@ex.org",
@@ -42,9 +42,9 @@ def people(board, day):
     conn, board_id, _ = board
     ann, ann_r = _person(conn, "Ann Able")
     bob, bob_r = _person(conn, "Bob Baker", "co-opted")
-    clara, clara_r = _person(conn, "Clara Clerk", "clerk")
+    clara, clara_r = _person(conn, "Clara Clerk", "clerk", "2020-09-01")
     fay, fay_r = _person(conn, "Future Fay", "co-opted", "2027-01-01")
-    rita, rita_r = _person(conn, "Recent Rita", "co-opted", "2021-09-01", "2026-06-01")
+    rita, rita_r = _person(conn, "Recent Rita", "co-opted", "2022-09-01", "2026-06-01")
     return conn, board_id, {"ann": (ann, ann_r), "bob": (bob, bob_r), "clara": (clara, clara_r),
                             "fay": (fay, fay_r), "rita": (rita, rita_r)}
 
@@ -121,8 +121,9 @@ def test_one_chair_at_a_time_and_nobody_elses_history_is_rewritten(people):
 def test_one_clerk_at_a_time(people):
     conn, _, p = people
     records.add_position(conn, OP, p["clara"][1], "Clerk", date(2021, 1, 1), date(2022, 1, 1))
+    _colin, colin = _person(conn, "Colin Clerk", "clerk", "2020-09-01")
     with pytest.raises(InvalidInput, match="one clerk at a time"):
-        records.add_position(conn, OP, p["ann"][1], "clerk", date(2021, 6, 1), date(2021, 7, 1))
+        records.add_position(conn, OP, colin, "clerk", date(2021, 6, 1), date(2021, 7, 1))
 
 
 @pytest.mark.parametrize("who, start, end, said", [
@@ -176,10 +177,10 @@ def test_a_reappointment_is_logged_for_gias_and_keeps_the_first_term(people, cli
                                            for c in gias.changes(conn) if c["record_id"] == rid]
     kept = records.terms(conn, rid)
     assert [(t["appointed_on"], t["stepped_down_on"]) for t in kept] == [
-        ("2021-09-01", "2026-06-01")]
+        ("2022-09-01", "2026-06-01")]
     sign_in(client, make_user(role="manager"))
     page = client.get(f"/alpha/governors/{rid}").get_data(as_text=True)
-    assert re.search(r"Earlier terms.*from Wed 1 Sept? 2021, stepped down Mon 1 Jun 2026",
+    assert re.search(r"Earlier terms.*from Thu 1 Sept? 2022, stepped down Mon 1 Jun 2026",
                      page, re.S)
 
 
@@ -234,7 +235,7 @@ def test_the_preview_checks_positions_against_the_board(people):
     # an open-ended chair after Ann's start is what the record page allows: hers ends
     preview = transfer.parse(conn, OP, _file(
         "b@ex.org,Bea,Parent governor,2019-01-01,,Chair from 2026-09-01"))
-    assert preview.ok and preview.rows[0].notes == ["Ann Able's chair ends on 2026-08-31."]
+    assert preview.ok and preview.rows[0].notes == ["Ann Able's chair ends on 2026-08-31 (the day before Bea's starts)."]
     transfer.apply(conn, OP, preview)
     assert _positions(conn, p["ann"][1]) == [("chair", "2024-12-01", "2026-08-31")]
 
@@ -339,7 +340,7 @@ def test_the_register_is_of_governors_in_office_and_a_former_ones_is_kept(people
     assert p["fay"][0] not in on_register and p["rita"][0] not in on_register
     # a date stepped down still to come keeps them on until then
     records.save(conn, OP, p["bob"][0], records.RecordInput(
-        category="co-opted", appointed_on=date(2020, 9, 1), stepped_down_on=date(2027, 3, 1)))
+        category="co-opted", appointed_on=date(2023, 9, 1), stepped_down_on=date(2027, 3, 1)))
     assert p["bob"][0] in {g["id"] for g in interests.governors(conn)}
     sign_in(client, make_user(role="manager"))
     assert client.get(f"/alpha/interests/people/{p['rita'][0]}").status_code == 200

@@ -234,7 +234,7 @@ def _held(board, title: str, present: list[int], absent: list[int]) -> int:
 
 def test_quorum_rule_with_vacancies_and_associate_members(board):
     govs, associate = _quorum_board(board)
-    assert "7 of 10 places filled, 3 vacant" in compliance.vacancies(
+    assert "10 governor places, 7 filled, 3 vacant" in compliance.vacancies(
         board.conn, date(2026, 12, 1)).facts
     board.at("2026-11-01T09:00")
     board.meeting("2026-11-06T18:00", "Register open")
@@ -273,7 +273,7 @@ def test_dbs_rule_case_by_case(board):
     board.governor("Due Today", appointed_on="2026-11-10")      # 21 days ago: due today
     board.governor("One Day Late", appointed_on="2026-11-09")   # due yesterday
     board.governor("Undated")
-    board.governor("Associate", "associate", appointed_on="2020-01-01")
+    board.governor("Associate", "associate", appointed_on="2024-01-01")
     result = compliance.dbs_checks(board.conn, today)
     assert _finding(result, "Checked").status == PASS
     assert _finding(result, "Due Today").status == WARN
@@ -293,12 +293,12 @@ def _returned(board, uid: int, on: str) -> None:
 
 def test_interests_rule_case_by_case(board):
     today = date(2026, 12, 1)
-    done = board.governor("Done", appointed_on="2020-01-01")
+    done = board.governor("Done", appointed_on="2024-01-01")
     _returned(board, done, "2026-09-05")
-    stale = board.governor("Stale", appointed_on="2020-01-01")
+    stale = board.governor("Stale", appointed_on="2024-01-01")
     _returned(board, stale, "2026-08-20")
     board.governor("New", appointed_on="2026-11-20")
-    associate = board.governor("Associate", "associate", appointed_on="2020-01-01")
+    associate = board.governor("Associate", "associate", appointed_on="2024-01-01")
     _returned(board, associate, "2026-09-02")
     result = compliance.interests_reconfirmed(board.conn, today)
     assert _finding(result, "Done").status == PASS
@@ -315,7 +315,7 @@ def test_interests_reconfirmation_date_is_the_schools_setting(board):
                        (interests.RECONFIRM_KEY,))
     assert interests.year_start(board.conn, date(2026, 12, 1)) == date(2026, 11, 15)
     assert interests.year_start(board.conn, date(2026, 11, 14)) == date(2025, 11, 15)
-    board.governor("Early", appointed_on="2020-01-01")
+    board.governor("Early", appointed_on="2024-01-01")
     assert compliance.interests_reconfirmed(board.conn, date(2026, 12, 1)).status == WARN
     assert compliance.interests_reconfirmed(board.conn, date(2026, 12, 15)).status == WARN
     assert compliance.interests_reconfirmed(board.conn, date(2026, 12, 16)).status == FAIL
@@ -372,7 +372,7 @@ def test_vacancies_rule_case_by_case(board):
     board.governor("C1", "co-opted")
     board.governor("C2", "co-opted")
     result = compliance.vacancies(board.conn, today)
-    assert result.status == WARN and "3 of 4 places filled, 1 vacant" in result.facts
+    assert result.status == WARN and "4 governor places, 3 filled, 1 vacant" in result.facts
     p2 = board.governor("P2", "parent")
     assert compliance.vacancies(board.conn, today).status == PASS
     board.governor("C3", "co-opted")

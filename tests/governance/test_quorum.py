@@ -60,7 +60,7 @@ def test_observers_and_guests_never_count(board):  # noqa: F811
 
 def test_governors_in_office_on_the_meetings_date(board):  # noqa: F811
     day = dates.today() - timedelta(days=1)  # the meeting's date
-    a = board.governor("Ann", appointed_on="2020-01-01")
+    a = board.governor("Ann", appointed_on="2024-01-01")
     board.governor("Ben", appointed_on=(day + timedelta(days=1)).isoformat())  # not yet
     board.governor("Cat", stepped_down_on=day.isoformat())  # left that day
     board.governor("Dan", stepped_down_on=(day + timedelta(days=1)).isoformat())  # still on

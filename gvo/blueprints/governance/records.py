@@ -234,13 +234,14 @@ def position_add(record_id: int):
     """Add a position with its dates."""
     form = PositionForm()
     if form.validate_on_submit():
+        notes: list[str] = []
         try:
             records.add_position(db(), current_identity(), record_id, form.position.data,
-                                 form.starts_on.data, form.ends_on.data)
+                                 form.starts_on.data, form.ends_on.data, notes=notes)
         except InvalidInput as exc:
             error_beside(form, exc, "position")
         else:
-            flash("Position saved.", "success")
+            flash(" ".join(["Position saved.", *notes]), "success")
             return redirect(url_for("governance.record", record_id=record_id))
     return _record_page(record_id, position_form=form, status=422)
 
