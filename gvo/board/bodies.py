@@ -151,7 +151,8 @@ def add_member(conn: Connection, actor: Identity, body_id: int, user_id: int, po
     kept on their governor record (table `governor_records`); a committee takes none. Raises
     InvalidInput for an unknown position or a category given on a committee, NotFound for
     an unknown body or user, InvalidInput when adding to a committee someone whose governor
-    record says they are out of office (gvo.governance.records.has_left), NotPermitted when someone who is not a Manager adds themselves
+    record says they are out of office (gvo.governance.records.has_left), NotPermitted
+    when someone who is not a Manager adds themselves
     or changes their own place: a seat on a committee opens its confidential (Part 2) items,
     so nobody gives themselves one (the same rule as for roles and permissions)."""
     if actor.user_id == user_id and not actor.acts_as_manager:

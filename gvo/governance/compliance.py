@@ -472,8 +472,9 @@ def terms_ending(conn: Connection, today: date) -> Result:
     `governance_warning_days`, default 60 days) without the board acting: a term that ends
     within it is "Needs attention"; one that has ended with neither a new term nor stepping
     down recorded is "Not met" (records.lapsed: the governor is out of office from the day
-    after the term's end, records.current, so the place is vacant). Ex-officio places (the headteacher) and the clerk have no term;
-    the term's end is the records' rule (gvo.governance.records.term_end_of).
+    after the term's end, records.current, so the place is vacant). Ex-officio places (the
+    headteacher) and the clerk have no term; the term's end is the records' rule
+    (gvo.governance.records.term_end_of).
 
     Source: The School Governance (Constitution) (England) Regulations 2012 (terms of office
     of one to four years, set in the instrument of government); DfE Governance Handbook.

@@ -235,7 +235,8 @@ def test_the_preview_checks_positions_against_the_board(people):
     # an open-ended chair after Ann's start is what the record page allows: hers ends
     preview = transfer.parse(conn, OP, _file(
         "b@ex.org,Bea,Parent governor,2019-01-01,,Chair from 2026-09-01"))
-    assert preview.ok and preview.rows[0].notes == ["Ann Able's chair ends on 2026-08-31 (the day before Bea's starts)."]
+    assert preview.ok and preview.rows[0].notes == [
+        "Ann Able's chair ends on 2026-08-31 (the day before Bea's starts)."]
     transfer.apply(conn, OP, preview)
     assert _positions(conn, p["ann"][1]) == [("chair", "2024-12-01", "2026-08-31")]
 
