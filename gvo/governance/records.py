@@ -37,6 +37,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.governance import categories, gias
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 DEFAULT_TERM_YEARS = 4
@@ -116,6 +117,7 @@ def _require_edit(actor: Identity) -> None:
 # -- reading -----------------------------------------------------------------------------
 
 
+@reads.once
 def board_id(conn: Connection) -> int | None:
     """The id of the school's full governing board, or None before it is set up."""
     row = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()
@@ -144,9 +146,15 @@ def current(conn: Connection, on: date | None = None, body_id: int | None = None
     is_clerk; by name. This is THE rule for "in office on a date": `governors`,
     gvo.governance.places.in_office, the register of interests, the compliance rules and
     the public page all read it."""
-    on = (on or dates.today()).isoformat()
+    return _in_office(conn, body_id or board_id(conn), (on or dates.today()).isoformat())
+
+
+@reads.once
+def _in_office(conn: Connection, body_id: int | None, on: str) -> list:
+    """`current` for a body and an ISO day, read once per request whatever the form of the
+    caller's arguments (gvo.storage.reads)."""
     return conn.execute(_SELECT + " WHERE r.body_id = ?" + _IN_OFFICE + _ORDER,
-                        (body_id or board_id(conn), on, on)).fetchall()
+                        (body_id, on, on)).fetchall()
 
 
 def governors(conn: Connection, on: date | None = None, body_id: int | None = None) -> list:
@@ -156,6 +164,7 @@ def governors(conn: Connection, on: date | None = None, body_id: int | None = No
     return [r for r in current(conn, on, body_id) if not r["is_clerk"]]
 
 
+@reads.once
 def unrecorded(conn: Connection, body_id: int | None = None) -> list[int]:
     """User ids of active accounts on the board (`body_members`) with no governor record at
     all: a board set up before records existed. They count as governors in office of no
