@@ -8,11 +8,13 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.governance import places
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 POSITIONS = ("chair", "vice-chair", "member")
 
 
+@reads.once
 def list_bodies(conn: Connection) -> list:
     """The board first, then committees by sort order and name, with member counts."""
     return conn.execute(
@@ -22,6 +24,7 @@ def list_bodies(conn: Connection) -> list:
     ).fetchall()
 
 
+@reads.once
 def get_body(conn: Connection, body_id: int):
     """One board or committee; NotFound if none."""
     row = conn.execute("SELECT * FROM bodies WHERE id = ?", (body_id,)).fetchone()
@@ -30,6 +33,7 @@ def get_body(conn: Connection, body_id: int):
     return row
 
 
+@reads.once
 def members(conn: Connection, body_id: int, on: date | None = None) -> list:
     """A body's members with their position, their category as a governor (`category`, the
     key; "" if none is recorded), its label as the school names it (`category_label`, ""

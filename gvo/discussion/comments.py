@@ -14,6 +14,7 @@ from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.discussion import followers, subjects
 from gvo.discussion.subjects import Subject
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 MAX_BODY = 10_000
@@ -36,8 +37,13 @@ class Comment:
 
 def is_locked(conn: Connection, subject: Subject) -> bool:
     """Whether the subject's comments are locked."""
+    return _locked(conn, subject.type, subject.id)
+
+
+@reads.once
+def _locked(conn: Connection, subject_type: str, subject_id: int) -> bool:
     return conn.execute("SELECT 1 FROM comment_locks WHERE subject_type = ? AND subject_id = ?",
-                        (subject.type, subject.id)).fetchone() is not None
+                        (subject_type, subject_id)).fetchone() is not None
 
 
 PAGE_SIZE = 50  # comments per page of a thread

@@ -21,6 +21,7 @@ from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.discussion.subjects import Subject
 from gvo.mail import about, outbox
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 WHY = "you follow this item"
@@ -30,13 +31,19 @@ CHANGE = "To stop, open it and choose Unfollow."
 def follower_ids(conn: Connection, subject: Subject) -> set[int]:
     """The ids of the people following the subject (its creator unless they stopped, and
     everyone who started), whether or not they may still open it."""
-    rows = conn.execute("SELECT user_id, following FROM follows WHERE subject_type = ?"
-                        " AND subject_id = ?", (subject.type, subject.id)).fetchall()
-    chosen = {r["user_id"]: bool(r["following"]) for r in rows}
+    chosen = _choices(conn, subject.type, subject.id)
     ids = {uid for uid, on in chosen.items() if on}
     if subject.owner_id is not None and chosen.get(subject.owner_id, True):
         ids.add(subject.owner_id)
     return ids
+
+
+@reads.once
+def _choices(conn: Connection, subject_type: str, subject_id: int) -> dict[int, bool]:
+    """Who chose to follow the subject (True) or to stop (False), by user id."""
+    return {r["user_id"]: bool(r["following"]) for r in conn.execute(
+        "SELECT user_id, following FROM follows WHERE subject_type = ? AND subject_id = ?",
+        (subject_type, subject_id))}
 
 
 def is_following(conn: Connection, subject: Subject, user_id: int | None) -> bool:

@@ -50,6 +50,7 @@ from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
 from gvo.governance import interests, places, records
 from gvo.meetings import attendance, declarations
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 PASS, WARN, FAIL, NA = "pass", "warn", "fail", "na"
@@ -633,6 +634,7 @@ def _register_newsletter_section() -> None:
 
 # -- the meetings of a school year ------------------------------------------------------
 
+@reads.once
 def _meetings(conn: Connection, first: date, last: date, body_id: int | None = None) -> list:
     """Meetings (with their body's name) whose local start date is in first..last, by start."""
     rows = conn.execute(

@@ -36,6 +36,7 @@ from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.governance import records
 from gvo.newsletter import letters
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 KINDS = {
@@ -319,6 +320,7 @@ def make_return(conn: Connection, actor: Identity, user_id: int, kind: str) -> i
     return return_id
 
 
+@reads.once
 def reconfirm_from(conn: Connection) -> tuple[int, int]:
     """The (month, day) each reconfirmation year starts (setting RECONFIRM_KEY, 'MM-DD'; an
     unreadable value is the default, 1 September). A 29 February stored by other means than

@@ -38,6 +38,7 @@ from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.governance import categories as governor_categories
 from gvo.governance import records
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 MAX_PLACES = 100  # board_places.places CHECK (0-100)
@@ -176,6 +177,7 @@ def _board(conn: Connection, body_id: int):
     return row
 
 
+@reads.once
 def categories(conn: Connection) -> list:
     """The categories of governor that hold places (table governor_categories, read only):
     key, label, votes, in their order. The clerk's category is not one: the clerk is not a
@@ -184,6 +186,7 @@ def categories(conn: Connection) -> list:
                         " ORDER BY sort_order, label", (governor_categories.CLERK,)).fetchall()
 
 
+@reads.once
 def places(conn: Connection, body_id: int) -> dict[str, int]:
     """The board's places per category key (categories with none set are absent)."""
     return {r["category"]: r["places"] for r in conn.execute(
@@ -222,10 +225,9 @@ def vacancies(conn: Connection, body_id: int, on: date) -> Vacancies:
 
 
 def _body(conn: Connection, body_id: int):
-    body = conn.execute("SELECT * FROM bodies WHERE id = ?", (body_id,)).fetchone()
-    if body is None:
-        raise NotFound("no such board or committee")
-    return body
+    from gvo.board import bodies  # bodies reads this module's places
+
+    return bodies.get_body(conn, body_id)
 
 
 def _voters(conn: Connection, body, on: date, cats: list) -> tuple[set[int], dict[int, str]]:

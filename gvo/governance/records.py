@@ -37,6 +37,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.governance import categories, gias
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 DEFAULT_TERM_YEARS = 4
@@ -116,6 +117,7 @@ def _require_edit(actor: Identity) -> None:
 # -- reading -----------------------------------------------------------------------------
 
 
+@reads.once
 def board_id(conn: Connection) -> int | None:
     """The id of the school's full governing board, or None before it is set up."""
     row = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()
@@ -150,10 +152,17 @@ def current(conn: Connection, on: date | None = None, body_id: int | None = None
     Source: The School Governance (Constitution) (England) Regulations 2012 (a governor
     holds office for the term the instrument of government sets, one to four years)."""
     day = on or dates.today()
-    iso = day.isoformat()
-    rows = conn.execute(_SELECT + " WHERE r.body_id = ?" + _IN_OFFICE + _ORDER,
-                        (body_id or board_id(conn), iso, iso)).fetchall()
-    return [r for r in rows if _still_in(r, day)]
+    return [r for r in _in_office(conn, body_id or board_id(conn), day.isoformat())
+            if _still_in(r, day)]
+
+
+@reads.once
+def _in_office(conn: Connection, body_id: int | None, on: str) -> list:
+    """The records appointed by ISO day `on` and not stepped down by it (`current` then
+    applies the term's end), read once per request whatever the form of the caller's
+    arguments (gvo.storage.reads)."""
+    return conn.execute(_SELECT + " WHERE r.body_id = ?" + _IN_OFFICE + _ORDER,
+                        (body_id, on, on)).fetchall()
 
 
 def left_on(record) -> date | None:
@@ -195,6 +204,7 @@ def governors(conn: Connection, on: date | None = None, body_id: int | None = No
     return [r for r in current(conn, on, body_id) if not r["is_clerk"]]
 
 
+@reads.once
 def unrecorded(conn: Connection, body_id: int | None = None) -> list[int]:
     """User ids of active accounts on the board (`body_members`) with no governor record at
     all: a board set up before records existed. They count as governors in office of no

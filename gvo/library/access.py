@@ -16,6 +16,7 @@ Who is asking is always a `gvo.core.identity.Identity` (its user id and role).
 
 from gvo.core.errors import NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 _ALLOWED = (
@@ -44,6 +45,7 @@ def visible_cte(viewer: Identity, *, include_deleted: bool = False) -> tuple[str
     return sql, {"viewer_id": viewer.user_id}
 
 
+@reads.once
 def visible_folder_ids(conn: Connection, viewer: Identity, *,
                        include_deleted: bool = False) -> set[int]:
     """The ids of every folder the viewer may open."""
@@ -51,6 +53,7 @@ def visible_folder_ids(conn: Connection, viewer: Identity, *,
     return {r[0] for r in conn.execute(cte + "SELECT id FROM visible_folders", params)}
 
 
+@reads.once
 def can_see_folder(conn: Connection, viewer: Identity, folder_id: int, *,
                    include_deleted: bool = False) -> bool:
     """Whether the viewer may open this folder (and so what it holds)."""

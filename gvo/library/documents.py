@@ -30,6 +30,7 @@ from gvo.library._util import (
 )
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
 from gvo.people import settings
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
 
 DEFAULT_LIMIT_MB = 50
@@ -213,6 +214,7 @@ _DOC = (
 )
 
 
+@reads.once
 def get_document(conn: Connection, viewer: Identity, doc_id: int, *,
                  include_deleted: bool = False):
     """A document the viewer may open (with its latest version); NotFound otherwise."""

@@ -7,9 +7,11 @@ from gvo.core.identity import Identity
 from gvo.library import search, wastebin
 from gvo.library._util import clean_title
 from gvo.library.access import may_change, may_write, require_folder, visible_cte
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 
+@reads.once
 def get_folder(conn: Connection, viewer: Identity, folder_id: int):
     """A folder the viewer may open; NotFound otherwise (a room's existence stays hidden)."""
     require_folder(conn, viewer, folder_id)

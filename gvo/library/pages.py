@@ -20,6 +20,7 @@ from gvo.library._util import (
     visible_items,
 )
 from gvo.library.access import may_write, require_change, require_folder, visible_cte
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 MAX_BODY = 50_000
@@ -76,6 +77,7 @@ def create_page(conn: Connection, viewer: Identity, folder_id: int, *, title: st
     return page_id
 
 
+@reads.once
 def get_page(conn: Connection, viewer: Identity, page_id: int, *, include_deleted: bool = False):
     """A page the viewer may open; NotFound otherwise."""
     row = conn.execute("SELECT p.*, u.name AS owner_name FROM pages p LEFT JOIN users u"

@@ -9,6 +9,7 @@ from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.meetings.meetings import get
 from gvo.meetings.rules import sees_confidential
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection, IntegrityError
 
 PURPOSES = ("information", "discussion", "decision")
@@ -42,6 +43,7 @@ class ItemInput:
                                field="presenter")
 
 
+@reads.once
 def items(conn: Connection, meeting_id: int, viewer: Identity | None = None) -> list:
     """The agenda in order; confidential items only for those who may see them.
 

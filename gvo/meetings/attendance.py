@@ -14,6 +14,7 @@ from gvo.core.identity import Identity
 from gvo.governance import places
 from gvo.meetings import records
 from gvo.meetings.meetings import get, has_started, parse_stamp
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 REPLIES = ("attending", "apologies")
@@ -58,12 +59,14 @@ def reply(conn: Connection, actor: Identity, meeting_id: int, user_id: int, answ
                      reply=answer)
 
 
+@reads.once
 def replies(conn: Connection, meeting_id: int) -> dict[int, dict]:
     """Each member's reply, by user id."""
     return {r["user_id"]: dict(r) for r in conn.execute(
         "SELECT * FROM attendance_replies WHERE meeting_id = ?", (meeting_id,))}
 
 
+@reads.once
 def attendance_register(conn: Connection, meeting_id: int) -> list[dict]:
     """The attendance register: every member eligible to attend, with their reply and recorded
     status.
@@ -244,6 +247,7 @@ def remove_guest(conn: Connection, actor: Identity, guest_id: int) -> None:
                      name=row["name"])
 
 
+@reads.once
 def guests(conn: Connection, meeting_id: int) -> list[dict]:
     """Guests and observers, in the order added (once locked, as the register's snapshot has
     them): id, name, kind, organisation."""
@@ -304,7 +308,7 @@ def quorum(conn: Connection, meeting_id: int, excluding: frozenset[int] | set[in
     if meeting["attendance_register_locked_at"]:
         record = attendance_register_record(conn, meeting)
         return _from_snapshot(record, frozenset(excluding))
-    statuses = {r["user_id"]: r["status"] for r in _live_attendance_register(conn, meeting)}
+    statuses = {r["user_id"]: r["status"] for r in attendance_register(conn, meeting_id)}
     return _live_quorum(conn, meeting, statuses, frozenset(excluding))
 
 

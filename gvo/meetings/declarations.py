@@ -11,6 +11,8 @@ during the meeting; it appears in the item's minutes (page, snapshot and PDF). O
 minutes are approved they hold: declarations are refused.
 """
 
+import json
+
 from gvo.core import audit, clock, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
@@ -25,10 +27,22 @@ MAX_INTEREST = 500
 
 def for_item(conn: Connection, item_id: int) -> list[dict]:
     """An item's declarations, by name: user_id, name, interest, withdrew (bool)."""
-    return [dict(r) | {"withdrew": bool(r["withdrew"])} for r in conn.execute(
-        "SELECT d.user_id, u.name, d.interest, d.withdrew FROM item_declarations d"
-        " JOIN users u ON u.id = d.user_id WHERE d.item_id = ?"
-        " ORDER BY u.name COLLATE NOCASE", (item_id,))]
+    return for_items(conn, [item_id]).get(item_id, [])
+
+
+def for_items(conn: Connection, item_ids: list[int]) -> dict[int, list[dict]]:
+    """Several items' declarations in one statement, whatever their number: {item id: its
+    declarations as `for_item` gives them} (an item with none is absent)."""
+    found: dict[int, list[dict]] = {}
+    for r in conn.execute(
+            "SELECT d.item_id, d.user_id, u.name, d.interest, d.withdrew FROM item_declarations d"
+            " JOIN users u ON u.id = d.user_id"
+            " WHERE d.item_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY u.name COLLATE NOCASE", (json.dumps(list(item_ids)),)):
+        found.setdefault(r["item_id"], []).append(
+            {"user_id": r["user_id"], "name": r["name"], "interest": r["interest"],
+             "withdrew": bool(r["withdrew"])})
+    return found
 
 
 def _open_item(conn: Connection, actor: Identity, item_id: int):

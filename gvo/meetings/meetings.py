@@ -11,6 +11,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.meetings.rules import sees_confidential
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 # Meetings are held, and their times stored, in the school's local time.
@@ -223,6 +224,7 @@ _SELECT = (
 )
 
 
+@reads.once
 def get(conn: Connection, meeting_id: int):
     """One meeting with its body's name and kind (`body_name`, `body_kind`: as its locked
     register's snapshot has them, else the body's own); NotFound if none."""

@@ -5,6 +5,7 @@ confidential items read (`rules.sees_confidential`).
 """
 
 import hashlib
+import json
 from datetime import date
 
 from gvo.core import audit, clock, dates
@@ -50,17 +51,26 @@ def for_meeting(conn: Connection, meeting_id: int, viewer: Identity | None) -> d
 
 def _live_parts(conn: Connection, meeting_id: int, viewer: Identity | None) -> dict:
     parts: dict[str, list] = {"part1": [], "part2": []}
-    for item in agenda.items(conn, meeting_id, viewer):
-        row = conn.execute("SELECT * FROM minute_items WHERE item_id = ?",
-                           (item["id"],)).fetchone()
-        actions = conn.execute(
+    items = agenda.items(conn, meeting_id, viewer)
+    # One statement each for the items' minutes, actions and declarations, whatever the
+    # number of items.
+    ids = json.dumps([item["id"] for item in items])
+    minuted = {r["item_id"]: r for r in conn.execute(
+        "SELECT * FROM minute_items WHERE item_id IN (SELECT value FROM json_each(?))", (ids,))}
+    actions: dict[int, list[dict]] = {}
+    for a in conn.execute(
             "SELECT a.*, u.name AS owner_name FROM minute_actions a LEFT JOIN users u"
-            " ON u.id = a.owner_id WHERE a.item_id = ? ORDER BY a.id", (item["id"],)).fetchall()
+            " ON u.id = a.owner_id WHERE a.item_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY a.id", (ids,)):
+        actions.setdefault(a["item_id"], []).append(dict(a))
+    declared = declarations.for_items(conn, [item["id"] for item in items])
+    for item in items:
+        row = minuted.get(item["id"])
         entry = item | {
             "discussion": row["discussion"] if row else "",
             "decisions": row["decisions"] if row else "",
-            "actions": [dict(a) for a in actions],
-            "declarations": declarations.for_item(conn, item["id"]),
+            "actions": actions.get(item["id"], []),
+            "declarations": declared.get(item["id"], []),
         }
         parts["part2" if item["confidential"] else "part1"].append(entry)
     return parts

@@ -37,7 +37,12 @@ from gvo.meetings.pdf import html_pdf
 from gvo.meetings.rules import sees_confidential
 from gvo.people import settings
 from gvo.policies import register as policy_register
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
+
+# The policies `who` may see (gvo.policies.register.listing), read once per request: the
+# agenda's papers and the paper picker both need them.
+_policies = reads.once(policy_register.listing)
 
 PDF = "application/pdf"
 TOP_FOLDER = "Meeting papers"
@@ -106,7 +111,7 @@ def for_items(conn: Connection, who: Identity, item_ids: list[int]) -> dict[int,
                for kind in found if found[kind]}
     if any(link["kind"] == "policy" for link in links):  # the register's rule decides
         found["policy"] = {p["id"]: p | {"title": p["name"]}
-                           for p in policy_register.listing(conn, who)}
+                           for p in _policies(conn, who)}
         counted["policy"] = ({}, {})
     by_item: dict[int, list[PaperView]] = {item_id: [] for item_id in item_ids}
     for link in links:
@@ -352,6 +357,6 @@ def linkable(conn: Connection, who: Identity) -> list[tuple[str, str]]:
             found.append((f"document:{doc['id']}", f"{doc['title']} (in {folder['title']})"))
         for page in pages_in.get(folder["id"], []):
             found.append((f"page:{page['id']}", f"{page['title']} (page in {folder['title']})"))
-    for policy in policy_register.listing(conn, who):
+    for policy in _policies(conn, who):
         found.append((f"policy:{policy['id']}", f"{policy['name']} (policy)"))
     return found

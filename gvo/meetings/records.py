@@ -32,6 +32,7 @@ from contextlib import contextmanager
 
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 VERSION = 1  # the minutes snapshot
@@ -44,9 +45,17 @@ LATE = Identity.system("late snapshot")
 def load(conn: Connection, meeting_id: int, part: str) -> dict | None:
     """A meeting's stored snapshot `part` ('attendance_register' or 'minutes'), or None if
     not taken."""
-    row = conn.execute(f"SELECT {_column(part)} FROM meeting_records WHERE meeting_id = ?",
+    stored = _stored(conn, meeting_id, _column(part))
+    return json.loads(stored) if stored else None
+
+
+@reads.once
+def _stored(conn: Connection, meeting_id: int, column: str) -> str | None:
+    """The snapshot's stored JSON text, or None (read once per request: `load` parses a
+    fresh copy for each caller, which may change it)."""
+    row = conn.execute(f"SELECT {column} FROM meeting_records WHERE meeting_id = ?",
                        (meeting_id,)).fetchone()
-    return json.loads(row[0]) if row and row[0] else None
+    return row[0] if row else None
 
 
 def store(conn: Connection, meeting_id: int, part: str, snapshot: dict) -> None:

@@ -1,6 +1,7 @@
 """Who may see and change what in a meeting (see the package docstring)."""
 
 from gvo.core.identity import Identity
+from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
 
@@ -9,6 +10,7 @@ def manages(viewer: Identity) -> bool:
     return viewer.can("manage_meetings")
 
 
+@reads.once
 def is_member(conn: Connection, body_id: int, user_id: int) -> bool:
     """Whether the person is a member of the board or committee."""
     return conn.execute(

@@ -21,6 +21,7 @@ from gvo.blueprints import (
 )
 from gvo.core import audit, dates, numbers
 from gvo.security.sessions import SchoolSessionInterface, raise_failure
+from gvo.storage import reads
 from gvo.web import access, errors, paging
 from gvo.web.forms import SignedTokens, csrf
 
@@ -89,6 +90,10 @@ class ReleaseConnections:
     Not at Flask's teardown: a streamed body (a document download) still reads the
     school database after the view returned. waitress closes the body in the thread
     that served the request, so the connections released are that request's.
+
+    Also opens the request's memo of pure reads (`gvo.storage.reads.scope`): a service
+    marked `@reads.once` reads a fact once per request. A streamed body, read after the
+    view returned, reads without it.
     """
 
     def __init__(self, wsgi_app, instance):
@@ -97,7 +102,8 @@ class ReleaseConnections:
 
     def __call__(self, environ, start_response):
         try:
-            body = self.wsgi_app(environ, start_response)
+            with reads.scope():
+                body = self.wsgi_app(environ, start_response)
         except BaseException:
             self.instance.release()
             raise
