@@ -100,6 +100,15 @@ def one_line(text: str) -> str:
     return cap_marks(_SPACES.sub(" ", line)).strip()
 
 
+def paragraphs(text: str) -> str:
+    """A multi-line field's text (an interest's description): each line as `one_line`
+    makes it (no bidirectional controls, zero-width spaces or other controls; runs of
+    spaces one), the lines joined by "\n" (any line break, LINE_BREAKS less the tab, is
+    one), blank lines at either end left out."""
+    lines = re.split("\r\n|[\n\x0b\x0c\r\x85\u2028\u2029]", text or "")
+    return "\n".join(one_line(line) for line in lines).strip("\n")
+
+
 def safe_filename(name: str, default: str = DEFAULT_STEM) -> str:
     """A file name fit to store, show and send: no folders, nothing invisible, no leading
     dots, no trailing dots or spaces (Windows drops them), trimmed around its extension.

@@ -297,8 +297,10 @@ def board_meetings(conn: Connection, today: date) -> Result:
 
 def papers_notice(conn: Connection, today: date) -> Result:
     """Notice, agenda and papers sent at least seven clear days before each meeting of the
-    board and its committees this school year, from the time the papers were published
-    (`meetings.papers_published_at`, the latest publication). Clear days are whole days in
+    board and its committees this school year, from the time the papers were FIRST published
+    (`meetings.papers_first_published_at`): publishing them again with a corrected paper does
+    not undo the notice already given, so a later publication is noted ("corrected on …")
+    and judged by the first. Clear days are whole days in
     the school's time zone between the day of sending and the day of the meeting, neither
     counted (`clear_days`). A meeting still to come whose papers are not out is "Needs
     attention" until its last day for sending, "Not met" after it. The chair may direct
@@ -316,15 +318,20 @@ def papers_notice(conn: Connection, today: date) -> Result:
         if m["status"] == "cancelled":
             continue
         name = _meeting_name(m)
-        sent = m["papers_published_at"]
+        sent = m["papers_first_published_at"] or m["papers_published_at"]
         if sent:
             days = clear_days(sent, m["starts_at"], m["starts_fold"] or 0)
+            latest = m["papers_published_at"]
+            corrected = (f" Corrected on {dates.moment(latest)}." if latest and latest != sent
+                         else "")
             if days is not None and days >= CLEAR_DAYS:
-                findings.append(Finding(PASS, f"{name}: papers sent {dates.moment(sent)}, "
-                                        f"{days} clear days before."))
+                findings.append(Finding(PASS, f"{name}: papers sent on time, "
+                                        f"{dates.moment(sent)}, {days} clear days before."
+                                        + corrected))
             else:
                 findings.append(Finding(FAIL, f"{name}: papers sent {dates.moment(sent)}, "
-                                        f"only {max(days or 0, 0)} clear days before."))
+                                        f"only {max(days or 0, 0)} clear days before."
+                                        + corrected))
             continue
         due = papers_due_by(m["starts_at"], m["starts_fold"] or 0)
         if _started(m, now):

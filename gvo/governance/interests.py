@@ -102,7 +102,11 @@ def may_see_history(actor: Identity, user_id: int) -> bool:
     return actor.acts_as_manager or actor.can("manage_board") or actor.user_id == user_id
 
 
-def _check_edit(conn: Connection, actor: Identity, user_id: int):
+def check_edit(conn: Connection, actor: Identity, user_id: int):
+    """The governor `user_id` (a row of `governor`) if `actor` may change their register
+    (`may_edit`). Raises NotPermitted otherwise, NotFound for someone not a governor. Views
+    call it before reading a form: whoever may not change the register is refused (403)
+    whatever they sent."""
     if not may_edit(actor, user_id):
         if actor.user_id == user_id:
             raise NotPermitted("A Reader's role is view-only: ask the clerk to enter your "
@@ -206,7 +210,7 @@ def _clean(data: InterestInput) -> dict:
     if data.kind not in KINDS:
         raise InvalidInput("Choose the kind of interest.", field="kind")
     organisation = text.one_line(data.organisation or "")
-    nature = (data.nature or "").strip()
+    nature = text.paragraphs(data.nature or "")
     if len(organisation) > MAX_ORGANISATION:
         raise InvalidInput(f"The organisation may have at most {MAX_ORGANISATION} characters.",
                            field="organisation")
@@ -229,7 +233,7 @@ def add(conn: Connection, actor: Identity, user_id: int, data: InterestInput) ->
     """Declare an interest of `user_id`, dated today, entered by `actor`; audited
     ('interest.add'). Returns its id. NotFound for someone who is not a governor;
     NotPermitted (see `may_edit`); InvalidInput naming the field."""
-    _check_edit(conn, actor, user_id)
+    check_edit(conn, actor, user_id)
     values = _clean(data)
     with transaction(conn):
         interest_id = _insert(conn, actor, user_id, values)
@@ -248,7 +252,7 @@ def _insert(conn: Connection, actor: Identity, user_id: int, values: dict) -> in
 
 def _current_row(conn: Connection, actor: Identity, interest_id: int):
     row = get(conn, interest_id)
-    _check_edit(conn, actor, row["user_id"])
+    check_edit(conn, actor, row["user_id"])
     if row["replaced_by"] is not None or (row["ends_on"] and
                                            row["ends_on"] <= dates.today().isoformat()):
         raise InvalidInput("This interest was changed or ended already: only a current one "
@@ -300,9 +304,9 @@ def make_return(conn: Connection, actor: Identity, user_id: int, kind: str) -> i
     """Record `user_id`'s return, dated today: 'declared' (the interests listed are complete)
     or 'nil' (nothing to declare: refused while they have current interests, which are ended
     first). Audited ('interest.return'). Returns its id."""
+    check_edit(conn, actor, user_id)  # permission before what was sent
     if kind not in RETURNS:
         raise InvalidInput("A return is 'declared' or 'nil'.")
-    _check_edit(conn, actor, user_id)
     with transaction(conn):
         held = current_interests(conn, user_id)
         if kind == "nil" and held:

@@ -405,6 +405,11 @@ def check_input(conn: Connection, data: RecordInput) -> dict:
             "dbs_reference": reference, "s128_checked_on": _iso(data.s128_checked_on)}
 
 
+CLEARED_APPOINTMENT = ("Keep the date appointed or elected: the DBS check (within 21 days) "
+                       "and the term of office count from it. Correct it if it is wrong, or "
+                       "give the date they stepped down.")
+
+
 def save(conn: Connection, actor: Identity, user_id: int, data: RecordInput,
          body_id: int | None = None, *, imported: bool = False) -> int:
     """Create or change a person's record on the board (default: the full governing board);
@@ -417,7 +422,9 @@ def save(conn: Connection, actor: Identity, user_id: int, data: RecordInput,
     (`terms`) and is logged for GIAS as an appointment.
 
     Raises NotPermitted unless `may_edit`, NotFound for an unknown person or no board,
-    InvalidInput (with `field`) for a value that breaks a rule.
+    InvalidInput (with `field`) for a value that breaks a rule, among them clearing the date
+    appointed of someone still in office (CLEARED_APPOINTMENT: the DBS and term rules count
+    from it; it may be corrected, not emptied).
     """
     _require_edit(actor)
     body_id = body_id or board_id(conn)
@@ -439,6 +446,9 @@ def save(conn: Connection, actor: Identity, user_id: int, data: RecordInput,
             before = {}
         else:
             record_id = old["id"]
+            if old["appointed_on"] and not values["appointed_on"] \
+                    and not values["stepped_down_on"]:
+                raise InvalidInput(CLEARED_APPOINTMENT, field="appointed_on")
             before = {k: old[k] for k in values if old[k] != values[k]}
             if not before:
                 return record_id

@@ -91,7 +91,7 @@ def _live_attendance_register(conn: Connection, meeting) -> list[dict]:
         "SELECT user_id, status FROM attendance_register WHERE meeting_id = ?", (meeting_id,))}
     answers = replies(conn, meeting_id)
     seats = {m["id"]: m for m in bodies.members(conn, meeting["body_id"],
-                                                  _meeting_day(meeting))}
+                                                  meeting_day(meeting))}
     people = {r["id"]: r for r in conn.execute(
         "SELECT u.id, u.name FROM attendance_register a JOIN users u ON u.id = a.user_id"
         " WHERE a.meeting_id = ?", (meeting_id,))}
@@ -323,7 +323,7 @@ def _from_snapshot(record: dict, excluding: frozenset[int]) -> Quorum:
     return Quorum(present, q["needed"], q["rule"], counted - excluding, q.get("detail", {}))
 
 
-def _meeting_day(meeting) -> date:
+def meeting_day(meeting) -> date:
     """The meeting's local date (whose governors in office count), or today for a time
     stored before years were checked ('226-...'), which cannot be read."""
     try:
@@ -335,7 +335,7 @@ def _meeting_day(meeting) -> date:
 def _live_quorum(conn: Connection, meeting, statuses: dict[int, str],
                  excluding: frozenset[int] = frozenset()) -> Quorum:
     """The rule for the meeting's body on its date, applied to the statuses."""
-    rule, voters = places.quorum_and_voters(conn, meeting["body_id"], _meeting_day(meeting))
+    rule, voters = places.quorum_and_voters(conn, meeting["body_id"], meeting_day(meeting))
     counted = frozenset(uid for uid, s in statuses.items()
                         if s == "present" and uid in voters and uid not in excluding)
     return Quorum(len(counted), rule.needed, rule.rule, counted, rule.as_dict())

@@ -1,14 +1,32 @@
 """Declarations of interest against agenda items, and each item's quorum net of those who
 declared an interest and withdrew.
 
-A governor with an interest in an item declares it and, where the interest is one that
-stops them taking part, withdraws from the meeting for that item: they neither vote nor count
-towards the quorum for it (The School Governance (Roles, Procedures and Allowances)
-(England) Regulations 2013, the regulations on the quorum and on the restrictions on persons
-taking part in proceedings; DfE Governance Handbook, "Declaring and managing interests").
+A member with an interest in an item declares it and, where the interest is one that stops
+them taking part, withdraws from the meeting for that item. The School Governance (Roles,
+Procedures and Allowances) (England) Regulations 2013, reg. 16 (as substituted by the School
+Governance (Constitution and Federations) (England) (Amendment) Regulations 2014, reg.
+4(4)), with Schedule 1 (pecuniary interests and other conflicts): a "relevant person" (a
+governor, associate member, the head teacher or a clerk) with a possible conflict of
+interest, a pecuniary interest, or where a fair hearing is needed and their impartiality is
+in reasonable doubt, "if present at a meeting" at which the matter is considered, must
+disclose the interest, withdraw from the meeting and not vote on it. Hence:
+
+- Only those who WITHDREW leave the item's quorum (the quorum itself: reg. 14). A declared
+  interest that did not require withdrawal (withdrew not ticked) leaves the person present
+  and counted, as they were.
+- Only a person present can withdraw: a member the register records as absent (with or
+  without apologies, or who sent apologies) cannot be recorded as having withdrawn; the
+  declaration is refused beside the "withdrew" box. A member not yet recorded either way
+  (a declaration noted before the meeting) can be.
+- Those who may declare are the members of the body on the meeting's register, less the
+  clerk (who takes the minutes and is no member; `declarers`). Associate members may declare
+  (they are relevant persons) and are offered, but never counted towards a quorum, so their
+  withdrawing changes no item's quorum (`item_quorum`).
+
 The clerk records the declaration (those who manage meetings, `rules.manages`), before or
 during the meeting; it appears in the item's minutes (page, snapshot and PDF). Once the
-minutes are approved they hold: declarations are refused.
+minutes are approved they hold: declarations are refused. DfE Governance Handbook,
+"Declaring and managing interests".
 """
 
 import json
@@ -45,6 +63,27 @@ def for_items(conn: Connection, item_ids: list[int]) -> dict[int, list[dict]]:
     return found
 
 
+ABSENT_MESSAGE = ("{name} was not present ({status}), so cannot have withdrawn: untick "
+                  "\"withdrew\", or record them present on the register first.")
+
+
+def declarers(conn: Connection, meeting_id: int) -> list[dict]:
+    """Those who may declare an interest at the meeting: the rows of its register
+    (gvo.meetings.attendance.attendance_register: user_id, name, status, ...) less the clerk
+    to the board (a record of the clerk's category, or whoever holds the clerk position on
+    the meeting's day). Associate members stay (they declare, but never count). Raises
+    NotFound for an unknown meeting."""
+    from gvo.governance import categories, records  # governance reads meetings
+
+    meeting = get(conn, meeting_id)
+    day = attendance.meeting_day(meeting)
+    clerks = {r["user_id"] for r in conn.execute(
+        "SELECT user_id FROM governor_records WHERE category = ?", (categories.CLERK,))}
+    clerks |= {r["user_id"] for r in records.holders(conn, "clerk", day)}
+    return [r for r in attendance.attendance_register(conn, meeting_id)
+            if r["user_id"] not in clerks]
+
+
 def _open_item(conn: Connection, actor: Identity, item_id: int):
     from gvo.meetings.minutes import EDITABLE  # minutes reads this module's declarations
 
@@ -62,16 +101,23 @@ def declare(conn: Connection, actor: Identity, item_id: int, user_id: int, inter
             withdrew: bool) -> None:
     """Record that `user_id` declared `interest` (1-500 characters, one line) in the item and
     whether they withdrew for it. Recording again for the same person replaces what was
-    recorded. The person is on the meeting's register (a member of its board or
-    committee). Audited ('declaration.record', with before and after). InvalidInput once
+    recorded. The person is one of `declarers` (on the meeting's register, not the clerk);
+    one who withdrew was not recorded absent (reg. 16: "if present at a meeting").
+    Audited ('declaration.record', with before and after). InvalidInput once
     the minutes are approved, or naming the field; NotPermitted unless `rules.manages`."""
     item, meeting = _open_item(conn, actor, item_id)
     interest = text.one_line(interest or "")
     if not interest or len(interest) > MAX_INTEREST:
         raise InvalidInput(f"Say what the interest is, in 1-{MAX_INTEREST} characters.",
                            field="interest")
-    if user_id not in {r["user_id"] for r in attendance.attendance_register(conn, meeting["id"])}:
-        raise InvalidInput("Choose a member of the board or committee.", field="user_id")
+    person = {r["user_id"]: r for r in declarers(conn, meeting["id"])}.get(user_id)
+    if person is None:
+        raise InvalidInput("Choose a member of the board or committee (not the clerk).",
+                           field="user_id")
+    if withdrew and person["status"] and person["status"] != "present":
+        raise InvalidInput(ABSENT_MESSAGE.format(
+            name=person["name"], status=attendance.STATUSES[person["status"]].lower()),
+            field="withdrew")
     with transaction(conn):
         old = conn.execute("SELECT interest, withdrew FROM item_declarations WHERE item_id = ?"
                            " AND user_id = ?", (item_id, user_id)).fetchone()

@@ -68,12 +68,14 @@ def _tell_members(conn: Connection, actor: Identity, meeting, *, kind: str, subj
 
 def publish_papers(conn: Connection, actor: Identity, meeting_id: int) -> str:
     """The clerk publishes the meeting's papers: the time (UTC ISO 8601, returned) is stored
-    as the meeting's `papers_published_at` and the body's members are told. Publishing
-    again (papers changed) records the new time and tells them again: the statutory notice
-    check (papers sent at least 7 clear days before; School Governance (Roles, Procedures
-    and Allowances) (England) Regulations 2013, reg. 13(4); gvo.governance.compliance) reads
-    the latest. Audited as "meeting.papers_published". InvalidInput for a cancelled meeting
-    or one that started.
+    as the meeting's `papers_published_at` and the body's members are told. The first
+    publication is also kept, once, as `papers_first_published_at`. Publishing again (papers
+    changed) records the new time as `papers_published_at` and tells them again, but leaves
+    the first alone: the statutory notice check (papers sent at least 7 clear days before;
+    School Governance (Roles, Procedures and Allowances) (England) Regulations 2013,
+    reg. 13(4); gvo.governance.compliance.papers_notice) reads the first, and notes a later
+    correction separately. Audited as "meeting.papers_published". InvalidInput for a
+    cancelled meeting or one that started.
 
     Idempotent under a race: the publication is claimed in the write transaction that
     tells the members, so a second "Publish papers" within REPUBLISH_SECONDS of the last
@@ -95,8 +97,9 @@ def publish_papers(conn: Connection, actor: Identity, meeting_id: int) -> str:
                 < REPUBLISH_SECONDS:
             return last
         again = last is not None
-        conn.execute("UPDATE meetings SET papers_published_at = ?, papers_published_by = ?"
-                     " WHERE id = ?", (when, actor.user_id, meeting_id))
+        conn.execute("UPDATE meetings SET papers_published_at = ?, papers_published_by = ?,"
+                     " papers_first_published_at = COALESCE(papers_first_published_at, ?)"
+                     " WHERE id = ?", (when, actor.user_id, when, meeting_id))
         audit.record(conn, actor, "meeting.papers_published", f"meeting:{meeting_id}",
                      again=again)
         _tell_members(conn, actor, meeting, kind="papers_published",

@@ -159,6 +159,17 @@ class _Numerals:
         super().process_formdata([numbers.ascii_digits(v) if isinstance(v, str) else v
                                   for v in valuelist])
 
+    def pre_validate(self, form):
+        """One message per field: what cannot be read ("abc") is said once, by the field
+        ("Write a whole number in digits."), and the validators (a range, DataRequired) do
+        not add theirs about the missing value; left blank, the field says nothing and the
+        validators speak (Optional: fine; DataRequired: its message; a range: its)."""
+        super().pre_validate(form)
+        if self.process_errors:
+            if any(str(v).strip() for v in self.raw_data or ()):
+                raise StopValidation()  # the field's own message stands alone
+            self.errors = [e for e in self.errors if e not in self.process_errors]
+
 
 MAX_WHOLE_DIGITS = 9  # the largest whole number a form takes has 9 digits
 

@@ -4,7 +4,7 @@ red/amber/green status, and a register's history. Who may change what is the ser
 rule (`interests.may_edit`): these routes are open to every signed-in member and the
 service refuses the rest (403)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -95,8 +95,9 @@ def person(user_id: int):
 @signed_in
 def add(user_id: int):
     """Declare an interest (the governor, or a Manager on their behalf); refused, the page
-    again (422) with what was typed and the reason beside its field."""
-    interests.governor(db(), user_id)
+    again (422) with what was typed and the reason beside its field. 403 before the form is
+    read for whoever may not change this register."""
+    interests.check_edit(db(), current_identity(), user_id)
     form = InterestForm()
     if form.validate_on_submit():
         try:
@@ -115,8 +116,7 @@ def change(interest_id: int):
     """Change a current interest: the old entry is kept in the history."""
     conn = db()
     row = interests.get(conn, interest_id)
-    if not interests.may_edit(current_identity(), row["user_id"]):
-        abort(403)
+    interests.check_edit(conn, current_identity(), row["user_id"])
     form = InterestForm(data=_as_form(row)) if request.method == "GET" else InterestForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -143,8 +143,10 @@ def _as_form(row) -> dict:
 @signed_in
 def end(interest_id: int):
     """Record that an interest has ended (kept in the history); refused, the page again
-    (422) with the reason beside the date."""
+    (422) with the reason beside the date. 403 before the form is read for whoever may not
+    change this register."""
     row = interests.get(db(), interest_id)
+    interests.check_edit(db(), current_identity(), row["user_id"])
     form = EndForm(prefix=f"e{interest_id}")
     if form.validate_on_submit():
         try:
@@ -160,8 +162,9 @@ def end(interest_id: int):
 @bp.post("/interests/people/<int:user_id>/return")
 @signed_in
 def make_return(user_id: int):
-    """Make this year's return: the interests listed are complete, or a nil return."""
-    interests.governor(db(), user_id)
+    """Make this year's return: the interests listed are complete, or a nil return. 403
+    before the form is read for whoever may not change this register."""
+    interests.check_edit(db(), current_identity(), user_id)
     if ConfirmForm().validate_on_submit():
         try:
             interests.make_return(db(), current_identity(), user_id,

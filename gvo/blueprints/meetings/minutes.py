@@ -17,7 +17,7 @@ from gvo.blueprints.meetings.common import (
 from gvo.blueprints.meetings.meetings import show
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput
-from gvo.meetings import agenda, attendance, minutes
+from gvo.meetings import agenda, attendance, declarations, minutes
 from gvo.meetings.rules import sees_confidential
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires, signed_in
@@ -132,8 +132,9 @@ def _owner_choices():
 
 
 def _register_choices(meeting_id: int) -> list:
+    """Who may declare an interest: the register less the clerk (declarations.declarers)."""
     return choices((r["user_id"], r["name"])
-                   for r in attendance.attendance_register(db(), meeting_id))
+                   for r in declarations.declarers(db(), meeting_id))
 
 
 def declaration_form(meeting_id: int, item_id: int, *, formdata: bool = False,
