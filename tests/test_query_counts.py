@@ -180,7 +180,9 @@ def test_main_pages_run_as_many_statements_with_3n_rows_as_with_n(instance, rive
     assert with_3n[("clerk", "meeting")] <= 28, with_3n
     assert with_3n[("governor", "meeting")] <= 23, with_3n
     assert with_3n[("clerk", "minuted meeting")] <= 20, with_3n
-    assert with_3n[("clerk", "minutes editor")] <= 10, with_3n
+    # The editor's "who declared" list leaves out the clerk (3 statements: the board, the
+    # clerk's records, the position holders on the meeting's day).
+    assert with_3n[("clerk", "minutes editor")] <= 13, with_3n
     assert with_3n[("clerk", "register")] <= 13, with_3n
 
 
