@@ -447,7 +447,7 @@ def show_page(page_id: int):
     return render_template("library/page.html", page=page, html=html,
                            trail=folders.path(db(), page["folder_id"]),
                            may_edit=may_change(v, page["owner_id"]),
-                           locked=page["locked_reason"],
+                           page_locked=page["locked_reason"],
                            **_subject_context(subject, v))
 
 

@@ -3,9 +3,10 @@ due), reviews due in a date range, and reviews by owner.
 
 Every report lists only policies the person may see (`register.listing`: a policy whose
 text is in a room they may not open is left out, policy managers see every row), the
-statutory report too: a statutory policy kept in such a room is counted, never named. CSV files are UTF-8 with a byte-order
-mark (for spreadsheets) and every cell goes through `text.spreadsheet_cell` (OWASP, CSV
-Injection), so a policy called "=HYPERLINK(...)" is shown, never run.
+statutory report too: a statutory policy kept in such a room is counted, never named. CSV
+files are UTF-8 with a byte-order mark (for spreadsheets) and every cell goes through
+`text.spreadsheet_cell` (OWASP, CSV Injection), so a policy called "=HYPERLINK(...)"
+is shown, never run.
 """
 
 import csv
