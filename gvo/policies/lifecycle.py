@@ -116,10 +116,10 @@ def set_draft_text(conn: Connection, who: Identity, policy_id: int, kind: str,
 
 def write_page(conn: Connection, who: Identity, policy_id: int, body: str) -> int:
     """Write the policy's draft as a library page titled as the policy; the draft's number.
-    When the draft's text is already a page `who` may change (one written here, a review's
-    copy or a linked one), that page is rewritten; otherwise a new page is made in the
-    Policies folder. Decided inside the write transaction, so a form sent twice makes one
-    page, not two. InvalidInput for a page too long (`pages.MAX_BODY`)."""
+    When the draft's text is already a page of `who`'s own, not locked (one they wrote here
+    or a review's copy they made), that page is rewritten; otherwise a new page is made in
+    the Policies folder. Decided inside the write transaction, so a form sent twice makes
+    one page, not two. InvalidInput for a page too long (`pages.MAX_BODY`)."""
     require_manager(who)
     policy = register.get(conn, who, policy_id)
     with transaction(conn):
@@ -136,13 +136,13 @@ def write_page(conn: Connection, who: Identity, policy_id: int, body: str) -> in
 
 
 def _may_rewrite(conn: Connection, who: Identity, page_id: int) -> bool:
-    """Whether `who` may change the page (open, not deleted, not locked, theirs or an
-    Editor's to change)."""
+    """Whether the draft page is `who`'s own to rewrite (open, not deleted, not locked,
+    theirs: never another person's page they linked)."""
     try:
         page = pages.get_page(conn, who, page_id)
     except NotFound:
         return False
-    return not page["locked_reason"] and access.may_change(who, page["owner_id"])
+    return not page["locked_reason"] and page["owner_id"] == who.user_id
 
 
 def start_review(conn: Connection, who: Identity, policy_id: int) -> int:
