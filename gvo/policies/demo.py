@@ -51,6 +51,14 @@ school. We praise good behaviour often and deal with poor behaviour fairly.
 """
 
 
+ACCESSIBILITY = """## Our plan
+
+Over the next three years we will widen access to the curriculum for disabled pupils,
+improve the physical environment (a ramp to the hall, an accessible toilet by Year 1) and
+give information to pupils, parents and carers in formats they can use.
+"""
+
+
 def _policy_id(conn: Connection, key: str) -> int:
     return conn.execute("SELECT id FROM policies WHERE statutory_key = ?", (key,)).fetchone()[0]
 
@@ -65,8 +73,9 @@ def _details(conn: Connection, who: Identity, policy_id: int, **changes) -> None
 def sample(conn: Connection, clerk_id: int, head_id: int) -> None:
     """Seed the demo school's policies (after its library and meetings: gvo.people.demo);
     their drafts are written a week before the latest past board meeting whose minutes are
-    still open (its register locked, quorate) and approved at it; the safeguarding policy's
-    document (uploaded today) waits as a draft for the next meeting."""
+    still open (its register locked, quorate) and approved at it, but for the accessibility
+    plan, whose approval the clerk has yet to record; the safeguarding policy's document
+    (uploaded today) waits as a draft for the next meeting."""
     clerk = Identity(clerk_id, "manager", email="clerk (demo)")
     meeting = conn.execute(
         "SELECT m.id, m.starts_at, m.starts_fold FROM meetings m JOIN bodies b"
@@ -95,12 +104,16 @@ def sample(conn: Connection, clerk_id: int, head_id: int) -> None:
             (_policy_id(conn, "health_safety"),
              "## Responsibilities\n\nThe headteacher is responsible for day-to-day health "
              "and safety; the Resources committee monitors it each term.")]
+    plan = _policy_id(conn, "accessibility_plan")
     with clock.frozen_at(week_before):
-        for policy_id, text in live:
+        for policy_id, text in live + [(plan, ACCESSIBILITY)]:
             lifecycle.write_page(conn, clerk, policy_id, text)
     for policy_id, _ in live:
         agenda.attach(conn, clerk, item, "policy", policy_id)
         lifecycle.approve_at_meeting(conn, clerk, policy_id, item)
+    # Approved at the meeting too, but the clerk has yet to record it (its policy page
+    # offers the meeting).
+    agenda.attach(conn, clerk, item, "policy", plan)
     if safeguarding is not None:
         lifecycle.set_draft_text(conn, clerk, _policy_id(conn, "child_protection"), "document",
                                  safeguarding["id"])
