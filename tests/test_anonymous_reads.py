@@ -32,6 +32,7 @@ from test_behind_nginx import (
 )
 
 from gvo.board import bodies
+from gvo.core import clock
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
 from gvo.governance import public as governance_page
@@ -139,11 +140,16 @@ def existing_ids(conn) -> dict[str, int]:
     public.switch(conn, op, True)
     policy = register.create(conn, op, register.PolicyInput(name="Complaints",
                                                             publish_publicly=True))
-    lifecycle.write_page(conn, op, policy, "We listen.")
+    with clock.frozen_at(clock.now() - 8 * 86400):  # written before the meeting
+        lifecycle.write_page(conn, op, policy, "We listen.")
     past = meetings.local_now().replace(hour=18, minute=0) - timedelta(days=7)
     held = meetings.create(conn, op, meetings.MeetingInput(
         body_id=board, title="Board", starts_at=past, ends_at=past + timedelta(hours=2),
         location="Hall"))
+    governor = accounts.add_user(conn, op, email="gov@ex.org", name="Gov", role="reader")
+    bodies.add_member(conn, op, board, governor, "member")
+    attendance.save_attendance_register(conn, op, held, {governor: "present"})
+    attendance.lock_attendance_register(conn, op, held)  # quorate: its one governor came
     approval = agenda.add_item(conn, op, held, agenda.ItemInput(title="Policies"))
     agenda.attach(conn, op, approval, "policy", policy)
     lifecycle.approve_at_meeting(conn, op, policy, approval)

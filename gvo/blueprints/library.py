@@ -447,6 +447,7 @@ def show_page(page_id: int):
     return render_template("library/page.html", page=page, html=html,
                            trail=folders.path(db(), page["folder_id"]),
                            may_edit=may_change(v, page["owner_id"]),
+                           page_locked=page["locked_reason"],
                            **_subject_context(subject, v))
 
 
@@ -457,6 +458,9 @@ def edit_page(page_id: int):
     v = current_identity()
     page = pages.get_page(db(), v, page_id)
     _require_change(v, page)
+    if page["locked_reason"]:
+        return render_template("library/page_form.html", form=None, page=page,
+                               folder=None), 409
 
     def update(title: str, body: str) -> int:
         pages.update_page(db(), v, page_id, title=title, body=body)

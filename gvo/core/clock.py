@@ -1,7 +1,8 @@
 """The one clock the application reads, so tests can move time."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from gvo.core.errors import InvalidInput
@@ -35,6 +36,19 @@ def set_clock(fn: Callable[[], float] | None) -> None:
     """Replace the clock (tests); None restores the real one."""
     global _clock
     _clock = fn or time.time
+
+
+@contextmanager
+def frozen_at(ts: float) -> Iterator[None]:
+    """Run the block with the clock standing at `ts` (seconds since the epoch), then put
+    back the clock that was there (for the demo's history, written as of its past days)."""
+    global _clock
+    before = _clock
+    _clock = lambda: ts  # noqa: E731 - a clock is a function
+    try:
+        yield
+    finally:
+        _clock = before
 
 
 def check_year(value: date | None, what: str = "The date") -> None:

@@ -21,6 +21,8 @@ implementing Directive 2000/84/EC). A meeting at 01:30 on the March day does not
 person must say which, never a silent pick.
 """
 
+import calendar
+import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -255,3 +257,29 @@ def local_date(value) -> date | None:
 FILTERS = {"day": day, "hour": hour, "when": when, "span": span, "meeting_span": meeting_span,
            "moment": moment, "moment_day": moment_day}
 
+
+
+_ISO_PARTS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def not_a_day(text: str, otherwise: str = "Give a date as YYYY-MM-DD (for example "
+                                          "2027-03-01).") -> str:
+    """Why `text` (what a person sent for a date, YYYY-MM-DD, perhaps with a time after it)
+    is not a date, in words: "29 February 2027 is not a date: 2027 is not a leap year.",
+    "31 April 2027 is not a date: April has 30 days.", else how to write one. For the form
+    fields' message (gvo.web.forms.DayField, LocalTimeField), never WTForms' "Not a valid
+    date value."; `otherwise` when no such reason is found)."""
+    found = _ISO_PARTS.match(text.strip())
+    if found:
+        year, month, day_ = (int(x) for x in found.groups())
+        if 1 <= month <= 12 and day_ >= 1:
+            name = calendar.month_name[month]
+            length = calendar.monthrange(year, month)[1] if year >= 1 else 31
+            if day_ > length:
+                if month == 2 and day_ == 29:
+                    return (f"29 February {year} is not a date: {year} is not a leap "
+                            "year.")
+                return f"{day_} {name} {year} is not a date: {name} has {length} days."
+        if not 1 <= month <= 12:
+            return f"There is no month {month}: give a month from 1 to 12."
+    return otherwise

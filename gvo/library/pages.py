@@ -125,15 +125,35 @@ def folder_page(conn: Connection, viewer: Identity, folder_id: int, after: str |
 
 def update_page(conn: Connection, viewer: Identity, page_id: int, *, title: str,
                 body: str) -> None:
-    """Edit a page (its owner or an Editor)."""
+    """Edit a page (its owner or an Editor). InvalidInput (its `locked_reason`) for a locked
+    page, whoever asks: see `lock`."""
     page = get_page(conn, viewer, page_id)
     require_change(viewer, page["owner_id"])
     title, body = _check(title, body)
     with transaction(conn):
+        # Read inside the write transaction: a lock taken a moment ago holds.
+        locked = conn.execute("SELECT locked_reason FROM pages WHERE id = ?",
+                              (page_id,)).fetchone()[0]
+        if locked:
+            raise InvalidInput(locked)
         conn.execute("UPDATE pages SET title = ?, body = ?, updated_at = ? WHERE id = ?",
                      (title, body, clock.iso(), page_id))
         search.index(conn, "page", page_id, page["folder_id"], title, body)
         audit.record(conn, viewer, "library.page.update", f"page:{page_id}", title=title)
+
+
+def lock(conn: Connection, page_id: int, reason: str, *, title: str | None = None) -> None:
+    """Lock a page against edits (title and text) for good, `reason` saying why in words the
+    page and its edit form show (a policy's approved text: gvo.policies.lifecycle), giving
+    it `title` first if one is given. For a service that has checked its own permission, in
+    its caller's transaction; the caller audits. A locked page can still be read, commented
+    on, shared, moved to the wastebin and restored: none of those changes its text."""
+    page = conn.execute("SELECT * FROM pages WHERE id = ?", (page_id,)).fetchone()
+    title = clean_title(title) if title else page["title"]
+    conn.execute("UPDATE pages SET title = ?, locked_reason = ? WHERE id = ?",
+                 (title, reason, page_id))
+    if title != page["title"]:
+        search.index(conn, "page", page_id, page["folder_id"], title, page["body"])
 
 
 def delete_page(conn: Connection, viewer: Identity, page_id: int) -> None:

@@ -4,7 +4,7 @@ live version and due within a fortnight, one overdue, two published on the publi
 
 from datetime import timedelta
 
-from gvo.core import dates
+from gvo.core import clock, dates
 from gvo.core.identity import Identity
 from gvo.meetings import agenda, meetings
 from gvo.policies import lifecycle, public, register, statutory
@@ -51,6 +51,14 @@ school. We praise good behaviour often and deal with poor behaviour fairly.
 """
 
 
+ACCESSIBILITY = """## Our plan
+
+Over the next three years we will widen access to the curriculum for disabled pupils,
+improve the physical environment (a ramp to the hall, an accessible toilet by Year 1) and
+give information to pupils, parents and carers in formats they can use.
+"""
+
+
 def _policy_id(conn: Connection, key: str) -> int:
     return conn.execute("SELECT id FROM policies WHERE statutory_key = ?", (key,)).fetchone()[0]
 
@@ -64,13 +72,20 @@ def _details(conn: Connection, who: Identity, policy_id: int, **changes) -> None
 
 def sample(conn: Connection, clerk_id: int, head_id: int) -> None:
     """Seed the demo school's policies (after its library and meetings: gvo.people.demo);
-    they are approved at the latest past board meeting whose minutes are still open."""
+    their drafts are written a week before the latest past board meeting whose minutes are
+    still open (its register locked, quorate) and approved at it, but for the accessibility
+    plan, whose approval the clerk has yet to record; the safeguarding policy's document
+    (uploaded today) waits as a draft for the next meeting."""
     clerk = Identity(clerk_id, "manager", email="clerk (demo)")
-    meeting_id = conn.execute(
-        "SELECT m.id FROM meetings m JOIN bodies b ON b.id = m.body_id WHERE b.kind = 'board'"
+    meeting = conn.execute(
+        "SELECT m.id, m.starts_at, m.starts_fold FROM meetings m JOIN bodies b"
+        " ON b.id = m.body_id WHERE b.kind = 'board'"
         " AND m.minutes_status IN ('draft', 'circulated') AND m.starts_at < ?"
         " ORDER BY m.starts_at DESC LIMIT 1",
-        (meetings.local_now().strftime("%Y-%m-%dT%H:%M"),)).fetchone()["id"]
+        (meetings.local_now().strftime("%Y-%m-%dT%H:%M"),)).fetchone()
+    meeting_id = meeting["id"]
+    week_before = dates.to_utc(meeting["starts_at"], meeting["starts_fold"] or 0).timestamp() \
+        - 7 * 86400
     statutory.set_options(conn, clerk, kind="maintained", days=60)
     public.switch(conn, clerk, True)
     statutory.add_missing(conn, clerk)
@@ -84,21 +99,24 @@ def sample(conn: Connection, clerk_id: int, head_id: int) -> None:
     safeguarding = conn.execute("SELECT id FROM documents WHERE title = ? AND deleted_at"
                                 " IS NULL", ("Safeguarding and child protection policy",)
                                 ).fetchone()
-    live = [(_policy_id(conn, "complaints"), "page", COMPLAINTS),
-            (visits, "page", VISITS),
-            (_policy_id(conn, "behaviour_policy"), "page", BEHAVIOUR),
-            (_policy_id(conn, "health_safety"), "page",
+    live = [(_policy_id(conn, "complaints"), COMPLAINTS), (visits, VISITS),
+            (_policy_id(conn, "behaviour_policy"), BEHAVIOUR),
+            (_policy_id(conn, "health_safety"),
              "## Responsibilities\n\nThe headteacher is responsible for day-to-day health "
              "and safety; the Resources committee monitors it each term.")]
-    if safeguarding is not None:
-        live.append((_policy_id(conn, "child_protection"), "document", safeguarding["id"]))
-    for policy_id, kind, text in live:
-        if kind == "page":
+    plan = _policy_id(conn, "accessibility_plan")
+    with clock.frozen_at(week_before):
+        for policy_id, text in live + [(plan, ACCESSIBILITY)]:
             lifecycle.write_page(conn, clerk, policy_id, text)
-        else:
-            lifecycle.set_draft_text(conn, clerk, policy_id, kind, text)
+    for policy_id, _ in live:
         agenda.attach(conn, clerk, item, "policy", policy_id)
         lifecycle.approve_at_meeting(conn, clerk, policy_id, item)
+    # Approved at the meeting too, but the clerk has yet to record it (its policy page
+    # offers the meeting).
+    agenda.attach(conn, clerk, item, "policy", plan)
+    if safeguarding is not None:
+        lifecycle.set_draft_text(conn, clerk, _policy_id(conn, "child_protection"), "document",
+                                 safeguarding["id"])
 
     today = dates.today()
     complaints, behaviour, health = (_policy_id(conn, k) for k in

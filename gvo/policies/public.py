@@ -5,8 +5,10 @@ on). It shows a policy only when all hold: the school has switched the viewer on
 policy is live and marked "publish publicly"; it has a live (approved) version; that
 version's text is in the library, not in the wastebin, and in no restricted folder (a room)
 on its path, decided by the library's own rule for someone not signed in
-(`gvo.library.access`). Never a draft, never an archived version: a document's text is the
-version pinned when it was approved, whatever was uploaded since.
+(`gvo.library.access`). Never a draft, never an archived version, and always the text as
+approved: a document's version pinned when it was approved, whatever was uploaded since; a
+page's title and text as copied into the version at approval (gvo.policies.lifecycle), not
+the library page as it may read today.
 
 Reads only: a visit writes nothing to the school (tests/test_anonymous_reads.py).
 """
@@ -39,7 +41,8 @@ def switch(conn: Connection, who: Identity, on: bool) -> None:
 
 _PUBLISHED = (
     "SELECT p.id, p.name, p.effective_on, p.next_review_on, t.name AS type_name,"
-    " v.number, v.item_kind, v.item_id, v.doc_version, v.approved_on,"
+    " v.number, v.item_kind, v.item_id, v.doc_version, v.approved_on, v.approved_title,"
+    " v.approved_body,"
     f" {register.folder_of('v')} AS folder_id"
     " FROM policies p JOIN policy_versions v ON v.policy_id = p.id AND v.state = 'live'"
     " LEFT JOIN policy_types t ON t.id = p.type_id"
@@ -57,8 +60,9 @@ def published(conn: Connection) -> list[dict]:
 
 
 def get(conn: Connection, policy_id: int) -> dict:
-    """One published policy with its text: for a page `html` (rendered, sanitised) and
-    `body`; for a document the pinned version's `blob_id`, `mime`, `filename`, `size`.
+    """One published policy with its text as approved: for a page `title`, `body` and
+    `html` (rendered, sanitised); for a document the pinned version's `blob_id`, `mime`,
+    `filename`, `size`.
     NotFound for anything the viewer does not show (see the module's rule)."""
     if not is_on(conn):
         raise NotFound("no such policy")
@@ -68,9 +72,10 @@ def get(conn: Connection, policy_id: int) -> dict:
         raise NotFound("no such policy")
     entry = dict(row)
     if row["item_kind"] == "page":
-        page = pages.get_page(conn, _NOBODY, row["item_id"])
-        entry |= {"title": page["title"], "body": page["body"],
-                  "html": pages.render_web(page["body"]), "updated_at": page["updated_at"]}
+        if row["approved_body"] is None:
+            raise NotFound("no such policy")
+        entry |= {"title": row["approved_title"] or row["name"], "body": row["approved_body"],
+                  "html": pages.render_web(row["approved_body"])}
     else:
         version = conn.execute("SELECT blob_id, mime, filename, size FROM document_versions"
                                " WHERE document_id = ? AND number = ?",

@@ -194,6 +194,16 @@ def listing(conn: Connection, who: Identity, *, include_archived: bool = False) 
     return [e for r in rows if (e := _shown(r, who, visible)) is not None]
 
 
+def in_rooms(conn: Connection) -> set[int]:
+    """The ids of the policies whose text is all in rooms (restricted library folders): the
+    ones a page read by people outside the room (the compliance dashboard, the minutes)
+    must not name."""
+    nobody = Identity.anonymous()
+    visible = access.visible_folder_ids(conn, nobody)
+    return {r["id"] for r in conn.execute(LISTING).fetchall()
+            if _shown(r, nobody, visible) is None}
+
+
 def get(conn: Connection, who: Identity, policy_id: int) -> dict:
     """One policy as `listing` gives it, with `owner_ids`; NotFound if there is none or it
     is hidden from `who` (its text is in a room they may not open)."""
@@ -237,13 +247,22 @@ def owners_of(conn: Connection, policy_id: int) -> list[int]:
 
 
 def ensure_folder(conn: Connection, who: Identity) -> int:
-    """The library's "Policies" folder, where new policy pages go, made on first use (by
-    policy managers: the library's `grant`), found by the id stored when it was made."""
+    """The library's "Policies" folder, where new policy pages go, found by the id stored
+    when it was chosen: on first use the school's own top-level "Policies" folder if it has
+    one `who` may open (so the library does not show two), else a new one (made by policy
+    managers: the library's `grant`)."""
     stored = settings.get(conn, FOLDER_SETTING)
     if stored.isdigit() and conn.execute("SELECT 1 FROM folders WHERE id = ? AND deleted_at"
                                          " IS NULL", (int(stored),)).fetchone():
         return int(stored)
+    visible = access.visible_folder_ids(conn, who)
+    existing = [r[0] for r in conn.execute(
+        "SELECT id FROM folders WHERE parent_id IS NULL AND deleted_at IS NULL AND title = ?"
+        " COLLATE NOCASE ORDER BY sort_order, id", (FOLDER_TITLE,)) if r[0] in visible]
     with transaction(conn):
+        if existing:
+            settings.put(conn, FOLDER_SETTING, str(existing[0]))
+            return existing[0]
         folder_id = folders.create_folder(
             conn, who, parent_id=None, title=FOLDER_TITLE, grant=MANAGE,
             description="The school's policies: each one's text, its drafts and its past "

@@ -1,10 +1,12 @@
 """Policy reports, as a page and as CSV: the statutory policies (present, missing, overdue,
 due), reviews due in a date range, and reviews by owner.
 
-Every report lists only policies the person may see (`register.listing`); the statutory
-report is the school's own list (no text is shown). CSV files are UTF-8 with a byte-order
-mark (for spreadsheets) and every cell goes through `text.spreadsheet_cell` (OWASP, CSV
-Injection), so a policy called "=HYPERLINK(...)" is shown, never run.
+Every report lists only policies the person may see (`register.listing`: a policy whose
+text is in a room they may not open is left out, policy managers see every row), the
+statutory report too: a statutory policy kept in such a room is counted, never named. CSV
+files are UTF-8 with a byte-order mark (for spreadsheets) and every cell goes through
+`text.spreadsheet_cell` (OWASP, CSV Injection), so a policy called "=HYPERLINK(...)"
+is shown, never run.
 """
 
 import csv
@@ -20,10 +22,12 @@ from gvo.storage.sqlcipher import Connection
 MAX_RANGE_DAYS = 3 * 366
 
 
-def statutory_rows(conn: Connection, today: date) -> list[dict]:
-    """Every statutory policy with its state on `today` ("missing", "overdue", "due for
-    review", "present"), by name: {name, state, next_review_on, policy_id}."""
+def statutory_rows(conn: Connection, who: Identity, today: date) -> tuple[list[dict], int]:
+    """Every statutory policy `who` may see with its state on `today` ("missing", "overdue",
+    "due for review", "present"), by name: {name, state, next_review_on, policy_id}; and how
+    many more are held whose text is in a room `who` may not open (left out, not named)."""
     found = statutory.status(conn, today)
+    seen = {p["id"] for p in register.listing(conn, who)}
     overdue = {id(x) for x in found.overdue}
     due = {id(x) for x in found.due}
     rows = [line | {"state": "missing"} for line in found.missing]
@@ -31,7 +35,8 @@ def statutory_rows(conn: Connection, today: date) -> list[dict]:
         state = ("overdue" if id(line) in overdue else "due for review" if id(line) in due
                  else "present")
         rows.append(line | {"state": state})
-    return sorted(rows, key=lambda r: r["name"].casefold())
+    shown = [r for r in rows if r["policy_id"] is None or r["policy_id"] in seen]
+    return sorted(shown, key=lambda r: r["name"].casefold()), len(rows) - len(shown)
 
 
 def due_between(conn: Connection, who: Identity, start: date, end: date) -> list[dict]:

@@ -59,18 +59,26 @@ def warning_days(conn: Connection) -> int:
     return int(value) if value.isdigit() and 1 <= int(value) <= 366 else DEFAULT_WINDOW_DAYS
 
 
-def set_options(conn: Connection, who: Identity, *, kind: str, days: int) -> None:
-    """Set the school's type and the warning period (1-366 days). Audited as
-    "policy.settings". InvalidInput naming the field."""
+def set_options(conn: Connection, who: Identity, *, kind: str, days: int) -> list[str]:
+    """Set the school's type and the warning period (1-366 days); the names of the policies
+    the school holds from the other type's list that the new type's list lacks (they stay in
+    the register, statutory, and `status` reports them, marked with their list: nothing is
+    dropped silently). Audited as "policy.settings". InvalidInput naming the field."""
     register.require_manager(who)
     if kind not in SCHOOL_TYPES:
         raise InvalidInput("Choose maintained school or academy.", field="school_type")
     if not isinstance(days, int) or not 1 <= days <= 366:
         raise InvalidInput("Give a number of days from 1 to 366.", field="warning_days")
     with transaction(conn):
+        before = school_type(conn)
         settings.put(conn, TYPE_SETTING, kind)
         settings.put(conn, WINDOW_SETTING, str(days))
-        audit.record(conn, who, "policy.settings", "school", school_type=kind, days=days)
+        off_list = [] if kind == before else [
+            p["name"] for key, p in sorted(_held(conn).items(), key=lambda kv: kv[1]["name"])
+            if key not in {e["key"] for e in entries(kind)}]
+        audit.record(conn, who, "policy.settings", "school", school_type=kind, days=days,
+                     off_list=len(off_list))
+    return off_list
 
 
 def _held(conn: Connection) -> dict[str, dict]:
@@ -87,10 +95,12 @@ def add_missing(conn: Connection, who: Identity) -> list[int]:
     source, cycle and approval level, owned by the board); the new policies' ids. Audited
     as "policy.create" for each and "policy.statutory_added"."""
     register.require_manager(who)
-    held = _held(conn)
-    board = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()
     added = []
+    # Read what is held inside the write transaction: a form sent twice at once adds each
+    # policy once and the second finds nothing to add (never a duplicate-key error).
     with transaction(conn):
+        held = _held(conn)
+        board = conn.execute("SELECT id FROM bodies WHERE kind = 'board'").fetchone()
         for entry in entries(school_type(conn)):
             if entry["key"] in held:
                 continue
@@ -103,6 +113,15 @@ def add_missing(conn: Connection, who: Identity) -> list[int]:
         audit.record(conn, who, "policy.statutory_added", "school", added=len(added),
                      school_type=school_type(conn))
     return added
+
+
+def _other_list_name(policy, other: dict) -> str:
+    """A held statutory policy's name, marked with the other type's list it came from."""
+    entry = other.get(policy["statutory_key"])
+    if entry is None:
+        return policy["name"]
+    lists = " and ".join(SCHOOL_TYPES[t].lower() for t in entry["applies_to"])
+    return f"{policy['name']} (statutory on the {lists} list)"
 
 
 @dataclass
@@ -125,18 +144,23 @@ def status(conn: Connection, today: date) -> Status:
     """The statutory policies for the school's type on `today` (a date in the school's zone):
     which are present (held with a live version), missing (not held, or not yet approved),
     overdue (review date before today) and due (review within the warning period). Policies
-    the school marked statutory itself (no list entry) count too. Reads only; no access
-    check (the caller decides who sees it: the compliance dashboard, the reports)."""
+    the school marked statutory itself (no list entry) count too, and so do those it holds
+    from the other type's list (after the school's type changed), named with their list
+    ("… (maintained-school list)"). Reads only; no access check (the caller decides who
+    sees it: the compliance dashboard, the reports)."""
     result = Status()
     held = _held(conn)
     horizon = (today + timedelta(days=warning_days(conn))).isoformat()
-    listed = {e["key"]: e for e in entries(school_type(conn))}
-    own = conn.execute("SELECT id, name, status, next_review_on FROM policies WHERE statutory = 1"
-                       " AND statutory_key IS NULL AND status != 'archived'").fetchall()
+    kind = school_type(conn)
+    listed = {e["key"]: e for e in entries(kind)}
+    other = {e["key"]: e for e in shipped()["policies"] if kind not in e["applies_to"]}
+    own = conn.execute("SELECT id, name, status, next_review_on, statutory_key FROM policies"
+                       " WHERE statutory = 1 AND status != 'archived'").fetchall()
     rows = [(key, e["name"], held.get(key)) for key, e in listed.items()]
-    rows += [(None, r["name"], dict(r)) for r in own]
+    rows += [(None, _other_list_name(r, other), dict(r)) for r in own
+             if r["statutory_key"] not in listed]
     for key, name, policy in rows:
-        line = {"key": key, "name": policy["name"] if policy else name,
+        line = {"key": key, "name": name if key is None else policy["name"] if policy else name,
                 "policy_id": policy["id"] if policy else None,
                 "next_review_on": policy["next_review_on"] if policy else None}
         if policy is None or policy["status"] != "live":

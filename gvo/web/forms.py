@@ -210,11 +210,27 @@ class _Years:
             raise StopValidation(clock.YEAR_RANGE)
 
 
-class DayField(_Years, _Numerals, DateField):
+class _Dates:
+    """A date field mixin: a date that does not exist is refused in words
+    (`dates.not_a_day`: "29 February 2027 is not a date: 2027 is not a leap year."), not
+    WTForms' "Not a valid date value."."""
+
+    def process_formdata(self, valuelist):
+        """Parse what was sent, or say why it is not a date."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            if isinstance(self, DateTimeLocalField):
+                raise ValueError(dates.not_a_day(" ".join(valuelist), "Give a date and time "
+                                                 "as YYYY-MM-DD HH:MM.")) from None
+            raise ValueError(dates.not_a_day(" ".join(valuelist))) from None
+
+
+class DayField(_Dates, _Years, _Numerals, DateField):
     """A date field (YYYY-MM-DD) that reads digits of any script; years 1900-2199."""
 
 
-class LocalTimeField(_Years, _Numerals, DateTimeLocalField):
+class LocalTimeField(_Dates, _Years, _Numerals, DateTimeLocalField):
     """A local date and time field (YYYY-MM-DDTHH:MM, the school's time zone) that reads
     digits of any script; years 1900-2199.
 

@@ -27,7 +27,8 @@ def test_a_draft_approved_at_a_meeting_goes_live_and_the_old_version_is_archived
     office.live(pid, days=-30)
     first = register.get(conn, OP, pid)
     assert first["status"] == "live" and first["live_number"] == 1
-    lifecycle.start_review(conn, OP, pid)
+    with office.days_ago(3):
+        lifecycle.start_review(conn, OP, pid)
     reviewing = register.get(conn, OP, pid)
     assert (reviewing["live_number"], reviewing["draft_number"]) == (1, 2)
     assert reviewing["draft_item"] != reviewing["live_item"]  # a page is copied for review
@@ -58,7 +59,7 @@ def test_a_draft_approved_at_a_meeting_goes_live_and_the_old_version_is_archived
 def test_the_approval_is_added_to_decisions_already_minuted(office):
     conn = office.conn
     pid = office.policy()
-    lifecycle.write_page(conn, OP, pid, "Text")
+    office.draft(pid)
     item = office.item_with(office.meeting(), pid)
     minutes.save_item(conn, OP, item, "Discussed.", "Thanks to the head.")
     lifecycle.approve_at_meeting(conn, OP, pid, item)
@@ -80,13 +81,13 @@ def _refused(office, pid, item, words):
 
 def test_a_draft_not_approved_stays_a_draft_when_the_meeting_has_not_happened(office):
     pid = office.policy()
-    lifecycle.write_page(office.conn, OP, pid, "Text")
+    office.draft(pid)
     _refused(office, pid, office.item_with(office.meeting(days=5), pid), "not happened yet")
 
 
 def test_a_draft_stays_a_draft_when_the_item_does_not_have_the_policy(office):
     pid = office.policy()
-    lifecycle.write_page(office.conn, OP, pid, "Text")
+    office.draft(pid)
     meeting = office.meeting()
     other = agenda.add_item(office.conn, OP, meeting, agenda.ItemInput(title="Budget"))
     _refused(office, pid, other, "does not have this policy")
@@ -94,8 +95,8 @@ def test_a_draft_stays_a_draft_when_the_item_does_not_have_the_policy(office):
 
 def test_a_draft_stays_a_draft_when_the_meeting_was_cancelled(office):
     pid = office.policy()
-    lifecycle.write_page(office.conn, OP, pid, "Text")
-    meeting = office.meeting()
+    office.draft(pid)
+    meeting = office.meeting(held=False)
     item = office.item_with(meeting, pid)
     meetings.cancel(office.conn, OP, meeting, "No quorum")
     _refused(office, pid, item, "cancelled")
@@ -104,8 +105,8 @@ def test_a_draft_stays_a_draft_when_the_meeting_was_cancelled(office):
 def test_a_draft_stays_a_draft_when_the_minutes_are_approved(office):
     conn = office.conn
     pid = office.policy()
-    lifecycle.write_page(conn, OP, pid, "Text")
-    meeting = office.meeting(days=-20)
+    office.draft(pid)
+    meeting = office.meeting(days=-20, held=False)
     item = office.item_with(meeting, pid)
     member = accounts.add_user(conn, OP, email="g@ex.org", name="Gov", role="author")
     bodies.add_member(conn, OP, office.board_id, member, "member")
@@ -118,14 +119,14 @@ def test_a_draft_stays_a_draft_when_the_minutes_are_approved(office):
 
 def test_a_board_policy_is_not_approved_at_a_committee(office):
     pid = office.policy(approval_level="board")
-    lifecycle.write_page(office.conn, OP, pid, "Text")
+    office.draft(pid)
     item = office.item_with(office.meeting(body_id=office.committee_id), pid)
     _refused(office, pid, item, "full board")
 
 
 def test_a_committee_policy_is_approved_at_its_committee(office):
     pid = office.policy(approval_level="committee", owner_body_id=office.committee_id)
-    lifecycle.write_page(office.conn, OP, pid, "Text")
+    office.draft(pid)
     item = office.item_with(office.meeting(body_id=office.committee_id), pid)
     lifecycle.approve_at_meeting(office.conn, OP, pid, item)
     assert register.get(office.conn, OP, pid)["status"] == "live"
@@ -145,12 +146,15 @@ def test_there_is_nothing_to_approve_without_a_draft(office):
 def test_a_document_is_pinned_at_the_version_approved(office):
     conn = office.conn
     pid = office.policy()
-    doc = office.document(make_pdf("Version one"), "policy.pdf")
-    lifecycle.set_draft_text(conn, OP, pid, "document", doc)
-    lifecycle.approve_at_meeting(conn, OP, pid, office.item_with(office.meeting(), pid))
-    lifecycle.start_review(conn, OP, pid)
-    documents.add_version(conn, OP, doc, [File("policy.pdf", make_pdf("Version two"))],
-                          limit=1 << 20)
+    with office.days_ago(40):
+        doc = office.document(make_pdf("Version one"), "policy.pdf")
+        lifecycle.set_draft_text(conn, OP, pid, "document", doc)
+    lifecycle.approve_at_meeting(conn, OP, pid, office.item_with(office.meeting(days=-30),
+                                                                 pid))
+    with office.days_ago(20):
+        lifecycle.start_review(conn, OP, pid)
+        documents.add_version(conn, OP, doc, [File("policy.pdf", make_pdf("Version two"))],
+                              limit=1 << 20)
     policy = register.get(conn, OP, pid)
     assert policy["live_doc_version"] == 1 and policy["draft_item"] == doc
     lifecycle.approve_at_meeting(conn, OP, pid, office.item_with(office.meeting(), pid))

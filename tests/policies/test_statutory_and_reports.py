@@ -81,7 +81,7 @@ def test_status_says_missing_overdue_and_due(office):
                                                  "health_safety"}
     assert "teachers_pay" in {x["key"] for x in found.missing}
     assert found.problems == len(found.missing) + 1
-    rows = {r["name"]: r["state"] for r in reports.statutory_rows(conn, today)}
+    rows = {r["name"]: r["state"] for r in reports.statutory_rows(conn, OP, today)[0]}
     assert rows["Child protection policy and procedures"] == "overdue"
     assert rows["Health and safety policy"] == "due for review"
     assert rows["Complaints procedure"] == "present"

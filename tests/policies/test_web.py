@@ -79,10 +79,11 @@ def test_a_draft_under_review_is_not_shown_but_the_live_version_is(office, publi
 
 def test_an_archived_version_is_never_shown(office, published, client):
     conn = office.conn
-    lifecycle.start_review(conn, OP, published)
-    draft = register.get(conn, OP, published)["draft_item"]
-    pages.update_page(conn, OP, draft, title="New", body="NEW WORDS")
-    lifecycle.approve_at_meeting(conn, OP, published, office.item_with(office.meeting(),
+    with office.days_ago(2):
+        lifecycle.start_review(conn, OP, published)
+        draft = register.get(conn, OP, published)["draft_item"]
+        pages.update_page(conn, OP, draft, title="New", body="NEW WORDS")
+    lifecycle.approve_at_meeting(conn, OP, published, office.item_with(office.meeting(days=-1),
                                                                       published))
     client.get(f"/alpha/policies/public/{published}")
     assert "NEW WORDS" in client.last_text and "LIVE WORDS" not in client.last_text
@@ -94,8 +95,9 @@ def test_a_document_is_shown_as_the_version_approved_not_the_next_draft(office, 
     conn = office.conn
     public.switch(conn, OP, True)
     pid = office.policy("Charging", publish_publicly=True)
-    doc = office.document(make_pdf("APPROVED TEXT"), "charging.pdf")
-    lifecycle.set_draft_text(conn, OP, pid, "document", doc)
+    with office.days_ago(10):
+        doc = office.document(make_pdf("APPROVED TEXT"), "charging.pdf")
+        lifecycle.set_draft_text(conn, OP, pid, "document", doc)
     lifecycle.approve_at_meeting(conn, OP, pid, office.item_with(office.meeting(), pid))
     lifecycle.start_review(conn, OP, pid)
     documents.add_version(conn, OP, doc, [File("charging.pdf", make_pdf("DRAFT TEXT"))],
@@ -115,12 +117,13 @@ def test_nothing_in_a_room_is_ever_shown(office, client, make_user, kind):
                                  users=[member.id])
     inside = folders.create_folder(conn, who, parent_id=room, title="Inside")
     pid = office.policy("Pay policy", publish_publicly=True)
-    if kind == "page":
-        item = pages.create_page(conn, who, inside, title="Pay", body="SECRET WORDS")
-    else:
-        [item] = documents.add_files(conn, who, inside, [File("pay.pdf", make_pdf(
-            "SECRET WORDS"))], limit=1 << 20)
-    lifecycle.set_draft_text(conn, who, pid, kind, item)
+    with office.days_ago(10):
+        if kind == "page":
+            item = pages.create_page(conn, who, inside, title="Pay", body="SECRET WORDS")
+        else:
+            [item] = documents.add_files(conn, who, inside, [File("pay.pdf", make_pdf(
+                "SECRET WORDS"))], limit=1 << 20)
+        lifecycle.set_draft_text(conn, who, pid, kind, item)
     lifecycle.approve_at_meeting(conn, who, pid, office.item_with(office.meeting(), pid))
     assert register.get(conn, who, pid)["status"] == "live"
     _hidden(client, pid, "SECRET WORDS")
@@ -212,7 +215,7 @@ def test_approving_through_the_web_records_it_and_refuses_beside_the_field(offic
     conn = office.conn
     client, _ = signed_in("manager")
     pid = office.policy()
-    lifecycle.write_page(conn, OP, pid, "Text")
+    office.draft(pid)
     item = office.item_with(office.meeting(), pid)
     page = f"/alpha/policies/{pid}"
     bad = client.post(f"{page}/approve", {"item_id": "999"}, form_page=page)
@@ -285,7 +288,7 @@ def test_the_csv_downloads_open_with_the_csv_module(office, signed_in):
 def test_every_change_is_audited_in_its_transaction(office):
     conn = office.conn
     pid = office.policy()
-    lifecycle.write_page(conn, OP, pid, "Text")
+    office.draft(pid)
     item = office.item_with(office.meeting(), pid)
     lifecycle.approve_at_meeting(conn, OP, pid, item)
     lifecycle.start_review(conn, OP, pid)

@@ -27,12 +27,17 @@ def text_form(formdata=None) -> pf.TextForm:
     return form
 
 
+def _item_label(item: dict) -> str:
+    return f"{item['meeting_title']}, {dates.day(item['starts_at'])}: {item['item_title']}"
+
+
 def approve_form(policy_id: int, formdata=None) -> pf.ApproveForm:
-    """The approval form: agenda items where this policy's draft may be approved."""
+    """The approval form: agenda items where this policy's draft may be approved; the
+    others it is linked to, with why not, as `form.refused` [(label, reason)]."""
     form = pf.ApproveForm(formdata=formdata)
-    form.item_id.choices = choices(
-        (i["item_id"], f"{i['meeting_title']}, {dates.day(i['starts_at'])}: {i['item_title']}")
-        for i in lifecycle.approvable_items(db(), current_identity(), policy_id))
+    can, cannot = lifecycle.approvable_items(db(), current_identity(), policy_id)
+    form.item_id.choices = choices((i["item_id"], _item_label(i)) for i in can)
+    form.refused = [(_item_label(i), i["reason"]) for i in cannot]
     return form
 
 

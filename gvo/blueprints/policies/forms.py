@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from gvo.core.numbers import whole_number_or_none
 from gvo.policies import register, statutory
 from gvo.web.forms import DayField, LineField, MultiCheckboxField, WholeNumberField, choices
 
@@ -43,11 +44,19 @@ class WriteForm(FlaskForm):
     body = TextAreaField("Text (Markdown)", validators=[DataRequired(), Length(max=50_000)])
 
 
+def _item_id(value) -> int | None:
+    """An agenda item's id as chosen (an int already, or the posted text; None for text
+    that is not an id)."""
+    return value if isinstance(value, int) else whole_number_or_none(value)
+
+
 class ApproveForm(FlaskForm):
     """Recording the approval of the draft at a meeting."""
 
-    item_id = SelectField("Approved at (agenda item with this policy as a paper)", coerce=int,
-                          choices=[])
+    # Any posted value reaches the service, whose refusal says why (cancelled, not yet held,
+    # not quorate, ...) rather than "Not a valid choice".
+    item_id = SelectField("Approved at (agenda item with this policy as a paper)",
+                          coerce=_item_id, choices=[], validate_choice=False)
 
 
 class SettingsForm(FlaskForm):

@@ -145,14 +145,20 @@ def settings():
                                  "public": public.is_on(conn)})
     if form.validate_on_submit():
         try:
-            statutory.set_options(conn, current_identity(), kind=form.school_type.data,
-                                  days=form.warning_days.data)
+            off_list = statutory.set_options(conn, current_identity(),
+                                             kind=form.school_type.data,
+                                             days=form.warning_days.data)
             if form.public.data != public.is_on(conn):
                 public.switch(conn, current_identity(), form.public.data)
         except InvalidInput as exc:
             error_beside(form, exc, "school_type")
         else:
             flash("The policy settings are saved.", "success")
+            if off_list:
+                flash(f"Not on the {statutory.SCHOOL_TYPES[form.school_type.data].lower()} "
+                      f"list: {', '.join(off_list)}. They stay in the register, marked "
+                      "statutory, and the statutory report names the list each came from.",
+                      "warning")
             return redirect(url_for("policies.settings"))
     return render_template("policies/settings.html", form=form, types=register.types(conn),
                            type_form=pf.TypeForm(formdata=None), source=statutory.source(),

@@ -35,9 +35,9 @@ def _range():
 def report():
     """The reports page: statutory policies, reviews due in a range, by owner."""
     form, due = _range()
+    rows, hidden = reports.statutory_rows(db(), current_identity(), dates.today())
     return render_template(
-        "policies/reports.html", form=form, due=due,
-        statutory_rows=reports.statutory_rows(db(), dates.today()),
+        "policies/reports.html", form=form, due=due, statutory_rows=rows, hidden=hidden,
         owners=reports.by_owner(db(), current_identity()), statuses=register.STATUSES,
         school_type=statutory.SCHOOL_TYPES[statutory.school_type(db())],
         source=statutory.source()), 422 if form.errors else 200
@@ -47,7 +47,7 @@ def report():
 @signed_in
 def statutory_csv():
     """The statutory report as CSV."""
-    rows = reports.statutory_rows(db(), dates.today())
+    rows, _ = reports.statutory_rows(db(), current_identity(), dates.today())
     return file_response(reports.statutory_csv(rows),
                          f"statutory-policies-{dates.today().isoformat()}.csv", "text/csv")
 
