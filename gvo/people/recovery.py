@@ -23,6 +23,7 @@ from gvo.security import throttle
 from gvo.storage.sqlcipher import Connection
 
 LINK_MINUTES = 60
+outbox.register_link_lifetime("password_reset", LINK_MINUTES * 60)
 MAX_EMAIL = 254
 
 
