@@ -41,6 +41,7 @@ from gvo.storage.sqlcipher import Connection, after_commit, database_path
 GIVE_UP_SECONDS = 48 * 3600  # temporary failures this long after queueing: failed
 KEEP_SENT_SECONDS = 30 * 24 * 3600  # a sent message's row (no body) is kept this long
 COALESCE_SECONDS = 600.0  # notices about one item to one person: one message per this
+REBUILD_AFTER = 60.0  # a newsletter or digest sent later than this after it was built: again
 REPLY_TO_KEY = "mail_reply_to"  # the school setting: where replies go (its clerk)
 SYSTEM = Identity.system("mail")
 
@@ -332,9 +333,12 @@ def recheck(conn: Connection, row) -> Ready | None:
     - it carries a one-time link that has expired (`register_link_lifetime`): failed, with
       the reason, so a Manager sees it and makes a new link;
     - it is about an item its person may no longer open (`ref`, gvo.mail.refs): withdrawn;
-    - its kind is built again when sent (`register_rebuild`: the newsletter, the digest):
-      built for the person now (withdrawn if it has nothing left to say), keeping its
-      Message-ID;
+    - its kind is built again when sent (`register_rebuild`: the newsletter, the digest)
+      and it waited (tried before, sent again by a Manager, or made over REBUILD_AFTER
+      seconds ago): built for the person now (withdrawn if it has nothing left to say),
+      keeping its Message-ID (one that goes out within REBUILD_AFTER of being built, with
+      access checked as it was built, goes as it is: building it again would cost the
+      sender most of its speed for a change that could as well have come a minute later);
     - otherwise its Reply-To is set to the school's current reply-to address (a message
       queued while a bad one was set goes out with the good one).
     """
@@ -354,6 +358,8 @@ def recheck(conn: Connection, row) -> Ready | None:
         withdraw(conn, row["id"], "the person may no longer open the item")
         return None
     rebuild = _rebuilders.get(row["kind"])
+    if rebuild is not None and row["attempts"] == 0 and now - row["created_at"] < REBUILD_AFTER:
+        rebuild = None  # going out as it was just built: built again only if it waited
     if rebuild is None:
         return Ready(row["recipient"], compose.replace_reply_to(
             bytes(row["message"]), compose.reply_to_header(_setting(conn, "name"),

@@ -52,7 +52,7 @@ def _queued(conn, kind: str, address: str) -> int:
 
 
 def test_a_queued_newsletter_is_built_again_without_a_room_item_the_person_lost(
-        scene, instance, smtp_server, start_sender):
+        scene, instance, smtp_server, start_sender, clock):
     conn = scene.conn
     letters.send_newsletters(conn, "2099-W01", gvo_clock.now())
     assert _queued(conn, "newsletter", "ann@ex.org") == 1
@@ -60,6 +60,7 @@ def test_a_queued_newsletter_is_built_again_without_a_room_item_the_person_lost(
                           " AND recipient = 'ann@ex.org'").fetchone()[0]
     assert TITLE in bytes(queued).decode()  # named when queued: she was in the room
     _leaves_the_room(scene)
+    clock.advance(outbox.REBUILD_AFTER)  # it waited (the SMTP server was down)
     [arrived] = _send_all(instance, smtp_server, start_sender, 1, "ann@ex.org")
     assert "uniform" in arrived.part("plain")  # still a newsletter, of what she may open
     assert TITLE not in arrived.data.decode()
@@ -67,7 +68,7 @@ def test_a_queued_newsletter_is_built_again_without_a_room_item_the_person_lost(
 
 
 def test_a_queued_digest_names_no_item_the_person_lost_and_is_withdrawn_if_empty(
-        scene, instance, smtp_server, start_sender):
+        scene, instance, smtp_server, start_sender, clock):
     conn = scene.conn
     volume.set_volume(conn, scene.who(scene.ann), scene.ann, "digest")
     followers.set_following(conn, scene.who(scene.ann), subjects.load(
@@ -76,6 +77,7 @@ def test_a_queued_digest_names_no_item_the_person_lost_and_is_withdrawn_if_empty
         conn, scene.who(scene.clerk), "document", scene.room_doc), "Monday")
     assert letters.send_digests(conn, "2099-01-01", gvo_clock.now()) == 1
     _leaves_the_room(scene)
+    clock.advance(outbox.REBUILD_AFTER)
     _send_until_marker(scene, instance, smtp_server, start_sender)
     assert smtp_server.to("ann@ex.org") == []
     assert _queued(conn, "digest", "ann@ex.org") == 0
@@ -98,13 +100,14 @@ def test_nothing_goes_to_a_person_made_inactive_after_it_was_queued(
 
 
 def test_send_again_of_an_old_newsletter_is_checked_again(
-        scene, instance, smtp_server, start_sender):
+        scene, instance, smtp_server, start_sender, clock):
     conn = scene.conn
     letters.send_newsletters(conn, "2099-W01", gvo_clock.now())
     [mid] = [r[0] for r in conn.execute("SELECT id FROM mail_outbox WHERE kind = 'newsletter'"
                                         " AND recipient = 'ann@ex.org'")]
     outbox.mark_failed(conn, mid, "550 mailbox full")
     _leaves_the_room(scene)
+    clock.advance(2 * 86400)  # the Manager sends it again days later
     outbox.retry(conn, scene.who(scene.clerk), mid)
     [arrived] = _send_all(instance, smtp_server, start_sender, 1, "ann@ex.org")
     assert TITLE not in arrived.data.decode()
