@@ -637,3 +637,19 @@ def test_enrolment_step_closes_if_an_authenticator_was_set_up_meanwhile(client, 
     assert resp.headers["Location"].endswith("/alpha/login")
     assert instance.db("alpha").execute("SELECT totp_secret FROM users WHERE id = ?",
                                         (newcomer.id,)).fetchone()[0] == theirs
+
+
+def test_an_address_with_an_international_domain_signs_in_as_typed(instance, school,
+                                                                    make_user):
+    """Addresses are stored with their domain in ASCII (punycode): a person typing the
+    domain as they know it still signs in (the look-up uses the stored form)."""
+    from conftest import PASSWORD
+
+    from gvo.people import signin
+
+    person = make_user(email="ann@bücher.example", mfa=False)
+    conn = instance.db(school)
+    stored = conn.execute("SELECT email FROM users WHERE id = ?", (person.id,)).fetchone()[0]
+    assert stored == "ann@xn--bcher-kva.example"
+    result = signin.check_password(conn, " ann@BÜCHER.example ", PASSWORD, "127.0.0.9")
+    assert result.user_id == person.id

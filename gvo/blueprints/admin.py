@@ -424,8 +424,12 @@ def mail_failures():
 def mail_retry(message_id: int):
     """Send a failed message again."""
     if ConfirmForm().validate_on_submit():
-        outbox.retry(db(), current_identity(), message_id)
-        flash("The message will be sent again.", "success")
+        try:
+            outbox.retry(db(), current_identity(), message_id)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            flash("The message will be sent again.", "success")
     return redirect(url_for("admin.mail_failures"))
 
 

@@ -23,11 +23,12 @@ bp = school_blueprint("unsubscribe", __name__)
 def confirm(token: str):
     """Say what the link stops, with a button to do it (writes nothing)."""
     try:
-        _user_id, kind = volume.read_token(db(), token)
+        _user_id, kind, _version = volume.read_token(db(), token)
+        used = volume.link_used(db(), token)
     except InvalidInput as exc:
         return render_template("mail_pages/unsubscribe.html", error=str(exc)), 404
     return render_template("mail_pages/unsubscribe.html", kind=volume.kind_label(kind),
-                           token=token, done=False, error=None)
+                           token=token, done=False, used=used, error=None)
 
 
 @bp.post("/mail/unsubscribe/<token>")
@@ -37,6 +38,9 @@ def unsubscribe(token: str):
     """Stop that kind of mail for that person (RFC 8058 one-click, or the page's button)."""
     try:
         _user_id, kind, _changed = volume.unsubscribe(db(), token)
+    except volume.LinkUsed:
+        return render_template("mail_pages/unsubscribe.html", used=True, done=False,
+                               error=None), 410
     except (InvalidInput, NotFound) as exc:
         return render_template("mail_pages/unsubscribe.html", error=str(exc)), 404
     return render_template("mail_pages/unsubscribe.html", kind=volume.kind_label(kind),

@@ -23,7 +23,7 @@ from email.utils import format_datetime
 
 import jinja2
 
-from gvo.core import clock, text
+from gvo.core import addresses, clock, text
 from gvo.mail.config import MailSettings
 
 RAW_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
@@ -116,6 +116,48 @@ class Letter:
     gathered: str = ""
 
 
+def _reply_to_address(school_name: str, reply_to: str) -> Address | None:
+    """The Reply-To header's value, or None for none: the address in ASCII (an
+    internationalised domain as its A-labels, gvo.core.addresses.ascii_form); an address
+    that cannot be written in ASCII (a non-ASCII local part, which needs SMTPUTF8) or that
+    is not an address gives no Reply-To rather than a header naming a nonsense address."""
+    address = addresses.ascii_form(reply_to) if reply_to else None
+    if address is None:
+        return None
+    user, _, domain = address.rpartition("@")
+    return Address(display_name=header_text(school_name), username=user, domain=domain)
+
+
+def reply_to_header(school_name: str, reply_to: str) -> bytes:
+    """The Reply-To header line as `build` writes it (with its CRLF), b"" for none."""
+    reply = _reply_to_address(school_name, reply_to)
+    if reply is None:
+        return b""
+    msg = EmailMessage(policy=POLICY)
+    msg["Reply-To"] = reply
+    return POLICY.fold_binary("Reply-To", msg["Reply-To"])
+
+
+def replace_reply_to(data: bytes, header: bytes) -> bytes:
+    """A built message (`data`, RFC 5322 bytes with CRLF) with its Reply-To header (and its
+    folded continuation lines) replaced by `header` (a `reply_to_header` line; b"" for
+    none); the rest of the message is unchanged byte for byte."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    out, dropping, at = [], False, None
+    for line in lines:
+        if line[:1] in (b" ", b"\t") and dropping:
+            continue
+        dropping = line.lower().startswith(b"reply-to:")
+        if dropping:
+            at = len(out) if at is None else at
+            continue
+        out.append(line)
+    if header:
+        out.insert(len(out) if at is None else at, header.rstrip(b"\r\n"))
+    return b"\r\n".join(out) + sep + body
+
+
 def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to: str,
           to: Recipient, letter: Letter, unsubscribe: str = "") -> EmailMessage:
     """The message for `to`: text and HTML parts from `letter`'s templates and headers.
@@ -136,10 +178,8 @@ def build(settings: MailSettings, *, school_name: str, school_url: str, reply_to
     msg["From"] = Address(display_name=header_text(school_name), username=sender.username,
                           domain=sender.domain)
     msg["To"] = to.header()
-    if reply_to:
-        user, _, domain = reply_to.rpartition("@")
-        msg["Reply-To"] = Address(display_name=header_text(school_name), username=user,
-                                  domain=domain)
+    if (reply := _reply_to_address(school_name, reply_to)) is not None:
+        msg["Reply-To"] = reply
     msg["Subject"] = header_text(letter.subject)
     msg["Date"] = format_datetime(clock.utcnow())
     # 128 random bits from `secrets` (RFC 5322 3.6.4: unique; short enough not to be folded).

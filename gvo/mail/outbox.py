@@ -14,17 +14,21 @@ commit that marks the message sent can send it again.
 With mail off (no GVO_SMTP_URL) nothing is queued: `queue` and `notify` return None / [].
 Each person's volume and unsubscribes apply in `notify` (gvo.mail.volume).
 
-A notice about an item carries the item (`Letter.ref`, gvo.mail.refs): the sender checks
-again that the person may open it before handing the message over (`still_allowed`), and
-withdraws it otherwise. Notices of one kind about one item to one person are gathered
-(`notify`): after one is sent, the next waits until COALESCE_SECONDS have passed and the
-ones that come meanwhile join it ("3 new comments on ...").
+Every message is checked again as the sender hands it over (`recheck`): nothing to a
+person made inactive since; a notice about an item (`Letter.ref`, gvo.mail.refs) only if
+the person may still open it; the newsletter and digest, which name many items, built
+again for their person (`register_rebuild`); a one-time link never sent dead
+(`register_link_lifetime`); otherwise withdrawn (or failed, for a dead link). Notices of
+one kind about one item to one person are gathered (`notify`): after one is sent, the
+next waits until COALESCE_SECONDS have passed and the ones that come meanwhile join it
+("3 new comments on ...").
 """
 
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
@@ -37,6 +41,7 @@ from gvo.storage.sqlcipher import Connection, after_commit, database_path
 GIVE_UP_SECONDS = 48 * 3600  # temporary failures this long after queueing: failed
 KEEP_SENT_SECONDS = 30 * 24 * 3600  # a sent message's row (no body) is kept this long
 COALESCE_SECONDS = 600.0  # notices about one item to one person: one message per this
+REBUILD_AFTER = 60.0  # a newsletter or digest sent later than this after it was built: again
 REPLY_TO_KEY = "mail_reply_to"  # the school setting: where replies go (its clerk)
 SYSTEM = Identity.system("mail")
 
@@ -274,25 +279,108 @@ def user_recipient(conn: Connection, user_id: int) -> Recipient:
 
 
 def due(conn: Connection, now: float, limit: int) -> list:
-    """Queued messages whose time has come, oldest first (id, recipient, message,
-    attempts, queued_at, user_id, kind, ref_type, ref_id), at most `limit`."""
+    """Queued messages whose time has come, oldest first (id, message_id, recipient,
+    message, attempts, created_at, queued_at, user_id, kind, ref_type, ref_id), at most
+    `limit`."""
     return conn.execute(
-        "SELECT id, recipient, message, attempts, queued_at, user_id, kind, ref_type, ref_id"
-        " FROM mail_outbox"
+        "SELECT id, message_id, recipient, message, attempts, created_at, queued_at, user_id,"
+        " kind, ref_type, ref_id FROM mail_outbox"
         " WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
         + paging.limit_clause(limit), (now,)).fetchall()
 
 
-def still_allowed(conn: Connection, row) -> bool:
-    """Whether a queued message (a row of `due`) may still go: True unless it is about an
-    item its person may no longer open (gvo.mail.refs), checked as it is sent."""
-    return row["ref_type"] is None or refs.may_open(conn, row["user_id"], row["ref_type"],
-                                                    row["ref_id"])
+Rebuild = Callable[[Connection, Any, Identity], "Prepared | None"]
+_rebuilders: dict[str, Rebuild] = {}
+_link_lifetimes: dict[str, float] = {}
 
 
-def withdraw(conn: Connection, message_id: int) -> None:
-    """Take back a queued message about an item its person may no longer open (or that is
-    gone): deleted, so nobody sees its subject, and audited as "mail.withdrawn"."""
+def register_rebuild(kind: str, rebuild: Rebuild) -> None:
+    """Make messages of `kind` be built again when they are sent: `rebuild(conn, row,
+    person)` (a row of `due`, the recipient's Identity, active) returns the message as it
+    should be now, or None when there is nothing left to say to them (the message is then
+    withdrawn). For letters naming many items (the newsletter, the digest), which no single
+    `ref` describes: built again for the person, they name only what the person may open
+    when they are sent (gvo.newsletter.letters registers them)."""
+    _rebuilders[kind] = rebuild
+
+
+def register_link_lifetime(kind: str, seconds: float) -> None:
+    """Messages of `kind` carry a one-time link valid `seconds` after they are made (a
+    set-up link, a new-password link): once it has expired such a message is not sent (the
+    sender fails it, saying why) and a Manager cannot send it again (`retry`)."""
+    _link_lifetimes[kind] = seconds
+
+
+def link_expired(kind: str, created_at: float, now: float) -> bool:
+    """Whether a message of `kind` made at `created_at` carries a link dead by `now`."""
+    life = _link_lifetimes.get(kind)
+    return life is not None and now - created_at >= life
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A queued message as it is to go now: envelope recipient and bytes."""
+
+    recipient: str
+    data: bytes
+
+
+def recheck(conn: Connection, row) -> Ready | None:
+    """A queued message (a row of `due`) checked again as it is sent, the one check of
+    every kind of mail: None (and the message withdrawn, or failed) if it must not go.
+
+    - its person is gone or inactive (made inactive after it was queued): withdrawn;
+    - it carries a one-time link that has expired (`register_link_lifetime`): failed, with
+      the reason, so a Manager sees it and makes a new link;
+    - it is about an item its person may no longer open (`ref`, gvo.mail.refs): withdrawn;
+    - its kind is built again when sent (`register_rebuild`: the newsletter, the digest)
+      and it waited (tried before, sent again by a Manager, or made over REBUILD_AFTER
+      seconds ago): built for the person now (withdrawn if it has nothing left to say),
+      keeping its Message-ID (one that goes out within REBUILD_AFTER of being built, with
+      access checked as it was built, goes as it is: building it again would cost the
+      sender most of its speed for a change that could as well have come a minute later);
+    - otherwise its Reply-To is set to the school's current reply-to address (a message
+      queued while a bad one was set goes out with the good one).
+    """
+    now = clock.now()
+    person = None
+    if row["user_id"] is not None:
+        person = Identity.load(conn, row["user_id"])
+        if person is None:
+            withdraw(conn, row["id"], "the person's account is inactive or gone")
+            return None
+    if link_expired(row["kind"], row["created_at"], now):
+        mark_failed(conn, row["id"], "not sent: its one-time link expired before it could go"
+                    " (make a new one)")
+        return None
+    if row["ref_type"] is not None and not refs.may_open(conn, row["user_id"], row["ref_type"],
+                                                         row["ref_id"]):
+        withdraw(conn, row["id"], "the person may no longer open the item")
+        return None
+    rebuild = _rebuilders.get(row["kind"])
+    if rebuild is not None and row["attempts"] == 0 and now - row["created_at"] < REBUILD_AFTER:
+        rebuild = None  # going out as it was just built: built again only if it waited
+    if rebuild is None:
+        return Ready(row["recipient"], compose.replace_reply_to(
+            bytes(row["message"]), compose.reply_to_header(_setting(conn, "name"),
+                                                           reply_to(conn))))
+    prepared = rebuild(conn, row, person) if person is not None else None
+    if prepared is None:
+        withdraw(conn, row["id"], "nothing it named may still be named to the person")
+        return None
+    data = prepared.data.replace(prepared.message_id.encode(), row["message_id"].encode())
+    with transaction(conn):
+        conn.execute("UPDATE mail_outbox SET recipient = ?, subject = ?, message = ?"
+                     " WHERE id = ? AND status = 'queued'",
+                     (prepared.to.address, prepared.subject, data, row["id"]))
+    return Ready(prepared.to.address, data)
+
+
+def withdraw(conn: Connection, message_id: int,
+             reason: str = "the person may no longer open the item") -> None:
+    """Take back a queued message that must not go (its person lost access to its item, the
+    item is gone, the person is inactive): deleted, so nobody sees its subject, and audited
+    as "mail.withdrawn" with `reason`."""
     with transaction(conn):
         row = conn.execute("SELECT kind, user_id, ref_type, ref_id FROM mail_outbox"
                            " WHERE id = ? AND status = 'queued'", (message_id,)).fetchone()
@@ -301,7 +389,7 @@ def withdraw(conn: Connection, message_id: int) -> None:
         conn.execute("DELETE FROM mail_outbox WHERE id = ?", (message_id,))
         audit.record(conn, SYSTEM, "mail.withdrawn", f"mail:{message_id}", kind=row["kind"],
                      user=row["user_id"], item=f"{row['ref_type']}:{row['ref_id']}",
-                     reason="the person may no longer open the item")
+                     reason=reason)
 
 
 def mark_sent(conn: Connection, message_id: int, answer: str) -> None:
@@ -374,17 +462,22 @@ HIDDEN_SUBJECT = "(about an item you may not open)"
 
 def failed_messages(conn: Connection, viewer: Identity | None = None) -> list[dict]:
     """Messages the sender gave up on, newest first: id, kind, recipient, subject, reason
-    (last_error), attempts, and failed_at (ISO 8601, UTC: shown with the `moment` filter).
+    (last_error), attempts, failed_at (ISO 8601, UTC: shown with the `moment` filter) and
+    expired (its one-time link has expired: it cannot be sent again, see `retry`).
     Given the Manager reading the list (`viewer`), the subject of a message about an item
     they may not open (a room they are not in) is HIDDEN_SUBJECT: its title is not named
     to them."""
     rows = conn.execute(
-        "SELECT id, kind, recipient, subject, last_error, attempts, failed_at, ref_type, ref_id"
-        " FROM mail_outbox WHERE status = 'failed' ORDER BY failed_at DESC, id DESC").fetchall()
+        "SELECT id, kind, recipient, subject, last_error, attempts, failed_at, created_at,"
+        " ref_type, ref_id FROM mail_outbox WHERE status = 'failed'"
+        " ORDER BY failed_at DESC, id DESC").fetchall()
     out = []
+    now = clock.now()
     for r in rows:
         row = {k: r[k] for k in ("id", "kind", "recipient", "subject", "last_error",
-                                 "attempts")} | {"failed_at": clock.iso(r["failed_at"])}
+                                 "attempts")} | {"failed_at": clock.iso(r["failed_at"]),
+                                                 "expired": link_expired(r["kind"],
+                                                                         r["created_at"], now)}
         if viewer is not None and not refs.visible_to(conn, viewer, r["ref_type"], r["ref_id"]):
             row["subject"] = HIDDEN_SUBJECT
         out.append(row)
@@ -393,15 +486,22 @@ def failed_messages(conn: Connection, viewer: Identity | None = None) -> list[di
 
 def retry(conn: Connection, who: Identity, message_id: int) -> None:
     """Queue a failed message again, now (audited as "mail.retry"); it gets another
-    GIVE_UP_SECONDS of temporary failures. NotFound for no such message, InvalidInput if
-    it has not failed (sent, or already queued)."""
-    row = conn.execute("SELECT status, recipient FROM mail_outbox WHERE id = ?",
-                       (message_id,)).fetchone()
+    GIVE_UP_SECONDS of temporary failures, and is checked again as it is sent (`recheck`:
+    the newsletter and digest built again, nothing to an inactive person or about an item
+    they may no longer open). NotFound for no such message, InvalidInput if it has not
+    failed (sent, or already queued) or if its one-time link has expired (a set-up or
+    new-password link: a new one must be made)."""
+    row = conn.execute("SELECT status, recipient, kind, created_at FROM mail_outbox"
+                       " WHERE id = ?", (message_id,)).fetchone()
     if row is None:
         raise NotFound("no such message")
     if row["status"] != "failed":
         raise InvalidInput("This message has not failed: it is sent, or waiting to be sent.")
     now = clock.now()
+    if link_expired(row["kind"], row["created_at"], now):
+        raise InvalidInput("This message is not sent again: the one-time link in it has "
+                           "expired. Make a new set-up link (People) or ask the person to "
+                           "use “Forgotten your password?” again.")
     slug = school_slug(conn)
     with transaction(conn):
         conn.execute("UPDATE mail_outbox SET status = 'queued', queued_at = ?,"

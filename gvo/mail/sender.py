@@ -17,9 +17,10 @@ doubling up to RETRY_MAX_SECONDS, and /healthz reports it. One connection carrie
 message of a pass and is closed when the sender goes idle.
 
 At least once: a message is marked sent in its own transaction after the server accepted
-it, so only a crash between the two sends it again. A message about an item (a comment, a
-share, papers) is checked again as it is sent: if its person may no longer open the item
-it is withdrawn (gvo.mail.outbox.withdraw), never sent.
+it, so only a crash between the two sends it again. Every message is checked again as it
+is sent (gvo.mail.outbox.recheck): one to a person made inactive since, or about an item
+its person may no longer open, is withdrawn, never sent; one whose one-time link expired
+fails; the newsletter and the digest are built again for their person.
 """
 
 import contextlib
@@ -166,6 +167,11 @@ class Sender:
 
     def start(self) -> "Sender":
         """Start the thread; it visits every school first (mail queued before a stop)."""
+        # The modules whose kinds of mail are checked in their own way as they are sent
+        # (outbox.register_rebuild, register_link_lifetime) register before any is sent.
+        import gvo.newsletter.letters  # noqa: F401
+        import gvo.people.recovery  # noqa: F401
+
         outbox.add_waker(self.wake)
         self._thread.start()
         return self
@@ -268,16 +274,17 @@ class Sender:
         return reachable
 
     def _send(self, conn, slug: str, row) -> bool:
-        """One message; False if the server could not be reached (the message waits). A
-        message about an item its person may no longer open is withdrawn, not sent."""
-        if not outbox.still_allowed(conn, row):
-            outbox.withdraw(conn, row["id"])
+        """One message; False if the server could not be reached (the message waits). It is
+        checked again first (gvo.mail.outbox.recheck): withdrawn or failed rather than sent
+        when it must not go, built again when its kind is (the newsletter, the digest)."""
+        ready = outbox.recheck(conn, row)
+        if ready is None:
             return True
         try:
             if self._smtp is None:
                 self._smtp = connect(self.settings.smtp)
-            answer = deliver(self._smtp, self.settings.sender.addr_spec, row["recipient"],
-                             bytes(row["message"]))
+            answer = deliver(self._smtp, self.settings.sender.addr_spec, ready.recipient,
+                             ready.data)
         except Unreachable as exc:
             self._close()
             self._unreachable(str(exc))

@@ -14,8 +14,9 @@ Unsubscribe (RFC 8058, "one-click"): every message that is not account mail carr
 `List-Unsubscribe: <https://.../<school>/mail/unsubscribe/TOKEN>` and
 `List-Unsubscribe-Post: List-Unsubscribe=One-Click`. TOKEN is signed (itsdangerous, HMAC
 SHA-1 under a key derived from the instance's master key, gvo.storage.keys.derive) and
-names one school, one person and one kind of mail; using it stops only that kind for
-that person (`mail_optouts`), without signing in.
+names one school, one person, one kind of mail and the person's links version; using it
+stops only that kind for that person (`mail_optouts`), without signing in, and once: using
+a link, or changing one's mail settings, ends the links sent before.
 """
 
 import threading
@@ -98,23 +99,49 @@ def _slug(conn: Connection) -> str:
     return Path(database_path(conn)).parent.name
 
 
+def _links_version(conn: Connection, user_id: int) -> int | None:
+    row = conn.execute("SELECT mail_links_version FROM users WHERE id = ?",
+                       (user_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+def _new_links(conn: Connection, user_id: int) -> None:
+    """End the person's unsubscribe links made so far (inside the caller's transaction)."""
+    conn.execute("UPDATE users SET mail_links_version = mail_links_version + 1 WHERE id = ?",
+                 (user_id,))
+
+
 def token(conn: Connection, user_id: int, kind: str) -> str:
-    """The signed unsubscribe token for one person and one kind of mail of this school."""
-    return _serializer(conn).dumps([_slug(conn), user_id, kind])
+    """The signed unsubscribe token for one person and one kind of mail of this school. It
+    carries the person's links version (`users.mail_links_version`): it works until the
+    person uses one of their links or changes their mail settings (then it is "already
+    used")."""
+    return _serializer(conn).dumps([_slug(conn), user_id, kind,
+                                    _links_version(conn, user_id) or 0])
 
 
-def read_token(conn: Connection, value: str) -> tuple[int, str]:
-    """(user id, kind) a token names; InvalidInput if it was altered, signed with another
-    key, or made for another school."""
+def read_token(conn: Connection, value: str) -> tuple[int, str, int]:
+    """(user id, kind, links version) a token names (a token made before versions is
+    version 0); InvalidInput if it was altered, signed with another key, or made for
+    another school."""
     try:
-        slug, user_id, kind = _serializer(conn).loads(value)
+        slug, user_id, kind, *rest = _serializer(conn).loads(value)
     except (BadSignature, ValueError, TypeError):
         raise InvalidInput("This unsubscribe link is not valid: it may have been cut short "
                            "or altered. Sign in and change your e-mail settings instead."
                            ) from None
-    if slug != _slug(conn) or not isinstance(user_id, int) or not isinstance(kind, str):
+    version = rest[0] if rest else 0
+    if slug != _slug(conn) or not isinstance(user_id, int) or not isinstance(kind, str) \
+            or not isinstance(version, int) or len(rest) > 1:
         raise InvalidInput("This unsubscribe link is not for this school.")
-    return user_id, kind
+    return user_id, kind, version
+
+
+def link_used(conn: Connection, value: str) -> bool:
+    """Whether a valid token (`read_token`) has been used up: its person used one of their
+    links, or changed their mail settings, since it was made."""
+    user_id, _kind, version = read_token(conn, value)
+    return _links_version(conn, user_id) != version
 
 
 # -- volume and opt-outs ---------------------------------------------------------------
@@ -137,6 +164,8 @@ def set_volume(conn: Connection, who: Identity, user_id: int, volume: str) -> No
     old = get_volume(conn, user_id)
     with transaction(conn):
         conn.execute("UPDATE users SET mail_volume = ? WHERE id = ?", (volume, user_id))
+        if volume != old:
+            _new_links(conn, user_id)
         audit.record(conn, who, "mail.volume", f"user:{user_id}", old=old, new=volume)
 
 
@@ -146,19 +175,31 @@ def opted_out(conn: Connection, user_id: int) -> set[str]:
                                        (user_id,))}
 
 
+class LinkUsed(InvalidInput):
+    """An unsubscribe link already used (or made before the person's latest choice)."""
+
+
 def unsubscribe(conn: Connection, token_value: str) -> tuple[int, str, bool]:
     """Stop the kind of mail a token names for its person (no sign-in: the token is the
-    proof). Returns (user id, kind, whether this changed anything: False if already
+    proof). A link works once (issue 13, acceptance 1): using it ends every unsubscribe
+    link the person was sent, as changing their mail settings does, so an old link (a
+    forwarded message, a link scanner) cannot stop their mail again after they chose to
+    start it. Returns (user id, kind, whether this changed anything: False if already
     stopped). Audited as "mail.unsubscribe" by the person. InvalidInput for a bad token,
-    NotFound for an account that is gone."""
-    user_id, kind = read_token(conn, token_value)
-    row = conn.execute("SELECT id, role, email, name FROM users WHERE id = ?",
-                       (user_id,)).fetchone()
+    LinkUsed (an InvalidInput) for a used one, NotFound for an account that is gone."""
+    user_id, kind, version = read_token(conn, token_value)
+    row = conn.execute("SELECT id, role, email, name, mail_links_version FROM users"
+                       " WHERE id = ?", (user_id,)).fetchone()
     if row is None:
         raise NotFound("no such user")
     with transaction(conn):
+        if _links_version(conn, user_id) != version:
+            raise LinkUsed("This link was already used, or your e-mail settings changed "
+                           "since it was sent: it changes nothing now. Sign in and open your "
+                           "profile page to choose which e-mails you get.")
         cur = conn.execute("INSERT OR IGNORE INTO mail_optouts(user_id, kind, at)"
                            " VALUES (?, ?, ?)", (user_id, kind, clock.now()))
+        _new_links(conn, user_id)
         if cur.rowcount:
             audit.record(conn, Identity.claimed(user_id, row["email"]), "mail.unsubscribe",
                          f"user:{user_id}", kind=kind)
@@ -170,6 +211,7 @@ def resubscribe(conn: Connection, who: Identity, user_id: int, kind: str) -> Non
     with transaction(conn):
         if conn.execute("DELETE FROM mail_optouts WHERE user_id = ? AND kind = ?",
                         (user_id, kind)).rowcount:
+            _new_links(conn, user_id)
             audit.record(conn, who, "mail.resubscribe", f"user:{user_id}", kind=kind)
 
 
@@ -212,16 +254,27 @@ class Held:
     ids: tuple[int, ...]
 
 
-def deliverable(conn: Connection, user_id: int) -> tuple[list[Held], list[int]]:
-    """What a digest or newsletter made now may say of the person's held notifications:
-    (the lines, every held id to release with it). Each notification's item is checked
-    again for the person, now (gvo.mail.refs): one whose item they may no longer open, or
-    that is gone, is left out (and released, so it is never named). Notifications of one
-    kind about one item become one line ("New comment on X (3)")."""
+def carried(conn: Connection, outbox_id: int) -> list:
+    """The held notifications a queued digest or newsletter carries (released with it,
+    `release`), as `waiting` gives them."""
+    return conn.execute("SELECT id, kind, subject, link, created_at, ref_type, ref_id"
+                        " FROM mail_held WHERE outbox_id = ? ORDER BY id",
+                        (outbox_id,)).fetchall()
+
+
+def deliverable(conn: Connection, user_id: int,
+                outbox_id: int | None = None) -> tuple[list[Held], list[int]]:
+    """What a digest or newsletter made now may say of the person's held notifications
+    (those waiting; given `outbox_id`, those the queued message carries, as it is built
+    again when sent): (the lines, every held id to release with it). Each notification's
+    item is checked again for the person, now (gvo.mail.refs): one whose item they may no
+    longer open, or that is gone, is left out (and released, so it is never named).
+    Notifications of one kind about one item become one line ("New comment on X (3)")."""
     lines: dict[tuple, Held] = {}
     allowed: dict[tuple, bool] = {}
     ids = []
-    for row in waiting(conn, user_id):
+    rows = waiting(conn, user_id) if outbox_id is None else carried(conn, outbox_id)
+    for row in rows:
         ids.append(row["id"])
         ref = (row["ref_type"], row["ref_id"])
         if ref not in allowed:
@@ -235,9 +288,10 @@ def deliverable(conn: Connection, user_id: int) -> tuple[list[Held], list[int]]:
     return list(lines.values()), ids
 
 
-def release(conn: Connection, held_ids: list[int]) -> None:
-    """Mark held notifications as sent (in the transaction that queued their message)."""
+def release(conn: Connection, held_ids: list[int], outbox_id: int | None = None) -> None:
+    """Mark held notifications as sent (in the transaction that queued their message,
+    `outbox_id`, which carries them: it is built again from them when it is sent)."""
     now = clock.now()
     with transaction(conn):
-        conn.executemany("UPDATE mail_held SET released_at = ? WHERE id = ?",
-                         [(now, i) for i in held_ids])
+        conn.executemany("UPDATE mail_held SET released_at = ?, outbox_id = ? WHERE id = ?",
+                         [(now, outbox_id, i) for i in held_ids])

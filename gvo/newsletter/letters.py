@@ -246,8 +246,11 @@ def _meeting_line(m) -> Line:
                 _span(m["starts_at"], m["ends_at"], m["starts_fold"], m["ends_fold"]))
 
 
-def build(conn: Connection, who: Identity, period: Period) -> Newsletter:
-    """The newsletter for `who` (see the module's docstring), its sections in order."""
+def build(conn: Connection, who: Identity, period: Period,
+          outbox_id: int | None = None) -> Newsletter:
+    """The newsletter for `who` (see the module's docstring), its sections in order; given
+    `outbox_id` (a queued newsletter built again as it is sent), the held notifications it
+    carries rather than those waiting."""
     letter = Newsletter()
     since_iso = clock.iso(period.since)
     mine = facts.for_you(conn, who, replies_since=period.since)
@@ -268,7 +271,7 @@ def build(conn: Connection, who: Identity, period: Period) -> Newsletter:
     letter.add("Replies to your comments",
                [Line(f"{r.author_name} replied to you on {r.subject.title}",
                      facts.subject_path(r.subject) + "#comments") for r in mine.replies])
-    held, letter.held_ids = volume.deliverable(conn, who.user_id)
+    held, letter.held_ids = volume.deliverable(conn, who.user_id, outbox_id)
     letter.add("Notifications kept for this newsletter", _held_lines(conn, held))
     for section in _sections.values():
         if section.managers_only and not who.acts_as_manager:
@@ -324,10 +327,11 @@ def _queue_once(conn: Connection, kind: str, done_key: str, period: str,
             return 0
         sent = 0
         for prepared, held_ids in ready:
+            outbox_id = None
             if prepared is not None:
-                outbox.queue_prepared(conn, SYSTEM, prepared)
+                outbox_id = outbox.queue_prepared(conn, SYSTEM, prepared)
                 sent += 1
-            volume.release(conn, held_ids)
+            volume.release(conn, held_ids, outbox_id)
         _put(conn, done_key, period)
         audit.record(conn, SYSTEM, f"mail.{kind}", "school", period=period, sent=sent)
     return sent
@@ -369,16 +373,52 @@ def send_digests(conn: Connection, period: str, now: float) -> int:
             if held_ids:  # all about items the person may no longer open: never named
                 ready.append((None, held_ids))
             continue
-        items = _held_lines(conn, held)
-        letter = Letter("digest", f"Today in the governors' office: {dates.day(when)}",
-                        "you asked for one e-mail a day gathering this school's "
-                        "notifications", {"items": items},
-                        change="To change how much e-mail you get, open your profile page.")
-        prepared = outbox.prepare(conn, _recipient(row), letter, kind=volume.DIGEST,
-                                  unsubscribe=True)
+        prepared = outbox.prepare(conn, _recipient(row), digest_letter(conn, held, when),
+                                  kind=volume.DIGEST, unsubscribe=True)
         if prepared is not None:
             ready.append((prepared, held_ids))
     return _queue_once(conn, volume.DIGEST, DIGEST_DONE, period, ready)
+
+
+def digest_letter(conn: Connection, held: list[volume.Held], when: datetime) -> Letter:
+    """The message of a daily digest listing `held` (already checked for the person)."""
+    return Letter("digest", f"Today in the governors' office: {dates.day(when)}",
+                  "you asked for one e-mail a day gathering this school's notifications",
+                  {"items": _held_lines(conn, held)},
+                  change="To change how much e-mail you get, open your profile page.")
+
+
+# -- built again when sent ----------------------------------------------------------------
+
+
+def _rebuild_newsletter(conn: Connection, row, who: Identity) -> outbox.Prepared | None:
+    """A queued newsletter (an outbox row) built again for its person as it is sent: what
+    they may open now, over the seven days before now, with the held notifications it
+    carries checked again; None if nothing is left to say (gvo.mail.outbox.recheck)."""
+    now = clock.now()
+    letter = build(conn, who, Period(now, now - LOOK_BACK_DAYS * 86400), row["id"])
+    if not letter:
+        return None
+    when = datetime.fromtimestamp(row["created_at"], UTC)
+    return outbox.prepare(conn, outbox.user_recipient(conn, who.user_id),
+                          newsletter_letter(letter, when), kind=volume.NEWSLETTER,
+                          unsubscribe=True)
+
+
+def _rebuild_digest(conn: Connection, row, who: Identity) -> outbox.Prepared | None:
+    """A queued digest built again as it is sent: the held notifications it carries that
+    its person may still open; None if none is left (gvo.mail.outbox.recheck)."""
+    held, _ids = volume.deliverable(conn, who.user_id, row["id"])
+    if not held:
+        return None
+    return outbox.prepare(conn, outbox.user_recipient(conn, who.user_id),
+                          digest_letter(conn, held, datetime.fromtimestamp(row["created_at"],
+                                                                           UTC)),
+                          kind=volume.DIGEST, unsubscribe=True)
+
+
+outbox.register_rebuild(volume.NEWSLETTER, _rebuild_newsletter)
+outbox.register_rebuild(volume.DIGEST, _rebuild_digest)
 
 
 def send_due(conn: Connection, now: float | None = None) -> float:

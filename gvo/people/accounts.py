@@ -21,6 +21,7 @@ from gvo.storage.sqlcipher import Connection, IntegrityError
 
 SETUP_LINK_HOURS = 72
 ACCOUNT_MAIL_WHY = "it is about your account's security (such messages are always sent)"
+outbox.register_link_lifetime("invitation", SETUP_LINK_HOURS * 3600)
 # Events that end an account's credentials, and how they are told to its owner ("... because
 # <words>"). Each ends the account's sessions, signed in or part-way through sign-in, and
 # whatever else opens the office as the person without signing in (a calendar feed address).

@@ -12,7 +12,7 @@ Password Cheat Sheet; ASVS 2.5).
 
 import secrets
 
-from gvo.core import audit, clock
+from gvo.core import addresses, audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
@@ -23,6 +23,7 @@ from gvo.security import throttle
 from gvo.storage.sqlcipher import Connection
 
 LINK_MINUTES = 60
+outbox.register_link_lifetime("password_reset", LINK_MINUTES * 60)
 MAX_EMAIL = 254
 
 
@@ -43,7 +44,7 @@ def request_link(conn: Connection, email: str, ip: str) -> None:
     """
     if not available(conn):
         raise InvalidInput("This office does not send e-mail: ask your clerk for a set-up link.")
-    email = email.strip()[:MAX_EMAIL]
+    email = addresses.lookup_form(email[:MAX_EMAIL])
     throttle.check(conn, email, ip, step=throttle.RESET, audit_as="password.reset_throttled")
     user = conn.execute("SELECT * FROM users WHERE email = ? AND role != 'inactive'",
                         (email,)).fetchone()

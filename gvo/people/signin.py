@@ -6,7 +6,7 @@ Rules live here; the web views only call these functions and show the result.
 
 from dataclasses import dataclass
 
-from gvo.core import audit, clock
+from gvo.core import addresses, audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
@@ -39,7 +39,7 @@ class PasswordResult:
 
 def check_password(conn: Connection, email: str, password: str, ip: str) -> PasswordResult:
     """First step of sign-in. Raises InvalidInput with one vague message on any failure."""
-    email = email.strip()
+    email = addresses.lookup_form(email)
     throttle.check(conn, email, ip, step=throttle.PASSWORD, audit_as="login.throttled")
     user = conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
     ok = passwords.verify(user["password_hash"] if user else None, password)

@@ -74,3 +74,43 @@ def test_list_unsubscribe_arrives_raw_and_every_header_decodes_whole(
     assert resp.status_code == 200
     assert conn.execute("SELECT kind FROM mail_optouts WHERE user_id = ?",
                         (uid,)).fetchone()[0] == "comment"
+
+
+def test_a_reply_to_beyond_ascii_is_refused_or_stored_in_ascii(instance, school, mail_app):
+    """Attack 8, F2: no encoded-word inside an address. A non-ASCII local part needs
+    SMTPUTF8, which is not assumed: refused with the reason; an international domain is
+    kept as its A-labels (the same domain); the same rule for every address typed."""
+    import pytest
+
+    from gvo.core import addresses
+    from gvo.core.errors import InvalidInput
+
+    conn = instance.db(school)
+    with pytest.raises(InvalidInput, match="ASCII"):
+        settings.set_reply_to(conn, OP, "clërk@example.org")
+    settings.set_reply_to(conn, OP, "clerk@exämple.org")
+    assert outbox.reply_to(conn) == "clerk@xn--exmple-cua.org"
+    with pytest.raises(InvalidInput, match="SMTPUTF8"):
+        accounts.add_user(conn, OP, email="siân@example.org", name="Siân", role="author")
+    assert addresses.check("gov@gŵyr.example") == "gov@" + "gŵyr.example".encode("idna").decode()
+
+
+def test_a_message_queued_with_a_bad_reply_to_goes_with_the_current_one(
+        instance, school, mail_app, smtp_server, start_sender):
+    conn = instance.db(school)
+    settings.put(conn, "name", SCHOOL)
+    settings.put(conn, outbox.REPLY_TO_KEY, "clërk@example.org")  # set before this fix
+    uid = accounts.add_user(conn, OP, email="sian@example.org", name=PERSON, role="author")
+    outbox.notify(conn, OP, [uid], Letter("test", SUBJECT, "you follow it"), kind="comment")
+    queued = bytes(conn.execute("SELECT message FROM mail_outbox").fetchone()[0])
+    assert b"Reply-To:" not in queued  # not an address mail can carry: none at all
+    settings.set_reply_to(conn, OP, "clerk@exämple.org")
+    instance.release()
+    start_sender()
+    [got] = smtp_server.wait_for(1)
+    assert b" <clerk@xn--exmple-cua.org>" in got.data.split(b"\r\n\r\n")[0]
+    assert [line for line in _headers(got.data) if line.startswith(b"Reply-To:")]
+    parsed = email.message_from_bytes(got.data, policy=policy.default)
+    assert parsed["Reply-To"].addresses[0].addr_spec == "clerk@xn--exmple-cua.org"
+    assert "Gŵyr" in parsed["Reply-To"].addresses[0].display_name
+    assert parsed.get_body(("plain",)).get_content()  # the body is untouched

@@ -119,7 +119,7 @@ def test_an_unsubscribe_link_stops_its_kind_for_its_person_only(four, mail_app):
     assert resp.status_code == 200 and b"no longer get" in resp.data
     assert volume.opted_out(conn, me) == {"comment_reply"}
     assert volume.opted_out(conn, other) == set()
-    # Again: still fine, nothing more recorded.
+    # Again: the link was used (it works once), nothing more recorded.
     assert _one_click(client, _link(conn, me, "comment_reply")).status_code == 200
     assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'mail.unsubscribe'"
                         ).fetchone()[0] == 1
@@ -205,3 +205,25 @@ def test_a_held_notification_keeps_the_link_its_template_names(four):
     [held] = volume.waiting(conn, people["digest"])
     assert held["link"] == f"{BASE}/alpha/meetings/4"
     assert volume.kind_label("papers_published") == "e-mails saying a meeting's papers are ready"
+
+
+def test_an_unsubscribe_link_works_once_and_dies_when_the_person_starts_again(four, mail_app):
+    """Attack 8, F3: issue 13's acceptance 1 ("unsubscribe links that work once")."""
+    conn, people = four
+    me = people["immediate"]
+    client = mail_app.test_client()
+    link = _link(conn, me, "newsletter")
+    other_kind = _link(conn, me, "comment_reply")  # sent in another message, same time
+    assert _one_click(client, link).status_code == 200
+    assert volume.opted_out(conn, me) == {"newsletter"}
+    used = _one_click(client, link)
+    assert used.status_code == 410 and b"already used" in used.data
+    assert b"/alpha/profile" in used.data  # a way to the settings
+    assert b"already used" in client.get(link).data  # the page says so before the button
+    volume.resubscribe(conn, Identity.load(conn, me), me, "newsletter")
+    assert _one_click(client, link).status_code == 410  # an old link cannot stop it again
+    assert _one_click(client, other_kind).status_code == 410
+    assert volume.opted_out(conn, me) == set()
+    # The links in mail made now work (once).
+    assert _one_click(client, _link(conn, me, "newsletter")).status_code == 200
+    assert volume.opted_out(conn, me) == {"newsletter"}
