@@ -40,7 +40,10 @@ RETRY_MAX_SECONDS = 1800.0
 SWEEP_SECONDS = 300.0
 BATCH = 50  # messages of one school per visit (then the others get a turn)
 UNREACHABLE_DEGRADED_SECONDS = 300.0  # /healthz: degraded when the server is down this long
-OLDEST_DEGRADED_SECONDS = 3600.0  # /healthz: degraded when a message waits this long
+# /healthz: degraded when a message has waited this long since it was queued, whether or
+# not a send was tried: the longest a notice waits on purpose (outbox.COALESCE_SECONDS,
+# gathering) and five minutes more, so monitoring hears of an outage within a quarter hour.
+OLDEST_DEGRADED_SECONDS = outbox.COALESCE_SECONDS + 300.0
 STOP_SECONDS = 10.0
 
 
@@ -337,8 +340,7 @@ class Sender:
 
     def health(self) -> dict:
         """The /healthz part: the outbox of every school (queued, oldest age, failures) and
-        the server's state; degraded while the server is unreachable for over 5 minutes or
-        a message waits for over an hour."""
+        the server's state; "degraded" as `is_degraded` says."""
         now = clock.now()
         with self._lock:
             schools = {slug: st.as_dict(now) for slug, st in sorted(self._stats.items())}
@@ -350,11 +352,20 @@ class Sender:
                 "failed": sum(s["failed"] for s in schools.values()),
                 "schools": {k: v for k, v in schools.items() if v["queued"] or v["failed"]}}
         out = {"mail": part}
-        down = self.unreachable_since is not None and \
-            now - self.unreachable_since > UNREACHABLE_DEGRADED_SECONDS
-        if down or oldest > OLDEST_DEGRADED_SECONDS:
+        unreachable_for = None if self.unreachable_since is None else \
+            now - self.unreachable_since
+        if is_degraded(oldest, unreachable_for):
             out["status"] = "degraded"
         return out
+
+
+def is_degraded(oldest_seconds: float, unreachable_for: float | None) -> bool:
+    """Whether mail is degraded (for /healthz): the SMTP server unreachable for over
+    UNREACHABLE_DEGRADED_SECONDS (`unreachable_for` in seconds, None while reachable), or
+    a message waiting (`oldest_seconds` since it was queued) for over
+    OLDEST_DEGRADED_SECONDS, tried or not."""
+    return ((unreachable_for is not None and unreachable_for > UNREACHABLE_DEGRADED_SECONDS)
+            or oldest_seconds > OLDEST_DEGRADED_SECONDS)
 
 
 def start(app, instance, settings: MailSettings | None = None, **options) -> Sender | None:

@@ -3,8 +3,9 @@ upcoming ones with agendas and a paper."""
 
 from datetime import timedelta
 
+from gvo.core import clock, dates
 from gvo.core.identity import Identity
-from gvo.meetings import agenda, attendance, meetings, minutes, papers
+from gvo.meetings import agenda, attendance, meetings, minutes, notices, papers
 from gvo.storage.sqlcipher import Connection
 
 AGENDA = [
@@ -69,6 +70,12 @@ def sample(conn: Connection, clerk_id: int, body_ids: dict[str, int],
     spring, spring_items = meeting("board", "Full governing board", -14)
     summer, summer_items = meeting("board", "Full governing board", 21)
     resources, _ = meeting("Resources", "Resources committee", 9, "Staff room")
+    # The past meetings' papers went out ten days before (seven clear days' notice, which
+    # the compliance dashboard checks), as of that day.
+    for meeting_id, days in ((autumn, -70), (spring, -14)):
+        sent = (now + timedelta(days=days - 10)).replace(tzinfo=dates.ZONE)
+        with clock.frozen_at(sent.timestamp()):
+            notices.publish_papers(conn, op, meeting_id)
 
     for meeting_id, items in ((autumn, autumn_items), (spring, spring_items)):
         board = members["board"]

@@ -218,3 +218,12 @@ def test_well_formed_addresses_are_taken_as_typed():
         assert addresses.check(address) == address.strip()
     # An international domain is kept in its ASCII form (attack 8: no SMTPUTF8 assumed).
     assert addresses.check("ann@bücher.example") == "ann@xn--bcher-kva.example"
+
+
+def test_healthz_hears_of_a_waiting_message_within_a_quarter_hour():
+    """attack8: with only gathered notices waiting and nothing tried, /healthz said
+    "reachable" and ok for over 3 minutes of an outage, and degraded only after an hour."""
+    assert not sender.is_degraded(outbox.COALESCE_SECONDS + 60, None)  # gathering on purpose
+    assert sender.is_degraded(16 * 60, None)             # waited 16 minutes, never tried
+    assert not sender.is_degraded(0, 4 * 60)              # unreachable for 4 minutes
+    assert sender.is_degraded(0, 6 * 60)                  # ... for 6

@@ -1,5 +1,7 @@
 """Meetings fixtures: a school with a board and a committee, and people on them."""
 
+import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,11 +43,19 @@ class Office:
 
     def person(self, name, role="author", *, on_board=True, email=None) -> int:
         """An account (cannot sign in: no password) who may sit on the board."""
-        email = email or f"{name.lower().replace(' ', '.')}@ex.org"
+        email = email or f"{_local_part(name)}@ex.org"
         uid = accounts.add_user(self.conn, OP, email=email, name=name, role=role)
         if on_board:
             self.member(uid)
         return uid
+
+
+def _local_part(name: str) -> str:
+    """An ASCII address part made from a name ("Zofia Łukasiewicz" -> "zofia.ukasiewicz"):
+    the office refuses letters beyond ASCII before the @ (no SMTPUTF8)."""
+    kept = "".join(c for c in unicodedata.normalize("NFKD", name.lower())
+                   if c.isascii() and (c.isalnum() or c == " "))
+    return ".".join(kept.split()) or "p" + hashlib.sha256(name.encode()).hexdigest()[:10]
 
 
 @pytest.fixture
