@@ -7,8 +7,10 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import ClosingIterator
 
 from gvo.blueprints import (
+    actions,
     admin,
     auth,
+    discussions,
     governance,
     home,
     library,
@@ -17,6 +19,8 @@ from gvo.blueprints import (
     profile,
     share,
     site,
+    skills,
+    training,
     unsubscribe,
 )
 from gvo.core import audit, dates, numbers
@@ -119,7 +123,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     access.init_login(app)
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp,
-               policies.bp, governance.bp, share.bp, unsubscribe.bp):
+               actions.bp, discussions.bp, policies.bp, governance.bp, skills.bp, training.bp,
+               share.bp, unsubscribe.bp):
         app.register_blueprint(bp)
 
     app.before_request(raise_failure)  # first: a session that did not open answers alone
