@@ -301,3 +301,20 @@ def test_every_change_is_audited_in_its_transaction(office):
                    "policy.withdraw"):
         assert action in actions, action
     assert audit.verify(conn).ok
+
+
+def test_the_public_viewer_shows_markup_in_an_approved_text_as_text_never_as_script(
+        office, client):
+    """The public page renders the approved Markdown (pages.render: raw HTML off, then nh3):
+    a script, an event handler or a javascript: link typed into a policy reaches the public
+    as harmless text, in the page and in the listing's title."""
+    public.switch(office.conn, OP, True)
+    pid = office.policy("<script>alert('title')</script> Charging", publish_publicly=True)
+    office.live(pid, "<script>alert('x')</script>\n\n<img src=x onerror=alert(1)>\n\n"
+                     "[click](javascript:alert(2))\n\nPlain words.")
+    for path in ("/alpha/policies", f"/alpha/policies/public/{pid}"):
+        assert client.get(path).status_code == 200
+        text = client.last_text
+        assert "<script>alert" not in text and "<img" not in text
+        assert 'href="javascript:' not in text
+    assert "Plain words." in text and "&lt;script&gt;alert(&#39;title&#39;)" in text
