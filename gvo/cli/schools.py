@@ -57,3 +57,7 @@ def school_list(ctx: Context, as_json: bool) -> None:
         click.echo(
             f"{r['slug']:<24} {r['name'][:36]:<36} {r['users']:>5} {human_size(r['size_bytes']):>9}"
         )
+
+
+# Commands in modules of their own add themselves to the group when imported here.
+from gvo.cli import school_delete  # noqa: E402, F401
