@@ -60,4 +60,4 @@ def school_list(ctx: Context, as_json: bool) -> None:
 
 
 # Commands in modules of their own add themselves to the group when imported here.
-from gvo.cli import school_delete  # noqa: E402, F401
+from gvo.cli import school_delete, school_export  # noqa: E402, F401
