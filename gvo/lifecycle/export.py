@@ -184,7 +184,7 @@ def export(inst: Instance, slug: str, dest: Path, passphrase: str) -> Exported:
     conn = connect(inst.school_path(slug), inst.school_key(slug))
     try:
         migrate(conn, "school")
-        _complete_approved_minutes(conn, record.name)
+        _complete_approved_minutes(inst, slug, conn, record.name)
         with files.open_private(partial, "wb") as out:
             counts = _write(conn, out, pwd, slug, record.name)
             out.flush()
@@ -204,13 +204,15 @@ def export(inst: Instance, slug: str, dest: Path, passphrase: str) -> Exported:
     return done
 
 
-def _complete_approved_minutes(conn: Connection, school_name: str) -> None:
+def _complete_approved_minutes(inst: Instance, slug: str, conn: Connection,
+                               school_name: str) -> None:
     """Approved minutes from before GVO kept their PDF get it now, as their page would make
-    it (stored and audited): the export then reads every approved PDF as stored."""
+    it (stored and audited, through the instance's own connection, so the CLI ships the
+    change to the replica): the export then reads every approved PDF as stored."""
     for row in conn.execute("SELECT id FROM meetings WHERE minutes_status IN"
                             " ('approved', 'locked') ORDER BY id").fetchall():
         if records.approved_pdf(conn, row["id"]) is None:
-            minutes.approved_pdf(conn, row["id"], school_name)
+            minutes.approved_pdf(inst.db(slug), row["id"], school_name)
 
 
 def _write(conn: Connection, out, pwd: bytes, slug: str, name: str) -> dict[str, int]:
@@ -338,7 +340,8 @@ def _people(conn: Connection, inner: _Inner) -> None:
         " (SELECT group_concat(capability, '; ') FROM user_capabilities WHERE user_id = u.id),"
         " (SELECT group_concat(g.name, '; ') FROM group_members m JOIN groups g"
         "   ON g.id = m.group_id WHERE m.user_id = u.id),"
-        " (SELECT group_concat(b.name || ' (' || bm.position || ')', '; ') FROM body_members bm JOIN bodies b ON b.id = bm.body_id"
+        " (SELECT group_concat(b.name || ' (' || bm.position || ')', '; ')"
+        "   FROM body_members bm JOIN bodies b ON b.id = bm.body_id"
         "   WHERE bm.user_id = u.id),"
         " u.created_at FROM users u ORDER BY u.name COLLATE NOCASE, u.id"))
     inner.csv("groups.csv", ["group", "description", "members"], conn.execute(
