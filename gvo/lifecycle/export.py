@@ -36,6 +36,7 @@ import secrets
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from html import escape
 from pathlib import Path
 
@@ -144,20 +145,34 @@ class _Inner:
         """One more of `what` in the archive (for the README's counts)."""
         self.counts[what] = self.counts.get(what, 0) + 1
 
-    def write(self, path: str, chunks: Iterable[bytes]) -> None:
-        """A file at `path` (already unique), written chunk by chunk."""
-        with self.zf.open(path, "w", force_zip64=True) as out:
+    def write(self, path: str, chunks: Iterable[bytes], when: str | None = None) -> None:
+        """A file at `path` (already unique), written chunk by chunk, dated `when` (UTC ISO;
+        default now)."""
+        with self.zf.open(entry(path, when, zipfile.ZIP_DEFLATED), "w",
+                          force_zip64=True) as out:
             for chunk in chunks:
                 out.write(chunk)
 
     def csv(self, path: str, header: list[str], rows: Iterable[Iterable]) -> None:
         """A CSV file, UTF-8 with a byte order mark, every cell formula-safe, streamed."""
-        with (self.zf.open(self.path(path), "w", force_zip64=True) as raw,
+        with (self.zf.open(entry(self.path(path), None, zipfile.ZIP_DEFLATED), "w",
+                           force_zip64=True) as raw,
               io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as out):
             writer = csv.writer(out, dialect="excel")
             writer.writerow([text.spreadsheet_cell(h) for h in header])
             for row in rows:
                 writer.writerow([text.spreadsheet_cell(_cell(v)) for v in row])
+
+
+def entry(path: str, when: str | None, compression: int,
+          kind: type[zipfile.ZipInfo] = zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A ZIP entry (of class `kind`) dated `when` (UTC ISO, or now): ZIP stores a local time
+    without a zone, so file managers show UTC; 1980 for anything before ZIP's epoch."""
+    moment = datetime.fromisoformat(when) if when else clock.utcnow()
+    info = kind(path, date_time=max(moment.timetuple()[:6], (1980, 1, 1, 0, 0, 0)))
+    info.compress_type = compression
+    info.external_attr = 0o600 << 16  # the owner's only, once extracted on Unix
+    return info
 
 
 def _cell(value):
@@ -224,7 +239,8 @@ def _write(conn: Connection, out, pwd: bytes, slug: str, name: str) -> dict[str,
                                  encryption=pyzipper.WZ_AES) as outer:
             outer.setpassword(pwd)
             outer.setencryption(pyzipper.WZ_AES, nbits=256)
-            with (outer.open(INNER_NAME, "w", force_zip64=True) as inner_out,
+            with (outer.open(entry(INNER_NAME, None, pyzipper.ZIP_STORED, outer.zipinfo_cls), "w",
+                             force_zip64=True) as inner_out,
                   zipfile.ZipFile(inner_out, "w", compression=zipfile.ZIP_DEFLATED) as zf):
                 inner = _Inner(zf)
                 _library(conn, inner)
@@ -280,7 +296,8 @@ def _library(conn: Connection, inner: _Inner) -> None:
                             ).fetchall():
         where = place(doc["folder_id"], doc["deleted_at"])
         versions = conn.execute(
-            "SELECT number, blob_id, filename FROM document_versions WHERE document_id = ?"
+            "SELECT number, blob_id, filename, uploaded_at FROM document_versions"
+            " WHERE document_id = ?"
             " ORDER BY number DESC", (doc["id"],)).fetchall()
         for i, v in enumerate(versions):
             name = text.portable_name(v["filename"])
@@ -291,7 +308,7 @@ def _library(conn: Connection, inner: _Inner) -> None:
                 named = f"{stem} (version {v['number']}).{ext}" if dot else \
                     f"{name} (version {v['number']})"
                 path = inner.path(where, "earlier versions", text.portable_name(named))
-            inner.write(path, blobs.stream(conn, v["blob_id"]))
+            inner.write(path, blobs.stream(conn, v["blob_id"]), v["uploaded_at"])
             inner.count("document versions")
         inner.count("documents")
     for page in conn.execute("SELECT * FROM pages ORDER BY id").fetchall():
