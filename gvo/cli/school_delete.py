@@ -4,12 +4,11 @@ import click
 
 from gvo.cli.context import Context, pass_ctx
 from gvo.cli.replication import _target
-from gvo.cli.schools import school
 from gvo.core.errors import GvoError
 from gvo.lifecycle import delete as deleting
 
 
-@school.command("delete")
+@click.command("delete")
 @click.argument("slug")
 @click.option("--force", is_flag=True, help="Delete it even while people are signed in.")
 @click.option("--purge-replicas", is_flag=True,

@@ -5,7 +5,6 @@ from pathlib import Path
 import click
 
 from gvo.cli.context import Context, human_size, pass_ctx
-from gvo.cli.schools import school
 from gvo.core.errors import GvoError
 from gvo.lifecycle import export as exporting
 
@@ -22,7 +21,7 @@ def _read_passphrase(path: Path | None) -> str:
     return lines[0] if lines else ""
 
 
-@school.command("export")
+@click.command("export")
 @click.argument("slug")
 @click.option("--to", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The archive to write (a new file: .zip).")

@@ -4,6 +4,7 @@ import json
 
 import click
 
+from gvo.cli import school_delete, school_export
 from gvo.cli.context import Context, human_size, pass_ctx
 from gvo.core.identity import Identity
 
@@ -59,5 +60,6 @@ def school_list(ctx: Context, as_json: bool) -> None:
         )
 
 
-# Commands in modules of their own add themselves to the group when imported here.
-from gvo.cli import school_delete, school_export  # noqa: E402, F401
+# Commands with modules of their own.
+school.add_command(school_delete.school_delete)
+school.add_command(school_export.school_export)
