@@ -36,7 +36,7 @@ def school_delete(ctx: Context, slug: str, force: bool, purge_replicas: bool, ur
     done = deleting.delete(inst, slug, target, force=force, purge_replicas=purge_replicas)
     click.echo(f"Deleted school {slug}: its data key is destroyed; removed "
                f"{len(done.removed)} path(s) from {inst.path}.")
-    if purge_replicas:
+    if purge_replicas or done.replica_objects:
         click.echo(f"Removed {done.replica_objects} replica object(s) from {target.url}.")
     else:
         click.echo(f"Its replica at {target.url} is unreadable without the key; remove it "

@@ -14,7 +14,9 @@ segment of the replica) is ciphertext under that key. So `delete`, in this order
    transaction as the operator log's entry;
 4. removes the school's files from the instance: its folder (database, -wal, -shm), its
    replication lock, snapshots left in replication/tmp, folders a restore kept aside;
-5. with `purge_replicas`, removes every replica object of the school (the marker too).
+5. with `purge_replicas`, or when the replica is a folder inside the instance (the default,
+   `<instance>/replicas`: no backup, and nothing of the school may stay in the instance),
+   removes every replica object of the school (the marker too).
 
 After step 3 nothing anywhere holds the school's data key, so any copy of its files that
 step 4 or 5 misses (a replica not purged, a backup of the instance) is unreadable. Not
@@ -102,7 +104,7 @@ def delete(inst: Instance, slug: str, target: Target | None, *, force: bool = Fa
             _shred_manifest(target, slug)
         _forget_key(inst, slug, record.name, sessions, done)
         done.removed = _remove_files(inst, slug)
-        if target is not None and purge_replicas:
+        if target is not None and (purge_replicas or inside(target, inst.path)):
             done.replica_objects = purge(target, slug)
         return done
     finally:
@@ -134,11 +136,11 @@ def _remove_files(inst: Instance, slug: str) -> list[Path]:
     ("oak-field" beside "oak") never matches."""
     schools = inst.path / "schools"
     replication = inst.path / "replication"
-    ours = re.compile(rf"(\.restore-{re.escape(slug)}-[a-z0-9_]{{8}}"
+    ours = re.compile(rf"(\.(restore|verify)-{re.escape(slug)}-[a-z0-9_]{{8}}"
                       rf"|\.replaced-{re.escape(slug)}-\d{{8}}T\d{{6}}"
                       rf"|{re.escape(slug)}-[a-z0-9_]{{8}}\.db)")
     paths = [inst.school_dir(slug), replication / f"{slug}.lock"]
-    for folder in (schools, replication / "tmp"):
+    for folder in (inst.path, schools, replication / "tmp"):
         if folder.is_dir():
             paths += sorted(p for p in folder.iterdir() if ours.fullmatch(p.name))
     removed = []
@@ -151,6 +153,13 @@ def _remove_files(inst: Instance, slug: str) -> list[Path]:
             continue
         removed.append(path)
     return removed
+
+
+def inside(target: Target, folder: Path) -> bool:
+    """Whether the target is a folder inside `folder` (the default replica, <instance>/replicas,
+    is: deleting a school leaves nothing of it in the instance, so it is purged there)."""
+    root = target.local_path()
+    return root is not None and root.resolve().is_relative_to(folder.resolve())
 
 
 def purge(target: Target, slug: str) -> int:

@@ -1,7 +1,6 @@
 """`gvo school delete`: the key goes first (crypto-shredding), then every file of the school;
 live sessions refuse without --force; the operator log keeps the entry; replicas purged."""
 
-import re
 import time
 
 import pytest
@@ -19,10 +18,11 @@ GONE, KEPT = "leaving", "leaving-too"  # one slug the other's prefix: only one m
 
 
 def school_paths(instance, slug):
-    """Every path in the instance that belongs to the school `slug`."""
-    ours = re.compile(rf"{slug}(\.lock|-[a-z0-9_]{{8}}\.db)?|\.(replaced|restore)-{slug}-.*")
-    return [p for p in instance.rglob("*")
-            if any(ours.fullmatch(part) for part in p.relative_to(instance).parts)]
+    """Every path in the instance with the school's slug in its name, or in a folder's."""
+    other = {GONE: KEPT, KEPT: None}[slug]
+    return sorted(p for p in instance.rglob("*")
+                  if any(slug in part and (other is None or other not in part)
+                         for part in p.relative_to(instance).parts))
 
 
 def open_instance(path):
@@ -56,6 +56,7 @@ def inst(tmp_path, replica):
     (path / "schools" / f".replaced-{GONE}-20260101T000000").mkdir(mode=0o700)
     (path / "replication" / "tmp").mkdir(mode=0o700, exist_ok=True)
     (path / "replication" / "tmp" / f"{GONE}-ab_c1234.db").write_bytes(b"x")
+    (path / f".verify-{GONE}-ab_c1234").mkdir(mode=0o700)
     return path
 
 
@@ -162,3 +163,16 @@ def test_purge_replicas_from_s3(tmp_path, moto_endpoint, monkeypatch):  # noqa: 
     assert target.list(f"{GONE}/") == []
     assert mf.load(target, KEPT) is not None
     assert school_paths(inst, GONE) == []
+
+
+def test_a_replica_inside_the_instance_is_purged(tmp_path):
+    """With the default replica (<instance>/replicas, no backup) nothing of the school stays
+    in the instance, even without --purge-replicas."""
+    path = tmp_path / "inst"
+    replica = (path / "replicas").resolve().as_uri()
+    made_instance(tmp_path, replica, GONE, KEPT)
+    assert school_paths(path / "replicas", GONE)
+    done = gvo(path, replica, "school", "delete", GONE, "--yes")
+    assert done.exit_code == 0, done.output
+    assert school_paths(path, GONE) == []
+    assert school_paths(path / "replicas", KEPT)
