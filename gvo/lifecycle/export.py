@@ -14,7 +14,8 @@ What is inside (README.txt in the archive says the same to its reader):
   wastebin/: the same for what was deleted and not yet purged.
 - meetings/: a folder per meeting: the approved minutes PDF (byte for byte as approved,
   from their snapshot) and the board pack PDF (everything, part 2 included).
-- people.csv, groups.csv, meetings.csv, attendance.csv, governor records.csv, audit log.csv.
+- people.csv, groups.csv, meetings.csv, attendance.csv, governor records.csv, interests.csv,
+  policies.csv, audit log.csv.
 - tables/: every table of the school's database as CSV, whatever module made it (tables
   added later are exported without any change here), less what only signs people in or
   ties replicas together: sessions, tokens, recovery codes, password and TOTP secrets,
@@ -83,7 +84,10 @@ meetings/       A folder per meeting: "minutes (approved).pdf" exactly as approv
 people.csv      Everyone with an account: role, groups, boards and committees.
 groups.csv      The groups and their members.
 meetings.csv    Every meeting; attendance.csv who attended or sent apologies.
-governor records.csv   The board's governor records (the same file GVO exports).
+governor records.csv
+                The board's governor records (the same file GVO exports).
+interests.csv   The register of business interests, earlier entries included.
+policies.csv    The policy register (each policy's text is in library/).
 audit log.csv   Who did what and when (hash-chained: hash and prev_hash link the entries).
 tables/         Every table of the school's database as CSV (interests, policies,
                 governor checks, actions... and anything else GVO keeps), one file each.
@@ -379,6 +383,21 @@ def _people(conn: Connection, inner: _Inner) -> None:
         " WHERE r.user_id IS NOT NULL OR a.user_id IS NOT NULL"
         " ORDER BY m.starts_at, m.id, u.name COLLATE NOCASE"))
     inner.write(inner.path("governor records.csv"), [transfer.to_csv(conn)])
+    inner.csv("interests.csv", ["governor", "kind", "organisation", "interest", "from", "until",
+                                "declared on", "entered by", "replaced by a later entry"],
+              conn.execute(
+        "SELECT u.name, i.kind, i.organisation, i.nature, i.starts_on, i.ends_on,"
+        " i.declared_on, e.name, CASE WHEN i.replaced_by IS NULL THEN '' ELSE 'yes' END"
+        " FROM interests i JOIN users u ON u.id = i.user_id"
+        " LEFT JOIN users e ON e.id = i.entered_by"
+        " ORDER BY u.name COLLATE NOCASE, i.declared_on, i.id"))
+    inner.csv("policies.csv", ["policy", "type", "owned by", "approved by", "status",
+                               "in effect from", "review every (months)", "next review",
+                               "statutory"], conn.execute(
+        "SELECT p.name, t.name, b.name, p.approval_level, p.status, p.effective_on,"
+        " p.cycle_months, p.next_review_on, CASE WHEN p.statutory THEN 'yes' ELSE '' END"
+        " FROM policies p LEFT JOIN policy_types t ON t.id = p.type_id"
+        " LEFT JOIN bodies b ON b.id = p.owner_body_id ORDER BY p.name COLLATE NOCASE, p.id"))
     inner.csv("audit log.csv", ["id", "at (UTC)", "actor email", "action", "target", "detail",
                                 "ip", "prev_hash", "hash"], conn.execute(
         "SELECT id, at, actor_email, action, target, detail, ip, prev_hash, hash"

@@ -84,7 +84,8 @@ def test_the_archive_opens_with_the_passphrase_and_holds_the_documents(archive):
     assert zf.getinfo(f"{where}/{CYRILLIC}").flag_bits & 0x800  # names stored as UTF-8
     assert "README.txt" in names and b"What is where" in zf.read("README.txt")
     for name in ("people.csv", "groups.csv", "meetings.csv", "attendance.csv",
-                 "governor records.csv", "audit log.csv", "tables/interests.csv",
+                 "governor records.csv", "audit log.csv", "interests.csv", "policies.csv",
+                 "tables/interests.csv",
                  "tables/policies.csv", "tables/governor_records.csv"):
         assert name in names, name
     assert any(n.startswith("library/") and n.endswith(".md") for n in names)
@@ -95,6 +96,7 @@ def test_the_archive_opens_with_the_passphrase_and_holds_the_documents(archive):
     assert people[0][:4] == ["name", "email", "phone", "role"]
     assert any(row[1] == "clerk@riverside.example" for row in people[1:])
     assert len(read_csv(zf, "audit log.csv")) > 10
+    assert len(read_csv(zf, "interests.csv")) > 1 and len(read_csv(zf, "policies.csv")) > 1
 
 
 def test_approved_minutes_are_the_stored_pdf(school, archive):
