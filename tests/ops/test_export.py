@@ -237,3 +237,18 @@ def test_one_consistent_moment(tmp_path, monkeypatch):
     zf = inner_of(tmp_path / "busy.zip")
     assert read_csv(zf, "groups.csv") == [["group", "description", "members"]]
     assert len(read_csv(zf, "tables/groups.csv")) == 1
+
+
+@pytest.mark.parametrize(("name", "portable"), [
+    ("CON.txt", "_CON.txt"), ("lpt1", "_lpt1"), ("a<b>c:d|e?.pdf", "a_b_c_d_e_.pdf"),
+    ('Minutes "final" *v2*.docx', "Minutes _final_ _v2_.docx"), ("report. . ", "report"),
+    ("Протокол засідання №3.txt", "Протокол засідання №3.txt"), ("会議録.pdf", "会議録.pdf"),
+    ("x/../../etc/passwd", "passwd"), ("", "document"),
+])
+def test_names_every_system_takes(name, portable):
+    assert exporting.text.portable_name(name) == portable
+
+
+def test_long_names_in_any_script_fit_every_file_system():
+    name = exporting.text.portable_name("会議録" * 100 + ".pdf")
+    assert name.endswith(".pdf") and len(name.encode()) <= 200
