@@ -12,7 +12,7 @@ from gvo.replication.shipper import acquire_server_lock
 from gvo.replication.targets import open_target
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import connect, transaction
-from tests.ops.helpers import gvo, made_instance
+from ops.helpers import gvo, made_instance
 
 GONE, KEPT = "leaving", "leaving-too"  # one slug the other's prefix: only one may go
 
