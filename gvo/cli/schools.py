@@ -4,6 +4,7 @@ import json
 
 import click
 
+from gvo.cli import school_delete, school_export
 from gvo.cli.context import Context, human_size, pass_ctx
 from gvo.core.identity import Identity
 
@@ -57,3 +58,8 @@ def school_list(ctx: Context, as_json: bool) -> None:
         click.echo(
             f"{r['slug']:<24} {r['name'][:36]:<36} {r['users']:>5} {human_size(r['size_bytes']):>9}"
         )
+
+
+# Commands with modules of their own.
+school.add_command(school_delete.school_delete)
+school.add_command(school_export.school_export)

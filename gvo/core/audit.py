@@ -18,11 +18,14 @@ from gvo.core.identity import Identity
 from gvo.storage.sqlcipher import Connection
 
 GENESIS = "0" * 64
-_FIELDS = ("at", "actor_id", "actor_email", "action", "target", "detail", "ip")
+FIELDS = ("at", "actor_id", "actor_email", "action", "target", "detail", "ip")
 
 
-def _entry_hash(prev_hash: str, entry: dict) -> str:
-    canonical = json.dumps([prev_hash] + [entry[f] for f in _FIELDS], separators=(",", ":"))
+def entry_hash(prev_hash: str, entry: dict) -> str:
+    """The chain's hash of an entry (a dict of FIELDS) after the entry whose hash is
+    prev_hash: sha256 of the canonical JSON of both. The operator log of the control
+    database (gvo.lifecycle.operator_log) chains its entries the same way."""
+    canonical = json.dumps([prev_hash] + [entry[f] for f in FIELDS], separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -53,7 +56,7 @@ def record(conn: Connection, who: Identity, action: str, /, target: str = "",
     conn.execute(
         "INSERT INTO audit_log(at, actor_id, actor_email, action, target, detail, ip,"
         " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*[entry[f] for f in _FIELDS], prev, _entry_hash(prev, entry)),
+        (*[entry[f] for f in FIELDS], prev, entry_hash(prev, entry)),
     )
 
 
@@ -71,16 +74,22 @@ class ChainReport:
         return self.broken_at is None
 
 
-def verify(conn: Connection) -> ChainReport:
-    """Recompute the chain and report the first entry whose link or content does not match."""
+CHAINED_TABLES = ("audit_log", "operator_log")  # a school's; the control database's
+
+
+def verify(conn: Connection, table: str = "audit_log") -> ChainReport:
+    """Recompute the chain of `table` (one of CHAINED_TABLES) and report the first entry whose
+    link or content does not match."""
+    if table not in CHAINED_TABLES:
+        raise ValueError(f"no hash chain in {table!r}")
     prev = GENESIS
     count = 0
-    for row in conn.execute("SELECT * FROM audit_log ORDER BY id"):
+    for row in conn.execute(f"SELECT * FROM {table} ORDER BY id"):
         count += 1
-        entry = {f: row[f] for f in _FIELDS}
+        entry = {f: row[f] for f in FIELDS}
         if row["prev_hash"] != prev:
             return ChainReport(count, row["id"], "its link to the previous entry does not match")
-        if _entry_hash(prev, entry) != row["hash"]:
+        if entry_hash(prev, entry) != row["hash"]:
             return ChainReport(count, row["id"], "its content was changed after it was written")
         prev = row["hash"]
     return ChainReport(count)

@@ -175,3 +175,32 @@ def from_spreadsheet_cell(value: str) -> str:
     if value.startswith("'") and spreadsheet_cell(value[1:]) == value:
         return value[1:]
     return value
+
+
+# Characters Windows refuses in a file name (and '/' everywhere), and its device names: a
+# file called "CON.txt" or "aux" cannot be made on Windows (Microsoft, "Naming Files, Paths,
+# and Namespaces"). Most file systems take 255 bytes per name (ext4, APFS; NTFS 255 UTF-16
+# units): a name is cut to MAX_NAME_BYTES of UTF-8, so names in any script fit.
+_NOT_PORTABLE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_DEVICE_NAMES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(10)),
+                           *(f"LPT{n}" for n in range(10))})
+MAX_NAME_BYTES = 200
+
+
+def portable_name(name: str, default: str = DEFAULT_STEM) -> str:
+    """A file or folder name that Windows, macOS and Linux all take, for files people copy
+    out of GVO (a school's export): `safe_filename`'s, composed (NFC), with the characters
+    Windows refuses (< > : " / \\ | ? * and controls) as '_', a device name ("CON", "LPT1",
+    also with an extension) given a leading '_', and cut to MAX_NAME_BYTES bytes of UTF-8
+    keeping the extension. Letters of every script are kept as they are."""
+    name = _NOT_PORTABLE.sub("_", unicodedata.normalize("NFC", safe_filename(name, default)))
+    name = name.rstrip(". ") or default
+    if name.split(".", 1)[0].rstrip(" ").upper() in _DEVICE_NAMES:
+        name = "_" + name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension.encode()) > 20:
+        stem, dot, extension = name, "", ""
+    while len(name.encode()) > MAX_NAME_BYTES:
+        stem = stem[:-1].rstrip(". ")
+        name = f"{stem or default}{dot}{extension}"
+    return name

@@ -39,6 +39,12 @@ def manifest_key(slug: str) -> str:
     return f"{slug}/{MANIFEST}"
 
 
+def deleted_key(slug: str) -> str:
+    """Object name of the marker `gvo school delete` leaves in place of a deleted school's
+    manifest (no key in it: gvo.lifecycle.delete)."""
+    return f"{slug}/deleted.json"
+
+
 def generation_prefix(slug: str, gen: str) -> str:
     """Folder (prefix) of one generation."""
     return f"{slug}/generations/{gen}/"

@@ -11,6 +11,7 @@ import collections
 import functools
 import hashlib
 import itertools
+import json
 import mmap
 import os
 import shutil
@@ -78,8 +79,20 @@ def load_manifest(target: Target, slug: str) -> mf.Manifest:
     except TargetError as exc:
         raise GvoError(f"cannot read the replica at {target.url}: {exc}") from None
     if m is None or not m.generations:
+        _refuse_deleted(target, slug)
         raise GvoError(f"no replica of school {slug!r} at {target.url}")
     return m
+
+
+def _refuse_deleted(target: Target, slug: str) -> None:
+    """A clear error if `gvo school delete` left its marker for the school in the target."""
+    try:
+        marker = json.loads(target.get(mf.deleted_key(slug)))
+    except (NotFoundInTarget, ValueError, TargetError):
+        return
+    when = marker.get("deleted_at", "?") if isinstance(marker, dict) else "?"
+    raise GvoError(f"school {slug!r} was deleted at {when} (gvo school delete) and its data key "
+                   f"destroyed: what remains of its replica at {target.url} cannot be opened")
 
 
 def restorable_range(target: Target, m: mf.Manifest) -> tuple[float, float]:

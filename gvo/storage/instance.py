@@ -401,6 +401,26 @@ class Instance:
         with self._lock:
             self._school_keys.pop(slug, None)
 
+    def unregister_school(self, slug: str, also=None) -> None:
+        """Remove a school's row, its wrapped data key with it, from the control database
+        for good (gvo.lifecycle.delete): SQLite's secure_delete overwrites the freed bytes,
+        and the WAL, which may still hold the old page, is checkpointed and cut to nothing.
+        `also(control)` runs in the same transaction (the operator log's entry). Its files
+        are not touched."""
+        check_slug(slug)
+        self.close_school(slug)
+        control = self.control()
+        control.execute("PRAGMA secure_delete = ON")
+        try:
+            with transaction(control):
+                control.execute("DELETE FROM schools WHERE slug = ?", (slug,))
+                if also is not None:
+                    also(control)
+        finally:
+            control.execute("PRAGMA secure_delete = OFF")
+            self._forget_schools()
+        control.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
     def school_size(self, slug: str) -> int:
         """Bytes on disk of the school's database files."""
         folder = self.school_dir(slug)
