@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from gvo.cli import audit, demo, mail, replication, schools, serve, users
+from gvo.cli import audit, demo, mail, replication, school_live, schools, serve, users
 from gvo.cli.context import Context, master_key_note, pass_ctx
 from gvo.core.errors import GvoError
 from gvo.mail import config as mail_config
@@ -44,7 +44,8 @@ def init(ctx: Context) -> None:
 for _command in (schools.school, users.user, audit.audit_group, serve.serve, demo.demo,
                  mail.mail_group, *replication.COMMANDS):
     cli.add_command(_command)
-schools.school.add_command(replication.school_rekey)
+schools.school.add_command(school_live.school_rekey)
+schools.school.add_command(school_live.school_move)
 cli.result_callback()(replication.ship_after_writes)
 
 
