@@ -7,11 +7,12 @@ import threading
 import time
 
 from conftest import gvo_command, make_app
-from replication.conftest import free_port, put, restored_settings, wait_for
 from test_behind_nginx import Caller, gvo_serve, make_office, stop
 
 from gvo.replication.targets import FileTarget
 from gvo.storage.instance import Instance
+
+from .conftest import free_port, put, restored_settings, wait_for
 
 
 def test_a_paused_school_answers_back_in_a_moment_and_the_others_serve(instance):
