@@ -50,7 +50,7 @@ def ship_after_writes(click_ctx: click.Context, *_args, **_kwargs) -> None:
         return
     for slug in slugs:
         if not inst.has_school(slug) or inst.school(slug).moved_to:
-            continue  # gone, or moved away (its new server replicates it)
+            continue  # gone, or moved away (replicate_once would say so)
         done, message = service.replicate_once(inst, target, slug)
         if not done and "running server" not in message:
             click.echo(f"Warning: replication of {message}; the server will catch up when "

@@ -340,8 +340,7 @@ class Replicator:
     def _scan(self, now: float) -> None:
         """Pick up schools created since the last look (their first round is due now)."""
         try:
-            # A school that moved away is replicated by its new server.
-            slugs = [s.slug for s in self.instance.schools() if not s.moved_to]
+            slugs = [s.slug for s in self.instance.schools()]  # not those moved away
         except Exception:
             log.exception("replication: cannot list schools")
             return
@@ -716,7 +715,11 @@ def start(app, instance, url: str | None = None, *, options: Options | None = No
 
 def replicate_once(instance, target: Target, slug: str,
                    options: Options | None = None) -> tuple[bool, str]:
-    """Ship one school now and checkpoint; (done, message). Skips a school the server ships."""
+    """Ship one school now and checkpoint; (done, message). Skips a school the server ships,
+    and one that moved to another server."""
+    moved_to = instance.school(slug).moved_to
+    if moved_to:  # its replica is its new server's now: never written from here again
+        return False, f"{slug}: moved to {moved_to}; its new server replicates it"
     shipper = SchoolShipper(instance, slug, target, options)
     try:
         shipper.open()

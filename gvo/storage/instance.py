@@ -181,10 +181,12 @@ class Instance:
                 self._control[ident] = conn
         return conn
 
-    def schools(self) -> list[SchoolRecord]:
-        """Every school of this instance, by slug."""
+    def schools(self, *, moved: bool = False) -> list[SchoolRecord]:
+        """Every school this instance serves, by slug; with moved=True also those that moved
+        to another server (`gvo school move`: their records and files stay here, but they
+        are opened, replicated and mailed from their new server only)."""
         rows = self.control().execute(_SCHOOL_ROWS + " ORDER BY s.slug").fetchall()
-        return [SchoolRecord(**dict(r)) for r in rows]
+        return [SchoolRecord(**dict(r)) for r in rows if moved or r["moved_to"] is None]
 
     def school(self, slug: str) -> SchoolRecord:
         """One school's record; NotFound if there is none.

@@ -16,8 +16,10 @@ import pytest
 from conftest import gvo_command, make_app, subprocess_env
 from test_behind_nginx import CLERK, PASSWORD, Caller, make_office, stop, wait_for_port
 
+from gvo.replication.targets import open_target
 from gvo.storage import keys
 from gvo.storage.instance import Instance
+from gvo.storage.sqlcipher import connect, transaction
 
 from .conftest import free_port, wait_for
 
@@ -151,7 +153,8 @@ def test_move_refuses_a_replica_on_the_servers_own_disk_and_a_bad_address(tmp_pa
 def test_a_moved_school_is_refused_here_and_not_replicated(instance, moto_endpoint, bucket,
                                                           monkeypatch):
     """Without a running server the command does the last sync itself; then the school's
-    pages are a 410 naming where it went, and the CLI neither opens nor rekeys it."""
+    pages are a 410 naming where it went, the CLI neither opens, rekeys nor replicates it, and
+    `gvo school list` says where it went."""
     monkeypatch.setenv("GVO_S3_ENDPOINT", moto_endpoint["url"])
     instance.create_school(SLUG, "Alpha Primary")
     instance.create_school("beta", "Beta Primary")
@@ -168,3 +171,15 @@ def test_a_moved_school_is_refused_here_and_not_replicated(instance, moto_endpoi
     again = gvo_command("--instance", str(instance.path), "school", "rekey", SLUG)
     assert again.exit_code != 0 and "moved to https://two.example.org/alpha/" in again.output
     assert instance.school(SLUG).moved_to == "https://two.example.org/alpha/"
+    listed = gvo_command("--instance", str(instance.path), "school", "list")
+    assert re.search(r"alpha +moved to https://two.example.org/alpha/", listed.stdout)
+    target = open_target(bucket)
+    manifest = target.get(f"{SLUG}/manifest.json")
+    stray = connect(instance.school_path(SLUG), instance.school_key(SLUG))  # not through GVO
+    with transaction(stray):
+        stray.execute("INSERT INTO settings(key, value) VALUES ('stray', 'write')")
+    stray.close()
+    for args in (["replicate", "--once"], ["replicate", "--once", SLUG]):
+        gvo_command("--instance", str(instance.path), *args, GVO_REPLICA_URL=bucket,
+                    GVO_S3_ENDPOINT=moto_endpoint["url"])
+    assert target.get(f"{SLUG}/manifest.json") == manifest  # the new server's to write now
