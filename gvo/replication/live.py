@@ -19,7 +19,7 @@ for each:
 
 Other schools are not touched: their connections and rounds go on throughout. Without a
 running server the commands do the same work themselves (`rekey_offline`, `move_offline`).
-docs/decisions/0011-one-school-one-node.md explains the move.
+docs/decisions/0012-one-school-one-node.md explains the move.
 """
 
 import contextlib

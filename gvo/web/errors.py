@@ -160,7 +160,7 @@ def _database_busy(error):
 def _school_unavailable(_error):
     """The school's server closed it for a moment (gvo.replication.live): 503 with
     Retry-After, on a page that reads no school database (it is closed)."""
-    body = render_template("school_away.html", code=503, title="Back in a moment",
+    body = render_template("bare_error.html", code=503, title="Back in a moment",
                            hint="The office is being looked after just now. Wait a few "
                                 "seconds and try again: nothing you saved is lost.")
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -169,7 +169,7 @@ def _school_unavailable(_error):
 def _school_moved(error: SchoolMoved):
     """The school moved to another server (`gvo school move`): every request, reads and
     writes, answers 410 with a page linking to where it is served now."""
-    body = render_template("school_away.html", code=410, title="This office has moved",
+    body = render_template("bare_error.html", code=410, title="This office has moved",
                            hint="It is now served at another address. Use the link below; "
                                 "if it brings you back here, try again in a few minutes.",
                            moved_to=error.moved_to)

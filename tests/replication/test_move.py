@@ -1,5 +1,5 @@
 """`gvo school move` between two `gvo serve` processes on loopback, each its own instance,
-sharing one bucket in moto's server mode (issue 17; docs/decisions/0011-one-school-one-node.md).
+sharing one bucket in moto's server mode (issue 17; docs/decisions/0012-one-school-one-node.md).
 
 Writes go through HTTP in a loop while the move runs; every one acknowledged (a redirect to
 the new folder) is on the new server afterwards, and the old server refuses the school's
