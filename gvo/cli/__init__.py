@@ -44,7 +44,6 @@ def init(ctx: Context) -> None:
 for _command in (schools.school, users.user, audit.audit_group, serve.serve, demo.demo,
                  mail.mail_group, *replication.COMMANDS):
     cli.add_command(_command)
-schools.school.add_command(replication.school_rekey)
 cli.result_callback()(replication.ship_after_writes)
 
 

@@ -1,4 +1,4 @@
-"""`gvo replicate`, `replica list`, `restore`, `verify`, `status` and `school rekey`; and the
+"""`gvo replicate`, `replica list`, `restore`, `verify` and `status`; and the
 shipping of what any other command changed (`ship_after_writes`)."""
 
 import json
@@ -12,11 +12,11 @@ from gvo.cli.context import Context, human_size, pass_ctx
 from gvo.core import clock
 from gvo.core.errors import GvoError
 from gvo.mail import config, outbox
+from gvo.replication import live, service, wal
 from gvo.replication import manifest as mf
 from gvo.replication import restore as restoring
-from gvo.replication import service, wal
 from gvo.replication.restore import iso
-from gvo.replication.shipper import Busy, acquire_lock, server_running
+from gvo.replication.shipper import server_running
 from gvo.replication.targets import TargetError
 from gvo.storage import keys
 
@@ -49,8 +49,8 @@ def ship_after_writes(click_ctx: click.Context, *_args, **_kwargs) -> None:
         click.echo(f"Warning: not replicated: {exc}", err=True)
         return
     for slug in slugs:
-        if not inst.has_school(slug):
-            continue
+        if not inst.has_school(slug) or inst.school(slug).moved_to:
+            continue  # gone, or moved away (replicate_once would say so)
         done, message = service.replicate_once(inst, target, slug)
         if not done and "running server" not in message:
             click.echo(f"Warning: replication of {message}; the server will catch up when "
@@ -99,11 +99,13 @@ def _replicate_until_stopped(inst, url: str) -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     rep = service.start(None, inst, url)
+    watcher = live.Watcher(inst, rep).start()  # `gvo school rekey` and `move` meanwhile
     click.echo(f"Replicating to {url} (Ctrl+C to stop)")
     try:
         while not stopping.wait(1.0):
             pass
     finally:
+        watcher.stop()
         rep.stop()
         inst.close()
         for sig, handler in previous.items():
@@ -293,28 +295,5 @@ def status_cmd(ctx: Context, as_json: bool, url: str | None) -> None:
                + ("" if mail.enabled else f" (set {config.SMTP_ENV} and {config.FROM_ENV})"))
 
 
-@click.command("rekey")
-@click.argument("slug")
-@pass_ctx
-def school_rekey(ctx: Context, slug: str) -> None:
-    """Re-encrypt a school under a new data key; the replica starts a new generation."""
-    from gvo.replication.rekey import rekey_school
-
-    inst = ctx.instance()
-    inst.school(slug)
-    target = _target(ctx, None)
-    try:
-        lock = acquire_lock(inst.path, slug)
-    except Busy:
-        raise GvoError(f"school {slug} is being served; stop `gvo serve` before a rekey") from None
-    lock.close()
-    service.replicate_once(inst, target, slug)  # everything under the old key first
-    version = rekey_school(inst, slug)
-    done, message = service.replicate_once(inst, target, slug)
-    click.echo(f"School {slug} now uses data key version {version}.")
-    if not done:
-        click.echo(f"Warning: {message}", err=True)
-
-
-# The commands of the root group (`school_rekey` joins the school group).
+# The commands of the root group (`gvo school rekey` is gvo/cli/school_live.py's).
 COMMANDS = (replicate, replica, restore_cmd, verify_cmd, status_cmd)

@@ -4,7 +4,7 @@ import json
 
 import click
 
-from gvo.cli import school_delete, school_export
+from gvo.cli import school_delete, school_export, school_live
 from gvo.cli.context import Context, human_size, pass_ctx
 from gvo.core.identity import Identity
 
@@ -32,7 +32,7 @@ def school_create(ctx: Context, slug: str, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def school_list(ctx: Context, as_json: bool) -> None:
-    """List the schools: slug, name, users, size on disk."""
+    """List the schools: slug, name, users, size on disk; and those moved to another server."""
     from gvo.people import accounts
 
     inst = ctx.instance()
@@ -50,7 +50,8 @@ def school_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    if not rows:
+    moved = [r for r in inst.schools(moved=True) if r.moved_to]
+    if not rows and not moved:
         click.echo("No schools yet. Create one: gvo school create SLUG --name NAME")
         return
     click.echo(f"{'SLUG':<24} {'NAME':<36} {'USERS':>5} {'SIZE':>9}")
@@ -58,8 +59,12 @@ def school_list(ctx: Context, as_json: bool) -> None:
         click.echo(
             f"{r['slug']:<24} {r['name'][:36]:<36} {r['users']:>5} {human_size(r['size_bytes']):>9}"
         )
+    for r in moved:  # served elsewhere now (gvo school move): its files are still here
+        click.echo(f"{r.slug:<24} moved to {r.moved_to}")
 
 
 # Commands with modules of their own.
 school.add_command(school_delete.school_delete)
 school.add_command(school_export.school_export)
+school.add_command(school_live.school_rekey)
+school.add_command(school_live.school_move)

@@ -127,7 +127,7 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     from gvo.library import spool
     from gvo.mail import sender as mail_sender
     from gvo.newsletter import schedule
-    from gvo.replication import service
+    from gvo.replication import live, service
 
     inst = ctx.instance()
     app = create_app({"GVO_INSTANCE": inst.path}, instance=inst)
@@ -164,6 +164,8 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
                              for h, p in listening)
     # One mail sender for every school, started and stopped with replication, and one
     # scheduler (APScheduler) for timed work: newsletters, digests, reminders (decision 0009).
+    # `gvo school rekey` and `gvo school move` ask this server to do the work (live.py).
+    watcher = live.Watcher(inst, replicator).start()
     sender = mail_sender.start(app, inst)
     newsletters = schedule.start(inst) if sender is not None else None
     click.echo(f"GVO serving {inst.path} on {addresses}  (Ctrl+C to stop)")
@@ -174,6 +176,7 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
             newsletters.stop()
         if sender is not None:
             sender.stop()
+        watcher.stop()
         replicator.stop()
         inst.close()
     click.echo("GVO stopped: every committed change is shipped.")

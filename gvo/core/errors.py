@@ -28,3 +28,18 @@ class InvalidInput(GvoError):
 class NotPermitted(GvoError):
     """The person's role or capabilities do not allow this, on something they may see (the
     message says who may); the web answers 403 (gvo.web.errors)."""
+
+
+class SchoolUnavailable(GvoError):
+    """A school is briefly closed by its server (a live rekey or the last sync of a move):
+    its requests answer 503 "back in a moment" with Retry-After (gvo.web.errors)."""
+
+
+class SchoolMoved(GvoError):
+    """A school moved to another server (`gvo school move`): this server refuses its reads
+    and writes, and its pages say where it went (`moved_to`, the address the operator gave)."""
+
+    def __init__(self, slug: str, moved_to: str):
+        super().__init__(f"school {slug} has moved to {moved_to}; it is served there now")
+        self.slug = slug
+        self.moved_to = moved_to

@@ -77,9 +77,17 @@ def delete(inst: Instance, slug: str, target: Target | None, *, force: bool = Fa
     target: the school's replica target (None: the school has none to shred or purge).
     Raises NotFound for an unknown school, LiveSessions while people are signed in (unless
     force), GvoError while a server or replicator holds the school or the target does not
-    answer: in each case nothing has changed.
+    answer, or when asked to purge the replica of a school that moved to another server (the
+    replica is that server's; deleting a moved school removes only the copy left here): in
+    each case nothing has changed.
     """
     record = inst.school(slug)
+    if record.moved_to:  # its replica is the new server's now: never shred or purge it
+        if purge_replicas:
+            raise GvoError(f"school {slug} has moved to {record.moved_to}: its replica is "
+                           "that server's now, so it is not purged. Delete without "
+                           "--purge-replicas to remove the copy left here")
+        target = None
     try:
         lock = acquire_lock(inst.path, slug)
     except Busy as exc:

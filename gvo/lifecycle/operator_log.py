@@ -38,6 +38,12 @@ def record(control: Connection, action: str, slug: str, **detail) -> None:
         (*[entry[f] for f in audit.FIELDS], prev, audit.entry_hash(prev, entry)))
 
 
+def moved(slug: str, moved_to: str):
+    """The entry for a school moved to another server, as an `also(control)` callback for
+    `Instance.mark_moved` (written in its transaction)."""
+    return lambda control: record(control, "school.move", slug, moved_to=moved_to)
+
+
 def entries(control: Connection) -> list[dict]:
     """Every entry, oldest first, detail parsed."""
     return [{**dict(r), "detail": json.loads(r["detail"])}

@@ -1,6 +1,7 @@
 """A new data key for a school (PRAGMA rekey), recorded as a new key version."""
 
 from gvo.core.errors import GvoError
+from gvo.lifecycle import operator_log
 from gvo.storage import files, keys
 from gvo.storage.sqlcipher import connect, key_pragma
 
@@ -9,7 +10,8 @@ def rekey_school(instance, slug: str) -> int:
     """Re-encrypt the school under a fresh key; returns the new key version.
 
     The new key is written (wrapped) beside the database before the rekey, so
-    a crash between the rekey and the control database update loses nothing.
+    a crash between the rekey and the control database update loses nothing. The
+    operator log records it (gvo.lifecycle.operator_log) in that update's transaction.
     """
     record = instance.school(slug)
     old_key = instance.school_key(slug)
@@ -32,6 +34,8 @@ def rekey_school(instance, slug: str) -> int:
             raise GvoError(f"school {slug}: the database fails its check after the rekey")
     finally:
         check.close()
-    instance.register_school(slug, record.name, wrapped, version)
+    instance.register_school(slug, record.name, wrapped, version, also=lambda control:
+                             operator_log.record(control, "school.rekey", slug,
+                                                 key_version=version))
     pending.unlink()
     return version

@@ -137,6 +137,7 @@ class _School:
         self.evict = False  # close it at its next round (too many schools open)
         self.wd: int | None = None  # its folder's notification watch
         self.future = None  # its round, while one is queued or running
+        self.held = False  # no rounds: a live rekey or move has it (Replicator.hold)
 
 
 def _files_signature(shipper: SchoolShipper) -> tuple:
@@ -339,24 +340,34 @@ class Replicator:
     def _scan(self, now: float) -> None:
         """Pick up schools created since the last look (their first round is due now)."""
         try:
-            slugs = [s.slug for s in self.instance.schools()]
+            slugs = [s.slug for s in self.instance.schools()]  # not those moved away
         except Exception:
             log.exception("replication: cannot list schools")
             return
         for slug in slugs:
+            self._add(slug, now)
+
+    def _add(self, slug: str, now: float, *, held: bool = False) -> _School:
+        """The school's replicator, made (its first round due now, unless held) if new."""
+        with self._lock:
             if slug in self.schools:
-                continue
-            school = _School(SchoolShipper(self.instance, slug, self.target, self.options))
-            if self._notifier is not None:
-                try:
-                    school.wd = self._notifier.watch(self.instance.school_dir(slug))
-                except OSError as exc:
-                    log.warning("replication of %s: no notifications (%s)", slug, exc)
-            with self._lock:
-                self.schools[slug] = school
-                if school.wd is not None:
-                    self._by_wd[school.wd] = school
+                return self.schools[slug]
+            school = self.schools[slug] = _School(
+                SchoolShipper(self.instance, slug, self.target, self.options))
+            school.held = held
+        if self._notifier is not None:
+            try:
+                wd = self._notifier.watch(self.instance.school_dir(slug))
+            except OSError as exc:
+                log.warning("replication of %s: no notifications (%s)", slug, exc)
+            else:
+                with self._lock:
+                    school.wd = wd
+                    self._by_wd[wd] = school
+        with self._lock:
+            if not school.held:
                 self._plan(school, now)
+        return school
 
     def _sweep(self, now: float) -> None:
         """Wake closed schools whose files changed (a lost notification, or no notifications)
@@ -393,8 +404,10 @@ class Replicator:
             while self._heap:
                 when, _seq, slug = self._heap[0]
                 school = self.schools.get(slug)
-                if school is None or school.due != when or school.running:
+                if school is None or school.due != when or school.running or school.held:
                     heapq.heappop(self._heap)  # stale: replanned, or running (replanned after)
+                    if school is not None and school.held and school.due == when:
+                        school.due, school.changed = None, True  # its round comes at release
                     continue
                 if when > now:
                     return when
@@ -474,6 +487,84 @@ class Replicator:
             due.append(now + self.interval)
         return max(now, min(due))
 
+    # -- live rekey and move (gvo.replication.live) ---------------------------------
+
+    def hold(self, slug: str, timeout: float = STOP_SECONDS) -> tuple[bool, str]:
+        """Stop the school's rounds and give it a last one: everything committed shipped and
+        checkpointed, its connections closed. Returns (done, what happened); until
+        `release` (or `drop`) no round runs for it. The caller keeps writers out (the
+        instance's pause_school), so the last round leaves nothing behind.
+        """
+        if self._locks is None:
+            return False, "this server does not hold the instance's replication lock"
+        school = self._add(slug, time.monotonic(), held=True)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            school.held = True
+        while school.running:  # a round queued or under way finishes first
+            if time.monotonic() >= deadline:
+                return False, "a replication round of the school did not finish"
+            time.sleep(0.01)
+        s = school.shipper
+        was_open = s.is_open
+        try:
+            s.open_connections()
+            ok = s.step(checkpoint=True) and s._drained
+        except Exception as exc:  # noqa: BLE001 - reported to the operator who asked
+            s._failed(exc)
+            ok = False
+        finally:
+            s.close_connections()
+            with self._lock:
+                self._open -= int(was_open)
+        if not ok:
+            return False, f"the last sync to {self.target.url} failed: {s.last_error}"
+        gen = s.generation.id if s.generation else "-"
+        return True, f"every commit shipped (generation {gen}, segment {s.seq})"
+
+    def release(self, slug: str, *, first_round: bool = False) -> tuple[bool, str]:
+        """Let a held school's rounds run again, with a new replicator for it (after a rekey
+        its first round starts a new generation under the new key). first_round: run that
+        round now, in the caller's thread, and say how it went."""
+        with self._lock:
+            school = self.schools.get(slug)
+        if school is None:
+            return True, "not replicated here"
+        school.shipper.close()
+        school.shipper = SchoolShipper(self.instance, slug, self.target, self.options)
+        school.signature, school.started = None, False
+        done, message = True, ""
+        if first_round:
+            s = school.shipper
+            try:
+                s.open_connections()
+                done = s.step(checkpoint=True)
+            except Exception as exc:  # noqa: BLE001 - reported to the operator who asked
+                s._failed(exc)
+                done = False
+            finally:
+                s.close_connections()
+            gen = s.generation.id if s.generation else "-"
+            message = (f"replicated as generation {gen}" if done else
+                       f"replication failing ({s.last_error}); it goes on trying")
+        with self._lock:
+            school.held = False
+            self._plan(school, time.monotonic())
+        self._wake()
+        return done, message
+
+    def drop(self, slug: str) -> None:
+        """Replicate a held school no more (it moved to another server, which replicates
+        it from now on: this server must not write its replica again)."""
+        with self._lock:
+            school = self.schools.pop(slug, None)
+            if school is not None and school.wd is not None:
+                self._by_wd.pop(school.wd, None)
+        if school is not None:
+            if school.wd is not None and self._notifier is not None:
+                self._notifier.unwatch(school.wd)
+            school.shipper.close()
+
     # -- stopping ------------------------------------------------------------------
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
@@ -494,7 +585,7 @@ class Replicator:
         self._pool.shutdown(wait=False)
         while any(sc.running for sc in schools) and time.monotonic() < deadline:
             time.sleep(0.01)  # rounds already running finish
-        last = [sc for sc in schools if not sc.running and (
+        last = [sc for sc in schools if not sc.running and not sc.held and (
             sc.shipper.is_open or not sc.started or sc.changed
             or (sc.signature is not None and _files_signature(sc.shipper) != sc.signature))]
         if self._locks is not None and last:
@@ -624,7 +715,11 @@ def start(app, instance, url: str | None = None, *, options: Options | None = No
 
 def replicate_once(instance, target: Target, slug: str,
                    options: Options | None = None) -> tuple[bool, str]:
-    """Ship one school now and checkpoint; (done, message). Skips a school the server ships."""
+    """Ship one school now and checkpoint; (done, message). Skips a school the server ships,
+    and one that moved to another server."""
+    moved_to = instance.school(slug).moved_to
+    if moved_to:  # its replica is its new server's now: never written from here again
+        return False, f"{slug}: moved to {moved_to}; its new server replicates it"
     shipper = SchoolShipper(instance, slug, target, options)
     try:
         shipper.open()

@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from gvo.core import clock
+from gvo.core.errors import SchoolMoved, SchoolUnavailable
 from gvo.storage.instance import RESERVED_SLUGS, SLUG_RULE
 from gvo.storage.sqlcipher import OperationalError, is_busy
 
@@ -142,7 +143,7 @@ class SchoolSessionInterface(SessionInterface):
         try:
             return self._open(app, request, slug)
         except Exception as exc:  # noqa: BLE001 - every failure is raised again, later
-            if not is_busy(exc):
+            if not is_busy(exc) and not isinstance(exc, (SchoolUnavailable, SchoolMoved)):
                 log.exception("session for %s could not be opened", slug)
             return ServerSession(slug=slug, failure=exc)
 

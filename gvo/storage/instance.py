@@ -19,12 +19,13 @@ import os
 import re
 import shutil
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 from gvo.core import clock, text
-from gvo.core.errors import GvoError, InvalidInput, NotFound
+from gvo.core.errors import GvoError, InvalidInput, NotFound, SchoolMoved
 from gvo.storage import files, keys, sqlcipher
 from gvo.storage.pool import ConnectionPool, PoolSettings
 from gvo.storage.sqlcipher import Connection, connect, migrate, transaction
@@ -61,7 +62,11 @@ class SchoolRecord:
     name: str
     key_version: int
     created_at: str
+    moved_to: str | None = None  # moved to another server (`gvo school move`): its address
 
+
+_SCHOOL_ROWS = ("SELECT s.slug, s.name, s.key_version, s.created_at, m.moved_to FROM schools s"
+                " LEFT JOIN moved_schools m ON m.slug = s.slug")
 
 _opened: "weakref.WeakValueDictionary[Path, Instance]" = weakref.WeakValueDictionary()
 _opened_lock = threading.Lock()
@@ -176,12 +181,12 @@ class Instance:
                 self._control[ident] = conn
         return conn
 
-    def schools(self) -> list[SchoolRecord]:
-        """Every school of this instance, by slug."""
-        rows = self.control().execute(
-            "SELECT slug, name, key_version, created_at FROM schools ORDER BY slug"
-        ).fetchall()
-        return [SchoolRecord(**dict(r)) for r in rows]
+    def schools(self, *, moved: bool = False) -> list[SchoolRecord]:
+        """Every school this instance serves, by slug; with moved=True also those that moved
+        to another server (`gvo school move`: their records and files stay here, but they
+        are opened, replicated and mailed from their new server only)."""
+        rows = self.control().execute(_SCHOOL_ROWS + " ORDER BY s.slug").fetchall()
+        return [SchoolRecord(**dict(r)) for r in rows if moved or r["moved_to"] is None]
 
     def school(self, slug: str) -> SchoolRecord:
         """One school's record; NotFound if there is none.
@@ -203,9 +208,7 @@ class Instance:
             seen["version"], seen["records"] = version, {}
         record = seen["records"].get(slug)
         if record is None:
-            row = conn.execute(
-                "SELECT slug, name, key_version, created_at FROM schools WHERE slug = ?", (slug,)
-            ).fetchone()
+            row = conn.execute(_SCHOOL_ROWS + " WHERE s.slug = ?", (slug,)).fetchone()
             if row is None:
                 raise NotFound(f"no school {slug!r} in this instance")
             record = seen["records"][slug] = SchoolRecord(**dict(row))
@@ -267,6 +270,9 @@ class Instance:
         return self._pool.get(slug)
 
     def _open_school(self, slug: str) -> Connection:
+        moved_to = self.school(slug).moved_to
+        if moved_to:
+            raise SchoolMoved(slug, moved_to)
         conn = connect(self.school_path(slug), self.school_key(slug), cache_kib=self._cache_kib)
         if slug not in self._migrated:
             try:
@@ -328,6 +334,38 @@ class Instance:
             self._school_keys.pop(slug, None)
             self._migrated.discard(slug)
 
+    def pause_school(self, slug: str) -> None:
+        """Hand out no connection to the school in this process (SchoolUnavailable) until
+        `resume_school`: the start of a live rekey or move (gvo.replication.live)."""
+        self._pool.pause(slug)
+
+    def resume_school(self, slug: str) -> None:
+        """Hand out the school's connections again (after `pause_school`)."""
+        self._pool.resume(slug)
+
+    def wait_released(self, slug: str, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the threads of this process to release the
+        school's connections (the requests in flight to finish); whether they all did."""
+        deadline = time.monotonic() + timeout
+        while self._pool.held_for(slug):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def mark_moved(self, slug: str, moved_to: str, also=None) -> None:
+        """Record that the school is now served at `moved_to`: this instance opens it no more
+        (SchoolMoved), and replicates it no more (its replica is the new server's now).
+        `also(control)` runs in the same transaction (the operator log's entry)."""
+        self.school(slug)
+        with transaction(self.control()) as control:
+            control.execute("INSERT OR REPLACE INTO moved_schools(slug, moved_to, moved_at)"
+                            " VALUES (?, ?, ?)", (slug, moved_to, clock.iso()))
+            if also is not None:
+                also(control)
+        self._forget_schools()
+        self.close_school(slug)
+
     def close(self) -> None:
         """Close every pooled connection (and stop closing idle ones)."""
         self._closing.set()
@@ -383,8 +421,11 @@ class Instance:
             self._forget_schools()
         return self.school(slug)
 
-    def register_school(self, slug: str, name: str, wrapped_key: bytes, key_version: int) -> None:
-        """Record a school whose files are already in place (a restore), or replace its key."""
+    def register_school(self, slug: str, name: str, wrapped_key: bytes, key_version: int,
+                        also=None) -> None:
+        """Record a school whose files are already in place (a restore), or replace its key;
+        a school that had moved away is served here again. `also(control)` runs in the same
+        transaction (the operator log's entry)."""
         check_slug(slug)
         with transaction(self.control()) as control:
             updated = control.execute(
@@ -397,6 +438,10 @@ class Instance:
                     " VALUES (?, ?, ?, ?, ?)",
                     (slug, name, wrapped_key, key_version, clock.iso()),
                 )
+            # A school restored here is served here (a school moved back, say).
+            control.execute("DELETE FROM moved_schools WHERE slug = ?", (slug,))
+            if also is not None:
+                also(control)
         self._forget_schools()
         with self._lock:
             self._school_keys.pop(slug, None)

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gvo.core.errors import SchoolUnavailable
 from gvo.storage.sqlcipher import Connection
 
 IDLE_SECONDS = 60.0
@@ -45,6 +46,7 @@ class ConnectionPool:
         # Released connections, least recently released first: id -> (slug, conn, since).
         self._idle: OrderedDict[int, tuple[str, Connection, float]] = OrderedDict()
         self._used: set[str] = set()
+        self._paused: set[str] = set()
 
     def get(self, slug: str) -> Connection:
         """This thread's connection to the school: the one it holds, a waiting one, or new."""
@@ -53,6 +55,7 @@ class ConnectionPool:
         if conn is not None:
             return conn
         with self._lock:
+            self._refuse_paused(slug)
             for ident, (s, waiting, _since) in reversed(self._idle.items()):
                 if s == slug:
                     del self._idle[ident]
@@ -60,9 +63,34 @@ class ConnectionPool:
                     return waiting
         conn = self._open(slug)
         with self._lock:
-            self._held[key] = conn
-            self._used.add(slug)
+            paused = slug in self._paused  # paused while this one opened: not handed out
+            if not paused:
+                self._held[key] = conn
+                self._used.add(slug)
+        if paused:
+            conn.close()
+            self._refuse_paused(slug)
         return conn
+
+    def _refuse_paused(self, slug: str) -> None:
+        if slug in self._paused:
+            raise SchoolUnavailable(f"school {slug} is closed for a moment (a rekey or a move)")
+
+    def pause(self, slug: str) -> None:
+        """Hand out no connection to the school (get raises SchoolUnavailable) until `resume`;
+        connections already held stay with their threads until released."""
+        with self._lock:
+            self._paused.add(slug)
+
+    def resume(self, slug: str) -> None:
+        """Hand out the school's connections again."""
+        with self._lock:
+            self._paused.discard(slug)
+
+    def held_for(self, slug: str) -> int:
+        """Connections to the school held by threads right now (requests in flight)."""
+        with self._lock:
+            return sum(1 for s, _ident in self._held if s == slug)
 
     def release(self) -> None:
         """Give back every connection this thread holds (an open transaction is rolled back)."""

@@ -120,6 +120,10 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = SqliteIntConverter
     app.request_class = GvoRequest
     app.session_interface = SchoolSessionInterface()
+    # First, before CSRF's check too: a session that did not open (a locked database, a
+    # school closed for a rekey or moved away) answers alone; before, a form sent then was
+    # "This form has expired" (its token is in the session that did not open).
+    app.before_request(raise_failure)
     csrf.init_app(app)
     access.init_login(app)
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp,
@@ -127,7 +131,6 @@ def init_app(app: Flask) -> None:
                share.bp, unsubscribe.bp):
         app.register_blueprint(bp)
 
-    app.before_request(raise_failure)  # first: a session that did not open answers alone
     app.before_request(_client_ip)
     app.before_request(access.enforce)
     SignedTokens().init_app(app)  # one per app: a token is signed with the app's secret

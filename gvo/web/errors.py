@@ -1,10 +1,13 @@
 """Error pages, and the one mapping of service errors to responses, for every blueprint.
 
-Services raise `gvo.core.errors`: NotFound (none, or hidden from this person) is a 404,
-NotPermitted (their role does not allow it) a 403 saying who may, and InvalidInput that
-no view handled a 400 with its message. A write that waited the whole busy timeout for the
-school's lock is a 503 that shows back what was typed. Views catch these only to do
-something else (show the message beside a form field); otherwise they let them through.
+A school closed for a moment by its server (a live rekey, a move's last sync) is a 503
+"back in a moment" with Retry-After; a school that moved to another server a 410 page
+saying where it went. Services raise `gvo.core.errors`: NotFound (none, or hidden from this
+person) is a 404, NotPermitted (their role does not allow it) a 403 saying who may, and
+InvalidInput that no view handled a 400 with its message. A write that waited the whole
+busy timeout for the school's lock is a 503 that shows back what was typed. Views catch
+these only to do something else (show the message beside a form field); otherwise they
+let them through.
 """
 
 import logging
@@ -14,7 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
-from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.errors import InvalidInput, NotFound, NotPermitted, SchoolMoved, SchoolUnavailable
 from gvo.storage.sqlcipher import OperationalError, is_busy
 from gvo.web.access import login_manager, to_sign_in
 
@@ -47,6 +50,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OverflowError, _overflow)
     app.register_error_handler(OperationalError, _database_busy)
+    app.register_error_handler(SchoolUnavailable, _school_unavailable)
+    app.register_error_handler(SchoolMoved, _school_moved)
 
 
 def error_page(code: int, hint: str | None = None, *, text: tuple[str, str] | None = None):
@@ -150,3 +155,22 @@ def _database_busy(error):
     body = _render_error("busy.html", 503, title=title, hint=hint, typed=typed,
                          signed_in=_signed_in())
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _school_unavailable(_error):
+    """The school's server closed it for a moment (gvo.replication.live): 503 with
+    Retry-After, on a page that reads no school database (it is closed)."""
+    body = render_template("bare_error.html", code=503, title="Back in a moment",
+                           hint="The office is being looked after just now. Wait a few "
+                                "seconds and try again: nothing you saved is lost.")
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _school_moved(error: SchoolMoved):
+    """The school moved to another server (`gvo school move`): every request, reads and
+    writes, answers 410 with a page linking to where it is served now."""
+    body = render_template("bare_error.html", code=410, title="This office has moved",
+                           hint="It is now served at another address. Use the link below; "
+                                "if it brings you back here, try again in a few minutes.",
+                           moved_to=error.moved_to)
+    return body, 410
