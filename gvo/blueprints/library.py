@@ -496,12 +496,15 @@ def delete_page(page_id: int):
 # -- comments and approvals (any registered subject) ------------------------
 
 
-LIBRARY_SUBJECTS = ("document", "page")
+# The subjects kept in the library's folders: documents, pages and discussion topics
+# (gvo.discussion.topics, shown on the discussions' pages with these comment and approval
+# routes and templates).
+LIBRARY_SUBJECTS = ("document", "page", "topic")
 
 
 def _subject(subject_type: str, subject_id: int) -> tuple[Identity, subjects.Subject]:
-    """The viewer, and the library subject (document or page) they may see (404 otherwise:
-    other features' subjects are discussed on their own pages)."""
+    """The viewer, and the library subject (document, page or topic) they may see (404
+    otherwise: other features' subjects are discussed on their own pages)."""
     v = current_identity()
     if subject_type not in LIBRARY_SUBJECTS:
         raise NotFound("no such item")
