@@ -62,11 +62,12 @@ def _form_page(form: TopicForm, topic=None):
 @bp.route("/discussions/new", methods=["GET", "POST"])
 @requires_role("author")
 def new_topic():
-    """Start a topic in a folder the person may open (`?folder=<id>` chooses it first)."""
+    """Start a topic in a folder the person may open (`?folder=<id>` chooses it first: 404
+    for a folder they may not open)."""
     v = current_identity()
     form = _folder_field(TopicForm())
-    if request.method == "GET":
-        form.folder_id.data = _folder_arg() or NONE
+    if request.method == "GET" and (chosen := _folder_arg()) is not None:
+        form.folder_id.data = folders.get_folder(db(), v, chosen)["id"]  # 404 if hidden
     if form.validate_on_submit():
         if form.folder_id.data == NONE:
             form.folder_id.errors.append("Choose the folder the topic goes in.")
