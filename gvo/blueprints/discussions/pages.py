@@ -12,7 +12,6 @@ from markupsafe import Markup
 
 from gvo.blueprints.discussions.common import bp
 from gvo.blueprints.discussions.forms import NONE, TopicForm
-from gvo.blueprints.library import _subject_context
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.discussion import topics
@@ -20,6 +19,7 @@ from gvo.library import folders, pages
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, signed_in
 from gvo.web.confirm import ask_first, confirmed
+from gvo.web.discussing import subject_context
 from gvo.web.forms import ConfirmForm, error_beside
 
 
@@ -94,7 +94,7 @@ def show_topic(topic_id: int):
                            trail=folders.path(conn, topic["folder_id"]),
                            may_edit=topics.may_edit(v, topic),
                            statement=topics.NO_FORMAL_BUSINESS,
-                           **_subject_context(topics.subject_of(conn, topic), v))
+                           **subject_context(topics.subject_of(conn, topic), v))
 
 
 @bp.route("/discussions/<int:topic_id>/edit", methods=["GET", "POST"])
