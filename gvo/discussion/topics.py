@@ -15,9 +15,9 @@ own transaction.
 
 No formal business is conducted in a discussion: a governing board decides at its meetings,
 each question by a majority of the governors present and voting at a quorate meeting (The
-School Governance (Roles, Procedures and Allowances) (England) Regulations 2013, reg. 14;
-committees, reg. 26 and their terms of reference). `NO_FORMAL_BUSINESS` is what the pages
-say.
+School Governance (Roles, Procedures and Allowances) (England) Regulations 2013, reg. 14
+"Proceedings of the governing body"), and its committees at theirs within the functions it
+delegated to them (reg. 18). `NO_FORMAL_BUSINESS` is what the pages say.
 
 Mail: a new topic is announced (kind "topic") to everyone who may open its folder, but its
 author; comments and replies go to its followers (its author from the start, and whoever
@@ -73,7 +73,7 @@ _KEYS = {"activity": (("t.active_at", "t.id"), lambda r: (r["active_at"], r["id"
 
 def title_key(title: str) -> str:
     """The sort key of a title in any script: its words transliterated to lower-case ASCII
-    (`gvo.core.text.fold`: Łódź -> lodz, Ψηφοφορία -> psephophoria, 预算 -> yu suan), then
+    (`gvo.core.text.fold`: Łódź -> lodz, Ψηφοφορία -> psifoforia, 预算 -> yusuan), then
     the title case-folded (so two titles that fold alike keep a stable order). SQLite's
     NOCASE folds ASCII letters only, so "ćwiczenia" and "Ćwiczenia" would sort apart."""
     return f"{text.fold(title)}\x1f{title.casefold()}"
