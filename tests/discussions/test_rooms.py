@@ -202,3 +202,20 @@ def test_people_in_the_room_take_part(scene, as_person):
     assert f"/alpha/discussions/{t}" in home
     lines = letters._library_lines(scene.conn, scene.who("eve"), "2000-01-01T00:00:00Z")
     assert any(line.path == f"/discussions/{t}" for line in lines)
+
+
+def test_sharing_a_room_topic_leaves_out_those_outside_the_room(scene, mail_on):
+    from gvo.sharing import share
+
+    conn = scene.conn
+    ids = {n: p.id for n, p in scene.people.items()}
+    outcome = share.share(conn, scene.who("ann"), "topic", scene.room_topic,
+                          people=[ids["eve"], ids["cal"], ids["clerk"]], message="Please read")
+    assert outcome.sent == ["Eve"]
+    assert outcome.left_out == [("Cal", "not in the room “Pay panel”"),
+                                ("Clerk", "not in the room “Pay panel”")]
+    mailed = {r[0] for r in conn.execute("SELECT user_id FROM mail_outbox WHERE kind = 'share'")}
+    assert mailed == {ids["eve"]}
+    body = conn.execute("SELECT message FROM mail_outbox WHERE kind = 'share'").fetchone()[0]
+    assert f"/alpha/discussions/{scene.room_topic}".encode() in bytes(body)
+    assert b"The adviser recommends" not in bytes(body)  # a link, never the text
