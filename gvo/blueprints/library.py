@@ -34,9 +34,9 @@ from gvo.people import accounts, groups
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
 from gvo.web.confirm import ask_first, confirmed
+from gvo.web.discussing import comments_context, subject_context
 from gvo.web.downloads import file_response
 from gvo.web.errors import error_page
-from gvo.web.following import follow_context
 from gvo.web.forms import (
     ApprovalForm,
     CommentForm,
@@ -303,40 +303,6 @@ def upload_version(doc_id: int):
 # -- documents ---------------------------------------------------------------
 
 
-def _comments_context(subject: subjects.Subject, v: Identity, after: str | None = None
-                      ) -> dict:
-    """What the comments section needs: a page of the thread (the first by default)."""
-    conn = db()
-    return {
-        "subject": subject,
-        "thread": comments.thread(conn, subject, after),
-        "comment_count": comments.count(conn, subject),
-        "locked": comments.is_locked(conn, subject),
-        "may_comment": comments.may_comment(conn, v, subject),
-        "may_lock": comments.may_lock(v, subject),
-        "me": v.user_id,
-    }
-
-
-def _subject_context(subject: subjects.Subject, v: Identity) -> dict:
-    conn = db()
-    approval = approvals.get(conn, subject)
-    approved, pending = approvals.status(conn, subject) if approval else ([], [])
-    return {
-        **_comments_context(subject, v),
-        "comment_form": CommentForm(),
-        "approval": approval,
-        "approved": approved,
-        "pending": pending,
-        "has_approved": approvals.has_approved(conn, v, subject),
-        "may_approve": may_write(v),
-        "approval_form": ApprovalForm(),
-        "modes": approvals.MODES,
-        "confirm": ConfirmForm(),
-        **follow_context(conn, v, subject),
-    }
-
-
 @bp.get("/library/documents/<int:doc_id>")
 @signed_in
 def show_document(doc_id: int):
@@ -349,7 +315,7 @@ def show_document(doc_id: int):
         trail=folders.path(db(), doc["folder_id"]), may_edit=may_change(v, doc["owner_id"]),
         inline_types=sniff.INLINE, label=sniff.label, limit_mb=upload_limit() // (1024 * 1024),
         text_reasons=extract.REASONS,
-        **_subject_context(subject, v))
+        **subject_context(subject, v))
 
 
 @bp.get("/library/documents/<int:doc_id>/download")
@@ -448,7 +414,7 @@ def show_page(page_id: int):
                            trail=folders.path(db(), page["folder_id"]),
                            may_edit=may_change(v, page["owner_id"]),
                            page_locked=page["locked_reason"],
-                           **_subject_context(subject, v))
+                           **subject_context(subject, v))
 
 
 @bp.route("/library/pages/<int:page_id>/edit", methods=["GET", "POST"])
@@ -496,12 +462,15 @@ def delete_page(page_id: int):
 # -- comments and approvals (any registered subject) ------------------------
 
 
-LIBRARY_SUBJECTS = ("document", "page")
+# The subjects kept in the library's folders: documents, pages and discussion topics
+# (gvo.discussion.topics, shown on the discussions' pages with these comment and approval
+# routes and templates).
+LIBRARY_SUBJECTS = ("document", "page", "topic")
 
 
 def _subject(subject_type: str, subject_id: int) -> tuple[Identity, subjects.Subject]:
-    """The viewer, and the library subject (document or page) they may see (404 otherwise:
-    other features' subjects are discussed on their own pages)."""
+    """The viewer, and the library subject (document, page or topic) they may see (404
+    otherwise: other features' subjects are discussed on their own pages)."""
     v = current_identity()
     if subject_type not in LIBRARY_SUBJECTS:
         raise NotFound("no such item")
@@ -519,7 +488,7 @@ def _attempt(service, v: Identity, *args) -> None:
 def _subject_done(subject: subjects.Subject, v: Identity, panel: str):
     """htmx gets the subject's comments or approval panel again; others its page."""
     if is_htmx():
-        return render_template(f"library/_{panel}.html", **_subject_context(subject, v))
+        return render_template(f"library/_{panel}.html", **subject_context(subject, v))
     return _back(url_for(subject.endpoint, **subject.values) + f"#{panel}")
 
 
@@ -529,7 +498,7 @@ def comments_page(subject_type: str, subject_id: int):
     """A page of a subject's comments (htmx asking for the next page: those comments and
     the next "more" control alone)."""
     v, subject = _subject(subject_type, subject_id)
-    return paging.render("library/comments.html", **_comments_context(subject, v, paging.after()))
+    return paging.render("library/comments.html", **comments_context(subject, v, paging.after()))
 
 
 def _comment_changed(subject: subjects.Subject, v: Identity, comment_id: int | None,

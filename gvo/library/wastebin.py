@@ -1,4 +1,5 @@
-"""The wastebin: deleted folders, documents and pages, restored by a Manager.
+"""The wastebin: deleted folders, documents, pages and discussion topics, restored by a
+Manager.
 
 Deleting only stamps `deleted_at`, so an item comes back to the folder it was
 in with the restrictions it had. The wastebin applies restrictions like every
@@ -12,11 +13,11 @@ from gvo.core.identity import Identity
 from gvo.library.access import visible_cte
 from gvo.storage.sqlcipher import Connection
 
-KINDS = {"folder": "folders", "document": "documents", "page": "pages"}
+KINDS = {"folder": "folders", "document": "documents", "page": "pages", "topic": "topics"}
 
 
 def discard(conn: Connection, viewer: Identity, kind: str, item) -> None:
-    """Move a folder, document or page to the wastebin (the caller has checked who may)."""
+    """Move a folder, document, page or topic to the wastebin (the caller has checked who may)."""
     with transaction(conn):
         conn.execute(f"UPDATE {KINDS[kind]} SET deleted_at = ?, deleted_by = ? WHERE id = ?",
                      (clock.iso(), viewer.user_id, item["id"]))
@@ -37,6 +38,9 @@ def items(conn: Connection, viewer: Identity) -> list:
         " UNION ALL SELECT 'page', p.id, p.title, p.deleted_at, u.name, p.folder_id"
         " FROM pages p LEFT JOIN users u ON u.id = p.deleted_by"
         " WHERE p.deleted_at IS NOT NULL AND p.folder_id IN (SELECT id FROM visible_folders)"
+        " UNION ALL SELECT 'topic', t.id, t.title, t.deleted_at, u.name, t.folder_id"
+        " FROM topics t LEFT JOIN users u ON u.id = t.deleted_by"
+        " WHERE t.deleted_at IS NOT NULL AND t.folder_id IN (SELECT id FROM visible_folders)"
         " ORDER BY 4 DESC", params).fetchall()
 
 

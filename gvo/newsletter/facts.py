@@ -31,10 +31,11 @@ _PATHS = {
 
 
 def subject_path(subject: Subject) -> str:
-    """The subject's page, below the school's address ("/library/documents/7"); "/" (the
-    home page) for a view not listed."""
+    """The subject's page, below the school's address ("/library/documents/7"): for a view
+    not listed, the subject's own `path` (a discussion topic's "/discussions/4"), else "/"
+    (the home page)."""
     pattern = _PATHS.get(subject.endpoint)
-    return pattern.format(**subject.values) if pattern else "/"
+    return pattern.format(**subject.values) if pattern else (subject.path or "/")
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from gvo.core import audit, clock, dates, events
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
+from gvo.discussion import topics  # noqa: F401  (registers the mail reference 'topic')
 from gvo.library import news
 from gvo.mail import outbox, volume
 from gvo.mail.compose import Letter, Recipient
@@ -219,17 +220,23 @@ class Newsletter:
         return bool(self.sections)
 
 
+# Where each kind of the library's news is shown (gvo.library.news: subject_type).
+_NEWS_PATHS = {"document": "/library/documents/{}", "page": "/library/pages/{}",
+               "topic": "/discussions/{}"}
+
+
 def _library_lines(conn: Connection, who: Identity, since: str) -> list[Line]:
     rows = [n for n in news.page(conn, who, size=MAX_LINES + 1) if n["at"] >= since]
     lines = []
     for n in rows:
-        path = (f"/library/documents/{n['subject_id']}" if n["subject_type"] == "document"
-                else f"/library/pages/{n['subject_id']}")
+        path = _NEWS_PATHS[n["subject_type"]].format(n["subject_id"])
         if n["kind"] == "comment":
             lines.append(Line(f"{n['who'] or 'Someone'} commented on {n['title']}",
                               path + "#comments"))
         elif n["kind"] == "version":
             lines.append(Line(n["title"], path, f"version {n['number']}"))
+        elif n["kind"] == "topic":
+            lines.append(Line(n["title"], path, "new discussion"))
         else:
             lines.append(Line(n["title"], path, "added"))
     return lines

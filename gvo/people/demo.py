@@ -62,6 +62,7 @@ def create(instance: Instance) -> None:
         members=[ids["chair@riverside.example"], ids["parent@riverside.example"]])
     _sample_governor_records(conn, ids)
     _sample_library(conn, ids, pay_panel)
+    _sample_discussions(conn, ids)
     _sample_meetings(conn, ids, body_ids)
     _sample_interests(conn, ids)
     _sample_places(conn)
@@ -81,6 +82,14 @@ def _sample_library(conn, ids: dict, pay_panel: int) -> None:
     from gvo.library import demo as library_demo
 
     library_demo.sample(conn, ids, pay_panel)
+
+
+def _sample_discussions(conn, ids: dict) -> None:
+    """Discussion topics with threaded replies, one in the pay panel's room
+    (gvo.discussion.demo_topics); after the library's folders exist."""
+    from gvo.discussion import demo_topics
+
+    demo_topics.sample(conn, ids)
 
 
 def _sample_places(conn) -> None:

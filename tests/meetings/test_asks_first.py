@@ -8,7 +8,7 @@ import re
 from conftest import make_pdf
 
 from gvo.core.identity import Identity
-from gvo.discussion import comments, subjects
+from gvo.discussion import comments, subjects, topics
 from gvo.library import pages
 from gvo.meetings import attendance, declarations, minutes, papers
 from gvo.people import groups
@@ -57,6 +57,7 @@ def test_every_destructive_button_asks_first(signed_in, office, make_user):
                               members=[])
     link_id = conn.execute("SELECT id FROM agenda_papers WHERE item_id = ?",
                            (item,)).fetchone()[0]
+    topic = topics.create(conn, who, folder_id, title="Budget questions", body="Any?")
     m = f"/alpha/meetings/{meeting_id}"
     urls = {
         "admin.group_delete": f"/alpha/admin/groups/{group}/delete",
@@ -77,6 +78,7 @@ def test_every_destructive_button_asks_first(signed_in, office, make_user):
         "meetings.remove_declaration": f"{m}/agenda/{item}/declarations/{clerk.id}/remove",
         "meetings.circulate_minutes": f"{m}/minutes/circulate",
         "meetings.lock_minutes": f"{m}/minutes/lock",
+        "discussions.delete_topic": f"/alpha/discussions/{topic}/delete",
     }
     client.get(m)
     endpoints = {r.endpoint for r in client.c.application.url_map.iter_rules()
