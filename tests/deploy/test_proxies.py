@@ -26,23 +26,24 @@ from dataclasses import dataclass
 
 import pytest
 from replication.conftest import free_port
-
-from gvo.library import blobs
-from gvo.security import throttle
-
-from .conftest import (
-    CLERKS,
-    DEPLOY,
+from serving import (
     DOMAIN,
     FORGED,
     PASSWORD,
     SLUG,
     Caller,
-    replace_once,
+    audit_rows,
+    session_ips,
     stop,
     throwaway_certificate,
     wait_for_port,
 )
+
+from gvo.library import blobs
+from gvo.security import throttle
+from gvo.storage.instance import Instance
+
+from .conftest import CLERKS, DEPLOY, replace_once
 
 NGINX, CADDY = "/usr/sbin/nginx", "/usr/bin/caddy"
 NETWORK = {"nginx": "127.0.1", "caddy": "127.0.2"}  # each proxy's callers, counted apart
@@ -245,10 +246,10 @@ def test_hsts_and_a_host_prefixed_secure_session_cookie_after_sign_in(proxied, c
 def test_gvo_records_the_callers_address_not_the_proxys_nor_a_forged_one(proxied, clerk):
     caller, _ = clerk
     office = proxied.office
-    successes = [r["ip"] for r in office.audit_rows("login.success")
+    successes = [r["ip"] for r in audit_rows(office.instance, "login.success", office.environ)
                  if r["actor_email"] == proxied.clerk]
     assert successes == [caller.address]
-    assert office.session_ips(proxied.clerk) == {caller.address}
+    assert set(session_ips(office.instance, proxied.clerk, office.environ)) == {caller.address}
 
 
 def test_throttling_counts_callers_apart_whatever_they_forge(proxied):
@@ -264,7 +265,7 @@ def test_throttling_counts_callers_apart_whatever_they_forge(proxied):
         assert resp.status == 422 and "Too many" not in resp.text
     resp = guesser.password_step(proxied.clerk, PASSWORD)
     assert "Too many failed sign-ins from your network" in resp.text
-    failures = proxied.office.audit_rows("login.failure")
+    failures = audit_rows(proxied.office.instance, "login.failure", proxied.office.environ)
     assert {r["ip"] for r in failures
             if r["actor_email"].endswith(f"-{proxied.name}@x.org")} == {guesser.address}
     # Someone at another address is not locked out by those guesses.
@@ -346,8 +347,8 @@ def stream_upload(caller: Caller, path: str, token: str, filename: str, size: in
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
             f"filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n").encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    headers = caller.headers(path, {
-        "X-CSRFToken": token, "HX-Request": "true",
+    headers = caller.headers({
+        **caller.referer(path), "X-CSRFToken": token, "HX-Request": "true",
         "Content-Type": f"multipart/form-data; boundary={boundary}",
         "Content-Length": str(len(head) + size + len(tail))})
     block = bytes(range(256)) * 4096  # 1 MiB
@@ -377,7 +378,7 @@ def stream_upload(caller: Caller, path: str, token: str, filename: str, size: in
 
 def stored_file(office, filename: str) -> tuple[int, str]:
     """(size, SHA-256) of the stored document version of that file name."""
-    inst = office.open()
+    inst = Instance.open(office.instance, environ=office.environ)
     try:
         conn = inst.db(SLUG)
         row = conn.execute("SELECT blob_id, size FROM document_versions WHERE filename = ?",

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import subprocess_env
+from serving import SLUG, Caller
 
 from gvo.cli import cli
 from gvo.core.errors import GvoError, WrongMasterKey
 from gvo.storage import keys
 from gvo.storage.instance import Instance
 
-from .conftest import SLUG, UNIT, Caller, replace_once, unit_settings
+from .conftest import UNIT, replace_once, unit_settings
 
 SYSTEMD_ANALYZE = "/usr/bin/systemd-analyze"
 
