@@ -31,11 +31,11 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# Tests drive Debian's Chromium (browser tests) and nginx (GVO behind its documented
-# proxy: tests/test_behind_nginx.py); install whichever is missing, in one apt run.
-# (On a machine with systemd, Debian starts the installed nginx on port 80; the tests run
-# their own nginx on loopback and do not need that one: `systemctl disable --now nginx`.)
-TEST_PACKAGES := chromium:chromium nginx:/usr/sbin/nginx
+# Tests drive Debian's Chromium (browser tests), and nginx and Caddy (GVO behind each of its
+# documented proxies: tests/deploy/); install whichever is missing, in one apt run.
+# (On a machine with systemd, Debian starts the installed nginx and Caddy on ports 80/443;
+# the tests run their own on loopback and need neither: `systemctl disable --now nginx caddy`.)
+TEST_PACKAGES := chromium:chromium nginx:/usr/sbin/nginx caddy:/usr/bin/caddy
 
 test-packages:
 	@missing=""; for entry in $(TEST_PACKAGES); do 	  pkg=$${entry%%:*}; cmd=$${entry#*:}; 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; 	if [ -n "$$missing" ]; then 	  echo "Installing Debian's$$missing for the tests..."; 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; 	  $$SUDO apt-get update -qq && 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi

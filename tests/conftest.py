@@ -37,7 +37,10 @@ from gvo.storage.instance import Instance
 # are not settings of GVO, stay.
 TEST_KNOBS = frozenset({"GVO_BROWSER_SCREENSHOTS", "GVO_DRILL_SEED", "GVO_FUZZ_EXAMPLES",
                         "GVO_FUZZ_SEED"})
-for _name in [n for n in os.environ if n.startswith("GVO_") and n not in TEST_KNOBS]:
+# systemd's CREDENTIALS_DIRECTORY (where GVO finds the master key under deploy/gvo.service)
+# goes too.
+for _name in [n for n in os.environ
+              if (n.startswith("GVO_") and n not in TEST_KNOBS) or n == "CREDENTIALS_DIRECTORY"]:
     del os.environ[_name]
 
 # Live server + Chromium fixtures for the browser tests of every feature (used on request only).
@@ -49,12 +52,14 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def subprocess_env(**settings: str) -> dict[str, str]:
-    """The environment for a GVO subprocess: this process's, no GVO_* setting but those given.
+    """The environment for a GVO subprocess: this process's, no GVO_* setting (nor systemd's
+    CREDENTIALS_DIRECTORY) but those given.
 
     Built explicitly, so a subprocess never inherits a GVO_* setting from the caller's shell
     even if something put one back into os.environ.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GVO_") or k in TEST_KNOBS}
+    env = {k: v for k, v in os.environ.items()
+           if (not k.startswith("GVO_") or k in TEST_KNOBS) and k != "CREDENTIALS_DIRECTORY"}
     env.update(settings)
     return env
 

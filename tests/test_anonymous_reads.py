@@ -20,7 +20,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 from replication.conftest import free_port
-from test_behind_nginx import (
+from serving import (
     CLERK,
     PASSWORD,
     SLUG,

@@ -14,7 +14,7 @@ import pyotp
 import pytest
 from conftest import PASSWORD
 from replication.conftest import free_port
-from test_behind_nginx import (
+from serving import (
     SLUG,
     Caller,
     add_member,

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SUBPROCESS_TESTS = [
     # gvo serve; an exported GVO_TRUSTED_PROXIES=1 would make it trust forged headers.
-    "tests/test_behind_nginx.py::"
+    "tests/deploy/test_direct.py::"
     "test_without_trusted_proxies_forged_headers_sent_straight_to_gvo_are_ignored",
     "tests/test_cli.py::test_school_create_and_list",  # the gvo command, which then ships
 ]
@@ -28,6 +28,8 @@ def test_subprocess_tests_pass_with_unrelated_gvo_settings_exported(tmp_path):
         GVO_REPLICA_URL=(tmp_path / "nonexistent" / "replica").as_uri(),
         GVO_TRUSTED_PROXIES="1",
         GVO_BASE_URL="https://elsewhere.example.org",
+        GVO_MASTER_KEY_FILE=str(tmp_path / "nonexistent" / "master.key"),
+        CREDENTIALS_DIRECTORY=str(tmp_path / "nonexistent" / "credentials"),
     )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *SUBPROCESS_TESTS],

@@ -27,14 +27,16 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def master_key_note(path: Path) -> str:
-    """What `gvo init` and `gvo demo` say of a new instance's master key: the file it was
-    written to, or that it is the one in GVO_MASTER_KEY (then no file is written:
-    `Instance.init`)."""
-    if os.environ.get(keys.MASTER_KEY_ENV):
+    """What `gvo init` and `gvo demo` say of a new instance's master key: the file it is in
+    (`keys.master_key_file`), or that it is the one in GVO_MASTER_KEY (no file written)."""
+    key_file = keys.master_key_file(path)
+    if key_file is None:
         return (f"The master key is the one in {keys.MASTER_KEY_ENV} (no key file written): "
                 "keep a copy of it somewhere else; without it no school and no replica can "
                 "be opened.")
-    return (f"Master key written to {path / keys.MASTER_KEY_FILE} (mode 0600).\n"
+    said = ("Master key written to" if key_file == path / keys.MASTER_KEY_FILE
+            else "The master key is in")
+    return (f"{said} {key_file} (mode 0600).\n"
             "Keep a copy of it somewhere else: without it no school and no replica can be opened.")
 
 

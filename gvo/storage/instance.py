@@ -3,7 +3,8 @@
 Layout::
 
     <instance>/control.db            schools and their wrapped data keys
-    <instance>/master.key            0600, unless GVO_MASTER_KEY is set
+    <instance>/master.key            0600, unless GVO_MASTER_KEY, GVO_MASTER_KEY_FILE or a
+                                     systemd credential gives it (keys.master_key_file)
     <instance>/schools/<slug>/school.db (+ -wal, -shm)
     <instance>/replicas/             the default replica target (same disk!)
 
@@ -130,20 +131,11 @@ class Instance:
         env = os.environ if environ is None else environ
         if (path / "control.db").exists():
             raise GvoError(f"an instance already exists at {path}; refusing to overwrite it")
-        if env.get(keys.MASTER_KEY_ENV):
-            master = keys.parse_hex_key(env[keys.MASTER_KEY_ENV], keys.MASTER_KEY_ENV)
-            write_key = False
-        else:
-            if (path / keys.MASTER_KEY_FILE).exists():
-                raise GvoError(
-                    f"{path / keys.MASTER_KEY_FILE} already exists; refusing to overwrite it"
-                )
-            master = keys.new_key()
-            write_key = True
+        master, key_file = keys.master_key_for_init(path, env)
         files.private_dir(path)
         files.private_dir(path / "schools")
-        if write_key:
-            keys.write_master_key_file(path / keys.MASTER_KEY_FILE, master)
+        if key_file is not None:
+            keys.write_master_key_file(key_file, master)
         conn = connect(path / "control.db", keys.control_key(master), create=True)
         try:
             migrate(conn, "control")

@@ -21,6 +21,10 @@ from gvo.core.errors import GvoError, WrongMasterKey
 KEY_BYTES = 32
 MASTER_KEY_ENV = "GVO_MASTER_KEY"
 MASTER_KEY_FILE = "master.key"
+MASTER_KEY_FILE_ENV = "GVO_MASTER_KEY_FILE"
+# systemd hands credentials to a service in this folder (systemd.exec(5), "Credentials").
+CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
+MASTER_KEY_CREDENTIAL = "master.key"  # LoadCredential=master.key:/etc/gvo/master.key
 _WRAP_VERSION = b"\x01"
 _NONCE_BYTES = 12
 
@@ -50,20 +54,66 @@ def write_master_key_file(path: Path, key: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def master_key_file(instance_dir: Path, environ: dict | None = None) -> Path | None:
+    """Where the master key is read from: None when GVO_MASTER_KEY holds it.
+
+    In order: the file GVO_MASTER_KEY_FILE names; the credential `master.key` that systemd's
+    `LoadCredential=master.key:...` hands the service in $CREDENTIALS_DIRECTORY (systemd.exec(5),
+    "Credentials"; deploy/gvo.service); else `master.key` inside the instance.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(MASTER_KEY_ENV):
+        return None
+    if env.get(MASTER_KEY_FILE_ENV):
+        return Path(env[MASTER_KEY_FILE_ENV])
+    if env.get(CREDENTIALS_ENV):
+        credential = Path(env[CREDENTIALS_ENV]) / MASTER_KEY_CREDENTIAL
+        if credential.exists():
+            return credential
+    return instance_dir / MASTER_KEY_FILE
+
+
 def load_master_key(instance_dir: Path, environ: dict | None = None) -> bytes:
-    """The master key from GVO_MASTER_KEY, else from the instance's key file."""
+    """The master key from GVO_MASTER_KEY, else from its file (`master_key_file`).
+
+    Raises WrongMasterKey when there is no key, GvoError when the file is readable by others
+    than its owner or does not hold 64 hex characters.
+    """
     env = os.environ if environ is None else environ
     if env.get(MASTER_KEY_ENV):
         return parse_hex_key(env[MASTER_KEY_ENV], MASTER_KEY_ENV)
-    path = instance_dir / MASTER_KEY_FILE
+    path = master_key_file(instance_dir, env)
     if not path.exists():
+        if env.get(MASTER_KEY_FILE_ENV):
+            raise WrongMasterKey(f"no master key: {MASTER_KEY_FILE_ENV} names {path}, "
+                                 "which does not exist")
         raise WrongMasterKey(
-            f"no master key: set {MASTER_KEY_ENV} or put the key file at {path}"
+            f"no master key: set {MASTER_KEY_FILE_ENV} or {MASTER_KEY_ENV}, "
+            f"or put the key file at {path}"
         )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise GvoError(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
     return parse_hex_key(path.read_text(), str(path))
+
+
+def master_key_for_init(instance_dir: Path, environ: dict | None = None
+                        ) -> tuple[bytes, Path | None]:
+    """`gvo init`'s master key and the file to write it to (None: nothing to write).
+
+    GVO_MASTER_KEY's key, or the key in an existing file GVO_MASTER_KEY_FILE (or a systemd
+    credential) names; else a new random key, to be written where `master_key_file` says.
+    Raises GvoError rather than overwrite the instance's own `master.key`.
+    """
+    env = os.environ if environ is None else environ
+    path = master_key_file(instance_dir, env)
+    if path is None:
+        return parse_hex_key(env[MASTER_KEY_ENV], MASTER_KEY_ENV), None
+    if path.exists():
+        if path == instance_dir / MASTER_KEY_FILE:
+            raise GvoError(f"{path} already exists; refusing to overwrite it")
+        return load_master_key(instance_dir, env), None
+    return new_key(), path
 
 
 def derive(master: bytes, purpose: str) -> bytes:

@@ -170,11 +170,11 @@ def start_sender(instance):
 
 
 def serve_ready_office(tmp_path, server: SmtpServer, prepare) -> tuple:
-    """An instance with school alpha and its clerk (tests/test_behind_nginx.py), mail set to
+    """An instance with school alpha and its clerk (tests/serving.py), mail set to
     go through `server`, and `prepare(conn, clerk)` run on it before `gvo serve` starts
     (the clerk as an Identity); (the instance's path, its GVO_* settings, what prepare
     returned)."""
-    from test_behind_nginx import SLUG, make_office
+    from serving import SLUG, make_office
 
     from gvo.core.identity import Identity
     from gvo.storage.instance import Instance

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 from replication.conftest import free_port
-from test_behind_nginx import SLUG, gvo_serve, make_office, stop
+from serving import SLUG, gvo_serve, make_office, stop
 
 from gvo.core.identity import Identity
 from gvo.mail import config, outbox

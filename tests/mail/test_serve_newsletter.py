@@ -2,7 +2,7 @@
 
 import pytest
 from replication.conftest import free_port
-from test_behind_nginx import gvo_serve, stop
+from serving import gvo_serve, stop
 
 from gvo.library import folders, pages
 from gvo.newsletter import letters

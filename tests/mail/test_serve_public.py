@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 from replication.conftest import free_port
-from test_behind_nginx import SLUG, gvo_serve, stop
+from serving import SLUG, gvo_serve, stop
 
 from gvo.mail import volume
 

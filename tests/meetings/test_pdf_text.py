@@ -407,7 +407,7 @@ def test_pdfs_in_any_script_through_gvo_serve_in_a_row_and_at_once(tmp_path):
 
     import pyotp
     from replication.conftest import free_port
-    from test_behind_nginx import CLERK, PASSWORD, SLUG, Caller, gvo_serve, make_office, stop
+    from serving import CLERK, PASSWORD, SLUG, Caller, gvo_serve, make_office, stop
 
     from gvo.storage.instance import Instance
 

@@ -7,7 +7,7 @@ import threading
 import time
 
 from conftest import gvo_command, make_app
-from test_behind_nginx import Caller, gvo_serve, make_office, stop
+from serving import Caller, gvo_serve, make_office, stop
 
 from gvo.replication.targets import FileTarget
 from gvo.storage.instance import Instance

@@ -14,7 +14,7 @@ import threading
 import pyotp
 import pytest
 from conftest import gvo_command, make_app, subprocess_env
-from test_behind_nginx import CLERK, PASSWORD, Caller, make_office, stop, wait_for_port
+from serving import CLERK, PASSWORD, Caller, make_office, stop, wait_for_port
 
 from gvo.lifecycle import operator_log
 from gvo.replication.targets import open_target
