@@ -26,7 +26,7 @@ from gvo.blueprints import (
 from gvo.core import audit, dates, numbers
 from gvo.security.sessions import SchoolSessionInterface, raise_failure
 from gvo.storage import reads
-from gvo.web import access, errors, paging
+from gvo.web import access, errors, observe, paging
 from gvo.web.forms import SignedTokens, csrf
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
@@ -127,6 +127,7 @@ def init_app(app: Flask) -> None:
                share.bp, unsubscribe.bp):
         app.register_blueprint(bp)
 
+    observe.init_app(app)  # first: times every request, the ones that fail early too
     app.before_request(raise_failure)  # first: a session that did not open answers alone
     app.before_request(_client_ip)
     app.before_request(access.enforce)
