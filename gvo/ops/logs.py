@@ -31,19 +31,34 @@ REQUEST_LOGGER = "gvo.request"
 
 _EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+\.[A-Za-z0-9-]+")
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
-# A run of 20+ URL-safe characters holding a digit (tokens, keys, session ids, hashes);
-# plain words and dotted names do not qualify.
-_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9_-]{20,}(?![\w-])")
+_IPV6 = re.compile(r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
+                   r"|(?:[0-9A-Fa-f]{1,4}:)*[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:)*[0-9A-Fa-f]{0,4})"
+                   r"(?![\w:])")
+# Tokens, keys, session ids, hashes: a run of 20+ URL-safe characters holding a digit, or
+# of 32+ holding capitals and small letters; plain words and dotted names do not qualify.
+_TOKEN = re.compile(r"(?<![\w-])(?:(?=[\w-]*\d)[\w-]{20,}|(?=[\w-]*[A-Z])(?=[\w-]*[a-z])"
+                    r"[\w-]{32,})(?![\w-])")
 REDACTED = "[redacted]"
+# More scrubbers, applied first (the web layer adds one replacing the request's path by
+# its route: gvo.web.observe).
+SCRUBBERS: list = []
 
 
 def redact(text: str) -> str:
     """`text` with e-mail addresses, IPv4/IPv6 addresses and token-like strings replaced by
-    "[redacted]" (a safety net for free-text messages; structured fields are chosen)."""
-    for pattern in (_EMAIL, _TOKEN, _IPV6, _IPV4):
+    "[redacted]" (a safety net for free-text messages; structured fields are chosen),
+    after each of SCRUBBERS."""
+    for scrub in SCRUBBERS:
+        text = scrub(text)
+    for pattern in (_EMAIL, _TOKEN, _IPV4, _IPV6):
         text = pattern.sub(REDACTED, text)
     return text
+
+
+def add_scrubber(scrub) -> None:
+    """Apply `scrub(text) -> text` to every JSON log line's message and traceback."""
+    if scrub not in SCRUBBERS:
+        SCRUBBERS.append(scrub)
 
 
 class JsonFormatter(logging.Formatter):

@@ -10,16 +10,31 @@ X-Forwarded-Proto reached GVO (the scheme of the caller's own request: nothing e
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 
 from gvo.ops import logs, metrics
 
 
 def init_app(app: Flask) -> None:
-    """Attach the timing, counting and logging hooks to the app."""
-    app.before_request(_start)
+    """Attach the timing, counting and logging hooks to the app. The timer starts before
+    every other before_request hook (CSRF's among them), so requests they refuse are
+    counted and logged too."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
     app.extensions.setdefault("gvo_health", []).append(_seen)
+    logs.add_scrubber(_hide_path)
+
+
+def _hide_path(text: str) -> str:
+    """Log text with this request's path (which may hold a set-up, reset or unsubscribe
+    token) replaced by its route's name, e.g. "<auth.setup>"."""
+    if not has_request_context():
+        return text
+    shown = f"<{request.endpoint or metrics.UNMATCHED}>"
+    for said in (request.full_path, request.path):
+        if len(said) > 1:
+            text = text.replace(said, shown)
+    return text
 
 
 def _start() -> None:
