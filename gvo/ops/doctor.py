@@ -79,8 +79,8 @@ def master_key(instance: Path, env: dict, replica_root: Path | None) -> Check:
     if replica_root is not None and _same_disk(path, replica_root):
         return Check(name, FAIL, f"{path} is on the same disk as the replica {replica_root}: "
                                  "one copy of that disk opens every school; give the key in "
-                                 f"{keys.MASTER_KEY_ENV} from a credential file (README, "
-                                 "'Operating a server') and move the file away")
+                                 f"{keys.MASTER_KEY_ENV} from a credential file (systemd's "
+                                 "LoadCredential: see deploy/) and move the file away")
     return Check(name, WARN, f"stored inside the instance ({path}, 0600): keep a copy off "
                              f"this server, or give it in {keys.MASTER_KEY_ENV} from a "
                              "credential file")
@@ -282,6 +282,8 @@ def disk(instance: Path, created_at: float | None, now: float | None = None) -> 
     and DISK_FAIL_DAYS (warn: DISK_WARN_DAYS) days of growth at the instance's average
     rate since `created_at` (epoch seconds; None: the size rule only)."""
     name = "disk space"
+    if not instance.is_dir():
+        return Check(name, UNKNOWN, f"no instance folder at {instance} to measure")
     free = shutil.disk_usage(instance).free
     size = _tree_size(instance)
     mib = 1024 * 1024

@@ -234,3 +234,12 @@ def test_a_disk_filling_within_a_month_fails(office):
     os.chmod(office.instance / "schools" / "alpha" / "attic.bin", 0o600)
     line = assert_fails(office, "disk space", "grow the disk now")
     assert "days left" in line
+
+
+def test_no_instance_at_all_fails_clearly(tmp_path):
+    result = gvo_command("--instance", str(tmp_path / "nowhere"), "doctor",
+                         GVO_REPLICA_URL=(tmp_path / "r").as_uri())
+    assert result.returncode == 1, result.output
+    assert "FAIL     instance modes  no instance folder at" in result.stdout
+    assert "unknown  disk space" in result.stdout
+    assert "Traceback" not in result.output
