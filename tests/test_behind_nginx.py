@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -255,36 +256,45 @@ class Caller:
                             {"csrf_token": token, "email": email, "password": password})
 
 
-@pytest.fixture(scope="module")
-def behind_nginx(tmp_path_factory):
-    """(instance, https port, http port, TLS context, TOTP secret) of GVO behind nginx."""
+@contextmanager
+def nginx_in_front(work: Path, upstream_port: int):
+    """Debian's nginx running deploy/nginx.conf in front of 127.0.0.1:upstream_port, with
+    a throwaway certificate: yields (https port, http port, certificate file)."""
     if not os.access(NGINX, os.X_OK):
         pytest.fail(f"{NGINX} is missing: these tests run Debian's nginx. Run `make test` "
                     "(it installs it) or `sudo apt-get install nginx`.", pytrace=False)
+    http_port, https_port = free_port(), free_port()
+    cert, key = throwaway_certificate(work)
+    site = work / "gvo-site.conf"
+    site.write_text(render_site(DEPLOY_NGINX.read_text(), http_port=http_port,
+                                https_port=https_port, cert=cert, key=key,
+                                upstream_port=upstream_port))
+    conf = work / "nginx.conf"
+    conf.write_text(main_conf(work, site))
+    nginx = subprocess.Popen([NGINX, "-p", f"{work}/", "-c", str(conf), "-e",
+                              str(work / "error.log")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(https_port, nginx, "nginx")
+        yield https_port, http_port, cert
+    finally:
+        stop(nginx, signal.SIGQUIT)  # nginx's graceful shutdown
+
+
+@pytest.fixture(scope="module")
+def behind_nginx(tmp_path_factory):
+    """(instance, https port, http port, TLS context, TOTP secret) of GVO behind nginx."""
     work = tmp_path_factory.mktemp("behind-nginx")
     instance = work / "instance"
     secret = make_office(instance)
-    gvo_port, http_port, https_port = free_port(), free_port(), free_port()
+    gvo_port = free_port()
     gvo = gvo_serve(instance, gvo_port, GVO_TRUSTED_PROXIES="1",
                     GVO_BASE_URL=f"https://{DOMAIN}")
-    nginx = None
     try:
-        cert, key = throwaway_certificate(work)
-        site = work / "gvo-site.conf"
-        site.write_text(render_site(DEPLOY_NGINX.read_text(), http_port=http_port,
-                                    https_port=https_port, cert=cert, key=key,
-                                    upstream_port=gvo_port))
-        conf = work / "nginx.conf"
-        conf.write_text(main_conf(work, site))
-        nginx = subprocess.Popen([NGINX, "-p", f"{work}/", "-c", str(conf), "-e",
-                                  str(work / "error.log")],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_for_port(https_port, nginx, "nginx")
-        tls = ssl.create_default_context(cafile=str(cert))
-        yield instance, https_port, http_port, tls, secret
+        with nginx_in_front(work, gvo_port) as (https_port, http_port, cert):
+            tls = ssl.create_default_context(cafile=str(cert))
+            yield instance, https_port, http_port, tls, secret
     finally:
-        if nginx is not None:
-            stop(nginx, signal.SIGQUIT)  # nginx's graceful shutdown
         stop(gvo)
 
 

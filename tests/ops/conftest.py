@@ -9,7 +9,6 @@ RFC 5905 server answers) whose clock is set apart from this machine's by a chose
 """
 
 import shutil
-import signal
 import socket
 import ssl
 import struct
@@ -25,18 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import subprocess_env
 from replication.conftest import free_port, moto_endpoint  # noqa: F401 - the fixture
-from test_behind_nginx import (
-    CLERK,
-    DEPLOY_NGINX,
-    NGINX,
-    SLUG,
-    add_member,
-    main_conf,
-    render_site,
-    stop,
-    throwaway_certificate,
-    wait_for_port,
-)
+from test_behind_nginx import CLERK, SLUG, add_member, nginx_in_front, stop, wait_for_port
 
 from gvo.storage.instance import Instance
 
@@ -177,23 +165,8 @@ class Proxied:
 def behind_nginx(office: Office, work: Path, **settings: str):
     """The office's `gvo serve` (with `settings`) behind Debian's nginx running
     deploy/nginx.conf (ports, certificate and upstream changed), on loopback."""
-    if not Path(NGINX).exists():
-        pytest.fail(f"{NGINX} is missing: run `make test` (it installs it)", pytrace=False)
-    gvo_port, http_port, https_port = free_port(), free_port(), free_port()
-    with serve_office(office, gvo_port, work / "gvo.log", **settings):
-        cert, key = throwaway_certificate(work)
-        site = work / "gvo-site.conf"
-        site.write_text(render_site(DEPLOY_NGINX.read_text(), http_port=http_port,
-                                    https_port=https_port, cert=cert, key=key,
-                                    upstream_port=gvo_port))
-        conf = work / "nginx.conf"
-        conf.write_text(main_conf(work, site))
-        nginx = subprocess.Popen([NGINX, "-p", f"{work}/", "-c", str(conf), "-e",
-                                  str(work / "error.log")],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            wait_for_port(https_port, nginx, "nginx")
-            yield Proxied(f"https://127.0.0.1:{https_port}", cert,
-                          ssl.create_default_context(cafile=str(cert)), https_port)
-        finally:
-            stop(nginx, signal.SIGQUIT)
+    gvo_port = free_port()
+    with serve_office(office, gvo_port, work / "gvo.log", **settings), \
+            nginx_in_front(work, gvo_port) as (https_port, _http_port, cert):
+        yield Proxied(f"https://127.0.0.1:{https_port}", cert,
+                      ssl.create_default_context(cafile=str(cert)), https_port)
