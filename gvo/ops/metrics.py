@@ -25,10 +25,10 @@ Labels hold slugs and route names only: no address, name, e-mail or path.
 """
 
 import threading
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.exposition import start_wsgi_server
 
 METRICS_PORT_ENV = "GVO_METRICS_PORT"
 LISTEN_ADDRESS = "127.0.0.1"  # never configurable: see the module's docstring
@@ -103,23 +103,34 @@ class ServiceCollector:
         yield from (lag, target_ok, queued, failed)
 
 
+class _Quiet(WSGIRequestHandler):
+    """No line per scrape on standard error."""
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        """Say nothing."""
+
+
 class MetricsServer:
-    """The metrics port: prometheus_client's WSGI server on 127.0.0.1:`port`, in a thread."""
+    """The metrics port: prometheus_client's WSGI app on 127.0.0.1:`port`, served one
+    scrape at a time by one thread (so `slugs()` reads the control database through one
+    connection, not one per scrape thread)."""
 
     def __init__(self, port: int, slugs, services):
         self.registry = CollectorRegistry()
         for metric in (REQUESTS, LATENCY, SIGNIN_FAILURES, ServiceCollector(slugs, services)):
             self.registry.register(metric)
-        self._httpd, self._thread = start_wsgi_server(port, addr=LISTEN_ADDRESS,
-                                                      registry=self.registry)
+        self._httpd = make_server(LISTEN_ADDRESS, port, make_wsgi_app(self.registry),
+                                  WSGIServer, handler_class=_Quiet)
         self.port = self._httpd.server_port
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="gvo-metrics",
+                                        daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         """Stop listening and end the server's thread."""
         self._httpd.shutdown()
         self._httpd.server_close()
-        if isinstance(self._thread, threading.Thread):
-            self._thread.join(timeout=5)
+        self._thread.join(timeout=5)
 
 
 def port_from(env: dict, office_port: int) -> int | None:
