@@ -4,7 +4,8 @@ Each check is a function returning a `Check`: its status is "ok", "warn" (worth 
 nothing is at risk now), "fail" (must be fixed: `gvo doctor` exits non-zero) or
 "unknown" (the check could not tell; never reported as ok). Checks read files, sockets
 and settings; none changes anything (the replica check writes one empty file in the
-replica folder and deletes it; the SMTP check sends no mail).
+replica folder and deletes it; the SMTP check sends no mail). Opening the instance, for
+its age, tightens its folders' modes as any command does: `run` checks modes first.
 
 The file checks run before the instance is opened: opening it tightens folder modes,
 which would hide what the check is for.

@@ -128,7 +128,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
 
     observe.init_app(app)  # first: times every request, the ones that fail early too
-    app.before_request(raise_failure)  # first: a session that did not open answers alone
+    app.before_request(raise_failure)  # then: a session that did not open answers alone
     app.before_request(_client_ip)
     app.before_request(access.enforce)
     SignedTokens().init_app(app)  # one per app: a token is signed with the app's secret
