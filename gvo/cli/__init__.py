@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from gvo.cli import audit, demo, mail, replication, schools, serve, users
+from gvo.cli import audit, demo, doctor, mail, replication, schools, serve, users
 from gvo.cli.context import Context, master_key_note, pass_ctx
 from gvo.core.errors import GvoError
 from gvo.mail import config as mail_config
+from gvo.ops import logs
 from gvo.storage.instance import Instance, default_instance_dir
 
 
@@ -29,6 +30,7 @@ from gvo.storage.instance import Instance, default_instance_dir
 def cli(ctx: click.Context, instance_path: Path | None) -> None:
     """GVO: the Governors' Virtual Office, operator commands."""
     mail_config.configure(None)  # read GVO_SMTP_URL and GVO_MAIL_FROM at first use
+    logs.configure(os.environ)  # GVO_LOG_FORMAT=json: one JSON object per log line
     ctx.obj = Context(instance_path or default_instance_dir())
 
 
@@ -42,7 +44,7 @@ def init(ctx: Context) -> None:
 
 
 for _command in (schools.school, users.user, audit.audit_group, serve.serve, demo.demo,
-                 mail.mail_group, *replication.COMMANDS):
+                 mail.mail_group, doctor.doctor, *replication.COMMANDS):
     cli.add_command(_command)
 cli.result_callback()(replication.ship_after_writes)
 

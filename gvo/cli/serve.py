@@ -127,8 +127,13 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     from gvo.library import spool
     from gvo.mail import sender as mail_sender
     from gvo.newsletter import schedule
+    from gvo.ops import metrics
     from gvo.replication import live, service
 
+    try:
+        metrics_port = metrics.port_from(os.environ, port)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     inst = ctx.instance()
     app = create_app({"GVO_INSTANCE": inst.path}, instance=inst)
     config = app.config
@@ -168,10 +173,20 @@ def serve(ctx: Context, host: str, port: int, threads: int, replica_url: str | N
     watcher = live.Watcher(inst, replicator).start()
     sender = mail_sender.start(app, inst)
     newsletters = schedule.start(inst) if sender is not None else None
+    # Metrics on their own loopback-only port (gvo.ops.metrics says why), when asked for.
+    exporter = None
+    if metrics_port is not None:
+        exporter = metrics.MetricsServer(
+            metrics_port, lambda: [s.slug for s in inst.schools()],
+            lambda: (app.extensions.get("gvo_replicator"), app.extensions.get("gvo_mail_sender")))
+        click.echo(f"Metrics for Prometheus on {serving_url(metrics.LISTEN_ADDRESS, exporter.port)}"
+                   "/metrics (this machine only)")
     click.echo(f"GVO serving {inst.path} on {addresses}  (Ctrl+C to stop)")
     try:
         serving.run()
     finally:
+        if exporter is not None:
+            exporter.stop()
         if newsletters is not None:
             newsletters.stop()
         if sender is not None:

@@ -19,12 +19,14 @@ addresses would guess a 6-digit code within days (ASVS 2.2.1, anti-automation).
 """
 
 import math
+from pathlib import Path
 
 from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
-from gvo.storage.sqlcipher import Connection
+from gvo.ops import metrics
+from gvo.storage.sqlcipher import Connection, after_commit, database_path
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_PAIR = 5        # one account from one address
@@ -142,11 +144,15 @@ def check(conn: Connection, email: str, ip: str, *, step: str, audit_as: str,
 def record_failure(conn: Connection, email: str, ip: str, action: str, *, step: str,
                    user_id: int | None = None, **detail) -> None:
     """Count a failed secret check (one transaction with its audit entry `action`, which
-    never holds the secret) and forget failures older than a day."""
+    never holds the secret) and forget failures older than a day; counted in the metrics
+    (gvo_signin_failures_total) by school and action."""
+    path = database_path(conn)
     with transaction(conn):
         count(conn, email, ip, step)
         audit.record(conn, Identity.claimed(user_id, email, ip), action,
                      f"user:{user_id}" if user_id else "", step=step, **detail)
+        if path is not None:  # a school's database: its folder is named by the slug
+            after_commit(conn, lambda: metrics.signin_failed(Path(path).parent.name, action))
 
 
 def count(conn: Connection, email: str, ip: str, step: str) -> None:

@@ -26,7 +26,7 @@ from gvo.blueprints import (
 from gvo.core import audit, dates, numbers
 from gvo.security.sessions import SchoolSessionInterface, raise_failure
 from gvo.storage import reads
-from gvo.web import access, errors, paging
+from gvo.web import access, errors, observe, paging
 from gvo.web.forms import SignedTokens, csrf
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
@@ -122,7 +122,9 @@ def init_app(app: Flask) -> None:
     app.session_interface = SchoolSessionInterface()
     # First, before CSRF's check too: a session that did not open (a locked database, a
     # school closed for a rekey or moved away) answers alone; before, a form sent then was
-    # "This form has expired" (its token is in the session that did not open).
+    # "This form has expired" (its token is in the session that did not open). Only the
+    # request timer (gvo.web.observe) goes earlier: it times the requests that fail here too.
+    observe.init_app(app)
     app.before_request(raise_failure)
     csrf.init_app(app)
     access.init_login(app)

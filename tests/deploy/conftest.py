@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
+from proxies import DEPLOY, replace_once
 from replication.conftest import free_port
 from serving import SLUG, add_member, stop, wait_for_port
 
@@ -25,8 +26,6 @@ from gvo.people import settings
 from gvo.storage import keys
 from gvo.storage.instance import Instance
 
-ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
 UNIT = DEPLOY / "gvo.service"
 UPLOAD_MB = 250  # the upload limit the office is given (GVO's default is 50)
 
@@ -49,14 +48,6 @@ def unit_settings(text: str) -> dict[str, list[str]]:
             key, _, value = line.partition("=")
             found.setdefault(key, []).append(value)
     return found
-
-
-def replace_once(text: str, old: str, new: str, where: str) -> str:
-    """`text` with `old` replaced by `new`; fails unless `old` occurs exactly once, so a
-    deploy file that changes shape fails the test instead of quietly testing something else."""
-    n = text.count(old)
-    assert n == 1, f"{where}: expected one {old!r}, found {n}"
-    return text.replace(old, new)
 
 
 @dataclass

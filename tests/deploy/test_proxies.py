@@ -14,18 +14,15 @@ and forge X-Forwarded-For and X-Forwarded-Proto, which the proxy must replace.
 import hashlib
 import http.client
 import http.server
-import os
 import re
-import signal
 import socket
 import ssl
-import subprocess
 import threading
 import warnings
 from dataclasses import dataclass
 
 import pytest
-from replication.conftest import free_port
+from proxies import start_proxy, stop_proxy
 from serving import (
     DOMAIN,
     FORGED,
@@ -34,100 +31,18 @@ from serving import (
     Caller,
     audit_rows,
     session_ips,
-    stop,
     throwaway_certificate,
-    wait_for_port,
 )
 
 from gvo.library import blobs
 from gvo.security import throttle
 from gvo.storage.instance import Instance
 
-from .conftest import CLERKS, DEPLOY, replace_once
+from .conftest import CLERKS
 
-NGINX, CADDY = "/usr/sbin/nginx", "/usr/bin/caddy"
 NETWORK = {"nginx": "127.0.1", "caddy": "127.0.2"}  # each proxy's callers, counted apart
 UPLOAD_BYTES = 200 * 1024 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-# -- the proxies, from the files in deploy/ --------------------------------------------------
-
-
-def render_nginx(text: str, *, http_port: int, https_port: int, cert, key,
-                 upstream_port: int) -> str:
-    """deploy/nginx.conf with loopback ports, the throwaway certificate and GVO's port."""
-    changes = [
-        (r"listen 80;", f"listen 127.0.0.1:{http_port};"),
-        (r"\n\s*listen \[::\]:80;", ""),  # the test's machine may have no IPv6
-        (r"listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-        (r"\n\s*listen \[::\]:443 ssl http2;", ""),
-        (r"ssl_certificate\s+/\S+;", f"ssl_certificate {cert};"),
-        (r"ssl_certificate_key\s+/\S+;", f"ssl_certificate_key {key};"),
-        (r"proxy_pass http://127\.0\.0\.1:8000;", f"proxy_pass http://127.0.0.1:{upstream_port};"),
-    ]
-    for pattern, replacement in changes:
-        text, n = re.subn(pattern, replacement, text)
-        assert n == 1, f"deploy/nginx.conf: expected one {pattern!r}, found {n}"
-    return text
-
-
-def render_caddy(text: str, *, http_port: int, https_port: int, cert, key,
-                 upstream_port: int) -> str:
-    """deploy/Caddyfile with loopback ports, the throwaway certificate (so no ACME), no
-    admin API and GVO's port."""
-    where = "deploy/Caddyfile"
-    text = replace_once(text, "admin localhost:2019",
-                        f"admin off\n\thttp_port {http_port}\n\thttps_port {https_port}\n"
-                        "\tdefault_bind 127.0.0.1", where)
-    text = replace_once(text, "\ttls {", f"\ttls {cert} {key} {{", where)
-    return replace_once(text, "reverse_proxy 127.0.0.1:8000",
-                        f"reverse_proxy 127.0.0.1:{upstream_port}", where)
-
-
-def nginx_main(work, site) -> str:
-    """nginx's top-level file around the site: everything of nginx's own under work."""
-    user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must read tmp_path
-    temp = "\n".join(f"    {kind}_temp_path {work / kind};"
-                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return (f"daemon off;\n{user}worker_processes 1;\npid {work / 'nginx.pid'};\n"
-            f"error_log {work / 'error.log'} warn;\n"
-            "events { worker_connections 64; }\n"
-            f"http {{\n    access_log {work / 'access.log'};\n{temp}\n"
-            f"    include {site};\n}}\n")
-
-
-def start_proxy(name: str, work, upstream_port: int):
-    """(process, https port, http port, TLS context) of one proxy in front of upstream_port."""
-    program = {"nginx": NGINX, "caddy": CADDY}[name]
-    if not os.access(program, os.X_OK):
-        pytest.fail(f"{program} is missing: these tests run Debian's {name}. Run `make test` "
-                    f"(it installs it) or `sudo apt-get install {name}`.", pytrace=False)
-    work.mkdir()
-    cert, key = throwaway_certificate(work)
-    http_port, https_port = free_port(), free_port()
-    ports = {"http_port": http_port, "https_port": https_port, "cert": cert, "key": key,
-             "upstream_port": upstream_port}
-    if name == "nginx":
-        site = work / "gvo-site.conf"
-        site.write_text(render_nginx((DEPLOY / "nginx.conf").read_text(), **ports))
-        conf = work / "nginx.conf"
-        conf.write_text(nginx_main(work, site))
-        argv, env = [NGINX, "-p", f"{work}/", "-c", str(conf), "-e", str(work / "error.log")], None
-    else:
-        conf = work / "Caddyfile"
-        conf.write_text(render_caddy((DEPLOY / "Caddyfile").read_text(), **ports))
-        argv = [CADDY, "run", "--config", str(conf), "--adapter", "caddyfile"]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work),
-               "XDG_DATA_HOME": str(work / "data"), "XDG_CONFIG_HOME": str(work / "config")}
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_port(https_port, proc, name)
-    return proc, https_port, http_port, ssl.create_default_context(cafile=str(cert))
-
-
-def stop_proxy(name: str, proc) -> None:
-    """nginx's graceful shutdown is SIGQUIT; Caddy's SIGTERM."""
-    stop(proc, signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
 
 
 @dataclass

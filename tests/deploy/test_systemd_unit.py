@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import subprocess_env
+from proxies import replace_once
 from serving import SLUG, Caller
 
 from gvo.cli import cli
@@ -24,7 +25,7 @@ from gvo.core.errors import GvoError, WrongMasterKey
 from gvo.storage import keys
 from gvo.storage.instance import Instance
 
-from .conftest import UNIT, replace_once, unit_settings
+from .conftest import UNIT, unit_settings
 
 SYSTEMD_ANALYZE = "/usr/bin/systemd-analyze"
 
