@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from gvo.skills import answers, questions
 from gvo.web.forms import LineField, choices
 
-SCALE = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5"), (answers.NA, "N/A")]
+SCALE = choices([*((str(n), str(n)) for n in range(1, 6)), (answers.NA, "N/A")])
 
 
 def answer_form(asked: list, given: dict[int, dict], formdata=None) -> FlaskForm:
