@@ -118,7 +118,8 @@ def _checked(asked: dict[int, dict], given: Given) -> dict:
 def save(conn: Connection, who: Identity, user_id: int, given: list[Given]) -> int:
     """Record `user_id`'s answers (`given`; blank ones are left out by the caller), dated
     today (the school's zone); returns how many rows were added. A given answer equal to
-    the latest, given the same day by the same person, adds nothing. Audited
+    the latest given the same day adds nothing (on a later day it is a new dated row: the
+    answer confirmed). Audited
     "skills.answers" with each question's answer before and after and `on_behalf` when
     `who` is not the person. NotPermitted (`may_answer_for`), NotFound for an account that
     is not active, InvalidInput (field "q<question id>") for a bad answer: nothing saved."""
@@ -137,8 +138,7 @@ def save(conn: Connection, who: Identity, user_id: int, given: list[Given]) -> i
         for question_id, cols in checked:
             old = before.get(question_id)
             same = old is not None and all(old[k] == v for k, v in cols.items())
-            if (same and old["answered_on"] == today and old["entered_by"] == who.user_id) or (
-                    old is None and not is_answered(cols)):
+            if (same and old["answered_on"] == today) or (old is None and not is_answered(cols)):
                 continue
             conn.execute(
                 "INSERT INTO skill_answers(question_id, user_id, score, not_applicable,"

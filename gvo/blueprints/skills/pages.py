@@ -24,8 +24,8 @@ def index():
         progress=answers.progress(conn, who.user_id),
         may_answer=answers.may_answer_for(who, who.user_id),
         may_report=reports.may_report(conn, who), manages=questions.may_manage(who),
-        people=[u for u in accounts.list_users(conn) if u["role"] != "inactive"]
-        if who.acts_as_manager else [])
+        people=sorted((u for u in accounts.list_users(conn) if u["role"] != "inactive"),
+                      key=lambda u: reports.name_key(u["name"])) if who.acts_as_manager else [])
 
 
 @bp.get("/skills/people")
