@@ -68,6 +68,7 @@ def create(instance: Instance) -> None:
     _sample_places(conn)
     _sample_public_page(conn, ids)
     _sample_policies(conn, ids)
+    _sample_skills(conn, ids)
 
 
 def _sample_governor_records(conn, ids: dict) -> None:
@@ -129,6 +130,13 @@ def _sample_policies(conn, ids: dict) -> None:
     from gvo.policies import demo as policies_demo
 
     policies_demo.sample(conn, ids["clerk@riverside.example"], ids["head@riverside.example"])
+
+
+def _sample_skills(conn, ids: dict) -> None:
+    """The skills audit's answers, one governor's entered by the clerk (gvo.skills)."""
+    from gvo.skills import demo_skills
+
+    demo_skills.sample(conn, ids)
 
 
 def credentials_text(base_url: str) -> str:
