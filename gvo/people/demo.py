@@ -67,6 +67,7 @@ def create(instance: Instance) -> None:
     _sample_places(conn)
     _sample_public_page(conn, ids)
     _sample_policies(conn, ids)
+    _sample_training(conn, ids)
 
 
 def _sample_governor_records(conn, ids: dict) -> None:
@@ -120,6 +121,14 @@ def _sample_policies(conn, ids: dict) -> None:
     from gvo.policies import demo as policies_demo
 
     policies_demo.sample(conn, ids["clerk@riverside.example"], ids["head@riverside.example"])
+
+
+def _sample_training(conn, ids: dict) -> None:
+    """Courses, completions (expiring, expired, never done) and a certificate
+    (gvo.training.demo_training)."""
+    from gvo.training import demo_training
+
+    demo_training.sample(conn, ids)
 
 
 def credentials_text(base_url: str) -> str:
