@@ -70,6 +70,8 @@ def record_via_form(client, slug: str, course_id: int, completed_on: str,
     """Record a completion through the training page's form (a streamed upload: multipart,
     with or without a file, as a browser sends it)."""
     client.get(f"/{slug}/training")
+    if 'name="csrf_token" type="hidden"' not in client.last_text:  # a Reader's: no form
+        client.get(f"/{slug}/profile")
     data = {"course_id": str(course_id), "completed_on": completed_on}
     if user_id is not None:
         data["user_id"] = str(user_id)
