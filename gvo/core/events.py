@@ -29,7 +29,8 @@ CREDENTIALS_ENDED = "credentials_ended"
 # has committed: the running newsletter scheduler visits the school again at once.
 SCHEDULE_CHANGED = "schedule_changed"
 # Modules that subscribe to events; imported before the first event is published.
-SUBSCRIBER_MODULES = ("gvo.meetings.papers", "gvo.meetings.calendar_feed")
+SUBSCRIBER_MODULES = ("gvo.meetings.papers", "gvo.meetings.calendar_feed",
+                      "gvo.training.certificates")
 
 _subscribers: dict[str, list[Callable]] = defaultdict(list)
 _loaded = False

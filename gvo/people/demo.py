@@ -69,6 +69,7 @@ def create(instance: Instance) -> None:
     _sample_public_page(conn, ids)
     _sample_policies(conn, ids)
     _sample_skills(conn, ids)
+    _sample_training(conn, ids)
 
 
 def _sample_governor_records(conn, ids: dict) -> None:
@@ -137,6 +138,14 @@ def _sample_skills(conn, ids: dict) -> None:
     from gvo.skills import demo_skills
 
     demo_skills.sample(conn, ids)
+
+
+def _sample_training(conn, ids: dict) -> None:
+    """Courses, completions (expiring, expired, never done) and a certificate
+    (gvo.training.demo_training)."""
+    from gvo.training import demo_training
+
+    demo_training.sample(conn, ids)
 
 
 def credentials_text(base_url: str) -> str:

@@ -4,6 +4,7 @@ works without script) and changes nothing. The test walks every POST route of th
 the app, so a new one that acts in one tap fails here."""
 
 import re
+from datetime import date
 
 from conftest import make_pdf
 
@@ -12,6 +13,8 @@ from gvo.discussion import comments, subjects, topics
 from gvo.library import pages
 from gvo.meetings import attendance, declarations, minutes, papers
 from gvo.people import groups
+from gvo.training import completions as training_completions
+from gvo.training import courses as training_courses
 
 from .conftest import OP, upload
 
@@ -58,8 +61,12 @@ def test_every_destructive_button_asks_first(signed_in, office, make_user):
     link_id = conn.execute("SELECT id FROM agenda_papers WHERE item_id = ?",
                            (item,)).fetchone()[0]
     topic = topics.create(conn, who, folder_id, title="Budget questions", body="Any?")
+    course = training_courses.create(conn, OP, training_courses.CourseInput("Safeguarding"))
+    completion = training_completions.record(conn, OP, member.id, course, date(2026, 1, 5))
     m = f"/alpha/meetings/{meeting_id}"
     urls = {
+        "training.delete_course": f"/alpha/training/courses/{course}/delete",
+        "training.remove_completion": f"/alpha/training/completions/{completion}/remove",
         "admin.group_delete": f"/alpha/admin/groups/{group}/delete",
         "admin.body_member_remove":
             f"/alpha/board/{office.committee_id}/members/{member.id}/remove",
