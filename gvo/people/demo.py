@@ -67,6 +67,7 @@ def create(instance: Instance) -> None:
     _sample_places(conn)
     _sample_public_page(conn, ids)
     _sample_policies(conn, ids)
+    _sample_actions(conn, ids)
 
 
 def _sample_governor_records(conn, ids: dict) -> None:
@@ -120,6 +121,13 @@ def _sample_policies(conn, ids: dict) -> None:
     from gvo.policies import demo as policies_demo
 
     policies_demo.sample(conn, ids["clerk@riverside.example"], ids["head@riverside.example"])
+
+
+def _sample_actions(conn, ids: dict) -> None:
+    """Actions from the minutes and made by hand (gvo.actions.demo_actions)."""
+    from gvo.actions import demo_actions
+
+    demo_actions.sample(conn, ids)
 
 
 def credentials_text(base_url: str) -> str:

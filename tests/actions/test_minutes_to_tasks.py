@@ -5,6 +5,8 @@ same body lists open actions under matters arising. Approved minutes keep what t
 import re
 from datetime import timedelta
 
+from conftest import sign_in
+
 from gvo.actions import tasks
 from gvo.core import dates
 from gvo.core.identity import Identity
@@ -72,7 +74,7 @@ def test_an_overdue_action_shows_red_with_words_and_completing_records_who_and_w
 
 
 def test_the_next_meeting_of_the_same_body_lists_open_actions_under_matters_arising(
-        signed_in, office):
+        signed_in, new_client, make_user, office):
     client, clerk = signed_in("manager")
     earlier = office.meeting(days=-30, title="Autumn full board")
     item = office.item(earlier, "Premises")
@@ -95,6 +97,11 @@ def test_the_next_meeting_of_the_same_body_lists_open_actions_under_matters_aris
     titles = [r[0] for r in office.conn.execute(
         "SELECT title FROM agenda_items WHERE meeting_id = ?", (nxt,))]
     assert titles == ["Matters arising"]
+    # Everyone who sees the meeting now reads them under the item.
+    governor, person = new_client(), make_user(role="author")
+    sign_in(governor, person)
+    assert "Get three quotes for the roof" in governor.get(f"/alpha/meetings/{nxt}").get_data(
+        as_text=True)
 
 
 def test_approved_minutes_keep_their_actions_whatever_the_task_becomes(office):
