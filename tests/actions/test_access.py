@@ -4,6 +4,7 @@ item's task is seen only by those who see the body's confidential items."""
 
 import html
 import re
+from datetime import date
 
 from conftest import page_text, sign_in
 
@@ -107,3 +108,19 @@ def test_only_managers_the_clerk_and_editors_make_actions_and_an_assignee_change
     assert resp.status_code == 403
     assert office.conn.execute("SELECT status FROM tasks WHERE id = ?",
                                (task_id,)).fetchone()[0] == "in_progress"
+
+
+def test_the_edit_form_shows_the_saved_action_and_saves_changes(signed_in, office):
+    client, manager = signed_in("manager")
+    meeting = office.meeting(days=-2)
+    item = office.item(meeting, "Budget")
+    ann = office.person("Ann Able")
+    task_id = minutes.add_action(office.conn, OP, item, "Send it", ann, date(2031, 4, 1))
+    page = f"/alpha/actions/{task_id}/edit"
+    assert 'value="2031-04-01"' in client.get(page).get_data(as_text=True)
+    resp = client.post(page, {"title": "Send it today", "due_on": "2031-04-02",
+                              "assignee_ids": [str(ann)]}, form_page=page)
+    assert resp.status_code == 302
+    row = office.conn.execute("SELECT title, due_on, meeting_id FROM tasks WHERE id = ?",
+                              (task_id,)).fetchone()
+    assert tuple(row) == ("Send it today", "2031-04-02", meeting)

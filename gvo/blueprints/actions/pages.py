@@ -3,6 +3,8 @@ committee; paged), an action's page, making and changing actions, its status ("M
 from the home page works with htmx and without JavaScript), and putting "Matters arising"
 on a meeting's agenda."""
 
+from datetime import date
+
 from flask import flash, redirect, render_template, request, url_for
 
 from gvo.actions import tasks
@@ -55,8 +57,8 @@ def _input(form) -> tasks.TaskInput:
     return tasks.TaskInput(
         title=form.title.data or "", description=form.description.data or "",
         due_on=form.due_on.data,
-        body_id=(form.body_id.data or None) if hasattr(form, "body_id") else None,
-        folder_id=form.folder_id.data if hasattr(form, "folder_id") else None,
+        body_id=(form.body_id.data or None) if form.body_id else None,
+        folder_id=form.folder_id.data if form.folder_id else None,
         assignee_ids=form.assignee_ids.data or [], group_ids=form.group_ids.data or [],
         doc_ids=form.doc_ids.data or [])
 
@@ -114,7 +116,8 @@ def edit(task_id: int):
     if not tasks.may_edit(who, task):
         raise NotPermitted("only Managers, the clerk and Editors change actions")
     data = {"title": task["title"], "description": task["description"],
-            "due_on": task["due_on"] or None, "folder_id": task["folder_id"],
+            "due_on": date.fromisoformat(task["due_on"]) if task["due_on"] else None,
+            "folder_id": task["folder_id"],
             "body_id": task["body_id"] or af.NONE,
             "assignee_ids": [a["id"] for a in task["assignees"]],
             "doc_ids": [d["id"] for d in tasks.attachments(conn, who, task_id)]}
