@@ -2,19 +2,17 @@
 newsletter's section is gvo.actions.newsletter.
 
 A notice carries the reference ('task', id), registered in gvo.mail.refs with the task
-access rule (`tasks.may_see`): someone who has lost access to the action's folder by the
-time the mail is made hears nothing of it.
+access rule by gvo.actions.tasks (`may_see`): someone who has lost access to the action's
+folder by the time the mail is made hears nothing of it.
 """
 
-from gvo.actions import tasks
 from gvo.core import dates
 from gvo.core.identity import Identity
-from gvo.mail import about, outbox, refs, volume
+from gvo.mail import about, outbox, volume
 from gvo.storage.sqlcipher import Connection
 
 KIND = "task_assigned"
 
-refs.register("task", tasks.may_see)
 volume.describe_kind(KIND, "e-mails telling you of an action for you")
 
 

@@ -26,11 +26,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from gvo.actions import notices
 from gvo.core import audit, clock, dates, paging, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library.access import can_see_folder, folder_audience, visible_cte
+from gvo.mail import refs
 from gvo.meetings.rules import manages, sees_confidential
 from gvo.people import groups
 from gvo.storage.sqlcipher import Connection
@@ -524,4 +526,4 @@ def people(conn: Connection) -> list:
     return sorted(rows, key=lambda r: text.fold(r["name"]))
 
 
-from gvo.actions import notices  # noqa: E402  (registers the 'task' mail reference)
+refs.register("task", may_see)
