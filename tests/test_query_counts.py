@@ -176,10 +176,12 @@ def test_main_pages_run_as_many_statements_with_3n_rows_as_with_n(instance, rive
     # And the meeting pages read each fact once (test_main_pages_read_each_fact_once):
     # 64 statements before issue 11, 28 after the papers were batched, 43 once the
     # governance modules (quorum net of vacancies, declarations) re-read the meeting, the
-    # body and its governors; 26 since a request reads each fact once (gvo.storage.reads).
-    assert with_3n[("clerk", "meeting")] <= 28, with_3n
+    # body and its governors; 26 since a request reads each fact once (gvo.storage.reads);
+    # one more since issue 16 shows the clerk the open actions of earlier meetings ("matters
+    # arising", one statement whatever their number).
+    assert with_3n[("clerk", "meeting")] <= 29, with_3n
     assert with_3n[("governor", "meeting")] <= 23, with_3n
-    assert with_3n[("clerk", "minuted meeting")] <= 20, with_3n
+    assert with_3n[("clerk", "minuted meeting")] <= 21, with_3n
     # The editor's "who declared" list leaves out the clerk (3 statements: the board, the
     # clerk's records, the position holders on the meeting's day).
     assert with_3n[("clerk", "minutes editor")] <= 13, with_3n

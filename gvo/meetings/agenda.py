@@ -146,7 +146,7 @@ def held_by(conn: Connection, item_id: int) -> dict:
     row = conn.execute("SELECT length(discussion) + length(decisions) FROM minute_items"
                        " WHERE item_id = ?", (item_id,)).fetchone()
     chars = row[0] if row else 0
-    actions = conn.execute("SELECT count(*) FROM minute_actions WHERE item_id = ?",
+    actions = conn.execute("SELECT count(*) FROM tasks WHERE item_id = ?",
                            (item_id,)).fetchone()[0]
     papers = conn.execute("SELECT count(*) FROM agenda_papers WHERE item_id = ?",
                           (item_id,)).fetchone()[0]

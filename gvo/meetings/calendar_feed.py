@@ -7,15 +7,17 @@ credentials (a password set, signing out everywhere, a two-step sign-in reset,
 a Manager ending their sessions, being made inactive): the feed is a way into
 the office without signing in, so it ends with the sessions. Their profile then
 says when and why. A feed shows a meeting's title, time, place, body and status,
-never agenda items, papers or minutes.
+never agenda items, papers or minutes; and the person's own actions they may still see
+(title, due date, status), each on its due date.
 """
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 import icalendar
 
+from gvo.actions import tasks
 from gvo.core import audit, clock, dates, events, text
 from gvo.core.atomic import transaction
 from gvo.core.identity import Identity
@@ -197,15 +199,41 @@ def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> 
     return cal.to_ical()
 
 
+def _task_event(task, uid_host: str, url: str | None) -> icalendar.Event:
+    """An action as an all-day VEVENT on its due date (UID "task-<id>@<uid_host>"; RFC 5545
+    section 3.6.1: an all-day event is a DATE start and the next day as its end; TRANSP
+    TRANSPARENT: it does not make the person busy). Done ones say so in the title."""
+    event = icalendar.Event()
+    event.add("uid", f"task-{task['id']}@{uid_host}")
+    event.add("dtstamp", clock.utcnow())
+    due = date.fromisoformat(task["due_on"])
+    event.add("dtstart", due)
+    event.add("dtend", due + timedelta(days=1))
+    event.add("transp", "TRANSPARENT")
+    done = " (done)" if task["status"] == "done" else ""
+    event.add("summary", _text(one_line(f"Action due: {task['title']}{done}")))
+    description = [f"Status: {task['status_label']}"]
+    if url:
+        event.add("url", url)
+        description.append(f"The action: {url}")
+    event.add("description", _text("\n".join(description)))
+    return event
+
+
 def feed_ics(conn: Connection, viewer: Identity, school: str, uid_host: str,
-             url_for_meeting) -> bytes:
+             url_for_meeting, url_for_task=None) -> bytes:
     """The person's feed: meetings from six months ago onwards (cancelled ones marked), each
-    named as its record names it (`meetings.get`); `uid_host`: see `uid_domain`."""
-    since = meetings.stamp(meetings.local_now().replace(hour=0, minute=0)
-                           - timedelta(days=PAST_DAYS))
+    named as its record names it (`meetings.get`), and the person's own actions they may
+    see with a due date in that time, as all-day entries on it (gvo.actions.tasks.dated_for);
+    `uid_host`: see `uid_domain`; `url_for_task(task_id)`: an action's address, or None."""
+    start = meetings.local_now().replace(hour=0, minute=0) - timedelta(days=PAST_DAYS)
+    since = meetings.stamp(start)
     cal = _calendar(f"{school}: meetings")
     for row in meetings.starting_from(conn, since):
         event = _event(row, school, uid_host, url_for_meeting(row["id"]))
         if event is not None:
             cal.add_component(event)
+    for task in tasks.dated_for(conn, viewer, start.date()):
+        cal.add_component(_task_event(task, uid_host,
+                                      url_for_task(task["id"]) if url_for_task else None))
     return cal.to_ical()

@@ -8,6 +8,7 @@ import hashlib
 import json
 from datetime import date
 
+from gvo.actions import tasks
 from gvo.core import audit, clock, dates
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
@@ -57,12 +58,7 @@ def _live_parts(conn: Connection, meeting_id: int, viewer: Identity | None) -> d
     ids = json.dumps([item["id"] for item in items])
     minuted = {r["item_id"]: r for r in conn.execute(
         "SELECT * FROM minute_items WHERE item_id IN (SELECT value FROM json_each(?))", (ids,))}
-    actions: dict[int, list[dict]] = {}
-    for a in conn.execute(
-            "SELECT a.*, u.name AS owner_name FROM minute_actions a LEFT JOIN users u"
-            " ON u.id = a.owner_id WHERE a.item_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY a.id", (ids,)):
-        actions.setdefault(a["item_id"], []).append(dict(a))
+    actions = tasks.for_items(conn, [item["id"] for item in items])
     declared = declarations.for_items(conn, [item["id"] for item in items])
     for item in items:
         row = minuted.get(item["id"])
@@ -201,8 +197,12 @@ def save_all(conn: Connection, actor: Identity, meeting_id: int,
 
 def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner_id: int | None,
                due_on: date | None) -> int:
-    """Record an action: what, who owns it, when it is due."""
-    item, _meeting = _editable(conn, item_id)
+    """Record an action agreed in draft minutes: what, who owns it, when it is due. It is a
+    task (gvo.actions.tasks.from_minutes: it lives in the meeting's folder, a Part 2 item's
+    only for those who see confidential items; the owner must be one who may see it, and
+    hears of it by e-mail). Returns the task's id. InvalidInput for bad input or approved
+    minutes."""
+    item, meeting = _editable(conn, item_id)
     text = one_line(text)
     clock.check_year(due_on, "The due date")
     if not text or len(text) > 500:
@@ -211,50 +211,31 @@ def add_action(conn: Connection, actor: Identity, item_id: int, text: str, owner
                                              (owner_id,)).fetchone() is None:
         raise InvalidInput("Unknown owner.")
     with transaction(conn):
-        action_id = conn.execute(
-            "INSERT INTO minute_actions(item_id, text, owner_id, due_on) VALUES (?, ?, ?, ?)",
-            (item_id, text, owner_id, due_on.isoformat() if due_on else ""),
-        ).lastrowid
+        action_id = tasks.from_minutes(conn, actor, item, meeting, text, owner_id, due_on)
         audit.record(conn, actor, "minutes.action_add", f"meeting:{item['meeting_id']}",
-                     item=item_id, owner=owner_id, due=due_on.isoformat() if due_on else "")
+                     item=item_id, task=action_id, owner=owner_id,
+                     due=due_on.isoformat() if due_on else "")
     return action_id
 
 
-def actions_due(conn: Connection, who: Identity, start: date, end: date) -> list:
-    """Actions the person owns due from `start` to `end` (dates, inclusive), soonest first,
-    on agenda items they may read (a Part 2 item's only for those who see confidential
-    items): id, due_on, meeting_id, meeting_title. For the newsletter's deadlines."""
-    rows = conn.execute(
-        "SELECT a.id, a.due_on, i.confidential, m.id AS meeting_id, m.title AS meeting_title,"
-        " m.body_id FROM minute_actions a JOIN agenda_items i ON i.id = a.item_id"
-        " JOIN meetings m ON m.id = i.meeting_id WHERE a.owner_id = ? AND a.due_on >= ?"
-        " AND a.due_on <= ? ORDER BY a.due_on, a.id",
-        (who.user_id, start.isoformat(), end.isoformat())).fetchall()
-    return [r for r in rows if not r["confidential"]
-            or sees_confidential(conn, who, r["body_id"])]
-
-
 def get_action(conn: Connection, action_id: int):
-    """One action with its item's meeting id; NotFound if none."""
-    row = conn.execute("SELECT a.*, i.meeting_id FROM minute_actions a JOIN agenda_items i"
-                       " ON i.id = a.item_id WHERE a.id = ?", (action_id,)).fetchone()
-    if row is None:
-        raise NotFound("no such action")
-    return row
+    """One action of the minutes (its task: id, item_id, text) with its item's meeting id;
+    NotFound if none."""
+    row = tasks.of_item(conn, action_id)
+    return dict(row) | {"meeting_id": agenda.get_item(conn, row["item_id"])["meeting_id"]}
 
 
 def owners(conn: Connection) -> list:
     """People who may own an action: active accounts, by name."""
-    return conn.execute("SELECT id, name FROM users WHERE role != 'inactive'"
-                        " ORDER BY name COLLATE NOCASE").fetchall()
+    return tasks.people(conn)
 
 
 def delete_action(conn: Connection, actor: Identity, action_id: int) -> None:
-    """Remove an action from draft minutes."""
+    """Remove an action (its task) from draft minutes."""
     row = get_action(conn, action_id)
     item, _meeting = _editable(conn, row["item_id"])
     with transaction(conn):
-        conn.execute("DELETE FROM minute_actions WHERE id = ?", (action_id,))
+        tasks.delete_from_minutes(conn, actor, action_id)
         audit.record(conn, actor, "minutes.action_delete", f"meeting:{item['meeting_id']}",
                      action=action_id)
 

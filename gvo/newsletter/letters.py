@@ -24,7 +24,7 @@ loader), so it never names a room, a Part 2 item or a restricted folder the pers
 not open:
 
 - waiting for you: approvals, meetings awaiting your reply (gvo.newsletter.facts);
-- coming up in the next 14 days: meetings, and actions you own falling due;
+- coming up in the next 14 days: meetings (your actions due: gvo.actions.newsletter);
 - the last 7 days: new in the library (documents, versions, pages, comments), new
   meetings, replies to your comments;
 - notifications held for you (volume "digest" or "newsletter"), each checked again for the
@@ -54,7 +54,7 @@ from gvo.discussion import topics  # noqa: F401  (registers the mail reference '
 from gvo.library import news
 from gvo.mail import outbox, volume
 from gvo.mail.compose import Letter, Recipient
-from gvo.meetings import meetings, minutes
+from gvo.meetings import meetings
 from gvo.newsletter import facts
 from gvo.storage.sqlcipher import Connection, after_commit
 
@@ -267,10 +267,6 @@ def build(conn: Connection, who: Identity, period: Period,
     ahead = timedelta(days=LOOK_AHEAD_DAYS)
     coming = [_meeting_line(m) for m in meetings.upcoming(conn, limit=MAX_LINES + 1,
                                                           within=ahead)]
-    today = meetings.local_now().date()
-    coming += [Line(f"An action for you from the minutes of {a['meeting_title']}",
-                    f"/meetings/{a['meeting_id']}/minutes", f"due {dates.day(a['due_on'])}")
-               for a in minutes.actions_due(conn, who, today, today + ahead)]
     letter.add("Coming up in the next two weeks", coming)
     letter.add("New in the library", _library_lines(conn, who, since_iso))
     letter.add("New meetings", [_meeting_line(m) for m in meetings.created_since(

@@ -70,6 +70,7 @@ def create(instance: Instance) -> None:
     _sample_policies(conn, ids)
     _sample_skills(conn, ids)
     _sample_training(conn, ids)
+    _sample_actions(conn, ids)
 
 
 def _sample_governor_records(conn, ids: dict) -> None:
@@ -146,6 +147,13 @@ def _sample_training(conn, ids: dict) -> None:
     from gvo.training import demo_training
 
     demo_training.sample(conn, ids)
+
+
+def _sample_actions(conn, ids: dict) -> None:
+    """Actions from the minutes and made by hand (gvo.actions.demo_actions)."""
+    from gvo.actions import demo_actions
+
+    demo_actions.sample(conn, ids)
 
 
 def credentials_text(base_url: str) -> str:

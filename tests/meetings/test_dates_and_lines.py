@@ -60,11 +60,11 @@ def test_a_due_date_and_a_reports_period_out_of_range_are_refused_in_the_form(si
     client.post(page, {f"a{item}-text": "Write to the trust",
                                             f"a{item}-owner_id": "0",
                                             f"a{item}-due_on": "0226-01-01"}, form_page=page)
-    assert office.conn.execute("SELECT count(*) FROM minute_actions").fetchone()[0] == 0
+    assert office.conn.execute("SELECT count(*) FROM tasks").fetchone()[0] == 0
     client.post(page, {f"a{item}-text": "Write to the trust",
                                             f"a{item}-owner_id": "0",
                                             f"a{item}-due_on": "2199-12-31"}, form_page=page)
-    assert office.conn.execute("SELECT due_on FROM minute_actions").fetchone()[0] == "2199-12-31"
+    assert office.conn.execute("SELECT due_on FROM tasks").fetchone()[0] == "2199-12-31"
     resp = client.get(f"/alpha/meetings/attendance?body_id={office.board_id}"
                       "&start=0001-01-01&end=2030-01-01")
     assert resp.status_code == 200 and "Give a year between 1900 and 2199." in client.last_text

@@ -35,6 +35,11 @@ def _meeting_url(meeting_id: int) -> str:
         "meetings.show", meeting_id=meeting_id)
 
 
+def _task_url(task_id: int) -> str:
+    return current_app.config["GVO_BASE_URL"].rstrip("/") + url_for(
+        "actions.show", task_id=task_id)
+
+
 @bp.get("/meetings/<int:meeting_id>/calendar.ics")
 @signed_in
 def meeting_ics(meeting_id: int):
@@ -53,5 +58,6 @@ def feed(token: str):
     viewer = calendar_feed.viewer_for_token(conn, token)
     if viewer is None:
         abort(404)
-    data = calendar_feed.feed_ics(conn, viewer, g.school_name, _uid_host(), _meeting_url)
+    data = calendar_feed.feed_ics(conn, viewer, g.school_name, _uid_host(), _meeting_url,
+                                  _task_url)
     return file_response(data, "calendar.ics", "text/calendar", inline=True)
