@@ -197,3 +197,16 @@ def test_a_position_with_a_lone_surrogate_is_a_clear_400_on_every_list(
                 assert resp.status_code == 400, (address, param, raw)
                 assert "That link to the rest of the list is not valid" in \
                     resp.get_data(as_text=True)
+
+
+def test_names_and_titles_in_any_script_sort_by_one_key():
+    """gvo.core.text.sort_key is the one sort rule for names and titles (people in the skills
+    and training reports, courses, discussion topics): letters beyond ASCII sort with their
+    Latin forms, case never splits equal names, and names that fold alike keep one order."""
+    from gvo.core.text import sort_key
+
+    names = ["Zoe Zander", "Łucja Łukasiewicz", "lucja lukasiewicz", "Ávila Ana", "王伟",
+             "Ψηφοφορία", "Bethan Ŵyn"]
+    assert sorted(names, key=sort_key) == ["Ávila Ana", "Bethan Ŵyn", "lucja lukasiewicz",
+                                          "Łucja Łukasiewicz", "Ψηφοφορία", "王伟", "Zoe Zander"]
+    assert sort_key("ĆWICZENIA") == sort_key("ćwiczenia")

@@ -143,6 +143,15 @@ def fold(text: str) -> str:
     return " ".join(_ASCII_WORD.findall(anyascii(text).lower()))
 
 
+def sort_key(value: str) -> str:
+    """THE sort key for names and titles in any script (people, courses, topics...): the
+    words transliterated to lower-case ASCII (`fold`: Łódź -> lodz, Ψηφοφορία -> psifoforia,
+    王 -> wang), then the text case-folded, so two that fold alike keep a stable order.
+    SQLite's NOCASE folds ASCII letters only ("Łucja" would sort after "Zoe"); store this in
+    a column to sort in SQL."""
+    return f"{fold(value)}\x1f{value.casefold()}"
+
+
 def folded_words(text: str) -> str:
     """The folded forms of the distinct non-ASCII words of `text`, for a search index column
     beside the original text (ASCII words are found as they are)."""

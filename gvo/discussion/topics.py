@@ -72,11 +72,8 @@ _KEYS = {"activity": (("t.active_at", "t.id"), lambda r: (r["active_at"], r["id"
 
 
 def title_key(title: str) -> str:
-    """The sort key of a title in any script: its words transliterated to lower-case ASCII
-    (`gvo.core.text.fold`: Łódź -> lodz, Ψηφοφορία -> psifoforia, 预算 -> yusuan), then
-    the title case-folded (so two titles that fold alike keep a stable order). SQLite's
-    NOCASE folds ASCII letters only, so "ćwiczenia" and "Ćwiczenia" would sort apart."""
-    return f"{text.fold(title)}\x1f{title.casefold()}"
+    """The sort key of a topic's title (`gvo.core.text.sort_key`), stored beside it."""
+    return text.sort_key(title)
 
 
 def _check(title: str, body: str) -> tuple[str, str]:

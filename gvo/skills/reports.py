@@ -18,7 +18,7 @@ of every average. A gap is a score question on which no one in the view scores a
 Who may see reports: Managers, holders of "manage_board" and the chair of the board
 (`may_report`); everyone else sees only their own answers.
 
-People are sorted by name in a way that works for any script (`name_key`: a Latin
+People are sorted by name in a way that works for any script (`gvo.core.text.sort_key`: a Latin
 transliteration (anyascii) first, so "Łucja" sorts with the Ls and "Ζωή" with the Zs,
 then the name itself). CSV is UTF-8 with a byte-order mark; every text cell in CSV and XLSX
 goes through `gvo.core.text.spreadsheet_cell` (OWASP, CSV Injection).
@@ -29,8 +29,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 from statistics import fmean
-
-from anyascii import anyascii
 
 from gvo.board import bodies
 from gvo.core import dates, text
@@ -59,13 +57,6 @@ def may_report(conn: Connection, who: Identity) -> bool:
     chairs |= {r[0] for r in conn.execute(
         "SELECT user_id FROM body_members WHERE body_id = ? AND position = 'chair'", (board,))}
     return who.user_id in chairs
-
-
-def name_key(name: str) -> tuple[str, str]:
-    """A sort key for a person's name in any script: its Latin transliteration folded
-    (anyascii), then the name folded (so names equal in Latin letters keep one order)."""
-    folded = text.one_line(name).casefold()
-    return anyascii(folded).casefold(), folded
 
 
 def fmt(value) -> str:
@@ -165,12 +156,12 @@ def build(conn: Connection, who: Identity, body_id: int | None = None,
     dropped = set(drop[:MAX_WHAT_IF])
     shown = [Person(u, active[u]) for u in base if u not in dropped]
     shown += [Person(u, active[u], added=True) for u in added if u not in dropped]
-    shown.sort(key=lambda p: (*name_key(p.name), p.user_id))
+    shown.sort(key=lambda p: (text.sort_key(p.name), p.user_id))
     out = [Person(u, active[u]) for u in base if u in dropped]
-    out.sort(key=lambda p: name_key(p.name))
+    out.sort(key=lambda p: text.sort_key(p.name))
     in_view = {p.user_id for p in shown}
     candidates = sorted((Person(u, n) for u, n in active.items() if u not in in_view
-                         and u not in base), key=lambda p: name_key(p.name))
+                         and u not in base), key=lambda p: text.sort_key(p.name))
     given = answers.latest(conn)
     blocks, texts = [], []
     for category, qs in questions.grouped(questions.asked(conn)):

@@ -51,12 +51,6 @@ def require_manage(who: Identity) -> None:
         raise NotPermitted("Only a Manager or someone who may manage training does this.")
 
 
-def sort_key(value: str) -> tuple[str, str]:
-    """A sort key for names and titles in any script: the letters transliterated and folded
-    (Łódź with the Ls, not after Z), then the text itself as a tie-break."""
-    return text.fold(value), value.casefold()
-
-
 def check_url(url: str) -> str:
     """A booking link as stored: empty, or an http or https address of at most 500
     characters with a host and no spaces; InvalidInput (field "booking_url") otherwise (a
@@ -94,7 +88,7 @@ def check_input(data: CourseInput) -> dict:
 def listing(conn: Connection) -> list:
     """Every course, mandatory ones first, then by title (any script)."""
     rows = conn.execute("SELECT * FROM training_courses").fetchall()
-    return sorted(rows, key=lambda c: (not c["mandatory"], sort_key(c["title"])))
+    return sorted(rows, key=lambda c: (not c["mandatory"], text.sort_key(c["title"])))
 
 
 @reads.once

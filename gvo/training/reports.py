@@ -4,7 +4,7 @@ completion's status, by person and by course; as a page, CSV and XLSX.
 The rows: every governor in office (gvo.governance.records.governors, the one rule for who
 is in office, without the clerk) with each mandatory course, and anyone's latest completion
 of any other course; each with its status on `today` (gvo.training.validity). Names and
-titles sort in any script (`courses.sort_key`). Reports are for holders of "Manage
+titles sort in any script (`gvo.core.text.sort_key`). Reports are for holders of "Manage
 training" (and Managers); a person reads their own status on their training page
 (`mine`). Every CSV and XLSX cell goes through `text.spreadsheet_cell` (OWASP, CSV
 Injection), so a course called "=HYPERLINK(...)" is shown, never run.
@@ -57,7 +57,7 @@ def mandatory_rows(conn: Connection, today: date) -> list[Row]:
     (what the compliance rule and the newsletter judge)."""
     latest = _latest(conn)
     listed = courses.mandatory(conn)
-    people = sorted(records.governors(conn, today), key=lambda g: courses.sort_key(g["name"]))
+    people = sorted(records.governors(conn, today), key=lambda g: text.sort_key(g["name"]))
     return [_row(g["user_id"], g["name"], c, latest.get((g["user_id"], c["id"])), today)
             for g in people for c in listed]
 
@@ -72,8 +72,8 @@ def all_rows(conn: Connection, today: date) -> list[Row]:
         "SELECT id, name FROM users WHERE id IN (SELECT user_id FROM training_completions)")}
     rows += [_row(uid, names[uid], by_id[cid], day, today)
              for (uid, cid), day in _latest(conn).items() if (uid, cid) not in seen]
-    return sorted(rows, key=lambda r: (courses.sort_key(r.person), r.user_id,
-                                       not r.mandatory, courses.sort_key(r.course)))
+    return sorted(rows, key=lambda r: (text.sort_key(r.person), r.user_id,
+                                       not r.mandatory, text.sort_key(r.course)))
 
 
 def by_person(rows: list[Row]) -> list[tuple[str, list[Row]]]:
@@ -90,8 +90,8 @@ def by_course(rows: list[Row]) -> list[tuple[str, list[Row]]]:
     for r in rows:
         groups.setdefault(r.course_id, []).append(r)
     ordered = sorted(groups.values(), key=lambda g: (not g[0].mandatory,
-                                                     courses.sort_key(g[0].course)))
-    return [(g[0].course, sorted(g, key=lambda r: courses.sort_key(r.person)))
+                                                     text.sort_key(g[0].course)))
+    return [(g[0].course, sorted(g, key=lambda r: text.sort_key(r.person)))
             for g in ordered]
 
 

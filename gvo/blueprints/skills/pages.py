@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from gvo.blueprints.skills import forms as sf
 from gvo.blueprints.skills.common import bp
-from gvo.core import numbers
+from gvo.core import numbers, text
 from gvo.core.errors import InvalidInput
 from gvo.people import accounts
 from gvo.skills import answers, questions, reports
@@ -25,7 +25,7 @@ def index():
         may_answer=answers.may_answer_for(who, who.user_id),
         may_report=reports.may_report(conn, who), manages=questions.may_manage(who),
         people=sorted((u for u in accounts.list_users(conn) if u["role"] != "inactive"),
-                      key=lambda u: reports.name_key(u["name"])) if who.acts_as_manager else [])
+                      key=lambda u: text.sort_key(u["name"])) if who.acts_as_manager else [])
 
 
 @bp.get("/skills/people")

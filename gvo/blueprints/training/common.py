@@ -2,6 +2,7 @@
 /<school>/, like every school page) and the completion form with its choices."""
 
 from gvo.blueprints.training import forms as tf
+from gvo.core import text
 from gvo.people import accounts
 from gvo.training import courses
 from gvo.web.access import current_identity, db, school_blueprint
@@ -23,5 +24,5 @@ def completion_form(formdata=None, user_id: int | None = None) -> tf.CompletionF
     if not courses.manages(who):
         people = [u for u in people if u["id"] == who.user_id]
     form.user_id.choices = choices(
-        (u["id"], u["name"]) for u in sorted(people, key=lambda u: courses.sort_key(u["name"])))
+        (u["id"], u["name"]) for u in sorted(people, key=lambda u: text.sort_key(u["name"])))
     return form
