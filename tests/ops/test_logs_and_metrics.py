@@ -28,7 +28,7 @@ from conftest import gvo_command
 from mail.conftest import MAIL_FROM, SmtpServer
 from prometheus_client.parser import text_string_to_metric_families
 from replication.conftest import free_port
-from test_behind_nginx import CLERK, PASSWORD, SLUG, Caller
+from serving import CLERK, PASSWORD, SLUG, Caller
 
 from gvo.core import clock as gvo_clock
 from ops.conftest import CLERK_NAME, make_office, serve_office
