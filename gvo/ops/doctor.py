@@ -62,29 +62,32 @@ def _same_disk(a: Path, b: Path) -> bool:
 
 
 def master_key(instance: Path, env: dict, replica_root: Path | None) -> Check:
-    """The master key: given in GVO_MASTER_KEY (ok: it is then stored nowhere in the
-    instance), or the instance's key file, which must be its owner's only (0600) and must
-    not share a disk with a file replica (whoever copies that disk has key and data).
-    replica_root: the file replica's folder, or None for an object-store replica."""
+    """The master key, where GVO reads it (`gvo.storage.keys.master_key_file`, the one rule):
+    GVO_MASTER_KEY (ok: stored nowhere here), else the file GVO_MASTER_KEY_FILE names or
+    systemd's credential, else the instance's key file. A file must be its owner's only
+    (0600) and must not share a disk with a file replica (whoever copies that disk has key
+    and data); a key file inside the instance is a warning (a copy of the instance carries
+    it). replica_root: the file replica's folder, or None for an object-store replica."""
     name = "master key"
-    if env.get(keys.MASTER_KEY_ENV):
+    path = keys.master_key_file(instance, env)
+    if path is None:
         return Check(name, OK, f"given in {keys.MASTER_KEY_ENV}; the instance stores no key")
-    path = instance / keys.MASTER_KEY_FILE
     if not path.is_file():
-        return Check(name, FAIL, f"no {path} and no {keys.MASTER_KEY_ENV}: nothing can be "
-                                 "opened; put the key back from your off-site copy")
+        return Check(name, FAIL, f"no key file at {path} and no {keys.MASTER_KEY_ENV}: nothing "
+                                 "can be opened; put the key back from your off-site copy")
     mode = _mode(path)
     if mode & 0o077:
         return Check(name, FAIL, f"{path} is mode {mode:04o}, readable by others: "
                                  f"run chmod 600 {path}")
     if replica_root is not None and _same_disk(path, replica_root):
         return Check(name, FAIL, f"{path} is on the same disk as the replica {replica_root}: "
-                                 "one copy of that disk opens every school; give the key in "
-                                 f"{keys.MASTER_KEY_ENV} from a credential file (systemd's "
-                                 "LoadCredential: see deploy/) and move the file away")
-    return Check(name, WARN, f"stored inside the instance ({path}, 0600): keep a copy off "
-                             f"this server, or give it in {keys.MASTER_KEY_ENV} from a "
-                             "credential file")
+                                 "one copy of that disk opens every school; keep the key "
+                                 "elsewhere (systemd's LoadCredential, see deploy/)")
+    if path.resolve().is_relative_to(instance.resolve()):
+        return Check(name, WARN, f"stored inside the instance ({path}, 0600): keep a copy off "
+                                 "this server, and the key outside the instance "
+                                 f"({keys.MASTER_KEY_FILE_ENV} or systemd's LoadCredential)")
+    return Check(name, OK, f"read from {path} (0600), outside the instance")
 
 
 def instance_modes(instance: Path) -> Check:

@@ -100,6 +100,25 @@ def test_a_master_key_file_in_the_instance_with_the_replica_elsewhere_is_a_warni
     assert "keep a copy off this server" in lines["master key"][1]
 
 
+def test_a_key_from_a_credential_or_a_named_file_is_checked_where_it_is(office, tmp_path):
+    """The doctor looks where GVO reads the key (gvo.storage.keys.master_key_file): systemd's
+    credential or the file GVO_MASTER_KEY_FILE names, outside the instance, is ok; the same
+    file readable by others fails."""
+    credentials = tmp_path / "credentials"
+    credentials.mkdir(mode=0o700)
+    key = credentials / "master.key"
+    key.write_text(MASTER_KEY + "\n")
+    key.chmod(0o600)
+    for settings in ({"CREDENTIALS_DIRECTORY": str(credentials)},
+                     {"GVO_MASTER_KEY_FILE": str(key)}):
+        result, lines = doctor(office, GVO_MASTER_KEY="", **settings)
+        assert lines["master key"][0] == "ok", result.output
+        assert str(key) in lines["master key"][1]
+    key.chmod(0o640)
+    assert_fails(office, "master key", "chmod 600", GVO_MASTER_KEY="",
+                 GVO_MASTER_KEY_FILE=str(key))
+
+
 def test_a_missing_master_key_fails(office):
     line = assert_fails(office, "master key", "put the key back", GVO_MASTER_KEY="")
     assert "GVO_MASTER_KEY" in line
