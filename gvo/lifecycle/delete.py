@@ -36,7 +36,7 @@ from gvo.core.errors import GvoError
 from gvo.lifecycle import operator_log
 from gvo.replication import manifest as mf
 from gvo.replication.shipper import Busy, acquire_lock
-from gvo.replication.targets import Target, TargetError
+from gvo.replication.targets import NotFoundInTarget, Target, TargetError
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import connect
 
@@ -74,7 +74,9 @@ def delete(inst: Instance, slug: str, target: Target | None, *, force: bool = Fa
            purge_replicas: bool = False) -> Deleted:
     """Delete school `slug` from the instance for good (see the module's steps).
 
-    target: the school's replica target (None: the school has none to shred or purge).
+    target: the school's replica target (None: the school has none to shred or purge). A
+    target that holds no manifest of the school is refused (GvoError): it is not the
+    school's replica, and shredding elsewhere would leave the real one restorable.
     Raises NotFound for an unknown school, LiveSessions while people are signed in (unless
     force), GvoError while a server or replicator holds the school or the target does not
     answer, or when asked to purge the replica of a school that moved to another server (the
@@ -102,6 +104,15 @@ def delete(inst: Instance, slug: str, target: Target | None, *, force: bool = Fa
         if target is not None:
             try:
                 target.check()
+                target.get(mf.manifest_key(slug))
+            except NotFoundInTarget:
+                # A wrong --replica or GVO_REPLICA_URL: shredding there would leave the real
+                # manifest, and with it the wrapped key, restorable.
+                raise GvoError(
+                    f"the replica at {target.url} holds no copy of school {slug} (no "
+                    "manifest): is that its replica? Nothing was deleted. Give its replica "
+                    "with --replica, or --no-replica if the school was never replicated"
+                ) from None
             except TargetError as exc:
                 raise GvoError(f"cannot reach the replica at {target.url} ({exc}); its "
                                "manifest holds the school's wrapped key, so nothing was "

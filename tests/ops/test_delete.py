@@ -176,3 +176,26 @@ def test_a_replica_inside_the_instance_is_purged(tmp_path):
     assert done.exit_code == 0, done.output
     assert school_paths(path, GONE) == []
     assert school_paths(path / "replicas", KEPT)
+
+
+def test_a_replica_that_holds_no_copy_of_the_school_is_refused(inst, replica, tmp_path):
+    """A wrong --replica (or a typo in GVO_REPLICA_URL) must not be shredded in place of the
+    real one: the real manifest would keep the wrapped key and the school restorable."""
+    wrong = (tmp_path / "wrong").as_uri()
+    refused = gvo(inst, replica, "school", "delete", GONE, "--yes", "--replica", wrong)
+    assert refused.exit_code != 0 and "holds no copy of school" in refused.output
+    assert "Traceback" not in refused.output
+    assert open_instance(inst).school(GONE).slug == GONE  # nothing deleted
+    assert open_target(replica).get(mf.manifest_key(GONE))
+
+
+def test_no_replica_deletes_here_only_and_takes_no_replica_options(inst, replica):
+    """--no-replica (a school never replicated) deletes the school here, touching no replica;
+    it refuses --replica and --purge-replicas, which contradict it."""
+    both = gvo(inst, replica, "school", "delete", GONE, "--yes", "--no-replica",
+               "--purge-replicas")
+    assert both.exit_code != 0 and "takes neither" in both.output
+    done = gvo(inst, replica, "school", "delete", GONE, "--yes", "--no-replica")
+    assert done.exit_code == 0, done.output
+    assert not (inst / "schools" / GONE).exists()
+    assert open_target(replica).get(mf.manifest_key(GONE))  # untouched, as asked
