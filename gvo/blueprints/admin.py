@@ -8,6 +8,7 @@ from gvo.core import audit, dates
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import capabilities
 from gvo.governance import categories
+from gvo.library import access
 from gvo.mail import outbox
 from gvo.meetings import notices
 from gvo.newsletter import letters as newsletter_letters
@@ -439,5 +440,7 @@ def audit_log():
     """The audit log, newest first, a page at a time, with the chain's state."""
     # The chain is checked for the whole page, not for each following part of the list.
     chain = None if paging.wants_rows() else audit.verify(db())
-    return paging.render("admin/audit.html", entries=audit.page(db(), paging.after()),
-                         chain=chain)
+    entries = audit.page(db(), paging.after())
+    return paging.render("admin/audit.html", entries=entries, chain=chain,
+                         hidden=access.hidden_entries(db(), current_identity(), entries),
+                         hidden_text=access.HIDDEN_ENTRY)

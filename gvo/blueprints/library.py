@@ -72,11 +72,13 @@ def _require_change(v: Identity, item, what: str = "change it") -> None:
         raise NotPermitted(f"only its owner or an Editor may {what}")
 
 
-def _to_wastebin(v: Identity, item, delete) -> None:
-    """On a confirmed POST, move `item` to the wastebin with `delete` and say so."""
+def _to_wastebin(v: Identity, item, delete, folder_id: int) -> None:
+    """On a confirmed POST, move `item` (in `folder_id`) to the wastebin with `delete` and
+    say so, and who can restore it."""
     if ConfirmForm().validate_on_submit():
         delete(db(), v, item["id"])
-        flash(f"“{item['title']}” is in the wastebin; a Manager can restore it.", "success")
+        flash(f"“{item['title']}” is in the wastebin. {wastebin.restore_note(db(), folder_id)}",
+              "success")
 
 
 # -- folders -----------------------------------------------------------------
@@ -224,7 +226,7 @@ def confirm_delete_folder(folder_id: int):
     return _confirm_delete(
         folder["title"],
         [f"The folder and everything in it ({', '.join(held)} directly inside it, and all "
-         f"they hold) go to the wastebin.", "A Manager can restore them from there."],
+         f"they hold) go to the wastebin.", wastebin.restore_note(conn, folder_id, "them")],
         url_for("library.delete_folder", folder_id=folder_id),
         url_for("library.show_folder", folder_id=folder_id))
 
@@ -237,7 +239,7 @@ def delete_folder(folder_id: int):
         return confirm_delete_folder(folder_id)
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
-    _to_wastebin(v, folder, folders.delete_folder)
+    _to_wastebin(v, folder, folders.delete_folder, folder_id)
     if folder["parent_id"]:
         return _back(url_for("library.show_folder", folder_id=folder["parent_id"]))
     return _back(url_for("library.index"))
@@ -355,7 +357,7 @@ def confirm_delete_document(doc_id: int):
     doc = documents.get_document(db(), current_identity(), doc_id)
     return _confirm_delete(
         doc["title"], ["The document and all its versions go to the wastebin.",
-                       "A Manager can restore it from there."],
+                       wastebin.restore_note(db(), doc["folder_id"])],
         url_for("library.delete_document", doc_id=doc_id),
         url_for("library.show_document", doc_id=doc_id))
 
@@ -368,7 +370,7 @@ def delete_document(doc_id: int):
         return confirm_delete_document(doc_id)
     v = current_identity()
     doc = documents.get_document(db(), v, doc_id)
-    _to_wastebin(v, doc, documents.delete_document)
+    _to_wastebin(v, doc, documents.delete_document, doc["folder_id"])
     return _back(url_for("library.show_folder", folder_id=doc["folder_id"]))
 
 
@@ -442,7 +444,7 @@ def confirm_delete_page(page_id: int):
     """Ask before a page goes to the wastebin."""
     page = pages.get_page(db(), current_identity(), page_id)
     return _confirm_delete(page["title"], ["The page goes to the wastebin.",
-                                           "A Manager can restore it from there."],
+                                           wastebin.restore_note(db(), page["folder_id"])],
                            url_for("library.delete_page", page_id=page_id),
                            url_for("library.show_page", page_id=page_id))
 
@@ -455,7 +457,7 @@ def delete_page(page_id: int):
         return confirm_delete_page(page_id)
     v = current_identity()
     page = pages.get_page(db(), v, page_id)
-    _to_wastebin(v, page, pages.delete_page)
+    _to_wastebin(v, page, pages.delete_page, page["folder_id"])
     return _back(url_for("library.show_folder", folder_id=page["folder_id"]))
 
 

@@ -162,13 +162,19 @@ def _value(value) -> str:
     return str(value)
 
 
+def action_label(entry) -> str:
+    """What an audit entry's action did, as the audit page says it ("Scheduled a meeting";
+    an action without its own words from its name: "Library folder create")."""
+    action = entry["action"]
+    return ACTIONS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
+
+
 def describe(entry) -> str:
     """An audit entry (a row of `recent`) as a sentence for people: "Scheduled a meeting:
     board or committee #1, starts Tue 4 Mar 2031, 6 pm, title “Summer board”." Times in
     the details are shown in the school's local time (gvo.core.dates); a detail that is not
     JSON is shown as stored."""
-    action = entry["action"]
-    said = ACTIONS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
+    said = action_label(entry)
     try:
         detail = json.loads(entry["detail"] or "{}")
     except ValueError:

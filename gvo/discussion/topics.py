@@ -191,7 +191,9 @@ def _announce(conn: Connection, viewer: Identity, subject: subjects.Subject) -> 
 def update(conn: Connection, viewer: Identity, topic_id: int, *, title: str,
            body: str) -> None:
     """Change a topic's title and opening text (its author or an Editor or Manager).
-    Audited "discussion.topic.update" with the title and text before and after."""
+    Audited "discussion.topic.update" with which fields changed and the text's length
+    before and after, never the words: the audit log is read by Managers a room may hide
+    the topic from, and it is hash-chained, so nothing written into it can be taken out."""
     topic = get(conn, viewer, topic_id)
     require_change(viewer, topic["owner_id"])
     title, body = _check(title, body)
@@ -202,9 +204,11 @@ def update(conn: Connection, viewer: Identity, topic_id: int, *, title: str,
         conn.execute("UPDATE topics SET title = ?, title_key = ?, body = ?, updated_at = ?,"
                      " active_at = max(active_at, ?) WHERE id = ?",
                      (title, title_key(title), body, now, now, topic_id))
-        audit.record(conn, viewer, "discussion.topic.update", f"topic:{topic_id}",
-                     before={"title": topic["title"], "body": topic["body"]},
-                     after={"title": title, "body": body})
+        audit.record(conn, viewer, "discussion.topic.update", f"topic:{topic_id}", title=title,
+                     changed=[f for f, old, new in (("title", topic["title"], title),
+                                                     ("text", topic["body"], body))
+                              if old != new],
+                     text_length={"before": len(topic["body"]), "after": len(body)})
 
 
 def delete(conn: Connection, viewer: Identity, topic_id: int) -> None:

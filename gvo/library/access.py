@@ -14,6 +14,8 @@ them (`grant`), in place of the Manager's or Editor's role; nobody else gains by
 Who is asking is always a `gvo.core.identity.Identity` (its user id and role).
 """
 
+import json
+
 from gvo.core.errors import NotFound, NotPermitted
 from gvo.core.identity import Identity
 from gvo.storage import reads
@@ -110,3 +112,95 @@ def folder_audience(conn: Connection, folder_id: int) -> list:
             allowed &= listed
         current = row["parent_id"]
     return [u for u in users if u["id"] in allowed]
+
+
+# -- what the audit page may say about an entry --------------------------------------------
+
+# Where each kind of library item (an audit entry's "kind:id" target, or a reference in its
+# detail) lives: a statement giving the folder whose rule decides who may open it (NULL: not
+# in the library). A comment is decided by the subject it is on.
+_PLACE_OF = {
+    "folder": "SELECT id FROM folders WHERE id = ?",
+    "document": "SELECT folder_id FROM documents WHERE id = ?",
+    "page": "SELECT folder_id FROM pages WHERE id = ?",
+    "topic": "SELECT folder_id FROM topics WHERE id = ?",
+    "task": "SELECT COALESCE(t.folder_id, m.folder_id) FROM tasks t"
+            " LEFT JOIN meetings m ON m.id = t.meeting_id WHERE t.id = ?",
+    "training_completion": "SELECT d.folder_id FROM training_completions c"
+                           " LEFT JOIN documents d ON d.id = c.document_id WHERE c.id = ?",
+}
+# Detail names that hold the id of a folder or of a document (a certificate, an attachment).
+_FOLDER_DETAILS = ("folder", "folder_id", "parent")
+_DOCUMENT_DETAILS = ("certificate", "document", "documents", "doc_id", "doc_ids")
+HIDDEN_ENTRY = "(an item in a room you cannot open)"
+
+
+def _refs(entry) -> list[tuple[str, int]]:
+    """The library items an audit entry names: its target and the items in its detail."""
+    found = []
+
+    def ref(value: str) -> None:
+        kind, _, ident = str(value).partition(":")
+        if (kind in _PLACE_OF or kind == "comment") and ident.isdigit():
+            found.append((kind, int(ident)))
+
+    def ids(kind: str, value) -> None:
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, int) and not isinstance(v, bool):
+                found.append((kind, v))
+
+    def walk(detail: dict) -> None:
+        for key, value in detail.items():
+            if key in _FOLDER_DETAILS:
+                ids("folder", value)
+            elif key in _DOCUMENT_DETAILS:
+                ids("document", value)
+            elif isinstance(value, dict):
+                walk(value)
+            elif isinstance(value, str):
+                ref(value)
+        if detail.get("kind") in _PLACE_OF:
+            ids(detail["kind"], detail.get("ref"))
+
+    ref(entry["target"])
+    try:
+        detail = json.loads(entry["detail"] or "{}")
+    except ValueError:
+        detail = {}
+    if isinstance(detail, dict):
+        walk(detail)
+    return found
+
+
+def _place(conn: Connection, kind: str, item_id: int, depth: int = 0) -> tuple[bool, int | None]:
+    """(known, folder id) of a library item: known False when no such item is stored."""
+    if kind == "comment":
+        row = conn.execute("SELECT subject_type, subject_id FROM comments WHERE id = ?",
+                           (item_id,)).fetchone()
+        if row is None or row["subject_type"] not in _PLACE_OF or depth > 2:
+            return row is not None, None
+        return _place(conn, row["subject_type"], row["subject_id"], depth + 1)
+    row = conn.execute(_PLACE_OF[kind], (item_id,)).fetchone()
+    return (False, None) if row is None else (True, row[0])
+
+
+def hidden_entries(conn: Connection, viewer: Identity, entries) -> set[int]:
+    """The ids of those audit entries (rows of `gvo.core.audit.page`) that name a library item
+    (a folder, document, page, topic, task, comment on one, certificate...) in a folder the
+    viewer may not open, the wastebin included: the library's one rule (a room hides what it
+    holds, its title included, from everyone outside it, Managers too). The audit page shows
+    such an entry's action and time, and `HIDDEN_ENTRY` in place of its target and detail;
+    the stored entry is untouched (the log is hash-chained). An item no longer stored decides
+    nothing; the other items the entry names still do."""
+    open_ids = visible_folder_ids(conn, viewer, include_deleted=True)
+    places: dict[tuple[str, int], int | None] = {}
+    hidden = set()
+    for entry in entries:
+        for ref in _refs(entry):
+            if ref not in places:
+                known, folder_id = _place(conn, *ref)
+                places[ref] = folder_id if known else None
+            if places[ref] is not None and places[ref] not in open_ids:
+                hidden.add(entry["id"])
+                break
+    return hidden

@@ -10,7 +10,7 @@ from gvo.core import audit, clock
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
-from gvo.library.access import visible_cte
+from gvo.library.access import folder_audience, visible_cte
 from gvo.storage.sqlcipher import Connection
 
 KINDS = {"folder": "folders", "document": "documents", "page": "pages", "topic": "topics"}
@@ -66,3 +66,13 @@ def restore(conn: Connection, viewer: Identity, kind: str, item_id: int) -> None
                      " WHERE id = ?", (item_id,))
         audit.record(conn, viewer, f"library.{kind}.restore", f"{kind}:{item_id}",
                      title=item["title"])
+
+
+def restore_note(conn: Connection, folder_id: int, it: str = "it") -> str:
+    """What the delete question and its answer may promise about getting an item in
+    `folder_id` back (`it`: "it" or "them"): a Manager restores from the wastebin only what
+    they may open, so in a room that leaves every Manager out no one can (ATTACK11)."""
+    if any(u["role"] == "manager" for u in folder_audience(conn, folder_id)):
+        return f"A Manager can restore {it} from the wastebin."
+    return (f"No Manager can open this room, so no one can restore {it} from the wastebin "
+            "(ask for a Manager to be added to the room first if it may be needed again).")

@@ -141,6 +141,7 @@ def init_app(app: Flask) -> None:
     for name, show in dates.FILTERS.items():  # every date and time on every page
         app.add_template_filter(show, name)
     app.add_template_filter(audit.describe, "audit_entry")
+    app.add_template_filter(audit.action_label, "audit_action")
     errors.init_app(app)
     paging.init_app(app)
     app.wsgi_app = ReleaseConnections(app.wsgi_app, app.extensions["gvo"].instance)

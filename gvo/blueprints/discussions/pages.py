@@ -15,7 +15,7 @@ from gvo.blueprints.discussions.forms import NONE, TopicForm
 from gvo.core import numbers
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.discussion import topics
-from gvo.library import folders, pages
+from gvo.library import folders, pages, wastebin
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, signed_in
 from gvo.web.confirm import ask_first, confirmed
@@ -125,7 +125,7 @@ def confirm_delete_topic(topic_id: int):
     topic = topics.get(db(), current_identity(), topic_id)
     return ask_first(f"Delete “{topic['title']}”?",
                      ["The topic and its comments go to the library's wastebin.",
-                      "A Manager can restore it from there."],
+                      wastebin.restore_note(db(), topic["folder_id"])],
                      url_for("discussions.show_topic", topic_id=topic_id),
                      action=url_for("discussions.delete_topic", topic_id=topic_id))
 
@@ -140,5 +140,6 @@ def delete_topic(topic_id: int):
     topic = topics.get(db(), v, topic_id)
     if ConfirmForm().validate_on_submit():
         topics.delete(db(), v, topic_id)
-        flash(f"“{topic['title']}” is in the wastebin; a Manager can restore it.", "success")
+        flash(f"“{topic['title']}” is in the wastebin. "
+              f"{wastebin.restore_note(db(), topic['folder_id'])}", "success")
     return redirect(url_for("discussions.index", folder=topic["folder_id"]), 303)
