@@ -44,7 +44,7 @@ from pathlib import Path
 import pyzipper
 
 from gvo.core import clock, text
-from gvo.core.errors import InvalidInput
+from gvo.core.errors import GvoError, InvalidInput
 from gvo.core.identity import Identity
 from gvo.governance import transfer
 from gvo.library import blobs, pages, pdf_copies
@@ -188,17 +188,26 @@ def _cell(value):
 def export(inst: Instance, slug: str, dest: Path, passphrase: str) -> Exported:
     """Write school `slug` as an encrypted archive at `dest` (see the module's contents).
 
-    Raises NotFound for an unknown school, InvalidInput for a short passphrase or a `dest`
-    that exists or whose folder does not (nothing written then). On any failure the partial
-    archive is removed. The export is recorded in the operator log (no passphrase in it).
+    Raises NotFound for an unknown school, InvalidInput for a school that moved to another
+    server (the copy here is stale: export it there), a short passphrase, a `dest` that
+    exists, whose folder does not, or inside the instance (nothing written then), GvoError
+    when the archive cannot be written (a full disk, a read-only folder: the reason, no
+    traceback). On any failure the partial archive is removed. The export is recorded in
+    the operator log (no passphrase in it).
     """
     record = inst.school(slug)
+    if record.moved_to:
+        raise InvalidInput(f"school {slug} has moved to {record.moved_to}: the copy here is "
+                           "out of date; export it on the server that serves it")
     pwd = check_passphrase(passphrase)
     dest = Path(dest)
     if dest.exists():
         raise InvalidInput(f"{dest} exists; refusing to overwrite it")
     if not dest.parent.is_dir():
         raise InvalidInput(f"no folder {dest.parent} to write the export into")
+    if dest.parent.resolve().is_relative_to(inst.path.resolve()):
+        raise InvalidInput(f"{dest} is inside the instance {inst.path}: write the export "
+                           "elsewhere (it would be copied with the instance)")
     partial = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     conn = connect(inst.school_path(slug), inst.school_key(slug))
     try:
@@ -210,9 +219,12 @@ def export(inst: Instance, slug: str, dest: Path, passphrase: str) -> Exported:
             os.fsync(out.fileno())
         os.replace(partial, dest)
         fsync_path(dest.parent)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
+        if isinstance(exc, OSError):
+            raise GvoError(f"cannot write the export to {dest.parent}: {exc.strerror or exc}; "
+                           "nothing was left there") from None
         raise
     finally:
         conn.close()

@@ -252,3 +252,37 @@ def test_names_every_system_takes(name, portable):
 def test_long_names_in_any_script_fit_every_file_system():
     name = exporting.text.portable_name("会議録" * 100 + ".pdf")
     assert name.endswith(".pdf") and len(name.encode()) <= 200
+
+
+def test_a_place_it_cannot_be_written_a_moved_school_and_the_instance_are_refused_clearly(
+        school, tmp_path):
+    """No traceback when the archive cannot be written (here /proc, which takes no new file;
+    a full disk or a read-only folder answer the same way); no export of a school's stale
+    copy once it moved to another server; no export into the instance itself."""
+    (tmp_path / "pass").write_text(PASSPHRASE)
+    cannot = gvo_command("--instance", str(school), "school", "export", demo.SLUG, "--to",
+                         "/proc/export.zip", "--passphrase-file", str(tmp_path / "pass"))
+    assert cannot.exit_code == 1 and "cannot write the export" in cannot.stderr
+    assert "Traceback" not in cannot.output + cannot.stderr
+    inside = gvo_command("--instance", str(school), "school", "export", demo.SLUG, "--to",
+                         str(school / "export.zip"), "--passphrase-file", str(tmp_path / "pass"))
+    assert inside.exit_code == 1 and "inside the instance" in inside.stderr
+    assert not (school / "export.zip").exists()
+    inst = Instance.open(school, environ={})
+    try:
+        inst.mark_moved(demo.SLUG, "https://two.example.org/riverside/")
+    finally:
+        inst.close()
+    try:
+        moved = gvo_command("--instance", str(school), "school", "export", demo.SLUG, "--to",
+                            str(tmp_path / "stale.zip"), "--passphrase-file",
+                            str(tmp_path / "pass"))
+    finally:  # the module's school serves here again for the other tests
+        inst = Instance.open(school, environ={})
+        try:
+            with transaction(inst.control()) as control:
+                control.execute("DELETE FROM moved_schools WHERE slug = ?", (demo.SLUG,))
+        finally:
+            inst.close()
+    assert moved.exit_code == 1 and "has moved to https://two.example.org" in moved.stderr
+    assert not (tmp_path / "stale.zip").exists()
