@@ -60,7 +60,7 @@ def _input(form) -> tasks.TaskInput:
         body_id=(form.body_id.data or None) if form.body_id else None,
         folder_id=form.folder_id.data if form.folder_id else None,
         assignee_ids=form.assignee_ids.data or [], group_ids=form.group_ids.data or [],
-        doc_ids=form.doc_ids.data or [])
+        doc_ids=form.doc_ids.data or [], base=(form.base.data or None))
 
 
 def _save(form, task, save):
@@ -69,6 +69,9 @@ def _save(form, task, save):
     if request.method == "POST" and form.validate():
         try:
             saved = save()
+        except tasks.Conflict as exc:
+            form.base.data = exc.version   # saving again replaces their change, knowingly
+            error_beside(form, exc, "title")
         except InvalidInput as exc:
             error_beside(form, exc, "title")
         else:
@@ -120,7 +123,8 @@ def edit(task_id: int):
             "folder_id": task["folder_id"],
             "body_id": task["body_id"] or af.NONE,
             "assignee_ids": [a["id"] for a in task["assignees"]],
-            "doc_ids": [d["id"] for d in tasks.attachments(conn, who, task_id)]}
+            "doc_ids": [d["id"] for d in tasks.attachments(conn, who, task_id)],
+            "base": tasks.version(conn, task_id)}
     form = _task_form(data=data, formdata=_posted(), task=task)
     return _save(form, task,
                  lambda: tasks.update(db(), current_identity(), task_id, _input(form)))
