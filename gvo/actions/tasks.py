@@ -377,6 +377,10 @@ def update(conn: Connection, actor: Identity, task_id: int, data: TaskInput) -> 
                      left_out=left_out)
         notices.new_task(conn, actor, task_id,
                          [uid for uid in kept if uid not in before["assignees"]])
+        notices.changed_task(conn, actor, task_id, before,
+                             [uid for uid in kept if uid in before["assignees"]])
+        notices.removed_from_task(conn, actor, task_id,
+                                  [uid for uid in before["assignees"] if uid not in kept])
     return Saved(task_id, left_out)
 
 
