@@ -69,6 +69,22 @@ def test_the_private_feed_shows_the_persons_own_actions_on_their_due_dates(
     assert entries["Action due: Mine to do"].decoded("dtstart") == due
 
 
+def test_the_feed_names_no_part_2_action_only_its_due_date(signed_in, new_client, office):
+    # Attack 14: a feed's address is handed to outside calendar services.
+    client, person = signed_in("editor")
+    office.member(person.id)
+    meeting = office.meeting(days=-2)
+    secret = office.item(meeting, "Head's pay", confidential=True)
+    due = dates.today() + timedelta(days=9)
+    minutes.add_action(office.conn, OP, secret, "CONF-ACTION pay review", person.id, due)
+    resp = new_client().c.get(new_feed_path(client), base_url="https://localhost")
+    assert b"CONF-ACTION" not in resp.data
+    cal = icalendar.Calendar.from_ical(resp.data)
+    entries = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    assert entries["Action due: Confidential action (Part 2)"].decoded("dtstart") == due
+    assert "Head's pay" not in resp.data.decode()   # nor the item's title, for meetings
+
+
 def test_assignees_hear_of_a_new_due_date_or_title_and_of_being_taken_off(
         instance, school, mail_app, office):  # noqa: F811
     # Attack 14: a due date brought forward told nobody.
