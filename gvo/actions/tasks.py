@@ -556,6 +556,17 @@ def places(conn: Connection, who: Identity) -> list:
     return sorted(folders.all_visible(conn, who), key=lambda f: text.fold(f["title"]))
 
 
+def inactive_names(conn: Connection, raw_ids) -> list[str]:
+    """The names of the people among `raw_ids` (form values; those not whole numbers are
+    passed over) whose accounts are no longer active, by name."""
+    ids = [int(v) for v in raw_ids if str(v).isdigit() and len(str(v)) < 19]
+    if not ids:
+        return []
+    return sorted((r[0] for r in conn.execute(
+        "SELECT name FROM users WHERE role = 'inactive' AND id IN"
+        " (SELECT value FROM json_each(?))", (json.dumps(ids),))), key=text.fold)
+
+
 def people(conn: Connection) -> list:
     """Active people who may be chosen as assignees (id, name), by name."""
     rows = conn.execute("SELECT id, name FROM users WHERE role != 'inactive'").fetchall()
