@@ -191,11 +191,12 @@ def add_matters_arising(meeting_id: int):
     meetings.get(conn, meeting_id)
     if not ConfirmForm().validate_on_submit():
         raise InvalidInput("The form expired: open the meeting again.")
-    if any(i["title"] == MATTERS_ARISING for i in agenda.items(conn, meeting_id)):
+    if any(i["kind"] == agenda.MATTERS_ARISING for i in agenda.items(conn, meeting_id)):
         flash("“Matters arising” is on the agenda already.", "success")
     else:
         agenda.add_item(conn, current_identity(), meeting_id,
-                        agenda.ItemInput(MATTERS_ARISING, "discussion"))
+                        agenda.ItemInput(MATTERS_ARISING, "discussion",
+                                         kind=agenda.MATTERS_ARISING))
         flash("“Matters arising” is on the agenda, with the open actions listed.", "success")
     return redirect(url_for("meetings.show", meeting_id=meeting_id) + "#agenda", code=303)
 
@@ -205,4 +206,4 @@ def matters_arising_context():
     """`matters_arising(meeting)` for the meeting page: open actions from the body's earlier
     meetings the person may see (read only when the template calls it)."""
     return {"matters_arising": lambda meeting: tasks.matters_arising(
-        db(), current_identity(), meeting), "MATTERS_ARISING": MATTERS_ARISING}
+        db(), current_identity(), meeting), "MATTERS_ARISING": agenda.MATTERS_ARISING}
