@@ -35,3 +35,46 @@ def new_task(conn: Connection, actor: Identity, task_id: int, user_ids: list[int
         when=f"Due {dates.day(task['due_on'])}" if task["due_on"] else "",
         ref=("task", task_id))
     return outbox.notify(conn, actor, people, letter, kind=KIND)
+
+
+def changed_task(conn: Connection, actor: Identity, task_id: int, before: dict,
+                 user_ids: list[int]) -> list[int]:
+    """Tell the assignees who stay (never the person who acted) that an action's title or due
+    date changed (`before`: the task's saved state before the change, as the audit log keeps
+    it), inside the caller's transaction; the outbox ids queued (none when nothing they see
+    changed, or mail is off)."""
+    task = conn.execute("SELECT title, due_on FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    changes = []
+    if task["due_on"] != before["due_on"]:
+        now = f"due {dates.day(task['due_on'])}" if task["due_on"] else "no longer has a due date"
+        was = f" (it was due {dates.day(before['due_on'])})" if before["due_on"] else ""
+        changes.append(f"It is now {now}{was}." if task["due_on"] else f"It {now}{was}.")
+    if task["title"] != before["title"]:
+        changes.append(f"It was called \u201c{before['title']}\u201d.")
+    people = [uid for uid in user_ids if uid != actor.user_id]
+    if not changes or not people or not outbox.enabled(conn):
+        return []
+    letter = about.item_letter(
+        conn, subject=f"An action for you has changed: {task['title'][:80]}",
+        why="you are one of the people to do it", headline="An action for you has changed",
+        title=task["title"], path=path(task_id), note=" ".join(changes),
+        when=f"Due {dates.day(task['due_on'])}" if task["due_on"] else "",
+        ref=("task", task_id))
+    return outbox.notify(conn, actor, people, letter, kind=KIND)
+
+
+def removed_from_task(conn: Connection, actor: Identity, task_id: int,
+                      user_ids: list[int]) -> list[int]:
+    """Tell people taken off an action (never the person who acted) that it is no longer
+    theirs, inside the caller's transaction; the outbox ids queued."""
+    people = [uid for uid in user_ids if uid != actor.user_id]
+    if not people or not outbox.enabled(conn):
+        return []
+    task = conn.execute("SELECT title FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    letter = about.item_letter(
+        conn, subject=f"An action is no longer yours: {task['title'][:80]}",
+        why="you were one of the people to do it", headline="An action is no longer yours",
+        title=task["title"], path=path(task_id),
+        note="You were taken off this action; nothing more is asked of you.",
+        ref=("task", task_id))
+    return outbox.notify(conn, actor, people, letter, kind=KIND)

@@ -82,6 +82,7 @@ class TaskInput:
     assignee_ids: list[int] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
     doc_ids: list[int] = field(default_factory=list)
+    base: str | None = None   # the task's `version` when the form was opened (None: unknown)
 
     def check(self) -> None:
         """Tidy the text; InvalidInput (with `field`) if a rule is broken."""
@@ -313,11 +314,39 @@ def _state(conn: Connection, task_id: int) -> dict:
             (task_id,))]}
 
 
+class Conflict(InvalidInput):
+    """Someone else saved the task after the editor was opened (`version` differs from the
+    form's base): nothing was saved. `version` is the task's version now."""
+
+    def __init__(self, version_now: str):
+        super().__init__("Nothing was saved: someone else changed this action after you opened "
+                         "this page. What you typed is kept: open the action in another tab to "
+                         "see their change, or save again to replace it with yours.",
+                         field="title")
+        self.version = version_now
+
+
+def version(conn: Connection, task_id: int) -> str:
+    """A fingerprint of the task as saved (its fields, assignees and attachments), sent with
+    the edit form, as the minutes editor does (`gvo.core.text.fingerprint`)."""
+    return text.fingerprint(json.dumps(_state(conn, task_id), sort_keys=True))
+
+
+def _hidden_documents(conn: Connection, who: Identity, task_id: int) -> list[int]:
+    """The task's attachments `who` may not open: an edit by them keeps these (they are
+    not theirs to drop)."""
+    seen = {r["id"] for r in attachments(conn, who, task_id)}
+    return [r[0] for r in conn.execute("SELECT doc_id FROM task_documents WHERE task_id = ?",
+                                       (task_id,)) if r[0] not in seen]
+
+
 def update(conn: Connection, actor: Identity, task_id: int, data: TaskInput) -> Saved:
     """Change a task `actor` may see and edit: its text, due date, board or committee,
     folder (hand-made tasks only; a task from minutes stays with its meeting), assignees
     (replaced; those who may not see it left out and named; new ones hear of it) and
-    attachments. Audited with before and after. NotFound/NotPermitted/InvalidInput."""
+    attachments (those `actor` may not open are kept). With `data.base` (the `version` the
+    form was opened at), a task changed meanwhile raises Conflict and nothing is saved.
+    Audited with before and after. NotFound/NotPermitted/InvalidInput."""
     task = get(conn, actor, task_id)
     _require_edit(actor, task)
     data.check()
@@ -330,6 +359,9 @@ def update(conn: Connection, actor: Identity, task_id: int, data: TaskInput) -> 
     _check_body(conn, body_id)
     docs = _documents(conn, actor, data.doc_ids)
     with transaction(conn):
+        if data.base is not None and data.base != (now := version(conn, task_id)):
+            raise Conflict(now)
+        docs = sorted(set(docs) | set(_hidden_documents(conn, actor, task_id)))
         before = _state(conn, task_id)
         place = folder_id if not from_minutes else task["place_id"]
         kept, left_out = _split(conn, _chosen(conn, data),
@@ -345,6 +377,10 @@ def update(conn: Connection, actor: Identity, task_id: int, data: TaskInput) -> 
                      left_out=left_out)
         notices.new_task(conn, actor, task_id,
                          [uid for uid in kept if uid not in before["assignees"]])
+        notices.changed_task(conn, actor, task_id, before,
+                             [uid for uid in kept if uid in before["assignees"]])
+        notices.removed_from_task(conn, actor, task_id,
+                                  [uid for uid in before["assignees"] if uid not in kept])
     return Saved(task_id, left_out)
 
 
@@ -518,6 +554,17 @@ def places(conn: Connection, who: Identity) -> list:
     """Folders `who` may file a task in (id, title), by title."""
     from gvo.library import folders
     return sorted(folders.all_visible(conn, who), key=lambda f: text.fold(f["title"]))
+
+
+def inactive_names(conn: Connection, raw_ids) -> list[str]:
+    """The names of the people among `raw_ids` (form values; those not whole numbers are
+    passed over) whose accounts are no longer active, by name."""
+    ids = [int(v) for v in raw_ids if str(v).isdigit() and len(str(v)) < 19]
+    if not ids:
+        return []
+    return sorted((r[0] for r in conn.execute(
+        "SELECT name FROM users WHERE role = 'inactive' AND id IN"
+        " (SELECT value FROM json_each(?))", (json.dumps(ids),))), key=text.fold)
 
 
 def people(conn: Connection) -> list:

@@ -5,6 +5,7 @@ school database's migrations all use these, so one name or one word is treated t
 way everywhere.
 """
 
+import hashlib
 import re
 import unicodedata
 
@@ -213,3 +214,10 @@ def portable_name(name: str, default: str = DEFAULT_STEM) -> str:
         stem = stem[:-1].rstrip(". ")
         name = f"{stem or default}{dot}{extension}"
     return name
+
+
+def fingerprint(*parts: str) -> str:
+    """A short fingerprint (16 hex digits of SHA-256) of some saved text, sent with an editor
+    so that a save can tell whether what it edits changed since the editor was opened (the
+    minutes editor and the action form)."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]

@@ -14,6 +14,8 @@ from gvo.storage.sqlcipher import Connection, IntegrityError
 
 PURPOSES = ("information", "discussion", "decision")
 PAPER_KINDS = ("document", "page", "policy")
+MATTERS_ARISING = "matters_arising"   # the kind of the item listing open actions
+KINDS = ("", MATTERS_ARISING)
 PART2_PREFIX = "C"  # confidential items are numbered C1, C2... apart from the open ones
 
 
@@ -26,11 +28,14 @@ class ItemInput:
     presenter: str = ""
     minutes: int = 0
     confidential: bool = False
+    kind: str = ""   # '' or 'matters_arising' (KINDS): set when added, never changed
 
     def check(self) -> None:
         """Raise InvalidInput if any rule is broken."""
         self.title = text.one_line(self.title)
         self.presenter = text.one_line(self.presenter)
+        if self.kind not in KINDS:
+            raise InvalidInput("Unknown kind of agenda item.")
         if not self.title or len(self.title) > 200:
             raise InvalidInput("An item needs a title of 1-200 characters.", field="title")
         if self.purpose not in PURPOSES:
@@ -109,9 +114,9 @@ def add_item(conn: Connection, actor: Identity, meeting_id: int, data: ItemInput
                             " WHERE meeting_id = ?", (meeting_id,)).fetchone()[0]
         item_id = conn.execute(
             "INSERT INTO agenda_items(meeting_id, position, title, purpose, presenter, minutes,"
-            " confidential) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " confidential, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (meeting_id, last + 1, data.title, data.purpose, data.presenter,
-             int(data.minutes or 0), int(bool(data.confidential))),
+             int(data.minutes or 0), int(bool(data.confidential)), data.kind),
         ).lastrowid
         audit.record(conn, actor, "agenda.add", f"meeting:{meeting_id}", item=item_id,
                      confidential=bool(data.confidential))

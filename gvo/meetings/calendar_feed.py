@@ -202,7 +202,8 @@ def meeting_ics(meeting, school: str, uid_host: str, url: str | None = None) -> 
 def _task_event(task, uid_host: str, url: str | None) -> icalendar.Event:
     """An action as an all-day VEVENT on its due date (UID "task-<id>@<uid_host>"; RFC 5545
     section 3.6.1: an all-day event is a DATE start and the next day as its end; TRANSP
-    TRANSPARENT: it does not make the person busy). Done ones say so in the title."""
+    TRANSPARENT: it does not make the person busy). Done ones say so in the title; an action
+    from a Part 2 (confidential) item is "Confidential action (Part 2)", never its title."""
     event = icalendar.Event()
     event.add("uid", f"task-{task['id']}@{uid_host}")
     event.add("dtstamp", clock.utcnow())
@@ -211,7 +212,10 @@ def _task_event(task, uid_host: str, url: str | None) -> icalendar.Event:
     event.add("dtend", due + timedelta(days=1))
     event.add("transp", "TRANSPARENT")
     done = " (done)" if task["status"] == "done" else ""
-    event.add("summary", _text(one_line(f"Action due: {task['title']}{done}")))
+    # A feed's address is handed to outside calendar services: a Part 2 (confidential)
+    # item's action is not named there, only its due date (the link opens it, signed in).
+    what = "Confidential action (Part 2)" if task["confidential"] else one_line(task["title"])
+    event.add("summary", _text(f"Action due: {what}{done}"))
     description = [f"Status: {task['status_label']}"]
     if url:
         event.add("url", url)

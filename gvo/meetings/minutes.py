@@ -4,7 +4,6 @@ Confidential items' minutes form a separate part 2 that only those who may see
 confidential items read (`rules.sees_confidential`).
 """
 
-import hashlib
 import json
 from datetime import date
 
@@ -14,7 +13,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.core.paging import Page
-from gvo.core.text import one_line
+from gvo.core.text import fingerprint, one_line
 from gvo.discussion import comments as discussion
 from gvo.discussion import subjects
 from gvo.meetings import agenda, attendance, declarations, notices, pdf, records
@@ -151,7 +150,7 @@ class Conflict(InvalidInput):
 def version(discussion: str, decisions: str) -> str:
     """A short fingerprint (16 hex digits of SHA-256) of one item's minutes as saved, sent
     with the editor so that a save can tell whether they changed since it was opened."""
-    return hashlib.sha256(f"{discussion}\0{decisions}".encode()).hexdigest()[:16]
+    return fingerprint(discussion, decisions)
 
 
 def _saved_text(conn: Connection, item_id: int) -> tuple[str, str]:

@@ -47,9 +47,11 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from gvo.actions import tasks
+from gvo.core import dates
 from gvo.core.identity import Identity
 from gvo.library import extract, pdf_copies
-from gvo.meetings import agenda, papers
+from gvo.meetings import agenda, meetings, papers
 from gvo.meetings.pdf import LANGUAGE, Document, human_time
 from gvo.storage.sqlcipher import Connection
 
@@ -97,6 +99,7 @@ class PackItem:
     minutes: int = 0
     papers: list[PackPaper] = field(default_factory=list)
     confidential: bool = False     # part 2: its pages are marked CONFIDENTIAL_MARK
+    notes: list[str] = field(default_factory=list)   # lines under it: matters arising
 
 
 def _open_pdf(data: bytes | None) -> PdfReader | None:
@@ -173,6 +176,7 @@ def _front(school: str, meeting, items: list[PackItem], generated: str, offset: 
         if item.confidential:
             detail = f"{CONFIDENTIAL_MARK}. {detail}"
         rows = [("B", 0, (str(item.number), item.title, detail, ""))]
+        rows += [("", PAPER_INDENT_MM, ("", note, "", "")) for note in item.notes]
         for paper in item.papers:
             where = (str(paper.first_page + offset) if paper.reader
                      else "provided separately (too large for the pack)" if paper.too_large
@@ -362,8 +366,21 @@ def items_for(conn: Connection, who: Identity, meeting_id: int, school: pdf_copi
             found.append(pack_paper)
         items.append(PackItem(item["number"], item["title"], item["purpose"],
                               item["presenter"], item["minutes"], found,
-                              bool(item["confidential"])))
+                              bool(item["confidential"]), _notes(conn, who, item)))
     return items
+
+
+def _notes(conn: Connection, who: Identity, item) -> list[str]:
+    """The lines the pack shows under an item: for the "Matters arising" item (by its kind,
+    whatever its title), the open actions from the body's earlier meetings that `who` may
+    see (gvo.actions.tasks.matters_arising), each with who does it and by when."""
+    if item["kind"] != agenda.MATTERS_ARISING:
+        return []
+    found = tasks.matters_arising(conn, who, meetings.get(conn, item["meeting_id"]))
+    return [f"Action: {t['title']}" + (f" ({t['assignee_names']})" if t["assignee_names"]
+                                       else "")
+            + (f", due {dates.day(t['due_on'])}" if t["due_on"] else "") for t in found] or [
+        "No open actions from earlier meetings."]
 
 
 _cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()

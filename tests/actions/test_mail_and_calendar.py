@@ -67,3 +67,47 @@ def test_the_private_feed_shows_the_persons_own_actions_on_their_due_dates(
     assert "Action due: Mine to do" in entries
     assert not any("Someone else" in s for s in entries)
     assert entries["Action due: Mine to do"].decoded("dtstart") == due
+
+
+def test_the_feed_names_no_part_2_action_only_its_due_date(signed_in, new_client, office):
+    # Attack 14: a feed's address is handed to outside calendar services.
+    client, person = signed_in("editor")
+    office.member(person.id)
+    meeting = office.meeting(days=-2)
+    secret = office.item(meeting, "Head's pay", confidential=True)
+    due = dates.today() + timedelta(days=9)
+    minutes.add_action(office.conn, OP, secret, "CONF-ACTION pay review", person.id, due)
+    resp = new_client().c.get(new_feed_path(client), base_url="https://localhost")
+    assert b"CONF-ACTION" not in resp.data
+    cal = icalendar.Calendar.from_ical(resp.data)
+    entries = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    assert entries["Action due: Confidential action (Part 2)"].decoded("dtstart") == due
+    assert "Head's pay" not in resp.data.decode()   # nor the item's title, for meetings
+
+
+def test_assignees_hear_of_a_new_due_date_or_title_and_of_being_taken_off(
+        instance, school, mail_app, office):  # noqa: F811
+    # Attack 14: a due date brought forward told nobody.
+    from datetime import date
+    meeting = office.meeting(days=-2)
+    item = office.item(meeting, "Budget")
+    ann, bob = office.person("Ann Able"), office.person("Bob Baker")
+    clerk = office.person("Cleo Clerk", role="manager")
+    task_id = minutes.add_action(office.conn, OP, item, "Send the budget", ann,
+                                 date(2031, 12, 20))
+    who = Identity.load(office.conn, clerk)
+    tasks.update(office.conn, who, task_id, tasks.TaskInput(
+        title="Send the budget", due_on=date(2031, 12, 20), assignee_ids=[ann, bob, clerk]))
+    office.conn.execute("DELETE FROM mail_outbox")
+    tasks.update(office.conn, who, task_id, tasks.TaskInput(
+        title="Send the budget now", due_on=date(2031, 12, 3), assignee_ids=[ann, clerk]))
+    rows = office.conn.execute("SELECT user_id, subject, ref_type, ref_id FROM mail_outbox"
+                               " WHERE kind = 'task_assigned' ORDER BY user_id").fetchall()
+    assert [(r["user_id"], r["subject"], r["ref_type"], r["ref_id"]) for r in rows] == [
+        (ann, "An action for you has changed: Send the budget now", "task", task_id),
+        (bob, "An action is no longer yours: Send the budget now", "task", task_id)]
+    office.conn.execute("DELETE FROM mail_outbox")
+    tasks.update(office.conn, who, task_id, tasks.TaskInput(   # nothing they see changed
+        title="Send the budget now", description="More words", due_on=date(2031, 12, 3),
+        assignee_ids=[ann, clerk]))
+    assert office.conn.execute("SELECT count(*) FROM mail_outbox").fetchone()[0] == 0

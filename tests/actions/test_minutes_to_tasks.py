@@ -118,3 +118,33 @@ def test_approved_minutes_keep_their_actions_whatever_the_task_becomes(office):
     tasks.set_status(office.conn, OP, task_id, "done")
     office.conn.execute("UPDATE tasks SET title = 'changed' WHERE id = ?", (task_id,))
     assert minutes.for_meeting(office.conn, earlier, None) == before
+
+
+def test_matters_arising_is_known_by_its_kind_and_lists_the_actions_in_the_pack(
+        signed_in, office):
+    # Attack 14: the pack showed the item with no actions, and a renamed item lost its list.
+    import io
+
+    from pypdf import PdfReader
+
+    from gvo.meetings import agenda
+
+    client, _clerk = signed_in("manager")
+    earlier = office.meeting(days=-30, title="Autumn full board")
+    item = office.item(earlier, "Premises")
+    ann = office.person("Ann Able")
+    _action(office, earlier, item, "Get three quotes for the roof", ann, None)
+    nxt = office.meeting(days=10, title="Spring full board")
+    client.post(f"/alpha/actions/matters-arising/{nxt}", {}, form_page=f"/alpha/meetings/{nxt}")
+    (added,) = [r[0] for r in office.conn.execute(
+        "SELECT id FROM agenda_items WHERE meeting_id = ?", (nxt,))]
+    agenda.update_item(office.conn, OP, added, agenda.ItemInput(
+        "Minutes of the last meeting and matters arising", "decision"))
+    page = client.get(f"/alpha/meetings/{nxt}").get_data(as_text=True)
+    arising = re.search(r'data-testid="matters-arising".*?</div>', page, re.S).group(0)
+    assert "Get three quotes for the roof" in arising
+    assert "/actions/matters-arising/" not in arising   # no second item offered
+    pack = client.get(f"/alpha/meetings/{nxt}/pack.pdf")
+    assert pack.status_code == 200
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pack.data)).pages)
+    assert "Get three quotes for the roof" in " ".join(text.split())

@@ -31,6 +31,7 @@ class TaskForm(FlaskForm):
                     "does not add them).")
     doc_ids = SelectMultipleField("Attached library documents", coerce=int, choices=[],
                                   validators=[Optional()])
+    base = HiddenField()   # the action's version when the form was opened (tasks.version)
 
 
 class StatusForm(FlaskForm):

@@ -60,22 +60,59 @@ def _input(form) -> tasks.TaskInput:
         body_id=(form.body_id.data or None) if form.body_id else None,
         folder_id=form.folder_id.data if form.folder_id else None,
         assignee_ids=form.assignee_ids.data or [], group_ids=form.group_ids.data or [],
-        doc_ids=form.doc_ids.data or [])
+        doc_ids=form.doc_ids.data or [], base=(form.base.data or None))
+
+
+def _plain_choice_errors(form) -> None:
+    """Say in plain words why a choice was refused (WTForms says "'8' is not a valid choice
+    for this field." or "Invalid Choice: could not coerce."): a choice that went while the
+    form was open (a person made inactive, a group removed, a folder or document gone) or a
+    value that is no choice at all."""
+    if form.folder_id and form.folder_id.errors:
+        form.folder_id.errors = [
+            "Choose a library folder from the list: the one chosen is no longer there, or you "
+            "may no longer open it." if form.folder_id.choices else
+            "There is no library folder yet: every action lives in one. Make a folder in "
+            "the Library first."]
+    if form.body_id and form.body_id.errors:
+        form.body_id.errors = ["That board or committee is no longer there: choose another."]
+    if form.assignee_ids.errors:
+        names = tasks.inactive_names(db(), form.assignee_ids.raw_data or [])
+        form.assignee_ids.errors = [
+            f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} no longer active: "
+            "untick them, or choose someone else." if names else
+            "Someone chosen is no longer on the list: choose again."]
+    if form.group_ids.errors:
+        form.group_ids.errors = ["A group chosen has been removed: choose again."]
+    if form.doc_ids.errors:
+        form.doc_ids.errors = ["A document chosen is no longer in the library, or you may not "
+                               "open it: choose again."]
+
+
+def _left_out_reason(task) -> str:
+    if task is not None and task["confidential"]:
+        return ("Left out, because the action comes from a confidential (Part 2) item they "
+                "may not see (or from a folder they may not open): ")
+    return "Left out, because they may not open the action's folder: "
 
 
 def _save(form, task, save):
     """The make or change page: on a valid POST `save()` (a tasks.Saved), then the action's
-    page, saying by name who was left out."""
-    if request.method == "POST" and form.validate():
+    page, saying by name who was left out (and why)."""
+    if request.method == "POST" and not form.validate():
+        _plain_choice_errors(form)
+    elif request.method == "POST":
         try:
             saved = save()
+        except tasks.Conflict as exc:
+            form.base.data = exc.version   # saving again replaces their change, knowingly
+            error_beside(form, exc, "title")
         except InvalidInput as exc:
             error_beside(form, exc, "title")
         else:
             flash("The action is saved.", "success")
             if saved.left_out:
-                flash("Left out, because they may not open the action's folder: "
-                      + ", ".join(saved.left_out) + ".", "warning")
+                flash(_left_out_reason(task) + ", ".join(saved.left_out) + ".", "warning")
             return redirect(url_for("actions.show", task_id=saved.task_id))
     return render_template("actions/edit.html", form=form, task=task), (
         422 if form.errors else 200)
@@ -120,7 +157,8 @@ def edit(task_id: int):
             "folder_id": task["folder_id"],
             "body_id": task["body_id"] or af.NONE,
             "assignee_ids": [a["id"] for a in task["assignees"]],
-            "doc_ids": [d["id"] for d in tasks.attachments(conn, who, task_id)]}
+            "doc_ids": [d["id"] for d in tasks.attachments(conn, who, task_id)],
+            "base": tasks.version(conn, task_id)}
     form = _task_form(data=data, formdata=_posted(), task=task)
     return _save(form, task,
                  lambda: tasks.update(db(), current_identity(), task_id, _input(form)))
@@ -153,11 +191,12 @@ def add_matters_arising(meeting_id: int):
     meetings.get(conn, meeting_id)
     if not ConfirmForm().validate_on_submit():
         raise InvalidInput("The form expired: open the meeting again.")
-    if any(i["title"] == MATTERS_ARISING for i in agenda.items(conn, meeting_id)):
+    if any(i["kind"] == agenda.MATTERS_ARISING for i in agenda.items(conn, meeting_id)):
         flash("“Matters arising” is on the agenda already.", "success")
     else:
         agenda.add_item(conn, current_identity(), meeting_id,
-                        agenda.ItemInput(MATTERS_ARISING, "discussion"))
+                        agenda.ItemInput(MATTERS_ARISING, "discussion",
+                                         kind=agenda.MATTERS_ARISING))
         flash("“Matters arising” is on the agenda, with the open actions listed.", "success")
     return redirect(url_for("meetings.show", meeting_id=meeting_id) + "#agenda", code=303)
 
@@ -167,4 +206,4 @@ def matters_arising_context():
     """`matters_arising(meeting)` for the meeting page: open actions from the body's earlier
     meetings the person may see (read only when the template calls it)."""
     return {"matters_arising": lambda meeting: tasks.matters_arising(
-        db(), current_identity(), meeting), "MATTERS_ARISING": MATTERS_ARISING}
+        db(), current_identity(), meeting), "MATTERS_ARISING": agenda.MATTERS_ARISING}

@@ -152,6 +152,16 @@ def _action_form(owners, item_id):
     return form
 
 
+def _refused_before_asking(meeting, allowed: tuple[str, ...], message: str):
+    """A step the minutes' status no longer allows is refused at once, never asked about
+    first (attack 14: "Yes, remove it" and then a refusal): the minutes page saying why, or
+    None when the step may be asked about."""
+    if meeting["minutes_status"] in allowed:
+        return None
+    flash(message, "error")
+    return to_minutes(meeting["id"])
+
+
 @bp.post("/meetings/<int:meeting_id>/minutes/actions/<int:action_id>/delete")
 @requires("manage_meetings")
 def delete_action(meeting_id: int, action_id: int):
@@ -159,6 +169,11 @@ def delete_action(meeting_id: int, action_id: int):
     asks on a page before the action goes."""
     meeting = get_meeting(meeting_id)
     action = item_row(meeting, minutes.get_action, action_id)
+    if refused := _refused_before_asking(
+            meeting, minutes.EDITABLE, "Approved minutes cannot change: the action stays in "
+            "them as approved. The action itself can still be changed or marked done under "
+            "Actions."):
+        return refused
     if not confirmed():
         refused, _forms = _save_typed(meeting)
         return refused or ask_first(
@@ -175,6 +190,9 @@ def circulate_minutes(meeting_id: int):
     """Send the draft minutes round for comment: what the editor sent with the button is
     saved first (never circulated without it), then this asks on a page."""
     meeting = get_meeting(meeting_id)
+    if refused := _refused_before_asking(meeting, ("draft",),
+                                         "Only draft minutes can be circulated."):
+        return refused
     if not confirmed():
         refused, _forms = _save_typed(meeting)
         return refused or ask_first(
@@ -192,6 +210,9 @@ def circulate_minutes(meeting_id: int):
 def lock_minutes(meeting_id: int):
     """Lock approved minutes (asking first, on a page): they can never change again."""
     meeting = get_meeting(meeting_id)
+    if refused := _refused_before_asking(meeting, ("approved",),
+                                         "Only approved minutes can be locked."):
+        return refused
     if not confirmed():
         return ask_first(
             f"Lock the minutes of {meeting['title']}?",
