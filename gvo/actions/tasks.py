@@ -301,10 +301,12 @@ def create(conn: Connection, actor: Identity, data: TaskInput) -> Saved:
 
 
 def _state(conn: Connection, task_id: int) -> dict:
-    """What the audit log records of a task before and after a change."""
-    row = conn.execute("SELECT title, description, due_on, body_id, folder_id, status,"
-                       " completed_by, completed_at FROM tasks WHERE id = ?",
-                       (task_id,)).fetchone()
+    """What the audit log records of a task before and after a change: its fields, but of
+    its description only the length (the log keeps no one's text: it outlives the task and
+    is hash-chained, so it could never be taken back)."""
+    row = conn.execute("SELECT title, length(description) AS description_length, due_on,"
+                       " body_id, folder_id, status, completed_by, completed_at FROM tasks"
+                       " WHERE id = ?", (task_id,)).fetchone()
     return dict(row) | {
         "assignees": [r[0] for r in conn.execute(
             "SELECT user_id FROM task_assignees WHERE task_id = ? ORDER BY user_id",

@@ -74,3 +74,24 @@ def test_a_stale_edit_is_refused_and_keeps_what_was_typed(signed_in, new_client,
     resp = theirs.post(page, {**fields, "title": "SFVS return", "due_on": "2031-03-01",
                               "base": _form_value(shown, "base")}, form_page=page)
     assert resp.status_code == 302
+
+
+def test_no_audit_entry_holds_an_actions_description(make_user, office):
+    """The audit log (hash-chained, it outlives the action) records that the description
+    changed and its length, never its words: the text may name a pupil or a member of staff."""
+    manager = make_user(role="manager")
+    who = Identity.load(office.conn, manager.id)
+    folder = folders.create_folder(office.conn, who, parent_id=None, title="Pupils")
+    secret = "Speak to the family of PUPIL-XY about the exclusion"
+    task_id = tasks.create(office.conn, who, tasks.TaskInput(
+        title="Exclusion review", description=secret, folder_id=folder,
+        assignee_ids=[manager.id])).task_id
+    tasks.update(office.conn, who, task_id, tasks.TaskInput(
+        title="Exclusion review", description=secret + ", and the head", folder_id=folder,
+        assignee_ids=[manager.id]))
+    tasks.set_status(office.conn, who, task_id, "done")
+    details = [r[0] for r in office.conn.execute(
+        "SELECT detail FROM audit_log WHERE action LIKE 'task.%'")]
+    assert len(details) >= 3 and not any("PUPIL-XY" in d for d in details)
+    longer = len(secret + ", and the head")
+    assert any(f'"description_length": {longer}' in d for d in details)
