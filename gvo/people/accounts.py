@@ -521,7 +521,7 @@ def _ending_event(conn: Connection, actor: Identity, user_id: int, reason: str, 
 
 
 def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> Ended:
-    """Remove a user's authenticator and recovery codes, and end their credentials
+    """Remove a user's authenticator, recovery codes and passkeys, and end their credentials
     (sessions, pending sign-ins, calendar feed); returns what ended. NotPermitted for an
     account the actor may not act on (`may_act_on`)."""
 
@@ -529,6 +529,7 @@ def reset_mfa(conn: Connection, actor: Identity, user_id: int) -> Ended:
         conn.execute("UPDATE users SET totp_secret = NULL, mfa_enrolled_at = NULL,"
                      " updated_at = ? WHERE id = ?", (clock.iso(), user_id))
         conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        conn.execute("DELETE FROM passkeys WHERE user_id = ?", (user_id,))
 
     def remove_and_tell() -> None:
         remove_authenticator()

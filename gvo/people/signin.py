@@ -14,7 +14,7 @@ from gvo.core.numbers import ascii_digits, is_digits
 from gvo.people import settings
 from gvo.people.accounts import WrongPassword as WrongPassword  # re-exported: views catch it here
 from gvo.people.accounts import confirm_password, get_user, notify_account
-from gvo.security import passwords, throttle, totp
+from gvo.security import passkeys, passwords, throttle, totp
 from gvo.security.sessions import end_session
 from gvo.security.throttle import Throttled as Throttled  # re-exported, as WrongPassword
 from gvo.storage.sqlcipher import Connection
@@ -32,7 +32,7 @@ class PasswordResult:
     """The outcome of the password step."""
 
     user_id: int
-    needs_totp: bool      # enrolled: ask for a code
+    needs_totp: bool      # enrolled (authenticator app or passkey): ask for the second step
     must_enrol: bool      # not enrolled but required: enrol before going on
     credential_version: int  # the account's, now: the next step finishes only if unchanged
 
@@ -56,7 +56,7 @@ def check_password(conn: Connection, email: str, password: str, ip: str) -> Pass
         with transaction(conn):
             conn.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
                          (fresh, user["id"], user["password_hash"]))
-    enrolled = user["mfa_enrolled_at"] is not None
+    enrolled = has_second_factor(conn, user)
     required = settings.mfa_required(conn, user["role"])
     return PasswordResult(user["id"], needs_totp=enrolled, must_enrol=required and not enrolled,
                           credential_version=user["credential_version"])
@@ -76,7 +76,7 @@ def pending_account(conn: Connection, user_id, credential_version, step: str):
         row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     if row is None or row["role"] == "inactive":
         raise SignInVoid("Please sign in again.")
-    enrolled = row["mfa_enrolled_at"] is not None and bool(row["totp_secret"])
+    enrolled = has_second_factor(conn, row)
     if step == VERIFY and not enrolled:
         raise SignInVoid("Two-step sign-in was reset for your account. Sign in again with "
                          "your password to set it up on your phone.")
@@ -88,6 +88,12 @@ def pending_account(conn: Connection, user_id, credential_version, step: str):
                          "password (a new password, or a sign-out everywhere). Please sign "
                          "in again.")
     return row
+
+
+def has_second_factor(conn: Connection, user) -> bool:
+    """Whether a users row has a second step to pass: an authenticator app, or a passkey."""
+    return (user["mfa_enrolled_at"] is not None and bool(user["totp_secret"])) or \
+        passkeys.has_any(conn, user["id"])
 
 
 def _still_pending(conn: Connection, user_id: int, credential_version: int) -> None:
@@ -114,7 +120,7 @@ def check_second_factor(conn: Connection, user_id: int, credential_version: int,
     throttle.check(conn, user["email"], ip, step=throttle.CODE, audit_as="login.throttled",
                    user_id=user_id)
     cleaned = ascii_digits(code)
-    if is_digits(cleaned):
+    if is_digits(cleaned) and user["totp_secret"]:
         step = totp.matching_step(user["totp_secret"], cleaned, clock.now(),
                                   user["totp_last_step"])
         if step is not None:

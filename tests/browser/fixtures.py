@@ -111,12 +111,13 @@ class BrowserPerson:
 
 
 @contextlib.contextmanager
-def serve(inst: Instance) -> Iterator[str]:
+def serve(inst: Instance, name: str = "127.0.0.1") -> Iterator[str]:
     """Serve `inst` with GVO on waitress at 127.0.0.1:<free port>, in a background thread;
-    yields the origin ("http://127.0.0.1:PORT") and stops the server cleanly afterwards."""
+    yields the origin ("http://NAME:PORT", NAME the address or a name for it, such as
+    "localhost": passkeys need a name) and stops the server cleanly afterwards."""
     app = create_app({}, instance=inst)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, ident="GVO")
-    origin = f"http://127.0.0.1:{server.effective_port}"
+    origin = f"http://{name}:{server.effective_port}"
     app.config["GVO_BASE_URL"] = origin  # for set-up links; known once the port is
     thread = threading.Thread(target=server.run, name="gvo-waitress", daemon=True)
     thread.start()
