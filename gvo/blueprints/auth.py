@@ -3,7 +3,6 @@
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from gvo.core import clock
 from gvo.core.errors import InvalidInput
 from gvo.people import accounts, recovery, settings, signin
 from gvo.people.signin import ENROL, VERIFY
@@ -25,42 +24,11 @@ from gvo.web.forms import (
     LoginForm,
     SetPasswordForm,
 )
+from gvo.web.signing_in import finish as _finish
+from gvo.web.signing_in import pending as _signin
+from gvo.web.signing_in import start as _start_signin
 
 bp = school_blueprint("auth", __name__)
-SIGNIN_SECONDS = 10 * 60
-
-
-def _start_signin(result: signin.PasswordResult, step: str,
-                  next_target: str | None) -> None:
-    """Record a passed password step as the one sign-in in progress in this browser.
-
-    The whole state lives in one session entry, `signin`: whose sign-in, the account's
-    credential version then (the next step finishes only if it is unchanged), which step
-    comes next (VERIFY a code, or ENROL an authenticator), when it started, where to go
-    after, and the key being enrolled. Each password step replaces it whole, so nothing of
-    an earlier attempt (another person's step, key or target) carries into this one.
-    """
-    session["signin"] = {"user_id": result.user_id, "credentials": result.credential_version,
-                         "step": step, "started_at": clock.now(), "next": next_target,
-                         "enrol_secret": None}
-
-
-def _signin(step: str) -> dict | None:
-    """The sign-in in progress if it is at `step` and started in the last 10 minutes."""
-    state = session.get("signin")
-    if not isinstance(state, dict) or state.get("step") != step:
-        return None
-    if not 0 <= clock.now() - state.get("started_at", 0) < SIGNIN_SECONDS:
-        return None
-    return state
-
-
-def _finish(user_id: int, credential_version: int, next_target: str | None):
-    target = safe_next(next_target) or url_for("home.index")
-    # Clears the sign-in state with the rest of the session.
-    mark_signed_in(user_id, credential_version)
-    return redirect(target)
-
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
