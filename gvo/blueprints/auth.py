@@ -25,8 +25,8 @@ from gvo.web.forms import (
     SetPasswordForm,
 )
 from gvo.web.signing_in import finish as _finish
+from gvo.web.signing_in import next_step
 from gvo.web.signing_in import pending as _signin
-from gvo.web.signing_in import start as _start_signin
 
 bp = school_blueprint("auth", __name__)
 
@@ -48,15 +48,9 @@ def login():
             form.password.errors.append(str(exc))
         else:
             session.rotate()
-            target = safe_next(form.next.data)
-            if result.needs_totp:
-                _start_signin(result, VERIFY, target)
-                return redirect(url_for("auth.verify"))
-            if result.must_enrol:
-                _start_signin(result, ENROL, target)
-                return redirect(url_for("auth.enrol"))
-            signin.record_password_only_login(db(), result.user_id, g.client_ip)
-            return _finish(result.user_id, result.credential_version, target)
+            if not (result.needs_totp or result.must_enrol):
+                signin.record_password_only_login(db(), result.user_id, g.client_ip)
+            return next_step(result, safe_next(form.next.data))
     return render_template(
         "auth/login.html", form=form, demo=settings.is_demo(db()),
         can_reset=recovery.available(db()),
