@@ -10,7 +10,7 @@ INSTANCE ?= instances
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint bench load clean chromium test-packages fonts office
+.PHONY: run test setup lint bench load clean chromium test-packages fonts office oidc-provider
 
 run: $(STAMP) fonts office
 	@if [ ! -f "$(INSTANCE)/control.db" ]; then \
@@ -18,7 +18,7 @@ run: $(STAMP) fonts office
 	else $(VENV)/bin/gvo --instance "$(INSTANCE)" demo --show --host "$(HOST)" --port "$(PORT)"; fi
 	$(VENV)/bin/gvo --instance "$(INSTANCE)" serve --host "$(HOST)" --port "$(PORT)"
 
-test: $(STAMP) test-packages fonts office
+test: $(STAMP) test-packages fonts office oidc-provider
 	$(VENV)/bin/ruff check gvo tests scripts
 	$(PY) -m pytest -p no:cacheprovider
 
@@ -41,6 +41,25 @@ test-packages:
 	@missing=""; for entry in $(TEST_PACKAGES); do 	  pkg=$${entry%%:*}; cmd=$${entry#*:}; 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; 	if [ -n "$$missing" ]; then 	  echo "Installing Debian's$$missing for the tests..."; 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; 	  $$SUDO apt-get update -qq && 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
 chromium: test-packages
+
+# The OpenID Connect tests sign in against a real OpenID Provider on loopback: the npm
+# package oidc-provider (version pinned with its dependencies in tests/oidc/package-lock.json),
+# run by Node.js from this cache (gitignored); tests/oidc_provider.py starts it.
+OIDC_PROVIDER_DIR := .cache/oidc-provider
+OIDC_STAMP := $(OIDC_PROVIDER_DIR)/.installed-$(shell cat tests/oidc/package-lock.json | sha256sum | cut -c1-12)
+
+oidc-provider: $(OIDC_STAMP)
+
+$(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	@mkdir -p $(OIDC_PROVIDER_DIR)
+	cp tests/oidc/package.json tests/oidc/package-lock.json $(OIDC_PROVIDER_DIR)/
+	cd $(OIDC_PROVIDER_DIR) && npm ci --ignore-scripts --no-audit --no-fund --silent
+	@rm -f $(OIDC_PROVIDER_DIR)/.installed-*
+	@touch $@
 
 # $(call apt_install,ENTRIES,WHAT FOR,WITHOUT THEM): install, in one apt run, the Debian
 # packages of ENTRIES (package:file) whose file is missing; if that fails, say WITHOUT THEM.
@@ -95,4 +114,4 @@ load: $(STAMP)
 	$(PY) scripts/load/run.py --minutes $(MINUTES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .cache

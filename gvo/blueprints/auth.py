@@ -25,12 +25,11 @@ from gvo.web.forms import (
     SetPasswordForm,
 )
 from gvo.web.signin_steps import finish as _finish
+from gvo.web.signin_steps import next_step
 from gvo.web.signin_steps import pending as _signin
-from gvo.web.signin_steps import start as _start_signin
 from gvo.web.signin_steps import void as _void
 
 bp = school_blueprint("auth", __name__)
-
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
@@ -50,15 +49,9 @@ def login():
             form.password.errors.append(str(exc))
         else:
             session.rotate()
-            target = safe_next(form.next.data)
-            if result.needs_totp:
-                _start_signin(result, VERIFY, target)
-                return redirect(url_for("auth.verify"))
-            if result.must_enrol:
-                _start_signin(result, ENROL, target)
-                return redirect(url_for("auth.enrol"))
-            signin.record_password_only_login(db(), result.user_id, g.client_ip)
-            return _finish(result.user_id, result.credential_version, target)
+            if not (result.needs_totp or result.must_enrol):
+                signin.record_password_only_login(db(), result.user_id, g.client_ip)
+            return next_step(result, safe_next(form.next.data))
     return render_template(
         "auth/login.html", form=form, demo=settings.is_demo(db()),
         can_reset=recovery.available(db()),

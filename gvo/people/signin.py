@@ -11,7 +11,7 @@ from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
 from gvo.core.numbers import ascii_digits, is_digits
-from gvo.people import settings
+from gvo.people import oidc_signin, settings
 from gvo.people.accounts import WrongPassword as WrongPassword  # re-exported: views catch it here
 from gvo.people.accounts import confirm_password, get_user, notify_account
 from gvo.security import passkeys, passwords, throttle, totp
@@ -49,6 +49,7 @@ def check_password(conn: Connection, email: str, password: str, ip: str) -> Pass
         throttle.record_failure(conn, email, ip, "login.failure", step=throttle.PASSWORD,
                                 user_id=user["id"] if user else None, reason=reason)
         raise InvalidInput("That e-mail address and password do not match an active account.")
+    oidc_signin.check_password_allowed(conn, user, ip)
     if passwords.needs_rehash(user["password_hash"]):
         # Hashed before the transaction (Argon2id takes a good part of a second), so the
         # school's write lock is held only for the UPDATE; a password changed meanwhile wins.

@@ -1,12 +1,14 @@
-"""The sign-in in progress in this browser (its password step passed), shared by every way
-of finishing it: the code step (gvo/blueprints/auth.py) and the passkey step
-(gvo/blueprints/passkeys.py). Blueprints never import one another, so it lives here.
+"""The sign-in in progress in this browser, between its first step (a password, or the
+school's OpenID Connect provider) and the second (a code, a passkey, or setting up an
+authenticator), shared by the routes of every way of signing in (gvo/blueprints/auth.py,
+auth_oidc.py, passkeys.py). Blueprints never import one another, so it lives here.
 """
 
 from flask import flash, redirect, session, url_for
 
 from gvo.core import clock
 from gvo.people import signin
+from gvo.people.signin import ENROL, VERIFY
 from gvo.web.access import mark_signed_in, safe_next
 
 SIGNIN_SECONDS = 10 * 60
@@ -50,3 +52,15 @@ def void(exc: signin.SignInVoid):
     session.pop("signin", None)
     flash(str(exc), "info")
     return redirect(url_for("auth.login"))
+
+
+def next_step(result, next_target: str | None):
+    """After a first step passed (`result` with `user_id`, `credential_version`,
+    `needs_totp`, `must_enrol`): the code step, the authenticator's set-up, or signed in."""
+    if result.needs_totp:
+        start(result, VERIFY, next_target)
+        return redirect(url_for("auth.verify"))
+    if result.must_enrol:
+        start(result, ENROL, next_target)
+        return redirect(url_for("auth.enrol"))
+    return finish(result.user_id, result.credential_version, next_target)
