@@ -75,7 +75,8 @@ def record(conn: Connection, who: Identity, user_id: int, course_id: int, comple
         document_id = None
         if certificate is not None:
             folder_id = certificates.folder_for(conn, user_id)
-            stored = documents.store_files(conn, who, folder_id, [certificate])
+            stored = documents.store_files(conn, who, folder_id, [certificate],
+                                           keeper=certificates.KEEPER)
             document_id = stored[0][0]
         completion_id = conn.execute(
             "INSERT INTO training_completions(course_id, user_id, completed_on, document_id,"
