@@ -38,7 +38,7 @@ def _page(person, form=None, status: int = 200):
         "training/index.html", person=person, mine=viewer_is_person,
         rows=rows, completions=completions.of_person(conn, who, person["id"]),
         form=form or completion_form(user_id=person["id"]),
-        may_record=completions.may_record_for(who, person["id"]),
+        may_record=completions.may_record_for(conn, who, person["id"]),
         manages=courses.manages(who), confirm=ConfirmForm(),
         limit_mb=documents.upload_limit(conn) // (1024 * 1024)), status
 
