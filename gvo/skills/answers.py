@@ -57,13 +57,14 @@ def may_read(who: Identity, user_id: int) -> bool:
 
 def person(conn: Connection, who: Identity, user_id: int):
     """The account (id, name, role) whose answers `who` opens. NotFound for no such active
-    account; NotPermitted when `who` may not read them (`may_read`)."""
+    account; NotPermitted when `who` may not read them (`may_read`), checked first so
+    that someone who may not read others' answers learns nothing of which ids exist."""
+    if not may_read(who, user_id):  # first: the same 403 whether or not the id exists
+        raise NotPermitted("Only the person themselves and Managers see their skills answers.")
     row = conn.execute("SELECT id, name, role FROM users WHERE id = ? AND role != 'inactive'",
                        (user_id,)).fetchone()
     if row is None:
         raise NotFound("no such person")
-    if not may_read(who, user_id):
-        raise NotPermitted("Only the person themselves and Managers see their skills answers.")
     return row
 
 
