@@ -29,7 +29,14 @@ from gvo.library import (
     sniff,
     wastebin,
 )
-from gvo.library.access import can_see_folder, may_change, may_write
+from gvo.library.access import (
+    can_see_folder,
+    managed_by,
+    may_add_in,
+    may_change,
+    require_add_in,
+    require_not_managed,
+)
 from gvo.people import accounts, groups
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, school_blueprint, signed_in
@@ -126,14 +133,25 @@ def _folder_lists(folder, v: Identity, *names: str) -> dict:
     return {"folder": folder, "sniff": sniff, **lists}
 
 
+def _shown_access(conn, folder, v: Identity) -> list[str]:
+    """Who a restricted folder is open to, as its heading says; in a system-managed folder
+    (training certificates) only the Managers see the list: a holder is not told who
+    else holds one."""
+    if not folder["restricted"]:
+        return []
+    if managed_by(conn, folder["id"]) is not None and not v.acts_as_manager:
+        return ["you and the Managers"]
+    return folders.access_names(conn, folder["id"])
+
+
 def _folder_context(folder, v: Identity) -> dict:
     conn = db()
     return {
         **_folder_lists(folder, v),
         "trail": folders.path(conn, folder["id"]),
-        "access": folders.access_names(conn, folder["id"]) if folder["restricted"] else [],
-        "may_write": may_write(v),
-        "may_edit": folders.may_edit(v, folder),
+        "access": _shown_access(conn, folder, v),
+        "may_write": may_add_in(conn, v, folder["id"]),
+        "may_edit": folders.may_edit(v, folder) and managed_by(conn, folder["id"]) is None,
         "limit_mb": upload_limit() // (1024 * 1024),
         "confirm": ConfirmForm(),
     }
@@ -182,6 +200,7 @@ def edit_folder(folder_id: int):
     """Change a folder's details and restriction."""
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
+    require_not_managed(db(), v, folder_id)
     if not folders.may_edit(v, folder):
         raise NotPermitted("only its owner, an Editor or (top level) a Manager may change it")
     users, group_ids = folders.access_list(db(), folder_id)
@@ -220,6 +239,7 @@ def confirm_delete_folder(folder_id: int):
     v = current_identity()
     conn = db()
     folder = folders.get_folder(conn, v, folder_id)
+    require_not_managed(conn, v, folder_id)
     held = [_plural(len(folders.children(conn, v, folder_id)), "folder"),
             _plural(len(documents.in_folder(conn, v, folder_id)), "document"),
             _plural(len(pages.in_folder(conn, v, folder_id)), "page")]
@@ -383,6 +403,7 @@ def new_page(folder_id: int):
     """Write a page in a folder."""
     v = current_identity()
     folder = folders.get_folder(db(), v, folder_id)
+    require_add_in(db(), v, folder_id)
 
     def create(title: str, body: str) -> int:
         return pages.create_page(db(), v, folder_id, title=title, body=body)

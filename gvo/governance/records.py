@@ -204,6 +204,15 @@ def governors(conn: Connection, on: date | None = None, body_id: int | None = No
     return [r for r in current(conn, on, body_id) if not r["is_clerk"]]
 
 
+def is_governor(conn: Connection, user_id: int | None, on: date | None = None) -> bool:
+    """Whether `user_id` is a governor (or associate member) of the board in office on day
+    `on` (default today, the school's zone), by `governors`' rule: the clerk is not, nor
+    anyone who has left office or is not yet appointed. Whatever their account's role (a
+    Reader may be a governor): the skills audit and the training records ask it of
+    people in office (gvo.skills.answers, gvo.training.completions, .reports)."""
+    return user_id is not None and any(r["user_id"] == user_id for r in governors(conn, on))
+
+
 @reads.once
 def unrecorded(conn: Connection, body_id: int | None = None) -> list[int]:
     """User ids of active accounts on the board (`body_members`) with no governor record at

@@ -85,6 +85,66 @@ def may_change(viewer: Identity, owner_id: int | None) -> bool:
     return viewer.at_least("author") and owner_id == viewer.user_id
 
 
+@reads.once
+def managed_by(conn: Connection, folder_id: int) -> str | None:
+    """The feature that keeps this folder or one of its ancestors ("training": the
+    training certificates), or None for an ordinary folder. Such a folder is the feature's:
+    the library refuses to edit, delete or re-open it (`require_not_managed`), and only
+    the Managers and the feature itself add anything in it (`may_add_in`)."""
+    current, seen = folder_id, set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = conn.execute("SELECT parent_id, managed_by FROM folders WHERE id = ?",
+                           (current,)).fetchone()
+        if row is None:
+            return None
+        if row["managed_by"]:
+            return row["managed_by"]
+        current = row["parent_id"]
+    return None
+
+
+MANAGED_LABELS = {"training": "Training"}
+
+
+def _managed_message(feature: str) -> str:
+    label = MANAGED_LABELS.get(feature, feature)
+    return (f"This folder is kept by {label}: it is system-managed, so its details and who "
+            f"may open it cannot be changed here, and only {label} and the Managers add "
+            "anything to it.")
+
+
+def require_not_managed(conn: Connection, viewer: Identity, folder_id: int) -> None:
+    """Raise NotPermitted (with a message saying which feature keeps it) when the folder is
+    system-managed (`managed_by`) and `viewer` is not the office itself: its details,
+    access and place in the wastebin are the feature's to keep."""
+    feature = managed_by(conn, folder_id)
+    if feature is not None and not viewer.is_system:
+        raise NotPermitted(_managed_message(feature))
+
+
+def may_add_in(conn: Connection, viewer: Identity, folder_id: int,
+               keeper: str | None = None) -> bool:
+    """Whether the viewer may add a folder, file, page or topic in a folder they can see:
+    Authors and up (`may_write`), except in a system-managed folder (`managed_by`), where
+    only the Managers, the office itself and the feature keeping it (`keeper` naming it:
+    the training feature storing a person's own certificate) may."""
+    feature = managed_by(conn, folder_id)
+    if feature is None:
+        return may_write(viewer)
+    return viewer.is_system or viewer.acts_as_manager or keeper == feature
+
+
+def require_add_in(conn: Connection, viewer: Identity, folder_id: int,
+                   keeper: str | None = None) -> None:
+    """Raise NotFound for a folder the viewer may not open, NotPermitted unless
+    `may_add_in`."""
+    require_folder(conn, viewer, folder_id)
+    if not may_add_in(conn, viewer, folder_id, keeper):
+        feature = managed_by(conn, folder_id)
+        raise NotPermitted(_managed_message(feature) if feature else "Readers cannot add here")
+
+
 def require_change(viewer: Identity, owner_id: int | None) -> None:
     """Raise NotPermitted unless `may_change`."""
     if not may_change(viewer, owner_id):

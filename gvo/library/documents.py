@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput, NotFound, NotPermitted
+from gvo.core.errors import InvalidInput, NotFound
 from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.library import blobs, extract, intake, search, wastebin
@@ -28,7 +28,11 @@ from gvo.library._util import (
     require_visible,
     visible_items,
 )
-from gvo.library.access import may_write, require_change, require_folder, visible_cte
+from gvo.library.access import (
+    require_add_in,
+    require_change,
+    visible_cte,
+)
 from gvo.people import settings
 from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection, OperationalError, is_busy
@@ -80,10 +84,9 @@ def _about(filename: str, description: str) -> str:
     return "\n".join(x for x in (filename, description) if x)
 
 
-def _require_upload(conn: Connection, viewer: Identity, folder_id: int) -> None:
-    require_folder(conn, viewer, folder_id)
-    if not may_write(viewer):
-        raise NotPermitted("Readers cannot upload")
+def _require_upload(conn: Connection, viewer: Identity, folder_id: int,
+                    keeper: str | None = None) -> None:
+    require_add_in(conn, viewer, folder_id, keeper)
 
 
 def add_files(conn: Connection, viewer: Identity, folder_id: int,
@@ -102,15 +105,17 @@ def add_files(conn: Connection, viewer: Identity, folder_id: int,
 
 
 def store_files(conn: Connection, viewer: Identity, folder_id: int,
-                files: list[intake.Checked]) -> list[tuple[int, Stored]]:
+                files: list[intake.Checked], *, keeper: str | None = None
+                ) -> list[tuple[int, Stored]]:
     """Store files already checked by `intake.receive` (called before the transaction opens)
     as new documents of a folder; (document id, what was stored) for each, to pass to
     `index_text` once the caller's transaction has committed (extraction never runs inside
     a write transaction).
 
+    `keeper`: the feature storing into a folder it keeps (`access.may_add_in`).
     Raises InvalidInput (no file) or NotPermitted; then nothing is stored.
     """
-    _require_upload(conn, viewer, folder_id)
+    _require_upload(conn, viewer, folder_id, keeper)
     stored_files = []
     now = clock.iso()
     with transaction(conn), blobs.small_cache(conn):

@@ -6,7 +6,14 @@ from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library import search, wastebin
 from gvo.library._util import clean_title
-from gvo.library.access import may_change, may_write, require_folder, visible_cte
+from gvo.library.access import (
+    may_change,
+    may_write,
+    require_add_in,
+    require_folder,
+    require_not_managed,
+    visible_cte,
+)
 from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
@@ -107,13 +114,19 @@ def _set_access(conn, folder_id, users, groups) -> None:
 
 def create_folder(conn: Connection, viewer: Identity, *, parent_id: int | None, title: str,
                   description: str = "", sort_order: int = 0, restricted: bool = False,
-                  users: list[int] = (), groups: list[int] = (), grant: str | None = None) -> int:
+                  users: list[int] = (), groups: list[int] = (), grant: str | None = None,
+                  managed_by: str | None = None) -> int:
     """Make a folder: Managers at the top level, Authors and up inside folders they can see
-    (holders of `grant` anywhere they can see, for a feature's own folders: `may_add_here`).
+    (holders of `grant` anywhere they can see, for a feature's own folders: `may_add_here`);
+    inside a system-managed folder only the Managers and the office (`access.may_add_in`).
+    `managed_by` names the feature that keeps the new folder (only the office, as
+    `Identity.system`, makes one): the library will not edit, delete or re-open it.
     """
     title = clean_title(title)
+    if managed_by is not None and not viewer.is_system:
+        raise NotPermitted("only the office itself makes a system-managed folder")
     if parent_id is not None:
-        require_folder(conn, viewer, parent_id)
+        require_add_in(conn, viewer, parent_id)
     if not may_add_here(viewer, parent_id, grant):
         raise NotPermitted("only a Manager may add a top-level folder")
     if restricted and not (users or groups):
@@ -122,9 +135,9 @@ def create_folder(conn: Connection, viewer: Identity, *, parent_id: int | None, 
     with transaction(conn):
         folder_id = conn.execute(
             "INSERT INTO folders(parent_id, title, description, sort_order, restricted,"
-            " owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " owner_id, created_at, updated_at, managed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (parent_id, title, description.strip(), int(sort_order), int(bool(restricted)),
-             viewer.user_id, now, now)).lastrowid
+             viewer.user_id, now, now, managed_by)).lastrowid
         if restricted:
             _set_access(conn, folder_id, users, groups)
         search.index(conn, "folder", folder_id, folder_id, title, description)
@@ -138,8 +151,11 @@ def update_folder(conn: Connection, viewer: Identity, folder_id: int, *, title: 
                   description: str, sort_order: int, restricted: bool,
                   users: list[int] = (), groups: list[int] = (),
                   grant: str | None = None) -> None:
-    """Change a folder's details and who it is open to (`grant`: as in `may_edit`)."""
+    """Change a folder's details and who it is open to (`grant`: as in `may_edit`).
+    NotPermitted for a system-managed folder unless the office does it
+    (`access.require_not_managed`)."""
     folder = get_folder(conn, viewer, folder_id)
+    require_not_managed(conn, viewer, folder_id)
     if not may_edit(viewer, folder, grant):
         raise NotPermitted("you may not change this folder")
     title = clean_title(title)
@@ -161,6 +177,7 @@ def update_folder(conn: Connection, viewer: Identity, folder_id: int, *, title: 
 def delete_folder(conn: Connection, viewer: Identity, folder_id: int) -> None:
     """Move a folder (and so all it holds) to the wastebin."""
     folder = get_folder(conn, viewer, folder_id)
+    require_not_managed(conn, viewer, folder_id)
     if not may_edit(viewer, folder):
         raise NotPermitted("you may not delete this folder")
     wastebin.discard(conn, viewer, "folder", folder)

@@ -9,7 +9,7 @@ from markdown_it import MarkdownIt
 
 from gvo.core import audit, clock, paging
 from gvo.core.atomic import transaction
-from gvo.core.errors import InvalidInput, NotPermitted
+from gvo.core.errors import InvalidInput
 from gvo.core.identity import Identity
 from gvo.discussion import subjects
 from gvo.library import search, wastebin
@@ -19,7 +19,11 @@ from gvo.library._util import (
     require_visible,
     visible_items,
 )
-from gvo.library.access import may_write, require_change, require_folder, visible_cte
+from gvo.library.access import (
+    require_add_in,
+    require_change,
+    visible_cte,
+)
 from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
 
@@ -61,9 +65,7 @@ def _check(title: str, body: str) -> tuple[str, str]:
 def create_page(conn: Connection, viewer: Identity, folder_id: int, *, title: str,
                 body: str) -> int:
     """Add a page to a folder (Authors and up)."""
-    require_folder(conn, viewer, folder_id)
-    if not may_write(viewer):
-        raise NotPermitted("Readers cannot add pages")
+    require_add_in(conn, viewer, folder_id)
     title, body = _check(title, body)
     now = clock.iso()
     with transaction(conn):

@@ -1,6 +1,7 @@
 """Each person's answers to the skills questions, dated.
 
-Who may: every member of role Author or above answers their own questions; a Manager may
+Who may: every member of role Author or above, and every governor in office whatever
+their role, answers their own questions; a Manager may
 answer on someone's behalf, which is recorded (`entered_by` is the Manager, and the audit
 entry says `on_behalf`). A person reads their own answers; Managers read anyone's. Nobody
 else reads another person's answers (reports: gvo.skills.reports).
@@ -20,6 +21,7 @@ from gvo.core import audit, clock, dates, text
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.governance import records
 from gvo.skills import questions
 from gvo.storage import reads
 from gvo.storage.sqlcipher import Connection
@@ -38,10 +40,14 @@ class Given:
     text: str = ""
 
 
-def may_answer_for(who: Identity, user_id: int) -> bool:
-    """Whether `who` saves answers for person `user_id`: their own (Author or above), or
-    anyone's as a Manager (on their behalf)."""
-    return who.acts_as_manager or (who.user_id == user_id and who.at_least("author"))
+def may_answer_for(conn: Connection, who: Identity, user_id: int) -> bool:
+    """Whether `who` saves answers for person `user_id`: their own (Author or above, or a
+    governor in office whatever their role: records.is_governor, so a governor whose
+    account is view only answers too), or anyone's as a Manager (on their behalf)."""
+    if who.acts_as_manager:
+        return True
+    return who.user_id == user_id and (who.at_least("author")
+                                       or records.is_governor(conn, user_id))
 
 
 def may_read(who: Identity, user_id: int) -> bool:
@@ -51,13 +57,14 @@ def may_read(who: Identity, user_id: int) -> bool:
 
 def person(conn: Connection, who: Identity, user_id: int):
     """The account (id, name, role) whose answers `who` opens. NotFound for no such active
-    account; NotPermitted when `who` may not read them (`may_read`)."""
+    account; NotPermitted when `who` may not read them (`may_read`), checked first so
+    that someone who may not read others' answers learns nothing of which ids exist."""
+    if not may_read(who, user_id):  # first: the same 403 whether or not the id exists
+        raise NotPermitted("Only the person themselves and Managers see their skills answers.")
     row = conn.execute("SELECT id, name, role FROM users WHERE id = ? AND role != 'inactive'",
                        (user_id,)).fetchone()
     if row is None:
         raise NotFound("no such person")
-    if not may_read(who, user_id):
-        raise NotPermitted("Only the person themselves and Managers see their skills answers.")
     return row
 
 
@@ -123,7 +130,7 @@ def save(conn: Connection, who: Identity, user_id: int, given: list[Given]) -> i
     "skills.answers" with each question's answer before and after and `on_behalf` when
     `who` is not the person. NotPermitted (`may_answer_for`), NotFound for an account that
     is not active, InvalidInput (field "q<question id>") for a bad answer: nothing saved."""
-    if not may_answer_for(who, user_id):
+    if not may_answer_for(conn, who, user_id):
         raise NotPermitted("Only the person themselves, or a Manager on their behalf, "
                            "answers their skills questions.")
     if conn.execute("SELECT 1 FROM users WHERE id = ? AND role != 'inactive'",

@@ -29,6 +29,7 @@ from gvo.storage.sqlcipher import Connection
 GRANT = "manage_training"
 TOP_SETTING = "training.certificates_folder"
 TOP_FOLDER = "Training certificates"
+KEEPER = "training"  # the folders' `managed_by`: the library will not edit or re-open them
 SYSTEM = Identity.system("training certificates", {GRANT})
 
 
@@ -72,7 +73,7 @@ def _top(conn: Connection, audience: set[int]) -> int:
         return int(stored)
     folder_id = folders.create_folder(
         conn, SYSTEM, parent_id=None, title=TOP_FOLDER, restricted=True,
-        users=sorted(audience), grant=GRANT,
+        users=sorted(audience), grant=GRANT, managed_by=KEEPER,
         description="Training certificates: each person sees only their own; the Managers "
                     "see them all.")
     settings.put(conn, TOP_SETTING, str(folder_id))
@@ -97,7 +98,7 @@ def folder_for(conn: Connection, user_id: int) -> int:
         name = conn.execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()[0]
         mine = folders.create_folder(
             conn, SYSTEM, parent_id=top, title=name[:200] or f"Person {user_id}",
-            restricted=True, users=sorted(managers | {user_id}), grant=GRANT,
+            restricted=True, users=sorted(managers | {user_id}), grant=GRANT, managed_by=KEEPER,
             description="Training certificates: open to this person and the Managers.")
         conn.execute("INSERT INTO training_certificate_folders(user_id, folder_id) VALUES"
                      " (?, ?) ON CONFLICT(user_id) DO UPDATE SET folder_id = excluded.folder_id",

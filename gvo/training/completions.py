@@ -1,6 +1,7 @@
 """Completions: who completed which course on which day, with an optional certificate.
 
-Everyone (Authors and up; Readers only read) records and removes their own completions;
+Everyone (Authors and up, and governors in office whatever their role; other Readers
+only read) records and removes their own completions;
 holders of "Manage training" record and remove anyone's. The date may not be in the future
 (the school's today, gvo.core.dates.today()). A certificate is a library document: the file
 is read and checked by the library's intake (`gvo.library.intake.receive`: the school's size
@@ -16,22 +17,25 @@ from gvo.core import audit, clock, dates
 from gvo.core.atomic import transaction
 from gvo.core.errors import InvalidInput, NotFound, NotPermitted
 from gvo.core.identity import Identity
+from gvo.governance import records
 from gvo.library import documents, intake
 from gvo.storage.sqlcipher import Connection
 from gvo.training import certificates, courses, validity
 
 
-def may_record_for(who: Identity, user_id: int) -> bool:
+def may_record_for(conn: Connection, who: Identity, user_id: int) -> bool:
     """Whether `who` records or removes completions of `user_id`: their own (Author and
-    up), or anyone's with "Manage training"."""
+    up, or a governor in office whatever their role: records.is_governor), or anyone's
+    with "Manage training"."""
     if courses.manages(who):
         return True
-    return who.user_id == user_id and who.at_least("author")
+    return who.user_id == user_id and (who.at_least("author")
+                                       or records.is_governor(conn, user_id))
 
 
-def require_record_for(who: Identity, user_id: int) -> None:
+def require_record_for(conn: Connection, who: Identity, user_id: int) -> None:
     """Raise NotPermitted unless `may_record_for`."""
-    if not may_record_for(who, user_id):
+    if not may_record_for(conn, who, user_id):
         raise NotPermitted("You record your own training; someone who may manage training "
                            "records anyone's.")
 
@@ -57,7 +61,7 @@ def record(conn: Connection, who: Identity, user_id: int, course_id: int, comple
     course: "course_id"; a certificate from someone who may not see it: "certificate").
     The certificate's text is indexed for search after the transaction commits (the
     library's rule), where only those who may open its folder find it."""
-    require_record_for(who, user_id)
+    require_record_for(conn, who, user_id)
     person = _person(conn, user_id)
     try:
         course = courses.get(conn, course_id)
@@ -75,7 +79,8 @@ def record(conn: Connection, who: Identity, user_id: int, course_id: int, comple
         document_id = None
         if certificate is not None:
             folder_id = certificates.folder_for(conn, user_id)
-            stored = documents.store_files(conn, who, folder_id, [certificate])
+            stored = documents.store_files(conn, who, folder_id, [certificate],
+                                           keeper=certificates.KEEPER)
             document_id = stored[0][0]
         completion_id = conn.execute(
             "INSERT INTO training_completions(course_id, user_id, completed_on, document_id,"
@@ -107,7 +112,7 @@ def remove(conn: Connection, who: Identity, completion_id: int) -> None:
     """Remove a completion recorded in error (its certificate stays in the person's
     certificate folder in the library). NotFound or NotPermitted."""
     row = get(conn, who, completion_id)
-    require_record_for(who, row["user_id"])
+    require_record_for(conn, who, row["user_id"])
     with transaction(conn):
         conn.execute("DELETE FROM training_completions WHERE id = ?", (completion_id,))
         audit.record(conn, who, "training.completion.remove",

@@ -53,16 +53,21 @@ def require_manage(who: Identity) -> None:
 
 def check_url(url: str) -> str:
     """A booking link as stored: empty, or an http or https address of at most 500
-    characters with a host and no spaces; InvalidInput (field "booking_url") otherwise (a
+    characters with a host, no spaces, no user name before the host ("@") and no backslash;
+    InvalidInput (field "booking_url") otherwise (a
     javascript: or data: address is never shown as a link)."""
     url = text.strip_controls(url or "").strip()
     if not url:
         return ""
     parts = urlsplit(url)
     if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or any(c.isspace() for c in url) or len(url) > MAX_URL):
+            or any(c.isspace() for c in url) or len(url) > MAX_URL
+            # A user name before the host ("https://good@evil", "https://evil\\@good"):
+            # browsers and urlsplit disagree on the host, so the link could go elsewhere.
+            or "@" in parts.netloc or "\\" in url):
         raise InvalidInput("Give the booking link as a web address starting https:// (or "
-                           f"http://), of at most {MAX_URL} characters.", field="booking_url")
+                           f"http://), of at most {MAX_URL} characters, with no user name (@) or "
+                           "backslash before the site's name.", field="booking_url")
     return url
 
 

@@ -34,7 +34,7 @@ class Row:
     course_id: int
     course: str
     category: str
-    mandatory: bool
+    mandatory: bool  # on the mandatory list AND required of this person (a governor in office)
     standing: validity.Standing
 
 
@@ -46,9 +46,10 @@ def _latest(conn: Connection) -> dict[tuple[int, int], date]:
         " GROUP BY user_id, course_id")}
 
 
-def _row(person_id: int, name: str, course, latest: date | None, today: date) -> Row:
+def _row(person_id: int, name: str, course, latest: date | None, today: date,
+         required: bool = True) -> Row:
     return Row(person_id, name, course["id"], course["title"], course["category"],
-               bool(course["mandatory"]),
+               bool(course["mandatory"]) and required,
                validity.standing(latest, course["validity_months"], today))
 
 
@@ -64,13 +65,16 @@ def mandatory_rows(conn: Connection, today: date) -> list[Row]:
 
 def all_rows(conn: Connection, today: date) -> list[Row]:
     """`mandatory_rows`, and every other latest completion (anyone's, any course), by
-    person then course (mandatory courses first)."""
+    person then course (mandatory courses first). A completion of a mandatory course by
+    someone the list does not apply to (the clerk, someone who left office: not in
+    `mandatory_rows`, the compliance rule's people) is shown as not mandatory for them."""
     rows = mandatory_rows(conn, today)
     seen = {(r.user_id, r.course_id) for r in rows}
     by_id = {c["id"]: c for c in courses.listing(conn)}
     names = {r[0]: r[1] for r in conn.execute(
         "SELECT id, name FROM users WHERE id IN (SELECT user_id FROM training_completions)")}
-    rows += [_row(uid, names[uid], by_id[cid], day, today)
+    governors = {r.user_id for r in rows}
+    rows += [_row(uid, names[uid], by_id[cid], day, today, required=uid in governors)
              for (uid, cid), day in _latest(conn).items() if (uid, cid) not in seen]
     return sorted(rows, key=lambda r: (text.sort_key(r.person), r.user_id,
                                        not r.mandatory, text.sort_key(r.course)))
@@ -96,14 +100,19 @@ def by_course(rows: list[Row]) -> list[tuple[str, list[Row]]]:
 
 
 def mine(conn: Connection, who: Identity, today: date) -> list[Row]:
-    """`who`'s own rows: each mandatory course (whether or not they are a governor in
-    office) and each other course they completed."""
+    """`who`'s own rows: each mandatory course when they are a governor in office on
+    `today` (records.is_governor: the list does not apply to the clerk, to people who are
+    not governors nor to those who left office; their completions of it show as not
+    mandatory), and each other course they completed. What the training page and the
+    newsletter's "Your training" read."""
     if who.user_id is None:
         return []
     latest = _latest(conn)
-    return [_row(who.user_id, who.name, c, latest.get((who.user_id, c["id"])), today)
+    required = records.is_governor(conn, who.user_id, today)
+    return [_row(who.user_id, who.name, c, latest.get((who.user_id, c["id"])), today,
+                 required)
             for c in courses.listing(conn)
-            if c["mandatory"] or (who.user_id, c["id"]) in latest]
+            if (c["mandatory"] and required) or (who.user_id, c["id"]) in latest]
 
 
 def cells(rows: list[Row]) -> list[list]:

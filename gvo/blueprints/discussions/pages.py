@@ -16,6 +16,7 @@ from gvo.core import numbers
 from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.discussion import topics
 from gvo.library import folders, pages, wastebin
+from gvo.library.access import require_add_in
 from gvo.web import paging
 from gvo.web.access import current_identity, db, requires_role, signed_in
 from gvo.web.confirm import ask_first, confirmed
@@ -73,6 +74,7 @@ def new_topic():
             form.folder_id.errors.append("Choose the folder the topic goes in.")
         else:
             try:
+                require_add_in(db(), v, form.folder_id.data)  # not in a system-managed folder
                 topic_id = topics.create(db(), v, form.folder_id.data, title=form.title.data,
                                          body=form.body.data or "")
             except InvalidInput as exc:

@@ -2,11 +2,12 @@
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from gvo.skills import answers, questions
 from gvo.web.forms import LineField, choices
 
+SCORE_HINT = "Choose a score from 1 to 5, or N/A."
 SCALE = choices([*((str(n), str(n)) for n in range(1, 6)), (answers.NA, "N/A")])
 
 
@@ -22,8 +23,9 @@ def answer_form(asked: list, given: dict[int, dict], formdata=None) -> FlaskForm
     for q in asked:
         name = f"q{q['id']}"
         if q["kind"] == "score":
-            setattr(AnswerForm, name, RadioField(q["wording"], choices=SCALE,
-                                                 validators=[Optional()]))
+            setattr(AnswerForm, name, RadioField(
+                q["wording"], choices=SCALE, validate_choice=False,
+                validators=[Optional(), AnyOf([c.value for c in SCALE], message=SCORE_HINT)]))
         else:
             setattr(AnswerForm, name, TextAreaField(
                 q["wording"], validators=[Optional(), Length(max=answers.MAX_TEXT)]))

@@ -22,7 +22,7 @@ def index():
     return render_template(
         "skills/index.html", groups=questions.grouped(questions.asked(conn)),
         progress=answers.progress(conn, who.user_id),
-        may_answer=answers.may_answer_for(who, who.user_id),
+        may_answer=answers.may_answer_for(conn, who, who.user_id),
         may_report=reports.may_report(conn, who), manages=questions.may_manage(who),
         people=sorted((u for u in accounts.list_users(conn) if u["role"] != "inactive"),
                       key=lambda u: text.sort_key(u["name"])) if who.acts_as_manager else [])
@@ -52,7 +52,7 @@ def person(user_id: int):
         groups=questions.grouped(questions.asked(conn)),
         retired=[q for q in questions.every(conn) if q["retired_on"] and q["id"] in given],
         progress=answers.progress(conn, user_id),
-        may_answer=answers.may_answer_for(who, user_id), shown=answers.shown)
+        may_answer=answers.may_answer_for(conn, who, user_id), shown=answers.shown)
 
 
 def _given(form, asked: list) -> list[answers.Given]:
@@ -75,7 +75,7 @@ def answer(user_id: int, category_id: int):
     given and goes on to the next category; questions left blank stay as they were."""
     conn, who = db(), current_identity()
     someone = answers.person(conn, who, user_id)
-    if not answers.may_answer_for(who, user_id):
+    if not answers.may_answer_for(conn, who, user_id):
         return redirect(url_for("skills.person", user_id=user_id))
     category = questions.category(conn, category_id)
     groups = questions.grouped(questions.asked(conn))

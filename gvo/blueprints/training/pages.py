@@ -38,7 +38,7 @@ def _page(person, form=None, status: int = 200):
         "training/index.html", person=person, mine=viewer_is_person,
         rows=rows, completions=completions.of_person(conn, who, person["id"]),
         form=form or completion_form(user_id=person["id"]),
-        may_record=completions.may_record_for(who, person["id"]),
+        may_record=completions.may_record_for(conn, who, person["id"]),
         manages=courses.manages(who), confirm=ConfirmForm(),
         limit_mb=documents.upload_limit(conn) // (1024 * 1024)), status
 
@@ -94,9 +94,20 @@ def record():
         else:
             form.certificate_error = str(exc)
         status = UPLOAD_STATUS.get(type(exc), 422)
-    target = form.user_id.data if completions.may_see_person(who, form.user_id.data or 0) \
-        else who.user_id
-    return _page(_person(target or who.user_id), form, status)
+    return _page(_person(_shown_person(form, who)), form, status)
+
+
+def _shown_person(form, who: Identity) -> int:
+    """Whose page a refused form is shown on: the chosen person when they are one of the
+    form's choices (active accounts the actor may record for), else the actor's own, with
+    "Choose a person with an active account." beside Person (a stale, made-up or huge id
+    is a 422 with the typed values kept, never a 404 or a 400)."""
+    chosen = form.user_id.data
+    if chosen in {choice.value for choice in form.user_id.choices}:
+        return chosen
+    if chosen is not None or form.user_id.errors:
+        form.user_id.errors = ["Choose a person with an active account."]
+    return who.user_id
 
 
 @bp.post("/training/completions/<int:completion_id>/remove")
