@@ -8,6 +8,7 @@ from gvo.core.errors import InvalidInput
 from gvo.people import accounts, recovery, settings, signin
 from gvo.people.signin import ENROL, VERIFY
 from gvo.security import totp
+from gvo.web import devices
 from gvo.web.access import (
     current_identity,
     db,
@@ -24,6 +25,7 @@ from gvo.web.forms import (
     ForgotPasswordForm,
     LoginForm,
     SetPasswordForm,
+    VerifyForm,
 )
 
 bp = school_blueprint("auth", __name__)
@@ -81,6 +83,9 @@ def login():
         else:
             session.rotate()
             target = safe_next(form.next.data)
+            if result.needs_totp and devices.skips_code_step(result.user_id,
+                                                             result.credential_version):
+                return _finish(result.user_id, result.credential_version, target)
             if result.needs_totp:
                 _start_signin(result, VERIFY, target)
                 return redirect(url_for("auth.verify"))
@@ -115,7 +120,8 @@ def verify():
         signin.pending_account(db(), user_id, version, VERIFY)
     except signin.SignInVoid as exc:
         return _void(exc)
-    form = CodeForm()
+    form = VerifyForm()
+    trust_days = devices.offered()
     if form.validate_on_submit():
         try:
             used = signin.check_second_factor(db(), user_id, version, form.code.data,
@@ -129,8 +135,11 @@ def verify():
                 left = signin.recovery_codes_left(db(), user_id)
                 flash(f"You used a recovery code; {left} left. Make new ones in your profile "
                       "if you are running low.", "warning")
+            if trust_days and form.trust.data:
+                devices.trust_this_browser(user_id, version)
             return _finish(user_id, version, state["next"])
-    return render_template("auth/verify.html", form=form), 200 if not form.errors else 422
+    return render_template("auth/verify.html", form=form, trust_days=trust_days), (
+        200 if not form.errors else 422)
 
 
 @bp.route("/mfa/enrol", methods=["GET", "POST"])

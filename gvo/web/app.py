@@ -10,6 +10,7 @@ from gvo.blueprints import (
     actions,
     admin,
     auth,
+    auth_devices,
     discussions,
     governance,
     home,
@@ -130,7 +131,7 @@ def init_app(app: Flask) -> None:
     access.init_login(app)
     for bp in (site.bp, auth.bp, home.bp, profile.bp, admin.bp, library.bp, meetings.bp,
                actions.bp, discussions.bp, policies.bp, governance.bp, skills.bp, training.bp,
-               share.bp, unsubscribe.bp):
+               share.bp, unsubscribe.bp, auth_devices.bp):
         app.register_blueprint(bp)
 
     app.before_request(_client_ip)
