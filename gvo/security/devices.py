@@ -178,7 +178,7 @@ def list_for(conn: Connection, user_id: int) -> list[dict]:
     days = trust_days(conn)
     now = clock.now()
     rows = conn.execute(
-        "SELECT id, created_at, last_used_at, expires_at, ip, last_ip, user_agent"
+        "SELECT id, user_id, created_at, last_used_at, expires_at, ip, last_ip, user_agent"
         " FROM trusted_devices WHERE user_id = ?"
         " ORDER BY coalesce(last_used_at, created_at) DESC, id DESC", (user_id,)).fetchall()
     return [dict(r) | {"created_at": clock.iso(r["created_at"]),
