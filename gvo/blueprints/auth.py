@@ -7,6 +7,7 @@ from gvo.core.errors import InvalidInput
 from gvo.people import accounts, recovery, settings, signin
 from gvo.people.signin import ENROL, VERIFY
 from gvo.security import totp
+from gvo.web import devices
 from gvo.web.access import (
     current_identity,
     db,
@@ -23,6 +24,7 @@ from gvo.web.forms import (
     ForgotPasswordForm,
     LoginForm,
     SetPasswordForm,
+    VerifyForm,
 )
 from gvo.web.signin_steps import finish as _finish
 from gvo.web.signin_steps import next_step
@@ -49,9 +51,13 @@ def login():
             form.password.errors.append(str(exc))
         else:
             session.rotate()
+            target = safe_next(form.next.data)
+            if result.needs_totp and devices.skips_code_step(result.user_id,
+                                                             result.credential_version):
+                return _finish(result.user_id, result.credential_version, target)
             if not (result.needs_totp or result.must_enrol):
                 signin.record_password_only_login(db(), result.user_id, g.client_ip)
-            return next_step(result, safe_next(form.next.data))
+            return next_step(result, target)
     return render_template(
         "auth/login.html", form=form, demo=settings.is_demo(db()),
         can_reset=recovery.available(db()),
@@ -71,7 +77,8 @@ def verify():
         signin.pending_account(db(), user_id, version, VERIFY)
     except signin.SignInVoid as exc:
         return _void(exc)
-    form = CodeForm()
+    form = VerifyForm()
+    trust_days = devices.offered()
     if form.validate_on_submit():
         try:
             used = signin.check_second_factor(db(), user_id, version, form.code.data,
@@ -85,8 +92,11 @@ def verify():
                 left = signin.recovery_codes_left(db(), user_id)
                 flash(f"You used a recovery code; {left} left. Make new ones in your profile "
                       "if you are running low.", "warning")
+            if trust_days and form.trust.data:
+                devices.trust_this_browser(user_id, version)
             return _finish(user_id, version, state["next"])
-    return render_template("auth/verify.html", form=form), 200 if not form.errors else 422
+    return render_template("auth/verify.html", form=form, trust_days=trust_days), (
+        200 if not form.errors else 422)
 
 
 @bp.route("/mfa/enrol", methods=["GET", "POST"])

@@ -129,6 +129,9 @@ ACTIONS = {
     "user.role": "Changed a person's role", "user.profile": "Changed their details",
     "user.setup_link": "Sent a set-up link", "calendar.feed_new": "Made a calendar feed address",
     "calendar.feed_revoke": "Stopped a calendar feed address",
+    "device.trust": "Trusted a device", "device.revoke": "Removed a trusted device",
+    "device.refused": "A trusted device was refused (the code was asked)",
+    "school.trusted_device_days": "Changed how long a device may be trusted",
     "comment.add": "Commented", "comment.edit": "Edited a comment",
     "comment.delete": "Deleted a comment",
     "policy.create": "Added a policy", "policy.update": "Changed a policy",
@@ -141,7 +144,7 @@ ACTIONS = {
     "policy.public_viewer": "Switched the public policy page",
 }
 DETAILS = {"body": "board or committee #", "user": "person #", "item": "item #",
-           "folder": "folder #", "starts_at": "starts", "reply": "answer"}
+           "folder": "folder #", "device": "device #", "starts_at": "starts", "reply": "answer"}
 _LOCAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 

@@ -30,7 +30,7 @@ CREDENTIALS_ENDED = "credentials_ended"
 SCHEDULE_CHANGED = "schedule_changed"
 # Modules that subscribe to events; imported before the first event is published.
 SUBSCRIBER_MODULES = ("gvo.meetings.papers", "gvo.meetings.calendar_feed",
-                      "gvo.training.certificates")
+                      "gvo.training.certificates", "gvo.security.devices")
 
 _subscribers: dict[str, list[Callable]] = defaultdict(list)
 _loaded = False

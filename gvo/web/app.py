@@ -10,6 +10,7 @@ from gvo.blueprints import (
     actions,
     admin,
     auth,
+    auth_devices,
     auth_oidc,
     discussions,
     governance,
@@ -130,9 +131,9 @@ def init_app(app: Flask) -> None:
     app.before_request(raise_failure)
     csrf.init_app(app)
     access.init_login(app)
-    for bp in (site.bp, auth.bp, auth_oidc.bp, passkeys.bp, home.bp, profile.bp, admin.bp,
-               library.bp, meetings.bp, actions.bp, discussions.bp, policies.bp, governance.bp,
-               skills.bp, training.bp, share.bp, unsubscribe.bp):
+    for bp in (site.bp, auth.bp, auth_oidc.bp, passkeys.bp, auth_devices.bp, home.bp,
+               profile.bp, admin.bp, library.bp, meetings.bp, actions.bp, discussions.bp,
+               policies.bp, governance.bp, skills.bp, training.bp, share.bp, unsubscribe.bp):
         app.register_blueprint(bp)
 
     app.before_request(_client_ip)

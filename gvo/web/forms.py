@@ -313,6 +313,23 @@ class CodeForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=40)])
 
 
+class VerifyForm(CodeForm):
+    """The code step of sign-in: a code, and whether to trust this browser (shown only
+    where the school allows it: gvo.security.devices)."""
+
+    trust = BooleanField("Trust this device")
+
+
+class TrustDaysForm(FlaskForm):
+    """For how many days a browser may be trusted after two-step sign-in (Managers)."""
+
+    days = WholeNumberField(
+        "Trust a device for this many days after two-step sign-in",
+        validators=[NumberRange(min=0, max=90, message="Give a number of days from 0 to 90.")],
+        description="0: never (a code is asked at every sign-in). At most 90. The password "
+                    "is always asked.")
+
+
 def _your_password() -> PasswordField:
     return PasswordField("Your password", validators=[DataRequired(), Length(max=1024)],
                          description="Asked again to make sure it is you.")

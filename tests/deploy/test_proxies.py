@@ -21,6 +21,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 
+import pyotp
 import pytest
 from proxies import start_proxy, stop_proxy
 from serving import (
@@ -29,13 +30,15 @@ from serving import (
     PASSWORD,
     SLUG,
     Caller,
+    add_member,
     audit_rows,
     session_ips,
     throwaway_certificate,
 )
 
+from gvo.core.identity import Identity
 from gvo.library import blobs
-from gvo.security import throttle
+from gvo.security import devices, throttle
 from gvo.storage.instance import Instance
 
 from .conftest import CLERKS
@@ -156,6 +159,34 @@ def test_hsts_and_a_host_prefixed_secure_session_cookie_after_sign_in(proxied, c
     home = caller.request("GET", f"/{SLUG}/")
     assert home.status == 200
     assert home.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_trusted_device_cookie_is_host_prefixed_and_secure(proxied):
+    office = proxied.office
+    email = f"gwen-{proxied.name}@example.org"
+    inst = Instance.open(office.instance, environ=office.environ)
+    try:
+        devices.set_trust_days(inst.db(SLUG), Identity.operator(), 30)
+        secret = add_member(inst.db(SLUG), email, "Gwen Governor", "author")
+    finally:
+        inst.close()
+    home = proxied.caller(5)
+    assert home.password_step(email, PASSWORD).status == 302
+    token = home.token(f"/{SLUG}/login/verify")
+    resp = home.request("POST", f"/{SLUG}/login/verify",
+                        {"csrf_token": token, "code": pyotp.TOTP(secret).now(), "trust": "y"})
+    assert resp.status == 302, resp.text[:300]
+    (cookie,) = [h for h in resp.headers.get_all("Set-Cookie")
+                 if h.startswith(f"__Host-gvo-{SLUG}_device=")]
+    attributes = {a.strip().split("=")[0].lower(): a.strip() for a in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "path", "max-age", "samesite"} <= set(attributes)
+    assert "domain" not in attributes and attributes["path"] == "Path=/"
+    assert attributes["max-age"] == f"Max-Age={30 * 24 * 3600}"
+    name, _, value = cookie.split(";")[0].partition("=")
+    away = proxied.caller(6)
+    away.cookies[name] = value
+    resp = away.password_step(email, PASSWORD)
+    assert resp.status == 302 and not resp.headers["Location"].endswith("/login/verify")
 
 
 def test_gvo_records_the_callers_address_not_the_proxys_nor_a_forged_one(proxied, clerk):
