@@ -25,6 +25,11 @@ NOT_OF_THE_KIND = {
     "library.lock_comments": "locks or reopens comments: undone with the same button",
     "library.lock_approval": "locks or reopens an approval: undone with the same button",
     "governance.publish_settings": "the public page's settings form: switched back with it",
+    "auth_devices.remove_own": "stops trusting a device: the next sign-in there asks for a "
+                               "code, and the device can be trusted again then",
+    "auth_devices.remove_theirs": "as remove_own, by a Manager (a lost or stolen device)",
+    "passkeys.remove": "removes one of the person's own passkeys from their profile: they "
+                       "sign in with their password and code and may add it again",
 }
 # Routes that ask with a required field of their own form instead of a page.
 ASK_WITH_A_FIELD = {
