@@ -214,10 +214,10 @@ def test_the_password_step_is_still_throttled_and_everything_audited(device, tru
 def test_the_managers_setting_is_bounded(signed_in, instance):
     client, _ = signed_in("manager")
     client.get("/alpha/admin/settings")
-    client.post("/alpha/admin/settings/trusted-devices", {"days": "91"},
+    client.post("/alpha/admin/settings/trusted-devices", {"trust_days": "91"},
                 form_page="/alpha/admin/settings")
     assert devices.trust_days(instance.db("alpha")) == 0
     assert "from 0 to 90" in client.get("/alpha/admin/settings").get_data(as_text=True)
-    client.post("/alpha/admin/settings/trusted-devices", {"days": "30"},
+    client.post("/alpha/admin/settings/trusted-devices", {"trust_days": "30"},
                 form_page="/alpha/admin/settings")
     assert devices.trust_days(instance.db("alpha")) == 30

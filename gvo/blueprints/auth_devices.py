@@ -28,7 +28,7 @@ def _trusted_devices():
         return devices.list_for(db(), user_id)
 
     def trust_days_form() -> TrustDaysForm:
-        return TrustDaysForm(data={"days": devices.trust_days(db())})
+        return TrustDaysForm(data={"trust_days": devices.trust_days(db())})
 
     return {"trusted_devices": trusted_devices, "trust_days_form": trust_days_form}
 
@@ -71,8 +71,8 @@ def settings():
     """For how many days a device may be trusted after two-step sign-in (0: never)."""
     form = TrustDaysForm()
     if form.validate_on_submit():
-        devices.set_trust_days(db(), current_identity(), form.days.data)
-        flash("Trusted devices saved." if form.days.data else
+        devices.set_trust_days(db(), current_identity(), form.trust_days.data)
+        flash("Trusted devices saved." if form.trust_days.data else
               "Trusted devices are off: every device trusted before asks for a code again.",
               "success")
     else:

@@ -6,6 +6,7 @@ from gvo.core.errors import InvalidInput, NotPermitted
 from gvo.core.identity import Identity
 from gvo.library import search, wastebin
 from gvo.library._util import clean_title
+from gvo.library.access import managed_by as access_managed_by
 from gvo.library.access import (
     may_change,
     may_write,
@@ -126,7 +127,12 @@ def create_folder(conn: Connection, viewer: Identity, *, parent_id: int | None, 
     if managed_by is not None and not viewer.is_system:
         raise NotPermitted("only the office itself makes a system-managed folder")
     if parent_id is not None:
-        require_add_in(conn, viewer, parent_id)
+        # Who may add in an ordinary folder is `may_add_here` below (a feature's `grant`
+        # holders too, whatever their role); a system-managed one has its own rule.
+        if access_managed_by(conn, parent_id) is None:
+            require_folder(conn, viewer, parent_id)
+        else:
+            require_add_in(conn, viewer, parent_id)
     if not may_add_here(viewer, parent_id, grant):
         raise NotPermitted("only a Manager may add a top-level folder")
     if restricted and not (users or groups):

@@ -321,9 +321,11 @@ class VerifyForm(CodeForm):
 
 
 class TrustDaysForm(FlaskForm):
-    """For how many days a browser may be trusted after two-step sign-in (Managers)."""
+    """For how many days a browser may be trusted after two-step sign-in (Managers). The
+    field is `trust_days`: the settings page holds other forms with a `days` field, and ids
+    are unique on a page."""
 
-    days = WholeNumberField(
+    trust_days = WholeNumberField(
         "Trust a device for this many days after two-step sign-in",
         validators=[NumberRange(min=0, max=90, message="Give a number of days from 0 to 90.")],
         description="0: never (a code is asked at every sign-in). At most 90. The password "

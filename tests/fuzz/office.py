@@ -28,6 +28,7 @@ from gvo.mail import outbox, volume
 from gvo.mail.compose import Letter
 from gvo.meetings import agenda, attendance, calendar_feed, meetings, minutes, papers
 from gvo.people import accounts, demo, recovery, settings
+from gvo.security import devices
 from gvo.security.sessions import client_serializer, cookie_name, is_client_value
 from gvo.storage.instance import Instance
 from gvo.storage.sqlcipher import transaction
@@ -128,6 +129,17 @@ def _enrich(inst: Instance) -> dict:
     # The governor stopped one kind of mail: their profile offers to start it again.
     volume.unsubscribe(conn, outbox.unsubscribe_url(conn, ids["governor"], "newsletter")
                        .rsplit("/", 1)[1])
+
+    # A trusted device and a passkey of the governor's: their profile offers to remove and
+    # rename them, and the clerk (a Manager) sees the device on the governor's page.
+    devices.set_trust_days(conn, op, 30)
+    version = conn.execute("SELECT credential_version FROM users WHERE id = ?",
+                           (ids["governor"],)).fetchone()[0]
+    devices.trust(conn, ids["governor"], version, "127.0.0.1", "Mozilla/5.0 (iPhone)")
+    with transaction(conn):
+        conn.execute("INSERT INTO passkeys(user_id, credential_id, public_key, name,"
+                     " created_at) VALUES (?, ?, ?, 'Phone', ?)",
+                     (ids["governor"], b"fuzz-credential", b"not a real key", clock.iso()))
 
     clerk = Identity(ids["clerk"], "manager", email="clerk@riverside.example")
     bin_folder = folders.create_folder(conn, clerk, parent_id=None, title="Old papers",
