@@ -59,11 +59,15 @@ def _redirect_uri() -> str:
 
 @bp.app_context_processor
 def _oidc_button() -> dict:
-    """The sign-in page of a school with a provider on shows its button (auth/login.html)."""
-    if request.endpoint != "auth.login":
-        return {}
-    found = oidc_signin.active(db())
-    return {"oidc_label": found.label if found else None}
+    """`oidc_label()` for the sign-in page (auth/_oidc_button.html): the button's provider
+    name, or None when the school has no provider on. Read only when the template calls it, so
+    an error page for a closed or moved school never opens its database."""
+
+    def oidc_label() -> str | None:
+        found = oidc_signin.active(db())
+        return found.label if found else None
+
+    return {"oidc_label": oidc_label}
 
 
 @bp.post("/login/oidc")
