@@ -21,9 +21,8 @@ def _school_paths(app, slug: str) -> list[str]:
             continue
         values = {}
         for name in rule.arguments:
-            converter = rule._converters.get(name)
-            kind = type(converter).__name__ if converter else ""
-            values[name] = slug if name == "school" else (1 if "Integer" in kind else "x")
+            is_int = f"<int:{name}>" in rule.rule
+            values[name] = slug if name == "school" else (1 if is_int else "x")
         paths.append(rule.build(values, append_unknown=False)[1])
     return sorted(set(paths))
 
